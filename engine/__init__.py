@@ -1,0 +1,1 @@
+"""Engine: choose and reward in production."""

@@ -1,0 +1,1 @@
+"""Experiments: the lab. Ray-parallel evaluation grids, off-policy estimators, regret and lift."""

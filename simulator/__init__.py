@@ -1,0 +1,1 @@
+"""Simulator: a gymnasium world of customers who answer messages."""
