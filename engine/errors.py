@@ -1,0 +1,62 @@
+"""Typed errors of the engine. Each names the field, the expected and the actual value.
+
+The HTTP service maps these to 4xx answers with their message, so keep messages user-facing.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "EngineError",
+    "ConfigError",
+    "CatalogError",
+    "ContextError",
+    "RewardError",
+    "UnknownDecisionError",
+    "ExpiredDecisionError",
+    "DuplicateRewardError",
+    "CheckpointError",
+    "StoreError",
+]
+
+
+class EngineError(Exception):
+    """Base class of every error the engine raises on purpose."""
+
+
+class ConfigError(EngineError, ValueError):
+    """The engine was configured wrongly (caught at construction)."""
+
+
+class CatalogError(ConfigError):
+    """The action catalog (messages, channels, timings) is malformed."""
+
+
+class ContextError(EngineError, ValueError):
+    """A context handed to ``choose`` is malformed (wrong type, NaN, too large, unknown channel)."""
+
+
+class RewardError(EngineError, ValueError):
+    """A reward value is malformed (NaN, infinite, wrong type)."""
+
+
+class UnknownDecisionError(EngineError, KeyError):
+    """No decision with this id exists (or it was erased)."""
+
+    def __str__(self) -> str:  # KeyError quotes its message; we want it plain
+        return str(self.args[0]) if self.args else ""
+
+
+class ExpiredDecisionError(EngineError, ValueError):
+    """The decision's reward window has passed."""
+
+
+class DuplicateRewardError(EngineError, ValueError):
+    """A second reward for one decision, with reward_mode="refuse"."""
+
+
+class CheckpointError(EngineError, RuntimeError):
+    """A checkpoint cannot be used (another catalog or config, or corrupt)."""
+
+
+class StoreError(EngineError, RuntimeError):
+    """The durable store failed or is inconsistent."""
