@@ -1,0 +1,282 @@
+"""A Vowpal Wabbit ``--cb_explore_adf`` learner that parses each action once and reuses it.
+
+Text parsing dominates a plain VW loop (about 80% of a predict+learn pair at 50 actions). The
+action lines of a catalog never change, so :class:`VWLearner` parses them once
+(:meth:`VWLearner.set_actions`) into examples owned by Python and hands the same examples to VW on
+every call; only the shared (context) line is parsed per call, and the played action gets a fresh
+labelled copy when learning (VW's label setter appends costs instead of replacing them, so a
+reused action example must never carry a label). Predictions are bit-for-bit those of the text
+loop (``tests/policies/test_vw_learner.py`` checks it).
+
+The learner is not thread-safe (VW's reduction stack is not); callers that share one across
+threads hold a lock around it (the engine does).
+
+Example:
+    >>> from policies.vw_learner import VWConfig, VWLearner
+    >>> with VWLearner(VWConfig(exploration="epsilon", epsilon=0.2), seed=1) as vw:
+    ...     vw.set_actions([{"m": {"msg": "a"}}, {"m": {"msg": "b"}}])
+    ...     p = vw.probabilities({"c": {"x": 1.0}})
+    ...     vw.learn({"c": {"x": 1.0}}, [0, 1], chosen=1, probability=float(p[1]), reward=1.0)
+    ...     [round(float(v), 2) for v in vw.probabilities({"c": {"x": 1.0}})]
+    [0.1, 0.9]
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Self
+
+import numpy as np
+from vowpalwabbit import Example, Workspace
+
+from policies.errors import PolicyConfigError, PolicyInputError
+from policies.vw_format import FeatureSet, action_line, cb_label, cost_of, shared_line
+
+__all__ = ["CB_TYPES", "EXPLORATIONS", "VWConfig", "VWLearner"]
+
+EXPLORATIONS = ("epsilon", "squarecb", "bag")
+CB_TYPES = ("mtr", "ips", "dr")
+
+
+@dataclass(frozen=True)
+class VWConfig:
+    """How the VW learner explores and learns. Validated at construction.
+
+    Attributes:
+        exploration: ``"epsilon"`` (epsilon-greedy), ``"squarecb"`` or ``"bag"`` (bootstrap
+            Thompson-like bagging). A saved model resumes epsilon and SquareCB exactly; bag
+            resumes its weights but not the random stream of its bootstrap, so learning after a
+            resume draws other bootstrap weights. ``--cover`` is left out on purpose: VW does
+            not restore its state from a saved model, so a checkpoint would change the policy.
+        epsilon: exploration floor for ``epsilon`` and ``bag``.
+        gamma_scale: SquareCB's exploration scale (larger = greedier).
+        bag_size: number of bootstrapped models for ``bag``.
+        cb_type: how costs are estimated: ``mtr``, ``ips`` or ``dr``.
+        learning_rate: VW ``-l``.
+        power_t: VW ``--power_t`` (learning-rate decay).
+        l2: VW ``--l2`` regularisation.
+        bits: VW ``-b``, log2 of the weight table size.
+        interactions: namespace pairs/triples by first letter, e.g. ``("cm", "cn")``.
+
+    Example:
+        >>> VWConfig(exploration="bag", bag_size=3).arguments(seed=7)[:4]
+        ['--cb_explore_adf', '--quiet', '--cb_type', 'mtr']
+        >>> VWConfig(exploration="cover")
+        Traceback (most recent call last):
+        ...
+        policies.errors.PolicyConfigError: exploration must be one of ('epsilon', 'squarecb', 'bag'), got 'cover'
+    """
+
+    exploration: str = "squarecb"
+    epsilon: float = 0.05
+    gamma_scale: float = 10.0
+    bag_size: int = 5
+    cb_type: str = "mtr"
+    learning_rate: float = 0.5
+    power_t: float = 0.5
+    l2: float = 0.0
+    bits: int = 18
+    interactions: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if self.exploration not in EXPLORATIONS:
+            raise PolicyConfigError(
+                f"exploration must be one of {EXPLORATIONS}, got {self.exploration!r}"
+            )
+        if self.cb_type not in CB_TYPES:
+            raise PolicyConfigError(f"cb_type must be one of {CB_TYPES}, got {self.cb_type!r}")
+        _check_range("epsilon", self.epsilon, 0.0, 1.0)
+        _check_range("gamma_scale", self.gamma_scale, 1e-9, 1e9)
+        _check_range("learning_rate", self.learning_rate, 1e-9, 1e3)
+        _check_range("power_t", self.power_t, 0.0, 1.0)
+        _check_range("l2", self.l2, 0.0, 1.0)
+        if not isinstance(self.bag_size, int) or not 2 <= self.bag_size <= 64:
+            raise PolicyConfigError(f"bag_size must be an int in [2, 64], got {self.bag_size!r}")
+        if not isinstance(self.bits, int) or not 10 <= self.bits <= 28:
+            raise PolicyConfigError(f"bits must be an int in [10, 28], got {self.bits!r}")
+        inter = tuple(self.interactions)
+        for term in inter:
+            if not isinstance(term, str) or not 2 <= len(term) <= 3 or not term.isalpha():
+                raise PolicyConfigError(
+                    "interactions must be 2-3 namespace letters each, e.g. 'cm', got "
+                    f"{term!r}"
+                )
+        object.__setattr__(self, "interactions", inter)
+
+    def arguments(self, seed: int) -> list[str]:
+        """The VW command line of this configuration."""
+        args = ["--cb_explore_adf", "--quiet", "--cb_type", self.cb_type,
+                "-b", str(self.bits), "-l", repr(self.learning_rate),
+                "--power_t", repr(self.power_t), "--random_seed", str(int(seed))]
+        if self.l2:
+            args += ["--l2", repr(self.l2)]
+        if self.exploration == "epsilon":
+            args += ["--epsilon", repr(self.epsilon)]
+        elif self.exploration == "squarecb":
+            args += ["--squarecb", "--gamma_scale", repr(self.gamma_scale)]
+        else:
+            args += ["--bag", str(self.bag_size), "--epsilon", repr(self.epsilon)]
+        for term in self.interactions:
+            args += ["--interactions", term]
+        return args
+
+    def fingerprint(self) -> str:
+        """A stable text of every setting, stored beside checkpoints to refuse a mismatch.
+
+        Example:
+            >>> VWConfig().fingerprint() == VWConfig().fingerprint()
+            True
+        """
+        return json.dumps(asdict(self), sort_keys=True)
+
+
+def _check_range(name: str, value: float, lo: float, hi: float) -> None:
+    if not isinstance(value, (int, float)) or not (math.isfinite(value) and lo <= value <= hi):
+        raise PolicyConfigError(f"{name} must be a number in [{lo}, {hi}], got {value!r}")
+
+
+class VWLearner:
+    """VW ``--cb_explore_adf`` over a fixed list of actions, each parsed once.
+
+    Args:
+        config: the learner's settings.
+        seed: VW's random seed (used by ``bag``).
+        model_path: a file written by :meth:`save` to resume from (learned weights and the
+            exploration state, e.g. SquareCB's counter, travel in it).
+    """
+
+    def __init__(self, config: VWConfig | None = None, *, seed: int = 0,
+                 model_path: str | os.PathLike | None = None) -> None:
+        self.config = config or VWConfig()
+        self.seed = int(seed)
+        args = self.config.arguments(self.seed)
+        if model_path is not None:
+            path = Path(model_path)
+            if not path.is_file():
+                raise PolicyConfigError(f"model_path must be an existing file, got {str(path)!r}")
+            # The model file keeps its own random seed (bag rewrites it); passing ours again
+            # would make VW refuse the load as a disagreement.
+            i = args.index("--random_seed")
+            args = args[:i] + args[i + 2:] + ["-i", str(path)]
+        self._vw: Workspace | None = Workspace(arg_list=args)
+        self._lines: list[str] = []
+        self._examples: list[Example] = []
+
+    # -- actions -------------------------------------------------------------------------------
+    def set_actions(self, actions: Sequence[FeatureSet]) -> None:
+        """Parse the action feature sets once; later calls refer to actions by index.
+
+        Args:
+            actions: one feature set per action (K of them), in action-index order.
+        """
+        if not actions:
+            raise PolicyInputError("actions must hold at least one action, got none")
+        vw = self._workspace()
+        self._lines = [action_line(a) for a in actions]
+        self._examples = [Example(vw, line) for line in self._lines]
+
+    @property
+    def n_actions(self) -> int:
+        """K, the number of actions set by :meth:`set_actions`."""
+        return len(self._lines)
+
+    def _indices(self, eligible: Sequence[int] | np.ndarray | None) -> np.ndarray:
+        k = self.n_actions
+        if k == 0:
+            raise PolicyInputError("no actions: call set_actions(...) first")
+        if eligible is None:
+            return np.arange(k)
+        idx = np.asarray(eligible)
+        if idx.ndim != 1 or idx.size == 0:
+            raise PolicyInputError(
+                f"eligible must be a non-empty 1-d list of action indices, got shape {idx.shape}"
+            )
+        if not np.issubdtype(idx.dtype, np.integer):
+            raise PolicyInputError(f"eligible must hold integers, got dtype {idx.dtype}")
+        if idx.min() < 0 or idx.max() >= k:
+            raise PolicyInputError(
+                f"eligible indices must lie in [0, {k}), got min {idx.min()} max {idx.max()}"
+            )
+        return idx
+
+    # -- predict / learn -----------------------------------------------------------------------
+    def probabilities(self, shared: FeatureSet,
+                      eligible: Sequence[int] | np.ndarray | None = None) -> np.ndarray:
+        """The exploration distribution over the eligible actions.
+
+        Args:
+            shared: the shared (context) feature set.
+            eligible: indices of the actions that may be played (default: all).
+
+        Returns:
+            (len(eligible),) float64 probabilities, aligned with ``eligible``, summing to 1.
+        """
+        idx = self._indices(eligible)
+        vw = self._workspace()
+        ex = [Example(vw, shared_line(shared))] + [self._examples[i] for i in idx]
+        probs = np.asarray(vw.predict(ex), dtype=np.float64)
+        return probs / probs.sum()  # VW's float32 sum can be off by an ulp
+
+    def learn(self, shared: FeatureSet, eligible: Sequence[int] | np.ndarray | None, chosen: int,
+              probability: float, reward: float) -> None:
+        """Learn from one logged decision.
+
+        Args:
+            shared: the shared feature set the decision was made with.
+            eligible: the action indices that were eligible then (default: all).
+            chosen: the action index that was played (must be among ``eligible``).
+            probability: the probability with which it was played, in (0, 1].
+            reward: the observed reward (more is better).
+        """
+        idx = self._indices(eligible)
+        pos = np.flatnonzero(idx == chosen)
+        if pos.size == 0:
+            raise PolicyInputError(f"chosen must be one of the eligible actions, got {chosen}")
+        label = cb_label(cost_of(reward), float(probability))
+        vw = self._workspace()
+        ex = [Example(vw, shared_line(shared))] + [self._examples[i] for i in idx]
+        ex[1 + int(pos[0])] = Example(vw, f"{label} {self._lines[int(chosen)]}")
+        vw.learn(ex)
+
+    # -- introspection -------------------------------------------------------------------------
+    def weight(self, namespace: str, feature: str) -> float:
+        """The learned weight of one (namespace, feature) of the first regressor.
+
+        For a numeric feature give its name; for a category give ``name=value``. The weight is
+        on VW's cost scale (negative = the feature raises the reward).
+        """
+        vw = self._workspace()
+        return float(vw.get_weight(vw.hash_feature(feature, vw.hash_space(namespace))))
+
+    # -- persistence ---------------------------------------------------------------------------
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the whole learner state to ``path`` atomically (temp file + rename)."""
+        path = Path(path)
+        tmp = path.with_name(path.name + ".tmp")
+        self._workspace().save(str(tmp))
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())  # the rename must never expose a half-written model
+        os.replace(tmp, path)
+
+    def close(self) -> None:
+        """Release VW. Safe to call twice."""
+        if self._vw is not None:
+            self._examples = []
+            self._vw.finish()
+            self._vw = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _workspace(self) -> Workspace:
+        if self._vw is None:
+            raise PolicyInputError("this VWLearner is closed")
+        return self._vw
