@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["PolicyError", "PolicyConfigError", "PolicyInputError"]
+__all__ = ["PolicyConfigError", "PolicyError", "PolicyInputError"]
 
 
 class PolicyError(Exception):

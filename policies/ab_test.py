@@ -1,0 +1,73 @@
+"""An A/B test as a marketer runs it, per group of customers: explore uniformly until the group
+has enough results, then roll out the action with the best mean reward.
+
+:class:`ABTest` holds the (groups, K) counts and reward sums; :mod:`policies.best_fixed_action`
+uses one group, :mod:`policies.segment_rules` one per customer segment.
+
+Example:
+    >>> import numpy as np
+    >>> from policies.ab_test import ABTest
+    >>> t = ABTest(n_groups=1, n_actions=3, explore_decisions=4, min_count=1, keep_learning=False)
+    >>> g = np.zeros(4, dtype=np.int64)
+    >>> t.record(g, np.array([0, 1, 2, 1]), np.array([0.0, 1.0, 0.5, 1.0]))
+    >>> t.distribution(g[:1], np.array([[True, True, True]])).tolist()
+    [[0.0, 1.0, 0.0]]
+    >>> t.distribution(g[:1], np.array([[True, False, True]])).tolist()  # next best if ineligible
+    [[0.0, 0.0, 1.0]]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from policies.sampling import greedy_distribution, uniform_distribution
+
+__all__ = ["ABTest"]
+
+
+class ABTest:
+    """Per-group counts and mean rewards of every action, and the test's explore/exploit switch.
+
+    Args:
+        n_groups: number of customer groups (1 for a single global test).
+        n_actions: K.
+        explore_decisions: learned decisions per group before the test ends and the winner plays.
+        min_count: an action with fewer results than this in its group is never a winner.
+        keep_learning: keep updating the means after the test (a marketer usually freezes them).
+    """
+
+    def __init__(self, n_groups: int, n_actions: int, explore_decisions: int, min_count: int,
+                 keep_learning: bool) -> None:
+        self.counts = np.zeros((n_groups, n_actions), dtype=np.int64)
+        self.sums = np.zeros((n_groups, n_actions))
+        self.explore_decisions = explore_decisions
+        self.min_count = min_count
+        self.keep_learning = keep_learning
+
+    def exploring(self, groups: np.ndarray) -> np.ndarray:
+        """(n,) bool: is each row's group still in its test?"""
+        return self.counts.sum(axis=1)[groups] < self.explore_decisions
+
+    def record(self, groups: np.ndarray, actions: np.ndarray, rewards: np.ndarray) -> None:
+        """Add results; after a group's test they are ignored unless ``keep_learning``."""
+        if not self.keep_learning:
+            # Rows are admitted in order until each group's quota is full.
+            order = np.argsort(groups, kind="stable")
+            g = groups[order]
+            starts = np.searchsorted(g, g, side="left")
+            rank = np.arange(g.size) - starts
+            room = self.explore_decisions - self.counts.sum(axis=1)[g]
+            keep = order[rank < room]
+            groups, actions, rewards = groups[keep], actions[keep], rewards[keep]
+        np.add.at(self.counts, (groups, actions), 1)
+        np.add.at(self.sums, (groups, actions), rewards)
+
+    def distribution(self, groups: np.ndarray, eligible: np.ndarray) -> np.ndarray:
+        """(n, K): uniform over eligible while exploring, else the best trusted eligible mean
+        (uniform over eligible when the group has no trusted action yet)."""
+        counts = self.counts[groups]
+        trusted = counts >= max(self.min_count, 1)
+        means = np.where(trusted, self.sums[groups] / np.maximum(counts, 1), -np.inf)
+        winner = greedy_distribution(means, eligible, tolerance=0.0)
+        explore = self.exploring(groups)[:, None]
+        return np.where(explore, uniform_distribution(eligible), winner)
