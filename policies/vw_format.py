@@ -34,6 +34,7 @@ __all__ = [
     "cb_label",
     "clean_token",
     "cost_of",
+    "feature_items",
     "format_features",
     "multi_example",
     "shared_line",
@@ -94,6 +95,23 @@ def _tokens(ns: str, features: Namespace) -> list[str]:
                 f"feature {ns}.{name} must be a number, bool, string or list of strings, got "
                 f"{type(value).__name__}"
             )
+    return out
+
+
+def feature_items(features: FeatureSet) -> list[tuple[str, str, float]]:
+    """``(namespace, feature name, value)`` of every feature exactly as VW sees it in the text.
+
+    A category ``seg: "vip"`` is the feature ``seg=vip`` with value 1; zeros are left out.
+
+    Example:
+        >>> feature_items({"c": {"age": 34, "seg": "vip", "off": 0}})
+        [('c', 'age', 34.0), ('c', 'seg=vip', 1.0)]
+    """
+    out = []
+    for ns, feats in features.items():
+        for tok in _tokens(ns, feats):
+            name, sep, value = tok.rpartition(":")
+            out.append((clean_token(ns), name, float(value)) if sep else (clean_token(ns), tok, 1.0))
     return out
 
 

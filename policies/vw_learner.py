@@ -35,11 +35,20 @@ import numpy as np
 from vowpalwabbit import Example, Workspace
 
 from policies.errors import PolicyConfigError, PolicyInputError
-from policies.vw_format import FeatureSet, action_line, cb_label, cost_of, shared_line
+from policies.vw_format import (
+    FeatureSet,
+    action_line,
+    cb_label,
+    cost_of,
+    feature_items,
+    shared_line,
+)
 
 __all__ = ["CB_TYPES", "EXPLORATIONS", "VWConfig", "VWLearner"]
 
 EXPLORATIONS = ("epsilon", "squarecb", "bag")
+_FNV_PRIME = 16777619  # VW combines the hashes of an interaction's features with it
+_CONSTANT = 11650396  # VW's hash of its constant (bias) feature
 CB_TYPES = ("mtr", "ips", "dr")
 
 
@@ -165,6 +174,7 @@ class VWLearner:
             args = args[:i] + args[i + 2:] + ["-i", str(path)]
         self._vw: Workspace | None = Workspace(arg_list=args)
         self._lines: list[str] = []
+        self._sets: list[FeatureSet] = []
         self._examples: list[Example] = []
 
     # -- actions -------------------------------------------------------------------------------
@@ -177,6 +187,7 @@ class VWLearner:
         if not actions:
             raise PolicyInputError("actions must hold at least one action, got none")
         vw = self._workspace()
+        self._sets = list(actions)
         self._lines = [action_line(a) for a in actions]
         self._examples = [Example(vw, line) for line in self._lines]
 
@@ -252,6 +263,47 @@ class VWLearner:
         """
         vw = self._workspace()
         return float(vw.get_weight(vw.hash_feature(feature, vw.hash_space(namespace))))
+
+    def explain(self, shared: FeatureSet, action: int, top: int = 5
+                ) -> tuple[float, list[tuple[str, float]]]:
+        """The estimated reward of one action in this context, and its heaviest features.
+
+        Recomputes VW's linear score from the learned weights (features, pairwise interactions
+        and the constant, as VW hashes them), on the reward scale. With ``bag`` it reads the
+        first bootstrap model.
+
+        Args:
+            shared: the shared feature set.
+            action: the action index.
+            top: how many contributions to return.
+
+        Returns:
+            ``(score, [(feature, contribution), ...])`` with the ``top`` contributions of largest
+            magnitude; an interaction is named ``"c:seg=vip*m:msg=a"``.
+        """
+        idx = self._indices([action])
+        vw = self._workspace()
+        stride = vw.get_stride()
+        mask = vw.num_weights() - 1
+        items = {}
+        for ns, name, value in feature_items(shared) + feature_items(self._sets[int(idx[0])]):
+            items.setdefault(ns[:1], []).append(
+                (f"{ns}:{name}", vw.hash_feature(name, vw.hash_space(ns)), value))
+        contrib: dict[str, float] = {"constant": -vw.get_weight(_CONSTANT)}
+        for feats in items.values():
+            for label, h, v in feats:
+                contrib[label] = contrib.get(label, 0.0) - v * vw.get_weight(h)
+        for term in self.config.interactions:
+            if len(term) != 2:
+                continue  # triples are learned but left out of the explanation
+            for l1, h1, v1 in items.get(term[0], ()):
+                for l2, h2, v2 in items.get(term[1], ()):
+                    w = vw.get_weight((((_FNV_PRIME * h1 * stride) ^ (h2 * stride)) // stride)
+                                      & mask)
+                    contrib[f"{l1}*{l2}"] = -v1 * v2 * w
+        score = float(sum(contrib.values()))
+        heavy = sorted(contrib.items(), key=lambda kv: -abs(kv[1]))[:top]
+        return score, [(k, float(v)) for k, v in heavy if v != 0.0]
 
     # -- persistence ---------------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> None:

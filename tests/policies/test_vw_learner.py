@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 import pytest
-from vowpalwabbit import Workspace
+from vowpalwabbit import Example, Workspace
 
 from policies.errors import PolicyConfigError, PolicyInputError
 from policies.vw_format import (
@@ -213,3 +213,31 @@ def test_format_cleans_separators_and_drops_zeros():
 def test_multi_example_requires_reward_and_probability_with_chosen():
     with pytest.raises(PolicyInputError, match="reward and probability must be given"):
         multi_example({}, [{}], chosen=0)
+
+
+def test_explain_recomputes_vws_own_score():
+    """The explanation's score equals the score VW's cb_adf regressor predicts (cost, negated).
+
+    The learner's workspace is swapped for a plain ``--cb_adf`` one (same regressor, no
+    exploration on top), whose prediction is the per-action score itself.
+    """
+    config = VWConfig(exploration="epsilon", interactions=("cm", "cn"))
+    world = _world(200, seed=4)
+    _, seg, shared, eligible = world
+    with VWLearner(config, seed=0) as vw:
+        vw._vw.finish()
+        vw._vw = Workspace(arg_list=["--cb_adf", "--quiet", "--cb_type", "mtr",
+                                     "--interactions", "cm", "--interactions", "cn"])
+        vw.set_actions(ACTIONS)
+        rng = np.random.default_rng(0)
+        for i in range(200):
+            a = int(rng.choice(eligible[i]))
+            vw.learn(shared[i], eligible[i], a, 1 / len(eligible[i]), _reward(seg[i], a))
+        probe = {"c": {"seg": "s2", "x": 0.4}}
+        costs = np.asarray(vw._vw.predict([Example(vw._vw, shared_line(probe))]
+                                          + vw._examples))
+        scores = np.array([vw.explain(probe, a)[0] for a in range(K)])
+        np.testing.assert_allclose(scores, -costs, atol=1e-5)
+        assert int(np.argmax(scores)) % 3 == 2  # the rewarded family for segment s2
+        _, heavy = vw.explain(probe, int(np.argmax(scores)), top=3)
+        assert len(heavy) == 3 and any("*" in name for name, _ in heavy)
