@@ -15,6 +15,7 @@ from policies.problem import Problem
 from policies.registry import PolicySpec, available_policies, make_policy, policy_parameters
 from policies.segment_rules import SegmentRules
 from policies.uniform_random import UniformRandom
+from policies.vw_policy import VWPolicy
 
 __all__ = [
     "BestFixedAction",
@@ -31,6 +32,7 @@ __all__ = [
     "Problem",
     "SegmentRules",
     "UniformRandom",
+    "VWPolicy",
     "available_policies",
     "make_policy",
     "policy_parameters",

@@ -14,7 +14,7 @@ Example:
     >>> make_policy("greedy", p, seed=0)
     Traceback (most recent call last):
     ...
-    policies.errors.PolicyConfigError: unknown policy 'greedy'; available: random, best_fixed, segment_rules, epsilon_greedy, linucb, lints, oracle
+    policies.errors.PolicyConfigError: unknown policy 'greedy'; available: random, best_fixed, segment_rules, epsilon_greedy, linucb, lints, vw_epsilon, vw_squarecb, vw_bag, oracle
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from policies.oracle import Oracle
 from policies.problem import Problem
 from policies.segment_rules import SegmentRules
 from policies.uniform_random import UniformRandom
+from policies.vw_policy import VWPolicy
 
 __all__ = ["PolicySpec", "available_policies", "make_policy", "policy_parameters"]
 
@@ -48,6 +49,9 @@ _REGISTRY: dict[str, tuple[type, dict[str, Any]]] = {
     "epsilon_greedy": (EpsilonGreedy, {}),
     "linucb": (LinUCB, {}),
     "lints": (LinearThompson, {}),
+    "vw_epsilon": (VWPolicy, {"exploration": "epsilon"}),
+    "vw_squarecb": (VWPolicy, {"exploration": "squarecb"}),
+    "vw_bag": (VWPolicy, {"exploration": "bag"}),
     "oracle": (Oracle, {}),
 }
 

@@ -21,9 +21,9 @@ LEARNERS = {
     "epsilon_greedy": ({}, 0.75),
     "linucb": ({}, 0.85),
     "lints": ({}, 0.85),
-    "vw_epsilon": ({}, 0.6),
-    "vw_squarecb": ({}, 0.6),
-    "vw_bag": ({}, 0.6),
+    "vw_epsilon": ({}, 0.75),
+    "vw_squarecb": ({}, 0.75),
+    "vw_bag": ({}, 0.75),
 }
 NOT_LEARNERS = {"random", "oracle"}
 

@@ -1,0 +1,131 @@
+"""Vowpal Wabbit ``--cb_explore_adf`` behind the batch protocol.
+
+Each context row becomes the shared namespace ``c`` (one numeric feature per
+``problem.context_names``), each action its attributes in namespace ``a`` (one numeric feature per
+``problem.action_feature_names``); the default interaction ``ca`` lets VW learn the same
+context x action-attribute model as the numpy learners. The exploration is VW's own (epsilon,
+squarecb or bag): ``action_probabilities`` is VW's distribution over the eligible actions and
+``act`` samples from it with the policy's generator. The learner is the engine's
+:class:`~policies.vw_learner.VWLearner`, so the numbers here are the numbers the engine serves.
+
+VW scores one customer per call, so ``act`` loops over rows (actions are parsed once and reused).
+
+Example:
+    >>> import numpy as np
+    >>> from policies import Problem, VWPolicy
+    >>> p = Problem(("x",), ("a", "b"), np.eye(2), ("is_a", "is_b"))
+    >>> with VWPolicy(p, seed=0, exploration="epsilon", epsilon=0.2) as pol:
+    ...     pol.learn(np.ones((20, 1)), np.arange(20) % 2, np.full(20, 0.5),
+    ...               (np.arange(20) % 2).astype(float))
+    ...     pol.action_probabilities(np.ones((1, 1)), np.ones((1, 2), dtype=bool)).round(2)
+    array([[0.1, 0.9]])
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from typing import Any, Self
+
+import numpy as np
+
+from policies.distribution_policy import DistributionPolicy
+from policies.errors import PolicyConfigError
+from policies.problem import Problem
+from policies.vw_learner import VWConfig, VWLearner
+
+__all__ = ["VWPolicy"]
+
+CONTEXT_NAMESPACE = "c"
+ACTION_NAMESPACE = "a"
+
+
+class VWPolicy(DistributionPolicy):
+    """VW contextual bandit with action features (ADF) and a selectable exploration.
+
+    Args:
+        problem: the decision problem.
+        seed: an int or a numpy Generator; seeds both VW and the sampling of actions.
+        exploration: ``"epsilon"``, ``"squarecb"`` or ``"bag"``.
+        interactions: VW namespace interactions (``c`` context, ``a`` action attributes).
+        **vw: the other :class:`~policies.vw_learner.VWConfig` fields (epsilon, gamma_scale,
+            bag_size, cb_type, learning_rate, power_t, l2, bits).
+    """
+
+    name = "vw"
+
+    def __init__(self, problem: Problem, seed: int | np.random.Generator, *,
+                 exploration: str = "squarecb", interactions: tuple[str, ...] = ("ca",),
+                 epsilon: float = 0.05, gamma_scale: float = 10.0, bag_size: int = 5,
+                 cb_type: str = "mtr", learning_rate: float = 0.5, power_t: float = 0.5,
+                 l2: float = 0.0, bits: int = 18) -> None:
+        super().__init__(problem, seed)
+        self.params = {"exploration": exploration, "interactions": tuple(interactions),
+                       "epsilon": epsilon, "gamma_scale": gamma_scale, "bag_size": bag_size,
+                       "cb_type": cb_type, "learning_rate": learning_rate, "power_t": power_t,
+                       "l2": l2, "bits": bits}
+        try:
+            self.config = VWConfig(**self.params)
+        except PolicyConfigError as exc:
+            raise PolicyConfigError(f"vw: {exc}") from None
+        self.name = f"vw_{exploration}"
+        # VW wants an int seed; drawing it from our generator keeps one seed for both.
+        self._vw_seed = int(self._rng.integers(2**31 - 1))
+        self._action_sets = [
+            {ACTION_NAMESPACE: dict(zip(problem.action_feature_names, map(float, row),
+                                        strict=True))}
+            for row in problem.action_features
+        ]
+        self._learner = self._open(None)
+
+    def _open(self, model_path: str | None) -> VWLearner:
+        learner = VWLearner(self.config, seed=self._vw_seed, model_path=model_path)
+        learner.set_actions(self._action_sets)
+        return learner
+
+    def _shared(self, row: np.ndarray) -> dict[str, dict[str, float]]:
+        return {CONTEXT_NAMESPACE: dict(zip(self.problem.context_names, row.tolist(),
+                                            strict=True))}
+
+    def _distribution(self, contexts: np.ndarray, eligible: np.ndarray) -> np.ndarray:
+        out = np.zeros(eligible.shape)
+        for i, (row, ok) in enumerate(zip(contexts, eligible, strict=True)):
+            idx = np.flatnonzero(ok)
+            out[i, idx] = self._learner.probabilities(self._shared(row), idx)
+        return out
+
+    def _learn(self, contexts: np.ndarray, actions: np.ndarray, probabilities: np.ndarray,
+               rewards: np.ndarray) -> None:
+        # The protocol does not carry the decision's eligible set; every action is offered.
+        for row, a, p, r in zip(contexts, actions.tolist(), probabilities.tolist(),
+                                rewards.tolist(), strict=True):
+            self._learner.learn(self._shared(row), None, chosen=a, probability=p, reward=r)
+
+    def close(self) -> None:
+        """Release VW. Safe to call twice."""
+        self._learner.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # A live VW workspace does not pickle: the model travels as the bytes of a saved model.
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "model.vw")
+            self._learner.save(path)
+            with open(path, "rb") as f:
+                state["_learner"] = f.read()
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        model = state.pop("_learner")
+        self.__dict__.update(state)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "model.vw")
+            with open(path, "wb") as f:
+                f.write(model)
+            self._learner = self._open(path)
