@@ -1,0 +1,1 @@
+"""Example action catalogs shipped with the package (read with ``importlib.resources``)."""

@@ -1,0 +1,316 @@
+"""Contact rules: which actions may be played for one customer, now, before the learner sees them.
+
+Rules run in a fixed order; each removes actions still allowed, so every removed action is listed
+under exactly one rule (the first that removed it) in :attr:`RuleOutcome.removed`:
+
+1. ``consent``: the customer's consent for the channel (context ``consent`` dict, context
+   ``consent_<channel>`` 0/1, else the stored profile's ``consent`` dict). No information for a
+   channel means no consent (the safe default). Skipped when ``consent_required`` is false.
+2. ``segment``: a message with ``segments`` only goes to those segments (context or profile
+   ``segment``; a customer without one gets only messages for every segment).
+3. ``min_tenure``: context or profile ``tenure_days`` >= the message's ``min_tenure_days``
+   (missing tenure counts as 0).
+4. ``max_per_day`` / ``max_per_week``: contacts in the last 24 h / 7 days (all channels).
+5. ``max_per_day_per_channel``: contacts on that channel in the last 24 h.
+6. ``capacity``: the channel's sends today (UTC day, all customers) reached ``daily_capacity``.
+7. ``quiet_hours``: ``send_at`` falls in the quiet hours of the customer's local time (context or
+   profile ``timezone``, UTC when missing); ``(21, 8)`` means 21:00 to 07:59 is quiet.
+
+The no-contact action is never removed. When nothing but no contact is left, ``reason`` says why.
+
+Example:
+    >>> from datetime import datetime, timezone
+    >>> from engine.catalog import Catalog
+    >>> cat = Catalog.from_names(["m"], ["email", "sms"], ["now"])
+    >>> rules = ContactRules(cat, RulesConfig())
+    >>> now = datetime(2026, 3, 6, 12, 0, tzinfo=timezone.utc)
+    >>> out = rules.apply({"consent": {"email": True}}, None, now, {})
+    >>> out.allowed.tolist(), out.removed
+    ([True, False, True], {'consent': (1,)})
+    >>> rules.apply({}, None, now, {}).reason
+    'only no contact is left: consent removed 2 action(s) (no consent for email, sms)'
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from engine.errors import ConfigError, ContextError
+from engine.send_time import as_utc, send_at, zone
+
+if TYPE_CHECKING:
+    from engine.catalog import Catalog
+    from engine.store import ContactHistory
+
+__all__ = ["RULE_NAMES", "ContactRules", "RuleOutcome", "RulesConfig"]
+
+RULE_NAMES = ("consent", "segment", "min_tenure", "max_per_day", "max_per_week",
+              "max_per_day_per_channel", "capacity", "quiet_hours")
+
+
+def _cap(name: str, value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(f"{name}: expected an integer >= 0 or none (false in TOML), "
+                          f"got {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class RulesConfig:
+    """The contact rules' settings (the ``[rules]`` table of a catalog).
+
+    Attributes:
+        max_per_day: contacts per customer in the last 24 h; None = no cap.
+        max_per_week: contacts per customer in the last 7 days; None = no cap.
+        max_per_day_per_channel: channel name -> contacts on it per customer in the last 24 h.
+        quiet_hours: (start, end) local hours, start inclusive, end exclusive, wrapping midnight;
+            None = no quiet hours.
+        consent_required: whether a channel needs the customer's consent.
+
+    Example:
+        >>> RulesConfig(quiet_hours=(22, 7)).quiet_hours
+        (22, 7)
+        >>> RulesConfig(quiet_hours=(9, 9))
+        Traceback (most recent call last):
+        ...
+        engine.errors.ConfigError: quiet_hours: expected (start, end) hours in 0..23 with start != end, got (9, 9)
+    """
+
+    max_per_day: int | None = 1
+    max_per_week: int | None = 3
+    max_per_day_per_channel: dict[str, int] = field(default_factory=dict)
+    quiet_hours: tuple[int, int] | None = (21, 8)
+    consent_required: bool = True
+
+    def __post_init__(self) -> None:
+        _cap("max_per_day", self.max_per_day)
+        _cap("max_per_week", self.max_per_week)
+        per = self.max_per_day_per_channel
+        if not isinstance(per, Mapping):
+            raise ConfigError(f"max_per_day_per_channel: expected a table channel -> integer, "
+                              f"got {per!r}")
+        for ch, cap in per.items():
+            if _cap(f"max_per_day_per_channel.{ch}", cap) is None:
+                raise ConfigError(f"max_per_day_per_channel.{ch}: expected an integer >= 0, "
+                                  f"got None")
+        object.__setattr__(self, "max_per_day_per_channel", dict(per))
+        qh = self.quiet_hours
+        if qh is not None:
+            ok = (isinstance(qh, (list, tuple)) and len(qh) == 2
+                  and all(isinstance(h, int) and not isinstance(h, bool) and 0 <= h <= 23
+                          for h in qh) and qh[0] != qh[1])
+            if not ok:
+                raise ConfigError(f"quiet_hours: expected (start, end) hours in 0..23 with "
+                                  f"start != end, got {qh!r}")
+            object.__setattr__(self, "quiet_hours", (qh[0], qh[1]))
+        if not isinstance(self.consent_required, bool):
+            raise ConfigError(f"consent_required: expected true or false, "
+                              f"got {self.consent_required!r}")
+
+    @classmethod
+    def from_dict(cls, table: Mapping[str, Any], channels: Catalog | None = None) -> RulesConfig:
+        """A config from a ``[rules]`` table; ``false`` turns a cap or the quiet hours off.
+
+        Args:
+            table: the parsed table.
+            channels: the catalog, to check the channel names of per-channel caps.
+
+        Raises:
+            ConfigError: unknown key, bad value, or unknown channel.
+
+        Example:
+            >>> RulesConfig.from_dict({"max_per_week": False, "quiet_hours": [22, 7]}).max_per_week
+        """
+        allowed = [f.name for f in fields(cls)]
+        unknown = sorted(set(table) - set(allowed))
+        if unknown:
+            raise ConfigError(f"unknown key {unknown[0]!r}; expected one of {', '.join(allowed)}")
+        values = {k: (None if v is False and k != "consent_required" else v)
+                  for k, v in table.items()}
+        if isinstance(values.get("quiet_hours"), list):
+            values["quiet_hours"] = tuple(values["quiet_hours"])
+        config = cls(**values)
+        if channels is not None:
+            for ch in config.max_per_day_per_channel:
+                channels.channel(ch)
+        return config
+
+
+@dataclass(frozen=True)
+class RuleOutcome:
+    """What the rules left for one customer.
+
+    Attributes:
+        allowed: (K,) bool, True where the action may be played.
+        removed: rule name -> indices of the actions it removed (only rules that removed some).
+        reason: why only no contact is left, else None.
+        send_at: one aware UTC datetime per timing slot (index by ``catalog.action_timing``).
+    """
+
+    allowed: np.ndarray
+    removed: dict[str, tuple[int, ...]]
+    reason: str | None
+    send_at: tuple[datetime, ...] = ()
+
+
+def _flag(where: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)) and value in (0, 1):
+        return bool(value)
+    raise ContextError(f"{where}: expected true/false or 0/1, got {value!r}")
+
+
+def _lookup(context: Mapping, profile: Mapping | None, key: str) -> Any:
+    if key in context:
+        return context[key]
+    return profile.get(key) if profile else None
+
+
+class ContactRules:
+    """Applies a :class:`RulesConfig` to a catalog's actions (numpy masks over the K actions).
+
+    Args:
+        catalog: the action catalog.
+        config: the rules' settings.
+    """
+
+    def __init__(self, catalog: Catalog, config: RulesConfig | None = None) -> None:
+        self.catalog = catalog
+        self.config = config if config is not None else RulesConfig()
+        for ch in self.config.max_per_day_per_channel:
+            catalog.channel(ch)  # CatalogError names an unknown channel
+        self._msg = catalog.action_message
+        self._ch = catalog.action_channel
+        self._slot = catalog.action_timing
+        self._contact = self._ch >= 0
+        self._channel_names = tuple(c.name for c in catalog.channels)
+        self._per_channel_cap = np.array(
+            [self.config.max_per_day_per_channel.get(c, -1) for c in self._channel_names])
+        self._capacity = np.array([-1 if c.daily_capacity is None else c.daily_capacity
+                                   for c in catalog.channels])
+
+    # -- per-rule masks: (M,), (C,) or (T,) bool, True = keeps ------------------------------------
+    def _consent(self, context: Mapping, profile: Mapping | None) -> np.ndarray:
+        ok = np.zeros(len(self._channel_names), dtype=bool)
+        given = context.get("consent")
+        if given is not None and not isinstance(given, Mapping):
+            raise ContextError(f"consent: expected a table channel -> true/false, got {given!r}")
+        for name in given or {}:
+            if name not in self._channel_names:
+                raise ContextError(f"consent.{name}: expected a channel of the catalog "
+                                   f"({', '.join(self._channel_names)}), got {name!r}")
+        stored = (profile or {}).get("consent") or {}
+        for i, ch in enumerate(self._channel_names):
+            if given is not None and ch in given:
+                ok[i] = _flag(f"consent.{ch}", given[ch])
+            elif f"consent_{ch}" in context:
+                ok[i] = _flag(f"consent_{ch}", context[f"consent_{ch}"])
+            elif isinstance(stored, Mapping) and ch in stored:
+                ok[i] = _flag(f"profile.consent.{ch}", stored[ch])
+        return ok
+
+    def _segment(self, context: Mapping, profile: Mapping | None) -> np.ndarray:
+        seg = _lookup(context, profile, "segment")
+        if seg is not None and not isinstance(seg, str):
+            raise ContextError(f"segment: expected a string, got {seg!r}")
+        return np.array([not m.segments or seg in m.segments for m in self.catalog.messages])
+
+    def _tenure(self, context: Mapping, profile: Mapping | None) -> np.ndarray:
+        tenure = _lookup(context, profile, "tenure_days")
+        if tenure is None:
+            tenure = 0.0
+        if (isinstance(tenure, bool) or not isinstance(tenure, (int, float))
+                or not math.isfinite(tenure)):
+            raise ContextError(f"tenure_days: expected a finite number, got {tenure!r}")
+        return np.array([tenure >= m.min_tenure_days for m in self.catalog.messages])
+
+    def _quiet(self, times: tuple[datetime, ...], tz: Any) -> np.ndarray:
+        qh = self.config.quiet_hours
+        if qh is None:
+            return np.ones(len(times), dtype=bool)
+        tzinfo = zone(tz)
+        hours = np.array([t.astimezone(tzinfo).hour for t in times])
+        start, end = qh
+        quiet = ((hours >= start) & (hours < end)) if start < end else ((hours >= start)
+                                                                      | (hours < end))
+        return ~quiet
+
+    def _masks(self, context: Mapping, history: ContactHistory | None, now: datetime,
+               capacity_used: Mapping[str, int], profile: Mapping | None,
+               times: tuple[datetime, ...]) -> list[tuple[str, np.ndarray]]:
+        cfg = self.config
+        masks: list[tuple[str, np.ndarray]] = []
+        if cfg.consent_required:
+            masks.append(("consent", self._consent(context, profile)[self._ch]))
+        masks.append(("segment", self._segment(context, profile)[self._msg]))
+        masks.append(("min_tenure", self._tenure(context, profile)[self._msg]))
+        day = history.contacts_1d if history else 0
+        week = history.contacts_7d if history else 0
+        masks.append(("max_per_day", np.full(len(self._ch), cfg.max_per_day is None
+                                             or day < cfg.max_per_day)))
+        masks.append(("max_per_week", np.full(len(self._ch), cfg.max_per_week is None
+                                              or week < cfg.max_per_week)))
+        sent = history.sends_today_by_channel if history else {}
+        used = np.array([sent.get(c, 0) for c in self._channel_names])
+        per = (self._per_channel_cap < 0) | (used < self._per_channel_cap)
+        masks.append(("max_per_day_per_channel", per[self._ch]))
+        today = np.array([capacity_used.get(c, 0) for c in self._channel_names])
+        masks.append(("capacity", ((self._capacity < 0) | (today < self._capacity))[self._ch]))
+        tz = _lookup(context, profile, "timezone") or _lookup(context, profile, "tz")
+        masks.append(("quiet_hours", self._quiet(times, tz)[self._slot]))
+        return masks
+
+    def apply(self, context: Mapping[str, Any], history: ContactHistory | None,
+              now: datetime | float, capacity_used: Mapping[str, int],
+              profile: Mapping[str, Any] | None = None) -> RuleOutcome:
+        """The actions the rules allow for this customer at ``now``.
+
+        Args:
+            context: the customer's context (``consent``, ``consent_<channel>``, ``segment``,
+                ``tenure_days``, ``timezone`` are read; everything else is ignored).
+            history: the customer's contact history from the store (None = never contacted).
+            now: the decision time (aware datetime or epoch seconds).
+            capacity_used: channel name -> sends today across all customers.
+            profile: the customer's stored profile (consent, segment, timezone, tenure_days),
+                used where the context says nothing.
+
+        Returns:
+            A :class:`RuleOutcome`; its ``allowed`` is (K,) bool.
+
+        Raises:
+            ContextError: a field the rules read is malformed (named in the message).
+        """
+        if not isinstance(context, Mapping):
+            raise ContextError(f"context: expected a mapping, got {type(context).__name__}")
+        now = as_utc(now)
+        tz = _lookup(context, profile, "timezone") or _lookup(context, profile, "tz")
+        times = tuple(send_at(slot, now, tz) for slot in self.catalog.timings)
+        allowed = np.ones(len(self._ch), dtype=bool)
+        removed: dict[str, tuple[int, ...]] = {}
+        for name, keep in self._masks(context, history, now, capacity_used, profile, times):
+            drop = allowed & self._contact & ~keep
+            if drop.any():
+                removed[name] = tuple(np.flatnonzero(drop).tolist())
+                allowed &= ~drop
+        reason = None if (allowed & self._contact).any() else self._reason(removed)
+        return RuleOutcome(allowed, removed, reason, times)
+
+    def _reason(self, removed: dict[str, tuple[int, ...]]) -> str:
+        parts = []
+        for name, idx in removed.items():
+            part = f"{name} removed {len(idx)} action(s)"
+            if name == "consent":
+                chans = sorted({self._channel_names[self._ch[i]] for i in idx},
+                               key=self._channel_names.index)
+                part += f" (no consent for {', '.join(chans)})"
+            parts.append(part)
+        return "only no contact is left: " + "; ".join(parts)

@@ -1,0 +1,523 @@
+"""The durable log: decisions, rewards and customer profiles in one SQLite file (WAL mode).
+
+The log is the truth; the model is derived from it. Every write is committed before its method
+returns (``synchronous=NORMAL`` in WAL mode survives a killed process; pass ``synchronous="FULL"``
+to survive a power cut as well). One connection guarded by a lock makes the log safe to share
+between threads. Rewards carry a sequence number (``INTEGER PRIMARY KEY AUTOINCREMENT``: strictly
+increasing, never reused, even after ``forget``), so a checkpoint can record the last one it holds
+and a restart replays :meth:`DecisionLog.rewards_since` it.
+
+Example:
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d, DecisionLog(d) as log:
+    ...     log.write_decision(DecisionRecord("d1", "c1", 100.0, 0, 0.5, False, "{}", "{}",
+    ...                                       (0, 1), None, True, "v1", channel="email"))
+    ...     seq = log.write_reward("d1", 1.0, at=150.0)
+    ...     log.history("c1", now=200.0, channels=["email"]).contacts_1d, seq
+    (1, 1)
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Self
+
+from engine.errors import (
+    DuplicateRewardError,
+    RewardError,
+    StoreError,
+    UnknownDecisionError,
+)
+
+__all__ = ["REWARD_KINDS", "SCHEMA_VERSION", "ContactHistory", "DecisionLog", "DecisionRecord"]
+
+SCHEMA_VERSION = 1
+REWARD_KINDS = ("reward", "default", "correction")
+FILE_NAME = "decisions.sqlite3"
+_DAY = 86400.0
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS decisions (
+    decision_id TEXT PRIMARY KEY,
+    customer_id TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    action_index INTEGER NOT NULL,
+    probability REAL NOT NULL,
+    holdout INTEGER NOT NULL,
+    context_json TEXT NOT NULL,
+    features_json TEXT NOT NULL,
+    eligible_json TEXT NOT NULL,
+    send_at REAL,
+    active INTEGER NOT NULL,
+    activated_at REAL,
+    catalog_version TEXT NOT NULL,
+    message TEXT,
+    channel TEXT,
+    timing TEXT,
+    rewarded INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS decisions_customer ON decisions (customer_id, created_at);
+CREATE INDEX IF NOT EXISTS decisions_expiry ON decisions (active, rewarded, activated_at);
+CREATE INDEX IF NOT EXISTS decisions_created ON decisions (created_at, decision_id);
+CREATE TABLE IF NOT EXISTS rewards (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    decision_id TEXT NOT NULL REFERENCES decisions (decision_id),
+    customer_id TEXT NOT NULL,
+    value REAL NOT NULL,
+    at REAL NOT NULL,
+    kind TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS rewards_decision ON rewards (decision_id);
+CREATE INDEX IF NOT EXISTS rewards_customer ON rewards (customer_id);
+CREATE TABLE IF NOT EXISTS profiles (
+    customer_id TEXT PRIMARY KEY,
+    profile_json TEXT NOT NULL
+);
+"""
+
+_DECISION_COLUMNS = ("decision_id, customer_id, created_at, action_index, probability, holdout, "
+                     "context_json, features_json, eligible_json, send_at, active, "
+                     "catalog_version, message, channel, timing, activated_at")
+
+
+@dataclass(frozen=True)
+class DecisionRecord:
+    """One logged decision (a row of the ``decisions`` table).
+
+    Attributes:
+        decision_id: unique id.
+        customer_id: the customer.
+        created_at: decision time, epoch seconds.
+        action_index: the chosen action's index in the catalog.
+        probability: the probability with which it was chosen (off-policy evaluation needs it).
+        holdout: whether the customer is in the holdout (control) group.
+        context_json: the context as JSON.
+        features_json: the features the learner saw, as JSON.
+        eligible: indices of the actions the rules allowed.
+        send_at: when the message goes out, epoch seconds (None for no contact).
+        active: False while activation is deferred; inactive decisions are never learned from.
+        catalog_version: :attr:`Catalog.version` at decision time.
+        message: the message name (None for no contact); Parquet export and history read it.
+        channel: the channel name (None for no contact); frequency caps and capacity count it.
+        timing: the timing slot name (None for no contact).
+        activated_at: when it became active (the reward window starts there); None if inactive.
+            Defaults to ``created_at`` for a decision written active.
+    """
+
+    decision_id: str
+    customer_id: str
+    created_at: float
+    action_index: int
+    probability: float
+    holdout: bool
+    context_json: str
+    features_json: str
+    eligible: tuple[int, ...]
+    send_at: float | None
+    active: bool
+    catalog_version: str
+    message: str | None = None
+    channel: str | None = None
+    timing: str | None = None
+    activated_at: float | None = None
+
+    @property
+    def action_name(self) -> str:
+        """``"message/channel/timing"``, or ``"no_contact"``."""
+        if self.message is None:
+            return "no_contact"
+        return f"{self.message}/{self.channel}/{self.timing}"
+
+
+@dataclass(frozen=True)
+class ContactHistory:
+    """A customer's recent contacts, as the rules and the features see them.
+
+    Contacts are active decisions with a channel (no-contact decisions are not contacts), counted
+    by decision time; windows are rolling, ending at ``now``.
+
+    Attributes:
+        contacts_1d: contacts in the last 24 h.
+        contacts_7d: contacts in the last 7 days.
+        contacts_30d: contacts in the last 30 days.
+        days_since_last_by_channel: channel -> days since the last contact on it (``math.inf``
+            for a channel never used for this customer).
+        last_outcome: summed reward of the customer's latest rewarded decision, None if none.
+        sends_today_by_channel: channel -> contacts on it in the last 24 h.
+    """
+
+    contacts_1d: int = 0
+    contacts_7d: int = 0
+    contacts_30d: int = 0
+    days_since_last_by_channel: dict[str, float] | None = None
+    last_outcome: float | None = None
+    sends_today_by_channel: dict[str, int] | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("days_since_last_by_channel", "sends_today_by_channel"):
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, {})
+
+
+def _record(row: tuple) -> DecisionRecord:
+    (did, cid, created, action, prob, holdout, ctx, feats, elig, send, active, version,
+     message, channel, timing, activated) = row
+    return DecisionRecord(did, cid, created, action, prob, bool(holdout), ctx, feats,
+                          tuple(json.loads(elig)), send, bool(active), version, message, channel,
+                          timing, activated)
+
+
+def _finite(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise RewardError(f"{name}: expected a finite number, got {value!r}")
+    return float(value)
+
+
+class DecisionLog:
+    """The durable decision/reward/profile log.
+
+    Args:
+        path: the SQLite file, or a directory (the state dir) holding ``decisions.sqlite3``.
+        synchronous: SQLite's ``synchronous`` setting, ``"NORMAL"`` (default) or ``"FULL"``.
+
+    Raises:
+        StoreError: the file cannot be opened or has another schema version.
+    """
+
+    def __init__(self, path: str | Path, synchronous: str = "NORMAL") -> None:
+        if synchronous not in ("NORMAL", "FULL"):
+            raise StoreError(f"synchronous: expected 'NORMAL' or 'FULL', got {synchronous!r}")
+        p = Path(path)
+        if p.is_dir():
+            p = p / FILE_NAME
+        self.path = p
+        self._lock = threading.RLock()
+        try:
+            p.parent.mkdir(parents=True, exist_ok=True)
+            # isolation_level=None: we open every transaction ourselves (BEGIN IMMEDIATE).
+            self._db = sqlite3.connect(p, isolation_level=None, check_same_thread=False,
+                                       timeout=30.0)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute(f"PRAGMA synchronous={synchronous}")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except sqlite3.Error as exc:
+            raise StoreError(f"path: cannot open the decision log {str(p)!r}: {exc}") from exc
+        self._closed = False
+
+    def _migrate(self) -> None:
+        # Schema and version row go in one transaction: a crash leaves either nothing or both.
+        with self._tx() as db:
+            for stmt in filter(str.strip, _SCHEMA.split(";")):
+                db.execute(stmt)
+            rows = db.execute("SELECT version FROM schema_version").fetchall()
+            if not rows:
+                db.execute("INSERT INTO schema_version VALUES (?)", (SCHEMA_VERSION,))
+            elif rows[0][0] != SCHEMA_VERSION:
+                raise StoreError(f"schema_version: expected {SCHEMA_VERSION}, got {rows[0][0]} "
+                                 f"in {str(self.path)!r}; use a matching offerbandit version")
+
+    # -- plumbing --------------------------------------------------------------------------------
+    class _Tx:
+        def __init__(self, log: DecisionLog) -> None:
+            self.log = log
+
+        def __enter__(self) -> sqlite3.Connection:
+            self.log._lock.acquire()
+            try:
+                self.log._db.execute("BEGIN IMMEDIATE")
+            except BaseException:
+                self.log._lock.release()
+                raise
+            return self.log._db
+
+        def __exit__(self, exc_type, exc, tb) -> None:
+            try:
+                self.log._db.execute("ROLLBACK" if exc_type else "COMMIT")
+            finally:
+                self.log._lock.release()
+
+    def _tx(self) -> DecisionLog._Tx:
+        return DecisionLog._Tx(self)
+
+    def _read(self, sql: str, args: Iterable = ()) -> list[tuple]:
+        with self._lock:
+            self._check_open()
+            return self._db.execute(sql, tuple(args)).fetchall()
+
+    def _check_open(self) -> None:
+        if getattr(self, "_closed", True):
+            raise StoreError("the decision log is closed")
+
+    def close(self) -> None:
+        """Close the file; safe to call twice."""
+        with self._lock:
+            if not getattr(self, "_closed", True):
+                self._closed = True
+                self._db.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- decisions -------------------------------------------------------------------------------
+    def write_decision(self, rec: DecisionRecord) -> None:
+        """Log a decision durably.
+
+        Raises:
+            StoreError: a decision with this id exists (nothing is changed).
+        """
+        activated = rec.activated_at if rec.activated_at is not None else (
+            rec.created_at if rec.active else None)
+        row = (rec.decision_id, rec.customer_id, float(rec.created_at), int(rec.action_index),
+               float(rec.probability), int(bool(rec.holdout)), rec.context_json,
+               rec.features_json, json.dumps([int(i) for i in rec.eligible]), rec.send_at,
+               int(bool(rec.active)), rec.catalog_version, rec.message, rec.channel, rec.timing,
+               activated)
+        self._check_open()
+        try:
+            with self._tx() as db:
+                db.execute(f"INSERT INTO decisions ({_DECISION_COLUMNS}) "
+                           f"VALUES ({', '.join('?' * 16)})", row)
+        except sqlite3.IntegrityError as exc:
+            raise StoreError(f"decision_id: expected a new id, got {rec.decision_id!r} "
+                             f"which is already logged") from exc
+
+    def get_decision(self, decision_id: str) -> DecisionRecord:
+        """The decision with this id.
+
+        Raises:
+            UnknownDecisionError: no such decision (or it was forgotten).
+        """
+        rows = self._read(f"SELECT {_DECISION_COLUMNS} FROM decisions WHERE decision_id = ?",
+                          (decision_id,))
+        if not rows:
+            raise UnknownDecisionError(f"decision_id: no decision {decision_id!r} in the log")
+        return _record(rows[0])
+
+    def activate(self, decision_id: str, at: float) -> None:
+        """Mark a deferred decision active from ``at`` (its reward window starts then).
+
+        Activating an active decision changes nothing.
+
+        Raises:
+            UnknownDecisionError: no such decision.
+        """
+        self._check_open()
+        with self._tx() as db:
+            cur = db.execute("UPDATE decisions SET active = 1, activated_at = ? "
+                             "WHERE decision_id = ? AND active = 0", (float(at), decision_id))
+            if cur.rowcount == 0 and not db.execute(
+                    "SELECT 1 FROM decisions WHERE decision_id = ?", (decision_id,)).fetchone():
+                raise UnknownDecisionError(f"decision_id: no decision {decision_id!r} in the log")
+
+    # -- rewards ---------------------------------------------------------------------------------
+    def write_reward(self, decision_id: str, value: float, at: float, kind: str = "reward",
+                     *, refuse_duplicate: bool = False) -> int:
+        """Log a reward for a decision and return its sequence number.
+
+        Args:
+            decision_id: the decision rewarded.
+            value: the reward, finite.
+            at: when it arrived, epoch seconds.
+            kind: ``"reward"``, ``"default"`` (the window passed) or ``"correction"`` (a later
+                reward added to the first, ``reward_mode="sum"``).
+            refuse_duplicate: raise :class:`DuplicateRewardError` if the decision already has a
+                reward (checked in the same transaction, so two threads cannot both pass).
+
+        Raises:
+            UnknownDecisionError: no such decision.
+            RewardError: value not finite or kind unknown.
+            DuplicateRewardError: with ``refuse_duplicate``, a reward exists.
+        """
+        value = _finite("value", value)
+        at = _finite("at", at)
+        if kind not in REWARD_KINDS:
+            raise RewardError(f"kind: expected one of {', '.join(REWARD_KINDS)}, got {kind!r}")
+        self._check_open()
+        with self._tx() as db:
+            row = db.execute("SELECT customer_id, rewarded FROM decisions WHERE decision_id = ?",
+                             (decision_id,)).fetchone()
+            if row is None:
+                raise UnknownDecisionError(f"decision_id: no decision {decision_id!r} in the log")
+            if refuse_duplicate and row[1]:
+                raise DuplicateRewardError(f"decision_id: {decision_id!r} already has a reward; "
+                                           f"a second one is refused (reward_mode='refuse')")
+            cur = db.execute("INSERT INTO rewards (decision_id, customer_id, value, at, kind) "
+                             "VALUES (?, ?, ?, ?, ?)", (decision_id, row[0], value, at, kind))
+            db.execute("UPDATE decisions SET rewarded = 1 WHERE decision_id = ?", (decision_id,))
+            return int(cur.lastrowid)
+
+    def rewards_of(self, decision_id: str) -> list[tuple[int, float, float, str]]:
+        """``(seq, value, at, kind)`` of every reward of a decision, oldest first."""
+        return self._read("SELECT seq, value, at, kind FROM rewards WHERE decision_id = ? "
+                          "ORDER BY seq", (decision_id,))
+
+    def last_seq(self) -> int:
+        """The highest reward sequence number ever given (0 when none)."""
+        rows = self._read("SELECT seq FROM sqlite_sequence WHERE name = 'rewards'")
+        return int(rows[0][0]) if rows else 0
+
+    def rewards_since(self, seq: int, batch: int = 1000
+                      ) -> Iterator[tuple[int, DecisionRecord, float, str]]:
+        """``(seq, decision, value, kind)`` of every reward with a sequence number above ``seq``.
+
+        In sequence order, read in batches (the lock is not held between batches), for replay
+        after a checkpoint.
+        """
+        last = int(seq)
+        cols = ", ".join(f"d.{c.strip()}" for c in _DECISION_COLUMNS.split(","))
+        while True:
+            rows = self._read(f"SELECT r.seq, r.value, r.kind, {cols} FROM rewards r "
+                              f"JOIN decisions d ON d.decision_id = r.decision_id "
+                              f"WHERE r.seq > ? ORDER BY r.seq LIMIT ?", (last, batch))
+            for row in rows:
+                yield row[0], _record(row[3:]), row[1], row[2]
+            if len(rows) < batch:
+                return
+            last = rows[-1][0]
+
+    def expired_without_reward(self, now: float, window_s: float, limit: int = 1000
+                               ) -> list[DecisionRecord]:
+        """Active decisions activated at least ``window_s`` before ``now`` with no reward yet.
+
+        Oldest first, at most ``limit`` (the caller learns their default reward and writes it,
+        which takes them off this list).
+        """
+        rows = self._read(f"SELECT {_DECISION_COLUMNS} FROM decisions "
+                          f"WHERE active = 1 AND rewarded = 0 AND activated_at <= ? "
+                          f"ORDER BY activated_at LIMIT ?", (float(now) - window_s, int(limit)))
+        return [_record(r) for r in rows]
+
+    # -- customers -------------------------------------------------------------------------------
+    def history(self, customer_id: str, now: float, channels: Iterable[str] = ()
+                ) -> ContactHistory:
+        """The customer's contact history at ``now`` (see :class:`ContactHistory`).
+
+        Args:
+            customer_id: the customer.
+            now: epoch seconds.
+            channels: channel names to report in ``days_since_last_by_channel`` and
+                ``sends_today_by_channel`` (others contacted are reported too).
+        """
+        now = float(now)
+        rows = self._read(
+            "SELECT channel, SUM(created_at > ?), SUM(created_at > ?), COUNT(*), MAX(created_at) "
+            "FROM decisions WHERE customer_id = ? AND active = 1 AND channel IS NOT NULL "
+            "AND created_at > ? AND created_at <= ? GROUP BY channel",
+            (now - _DAY, now - 7 * _DAY, customer_id, now - 30 * _DAY, now))
+        days_since = {c: math.inf for c in channels}
+        today = {c: 0 for c in channels}
+        for channel, d1, d7, d30, last in rows:
+            days_since[channel] = (now - last) / _DAY
+            today[channel] = int(d1)
+        outcome = self._read(
+            "SELECT SUM(r.value) FROM rewards r WHERE r.decision_id = ("
+            "SELECT decision_id FROM decisions WHERE customer_id = ? AND rewarded = 1 "
+            "AND created_at <= ? ORDER BY created_at DESC LIMIT 1)", (customer_id, now))
+        return ContactHistory(
+            contacts_1d=sum(int(r[1]) for r in rows), contacts_7d=sum(int(r[2]) for r in rows),
+            contacts_30d=sum(int(r[3]) for r in rows), days_since_last_by_channel=days_since,
+            last_outcome=outcome[0][0] if outcome else None, sends_today_by_channel=today)
+
+    def capacity_used(self, day_start: float) -> dict[str, int]:
+        """Channel -> active contacts decided since ``day_start`` (epoch s), all customers."""
+        rows = self._read("SELECT channel, COUNT(*) FROM decisions WHERE created_at >= ? "
+                          "AND active = 1 AND channel IS NOT NULL GROUP BY channel",
+                          (float(day_start),))
+        return {c: int(n) for c, n in rows}
+
+    def set_profile(self, customer_id: str, profile: dict[str, Any]) -> None:
+        """Store (replace) a customer's profile: consent, segment, timezone, tenure_days...
+
+        Raises:
+            StoreError: the profile is not a JSON-serialisable dict.
+        """
+        if not isinstance(profile, dict):
+            raise StoreError(f"profile: expected a dict, got {type(profile).__name__}")
+        try:
+            blob = json.dumps(profile, allow_nan=False, sort_keys=True)
+        except (TypeError, ValueError) as exc:
+            raise StoreError(f"profile: expected JSON-serialisable values, got {exc}") from exc
+        self._check_open()
+        with self._tx() as db:
+            db.execute("INSERT INTO profiles VALUES (?, ?) ON CONFLICT (customer_id) "
+                       "DO UPDATE SET profile_json = excluded.profile_json", (customer_id, blob))
+
+    def profile(self, customer_id: str) -> dict[str, Any] | None:
+        """The customer's stored profile, or None."""
+        rows = self._read("SELECT profile_json FROM profiles WHERE customer_id = ?",
+                          (customer_id,))
+        return json.loads(rows[0][0]) if rows else None
+
+    def forget(self, customer_id: str) -> int:
+        """Erase every row of a customer (decisions, rewards, profile); return how many went."""
+        self._check_open()
+        with self._tx() as db:
+            n = db.execute("DELETE FROM rewards WHERE customer_id = ?", (customer_id,)).rowcount
+            n += db.execute("DELETE FROM decisions WHERE customer_id = ?",
+                            (customer_id,)).rowcount
+            n += db.execute("DELETE FROM profiles WHERE customer_id = ?",
+                            (customer_id,)).rowcount
+        return n
+
+    # -- dashboards ------------------------------------------------------------------------------
+    def counts(self) -> dict[str, int]:
+        """Row counts for ``/metrics``: decisions, active, holdout, no_contact, rewards by kind,
+        profiles, last_seq."""
+        d = self._read("SELECT COUNT(*), COALESCE(SUM(active), 0), COALESCE(SUM(holdout), 0), "
+                       "COALESCE(SUM(channel IS NULL), 0), COALESCE(SUM(rewarded), 0) "
+                       "FROM decisions")[0]
+        kinds = dict(self._read("SELECT kind, COUNT(*) FROM rewards GROUP BY kind"))
+        profiles = self._read("SELECT COUNT(*) FROM profiles")[0][0]
+        return {"decisions": d[0], "active_decisions": d[1], "holdout_decisions": d[2],
+                "no_contact_decisions": d[3], "rewarded_decisions": d[4],
+                "rewards": sum(kinds.values()), "default_rewards": kinds.get("default", 0),
+                "corrections": kinds.get("correction", 0), "profiles": profiles,
+                "last_seq": self.last_seq()}
+
+    def reward_rate_by_bucket(self, bucket_s: float, since: float = 0.0
+                              ) -> list[tuple[float, bool, int, float]]:
+        """``(bucket_start, holdout, n_decisions, sum_reward)`` of active decisions made since
+        ``since``, grouped by decision-time bucket of ``bucket_s`` seconds, oldest first."""
+        if not bucket_s > 0:
+            raise StoreError(f"bucket_s: expected a positive number, got {bucket_s!r}")
+        rows = self._read(
+            "SELECT CAST(d.created_at / ? AS INTEGER) AS b, d.holdout, COUNT(*), "
+            "COALESCE(SUM(r.total), 0.0) FROM decisions d LEFT JOIN (SELECT decision_id, "
+            "SUM(value) AS total FROM rewards GROUP BY decision_id) r "
+            "ON r.decision_id = d.decision_id WHERE d.active = 1 AND d.created_at >= ? "
+            "GROUP BY b, d.holdout ORDER BY b, d.holdout", (float(bucket_s), float(since)))
+        return [(b * float(bucket_s), bool(h), int(n), float(s)) for b, h, n, s in rows]
+
+    def iter_export_rows(self, since: float | None = None, batch: int = 10000
+                         ) -> Iterator[list[tuple]]:
+        """Batches of decision rows joined with their summed rewards (for Parquet export).
+
+        Each row: the decision columns in :data:`_DECISION_COLUMNS` order, then the reward sum
+        (None if no reward) and the comma-joined reward kinds in sequence order.
+        """
+        cols = ", ".join(f"d.{c.strip()}" for c in _DECISION_COLUMNS.split(","))
+        key: tuple[float, str] = (-math.inf if since is None else float(since), "")
+        while True:
+            # Keyset pagination on (created_at, decision_id); rewards summed per row by index.
+            rows = self._read(
+                f"SELECT {cols}, (SELECT SUM(value) FROM rewards r WHERE r.decision_id = "
+                f"d.decision_id), (SELECT GROUP_CONCAT(kind, ',') FROM (SELECT kind FROM rewards "
+                f"r WHERE r.decision_id = d.decision_id ORDER BY seq)) FROM decisions d "
+                f"WHERE (d.created_at, d.decision_id) > (?, ?) "
+                f"ORDER BY d.created_at, d.decision_id LIMIT ?", (*key, batch))
+            if rows:
+                yield rows
+            if len(rows) < batch:
+                return
+            key = (rows[-1][2], rows[-1][0])

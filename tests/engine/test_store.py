@@ -1,0 +1,292 @@
+"""The durable log on a real SQLite file: decisions, rewards, replay, history, erasure, threads."""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+import threading
+
+import pytest
+
+from engine.errors import DuplicateRewardError, RewardError, StoreError, UnknownDecisionError
+from engine.reward_window import RewardWindow
+from engine.store import FILE_NAME, ContactHistory, DecisionLog, DecisionRecord
+
+DAY = 86400.0
+
+
+def rec(did: str, customer: str = "c1", at: float = 0.0, channel: str | None = "email",
+        active: bool = True, holdout: bool = False, action: int = 0) -> DecisionRecord:
+    return DecisionRecord(did, customer, at, action, 0.25, holdout, '{"age": 3}', '{"f": 1}',
+                          (0, 1, 2), at + 60 if channel else None, active, "v1",
+                          message="m" if channel else None, channel=channel,
+                          timing="now" if channel else None)
+
+
+@pytest.fixture()
+def log(tmp_path):
+    with DecisionLog(tmp_path) as store:
+        yield store
+
+
+def table_rows(log: DecisionLog) -> tuple:
+    return (log._read("SELECT * FROM decisions ORDER BY decision_id"),
+            log._read("SELECT * FROM rewards ORDER BY seq"),
+            log._read("SELECT * FROM profiles ORDER BY customer_id"))
+
+
+def test_decision_round_trips(log):
+    r = rec("d1")
+    log.write_decision(r)
+    got = log.get_decision("d1")
+    assert got == DecisionRecord(**{**r.__dict__, "activated_at": 0.0})
+    assert got.action_name == "m/email/now"
+    assert log.path.name == FILE_NAME
+
+
+def test_file_is_in_wal_mode(log):
+    assert log._read("PRAGMA journal_mode")[0][0] == "wal"
+
+
+def test_unknown_decision_is_a_typed_error(log):
+    with pytest.raises(UnknownDecisionError, match=r"decision_id: no decision 'nope'"):
+        log.get_decision("nope")
+    with pytest.raises(UnknownDecisionError, match="'nope'"):
+        log.activate("nope", 1.0)
+    with pytest.raises(UnknownDecisionError, match="'nope'"):
+        log.write_reward("nope", 1.0, at=1.0)
+    assert table_rows(log) == ([], [], [])
+
+
+def test_duplicate_decision_id_changes_nothing(log):
+    log.write_decision(rec("d1"))
+    before = table_rows(log)
+    with pytest.raises(StoreError, match=r"decision_id: expected a new id, got 'd1'"):
+        log.write_decision(rec("d1", customer="other"))
+    assert table_rows(log) == before
+
+
+def test_reward_sequence_numbers_increase_and_survive_forget(log):
+    for i in range(3):
+        log.write_decision(rec(f"d{i}", customer=f"c{i}"))
+    seqs = [log.write_reward(f"d{i}", float(i), at=10.0) for i in range(3)]
+    assert seqs == sorted(seqs) and len(set(seqs)) == 3
+    log.forget("c2")
+    log.write_decision(rec("d9", customer="c9"))
+    assert log.write_reward("d9", 1.0, at=11.0) > seqs[-1]
+    assert log.last_seq() == seqs[-1] + 1
+
+
+@pytest.mark.parametrize(("value", "kind", "match"), [
+    (float("nan"), "reward", r"value: expected a finite number, got nan"),
+    (float("inf"), "reward", r"value: expected a finite number, got inf"),
+    (True, "reward", r"value: expected a finite number, got True"),
+    ("1", "reward", r"value: expected a finite number, got '1'"),
+    (1.0, "bonus", r"kind: expected one of reward, default, correction, got 'bonus'"),
+])
+def test_bad_reward_changes_nothing(log, value, kind, match):
+    log.write_decision(rec("d1"))
+    before = table_rows(log)
+    with pytest.raises(RewardError, match=match):
+        log.write_reward("d1", value, at=1.0, kind=kind)
+    assert table_rows(log) == before
+
+
+def test_refuse_duplicate_is_atomic(log):
+    log.write_decision(rec("d1"))
+    first = log.write_reward("d1", 1.0, at=1.0, refuse_duplicate=True)
+    with pytest.raises(DuplicateRewardError, match=r"'d1' already has a reward"):
+        log.write_reward("d1", 2.0, at=2.0, refuse_duplicate=True)
+    log.write_reward("d1", 0.5, at=3.0, kind="correction")
+    assert log.rewards_of("d1") == [(first, 1.0, 1.0, "reward"), (first + 1, 0.5, 3.0, "correction")]
+
+
+def test_concurrent_first_rewards_admit_exactly_one(log):
+    log.write_decision(rec("d1"))
+    results: list[str] = []
+    barrier = threading.Barrier(8)
+
+    def reward() -> None:
+        barrier.wait()
+        try:
+            log.write_reward("d1", 1.0, at=1.0, refuse_duplicate=True)
+            results.append("ok")
+        except DuplicateRewardError:
+            results.append("dup")
+
+    threads = [threading.Thread(target=reward) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == ["dup"] * 7 + ["ok"]
+    assert len(log.rewards_of("d1")) == 1
+
+
+def test_threads_writing_at_once_lose_nothing(log):
+    def work(k: int) -> None:
+        for i in range(25):
+            log.write_decision(rec(f"t{k}-{i}", customer=f"c{k}"))
+            log.write_reward(f"t{k}-{i}", 1.0, at=float(i))
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    counts = log.counts()
+    assert counts["decisions"] == 100 and counts["rewards"] == 100
+    seqs = [s for s, *_ in log.rewards_since(0)]
+    assert seqs == sorted(seqs) and len(set(seqs)) == 100
+
+
+def test_rewards_since_replays_in_order_with_decisions(log):
+    for i in range(5):
+        log.write_decision(rec(f"d{i}", at=float(i)))
+    seqs = [log.write_reward(f"d{i}", float(i), at=10.0 + i) for i in (3, 1, 4, 0, 2)]
+    replay = list(log.rewards_since(seqs[1], batch=2))
+    assert [s for s, *_ in replay] == seqs[2:]
+    assert [(d.decision_id, v, k) for _, d, v, k in replay] == [
+        ("d4", 4.0, "reward"), ("d0", 0.0, "reward"), ("d2", 2.0, "reward")]
+    assert list(log.rewards_since(seqs[-1])) == []
+
+
+def test_expiry_lists_only_active_unrewarded_past_the_window(log):
+    log.write_decision(rec("old", at=0.0))
+    log.write_decision(rec("rewarded", at=0.0))
+    log.write_reward("rewarded", 1.0, at=5.0)
+    log.write_decision(rec("inactive", at=0.0, active=False))
+    log.write_decision(rec("late_active", at=0.0, active=False))
+    log.activate("late_active", at=500.0)
+    log.write_decision(rec("young", at=900.0))
+    window = RewardWindow(window_s=1000.0)
+    assert [r.decision_id for r in window.due(log, now=1000.0)] == ["old"]
+    assert [r.decision_id for r in window.due(log, now=1500.0)] == ["old", "late_active"]
+    assert [r.decision_id for r in window.due(log, now=1500.0, limit=1)] == ["old"]
+    log.write_reward("old", 0.0, at=1500.0, kind="default")
+    assert [r.decision_id for r in window.due(log, now=1500.0)] == ["late_active"]
+    assert window.is_open(log.get_decision("late_active"), now=1499.0)
+    assert not window.is_open(log.get_decision("inactive"), now=1.0)
+
+
+def test_activate_is_idempotent(log):
+    log.write_decision(rec("d1", active=False))
+    assert log.get_decision("d1").activated_at is None
+    log.activate("d1", at=7.0)
+    log.activate("d1", at=9.0)
+    got = log.get_decision("d1")
+    assert got.active and got.activated_at == 7.0
+
+
+def test_history_counts_active_contacts_in_rolling_windows(log):
+    now = 100 * DAY
+    log.write_decision(rec("a", at=now - 0.5 * DAY, channel="email"))
+    log.write_decision(rec("b", at=now - 3 * DAY, channel="sms"))
+    log.write_decision(rec("c", at=now - 20 * DAY, channel="sms"))
+    log.write_decision(rec("d", at=now - 40 * DAY, channel="sms"))
+    log.write_decision(rec("nc", at=now - 0.1 * DAY, channel=None))          # no contact
+    log.write_decision(rec("inactive", at=now - 0.1 * DAY, active=False))    # never sent
+    log.write_decision(rec("other", customer="c2", at=now - 0.1 * DAY))
+    log.write_decision(rec("future", at=now + DAY))
+    log.write_reward("b", 2.0, at=now - 2 * DAY)
+    log.write_reward("b", 0.5, at=now - 2 * DAY, kind="correction")
+    h = log.history("c1", now=now, channels=["email", "sms", "push"])
+    assert (h.contacts_1d, h.contacts_7d, h.contacts_30d) == (1, 2, 3)
+    assert h.days_since_last_by_channel["email"] == pytest.approx(0.5)
+    assert h.days_since_last_by_channel["sms"] == pytest.approx(3.0)
+    assert h.days_since_last_by_channel["push"] == math.inf
+    assert h.sends_today_by_channel == {"email": 1, "sms": 0, "push": 0}
+    assert h.last_outcome == pytest.approx(2.5)
+    assert log.history("nobody", now=now) == ContactHistory()
+
+
+def test_capacity_used_counts_active_sends_since_day_start(log):
+    log.write_decision(rec("a", customer="x", at=10.0, channel="sms"))
+    log.write_decision(rec("b", customer="y", at=20.0, channel="sms"))
+    log.write_decision(rec("c", customer="y", at=20.0, channel="email", active=False))
+    log.write_decision(rec("d", customer="z", at=5.0, channel="email"))
+    log.write_decision(rec("e", customer="z", at=30.0, channel=None))
+    assert log.capacity_used(day_start=10.0) == {"sms": 2}
+
+
+def test_profiles_and_forget(log):
+    log.set_profile("c1", {"consent": {"email": True}, "timezone": "Europe/Paris"})
+    log.set_profile("c1", {"consent": {"sms": True}})
+    assert log.profile("c1") == {"consent": {"sms": True}}
+    assert log.profile("c2") is None
+    log.write_decision(rec("d1"))
+    log.write_decision(rec("d2"))
+    log.write_reward("d1", 1.0, at=1.0)
+    log.write_decision(rec("keep", customer="c2"))
+    assert log.forget("c1") == 4
+    assert log.profile("c1") is None
+    with pytest.raises(UnknownDecisionError):
+        log.get_decision("d1")
+    assert log.get_decision("keep").customer_id == "c2"
+    assert log.forget("c1") == 0
+
+
+@pytest.mark.parametrize(("profile", "match"), [
+    ([("consent", 1)], r"profile: expected a dict, got list"),
+    ({"x": float("nan")}, r"profile: expected JSON-serialisable values"),
+    ({"x": object()}, r"profile: expected JSON-serialisable values"),
+])
+def test_bad_profile_changes_nothing(log, profile, match):
+    log.set_profile("c1", {"segment": "vip"})
+    with pytest.raises(StoreError, match=match):
+        log.set_profile("c1", profile)
+    assert log.profile("c1") == {"segment": "vip"}
+
+
+def test_counts_and_reward_rate_buckets(log):
+    log.write_decision(rec("a", customer="x", at=10.0))
+    log.write_decision(rec("b", customer="y", at=20.0, holdout=True, channel=None))
+    log.write_decision(rec("c", customer="z", at=110.0))
+    log.write_decision(rec("d", customer="w", at=120.0, active=False))
+    log.write_reward("a", 1.0, at=30.0)
+    log.write_reward("a", 0.5, at=31.0, kind="correction")
+    log.write_reward("c", 0.0, at=400.0, kind="default")
+    counts = log.counts()
+    assert counts == {"decisions": 4, "active_decisions": 3, "holdout_decisions": 1,
+                      "no_contact_decisions": 1, "rewarded_decisions": 2, "rewards": 3,
+                      "default_rewards": 1, "corrections": 1, "profiles": 0,
+                      "last_seq": counts["last_seq"]}
+    assert log.reward_rate_by_bucket(100.0) == [
+        (0.0, False, 1, 1.5), (0.0, True, 1, 0.0), (100.0, False, 1, 0.0)]
+    assert log.reward_rate_by_bucket(100.0, since=100.0) == [(100.0, False, 1, 0.0)]
+    with pytest.raises(StoreError, match="bucket_s: expected a positive number"):
+        log.reward_rate_by_bucket(0)
+
+
+def test_reopen_keeps_everything(tmp_path):
+    with DecisionLog(tmp_path) as log:
+        log.write_decision(rec("d1"))
+        seq = log.write_reward("d1", 1.0, at=1.0)
+    with DecisionLog(tmp_path / FILE_NAME) as log:
+        assert log.get_decision("d1").decision_id == "d1"
+        assert log.rewards_of("d1") == [(seq, 1.0, 1.0, "reward")]
+
+
+def test_other_schema_version_is_refused(tmp_path):
+    DecisionLog(tmp_path).close()
+    db = sqlite3.connect(tmp_path / FILE_NAME)
+    db.execute("UPDATE schema_version SET version = 99")
+    db.commit()
+    db.close()
+    with pytest.raises(StoreError, match=r"schema_version: expected 1, got 99"):
+        DecisionLog(tmp_path)
+
+
+def test_close_twice_and_use_after_close(tmp_path):
+    log = DecisionLog(tmp_path)
+    log.close()
+    log.close()
+    with pytest.raises(StoreError, match="closed"):
+        log.get_decision("d1")
+    with pytest.raises(StoreError, match="closed"):
+        log.write_decision(rec("d1"))
+
+
+def test_bad_synchronous_setting(tmp_path):
+    with pytest.raises(StoreError, match=r"synchronous: expected 'NORMAL' or 'FULL', got 'OFF'"):
+        DecisionLog(tmp_path, synchronous="OFF")
