@@ -1,0 +1,70 @@
+"""The dashboard's alternatives: logged policy, uniform random, best fixed action."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from experiments.ope import OPEInputError
+from experiments.ope.dashboard_estimates import dashboard_estimates
+
+MEANS = np.array([0.1, 0.2, 0.5, 0.3])
+
+
+def _log(n=20_000, seed=0):
+    rng = np.random.default_rng(seed)
+    # the logger favours action 0 (60%), the others 40% / 3
+    probs = np.array([0.6, 0.4 / 3, 0.4 / 3, 0.4 / 3])
+    a = rng.choice(4, size=n, p=probs)
+    r = (rng.random(n) < MEANS[a]).astype(float)
+    x = rng.normal(size=(n, 2))
+    return a, r, probs[a], x
+
+
+def test_values_match_the_truth():
+    a, r, p, _ = _log()
+    d = dashboard_estimates(r, a, p, n_actions=4, action_names=["w", "x", "y", "z"])
+    assert d.estimator == "snips" and d.best_action == 2
+    assert d.logged.value == pytest.approx(r.mean())
+    assert d.logged.ci[0] <= 0.6 * 0.1 + 0.4 / 3 * 1.0 <= d.logged.ci[1]
+    assert d.uniform.ci[0] <= MEANS.mean() <= d.uniform.ci[1]
+    assert d.best_fixed.ci[0] <= 0.5 <= d.best_fixed.ci[1]
+    assert d.estimated_regret == pytest.approx(d.best_fixed.value - d.logged.value)
+    out = d.to_dict()
+    assert [e["name"] for e in out["estimates"]] == [
+        "logged policy", "uniform random", "best fixed action (y)"]
+    assert out["n"] == 20_000 and out["best_action"] == "y"
+    assert set(out["estimates"][0]) >= {"name", "value", "lo", "hi"}
+
+
+def test_with_contexts_uses_dr_and_respects_eligibility():
+    a, r, p, x = _log(seed=1)
+    eligible = np.ones((a.size, 4), dtype=bool)
+    eligible[:, 2] = False  # the best action may never be played...
+    eligible[a == 2, 2] = True  # ...except where the log played it
+    d = dashboard_estimates(r, a, p, eligible, contexts=x)
+    assert d.estimator == "dr"
+    # where 2 is not eligible, "fixed 2" falls back to uniform over {0, 1, 3} (mean 0.2), so it
+    # is worth about 0.13 * 0.5 + 0.87 * 0.2 = 0.24 < 0.3, and action 3 wins
+    share = 0.4 / 3
+    assert d.per_action[2].ci[0] <= share * 0.5 + (1 - share) * 0.2 <= d.per_action[2].ci[1]
+    assert d.best_action == 3
+
+
+def test_never_played_action_is_not_a_candidate():
+    a = np.array([0, 1, 0, 1])
+    d = dashboard_estimates([0.0, 1.0, 0.0, 1.0], a, [0.5] * 4, n_actions=3)
+    assert d.per_action[2] is None and d.best_action == 1
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [
+    ({"actions": []}, r"actions must be a non-empty \(n,\) array"),
+    ({"eligible": np.ones((3, 2), dtype=bool)}, r"eligible must have shape \(n=2, K\)"),
+    ({"eligible": np.array([[True, False], [False, False]])}, r"eligible has a row with no"),
+    ({"action_names": ["only"]}, r"action_names has 1 names but there are 2 actions"),
+    ({"propensities": [0.0, 0.5]}, r"propensities must be in \(0, 1\]"),
+])
+def test_bad_input(kwargs, match):
+    args = {"rewards": [1.0, 0.0], "actions": [0, 1], "propensities": [0.5, 0.5]}
+    with pytest.raises(OPEInputError, match=match):
+        dashboard_estimates(**{**args, **kwargs})
