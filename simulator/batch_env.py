@@ -1,0 +1,374 @@
+"""The vectorized world: each step presents a batch of N customers and answers N decisions.
+
+Simulated time advances by ``N / decisions_per_hour`` hours per step, so a run of D decisions
+covers the same simulated time whatever the batch size; each customer of the batch is met at its
+own moment inside the step (that moment sets their local hour for the *now* slot).
+
+Example:
+    >>> import numpy as np
+    >>> from simulator.scenario import load_scenario
+    >>> env = CustomerBatchEnv(load_scenario("small"), batch_size=50, seed=0)
+    >>> obs, info = env.reset(seed=0)
+    >>> obs.shape == (50, len(env.context_names)), info["eligible"].shape
+    (True, (50, 201))
+    >>> R = env.expected_rewards()
+    >>> best = np.where(info["eligible"], R, -np.inf).argmax(axis=1)
+    >>> obs, reward, terminated, truncated, info = env.step(best)
+    >>> reward.shape, info["refs"][:3]
+    ((50,), array([0, 1, 2]))
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal
+
+import numpy as np
+
+from simulator.catalog import Catalog
+from simulator.errors import (
+    ActionNotEligibleError,
+    ActionOutOfRangeError,
+    EpisodeEndedError,
+    EpisodeNotStartedError,
+    ScenarioError,
+)
+from simulator.pending import PendingRewards
+from simulator.population import Population
+from simulator.response import BatchState, Physics, chosen_probabilities, expected_rewards_into
+from simulator.scenario import Scenario, load_scenario
+
+__all__ = ["CustomerBatchEnv"]
+
+_PRESSURE_SCALE = 5.0  # contact pressure is shown to the policy as min(pressure / 5, 1)
+
+
+class CustomerBatchEnv:
+    """A world of customers answering messages, stepped a batch of N customers at a time.
+
+    Args:
+        scenario: a :class:`Scenario` or the name/path of one.
+        batch_size: N, customers per step (at most the population size).
+        seed: seed of the first ``reset`` when it is given none.
+        ineligible: what to do with an action the customer may not receive: ``"raise"``
+            (:class:`ActionNotEligibleError`) or ``"no_contact"`` (send nothing instead).
+        max_steps: truncate the episode after this many steps (None: only the scenario's
+            ``horizon_hours``).
+
+    Observation: (N, d) float64, columns :attr:`context_names`, all within [-1, 1].
+    Action: (N,) int indices into :attr:`catalog` actions; each must be eligible.
+    Reward: (N,) float64, the part known at once (minus the channel cost and guardrail penalties);
+    the total of each decision comes later in ``info["matured_refs"]`` /
+    ``info["matured_rewards"]``, exactly once per decision.
+    """
+
+    def __init__(self, scenario: Scenario | str, batch_size: int = 1000,
+                 seed: int | None = None, *, ineligible: Literal["raise", "no_contact"] = "raise",
+                 max_steps: int | None = None) -> None:
+        sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+        if not isinstance(batch_size, (int, np.integer)) or not 1 <= batch_size <= sc.n_customers:
+            raise ScenarioError(
+                f"batch_size must be an int in [1, n_customers={sc.n_customers}], got "
+                f"{batch_size!r}")
+        if ineligible not in ("raise", "no_contact"):
+            raise ScenarioError(f"ineligible must be 'raise' or 'no_contact', got {ineligible!r}")
+        if ineligible == "no_contact" and not sc.allow_no_contact:
+            raise ScenarioError("ineligible='no_contact' needs a scenario with allow_no_contact")
+        if max_steps is not None and (not isinstance(max_steps, int) or max_steps < 1):
+            raise ScenarioError(f"max_steps must be None or an int >= 1, got {max_steps!r}")
+        self.scenario = sc
+        self.catalog = Catalog.from_scenario(sc)
+        self.batch_size = int(batch_size)
+        self.ineligible = ineligible
+        self.max_steps = max_steps
+        self._physics = Physics.build(sc, self.catalog)
+        self._seed = seed
+        self._rng: np.random.Generator | None = None
+        self._started = False
+        probe = Population.draw(np.random.default_rng(0), 1, self.catalog, sc)
+        self._n_static = len(probe.static_names)
+        self.context_names: tuple[str, ...] = probe.static_names + tuple(
+            [f"consent_{c}" for c in self.catalog.channels]
+            + ["contact_pressure", "local_hour_sin", "local_hour_cos"])
+        self.hours_per_step = self.batch_size / sc.decisions_per_hour
+
+    # ----------------------------------------------------------------------------- episode
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None,
+              rng: np.random.Generator | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+        """Start an episode: draw the population and present the first batch.
+
+        Args:
+            seed: reseed the world's generator; None continues it (or uses the constructor's
+                seed on the first reset).
+            options: unused; accepted for the gymnasium contract.
+            rng: draw from this generator from now on (a gymnasium wrapper passes its
+                ``np_random``); overrides ``seed``.
+
+        Returns:
+            obs (N, d) float64 and info with ``eligible`` (N, K) bool, ``customer_ids`` (N,)
+            int64, ``step`` and ``clock_hours``.
+        """
+        if rng is not None:
+            self._rng = rng
+        elif seed is not None or self._rng is None:
+            self._rng = np.random.default_rng(self._seed if seed is None else seed)
+        sc, rng = self.scenario, self._rng
+        self._pop = Population.draw(rng, sc.n_customers, self.catalog, sc)
+        self._table = self._context_table(self._pop)
+        self._ids = np.arange(sc.n_customers, dtype=np.int64)
+        self._next_id = sc.n_customers
+        self._pressure = np.zeros(sc.n_customers)
+        self._pressure_at = np.zeros(sc.n_customers)
+        self._clock = 0.0
+        self._step = 0
+        self._next_ref = 0
+        self._ledger = PendingRewards()
+        self._day = -1
+        self._sent_today = np.zeros(len(self.catalog.channels), dtype=np.int64)
+        self._ended = False
+        self._started = True
+        self._present()
+        return self._obs, self._batch_info()
+
+    def _context_table(self, pop: Population) -> np.ndarray:
+        """Static context plus room for the dynamic columns, one row per population slot."""
+        table = np.zeros((pop.n, len(self.context_names)))
+        table[:, : self._n_static] = pop.static_context
+        return table
+
+    def _present(self) -> None:
+        """Pick the next N customers, their decision moments, state, eligibility and context."""
+        sc, rng, n = self.scenario, self._rng, self.batch_size
+        slots = rng.choice(sc.n_customers, size=n, replace=False)
+        at = self._clock + rng.random(n) * self.hours_per_step
+        local = (at + self._pop.utc_offset[slots]) % 24
+        half_life = sc.world.fatigue_half_life_hours
+        pressure = self._pressure[slots] * np.exp2(-(at - self._pressure_at[slots]) / half_life)
+        self._slots, self._at, self._cur_pressure = slots, at, pressure
+        self._local_hour = local
+        self._eligible = self._eligibility(slots)
+        obs = self._table.take(slots, axis=0)
+        c0 = self._n_static
+        n_c = len(self.catalog.channels)
+        obs[:, c0:c0 + n_c] = self._pop.consent[slots]
+        obs[:, c0 + n_c] = np.minimum(pressure / _PRESSURE_SCALE, 1.0)
+        ang = local * (2 * np.pi / 24)
+        obs[:, c0 + n_c + 1] = np.sin(ang)
+        obs[:, c0 + n_c + 2] = np.cos(ang)
+        self._obs = obs
+
+    def _channel_ok(self, slots: np.ndarray) -> np.ndarray:
+        """(N, C) bool: consent, and room under each channel's daily cap (rows drawn at random
+        get the remaining room, so no choice of actions can exceed a cap)."""
+        ok = self._pop.consent[slots].copy()
+        day = math.floor(self._clock / 24)
+        if day != self._day:
+            self._day, self._sent_today[:] = day, 0
+        for j, ch in enumerate(self.scenario.channels):
+            room = ch.daily_cap - int(self._sent_today[j])
+            if ch.daily_cap and room < len(slots):
+                allowed = np.zeros(len(slots), dtype=bool)
+                allowed[self._rng.choice(len(slots), size=max(room, 0), replace=False)] = True
+                ok[:, j] &= allowed
+        return ok
+
+    def _eligibility(self, slots: np.ndarray) -> np.ndarray:
+        cat = self.catalog
+        n_m, n_c, n_t = len(cat.messages), len(cat.channels), len(cat.timings)
+        self._chan_ok = self._channel_ok(slots)
+        self._available = cat.available_from_hour <= self._clock
+        el = np.empty((len(slots), cat.n_actions), dtype=bool)
+        body = el[:, : n_m * n_c * n_t].reshape(len(slots), n_m, n_c, n_t)
+        np.logical_and(self._chan_ok[:, None, :, None], self._available[None, :, None, None],
+                       out=body)
+        el[:, n_m * n_c * n_t:] = True
+        return el
+
+    def _batch_info(self) -> dict[str, Any]:
+        return {"eligible": self._eligible, "customer_ids": self._ids[self._slots],
+                "step": self._step, "clock_hours": self._clock}
+
+    def _batch_state(self, rows: np.ndarray | slice = slice(None)) -> BatchState:
+        drift = self.scenario.drift_at_hour
+        return BatchState(slots=self._slots[rows], local_hour=self._local_hour[rows],
+                          pressure=self._cur_pressure[rows],
+                          drifted=bool(drift and self._clock >= drift))
+
+    # ----------------------------------------------------------------------------- oracle
+    def expected_rewards(self, dtype: type = np.float64,
+                         out: np.ndarray | None = None) -> np.ndarray:
+        """Ground truth: the expected total reward of every action for the current batch.
+
+        Total = conversion revenue (including late conversions) minus discount cost minus
+        channel cost (as weighted by the scenario's reward spec); 0 for no contact. Ineligible
+        actions get their value too; mask them with ``info["eligible"]``.
+
+        Args:
+            dtype: np.float64 (default) or np.float32.
+            out: optional (N, K) array of that dtype to fill, to avoid an allocation per step.
+
+        Returns:
+            (N, K) array of expected total rewards.
+        """
+        self._require_started()
+        shape = (self.batch_size, self.catalog.n_actions)
+        if out is None:
+            out = np.empty(shape, dtype=dtype)
+        elif out.shape != shape or out.dtype not in (np.float32, np.float64):
+            raise ScenarioError(
+                f"out must be a float32/float64 array of shape {shape}, got {out.dtype} "
+                f"{out.shape}")
+        expected_rewards_into(out, self._physics, self._pop, self._batch_state())
+        return out
+
+    # ----------------------------------------------------------------------------- step
+    def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool, bool,
+                                                 dict[str, Any]]:
+        """Send the chosen actions to the current batch, advance time, present the next batch.
+
+        Args:
+            actions: (N,) int action index per customer of the current batch.
+
+        Returns:
+            obs (N, d) of the next batch, reward (N,) known at once, terminated (always False:
+            the world goes on), truncated (the horizon was reached), info with ``refs`` (N,)
+            int64, ``matured_refs`` (M,) int64, ``matured_rewards`` (M,) float64, ``delivered``,
+            ``opened``, ``clicked``, ``converted``, ``unsubscribed``, ``churned`` (N,) bool of
+            these decisions, and ``eligible``, ``customer_ids``, ``step``, ``clock_hours`` of
+            the next batch.
+
+        Raises:
+            EpisodeNotStartedError: before ``reset``.
+            EpisodeEndedError: after truncation.
+            ActionOutOfRangeError: wrong shape, non-integer, or an index outside [0, K).
+            ActionNotEligibleError: an action the customer may not receive (``ineligible``).
+        """
+        self._require_started()
+        if self._ended:
+            raise EpisodeEndedError(
+                f"step() called after the episode was truncated at step {self._step} "
+                f"(clock {self._clock:.1f} h); call reset() to start a new episode")
+        a = self._checked_actions(actions)
+        outcome, reward, total, due = self._answer(a)
+        refs = np.arange(self._next_ref, self._next_ref + len(a), dtype=np.int64)
+        self._next_ref += len(a)
+        self._ledger.add(refs, due, total)
+        self._clock += self.hours_per_step
+        self._step += 1
+        matured_refs, matured = self._ledger.pop_due(self._clock)
+        horizon = self.scenario.horizon_hours
+        truncated = bool((horizon and self._clock >= horizon)
+                         or (self.max_steps is not None and self._step >= self.max_steps))
+        self._ended = truncated
+        self._present()
+        info = {"refs": refs, "matured_refs": matured_refs, "matured_rewards": matured,
+                **outcome, **self._batch_info()}
+        return self._obs, reward, False, truncated, info
+
+    def flush(self) -> tuple[np.ndarray, np.ndarray]:
+        """End of run: the final total reward of every decision still pending.
+
+        Returns:
+            refs (P,) int64 and totals (P,) float64; each decision is reported once in all.
+        """
+        self._require_started()
+        return self._ledger.flush()
+
+    def _require_started(self) -> None:
+        if not self._started:
+            raise EpisodeNotStartedError("call reset() before step(), expected_rewards() or "
+                                         "flush()")
+
+    def _checked_actions(self, actions: np.ndarray) -> np.ndarray:
+        a = np.asarray(actions)
+        k, n = self.catalog.n_actions, self.batch_size
+        if a.shape != (n,):
+            raise ActionOutOfRangeError(f"actions must have shape ({n},), got {a.shape}")
+        if a.dtype.kind not in "iu":
+            raise ActionOutOfRangeError(f"actions must be integers, got dtype {a.dtype}")
+        bad = np.flatnonzero((a < 0) | (a >= k))
+        if bad.size:
+            raise ActionOutOfRangeError(
+                f"actions[{bad[0]}] = {a[bad[0]]} is out of range; expected an index in "
+                f"[0, {k}) ({bad.size} such rows)")
+        a = a.astype(np.int64, copy=False)
+        ok = self._eligible[np.arange(n), a]
+        if ok.all():
+            return a
+        if self.ineligible == "no_contact":
+            return np.where(ok, a, self.catalog.no_contact_action)
+        row = int(np.flatnonzero(~ok)[0])
+        raise ActionNotEligibleError(
+            f"actions[{row}] = {a[row]} ({self.catalog.action_names[a[row]]!r}) is not eligible "
+            f"for customer {self._ids[self._slots[row]]}: {self._why_not(row, a[row])}; "
+            f"{int((~ok).sum())} ineligible rows in all (see info['eligible'])")
+
+    def _why_not(self, row: int, action: int) -> str:
+        cat = self.catalog
+        m, c = cat.message_of[action], cat.channel_of[action]
+        if not self._available[m]:
+            return (f"message {cat.messages[m]!r} is available from hour "
+                    f"{cat.available_from_hour[m]:g}, now is {self._clock:.1f}")
+        if not self._pop.consent[self._slots[row], c]:
+            return f"no consent on channel {cat.channels[c]!r}"
+        return f"channel {cat.channels[c]!r} reached its daily cap"
+
+    def _answer(self, a: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray,
+                                              np.ndarray]:
+        """Draw the funnel for the chosen actions and update the customers' state."""
+        cat, sc, rng, n = self.catalog, self.scenario, self._rng, self.batch_size
+        rw = sc.reward
+        nc = cat.no_contact_action
+        rows = np.flatnonzero(a != nc) if nc is not None else np.arange(n)
+        m, c, t = cat.message_of[a[rows]], cat.channel_of[a[rows]], cat.timing_of[a[rows]]
+        p = chosen_probabilities(self._physics, self._pop, self._batch_state(rows), m, c, t)
+        u = rng.random((7, len(rows)))
+        delivered = u[0] < p["deliver"]
+        opened = delivered & (u[1] < p["open"])
+        clicked = opened & (u[2] < p["click"])
+        converted = clicked & (u[3] < p["convert"])
+        unsub = delivered & (u[4] < p["unsubscribe"])
+        churned = delivered & (u[5] < p["churn"])
+        window, mean = sc.conversion_window_hours, sc.conversion_delay_hours
+        # exponential delay conditioned on arriving within the window (inverse CDF)
+        delay = -mean * np.log1p(-u[6] * -np.expm1(-window / mean))
+
+        now = self._physics.cost[c] * -rw.channel_cost
+        now -= rw.unsubscribe_penalty * unsub + rw.churn_penalty * churned
+        late = rw.open_value * opened + rw.click_value * clicked + p["value"] * converted
+        reward = np.zeros(n)
+        reward[rows] = now
+        total = reward.copy()
+        total[rows] += late
+        due = self._at.copy()
+        due[rows] += np.where(converted, delay, window)
+
+        outcome = {}
+        for key, sub in (("delivered", delivered), ("opened", opened), ("clicked", clicked),
+                         ("converted", converted), ("unsubscribed", unsub),
+                         ("churned", churned)):
+            full = np.zeros(n, dtype=bool)
+            full[rows] = sub
+            outcome[key] = full
+        self._update_state(rows, c, delivered, unsub, churned)
+        return outcome, reward, total, due
+
+    def _update_state(self, rows: np.ndarray, c: np.ndarray, delivered: np.ndarray,
+                      unsub: np.ndarray, churned: np.ndarray) -> None:
+        """Contact pressure, daily cap counters, lost consent, churned customers replaced."""
+        slots = self._slots[rows]
+        d = np.flatnonzero(delivered)
+        self._pressure[slots[d]] = self._cur_pressure[rows[d]] + self._physics.pressure[c[d]]
+        self._pressure_at[slots[d]] = self._at[rows[d]]
+        self._sent_today += np.bincount(c, minlength=len(self._sent_today))
+        self._pop.consent[slots[unsub], c[unsub]] = False
+        gone = slots[churned]
+        if gone.size:
+            fresh = Population.draw(self._rng, gone.size, self.catalog, self.scenario,
+                                    newcomers=True)
+            self._pop.overwrite(gone, fresh)
+            self._table[gone, : self._n_static] = fresh.static_context
+            self._ids[gone] = np.arange(self._next_id, self._next_id + gone.size)
+            self._next_id += gone.size
+            self._pressure[gone] = 0.0
+            self._pressure_at[gone] = self._clock

@@ -1,0 +1,338 @@
+"""The batch world: shapes, determinism, late rewards exactly once, exact expected rewards,
+bad input, and the scenario events (capacity, cold start, drift, churn, fatigue)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from simulator import (
+    ActionNotEligibleError,
+    ActionOutOfRangeError,
+    CustomerBatchEnv,
+    EpisodeEndedError,
+    EpisodeNotStartedError,
+    ScenarioError,
+    load_scenario,
+)
+from simulator.calibration import uniform_random_actions
+from simulator.response import BatchState, chosen_probabilities, expected_rewards_into
+
+
+def _run(env, steps, policy_seed=1):
+    """Step a uniform-random policy; return the list of (actions, reward, info) per step."""
+    rng = np.random.default_rng(policy_seed)
+    _, info = env.reset(seed=0)
+    out = []
+    for _ in range(steps):
+        a = uniform_random_actions(info["eligible"], rng)
+        _, reward, _, _, info = env.step(a)
+        out.append((a, reward, info))
+    return out
+
+
+def test_reset_and_step_shapes():
+    env = CustomerBatchEnv("small", batch_size=64, seed=0)
+    obs, info = env.reset(seed=0)
+    k, d = env.catalog.n_actions, len(env.context_names)
+    assert obs.shape == (64, d) and obs.dtype == np.float64
+    assert obs.min() >= -1.0 and obs.max() <= 1.0
+    assert info["eligible"].shape == (64, k) and info["eligible"].dtype == bool
+    assert info["eligible"][:, env.catalog.no_contact_action].all()
+    assert info["customer_ids"].dtype == np.int64 and len(set(info["customer_ids"])) == 64
+    assert len(set(env.context_names)) == d
+    for name in ("segment=vip", "consent_email", "consent_sms", "contact_pressure",
+                 "region=west", "device=ios", "recency"):
+        assert name in env.context_names
+    a = np.full(64, env.catalog.no_contact_action)
+    obs, reward, terminated, truncated, info = env.step(a)
+    assert reward.shape == (64,) and (reward == 0).all()
+    assert terminated is False and truncated is False
+    assert (info["refs"] == np.arange(64)).all() and info["step"] == 1
+    # no contact is final at once: every decision of this step matured in this step
+    assert sorted(info["matured_refs"]) == list(range(64))
+    assert (info["matured_rewards"] == 0).all()
+    for key in ("delivered", "opened", "clicked", "converted", "unsubscribed", "churned"):
+        assert info[key].shape == (64,) and not info[key].any()
+
+
+def test_same_seed_same_trajectory_and_other_seed_differs():
+    runs = [_run(CustomerBatchEnv("small", batch_size=100, seed=7), 15) for _ in range(2)]
+    for (a1, r1, i1), (a2, r2, i2) in zip(*runs):
+        assert (a1 == a2).all() and (r1 == r2).all()
+        for key in ("matured_refs", "matured_rewards", "customer_ids", "converted", "eligible"):
+            assert np.array_equal(i1[key], i2[key])
+    env = CustomerBatchEnv("small", batch_size=100)
+    o1, _ = env.reset(seed=1)
+    o2, _ = env.reset(seed=2)
+    assert not np.array_equal(o1, o2)
+
+
+def test_every_decision_matures_exactly_once():
+    env = CustomerBatchEnv("baseline", batch_size=500, seed=0)
+    steps = _run(env, 40)
+    refs = np.concatenate([i["matured_refs"] for _, _, i in steps] + [env.flush()[0]])
+    assert np.array_equal(np.sort(refs), np.arange(40 * 500))
+    assert len(env.flush()[0]) == 0  # flushed once
+
+
+def test_matured_totals_are_immediate_plus_late_and_late_ones_come_later():
+    env = CustomerBatchEnv("baseline", batch_size=500, seed=0)
+    steps = _run(env, 40)
+    totals = {}
+    for _, _, info in steps:
+        totals.update(zip(info["matured_refs"].tolist(), info["matured_rewards"].tolist()))
+    totals.update(zip(*(x.tolist() for x in env.flush())))
+    hours = env.hours_per_step
+    late = 0
+    for s, (a, reward, info) in enumerate(steps):
+        conv = info["converted"]
+        got = np.array([totals[r] for r in info["refs"]])
+        assert (got[~conv] == reward[~conv]).all()       # no conversion: total = immediate
+        assert (got[conv] > reward[conv]).all()          # conversion: revenue on top
+        contacted = a != env.catalog.no_contact_action
+        assert (reward[contacted] < 0).all() or env.catalog.channel_cost.min() == 0
+        late += conv.sum()
+        same_step = set(info["matured_refs"].tolist()) & set(info["refs"].tolist())
+        window_steps = env.scenario.conversion_window_hours / hours
+        if window_steps > 1.5:  # a non-converting contact waits for the window to pass
+            assert not (same_step & set(info["refs"][contacted & ~conv].tolist()))
+    assert late > 20
+
+
+def test_expected_rewards_are_exactly_the_funnel_expectation():
+    env = CustomerBatchEnv(load_scenario("baseline", reward={
+        "open_value": 0.01, "click_value": 0.1, "unsubscribe_penalty": 2.0,
+        "churn_penalty": 5.0, "use_margin": True}), batch_size=300, seed=0)
+    _run(env, 5)  # build up some contact pressure
+    R = env.expected_rewards()
+    cat, rw = env.catalog, env.scenario.reward
+    rng = np.random.default_rng(3)
+    a = rng.integers(0, cat.n_actions - 1, size=300)
+    m, c, t = cat.message_of[a], cat.channel_of[a], cat.timing_of[a]
+    p = chosen_probabilities(env._physics, env._pop, env._batch_state(), m, c, t)
+    opened = p["deliver"] * p["open"]
+    want = (-cat.channel_cost[c] + opened * (rw.open_value + p["click"] * (
+        rw.click_value + p["convert"] * p["value"]))
+        - p["deliver"] * (rw.unsubscribe_penalty * p["unsubscribe"]
+                          + rw.churn_penalty * p["churn"]))
+    np.testing.assert_allclose(R[np.arange(300), a], want, rtol=1e-10, atol=1e-12)
+    assert (R[:, cat.no_contact_action] == 0).all()
+
+
+def test_expected_rewards_float32_and_out_buffer():
+    env = CustomerBatchEnv("baseline", batch_size=200, seed=0)
+    env.reset(seed=0)
+    r64 = env.expected_rewards()
+    buf = np.empty((200, env.catalog.n_actions), dtype=np.float32)
+    r32 = env.expected_rewards(out=buf)
+    assert r32 is buf
+    np.testing.assert_allclose(r32, r64, rtol=1e-4, atol=1e-5)
+    with pytest.raises(ScenarioError, match=r"out must be a float32/float64 array of shape"):
+        env.expected_rewards(out=np.empty((3, 3)))
+
+
+def test_realized_rewards_average_to_the_expected_ones():
+    env = CustomerBatchEnv("baseline", batch_size=1000, seed=0)
+    rng = np.random.default_rng(5)
+    _, info = env.reset(seed=0)
+    expected, realized = {}, {}
+    for _ in range(60):
+        R = env.expected_rewards()
+        a = uniform_random_actions(info["eligible"], rng)
+        _, _, _, _, info2 = env.step(a)
+        expected.update(zip(info2["refs"].tolist(), R[np.arange(1000), a].tolist()))
+        realized.update(zip(info2["matured_refs"].tolist(), info2["matured_rewards"].tolist()))
+        info = info2
+    realized.update(zip(*(x.tolist() for x in env.flush())))
+    refs = sorted(expected)
+    e = np.array([expected[r] for r in refs])
+    x = np.array([realized[r] for r in refs])
+    se = x.std() / np.sqrt(len(x))
+    assert abs(x.mean() - e.mean()) < 4 * se, (x.mean(), e.mean(), se)
+
+
+def test_oracle_beats_random_by_a_wide_margin():
+    env = CustomerBatchEnv("baseline", batch_size=2000, seed=0)
+    _, info = env.reset(seed=0)
+    R = env.expected_rewards()
+    el = info["eligible"]
+    oracle = np.where(el, R, -np.inf).max(axis=1).mean()
+    random = (np.where(el, R, 0).sum(axis=1) / el.sum(axis=1)).mean()
+    assert oracle > 3 * random > 0
+
+
+@pytest.mark.parametrize("make_actions, err, match", [
+    (lambda n, k: np.zeros(n - 1, dtype=int), ActionOutOfRangeError,
+     r"actions must have shape \(20,\), got \(19,\)"),
+    (lambda n, k: np.zeros(n), ActionOutOfRangeError, r"actions must be integers, got dtype float"),
+    (lambda n, k: np.full(n, -1), ActionOutOfRangeError,
+     r"actions\[0\] = -1 is out of range; expected an index in \[0, 201\)"),
+    (lambda n, k: np.r_[np.zeros(n - 1, int), k], ActionOutOfRangeError,
+     r"actions\[19\] = 201 is out of range"),
+])
+def test_bad_actions_are_refused_and_change_nothing(make_actions, err, match):
+    env = CustomerBatchEnv("small", batch_size=20, seed=0)
+    _obs, _info = env.reset(seed=0)
+    with pytest.raises(err, match=match):
+        env.step(make_actions(20, env.catalog.n_actions))
+    twin = CustomerBatchEnv("small", batch_size=20, seed=0)
+    twin.reset(seed=0)
+    a = np.full(20, env.catalog.no_contact_action)
+    first, second = env.step(a), twin.step(a)
+    assert np.array_equal(first[0], second[0]) and first[4]["step"] == second[4]["step"] == 1
+
+
+def _ineligible_pick(env, info):
+    """(row, action) of a contact the customer may not receive (no consent)."""
+    el = info["eligible"]
+    rows, cols = np.nonzero(~el)
+    return rows[0], cols[0]
+
+
+def test_ineligible_action_raises_naming_why_or_becomes_no_contact():
+    env = CustomerBatchEnv("baseline", batch_size=50, seed=0)
+    _, info = env.reset(seed=0)
+    row, action = _ineligible_pick(env, info)
+    a = np.full(50, env.catalog.no_contact_action)
+    a[row] = action
+    with pytest.raises(ActionNotEligibleError, match=rf"actions\[{row}\] = {action} .* "
+                       r"no consent on channel"):
+        env.step(a)
+    soft = CustomerBatchEnv("baseline", batch_size=50, seed=0, ineligible="no_contact")
+    soft.reset(seed=0)
+    _, reward, _, _, info = soft.step(a)
+    assert reward[row] == 0 and not info["delivered"][row]
+
+
+def test_calls_out_of_order():
+    env = CustomerBatchEnv("small", batch_size=10, seed=0, max_steps=2)
+    with pytest.raises(EpisodeNotStartedError, match=r"call reset\(\) before"):
+        env.step(np.zeros(10, dtype=int))
+    with pytest.raises(EpisodeNotStartedError):
+        env.expected_rewards()
+    env.reset()
+    nc = np.full(10, env.catalog.no_contact_action)
+    assert env.step(nc)[3] is False
+    assert env.step(nc)[3] is True
+    with pytest.raises(EpisodeEndedError, match=r"after the episode was truncated at step 2"):
+        env.step(nc)
+    env.reset()
+    assert env.step(nc)[4]["step"] == 1
+
+
+def test_horizon_truncates_in_simulated_hours():
+    sc = load_scenario("small", horizon_hours=24.0)
+    env = CustomerBatchEnv(sc, batch_size=100, seed=0)
+    env.reset()
+    steps = 0
+    nc = np.full(100, env.catalog.no_contact_action)
+    while not env.step(nc)[3]:
+        steps += 1
+    assert steps + 1 == int(np.ceil(24.0 / env.hours_per_step))
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"batch_size": 0}, r"batch_size must be an int in \[1, n_customers=500\], got 0"),
+    ({"batch_size": 501}, r"got 501"),
+    ({"ineligible": "ignore"}, r"ineligible must be 'raise' or 'no_contact'"),
+    ({"max_steps": 0}, r"max_steps must be None or an int >= 1"),
+])
+def test_bad_env_arguments(kwargs, match):
+    with pytest.raises(ScenarioError, match=match):
+        CustomerBatchEnv("small", **{"batch_size": 10, **kwargs})
+
+
+def test_time_per_decision_does_not_depend_on_batch_size():
+    sc = load_scenario("baseline")
+    a, b = CustomerBatchEnv(sc, batch_size=100), CustomerBatchEnv(sc, batch_size=1000)
+    assert a.hours_per_step * 10 == pytest.approx(b.hours_per_step)
+    assert b.hours_per_step == pytest.approx(1000 / sc.decisions_per_hour)
+
+
+def test_capacity_caps_are_never_exceeded():
+    env = CustomerBatchEnv("capacity", batch_size=200, seed=0)
+    caps = {c.name: c.daily_cap for c in env.scenario.channels}
+    _, info = env.reset(seed=0)
+    sent: dict[tuple[int, int], int] = {}
+    for _ in range(60):  # ~8 days; the oracle wants SMS far more than 60 a day
+        day = int(info["clock_hours"] // 24)
+        R = np.where(info["eligible"], env.expected_rewards(), -np.inf)
+        a = R.argmax(axis=1)
+        ch = env.catalog.channel_of[a]
+        for j in np.unique(ch[ch >= 0]):
+            sent[day, j] = sent.get((day, j), 0) + int((ch == j).sum())
+        _, _, _, _, info = env.step(a)
+    sms = env.catalog.channels.index("sms")
+    per_day = [n for (d, j), n in sent.items() if j == sms]
+    assert max(per_day) <= caps["sms"] and max(per_day) >= caps["sms"] // 2
+
+
+def test_cold_start_messages_appear_at_their_hour():
+    env = CustomerBatchEnv(load_scenario("cold_start"), batch_size=1000, seed=0)
+    cat = env.catalog
+    new = [cat.messages.index("newin15"), cat.messages.index("seasonal20")]
+    cols = np.isin(cat.message_of, new)
+    _, info = env.reset(seed=0)
+    assert not info["eligible"][:, cols].any()
+    nc = np.full(1000, cat.no_contact_action)
+    while info["clock_hours"] < 336:
+        _, _, _, _, info = env.step(nc)
+    assert info["eligible"][:, cols].any()
+
+
+def test_drift_rotates_theme_tastes():
+    env = CustomerBatchEnv("drift", batch_size=500, seed=0)
+    env.reset(seed=0)
+    b = env._batch_state()
+    before, after = (np.empty((500, env.catalog.n_actions)) for _ in range(2))
+    expected_rewards_into(before, env._physics, env._pop, b)
+    drifted = BatchState(b.slots, b.local_hour, b.pressure, drifted=True)
+    expected_rewards_into(after, env._physics, env._pop, drifted)
+    changed = np.mean(before.argmax(axis=1) != after.argmax(axis=1))
+    assert changed > 0.2
+    welcome = np.isin(env.catalog.message_of, [env.catalog.messages.index("welcome10")])
+    np.testing.assert_allclose(before[:, welcome], after[:, welcome])  # lifecycle themes stay
+
+
+def test_contact_pressure_lowers_expected_reward_and_shows_in_context():
+    env = CustomerBatchEnv("fatigue", batch_size=500, seed=0)
+    env.reset(seed=0)
+    b = env._batch_state()
+    calm, tired = (np.empty((500, env.catalog.n_actions)) for _ in range(2))
+    expected_rewards_into(calm, env._physics, env._pop, b)
+    stressed = BatchState(b.slots, b.local_hour, b.pressure + 3.0, b.drifted)
+    expected_rewards_into(tired, env._physics, env._pop, stressed)
+    contact = env.catalog.channel_of >= 0
+    assert (tired[:, contact] <= calm[:, contact] + 1e-12).all()
+    assert tired[:, contact].mean() < 0.8 * calm[:, contact].mean()
+    col = env.context_names.index("contact_pressure")
+    rng = np.random.default_rng(0)
+    _, info = env.reset(seed=0)
+    for _ in range(40):
+        obs, _, _, _, info = env.step(uniform_random_actions(info["eligible"], rng))
+    assert obs[:, col].mean() > 0.05
+
+
+def test_unsubscribes_remove_consent_and_churn_brings_new_customers():
+    sc = load_scenario("small", channel_overrides={
+        "sms": {"unsubscribe_logit": 0.0, "churn_logit": -1.0}})
+    env = CustomerBatchEnv(sc, batch_size=100, seed=0)
+    _, info = env.reset(seed=0)
+    sms = env.catalog.channels.index("sms")
+    col = env.context_names.index("consent_sms")
+    first_ids = set(range(sc.n_customers))
+    saw_unsub = saw_new = False
+    for _ in range(30):
+        el = info["eligible"]
+        sms_actions = np.flatnonzero(env.catalog.channel_of == sms)
+        a = np.where(el[:, sms_actions[0]], sms_actions[0], env.catalog.no_contact_action)
+        ids = info["customer_ids"]
+        obs, _, _, _, info = env.step(a)
+        gone = info["unsubscribed"] & ~info["churned"]
+        for cid in ids[gone]:
+            assert not env._pop.consent[np.flatnonzero(env._ids == cid), sms].any()
+            saw_unsub = True
+        saw_new |= bool(set(info["customer_ids"].tolist()) - first_ids)
+        assert np.array_equal(obs[:, col] == 1, info["eligible"][:, sms_actions[0]])
+    assert saw_unsub and saw_new
