@@ -1,0 +1,251 @@
+"""The FastAPI app: choose, reward, erasure, health, metrics, offline docs and the dashboard.
+
+One process holds one engine; the engine's own lock orders its calls. Handlers are ``async`` and
+call the engine directly: a choose or reward is a fraction of a millisecond of CPU under the GIL,
+so a thread hop per request would only add latency (measured in ``benchmarks/bench_service.py``).
+
+Example:
+    >>> from engine.http.app import create_app
+    >>> create_app.__name__
+    'create_app'
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import time
+from collections.abc import Callable, Mapping
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated, Any, Protocol
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
+from fastapi.security import HTTPBearer
+from fastapi.staticfiles import StaticFiles
+
+from engine.errors import EngineError
+from engine.http.auth import BearerCheck
+from engine.http.body_limit import BodyLimit
+from engine.http.dashboard_api import DashboardSources, dashboard_router
+from engine.http.error_status import status_for
+from engine.http.schemas import (
+    ChooseBatchRequest,
+    ChooseBatchResponse,
+    ChooseRequest,
+    DecisionOut,
+    ErrorBody,
+    ForgetResponse,
+    RewardRequest,
+    RewardResponse,
+)
+from engine.metrics_text import ServiceMetrics
+
+__all__ = ["DEFAULT_MAX_BODY_BYTES", "EngineSurface", "create_app", "decision_dict"]
+
+DEFAULT_MAX_BODY_BYTES = 1 << 20  # a 1000-item batch with rich contexts fits; a log dump does not
+DASHBOARD_DIR = Path(__file__).resolve().parent.parent / "dashboard"
+
+
+class EngineSurface(Protocol):
+    """What the service needs from :class:`engine.Engine`."""
+
+    def choose(self, customer_id: str, context: Mapping[str, Any], now: Any = None) -> Any: ...
+    def choose_batch(self, items: list) -> list: ...
+    def reward(self, decision_id: str, value: float) -> Any: ...
+    def forget(self, customer_id: str) -> int: ...
+    def stats(self) -> dict: ...
+    def close(self) -> None: ...
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    return value
+
+
+def decision_dict(decision: Any) -> dict[str, Any]:
+    """A Decision as a JSON-ready dict with the fields of :class:`DecisionOut`."""
+    names = DecisionOut.model_fields
+    raw = (dataclasses.asdict(decision) if dataclasses.is_dataclass(decision)
+           else {n: getattr(decision, n, None) for n in names})
+    return {n: _plain(raw.get(n)) for n in names}
+
+
+def _reward_delay(result: Any) -> float | None:
+    """The decision-to-reward delay when the engine reports it (attribute or key ``delay_s``)."""
+    delay = result.get("delay_s") if isinstance(result, Mapping) else getattr(result, "delay_s",
+                                                                              None)
+    return float(delay) if isinstance(delay, int | float) else None
+
+
+def _validation_detail(exc: RequestValidationError) -> tuple[str, list[dict[str, Any]]]:
+    """One line naming each bad field and what came, plus the same as a list."""
+    errors = []
+    for e in exc.errors():
+        given = e.get("input")
+        shown = None if isinstance(given, dict | list) or given is None else repr(given)[:80]
+        errors.append({"field": ".".join(str(p) for p in e.get("loc", ())),
+                       "message": e.get("msg", ""), "got": shown})
+    detail = "; ".join(f"{e['field']}: {e['message']}" + (f" (got {e['got']})" if e["got"] else "")
+                       for e in errors)
+    return detail, errors
+
+
+def create_app(engine: EngineSurface, *, token: str | None,
+               max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+               experiment: Mapping[str, Any] | None = None,
+               estimate_alternatives: Callable[[], Mapping[str, Any]] | None = None,
+               close_engine: bool = False, refresh_s: float = 5.0) -> FastAPI:
+    """Build the service around one engine.
+
+    Args:
+        engine: an :class:`engine.Engine` (or anything with its surface).
+        token: the bearer token every ``/v1`` and ``/metrics`` request must carry; None turns
+            auth off (the ``serve`` command allows that only on a loopback host).
+        max_body_bytes: larger request bodies are refused with 413.
+        experiment: regret curves of an experiment, ``{"name": str, "curves": [{"label": str,
+            "steps": [...], "regret": [...]}, ...]}``, shown on the dashboard when given.
+        estimate_alternatives: returns off-policy estimates of alternative policies for the
+            dashboard (the ``serve`` command plugs in the project's estimators).
+        close_engine: close the engine when the app shuts down.
+        refresh_s: how often the dashboard page refreshes itself.
+    """
+    metrics = ServiceMetrics()
+    check = BearerCheck(token)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI):
+        yield
+        if close_engine:
+            engine.close()
+
+    app = FastAPI(title="offerbandit", version="0.1.0", docs_url=None, redoc_url=None,
+                  lifespan=lifespan,
+                  description="Decide which message to send, on which channel and when; learn "
+                  "from what happens next. Every `/v1` route and `/metrics` need "
+                  "`Authorization: Bearer <token>`.")
+    app.state.engine, app.state.metrics = engine, metrics
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes,
+                       on_refuse=lambda: metrics.observe_error("PayloadTooLarge"))
+
+    bearer = HTTPBearer(auto_error=False, description="The service token.")
+
+    async def require_token(request: Request, _: Annotated[Any, Depends(bearer)]) -> None:
+        if not check.allows(request.headers.get("authorization")):
+            raise _Unauthorized
+
+    _install_error_handlers(app, metrics)
+    api = APIRouter(prefix="/v1", dependencies=[Depends(require_token)],
+                    responses={401: {"model": ErrorBody}, 413: {"model": ErrorBody},
+                               422: {"model": ErrorBody}})
+
+    @api.post("/choose", response_model=DecisionOut, tags=["decisions"])
+    async def choose(body: ChooseRequest) -> JSONResponse:
+        """Choose the message, channel and timing for one customer; logged before the answer."""
+        start = time.perf_counter()
+        decision = engine.choose(body.customer_id, body.context, now=body.now)
+        out = decision_dict(decision)
+        metrics.observe_choose(time.perf_counter() - start, (out,))
+        return JSONResponse(out)
+
+    @api.post("/choose/batch", response_model=ChooseBatchResponse, tags=["decisions"])
+    async def choose_batch(body: ChooseBatchRequest) -> JSONResponse:
+        """Choose for many customers at once; one decision per item, in order."""
+        start = time.perf_counter()
+        items = [(i.customer_id, i.context, i.now) for i in body.items]
+        decisions = [decision_dict(d) for d in engine.choose_batch(items)]
+        metrics.observe_choose(time.perf_counter() - start, decisions)
+        return JSONResponse({"decisions": decisions})
+
+    @api.post("/reward", response_model=RewardResponse, tags=["decisions"],
+              responses={404: {"model": ErrorBody}, 409: {"model": ErrorBody},
+                         410: {"model": ErrorBody}})
+    async def reward(body: RewardRequest) -> JSONResponse:
+        """Report the outcome of a decision; written durably before the answer."""
+        result = engine.reward(body.decision_id, body.value)
+        metrics.observe_reward(_reward_delay(result))
+        return JSONResponse({"decision_id": body.decision_id, "accepted": True})
+
+    @api.delete("/customers/{customer_id}", response_model=ForgetResponse, tags=["customers"])
+    async def forget(customer_id: str) -> JSONResponse:
+        """Erase everything logged about a customer (right to erasure)."""
+        return JSONResponse({"customer_id": customer_id, "erased": int(engine.forget(customer_id))})
+
+    sources = DashboardSources(engine=engine, metrics=metrics, experiment=experiment,
+                               estimate_alternatives=estimate_alternatives)
+    api.include_router(dashboard_router(sources))
+    app.include_router(api)
+
+    @app.get("/healthz", tags=["operations"])
+    async def healthz() -> dict[str, str]:
+        """Liveness: the process answers (no auth, for load balancers)."""
+        return {"status": "ok"}
+
+    @app.get("/metrics", response_class=PlainTextResponse, tags=["operations"],
+             dependencies=[Depends(require_token)])
+    async def prometheus() -> PlainTextResponse:
+        """Prometheus text format: decisions, rewards, default rewards, delays, errors, latency."""
+        return PlainTextResponse(metrics.render(engine.stats()),
+                                 media_type="text/plain; version=0.0.4; charset=utf-8")
+
+    _install_pages(app, refresh_s)
+    return app
+
+
+class _UnauthorizedError(Exception):
+    pass
+
+
+_Unauthorized = _UnauthorizedError()
+
+
+def _install_error_handlers(app: FastAPI, metrics: ServiceMetrics) -> None:
+    @app.exception_handler(EngineError)
+    async def engine_error(_: Request, exc: EngineError) -> JSONResponse:
+        metrics.observe_error(type(exc).__name__)
+        return JSONResponse({"error": type(exc).__name__, "detail": str(exc)},
+                            status_code=status_for(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        metrics.observe_error("validation")
+        detail, errors = _validation_detail(exc)
+        return JSONResponse({"error": "validation", "detail": detail, "errors": errors},
+                            status_code=422)
+
+    @app.exception_handler(_UnauthorizedError)
+    async def unauthorized(_: Request, __: Exception) -> JSONResponse:
+        metrics.observe_error("unauthorized")
+        return JSONResponse({"error": "unauthorized",
+                             "detail": "Authorization: expected 'Bearer <token>' with the "
+                                       "service token"},
+                            status_code=401, headers={"WWW-Authenticate": "Bearer"})
+
+
+def _install_pages(app: FastAPI, refresh_s: float) -> None:
+    """The dashboard and an offline Swagger UI; every asset is served from this process."""
+    import fastapi_offline  # ships Swagger UI's JS/CSS, so /docs works with no CDN
+
+    swagger_dir = Path(fastapi_offline.__file__).resolve().parent / "static"
+    app.mount("/static/swagger", StaticFiles(directory=swagger_dir), name="swagger")
+    app.mount("/static/dashboard", StaticFiles(directory=DASHBOARD_DIR), name="dashboard")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="offerbandit API",
+                                   swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+                                   swagger_css_url="/static/swagger/swagger-ui.css",
+                                   swagger_favicon_url="/static/swagger/favicon.png")
+
+    page = (DASHBOARD_DIR / "index.html").read_text().replace("{{REFRESH_MS}}",
+                                                              str(int(refresh_s * 1000)))
+
+    @app.get("/dashboard", include_in_schema=False)
+    async def dashboard() -> HTMLResponse:
+        return HTMLResponse(page)

@@ -1,0 +1,64 @@
+"""Bearer-token check, in constant time.
+
+Example:
+    >>> check = BearerCheck("s3cret")
+    >>> check.allows("Bearer s3cret"), check.allows("Bearer nope"), check.allows(None)
+    (True, False, False)
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+from pathlib import Path
+
+from engine.errors import ConfigError
+
+__all__ = ["TOKEN_ENV", "BearerCheck", "load_token"]
+
+TOKEN_ENV = "OFFERBANDIT_TOKEN"
+_MIN_TOKEN_CHARS = 16
+
+
+class BearerCheck:
+    """Accept a request when its ``Authorization: Bearer <token>`` matches; None disables auth."""
+
+    def __init__(self, token: str | None) -> None:
+        self._token = token.encode() if token else None
+
+    @property
+    def enabled(self) -> bool:
+        """Whether a token is required."""
+        return self._token is not None
+
+    def allows(self, authorization: str | None) -> bool:
+        """True when auth is off, or the header carries the token."""
+        if self._token is None:
+            return True
+        scheme, _, given = (authorization or "").partition(" ")
+        # compare_digest on bytes of any length: no early exit that leaks the token's prefix.
+        return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(),
+                                                                  self._token)
+
+
+def load_token(token_file: str | Path | None = None, env: dict[str, str] | None = None) -> str:
+    """The service token, from ``token_file`` when given, else from ``$OFFERBANDIT_TOKEN``.
+
+    Raises:
+        ConfigError: neither is set, the file is missing, or the token is shorter than 16 chars.
+    """
+    env = os.environ if env is None else env
+    if token_file is not None:
+        path = Path(token_file)
+        if not path.is_file():
+            raise ConfigError(f"token_file: expected a readable file, got {str(path)!r}")
+        token, source = path.read_text().strip(), f"token_file {str(path)!r}"
+    else:
+        token, source = env.get(TOKEN_ENV, "").strip(), f"${TOKEN_ENV}"
+    if not token:
+        raise ConfigError(f"token: none given; set ${TOKEN_ENV} or pass --token-file "
+                          "(or --no-auth on a loopback host)")
+    if len(token) < _MIN_TOKEN_CHARS:
+        raise ConfigError(f"token: expected at least {_MIN_TOKEN_CHARS} characters in {source}, "
+                          f"got {len(token)}")
+    return token

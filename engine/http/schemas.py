@@ -1,0 +1,97 @@
+"""Request and response bodies of the HTTP API (pydantic, so FastAPI validates and documents them).
+
+Example:
+    >>> ChooseRequest(customer_id="c1", context={"age": 34}).customer_id
+    'c1'
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "ChooseBatchRequest",
+    "ChooseBatchResponse",
+    "ChooseRequest",
+    "DecisionOut",
+    "ErrorBody",
+    "ForgetResponse",
+    "RewardRequest",
+    "RewardResponse",
+]
+
+ContextValue = float | int | str | bool | None
+
+
+class _Strict(BaseModel):
+    # Unknown fields are refused: a typo like "contxt" must be a 422, not a silently empty context.
+    model_config = ConfigDict(extra="forbid")
+
+
+class ChooseRequest(_Strict):
+    """One customer to decide for."""
+
+    customer_id: str = Field(min_length=1, max_length=256, examples=["customer-42"])
+    context: dict[str, ContextValue] = Field(
+        default_factory=dict, max_length=512,
+        examples=[{"age": 34, "segment": "vip", "days_since_purchase": 12}])
+    now: float | None = Field(default=None, description="Decision time, Unix seconds (UTC); "
+                              "the server's clock when absent.")
+
+
+class ChooseBatchRequest(_Strict):
+    """Many customers in one call (a CRM batch job)."""
+
+    items: list[ChooseRequest] = Field(min_length=1, max_length=1000)
+
+
+class DecisionOut(BaseModel):
+    """What to send, on which channel and when; ``message`` is null for *no contact*."""
+
+    decision_id: str
+    message: str | None
+    channel: str | None
+    timing: str | None
+    send_at: float | str | None
+    probability: float
+    holdout: bool
+    action_index: int
+    reason: str
+    explanation: Any = None
+
+
+class ChooseBatchResponse(BaseModel):
+    """One decision per item, in the order of the request."""
+
+    decisions: list[DecisionOut]
+
+
+class RewardRequest(_Strict):
+    """The outcome of one decision, seconds to days later."""
+
+    decision_id: str = Field(min_length=1, max_length=128)
+    value: float = Field(allow_inf_nan=False, examples=[1.0])
+
+
+class RewardResponse(BaseModel):
+    """The reward was written durably before this answer."""
+
+    decision_id: str
+    accepted: bool = True
+
+
+class ForgetResponse(BaseModel):
+    """How many logged decisions of the customer were erased."""
+
+    customer_id: str
+    erased: int
+
+
+class ErrorBody(BaseModel):
+    """Every refused request answers with this body."""
+
+    error: str = Field(description="The error type, e.g. UnknownDecisionError or validation.")
+    detail: str = Field(description="What was wrong: the field, the expected and the actual value.")
+    errors: list[dict[str, Any]] | None = None
