@@ -47,6 +47,8 @@ from engine.metrics_text import ServiceMetrics
 __all__ = ["DEFAULT_MAX_BODY_BYTES", "EngineSurface", "create_app", "decision_dict"]
 
 DEFAULT_MAX_BODY_BYTES = 1 << 20  # a 1000-item batch with rich contexts fits; a log dump does not
+# Declared so OpenAPI shows the scheme (and /docs an Authorize button); BearerCheck decides.
+_BEARER = HTTPBearer(auto_error=False, description="The service token.")
 DASHBOARD_DIR = Path(__file__).resolve().parent.parent / "dashboard"
 
 
@@ -134,9 +136,7 @@ def create_app(engine: EngineSurface, *, token: str | None,
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes,
                        on_refuse=lambda: metrics.observe_error("PayloadTooLarge"))
 
-    bearer = HTTPBearer(auto_error=False, description="The service token.")
-
-    async def require_token(request: Request, _: Annotated[Any, Depends(bearer)]) -> None:
+    async def require_token(request: Request, _: Annotated[Any, Depends(_BEARER)]) -> None:
         if not check.allows(request.headers.get("authorization")):
             raise _Unauthorized
 
