@@ -16,6 +16,7 @@ __all__ = [
     "DuplicateRewardError",
     "CheckpointError",
     "StoreError",
+    "InactiveDecisionError",
 ]
 
 
@@ -60,3 +61,8 @@ class CheckpointError(EngineError, RuntimeError):
 
 class StoreError(EngineError, RuntimeError):
     """The durable store failed or is inconsistent."""
+
+
+class InactiveDecisionError(EngineError, ValueError):
+    """A reward for a decision whose activation was deferred and never done: activate it first
+    (a message that never went out is never learned from)."""

@@ -1,0 +1,137 @@
+"""Checkpoints of the learner: the VW model (weights and exploration state) plus a sidecar that
+says what it was built with and how far into the reward log it has learned.
+
+Layout in ``state_dir``: ``model-<seq>.vw`` files and ``checkpoint.json`` naming the current one.
+A new checkpoint writes its model file, then replaces ``checkpoint.json`` atomically (temp file,
+fsync, rename), then removes older model files: a crash at any moment leaves a sidecar that
+points at a complete model. The sidecar's ``learned_seq`` is the last reward sequence number the
+model holds; a restart replays the log's rewards after it, so nothing is learned twice.
+
+Example:
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     store = CheckpointStore(d)
+    ...     store.latest() is None
+    True
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from engine.errors import CheckpointError
+from policies.vw_learner import VWLearner
+
+__all__ = ["SIDECAR", "CheckpointInfo", "CheckpointStore"]
+
+SIDECAR = "checkpoint.json"
+FORMAT = 1
+
+
+@dataclass(frozen=True)
+class CheckpointInfo:
+    """The sidecar of one checkpoint.
+
+    Attributes:
+        model_file: the model's file name in ``state_dir``.
+        learned_seq: the last reward sequence number learned into the model.
+        learner_config: :meth:`VWConfig.fingerprint` of the learner.
+        catalog_version: :attr:`Catalog.version` of the catalog.
+        features: the feature layout's fingerprint (namespaces and interactions).
+        created_at: epoch seconds.
+        format: sidecar format version.
+    """
+
+    model_file: str
+    learned_seq: int
+    learner_config: str
+    catalog_version: str
+    features: str
+    created_at: float
+    format: int = FORMAT
+
+
+class CheckpointStore:
+    """Reads and writes checkpoints in ``state_dir``."""
+
+    def __init__(self, state_dir: str | os.PathLike) -> None:
+        self.dir = Path(state_dir)
+
+    def latest(self) -> CheckpointInfo | None:
+        """The current checkpoint's sidecar, or None when there is none.
+
+        Raises:
+            CheckpointError: the sidecar or its model file is unreadable or missing.
+        """
+        path = self.dir / SIDECAR
+        if not path.exists():
+            return None
+        try:
+            info = CheckpointInfo(**json.loads(path.read_text()))
+        except (OSError, ValueError, TypeError) as exc:
+            raise CheckpointError(f"{SIDECAR}: expected a checkpoint sidecar, cannot read "
+                                  f"{str(path)!r}: {exc}") from exc
+        if not (self.dir / info.model_file).is_file():
+            raise CheckpointError(f"{SIDECAR}: model_file {info.model_file!r} is missing from "
+                                  f"{str(self.dir)!r}")
+        return info
+
+    def check(self, info: CheckpointInfo, learner_config: str, catalog_version: str,
+              features: str) -> None:
+        """Refuse a checkpoint built with another catalog, learner config or feature layout.
+
+        Raises:
+            CheckpointError: names what differs, the checkpoint's value and ours.
+        """
+        for name, theirs, ours in (("catalog_version", info.catalog_version, catalog_version),
+                                   ("learner_config", info.learner_config, learner_config),
+                                   ("features", info.features, features),
+                                   ("format", info.format, FORMAT)):
+            if theirs != ours:
+                raise CheckpointError(
+                    f"checkpoint {name}: expected {ours!r}, got {theirs!r} in "
+                    f"{str(self.dir / SIDECAR)!r}; use the catalog and config it was made with, "
+                    f"or a new state_dir"
+                )
+
+    def model_path(self, info: CheckpointInfo) -> Path:
+        """The model file of a checkpoint."""
+        return self.dir / info.model_file
+
+    def write(self, learner: VWLearner, learned_seq: int, learner_config: str,
+              catalog_version: str, features: str) -> CheckpointInfo:
+        """Save ``learner`` and make it the current checkpoint (crash-safe, see module doc)."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        name = f"model-{int(learned_seq)}.vw"
+        learner.save(self.dir / name)
+        info = CheckpointInfo(name, int(learned_seq), learner_config, catalog_version, features,
+                              time.time())
+        tmp = self.dir / (SIDECAR + ".tmp")
+        with open(tmp, "w") as f:
+            json.dump(asdict(info), f, sort_keys=True)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.dir / SIDECAR)
+        _fsync_dir(self.dir)
+        for old in self.dir.glob("model-*.vw"):
+            if old.name != name:
+                old.unlink(missing_ok=True)
+        return info
+
+
+def _fsync_dir(path: Path) -> None:
+    # The rename is durable only once the directory entry is; best effort where unsupported.
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

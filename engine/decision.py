@@ -1,0 +1,143 @@
+"""What ``choose`` returns: a :class:`Decision`, and on demand its :class:`Explanation`.
+
+Example:
+    >>> e = Explanation(top_actions=(("m/email/now", 0.9),), features=(("c:age*m:msg=m", 0.2),),
+    ...                 removed={"consent": ("m/sms/now",)}, score=0.4)
+    >>> e.as_dict()["removed"]
+    {'consent': ['m/sms/now']}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+__all__ = ["Decision", "Explanation", "RewardAck"]
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Why a decision came out as it did.
+
+    Attributes:
+        top_actions: ``(action name, probability)`` of the most probable eligible actions,
+            most probable first.
+        features: ``(feature, contribution)`` that weighed most in the chosen action's estimated
+            reward (positive = raised it); an interaction reads ``"c:segment=vip*m:theme=x"``.
+        removed: rule name -> names of the actions it removed (see ``engine.contact_rules``).
+        score: the chosen action's estimated reward (None when the learner was not asked:
+            holdout, or nothing but no contact was eligible).
+        reason: why the choice was forced (holdout, nothing eligible), else None.
+    """
+
+    top_actions: tuple[tuple[str, float], ...]
+    features: tuple[tuple[str, float], ...]
+    removed: dict[str, tuple[str, ...]]
+    score: float | None = None
+    reason: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (for the HTTP service and logs)."""
+        return {"top_actions": [{"action": a, "probability": p} for a, p in self.top_actions],
+                "features": [{"feature": f, "contribution": c} for f, c in self.features],
+                "removed": {k: list(v) for k, v in self.removed.items()},
+                "score": self.score, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One decision, already written to the log.
+
+    Attributes:
+        decision_id: pass it to ``Engine.reward`` / ``Engine.activate``.
+        customer_id: the customer.
+        message: the message name, or None for no contact.
+        channel: the channel name, or None for no contact.
+        timing: the timing slot name, or None for no contact.
+        send_at: when to send (aware UTC datetime), None for no contact.
+        probability: the probability with which the action was chosen.
+        holdout: whether the customer is in the holdout (control) group.
+        action_index: the action's index in the catalog (-1 when the catalog has no no-contact
+            action and nothing was eligible).
+        reason: why the decision was forced (holdout, nothing but no contact eligible), else
+            None.
+        active: False when activation was deferred (``choose(..., activate=False)``).
+        created_at: decision time, epoch seconds.
+    """
+
+    decision_id: str
+    customer_id: str
+    message: str | None
+    channel: str | None
+    timing: str | None
+    send_at: datetime | None
+    probability: float
+    holdout: bool
+    action_index: int
+    reason: str | None = None
+    active: bool = True
+    created_at: float = 0.0
+    _explain: Callable[[], Explanation] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def is_contact(self) -> bool:
+        """True when a message goes out."""
+        return self.message is not None
+
+    @property
+    def action_name(self) -> str:
+        """``"message/channel/timing"``, or ``"no_contact"``."""
+        if self.message is None:
+            return "no_contact"
+        return f"{self.message}/{self.channel}/{self.timing}"
+
+    def explain(self) -> Explanation:
+        """Why this action: top actions' probabilities, heaviest features, rules' removals.
+
+        Computed on first call (it reads learned weights) and kept.
+        """
+        cached = self.__dict__.get("_explanation")
+        if cached is None:
+            if self._explain is None:
+                cached = Explanation((), (), {}, None, self.reason)
+            else:
+                cached = self._explain()
+            object.__setattr__(self, "_explanation", cached)
+        return cached
+
+    @property
+    def explanation(self) -> Explanation:
+        """Same as :meth:`explain`."""
+        return self.explain()
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict of the public fields (``send_at`` as ISO 8601)."""
+        return {"decision_id": self.decision_id, "customer_id": self.customer_id,
+                "message": self.message, "channel": self.channel, "timing": self.timing,
+                "send_at": None if self.send_at is None else self.send_at.isoformat(),
+                "probability": self.probability, "holdout": self.holdout,
+                "action_index": self.action_index, "reason": self.reason,
+                "active": self.active, "created_at": self.created_at}
+
+
+@dataclass(frozen=True)
+class RewardAck:
+    """What ``Engine.reward`` returns once the reward is written and learned.
+
+    Attributes:
+        decision_id: the decision rewarded.
+        seq: the reward's sequence number in the log.
+        kind: ``"reward"``, or ``"correction"`` for a later reward summed with the first.
+        total: the decision's reward after this one (the sum, in ``reward_mode="sum"``).
+        delay_s: seconds from activation to this reward.
+        learned: False for holdout decisions (logged for lift, never learned from).
+    """
+
+    decision_id: str
+    seq: int
+    kind: str
+    total: float
+    delay_s: float
+    learned: bool

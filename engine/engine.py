@@ -1,0 +1,540 @@
+"""The :class:`Engine`: choose and reward in production, on Vowpal Wabbit, losing nothing.
+
+``choose`` runs the contact rules, builds the features, asks the learner for a distribution over
+the eligible actions, samples one, writes the decision to the log, and only then returns it.
+``reward`` checks the decision, writes the reward (getting its sequence number) and learns it,
+in sequence order under one lock. The log is the truth: a restart loads the last checkpoint and
+replays the rewards logged after it, so nothing is lost and nothing is learned twice (see
+``docs/engine.md``).
+
+Example:
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     with Engine(messages=["welcome10", "winback20"], channels=["email", "sms"],
+    ...                 timings=["now"], state_dir=d, seed=0) as eng:
+    ...         d1 = eng.choose("customer-42", {"age": 34, "consent": {"email": True}},
+    ...                         now=1.7e9)
+    ...         ack = eng.reward(d1.decision_id, 1.0, now=1.7e9 + 60)
+    ...         d1.channel in ("email", None), ack.seq, eng.stats()["learned_seq"]
+    (True, 1, 1)
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Self
+
+import numpy as np
+
+from engine.catalog import Catalog, load_config
+from engine.checkpoint import CheckpointStore
+from engine.contact_rules import ContactRules, RulesConfig
+from engine.decision import Decision, Explanation, RewardAck
+from engine.errors import (
+    ConfigError,
+    ContextError,
+    ExpiredDecisionError,
+    InactiveDecisionError,
+    RewardError,
+    StoreError,
+    UnknownDecisionError,
+)
+from engine.features import (
+    action_feature_sets,
+    check_context,
+    context_namespace,
+    history_namespace,
+    shared_features,
+)
+from engine.guard import Guard, NoGuard
+from engine.holdout import in_holdout
+from engine.options import EngineOptions
+from engine.reward_window import RewardWindow
+from engine.store import DecisionLog, DecisionRecord
+from policies.vw_learner import VWLearner
+
+__all__ = ["FEATURES_VERSION", "Engine"]
+
+#: Bumped whenever engine/features.py changes what the learner sees: old checkpoints are refused.
+FEATURES_VERSION = "1"
+_DAY = 86400.0
+_MAX_ID_LENGTH = 256
+_EXPIRE_EVERY = 16  # settle expired decisions on every 16th call: bounded, amortised cost
+
+
+def _epoch(now: datetime | float | None) -> float:
+    if now is None:
+        return datetime.now().timestamp()
+    if isinstance(now, datetime):
+        if now.tzinfo is None:
+            raise ContextError(f"now: expected an aware datetime or epoch seconds, got the naive "
+                               f"{now.isoformat()}")
+        return now.timestamp()
+    if isinstance(now, bool) or not isinstance(now, (int, float)) or not math.isfinite(now):
+        raise ContextError(f"now: expected an aware datetime or epoch seconds, got {now!r}")
+    return float(now)
+
+
+def _check_id(name: str, value: Any, error: type[Exception]) -> str:
+    if not isinstance(value, str) or not value or len(value) > _MAX_ID_LENGTH:
+        raise error(f"{name}: expected a non-empty string of at most {_MAX_ID_LENGTH} "
+                    f"characters, got {value!r:.80}")
+    return value
+
+
+class Engine:
+    """Decides per customer which message to send, on which channel and when; learns from what
+    happens next.
+
+    Args:
+        messages: message names (or ``Message`` objects), when no ``catalog`` is given.
+        channels: channel names (or ``Channel`` objects).
+        timings: timing slot names (``now``, ``morning``, ``evening``... or rules such as
+            ``"in 2h"``); default ``["now"]``.
+        state_dir: the folder holding the log (SQLite) and the checkpoints.
+        seed: seeds the learner and the sampling.
+        catalog: a ready :class:`Catalog` instead of the three lists.
+        rules: a :class:`RulesConfig` or a ``[rules]``-style dict (default: ``RulesConfig()``:
+            consent required, 1 contact a day, 3 a week, quiet hours 21-8).
+        no_contact: whether *no contact* is an action (with the lists).
+        **options: :class:`EngineOptions` fields (``reward_window``, ``reward_mode``,
+            ``holdout_fraction``, ``exploration``, ``learner``...).
+
+    Raises:
+        ConfigError: a bad catalog, rule or option (the message names it).
+        CheckpointError: ``state_dir`` holds a checkpoint of another catalog or config.
+    """
+
+    def __init__(self, messages: Sequence[Any] | None = None, channels: Sequence[Any] | None = None,
+                 timings: Sequence[Any] | None = None, *, state_dir: str | os.PathLike,
+                 seed: int = 0, catalog: Catalog | None = None,
+                 rules: RulesConfig | Mapping[str, Any] | None = None, no_contact: bool = True,
+                 **options: Any) -> None:
+        if catalog is None:
+            if messages is None or channels is None:
+                raise ConfigError("messages and channels: expected lists of names (or pass "
+                                  "catalog=...), got None")
+            catalog = Catalog.from_names(messages, channels, timings or ["now"], no_contact)
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise ConfigError(f"seed: expected an integer, got {seed!r}")
+        self.catalog = catalog
+        self.options = EngineOptions.from_dict(options)
+        if rules is None or isinstance(rules, RulesConfig):
+            rules_config = rules or RulesConfig()
+        else:
+            rules_config = RulesConfig.from_dict(rules, catalog)
+        self.rules = ContactRules(catalog, rules_config)
+        self.window = RewardWindow(self.options.reward_window, self.options.default_reward)
+        self.seed = seed
+        self.state_dir = Path(state_dir)
+        self._channels = tuple(c.name for c in catalog.channels)
+        self._names = tuple(a.name for a in catalog.actions)
+        self._control = self._control_action()
+        self._guard = Guard() if self.options.thread_safe else NoGuard()
+        self._closed = True
+        self.log = DecisionLog(self.state_dir, synchronous=self.options.synchronous)
+        self._checkpoints = CheckpointStore(self.state_dir)
+        n_logged = self.log.counts()["decisions"]
+        # Seeded by the log's size too: a restarted engine must not replay the same draws.
+        self._rng = np.random.default_rng([seed, n_logged])
+        self._calls = 0
+        self._explored = 0
+        self._sampled = 0
+        self._replayed = 0
+        self._skipped = 0
+        self._since_checkpoint = 0
+        self._version = catalog.version  # a content hash: computed once, not per call
+        self._fingerprints = (self.options.learner.fingerprint(), self._version,
+                              FEATURES_VERSION)
+        self._capacity_day = -1.0
+        self._capacity: dict[str, int] = {}
+        try:
+            self._learner, self._learned_seq = self._restore()
+        except BaseException:
+            self.log.close()
+            raise
+        self._closed = False
+
+    @classmethod
+    def from_catalog(cls, path: str | os.PathLike, *, state_dir: str | os.PathLike,
+                     seed: int = 0, **options: Any) -> Engine:
+        """An engine from a TOML catalog (messages, channels, timings, ``[rules]``, ``[engine]``).
+
+        Keyword options override the file's ``[engine]`` table.
+        """
+        catalog, rules, settings = load_config(path)
+        return cls(catalog=catalog, rules=rules, state_dir=state_dir, seed=seed,
+                   **{**settings, **options})
+
+    # -- setup ---------------------------------------------------------------------------------
+    def _control_action(self) -> int:
+        name = self.options.holdout_action
+        if name is None:
+            nc = self.catalog.no_contact_index
+            return -1 if nc is None else nc
+        if name not in self._names:
+            raise ConfigError(f"holdout_action: expected an action name such as "
+                              f"{self._names[0]!r}, got {name!r}")
+        return self._names.index(name)
+
+    def _restore(self) -> tuple[VWLearner, int]:
+        info = self._checkpoints.latest()
+        config = self.options.learner
+        if info is None:
+            learner, seq = VWLearner(config, seed=self.seed), 0
+        else:
+            self._checkpoints.check(info, *self._fingerprints)
+            learner = VWLearner(config, seed=self.seed,
+                                model_path=self._checkpoints.model_path(info))
+            seq = info.learned_seq
+        learner.set_actions(action_feature_sets(self.catalog))
+        self._learner, self._learned_seq = learner, seq
+        for rseq, rec, _, _ in self.log.rewards_since(seq):
+            self._learn_logged(rec, rseq)
+            self._replayed += 1
+        return learner, self._learned_seq
+
+    # -- choose --------------------------------------------------------------------------------
+    def choose(self, customer_id: str, context: Mapping[str, Any], *,
+               now: datetime | float | None = None, activate: bool = True) -> Decision:
+        """Decide for one customer; the decision is in the log when this returns.
+
+        Args:
+            customer_id: the customer.
+            context: numbers, categories (strings), lists of strings; ``consent``
+                (channel -> bool), ``consent_<channel>``, ``segment``, ``tenure_days`` and
+                ``timezone`` also steer the rules. Limits: see ``engine.features``.
+            now: decision time (aware datetime or epoch seconds); default: the clock.
+            activate: False defers activation (:meth:`activate` once the message went out);
+                an inactive decision is never learned from.
+
+        Returns:
+            The :class:`Decision`. A customer whom the rules leave nothing but no contact gets a
+            no-contact decision whose ``reason`` says why (never an error).
+
+        Raises:
+            ContextError: malformed customer id, context or time (the message names the field).
+        """
+        cid = _check_id("customer_id", customer_id, ContextError)
+        ctx = check_context(context, self._channels)
+        t = _epoch(now)
+        if not isinstance(activate, bool):
+            raise ContextError(f"activate: expected true or false, got {activate!r}")
+        with self._guard:
+            self._check_open()
+            self._settle_some(t)
+            return self._decide(cid, ctx, t, activate)
+
+    def choose_batch(self, items: Iterable[Any]) -> list[Decision]:
+        """Decide for many customers, in order; every item is checked before any is decided.
+
+        Args:
+            items: ``(customer_id, context)`` or ``(customer_id, context, now)`` tuples, or
+                dicts with those keys.
+
+        Raises:
+            ContextError: a malformed item (its position is named); nothing was decided.
+        """
+        checked = []
+        for i, item in enumerate(items):
+            if isinstance(item, Mapping):
+                item = (item.get("customer_id"), item.get("context"), item.get("now"))
+            if not isinstance(item, (tuple, list)) or len(item) not in (2, 3):
+                raise ContextError(f"items[{i}]: expected (customer_id, context[, now]), got "
+                                   f"{item!r:.80}")
+            try:
+                cid = _check_id("customer_id", item[0], ContextError)
+                ctx = check_context(item[1], self._channels)
+                t = _epoch(item[2] if len(item) == 3 else None)
+            except ContextError as exc:
+                raise ContextError(f"items[{i}].{exc}") from None
+            checked.append((cid, ctx, t))
+        out = []
+        with self._guard:
+            self._check_open()
+            for cid, ctx, t in checked:
+                self._settle_some(t)
+                out.append(self._decide(cid, ctx, t, True))
+        return out
+
+    def _decide(self, cid: str, ctx: dict[str, Any], t: float, activate: bool) -> Decision:
+        log = self.log
+        history = log.history(cid, t, self._channels)
+        outcome = self.rules.apply(ctx, history, t, self._capacity_today(t), log.profile(cid))
+        eligible = np.flatnonzero(outcome.allowed)
+        shared = shared_features(context_namespace(ctx), history_namespace(history,
+                                                                             self._channels))
+        holdout = in_holdout(cid, self.options.holdout_fraction, self.options.holdout_salt)
+        probs: np.ndarray | None = None
+        reason = outcome.reason
+        if holdout:
+            ctrl = self._control
+            action = ctrl if ctrl >= 0 and outcome.allowed[ctrl] else (
+                self.catalog.no_contact_index if self.catalog.no_contact else -1)
+            prob, reason = 1.0, "holdout: the control action"
+        elif eligible.size == 0:
+            action, prob = -1, 1.0
+            reason = reason or "no action is eligible and the catalog has no no-contact action"
+        elif eligible.size == 1:
+            action, prob = int(eligible[0]), 1.0
+        else:
+            probs = self._learner.probabilities(shared, eligible)
+            j = min(int(np.searchsorted(np.cumsum(probs), self._rng.random() * probs.sum(),
+                                        side="right")), probs.size - 1)
+            action, prob = int(eligible[j]), float(probs[j])
+            self._sampled += 1
+            self._explored += int(j != int(np.argmax(probs)))
+        a = self.catalog.actions[action] if action >= 0 else None
+        contact = a is not None and not a.is_no_contact
+        send_at = outcome.send_at[self.catalog.action_timing[action]] if contact else None
+        rec = DecisionRecord(
+            decision_id=uuid.uuid4().hex, customer_id=cid, created_at=t, action_index=action,
+            probability=prob, holdout=holdout, context_json=json.dumps(ctx),
+            features_json=json.dumps(shared), eligible=tuple(eligible.tolist()),
+            send_at=send_at.timestamp() if send_at else None, active=activate,
+            catalog_version=self._version,
+            message=a.message.name if contact else None,
+            channel=a.channel.name if contact else None,
+            timing=a.timing.name if contact else None)
+        log.write_decision(rec)
+        if contact and activate:
+            self._count_send(rec.channel, t)
+        return Decision(rec.decision_id, cid, rec.message, rec.channel, rec.timing, send_at,
+                        prob, holdout, action, reason, activate, t,
+                        _explain=self._explainer(shared, eligible, probs, action, outcome.removed,
+                                                 reason))
+
+    def _capacity_today(self, t: float) -> dict[str, int]:
+        # Sends per channel today, kept in memory: counting them in SQL on every choose scans
+        # the whole day. Read from the log once per UTC day (and after forget), then counted.
+        day = t - t % _DAY
+        if day != self._capacity_day:
+            self._capacity = dict(self.log.capacity_used(day))
+            self._capacity_day = day
+        return self._capacity
+
+    def _count_send(self, channel: str, t: float) -> None:
+        if t - t % _DAY == self._capacity_day:
+            self._capacity[channel] = self._capacity.get(channel, 0) + 1
+
+    def _explainer(self, shared: dict, eligible: np.ndarray, probs: np.ndarray | None,
+                   action: int, removed: Mapping[str, Sequence[int]], reason: str | None):
+        top = self.options.explain_top
+
+        def explain() -> Explanation:
+            names = {rule: tuple(self._names[i] for i in idx) for rule, idx in removed.items()}
+            if probs is None:
+                tops = ((self._names[action], 1.0),) if action >= 0 else ()
+                return Explanation(tops, (), names, None, reason)
+            order = np.argsort(-probs, kind="stable")[:top]
+            tops = tuple((self._names[int(eligible[i])], float(probs[i])) for i in order)
+            with self._guard:
+                self._check_open()
+                score, feats = self._learner.explain(shared, action, top)
+            return Explanation(tops, tuple(feats), names, score, reason)
+
+        return explain
+
+    # -- reward --------------------------------------------------------------------------------
+    def reward(self, decision_id: str, value: float, *,
+               now: datetime | float | None = None) -> RewardAck:
+        """Report a decision's outcome; it is written and learned when this returns.
+
+        Args:
+            decision_id: from :meth:`choose`.
+            value: the reward, a finite number (more is better).
+            now: arrival time (aware datetime or epoch seconds); default: the clock.
+
+        Returns:
+            A :class:`RewardAck` (sequence number, kind, total, delay).
+
+        Raises:
+            RewardError: value not a finite number.
+            UnknownDecisionError: no such decision (or it was forgotten).
+            InactiveDecisionError: the decision's activation was deferred and not done.
+            ExpiredDecisionError: the reward window has passed.
+            DuplicateRewardError: a second reward with ``reward_mode="refuse"``.
+        """
+        did = _check_id("decision_id", decision_id, UnknownDecisionError)
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.floating,
+                                                             np.integer)):
+            raise RewardError(f"value: expected a finite number, got {type(value).__name__} "
+                              f"{value!r:.80}")
+        if not math.isfinite(value):
+            raise RewardError(f"value: expected a finite number, got {value!r}")
+        value = float(value)
+        t = _epoch(now)
+        with self._guard:
+            self._check_open()
+            rec = self.log.get_decision(did)
+            if not rec.active:
+                raise InactiveDecisionError(f"decision_id: {did!r} was never activated; call "
+                                            f"activate({did!r}) once its message went out")
+            if not self.window.is_open(rec, t):
+                raise ExpiredDecisionError(
+                    f"decision_id: {did!r}: its reward window of {self.window.window_s:g} s "
+                    f"closed at {rec.activated_at + self.window.window_s:.0f}, the reward came "
+                    f"at {t:.0f}")
+            if self.options.reward_mode == "refuse":
+                seq = self.log.write_reward(did, value, t, "reward", refuse_duplicate=True)
+                kind, total = "reward", value
+            else:
+                prior = self.log.rewards_of(did)
+                kind = "correction" if prior else "reward"
+                seq = self.log.write_reward(did, value, t, kind)
+                total = value + sum(r[1] for r in prior)
+            learned = self._learn_logged(rec, seq, total)
+            self._settle_some(t)
+        return RewardAck(did, seq, kind, total, t - rec.activated_at, learned)
+
+    def activate(self, decision_id: str, *, now: datetime | float | None = None) -> None:
+        """Activate a deferred decision: its message went out; its reward window starts now.
+
+        Raises:
+            UnknownDecisionError: no such decision.
+        """
+        did = _check_id("decision_id", decision_id, UnknownDecisionError)
+        t = _epoch(now)
+        with self._guard:
+            self._check_open()
+            rec = self.log.get_decision(did)
+            self.log.activate(did, t)
+            if not rec.active and rec.channel is not None:
+                self._capacity_day = -1.0  # recount: the send counts on its decision day
+
+    def expire_rewards(self, now: datetime | float | None = None) -> int:
+        """Learn the default reward of every active decision whose window passed unrewarded.
+
+        Each is written (kind ``"default"``) and learned once. Returns how many.
+        """
+        t = _epoch(now)
+        n = 0
+        with self._guard:
+            self._check_open()
+            while True:
+                done = self._settle(t, 500)
+                n += done
+                if done < 500:
+                    return n
+
+    def _settle_some(self, t: float) -> None:
+        self._calls += 1
+        if self._calls % _EXPIRE_EVERY == 0:
+            self._settle(t, self.options.expire_batch)
+
+    def _settle(self, t: float, limit: int) -> int:
+        due = self.window.due(self.log, t, limit)
+        default = self.window.default_reward
+        for rec in due:
+            seq = self.log.write_reward(rec.decision_id, default, t, "default",
+                                        refuse_duplicate=True)
+            self._learn_logged(rec, seq, default)
+        return len(due)
+
+    # -- learning ------------------------------------------------------------------------------
+    def _learn_logged(self, rec: DecisionRecord, seq: int, total: float | None = None) -> bool:
+        """Learn one logged reward (live, or replayed after a restart) and advance learned_seq.
+
+        ``total`` is the decision's reward up to and including ``seq`` (read from the log when
+        replaying). Holdout decisions (control, for lift) and decisions of another catalog are
+        logged but not learned.
+        """
+        learn = (not rec.holdout and rec.action_index >= 0 and rec.active
+                 and rec.catalog_version == self._version)
+        if learn:
+            if total is None:
+                total = sum(v for s, v, _, _ in self.log.rewards_of(rec.decision_id) if s <= seq)
+            shared = json.loads(rec.features_json)
+            self._learner.learn(shared, rec.eligible, rec.action_index, rec.probability, total)
+        else:
+            self._skipped += 1
+        self._learned_seq = max(self._learned_seq, seq)
+        self._since_checkpoint += 1
+        if self._since_checkpoint >= self.options.checkpoint_every:
+            self._write_checkpoint()
+        return learn
+
+    def checkpoint(self) -> None:
+        """Write a checkpoint now (also done every ``checkpoint_every`` rewards and on close)."""
+        with self._guard:
+            self._check_open()
+            self._write_checkpoint()
+
+    def _write_checkpoint(self) -> None:
+        self._checkpoints.write(self._learner, self._learned_seq, *self._fingerprints)
+        self._since_checkpoint = 0
+
+    # -- customers, export, stats --------------------------------------------------------------
+    def forget(self, customer_id: str) -> int:
+        """Erase a customer's decisions, rewards and profile; return how many rows went.
+
+        What the model already learned stays in its weights (aggregated over customers, no row
+        of anyone's data).
+        """
+        cid = _check_id("customer_id", customer_id, ContextError)
+        with self._guard:
+            self._check_open()
+            self._capacity_day = -1.0  # recount today's sends without this customer's
+            return self.log.forget(cid)
+
+    def set_profile(self, customer_id: str, profile: dict[str, Any]) -> None:
+        """Store a customer's profile (consent, segment, timezone, tenure_days) for the rules."""
+        cid = _check_id("customer_id", customer_id, ContextError)
+        with self._guard:
+            self._check_open()
+            self.log.set_profile(cid, profile)
+
+    def export_parquet(self, path: str | os.PathLike, since: float | None = None) -> int:
+        """Write decisions joined with their rewards as Parquet; return the row count.
+
+        The schema is documented in ``docs/catalog.md`` (the input of off-policy evaluation).
+        """
+        from engine.parquet_export import export_parquet  # pyarrow only when exporting
+
+        self._check_open()
+        return export_parquet(self.log, path, since=since)
+
+    def stats(self) -> dict[str, Any]:
+        """Counts for ``/metrics`` and the dashboard (log rows, learning, exploration, lock)."""
+        with self._guard:
+            self._check_open()
+            out: dict[str, Any] = dict(self.log.counts())
+            out.update(
+                learned_seq=self._learned_seq, replayed_on_start=self._replayed,
+                rewards_not_learned=self._skipped,
+                exploration=self.options.learner.exploration,
+                exploration_rate=(self._explored / self._sampled) if self._sampled else 0.0,
+                n_actions=self.catalog.n_actions, catalog_version=self._version,
+                guard_acquisitions=self._guard.acquisitions,
+                guard_contended=self._guard.contended)
+        return out
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreError("this Engine is closed")
+
+    def close(self) -> None:
+        """Checkpoint, then release the learner and the log. Safe to call twice."""
+        with self._guard:
+            if self._closed:
+                return
+            try:
+                if self._since_checkpoint or self._checkpoints.latest() is None:
+                    self._write_checkpoint()
+            finally:
+                self._closed = True
+                self._learner.close()
+                self.log.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

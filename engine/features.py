@@ -1,0 +1,189 @@
+"""Features: a context and a contact history become the learner's shared namespaces; an action's
+attributes become its action namespaces. The interactions between them are declared here, once.
+
+Namespaces (VW keys interactions on the first letter, so the letters differ):
+
+- ``c`` (shared): the context's numbers, categories (strings) and lists of strings.
+- ``h`` (shared): the contact history: contacts in the last 1 / 7 / 30 days, days since the last
+  contact per channel (``log1p`` of the days, with a ``never_<channel>`` flag), last outcome.
+- ``m`` (action): message name, theme, offer type, discount, margin (or ``no_contact``).
+- ``n`` (action): channel name and cost per send.
+- ``t`` (action): timing slot name.
+
+Context limits (a larger context is refused with :class:`ContextError`): at most
+:data:`MAX_CONTEXT_KEYS` keys, keys up to :data:`MAX_KEY_LENGTH` characters, strings up to
+:data:`MAX_STRING_LENGTH`, lists up to :data:`MAX_LIST_LENGTH` strings.
+
+Example:
+    >>> from engine.catalog import Catalog
+    >>> ctx = check_context({"age": 34, "segment": "vip", "consent": {"email": True}}, ["email"])
+    >>> context_namespace(ctx)
+    {'age': 34, 'segment': 'vip'}
+    >>> cat = Catalog.from_names(["welcome10"], ["email"], ["now"])
+    >>> action_feature_sets(cat)[0]["n"]
+    {'ch': 'email', 'cost': 0.0}
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from engine.catalog import Action, Catalog
+from engine.errors import ContextError
+from engine.store import ContactHistory
+
+__all__ = [
+    "INTERACTIONS",
+    "MAX_CONTEXT_KEYS",
+    "MAX_KEY_LENGTH",
+    "MAX_LIST_LENGTH",
+    "MAX_STRING_LENGTH",
+    "RULE_KEYS",
+    "action_feature_sets",
+    "check_context",
+    "context_namespace",
+    "history_namespace",
+    "shared_features",
+]
+
+#: Shared x action namespace pairs the learner crosses: the context and the history against the
+#: message, the channel and the timing. The one place interactions are declared.
+INTERACTIONS: tuple[str, ...] = ("cm", "cn", "ct", "hm", "hn", "ht")
+
+MAX_CONTEXT_KEYS = 200
+MAX_KEY_LENGTH = 64
+MAX_STRING_LENGTH = 256
+MAX_LIST_LENGTH = 64
+
+#: Context keys read by the contact rules only, never learned from.
+RULE_KEYS = frozenset({"consent", "timezone", "tz"})
+
+
+def check_context(context: Any, channels: Sequence[str]) -> dict[str, Any]:
+    """Validate a context handed to ``choose`` and return it as a plain dict.
+
+    Args:
+        context: a mapping of str keys to numbers, bools, strings, lists of strings or None; the
+            key ``consent`` may hold a mapping channel -> bool.
+        channels: the catalog's channel names (``consent`` may only name these).
+
+    Raises:
+        ContextError: the message names the field, the expected and the actual value.
+
+    Example:
+        >>> check_context({"age": float("nan")}, ["email"])
+        Traceback (most recent call last):
+        ...
+        engine.errors.ContextError: context.age: expected a finite number, got nan
+    """
+    if not isinstance(context, Mapping):
+        raise ContextError(f"context: expected a mapping (JSON object), got "
+                           f"{type(context).__name__}")
+    if len(context) > MAX_CONTEXT_KEYS:
+        raise ContextError(f"context: expected at most {MAX_CONTEXT_KEYS} keys, got "
+                           f"{len(context)}")
+    out: dict[str, Any] = {}
+    for key, value in context.items():
+        if not isinstance(key, str) or not key or len(key) > MAX_KEY_LENGTH:
+            raise ContextError(f"context key: expected a string of 1 to {MAX_KEY_LENGTH} "
+                               f"characters, got {key!r:.80}")
+        if key == "consent":
+            _check_consent(value, channels)
+        elif value is not None:
+            _check_value(f"context.{key}", value)
+        out[key] = value
+    return out
+
+
+def _check_consent(value: Any, channels: Sequence[str]) -> None:
+    if not isinstance(value, Mapping):
+        raise ContextError(f"context.consent: expected a mapping channel -> true/false, got "
+                           f"{type(value).__name__}")
+    for ch, flag in value.items():
+        if ch not in channels:
+            raise ContextError(f"context.consent.{ch}: expected a channel of the catalog "
+                               f"({', '.join(channels)}), got {ch!r}")
+        if not isinstance(flag, (bool, int)) or flag not in (0, 1):
+            raise ContextError(f"context.consent.{ch}: expected true/false, got {flag!r}")
+
+
+def _check_value(field: str, value: Any) -> None:
+    if isinstance(value, bool):
+        return
+    if isinstance(value, (int, float)):
+        if not math.isfinite(value):
+            raise ContextError(f"{field}: expected a finite number, got {value!r}")
+        return
+    if isinstance(value, str):
+        if len(value) > MAX_STRING_LENGTH:
+            raise ContextError(f"{field}: expected a string of at most {MAX_STRING_LENGTH} "
+                               f"characters, got {len(value)}")
+        return
+    if isinstance(value, (list, tuple)):
+        if len(value) > MAX_LIST_LENGTH:
+            raise ContextError(f"{field}: expected a list of at most {MAX_LIST_LENGTH} items, "
+                               f"got {len(value)}")
+        for item in value:
+            if not isinstance(item, str) or len(item) > MAX_STRING_LENGTH:
+                raise ContextError(f"{field}: expected a list of strings (each at most "
+                                   f"{MAX_STRING_LENGTH} characters), got an item {item!r:.80}")
+        return
+    raise ContextError(f"{field}: expected a number, bool, string or list of strings, got "
+                       f"{type(value).__name__}")
+
+
+def context_namespace(context: Mapping[str, Any]) -> dict[str, Any]:
+    """The learner's ``c`` namespace: a checked context minus rule-only keys and Nones.
+
+    ``consent``, ``consent_<channel>``, ``timezone`` and ``tz`` steer the rules, not the learner.
+    """
+    return {k: v for k, v in context.items()
+            if v is not None and k not in RULE_KEYS and not k.startswith("consent_")}
+
+
+def history_namespace(history: ContactHistory | None, channels: Sequence[str]
+                      ) -> dict[str, Any]:
+    """The learner's ``h`` namespace from a contact history (None = never contacted).
+
+    Example:
+        >>> history_namespace(None, ["email"])
+        {'contacts_1d': 0, 'contacts_7d': 0, 'contacts_30d': 0, 'never_email': True, 'no_outcome': True}
+    """
+    h = history or ContactHistory()
+    out: dict[str, Any] = {"contacts_1d": h.contacts_1d, "contacts_7d": h.contacts_7d,
+                           "contacts_30d": h.contacts_30d}
+    days = h.days_since_last_by_channel or {}
+    for ch in channels:
+        d = days.get(ch, math.inf)
+        if math.isfinite(d):
+            out[f"log_days_{ch}"] = math.log1p(max(d, 0.0))  # days matter less the older
+        else:
+            out[f"never_{ch}"] = True
+    if h.last_outcome is None:
+        out["no_outcome"] = True
+    else:
+        out["last_outcome"] = float(h.last_outcome)
+    return out
+
+
+def shared_features(context_ns: Mapping[str, Any], history_ns: Mapping[str, Any]
+                    ) -> dict[str, dict[str, Any]]:
+    """The shared feature set ``{"c": ..., "h": ...}``."""
+    return {"c": dict(context_ns), "h": dict(history_ns)}
+
+
+def _action_set(action: Action) -> dict[str, dict[str, Any]]:
+    if action.is_no_contact:
+        return {"m": {"no_contact": True}}
+    m, c, t = action.message, action.channel, action.timing
+    return {"m": {"msg": m.name, "theme": m.theme, "offer": m.offer_type,
+                  "discount": m.discount, "margin": m.margin},
+            "n": {"ch": c.name, "cost": c.cost},
+            "t": {"tm": t.name}}
+
+
+def action_feature_sets(catalog: Catalog) -> list[dict[str, dict[str, Any]]]:
+    """One action feature set (namespaces ``m``, ``n``, ``t``) per catalog action, in order."""
+    return [_action_set(a) for a in catalog.actions]

@@ -1,0 +1,127 @@
+"""The engine's settings (``Engine(..., **options)`` or a catalog's ``[engine]`` table).
+
+Example:
+    >>> EngineOptions(reward_window="1d", exploration="epsilon").learner.exploration
+    'epsilon'
+    >>> EngineOptions.from_dict({"reward_windw": "7d"})
+    Traceback (most recent call last):
+    ...
+    engine.errors.ConfigError: reward_windw: unknown engine option; expected one of reward_window, default_reward, reward_mode, holdout_fraction, holdout_salt, holdout_action, checkpoint_every, expire_batch, synchronous, thread_safe, explain_top, exploration, learner
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+from engine.errors import ConfigError
+from engine.features import INTERACTIONS
+from engine.reward_window import parse_duration
+from policies.errors import PolicyConfigError
+from policies.vw_learner import VWConfig
+
+__all__ = ["REWARD_MODES", "EngineOptions", "default_learner"]
+
+REWARD_MODES = ("refuse", "sum")
+
+
+def default_learner() -> VWConfig:
+    """The learner used when none is given: chosen by ``benchmarks/bench_engine_learning.py``."""
+    return VWConfig(exploration="squarecb", gamma_scale=10.0, interactions=INTERACTIONS)
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    """Every engine option, validated at construction.
+
+    Attributes:
+        reward_window: seconds (or ``"7d"``, ``"12h"``...) a reward is accepted after activation.
+        default_reward: learned once when the window passes with no reward.
+        reward_mode: ``"refuse"`` a second reward (DuplicateRewardError), or ``"sum"`` it with
+            the first (learned as a correction of the same decision).
+        holdout_fraction: share of customers (stable hash) who get the control action.
+        holdout_salt: changes who is in the holdout.
+        holdout_action: the control action's name (``"message/channel/timing"``); None = no
+            contact.
+        checkpoint_every: rewards between checkpoints (a checkpoint is also written on close).
+        expire_batch: at most this many expired decisions are settled inside one
+            ``choose``/``reward`` call (bounded cost); ``expire_rewards`` settles all.
+        synchronous: SQLite ``NORMAL`` (durable against process death) or ``FULL`` (also
+            against power loss).
+        thread_safe: guard the learner and the log with one lock (turn off only for one thread).
+        explain_top: actions and features listed in an explanation.
+        exploration: shortcut for ``learner.exploration``.
+        learner: a :class:`VWConfig` or a dict of its fields.
+    """
+
+    reward_window: float | str = "7d"
+    default_reward: float = 0.0
+    reward_mode: str = "refuse"
+    holdout_fraction: float = 0.0
+    holdout_salt: str = ""
+    holdout_action: str | None = None
+    checkpoint_every: int = 1000
+    expire_batch: int = 100
+    synchronous: str = "NORMAL"
+    thread_safe: bool = True
+    explain_top: int = 5
+    exploration: str | None = None
+    learner: VWConfig | Mapping[str, Any] | None = field(default=None)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "reward_window", parse_duration(self.reward_window))
+        if isinstance(self.default_reward, bool) or not isinstance(
+                self.default_reward, (int, float)) or not math.isfinite(self.default_reward):
+            raise ConfigError(f"default_reward: expected a finite number, got "
+                              f"{self.default_reward!r}")
+        if self.reward_mode not in REWARD_MODES:
+            raise ConfigError(f"reward_mode: expected one of {', '.join(REWARD_MODES)}, got "
+                              f"{self.reward_mode!r}")
+        f = self.holdout_fraction
+        if isinstance(f, bool) or not isinstance(f, (int, float)) or not 0.0 <= f <= 1.0:
+            raise ConfigError(f"holdout_fraction: expected a number in [0, 1], got {f!r}")
+        for name in ("checkpoint_every", "expire_batch", "explain_top"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ConfigError(f"{name}: expected an integer >= 1, got {v!r}")
+        if self.synchronous not in ("NORMAL", "FULL"):
+            raise ConfigError(f"synchronous: expected 'NORMAL' or 'FULL', got "
+                              f"{self.synchronous!r}")
+        if not isinstance(self.thread_safe, bool):
+            raise ConfigError(f"thread_safe: expected true or false, got {self.thread_safe!r}")
+        object.__setattr__(self, "learner", self._learner())
+
+    def _learner(self) -> VWConfig:
+        base = self.learner
+        try:
+            if base is None:
+                cfg = default_learner()
+            elif isinstance(base, VWConfig):
+                cfg = base
+            elif isinstance(base, Mapping):
+                values = dict(base)
+                if "interactions" in values:
+                    values["interactions"] = tuple(values["interactions"])
+                cfg = replace(default_learner(), **values)
+            else:
+                raise ConfigError(f"learner: expected a VWConfig or a table, got "
+                                  f"{type(base).__name__}")
+            if self.exploration is not None:
+                cfg = replace(cfg, exploration=self.exploration)
+        except PolicyConfigError as exc:
+            raise ConfigError(f"learner.{exc}") from None
+        except TypeError as exc:
+            raise ConfigError(f"learner: {exc}") from None
+        return cfg
+
+    @classmethod
+    def from_dict(cls, options: Mapping[str, Any]) -> EngineOptions:
+        """Options from keyword arguments or a TOML ``[engine]`` table; unknown keys refused."""
+        allowed = [f.name for f in fields(cls)]
+        for key in options:
+            if key not in allowed:
+                raise ConfigError(f"{key}: unknown engine option; expected one of "
+                                  f"{', '.join(allowed)}")
+        return cls(**options)
