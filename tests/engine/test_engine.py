@@ -1,0 +1,196 @@
+"""The Engine end to end: real VW, real SQLite, driven clock."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from engine import Engine
+from engine.errors import ConfigError
+from tests.engine.engine_world import T0, context, make_engine, probe, reward_of
+
+
+def test_design_example_runs_and_without_consent_says_why(tmp_path):
+    eng = Engine(messages=["welcome10", "winback20"], channels=["email", "sms", "push"],
+                 timings=["morning", "evening"], state_dir=tmp_path, seed=0)
+    with eng:
+        d = eng.choose("customer-42", {"age": 34, "segment": "vip", "days_since_purchase": 12})
+        assert (d.message, d.channel, d.timing) == (None, None, None)
+        assert "no consent for email, sms, push" in d.reason
+        assert d.probability == 1.0 and not d.holdout
+        eng.reward(d.decision_id, 1.0)
+        assert eng.stats()["rewards"] == 1
+
+
+def test_choose_then_reward_is_logged_and_learned(tmp_path):
+    with make_engine(tmp_path) as eng:
+        d = eng.choose("c1", context(0), now=T0)
+        assert d.message in ("welcome", "winback", None) and 0 < d.probability <= 1
+        rec = eng.log.get_decision(d.decision_id)
+        assert rec.action_index == d.action_index and rec.probability == d.probability
+        if d.is_contact:
+            assert d.send_at.timestamp() == T0  # timing "now"
+        ack = eng.reward(d.decision_id, 1.0, now=T0 + 5)
+        assert (ack.seq, ack.kind, ack.total, ack.delay_s, ack.learned) == (1, "reward", 1.0,
+                                                                            5.0, True)
+        assert eng.stats()["learned_seq"] == 1
+
+
+def test_engine_beats_uniform_on_a_tiny_world(tmp_path):
+    with make_engine(tmp_path) as eng:
+        got = []
+        for i in range(1500):
+            ctx = context(i)
+            d = eng.choose(f"c{i}", ctx, now=T0 + i)
+            r = reward_of(ctx, d.message, d.channel)
+            eng.reward(d.decision_id, r, now=T0 + i + 1)
+            got.append(r)
+    # uniform over the 5 actions earns 1/5; the learner must find the pair per segment
+    assert np.mean(got[-500:]) > 0.6
+
+
+def test_sum_mode_adds_a_correction_and_learns_the_total_once(tmp_path):
+    with make_engine(tmp_path, reward_mode="sum") as eng:
+        d = eng.choose("c1", context(0), now=T0)
+        eng.reward(d.decision_id, 1.0, now=T0 + 1)
+        ack = eng.reward(d.decision_id, 0.5, now=T0 + 2)
+        assert (ack.kind, ack.total) == ("correction", 1.5)
+        assert [r[3] for r in eng.log.rewards_of(d.decision_id)] == ["reward", "correction"]
+        assert eng.stats()["corrections"] == 1
+
+
+def test_default_reward_is_learned_once_when_the_window_passes(tmp_path):
+    with make_engine(tmp_path, reward_window="1h", default_reward=-0.1) as eng:
+        d = eng.choose("c1", context(0), now=T0)
+        assert eng.expire_rewards(now=T0 + 3599) == 0
+        before = probe(eng)
+        assert eng.expire_rewards(now=T0 + 3600) == 1
+        assert eng.expire_rewards(now=T0 + 7200) == 0
+        assert eng.log.rewards_of(d.decision_id)[0][1:] == (-0.1, T0 + 3600, "default")
+        assert not np.array_equal(probe(eng), before) or d.message is None
+        assert eng.stats()["default_rewards"] == 1
+
+
+def test_deferred_decision_is_not_learned_until_activated(tmp_path):
+    with make_engine(tmp_path, reward_window="1h") as eng:
+        d = eng.choose("c1", context(0), now=T0, activate=False)
+        assert not d.active
+        assert eng.expire_rewards(now=T0 + 10 * 3600) == 0  # never activated: never defaulted
+        eng.activate(d.decision_id, now=T0 + 10 * 3600)
+        ack = eng.reward(d.decision_id, 1.0, now=T0 + 10 * 3600 + 60)
+        assert ack.delay_s == 60.0
+        assert eng.log.get_decision(d.decision_id).activated_at == T0 + 10 * 3600
+
+
+def test_holdout_gets_the_control_action_and_is_not_learned(tmp_path):
+    with make_engine(tmp_path, holdout_fraction=1.0) as eng:
+        before = probe(eng)
+        d = eng.choose("c1", context(0), now=T0)
+        assert d.holdout and d.message is None and d.probability == 1.0
+        assert d.reason.startswith("holdout")
+        ack = eng.reward(d.decision_id, 1.0, now=T0 + 1)
+        assert not ack.learned
+        np.testing.assert_array_equal(probe(eng), before)
+        assert eng.log.get_decision(d.decision_id).holdout
+
+
+def test_holdout_action_by_name(tmp_path):
+    with make_engine(tmp_path, holdout_fraction=1.0, holdout_action="welcome/email/now") as eng:
+        d = eng.choose("c1", context(0), now=T0)
+        assert (d.message, d.channel) == ("welcome", "email")
+    with pytest.raises(ConfigError, match="holdout_action: expected an action name"):
+        make_engine(tmp_path / "x", holdout_action="nope/email/now")
+
+
+def test_explanation_names_actions_features_and_rules(tmp_path):
+    with make_engine(tmp_path) as eng:
+        for i in range(300):
+            ctx = context(i)
+            d = eng.choose(f"c{i}", ctx, now=T0 + i)
+            eng.reward(d.decision_id, reward_of(ctx, d.message, d.channel), now=T0 + i)
+        d = eng.choose("z", {"segment": "a", "x": 0.5, "consent": {"email": True}}, now=T0 + 999)
+        e = d.explain()
+        assert e is d.explanation
+        probs = [p for _, p in e.top_actions]
+        assert probs == sorted(probs, reverse=True) and len(probs) == 3  # 2 emails + none
+        assert e.removed == {"consent": ("welcome/sms/now", "winback/sms/now")}
+        assert e.features and e.score is not None
+        assert e.top_actions[0][0] == "welcome/email/now"
+        assert e.as_dict()["removed"]["consent"] == ["welcome/sms/now", "winback/sms/now"]
+
+
+def test_choose_batch_decides_in_order(tmp_path):
+    with make_engine(tmp_path) as eng:
+        out = eng.choose_batch([("a", context(0), T0), {"customer_id": "b",
+                                                         "context": context(1), "now": T0}])
+        assert [d.customer_id for d in out] == ["a", "b"]
+        assert eng.stats()["decisions"] == 2
+
+
+def test_forget_erases_a_customer(tmp_path):
+    with make_engine(tmp_path) as eng:
+        d = eng.choose("gone", context(0), now=T0)
+        eng.reward(d.decision_id, 1.0, now=T0 + 1)
+        eng.choose("kept", context(1), now=T0)
+        assert eng.forget("gone") == 2
+        assert eng.stats()["decisions"] == 1
+
+
+def test_many_threads_lose_nothing_and_learn_everything_once(tmp_path):
+    with make_engine(tmp_path) as eng:
+        errors = []
+
+        def worker(k: int) -> None:
+            try:
+                for i in range(40):
+                    ctx = context(i)
+                    d = eng.choose(f"t{k}-{i}", ctx, now=T0 + i)
+                    eng.reward(d.decision_id, reward_of(ctx, d.message, d.channel), now=T0 + i)
+            except Exception as exc:  # surfaced below: a thread's exception is otherwise lost
+                errors.append(exc)
+
+        threads = [threading.Thread(target=worker, args=(k,)) for k in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not errors
+        stats = eng.stats()
+        assert stats["decisions"] == stats["rewards"] == stats["learned_seq"] == 160
+
+
+def test_channel_capacity_is_never_exceeded(tmp_path):
+    from engine.catalog import Catalog, Channel
+
+    cat = Catalog.from_names(["m"], [Channel("sms", daily_capacity=3)], ["now"])
+    from tests.engine.engine_world import OPEN_RULES
+    with Engine(catalog=cat, rules=OPEN_RULES, state_dir=tmp_path, seed=0) as eng:
+        sent = [eng.choose(f"c{i}", {"consent": {"sms": True}}, now=T0 + i).channel
+                for i in range(40)]
+        assert sent.count("sms") <= 3
+        tomorrow = [eng.choose(f"d{i}", {"consent": {"sms": True}}, now=T0 + 86400 + i).channel
+                    for i in range(40)]
+        assert tomorrow.count("sms") <= 3
+
+
+def test_close_is_safe_twice_and_a_closed_engine_refuses_work(tmp_path):
+    from engine.errors import StoreError
+
+    eng = make_engine(tmp_path)
+    eng.close()
+    eng.close()
+    with pytest.raises(StoreError, match="closed"):
+        eng.choose("c", context(0), now=T0)
+
+
+def test_from_catalog_reads_rules_and_engine_settings(tmp_path):
+    from importlib.resources import files
+
+    with Engine.from_catalog(files("engine") / "catalogs" / "example.toml",
+                             state_dir=tmp_path, holdout_fraction=0.0) as eng:
+        assert eng.window.window_s == 7 * 86400
+        assert eng.rules.config.max_per_day == 1
+        d = eng.choose("c", {"segment": "vip", "consent": {"email": True}}, now=T0)
+        assert d.message in (None, "vip_early_access", "newsletter")
