@@ -1,0 +1,92 @@
+"""Engine speed: cost per choose+reward pair against a plain VW text predict+learn loop.
+
+For ~50 and ~200 actions, on the same contexts and the same learner configuration, prints:
+the reference (VW text loop: format + parse + predict, then format + parse + learn) in us per
+pair, the engine's us per pair (rules, features, learner, SQLite log writes for both calls),
+their ratio (target <= 1.5), choose p50/p99 in us, and what the thread guard costs (the same
+loop with ``thread_safe=False``). Run: ``python benchmarks/bench_engine.py [--quick]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+
+import numpy as np
+from vowpalwabbit import Workspace
+
+from engine import Engine
+from engine.contact_rules import RulesConfig
+from engine.features import action_feature_sets, context_namespace, history_namespace
+from policies.vw_format import multi_example
+
+T0 = 1_700_000_000.0
+CHANNELS = ["email", "sms", "push"]
+RULES = RulesConfig(max_per_day=None, max_per_week=None, quiet_hours=None)
+
+
+def contexts(n: int, seed: int = 0) -> list[dict]:
+    rng = np.random.default_rng(seed)
+    return [{"age": int(rng.integers(18, 80)), "segment": f"s{rng.integers(5)}",
+             "spend": round(float(rng.random()) * 100, 2), "tenure_days": int(rng.integers(900)),
+             "consent": {c: True for c in CHANNELS}} for _ in range(n)]
+
+
+def make_engine(n_messages: int, state_dir: str, thread_safe: bool = True) -> Engine:
+    return Engine(messages=[f"m{i}" for i in range(n_messages)], channels=CHANNELS,
+                  timings=["now", "morning", "evening", "in 2h"], state_dir=state_dir, seed=0,
+                  rules=RULES, thread_safe=thread_safe, checkpoint_every=10**9)
+
+
+def reference_us(eng: Engine, ctxs: list[dict]) -> float:
+    """Plain VW text loop: every call formats and parses the whole multi-line example."""
+    vw = Workspace(arg_list=eng.options.learner.arguments(seed=0))
+    actions = action_feature_sets(eng.catalog)
+    shared = [{"c": context_namespace(c), "h": history_namespace(None, CHANNELS)} for c in ctxs]
+    rng = np.random.default_rng(1)
+    start = time.perf_counter()
+    for s in shared:
+        p = np.asarray(vw.predict(multi_example(s, actions)))
+        a = int(rng.choice(len(p), p=p / p.sum()))
+        vw.learn(multi_example(s, actions, a, float(a % 3 == 0), float(p[a])))
+    elapsed = time.perf_counter() - start
+    vw.finish()
+    return elapsed / len(ctxs) * 1e6
+
+
+def engine_us(n_messages: int, ctxs: list[dict], thread_safe: bool = True
+              ) -> tuple[float, np.ndarray]:
+    with tempfile.TemporaryDirectory() as d, make_engine(n_messages, d, thread_safe) as eng:
+        lat = np.empty(len(ctxs))
+        start = time.perf_counter()
+        for i, ctx in enumerate(ctxs):
+            t = time.perf_counter()
+            dec = eng.choose(f"c{i}", ctx, now=T0 + i)
+            lat[i] = time.perf_counter() - t
+            eng.reward(dec.decision_id, float(dec.action_index % 3 == 0), now=T0 + i + 1)
+        return (time.perf_counter() - start) / len(ctxs) * 1e6, lat * 1e6
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer pairs (about 20 s)")
+    args = parser.parse_args()
+    n = 800 if args.quick else 3000
+    ctxs = contexts(n)
+    print(f"{'actions':>7} {'VW text us/pair':>16} {'engine us/pair':>15} {'ratio':>6} "
+          f"{'choose p50':>10} {'p99':>7} {'no-guard us/pair':>17} {'guard cost':>10}")
+    for n_messages in (4, 16):  # x 3 channels x 4 timings + no contact = 49 and 193 actions
+        with tempfile.TemporaryDirectory() as d, make_engine(n_messages, d) as eng:
+            k = eng.catalog.n_actions
+            ref = reference_us(eng, ctxs)
+        ours, lat = engine_us(n_messages, ctxs)
+        bare, _ = engine_us(n_messages, ctxs, thread_safe=False)
+        print(f"{k:>7} {ref:>16.0f} {ours:>15.0f} {ours / ref:>6.2f} "
+              f"{np.percentile(lat, 50):>10.0f} {np.percentile(lat, 99):>7.0f} {bare:>17.0f} "
+              f"{ours - bare:>+10.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
