@@ -1,13 +1,19 @@
 """An A/B test as a marketer runs it, per group of customers: explore uniformly until the group
-has enough results, then roll out the action with the best mean reward.
+has enough results, then roll out the action with the best estimated reward.
 
-:class:`ABTest` holds the (groups, K) counts and reward sums; :mod:`policies.best_fixed_action`
-uses one group, :mod:`policies.segment_rules` one per customer segment.
+Two ways to read the test: ``"mean"``, each action's own mean reward (fine for a handful of
+actions, hopelessly noisy for ~200: the winner is the luckiest), or ``"additive"``, the way a
+factorial test is read, a ridge regression of the reward on the action's attributes (message,
+channel, timing, ...), so every result informs every action sharing an attribute.
+
+:class:`ABTest` holds the (groups, K) counts and reward sums (sufficient for both);
+:mod:`policies.best_fixed_action` uses one group, :mod:`policies.segment_rules` one per segment.
 
 Example:
     >>> import numpy as np
     >>> from policies.ab_test import ABTest
-    >>> t = ABTest(n_groups=1, n_actions=3, explore_decisions=4, min_count=1, keep_learning=False)
+    >>> t = ABTest(n_groups=1, action_features=np.eye(3), explore_decisions=4, min_count=1,
+    ...            keep_learning=False, estimate="mean")
     >>> g = np.zeros(4, dtype=np.int64)
     >>> t.record(g, np.array([0, 1, 2, 1]), np.array([0.0, 1.0, 0.5, 1.0]))
     >>> t.distribution(g[:1], np.array([[True, True, True]])).tolist()
@@ -22,7 +28,10 @@ import numpy as np
 
 from policies.sampling import greedy_distribution, uniform_distribution
 
-__all__ = ["ABTest"]
+__all__ = ["ESTIMATES", "ABTest"]
+
+ESTIMATES = ("additive", "mean")
+_RIDGE = 1.0  # shrinkage of the additive estimate; small next to a test's counts
 
 
 class ABTest:
@@ -30,16 +39,20 @@ class ABTest:
 
     Args:
         n_groups: number of customer groups (1 for a single global test).
-        n_actions: K.
+        action_features: (K, F) attributes of the actions (used by the additive estimate).
         explore_decisions: learned decisions per group before the test ends and the winner plays.
         min_count: an action with fewer results than this in its group is never a winner.
         keep_learning: keep updating the means after the test (a marketer usually freezes them).
+        estimate: ``"additive"`` (ridge on the action attributes) or ``"mean"`` (per action).
     """
 
-    def __init__(self, n_groups: int, n_actions: int, explore_decisions: int, min_count: int,
-                 keep_learning: bool) -> None:
-        self.counts = np.zeros((n_groups, n_actions), dtype=np.int64)
-        self.sums = np.zeros((n_groups, n_actions))
+    def __init__(self, n_groups: int, action_features: np.ndarray, explore_decisions: int,
+                 min_count: int, keep_learning: bool, estimate: str) -> None:
+        k = action_features.shape[0]
+        self.z = np.hstack([np.ones((k, 1)), action_features])
+        self.counts = np.zeros((n_groups, k), dtype=np.int64)
+        self.sums = np.zeros((n_groups, k))
+        self.estimate = estimate
         self.explore_decisions = explore_decisions
         self.min_count = min_count
         self.keep_learning = keep_learning
@@ -67,7 +80,17 @@ class ABTest:
         (uniform over eligible when the group has no trusted action yet)."""
         counts = self.counts[groups]
         trusted = counts >= max(self.min_count, 1)
-        means = np.where(trusted, self.sums[groups] / np.maximum(counts, 1), -np.inf)
-        winner = greedy_distribution(means, eligible, tolerance=0.0)
+        scores = np.where(trusted, self.estimates()[groups], -np.inf)
+        winner = greedy_distribution(scores, eligible, tolerance=0.0)
         explore = self.exploring(groups)[:, None]
         return np.where(explore, uniform_distribution(eligible), winner)
+
+    def estimates(self) -> np.ndarray:
+        """(groups, K) estimated reward of every action in every group."""
+        if self.estimate == "mean":
+            return self.sums / np.maximum(self.counts, 1)
+        # Normal equations of each group's ridge on [1, z]: G = sum_a n_a z z^T, h = sum_a s_a z.
+        gram = np.einsum("ga,ai,aj->gij", self.counts.astype(np.float64), self.z, self.z)
+        gram += _RIDGE * np.eye(self.z.shape[1])
+        beta = np.linalg.solve(gram, (self.sums @ self.z)[:, :, None])[:, :, 0]
+        return beta @ self.z.T

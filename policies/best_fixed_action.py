@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from policies.ab_test import ABTest
+from policies.ab_test import ESTIMATES, ABTest
 from policies.distribution_policy import DistributionPolicy
-from policies.param_checks import check_int
+from policies.param_checks import check_choice, check_int
 from policies.problem import Problem
 
 __all__ = ["BestFixedAction"]
@@ -35,20 +35,23 @@ class BestFixedAction(DistributionPolicy):
         explore_decisions: size of the A/B test (decisions whose reward came back).
         min_count: results an action needs before it can win.
         keep_learning: keep updating the means after the test (default: frozen, as in practice).
+        estimate: how the test is read: ``"additive"`` (ridge of the reward on the action
+            attributes, as a factorial test is read) or ``"mean"`` (each action's own mean).
     """
 
     name = "best_fixed"
 
     def __init__(self, problem: Problem, seed: int | np.random.Generator, *,
-                 explore_decisions: int = 2000, min_count: int = 5,
-                 keep_learning: bool = False) -> None:
+                 explore_decisions: int = 5000, min_count: int = 5,
+                 keep_learning: bool = False, estimate: str = "additive") -> None:
         super().__init__(problem, seed)
         self.params = {
             "explore_decisions": check_int(self.name, "explore_decisions", explore_decisions),
             "min_count": check_int(self.name, "min_count", min_count),
             "keep_learning": bool(keep_learning),
+            "estimate": check_choice(self.name, "estimate", estimate, ESTIMATES),
         }
-        self._test = ABTest(1, problem.n_actions, **self.params)
+        self._test = ABTest(1, problem.action_features, **self.params)
 
     def _distribution(self, contexts: np.ndarray, eligible: np.ndarray) -> np.ndarray:
         return self._test.distribution(np.zeros(contexts.shape[0], dtype=np.int64), eligible)

@@ -35,9 +35,9 @@ _BLOCK = 256
 class JointRidge:
     """Bayesian ridge regression over ``vec([1, x] outer [1, z_a])``.
 
-    Keeps the precision ``A = ridge * I + sum phi phi^T``, ``b = sum r phi``, the inverse of A
+    Keeps the precision ``A = ridge * I + sum phi phi^T`` and ``b = sum r phi``; the inverse of A
     (updated by Woodbury for small batches, recomputed exactly for large ones and periodically, so
-    rounding never drifts far) and the mean ``theta = A^-1 b``.
+    rounding never drifts far) and the mean ``theta = A^-1 b`` are derived lazily.
 
     Args:
         context_dim: d.
@@ -51,12 +51,29 @@ class JointRidge:
         self.shape = (context_dim + 1, self.z.shape[1])             # (d+1, F+1)
         self.dim = self.shape[0] * self.shape[1]                    # D
         self.precision = ridge * np.eye(self.dim)
-        self.covariance = np.eye(self.dim) / ridge                  # A^-1
         self.b = np.zeros(self.dim)
-        self.theta = np.zeros(self.dim)
         self.n_seen = 0
         self.version = 0  # bumps on every update; caches derived from the model key on it
+        self._covariance: np.ndarray | None = np.eye(self.dim) / ridge   # A^-1, None = stale
+        self._theta: np.ndarray | None = np.zeros(self.dim)             # None = stale
         self._since_exact = 0
+
+    @property
+    def covariance(self) -> np.ndarray:
+        """(D, D) ``A^-1``, recomputed only when an update left it stale."""
+        if self._covariance is None:
+            self._exact_inverse()
+        return self._covariance
+
+    @property
+    def theta(self) -> np.ndarray:
+        """(D,) posterior mean ``A^-1 b``; a solve (not an inverse) when the inverse is stale."""
+        if self._theta is None:
+            if self._covariance is None:
+                self._theta = np.linalg.solve(self.precision, self.b)
+            else:
+                self._theta = self._covariance @ self.b
+        return self._theta
 
     def _augment(self, contexts: np.ndarray) -> np.ndarray:
         return np.hstack([np.ones((contexts.shape[0], 1)), contexts])
@@ -67,24 +84,30 @@ class JointRidge:
         return (x[:, :, None] * self.z[actions][:, None, :]).reshape(len(x), self.dim)
 
     def update(self, contexts: np.ndarray, actions: np.ndarray, rewards: np.ndarray) -> None:
-        """Add n observations (contexts (n, d), actions (n,), rewards (n,))."""
+        """Add n observations (contexts (n, d), actions (n,), rewards (n,)).
+
+        A small batch updates a fresh inverse by Woodbury, O(n D^2); a large one (or a stale
+        inverse) leaves it stale, so a learner that never needs it (epsilon-greedy) pays only a
+        solve, and one that does pays one inverse per batch, not per row.
+        """
         phi = self.features(contexts, actions)
         self.precision += phi.T @ phi
         self.b += phi.T @ rewards
         self._since_exact += len(phi)
-        if len(phi) * 4 >= self.dim or self._since_exact >= 20 * self.dim:
-            self._exact_inverse()
-        else:  # Woodbury: O(n D^2) instead of O(D^3)
-            u = self.covariance @ phi.T                              # (D, n)
+        small = len(phi) * 4 < self.dim and self._since_exact < 20 * self.dim
+        if self._covariance is not None and small:
+            u = self._covariance @ phi.T                             # (D, n)
             inner = np.eye(len(phi)) + phi @ u
-            self.covariance -= u @ np.linalg.solve(inner, u.T)
-        self.theta = self.covariance @ self.b
+            self._covariance -= u @ np.linalg.solve(inner, u.T)
+        else:
+            self._covariance = None
+        self._theta = None
         self.n_seen += len(phi)
         self.version += 1
 
     def _exact_inverse(self) -> None:
         cov = np.linalg.inv(self.precision)
-        self.covariance = (cov + cov.T) / 2.0
+        self._covariance = (cov + cov.T) / 2.0
         self._since_exact = 0
 
     def means(self, contexts: np.ndarray) -> np.ndarray:
@@ -120,11 +143,13 @@ class JointRidge:
                         thetas: np.ndarray) -> np.ndarray:
         """(n, m): for each row and each sampled theta, the best eligible action."""
         x = self._augment(contexts)
-        out = np.empty((x.shape[0], thetas.shape[0]), dtype=np.int64)
-        block = max(1, _BLOCK * 64 // max(thetas.shape[0], 1))
+        m, k = thetas.shape[0], self.z.shape[0]
+        # Project every draw on the actions once: (d+1, m * K), then one matrix product per block.
+        per_action = (thetas @ self.z.T).transpose(1, 0, 2).reshape(self.shape[0], m * k)
+        out = np.empty((x.shape[0], m), dtype=np.int64)
+        block = max(1, _BLOCK * 64 // max(m, 1))
         for start in range(0, x.shape[0], block):
-            xb = x[start:start + block]
-            scores = np.einsum("ni,mij->nmj", xb, thetas) @ self.z.T   # (b, m, K)
-            scores = np.where(eligible[start:start + block, None, :], scores, -np.inf)
+            scores = (x[start:start + block] @ per_action).reshape(-1, m, k)
+            scores[~eligible[start:start + block, None, :].repeat(m, axis=1)] = -np.inf
             out[start:start + block] = scores.argmax(axis=2)
         return out

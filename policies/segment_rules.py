@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from policies.ab_test import ABTest
+from policies.ab_test import ESTIMATES, ABTest
 from policies.distribution_policy import DistributionPolicy
-from policies.param_checks import check_int
+from policies.param_checks import check_choice, check_int
 from policies.problem import Problem
 
 __all__ = ["SegmentRules"]
@@ -38,21 +38,24 @@ class SegmentRules(DistributionPolicy):
         explore_decisions: size of each segment's A/B test (decisions whose reward came back).
         min_count: results an action needs within a segment before it can win there.
         keep_learning: keep updating the means after the test (default: frozen, as in practice).
+        estimate: how the test is read: ``"additive"`` (ridge of the reward on the action
+            attributes, as a factorial test is read) or ``"mean"`` (each action's own mean).
     """
 
     name = "segment_rules"
 
     def __init__(self, problem: Problem, seed: int | np.random.Generator, *,
-                 explore_decisions: int = 1000, min_count: int = 3,
-                 keep_learning: bool = False) -> None:
+                 explore_decisions: int = 2500, min_count: int = 3,
+                 keep_learning: bool = False, estimate: str = "additive") -> None:
         super().__init__(problem, seed)
         self.params = {
             "explore_decisions": check_int(self.name, "explore_decisions", explore_decisions),
             "min_count": check_int(self.name, "min_count", min_count),
             "keep_learning": bool(keep_learning),
+            "estimate": check_choice(self.name, "estimate", estimate, ESTIMATES),
         }
         self._columns = problem.segment_columns()
-        self._test = ABTest(self._columns.size + 1, problem.n_actions, **self.params)
+        self._test = ABTest(self._columns.size + 1, problem.action_features, **self.params)
 
     def segments(self, contexts: np.ndarray) -> np.ndarray:
         """(n,) segment index of each row; ``len(segment_columns)`` means no segment set."""

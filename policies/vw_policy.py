@@ -38,6 +38,7 @@ __all__ = ["VWPolicy"]
 
 CONTEXT_NAMESPACE = "c"
 ACTION_NAMESPACE = "a"
+ACTION_ID_NAMESPACE = "i"
 
 
 class VWPolicy(DistributionPolicy):
@@ -47,7 +48,10 @@ class VWPolicy(DistributionPolicy):
         problem: the decision problem.
         seed: an int or a numpy Generator; seeds both VW and the sampling of actions.
         exploration: ``"epsilon"``, ``"squarecb"`` or ``"bag"``.
-        interactions: VW namespace interactions (``c`` context, ``a`` action attributes).
+        interactions: VW namespace interactions (``c`` context, ``a`` action attributes, ``i``
+            action identity).
+        action_ids: also give each action its name as a feature in namespace ``i``, so VW can
+            learn what the attributes miss (with ``"ci"``: per action and context).
         **vw: the other :class:`~policies.vw_learner.VWConfig` fields (epsilon, gamma_scale,
             bag_size, cb_type, learning_rate, power_t, l2, bits).
     """
@@ -56,16 +60,17 @@ class VWPolicy(DistributionPolicy):
 
     def __init__(self, problem: Problem, seed: int | np.random.Generator, *,
                  exploration: str = "squarecb", interactions: tuple[str, ...] = ("ca",),
+                 action_ids: bool = False,
                  epsilon: float = 0.05, gamma_scale: float = 10.0, bag_size: int = 5,
                  cb_type: str = "mtr", learning_rate: float = 0.5, power_t: float = 0.5,
                  l2: float = 0.0, bits: int = 18) -> None:
         super().__init__(problem, seed)
         self.params = {"exploration": exploration, "interactions": tuple(interactions),
-                       "epsilon": epsilon, "gamma_scale": gamma_scale, "bag_size": bag_size,
+                       "action_ids": bool(action_ids), "epsilon": epsilon, "gamma_scale": gamma_scale, "bag_size": bag_size,
                        "cb_type": cb_type, "learning_rate": learning_rate, "power_t": power_t,
                        "l2": l2, "bits": bits}
         try:
-            self.config = VWConfig(**self.params)
+            self.config = VWConfig(**{k: v for k, v in self.params.items() if k != "action_ids"})
         except PolicyConfigError as exc:
             raise PolicyConfigError(f"vw: {exc}") from None
         self.name = f"vw_{exploration}"
@@ -76,6 +81,9 @@ class VWPolicy(DistributionPolicy):
                                         strict=True))}
             for row in problem.action_features
         ]
+        if action_ids:
+            for features, action in zip(self._action_sets, problem.action_names, strict=True):
+                features[ACTION_ID_NAMESPACE] = {"id": action}
         self._learner = self._open(None)
 
     def _open(self, model_path: str | None) -> VWLearner:

@@ -128,6 +128,8 @@ PARAM_CASES = [
     ("best_fixed", {"explore_decisions": -5}, "explore_decisions must be an integer >= 0, got -5"),
     ("best_fixed", {"explore_decisions": 10.5}, "explore_decisions must be an integer"),
     ("segment_rules", {"min_count": True}, "min_count must be an integer >= 0, got True"),
+    ("best_fixed", {"estimate": "median"},
+     "best_fixed: estimate must be one of additive, mean; got 'median'"),
     ("vw_epsilon", {"epsilon": 2.0}, r"vw: epsilon must be a number in \[0.0, 1.0\], got 2.0"),
     ("vw_squarecb", {"gamma_scale": -1.0}, "vw: gamma_scale must be a number in"),
     ("vw_bag", {"bag_size": 1}, r"vw: bag_size must be an int in \[2, 64\], got 1"),

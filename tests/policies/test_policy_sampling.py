@@ -28,11 +28,11 @@ def test_ab_test_freezes_after_its_quota_unless_told_to_keep_learning():
     groups = np.zeros(6, dtype=np.int64)
     actions = np.array([0, 1, 0, 1, 0, 0])
     rewards = np.array([0.0, 1.0, 0.0, 1.0, 5.0, 5.0])  # the last two come after the test
-    frozen = ABTest(1, 2, explore_decisions=4, min_count=1, keep_learning=False)
+    frozen = ABTest(1, np.eye(2), explore_decisions=4, min_count=1, keep_learning=False, estimate="mean")
     frozen.record(groups, actions, rewards)
     assert frozen.counts.tolist() == [[2, 2]]
     assert not frozen.exploring(groups[:1])[0]
-    live = ABTest(1, 2, explore_decisions=4, min_count=1, keep_learning=True)
+    live = ABTest(1, np.eye(2), explore_decisions=4, min_count=1, keep_learning=True, estimate="mean")
     live.record(groups, actions, rewards)
     assert live.counts.tolist() == [[4, 2]]
     eligible = np.ones((1, 2), dtype=bool)
@@ -41,7 +41,28 @@ def test_ab_test_freezes_after_its_quota_unless_told_to_keep_learning():
 
 
 def test_ab_test_quota_is_per_group():
-    t = ABTest(2, 2, explore_decisions=2, min_count=1, keep_learning=False)
+    t = ABTest(2, np.eye(2), explore_decisions=2, min_count=1, keep_learning=False, estimate="mean")
     t.record(np.array([0, 0, 0, 1]), np.array([0, 1, 1, 0]), np.ones(4))
     assert t.counts.tolist() == [[1, 1], [1, 0]]
     assert t.exploring(np.array([0, 1])).tolist() == [False, True]
+
+
+def test_additive_reading_of_a_factorial_test_beats_per_action_means():
+    # 6 messages x 8 channels, reward additive in the two and noisy; 480 results = 10 per action.
+    msg, ch = np.divmod(np.arange(48), 8)
+    z = np.hstack([np.eye(6)[msg], np.eye(8)[ch]])
+    truth = (np.array([0.0, 0.3, 0.1, 0.2, 0.25, 0.05])[msg]
+             + np.array([0.1, 0.0, 0.4, 0.2, 0.3, 0.35, 0.15, 0.05])[ch])
+    regret = {"additive": [], "mean": []}
+    for seed in range(20):
+        rng = np.random.default_rng(seed)
+        actions = rng.integers(0, 48, 480)
+        rewards = truth[actions] + rng.standard_normal(480)
+        for estimate, out in regret.items():
+            t = ABTest(1, z, explore_decisions=480, min_count=1, keep_learning=False,
+                       estimate=estimate)
+            t.record(np.zeros(480, dtype=np.int64), actions, rewards)
+            pick = t.distribution(np.zeros(1, dtype=np.int64), np.ones((1, 48), dtype=bool))
+            out.append(truth.max() - truth[int(pick.argmax())])
+    # Measured: 0.105 vs 0.198 (the per-action winner is the luckiest, not the best).
+    assert np.mean(regret["additive"]) < 0.7 * np.mean(regret["mean"])

@@ -47,3 +47,15 @@ def test_close_is_safe_twice_and_a_closed_policy_says_so():
 def test_unknown_exploration_is_refused():
     with pytest.raises(PolicyConfigError, match="vw: exploration must be one of"):
         VWPolicy(make_problem(), seed=0, exploration="cover")
+
+
+def test_action_ids_add_an_identity_namespace():
+    world = LinearWorld(2)
+    x = world.contexts(100)
+    a = world.rng.integers(0, 6, 100)
+    with VWPolicy(make_problem(), seed=0, action_ids=True, interactions=("ca", "ci")) as policy:
+        policy.learn(x, a, np.full(100, 1 / 6), world.rewards(x, a))
+        assert policy._learner.weight("i", "id=action3") != 0.0
+    with VWPolicy(make_problem(), seed=0) as policy:
+        policy.learn(x, a, np.full(100, 1 / 6), world.rewards(x, a))
+        assert policy._learner.weight("i", "id=action3") == 0.0
