@@ -12,7 +12,6 @@ Example:
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import time
 from collections.abc import Callable, Mapping
@@ -26,10 +25,11 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from fastapi.security import HTTPBearer
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engine.errors import EngineError
 from engine.http.auth import BearerCheck
-from engine.http.body_limit import BodyLimit
+from engine.http.body_limit import BodyLimit, PayloadTooLarge
 from engine.http.dashboard_api import DashboardSources, dashboard_router
 from engine.http.error_status import status_for
 from engine.http.schemas import (
@@ -71,19 +71,25 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def decision_dict(decision: Any) -> dict[str, Any]:
-    """A Decision as a JSON-ready dict with the fields of :class:`DecisionOut`."""
-    names = DecisionOut.model_fields
-    raw = (dataclasses.asdict(decision) if dataclasses.is_dataclass(decision)
-           else {n: getattr(decision, n, None) for n in names})
-    return {n: _plain(raw.get(n)) for n in names}
+def decision_dict(decision: Any, explain: bool = False) -> dict[str, Any]:
+    """A Decision as a JSON-ready dict with the fields of :class:`DecisionOut`.
+
+    Args:
+        decision: an :class:`engine.Decision`.
+        explain: add ``explanation`` (computed on demand: it reads the learned weights).
+    """
+    if hasattr(decision, "as_dict"):
+        out = decision.as_dict()
+    else:
+        out = {n: _plain(getattr(decision, n, None)) for n in DecisionOut.model_fields}
+    out["explanation"] = decision.explain().as_dict() if explain else None
+    return out
 
 
-def _reward_delay(result: Any) -> float | None:
-    """The decision-to-reward delay when the engine reports it (attribute or key ``delay_s``)."""
-    delay = result.get("delay_s") if isinstance(result, Mapping) else getattr(result, "delay_s",
-                                                                              None)
-    return float(delay) if isinstance(delay, int | float) else None
+def _ack_dict(ack: Any, decision_id: str) -> dict[str, Any]:
+    """A RewardAck as the fields of :class:`RewardResponse`."""
+    names = ("seq", "kind", "total", "delay_s", "learned")
+    return {"decision_id": decision_id, **{n: _plain(getattr(ack, n, None)) for n in names}}
 
 
 def _validation_detail(exc: RequestValidationError) -> tuple[str, list[dict[str, Any]]]:
@@ -146,20 +152,20 @@ def create_app(engine: EngineSurface, *, token: str | None,
                                422: {"model": ErrorBody}})
 
     @api.post("/choose", response_model=DecisionOut, tags=["decisions"])
-    async def choose(body: ChooseRequest) -> JSONResponse:
+    async def choose(body: ChooseRequest, explain: bool = False) -> JSONResponse:
         """Choose the message, channel and timing for one customer; logged before the answer."""
         start = time.perf_counter()
         decision = engine.choose(body.customer_id, body.context, now=body.now)
-        out = decision_dict(decision)
+        out = decision_dict(decision, explain)
         metrics.observe_choose(time.perf_counter() - start, (out,))
         return JSONResponse(out)
 
     @api.post("/choose/batch", response_model=ChooseBatchResponse, tags=["decisions"])
-    async def choose_batch(body: ChooseBatchRequest) -> JSONResponse:
+    async def choose_batch(body: ChooseBatchRequest, explain: bool = False) -> JSONResponse:
         """Choose for many customers at once; one decision per item, in order."""
         start = time.perf_counter()
         items = [(i.customer_id, i.context, i.now) for i in body.items]
-        decisions = [decision_dict(d) for d in engine.choose_batch(items)]
+        decisions = [decision_dict(d, explain) for d in engine.choose_batch(items)]
         metrics.observe_choose(time.perf_counter() - start, decisions)
         return JSONResponse({"decisions": decisions})
 
@@ -168,9 +174,9 @@ def create_app(engine: EngineSurface, *, token: str | None,
                          410: {"model": ErrorBody}})
     async def reward(body: RewardRequest) -> JSONResponse:
         """Report the outcome of a decision; written durably before the answer."""
-        result = engine.reward(body.decision_id, body.value)
-        metrics.observe_reward(_reward_delay(result))
-        return JSONResponse({"decision_id": body.decision_id, "accepted": True})
+        ack = _ack_dict(engine.reward(body.decision_id, body.value), body.decision_id)
+        metrics.observe_reward(ack["delay_s"])
+        return JSONResponse(ack)
 
     @api.delete("/customers/{customer_id}", response_model=ForgetResponse, tags=["customers"])
     async def forget(customer_id: str) -> JSONResponse:
@@ -218,6 +224,13 @@ def _install_error_handlers(app: FastAPI, metrics: ServiceMetrics) -> None:
         detail, errors = _validation_detail(exc)
         return JSONResponse({"error": "validation", "detail": detail, "errors": errors},
                             status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        kind = "PayloadTooLarge" if isinstance(exc, PayloadTooLarge) else f"http_{exc.status_code}"
+        metrics.observe_error(kind)
+        return JSONResponse({"error": kind, "detail": str(exc.detail)},
+                            status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(_UnauthorizedError)
     async def unauthorized(_: Request, __: Exception) -> JSONResponse:

@@ -10,7 +10,9 @@ import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-__all__ = ["BodyLimit"]
+from starlette.exceptions import HTTPException
+
+__all__ = ["BodyLimit", "PayloadTooLarge"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -18,8 +20,16 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 
-class _TooLarge(Exception):
-    pass
+class PayloadTooLarge(HTTPException):
+    """A body grew past the limit while being read (FastAPI re-raises HTTPExceptions as they are,
+    where any other error reading the body would become a 400)."""
+
+    def __init__(self, limit: int, seen: int) -> None:
+        super().__init__(413, _detail(limit, seen))
+
+
+def _detail(limit: int, seen: int) -> str:
+    return f"body: expected at most {limit} bytes, got {seen}{'+' if seen > limit else ''}"
 
 
 class BodyLimit:
@@ -54,7 +64,7 @@ class BodyLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    raise _TooLarge
+                    raise PayloadTooLarge(self.max_bytes, seen)
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -64,16 +74,15 @@ class BodyLimit:
 
         try:
             await self.app(scope, counting_receive, tracking_send)
-        except _TooLarge:
-            if not started:
+        except PayloadTooLarge:
+            if not started:  # an app that let it through unhandled
                 await self._refuse(send, seen)
 
     async def _refuse(self, send: Send, size: int) -> None:
         if self.on_refuse is not None:
             self.on_refuse()
         body = json.dumps({"error": "PayloadTooLarge",
-                           "detail": f"body: expected at most {self.max_bytes} bytes, "
-                                     f"got {size}{'+' if size > self.max_bytes else ''}"}).encode()
+                           "detail": _detail(self.max_bytes, size)}).encode()
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json"),
                                 (b"content-length", str(len(body)).encode()),

@@ -22,6 +22,7 @@ STATUS_BY_ERROR: tuple[tuple[type[BaseException], int], ...] = (
     (E.UnknownDecisionError, 404),
     (E.ExpiredDecisionError, 410),
     (E.DuplicateRewardError, 409),
+    (E.InactiveDecisionError, 409),
     (E.ContextError, 422),
     (E.RewardError, 422),
     (E.ConfigError, 400),

@@ -22,9 +22,6 @@ __all__ = [
     "RewardResponse",
 ]
 
-ContextValue = float | int | str | bool | None
-
-
 class _Strict(BaseModel):
     # Unknown fields are refused: a typo like "contxt" must be a 422, not a silently empty context.
     model_config = ConfigDict(extra="forbid")
@@ -34,9 +31,11 @@ class ChooseRequest(_Strict):
     """One customer to decide for."""
 
     customer_id: str = Field(min_length=1, max_length=256, examples=["customer-42"])
-    context: dict[str, ContextValue] = Field(
+    # The engine checks the values (numbers, categories, lists, consent maps) and says which
+    # one is wrong: one validator, not two that could disagree.
+    context: dict[str, Any] = Field(
         default_factory=dict, max_length=512,
-        examples=[{"age": 34, "segment": "vip", "days_since_purchase": 12}])
+        examples=[{"age": 34, "segment": "vip", "consent": {"email": True}}])
     now: float | None = Field(default=None, description="Decision time, Unix seconds (UTC); "
                               "the server's clock when absent.")
 
@@ -51,15 +50,21 @@ class DecisionOut(BaseModel):
     """What to send, on which channel and when; ``message`` is null for *no contact*."""
 
     decision_id: str
+    customer_id: str
     message: str | None
     channel: str | None
     timing: str | None
-    send_at: float | str | None
+    send_at: str | None = Field(description="When to send, ISO 8601 UTC; null for no contact.")
     probability: float
     holdout: bool
     action_index: int
-    reason: str
-    explanation: Any = None
+    reason: str | None = Field(description="Why the decision was forced (holdout, nothing "
+                               "eligible); null when the policy chose.")
+    active: bool = True
+    created_at: float = Field(description="Decision time, Unix seconds.")
+    explanation: dict[str, Any] | None = Field(
+        default=None, description="Top actions, heaviest features, rules' removals; only with "
+        "?explain=true (it reads the learned weights).")
 
 
 class ChooseBatchResponse(BaseModel):
@@ -79,7 +84,11 @@ class RewardResponse(BaseModel):
     """The reward was written durably before this answer."""
 
     decision_id: str
-    accepted: bool = True
+    seq: int = Field(description="The reward's sequence number in the log.")
+    kind: str = Field(description='"reward", or "correction" for a later one summed in.')
+    total: float
+    delay_s: float = Field(description="Seconds from the decision's activation to the reward.")
+    learned: bool = Field(description="False for holdout decisions (kept for lift only).")
 
 
 class ForgetResponse(BaseModel):

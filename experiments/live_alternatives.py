@@ -1,0 +1,112 @@
+"""The dashboard's off-policy estimates, computed from a running engine's own log.
+
+The engine may not import experiments, so ``offerbandit serve`` hands the app an instance of
+:class:`LiveAlternatives` as its ``estimate_alternatives`` hook. It reads the rewarded treatment
+decisions of a recent window from the engine's log and asks
+:func:`experiments.ope.dashboard_estimates.dashboard_estimates` (the one implementation) for the
+logged policy, uniform random and the best fixed action. Results are cached for ``ttl_s``: a
+dashboard refreshing every few seconds must not re-read the log each time.
+
+Example:
+    >>> LiveAlternatives(engine=None, min_rows=10).min_rows
+    10
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from experiments.ope.dashboard_estimates import dashboard_estimates
+
+__all__ = ["LiveAlternatives", "logged_arrays"]
+
+
+def _columns() -> tuple[str, ...]:
+    # The export rows are the log's decision columns, then the reward sum and kinds.
+    from engine.store import _DECISION_COLUMNS
+
+    return (*(c.strip() for c in _DECISION_COLUMNS.split(",")), "reward_total", "reward_kinds")
+
+
+def logged_arrays(log: Any, n_actions: int, since: float, max_rows: int
+                  ) -> dict[str, np.ndarray]:
+    """Rewards, actions, propensities and eligibility of rewarded treatment decisions.
+
+    Holdout decisions (the control treatment, not the policy's choice), decisions still awaiting
+    a reward and decisions with no action (index -1) are left out.
+
+    Args:
+        log: an ``engine.store.DecisionLog``.
+        n_actions: K, the catalog's number of actions.
+        since: only decisions made at or after this epoch time.
+        max_rows: keep at most this many (the most recent).
+
+    Returns:
+        ``rewards`` (n,), ``actions`` (n,), ``propensities`` (n,), ``eligible`` (n, K) bool,
+        ``created_at`` (n,).
+    """
+    col = {name: i for i, name in enumerate(_columns())}
+    keep = []
+    for batch in log.iter_export_rows(since=since):
+        keep += [r for r in batch if not r[col["holdout"]] and r[col["reward_total"]] is not None
+                 and r[col["action_index"]] >= 0]
+    keep.sort(key=lambda r: r[col["created_at"]])
+    keep = keep[-max_rows:]
+    eligible = np.zeros((len(keep), n_actions), dtype=bool)
+    for i, r in enumerate(keep):
+        eligible[i, json.loads(r[col["eligible_json"]])] = True
+    return {"rewards": np.array([r[col["reward_total"]] for r in keep], dtype=float),
+            "actions": np.array([r[col["action_index"]] for r in keep], dtype=np.int64),
+            "propensities": np.array([r[col["probability"]] for r in keep], dtype=float),
+            "eligible": eligible,
+            "created_at": np.array([r[col["created_at"]] for r in keep], dtype=float)}
+
+
+class LiveAlternatives:
+    """Callable hook: ``{"estimator", "n", "estimates": [...]}`` for the dashboard.
+
+    Args:
+        engine: the served ``engine.Engine`` (its ``log`` and ``catalog`` are read).
+        window_s: only decisions of the last ``window_s`` seconds.
+        max_rows: at most this many decisions (the most recent) per estimate.
+        min_rows: below this many rewarded decisions, answer with a reason instead.
+        ttl_s: how long an answer is reused.
+        clock: the time source (epoch seconds).
+    """
+
+    def __init__(self, engine: Any, window_s: float = 7 * 86400.0, max_rows: int = 50_000,
+                 min_rows: int = 30, ttl_s: float = 30.0,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.engine, self.window_s, self.max_rows = engine, window_s, max_rows
+        self.min_rows, self.ttl_s, self.clock = min_rows, ttl_s, clock
+        self._lock = threading.Lock()
+        self._cached: tuple[float, dict[str, Any]] | None = None
+
+    def __call__(self) -> dict[str, Any]:
+        """The estimates, from the cache when it is younger than ``ttl_s``."""
+        now = self.clock()
+        with self._lock:
+            if self._cached is not None and now - self._cached[0] < self.ttl_s:
+                return self._cached[1]
+            result = self._estimate(now)
+            self._cached = (now, result)
+            return result
+
+    def _estimate(self, now: float) -> dict[str, Any]:
+        catalog = self.engine.catalog
+        data = logged_arrays(self.engine.log, catalog.n_actions, now - self.window_s,
+                             self.max_rows)
+        n = data["rewards"].size
+        if n < self.min_rows:
+            return {"estimator": None, "n": n, "estimates": [],
+                    "reason": f"needs {self.min_rows} rewarded decisions, has {n}"}
+        est = dashboard_estimates(data["rewards"], data["actions"], data["propensities"],
+                                  data["eligible"], n_actions=catalog.n_actions,
+                                  action_names=[a.name for a in catalog.actions])
+        return est.to_dict()

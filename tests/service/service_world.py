@@ -1,0 +1,72 @@
+"""Shared pieces of the service tests: the token, the catalog, and a real ``offerbandit serve``
+child process on a free loopback port."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+CATALOG = Path(__file__).with_name("catalog.toml")
+TOKEN = "service-test-token-0123456789"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+REPO = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ServeProcess:
+    """``offerbandit serve`` in a child process on 127.0.0.1 (the real CLI, uvicorn, sockets)."""
+
+    def __init__(self, state_dir: Path, *extra: str) -> None:
+        self.state_dir, self.extra = state_dir, extra
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, timeout_s: float = 60.0) -> ServeProcess:
+        env = {**os.environ, "OFFERBANDIT_TOKEN": TOKEN, "PYTHONPATH": str(REPO)}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "experiments.cli", "serve", "--state-dir", str(self.state_dir),
+             "--catalog", str(CATALOG), "--port", str(self.port), "--host", "127.0.0.1",
+             "--refresh-s", "0.5", *self.extra],
+            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"serve exited {self.proc.returncode}: "
+                                   f"{self.proc.stdout.read().decode()[-2000:]}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"serve did not answer /healthz within {timeout_s} s")
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown handler runs, no checkpoint is written."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=30)
+
+    def stop(self) -> int:
+        """SIGTERM and wait: uvicorn shuts down and the engine is closed."""
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else 0
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.wait(timeout=30)
