@@ -13,6 +13,8 @@ import sys
 
 # One line per built subcommand, in the order --help shows them.
 COMMANDS: tuple[str, ...] = (
+    "ope",
+    "serve",
 )
 
 
