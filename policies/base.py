@@ -3,6 +3,11 @@
 Shapes: ``contexts`` is (n, d) float, ``eligible`` is (n, K) bool (True where the action may be
 played), ``actions`` is (n,) int, ``probabilities`` is (n,) float (the probability with which the
 policy played the chosen action, needed by off-policy evaluation), ``rewards`` is (n,) float.
+
+Policies that must see the truth (only the oracle) set the class attribute ``needs_truth = True``
+and have ``see_expected(expected)``: a runner calls it with the (n, K) expected rewards of a batch
+right before ``act`` on that batch. Every other policy has ``needs_truth = False``; a runner reads
+it with ``getattr(policy, "needs_truth", False)``.
 """
 
 from __future__ import annotations

@@ -50,7 +50,7 @@ class DistributionPolicy:
         params: the validated parameters, enough with ``name`` and a seed to rebuild the policy.
     """
 
-    name: ClassVar[str] = "distribution"
+    name: str = "distribution"
     needs_truth: ClassVar[bool] = False
 
     def __init__(self, problem: Problem, seed: int | np.random.Generator) -> None:

@@ -26,8 +26,12 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["JointRidge"]
+from policies.errors import PolicyConfigError
 
+__all__ = ["MAX_DIM", "JointRidge"]
+
+# Largest joint dimension (d+1)(F+1): two dense D x D float64 matrices of 4096 take 268 MB.
+MAX_DIM = 4096
 # Row block for batched contractions: bounds the (block, D * (F+1)) temporaries to tens of MB.
 _BLOCK = 256
 
@@ -50,6 +54,12 @@ class JointRidge:
         self.z = np.hstack([np.ones((z.shape[0], 1)), z])          # (K, F+1)
         self.shape = (context_dim + 1, self.z.shape[1])             # (d+1, F+1)
         self.dim = self.shape[0] * self.shape[1]                    # D
+        if self.dim > MAX_DIM:
+            raise PolicyConfigError(
+                f"joint features (context_dim + 1) x (action features + 1) = {self.shape[0]} x "
+                f"{self.shape[1]} = {self.dim} exceed {MAX_DIM}; use fewer context columns or "
+                "action attributes (not one-hot action ids), or a VW policy, which hashes"
+            )
         self.precision = ridge * np.eye(self.dim)
         self.b = np.zeros(self.dim)
         self.n_seen = 0

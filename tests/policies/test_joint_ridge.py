@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
+from policies import PolicyConfigError
 from policies.joint_ridge import JointRidge
 
 
@@ -54,3 +56,8 @@ def test_sampled_winners_respect_eligibility_and_follow_a_confident_posterior():
     winners = model.sampled_winners(np.ones((2, 1)), eligible, thetas)
     assert (winners[0] == 2).all()
     assert np.isin(winners[1], [0, 1]).all()
+
+
+def test_a_joint_dimension_too_large_is_refused_with_the_sizes():
+    with pytest.raises(PolicyConfigError, match=r"43 x 202 = 8686 exceed 4096"):
+        JointRidge(42, np.eye(201), ridge=1.0)
