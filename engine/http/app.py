@@ -17,18 +17,19 @@ import time
 from collections.abc import Callable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated, Any, Protocol
+from typing import Any, Protocol
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
-from fastapi.security import HTTPBearer
 from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engine.errors import EngineError
-from engine.http.auth import BearerCheck
+from engine.http.auth import PROTECTED_PREFIXES, BearerAuth, BearerCheck
 from engine.http.body_limit import BodyLimit, PayloadTooLarge
 from engine.http.dashboard_api import DashboardSources, dashboard_router
 from engine.http.error_status import status_for
@@ -47,8 +48,6 @@ from engine.metrics_text import ServiceMetrics
 __all__ = ["DEFAULT_MAX_BODY_BYTES", "EngineSurface", "create_app", "decision_dict"]
 
 DEFAULT_MAX_BODY_BYTES = 1 << 20  # a 1000-item batch with rich contexts fits; a log dump does not
-# Declared so OpenAPI shows the scheme (and /docs an Authorize button); BearerCheck decides.
-_BEARER = HTTPBearer(auto_error=False, description="The service token.")
 DASHBOARD_DIR = Path(__file__).resolve().parent.parent / "dashboard"
 
 
@@ -90,6 +89,21 @@ def _ack_dict(ack: Any, decision_id: str) -> dict[str, Any]:
     """A RewardAck as the fields of :class:`RewardResponse`."""
     names = ("seq", "kind", "total", "delay_s", "learned")
     return {"decision_id": decision_id, **{n: _plain(getattr(ack, n, None)) for n in names}}
+
+
+def _parse(model: type[BaseModel], raw: bytes) -> Any:
+    """Validate a JSON body in one pass of pydantic's parser; errors are located under ``body``
+    exactly as FastAPI would locate them."""
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as exc:
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])}
+                                      for e in exc.errors()]) from None
+
+
+def _body_doc(model: type[BaseModel]) -> dict[str, Any]:
+    ref = {"$ref": f"#/components/schemas/{model.__name__}"}
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": ref}}}}
 
 
 def _validation_detail(exc: RequestValidationError) -> tuple[str, list[dict[str, Any]]]:
@@ -139,30 +153,34 @@ def create_app(engine: EngineSurface, *, token: str | None,
                   "from what happens next. Every `/v1` route and `/metrics` need "
                   "`Authorization: Bearer <token>`.")
     app.state.engine, app.state.metrics = engine, metrics
+    # Added last = outermost: auth answers before the body is read or the limit counted.
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes,
                        on_refuse=lambda: metrics.observe_error("PayloadTooLarge"))
-
-    async def require_token(request: Request, _: Annotated[Any, Depends(_BEARER)]) -> None:
-        if not check.allows(request.headers.get("authorization")):
-            raise _Unauthorized
+    app.add_middleware(BearerAuth, check=check,
+                       on_refuse=lambda: metrics.observe_error("unauthorized"))
 
     _install_error_handlers(app, metrics)
-    api = APIRouter(prefix="/v1", dependencies=[Depends(require_token)],
-                    responses={401: {"model": ErrorBody}, 413: {"model": ErrorBody},
-                               422: {"model": ErrorBody}})
+    api = APIRouter(prefix="/v1", responses={401: {"model": ErrorBody}, 413: {"model": ErrorBody},
+                                             422: {"model": ErrorBody}})
 
-    @api.post("/choose", response_model=DecisionOut, tags=["decisions"])
-    async def choose(body: ChooseRequest, explain: bool = False) -> JSONResponse:
+    # The hot routes take the raw request and validate with pydantic's JSON parser directly:
+    # the same models and 422s, without FastAPI's per-request body and dependency resolution.
+    @api.post("/choose", response_model=DecisionOut, tags=["decisions"],
+              openapi_extra=_body_doc(ChooseRequest))
+    async def choose(request: Request, explain: bool = False) -> JSONResponse:
         """Choose the message, channel and timing for one customer; logged before the answer."""
+        body = _parse(ChooseRequest, await request.body())
         start = time.perf_counter()
         decision = engine.choose(body.customer_id, body.context, now=body.now)
         out = decision_dict(decision, explain)
         metrics.observe_choose(time.perf_counter() - start, (out,))
         return JSONResponse(out)
 
-    @api.post("/choose/batch", response_model=ChooseBatchResponse, tags=["decisions"])
-    async def choose_batch(body: ChooseBatchRequest, explain: bool = False) -> JSONResponse:
+    @api.post("/choose/batch", response_model=ChooseBatchResponse, tags=["decisions"],
+              openapi_extra=_body_doc(ChooseBatchRequest))
+    async def choose_batch(request: Request, explain: bool = False) -> JSONResponse:
         """Choose for many customers at once; one decision per item, in order."""
+        body = _parse(ChooseBatchRequest, await request.body())
         start = time.perf_counter()
         items = [(i.customer_id, i.context, i.now) for i in body.items]
         decisions = [decision_dict(d, explain) for d in engine.choose_batch(items)]
@@ -170,10 +188,12 @@ def create_app(engine: EngineSurface, *, token: str | None,
         return JSONResponse({"decisions": decisions})
 
     @api.post("/reward", response_model=RewardResponse, tags=["decisions"],
+              openapi_extra=_body_doc(RewardRequest),
               responses={404: {"model": ErrorBody}, 409: {"model": ErrorBody},
                          410: {"model": ErrorBody}})
-    async def reward(body: RewardRequest) -> JSONResponse:
+    async def reward(request: Request) -> JSONResponse:
         """Report the outcome of a decision; written durably before the answer."""
+        body = _parse(RewardRequest, await request.body())
         ack = _ack_dict(engine.reward(body.decision_id, body.value), body.decision_id)
         metrics.observe_reward(ack["delay_s"])
         return JSONResponse(ack)
@@ -193,22 +213,41 @@ def create_app(engine: EngineSurface, *, token: str | None,
         """Liveness: the process answers (no auth, for load balancers)."""
         return {"status": "ok"}
 
-    @app.get("/metrics", response_class=PlainTextResponse, tags=["operations"],
-             dependencies=[Depends(require_token)])
+    @app.get("/metrics", response_class=PlainTextResponse, tags=["operations"])
     async def prometheus() -> PlainTextResponse:
         """Prometheus text format: decisions, rewards, default rewards, delays, errors, latency."""
         return PlainTextResponse(metrics.render(engine.stats()),
                                  media_type="text/plain; version=0.0.4; charset=utf-8")
 
     _install_pages(app, refresh_s)
+    _document(app, (ChooseRequest, ChooseBatchRequest, RewardRequest))
     return app
 
 
-class _UnauthorizedError(Exception):
-    pass
+def _document(app: FastAPI, bodies: tuple[type[BaseModel], ...]) -> None:
+    """OpenAPI with the raw-body routes' schemas and the bearer scheme on protected paths."""
 
+    def build() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(title=app.title, version=app.version, description=app.description,
+                             routes=app.routes)
+        components = schema.setdefault("components", {})
+        models = components.setdefault("schemas", {})
+        for model in bodies:
+            js = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            models.update(js.pop("$defs", {}))
+            models[model.__name__] = js
+        components["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer",
+                                                    "description": "The service token."}}
+        for path, operations in schema["paths"].items():
+            if path.startswith(PROTECTED_PREFIXES):
+                for op in operations.values():
+                    op["security"] = [{"bearer": []}]
+        app.openapi_schema = schema
+        return schema
 
-_Unauthorized = _UnauthorizedError()
+    app.openapi = build
 
 
 def _install_error_handlers(app: FastAPI, metrics: ServiceMetrics) -> None:
@@ -231,14 +270,6 @@ def _install_error_handlers(app: FastAPI, metrics: ServiceMetrics) -> None:
         metrics.observe_error(kind)
         return JSONResponse({"error": kind, "detail": str(exc.detail)},
                             status_code=exc.status_code, headers=exc.headers)
-
-    @app.exception_handler(_UnauthorizedError)
-    async def unauthorized(_: Request, __: Exception) -> JSONResponse:
-        metrics.observe_error("unauthorized")
-        return JSONResponse({"error": "unauthorized",
-                             "detail": "Authorization: expected 'Bearer <token>' with the "
-                                       "service token"},
-                            status_code=401, headers={"WWW-Authenticate": "Bearer"})
 
 
 def _install_pages(app: FastAPI, refresh_s: float) -> None:
