@@ -6,7 +6,8 @@
 const Charts = (() => {
   const NS = "http://www.w3.org/2000/svg";
   const PALETTE = ["#2f6fdf", "#d9822b", "#2a9d6f", "#b3261e", "#7b4fd6", "#5f6b7a", "#c2185b"];
-  const W = 640, H = 240, PAD = { l: 48, r: 12, t: 10, b: 28 };
+  const H = 240, PAD = { l: 48, r: 16, t: 14, b: 28 };
+  let W = 640;  // set per chart to the container's width, so text is drawn at its real size
 
   function el(name, attrs, parent) {
     const node = document.createElementNS(NS, name);
@@ -16,6 +17,7 @@ const Charts = (() => {
   }
 
   function frame(container) {
+    W = Math.max(320, Math.round(container.clientWidth || 640));
     container.replaceChildren();
     return el("svg", { viewBox: `0 0 ${W} ${H}`, role: "img" }, container);
   }
@@ -72,15 +74,21 @@ const Charts = (() => {
       t.textContent = opts.xFormat ? opts.xFormat(v) : fmt(v);
     }
     series.forEach((s, i) => {
+      const color = PALETTE[i % PALETTE.length];
       let d = "", pen = false;
       s.y.forEach((v, j) => {
         if (v === null) { pen = false; return; }
         d += `${pen ? "L" : "M"}${sx(s.x[j]).toFixed(1)},${sy(v).toFixed(1)}`;
         pen = true;
       });
-      el("path", { d: d || "M0,0", fill: "none", stroke: PALETTE[i % PALETTE.length],
+      el("path", { d: d || "M0,0", fill: "none", stroke: color,
                    "stroke-width": 2, class: "series", "data-label": s.label,
                    "data-values": JSON.stringify(s.y), "data-x": JSON.stringify(s.x) }, svg);
+      // Dots where there are few points: a single bucket is otherwise an invisible line.
+      if (s.y.length <= 60) {
+        s.y.forEach((v, j) => v !== null && el("circle", {
+          cx: sx(s.x[j]), cy: sy(v), r: 3, fill: color }, svg));
+      }
     });
     legend(container, series.map((s) => s.label));
   }
@@ -106,7 +114,10 @@ const Charts = (() => {
         el("line", { x1: cx, x2: cx, y1: sy(b.lo), y2: sy(b.hi), stroke: "#1d2430",
                      "stroke-width": 1.5, class: "whisker" }, svg);
       }
-      el("text", { x: cx, y: H - 8, "text-anchor": "middle" }, svg).textContent = b.label;
+      const name = el("text", { x: cx, y: H - 8, "text-anchor": "middle" }, svg);
+      const room = Math.max(4, Math.floor(slot / 6.5));  // ~6.5 px per character at 11 px
+      name.textContent = b.label.length > room ? `${b.label.slice(0, room - 1)}…` : b.label;
+      el("title", {}, name).textContent = b.label;
       el("text", { x: cx, y: top - 4, "text-anchor": "middle" }, svg).textContent = fmt(b.value);
     });
   }
