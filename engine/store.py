@@ -40,6 +40,7 @@ __all__ = ["REWARD_KINDS", "SCHEMA_VERSION", "ContactHistory", "DecisionLog", "D
 SCHEMA_VERSION = 1
 REWARD_KINDS = ("reward", "default", "correction")
 FILE_NAME = "decisions.sqlite3"
+_FILE_SUFFIXES = (".sqlite3", ".sqlite", ".db")
 _DAY = 86400.0
 
 _SCHEMA = """
@@ -184,7 +185,9 @@ class DecisionLog:
     """The durable decision/reward/profile log.
 
     Args:
-        path: the SQLite file, or a directory (the state dir) holding ``decisions.sqlite3``.
+        path: the state directory (created if missing), which holds ``decisions.sqlite3``; or
+            the SQLite file itself (an existing file, or a name ending ``.sqlite3``, ``.sqlite``
+            or ``.db``).
         synchronous: SQLite's ``synchronous`` setting, ``"NORMAL"`` (default) or ``"FULL"``.
 
     Raises:
@@ -195,7 +198,7 @@ class DecisionLog:
         if synchronous not in ("NORMAL", "FULL"):
             raise StoreError(f"synchronous: expected 'NORMAL' or 'FULL', got {synchronous!r}")
         p = Path(path)
-        if p.is_dir():
+        if not (p.is_file() or p.suffix in _FILE_SUFFIXES):  # a state dir, maybe not made yet
             p = p / FILE_NAME
         self.path = p
         self._lock = threading.RLock()

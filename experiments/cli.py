@@ -15,6 +15,7 @@ import sys
 COMMANDS: tuple[str, ...] = (
     "ope",
     "serve",
+    "export",
 )
 
 
