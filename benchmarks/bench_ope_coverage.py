@@ -5,8 +5,13 @@ many seeds (target band for DR and SNIPS: 0.90-0.98), the mean relative error, a
 the reported standard error to the spread of the estimates over seeds (1.0 = honest intervals).
 The reference line is the nominal coverage 0.95. Exits 0.
 
-    python benchmarks/bench_ope_coverage.py            # 200 seeds x 20,000 rows
-    python benchmarks/bench_ope_coverage.py --quick    # 60 seeds x 4,000 rows
+    python benchmarks/bench_ope_coverage.py                     # synthetic, 200 seeds x 20,000 rows
+    python benchmarks/bench_ope_coverage.py --quick             # synthetic, 60 seeds x 4,000 rows
+    python benchmarks/bench_ope_coverage.py --world simulator   # the simulator, 60 x 20,000
+
+The synthetic world is a logistic contextual bandit with 10 actions; the simulator world is the
+"baseline" scenario (201 actions, heavy-tailed revenue rewards) with a softmax logger and target
+over its expected rewards (experiments/ope/simulator_world.py).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import argparse
 import time
 
 from experiments.ope.coverage import coverage_study
+from experiments.ope.simulator_world import SimulatorWorld
 from experiments.ope.synthetic_world import SyntheticWorld
 
 
@@ -24,15 +30,17 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="60 seeds x 4,000 rows")
     parser.add_argument("--seeds", type=int, default=None)
     parser.add_argument("--rows", type=int, default=None)
+    parser.add_argument("--world", choices=("synthetic", "simulator"), default="synthetic")
     args = parser.parse_args()
-    seeds = args.seeds or (60 if args.quick else 200)
+    sim = args.world == "simulator"
+    seeds = args.seeds or (60 if args.quick or sim else 200)
     rows = args.rows or (4_000 if args.quick else 20_000)
-    world = SyntheticWorld(seed=0)
+    world = SimulatorWorld() if sim else SyntheticWorld(seed=0)
     start = time.perf_counter()
-    study = coverage_study(world, n_rows=rows, seeds=range(seeds))
+    study = coverage_study(world, n_rows=rows, seeds=range(seeds), folds=2 if sim else 5)
     took = time.perf_counter() - start
-    print(f"synthetic world: K={world.n_actions} actions, d={world.context_dim}, "
-          f"{seeds} seeds x {rows:,} rows, truth={study[0].truth:.4f} ({took:.1f} s)")
+    print(f"{args.world} world: K={world.n_actions} actions, {seeds} seeds x {rows:,} rows, "
+          f"mean truth={study[0].truth:.4f} ({took:.1f} s)")
     print(f"{'estimator':<10} {'coverage':>9} {'nominal':>8} {'ratio':>6} {'mean rel err':>13} "
           f"{'bias':>9} {'se/sd':>6}")
     for r in study:

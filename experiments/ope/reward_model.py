@@ -94,9 +94,12 @@ def _per_action(gram, xr, l2: float) -> np.ndarray:
 def _bilinear(gram, xr, feats1: np.ndarray, l2: float) -> np.ndarray:
     """(d1, f1) coefficients of the model ``q(x, a) = [x, 1]' Theta [f_a, 1]``."""
     d1, f1 = gram.shape[-1], feats1.shape[1]
-    ff = np.einsum("ak,al->akl", feats1, feats1)
-    big = np.einsum("aij,akl->ikjl", gram, ff).reshape(d1 * f1, d1 * f1)
-    rhs = np.einsum("ai,ak->ik", xr, feats1).reshape(d1 * f1)
+    k = feats1.shape[0]
+    ff = np.einsum("ak,al->akl", feats1, feats1).reshape(k, f1 * f1)
+    # sum_a kron(gram_a, ff_a) as one BLAS product over the K actions, then reordered
+    big = (gram.reshape(k, d1 * d1).T @ ff).reshape(d1, d1, f1, f1)
+    big = big.transpose(0, 2, 1, 3).reshape(d1 * f1, d1 * f1)
+    rhs = (xr.T @ feats1).reshape(d1 * f1)
     return np.linalg.solve(big + l2 * np.eye(d1 * f1), rhs).reshape(d1, f1)
 
 
