@@ -16,8 +16,9 @@ holdout        bool             holdout (control) rows are skipped             o
 ============== ================ =========================================================
 
 Rows with no reward yet (null) are skipped and counted. K and the action names come from the
-schema metadata key ``action_names`` (a JSON list) when the export writes it, else from
-``n_actions``, else from the largest index seen.
+schema metadata key ``action_names`` (a JSON list) when the file has it; else K is ``n_actions``
+(give the catalog's size) or the largest index seen (eligible lists included), and each action
+that appears in the log is named from the export's ``action_name`` column.
 
 Example:
     >>> import os, tempfile, pyarrow as pa, pyarrow.parquet as pq
@@ -46,10 +47,12 @@ from experiments.ope.logged_decisions import LoggedDecisions
 __all__ = ["REQUIRED_COLUMNS", "read_parquet_log"]
 
 REQUIRED_COLUMNS = ("action_index", "probability", "reward")
-_OPTIONAL = ("eligible", "context", "context_json", "created_at", "active", "holdout")
+_OPTIONAL = ("eligible", "context", "context_json", "created_at", "active", "holdout",
+             "action_name")
 
 
-def _action_names(metadata: dict | None, n_actions: int | None, largest: int) -> tuple[str, ...]:
+def _action_names(metadata: dict | None, n_actions: int | None, largest: int,
+                  seen: dict[int, str]) -> tuple[str, ...]:
     raw = (metadata or {}).get(b"action_names")
     if raw is not None:
         names = json.loads(raw)
@@ -57,7 +60,17 @@ def _action_names(metadata: dict | None, n_actions: int | None, largest: int) ->
             raise LogFormatError("schema metadata action_names must be a non-empty JSON list")
         return tuple(str(n) for n in names)
     k = largest + 1 if n_actions is None else int(n_actions)
-    return tuple(str(i) for i in range(k))
+    return tuple(seen.get(i, str(i)) for i in range(k))
+
+
+def _seen_names(table) -> dict[int, str]:
+    """``{action_index: action_name}`` from the export's ``action_name`` column, if any."""
+    if "action_name" not in table.column_names:
+        return {}
+    pairs = table.select(["action_index", "action_name"]).group_by(
+        ["action_index", "action_name"]).aggregate([])
+    return dict(zip(pairs.column("action_index").to_pylist(),
+                    pairs.column("action_name").to_pylist(), strict=True))
 
 
 def _keep_mask(table, n: int) -> tuple[np.ndarray, dict[str, int]]:
@@ -111,7 +124,7 @@ def read_parquet_log(path: str | Path, n_actions: int | None = None) -> LoggedDe
     if eligible_lists is not None:
         largest = max(largest, max((max(e) for e in eligible_lists if e), default=0))
     metadata = (schema or table.schema).metadata
-    names = _action_names(metadata, n_actions, largest)
+    names = _action_names(metadata, n_actions, largest, _seen_names(table))
     k = len(names)
     if largest >= k or actions.min() < 0:
         raise LogFormatError(f"{path.name}: action indices must be in [0, {k}), got up to {largest}")
