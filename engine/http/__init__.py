@@ -4,8 +4,9 @@ Build the app around an engine with :func:`create_app`, run it with uvicorn (``o
 serve`` does both).
 """
 
-from engine.http.app import DEFAULT_MAX_BODY_BYTES, create_app, decision_dict
+from engine.http.app import DEFAULT_MAX_BODY_BYTES, create_app
 from engine.http.auth import TOKEN_ENV, BearerCheck, load_token
+from engine.http.decisions import decision_dict
 
 __all__ = [
            "DEFAULT_MAX_BODY_BYTES",

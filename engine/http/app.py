@@ -12,8 +12,6 @@ Example:
 
 from __future__ import annotations
 
-import datetime as dt
-import time
 from collections.abc import Callable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -25,14 +23,16 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engine.errors import EngineError
 from engine.http.auth import PROTECTED_PREFIXES, BearerAuth, BearerCheck
-from engine.http.body_limit import BodyLimit, PayloadTooLarge
+from engine.http.body_limit import BodyLimit
 from engine.http.dashboard_api import DashboardSources, dashboard_router
-from engine.http.error_status import status_for
+from engine.http.decisions import Decisions, decision_dict
+from engine.http.error_status import error_answer
+from engine.http.hot_path import HotPath
 from engine.http.schemas import (
     ChooseBatchRequest,
     ChooseBatchResponse,
@@ -62,68 +62,17 @@ class EngineSurface(Protocol):
     def close(self) -> None: ...
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, dt.datetime):
-        return value.isoformat()
-    if hasattr(value, "item"):  # numpy scalars
-        return value.item()
-    return value
-
-
-def decision_dict(decision: Any, explain: bool = False) -> dict[str, Any]:
-    """A Decision as a JSON-ready dict with the fields of :class:`DecisionOut`.
-
-    Args:
-        decision: an :class:`engine.Decision`.
-        explain: add ``explanation`` (computed on demand: it reads the learned weights).
-    """
-    if hasattr(decision, "as_dict"):
-        out = decision.as_dict()
-    else:
-        out = {n: _plain(getattr(decision, n, None)) for n in DecisionOut.model_fields}
-    out["explanation"] = decision.explain().as_dict() if explain else None
-    return out
-
-
-def _ack_dict(ack: Any, decision_id: str) -> dict[str, Any]:
-    """A RewardAck as the fields of :class:`RewardResponse`."""
-    names = ("seq", "kind", "total", "delay_s", "learned")
-    return {"decision_id": decision_id, **{n: _plain(getattr(ack, n, None)) for n in names}}
-
-
-def _parse(model: type[BaseModel], raw: bytes) -> Any:
-    """Validate a JSON body in one pass of pydantic's parser; errors are located under ``body``
-    exactly as FastAPI would locate them."""
-    try:
-        return model.model_validate_json(raw)
-    except ValidationError as exc:
-        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])}
-                                      for e in exc.errors()]) from None
-
-
 def _body_doc(model: type[BaseModel]) -> dict[str, Any]:
     ref = {"$ref": f"#/components/schemas/{model.__name__}"}
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": ref}}}}
-
-
-def _validation_detail(exc: RequestValidationError) -> tuple[str, list[dict[str, Any]]]:
-    """One line naming each bad field and what came, plus the same as a list."""
-    errors = []
-    for e in exc.errors():
-        given = e.get("input")
-        shown = None if isinstance(given, dict | list) or given is None else repr(given)[:80]
-        errors.append({"field": ".".join(str(p) for p in e.get("loc", ())),
-                       "message": e.get("msg", ""), "got": shown})
-    detail = "; ".join(f"{e['field']}: {e['message']}" + (f" (got {e['got']})" if e["got"] else "")
-                       for e in errors)
-    return detail, errors
 
 
 def create_app(engine: EngineSurface, *, token: str | None,
                max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
                experiment: Mapping[str, Any] | None = None,
                estimate_alternatives: Callable[[], Mapping[str, Any]] | None = None,
-               close_engine: bool = False, refresh_s: float = 5.0) -> FastAPI:
+               close_engine: bool = False, refresh_s: float = 5.0,
+               hot_path: bool = True) -> FastAPI:
     """Build the service around one engine.
 
     Args:
@@ -137,6 +86,8 @@ def create_app(engine: EngineSurface, *, token: str | None,
             dashboard (the ``serve`` command plugs in the project's estimators).
         close_engine: close the engine when the app shuts down.
         refresh_s: how often the dashboard page refreshes itself.
+        hot_path: answer choose, batch and reward in :class:`engine.http.hot_path.HotPath`
+            (False: through FastAPI's router, the same code; for comparison).
     """
     metrics = ServiceMetrics()
     check = BearerCheck(token)
@@ -153,7 +104,14 @@ def create_app(engine: EngineSurface, *, token: str | None,
                   "from what happens next. Every `/v1` route and `/metrics` need "
                   "`Authorization: Bearer <token>`.")
     app.state.engine, app.state.metrics = engine, metrics
-    # Added last = outermost: auth answers before the body is read or the limit counted.
+    decisions = Decisions(engine, metrics)
+    # Added last = outermost: auth answers before the body is read or the limit counted, and
+    # the hot path reads bodies through the limit.
+    if hot_path:
+        app.add_middleware(HotPath, on_error=metrics.observe_error, routes={
+            ("POST", "/v1/choose"): decisions.choose,
+            ("POST", "/v1/choose/batch"): decisions.choose_batch,
+            ("POST", "/v1/reward"): decisions.reward})
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes,
                        on_refuse=lambda: metrics.observe_error("PayloadTooLarge"))
     app.add_middleware(BearerAuth, check=check,
@@ -163,29 +121,19 @@ def create_app(engine: EngineSurface, *, token: str | None,
     api = APIRouter(prefix="/v1", responses={401: {"model": ErrorBody}, 413: {"model": ErrorBody},
                                              422: {"model": ErrorBody}})
 
-    # The hot routes take the raw request and validate with pydantic's JSON parser directly:
-    # the same models and 422s, without FastAPI's per-request body and dependency resolution.
+    # The hot routes take the raw body and validate it in one pass of pydantic's JSON parser
+    # (the same models and 422s as a typed body parameter, without its per-request cost).
     @api.post("/choose", response_model=DecisionOut, tags=["decisions"],
               openapi_extra=_body_doc(ChooseRequest))
     async def choose(request: Request, explain: bool = False) -> JSONResponse:
         """Choose the message, channel and timing for one customer; logged before the answer."""
-        body = _parse(ChooseRequest, await request.body())
-        start = time.perf_counter()
-        decision = engine.choose(body.customer_id, body.context, now=body.now)
-        out = decision_dict(decision, explain)
-        metrics.observe_choose(time.perf_counter() - start, (out,))
-        return JSONResponse(out)
+        return JSONResponse(decisions.choose(await request.body(), explain))
 
     @api.post("/choose/batch", response_model=ChooseBatchResponse, tags=["decisions"],
               openapi_extra=_body_doc(ChooseBatchRequest))
     async def choose_batch(request: Request, explain: bool = False) -> JSONResponse:
         """Choose for many customers at once; one decision per item, in order."""
-        body = _parse(ChooseBatchRequest, await request.body())
-        start = time.perf_counter()
-        items = [(i.customer_id, i.context, i.now) for i in body.items]
-        decisions = [decision_dict(d, explain) for d in engine.choose_batch(items)]
-        metrics.observe_choose(time.perf_counter() - start, decisions)
-        return JSONResponse({"decisions": decisions})
+        return JSONResponse(decisions.choose_batch(await request.body(), explain))
 
     @api.post("/reward", response_model=RewardResponse, tags=["decisions"],
               openapi_extra=_body_doc(RewardRequest),
@@ -193,10 +141,7 @@ def create_app(engine: EngineSurface, *, token: str | None,
                          410: {"model": ErrorBody}})
     async def reward(request: Request) -> JSONResponse:
         """Report the outcome of a decision; written durably before the answer."""
-        body = _parse(RewardRequest, await request.body())
-        ack = _ack_dict(engine.reward(body.decision_id, body.value), body.decision_id)
-        metrics.observe_reward(ack["delay_s"])
-        return JSONResponse(ack)
+        return JSONResponse(decisions.reward(await request.body()))
 
     @api.delete("/customers/{customer_id}", response_model=ForgetResponse, tags=["customers"])
     async def forget(customer_id: str) -> JSONResponse:
@@ -251,25 +196,15 @@ def _document(app: FastAPI, bodies: tuple[type[BaseModel], ...]) -> None:
 
 
 def _install_error_handlers(app: FastAPI, metrics: ServiceMetrics) -> None:
-    @app.exception_handler(EngineError)
-    async def engine_error(_: Request, exc: EngineError) -> JSONResponse:
-        metrics.observe_error(type(exc).__name__)
-        return JSONResponse({"error": type(exc).__name__, "detail": str(exc)},
-                            status_code=status_for(exc))
+    async def refuse(_: Request, exc: Exception) -> JSONResponse:
+        answer = error_answer(exc)
+        if answer is None:  # not ours to refuse: let the server answer 500
+            raise exc
+        metrics.observe_error(answer.kind)
+        return JSONResponse(answer.body, status_code=answer.status, headers=answer.headers)
 
-    @app.exception_handler(RequestValidationError)
-    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        metrics.observe_error("validation")
-        detail, errors = _validation_detail(exc)
-        return JSONResponse({"error": "validation", "detail": detail, "errors": errors},
-                            status_code=422)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        kind = "PayloadTooLarge" if isinstance(exc, PayloadTooLarge) else f"http_{exc.status_code}"
-        metrics.observe_error(kind)
-        return JSONResponse({"error": kind, "detail": str(exc.detail)},
-                            status_code=exc.status_code, headers=exc.headers)
+    for cls in (EngineError, RequestValidationError, StarletteHTTPException):
+        app.add_exception_handler(cls, refuse)
 
 
 def _install_pages(app: FastAPI, refresh_s: float) -> None:

@@ -39,6 +39,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument("--max-body-bytes", type=int, default=1 << 20)
     p.add_argument("--refresh-s", type=float, default=5.0, help="dashboard refresh period")
     p.add_argument("--seed", type=int, default=None, help="override the catalog's engine seed")
+    p.add_argument("--no-hot-path", action="store_true",
+                   help="route choose/reward through FastAPI's router too (slower; to compare)")
     p.set_defaults(func=run)
     return p
 
@@ -76,7 +78,8 @@ def build_app(args: argparse.Namespace):
     experiment = load_regret_curves(Path(args.experiment)) if args.experiment else None
     app = create_app(engine, token=token, max_body_bytes=args.max_body_bytes,
                      experiment=experiment, estimate_alternatives=LiveAlternatives(engine),
-                     close_engine=True, refresh_s=args.refresh_s)
+                     close_engine=True, refresh_s=args.refresh_s,
+                     hot_path=not args.no_hot_path)
     return engine, app
 
 

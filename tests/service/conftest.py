@@ -23,9 +23,11 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
     eng.close()
 
 
-@pytest.fixture
-def client(engine: Engine) -> Iterator[TestClient]:
-    with TestClient(create_app(engine, token=TOKEN, max_body_bytes=64 * 1024)) as c:
+@pytest.fixture(params=[True, False], ids=["hot_path", "fastapi_routes"])
+def client(engine: Engine, request: pytest.FixtureRequest) -> Iterator[TestClient]:
+    """The app around the engine, both ways in: every API test must pass through either."""
+    app = create_app(engine, token=TOKEN, max_body_bytes=64 * 1024, hot_path=request.param)
+    with TestClient(app) as c:
         yield c
 
 
