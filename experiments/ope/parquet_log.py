@@ -18,7 +18,8 @@ holdout        bool             holdout (control) rows are skipped             o
 Rows with no reward yet (null) are skipped and counted. K and the action names come from the
 schema metadata key ``action_names`` (a JSON list) when the file has it; else K is ``n_actions``
 (give the catalog's size) or the largest index seen (eligible lists included), and each action
-that appears in the log is named from the export's ``action_name`` column.
+that appears in the log is named from the export's ``action_name`` column. Rows with
+``action_index`` -1 (the engine had no action to take) are skipped and counted.
 
 Example:
     >>> import os, tempfile, pyarrow as pa, pyarrow.parquet as pq
@@ -91,7 +92,11 @@ def _keep_mask(table, n: int) -> tuple[np.ndarray, dict[str, int]]:
         if drop.any():
             skipped[reason] = int(drop.sum())
         keep &= ~drop
-    return keep, skipped
+    # The engine logs action_index -1 when it had no action at all to take: nothing to evaluate.
+    none = (table.column("action_index").to_numpy(zero_copy_only=False) < 0) & keep
+    if none.any():
+        skipped["no action (index -1)"] = int(none.sum())
+    return keep & ~none, skipped
 
 
 def read_parquet_log(path: str | Path, n_actions: int | None = None) -> LoggedDecisions:

@@ -47,6 +47,12 @@ def test_rows_are_sorted_and_filtered(tmp_path):
                                  "inactive": 1}
 
 
+def test_rows_without_an_action_are_skipped(tmp_path):
+    log = read_parquet_log(_write(tmp_path / "x.parquet", action_index=[2, -1, 1, 0, 1]),
+                           n_actions=3)
+    assert log.actions.tolist() == [2] and dict(log.skipped)["no action (index -1)"] == 1
+
+
 def test_action_names_from_schema_metadata(tmp_path):
     meta = {b"action_names": json.dumps(["a/email/now", "b/sms/now", "no_contact"]).encode()}
     log = read_parquet_log(_write(tmp_path / "x.parquet", metadata=meta))
