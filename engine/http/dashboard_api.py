@@ -91,12 +91,13 @@ def dashboard_router(src: DashboardSources) -> APIRouter:
                 "generated_at": time.time()}
 
     @router.get("/reward-rate")
-    def reward_rate(bucket_s: float = Query(60.0, gt=0),
+    def reward_rate(bucket_s: float | None = Query(None, gt=0),
                     window_s: float = Query(6 * 3600.0, gt=0)) -> dict[str, Any]:
         """Reward rate per time bucket, treatment vs holdout (decisions awaiting a reward count
-        as zero until it comes)."""
-        series = reward_rate_series(src.bucket_rows(bucket_s, time.time() - window_s))
-        return {"bucket_s": bucket_s, "window_s": window_s, **series}
+        as zero until it comes). Buckets default to a minute, or window/120 if that is longer."""
+        bucket = bucket_s if bucket_s is not None else max(60.0, window_s / 120)
+        series = reward_rate_series(src.bucket_rows(bucket, time.time() - window_s))
+        return {"bucket_s": bucket, "window_s": window_s, **series}
 
     @router.get("/alternatives")
     def alternatives() -> dict[str, Any]:
