@@ -41,7 +41,7 @@ class EpsilonGreedy(DistributionPolicy):
     name = "epsilon_greedy"
 
     def __init__(self, problem: Problem, seed: int | np.random.Generator, *,
-                 epsilon: float = 0.1, ridge: float = 1.0) -> None:
+                 epsilon: float = 0.05, ridge: float = 1.0) -> None:
         super().__init__(problem, seed)
         self.params = {
             "epsilon": check_range(self.name, "epsilon", epsilon, low=0.0, high=1.0),

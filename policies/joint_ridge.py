@@ -63,6 +63,8 @@ class JointRidge:
         self.precision = ridge * np.eye(self.dim)
         self.b = np.zeros(self.dim)
         self.n_seen = 0
+        self._reward_sum = 0.0
+        self._reward_sq = 0.0
         self.version = 0  # bumps on every update; caches derived from the model key on it
         self._covariance: np.ndarray | None = np.eye(self.dim) / ridge   # A^-1, None = stale
         self._theta: np.ndarray | None = np.zeros(self.dim)             # None = stale
@@ -85,6 +87,19 @@ class JointRidge:
                 self._theta = self._covariance @ self.b
         return self._theta
 
+    @property
+    def reward_std(self) -> float:
+        """Standard deviation of the rewards seen so far (1 before two of them).
+
+        Exploration widths are multiples of it, so that ``alpha`` or ``scale`` mean the same on
+        0/1 conversions and on order values in currency.
+        """
+        if self.n_seen < 2:
+            return 1.0
+        mean = self._reward_sum / self.n_seen
+        var = max(self._reward_sq / self.n_seen - mean * mean, 0.0)
+        return float(np.sqrt(var * self.n_seen / (self.n_seen - 1))) or 1.0
+
     def _augment(self, contexts: np.ndarray) -> np.ndarray:
         return np.hstack([np.ones((contexts.shape[0], 1)), contexts])
 
@@ -103,6 +118,8 @@ class JointRidge:
         phi = self.features(contexts, actions)
         self.precision += phi.T @ phi
         self.b += phi.T @ rewards
+        self._reward_sum += float(rewards.sum())
+        self._reward_sq += float(rewards @ rewards)
         self._since_exact += len(phi)
         small = len(phi) * 4 < self.dim and self._since_exact < 20 * self.dim
         if self._covariance is not None and small:

@@ -1,7 +1,8 @@
 """Linear Thompson sampling on a joint linear model of context x action features.
 
 The posterior of the shared ridge regression (:class:`~policies.joint_ridge.JointRidge`) is
-``N(theta, scale^2 A^-1)``. The policy keeps a pool of ``n_samples`` posterior draws, redrawn after
+``N(theta, (scale * sigma)^2 A^-1)``, ``sigma`` the standard deviation of the rewards seen (so
+``scale`` is unitless). The policy keeps a pool of ``n_samples`` posterior draws, redrawn after
 every ``learn``; each decision plays the best eligible action under one draw picked at random.
 So the probability of an action is exactly the share of draws under which it wins, which
 ``action_probabilities`` returns and ``act`` logs: Thompson sampling with honest propensities for
@@ -36,7 +37,8 @@ class LinearThompson(DistributionPolicy):
     Args:
         problem: the decision problem.
         seed: an int or a numpy Generator.
-        scale: posterior scale ``v`` (>= 0; larger explores more, 0 is greedy).
+        scale: posterior scale in reward standard deviations (>= 0; larger explores more, 0 is
+            greedy).
         ridge: L2 penalty of the model (> 0).
         n_samples: posterior draws in the pool (>= 1); the smallest nonzero probability is
             ``1 / n_samples``.
@@ -45,7 +47,7 @@ class LinearThompson(DistributionPolicy):
     name = "lints"
 
     def __init__(self, problem: Problem, seed: int | np.random.Generator, *,
-                 scale: float = 0.3, ridge: float = 1.0, n_samples: int = 64) -> None:
+                 scale: float = 0.2, ridge: float = 1.0, n_samples: int = 64) -> None:
         super().__init__(problem, seed)
         self.params = {
             "scale": check_range(self.name, "scale", scale, low=0.0),
@@ -59,8 +61,8 @@ class LinearThompson(DistributionPolicy):
 
     def _thetas(self) -> np.ndarray:
         if self._pool_version != self.model.version:
-            self._pool = self.model.sample_thetas(self.params["n_samples"],
-                                                  self.params["scale"], self._rng)
+            scale = self.params["scale"] * self.model.reward_std
+            self._pool = self.model.sample_thetas(self.params["n_samples"], scale, self._rng)
             self._pool_version = self.model.version
         return self._pool
 

@@ -1,8 +1,9 @@
 """LinUCB on a joint linear model of context x action features.
 
 The upper confidence bound of action ``a`` for context ``x`` is
-``mean(x, a) + alpha * sqrt(phi^T A^-1 phi)`` with ``phi = vec([1, x] outer [1, z_a])`` and ``A``
-the precision of one shared ridge regression (:class:`~policies.joint_ridge.JointRidge`). This is
+``mean(x, a) + alpha * sigma * sqrt(phi^T A^-1 phi)`` with ``phi = vec([1, x] outer [1, z_a])`` and ``A``
+the precision of one shared ridge regression (:class:`~policies.joint_ridge.JointRidge`) and
+``sigma`` the standard deviation of the rewards seen (so ``alpha`` is unitless). This is
 the shared part of Li et al.'s hybrid LinUCB; a disjoint model per action would learn 200 actions
 one at a time. The best bound plays; ties (a fresh model) split evenly over the tied actions.
 
@@ -37,14 +38,14 @@ class LinUCB(DistributionPolicy):
     Args:
         problem: the decision problem.
         seed: an int or a numpy Generator (used only to break ties).
-        alpha: width of the confidence bound (>= 0; 0 is greedy).
+        alpha: width of the confidence bound in reward standard deviations (>= 0; 0 is greedy).
         ridge: L2 penalty of the model (> 0).
     """
 
     name = "linucb"
 
     def __init__(self, problem: Problem, seed: int | np.random.Generator, *,
-                 alpha: float = 0.5, ridge: float = 1.0) -> None:
+                 alpha: float = 0.3, ridge: float = 1.0) -> None:
         super().__init__(problem, seed)
         self.params = {
             "alpha": check_range(self.name, "alpha", alpha, low=0.0),
@@ -57,7 +58,8 @@ class LinUCB(DistributionPolicy):
         """(n, K) upper confidence bound of every action (contexts already checked)."""
         bound = self.model.means(contexts)
         if self.params["alpha"] > 0.0:
-            bound += self.params["alpha"] * np.sqrt(self.model.variances(contexts))
+            width = self.params["alpha"] * self.model.reward_std
+            bound += width * np.sqrt(self.model.variances(contexts))
         return bound
 
     def _distribution(self, contexts: np.ndarray, eligible: np.ndarray) -> np.ndarray:

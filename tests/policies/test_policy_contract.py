@@ -126,3 +126,21 @@ def test_spec_rebuilds_the_same_policy(name):
     show_truth(rebuilt, world_a, x)
     show_truth(direct, world_a, x)
     np.testing.assert_array_equal(rebuilt.act(x, e)[0], direct.act(x, e)[0])
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if not n.startswith("vw_")])
+def test_numpy_policies_decide_the_same_in_any_reward_unit(name):
+    # Exploration widths are in reward standard deviations: cents or euros, 0/1 or 0/100, the
+    # same decisions. (VW's learning rate is not unit-free, so VW policies are left out.)
+    def trace(unit: float) -> list[np.ndarray]:
+        world, policy, out = LinearWorld(8), build(name, seed=2), []
+        for _ in range(4):
+            x, e = world.contexts(40), world.eligible(40)
+            show_truth(policy, world, x)
+            a, p = policy.act(x, e)
+            policy.learn(x, a, p, unit * world.rewards(x, a))
+            out.append(a)
+        return out
+
+    for a, b in zip(trace(1.0), trace(100.0), strict=True):
+        np.testing.assert_array_equal(a, b)
