@@ -3,9 +3,34 @@
 from __future__ import annotations
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 from policies.ab_test import ABTest
 from policies.sampling import greedy_distribution, mix_uniform, sample_actions
+
+
+@st.composite
+def scored_batches(draw):
+    n, k = draw(st.integers(1, 6)), draw(st.integers(1, 7))
+    eligible = draw(arrays(np.bool_, (n, k)))
+    eligible[np.arange(n), draw(arrays(np.int64, n, elements=st.integers(0, k - 1)))] = True
+    scores = draw(arrays(np.float64, (n, k), elements=st.floats(-1e6, 1e6)))
+    return scores, eligible, draw(st.floats(0.0, 1.0)), draw(st.integers(0, 2**32 - 1))
+
+
+@settings(max_examples=100, deadline=None)
+@given(scored_batches())
+def test_distributions_are_proper_and_samples_eligible(batch):
+    scores, eligible, epsilon, seed = batch
+    for probs in (greedy_distribution(scores, eligible),
+                  mix_uniform(greedy_distribution(scores, eligible), eligible, epsilon)):
+        np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-12)
+        assert (probs[~eligible] == 0).all() and (probs >= 0).all()
+        actions = sample_actions(probs, np.random.default_rng(seed))
+        assert eligible[np.arange(len(actions)), actions].all()
+        assert (probs[np.arange(len(actions)), actions] > 0).all()
 
 
 def test_sampling_follows_the_distribution_and_never_draws_zero_mass():
