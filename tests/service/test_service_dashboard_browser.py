@@ -133,3 +133,25 @@ def test_dashboard_without_token_says_how_to_open_it(serve):
         assert "401" in page.inner_text("#status") and "#token=" in page.inner_text("#status")
         browser.close()
     assert json.loads(httpx.get(f"{sp.url}/healthz").text)["status"] == "ok"
+
+
+def test_docs_render_offline(serve):
+    """Swagger UI renders every operation from assets and a spec served by this process."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    sp = serve().start()
+    errors: list[str] = []
+    requested: list[str] = []
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        page = browser.new_page()
+        page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("request", lambda r: requested.append(r.url))
+        page.goto(f"{sp.url}/docs")
+        page.wait_for_selector(".opblock", timeout=30_000)
+        paths = page.eval_on_selector_all(".opblock-summary-path", "els => els.map(e => "
+                                          "e.getAttribute('data-path'))")
+        browser.close()
+    assert {"/v1/choose", "/v1/reward", "/metrics"} <= set(paths)
+    assert errors == []
+    assert all(u.startswith((sp.url, "data:")) for u in requested), requested
