@@ -23,7 +23,7 @@ import sys
 
 __all__ = ["add_parser", "evaluate_log", "run"]
 
-_FORMATS = ("parquet", "dsjson")
+_FORMATS = ("parquet", "dsjson", "simulator")
 
 
 def _estimator_list(text: str) -> list[str]:
@@ -54,7 +54,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         "ope", help="estimate a policy's value from logged decisions (off-policy evaluation)",
         description="Estimate the mean reward per decision of a target policy from a log of "
         "decisions with their propensities (engine Parquet export or VW/Personalizer DSJSON).")
-    p.add_argument("--log", required=True, help="the log file (or Parquet dataset folder)")
+    p.add_argument("--log", required=True, help="the log file (or Parquet dataset folder); with "
+                   "--format simulator, a scenario name whose log is simulated now")
     p.add_argument("--format", required=True, choices=_FORMATS)
     p.add_argument("--target", required=True, help="a policy name from policies (e.g. random, "
                    "best_fixed, linucb, vw_epsilon)")
@@ -74,6 +75,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                    help="K for a Parquet export without action names in its metadata")
     p.add_argument("--cost-is-reward", action="store_true",
                    help="DSJSON: read _label_cost as the reward (default: reward = -cost)")
+    p.add_argument("--logger", default="random",
+                   help="--format simulator: the policy that writes the log (default random)")
+    p.add_argument("--rows", type=int, default=20_000,
+                   help="--format simulator: decisions to simulate (default 20,000)")
     p.add_argument("--json", action="store_true", help="print JSON lines instead of a table")
     p.set_defaults(func=run)
     return p
@@ -82,15 +87,19 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 def _read(args: argparse.Namespace):
     from experiments.ope.dsjson_log import read_dsjson
     from experiments.ope.parquet_log import read_parquet_log
+    from experiments.ope.simulator_log import simulate_log
 
     if args.format == "dsjson":
         return read_dsjson(args.log, negate_cost=not args.cost_is_reward)
+    if args.format == "simulator":
+        return simulate_log(args.log, args.logger, args.rows, seed=args.seed)
     return read_parquet_log(args.log, n_actions=args.n_actions)
 
 
 def evaluate_log(log, target: str, estimators: list[str], *, params=None, train_fraction=0.0,
-                 alpha=0.05, folds=5, tau=20.0, seed=0, progress=None) -> list:
-    """Every requested estimator's :class:`~experiments.ope.OPEResult` for ``target`` on ``log``."""
+                 alpha=0.05, folds=5, tau=20.0, seed=0, progress=None) -> tuple[list, float | None]:
+    """Every requested estimator's :class:`~experiments.ope.OPEResult` for ``target`` on ``log``,
+    and the target's true value on the evaluated rows when the log is simulated (else None)."""
     from experiments.ope import estimate, make_estimator
     from experiments.ope.reward_model import fit_reward_model
     from experiments.ope.target_policy import target_probabilities
@@ -100,7 +109,8 @@ def evaluate_log(log, target: str, estimators: list[str], *, params=None, train_
     step()
     q = None
     if any(make_estimator(e).needs_reward_hat for e in estimators):
-        q = fit_reward_model(rest.contexts, rest.actions, rest.rewards, rest.n_actions,
+        features = rest.n_actions if rest.action_features is None else rest.action_features
+        q = fit_reward_model(rest.contexts, rest.actions, rest.rewards, features,
                              folds=min(folds, rest.n), seed=seed)
     step()
     results = []
@@ -108,10 +118,10 @@ def evaluate_log(log, target: str, estimators: list[str], *, params=None, train_
         results.append(estimate(name, rest.rewards, rest.actions, rest.propensities, probs, q,
                                 alpha, tau=tau))
         step()
-    return results
+    return results, rest.true_value(probs)
 
 
-def _table(results, log, args) -> str:
+def _table(results, truth, log, args) -> str:
     head = (f"{'estimator':<10} {'value':>9} {'ci low':>9} {'ci high':>9} {'ESS':>10} "
             f"{'max w':>8} {'unsupp.':>8} {'n':>9}")
     lines = [f"log {args.log} ({args.format}): {log.n:,} decisions, {log.n_actions} actions"
@@ -122,6 +132,13 @@ def _table(results, log, args) -> str:
         lines.append(f"{r.estimator:<10} {r.value:>9.4f} {r.ci[0]:>9.4f} {r.ci[1]:>9.4f} "
                      f"{r.ess:>10,.1f} {r.max_weight:>8.2f} {r.unsupported_mass:>8.3f} "
                      f"{r.n:>9,}")
+    worst = min(results, key=lambda r: r.ess)
+    if worst.ess < max(100.0, 0.01 * worst.n):
+        lines.append(f"warning: effective sample size {worst.ess:,.1f} of {worst.n:,} rows (max "
+                     f"weight {worst.max_weight:,.0f}): the log barely covers what the target "
+                     "does; read the estimates as unreliable")
+    if truth is not None:
+        lines.append(f"{'truth':<10} {truth:>9.4f}   (the simulator's expected rewards)")
     lines.append("intervals: " + "; ".join(f"{r.estimator}: {r.ci_method}" for r in results))
     return "\n".join(lines)
 
@@ -136,7 +153,7 @@ def run(args: argparse.Namespace) -> int:
         log = _read(args)
         with tqdm(total=2 + len(args.estimators), desc="ope", disable=None,
                   file=sys.stderr) as bar:
-            results = evaluate_log(log, args.target, args.estimators,
+            results, truth = evaluate_log(log, args.target, args.estimators,
                                    params=dict(args.target_param),
                                    train_fraction=args.train_fraction, alpha=args.alpha,
                                    folds=args.folds, tau=args.tau, seed=args.seed, progress=bar)
@@ -145,7 +162,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if args.json:
         for r in results:
-            print(json.dumps(r.to_dict()))
+            print(json.dumps({**r.to_dict(), "truth": truth}))
     else:
-        print(_table(results, log, args))
+        print(_table(results, truth, log, args))
     return 0

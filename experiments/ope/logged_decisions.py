@@ -35,7 +35,9 @@ class LoggedDecisions:
             None.
         skipped: how many records of the file were left out, by reason.
         action_features: (K, F) attributes of the actions when the log has them (DSJSON's
-            ``_multi``), else None. action_feature_names: their F names.
+            ``_multi``, the simulator's catalog), else None. action_feature_names: their F names.
+        expected_rewards: (n, K) the world's expected reward of every action per row, known only
+            for simulated logs: the truth a target's estimate is judged against.
     """
 
     contexts: np.ndarray
@@ -49,6 +51,7 @@ class LoggedDecisions:
     skipped: tuple[tuple[str, int], ...] = ()
     action_features: np.ndarray | None = None
     action_feature_names: tuple[str, ...] = ()
+    expected_rewards: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         n = self.actions.shape[0]
@@ -79,7 +82,16 @@ class LoggedDecisions:
         return self._rows(slice(0, cut)), self._rows(slice(cut, self.n))
 
     def _rows(self, rows: slice) -> LoggedDecisions:
-        lp = None if self.logging_probs is None else self.logging_probs[rows]
+        def cut(arr: np.ndarray | None) -> np.ndarray | None:
+            return None if arr is None else arr[rows]
+
         return replace(self, contexts=self.contexts[rows], actions=self.actions[rows],
                        propensities=self.propensities[rows], rewards=self.rewards[rows],
-                       eligible=self.eligible[rows], logging_probs=lp)
+                       eligible=self.eligible[rows], logging_probs=cut(self.logging_probs),
+                       expected_rewards=cut(self.expected_rewards))
+
+    def true_value(self, target_probs: np.ndarray) -> float | None:
+        """The target's true mean reward on these rows (simulated logs only, else None)."""
+        if self.expected_rewards is None:
+            return None
+        return float(np.einsum("ij,ij->i", target_probs, self.expected_rewards).mean())

@@ -87,3 +87,24 @@ def test_missing_log_and_bad_estimator(capsys):
         main(["ope", "--log", str(TINY), "--format", "dsjson", "--target", "random",
               "--estimators", "ips,magic"])
     assert "estimators must be a comma list" in capsys.readouterr().err
+
+
+def test_simulated_log_prints_the_truth(capsys):
+    pytest.importorskip("simulator")
+    rc = main(["ope", "--log", "small", "--format", "simulator", "--logger", "random",
+               "--rows", "2000", "--target", "random", "--estimators", "ips,dr"])
+    out = capsys.readouterr().out
+    assert rc == 0
+    truth = float(next(line for line in out.splitlines() if line.startswith("truth")).split()[1])
+    # target = logger (uniform over eligible): IPS weights are all 1, so IPS is the mean reward
+    ips = next(line for line in out.splitlines() if line.startswith("ips ")).split()
+    assert float(ips[2]) <= truth <= float(ips[3])
+    assert "warning" not in out
+
+
+def test_thin_overlap_is_flagged(capsys):
+    pytest.importorskip("simulator")
+    rc = main(["ope", "--log", "small", "--format", "simulator", "--logger", "random",
+               "--rows", "2000", "--target", "epsilon_greedy", "--target-param", "epsilon=0",
+               "--train-fraction", "0.5", "--estimators", "snips"])
+    assert rc == 0 and "warning: effective sample size" in capsys.readouterr().out
