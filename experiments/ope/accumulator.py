@@ -90,7 +90,8 @@ class Accumulator:
         m = self.moments
         value, grad = self.estimator.value_and_gradient(m.mean)
         variance = float(grad @ m.covariance() @ grad)
-        se = float(np.sqrt(max(variance, 0.0) / m.n))
+        # One row says nothing about the spread: an infinite interval, not a zero-width one.
+        se = float(np.sqrt(max(variance, 0.0) / m.n)) if m.n > 1 else float("inf")
         z = NormalDist().inv_cdf(1.0 - alpha / 2.0)
         ess = self.sum_w**2 / self.sum_w2 if self.sum_w2 > 0 else 0.0
         unsupported = float(self.target_mass[~self.seen].sum() / m.n)

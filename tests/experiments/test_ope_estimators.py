@@ -99,3 +99,8 @@ def test_result_is_frozen_and_serialisable():
         r.value = 0.0
     d = r.to_dict()
     assert d["ci_low"] == r.ci[0] and d["estimator"] == "dr" and "normal" in d["ci_method"]
+
+
+def test_one_row_gives_an_infinite_interval():
+    r = estimate("ips", [1.0], [0], [0.5], [[1.0, 0.0]])
+    assert r.value == 2.0 and r.ci == (-np.inf, np.inf)
