@@ -3,7 +3,7 @@
 This is the input of off-policy evaluation. The export is ONE Parquet file (a one-file dataset:
 ``pyarrow.parquet.read_table``, ``pyarrow.dataset.dataset`` and ``pandas.read_parquet`` all read
 it), written to a temporary name beside ``path`` and renamed into place, so a reader never sees a
-half-written file. Rows are ordered by ``created_at`` then ``decision_id``. The schema is
+half-written file. Rows come in the order they were logged. The schema is
 :data:`SCHEMA`, documented column by column in ``docs/catalog.md``.
 
 Example:

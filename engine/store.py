@@ -65,8 +65,9 @@ CREATE TABLE IF NOT EXISTS decisions (
     rewarded INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS decisions_customer ON decisions (customer_id, created_at);
-CREATE INDEX IF NOT EXISTS decisions_expiry ON decisions (active, rewarded, activated_at);
-CREATE INDEX IF NOT EXISTS decisions_created ON decisions (created_at, decision_id);
+-- Partial: only decisions still waiting for a reward, so the index stays small and hot.
+CREATE INDEX IF NOT EXISTS decisions_pending ON decisions (activated_at)
+    WHERE active = 1 AND rewarded = 0;
 CREATE TABLE IF NOT EXISTS rewards (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     decision_id TEXT NOT NULL REFERENCES decisions (decision_id),
@@ -76,7 +77,6 @@ CREATE TABLE IF NOT EXISTS rewards (
     kind TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS rewards_decision ON rewards (decision_id);
-CREATE INDEX IF NOT EXISTS rewards_customer ON rewards (customer_id);
 CREATE TABLE IF NOT EXISTS profiles (
     customer_id TEXT PRIMARY KEY,
     profile_json TEXT NOT NULL
@@ -209,6 +209,9 @@ class DecisionLog:
                                        timeout=30.0)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute(f"PRAGMA synchronous={synchronous}")
+            # Checkpoint the WAL every ~40 MB instead of ~4 MB: each checkpoint syncs the file,
+            # and hot index pages are copied once per checkpoint (bench_store: -20 % per write).
+            self._db.execute("PRAGMA wal_autocheckpoint=10000")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
         except sqlite3.Error as exc:
@@ -357,7 +360,9 @@ class DecisionLog:
                                            f"a second one is refused (reward_mode='refuse')")
             cur = db.execute("INSERT INTO rewards (decision_id, customer_id, value, at, kind) "
                              "VALUES (?, ?, ?, ?, ?)", (decision_id, row[0], value, at, kind))
-            db.execute("UPDATE decisions SET rewarded = 1 WHERE decision_id = ?", (decision_id,))
+            if not row[1]:
+                db.execute("UPDATE decisions SET rewarded = 1 WHERE decision_id = ?",
+                           (decision_id,))
             return int(cur.lastrowid)
 
     def rewards_of(self, decision_id: str) -> list[tuple[int, float, float, str]]:
@@ -466,7 +471,8 @@ class DecisionLog:
         """Erase every row of a customer (decisions, rewards, profile); return how many went."""
         self._check_open()
         with self._tx() as db:
-            n = db.execute("DELETE FROM rewards WHERE customer_id = ?", (customer_id,)).rowcount
+            n = db.execute("DELETE FROM rewards WHERE decision_id IN (SELECT decision_id FROM "
+                           "decisions WHERE customer_id = ?)", (customer_id,)).rowcount
             n += db.execute("DELETE FROM decisions WHERE customer_id = ?",
                             (customer_id,)).rowcount
             n += db.execute("DELETE FROM profiles WHERE customer_id = ?",
@@ -506,21 +512,24 @@ class DecisionLog:
                          ) -> Iterator[list[tuple]]:
         """Batches of decision rows joined with their summed rewards (for Parquet export).
 
-        Each row: the decision columns in :data:`_DECISION_COLUMNS` order, then the reward sum
-        (None if no reward) and the comma-joined reward kinds in sequence order.
+        Rows come in the order they were logged. Each row: the decision columns in
+        ``_DECISION_COLUMNS`` order, then the reward sum (None if no reward) and the
+        comma-joined reward kinds in sequence order (None if no reward).
         """
         cols = ", ".join(f"d.{c.strip()}" for c in _DECISION_COLUMNS.split(","))
-        key: tuple[float, str] = (-math.inf if since is None else float(since), "")
+        start = -math.inf if since is None else float(since)
+        last = 0
         while True:
-            # Keyset pagination on (created_at, decision_id); rewards summed per row by index.
+            # Keyset pagination on rowid (no extra index to keep up on every write); rewards
+            # summed per row through their decision index.
             rows = self._read(
                 f"SELECT {cols}, (SELECT SUM(value) FROM rewards r WHERE r.decision_id = "
                 f"d.decision_id), (SELECT GROUP_CONCAT(kind, ',') FROM (SELECT kind FROM rewards "
-                f"r WHERE r.decision_id = d.decision_id ORDER BY seq)) FROM decisions d "
-                f"WHERE (d.created_at, d.decision_id) > (?, ?) "
-                f"ORDER BY d.created_at, d.decision_id LIMIT ?", (*key, batch))
+                f"r WHERE r.decision_id = d.decision_id ORDER BY seq)), d.rowid FROM decisions d "
+                f"WHERE d.rowid > ? AND d.created_at >= ? ORDER BY d.rowid LIMIT ?",
+                (last, start, batch))
             if rows:
-                yield rows
+                yield [row[:-1] for row in rows]
             if len(rows) < batch:
                 return
-            key = (rows[-1][2], rows[-1][0])
+            last = rows[-1][-1]
