@@ -12,6 +12,9 @@ Example:
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import Callable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -47,6 +50,7 @@ from engine.metrics_text import ServiceMetrics
 
 __all__ = ["DEFAULT_MAX_BODY_BYTES", "EngineSurface", "create_app", "decision_dict"]
 
+_log = logging.getLogger("offerbandit.service")
 DEFAULT_MAX_BODY_BYTES = 1 << 20  # a 1000-item batch with rich contexts fits; a log dump does not
 DASHBOARD_DIR = Path(__file__).resolve().parent.parent / "dashboard"
 
@@ -62,6 +66,20 @@ class EngineSurface(Protocol):
     def close(self) -> None: ...
 
 
+async def _settle_forever(engine: Any, every_s: float) -> None:
+    """Call ``engine.expire_rewards()`` every ``every_s`` seconds until cancelled."""
+    expire = getattr(engine, "expire_rewards", None)
+    if expire is None:
+        return
+    while True:
+        await asyncio.sleep(every_s)
+        try:
+            # In a thread: the loop keeps answering what does not need the engine meanwhile.
+            await asyncio.to_thread(expire)
+        except EngineError as exc:  # a closed or failing store: say so, try again later
+            _log.warning("expire_rewards failed: %s", exc)
+
+
 def _body_doc(model: type[BaseModel]) -> dict[str, Any]:
     ref = {"$ref": f"#/components/schemas/{model.__name__}"}
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": ref}}}}
@@ -72,7 +90,7 @@ def create_app(engine: EngineSurface, *, token: str | None,
                experiment: Mapping[str, Any] | None = None,
                estimate_alternatives: Callable[[], Mapping[str, Any]] | None = None,
                close_engine: bool = False, refresh_s: float = 5.0,
-               hot_path: bool = True) -> FastAPI:
+               hot_path: bool = True, settle_every_s: float | None = 60.0) -> FastAPI:
     """Build the service around one engine.
 
     Args:
@@ -88,13 +106,22 @@ def create_app(engine: EngineSurface, *, token: str | None,
         refresh_s: how often the dashboard page refreshes itself.
         hot_path: answer choose, batch and reward in :class:`engine.http.hot_path.HotPath`
             (False: through FastAPI's router, the same code; for comparison).
+        settle_every_s: how often to learn the default reward of decisions whose window passed
+            unrewarded (``Engine.expire_rewards``), so it happens on time even when no request
+            comes; None leaves it to the engine's own calls.
     """
     metrics = ServiceMetrics()
     check = BearerCheck(token)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI):
+        settler = (asyncio.create_task(_settle_forever(engine, settle_every_s))
+                   if settle_every_s else None)
         yield
+        if settler is not None:
+            settler.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await settler
         if close_engine:
             engine.close()
 

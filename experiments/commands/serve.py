@@ -91,9 +91,12 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         _, app = build_app(args)
-    except EngineError as exc:
+    except (EngineError, FileNotFoundError, ValueError) as exc:
         print(f"offerbandit serve: {exc}", file=sys.stderr)
         return 2
+    base = f"http://{args.host}:{args.port}"
+    print(f"offerbandit serve: {base}/v1/choose  docs {base}/docs  dashboard "
+          f"{base}/dashboard#token=<token>", file=sys.stderr)
     # One worker by design (see the module docstring); no access log on the hot path.
     uvicorn.run(app, host=args.host, port=args.port, workers=1, access_log=False,
                 log_level="warning", timeout_graceful_shutdown=10)

@@ -219,3 +219,25 @@ def test_log_is_durable_when_the_answer_arrives(client, engine, tmp_path):
     client.post("/v1/reward", json={"decision_id": d["decision_id"], "value": 1.0}, headers=AUTH)
     with DecisionLog(tmp_path / "state") as other:  # a second connection sees it committed
         assert other.rewards_of(d["decision_id"])[0][1] == 1.0
+
+
+def test_default_rewards_are_learned_on_time_without_traffic(tmp_path):
+    import time
+
+    from fastapi.testclient import TestClient
+
+    from engine import Engine
+    from engine.http import create_app
+    from tests.service.service_world import CATALOG, TOKEN
+
+    with Engine.from_catalog(CATALOG, state_dir=tmp_path / "s", reward_window=0.5) as eng:
+        app = create_app(eng, token=TOKEN, settle_every_s=0.2)
+        with TestClient(app) as client:
+            _choose(client, customer="silent-1")
+            _choose(client, customer="silent-2")
+            deadline = time.monotonic() + 20
+            while eng.log.counts()["default_rewards"] < 2 and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert eng.log.counts()["default_rewards"] == 2
+            assert "offerbandit_default_rewards_total 2" in client.get("/metrics",
+                                                                      headers=AUTH).text
