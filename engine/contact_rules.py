@@ -193,14 +193,15 @@ class ContactRules:
         self._slot = catalog.action_timing
         self._contact = self._ch >= 0
         self._channel_names = tuple(c.name for c in catalog.channels)
-        self._per_channel_cap = np.array(
-            [self.config.max_per_day_per_channel.get(c, -1) for c in self._channel_names])
-        self._capacity = np.array([-1 if c.daily_capacity is None else c.daily_capacity
-                                   for c in catalog.channels])
+        self._per_channel_cap = tuple(self.config.max_per_day_per_channel.get(c)
+                                      for c in self._channel_names)
+        self._capacity = tuple(c.daily_capacity for c in catalog.channels)
+        self._keep_no_contact_only = ~self._contact
+        self._keep_no_contact_only.setflags(write=False)
 
-    # -- per-rule masks: (M,), (C,) or (T,) bool, True = keeps ------------------------------------
-    def _consent(self, context: Mapping, profile: Mapping | None) -> np.ndarray:
-        ok = np.zeros(len(self._channel_names), dtype=bool)
+    # -- per-rule verdicts: a list of bools per message, channel or timing, True = keeps ---------
+    def _consent(self, context: Mapping, profile: Mapping | None) -> list[bool]:
+        ok = [False] * len(self._channel_names)
         given = context.get("consent")
         if given is not None and not isinstance(given, Mapping):
             raise ContextError(f"consent: expected a table channel -> true/false, got {given!r}")
@@ -218,56 +219,69 @@ class ContactRules:
                 ok[i] = _flag(f"profile.consent.{ch}", stored[ch])
         return ok
 
-    def _segment(self, context: Mapping, profile: Mapping | None) -> np.ndarray:
+    def _segment(self, context: Mapping, profile: Mapping | None) -> list[bool]:
         seg = _lookup(context, profile, "segment")
         if seg is not None and not isinstance(seg, str):
             raise ContextError(f"segment: expected a string, got {seg!r}")
-        return np.array([not m.segments or seg in m.segments for m in self.catalog.messages])
+        return [not m.segments or seg in m.segments for m in self.catalog.messages]
 
-    def _tenure(self, context: Mapping, profile: Mapping | None) -> np.ndarray:
+    def _tenure(self, context: Mapping, profile: Mapping | None) -> list[bool]:
         tenure = _lookup(context, profile, "tenure_days")
         if tenure is None:
             tenure = 0.0
         if (isinstance(tenure, bool) or not isinstance(tenure, (int, float))
                 or not math.isfinite(tenure)):
             raise ContextError(f"tenure_days: expected a finite number, got {tenure!r}")
-        return np.array([tenure >= m.min_tenure_days for m in self.catalog.messages])
+        return [tenure >= m.min_tenure_days for m in self.catalog.messages]
 
-    def _quiet(self, times: tuple[datetime, ...], tz: Any) -> np.ndarray:
+    def _quiet(self, times: tuple[datetime, ...], tz: Any) -> list[bool]:
         qh = self.config.quiet_hours
         if qh is None:
-            return np.ones(len(times), dtype=bool)
+            return [True] * len(times)
         tzinfo = zone(tz)
-        hours = np.array([t.astimezone(tzinfo).hour for t in times])
         start, end = qh
-        quiet = ((hours >= start) & (hours < end)) if start < end else ((hours >= start)
-                                                                      | (hours < end))
-        return ~quiet
+        hours = [t.astimezone(tzinfo).hour for t in times]
+        if start < end:
+            return [not start <= h < end for h in hours]
+        return [end <= h < start for h in hours]
 
-    def _masks(self, context: Mapping, history: ContactHistory | None, now: datetime,
-               capacity_used: Mapping[str, int], profile: Mapping | None,
-               times: tuple[datetime, ...]) -> list[tuple[str, np.ndarray]]:
+    def _caps(self, history: ContactHistory | None, capacity_used: Mapping[str, int]
+              ) -> tuple[bool, bool, list[bool], list[bool]]:
         cfg = self.config
-        masks: list[tuple[str, np.ndarray]] = []
-        if cfg.consent_required:
-            masks.append(("consent", self._consent(context, profile)[self._ch]))
-        masks.append(("segment", self._segment(context, profile)[self._msg]))
-        masks.append(("min_tenure", self._tenure(context, profile)[self._msg]))
         day = history.contacts_1d if history else 0
         week = history.contacts_7d if history else 0
-        masks.append(("max_per_day", np.full(len(self._ch), cfg.max_per_day is None
-                                             or day < cfg.max_per_day)))
-        masks.append(("max_per_week", np.full(len(self._ch), cfg.max_per_week is None
-                                              or week < cfg.max_per_week)))
         sent = history.sends_today_by_channel if history else {}
-        used = np.array([sent.get(c, 0) for c in self._channel_names])
-        per = (self._per_channel_cap < 0) | (used < self._per_channel_cap)
-        masks.append(("max_per_day_per_channel", per[self._ch]))
-        today = np.array([capacity_used.get(c, 0) for c in self._channel_names])
-        masks.append(("capacity", ((self._capacity < 0) | (today < self._capacity))[self._ch]))
-        tz = _lookup(context, profile, "timezone") or _lookup(context, profile, "tz")
-        masks.append(("quiet_hours", self._quiet(times, tz)[self._slot]))
-        return masks
+        per = [cap is None or sent.get(ch, 0) < cap
+               for ch, cap in zip(self._channel_names, self._per_channel_cap, strict=True)]
+        capacity = [cap is None or capacity_used.get(ch, 0) < cap
+                    for ch, cap in zip(self._channel_names, self._capacity, strict=True)]
+        return (cfg.max_per_day is None or day < cfg.max_per_day,
+                cfg.max_per_week is None or week < cfg.max_per_week, per, capacity)
+
+    def _keep(self, verdicts: list[bool] | bool, index: np.ndarray) -> np.ndarray | None:
+        """The (K,) keep mask of per-item verdicts, or None when they keep everything."""
+        if verdicts is True or (verdicts is not False and all(verdicts)):
+            return None
+        if verdicts is False:
+            return self._keep_no_contact_only
+        # index -1 (no contact) picks the appended True: no contact is never removed
+        return np.array([*verdicts, True])[index]
+
+    def _masks(self, context: Mapping, history: ContactHistory | None,
+               capacity_used: Mapping[str, int], profile: Mapping | None,
+               times: tuple[datetime, ...], tz: Any) -> list[tuple[str, np.ndarray | None]]:
+        consent = self._consent(context, profile) if self.config.consent_required else True
+        segment, tenure = self._segment(context, profile), self._tenure(context, profile)
+        day, week, per, capacity = self._caps(history, capacity_used)
+        quiet = self._quiet(times, tz)
+        return [("consent", self._keep(consent, self._ch)),
+                ("segment", self._keep(segment, self._msg)),
+                ("min_tenure", self._keep(tenure, self._msg)),
+                ("max_per_day", self._keep(day, self._ch)),
+                ("max_per_week", self._keep(week, self._ch)),
+                ("max_per_day_per_channel", self._keep(per, self._ch)),
+                ("capacity", self._keep(capacity, self._ch)),
+                ("quiet_hours", self._keep(quiet, self._slot))]
 
     def apply(self, context: Mapping[str, Any], history: ContactHistory | None,
               now: datetime | float, capacity_used: Mapping[str, int],
@@ -296,12 +310,14 @@ class ContactRules:
         times = tuple(send_at(slot, now, tz) for slot in self.catalog.timings)
         allowed = np.ones(len(self._ch), dtype=bool)
         removed: dict[str, tuple[int, ...]] = {}
-        for name, keep in self._masks(context, history, now, capacity_used, profile, times):
-            drop = allowed & self._contact & ~keep
-            if drop.any():
-                removed[name] = tuple(np.flatnonzero(drop).tolist())
-                allowed &= ~drop
-        reason = None if (allowed & self._contact).any() else self._reason(removed)
+        for name, keep in self._masks(context, history, capacity_used, profile, times, tz):
+            if keep is None:
+                continue
+            drop = np.flatnonzero(allowed & ~keep)
+            if drop.size:
+                removed[name] = tuple(drop.tolist())
+                allowed[drop] = False
+        reason = self._reason(removed) if removed and not allowed[self._contact].any() else None
         return RuleOutcome(allowed, removed, reason, times)
 
     def _reason(self, removed: dict[str, tuple[int, ...]]) -> str:

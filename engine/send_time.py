@@ -154,6 +154,8 @@ def as_utc(now: datetime | float) -> datetime:
         '1970-01-01T00:00:00+00:00'
     """
     if isinstance(now, datetime):
+        if now.tzinfo is UTC:  # the common case, and send_at calls this once per slot
+            return now
         if now.tzinfo is None or now.utcoffset() is None:
             raise ContextError(f"now: expected an aware datetime (with tzinfo), got naive {now}")
         return now.astimezone(UTC)
