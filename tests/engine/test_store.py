@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import math
+import random
+import signal
 import sqlite3
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -290,3 +294,41 @@ def test_close_twice_and_use_after_close(tmp_path):
 def test_bad_synchronous_setting(tmp_path):
     with pytest.raises(StoreError, match=r"synchronous: expected 'NORMAL' or 'FULL', got 'OFF'"):
         DecisionLog(tmp_path, synchronous="OFF")
+
+
+CHILD = """
+import sys
+from engine.store import DecisionLog, DecisionRecord
+log = DecisionLog(sys.argv[1])
+i = 0
+while True:
+    did = f"k{i}"
+    log.write_decision(DecisionRecord(did, f"c{i % 7}", float(i), 0, 0.5, False, "{}", "{}",
+                                      (0,), None, True, "v1", "m", "email", "now"))
+    print("decision", did, flush=True)
+    seq = log.write_reward(did, 1.0, at=float(i))
+    print("reward", did, seq, flush=True)
+    i += 1
+"""
+
+
+def test_sigkill_loses_no_acknowledged_write(tmp_path):
+    child = subprocess.Popen([sys.executable, "-c", CHILD, str(tmp_path)],
+                             stdout=subprocess.PIPE, text=True)
+    acked: list[list[str]] = []
+    stop = random.Random(7).randint(150, 400)
+    for line in child.stdout:
+        acked.append(line.split())
+        if len(acked) >= stop:
+            break
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    assert child.returncode == -signal.SIGKILL
+    with DecisionLog(tmp_path) as log:
+        for kind, did, *seq in acked:
+            assert log.get_decision(did).decision_id == did
+            if kind == "reward":
+                assert log.rewards_of(did)[0][0] == int(seq[0])
+        seqs = [s for s, *_ in log.rewards_since(0)]
+        assert seqs == sorted(seqs) and len(seqs) == len(set(seqs))
+        assert log.counts()["rewards"] >= sum(kind == "reward" for kind, *_ in acked)
