@@ -390,7 +390,7 @@ def load_config(path: str | Path) -> tuple[Catalog, RulesConfig, dict[str, Any]]
 
     Returns:
         ``(catalog, rules_config, engine_settings)``; ``engine_settings`` is the ``[engine]``
-        table as a plain dict (the engine validates it).
+        table as a plain dict (checked against ``EngineOptions``, passed to ``Engine``).
 
     Raises:
         CatalogError: unreadable or malformed file; the message names the file and the key.
@@ -401,7 +401,9 @@ def load_config(path: str | Path) -> tuple[Catalog, RulesConfig, dict[str, Any]]
         >>> len(cat.messages), rules.max_per_day, settings["reward_window"]
         (4, 1, '7d')
     """
-    from engine.contact_rules import RulesConfig  # contact_rules needs the catalog types
+    # Imported here: both modules import this one.
+    from engine.contact_rules import RulesConfig
+    from engine.options import EngineOptions
 
     where = str(path)
     try:
@@ -429,4 +431,9 @@ def load_config(path: str | Path) -> tuple[Catalog, RulesConfig, dict[str, Any]]
         rules = RulesConfig.from_dict(doc.get("rules", {}), channels=catalog)
     except ConfigError as exc:
         raise CatalogError(f"{where}: [rules] {exc}") from None
-    return catalog, rules, dict(doc.get("engine", {}))
+    settings = dict(doc.get("engine", {}))
+    try:  # checked here too, so the error names the file; Engine checks them again
+        EngineOptions.from_dict(settings)
+    except ConfigError as exc:
+        raise CatalogError(f"{where}: [engine] {exc}") from None
+    return catalog, rules, settings

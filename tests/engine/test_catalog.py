@@ -39,7 +39,7 @@ max_per_week = false
 max_per_day_per_channel = { sms = 1 }
 quiet_hours = [22, 7]
 [engine]
-seed = 3
+reward_window = "1d"
 """
 
 
@@ -114,7 +114,7 @@ def test_toml_loads_every_section(tmp_path):
     assert cat.timings[1] == TimingSlot("morning", "at 09:00")
     assert rules == RulesConfig(max_per_day=2, max_per_week=None,
                                 max_per_day_per_channel={"sms": 1}, quiet_hours=(22, 7))
-    assert settings == {"seed": 3}
+    assert settings == {"reward_window": "1d"}
 
 
 BAD_TOML = [
@@ -148,7 +148,12 @@ BAD_TOML = [
     (GOOD.replace('name = "m2"', 'name = "m 2"'), r"message\.name: expected letters"),
     (GOOD.replace('segments = ["new"]', 'segments = "new"'), r"segments: expected a list"),
     (GOOD.replace("no_contact = true", "no_contact = 1"), r"no_contact: expected true or false"),
-    ("engine = 3\n" + GOOD.replace("[engine]\nseed = 3", ""), r"\[engine\]: expected a table"),
+    ("engine = 3\n" + GOOD.replace('[engine]\nreward_window = "1d"', ""),
+     r"\[engine\]: expected a table"),
+    (GOOD.replace('reward_window = "1d"', 'reward_windw = "1d"'),
+     r"catalog\.toml: \[engine\] reward_windw: unknown engine option"),
+    (GOOD.replace('reward_window = "1d"', 'holdout_fraction = 2'),
+     r"catalog\.toml: \[engine\] holdout_fraction: expected a number in \[0, 1\], got 2"),
     ("[[channels]]\nname='e'\n[[timings]]\nname='now'\n", r"\[\[messages\]\]: expected an array"),
 ]
 
