@@ -49,7 +49,7 @@ __all__ = ["CB_TYPES", "EXPLORATIONS", "VWConfig", "VWLearner"]
 EXPLORATIONS = ("epsilon", "squarecb", "bag")
 _FNV_PRIME = 16777619  # VW combines the hashes of an interaction's features with it
 _CONSTANT = 11650396  # VW's hash of its constant (bias) feature
-CB_TYPES = ("mtr", "ips", "dr")
+CB_TYPES = ("mtr", "dm", "ips", "dr")
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,8 @@ class VWConfig:
         epsilon: exploration floor for ``epsilon`` and ``bag``.
         gamma_scale: SquareCB's exploration scale (larger = greedier).
         bag_size: number of bootstrapped models for ``bag``.
-        cb_type: how costs are estimated: ``mtr``, ``ips`` or ``dr``.
+        cb_type: how costs are estimated: ``mtr``, ``dm`` (direct regression, no importance
+            weights: less variance with rare large rewards), ``ips`` or ``dr``.
         learning_rate: VW ``-l``.
         power_t: VW ``--power_t`` (learning-rate decay).
         l2: VW ``--l2`` regularisation.
@@ -99,6 +100,9 @@ class VWConfig:
             )
         if self.cb_type not in CB_TYPES:
             raise PolicyConfigError(f"cb_type must be one of {CB_TYPES}, got {self.cb_type!r}")
+        if self.exploration == "squarecb" and self.cb_type != "mtr":
+            raise PolicyConfigError(f"cb_type must be 'mtr' with squarecb (VW allows no other), "
+                                    f"got {self.cb_type!r}")
         _check_range("epsilon", self.epsilon, 0.0, 1.0)
         _check_range("gamma_scale", self.gamma_scale, 1e-9, 1e9)
         _check_range("learning_rate", self.learning_rate, 1e-9, 1e3)

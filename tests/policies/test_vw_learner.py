@@ -153,6 +153,7 @@ def test_close_is_safe_twice_and_a_closed_learner_refuses_work():
 @pytest.mark.parametrize("kwargs, match", [
     ({"exploration": "cover"}, "exploration must be one of"),
     ({"cb_type": "xyz"}, "cb_type must be one of"),
+    ({"cb_type": "dm"}, "cb_type must be .mtr. with squarecb"),
     ({"epsilon": 1.5}, "epsilon must be a number in"),
     ({"epsilon": float("nan")}, "epsilon must be a number in"),
     ({"bag_size": 1}, "bag_size must be an int"),
