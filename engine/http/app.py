@@ -48,7 +48,7 @@ from engine.http.schemas import (
 )
 from engine.metrics_text import ServiceMetrics
 
-__all__ = ["DEFAULT_MAX_BODY_BYTES", "EngineSurface", "create_app", "decision_dict"]
+__all__ = ["DEFAULT_MAX_BODY_BYTES", "EngineSurface", "Service", "create_app", "decision_dict"]
 
 _log = logging.getLogger("offerbandit.service")
 DEFAULT_MAX_BODY_BYTES = 1 << 20  # a 1000-item batch with rich contexts fits; a log dump does not
@@ -90,7 +90,7 @@ def create_app(engine: EngineSurface, *, token: str | None,
                experiment: Mapping[str, Any] | None = None,
                estimate_alternatives: Callable[[], Mapping[str, Any]] | None = None,
                close_engine: bool = False, refresh_s: float = 5.0,
-               hot_path: bool = True, settle_every_s: float | None = 60.0) -> FastAPI:
+               hot_path: bool = True, settle_every_s: float | None = 60.0) -> Service:
     """Build the service around one engine.
 
     Args:
@@ -132,18 +132,6 @@ def create_app(engine: EngineSurface, *, token: str | None,
                   "`Authorization: Bearer <token>`.")
     app.state.engine, app.state.metrics = engine, metrics
     decisions = Decisions(engine, metrics)
-    # Added last = outermost: auth answers before the body is read or the limit counted, and
-    # the hot path reads bodies through the limit.
-    if hot_path:
-        app.add_middleware(HotPath, on_error=metrics.observe_error, routes={
-            ("POST", "/v1/choose"): decisions.choose,
-            ("POST", "/v1/choose/batch"): decisions.choose_batch,
-            ("POST", "/v1/reward"): decisions.reward})
-    app.add_middleware(BodyLimit, max_bytes=max_body_bytes,
-                       on_refuse=lambda: metrics.observe_error("PayloadTooLarge"))
-    app.add_middleware(BearerAuth, check=check,
-                       on_refuse=lambda: metrics.observe_error("unauthorized"))
-
     _install_error_handlers(app, metrics)
     api = APIRouter(prefix="/v1", responses={401: {"model": ErrorBody}, 413: {"model": ErrorBody},
                                              422: {"model": ErrorBody}})
@@ -193,7 +181,33 @@ def create_app(engine: EngineSurface, *, token: str | None,
 
     _install_pages(app, refresh_s)
     _document(app, (ChooseRequest, ChooseBatchRequest, RewardRequest))
-    return app
+    # Wrapped outside FastAPI, outermost first: auth answers before a body is read, the limit
+    # counts every body, and the hot routes skip FastAPI's own middleware and router.
+    inner: Callable = app
+    if hot_path:
+        inner = HotPath(app, on_error=metrics.observe_error, routes={
+            ("POST", "/v1/choose"): decisions.choose,
+            ("POST", "/v1/choose/batch"): decisions.choose_batch,
+            ("POST", "/v1/reward"): decisions.reward})
+    inner = BodyLimit(inner, max_bytes=max_body_bytes,
+                      on_refuse=lambda: metrics.observe_error("PayloadTooLarge"))
+    return Service(BearerAuth(inner, check=check,
+                              on_refuse=lambda: metrics.observe_error("unauthorized")), app)
+
+
+class Service:
+    """The ASGI app to serve: the FastAPI app behind auth, the body limit and the hot path.
+
+    Attributes:
+        fastapi: the FastAPI app inside (routes, OpenAPI, ``state.engine``, ``state.metrics``).
+    """
+
+    def __init__(self, asgi: Callable, fastapi: FastAPI) -> None:
+        self._asgi, self.fastapi = asgi, fastapi
+
+    async def __call__(self, scope: dict[str, Any], receive: Callable, send: Callable) -> None:
+        """Serve one ASGI connection (http or lifespan)."""
+        await self._asgi(scope, receive, send)
 
 
 def _document(app: FastAPI, bodies: tuple[type[BaseModel], ...]) -> None:
