@@ -58,7 +58,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                    "--format simulator, a scenario name whose log is simulated now")
     p.add_argument("--format", required=True, choices=_FORMATS)
     p.add_argument("--target", required=True, help="a policy name from policies (e.g. random, "
-                   "best_fixed, linucb, vw_epsilon)")
+                   "best_fixed, linucb, vw_epsilon), or 'engine' for a saved engine model "
+                   "(with --engine-state and --catalog)")
+    p.add_argument("--engine-state", default=None, metavar="DIR",
+                   help="--target engine: the engine's state folder (its checkpoint is read)")
+    p.add_argument("--catalog", default=None, help="--target engine: the engine's catalog TOML")
     p.add_argument("--target-param", type=_param, action="append", default=[],
                    metavar="NAME=VALUE", help="a parameter of the target policy (repeatable)")
     p.add_argument("--estimators", type=_estimator_list,
@@ -96,16 +100,33 @@ def _read(args: argparse.Namespace):
     return read_parquet_log(args.log, n_actions=args.n_actions)
 
 
-def evaluate_log(log, target: str, estimators: list[str], *, params=None, train_fraction=0.0,
-                 alpha=0.05, folds=5, tau=20.0, seed=0, progress=None) -> tuple[list, float | None]:
-    """Every requested estimator's :class:`~experiments.ope.OPEResult` for ``target`` on ``log``,
-    and the target's true value on the evaluated rows when the log is simulated (else None)."""
-    from experiments.ope import estimate, make_estimator
-    from experiments.ope.reward_model import fit_reward_model
+def _target(log, target: str, params, seed: int, train_fraction: float, engine_state, catalog):
+    """The evaluated rows and the target's (n, K) distribution on them."""
+    from experiments.ope.engine_model import engine_model_probabilities
+    from experiments.ope.errors import OPEInputError
     from experiments.ope.target_policy import target_probabilities
 
+    if target != "engine":
+        return target_probabilities(log, target, params, seed, train_fraction)
+    if engine_state is None or catalog is None:
+        raise OPEInputError("--target engine needs --engine-state DIR and --catalog PATH")
+    rest = log.split(train_fraction)[1]
+    return rest, engine_model_probabilities(rest, catalog, engine_state)
+
+
+def evaluate_log(log, target: str, estimators: list[str], *, params=None, train_fraction=0.0,
+                 alpha=0.05, folds=5, tau=20.0, seed=0, progress=None, engine_state=None,
+                 catalog=None) -> tuple[list, float | None]:
+    """Every requested estimator's :class:`~experiments.ope.OPEResult` for ``target`` on ``log``,
+    and the target's true value on the evaluated rows when the log is simulated (else None).
+
+    ``target`` is a ``policies`` name, or ``"engine"`` for the model checkpointed in
+    ``engine_state`` (with its ``catalog``), replayed on the log's learner features."""
+    from experiments.ope import estimate, make_estimator
+    from experiments.ope.reward_model import fit_reward_model
+
     step = progress.update if progress is not None else (lambda _=1: None)
-    rest, probs = target_probabilities(log, target, params, seed, train_fraction)
+    rest, probs = _target(log, target, params, seed, train_fraction, engine_state, catalog)
     step()
     q = None
     if any(make_estimator(e).needs_reward_hat for e in estimators):
@@ -156,7 +177,8 @@ def run(args: argparse.Namespace) -> int:
             results, truth = evaluate_log(log, args.target, args.estimators,
                                    params=dict(args.target_param),
                                    train_fraction=args.train_fraction, alpha=args.alpha,
-                                   folds=args.folds, tau=args.tau, seed=args.seed, progress=bar)
+                                   folds=args.folds, tau=args.tau, seed=args.seed, progress=bar,
+                                   engine_state=args.engine_state, catalog=args.catalog)
     except OPEError as exc:
         print(f"offerbandit ope: {exc}", file=sys.stderr)
         return 2

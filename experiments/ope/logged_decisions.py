@@ -38,6 +38,9 @@ class LoggedDecisions:
             ``_multi``, the simulator's catalog), else None. action_feature_names: their F names.
         expected_rewards: (n, K) the world's expected reward of every action per row, known only
             for simulated logs: the truth a target's estimate is judged against.
+        learner_features: per row, the JSON of the shared features the engine's learner saw
+            (the engine export's ``features`` column), so a saved engine model can be replayed
+            as the target; None for other logs.
     """
 
     contexts: np.ndarray
@@ -52,6 +55,7 @@ class LoggedDecisions:
     action_features: np.ndarray | None = None
     action_feature_names: tuple[str, ...] = ()
     expected_rewards: np.ndarray | None = None
+    learner_features: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         n = self.actions.shape[0]
@@ -88,7 +92,9 @@ class LoggedDecisions:
         return replace(self, contexts=self.contexts[rows], actions=self.actions[rows],
                        propensities=self.propensities[rows], rewards=self.rewards[rows],
                        eligible=self.eligible[rows], logging_probs=cut(self.logging_probs),
-                       expected_rewards=cut(self.expected_rewards))
+                       expected_rewards=cut(self.expected_rewards),
+                       learner_features=None if self.learner_features is None
+                       else self.learner_features[rows])
 
     def true_value(self, target_probs: np.ndarray) -> float | None:
         """The target's true mean reward on these rows (simulated logs only, else None)."""

@@ -13,6 +13,7 @@ context        string (JSON)    the context (``context_json`` also accepted)   o
 created_at     float            decision time; rows are sorted by it           optional
 active         bool             inactive decisions are skipped                 optional
 holdout        bool             holdout (control) rows are skipped             optional
+features       string (JSON)    the learner's shared features (engine target)  optional
 ============== ================ =========================================================
 
 Rows with no reward yet (null) are skipped and counted. K and the action names come from the
@@ -49,7 +50,7 @@ __all__ = ["REQUIRED_COLUMNS", "read_parquet_log"]
 
 REQUIRED_COLUMNS = ("action_index", "probability", "reward")
 _OPTIONAL = ("eligible", "context", "context_json", "created_at", "active", "holdout",
-             "action_name")
+             "action_name", "features")
 
 
 def _action_names(metadata: dict | None, n_actions: int | None, largest: int,
@@ -157,4 +158,6 @@ def read_parquet_log(path: str | Path, n_actions: int | None = None) -> LoggedDe
         propensities=table.column("probability").to_numpy(zero_copy_only=False).astype(float),
         rewards=table.column("reward").to_numpy(zero_copy_only=False).astype(float),
         eligible=eligible, action_names=names, skipped=tuple(sorted(skipped.items())),
+        learner_features=(tuple(table.column("features").to_pylist())
+                          if "features" in table.column_names else None),
     )

@@ -70,6 +70,7 @@ def test_trained_target_is_evaluated_on_the_rest(parquet_log, capsys):
 
 @pytest.mark.parametrize(("extra", "match"), [
     (["--target", "nope"], "target policy 'nope': unknown policy"),
+    (["--target", "engine"], "--target engine needs --engine-state DIR and --catalog PATH"),
     (["--target", "random", "--train-fraction", "1.5"], r"train fraction must be in \[0, 1\)"),
     (["--target", "epsilon_greedy", "--target-param", "epsilon=7"], "target policy"),
 ])

@@ -56,3 +56,90 @@ def test_ope_command_on_the_engine_export(exported, capsys):
     assert rc == 0 and [r["n"] for r in rows] == [270] * 3
     for r in rows:
         assert r["ci_low"] <= r["value"] <= r["ci_high"]
+
+
+CATALOG = """
+no_contact = false
+[[messages]]
+name = "a"
+[[messages]]
+name = "b"
+[[channels]]
+name = "email"
+[[channels]]
+name = "sms"
+[[timings]]
+name = "now"
+rule = "now"
+[rules]
+max_per_day = false
+max_per_week = false
+quiet_hours = false
+consent_required = false
+"""
+
+
+@pytest.fixture(scope="module")
+def engine_with_snapshot(tmp_path_factory):
+    """Decisions made by one saved model (snapshot), then rewarded and exported."""
+    import shutil
+
+    tmp = tmp_path_factory.mktemp("engine_model")
+    catalog = tmp / "catalog.toml"
+    catalog.write_text(CATALOG)
+    rng = np.random.default_rng(1)
+    ids = []
+    with engine_mod.Engine.from_catalog(catalog, state_dir=tmp / "state", seed=0) as eng:
+        for i in range(120):
+            d = eng.choose(f"c{i}", {"age": int(rng.integers(18, 80)),
+                                     "segment": "vip" if i % 2 else "new"},
+                           now=1_700_000_000.0 + i)
+            ids.append((d.decision_id, d.channel))
+        eng.checkpoint()
+        k = len(eng.catalog.actions)
+    shutil.copytree(tmp / "state", tmp / "snapshot")  # the model that made every decision
+    with engine_mod.Engine.from_catalog(catalog, state_dir=tmp / "state", seed=0) as eng:
+        for i, (did, channel) in enumerate(ids):
+            eng.reward(did, float(channel == "sms"), now=1_700_000_200.0 + i)
+        eng.export_parquet(tmp / "log.parquet")
+    return catalog, tmp, k
+
+
+def test_saved_model_replays_the_logged_propensities(engine_with_snapshot):
+    from experiments.ope.engine_model import engine_model_probabilities
+
+    catalog, tmp, k = engine_with_snapshot
+    log = read_parquet_log(tmp / "log.parquet", n_actions=k)
+    probs = engine_model_probabilities(log, catalog, tmp / "snapshot")
+    assert probs.shape == (log.n, k)
+    assert np.allclose(probs.sum(axis=1), 1.0) and np.all(probs[~log.eligible] == 0)
+    # the snapshot is the model that decided: it gives each logged action its logged probability
+    assert np.allclose(probs[np.arange(log.n), log.actions], log.propensities, atol=1e-6)
+
+
+def test_ope_command_with_an_engine_target(engine_with_snapshot, capsys):
+    catalog, tmp, k = engine_with_snapshot
+    rc = main(["ope", "--log", str(tmp / "log.parquet"), "--format", "parquet",
+               "--n-actions", str(k), "--target", "engine", "--engine-state", str(tmp / "state"),
+               "--catalog", str(catalog), "--estimators", "ips,snips", "--json"])
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert rc == 0 and [r["n"] for r in rows] == [120, 120]
+
+
+@pytest.mark.parametrize(("change", "match"), [
+    ({"state": "empty"}, "no engine checkpoint"),
+    ({"features": False}, "the log has no learner features"),
+])
+def test_engine_target_bad_input(engine_with_snapshot, tmp_path, change, match):
+    from experiments.ope import OPEInputError
+    from experiments.ope.engine_model import engine_model_probabilities
+
+    catalog, tmp, k = engine_with_snapshot
+    log = read_parquet_log(tmp / "log.parquet", n_actions=k)
+    if change.get("features") is False:
+        from dataclasses import replace
+
+        log = replace(log, learner_features=None)
+    state = tmp_path if change.get("state") == "empty" else tmp / "snapshot"
+    with pytest.raises(OPEInputError, match=match):
+        engine_model_probabilities(log, catalog, state)
