@@ -303,7 +303,7 @@ class Engine:
             channel=a.channel.name if contact else None,
             timing=a.timing.name if contact else None)
         log.write_decision(rec)
-        if contact and activate:
+        if contact:  # pending (deferred) sends count too: see ContactHistory
             self._count_send(rec.channel, t)
         return Decision(rec.decision_id, cid, rec.message, rec.channel, rec.timing, send_at,
                         prob, holdout, action, reason, activate, t,

@@ -141,8 +141,10 @@ class DecisionRecord:
 class ContactHistory:
     """A customer's recent contacts, as the rules and the features see them.
 
-    Contacts are active decisions with a channel (no-contact decisions are not contacts), counted
-    by decision time; windows are rolling, ending at ``now``.
+    Contacts are decisions with a channel (no-contact decisions are not contacts), counted by
+    decision time; windows are rolling, ending at ``now``. Decisions still pending activation
+    count too: their message may yet go out, and two pending decisions must not both pass a cap
+    that allows one (a pending decision never activated stops counting as its windows pass).
 
     Attributes:
         contacts_1d: contacts in the last 24 h.
@@ -420,7 +422,7 @@ class DecisionLog:
         now = float(now)
         rows = self._read(
             "SELECT channel, SUM(created_at > ?), SUM(created_at > ?), COUNT(*), MAX(created_at) "
-            "FROM decisions WHERE customer_id = ? AND active = 1 AND channel IS NOT NULL "
+            "FROM decisions WHERE customer_id = ? AND channel IS NOT NULL "
             "AND created_at > ? AND created_at <= ? GROUP BY channel",
             (now - _DAY, now - 7 * _DAY, customer_id, now - 30 * _DAY, now))
         days_since = {c: math.inf for c in channels}
@@ -438,9 +440,10 @@ class DecisionLog:
             last_outcome=outcome[0][0] if outcome else None, sends_today_by_channel=today)
 
     def capacity_used(self, day_start: float) -> dict[str, int]:
-        """Channel -> active contacts decided since ``day_start`` (epoch s), all customers."""
+        """Channel -> contacts decided since ``day_start`` (epoch s), all customers; decisions
+        pending activation count (see :class:`ContactHistory`)."""
         rows = self._read("SELECT channel, COUNT(*) FROM decisions WHERE created_at >= ? "
-                          "AND active = 1 AND channel IS NOT NULL GROUP BY channel",
+                          "AND channel IS NOT NULL GROUP BY channel",
                           (float(day_start),))
         return {c: int(n) for c, n in rows}
 

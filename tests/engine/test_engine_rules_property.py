@@ -47,9 +47,9 @@ class Oracle:
 
     def allowed(self, cid: str, ctx: dict, prof: dict | None, t: float) -> set[int]:
         prof = prof or {}
-        mine = [c for c in self.contacts.values() if c.customer == cid and c.active
-                and t - DAY < c.at <= t]
-        week = [c for c in self.contacts.values() if c.customer == cid and c.active
+        # Decisions pending activation count: their message may still go out.
+        mine = [c for c in self.contacts.values() if c.customer == cid and t - DAY < c.at <= t]
+        week = [c for c in self.contacts.values() if c.customer == cid
                 and t - 7 * DAY < c.at <= t]
         day_start = t - t % DAY
         out = set()
@@ -78,7 +78,7 @@ class Oracle:
             cap = self.cfg.max_per_day_per_channel.get(ch)
             if cap is not None and sum(c.channel == ch for c in mine) >= cap:
                 continue
-            used = sum(c.channel == ch and c.active and day_start <= c.at <= t
+            used = sum(c.channel == ch and day_start <= c.at <= t
                        for c in self.contacts.values())
             if a.channel.daily_capacity is not None and used >= a.channel.daily_capacity:
                 continue
@@ -189,3 +189,18 @@ def test_no_engine_decision_breaks_a_rule(script):
                 assert d.send_at is None and d.action_index == cat.no_contact_index
             (pending if kind == "defer" else rewardable).append(d.decision_id)
         assert eng.stats()["decisions"] == made
+
+
+def test_pending_decisions_count_against_caps_and_capacity():
+    # One action and no no-contact: every decision is that email until a rule removes it.
+    cat = Catalog((Message("m"),), (Channel("email", daily_capacity=2),),
+                  (TimingSlot("now", "now"),), False)
+    cfg = RulesConfig(max_per_day=1, quiet_hours=None, consent_required=False)
+    t = 1_700_000_000.0
+    with tempfile.TemporaryDirectory() as state, Engine(catalog=cat, rules=cfg,
+                                                        state_dir=state, seed=0) as eng:
+        first = [eng.choose(cid, {}, now=t, activate=False) for cid in ("a", "b", "c")]
+        assert [d.channel for d in first] == ["email", "email", None]
+        assert "capacity" in first[2].reason
+        again = eng.choose("a", {}, now=t + 60, activate=False)
+        assert again.channel is None and "max_per_day" in again.reason

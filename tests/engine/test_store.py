@@ -189,28 +189,28 @@ def test_history_counts_active_contacts_in_rolling_windows(log):
     log.write_decision(rec("c", at=now - 20 * DAY, channel="sms"))
     log.write_decision(rec("d", at=now - 40 * DAY, channel="sms"))
     log.write_decision(rec("nc", at=now - 0.1 * DAY, channel=None))          # no contact
-    log.write_decision(rec("inactive", at=now - 0.1 * DAY, active=False))    # never sent
+    log.write_decision(rec("pending", at=now - 0.1 * DAY, active=False, channel="sms"))
     log.write_decision(rec("other", customer="c2", at=now - 0.1 * DAY))
     log.write_decision(rec("future", at=now + DAY))
     log.write_reward("b", 2.0, at=now - 2 * DAY)
     log.write_reward("b", 0.5, at=now - 2 * DAY, kind="correction")
     h = log.history("c1", now=now, channels=["email", "sms", "push"])
-    assert (h.contacts_1d, h.contacts_7d, h.contacts_30d) == (1, 2, 3)
+    assert (h.contacts_1d, h.contacts_7d, h.contacts_30d) == (2, 3, 4)  # pending ones count
     assert h.days_since_last_by_channel["email"] == pytest.approx(0.5)
-    assert h.days_since_last_by_channel["sms"] == pytest.approx(3.0)
+    assert h.days_since_last_by_channel["sms"] == pytest.approx(0.1)
     assert h.days_since_last_by_channel["push"] == math.inf
-    assert h.sends_today_by_channel == {"email": 1, "sms": 0, "push": 0}
+    assert h.sends_today_by_channel == {"email": 1, "sms": 1, "push": 0}
     assert h.last_outcome == pytest.approx(2.5)
     assert log.history("nobody", now=now) == ContactHistory()
 
 
-def test_capacity_used_counts_active_sends_since_day_start(log):
+def test_capacity_used_counts_sends_since_day_start_pending_included(log):
     log.write_decision(rec("a", customer="x", at=10.0, channel="sms"))
     log.write_decision(rec("b", customer="y", at=20.0, channel="sms"))
     log.write_decision(rec("c", customer="y", at=20.0, channel="email", active=False))
     log.write_decision(rec("d", customer="z", at=5.0, channel="email"))
     log.write_decision(rec("e", customer="z", at=30.0, channel=None))
-    assert log.capacity_used(day_start=10.0) == {"sms": 2}
+    assert log.capacity_used(day_start=10.0) == {"sms": 2, "email": 1}
 
 
 def test_profiles_and_forget(log):
