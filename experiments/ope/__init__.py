@@ -14,6 +14,7 @@ from experiments.ope.accumulator import Accumulator
 from experiments.ope.errors import LogFormatError, OPEError, OPEInputError
 from experiments.ope.estimate import ESTIMATORS, estimate, make_estimator
 from experiments.ope.result import OPEResult
+from experiments.ope.reward_model import fit_reward_model
 
 __all__ = [
     "ESTIMATORS",
@@ -23,5 +24,6 @@ __all__ = [
     "OPEInputError",
     "OPEResult",
     "estimate",
+    "fit_reward_model",
     "make_estimator",
 ]
