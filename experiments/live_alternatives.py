@@ -80,8 +80,8 @@ class LiveAlternatives:
         clock: the time source (epoch seconds).
     """
 
-    def __init__(self, engine: Any, window_s: float = 7 * 86400.0, max_rows: int = 50_000,
-                 min_rows: int = 30, ttl_s: float = 30.0,
+    def __init__(self, engine: Any, window_s: float = 7 * 86400.0, max_rows: int = 20_000,
+                 min_rows: int = 30, ttl_s: float = 60.0,
                  clock: Callable[[], float] = time.time) -> None:
         self.engine, self.window_s, self.max_rows = engine, window_s, max_rows
         self.min_rows, self.ttl_s, self.clock = min_rows, ttl_s, clock
@@ -98,10 +98,20 @@ class LiveAlternatives:
             self._cached = (now, result)
             return result
 
+    def _recent(self, now: float) -> dict[str, np.ndarray]:
+        """The newest ``max_rows`` usable rows, reading back from a minute and widening 8x at a
+        time up to ``window_s``: a busy log is never read a week deep."""
+        span = min(60.0, self.window_s)
+        while True:
+            data = logged_arrays(self.engine.log, self.engine.catalog.n_actions, now - span,
+                                 self.max_rows)
+            if data["rewards"].size >= self.max_rows or span >= self.window_s:
+                return data
+            span = min(span * 8, self.window_s)
+
     def _estimate(self, now: float) -> dict[str, Any]:
         catalog = self.engine.catalog
-        data = logged_arrays(self.engine.log, catalog.n_actions, now - self.window_s,
-                             self.max_rows)
+        data = self._recent(now)
         n = data["rewards"].size
         if n < self.min_rows:
             return {"estimator": None, "n": n, "estimates": [],

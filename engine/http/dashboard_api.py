@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import APIRouter, Query
@@ -44,13 +44,25 @@ class DashboardSources:
     metrics: ServiceMetrics | None
     experiment: Mapping[str, Any] | None = None
     estimate_alternatives: Callable[[], Mapping[str, Any]] | None = None
+    cache_s: float = 10.0
+    _cache: dict[tuple[float, float], tuple[float, list]] = field(default_factory=dict)
 
-    def bucket_rows(self, bucket_s: float, since: float) -> list[tuple[float, bool, int, float]]:
-        """The log's ``(bucket_start, holdout, n, sum_reward)`` rows."""
+    def bucket_rows(self, bucket_s: float, window_s: float) -> list[tuple[float, bool, int, float]]:
+        """The log's ``(bucket_start, holdout, n, sum_reward)`` rows of the last ``window_s``.
+
+        Kept ``cache_s`` seconds: the query aggregates the whole window, and several open
+        dashboards refreshing every few seconds must not repeat it on the serving process.
+        """
         log = getattr(self.engine, "log", None)
         if log is None:
             return []
-        return log.reward_rate_by_bucket(bucket_s, since)
+        now = time.time()
+        hit = self._cache.get((bucket_s, window_s))
+        if hit is not None and now - hit[0] < self.cache_s:
+            return hit[1]
+        rows = log.reward_rate_by_bucket(bucket_s, now - window_s)
+        self._cache[(bucket_s, window_s)] = (now, rows)
+        return rows
 
 
 def _exploration_rate(stats: Mapping[str, Any]) -> float | None:
@@ -77,7 +89,7 @@ def dashboard_router(src: DashboardSources) -> APIRouter:
     def summary(window_s: float = Query(7 * 86400.0, gt=0)) -> dict[str, Any]:
         """Decisions, rewards, lift vs holdout with its 95 % CI, exploration, mix and latency."""
         stats = src.engine.stats()
-        rows = src.bucket_rows(window_s, time.time() - window_s)
+        rows = src.bucket_rows(window_s, window_s)
         counts = src.metrics.decisions if src.metrics else {"treatment": 0, "holdout": 0}
         return {"decisions": dict(counts),
                 "rewards": src.metrics.rewards if src.metrics else 0,
@@ -96,7 +108,7 @@ def dashboard_router(src: DashboardSources) -> APIRouter:
         """Reward rate per time bucket, treatment vs holdout (decisions awaiting a reward count
         as zero until it comes). Buckets default to a minute, or window/120 if that is longer."""
         bucket = bucket_s if bucket_s is not None else max(60.0, window_s / 120)
-        series = reward_rate_series(src.bucket_rows(bucket, time.time() - window_s))
+        series = reward_rate_series(src.bucket_rows(bucket, window_s))
         return {"bucket_s": bucket, "window_s": window_s, **series}
 
     @router.get("/alternatives")
