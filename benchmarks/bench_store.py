@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import sqlite3
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -32,67 +33,87 @@ def record(i: int) -> DecisionRecord:
                           ELIGIBLE, t + 60, True, "0123456789abcdef", "m1", "email", "now")
 
 
-def bench_log(n: int, folder: Path) -> tuple[float, float]:
-    with DecisionLog(folder) as log:
-        start = time.perf_counter()
-        for i in range(n):
-            log.write_decision(record(i))
-            log.write_reward(f"d{i:09d}", 1.0, at=1.7e9 + i + 30)
-        write = time.perf_counter() - start
-        start = time.perf_counter()
-        for i in range(n):
-            log.history(f"c{i % 5000}", 1.7e9 + n, ("email", "sms", "push"))
-            log.profile(f"c{i % 5000}")
-        read = time.perf_counter() - start
-    return write / n, read / n
+class LogWriter:
+    """The log under test: one write_decision + write_reward per pair."""
+
+    def __init__(self, folder: Path) -> None:
+        self.log = DecisionLog(folder)
+
+    def pairs(self, lo: int, hi: int) -> None:
+        for i in range(lo, hi):
+            self.log.write_decision(record(i))
+            self.log.write_reward(f"d{i:09d}", 1.0, at=1.7e9 + i + 30)
+
+    def reads(self, lo: int, hi: int) -> None:
+        for i in range(lo, hi):
+            self.log.history(f"c{i % 5000}", 1.7e9 + hi, ("email", "sms", "push"))
+            self.log.profile(f"c{i % 5000}")
 
 
-def bench_bare(n: int, folder: Path, name: str, pragmas: tuple[str, ...] = ()) -> float:
-    db = sqlite3.connect(folder / name, isolation_level=None)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=NORMAL")
-    for pragma in pragmas:
-        db.execute(pragma)
-    for stmt in filter(str.strip, _SCHEMA.split(";")):
-        db.execute(stmt)
-    eligible = json.dumps(list(ELIGIBLE))
+class BareWriter:
+    """The reference: the same two rows, each INSERT + COMMIT on a bare sqlite3 connection."""
+
+    def __init__(self, path: Path, pragmas: tuple[str, ...] = ()) -> None:
+        self.db = sqlite3.connect(path, isolation_level=None)
+        for pragma in ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", *pragmas):
+            self.db.execute(pragma)
+        for stmt in filter(str.strip, _SCHEMA.split(";")):
+            self.db.execute(stmt)
+        self.eligible = json.dumps(list(ELIGIBLE))
+
+    def pairs(self, lo: int, hi: int) -> None:
+        db = self.db
+        for i in range(lo, hi):
+            r = record(i)
+            db.execute("BEGIN")
+            db.execute("INSERT INTO decisions (decision_id, customer_id, created_at, "
+                       "action_index, probability, holdout, context_json, features_json, "
+                       "eligible_json, send_at, active, catalog_version, message, channel, "
+                       "timing, activated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                       "?, ?)", (r.decision_id, r.customer_id, r.created_at, r.action_index,
+                                 r.probability, 0, CONTEXT, FEATURES, self.eligible, r.send_at, 1,
+                                 r.catalog_version, r.message, r.channel, r.timing, r.created_at))
+            db.execute("COMMIT")
+            db.execute("BEGIN")
+            db.execute("INSERT INTO rewards (decision_id, customer_id, value, at, kind) "
+                       "VALUES (?, ?, ?, ?, ?)",
+                       (r.decision_id, r.customer_id, 1.0, r.created_at + 30, "reward"))
+            db.execute("COMMIT")
+
+
+def timed(fn, lo: int, hi: int) -> float:
     start = time.perf_counter()
-    for i in range(n):
-        r = record(i)
-        db.execute("BEGIN")
-        db.execute("INSERT INTO decisions (decision_id, customer_id, created_at, action_index, "
-                   "probability, holdout, context_json, features_json, eligible_json, send_at, "
-                   "active, catalog_version, message, channel, timing, activated_at) "
-                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                   (r.decision_id, r.customer_id, r.created_at, r.action_index, r.probability,
-                    0, CONTEXT, FEATURES, eligible, r.send_at, 1, r.catalog_version, r.message,
-                    r.channel, r.timing, r.created_at))
-        db.execute("COMMIT")
-        db.execute("BEGIN")
-        db.execute("INSERT INTO rewards (decision_id, customer_id, value, at, kind) "
-                   "VALUES (?, ?, ?, ?, ?)", (r.decision_id, r.customer_id, 1.0, r.created_at + 30,
-                                              "reward"))
-        db.execute("COMMIT")
-    elapsed = time.perf_counter() - start
-    db.close()
-    return elapsed / n
+    fn(lo, hi)
+    return (time.perf_counter() - start) / (hi - lo)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="2,000 pairs instead of 20,000")
     n = 2000 if parser.parse_args().quick else 20000
+    step = 500
+    # Interleaved rounds, medians: the machine is shared, and a slow moment must hit all three.
+    rounds: dict[str, list[float]] = {"bare": [], "tuned": [], "log": [], "reads": []}
     with tempfile.TemporaryDirectory() as d:
-        bare = bench_bare(n, Path(d), "bare.sqlite3")
-        tuned = bench_bare(n, Path(d), "tuned.sqlite3", ("PRAGMA wal_autocheckpoint=10000",))
-        write, read = bench_log(n, Path(d) / "state")
-    print(f"pairs: {n}")
-    print(f"reference, bare sqlite3 2x(INSERT+COMMIT): {bare * 1e6:8.1f} us per pair")
-    print(f"  same, with the log's WAL checkpointing:  {tuned * 1e6:8.1f} us per pair")
-    print(f"DecisionLog write_decision + write_reward: {write * 1e6:8.1f} us per pair")
-    print(f"ratio (log / bare):                        {write / bare:8.2f}")
-    print(f"ratio (log / bare with the same pragmas):  {write / tuned:8.2f}")
-    print(f"choose-path reads (history + profile):     {read * 1e6:8.1f} us per choose")
+        bare = BareWriter(Path(d) / "bare.sqlite3")
+        tuned = BareWriter(Path(d) / "tuned.sqlite3", ("PRAGMA wal_autocheckpoint=10000",))
+        log = LogWriter(Path(d) / "state")
+        for lo in range(0, n, step):
+            rounds["bare"].append(timed(bare.pairs, lo, lo + step))
+            rounds["tuned"].append(timed(tuned.pairs, lo, lo + step))
+            rounds["log"].append(timed(log.pairs, lo, lo + step))
+            rounds["reads"].append(timed(log.reads, lo, lo + step))
+        log.log.close()
+        bare.db.close()
+        tuned.db.close()
+    med = {k: statistics.median(v) * 1e6 for k, v in rounds.items()}
+    print(f"pairs: {n} (medians of {len(rounds['log'])} interleaved rounds of {step})")
+    print(f"reference, bare sqlite3 2x(INSERT+COMMIT): {med['bare']:8.1f} us per pair")
+    print(f"  same, with the log's WAL checkpointing:  {med['tuned']:8.1f} us per pair")
+    print(f"DecisionLog write_decision + write_reward: {med['log']:8.1f} us per pair")
+    print(f"ratio (log / bare):                        {med['log'] / med['bare']:8.2f}")
+    print(f"ratio (log / bare with the same pragmas):  {med['log'] / med['tuned']:8.2f}")
+    print(f"choose-path reads (history + profile):     {med['reads']:8.1f} us per choose")
     return 0
 
 

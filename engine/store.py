@@ -353,18 +353,21 @@ class DecisionLog:
             raise RewardError(f"kind: expected one of {', '.join(REWARD_KINDS)}, got {kind!r}")
         self._check_open()
         with self._tx() as db:
-            row = db.execute("SELECT customer_id, rewarded FROM decisions WHERE decision_id = ?",
-                             (decision_id,)).fetchone()
-            if row is None:
-                raise UnknownDecisionError(f"decision_id: no decision {decision_id!r} in the log")
-            if refuse_duplicate and row[1]:
-                raise DuplicateRewardError(f"decision_id: {decision_id!r} already has a reward; "
-                                           f"a second one is refused (reward_mode='refuse')")
+            # The common case, a first reward, in one statement: flag the decision, get its customer.
+            row = db.execute("UPDATE decisions SET rewarded = 1 WHERE decision_id = ? AND "
+                             "rewarded = 0 RETURNING customer_id", (decision_id,)).fetchall()
+            if not row:
+                row = db.execute("SELECT customer_id FROM decisions WHERE decision_id = ?",
+                                 (decision_id,)).fetchall()
+                if not row:
+                    raise UnknownDecisionError(f"decision_id: no decision {decision_id!r} in "
+                                               f"the log")
+                if refuse_duplicate:
+                    raise DuplicateRewardError(f"decision_id: {decision_id!r} already has a "
+                                               f"reward; a second one is refused "
+                                               f"(reward_mode='refuse')")
             cur = db.execute("INSERT INTO rewards (decision_id, customer_id, value, at, kind) "
-                             "VALUES (?, ?, ?, ?, ?)", (decision_id, row[0], value, at, kind))
-            if not row[1]:
-                db.execute("UPDATE decisions SET rewarded = 1 WHERE decision_id = ?",
-                           (decision_id,))
+                             "VALUES (?, ?, ?, ?, ?)", (decision_id, row[0][0], value, at, kind))
             return int(cur.lastrowid)
 
     def rewards_of(self, decision_id: str) -> list[tuple[int, float, float, str]]:
