@@ -56,14 +56,24 @@ class Accumulator:
                 f"target_probs has {batch.n_actions} columns but this accumulator was made for "
                 f"{self.n_actions} actions"
             )
+        self.add_validated(batch, batch.target_probs.sum(axis=0))
+
+    def add_validated(self, batch, target_mass: np.ndarray) -> None:
+        """Fold in a batch already checked by :func:`check_batch` (or built from checked arrays).
+
+        ``batch`` needs what the estimators read (``rewards``, ``actions``, ``weights``,
+        ``direct_terms()``, ``residuals()``) and ``target_mass`` (K,) is the target's summed
+        probability per action: callers that evaluate many targets on one log (the dashboard's
+        fixed actions) validate once and skip the (n, K) target matrices.
+        """
         m = Moments.of(self.estimator.columns(batch))
         self.moments = m if self.moments is None else self.moments + m
         w = batch.weights
         self.sum_w += float(w.sum())
-        self.sum_w2 += float(w @ w)
+        self.sum_w2 += float((w * w).sum())  # not BLAS: see moments._products
         self.max_w = max(self.max_w, float(w.max()))
         self.seen[batch.actions] = True
-        self.target_mass += batch.target_probs.sum(axis=0)
+        self.target_mass += target_mass
 
     def __add__(self, other: Accumulator) -> Accumulator:
         if other.estimator != self.estimator or other.n_actions != self.n_actions:

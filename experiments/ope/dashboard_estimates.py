@@ -21,8 +21,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from experiments.ope.accumulator import Accumulator
 from experiments.ope.errors import OPEInputError
-from experiments.ope.estimate import estimate
+from experiments.ope.estimate import estimate, make_estimator
+from experiments.ope.input_checks import LoggedBatch, check_batch
 from experiments.ope.result import OPEResult
 from experiments.ope.reward_model import fit_reward_model
 
@@ -121,21 +123,70 @@ def dashboard_estimates(rewards, actions, propensities, eligible=None, *,
         reward_hat = fit_reward_model(contexts, a, rewards, k, folds=5, seed=seed)
         name = "dr"
     uniform_probs = mask / mask.sum(axis=1, keepdims=True)
-
-    def value_of(target: np.ndarray) -> OPEResult:
-        return estimate(name, rewards, a, propensities, target, reward_hat, alpha)
-
-    uniform = value_of(uniform_probs)
-    played = np.bincount(a, minlength=k) > 0
-    per_action: list[OPEResult | None] = []
-    for j in range(k):  # K targets, each a batch call over all rows
-        if not played[j]:
-            per_action.append(None)
-            continue
-        target = uniform_probs.copy()
-        target[mask[:, j]] = 0.0
-        target[mask[:, j], j] = 1.0
-        per_action.append(value_of(target))
+    base = check_batch(rewards, a, propensities, uniform_probs, reward_hat)  # validated once
+    uniform = _result(name, base, uniform_probs.sum(axis=0), k, alpha)
+    played = np.bincount(base.actions, minlength=k) > 0
+    shared = _SharedTerms.of(base, mask, uniform_probs)
+    per_action = [_fixed_action(name, base, shared, j, alpha) if played[j] else None
+                  for j in range(k)]  # K targets, each O(n): no (n, K) matrix per target
     best = int(np.argmax([-np.inf if r is None else r.value for r in per_action]))
     return DashboardEstimates(name, logged, uniform, per_action[best], best, tuple(per_action),
                               names)
+
+
+@dataclass(frozen=True)
+class _FixedActionBatch:
+    """What the estimators read for the target "play action j where eligible, else uniform"."""
+
+    rewards: np.ndarray
+    actions: np.ndarray
+    weights: np.ndarray
+    direct: np.ndarray | None
+    residual: np.ndarray | None
+
+    def direct_terms(self) -> np.ndarray:
+        return self.direct
+
+    def residuals(self) -> np.ndarray:
+        return self.residual
+
+
+def _result(name: str, batch, target_mass: np.ndarray, k: int, alpha: float) -> OPEResult:
+    acc = Accumulator(make_estimator(name), k)
+    acc.add_validated(batch, target_mass)
+    return acc.get(alpha)
+
+
+@dataclass(frozen=True)
+class _SharedTerms:
+    """What every fixed-action target reuses, computed once per log."""
+
+    mask: np.ndarray  # (n, K) eligible
+    uniform_logged: np.ndarray  # (n,) uniform's probability of the logged action
+    uniform_value: np.ndarray | None  # (n,) the model's value of uniform per row
+    mass_off: np.ndarray  # (K, K): column j = uniform's mass per action on rows where j is not
+    #                       eligible (where the fixed-action target falls back to uniform)
+
+    @classmethod
+    def of(cls, base: LoggedBatch, mask: np.ndarray, uniform_probs: np.ndarray) -> _SharedTerms:
+        value = (None if base.reward_hat is None
+                 else np.einsum("ij,ij->i", uniform_probs, base.reward_hat))
+        return cls(mask, uniform_probs[np.arange(base.n), base.actions], value,
+                   uniform_probs.T @ (~mask).astype(float))
+
+
+def _fixed_action(name: str, base: LoggedBatch, shared: _SharedTerms, j: int,
+                  alpha: float) -> OPEResult:
+    """The estimate for fixed action ``j``: equal to ``estimate`` on the explicit (n, K) target
+    (play ``j`` where eligible, uniform elsewhere), in O(n)."""
+    on = shared.mask[:, j]
+    logged_prob = np.where(on, (base.actions == j).astype(float), shared.uniform_logged)
+    direct = residual = None
+    if base.reward_hat is not None:
+        direct = np.where(on, base.reward_hat[:, j], shared.uniform_value)
+        residual = base.residuals()
+    mass = shared.mass_off[:, j].copy()
+    mass[j] += on.sum()
+    batch = _FixedActionBatch(base.rewards, base.actions, logged_prob / base.propensities,
+                              direct, residual)
+    return _result(name, batch, mass, shared.mask.shape[1], alpha)

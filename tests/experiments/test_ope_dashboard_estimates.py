@@ -68,3 +68,29 @@ def test_bad_input(kwargs, match):
     args = {"rewards": [1.0, 0.0], "actions": [0, 1], "propensities": [0.5, 0.5]}
     with pytest.raises(OPEInputError, match=match):
         dashboard_estimates(**{**args, **kwargs})
+
+
+@pytest.mark.parametrize("with_contexts", [False, True])
+def test_fixed_action_fast_path_equals_estimate_on_explicit_targets(with_contexts):
+    from experiments.ope import estimate
+    from experiments.ope.reward_model import fit_reward_model
+
+    a, r, p, x = _log(n=3000, seed=2)
+    rng = np.random.default_rng(3)
+    eligible = rng.random((a.size, 4)) < 0.7
+    eligible[np.arange(a.size), a] = True
+    d = dashboard_estimates(r, a, p, eligible, contexts=x if with_contexts else None)
+    q = fit_reward_model(x, a, r, 4, folds=5, seed=0) if with_contexts else None
+    uniform = eligible / eligible.sum(axis=1, keepdims=True)
+    for j in range(4):
+        target = uniform.copy()
+        target[eligible[:, j]] = 0.0
+        target[eligible[:, j], j] = 1.0
+        want = estimate(d.estimator, r, a, p, target, q)
+        got = d.per_action[j]
+        assert got.value == pytest.approx(want.value, rel=1e-10)
+        assert got.ci == pytest.approx(want.ci, rel=1e-9)
+        assert (got.ess, got.max_weight) == pytest.approx((want.ess, want.max_weight))
+        assert got.unsupported_mass == pytest.approx(want.unsupported_mass)
+    want_u = estimate(d.estimator, r, a, p, uniform, q)
+    assert d.uniform.value == pytest.approx(want_u.value, rel=1e-10)
