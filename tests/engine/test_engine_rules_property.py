@@ -10,6 +10,8 @@ forced to no contact must say why.
 from __future__ import annotations
 
 import tempfile
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -204,3 +206,26 @@ def test_pending_decisions_count_against_caps_and_capacity():
         assert "capacity" in first[2].reason
         again = eng.choose("a", {}, now=t + 60, activate=False)
         assert again.channel is None and "max_per_day" in again.reason
+
+
+def test_threads_choosing_at_once_never_pass_a_cap_twice():
+    # One action and no no-contact: every decision is that sms until a rule removes it.
+    cat = Catalog((Message("m"),), (Channel("sms", daily_capacity=5),),
+                  (TimingSlot("now", "now"),), False)
+    cfg = RulesConfig(max_per_day=1, quiet_hours=None, consent_required=False)
+    t = 1_700_000_000.0
+    barrier = threading.Barrier(8)
+    with tempfile.TemporaryDirectory() as state, Engine(catalog=cat, rules=cfg,
+                                                        state_dir=state, seed=0) as eng:
+        def worker(k: int) -> list:
+            barrier.wait()
+            # all threads on "same" and each on its own customers: caps and capacity both race
+            return [eng.choose(cid, {}, now=t).channel
+                    for cid in ("same", f"own-{k}-0", "same", f"own-{k}-1")]
+
+        with ThreadPoolExecutor(8) as pool:
+            results = list(pool.map(worker, range(8)))
+        sent = [ch for r in results for ch in r if ch is not None]
+        assert len(sent) == 5  # the channel's daily capacity, never more
+        same = eng.log.history("same", t, ("sms",)).contacts_1d
+        assert same <= 1
