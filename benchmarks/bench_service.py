@@ -45,6 +45,7 @@ def in_process(state_dir: Path, seconds: float, seed: int = 0) -> dict[str, floa
     rng = random.Random(seed)
     choose_s = []
     with Engine.from_catalog(CATALOG, state_dir=state_dir, seed=seed) as eng:
+        cpu0 = time.process_time()
         start = time.perf_counter()
         while time.perf_counter() - start < seconds:
             ctx = {"age": rng.randint(18, 80), "segment": rng.choice(["new", "vip", "regular"]),
@@ -54,7 +55,9 @@ def in_process(state_dir: Path, seconds: float, seed: int = 0) -> dict[str, floa
             choose_s.append(time.perf_counter() - t0)
             eng.reward(d.decision_id, 1.0 if rng.random() < 0.2 else 0.0)
         elapsed = time.perf_counter() - start
-    return {"pairs_per_s": len(choose_s) / elapsed,
+        cpu = time.process_time() - cpu0
+    return {"pairs_per_s": len(choose_s) / elapsed, "cpu_ms_per_pair": 1000 * cpu / len(choose_s),
+            "cpu_share": cpu / elapsed,
             "p50_ms": float(np.percentile(choose_s, 50)) * 1000,
             "p99_ms": float(np.percentile(choose_s, 99)) * 1000}
 
@@ -84,6 +87,15 @@ def start_server(state_dir: Path, port: int, *extra: str) -> subprocess.Popen:
     raise SystemExit("serve did not come up within 120 s")
 
 
+def _cpu_s(pid: int) -> float | None:
+    """User+system CPU seconds of a process (Linux /proc), None elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def _load_child(port: int, clients: int, seconds: float, out: mp.Queue) -> None:
     r = run_load("127.0.0.1", port, TOKEN, clients=clients, duration_s=seconds, seed=7)
     out.put({"pairs_per_s": r.pairs_per_s, "pairs": r.pairs, "errors": r.errors,
@@ -101,13 +113,18 @@ def over_http(state_dir: Path, clients: int, seconds: float, *extra: str) -> dic
         queue: mp.Queue = mp.get_context("spawn").Queue()
         child = mp.get_context("spawn").Process(target=_load_child,
                                                 args=(port, clients, seconds, queue))
+        cpu0 = _cpu_s(proc.pid)
         child.start()
         result = queue.get(timeout=seconds + 120)
+        cpu1 = _cpu_s(proc.pid)
         child.join(timeout=30)
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=60)
     acked = result.pop("acked")
+    cpu = None if cpu0 is None or cpu1 is None else cpu1 - cpu0
+    result["cpu_ms_per_pair"] = None if cpu is None else 1000 * cpu / max(result["pairs"], 1)
+    result["cpu_share"] = None if cpu is None else cpu / seconds
     with DecisionLog(state_dir) as log:
         lost = sum(1 for d, v in acked if sum(r[1] for r in log.rewards_of(d)) != v)
     return {**result, "lost": lost, "acked": len(acked)}
@@ -137,6 +154,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'choose p50 ms':28}{http['p50_ms']:12.2f}{ref['p50_ms']:14.2f}")
     print(f"{'choose p99 ms':28}{http['p99_ms']:12.2f}{ref['p99_ms']:14.2f}")
     print(f"{'reward p99 ms':28}{http['reward_p99_ms']:12.2f}")
+    if http["cpu_ms_per_pair"] is not None:
+        print(f"{'CPU ms per pair (server)':28}{http['cpu_ms_per_pair']:12.3f}"
+              f"{ref['cpu_ms_per_pair']:14.3f}{ref['cpu_ms_per_pair'] / http['cpu_ms_per_pair']:8.2f}")
+        print(f"{'share of a core it got':28}{http['cpu_share']:12.2f}{ref['cpu_share']:14.2f}")
+        print(f"{'pairs/s per free core':28}{1000 / http['cpu_ms_per_pair']:12.0f}"
+              f"{1000 / ref['cpu_ms_per_pair']:14.0f}   (1 / CPU per pair: what one "
+              f"uncontended core would give)")
     print(f"errors {http['errors']} (rate {http['error_rate']:.2e}), acknowledged rewards "
           f"{http['acked']}, lost {http['lost']}")
     if routed is not None:
