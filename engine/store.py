@@ -424,10 +424,10 @@ class DecisionLog:
         """
         now = float(now)
         rows = self._read(
-            "SELECT channel, SUM(created_at > ?), SUM(created_at > ?), COUNT(*), MAX(created_at) "
-            "FROM decisions WHERE customer_id = ? AND channel IS NOT NULL "
-            "AND created_at > ? AND created_at <= ? GROUP BY channel",
-            (now - _DAY, now - 7 * _DAY, customer_id, now - 30 * _DAY, now))
+            "SELECT channel, SUM(created_at > ?), SUM(created_at > ?), SUM(created_at > ?), "
+            "MAX(created_at) FROM decisions WHERE customer_id = ? AND channel IS NOT NULL "
+            "AND created_at <= ? GROUP BY channel",
+            (now - _DAY, now - 7 * _DAY, now - 30 * _DAY, customer_id, now))
         days_since = {c: math.inf for c in channels}
         today = {c: 0 for c in channels}
         for channel, d1, d7, d30, last in rows:

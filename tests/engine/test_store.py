@@ -199,6 +199,8 @@ def test_history_counts_active_contacts_in_rolling_windows(log):
     assert h.days_since_last_by_channel["email"] == pytest.approx(0.5)
     assert h.days_since_last_by_channel["sms"] == pytest.approx(0.1)
     assert h.days_since_last_by_channel["push"] == math.inf
+    assert log.history("c1", now=now + 60 * DAY, channels=["sms"]).days_since_last_by_channel[
+        "sms"] == pytest.approx(60.1)  # beyond every window, still known
     assert h.sends_today_by_channel == {"email": 1, "sms": 1, "push": 0}
     assert h.last_outcome == pytest.approx(2.5)
     assert log.history("nobody", now=now) == ContactHistory()
