@@ -131,17 +131,24 @@ def fit_reward_model(contexts, actions, rewards, action_features, folds: int = 5
     gram, xr, counts, rsum = _group_sums(x1, r, fold * k + a, folds * k)
     gram = gram.reshape(folds, k, *gram.shape[1:])
     xr, counts, rsum = xr.reshape(folds, k, -1), counts.reshape(folds, k), rsum.reshape(folds, k)
-    out = np.empty((n, k))
+    # Predict fold by fold on contiguous rows (sorted by fold), then put rows back in log order
+    # with one scatter: boolean-mask writes of (n_f, K) blocks cost more than the products.
+    order = np.argsort(fold, kind="stable")
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(fold, minlength=folds))])
+    xs = x1[order]
+    feats1 = None if feats is None else np.column_stack([feats, np.ones(k)])
+    pred = np.empty((n, k))
     for f in range(folds):
         train = np.arange(folds) != f if folds > 1 else np.ones(1, dtype=bool)
         g, b = gram[train].sum(axis=0), xr[train].sum(axis=0)
         mean_r = rsum[train].sum() / max(counts[train].sum(), 1)
         # Centre on the training mean: sum x (r - m) = sum x r - m sum x, and sum x = gram[:, :, -1].
         b = b - mean_r * g[:, :, -1]
-        rows = fold == f
-        if feats is None:
-            out[rows] = x1[rows] @ _per_action(g, b, l2).T + mean_r
-        else:
-            theta = _bilinear(g, b, np.column_stack([feats, np.ones(k)]), l2)
-            out[rows] = x1[rows] @ theta @ np.column_stack([feats, np.ones(k)]).T + mean_r
+        coef = (_per_action(g, b, l2).T if feats1 is None
+                else _bilinear(g, b, feats1, l2) @ feats1.T)  # (d1, K)
+        block = slice(bounds[f], bounds[f + 1])
+        np.matmul(xs[block], coef, out=pred[block])
+        pred[block] += mean_r
+    out = np.empty((n, k))
+    out[order] = pred
     return out
