@@ -43,6 +43,8 @@ class PendingRewards:
     def pop_due(self, now: float) -> tuple[np.ndarray, np.ndarray]:
         """Remove and return (refs, totals) of every decision due at or before ``now``, in ref
         order."""
+        if len(self._due) and self._due.max() <= now:  # everything is due: no filtering
+            return self.flush()
         due = self._due <= now
         if not due.any():
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)

@@ -29,7 +29,6 @@ from simulator.scenario import Scenario
 __all__ = ["BatchState", "Physics", "chosen_probabilities", "expected_rewards_into", "sigmoid"]
 
 _LIFECYCLE_THEMES = ("welcome", "winback")  # driven by lifecycle, so they do not drift
-_THRESHOLD_SOFTNESS = 0.02  # discount threshold is a steep sigmoid: a step, not a slope
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
@@ -130,61 +129,60 @@ def _themes(ph: Physics, drifted: bool) -> np.ndarray:
     return ph.drifted_theme_of if drifted else ph.theme_of
 
 
-def _open_probs(ph: Physics, pop: Population, b: BatchState, dtype: type) -> np.ndarray:
-    """(N, C, T) probability of delivered-and-opened."""
+def _open_probs_t(ph: Physics, pop: Population, b: BatchState, dtype: type) -> np.ndarray:
+    """(C, T, B) probability of delivered-and-opened, customers last."""
     s, w = b.slots, ph.sc.world
-    pc, ps = pop.peak_cos[s].astype(dtype), pop.peak_sin[s].astype(dtype)
-    match = pc[:, None] * ph.hour_cos.astype(dtype) + ps[:, None] * ph.hour_sin.astype(dtype)
+    pc, ps = pop.peak_cos[s], pop.peak_sin[s]
+    match = np.outer(ph.hour_cos, pc) + np.outer(ph.hour_sin, ps)              # (T, B)
     if ph.is_now.any():
         ang = b.local_hour * (2 * np.pi / 24)
-        match[:, ph.is_now] = (pc * np.cos(ang) + ps * np.sin(ang)).astype(dtype)[:, None]
+        match[ph.is_now] = pc * np.cos(ang) + ps * np.sin(ang)
     if ph.is_weekend.any():
-        match[:, ph.is_weekend] += pop.weekend_pref[s].astype(dtype)[:, None]
-    base = (w.channel_weight * pop.channel_aff[s] + ph.open_logit
-            - (w.fatigue_strength * pop.fatigue_sens[s] * b.pressure)[:, None]).astype(dtype)
-    logit = base[:, :, None] + ph.timing_weight.astype(dtype)[None, :, None] * match[:, None, :]
+        match[ph.is_weekend] += pop.weekend_pref[s]
+    fatigue = w.fatigue_strength * pop.fatigue_sens[s] * b.pressure
+    base = w.channel_weight * pop.channel_aff[s].T + ph.open_logit[:, None] - fatigue  # (C, B)
+    logit = (base.astype(dtype)[:, None, :]
+             + ph.timing_weight.astype(dtype)[:, None, None] * match.astype(dtype)[None])
     prob = sigmoid(logit)
-    prob *= _deliver(ph, pop, s, dtype)[:, :, None]
+    prob *= _deliver_t(ph, pop, s, dtype)[:, None, :]
     return prob
 
 
-def _deliver(ph: Physics, pop: Population, s: np.ndarray, dtype: type) -> np.ndarray:
-    """(N, C) delivery probability."""
-    d = np.broadcast_to(ph.deliver, (len(s), len(ph.deliver))).astype(dtype)
+def _deliver_t(ph: Physics, pop: Population, s: np.ndarray, dtype: type) -> np.ndarray:
+    """(C, B) delivery probability."""
+    d = np.repeat(ph.deliver.astype(dtype)[:, None], len(s), axis=1)
     if ph.app_gated.any():
-        d[:, ph.app_gated] *= pop.app_use[s].astype(dtype)[:, None]
+        d[ph.app_gated] *= pop.app_use[s].astype(dtype)
     return d
 
 
-def _conv_logit(ph: Physics, pop: Population, s: np.ndarray, m: np.ndarray | slice,
+def _conv_logit(ph: Physics, pop: Population, s: np.ndarray, m: np.ndarray,
                 theme_aff: np.ndarray) -> np.ndarray:
-    """Conversion logit given a click, for messages ``m`` ((N, M) or (N,))."""
+    """Conversion logit given a click; ``m`` and ``theme_aff`` broadcast against (B,) traits
+    (pass (M, 1) and (M, B) for every message, or (B,) and (B,) for one message per row)."""
     w = ph.sc.world
-    disc = ph.discount[m]
-    if disc.ndim == 1 and isinstance(m, slice):
-        disc = disc[None, :]
-    thr = pop.discount_threshold[s]
-    sens = pop.discount_sens[s]
-    prop = pop.propensity[s]
-    if theme_aff.ndim == 2:
-        thr, sens, prop = thr[:, None], sens[:, None], prop[:, None]
-    tipped = sigmoid((disc - thr) / _THRESHOLD_SOFTNESS)
-    return (w.conversion_logit + w.propensity_weight * prop
-            + w.theme_conversion_weight * theme_aff + w.discount_gain * sens * tipped)
+    tipped = sigmoid((ph.discount[m] - pop.discount_threshold[s]) / w.discount_softness)
+    return (w.conversion_logit + w.propensity_weight * pop.propensity[s]
+            + w.theme_conversion_weight * theme_aff
+            + w.discount_gain * pop.discount_sens[s] * tipped)
 
 
-def _guardrail_probs(ph: Physics, pop: Population, b: BatchState,
-                     deliver: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(N, C) probability of unsubscribing and of churning after this send."""
-    s, w = b.slots, ph.sc.world
-    push = (w.unsubscribe_fatigue * b.pressure)[:, None]
-    unsub = sigmoid(ph.unsub_logit + push) * deliver
-    churn = sigmoid(ph.churn_logit + pop.churn_hazard[s][:, None] + push) * deliver
+def _guardrail_probs_t(ph: Physics, pop: Population, b: BatchState,
+                       deliver: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(C, B) probability of unsubscribing and of churning after this send."""
+    push = ph.sc.world.unsubscribe_fatigue * b.pressure
+    unsub = sigmoid(ph.unsub_logit[:, None] + push) * deliver
+    churn = sigmoid(ph.churn_logit[:, None] + (pop.churn_hazard[b.slots] + push)) * deliver
     return unsub, churn
 
 
-def expected_rewards_into(out: np.ndarray, ph: Physics, pop: Population, b: BatchState) -> None:
+def expected_rewards_into(out: np.ndarray, ph: Physics, pop: Population, b: BatchState,
+                          scratch: dict | None = None) -> None:
     """Fill ``out`` (N, K) with the exact expected total reward of every action.
+
+    Everything is computed customers-last ((..., N) arrays), so each numpy loop runs along the
+    batch instead of along the 4-5 long channel or timing axes; one transposing copy at the end
+    writes the (N, K) layout.
 
     Args:
         out: (N, K) float32 or float64 array to write into; the no-contact column (last, when
@@ -192,32 +190,47 @@ def expected_rewards_into(out: np.ndarray, ph: Physics, pop: Population, b: Batc
         ph: the scenario's constants.
         pop: the population.
         b: the batch and its state.
+        scratch: a dict the caller keeps between calls, to reuse the (K, N) work array instead of
+            allocating (and page-faulting) it every call.
     """
     dtype = out.dtype.type
     s, w, rw = b.slots, ph.sc.world, ph.sc.reward
-    n, n_c, n_t = len(s), len(ph.cost), len(ph.hour_cos)
-    n_m = len(ph.theme_of)
-    oc = _open_probs(ph, pop, b, dtype)                                    # (N, C, T)
-    taff = pop.theme_aff[s][:, _themes(ph, b.drifted)]                     # (N, M)
-    oaff = pop.offer_aff[s][:, ph.offer_of]                                # (N, M)
+    n, n_c, n_t, n_m = len(s), len(ph.cost), len(ph.hour_cos), len(ph.theme_of)
+    oc = _open_probs_t(ph, pop, b, dtype)                                   # (C, T, N)
+    taff = pop.theme_aff[s].T[_themes(ph, b.drifted)]                        # (M, N)
+    oaff = pop.offer_aff[s].T[ph.offer_of]                                   # (M, N)
     click_base = (w.theme_weight * taff + w.offer_weight * oaff).astype(dtype)
-    click = sigmoid(click_base[:, :, None] + ph.click_logit.astype(dtype))  # (N, M, C)
-    conv_base = _conv_logit(ph, pop, s, slice(None), taff).astype(dtype)  # (N, M)
-    conv = sigmoid(conv_base[:, :, None] + ph.conv_offset.astype(dtype))   # (N, M, C)
-    conv *= (pop.basket[s][:, None] * ph.value_factor).astype(dtype)[:, :, None]
+    click = sigmoid(click_base[:, None, :] + ph.click_logit.astype(dtype)[None, :, None])
+    conv_base = _conv_logit(ph, pop, s, np.arange(n_m)[:, None], taff).astype(dtype)
+    conv = sigmoid(conv_base[:, None, :] + ph.conv_offset.astype(dtype)[None, :, None])
+    conv *= (pop.basket[s] * ph.value_factor[:, None]).astype(dtype)[:, None, :]
     if rw.click_value:
         conv += dtype(rw.click_value)
-    click *= conv                                                          # MV (N, M, C)
-    k0 = np.full((n, n_c), -rw.channel_cost * ph.cost, dtype=dtype)
+    click *= conv                                                           # MV (M, C, N)
+    k0 = np.repeat((-rw.channel_cost * ph.cost).astype(dtype)[:, None], n, axis=1)
     if rw.unsubscribe_penalty or rw.churn_penalty:
-        unsub, churn = _guardrail_probs(ph, pop, b, _deliver(ph, pop, s, np.float64))
+        unsub, churn = _guardrail_probs_t(ph, pop, b, _deliver_t(ph, pop, s, np.float64))
         k0 -= (rw.unsubscribe_penalty * unsub + rw.churn_penalty * churn).astype(dtype)
-    body = out[:, : n_m * n_c * n_t].reshape(n, n_m, n_c, n_t)
-    np.multiply(oc[:, None, :, :], click[:, :, :, None], out=body)
-    body += k0[:, None, :, None]
+    work = _scratch(scratch, (n_m, n_c, n_t, n), dtype)
+    np.multiply(click[:, :, None, :], oc[None], out=work)
     if rw.open_value:
-        body += (dtype(rw.open_value) * oc)[:, None, :, :]
+        oc *= dtype(rw.open_value)
+        work += (k0[:, None, :] + oc)[None]
+    else:
+        work += k0[None, :, None, :]
+    out[:, : n_m * n_c * n_t] = work.reshape(n_m * n_c * n_t, n).T
     out[:, n_m * n_c * n_t:] = 0.0
+
+
+def _scratch(scratch: dict | None, shape: tuple[int, ...], dtype: type) -> np.ndarray:
+    """A work array of this shape and dtype, reused from ``scratch`` when possible."""
+    if scratch is None:
+        return np.empty(shape, dtype=dtype)
+    key = (shape, np.dtype(dtype).str)
+    if key not in scratch:
+        scratch.clear()  # keep one work array at a time
+        scratch[key] = np.empty(shape, dtype=dtype)
+    return scratch[key]
 
 
 def chosen_probabilities(ph: Physics, pop: Population, b: BatchState, m: np.ndarray,

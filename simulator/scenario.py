@@ -203,6 +203,8 @@ class WorldSpec:
         theme_conversion_weight: conversion logit per unit of theme affinity.
         discount_gain: conversion logit gained when the discount clears the customer's threshold
             (times the customer's discount sensitivity).
+        discount_softness: width of the discount threshold (a logistic step in the discount
+            minus the customer's threshold; small = a sharp step).
         fatigue_strength: open logit lost per unit of contact pressure (times fatigue sensitivity).
         fatigue_half_life_hours: half-life of contact pressure.
         unsubscribe_fatigue: unsubscribe/churn logit gained per unit of pressure.
@@ -216,6 +218,7 @@ class WorldSpec:
     propensity_weight: float = 1.0
     theme_conversion_weight: float = 0.4
     discount_gain: float = 1.6
+    discount_softness: float = 0.02
     fatigue_strength: float = 0.35
     fatigue_half_life_hours: float = 96.0
     unsubscribe_fatigue: float = 0.4
@@ -227,6 +230,8 @@ class WorldSpec:
         _check(self.fatigue_half_life_hours > 0, "world.fatigue_half_life_hours", "> 0",
                self.fatigue_half_life_hours)
         _non_negative("world.context_noise", self.context_noise)
+        _check(self.discount_softness > 0, "world.discount_softness", "> 0",
+               self.discount_softness)
 
 
 @dataclass(frozen=True)
