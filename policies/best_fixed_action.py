@@ -35,15 +35,17 @@ class BestFixedAction(DistributionPolicy):
         explore_decisions: size of the A/B test (decisions whose reward came back).
         min_count: results an action needs before it can win.
         keep_learning: keep updating the means after the test (default: frozen, as in practice).
-        estimate: how the test is read: ``"additive"`` (ridge of the reward on the action
-            attributes, as a factorial test is read) or ``"mean"`` (each action's own mean).
+        estimate: how the test is read: ``"mean"`` (each action's own mean; the default, as
+            one additive model over a whole mixed population misleads more than noise does on
+            the simulator) or ``"additive"`` (ridge of the reward on the action attributes, as a
+            factorial test is read).
     """
 
     name = "best_fixed"
 
     def __init__(self, problem: Problem, seed: int | np.random.Generator, *,
                  explore_decisions: int = 5000, min_count: int = 5,
-                 keep_learning: bool = False, estimate: str = "additive") -> None:
+                 keep_learning: bool = False, estimate: str = "mean") -> None:
         super().__init__(problem, seed)
         self.params = {
             "explore_decisions": check_int(self.name, "explore_decisions", explore_decisions),
