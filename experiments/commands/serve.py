@@ -100,5 +100,6 @@ def run(args: argparse.Namespace) -> int:
     # One worker by design (see the module docstring); no access log on the hot path.
     # No proxy-header rewriting: the service never reads the client address.
     uvicorn.run(app, host=args.host, port=args.port, workers=1, access_log=False,
-                proxy_headers=False, log_level="warning", timeout_graceful_shutdown=10)
+                proxy_headers=False, server_header=False, log_level="warning",
+                timeout_graceful_shutdown=10)
     return 0
