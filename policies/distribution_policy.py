@@ -23,7 +23,8 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import inspect
+from typing import Any, ClassVar, Self
 
 import numpy as np
 
@@ -52,6 +53,25 @@ class DistributionPolicy:
 
     name: str = "distribution"
     needs_truth: ClassVar[bool] = False
+
+    def __new__(cls, *args: Any, **params: Any) -> Self:
+        # Refuse unknown parameters with the project's error, not Python's TypeError, whether
+        # the policy is built directly or through the registry.
+        accepted = cls.parameter_names()
+        unknown = sorted(set(params) - set(accepted) - {"problem", "seed"})
+        if unknown:
+            raise PolicyConfigError(
+                f"{cls.name}: unknown parameter(s) {', '.join(unknown)}; "
+                f"accepted: {', '.join(accepted) or 'none'}"
+            )
+        return super().__new__(cls)
+
+    @classmethod
+    def parameter_names(cls) -> tuple[str, ...]:
+        """The keyword-only parameters of the constructor, beyond problem and seed."""
+        sig = inspect.signature(cls.__init__)
+        return tuple(p.name for p in sig.parameters.values()
+                     if p.kind is inspect.Parameter.KEYWORD_ONLY)
 
     def __init__(self, problem: Problem, seed: int | np.random.Generator) -> None:
         if not isinstance(problem, Problem):

@@ -19,7 +19,6 @@ Example:
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -64,9 +63,7 @@ def available_policies() -> tuple[str, ...]:
 def policy_parameters(name: str) -> tuple[str, ...]:
     """The parameters ``make_policy(name, ...)`` accepts (beyond problem and seed)."""
     cls, fixed = _lookup(name)
-    sig = inspect.signature(cls.__init__)
-    return tuple(p.name for p in sig.parameters.values()
-                 if p.kind is inspect.Parameter.KEYWORD_ONLY and p.name not in fixed)
+    return tuple(p for p in cls.parameter_names() if p not in fixed)
 
 
 def make_policy(name: str, problem: Problem, seed: int | np.random.Generator,

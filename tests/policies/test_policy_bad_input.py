@@ -179,3 +179,11 @@ def test_oracle_without_truth_says_what_to_call():
     with pytest.raises(PolicyInputError, match=r"call see_expected\(expected\) with this batch's "
                        r"5 rows before act; it holds expected rewards for None rows"):
         oracle.act(GOOD_X, GOOD_E)
+
+
+def test_direct_construction_refuses_unknown_parameters_too():
+    from policies import LinUCB
+
+    with pytest.raises(PolicyConfigError, match=r"linucb: unknown parameter\(s\) alfa; accepted: "
+                                                 r"alpha, ridge"):
+        LinUCB(make_problem(), 0, alfa=1.0)
