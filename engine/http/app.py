@@ -5,9 +5,17 @@ call the engine directly: a choose or reward is a fraction of a millisecond of C
 so a thread hop per request would only add latency (measured in ``benchmarks/bench_service.py``).
 
 Example:
-    >>> from engine.http.app import create_app
-    >>> create_app.__name__
-    'create_app'
+    >>> import tempfile
+    >>> from fastapi.testclient import TestClient
+    >>> from engine import Engine
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     with Engine(messages=["welcome10"], channels=["email"], state_dir=d) as eng:
+    ...         http = TestClient(create_app(eng, token="a-token-of-16-chars+"))
+    ...         refused = http.post("/v1/choose", json={"customer_id": "c1"}).status_code
+    ...         ok = http.post("/v1/choose", json={"customer_id": "c1"},
+    ...                        headers={"Authorization": "Bearer a-token-of-16-chars+"})
+    >>> refused, ok.status_code, ok.json()["message"]
+    (401, 200, None)
 """
 
 from __future__ import annotations
@@ -17,25 +25,22 @@ import contextlib
 import logging
 from collections.abc import Callable, Mapping
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any, Protocol
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.openapi.utils import get_openapi
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
-from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel
+from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engine.errors import EngineError
-from engine.http.auth import PROTECTED_PREFIXES, BearerAuth, BearerCheck
+from engine.http.auth import BearerAuth, BearerCheck
 from engine.http.body_limit import BodyLimit
 from engine.http.dashboard_api import DashboardSources, dashboard_router
 from engine.http.decisions import Decisions, decision_dict
 from engine.http.error_status import error_answer
 from engine.http.hot_path import HotPath
+from engine.http.openapi_doc import body_doc, document
+from engine.http.pages import install_pages
 from engine.http.schemas import (
     ChooseBatchRequest,
     ChooseBatchResponse,
@@ -52,7 +57,6 @@ __all__ = ["DEFAULT_MAX_BODY_BYTES", "EngineSurface", "Service", "create_app", "
 
 _log = logging.getLogger("offerbandit.service")
 DEFAULT_MAX_BODY_BYTES = 1 << 20  # a 1000-item batch with rich contexts fits; a log dump does not
-DASHBOARD_DIR = Path(__file__).resolve().parent.parent / "dashboard"
 
 
 class EngineSurface(Protocol):
@@ -78,11 +82,6 @@ async def _settle_forever(engine: Any, every_s: float) -> None:
             await asyncio.to_thread(expire)
         except EngineError as exc:  # a closed or failing store: say so, try again later
             _log.warning("expire_rewards failed: %s", exc)
-
-
-def _body_doc(model: type[BaseModel]) -> dict[str, Any]:
-    ref = {"$ref": f"#/components/schemas/{model.__name__}"}
-    return {"requestBody": {"required": True, "content": {"application/json": {"schema": ref}}}}
 
 
 def create_app(engine: EngineSurface, *, token: str | None,
@@ -139,19 +138,19 @@ def create_app(engine: EngineSurface, *, token: str | None,
     # The hot routes take the raw body and validate it in one pass of pydantic's JSON parser
     # (the same models and 422s as a typed body parameter, without its per-request cost).
     @api.post("/choose", response_model=DecisionOut, tags=["decisions"],
-              openapi_extra=_body_doc(ChooseRequest))
+              openapi_extra=body_doc(ChooseRequest))
     async def choose(request: Request, explain: bool = False) -> JSONResponse:
         """Choose the message, channel and timing for one customer; logged before the answer."""
         return JSONResponse(decisions.choose(await request.body(), explain))
 
     @api.post("/choose/batch", response_model=ChooseBatchResponse, tags=["decisions"],
-              openapi_extra=_body_doc(ChooseBatchRequest))
+              openapi_extra=body_doc(ChooseBatchRequest))
     async def choose_batch(request: Request, explain: bool = False) -> JSONResponse:
         """Choose for many customers at once; one decision per item, in order."""
         return JSONResponse(decisions.choose_batch(await request.body(), explain))
 
     @api.post("/reward", response_model=RewardResponse, tags=["decisions"],
-              openapi_extra=_body_doc(RewardRequest),
+              openapi_extra=body_doc(RewardRequest),
               responses={404: {"model": ErrorBody}, 409: {"model": ErrorBody},
                          410: {"model": ErrorBody}})
     async def reward(request: Request) -> JSONResponse:
@@ -179,8 +178,8 @@ def create_app(engine: EngineSurface, *, token: str | None,
         return PlainTextResponse(metrics.render(engine.stats()),
                                  media_type="text/plain; version=0.0.4; charset=utf-8")
 
-    _install_pages(app, refresh_s)
-    _document(app, (ChooseRequest, ChooseBatchRequest, RewardRequest))
+    install_pages(app, refresh_s)
+    document(app, (ChooseRequest, ChooseBatchRequest, RewardRequest))
     # Wrapped outside FastAPI, outermost first: auth answers before a body is read, the limit
     # counts every body, and the hot routes skip FastAPI's own middleware and router.
     inner: Callable = app
@@ -210,32 +209,6 @@ class Service:
         await self._asgi(scope, receive, send)
 
 
-def _document(app: FastAPI, bodies: tuple[type[BaseModel], ...]) -> None:
-    """OpenAPI with the raw-body routes' schemas and the bearer scheme on protected paths."""
-
-    def build() -> dict[str, Any]:
-        if app.openapi_schema:
-            return app.openapi_schema
-        schema = get_openapi(title=app.title, version=app.version, description=app.description,
-                             routes=app.routes)
-        components = schema.setdefault("components", {})
-        models = components.setdefault("schemas", {})
-        for model in bodies:
-            js = model.model_json_schema(ref_template="#/components/schemas/{model}")
-            models.update(js.pop("$defs", {}))
-            models[model.__name__] = js
-        components["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer",
-                                                    "description": "The service token."}}
-        for path, operations in schema["paths"].items():
-            if path.startswith(PROTECTED_PREFIXES):
-                for op in operations.values():
-                    op["security"] = [{"bearer": []}]
-        app.openapi_schema = schema
-        return schema
-
-    app.openapi = build
-
-
 def _install_error_handlers(app: FastAPI, metrics: ServiceMetrics) -> None:
     async def refuse(_: Request, exc: Exception) -> JSONResponse:
         answer = error_answer(exc)
@@ -246,26 +219,3 @@ def _install_error_handlers(app: FastAPI, metrics: ServiceMetrics) -> None:
 
     for cls in (EngineError, RequestValidationError, StarletteHTTPException):
         app.add_exception_handler(cls, refuse)
-
-
-def _install_pages(app: FastAPI, refresh_s: float) -> None:
-    """The dashboard and an offline Swagger UI; every asset is served from this process."""
-    import fastapi_offline  # ships Swagger UI's JS/CSS, so /docs works with no CDN
-
-    swagger_dir = Path(fastapi_offline.__file__).resolve().parent / "static"
-    app.mount("/static/swagger", StaticFiles(directory=swagger_dir), name="swagger")
-    app.mount("/static/dashboard", StaticFiles(directory=DASHBOARD_DIR), name="dashboard")
-
-    @app.get("/docs", include_in_schema=False)
-    async def docs() -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url="/openapi.json", title="offerbandit API",
-                                   swagger_js_url="/static/swagger/swagger-ui-bundle.js",
-                                   swagger_css_url="/static/swagger/swagger-ui.css",
-                                   swagger_favicon_url="/static/swagger/favicon.png")
-
-    page = (DASHBOARD_DIR / "index.html").read_text().replace("{{REFRESH_MS}}",
-                                                              str(int(refresh_s * 1000)))
-
-    @app.get("/dashboard", include_in_schema=False)
-    async def dashboard() -> HTMLResponse:
-        return HTMLResponse(page)
