@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from experiments.ope.dashboard_estimates import dashboard_estimates
+from experiments.ope.errors import OPEError
 
 __all__ = ["LiveAlternatives", "logged_arrays"]
 
@@ -34,18 +35,20 @@ def _columns() -> tuple[str, ...]:
     return (*(c.strip() for c in _DECISION_COLUMNS.split(",")), "reward_total", "reward_kinds")
 
 
-def logged_arrays(log: Any, n_actions: int, since: float, max_rows: int
-                  ) -> dict[str, np.ndarray]:
+def logged_arrays(log: Any, n_actions: int, since: float, max_rows: int,
+                  catalog_version: str | None = None) -> dict[str, np.ndarray]:
     """Rewards, actions, propensities and eligibility of rewarded treatment decisions.
 
     Holdout decisions (the control treatment, not the policy's choice), decisions still awaiting
-    a reward and decisions with no action (index -1) are left out.
+    a reward, decisions with no action (index -1) and, when ``catalog_version`` is given,
+    decisions made under another catalog (their action indices mean other actions) are left out.
 
     Args:
         log: an ``engine.store.DecisionLog``.
         n_actions: K, the catalog's number of actions.
         since: only decisions made at or after this epoch time.
         max_rows: keep at most this many (the most recent).
+        catalog_version: keep only decisions made under this catalog version.
 
     Returns:
         ``rewards`` (n,), ``actions`` (n,), ``propensities`` (n,), ``eligible`` (n, K) bool,
@@ -55,7 +58,8 @@ def logged_arrays(log: Any, n_actions: int, since: float, max_rows: int
     keep = []
     for batch in log.iter_export_rows(since=since):
         keep += [r for r in batch if not r[col["holdout"]] and r[col["reward_total"]] is not None
-                 and r[col["action_index"]] >= 0]
+                 and r[col["action_index"]] >= 0
+                 and catalog_version in (None, r[col["catalog_version"]])]
     keep.sort(key=lambda r: r[col["created_at"]])
     keep = keep[-max_rows:]
     eligible = np.zeros((len(keep), n_actions), dtype=bool)
@@ -104,7 +108,7 @@ class LiveAlternatives:
         span = min(60.0, self.window_s)
         while True:
             data = logged_arrays(self.engine.log, self.engine.catalog.n_actions, now - span,
-                                 self.max_rows)
+                                 self.max_rows, self.engine.catalog.version)
             if data["rewards"].size >= self.max_rows or span >= self.window_s:
                 return data
             span = min(span * 8, self.window_s)
@@ -116,7 +120,10 @@ class LiveAlternatives:
         if n < self.min_rows:
             return {"estimator": None, "n": n, "estimates": [],
                     "reason": f"needs {self.min_rows} rewarded decisions, has {n}"}
-        est = dashboard_estimates(data["rewards"], data["actions"], data["propensities"],
-                                  data["eligible"], n_actions=catalog.n_actions,
-                                  action_names=[a.name for a in catalog.actions])
+        try:
+            est = dashboard_estimates(data["rewards"], data["actions"], data["propensities"],
+                                      data["eligible"], n_actions=catalog.n_actions,
+                                      action_names=[a.name for a in catalog.actions])
+        except OPEError as exc:  # a log the estimators refuse: the page says why, not a 500
+            return {"estimator": None, "n": n, "estimates": [], "reason": str(exc)}
         return est.to_dict()

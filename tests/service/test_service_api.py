@@ -133,6 +133,15 @@ def test_engine_context_errors_are_4xx_with_their_message(client, engine, contex
     assert engine.log.counts()["decisions"] == 0
 
 
+def test_a_bad_batch_item_is_named_and_nothing_is_decided(client, engine):
+    items = [{"customer_id": "ok", "context": CTX}, {"customer_id": "bad",
+                                                     "context": {"consent": {"fax": True}}}]
+    r = client.post("/v1/choose/batch", json={"items": items}, headers=AUTH)
+    assert r.status_code == 422 and r.json()["error"] == "ContextError"
+    assert "items[1]" in r.json()["detail"]
+    assert engine.log.counts()["decisions"] == 0
+
+
 def _json(obj) -> str:
     import json
 

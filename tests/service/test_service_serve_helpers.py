@@ -89,3 +89,19 @@ def test_load_regret_curves_reads_a_folder(tmp_path):
     assert out["name"] == tmp_path.name and out["curves"][0]["label"] == "s / a"
     with pytest.raises(FileNotFoundError, match="no .parquet"):
         load_regret_curves(tmp_path / "empty")
+
+
+def test_decisions_of_another_catalog_are_left_out(engine):
+    import time
+
+    from engine.store import DecisionRecord
+
+    _traffic(engine, 10)
+    old = DecisionRecord("old-1", "c-old", time.time(), 0, 0.5, False, "{}", "{}", (0, 1), None,
+                         True, "another-catalog-version", channel="email")
+    engine.log.write_decision(old)
+    engine.log.write_reward("old-1", 1.0, at=time.time())
+    n_actions, version = engine.catalog.n_actions, engine.catalog.version
+    mixed = logged_arrays(engine.log, n_actions, since=0.0, max_rows=1000)
+    only = logged_arrays(engine.log, n_actions, since=0.0, max_rows=1000, catalog_version=version)
+    assert mixed["rewards"].size == only["rewards"].size + 1
