@@ -16,6 +16,8 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
 
+from fastapi.exceptions import RequestValidationError
+
 from engine.http.error_status import error_answer
 
 __all__ = ["HotPath"]
@@ -72,8 +74,17 @@ async def _read_body(receive: Callable) -> bytes:
             return b"".join(chunks)
 
 
+_BOOL = {"1": True, "true": True, "t": True, "yes": True, "y": True, "on": True,
+         "0": False, "false": False, "f": False, "no": False, "n": False, "off": False}
+
+
 def _explain(query: bytes) -> bool:
+    """The ``explain`` query flag, read as FastAPI reads a bool (422 naming it otherwise)."""
     if not query:
         return False
-    values = parse_qs(query.decode("latin-1")).get("explain", ["false"])
-    return values[-1].lower() in ("1", "true", "yes")
+    value = parse_qs(query.decode("latin-1")).get("explain", ["false"])[-1]
+    if value.lower() not in _BOOL:
+        raise RequestValidationError([{"type": "bool_parsing", "loc": ("query", "explain"),
+                                       "msg": "Input should be a valid boolean",
+                                       "input": value}])
+    return _BOOL[value.lower()]

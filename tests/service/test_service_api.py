@@ -41,6 +41,13 @@ def test_choose_with_explanation(client):
     assert set(r.json()["explanation"]) >= {"top_actions", "features", "removed"}
 
 
+def test_a_bad_explain_flag_is_422_naming_it(client, engine):
+    r = client.post("/v1/choose?explain=maybe", json={"customer_id": "c", "context": CTX},
+                    headers=AUTH)
+    assert r.status_code == 422 and "query.explain" in r.json()["detail"]
+    assert engine.log.counts()["decisions"] == 0
+
+
 def test_batch_answers_in_order_and_logs_all(client, engine):
     items = [{"customer_id": f"b-{i}", "context": CTX} for i in range(5)]
     r = client.post("/v1/choose/batch", json={"items": items}, headers=AUTH)
