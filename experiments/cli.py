@@ -13,6 +13,7 @@ import sys
 
 # One line per built subcommand, in the order --help shows them.
 COMMANDS: tuple[str, ...] = (
+    "simulate",
     "ope",
     "serve",
     "export",

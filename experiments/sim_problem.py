@@ -11,8 +11,9 @@ Example:
     >>> p.n_actions, p.no_contact_action, p.segment_columns().size
     (201, 200, 4)
     >>> obs, info = env.reset(seed=0)
-    >>> sorted(context_dicts(env.context_names, obs[:1])[0])[:3]
-    ['age_band', 'consent_email', 'consent_inapp']
+    >>> ctx = context_dicts(env.context_names, obs[:1])[0]
+    >>> ctx["segment"] in ("new", "active", "lapsed", "vip"), type(ctx["consent_sms"])
+    (True, <class 'bool'>)
 """
 
 from __future__ import annotations
