@@ -4,7 +4,8 @@ For ~50 and ~200 actions, on the same contexts and the same learner configuratio
 the reference (VW text loop: format + parse + predict, then format + parse + learn) in us per
 pair, the engine's us per pair (rules, features, learner, SQLite log writes for both calls),
 their ratio (target <= 1.5), choose p50/p99 in us, and what the thread guard costs (the same
-loop with ``thread_safe=False``). Run: ``python benchmarks/bench_engine.py [--quick]``.
+loop with ``thread_safe=False``, the lock's own round trips timed alone, and 4 threads sharing
+one engine). Run: ``python benchmarks/bench_engine.py [--quick]``.
 """
 
 from __future__ import annotations
@@ -68,6 +69,40 @@ def engine_us(n_messages: int, ctxs: list[dict], thread_safe: bool = True
         return (time.perf_counter() - start) / len(ctxs) * 1e6, lat * 1e6
 
 
+def guard_us_per_pair(n: int = 200_000) -> float:
+    """What the guard adds to one choose+reward pair: two uncontended acquisitions."""
+    from engine.guard import Guard, NoGuard
+
+    def loop(g) -> float:
+        start = time.perf_counter()
+        for _ in range(n):
+            with g:
+                pass
+        return (time.perf_counter() - start) / n
+
+    return 2 * (loop(Guard()) - loop(NoGuard())) * 1e6
+
+
+def threaded_us(n_messages: int, ctxs: list[dict], n_threads: int) -> float:
+    """us per pair when ``n_threads`` threads share one engine (the guard serialises them)."""
+    import threading
+
+    per = len(ctxs) // n_threads
+    with tempfile.TemporaryDirectory() as d, make_engine(n_messages, d) as eng:
+        def work(k: int) -> None:
+            for i in range(k * per, (k + 1) * per):
+                dec = eng.choose(f"c{i}", ctxs[i], now=T0 + i)
+                eng.reward(dec.decision_id, float(dec.action_index % 3 == 0), now=T0 + i + 1)
+
+        threads = [threading.Thread(target=work, args=(k,)) for k in range(n_threads)]
+        start = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return (time.perf_counter() - start) / (per * n_threads) * 1e6
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer pairs (about 20 s)")
@@ -75,16 +110,20 @@ def main() -> int:
     n = 800 if args.quick else 3000
     ctxs = contexts(n)
     print(f"{'actions':>7} {'VW text us/pair':>16} {'engine us/pair':>15} {'ratio':>6} "
-          f"{'choose p50':>10} {'p99':>7} {'no-guard us/pair':>17} {'guard cost':>10}")
+          f"{'choose p50':>10} {'p99':>7} {'no-guard us/pair':>17} {'4 threads':>9}")
     for n_messages in (4, 16):  # x 3 channels x 4 timings + no contact = 49 and 193 actions
         with tempfile.TemporaryDirectory() as d, make_engine(n_messages, d) as eng:
             k = eng.catalog.n_actions
             ref = reference_us(eng, ctxs)
         ours, lat = engine_us(n_messages, ctxs)
         bare, _ = engine_us(n_messages, ctxs, thread_safe=False)
+        shared = threaded_us(n_messages, ctxs, 4)
         print(f"{k:>7} {ref:>16.0f} {ours:>15.0f} {ours / ref:>6.2f} "
               f"{np.percentile(lat, 50):>10.0f} {np.percentile(lat, 99):>7.0f} {bare:>17.0f} "
-              f"{ours - bare:>+10.1f}")
+              f"{shared:>9.0f}")
+    print(f"guard: {guard_us_per_pair():.2f} us per pair (two uncontended lock round trips; "
+          f"the no-guard column is the same loop without the lock, 4 threads = one engine "
+          f"shared by 4 threads, us per pair)")
     return 0
 
 

@@ -68,7 +68,7 @@ def test_close_writes_a_checkpoint_and_nothing_is_replayed(tmp_path):
 
 @pytest.mark.parametrize("change, match", [
     ({"messages": ["welcome", "other"]}, "checkpoint catalog_version"),
-    ({"exploration": "epsilon"}, "checkpoint learner_config"),
+    ({"exploration": "squarecb"}, "checkpoint learner_config"),
 ])
 def test_a_checkpoint_of_another_catalog_or_config_is_refused(tmp_path, change, match):
     with make_engine(tmp_path) as eng:
@@ -95,11 +95,9 @@ def test_sigkill_at_a_random_moment_loses_nothing_and_learns_nothing_twice(tmp_p
         child = subprocess.Popen([sys.executable, "-m", "tests.engine.crash_child",
                                   str(tmp_path), str(start)], cwd=ROOT,
                                  stdout=subprocess.PIPE, text=True)
-        lines = 0
-        for line in child.stdout:
+        for lines, line in enumerate(child.stdout, start=1):
             kind, did = line.split()
             (acked_d if kind == "D" else acked_r).add(did)
-            lines += 1
             if lines == kill_after:
                 child.send_signal(signal.SIGKILL)
                 break
