@@ -148,7 +148,7 @@ def test_many_threads_lose_nothing_and_learn_everything_once(tmp_path):
                     ctx = context(i)
                     d = eng.choose(f"t{k}-{i}", ctx, now=T0 + i)
                     eng.reward(d.decision_id, reward_of(ctx, d.message, d.channel), now=T0 + i)
-            except Exception as exc:  # surfaced below: a thread's exception is otherwise lost
+            except Exception as exc:  # noqa: BLE001 -- surfaced below; a thread would swallow it
                 errors.append(exc)
 
         threads = [threading.Thread(target=worker, args=(k,)) for k in range(4)]
@@ -194,3 +194,18 @@ def test_from_catalog_reads_rules_and_engine_settings(tmp_path):
         assert eng.rules.config.max_per_day == 1
         d = eng.choose("c", {"segment": "vip", "consent": {"email": True}}, now=T0)
         assert d.message in (None, "vip_early_access", "newsletter")
+
+
+def test_export_parquet_writes_one_row_per_decision_with_summed_rewards(tmp_path):
+    pq = pytest.importorskip("pyarrow.parquet")
+    with make_engine(tmp_path / "state", reward_mode="sum") as eng:
+        d = eng.choose("c1", context(0), now=T0)
+        eng.choose("c2", context(1), now=T0 + 1)
+        eng.reward(d.decision_id, 1.0, now=T0 + 2)
+        eng.reward(d.decision_id, 0.5, now=T0 + 3)
+        assert eng.export_parquet(tmp_path / "log.parquet") == 2
+        assert eng.export_parquet(tmp_path / "late.parquet", since=T0 + 1) == 1
+    rows = pq.read_table(tmp_path / "log.parquet").to_pylist()
+    by_id = {r["decision_id"]: r for r in rows}
+    assert by_id[d.decision_id]["reward"] == 1.5
+    assert by_id[d.decision_id]["probability"] == d.probability
