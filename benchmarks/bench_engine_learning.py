@@ -1,8 +1,9 @@
 """Engine learning: share of the achievable lift the whole Engine captures on the simulator.
 
-The Engine (rules, features, SQLite log, VW) decides for the customers of the simulator's
-``baseline`` scenario, and learns each decision's total reward when the simulator reports it
-(conversions arrive up to 72 simulated hours later). Over the last quarter of the decisions it
+The Engine (rules, features, SQLite log, VW) decides, through the experiments' adapter
+``experiments.engine_policy.EnginePolicy``, for the customers of the simulator's ``baseline``
+scenario, and learns each decision's total reward when the simulator reports it (conversions
+arrive up to 72 simulated hours later). Over the last quarter of the decisions it
 prints, per exploration, the mean expected reward of the engine's choices next to uniform random
 over the eligible actions and the (myopic) oracle, both measured on the same customers in the
 same run, and the capture ratio (engine - random) / (oracle - random). Target: >= 0.80 for the
@@ -17,60 +18,38 @@ import time
 
 import numpy as np
 
-from engine import Engine
-from engine.catalog import Catalog, Channel, Message, TimingSlot
-from engine.contact_rules import RulesConfig
 from engine.options import default_learner
-from experiments.sim_problem import context_dicts
+from experiments.engine_policy import EnginePolicy
 from simulator import CustomerBatchEnv, load_scenario
-
-T0 = 1_700_000_000.0
-# The simulator's baseline only gates on consent: the engine's rules do the same and no more.
-RULES = RulesConfig(max_per_day=None, max_per_week=None, quiet_hours=None)
-
-
-def engine_catalog(env: CustomerBatchEnv) -> Catalog:
-    """The simulator's actions as an engine catalog, in the same index order (m, c, t)."""
-    sc, cat = env.scenario, env.catalog
-    msgs = [Message(m.name, theme=m.theme, offer_type=m.offer, discount=m.discount,
-                    margin=m.margin) for m in sc.messages]
-    chans = [Channel(c.name, cost=c.cost) for c in sc.channels]
-    # send times are the simulator's business (it answers by local hour): "now" for the log
-    tims = [TimingSlot(t, "now") for t in cat.timings]
-    return Catalog(tuple(msgs), tuple(chans), tuple(tims), no_contact=sc.allow_no_contact)
 
 
 def run(learner: dict, n_decisions: int, batch: int, seed: int) -> dict[str, float]:
-    """One run; ``learner`` holds VWConfig fields overriding the engine's default learner."""
+    """One run of the whole Engine through the experiments' adapter (``EnginePolicy``: the
+    simulator's catalog in the same action order, rules = what the simulator enforces).
+
+    ``learner`` holds VWConfig fields overriding the engine's default learner.
+    """
     env = CustomerBatchEnv(load_scenario("baseline"), batch_size=batch, seed=seed)
     obs, info = env.reset(seed=seed)
     n_steps = n_decisions // batch
     tail_from = n_steps - n_steps // 4
     sums = np.zeros(3)  # engine, random, oracle expected reward over the last quarter
-    ref_to_id: dict[int, str] = {}
     start = time.perf_counter()
-    with tempfile.TemporaryDirectory() as d, Engine(
-            catalog=engine_catalog(env), rules=RULES, state_dir=d, seed=seed,
-            learner=learner, reward_window="5d", checkpoint_every=10**9) as eng:
+    with tempfile.TemporaryDirectory() as d, EnginePolicy(env, d, seed=seed,
+                                                          learner=learner) as pol:
         for step in range(n_steps):
-            now = T0 + info["clock_hours"] * 3600.0
-            ctxs = context_dicts(env.context_names, obs)
-            ids = info["customer_ids"]
-            decisions = [eng.choose(str(int(ids[i])), ctxs[i], now=now) for i in range(batch)]
-            actions = np.array([x.action_index for x in decisions], dtype=np.int64)
+            refs = np.arange(step * batch, (step + 1) * batch)
+            actions, _ = pol.act_customers(obs, info["eligible"], info["customer_ids"],
+                                           info["clock_hours"], refs)
             if step >= tail_from:
-                r = env.expected_rewards()
-                el = info["eligible"]
-                rows = np.arange(batch)
-                sums += (r[rows, actions].sum(), (np.where(el, r, 0).sum(1) / el.sum(1)).sum(),
+                r, el = env.expected_rewards(), info["eligible"]
+                sums += (r[np.arange(batch), actions].sum(),
+                         (np.where(el, r, 0).sum(1) / el.sum(1)).sum(),
                          np.where(el, r, -np.inf).max(1).sum())
             obs, _, _, _, info = env.step(actions)
-            for ref, x in zip(info["refs"], decisions):
-                ref_to_id[int(ref)] = x.decision_id
-            later = T0 + info["clock_hours"] * 3600.0
-            for ref, value in zip(info["matured_refs"], info["matured_rewards"]):
-                eng.reward(ref_to_id.pop(int(ref)), float(value), now=later)
-        learned = eng.stats()["learned_seq"]
+            assert (info["refs"] == refs).all()
+            pol.learn_refs(info["matured_refs"], info["matured_rewards"], info["clock_hours"])
+        learned = pol.engine.stats()["learned_seq"]
     tail = sums / ((n_steps - tail_from) * batch)
     return {"engine": tail[0], "random": tail[1], "oracle": tail[2],
             "capture": (tail[0] - tail[1]) / (tail[2] - tail[1]), "learned": learned,
