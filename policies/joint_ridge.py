@@ -32,8 +32,8 @@ __all__ = ["MAX_DIM", "JointRidge"]
 
 # Largest joint dimension (d+1)(F+1): two dense D x D float64 matrices of 4096 take 268 MB.
 MAX_DIM = 4096
-# Row block for batched contractions: bounds the (block, D * (F+1)) temporaries to tens of MB.
-_BLOCK = 256
+# Floats per temporary of a batched contraction (64 MB): rows are processed in blocks this fits.
+_BLOCK_FLOATS = 8_000_000
 
 
 class JointRidge:
@@ -148,11 +148,12 @@ class JointRidge:
         p, q = self.shape
         cov = self.covariance.reshape(p, q * p * q)
         out = np.empty((x.shape[0], self.z.shape[0]))
-        for start in range(0, x.shape[0], _BLOCK):
-            xb = x[start:start + _BLOCK]
+        block = max(1, _BLOCK_FLOATS // (self.dim * q))
+        for start in range(0, x.shape[0], block):
+            xb = x[start:start + block]
             # t[n, j, l] = sum_{i,k} x[n,i] cov[(i,j),(k,l)] x[n,k]
             t = np.einsum("njkl,nk->njl", (xb @ cov).reshape(len(xb), q, p, q), xb)
-            out[start:start + _BLOCK] = np.einsum("nja,aj->na", t @ self.z.T, self.z)
+            out[start:start + block] = np.einsum("nja,aj->na", t @ self.z.T, self.z)
         return np.maximum(out, 0.0)
 
     def sample_thetas(self, n_samples: int, scale: float,
@@ -174,7 +175,7 @@ class JointRidge:
         # Project every draw on the actions once: (d+1, m * K), then one matrix product per block.
         per_action = (thetas @ self.z.T).transpose(1, 0, 2).reshape(self.shape[0], m * k)
         out = np.empty((x.shape[0], m), dtype=np.int64)
-        block = max(1, _BLOCK * 64 // max(m, 1))
+        block = max(1, _BLOCK_FLOATS // (m * k))
         for start in range(0, x.shape[0], block):
             scores = (x[start:start + block] @ per_action).reshape(-1, m, k)
             scores[~eligible[start:start + block, None, :].repeat(m, axis=1)] = -np.inf

@@ -61,3 +61,18 @@ def test_sampled_winners_respect_eligibility_and_follow_a_confident_posterior():
 def test_a_joint_dimension_too_large_is_refused_with_the_sizes():
     with pytest.raises(PolicyConfigError, match=r"43 x 202 = 8686 exceed 4096"):
         JointRidge(42, np.eye(201), ridge=1.0)
+
+
+def test_row_blocks_do_not_change_the_results(monkeypatch):
+    from policies import joint_ridge
+
+    rng = np.random.default_rng(3)
+    model = JointRidge(3, rng.standard_normal((6, 2)), ridge=1.0)
+    model.update(rng.standard_normal((50, 3)), rng.integers(0, 6, 50), rng.random(50))
+    x, eligible = rng.standard_normal((9, 3)), rng.random((9, 6)) < 0.7
+    eligible[:, 0] = True
+    thetas = model.sample_thetas(5, 1.0, rng)
+    whole = model.variances(x), model.sampled_winners(x, eligible, thetas)
+    monkeypatch.setattr(joint_ridge, "_BLOCK_FLOATS", 1)  # one row per block
+    np.testing.assert_allclose(model.variances(x), whole[0], atol=1e-12)
+    np.testing.assert_array_equal(model.sampled_winners(x, eligible, thetas), whole[1])
