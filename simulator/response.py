@@ -117,12 +117,22 @@ class BatchState:
         local_hour: (N,) each customer's local hour at the decision.
         pressure: (N,) contact pressure at the decision (already decayed).
         drifted: whether tastes have drifted.
+        local_sin_cos: optional (2, N) sin and cos of the local hour on the 24-hour circle, when
+            the caller has them already (computed from ``local_hour`` otherwise).
     """
 
     slots: np.ndarray
     local_hour: np.ndarray
     pressure: np.ndarray
     drifted: bool
+    local_sin_cos: np.ndarray | None = None
+
+    def sin_cos(self) -> np.ndarray:
+        """(2, N) sin and cos of the local hour."""
+        if self.local_sin_cos is not None:
+            return self.local_sin_cos
+        ang = self.local_hour * (2 * np.pi / 24)
+        return np.stack([np.sin(ang), np.cos(ang)])
 
 
 def _themes(ph: Physics, drifted: bool) -> np.ndarray:
@@ -135,8 +145,8 @@ def _open_probs_t(ph: Physics, pop: Population, b: BatchState, dtype: type) -> n
     pc, ps = pop.peak_cos[s], pop.peak_sin[s]
     match = np.outer(ph.hour_cos, pc) + np.outer(ph.hour_sin, ps)              # (T, B)
     if ph.is_now.any():
-        ang = b.local_hour * (2 * np.pi / 24)
-        match[ph.is_now] = pc * np.cos(ang) + ps * np.sin(ang)
+        sin, cos = b.sin_cos()
+        match[ph.is_now] = pc * cos + ps * sin
     if ph.is_weekend.any():
         match[ph.is_weekend] += pop.weekend_pref[s]
     fatigue = w.fatigue_strength * pop.fatigue_sens[s] * b.pressure
@@ -249,12 +259,19 @@ def chosen_probabilities(ph: Physics, pop: Population, b: BatchState, m: np.ndar
         ``value`` (reward of a conversion).
     """
     s, w = b.slots, ph.sc.world
-    deliver = ph.deliver[c] * np.where(ph.app_gated[c], pop.app_use[s], 1.0)
-    hour = np.where(ph.is_now[t], b.local_hour * (2 * np.pi / 24), 0.0)
-    hc = np.where(ph.is_now[t], np.cos(hour), ph.hour_cos[t])
-    hs = np.where(ph.is_now[t], np.sin(hour), ph.hour_sin[t])
+    deliver = ph.deliver[c]
+    gated = ph.app_gated[c]
+    if gated.any():
+        deliver[gated] *= pop.app_use[s[gated]]
+    hc, hs = ph.hour_cos[t], ph.hour_sin[t]
+    now = ph.is_now[t]
+    if now.any():
+        sin, cos = b.sin_cos()
+        hc[now], hs[now] = cos[now], sin[now]
     match = pop.peak_cos[s] * hc + pop.peak_sin[s] * hs
-    match += np.where(ph.is_weekend[t], pop.weekend_pref[s], 0.0)
+    weekend = ph.is_weekend[t]
+    if weekend.any():
+        match[weekend] += pop.weekend_pref[s[weekend]]
     open_p = sigmoid(ph.open_logit[c] + w.channel_weight * pop.channel_aff[s, c]
                      + ph.timing_weight[c] * match
                      - w.fatigue_strength * pop.fatigue_sens[s] * b.pressure)
@@ -266,4 +283,5 @@ def chosen_probabilities(ph: Physics, pop: Population, b: BatchState, m: np.ndar
     unsub_p = sigmoid(ph.unsub_logit[c] + push)
     churn_p = sigmoid(ph.churn_logit[c] + pop.churn_hazard[s] + push)
     return {"deliver": deliver, "open": open_p, "click": click_p, "convert": conv_p,
-                "unsubscribe": unsub_p, "churn": churn_p, "value": pop.basket[s] * ph.value_factor[m]}
+            "unsubscribe": unsub_p, "churn": churn_p,
+            "value": pop.basket[s] * ph.value_factor[m]}

@@ -3,6 +3,8 @@ bad input, and the scenario events (capacity, cold start, drift, churn, fatigue)
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -16,7 +18,7 @@ from simulator import (
     load_scenario,
 )
 from simulator.calibration import uniform_random_actions
-from simulator.response import BatchState, chosen_probabilities, expected_rewards_into
+from simulator.response import chosen_probabilities, expected_rewards_into
 
 
 def _run(env, steps, policy_seed=1):
@@ -243,6 +245,11 @@ def test_bad_env_arguments(kwargs, match):
         CustomerBatchEnv("small", **{"batch_size": 10, **kwargs})
 
 
+def test_a_world_without_no_contact_is_refused():
+    with pytest.raises(ScenarioError, match=r"allow_no_contact must be true"):
+        CustomerBatchEnv(load_scenario("small", allow_no_contact=False), batch_size=10)
+
+
 def test_time_per_decision_does_not_depend_on_batch_size():
     sc = load_scenario("baseline")
     a, b = CustomerBatchEnv(sc, batch_size=100), CustomerBatchEnv(sc, batch_size=1000)
@@ -287,7 +294,7 @@ def test_drift_rotates_theme_tastes():
     b = env._batch_state()
     before, after = (np.empty((500, env.catalog.n_actions)) for _ in range(2))
     expected_rewards_into(before, env._physics, env._pop, b)
-    drifted = BatchState(b.slots, b.local_hour, b.pressure, drifted=True)
+    drifted = replace(b, drifted=True)
     expected_rewards_into(after, env._physics, env._pop, drifted)
     changed = np.mean(before.argmax(axis=1) != after.argmax(axis=1))
     assert changed > 0.2
@@ -301,7 +308,7 @@ def test_contact_pressure_lowers_expected_reward_and_shows_in_context():
     b = env._batch_state()
     calm, tired = (np.empty((500, env.catalog.n_actions)) for _ in range(2))
     expected_rewards_into(calm, env._physics, env._pop, b)
-    stressed = BatchState(b.slots, b.local_hour, b.pressure + 3.0, b.drifted)
+    stressed = replace(b, pressure=b.pressure + 3.0)
     expected_rewards_into(tired, env._physics, env._pop, stressed)
     contact = env.catalog.channel_of >= 0
     assert (tired[:, contact] <= calm[:, contact] + 1e-12).all()
