@@ -53,11 +53,14 @@ const Charts = (() => {
     container.appendChild(div);
   }
 
-  // series: [{label, x: [...], y: [...]}]; y may hold null for gaps.
+  // series: [{label, x: [...], y: [...], lo?: [...], hi?: [...]}]; y may hold null for gaps;
+  // lo/hi, when given, are drawn as a translucent band (a confidence interval).
   function lines(container, series, opts = {}) {
     const drawn = series.filter((s) => s.y.some((v) => v !== null));
     if (!drawn.length) return empty(container, opts.emptyText || "no data yet");
-    const xs = drawn.flatMap((s) => s.x), ys = drawn.flatMap((s) => s.y.filter((v) => v !== null));
+    const xs = drawn.flatMap((s) => s.x);
+    const ys = drawn.flatMap((s) => [...s.y, ...(s.lo || []), ...(s.hi || [])])
+      .filter((v) => v !== null && v !== undefined && Number.isFinite(v));
     let [x0, x1] = [Math.min(...xs), Math.max(...xs)];
     let [y0, y1] = [Math.min(0, ...ys), Math.max(...ys)];
     if (x1 === x0) x1 = x0 + 1;
@@ -75,6 +78,16 @@ const Charts = (() => {
     }
     series.forEach((s, i) => {
       const color = PALETTE[i % PALETTE.length];
+      if (s.lo && s.hi) {
+        const idx = s.x.map((_, j) => j).filter((j) => Number.isFinite(s.lo[j])
+                                                 && Number.isFinite(s.hi[j]));
+        if (idx.length > 1) {
+          const pts = [...idx.map((j) => `${sx(s.x[j]).toFixed(1)},${sy(s.hi[j]).toFixed(1)}`),
+                       ...idx.reverse().map((j) => `${sx(s.x[j]).toFixed(1)},${sy(s.lo[j]).toFixed(1)}`)];
+          el("polygon", { points: pts.join(" "), fill: color, "fill-opacity": 0.15,
+                          class: "band", "data-label": s.label }, svg);
+        }
+      }
       let d = "", pen = false;
       s.y.forEach((v, j) => {
         if (v === null) { pen = false; return; }

@@ -59,8 +59,9 @@
     $("experiment-panel").hidden = !x.available;
     if (!x.available) return;
     $("experiment-name").textContent = x.name;
+    $("experiment-metric").textContent = x.metric || "";
     Charts.lines($("chart-experiment"), x.curves.map((c) => ({
-      label: c.label, x: c.steps, y: c.regret })));
+      label: c.label, x: c.steps, y: c.regret, lo: c.lo, hi: c.hi })));
   }
 
   async function refresh() {
