@@ -14,6 +14,7 @@ import sys
 # One line per built subcommand, in the order --help shows them.
 COMMANDS: tuple[str, ...] = (
     "simulate",
+    "experiment",
     "ope",
     "serve",
     "export",

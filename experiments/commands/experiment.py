@@ -1,0 +1,96 @@
+"""``offerbandit experiment``: run a grid of policies x scenarios x seeds on Ray, and report.
+
+    offerbandit experiment run experiments/configs/standard.toml --out results/standard
+    offerbandit experiment report results/standard
+
+``run`` runs every unfinished cell (a cell whose Parquet file exists is skipped), writes the
+report and prints its path; it exits 1 when a cell failed (the report lists it). ``report``
+rebuilds the report from a results folder.
+
+Example:
+    >>> import argparse
+    >>> sub = argparse.ArgumentParser().add_subparsers()
+    >>> args = add_parser(sub).parse_args(["run", "spec.toml", "--workers", "2"])
+    >>> args.out, args.workers, args.retries
+    (None, 2, 1)
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+__all__ = ["add_parser", "report", "run"]
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
+    return value
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Register ``experiment`` (with ``run`` and ``report``) and return its parser."""
+    p = subparsers.add_parser("experiment", help="run and report experiment grids",
+                              description="Evaluate policies on simulated scenarios, in "
+                              "parallel on Ray, with regret, lift and guardrails.")
+    sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    r = sub.add_parser("run", help="run a spec (resumable) and write the report")
+    r.add_argument("spec", help="the experiment spec (TOML)")
+    r.add_argument("--out", default=None,
+                   help="results folder (default: results/<spec name>)")
+    r.add_argument("--address", default=None,
+                   help="Ray cluster address (default: start Ray locally)")
+    r.add_argument("--workers", type=_positive, default=None,
+                   help="cells run at once (default: every CPU)")
+    r.add_argument("--retries", type=int, default=1,
+                   help="extra attempts of a cell that raised (default 1)")
+    r.add_argument("--quiet", action="store_true", help="no progress bar")
+    r.set_defaults(func=run)
+    rep = sub.add_parser("report", help="write report.html from a results folder")
+    rep.add_argument("results", help="the results folder")
+    rep.set_defaults(func=report)
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the grid, write the report, print its path; 1 if a cell failed, 2 on a bad spec."""
+    from experiments.errors import ExperimentError
+    from experiments.ray_runner import run_grid
+    from experiments.report import write_report
+    from experiments.spec import load_spec
+
+    try:
+        spec = load_spec(args.spec)
+    except ExperimentError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    out = Path(args.out or Path("results") / spec.name)
+    outcomes = run_grid(spec, out, address=args.address, workers=args.workers,
+                        retries=args.retries, progress=not args.quiet)
+    failed = [o for o in outcomes if not o.ok]
+    for o in failed:
+        print(f"failed: {o.cell_id}: {o.error}", file=sys.stderr)
+    if len(failed) == len(outcomes):
+        print("every cell failed; no report", file=sys.stderr)
+        return 1
+    print(write_report(out))
+    return 1 if failed else 0
+
+
+def report(args: argparse.Namespace) -> int:
+    """Write the report of a results folder and print its path; 2 if it holds no results."""
+    from experiments.errors import ResultsError
+    from experiments.report import write_report
+
+    try:
+        print(write_report(args.results))
+    except ResultsError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    return 0

@@ -1,0 +1,148 @@
+"""The whole Engine (rules, features, SQLite log, VW learner) as a batch policy of the simulator.
+
+What is validated offline is what serves: each simulated customer goes through
+``Engine.choose`` one by one (the same call the HTTP service makes), on the simulator's clock,
+and each decision's total reward goes to ``Engine.reward`` when the simulator reports it.
+
+- Catalog: the simulator's messages (theme, offer, discount, margin), channels (cost, daily
+  cap) and timings (``now``, ``at HH:MM``, ``next saturday HH:MM``), in the simulator's action
+  order, so an engine action index is the simulator's index.
+- Rules: by default only what the simulator itself enforces (consent, channel capacity); pass
+  ``rules={...}`` (a ``[rules]`` table) to run the engine's frequency caps and quiet hours too.
+- Clock: simulated hours from a UTC midnight, so the engine's capacity day is the simulator's.
+- Contexts: observation rows as dicts (:func:`experiments.sim_problem.context_dicts`).
+
+A decision the simulator cannot serve (a message not yet available, a capacity it counts
+otherwise) is played as no contact by the cell and rewarded 0 here; the cell counts them
+(``overrides``).
+
+Example:
+    >>> import tempfile
+    >>> from simulator import CustomerBatchEnv
+    >>> env = CustomerBatchEnv("small", batch_size=5, seed=0)
+    >>> obs, info = env.reset(seed=0)
+    >>> with tempfile.TemporaryDirectory() as d, EnginePolicy(env, state_dir=d, seed=0) as pol:
+    ...     a, p = pol.act_customers(obs, info["eligible"], info["customer_ids"], 0.0,
+    ...                              refs=np.arange(5))
+    ...     pol.learn_refs(np.arange(5), np.zeros(5), 1.0)
+    ...     pol.engine.stats()["rewards"]
+    5
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Self
+
+import numpy as np
+
+__all__ = ["T0", "EnginePolicy", "engine_catalog"]
+
+#: The simulator's hour 0: 2023-11-15 00:00 UTC (a UTC midnight, so capacity days line up).
+T0 = 1_700_006_400.0
+
+
+def engine_catalog(env: Any) -> Any:
+    """The simulator's actions as an engine :class:`~engine.catalog.Catalog`, same index order.
+
+    Example:
+        >>> from simulator import CustomerBatchEnv
+        >>> env = CustomerBatchEnv("small", batch_size=5)
+        >>> cat = engine_catalog(env)
+        >>> cat.n_actions == env.catalog.n_actions, cat.timings[1].rule
+        (True, 'at 09:00')
+    """
+    from engine.catalog import Catalog, Channel, Message, TimingSlot
+
+    sc = env.scenario
+    msgs = tuple(Message(m.name, theme=m.theme, offer_type=m.offer, discount=m.discount,
+                         margin=m.margin) for m in sc.messages)
+    chans = tuple(Channel(c.name, cost=c.cost, daily_capacity=c.daily_cap or None)
+                  for c in sc.channels)
+    tims = tuple(TimingSlot(t.name, _rule(t.hour, t.weekend)) for t in sc.timings)
+    return Catalog(msgs, chans, tims, no_contact=sc.allow_no_contact)
+
+
+def _rule(hour: float, weekend: bool) -> str:
+    if hour < 0:
+        return "now"
+    hh, mm = int(hour), round((hour % 1) * 60)
+    return f"next saturday {hh:02d}:{mm:02d}" if weekend else f"at {hh:02d}:{mm:02d}"
+
+
+class EnginePolicy:
+    """A running :class:`~engine.Engine` behind the cell's by-ref batch protocol.
+
+    Args:
+        env: the simulator env (its scenario gives the catalog; its context names the dicts).
+        state_dir: an empty folder for the engine's log and checkpoints.
+        seed: the engine's seed.
+        rules: the engine's ``[rules]`` table; default: consent and channel capacity only.
+        **options: :class:`~engine.options.EngineOptions` fields (``exploration``, ``learner``,
+            ...); the reward window defaults to the simulator's conversion window plus a day.
+    """
+
+    learns_by_ref = True
+    needs_truth = False
+
+    def __init__(self, env: Any, state_dir: str | os.PathLike, seed: int = 0,
+                 rules: dict[str, Any] | None = None, **options: Any) -> None:
+        from engine import Engine
+        from engine.contact_rules import RulesConfig
+
+        catalog = engine_catalog(env)
+        rules_config = RulesConfig(max_per_day=None, max_per_week=None, quiet_hours=None) \
+            if rules is None else RulesConfig.from_dict(rules, catalog)
+        window_h = env.scenario.conversion_window_hours + 24.0
+        options = {"reward_window": f"{window_h:g}h", "checkpoint_every": 10**9, **options}
+        self.name = "engine"
+        self.context_names = tuple(env.context_names)
+        self.engine = Engine(catalog=catalog, rules=rules_config, state_dir=state_dir,
+                             seed=seed, **options)
+        self._window_s = float(self.engine.options.reward_window)
+        self._ids: dict[int, tuple[str, float]] = {}
+
+    def act_customers(self, contexts: np.ndarray, eligible: np.ndarray, customer_ids: np.ndarray,
+                      clock_hours: float, refs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Choose for each customer through ``Engine.choose``; remember each decision by ref.
+
+        Args:
+            contexts: (n, d) observation rows.
+            eligible: (n, K) bool; unused by the engine (its own rules decide), kept for the
+                protocol.
+            customer_ids: (n,) int ids.
+            clock_hours: the simulator's clock.
+            refs: (n,) the simulator's refs these decisions will get.
+
+        Returns:
+            actions (n,) int64 and their probabilities (n,).
+        """
+        from experiments.sim_problem import context_dicts
+
+        now = T0 + clock_hours * 3600.0
+        ctxs = context_dicts(self.context_names, contexts)
+        n = len(ctxs)
+        actions, probs = np.empty(n, dtype=np.int64), np.empty(n)
+        for i in range(n):  # the engine's public API is per customer; this is what we validate
+            d = self.engine.choose(str(int(customer_ids[i])), ctxs[i], now=now)
+            actions[i], probs[i] = d.action_index, d.probability
+            self._ids[int(refs[i])] = (d.decision_id, now)
+        return actions, probs
+
+    def learn_refs(self, refs: np.ndarray, rewards: np.ndarray, clock_hours: float) -> None:
+        """``Engine.reward`` for each matured decision (refs the cell gave at ``act_customers``)."""
+        now = T0 + clock_hours * 3600.0
+        for ref, value in zip(refs.tolist(), rewards.tolist(), strict=True):
+            decision_id, decided = self._ids.pop(ref)
+            # the simulator reports totals at step ends (and all at flush); each came in time
+            self.engine.reward(decision_id, value, now=min(now, decided + self._window_s - 1.0))
+
+    def close(self) -> None:
+        """Close the engine (safe to call twice)."""
+        self.engine.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
