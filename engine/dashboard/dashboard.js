@@ -22,7 +22,8 @@
     const total = s.decisions.treatment + s.decisions.holdout;
     $("tile-decisions").textContent = total.toLocaleString("en");
     $("tile-decisions-split").textContent =
-      `treatment ${s.decisions.treatment} · holdout ${s.decisions.holdout} · rewards ${s.rewards}`;
+      `treatment ${s.decisions.treatment} · holdout ${s.decisions.holdout} · ` +
+      `rewarded ${s.rewarded_decisions} (${s.default_rewards} by default)`;
     const lift = s.lift;
     $("tile-lift").textContent = lift.difference === null ? "–"
       : `${lift.difference >= 0 ? "+" : ""}${Charts.fmt(lift.difference)}`;

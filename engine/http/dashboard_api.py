@@ -87,12 +87,14 @@ def dashboard_router(src: DashboardSources) -> APIRouter:
 
     @router.get("/summary")
     def summary(window_s: float = Query(7 * 86400.0, gt=0)) -> dict[str, Any]:
-        """Decisions, rewards, lift vs holdout with its 95 % CI, exploration, mix and latency."""
+        """Decisions in the log, lift vs holdout with its 95 % CI, exploration, and this process's
+        action mix and choose latency."""
         stats = src.engine.stats()
         rows = src.bucket_rows(window_s, window_s)
-        counts = src.metrics.decisions if src.metrics else {"treatment": 0, "holdout": 0}
-        return {"decisions": dict(counts),
-                "rewards": src.metrics.rewards if src.metrics else 0,
+        total, holdout = int(stats.get("decisions", 0)), int(stats.get("holdout_decisions", 0))
+        return {"decisions": {"treatment": total - holdout, "holdout": holdout},
+                "rewarded_decisions": int(stats.get("rewarded_decisions", 0)),
+                "default_rewards": int(stats.get("default_rewards", 0)),
                 "lift": lift_with_ci(rows), "lift_window_s": window_s,
                 "exploration_rate": _exploration_rate(stats),
                 "action_mix": src.metrics.action_mix() if src.metrics else {"channel": {},

@@ -221,6 +221,8 @@ def test_dashboard_summary_reflects_the_log(client, engine):
                     headers=AUTH)
     s = client.get("/v1/dashboard/summary", headers=AUTH).json()
     assert s["decisions"]["treatment"] + s["decisions"]["holdout"] == 40
+    assert s["decisions"]["holdout"] == engine.stats()["holdout_decisions"]
+    assert s["rewarded_decisions"] == 40 and s["default_rewards"] == 0
     assert sum(s["action_mix"]["channel"].values()) == 40
     assert s["latency"]["p50"] is not None and s["latency"]["p99"] >= s["latency"]["p50"]
     assert s["exploration_rate"] == engine.stats()["exploration_rate"]
