@@ -52,7 +52,8 @@ class HotPath:
             status, body, headers = 200, out, {}
         except Exception as exc:
             answer = error_answer(exc)
-            if answer is None:
+            if answer is None:  # a bug, not a refusal: counted, then uvicorn answers 500
+                self.on_error("internal")
                 raise
             self.on_error(answer.kind)
             status, body, headers = answer.status, answer.body, answer.headers
