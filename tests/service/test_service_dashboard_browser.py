@@ -10,9 +10,9 @@ from pathlib import Path
 
 import httpx
 import numpy as np
-import pandas as pd
 import pytest
 
+from experiments.results_io import write_cell
 from tests.service.service_world import AUTH, TOKEN
 
 CHROMIUM = "/usr/bin/chromium"
@@ -24,14 +24,14 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
 
 
 def _experiment(folder: Path) -> Path:
-    """A tiny results folder: per-step rows of two policies, two seeds."""
+    """A tiny results folder as the experiment runner writes it: two policies, two seeds."""
     rng = np.random.default_rng(0)
-    folder.mkdir()
-    for policy, scale in (("vw_squarecb", 0.2), ("uniform", 0.6)):
-        rows = pd.DataFrame({"scenario": "standard", "policy": policy,
-                             "seed": np.repeat([0, 1], 300), "step": np.tile(np.arange(300), 2),
-                             "regret": rng.random(600) * scale})
-        rows.to_parquet(folder / f"{policy}.parquet")
+    for policy, scale in (("vw_squarecb", 4.0), ("uniform", 12.0)):
+        for seed in (0, 1):
+            write_cell(folder, f"standard__{policy}__seed{seed}", [
+                {"scenario": "standard", "policy": policy, "seed": seed, "window": w,
+                 "step": 200 * (w + 1), "n_treated": 180, "regret": float(rng.random() * scale)}
+                for w in range(40)])
     return folder
 
 
@@ -103,6 +103,9 @@ def test_dashboard_draws_what_the_api_returns(serve, tmp_path):
         curves = _chart(page, "#chart-experiment", "lines")
         assert [c["label"] for c in curves] == [c["label"] for c in exp["curves"]]
         assert curves[0]["values"] == exp["curves"][0]["regret"]
+        bands = page.eval_on_selector_all("#chart-experiment polygon.band", "els => els.length")
+        assert bands == len(exp["curves"])  # each curve's interval is drawn
+        assert exp["metric"] in page.inner_text("#experiment-metric")
 
         lift = summary["lift"]
         if lift["difference"] is not None:

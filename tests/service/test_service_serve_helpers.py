@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from experiments.live_alternatives import LiveAlternatives, logged_arrays
-from experiments.regret_curves import curves_from_rows, load_regret_curves
+from experiments.metrics import regret_curves
+from experiments.regret_curves import load_regret_curves
+from experiments.results_io import read_results, write_cell
 
 
 def _traffic(engine, n: int, seed: int = 0) -> None:
@@ -58,37 +59,39 @@ def test_live_alternatives_say_why_when_the_log_is_short(engine):
     assert out["estimates"] == [] and "needs 30" in out["reason"]
 
 
-def test_curves_average_seeds_of_cumulative_regret():
-    rows = pd.DataFrame({"policy": ["a"] * 6 + ["b"] * 3, "seed": [0, 0, 0, 1, 1, 1, 0, 0, 0],
-                         "step": [0, 1, 2] * 3, "regret": [1, 1, 1, 0, 0, 0, 2, 0, 2.0]})
-    curves = {c["label"]: c for c in curves_from_rows(rows)}
-    assert curves["a"]["regret"] == [0.5, 1.0, 1.5]
-    assert curves["b"]["regret"] == [2.0, 2.0, 4.0]
-    assert curves["a"]["steps"] == [0, 1, 2]
+def _cells(folder, policies=("a", "b"), seeds=(0, 1), windows=30):
+    """A results folder as the experiment runner writes it: one Parquet file per cell."""
+    rng = np.random.default_rng(0)
+    for policy in policies:
+        for seed in seeds:
+            write_cell(folder, f"s__{policy}__seed{seed}", [
+                {"scenario": "s", "policy": policy, "seed": seed, "window": w,
+                 "step": 100 * (w + 1), "n_treated": 90, "regret": float(rng.random() * 9)}
+                for w in range(windows)])
+    return folder
 
 
-def test_curves_are_thinned_and_keep_their_ends():
-    rows = pd.DataFrame({"policy": "a", "step": np.arange(1000),
-                         "cumulative_regret": np.arange(1000.0)})
-    (curve,) = curves_from_rows(rows, max_points=50)
-    assert len(curve["steps"]) <= 50 and curve["steps"][0] == 0 and curve["steps"][-1] == 999
-    assert curve["regret"][-1] == 999.0
+def test_curves_are_the_experiments_own_regret_curves(tmp_path):
+    out = load_regret_curves(_cells(tmp_path / "results"))
+    expected = regret_curves(read_results(tmp_path / "results"))
+    assert out["name"] == "results" and [c["label"] for c in out["curves"]] == ["s / a", "s / b"]
+    a = expected[expected["policy"] == "a"].sort_values("step")
+    assert out["curves"][0]["steps"] == a["step"].tolist()
+    assert np.allclose(out["curves"][0]["regret"], a["regret"])
+    assert np.allclose(out["curves"][0]["hi"], a["hi"])
 
 
-@pytest.mark.parametrize("columns", [("step", "regret"), ("policy", "regret"), ("policy", "step")])
-def test_curves_refuse_rows_without_the_needed_columns(columns):
-    rows = pd.DataFrame({c: [0] for c in columns})
-    with pytest.raises(ValueError, match="expected columns step, policy and regret"):
-        curves_from_rows(rows)
+def test_curves_are_thinned_keep_their_ends_and_send_no_nan(tmp_path):
+    out = load_regret_curves(_cells(tmp_path / "r", policies=("a",), seeds=(0,), windows=500),
+                             max_points=50)
+    (curve,) = out["curves"]
+    assert len(curve["steps"]) <= 50 and curve["steps"][0] == 100 and curve["steps"][-1] == 50_000
+    assert all(v is None or np.isfinite(v) for v in curve["lo"])  # one seed: no interval
 
 
-def test_load_regret_curves_reads_a_folder(tmp_path):
-    pd.DataFrame({"policy": "a", "scenario": "s", "step": [0, 1], "regret": [1.0, 1.0]}
-                 ).to_parquet(tmp_path / "a.parquet")
-    out = load_regret_curves(tmp_path)
-    assert out["name"] == tmp_path.name and out["curves"][0]["label"] == "s / a"
-    with pytest.raises(FileNotFoundError, match="no .parquet"):
-        load_regret_curves(tmp_path / "empty")
+def test_an_empty_results_folder_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="cell files"):
+        load_regret_curves(tmp_path)
 
 
 def test_decisions_of_another_catalog_are_left_out(engine):
