@@ -135,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="10 s of load instead of 60 s")
     p.add_argument("--seconds", type=float, default=None, help="load duration")
-    p.add_argument("--clients", type=int, default=16, help="concurrent keep-alive clients")
+    p.add_argument("--clients", type=int, default=8, help="concurrent keep-alive clients")
     p.add_argument("--compare", action="store_true",
                    help="also load a server without the hot path (FastAPI's router only)")
     args = p.parse_args(argv)
