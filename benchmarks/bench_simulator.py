@@ -10,7 +10,13 @@
     context (N x d) with a weight matrix (d x K) and their argmax. Target: ratio >= 0.5 and
     >= 1 million customers/s.
 
-Usage: python benchmarks/bench_simulator.py [--quick] [--n 100000]
+(3) With --learnability: the share of (oracle - uniform random) that a greedy linear model on
+    context x action-feature products captures on ``baseline``, fitted by ridge regression on
+    the noise-free expected rewards of 100,000 random decisions (the ceiling of that model class)
+    and on the realized rewards of 40,000 random decisions; next to the best action per segment
+    (chosen knowing the true expected rewards). Oracle and random are measured in the same run.
+
+Usage: python benchmarks/bench_simulator.py [--quick] [--n 100000] [--learnability]
 """
 
 from __future__ import annotations
@@ -76,14 +82,76 @@ def bench_matrix(n: int, repeats: int, dtype: type) -> tuple[float, float]:
     return n / _best_of(ours, repeats), n / _best_of(kernel, repeats)
 
 
+def _products(obs: np.ndarray, action_rows: np.ndarray) -> np.ndarray:
+    x = np.c_[obs, np.ones(len(obs))]
+    return (x[:, :, None] * action_rows[:, None, :]).reshape(len(obs), -1)
+
+
+def bench_learnability(decisions: int, seed: int = 0) -> dict[str, float]:
+    """Shares of (oracle - random) captured; see the module docstring, figure (3)."""
+    env = CustomerBatchEnv("baseline", batch_size=2000, seed=seed)
+    feats = np.c_[env.catalog.action_features, np.ones(env.catalog.n_actions)]
+    rng = np.random.default_rng(seed)
+    obs, info = env.reset(seed=seed)
+    dim = _products(obs[:1], feats[:1]).shape[1]
+    xtx, xty_truth = np.zeros((dim, dim)), np.zeros(dim)
+    rows, realized = {}, {}
+    for _ in range(-(-decisions // env.batch_size)):
+        truth = env.expected_rewards()
+        a = uniform_random_actions(info["eligible"], rng)
+        f = _products(obs, feats[a])
+        xtx += f.T @ f
+        xty_truth += f.T @ truth[np.arange(len(a)), a]
+        obs, _, _, _, info = env.step(a)
+        if len(rows) < 40_000:
+            rows.update(zip(info["refs"].tolist(), f))
+        realized.update(zip(info["matured_refs"].tolist(), info["matured_rewards"].tolist()))
+    realized.update(zip(*(x.tolist() for x in env.flush())))
+    refs = sorted(rows)
+    f40 = np.array([rows[r] for r in refs])
+    y40 = np.array([realized[r] for r in refs])
+    ridge = 10.0 * np.eye(dim)
+    w_truth = np.linalg.solve(xtx + ridge, xty_truth)
+    w_real = np.linalg.solve(f40.T @ f40 + ridge, f40.T @ y40)
+    out = {"linear ceiling (noise-free, all decisions)": [], "linear on 40k realized": [],
+           "best action per segment": []}
+    seg = [i for i, n in enumerate(env.context_names) if n.startswith("segment=")]
+    values = {"oracle": [], "random": []}
+    for _ in range(5):
+        truth, el = env.expected_rewards(), info["eligible"]
+        oracle = np.where(el, truth, -np.inf).max(axis=1).mean()
+        random = (np.where(el, truth, 0).sum(axis=1) / el.sum(axis=1)).mean()
+        values["oracle"].append(oracle)
+        values["random"].append(random)
+        x = np.c_[obs, np.ones(len(obs))]
+        for key, w in (("linear ceiling (noise-free, all decisions)", w_truth),
+                       ("linear on 40k realized", w_real)):
+            pred = x @ w.reshape(x.shape[1], feats.shape[1]) @ feats.T
+            pick = np.where(el, pred, -np.inf).argmax(axis=1)
+            got = truth[np.arange(len(pick)), pick].mean()
+            out[key].append((got - random) / (oracle - random))
+        segment = obs[:, seg].argmax(axis=1)
+        got = np.empty(len(obs))
+        for s_ in np.unique(segment):
+            r = segment == s_
+            best = np.nanargmax(np.nanmean(np.where(el[r], truth[r], np.nan), axis=0))
+            got[r] = np.where(el[r, best], truth[r, best], 0.0)
+        out["best action per segment"].append((got.mean() - random) / (oracle - random))
+        obs, _, _, _, info = env.step(np.full(len(obs), env.catalog.no_contact_action))
+    return {**{k: float(np.mean(v)) for k, v in out.items()},
+            **{k: float(np.mean(v)) for k, v in values.items()}}
+
+
 def main(argv: list[str] | None = None) -> int:
     """Print each figure, its reference and the ratio."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats, N = 20,000")
     parser.add_argument("--n", type=int, default=100_000, help="customers per batch")
+    parser.add_argument("--learnability", action="store_true",
+                        help="also figure (3): what a linear learner can capture (~30 s)")
     args = parser.parse_args(argv)
     n = 20_000 if args.quick else args.n
-    repeats = 3 if args.quick else 7
+    repeats = 3 if args.quick else 10
     print(f"simulator benchmarks, baseline scenario, N = {n:,} customers per batch, best of "
           f"{repeats}")
     ours, ref = bench_step(n, repeats)
@@ -94,6 +162,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"(2) N x K matrix + argmax {np.dtype(dtype).name:7s}: {ours / 1e6:8.2f} M "
               f"customers/s | reference {ref / 1e6:8.2f} M/s | ratio {ours / ref:.3f} "
               f"(target >= 0.5 and >= 1 M/s)")
+    if args.learnability:
+        fig = bench_learnability(40_000 if args.quick else 100_000)
+        print(f"(3) baseline values per decision: oracle {fig.pop('oracle'):.3f}, uniform "
+              f"random {fig.pop('random'):.3f}; share of (oracle - random) captured:")
+        for key, share in fig.items():
+            print(f"    {key:44s} {share:6.3f}")
     return 0
 
 
