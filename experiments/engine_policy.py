@@ -79,7 +79,8 @@ class EnginePolicy:
         seed: the engine's seed.
         rules: the engine's ``[rules]`` table; default: consent and channel capacity only.
         **options: :class:`~engine.options.EngineOptions` fields (``exploration``, ``learner``,
-            ...); the reward window defaults to the simulator's conversion window plus a day.
+            ...); the reward window defaults to the simulator's conversion window plus two
+            steps and a day (a total is never reported later than that).
     """
 
     learns_by_ref = True
@@ -93,7 +94,8 @@ class EnginePolicy:
         catalog = engine_catalog(env)
         rules_config = RulesConfig(max_per_day=None, max_per_week=None, quiet_hours=None) \
             if rules is None else RulesConfig.from_dict(rules, catalog)
-        window_h = env.scenario.conversion_window_hours + 24.0
+        # a total is reported at the end of the step after it is due: up to two steps late
+        window_h = env.scenario.conversion_window_hours + 2 * env.hours_per_step + 24.0
         options = {"reward_window": f"{window_h:g}h", "checkpoint_every": 10**9, **options}
         self.name = "engine"
         self.context_names = tuple(env.context_names)

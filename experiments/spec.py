@@ -53,7 +53,7 @@ ENGINE_POLICY = "engine"
 #: and channel cost, plus the scenario's open/click values and guardrail penalties), learned when
 #: it matures; regret is measured on the expectation of the same total, so it is exact.
 REWARDS = ("total",)
-_LABEL = re.compile(r"^[A-Za-z0-9_.+\- ()]{1,60}$")
+_LABEL = re.compile(r"^[A-Za-z0-9_.+\-=, ()]{1,60}$")
 _KEYS = ("name", "scenarios", "seeds", "horizon", "batch_size", "window", "holdout_fraction",
          "reward", "policies")
 
@@ -86,7 +86,7 @@ class PolicyEntry:
         label = self.label or self.name
         if not isinstance(label, str) or not _LABEL.match(label):
             raise SpecError(f"policies[{self.name}].label: expected 1-60 letters, digits, spaces "
-                            f"or _.+-(), got {label!r}")
+                            f"or _.+-=,(), got {label!r}")
         object.__setattr__(self, "label", label)
         object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
         if self.name != ENGINE_POLICY:
