@@ -157,7 +157,8 @@ def create_app(engine: EngineSurface, *, token: str | None,
         """Report the outcome of a decision; written durably before the answer."""
         return JSONResponse(decisions.reward(await request.body()))
 
-    @api.delete("/customers/{customer_id}", response_model=ForgetResponse, tags=["customers"])
+    # :path so that ids holding "/" (e.g. "crm/42") can be erased too.
+    @api.delete("/customers/{customer_id:path}", response_model=ForgetResponse, tags=["customers"])
     async def forget(customer_id: str) -> JSONResponse:
         """Erase everything logged about a customer (right to erasure)."""
         return JSONResponse({"customer_id": customer_id, "erased": int(engine.forget(customer_id))})

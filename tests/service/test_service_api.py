@@ -69,6 +69,13 @@ def test_erasure_removes_the_customer_and_their_rewards(client, engine):
     assert gone.status_code == 404
 
 
+def test_erasure_of_an_id_with_a_slash(client, engine):
+    _choose(client, customer="crm/42")
+    r = client.delete("/v1/customers/crm/42", headers=AUTH)
+    assert r.json() == {"customer_id": "crm/42", "erased": 1}
+    assert engine.log.counts()["decisions"] == 0
+
+
 @pytest.mark.parametrize("method,path,body", [
     ("post", "/v1/choose", {"customer_id": "c", "context": {}}),
     ("post", "/v1/choose/batch", {"items": [{"customer_id": "c"}]}),
