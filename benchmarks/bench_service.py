@@ -118,6 +118,9 @@ def over_http(state_dir: Path, clients: int, seconds: float, *extra: str) -> dic
         result = queue.get(timeout=seconds + 120)
         cpu1 = _cpu_s(proc.pid)
         child.join(timeout=30)
+        stats = httpx.get(f"http://127.0.0.1:{port}/v1/dashboard/summary", timeout=30,
+                          headers={"Authorization": f"Bearer {TOKEN}"}).json()["engine"]
+        result["lock"] = (stats.get("guard_acquisitions"), stats.get("guard_contended"))
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=60)
@@ -163,6 +166,8 @@ def main(argv: list[str] | None = None) -> int:
               f"uncontended core would give)")
     print(f"errors {http['errors']} (rate {http['error_rate']:.2e}), acknowledged rewards "
           f"{http['acked']}, lost {http['lost']}")
+    print(f"engine lock during the HTTP run: {http['lock'][0]} acquisitions, {http['lock'][1]} "
+          f"waited (one process, one event loop: requests never contend for it)")
     if routed is not None:
         print(f"{'without the hot path':28}{routed['pairs_per_s']:12.0f} pairs/s, choose p99 "
               f"{routed['p99_ms']:.2f} ms, errors {routed['errors']}, lost {routed['lost']} "
