@@ -167,7 +167,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"errors {http['errors']} (rate {http['error_rate']:.2e}), acknowledged rewards "
           f"{http['acked']}, lost {http['lost']}")
     print(f"engine lock during the HTTP run: {http['lock'][0]} acquisitions, {http['lock'][1]} "
-          f"waited (one process, one event loop: requests never contend for it)")
+          f"waited (requests come from one event loop; a wait is the background expiry or a "
+          f"dashboard thread)")
     if routed is not None:
         print(f"{'without the hot path':28}{routed['pairs_per_s']:12.0f} pairs/s, choose p99 "
               f"{routed['p99_ms']:.2f} ms, errors {routed['errors']}, lost {routed['lost']} "
