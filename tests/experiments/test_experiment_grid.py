@@ -28,7 +28,7 @@ def finished(ray_local, tmp_path_factory):
 
 
 def test_every_cell_is_written_with_its_windows(finished):
-    spec, out, outcomes = finished
+    _, out, outcomes = finished
     assert [o.status for o in outcomes] == ["done"] * 6
     rows = results_io.read_results(out)
     assert len(rows) == 6 * 3
