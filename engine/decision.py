@@ -30,6 +30,8 @@ class Explanation:
         score: the chosen action's estimated reward (None when the learner was not asked:
             holdout, or nothing but no contact was eligible).
         reason: why the choice was forced (holdout, nothing eligible), else None.
+        top_scores: the estimated reward of each of ``top_actions`` (same order); empty when
+            the learner was not asked.
     """
 
     top_actions: tuple[tuple[str, float], ...]
@@ -37,10 +39,13 @@ class Explanation:
     removed: dict[str, tuple[str, ...]]
     score: float | None = None
     reason: str | None = None
+    top_scores: tuple[float, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (for the HTTP service and logs)."""
-        return {"top_actions": [{"action": a, "probability": p} for a, p in self.top_actions],
+        scores = self.top_scores or (None,) * len(self.top_actions)
+        return {"top_actions": [{"action": a, "probability": p, "score": s}
+                                for (a, p), s in zip(self.top_actions, scores, strict=True)],
                 "features": [{"feature": f, "contribution": c} for f, c in self.features],
                 "removed": {k: list(v) for k, v in self.removed.items()},
                 "score": self.score, "reason": self.reason}

@@ -337,7 +337,9 @@ class Engine:
             with self._guard:
                 self._check_open()
                 score, feats = self._learner.explain(shared, action, top)
-            return Explanation(tops, tuple(feats), names, score, reason)
+                scores = tuple(self._learner.explain(shared, int(eligible[i]), 0)[0]
+                               for i in order)
+            return Explanation(tops, tuple(feats), names, score, reason, scores)
 
         return explain
 

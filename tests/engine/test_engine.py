@@ -118,6 +118,8 @@ def test_explanation_names_actions_features_and_rules(tmp_path):
         assert e.removed == {"consent": ("welcome/sms/now", "winback/sms/now")}
         assert e.features and e.score is not None
         assert e.top_actions[0][0] == "welcome/email/now"
+        assert len(e.top_scores) == 3 and e.top_scores[0] == max(e.top_scores)
+        assert e.as_dict()["top_actions"][0]["score"] == e.top_scores[0]
         assert e.as_dict()["removed"]["consent"] == ["welcome/sms/now", "winback/sms/now"]
 
 
@@ -209,3 +211,13 @@ def test_export_parquet_writes_one_row_per_decision_with_summed_rewards(tmp_path
     by_id = {r["decision_id"]: r for r in rows}
     assert by_id[d.decision_id]["reward"] == 1.5
     assert by_id[d.decision_id]["probability"] == d.probability
+
+
+def test_expired_decisions_are_settled_inside_choose_at_a_bounded_cost(tmp_path):
+    with make_engine(tmp_path, reward_window="1h", expire_batch=3) as eng:
+        for i in range(10):
+            eng.choose(f"old{i}", context(i), now=T0 + i)
+        for i in range(16):  # the 16th call settles at most expire_batch of the due ones
+            eng.choose(f"new{i}", context(i), now=T0 + 7200 + i)
+        assert eng.stats()["default_rewards"] == 3
+        assert eng.expire_rewards(now=T0 + 7200) == 7
