@@ -31,11 +31,14 @@ import numpy as np
 
 from policies.distribution_policy import DistributionPolicy
 from policies.errors import PolicyConfigError
+from policies.param_checks import check_range
 from policies.problem import Problem
 from policies.vw_learner import VWConfig, VWLearner
 
 __all__ = ["VWPolicy"]
 
+_VW_FIELDS = ("exploration", "interactions", "epsilon", "gamma_scale", "bag_size", "cb_type",
+              "learning_rate", "power_t", "l2", "bits")
 CONTEXT_NAMESPACE = "c"
 ACTION_NAMESPACE = "a"
 ACTION_ID_NAMESPACE = "i"
@@ -52,6 +55,13 @@ class VWPolicy(DistributionPolicy):
             action identity).
         action_ids: also give each action its name as a feature in namespace ``i``, so VW can
             learn what the attributes miss (with ``"ci"``: per action and context).
+        probability_floor: logged probabilities below it are raised to it before VW learns,
+            which caps the importance weight ``1 / p`` of a rare exploratory decision at
+            ``1 / probability_floor`` (clipped importance weighting: a little bias for much less
+            variance; 0 keeps VW's own weighting). On the simulator's baseline (heavy-tailed
+            order values, ~120 eligible actions, so exploratory probabilities near 4e-4) the
+            floor 0.05 lifted the last-quarter reward of vw_epsilon from 0.19 to 0.54, vw_bag
+            from 0.22 to 0.53 and vw_squarecb from 0.55 to 0.60 (0.01: vw_epsilon 0.46).
         **vw: the other :class:`~policies.vw_learner.VWConfig` fields (epsilon, gamma_scale,
             bag_size, cb_type, learning_rate, power_t, l2, bits).
     """
@@ -60,17 +70,20 @@ class VWPolicy(DistributionPolicy):
 
     def __init__(self, problem: Problem, seed: int | np.random.Generator, *,
                  exploration: str = "squarecb", interactions: tuple[str, ...] = ("ca",),
-                 action_ids: bool = False,
+                 action_ids: bool = False, probability_floor: float = 0.05,
                  epsilon: float = 0.05, gamma_scale: float = 10.0, bag_size: int = 5,
                  cb_type: str = "mtr", learning_rate: float = 0.5, power_t: float = 0.5,
                  l2: float = 0.0, bits: int = 18) -> None:
         super().__init__(problem, seed)
         self.params = {"exploration": exploration, "interactions": tuple(interactions),
-                       "action_ids": bool(action_ids), "epsilon": epsilon, "gamma_scale": gamma_scale, "bag_size": bag_size,
+                       "action_ids": bool(action_ids),
+                       "probability_floor": check_range("vw", "probability_floor",
+                                                        probability_floor, low=0.0, high=1.0),
+                       "epsilon": epsilon, "gamma_scale": gamma_scale, "bag_size": bag_size,
                        "cb_type": cb_type, "learning_rate": learning_rate, "power_t": power_t,
                        "l2": l2, "bits": bits}
         try:
-            self.config = VWConfig(**{k: v for k, v in self.params.items() if k != "action_ids"})
+            self.config = VWConfig(**{k: v for k, v in self.params.items() if k in _VW_FIELDS})
         except PolicyConfigError as exc:
             raise PolicyConfigError(f"vw: {exc}") from None
         self.name = f"vw_{exploration}"
@@ -105,7 +118,8 @@ class VWPolicy(DistributionPolicy):
     def _learn(self, contexts: np.ndarray, actions: np.ndarray, probabilities: np.ndarray,
                rewards: np.ndarray) -> None:
         # The protocol does not carry the decision's eligible set; every action is offered.
-        for row, a, p, r in zip(contexts, actions.tolist(), probabilities.tolist(),
+        floored = np.maximum(probabilities, self.params["probability_floor"])
+        for row, a, p, r in zip(contexts, actions.tolist(), floored.tolist(),
                                 rewards.tolist(), strict=True):
             self._learner.learn(self._shared(row), None, chosen=a, probability=p, reward=r)
 

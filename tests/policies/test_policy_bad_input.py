@@ -134,6 +134,8 @@ PARAM_CASES = [
     ("vw_squarecb", {"gamma_scale": -1.0}, "vw: gamma_scale must be a number in"),
     ("vw_bag", {"bag_size": 1}, r"vw: bag_size must be an int in \[2, 64\], got 1"),
     ("vw_bag", {"cb_type": "xyz"}, "vw: cb_type must be one of"),
+    ("vw_epsilon", {"probability_floor": 1.5},
+     r"vw: probability_floor must lie in \[0.0, 1.0\], got 1.5"),
     ("vw_squarecb", {"exploration": "bag"}, r"unknown parameter\(s\) exploration"),
 ]
 

@@ -59,3 +59,21 @@ def test_action_ids_add_an_identity_namespace():
     with VWPolicy(make_problem(), seed=0) as policy:
         policy.learn(x, a, np.full(100, 1 / 6), world.rewards(x, a))
         assert policy._learner.weight("i", "id=action3") == 0.0
+
+
+def test_probability_floor_caps_the_weight_of_rare_decisions():
+    world = LinearWorld(4)
+    x, e = world.contexts(60), world.eligible(60)
+    a = world.rng.integers(0, 6, 60)
+    r, tiny = world.rewards(x, a), np.full(60, 1e-4)  # importance weight 10,000 unfloored
+    dists = []
+    for floor in (0.0, 0.05, 1.0):
+        with VWPolicy(make_problem(), seed=0, exploration="epsilon",
+                      probability_floor=floor) as policy:
+            policy.learn(x, a, tiny, r)
+            dists.append(policy.action_probabilities(x[:20], e[:20]))
+            with VWPolicy(make_problem(), seed=0, exploration="epsilon",
+                          probability_floor=floor) as twin:  # the floor itself, logged as is
+                twin.learn(x, a, np.full(60, max(floor, 1e-4)), r)
+                np.testing.assert_allclose(twin.action_probabilities(x[:20], e[:20]), dists[-1])
+    assert not np.allclose(dists[0], dists[1])
