@@ -10,11 +10,12 @@ and each decision's total reward goes to ``Engine.reward`` when the simulator re
 - Rules: by default only what the simulator itself enforces (consent, channel capacity); pass
   ``rules={...}`` (a ``[rules]`` table) to run the engine's frequency caps and quiet hours too.
 - Clock: simulated hours from a UTC midnight, so the engine's capacity day is the simulator's.
-- Contexts: observation rows as dicts (:func:`experiments.sim_problem.context_dicts`).
+- Contexts: observation rows as dicts (:func:`experiments.sim_problem.context_dicts`); each
+  ``consent_<channel>`` says whether the simulator leaves the channel open to the customer
+  (consent and the channel's remaining daily capacity), which is what a CRM knows.
 
-A decision the simulator cannot serve (a message not yet available, a capacity it counts
-otherwise) is played as no contact by the cell and rewarded 0 here; the cell counts them
-(``overrides``).
+A decision the simulator still cannot serve (a message not yet available) is played as no
+contact by the cell and rewarded 0 here; the cell counts them (``overrides``).
 
 Example:
     >>> import tempfile
@@ -99,6 +100,8 @@ class EnginePolicy:
         options = {"reward_window": f"{window_h:g}h", "checkpoint_every": 10**9, **options}
         self.name = "engine"
         self.context_names = tuple(env.context_names)
+        self._channel_of = np.asarray(env.catalog.channel_of)
+        self._consent_keys = [f"consent_{c}" for c in env.catalog.channels]
         self.engine = Engine(catalog=catalog, rules=rules_config, state_dir=state_dir,
                              seed=seed, **options)
         self._window_s = float(self.engine.options.reward_window)
@@ -110,8 +113,8 @@ class EnginePolicy:
 
         Args:
             contexts: (n, d) observation rows.
-            eligible: (n, K) bool; unused by the engine (its own rules decide), kept for the
-                protocol.
+            eligible: (n, K) bool; its open channels become the contexts' consent flags (the
+                engine's own rules decide the rest).
             customer_ids: (n,) int ids.
             clock_hours: the simulator's clock.
             refs: (n,) the simulator's refs these decisions will get.
@@ -123,6 +126,10 @@ class EnginePolicy:
 
         now = T0 + clock_hours * 3600.0
         ctxs = context_dicts(self.context_names, contexts)
+        open_ = np.stack([eligible[:, self._channel_of == j].any(axis=1)
+                          for j in range(len(self._consent_keys))], axis=1)
+        for ctx, row in zip(ctxs, open_.tolist(), strict=True):
+            ctx.update(zip(self._consent_keys, row, strict=True))
         n = len(ctxs)
         actions, probs = np.empty(n, dtype=np.int64), np.empty(n)
         for i in range(n):  # the engine's public API is per customer; this is what we validate
