@@ -62,7 +62,7 @@ from policies.vw_learner import VWLearner
 __all__ = ["FEATURES_VERSION", "Engine"]
 
 #: Bumped whenever engine/features.py changes what the learner sees: old checkpoints are refused.
-FEATURES_VERSION = "1"
+FEATURES_VERSION = "2"
 _DAY = 86400.0
 _MAX_ID_LENGTH = 256
 _EXPIRE_EVERY = 16  # settle expired decisions on every 16th call: bounded, amortised cost

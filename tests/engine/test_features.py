@@ -38,10 +38,11 @@ def test_action_sets_follow_catalog_order_and_no_contact_is_last():
     assert len(sets) == cat.n_actions == 5
     assert sets[1] == {"m": {"msg": "w", "theme": "welcome", "offer": "none", "discount": 0.1,
                              "margin": 0.0},
-                       "n": {"ch": "email", "cost": 0.01}, "t": {"tm": "evening"}}
-    assert sets[-1] == {"m": {"no_contact": True}}
+                       "n": {"ch": "email", "cost": 0.01}, "t": {"tm": "evening"},
+                       "a": {"id": "w/email/evening"}}
+    assert sets[-1] == {"m": {"no_contact": True}, "a": {"id": "no_contact"}}
 
 
 def test_interactions_cross_shared_with_action_namespaces_only_by_letter():
     for term in INTERACTIONS:
-        assert set(term) <= set("chmnt") and len(term) in (2, 3)
+        assert set(term) <= set("chmnta") and len(term) in (2, 3)
