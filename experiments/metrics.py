@@ -5,6 +5,9 @@ Methods (stated once, used everywhere):
 - **Value and regret** use the *expected* reward of each chosen action (exact, from the
   simulator), so the only noise left is between runs: the mean over seeds with a Student-t 95%
   interval over seeds (``n_seeds - 1`` degrees of freedom).
+- **Paired differences** (policy A vs B on the same scenario): per seed both ran on the same
+  world (same customers, same holdout), so the difference of their values per seed has a much
+  smaller spread than either value; Student-t 95% interval over seeds of that difference.
 - **Lift vs holdout** uses *realized* rewards: mean reward per treated decision minus mean per
   holdout decision (no contact), pooled over seeds, with a Welch / normal 95% interval on the
   per-decision rewards (decisions are treated as independent draws).
@@ -24,8 +27,8 @@ import math
 import numpy as np
 import pandas as pd
 
-__all__ = ["Z95", "cell_totals", "guardrails", "leaderboard", "lift", "mean_ci", "regret_curves",
-           "t95"]
+__all__ = ["Z95", "cell_totals", "guardrails", "leaderboard", "lift", "mean_ci", "paired",
+           "regret_curves", "t95"]
 
 Z95 = 1.959963984540054
 # two-sided 97.5% Student-t quantiles, df 1..30 (scipy is not a dependency for one table)
@@ -95,6 +98,33 @@ def leaderboard(rows: pd.DataFrame) -> pd.DataFrame:
     board = pd.DataFrame(out)
     return board.sort_values(["scenario", "value_per_1000"], ascending=[True, False],
                              ignore_index=True)
+
+
+def paired(rows: pd.DataFrame, policy: str) -> pd.DataFrame:
+    """Per scenario and every other policy: ``policy``'s value per 1,000 minus the other's, per
+    seed (same world), mean and Student-t 95% interval over the seeds both ran.
+
+    Example:
+        >>> rows = pd.DataFrame({"scenario": "s", "policy": ["a", "a", "b", "b"],
+        ...     "seed": [0, 1, 0, 1], "n_treated": 100, "expected_treated": [50., 80., 40., 69.]})
+        >>> d = paired(rows, "a").iloc[0]
+        >>> d.other, round(float(d.diff_per_1000), 1), bool(d.diff_lo > 0)
+        ('b', 105.0, True)
+    """
+    cells = cell_totals(rows)
+    cells = cells.assign(value=1000 * cells["expected_treated"] / cells["n_treated"])
+    wide = cells.pivot_table(index=["scenario", "seed"], columns="policy", values="value")
+    out = []
+    if policy not in wide.columns:
+        return pd.DataFrame(columns=["scenario", "policy", "other", "seeds", "diff_per_1000",
+                                     "diff_lo", "diff_hi"])
+    for other in [c for c in wide.columns if c != policy]:
+        diff = (wide[policy] - wide[other]).dropna()
+        for scenario, d in diff.groupby(level="scenario", sort=True):
+            m, lo, hi = mean_ci(d)
+            out.append({"scenario": scenario, "policy": policy, "other": other, "seeds": len(d),
+                        "diff_per_1000": m, "diff_lo": lo, "diff_hi": hi})
+    return pd.DataFrame(out)
 
 
 def lift(rows: pd.DataFrame) -> pd.DataFrame:

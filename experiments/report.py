@@ -75,6 +75,24 @@ def headlines(board: pd.DataFrame, guard: pd.DataFrame) -> list[str]:
     return out
 
 
+def _paired_view(rows: pd.DataFrame, board: pd.DataFrame) -> pd.DataFrame:
+    """The engine (any ``engine`` cell), else each scenario's winner, against every other policy,
+    paired by seed."""
+    focus = list(rows.loc[rows.get("policy_name", pd.Series(dtype=str)) == "engine",
+                          "policy"].unique())
+    if not focus:
+        focus = list(board.groupby("scenario").head(1)["policy"].unique())
+    parts = [metrics.paired(rows, f) for f in focus]
+    d = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    if d.empty:
+        return d
+    verdict = ["better" if lo > 0 else "worse" if hi < 0 else "not separated"
+               for lo, hi in zip(d.diff_lo, d.diff_hi, strict=True)]
+    return d.assign(**{"difference per 1,000 [95% CI]": [_ci(*r) for r in zip(
+        d.diff_per_1000, d.diff_lo, d.diff_hi, strict=True)], "verdict": verdict})[
+        ["scenario", "policy", "other", "seeds", "difference per 1,000 [95% CI]", "verdict"]]
+
+
 def _table(df: pd.DataFrame) -> str:
     return df.to_html(index=False, border=0, classes="t", na_rep="n/a",
                       float_format=lambda x: f"{x:,.3f}")
@@ -169,15 +187,21 @@ def write_report(results_dir: str | os.PathLike, out_dir: str | os.PathLike | No
         parts += ["<h2 class='bad'>Failed cells (not in the tables)</h2><ul>",
                   *[f"<li class='bad'>{html.escape(c)}: {html.escape(errors.get(c, ''))}</li>"
                     for c in failed], "</ul>"]
+    pairs = _paired_view(rows, board)
+    if not pairs.empty:
+        pairs.to_csv(out / "paired.csv", index=False)
     parts += ["<h2>Leaderboard</h2>", _table(view),
               *[_img(p) for p in figs if p.name.startswith("value_")],
+              "<h2>Head to head (same worlds, paired by seed)</h2>",
+              _table(pairs) if not pairs.empty else "<p>n/a</p>",
               "<h2>Lift against the holdout (no contact)</h2>", _table(lift_view),
               "<h2>Guardrails</h2>", _table(guard),
               "<h2>Regret curves</h2>", *[_img(p) for p in figs if p.name.startswith("regret_")],
               ("<h2>Method</h2><p>Value and regret use the simulator's exact expected reward of "
               "each chosen action (treated customers), averaged per seed; intervals are "
-              "Student-t 95% over seeds. Regret = best eligible action's expected reward minus "
-              "the chosen one's. Capture = (policy - random) / (oracle - random). Lift = "
+              "Student-t 95% over seeds; head-to-head differences are taken per seed "
+              "(both policies met the same customers) with the same interval. Regret = best "
+              "eligible action's expected reward minus the chosen one's. Capture = (policy - random) / (oracle - random). Lift = "
               "realized reward per treated customer minus per holdout customer, pooled over "
               "seeds, Welch/normal 95% interval on per-decision rewards. Guardrails are per "
               "1,000 contacts sent.</p></body></html>")]
