@@ -68,7 +68,8 @@ def test_paired_difference_is_per_seed_and_tighter_than_the_values():
     # b is a worse by 20 +- 1 on every seed while both swing by 200 between seeds
     rows = pd.DataFrame({"scenario": "s", "policy": ["a"] * 3 + ["b"] * 3,
                          "seed": [0, 1, 2] * 2, "n_treated": 1000,
-                         "expected_treated": [100.0, 300.0, 200.0, 81.0, 279.0, 180.0]})
+                         "expected_treated": [100.0, 300.0, 200.0, 81.0, 279.0, 180.0],
+                         "oracle_treated": 500.0, "random_treated": 50.0})
     d = metrics.paired(rows, "a").iloc[0]
     assert d.other == "b" and d.diff_per_1000 == pytest.approx(20.0)
     assert d.diff_lo > 0
