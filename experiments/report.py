@@ -50,9 +50,11 @@ def _ci(v: float, lo: float, hi: float, digits: int = 1) -> str:
     return f"{_fmt(v, digits)} [{_fmt(lo, digits)}, {_fmt(hi, digits)}]"
 
 
-def headlines(board: pd.DataFrame, guard: pd.DataFrame) -> list[str]:
+def headlines(board: pd.DataFrame, guard: pd.DataFrame,
+              rows: pd.DataFrame | None = None) -> list[str]:
     """One sentence per scenario: the winner, its margin over the runner-up (and whether the
-    intervals separate them), and its unsubscribe cost next to the runner-up's."""
+    intervals separate them: paired by seed when ``rows`` are given), and its unsubscribe cost
+    next to the runner-up's."""
     out = []
     g = guard.set_index(["scenario", "policy"])
     for scenario, b in board.groupby("scenario", sort=True):
@@ -66,6 +68,13 @@ def headlines(board: pd.DataFrame, guard: pd.DataFrame) -> list[str]:
             second = b.iloc[1]
             sure = "intervals do not overlap" if win.value_lo > second.value_hi else \
                 "intervals overlap: not a clear win"
+            if rows is not None:
+                d = metrics.paired(rows[rows["scenario"] == scenario], str(win.policy))
+                d = d[d["other"] == second.policy]
+                if len(d):
+                    lo, hi = float(d["diff_lo"].iloc[0]), float(d["diff_hi"].iloc[0])
+                    sure = (f"paired 95% CI [{_fmt(lo)}, {_fmt(hi)}]: "
+                            + ("a clear win" if lo > 0 else "not a clear win"))
             text += (f", {_fmt(win.value_per_1000 - second.value_per_1000)} more than "
                      f"{html.escape(str(second.policy))} ({sure})")
             u_w = g.loc[(scenario, win.policy), "unsub_per_1000"]
@@ -181,7 +190,7 @@ def write_report(results_dir: str | os.PathLike, out_dir: str | os.PathLike | No
     parts = [(f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(name)}"
              f"</title><style>{_CSS}</style></head><body>"
              f"<h1>Experiment {html.escape(name)}</h1>"),
-             "<h2>Who wins</h2><ul>", *[f"<li>{h}</li>" for h in headlines(board, guard)],
+             "<h2>Who wins</h2><ul>", *[f"<li>{h}</li>" for h in headlines(board, guard, rows)],
              "</ul>"]
     if failed:
         parts += ["<h2 class='bad'>Failed cells (not in the tables)</h2><ul>",
