@@ -91,3 +91,24 @@ def test_the_command_exits_1_and_still_reports_when_a_cell_fails(ray_local, tmp_
     captured = capsys.readouterr()
     assert captured.out.strip().endswith("report.html")
     assert "failed: small__lints__seed0" in captured.err
+
+
+def test_report_of_an_empty_folder_says_what_to_run(tmp_path, capsys):
+    import argparse
+
+    from experiments.commands.experiment import report
+
+    assert report(argparse.Namespace(results=str(tmp_path))) == 2
+    assert "run `offerbandit experiment run` first" in capsys.readouterr().err
+
+
+def test_a_bad_spec_file_exits_2_naming_the_field(tmp_path, capsys):
+    import argparse
+
+    spec = tmp_path / "bad.toml"
+    spec.write_text('scenarios = ["small"]\nseeds = [0]\nhorizon = 100\nbatch_size = 30\n'
+                    'window = 100\n[[policies]]\nname = "random"\n')
+    args = argparse.Namespace(spec=str(spec), out=str(tmp_path / "r"), address=None, workers=1,
+                              retries=0, quiet=True)
+    assert run_command(args) == 2
+    assert "window: expected a multiple of batch_size=30" in capsys.readouterr().err
