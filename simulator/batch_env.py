@@ -166,7 +166,9 @@ class CustomerBatchEnv:
         dyn[:, n_c + 1] = sin
         dyn[:, n_c + 2] = cos
         # how close "now" is to the customer's usual active hour: what any CRM can compute
-        dyn[:, n_c + 3] = sin * obs[:, self._last_active[0]] + cos * obs[:, self._last_active[1]]
+        # (clipped: float32 sin/cos can put the dot product a hair outside [-1, 1])
+        dyn[:, n_c + 3] = np.clip(sin * obs[:, self._last_active[0]]
+                                  + cos * obs[:, self._last_active[1]], -1.0, 1.0)
         obs[:, c0:] = dyn
         self._obs = obs
 
