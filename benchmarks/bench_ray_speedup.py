@@ -3,9 +3,10 @@
 The grid is a fixed slice of the standard experiment (``baseline``, seeds 0-3, the policies
 below). It runs once with one cell in flight and once with two, on the same local Ray. The
 reference is bare Ray: as many CPU-bound numpy tasks as cells, each doing the work that takes
-as long (alone, calibrated in this run) as its cell took in the one-worker run, also with one and
-then two in flight. Printed: both speedups and their ratio; target >= 0.9 (the runner costs
-little beyond what Ray itself costs).
+as long (calibrated in a worker, in this run) as its cell took in the one-worker run, also with
+one and then two in flight. The four runs are interleaved and repeated; medians are printed,
+both speedups and their ratio; target >= 0.9 (the runner costs little beyond what Ray itself
+costs).
 
 Run: ``python benchmarks/bench_ray_speedup.py [--quick]``. Exits 0.
 """
@@ -80,23 +81,29 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="6,000 decisions per cell")
     parser.add_argument("--horizon", type=int, default=20_000, help="decisions per cell")
+    parser.add_argument("--repeats", type=int, default=3, help="interleaved rounds (medians)")
     args = parser.parse_args()
     horizon = 6_000 if args.quick else args.horizon
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
     try:
         _grid_seconds(_spec(1000), workers=2)  # warm both workers (imports, VW) for both runs
         spec = _spec(horizon)
-        one, cell_seconds = _grid_seconds(spec, workers=1)
-        two, _ = _grid_seconds(spec, workers=2)
         rate = ray.get(ray.remote(num_cpus=1)(_rate).remote())  # in a worker, as the cells ran
-        iterations = [max(1, round(s * rate)) for s in cell_seconds]
-        ref_one = _reference_seconds(iterations, workers=1)
-        ref_two = _reference_seconds(iterations, workers=2)
+        times: dict[str, list[float]] = {"one": [], "two": [], "ref_one": [], "ref_two": []}
+        for _ in range(args.repeats):  # interleaved: load from other jobs hits all four alike
+            one, cell_seconds = _grid_seconds(spec, workers=1)
+            iterations = [max(1, round(s * rate)) for s in cell_seconds]
+            times["one"].append(one)
+            times["ref_one"].append(_reference_seconds(iterations, workers=1))
+            times["two"].append(_grid_seconds(spec, workers=2)[0])
+            times["ref_two"].append(_reference_seconds(iterations, workers=2))
     finally:
         ray.shutdown()
+    one, two, ref_one, ref_two = (float(np.median(times[k]))
+                                  for k in ("one", "two", "ref_one", "ref_two"))
     grid_speedup, ref_speedup = one / two, ref_one / ref_two
-    print(f"grid: {len(cell_seconds)} cells x {horizon:,} decisions (baseline, "
-          f"{len(POLICIES)} policies x 4 seeds)")
+    print(f"grid: {len(spec.cells())} cells x {horizon:,} decisions (baseline, "
+          f"{len(POLICIES)} policies x 4 seeds); medians of {args.repeats} interleaved rounds")
     print(f"{'':24s} {'1 worker s':>10s} {'2 workers s':>11s} {'speedup':>8s}")
     print(f"{'experiment grid':24s} {one:10.1f} {two:11.1f} {grid_speedup:8.2f}")
     print(f"{'bare Ray numpy tasks':24s} {ref_one:10.1f} {ref_two:11.1f} {ref_speedup:8.2f}")
