@@ -243,6 +243,12 @@ def _scratch(scratch: dict | None, shape: tuple[int, ...], dtype: type) -> np.nd
     return scratch[key]
 
 
+def _pick(traits: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """``traits[rows, cols]`` for a C-contiguous 2-D array, as one flat ``take`` (skips the
+    general fancy-indexing machinery, about twice as fast on a whole batch)."""
+    return np.ravel(traits).take(rows * traits.shape[1] + cols)
+
+
 def chosen_probabilities(ph: Physics, pop: Population, b: BatchState, m: np.ndarray,
                          c: np.ndarray, t: np.ndarray) -> dict[str, np.ndarray]:
     """Stage probabilities for one chosen contact action per customer.
@@ -258,26 +264,28 @@ def chosen_probabilities(ph: Physics, pop: Population, b: BatchState, m: np.ndar
         ``convert`` (given clicked), ``unsubscribe`` and ``churn`` (given delivered), and
         ``value`` (reward of a conversion).
     """
+    # Per-row choices are made with np.where rather than boolean-mask assignment: on a batch
+    # with mixed channels and timings a mask gather/scatter costs ~20x a whole-batch select,
+    # and the selected values are the same bit for bit.
     s, w = b.slots, ph.sc.world
     deliver = ph.deliver[c]
     gated = ph.app_gated[c]
-    if gated.any():
-        deliver[gated] *= pop.app_use[s[gated]]
+    if ph.app_gated.any():
+        deliver *= np.where(gated, pop.app_use[s], 1.0)
     hc, hs = ph.hour_cos[t], ph.hour_sin[t]
-    now = ph.is_now[t]
-    if now.any():
+    if ph.is_now.any():
+        now = ph.is_now[t]
         sin, cos = b.sin_cos()
-        hc[now], hs[now] = cos[now], sin[now]
+        hc, hs = np.where(now, cos, hc), np.where(now, sin, hs)
     match = pop.peak_cos[s] * hc + pop.peak_sin[s] * hs
-    weekend = ph.is_weekend[t]
-    if weekend.any():
-        match[weekend] += pop.weekend_pref[s[weekend]]
-    open_p = sigmoid(ph.open_logit[c] + w.channel_weight * pop.channel_aff[s, c]
+    if ph.is_weekend.any():
+        match += np.where(ph.is_weekend[t], pop.weekend_pref[s], 0.0)
+    open_p = sigmoid(ph.open_logit[c] + w.channel_weight * _pick(pop.channel_aff, s, c)
                      + ph.timing_weight[c] * match
                      - w.fatigue_strength * pop.fatigue_sens[s] * b.pressure)
-    taff = pop.theme_aff[s, _themes(ph, b.drifted)[m]]
+    taff = _pick(pop.theme_aff, s, _themes(ph, b.drifted)[m])
     click_p = sigmoid(ph.click_logit[c] + w.theme_weight * taff
-                      + w.offer_weight * pop.offer_aff[s, ph.offer_of[m]])
+                      + w.offer_weight * _pick(pop.offer_aff, s, ph.offer_of[m]))
     conv_p = sigmoid(_conv_logit(ph, pop, s, m, taff) + ph.conv_offset[c])
     push = w.unsubscribe_fatigue * b.pressure
     unsub_p = sigmoid(ph.unsub_logit[c] + push)
