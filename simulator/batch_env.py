@@ -44,10 +44,15 @@ _PRESSURE_SCALE = 5.0  # contact pressure is shown to the policy as min(pressure
 
 
 def _pattern_codes(ok: np.ndarray) -> np.ndarray:
-    """(N,) code of each row of the (N, C) bool channel flags: bit j is channel j."""
-    if ok.shape[1] <= 8:  # one byte per row: packbits is ~10x cheaper than the integer matmul
-        return np.packbits(ok, axis=1, bitorder="little")[:, 0]
-    return ok.astype(np.intp) @ (1 << np.arange(ok.shape[1]))
+    """(N,) code of each row of the (N, C) bool channel flags: bit j is channel j.
+
+    Built one column at a time in the smallest integer type that holds 2**C codes: ~2x cheaper
+    than an integer matmul and ~6x cheaper than np.packbits at N = 100,000, C = 4."""
+    dtype = np.uint8 if ok.shape[1] <= 8 else np.intp
+    code = ok[:, 0].astype(dtype)
+    for j in range(1, ok.shape[1]):
+        code |= ok[:, j].astype(dtype) << dtype(j)
+    return code
 
 
 class CustomerBatchEnv:
@@ -100,8 +105,8 @@ class CustomerBatchEnv:
         self.context_names: tuple[str, ...] = probe.static_names + tuple(
             [f"consent_{c}" for c in self.catalog.channels]
             + ["contact_pressure", "local_hour_sin", "local_hour_cos", "active_now"])
-        self._last_active = (self.context_names.index("last_active_hour_sin"),
-                             self.context_names.index("last_active_hour_cos"))
+        self._last_active = [self.context_names.index("last_active_hour_sin"),
+                             self.context_names.index("last_active_hour_cos")]
         self.hours_per_step = self.batch_size / sc.decisions_per_hour
         self._consent_cols = slice(self._n_static, self._n_static + len(self.catalog.channels))
 
@@ -128,6 +133,9 @@ class CustomerBatchEnv:
         sc, rng = self.scenario, self._rng
         self._pop = Population.draw(rng, sc.n_customers, self.catalog, sc)
         self._table = self._context_table(self._pop)
+        # a contiguous copy of the two last-active columns: reading them out of the (N, d)
+        # rows of obs is a strided, cache-missing walk
+        self._last_active_sc = self._table[:, self._last_active].T.copy()   # (2, population)
         self._ids = np.arange(sc.n_customers, dtype=np.int64)
         self._next_id = sc.n_customers
         self._pressure = np.zeros(sc.n_customers)
@@ -183,8 +191,9 @@ class CustomerBatchEnv:
         obs[:, c0 + n_c + 2] = cos
         # how close "now" is to the customer's usual active hour: what any CRM can compute
         # (clipped: float32 sin/cos can put the dot product a hair outside [-1, 1])
-        active = sin * obs[:, self._last_active[0]]
-        active += cos * obs[:, self._last_active[1]]
+        last_sin, last_cos = self._last_active_sc.take(slots, axis=1)
+        active = sin * last_sin
+        active += cos * last_cos
         np.clip(active, -1.0, 1.0, out=obs[:, c0 + n_c + 3])
         self._obs = obs
 
@@ -410,6 +419,7 @@ class CustomerBatchEnv:
             self._pop.overwrite(gone, fresh)
             self._table[gone, : self._n_static] = fresh.static_context
             self._table[gone, self._consent_cols] = fresh.consent
+            self._last_active_sc[:, gone] = fresh.static_context[:, self._last_active].T
             self._ids[gone] = np.arange(self._next_id, self._next_id + gone.size)
             self._next_id += gone.size
             self._pressure[gone] = 0.0
