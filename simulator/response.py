@@ -265,8 +265,8 @@ def chosen_probabilities(ph: Physics, pop: Population, b: BatchState, m: np.ndar
         ``value`` (reward of a conversion).
     """
     # Per-row choices are made with np.where rather than boolean-mask assignment: on a batch
-    # with mixed channels and timings a mask gather/scatter costs ~20x a whole-batch select,
-    # and the selected values are the same bit for bit.
+    # with mixed channels and timings a mask gather + scatter cost ~1.2 ms a line at
+    # N = 100,000, a whole-batch select ~0.4 ms, and the values are the same bit for bit.
     s, w = b.slots, ph.sc.world
     deliver = ph.deliver[c]
     gated = ph.app_gated[c]
