@@ -26,11 +26,23 @@ from __future__ import annotations
 
 import numpy as np
 
+from policies.param_checks import check_choice, check_int
 from policies.sampling import greedy_distribution, uniform_distribution
 
-__all__ = ["ESTIMATES", "ABTest"]
+__all__ = ["ESTIMATES", "ABTest", "ab_test_params"]
 
 ESTIMATES = ("additive", "mean")
+
+
+def ab_test_params(policy: str, explore_decisions: int, min_count: int, keep_learning: bool,
+                   estimate: str) -> dict:
+    """The validated parameters of an A/B-test policy (best fixed action, segment rules)."""
+    return {
+        "explore_decisions": check_int(policy, "explore_decisions", explore_decisions),
+        "min_count": check_int(policy, "min_count", min_count),
+        "keep_learning": bool(keep_learning),
+        "estimate": check_choice(policy, "estimate", estimate, ESTIMATES),
+    }
 _RIDGE = 1.0  # shrinkage of the additive estimate; small next to a test's counts
 
 

@@ -21,9 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from policies.ab_test import ESTIMATES, ABTest
+from policies.ab_test import ABTest, ab_test_params
 from policies.distribution_policy import DistributionPolicy
-from policies.param_checks import check_choice, check_int
 from policies.problem import Problem
 
 __all__ = ["SegmentRules"]
@@ -49,12 +48,8 @@ class SegmentRules(DistributionPolicy):
                  explore_decisions: int = 2500, min_count: int = 3,
                  keep_learning: bool = False, estimate: str = "additive") -> None:
         super().__init__(problem, seed)
-        self.params = {
-            "explore_decisions": check_int(self.name, "explore_decisions", explore_decisions),
-            "min_count": check_int(self.name, "min_count", min_count),
-            "keep_learning": bool(keep_learning),
-            "estimate": check_choice(self.name, "estimate", estimate, ESTIMATES),
-        }
+        self.params = ab_test_params(self.name, explore_decisions, min_count, keep_learning,
+                                     estimate)
         self._columns = problem.segment_columns()
         self._test = ABTest(self._columns.size + 1, problem.action_features, **self.params)
 
