@@ -21,17 +21,10 @@ import argparse
 import sys
 from pathlib import Path
 
+from experiments.commands.arg_types import positive_int
+
 __all__ = ["add_parser", "report", "run"]
 
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
-    return value
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -46,7 +39,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                    help="results folder (default: results/<spec name>)")
     r.add_argument("--address", default=None,
                    help="Ray cluster address (default: start Ray locally)")
-    r.add_argument("--workers", type=_positive, default=None,
+    r.add_argument("--workers", type=positive_int, default=None,
                    help="cells run at once (default: every CPU)")
     r.add_argument("--retries", type=int, default=1,
                    help="extra attempts of a cell that raised (default 1)")

@@ -27,6 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from experiments.commands.arg_types import positive_int
+
 __all__ = ["SimulationSummary", "add_parser", "run", "simulate"]
 
 _BUILT_IN = ("random", "oracle")
@@ -217,24 +219,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                    help="baseline, cold_start, drift, fatigue, capacity, small, or a TOML path")
     p.add_argument("--policy", default="random",
                    help="random, oracle, or a registered policy name (e.g. vw_squarecb)")
-    p.add_argument("--steps", type=_positive_int, default=100_000,
+    p.add_argument("--steps", type=positive_int, default=100_000,
                    help="decisions to make (default 100000)")
-    p.add_argument("--batch-size", type=_positive_int, default=1000,
+    p.add_argument("--batch-size", type=positive_int, default=1000,
                    help="customers per step (default 1000)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
     return p
 
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be an int >= 1, got {text!r}")
-    return value
 
 
 def run(args: argparse.Namespace) -> int:

@@ -50,4 +50,4 @@ def test_bad_input_is_a_one_line_error(capsys, argv, match):
 def test_bad_steps_is_refused_by_the_parser(capsys):
     with pytest.raises(SystemExit):
         main(["simulate", "--steps", "0"])
-    assert "must be an int >= 1" in capsys.readouterr().err
+    assert "expected an integer >= 1" in capsys.readouterr().err
