@@ -5,10 +5,15 @@
     state update, the late-reward ledger and the next batch's context and eligibility), against a
     bare kernel that computes one logistic answer per customer for the chosen action from a
     precomputed (customers x actions) affinity matrix and draws it. Target: ratio >= 0.2.
+    Next to it, the floor: what every step must do whatever its funnel costs (gather the next
+    batch's (N, d) observation rows, draw the batch, draw the funnel's uniforms), timed alone,
+    and the ratio that floor by itself would allow, for the float64 observation the env returns
+    and for a float32 one.
 (2) The whole N x K expected-reward matrix plus its argmax (the oracle), customers per second,
     float64 and float32, against a bare kernel computing N x K logits as one matmul of the
     context (N x d) with a weight matrix (d x K) and their argmax. Target: ratio >= 0.5 and
-    >= 1 million customers/s.
+    >= 1 million customers/s. BLAS runs the reference on every core it may use; the simulator
+    splits the batch into blocks on as many threads (``simulator/row_threads.py``).
 
 (3) With --learnability: the share of (oracle - uniform random) that a greedy linear model on
     context x action-feature products captures on ``baseline``, fitted by ridge regression on
@@ -28,6 +33,7 @@ import numpy as np
 
 from simulator import CustomerBatchEnv, load_scenario
 from simulator.calibration import uniform_random_actions
+from simulator.row_threads import default_threads
 
 
 def _best_of(fn, repeats: int) -> float:
@@ -61,6 +67,22 @@ def bench_step(n: int, repeats: int) -> tuple[float, float]:
         return rng.random(n) < 1.0 / (1.0 + np.exp(-z))
 
     return n / min(times), n / _best_of(kernel, repeats)
+
+
+def bench_step_floor(n: int, repeats: int) -> dict[str, float]:
+    """Seconds of the parts of a step that do not depend on the funnel: the (N, d) row gather
+    of the next observation (float64 as returned, and float32), the batch draw, the uniforms."""
+    env = CustomerBatchEnv(load_scenario("baseline", n_customers=n), batch_size=n, seed=0)
+    env.reset(seed=0)
+    rng = np.random.default_rng(3)
+    table64 = env._table
+    table32 = table64.astype(np.float32)
+    slots = np.sort(rng.choice(env.scenario.n_customers, size=n, replace=False))
+    draw = _best_of(lambda: np.sort(rng.choice(env.scenario.n_customers, size=n,
+                                               replace=False)), repeats)
+    uniforms = _best_of(lambda: rng.random((7, n), dtype=np.float32), repeats)
+    return {"float64": _best_of(lambda: table64.take(slots, axis=0), repeats) + draw + uniforms,
+            "float32": _best_of(lambda: table32.take(slots, axis=0), repeats) + draw + uniforms}
 
 
 def bench_matrix(n: int, repeats: int, dtype: type) -> tuple[float, float]:
@@ -153,10 +175,17 @@ def main(argv: list[str] | None = None) -> int:
     n = 20_000 if args.quick else args.n
     repeats = 3 if args.quick else 10
     print(f"simulator benchmarks, baseline scenario, N = {n:,} customers per batch, best of "
-          f"{repeats}")
+          f"{repeats}; matrix on {default_threads()} thread(s) (OMP_NUM_THREADS, else cores), "
+          f"numpy's BLAS on its own")
     ours, ref = bench_step(n, repeats)
     print(f"(1) step, chosen actions only : {ours / 1e6:8.2f} M decisions/s | reference "
           f"{ref / 1e6:8.2f} M/s | ratio {ours / ref:.3f} (target >= 0.2)")
+    floor = bench_step_floor(n, repeats)
+    ref_s = n / ref
+    print(f"    floor (obs gather + batch draw + uniforms, no funnel): float64 obs "
+          f"{floor['float64'] * 1e3:.2f} ms = ratio cap {ref_s / floor['float64']:.3f}; float32 "
+          f"obs {floor['float32'] * 1e3:.2f} ms = ratio cap {ref_s / floor['float32']:.3f} "
+          f"(reference {ref_s * 1e3:.2f} ms)")
     for dtype in (np.float64, np.float32):
         ours, ref = bench_matrix(n, repeats, dtype)
         print(f"(2) N x K matrix + argmax {np.dtype(dtype).name:7s}: {ours / 1e6:8.2f} M "

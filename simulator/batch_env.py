@@ -36,6 +36,7 @@ from simulator.errors import (
 from simulator.pending import PendingRewards
 from simulator.population import Population
 from simulator.response import BatchState, Physics, chosen_probabilities, expected_rewards_into
+from simulator.row_threads import default_threads
 from simulator.scenario import Scenario, load_scenario
 
 __all__ = ["CustomerBatchEnv"]
@@ -248,8 +249,8 @@ class CustomerBatchEnv:
                           local_sin_cos=self._local_sin_cos)
 
     # ----------------------------------------------------------------------------- oracle
-    def expected_rewards(self, dtype: type = np.float64,
-                         out: np.ndarray | None = None) -> np.ndarray:
+    def expected_rewards(self, dtype: type = np.float64, out: np.ndarray | None = None,
+                         threads: int | None = None) -> np.ndarray:
         """Ground truth: the expected total reward of every action for the current batch.
 
         Total = conversion revenue (including late conversions) minus discount cost minus
@@ -259,6 +260,9 @@ class CustomerBatchEnv:
         Args:
             dtype: np.float64 (default) or np.float32.
             out: optional (N, K) array of that dtype to fill, to avoid an allocation per step.
+            threads: threads for a large batch (blocks of 8,192+ customers); None = as many as
+                BLAS would use (``OMP_NUM_THREADS``, else the cores available). The values do
+                not depend on it.
 
         Returns:
             (N, K) array of expected total rewards.
@@ -271,7 +275,12 @@ class CustomerBatchEnv:
             raise ScenarioError(
                 f"out must be a float32/float64 array of shape {shape}, got {out.dtype} "
                 f"{out.shape}")
-        expected_rewards_into(out, self._physics, self._pop, self._batch_state(), self._scratch)
+        if threads is None:
+            threads = default_threads()
+        elif not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
+            raise ScenarioError(f"threads must be a positive integer or None, got {threads!r}")
+        expected_rewards_into(out, self._physics, self._pop, self._batch_state(), self._scratch,
+                              threads)
         return out
 
     # ----------------------------------------------------------------------------- step

@@ -134,6 +134,26 @@ def test_expected_rewards_float32_and_out_buffer():
         env.expected_rewards(out=np.empty((3, 3)))
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_expected_rewards_the_same_on_any_number_of_threads(dtype):
+    # 20,000 customers: two blocks of 10,000 on two or more threads, one block on one
+    env = CustomerBatchEnv(load_scenario("baseline", n_customers=20_000), batch_size=20_000,
+                           seed=0)
+    env.reset(seed=0)
+    one = env.expected_rewards(dtype=dtype, threads=1).copy()
+    for threads in (2, 3, 8):
+        assert np.array_equal(env.expected_rewards(dtype=dtype, threads=threads), one)
+    assert np.array_equal(env.expected_rewards(dtype=dtype), one)
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True, "2"])
+def test_expected_rewards_refuses_a_bad_thread_count(bad):
+    env = CustomerBatchEnv("small", batch_size=10, seed=0)
+    env.reset(seed=0)
+    with pytest.raises(ScenarioError, match="threads must be a positive integer"):
+        env.expected_rewards(threads=bad)
+
+
 def test_realized_rewards_average_to_the_expected_ones():
     env = CustomerBatchEnv("baseline", batch_size=1000, seed=0)
     rng = np.random.default_rng(5)
