@@ -30,6 +30,30 @@ from policies import make_policy
 from simulator import CustomerBatchEnv, load_scenario
 
 
+class _Tail:
+    """Expected reward of the chosen actions, of uniform random over the eligible ones and of
+    the oracle, summed over the last quarter of the steps."""
+
+    def __init__(self, n_steps: int) -> None:
+        self.first = n_steps - n_steps // 4
+        self.sums, self.rows = np.zeros(3), 0
+
+    def add(self, step: int, env: CustomerBatchEnv, el: np.ndarray, actions: np.ndarray) -> None:
+        if step < self.first:
+            return
+        r = env.expected_rewards()
+        self.sums += (r[np.arange(len(actions)), actions].sum(),
+                      (np.where(el, r, 0).sum(1) / el.sum(1)).sum(),
+                      np.where(el, r, -np.inf).max(1).sum())
+        self.rows += len(actions)
+
+    def result(self, learned: int, start: float) -> dict[str, float]:
+        engine, random, oracle = self.sums / self.rows
+        return {"engine": engine, "random": random, "oracle": oracle,
+                "capture": (engine - random) / (oracle - random), "learned": learned,
+                "seconds": time.perf_counter() - start}
+
+
 def run(learner: dict, n_decisions: int, batch: int, seed: int) -> dict[str, float]:
     """One run of the whole Engine through the experiments' adapter (``EnginePolicy``: the
     simulator's catalog in the same action order, rules = what the simulator enforces).
@@ -39,28 +63,19 @@ def run(learner: dict, n_decisions: int, batch: int, seed: int) -> dict[str, flo
     env = CustomerBatchEnv(load_scenario("baseline"), batch_size=batch, seed=seed)
     obs, info = env.reset(seed=seed)
     n_steps = n_decisions // batch
-    tail_from = n_steps - n_steps // 4
-    sums = np.zeros(3)  # engine, random, oracle expected reward over the last quarter
-    start = time.perf_counter()
+    tail, start = _Tail(n_steps), time.perf_counter()
     with tempfile.TemporaryDirectory() as d, EnginePolicy(env, d, seed=seed,
                                                           learner=learner) as pol:
         for step in range(n_steps):
             refs = np.arange(step * batch, (step + 1) * batch)
             actions, _ = pol.act_customers(obs, info["eligible"], info["customer_ids"],
                                            info["clock_hours"], refs)
-            if step >= tail_from:
-                r, el = env.expected_rewards(), info["eligible"]
-                sums += (r[np.arange(batch), actions].sum(),
-                         (np.where(el, r, 0).sum(1) / el.sum(1)).sum(),
-                         np.where(el, r, -np.inf).max(1).sum())
+            tail.add(step, env, info["eligible"], actions)
             obs, _, _, _, info = env.step(actions)
             assert (info["refs"] == refs).all()
             pol.learn_refs(info["matured_refs"], info["matured_rewards"], info["clock_hours"])
         learned = pol.engine.stats()["learned_seq"]
-    tail = sums / ((n_steps - tail_from) * batch)
-    return {"engine": tail[0], "random": tail[1], "oracle": tail[2],
-            "capture": (tail[0] - tail[1]) / (tail[2] - tail[1]), "learned": learned,
-            "seconds": time.perf_counter() - start}
+    return tail.result(learned, start)
 
 
 def _pairwise(x: np.ndarray) -> np.ndarray:
@@ -102,17 +117,11 @@ def run_policy(name: str, n_decisions: int, batch: int, seed: int) -> dict[str, 
     obs, info = env.reset(seed=seed)
     policy = make_policy(name, problem_from_catalog(env), seed=seed)
     n_steps = n_decisions // batch
-    tail_from = n_steps - n_steps // 4
-    sums = np.zeros(3)
+    tail, start = _Tail(n_steps), time.perf_counter()
     pending: dict[int, tuple[np.ndarray, int, float]] = {}
-    start = time.perf_counter()
     for step in range(n_steps):
         actions, probs = policy.act(obs, info["eligible"])
-        if step >= tail_from:
-            r, el = env.expected_rewards(), info["eligible"]
-            sums += (r[np.arange(batch), actions].sum(),
-                     (np.where(el, r, 0).sum(1) / el.sum(1)).sum(),
-                     np.where(el, r, -np.inf).max(1).sum())
+        tail.add(step, env, info["eligible"], actions)
         shown = obs
         obs, _, _, _, info = env.step(actions)
         pending.update(zip(info["refs"].tolist(), zip(shown, actions.tolist(), probs.tolist())))
@@ -120,10 +129,7 @@ def run_policy(name: str, n_decisions: int, batch: int, seed: int) -> dict[str, 
             rows = [pending.pop(ref) for ref in info["matured_refs"].tolist()]
             x, a, p = (np.array(v) for v in zip(*rows))
             policy.learn(x, a, p, info["matured_rewards"])
-    tail = sums / ((n_steps - tail_from) * batch)
-    return {"engine": tail[0], "random": tail[1], "oracle": tail[2],
-            "capture": (tail[0] - tail[1]) / (tail[2] - tail[1]), "learned": n_decisions,
-            "seconds": time.perf_counter() - start}
+    return tail.result(n_decisions, start)
 
 
 def uniform_data_ceiling(n_decisions: int, seed: int = 0, lam: float = 10.0) -> float:
