@@ -8,7 +8,8 @@ environment passes the state in.
 The expected total reward of contact action (m, c, t) for customer i factorises as
 ``OC[i, c, t] * MV[i, m, c] + K0[i, c, t]`` (delivered-and-opened times value-given-open, plus
 costs), so the whole (N, K) matrix is one broadcast over (N, M, C, T) after only
-N * (C*T + 2*M*C) logistic evaluations.
+N * (C*T + 2*M) exponentials (click and conversion logits are a (message, customer) part plus
+a channel offset, so their C channels share one exponential).
 
 Example:
     >>> import numpy as np
