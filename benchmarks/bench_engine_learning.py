@@ -1,6 +1,7 @@
 """Engine learning: share of the achievable lift the whole Engine captures on the simulator.
 
-The Engine (rules, features, SQLite log, VW) decides, through the experiments' adapter
+The Engine (rules, features, SQLite log, VW) decides, in one cell of the experiments
+(``experiments.cell.run_cell``, no holdout) through the experiments' adapter
 ``experiments.engine_policy.EnginePolicy``, for the customers of the simulator's ``baseline``
 scenario, and learns each decision's total reward when the simulator reports it (conversions
 arrive up to 72 simulated hours later). Over the last quarter of the decisions it
@@ -18,64 +19,39 @@ under the same protocol, so the engine is compared with every other learner in t
 from __future__ import annotations
 
 import argparse
-import tempfile
 import time
 
 import numpy as np
 
 from engine.options import default_learner
-from experiments.engine_policy import EnginePolicy
-from experiments.sim_problem import problem_from_catalog
-from policies import make_policy
+from experiments.cell import run_cell
+from experiments.spec import ENGINE_POLICY, CellSpec, PolicyEntry
 from simulator import CustomerBatchEnv, load_scenario
 
 
-class _Tail:
-    """Expected reward of the chosen actions, of uniform random over the eligible ones and of
-    the oracle, summed over the last quarter of the steps."""
-
-    def __init__(self, n_steps: int) -> None:
-        self.first = n_steps - n_steps // 4
-        self.sums, self.rows = np.zeros(3), 0
-
-    def add(self, step: int, env: CustomerBatchEnv, el: np.ndarray, actions: np.ndarray) -> None:
-        if step < self.first:
-            return
-        r = env.expected_rewards()
-        self.sums += (r[np.arange(len(actions)), actions].sum(),
-                      (np.where(el, r, 0).sum(1) / el.sum(1)).sum(),
-                      np.where(el, r, -np.inf).max(1).sum())
-        self.rows += len(actions)
-
-    def result(self, learned: int, start: float) -> dict[str, float]:
-        engine, random, oracle = self.sums / self.rows
-        return {"engine": engine, "random": random, "oracle": oracle,
-                "capture": (engine - random) / (oracle - random), "learned": learned,
-                "seconds": time.perf_counter() - start}
+def tail_capture(policy: PolicyEntry, n_decisions: int, batch: int, seed: int
+                 ) -> dict[str, float]:
+    """One cell of the experiments (``experiments.cell.run_cell``: the world, the policy, late
+    totals learned as they mature, exact expected rewards) on ``baseline`` with no holdout, and
+    its last quarter: mean expected reward of the chosen actions, of uniform random over the
+    eligible ones and of the oracle, and the capture."""
+    start = time.perf_counter()
+    quarter = n_decisions // 4 // batch * batch
+    last = run_cell(CellSpec("baseline", policy, seed=seed, horizon=4 * quarter,
+                             batch_size=batch, window=quarter, holdout_fraction=0.0))[-1]
+    chosen, random, oracle = (last[k] / last["n_treated"] for k in
+                              ("expected_treated", "random_treated", "oracle_treated"))
+    return {"engine": chosen, "random": random, "oracle": oracle,
+            "capture": (chosen - random) / (oracle - random),
+            "seconds": time.perf_counter() - start}
 
 
 def run(learner: dict, n_decisions: int, batch: int, seed: int) -> dict[str, float]:
-    """One run of the whole Engine through the experiments' adapter (``EnginePolicy``: the
-    simulator's catalog in the same action order, rules = what the simulator enforces).
-
-    ``learner`` holds VWConfig fields overriding the engine's default learner.
-    """
-    env = CustomerBatchEnv(load_scenario("baseline"), batch_size=batch, seed=seed)
-    obs, info = env.reset(seed=seed)
-    n_steps = n_decisions // batch
-    tail, start = _Tail(n_steps), time.perf_counter()
-    with tempfile.TemporaryDirectory() as d, EnginePolicy(env, d, seed=seed,
-                                                          learner=learner) as pol:
-        for step in range(n_steps):
-            refs = np.arange(step * batch, (step + 1) * batch)
-            actions, _ = pol.act_customers(obs, info["eligible"], info["customer_ids"],
-                                           info["clock_hours"], refs)
-            tail.add(step, env, info["eligible"], actions)
-            obs, _, _, _, info = env.step(actions)
-            assert (info["refs"] == refs).all()
-            pol.learn_refs(info["matured_refs"], info["matured_rewards"], info["clock_hours"])
-        learned = pol.engine.stats()["learned_seq"]
-    return tail.result(learned, start)
+    """:func:`tail_capture` of the whole Engine through the experiments' adapter
+    (``EnginePolicy``: the simulator's catalog in the same action order, rules = what the
+    simulator enforces); ``learner`` holds VWConfig fields overriding the default learner."""
+    return tail_capture(PolicyEntry(ENGINE_POLICY, {"learner": learner}), n_decisions, batch,
+                        seed)
 
 
 def _pairwise(x: np.ndarray) -> np.ndarray:
@@ -108,28 +84,6 @@ def linear_ceiling(seed: int = 0, pairwise: bool = False) -> float:
     got = rt[np.arange(len(rt)), pick].mean()
     rnd = (np.where(elt, rt, 0).sum(1) / elt.sum(1)).mean()
     return (got - rnd) / (np.where(elt, rt, -np.inf).max(1).mean() - rnd)
-
-
-def run_policy(name: str, n_decisions: int, batch: int, seed: int) -> dict[str, float]:
-    """One of the policies room's learners (``policies.make_policy``) under the engine's protocol:
-    the same world, batch and tail; each decision's total is learned when it matures."""
-    env = CustomerBatchEnv(load_scenario("baseline"), batch_size=batch, seed=seed)
-    obs, info = env.reset(seed=seed)
-    policy = make_policy(name, problem_from_catalog(env), seed=seed)
-    n_steps = n_decisions // batch
-    tail, start = _Tail(n_steps), time.perf_counter()
-    pending: dict[int, tuple[np.ndarray, int, float]] = {}
-    for step in range(n_steps):
-        actions, probs = policy.act(obs, info["eligible"])
-        tail.add(step, env, info["eligible"], actions)
-        shown = obs
-        obs, _, _, _, info = env.step(actions)
-        pending.update(zip(info["refs"].tolist(), zip(shown, actions.tolist(), probs.tolist())))
-        if len(info["matured_refs"]):
-            rows = [pending.pop(ref) for ref in info["matured_refs"].tolist()]
-            x, a, p = (np.array(v) for v in zip(*rows))
-            policy.learn(x, a, p, info["matured_rewards"])
-    return tail.result(n_decisions, start)
 
 
 def uniform_data_ceiling(n_decisions: int, seed: int = 0, lam: float = 10.0) -> float:
@@ -166,7 +120,7 @@ def uniform_data_ceiling(n_decisions: int, seed: int = 0, lam: float = 10.0) -> 
 
 def _print_row(name: str, r: dict[str, float]) -> None:
     print(f"{name:>14} {r['engine']:>9.4f} {r['random']:>9.4f} {r['oracle']:>9.4f} "
-          f"{r['capture']:>8.2f} {r['learned']:>8d} {r['seconds']:>8.0f}")
+          f"{r['capture']:>8.2f} {r['seconds']:>8.0f}")
 
 
 def main() -> int:
@@ -189,7 +143,7 @@ def main() -> int:
     print(f"baseline scenario, {n} decisions, tail = last quarter; default exploration: "
           f"{default_learner().exploration}")
     print(f"{'learner':>14} {'engine':>9} {'random':>9} {'oracle':>9} {'capture':>8} "
-          f"{'learned':>8} {'seconds':>8}")
+          f"{'seconds':>8}")
     for exploration in explorations:
         # SquareCB runs on VW's mtr only; epsilon and bag use the default's cb_type
         learner = {"exploration": exploration}
@@ -198,7 +152,7 @@ def main() -> int:
         r = run(learner, n, batch=100, seed=args.seed)
         _print_row(exploration, r)
     for name in filter(None, args.policies.split(",")):
-        _print_row(name, run_policy(name, n, batch=100, seed=args.seed))
+        _print_row(name, tail_capture(PolicyEntry(name), n, batch=100, seed=args.seed))
     if args.ceiling:
         linear = linear_ceiling(args.seed)
         print(f"ceiling: a per-action linear model on noise-free expected rewards captures "
