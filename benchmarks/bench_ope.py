@@ -16,7 +16,7 @@ import time
 import numpy as np
 
 from experiments.ope import estimate
-from experiments.ope.reward_model import fit_reward_model
+from ope.estimators.reward_model import fit_reward_model
 from experiments.ope.synthetic_world import SyntheticWorld
 
 

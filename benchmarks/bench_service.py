@@ -71,7 +71,7 @@ def _free_port() -> int:
 def start_server(state_dir: Path, port: int, *extra: str) -> subprocess.Popen:
     """``offerbandit serve`` on 127.0.0.1:port; returns once /healthz answers."""
     env = {**os.environ, "OFFERBANDIT_TOKEN": TOKEN, "PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen([sys.executable, "-m", "experiments.cli", "serve", "--state-dir",
+    proc = subprocess.Popen([sys.executable, "-m", "engine.cli", "serve", "--state-dir",
                              str(state_dir), "--catalog", str(CATALOG), "--host", "127.0.0.1",
                              "--port", str(port), *extra], cwd=REPO, env=env)
     deadline = time.monotonic() + 120

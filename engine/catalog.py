@@ -2,8 +2,8 @@
 
 An action is a triple, plus an explicit *no contact* action (last) when the catalog allows it.
 Index ``i`` of a contact action is ``(m * n_channels + c) * n_timings + t``. The catalog loads from
-TOML (see ``docs/catalog.md`` and ``engine/catalogs/example.toml``); :func:`load_config` also returns
-the ``[rules]`` and ``[engine]`` sections.
+TOML (see ``docs/catalog.md`` and ``engine/catalogs/example.toml``);
+:func:`engine.config.load_config` reads the file's ``[rules]`` and ``[engine]`` sections too.
 
 Example:
     >>> cat = Catalog.from_names(["welcome10", "winback20"], ["email", "sms"], ["morning", "now"])
@@ -23,15 +23,12 @@ import tomllib
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from engine.errors import CatalogError, ConfigError
+from engine.errors import CatalogError
 from engine.send_time import parse_rule
-
-if TYPE_CHECKING:
-    from engine.contact_rules import RulesConfig
 
 __all__ = [
     "DEFAULT_TIMINGS",
@@ -40,7 +37,8 @@ __all__ = [
     "Channel",
     "Message",
     "TimingSlot",
-    "load_config",
+    "catalog_from_document",
+    "read_toml",
 ]
 
 # Names become Vowpal Wabbit features and Parquet values: no spaces, '|' or ':' that VW would split.
@@ -270,12 +268,13 @@ class Catalog:
 
     @classmethod
     def from_toml(cls, path: str | Path) -> Catalog:
-        """The catalog of a TOML file (its ``[rules]`` and ``[engine]`` are checked, not returned).
+        """The catalog of a TOML file (its ``[rules]`` and ``[engine]`` tables are not read:
+        :func:`engine.config.load_config` reads the whole file).
 
         Raises:
             CatalogError: the file is malformed; the message names the file and the key.
         """
-        return load_config(path)[0]
+        return catalog_from_document(read_toml(path), str(path))
 
     # -- queries -------------------------------------------------------------------------------
     @property
@@ -382,58 +381,35 @@ def _entries(where: str, doc: dict, key: str, cls: type) -> tuple:
     return tuple(out)
 
 
-def load_config(path: str | Path) -> tuple[Catalog, RulesConfig, dict[str, Any]]:
-    """Load a TOML catalog with its ``[rules]`` and ``[engine]`` sections.
-
-    Args:
-        path: the TOML file.
-
-    Returns:
-        ``(catalog, rules_config, engine_settings)``; ``engine_settings`` is the ``[engine]``
-        table as a plain dict (checked against ``EngineOptions``, passed to ``Engine``).
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """The parsed TOML document of a catalog file.
 
     Raises:
-        CatalogError: unreadable or malformed file; the message names the file and the key.
-
-    Example:
-        >>> from importlib.resources import files
-        >>> cat, rules, settings = load_config(files("engine") / "catalogs" / "example.toml")
-        >>> len(cat.messages), rules.max_per_day, settings["reward_window"]
-        (4, 1, '7d')
+        CatalogError: unreadable or not TOML; the message names the file.
     """
-    # Imported here: both modules import this one.
-    from engine.contact_rules import RulesConfig
-    from engine.options import EngineOptions
-
-    where = str(path)
     try:
-        doc = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
-        raise CatalogError(f"{where}: cannot read the catalog: {exc.strerror}") from None
+        raise CatalogError(f"{path}: cannot read the catalog: {exc.strerror}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise CatalogError(f"{where}: not valid TOML: {exc}") from None
+        raise CatalogError(f"{path}: not valid TOML: {exc}") from None
+
+
+def catalog_from_document(doc: dict[str, Any], where: str) -> Catalog:
+    """The catalog of a parsed TOML document (``where`` names the file in errors).
+
+    Raises:
+        CatalogError: an unknown top-level key or a malformed entry; the message names the key.
+    """
     unknown = sorted(set(doc) - set(_TOP_KEYS))
     if unknown:
         raise CatalogError(f"{where}: unknown key {unknown[0]!r}; expected one of "
                            f"{', '.join(_TOP_KEYS)}")
     try:
-        catalog = Catalog(_entries(where, doc, "messages", Message),
-                          _entries(where, doc, "channels", Channel),
-                          _entries(where, doc, "timings", TimingSlot),
-                          doc.get("no_contact", True))
+        return Catalog(_entries(where, doc, "messages", Message),
+                       _entries(where, doc, "channels", Channel),
+                       _entries(where, doc, "timings", TimingSlot),
+                       doc.get("no_contact", True))
     except CatalogError as exc:
         msg = str(exc)
         raise CatalogError(msg if msg.startswith(where) else f"{where}: {msg}") from None
-    for section in ("rules", "engine"):
-        if not isinstance(doc.get(section, {}), dict):
-            raise CatalogError(f"{where}: [{section}]: expected a table, got {doc[section]!r}")
-    try:
-        rules = RulesConfig.from_dict(doc.get("rules", {}), channels=catalog)
-    except ConfigError as exc:
-        raise CatalogError(f"{where}: [rules] {exc}") from None
-    settings = dict(doc.get("engine", {}))
-    try:  # checked here too, so the error names the file; Engine checks them again
-        EngineOptions.from_dict(settings)
-    except ConfigError as exc:
-        raise CatalogError(f"{where}: [engine] {exc}") from None
-    return catalog, rules, settings

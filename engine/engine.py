@@ -32,7 +32,8 @@ from typing import Any, Self
 
 import numpy as np
 
-from engine.catalog import Catalog, load_config
+from engine.catalog import Catalog
+from engine.config import load_config
 from engine.checkpoint import CheckpointStore
 from engine.contact_rules import ContactRules, RulesConfig
 from engine.decision import Decision, Explanation, RewardAck

@@ -20,7 +20,7 @@ from engine.errors import ConfigError
 from engine.features import INTERACTIONS
 from engine.reward_window import parse_duration
 from policies.errors import PolicyConfigError
-from policies.vw_learner import VWConfig
+from policies.vw_config import VWConfig
 
 __all__ = ["REWARD_MODES", "EngineOptions", "default_learner"]
 

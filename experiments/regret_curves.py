@@ -1,8 +1,9 @@
 """An experiment's regret curves, in the plain shape the dashboard draws.
 
-The engine's server must not import experiments, so ``offerbandit serve --experiment DIR`` reads
-the results folder here and hands the app ``{"name", "metric", "curves": [{"label", "steps",
-"regret", "lo", "hi"}]}``. The numbers are :func:`experiments.metrics.regret_curves` (one
+The engine's server never imports the lab: ``offerbandit experiment run`` and ``report`` write the
+curves as JSON into the results folder (:func:`write_regret_curves`, the file
+:data:`engine.experiment_curves.CURVES_FILE`), and ``offerbandit serve --experiment DIR`` reads that
+file: ``{"name", "metric", "curves": [{"label", "steps", "regret", "lo", "hi"}]}``. The numbers are :func:`experiments.metrics.regret_curves` (one
 implementation: cumulative regret per treated decision at each window end, mean over seeds with
 its interval) on :func:`experiments.results_io.read_results`; this module only thins and
 reshapes them.
@@ -17,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from pathlib import Path
@@ -25,10 +27,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from engine.experiment_curves import CURVES_FILE
 from experiments.metrics import regret_curves
 from experiments.results_io import read_results
 
-__all__ = ["METRIC", "curves_from_frame", "load_regret_curves"]
+__all__ = ["METRIC", "curves_from_frame", "load_regret_curves", "write_regret_curves"]
 
 METRIC = "cumulative regret per treated decision (mean over seeds, 95% CI)"
 
@@ -67,3 +70,12 @@ def load_regret_curves(results_dir: str | os.PathLike, max_points: int = 200) ->
     rows = read_results(results_dir)
     return {"name": Path(results_dir).name, "metric": METRIC,
             "curves": curves_from_frame(regret_curves(rows), max_points)}
+
+
+def write_regret_curves(results_dir: str | os.PathLike, max_points: int = 200) -> Path:
+    """Write the dashboard's curves file into ``results_dir`` (atomically) and return its path."""
+    path = Path(results_dir) / CURVES_FILE
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(load_regret_curves(results_dir, max_points)), encoding="utf-8")
+    os.replace(tmp, path)
+    return path

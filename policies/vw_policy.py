@@ -33,7 +33,8 @@ from policies.distribution_policy import DistributionPolicy
 from policies.errors import PolicyConfigError
 from policies.param_checks import check_range
 from policies.problem import Problem
-from policies.vw_learner import VWConfig, VWLearner
+from policies.vw_config import VWConfig
+from policies.vw_learner import VWLearner
 
 __all__ = ["VWPolicy"]
 

@@ -32,6 +32,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from engine.catalog import Catalog
 from engine.errors import EngineError
 from engine.http.auth import BearerAuth, BearerCheck
 from engine.http.body_limit import BodyLimit
@@ -51,7 +52,9 @@ from engine.http.schemas import (
     RewardRequest,
     RewardResponse,
 )
+from engine.live_alternatives import LiveAlternatives
 from engine.metrics_text import ServiceMetrics
+from engine.store import DecisionLog
 
 __all__ = ["DEFAULT_MAX_BODY_BYTES", "EngineSurface", "Service", "create_app", "decision_dict"]
 
@@ -60,26 +63,28 @@ DEFAULT_MAX_BODY_BYTES = 1 << 20  # a 1000-item batch with rich contexts fits; a
 
 
 class EngineSurface(Protocol):
-    """What the service needs from :class:`engine.Engine`."""
+    """What the service needs from :class:`engine.Engine`: its calls, its log and its catalog
+    (the dashboard reads both)."""
+
+    log: DecisionLog
+    catalog: Catalog
 
     def choose(self, customer_id: str, context: Mapping[str, Any], now: Any = None) -> Any: ...
     def choose_batch(self, items: list) -> list: ...
     def reward(self, decision_id: str, value: float) -> Any: ...
     def forget(self, customer_id: str) -> int: ...
+    def expire_rewards(self, now: Any = None) -> int: ...
     def stats(self) -> dict: ...
     def close(self) -> None: ...
 
 
-async def _settle_forever(engine: Any, every_s: float) -> None:
+async def _settle_forever(engine: EngineSurface, every_s: float) -> None:
     """Call ``engine.expire_rewards()`` every ``every_s`` seconds until cancelled."""
-    expire = getattr(engine, "expire_rewards", None)
-    if expire is None:
-        return
     while True:
         await asyncio.sleep(every_s)
         try:
             # In a thread: the loop keeps answering what does not need the engine meanwhile.
-            await asyncio.to_thread(expire)
+            await asyncio.to_thread(engine.expire_rewards)
         except EngineError as exc:  # a closed or failing store: say so, try again later
             _log.warning("expire_rewards failed: %s", exc)
 
@@ -87,7 +92,6 @@ async def _settle_forever(engine: Any, every_s: float) -> None:
 def create_app(engine: EngineSurface, *, token: str | None,
                max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
                experiment: Mapping[str, Any] | None = None,
-               estimate_alternatives: Callable[[], Mapping[str, Any]] | None = None,
                close_engine: bool = False, refresh_s: float = 5.0,
                hot_path: bool = True, settle_every_s: float | None = 60.0) -> Service:
     """Build the service around one engine.
@@ -99,8 +103,6 @@ def create_app(engine: EngineSurface, *, token: str | None,
         max_body_bytes: larger request bodies are refused with 413.
         experiment: regret curves of an experiment, ``{"name": str, "curves": [{"label": str,
             "steps": [...], "regret": [...]}, ...]}``, shown on the dashboard when given.
-        estimate_alternatives: returns off-policy estimates of alternative policies for the
-            dashboard (the ``serve`` command plugs in the project's estimators).
         close_engine: close the engine when the app shuts down.
         refresh_s: how often the dashboard page refreshes itself.
         hot_path: answer choose, batch and reward in :class:`engine.http.hot_path.HotPath`
@@ -164,7 +166,7 @@ def create_app(engine: EngineSurface, *, token: str | None,
         return JSONResponse({"customer_id": customer_id, "erased": int(engine.forget(customer_id))})
 
     sources = DashboardSources(engine=engine, metrics=metrics, experiment=experiment,
-                               estimate_alternatives=estimate_alternatives)
+                               estimate_alternatives=LiveAlternatives(engine))
     api.include_router(dashboard_router(sources))
     app.include_router(api)
 

@@ -4,8 +4,8 @@
     offerbandit experiment report results/standard
 
 ``run`` runs every unfinished cell (a cell whose Parquet file exists is skipped), writes the
-report and prints its path; it exits 1 when a cell failed (the report lists it). ``report``
-rebuilds the report from a results folder.
+report and the regret curves the dashboard reads, and prints the report's path; it exits 1 when
+a cell failed (the report lists it). ``report`` rebuilds both from a results folder.
 
 Example:
     >>> import argparse
@@ -55,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
     """Run the grid, write the report, print its path; 1 if a cell failed, 2 on a bad spec."""
     from experiments.errors import ExperimentError
     from experiments.ray_runner import run_grid
+    from experiments.regret_curves import write_regret_curves
     from experiments.report import write_report
     from experiments.spec import load_spec
 
@@ -73,16 +74,19 @@ def run(args: argparse.Namespace) -> int:
         print("every cell failed; no report", file=sys.stderr)
         return 1
     print(write_report(out))
+    write_regret_curves(out)
     return 1 if failed else 0
 
 
 def report(args: argparse.Namespace) -> int:
     """Write the report of a results folder and print its path; 2 if it holds no results."""
     from experiments.errors import ResultsError
+    from experiments.regret_curves import write_regret_curves
     from experiments.report import write_report
 
     try:
         print(write_report(args.results))
+        write_regret_curves(args.results)
     except ResultsError as exc:
         print(exc, file=sys.stderr)
         return 2

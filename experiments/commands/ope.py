@@ -89,8 +89,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 
 def _read(args: argparse.Namespace):
-    from experiments.ope.dsjson_log import read_dsjson
-    from experiments.ope.parquet_log import read_parquet_log
+    from ope.readers.dsjson_log import read_dsjson
+    from ope.readers.parquet_log import read_parquet_log
     from experiments.ope.simulator_log import simulate_log
 
     if args.format == "dsjson":
@@ -103,7 +103,7 @@ def _read(args: argparse.Namespace):
 def _target(log, target: str, params, seed: int, train_fraction: float, engine_state, catalog):
     """The evaluated rows and the target's (n, K) distribution on them."""
     from experiments.ope.engine_model import engine_model_probabilities
-    from experiments.ope.errors import OPEInputError
+    from ope.errors import OPEInputError
     from experiments.ope.target_policy import target_probabilities
 
     if target != "engine":
@@ -123,7 +123,7 @@ def evaluate_log(log, target: str, estimators: list[str], *, params=None, train_
     ``target`` is a ``policies`` name, or ``"engine"`` for the model checkpointed in
     ``engine_state`` (with its ``catalog``), replayed on the log's learner features."""
     from experiments.ope import estimate, make_estimator
-    from experiments.ope.reward_model import fit_reward_model
+    from ope.estimators.reward_model import fit_reward_model
 
     step = progress.update if progress is not None else (lambda _=1: None)
     rest, probs = _target(log, target, params, seed, train_fraction, engine_state, catalog)
@@ -168,7 +168,7 @@ def run(args: argparse.Namespace) -> int:
     """Read the log, build the target, print the estimates; 2 on bad input."""
     from tqdm import tqdm
 
-    from experiments.ope.errors import OPEError
+    from ope.errors import OPEError
 
     try:
         log = _read(args)

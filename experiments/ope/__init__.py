@@ -1,8 +1,10 @@
-"""Off-policy evaluation: the value of a new policy from logged decisions, with intervals.
+"""The lab's off-policy evaluation: validation worlds, coverage, and target policies on a log.
 
-One estimator per module (``dm``, ``ips``, ``snips``, ``dr``, ``sndr``, ``switch_dr``), one entry
-point (:func:`estimate`), a streaming :class:`Accumulator` that merges partial results, and a
-cross-fitted ridge reward model (:func:`fit_reward_model`) for DM and the DR family.
+The estimators and log readers live in the :mod:`ope` package (the engine uses them too); this
+package re-exports its public names, so ``experiments.ope.estimate`` keeps working, and adds
+what only the lab can do: worlds where the truth is known (``synthetic_world``,
+``simulator_world``, ``simulator_log``), interval coverage over seeds (``coverage``), and
+target policies replayed on a log (``target_policy``, ``engine_model``).
 
 Example:
     >>> from experiments.ope import estimate
@@ -10,20 +12,32 @@ Example:
     1.0
 """
 
-from experiments.ope.accumulator import Accumulator
-from experiments.ope.errors import LogFormatError, OPEError, OPEInputError
-from experiments.ope.estimate import ESTIMATORS, estimate, make_estimator
-from experiments.ope.result import OPEResult
-from experiments.ope.reward_model import fit_reward_model
+from ope import (
+    ESTIMATORS,
+    Accumulator,
+    LogFormatError,
+    LoggedDecisions,
+    OPEError,
+    OPEInputError,
+    OPEResult,
+    estimate,
+    fit_reward_model,
+    make_estimator,
+    read_dsjson,
+    read_parquet_log,
+)
 
 __all__ = [
     "ESTIMATORS",
     "Accumulator",
     "LogFormatError",
+    "LoggedDecisions",
     "OPEError",
     "OPEInputError",
     "OPEResult",
     "estimate",
     "fit_reward_model",
     "make_estimator",
+    "read_dsjson",
+    "read_parquet_log",
 ]

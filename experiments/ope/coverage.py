@@ -21,8 +21,8 @@ from typing import Protocol
 
 import numpy as np
 
-from experiments.ope.estimate import ESTIMATORS, estimate
-from experiments.ope.reward_model import fit_reward_model
+from ope.estimators.estimate import ESTIMATORS, estimate
+from ope.estimators.reward_model import fit_reward_model
 from experiments.ope.synthetic_world import SyntheticLog
 
 __all__ = ["CoverageRow", "World", "coverage_study"]

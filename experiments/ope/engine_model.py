@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from experiments.ope.errors import OPEInputError
-from experiments.ope.logged_decisions import LoggedDecisions
+from ope.errors import OPEInputError
+from ope.readers.logged_decisions import LoggedDecisions
 
 __all__ = ["engine_model_probabilities"]
 
@@ -39,7 +39,7 @@ def engine_model_probabilities(log: LoggedDecisions, catalog: str | Path,
         OPEInputError: no features in the log, no or a mismatched checkpoint, or a catalog whose
             size differs from the log's.
     """
-    from engine.catalog import load_config
+    from engine.config import load_config
     from engine.checkpoint import CheckpointStore
     from engine.engine import FEATURES_VERSION
     from engine.errors import EngineError

@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from experiments.ope.errors import OPEInputError
-from experiments.ope.logged_decisions import LoggedDecisions
+from ope.errors import OPEInputError
+from ope.readers.logged_decisions import LoggedDecisions
 
 __all__ = ["simulate_log"]
 

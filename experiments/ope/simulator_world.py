@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from experiments.ope.errors import OPEInputError
+from ope.errors import OPEInputError
 from experiments.ope.synthetic_world import SyntheticLog
 
 __all__ = ["SimulatorLog", "SimulatorWorld"]

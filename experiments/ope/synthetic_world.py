@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from experiments.ope.errors import OPEInputError
+from ope.errors import OPEInputError
 
 __all__ = ["SyntheticLog", "SyntheticWorld"]
 

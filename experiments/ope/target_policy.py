@@ -7,7 +7,7 @@ else one indicator per action). A learning policy may first learn from the first
 
 Example:
     >>> import numpy as np
-    >>> from experiments.ope.logged_decisions import LoggedDecisions
+    >>> from ope.readers.logged_decisions import LoggedDecisions
     >>> from experiments.ope.target_policy import target_probabilities
     >>> log = LoggedDecisions(np.zeros((4, 1)), ("x",), np.array([0, 1, 0, 1]),
     ...                       np.full(4, 0.5), np.ones(4), np.ones((4, 2), bool), ("a", "b"))
@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from experiments.ope.errors import OPEInputError
-from experiments.ope.logged_decisions import LoggedDecisions
+from ope.errors import OPEInputError
+from ope.readers.logged_decisions import LoggedDecisions
 
 __all__ = ["log_problem", "target_probabilities"]
 

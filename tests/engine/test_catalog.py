@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.catalog import Catalog, Channel, Message, TimingSlot, load_config
+from engine.catalog import Catalog, Channel, Message, TimingSlot
+from engine.config import load_config
 from engine.contact_rules import RulesConfig
 from engine.errors import CatalogError, ConfigError
 

@@ -11,7 +11,7 @@ import pytest
 from engine import Engine
 from engine.parquet_export import SCHEMA, export_parquet
 from engine.store import DecisionLog, DecisionRecord
-from experiments.cli import main
+from engine.cli import main
 
 
 def rec(did: str, at: float, channel: str | None = "email", active: bool = True,

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from experiments.cli import main
+from engine.cli import main
 from experiments.ope import estimate
 from experiments.ope.synthetic_world import SyntheticWorld
 

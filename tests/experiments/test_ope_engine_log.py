@@ -8,8 +8,8 @@ import json
 import numpy as np
 import pytest
 
-from experiments.cli import main
-from experiments.ope.parquet_log import read_parquet_log
+from engine.cli import main
+from ope.readers.parquet_log import read_parquet_log
 
 engine_mod = pytest.importorskip("engine")
 

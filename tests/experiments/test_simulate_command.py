@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from experiments.cli import main
+from engine.cli import main
 from experiments.commands.simulate import simulate
 
 

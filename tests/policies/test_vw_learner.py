@@ -18,7 +18,8 @@ from policies.vw_format import (
     multi_example,
     shared_line,
 )
-from policies.vw_learner import EXPLORATIONS, VWConfig, VWLearner
+from policies.vw_config import EXPLORATIONS, VWConfig
+from policies.vw_learner import VWLearner
 
 K = 12
 ACTIONS = [{"m": {"msg": f"m{a % 4}", "disc": (a % 3) / 10}, "n": {"ch": f"c{a % 3}"}}

@@ -37,7 +37,7 @@ class ServeProcess:
     def start(self, timeout_s: float = 60.0) -> ServeProcess:
         env = {**os.environ, "OFFERBANDIT_TOKEN": TOKEN, "PYTHONPATH": str(REPO)}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "experiments.cli", "serve", "--state-dir", str(self.state_dir),
+            [sys.executable, "-m", "engine.cli", "serve", "--state-dir", str(self.state_dir),
              "--catalog", str(CATALOG), "--port", str(self.port), "--host", "127.0.0.1",
              "--refresh-s", "0.5", *self.extra],
             cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)

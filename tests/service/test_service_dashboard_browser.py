@@ -12,6 +12,7 @@ import httpx
 import numpy as np
 import pytest
 
+from experiments.regret_curves import write_regret_curves
 from experiments.results_io import write_cell
 from tests.service.service_world import AUTH, TOKEN
 
@@ -24,7 +25,8 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
 
 
 def _experiment(folder: Path) -> Path:
-    """A tiny results folder as the experiment runner writes it: two policies, two seeds."""
+    """A tiny results folder as the experiment command leaves it: two policies, two seeds, and
+    the curves file the dashboard reads."""
     rng = np.random.default_rng(0)
     for policy, scale in (("vw_squarecb", 4.0), ("uniform", 12.0)):
         for seed in (0, 1):
@@ -32,6 +34,7 @@ def _experiment(folder: Path) -> Path:
                 {"scenario": "standard", "policy": policy, "seed": seed, "window": w,
                  "step": 200 * (w + 1), "n_treated": 180, "regret": float(rng.random() * scale)}
                 for w in range(40)])
+    write_regret_curves(folder)
     return folder
 
 

@@ -123,7 +123,7 @@ def test_sigkill_under_load_loses_nothing_acknowledged_and_the_model_resumes(ser
 ])
 def test_serve_refuses_to_start_without_a_token(tmp_path, extra, message):
     env = {k: v for k, v in os.environ.items() if k != "OFFERBANDIT_TOKEN"}
-    out = subprocess.run([sys.executable, "-m", "experiments.cli", "serve", "--state-dir",
+    out = subprocess.run([sys.executable, "-m", "engine.cli", "serve", "--state-dir",
                           str(tmp_path / "s"), "--catalog", str(CATALOG), *extra],
                          cwd=REPO, env={**env, "PYTHONPATH": str(REPO)}, capture_output=True,
                          text=True, timeout=120, check=False)

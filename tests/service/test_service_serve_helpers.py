@@ -1,13 +1,16 @@
-"""What ``offerbandit serve`` plugs into the app: live off-policy estimates and regret curves."""
+"""What the service shows beside its own counts: live off-policy estimates from its log, and the
+regret curves an experiment wrote for it."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from experiments.live_alternatives import LiveAlternatives, logged_arrays
+from engine.errors import ConfigError
+from engine.experiment_curves import CURVES_FILE, read_experiment_curves
+from engine.live_alternatives import LiveAlternatives, logged_arrays
 from experiments.metrics import regret_curves
-from experiments.regret_curves import load_regret_curves
+from experiments.regret_curves import load_regret_curves, write_regret_curves
 from experiments.results_io import read_results, write_cell
 
 
@@ -87,6 +90,22 @@ def test_curves_are_thinned_keep_their_ends_and_send_no_nan(tmp_path):
     (curve,) = out["curves"]
     assert len(curve["steps"]) <= 50 and curve["steps"][0] == 100 and curve["steps"][-1] == 50_000
     assert all(v is None or np.isfinite(v) for v in curve["lo"])  # one seed: no interval
+
+
+def test_the_engine_reads_the_curves_the_lab_wrote(tmp_path):
+    folder = _cells(tmp_path / "results")
+    assert not (folder / CURVES_FILE).exists()
+    with pytest.raises(ConfigError, match="experiment report"):
+        read_experiment_curves(folder)  # not written yet: the error says how to write it
+    path = write_regret_curves(folder)
+    assert path == folder / CURVES_FILE
+    assert read_experiment_curves(folder) == load_regret_curves(folder)
+
+
+def test_a_malformed_curves_file_is_refused(tmp_path):
+    (tmp_path / CURVES_FILE).write_text('{"curves": [{"label": "x"}]}')
+    with pytest.raises(ConfigError, match=r"curves\[0\] lacks 'steps'"):
+        read_experiment_curves(tmp_path)
 
 
 def test_an_empty_results_folder_is_refused(tmp_path):

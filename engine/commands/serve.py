@@ -1,0 +1,103 @@
+"""``offerbandit serve``: the HTTP service and dashboard around one engine, in one process.
+
+One process holds the engine (and its lock); several uvicorn workers would each open the same
+state directory, so there is exactly one. ``--experiment DIR`` shows the regret curves that
+``offerbandit experiment run`` wrote into ``DIR`` (a JSON file: the engine never imports the lab).
+
+Example:
+    >>> import argparse
+    >>> sub = argparse.ArgumentParser().add_subparsers()
+    >>> add_parser(sub).parse_args(["--state-dir", "s", "--catalog", "c.toml"]).port
+    8080
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import sys
+from pathlib import Path
+
+__all__ = ["add_parser", "run"]
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Register ``serve`` and return its parser."""
+    p = subparsers.add_parser("serve", help="run the HTTP service and dashboard",
+                              description="Serve choose/reward over HTTP, /metrics, /docs and "
+                              "/dashboard. The token comes from $OFFERBANDIT_TOKEN or "
+                              "--token-file.")
+    p.add_argument("--state-dir", required=True, help="the engine's state (log, checkpoints)")
+    p.add_argument("--catalog", required=True, help="catalog TOML (docs/catalog.md)")
+    p.add_argument("--port", type=int, default=8080)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--token-file", default=None, help="file holding the bearer token")
+    p.add_argument("--no-auth", action="store_true",
+                   help="serve without a token (refused unless --host is a loopback address)")
+    p.add_argument("--experiment", default=None, metavar="RESULTS_DIR",
+                   help="an experiment results folder whose regret curves the dashboard shows")
+    p.add_argument("--max-body-bytes", type=int, default=1 << 20)
+    p.add_argument("--refresh-s", type=float, default=5.0, help="dashboard refresh period")
+    p.add_argument("--seed", type=int, default=0,
+                   help="seeds the engine's learner and its sampling (default 0)")
+    p.add_argument("--no-hot-path", action="store_true",
+                   help="route choose/reward through FastAPI's router too (slower; to compare)")
+    p.set_defaults(func=run)
+    return p
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _token(args: argparse.Namespace) -> str | None:
+    from engine.http import load_token
+
+    if args.no_auth:
+        if not _is_loopback(args.host):
+            raise SystemExit(f"--no-auth: only allowed on a loopback host, got --host {args.host}")
+        return None
+    return load_token(args.token_file)
+
+
+def build_app(args: argparse.Namespace):
+    """The engine and the app for these arguments (split from :func:`run` for tests)."""
+    from engine import Engine
+    from engine.experiment_curves import read_experiment_curves
+    from engine.http import create_app
+
+    token = _token(args)
+    experiment = read_experiment_curves(args.experiment) if args.experiment else None
+    Path(args.state_dir).mkdir(parents=True, exist_ok=True)
+    engine = Engine.from_catalog(args.catalog, state_dir=args.state_dir, seed=args.seed)
+    app = create_app(engine, token=token, max_body_bytes=args.max_body_bytes,
+                     experiment=experiment, close_engine=True, refresh_s=args.refresh_s,
+                     hot_path=not args.no_hot_path)
+    return engine, app
+
+
+def run(args: argparse.Namespace) -> int:
+    """Serve until SIGINT/SIGTERM; the engine is closed on the way out."""
+    import uvicorn
+
+    from engine.errors import EngineError
+
+    try:
+        _, app = build_app(args)
+    except (EngineError, FileNotFoundError, ValueError) as exc:
+        print(f"offerbandit serve: {exc}", file=sys.stderr)
+        return 2
+    base = f"http://{args.host}:{args.port}"
+    print(f"offerbandit serve: {base}/v1/choose  docs {base}/docs  dashboard "
+          f"{base}/dashboard#token=<token>", file=sys.stderr)
+    # One worker by design (see the module docstring); no access log on the hot path.
+    # No proxy-header rewriting: the service never reads the client address.
+    uvicorn.run(app, host=args.host, port=args.port, workers=1, access_log=False,
+                proxy_headers=False, server_header=False, log_level="warning",
+                timeout_graceful_shutdown=10)
+    return 0

@@ -1,0 +1,78 @@
+"""A mergeable running mean and co-moment matrix of a few per-row columns.
+
+Every estimator here is a smooth function of the means of a few per-row columns (IPS: ``w r``;
+SNIPS: ``w r`` and ``w``). Keeping the mean and the co-moment matrix is enough for the value and
+its delta-method interval, and two partial results (Ray workers, file chunks) merge exactly with
+Chan et al.'s pairwise update, which stays accurate where raw sums of squares would cancel.
+
+Example:
+    >>> import numpy as np
+    >>> from ope.estimators.moments import Moments
+    >>> x = np.arange(10.0).reshape(5, 2)
+    >>> m = Moments.of(x[:2]) + Moments.of(x[2:])
+    >>> m.n, m.mean.tolist()
+    (5, [4.0, 5.0])
+    >>> bool(np.allclose(m.covariance(), np.cov(x.T)))
+    True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Moments"]
+
+
+def _products(centred: np.ndarray) -> np.ndarray:
+    """(p, p) sums of column products. Estimators have p <= 3 columns; plain elementwise sums
+    beat BLAS here, whose threaded small-matrix kernels stall for milliseconds on a busy machine.
+    """
+    p = centred.shape[1]
+    out = np.empty((p, p))
+    for i in range(p):
+        for j in range(i, p):
+            out[i, j] = out[j, i] = float((centred[:, i] * centred[:, j]).sum())
+    return out
+
+
+@dataclass(frozen=True)
+class Moments:
+    """Count, column means (p,) and co-moment matrix (p, p) = sum of centred outer products."""
+
+    n: int
+    mean: np.ndarray
+    comoment: np.ndarray
+
+    @classmethod
+    def empty(cls, p: int) -> Moments:
+        """No rows yet, ``p`` columns."""
+        return cls(0, np.zeros(p), np.zeros((p, p)))
+
+    @classmethod
+    def of(cls, columns: np.ndarray) -> Moments:
+        """The moments of an (n, p) batch of per-row columns."""
+        n = columns.shape[0]
+        if n == 0:
+            return cls.empty(columns.shape[1])
+        mean = columns.mean(axis=0)
+        centred = np.asfortranarray(columns - mean)
+        return cls(n, mean, _products(centred))
+
+    def __add__(self, other: Moments) -> Moments:
+        if other.n == 0:
+            return self
+        if self.n == 0:
+            return other
+        n = self.n + other.n
+        delta = other.mean - self.mean
+        mean = self.mean + delta * (other.n / n)
+        comoment = self.comoment + other.comoment + np.outer(delta, delta) * (self.n * other.n / n)
+        return Moments(n, mean, comoment)
+
+    def covariance(self) -> np.ndarray:
+        """(p, p) sample covariance of the columns (ddof=1); zeros for fewer than two rows."""
+        if self.n < 2:
+            return np.zeros_like(self.comoment)
+        return self.comoment / (self.n - 1)
