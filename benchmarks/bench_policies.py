@@ -20,6 +20,7 @@ import time
 import numpy as np
 
 from policies import Problem, available_policies, make_policy
+from policies.base import SeesTruth
 
 D_CONTEXT, N_ACTIONS, N_FEATURES, BATCH = 42, 201, 22, 500
 
@@ -49,7 +50,7 @@ def policy_us(name: str, problem: Problem, n_batches: int) -> float:
     reward_w = rng.standard_normal(N_FEATURES)
     per_batch = []
     for x, e in batches(rng, n_batches + 1):
-        if policy.needs_truth:
+        if isinstance(policy, SeesTruth):
             policy.see_expected(np.tile(problem.action_features @ reward_w, (len(x), 1)))
         start = time.perf_counter()
         a, p = policy.act(x, e)

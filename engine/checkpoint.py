@@ -23,10 +23,13 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from engine.catalog import Catalog
 from engine.errors import CheckpointError
+from engine.features import FEATURES_VERSION, action_feature_sets
+from policies.vw_config import VWConfig
 from policies.vw_learner import VWLearner
 
-__all__ = ["SIDECAR", "CheckpointInfo", "CheckpointStore"]
+__all__ = ["SIDECAR", "CheckpointInfo", "CheckpointStore", "load_learner"]
 
 SIDECAR = "checkpoint.json"
 FORMAT = 1
@@ -121,6 +124,51 @@ class CheckpointStore:
             if old.name != name:
                 old.unlink(missing_ok=True)
         return info
+
+
+def load_learner(state_dir: str | os.PathLike, catalog: Catalog, config: VWConfig, *,
+                 seed: int = 0, required: bool = False) -> tuple[VWLearner, int]:
+    """The learner of the latest checkpoint in ``state_dir``, ready to predict, and its
+    ``learned_seq``. The one way a saved engine model is opened (the engine on start, off-policy
+    evaluation of a saved model); nothing in ``state_dir`` is written.
+
+    Args:
+        state_dir: the engine's state folder.
+        catalog: the catalog the checkpoint must have been made with (its actions are set).
+        config: the learner configuration it must have been made with.
+        seed: VW's seed for a fresh learner (a saved model keeps its own).
+        required: raise when there is no checkpoint (else a fresh learner and 0).
+
+    Raises:
+        CheckpointError: no checkpoint while ``required``, or one made with another catalog,
+            learner config or feature layout.
+
+    Example:
+        >>> import tempfile
+        >>> from engine.catalog import Catalog
+        >>> cat = Catalog.from_names(["m"], ["email"], ["now"])
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     learner, seq = load_learner(d, cat, VWConfig())
+        ...     learner.n_actions, seq
+        (2, 0)
+    """
+    store = CheckpointStore(state_dir)
+    info = store.latest()
+    if info is None:
+        if required:
+            raise CheckpointError(f"state_dir: expected a checkpoint ({SIDECAR}) in "
+                                  f"{str(state_dir)!r}, found none")
+        learner, seq = VWLearner(config, seed=seed), 0
+    else:
+        store.check(info, config.fingerprint(), catalog.version, FEATURES_VERSION)
+        learner = VWLearner(config, seed=seed, model_path=store.model_path(info))
+        seq = info.learned_seq
+    try:
+        learner.set_actions(action_feature_sets(catalog))
+    except BaseException:
+        learner.close()
+        raise
+    return learner, seq
 
 
 def _fsync_dir(path: Path) -> None:

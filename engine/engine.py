@@ -34,7 +34,7 @@ import numpy as np
 
 from engine.catalog import Catalog
 from engine.config import load_config
-from engine.checkpoint import CheckpointStore
+from engine.checkpoint import CheckpointStore, load_learner
 from engine.contact_rules import ContactRules, RulesConfig
 from engine.decision import Decision, Explanation, RewardAck
 from engine.errors import (
@@ -47,7 +47,7 @@ from engine.errors import (
     UnknownDecisionError,
 )
 from engine.features import (
-    action_feature_sets,
+    FEATURES_VERSION,
     check_context,
     context_namespace,
     history_namespace,
@@ -58,12 +58,11 @@ from engine.holdout import in_holdout
 from engine.options import EngineOptions
 from engine.reward_window import RewardWindow
 from engine.store import DecisionLog, DecisionRecord
+from policies.sampling import sample_actions
 from policies.vw_learner import VWLearner
 
 __all__ = ["FEATURES_VERSION", "Engine"]
 
-#: Bumped whenever engine/features.py changes what the learner sees: old checkpoints are refused.
-FEATURES_VERSION = "2"
 _DAY = 86400.0
 _MAX_ID_LENGTH = 256
 _EXPIRE_EVERY = 16  # settle expired decisions on every 16th call: bounded, amortised cost
@@ -185,16 +184,8 @@ class Engine:
         return self._names.index(name)
 
     def _restore(self) -> tuple[VWLearner, int]:
-        info = self._checkpoints.latest()
-        config = self.options.learner
-        if info is None:
-            learner, seq = VWLearner(config, seed=self.seed), 0
-        else:
-            self._checkpoints.check(info, *self._fingerprints)
-            learner = VWLearner(config, seed=self.seed,
-                                model_path=self._checkpoints.model_path(info))
-            seq = info.learned_seq
-        learner.set_actions(action_feature_sets(self.catalog))
+        learner, seq = load_learner(self.state_dir, self.catalog, self.options.learner,
+                                    seed=self.seed)
         self._learner, self._learned_seq = learner, seq
         for rseq, rec, _, _ in self.log.rewards_since(seq):
             self._learn_logged(rec, rseq)
@@ -286,8 +277,7 @@ class Engine:
             action, prob = int(eligible[0]), 1.0
         else:
             probs = self._learner.probabilities(shared, eligible)
-            j = min(int(np.searchsorted(np.cumsum(probs), self._rng.random() * probs.sum(),
-                                        side="right")), probs.size - 1)
+            j = int(sample_actions(probs[None, :], self._rng)[0])
             action, prob = int(eligible[j]), float(probs[j])
             self._sampled += 1
             self._explored += int(j != int(np.argmax(probs)))

@@ -37,6 +37,7 @@ from engine.errors import ContextError
 from engine.store import ContactHistory
 
 __all__ = [
+    "FEATURES_VERSION",
     "INTERACTIONS",
     "MAX_CONTEXT_KEYS",
     "MAX_KEY_LENGTH",
@@ -49,6 +50,9 @@ __all__ = [
     "history_namespace",
     "shared_features",
 ]
+
+#: Bumped whenever this module changes what the learner sees: old checkpoints are then refused.
+FEATURES_VERSION = "2"
 
 #: Namespace pairs the learner crosses: the context and the history against the message, the
 #: channel and the timing; message x channel and channel x timing, so a triple's value is more

@@ -14,10 +14,13 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Iterable
+
+import numpy as np
 
 from engine.errors import ConfigError
 
-__all__ = ["holdout_score", "in_holdout"]
+__all__ = ["holdout_mask", "holdout_score", "in_holdout"]
 
 _SCALE = float(2**64)
 
@@ -44,7 +47,23 @@ def in_holdout(customer_id: str, fraction: float, salt: str = "") -> bool:
     Raises:
         ConfigError: ``fraction`` is not a number in [0, 1].
     """
+    _check_fraction(fraction)
+    return holdout_score(customer_id, salt) < fraction
+
+
+def holdout_mask(customer_ids: Iterable[object], fraction: float, salt: str = "") -> np.ndarray:
+    """(n,) bool: :func:`in_holdout` of each id's ``str()`` (integer ids of a simulation too).
+
+    Example:
+        >>> holdout_mask([1, 2, 3], 0.0).tolist(), holdout_mask(["a"], 1.0).tolist()
+        ([False, False, False], [True])
+    """
+    _check_fraction(fraction)
+    return np.fromiter((holdout_score(str(c), salt) < fraction for c in customer_ids),
+                       dtype=bool)
+
+
+def _check_fraction(fraction: float) -> None:
     if (isinstance(fraction, bool) or not isinstance(fraction, (int, float))
             or not math.isfinite(fraction) or not 0.0 <= fraction <= 1.0):
         raise ConfigError(f"holdout_fraction: expected a number in [0, 1], got {fraction!r}")
-    return holdout_score(customer_id, salt) < fraction

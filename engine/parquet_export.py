@@ -2,7 +2,7 @@
 
 This is the input of off-policy evaluation. The export is ONE Parquet file (a one-file dataset:
 ``pyarrow.parquet.read_table``, ``pyarrow.dataset.dataset`` and ``pandas.read_parquet`` all read
-it), written to a temporary name beside ``path`` and renamed into place, so a reader never sees a
+it), written atomically by :func:`engine.parquet_file.write_parquet`, so a reader never sees a
 half-written file. Rows come in the order they were logged. The schema is
 :data:`SCHEMA`, documented column by column in ``docs/catalog.md``.
 
@@ -22,12 +22,11 @@ Example:
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
+from engine.parquet_file import write_parquet
 from engine.store import DecisionLog
 
 __all__ = ["SCHEMA", "export_parquet"]
@@ -83,16 +82,5 @@ def export_parquet(log: DecisionLog, path: str | Path, since: float | None = Non
     Returns:
         The number of rows written (a file with the schema and no rows when 0).
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    n = 0
-    try:
-        with pq.ParquetWriter(tmp, SCHEMA) as writer:
-            for rows in log.iter_export_rows(since):
-                writer.write_table(pa.Table.from_pydict(_columns(rows), schema=SCHEMA))
-                n += len(rows)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return n
+    return write_parquet(path, SCHEMA, (pa.Table.from_pydict(_columns(rows), schema=SCHEMA)
+                                        for rows in log.iter_export_rows(since)))

@@ -1,7 +1,7 @@
 """One cell of the grid: a policy meets a simulated world for ``horizon`` decisions.
 
 Everything is built here, inside the worker, from a :class:`CellSpec` (names, params, seeds):
-the simulator env, the policy, and the holdout split. Each step the policy acts for the treated
+the simulator env, the policy, and the control group. Each step the policy acts for the treated
 customers of the batch (the holdout gets no contact); matured totals are learned as the
 simulator reports them (by ref), the rest at the end (``flush``). Regret is exact: the oracle's
 expected reward minus the chosen action's expected reward, both from ``expected_rewards()``.
@@ -40,8 +40,9 @@ from typing import Any
 import numpy as np
 
 from experiments.errors import SpecError
-from experiments.holdout_split import in_holdout
+from experiments.control_group import ControlGroup
 from experiments.spec import ENGINE_POLICY, CellSpec
+from policies.base import ActsByCustomer, SeesTruth
 
 __all__ = ["run_cell"]
 
@@ -104,19 +105,20 @@ def run_cell(cell: CellSpec) -> list[dict[str, Any]]:
 def _loop(cell: CellSpec, env: Any, policy: Any) -> _Trace:
     batch = cell.batch_size
     trace = _Trace(cell.horizon, len(env.context_names))
-    by_ref = getattr(policy, "learns_by_ref", False)
+    by_ref = isinstance(policy, ActsByCustomer)
     nc = env.catalog.no_contact_action
+    control = ControlGroup(cell.holdout_fraction)
     obs, info = env.reset(seed=cell.seed)
     for step in range(cell.horizon // batch):
         refs = np.arange(step * batch, (step + 1) * batch)
         el, ids = info["eligible"], info["customer_ids"]
         expected = env.expected_rewards()
-        hold = in_holdout(ids, cell.holdout_fraction)
+        hold = control.mask(ids)
         treat = ~hold
         actions = np.full(batch, -1 if nc is None else nc, dtype=np.int64)
         probs = np.ones(batch)
         if treat.any():
-            if getattr(policy, "needs_truth", False):
+            if isinstance(policy, SeesTruth):
                 policy.see_expected(expected[treat])
             if by_ref:
                 a, p = policy.act_customers(obs[treat], el[treat], ids[treat],

@@ -84,8 +84,6 @@ class EnginePolicy:
             steps and a day (a total is never reported later than that).
     """
 
-    learns_by_ref = True
-    needs_truth = False
 
     def __init__(self, env: Any, state_dir: str | os.PathLike, seed: int = 0,
                  rules: dict[str, Any] | None = None, **options: Any) -> None:

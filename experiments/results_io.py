@@ -1,7 +1,7 @@
-"""The one module that writes Parquet: one file per cell under ``<results>/cells/``, a manifest.
+"""The results folder of a run: one Parquet file per cell under ``<results>/cells/``, a manifest.
 
-A cell's file appears atomically (written beside, then renamed), so a file that exists is a
-finished cell: that is what makes a run resumable. The manifest (``manifest.json``) records the
+A cell's file appears atomically (:func:`engine.parquet_file.write_parquet`, the project's one
+Parquet writer), so a file that exists is a finished cell: that is what makes a run resumable. The manifest (``manifest.json``) records the
 spec, and per cell its status (``done``, ``skipped`` = already there, ``failed``), seconds,
 attempts and error.
 
@@ -23,8 +23,8 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
+from engine.parquet_file import write_parquet
 from experiments.errors import ResultsError
 
 __all__ = ["CELLS_DIR", "MANIFEST", "cell_path", "has_cell", "read_manifest", "read_results",
@@ -54,11 +54,8 @@ def write_cell(results_dir: str | os.PathLike, cell_id: str,
     if not records:
         raise ResultsError(f"records of cell {cell_id!r}: expected at least one row, got none")
     path = cell_path(results_dir, cell_id)
-    path.parent.mkdir(parents=True, exist_ok=True)
     table = pa.Table.from_pylist([dict(r) for r in records])
-    tmp = path.with_suffix(".parquet.tmp")
-    pq.write_table(table, tmp)
-    os.replace(tmp, path)
+    write_parquet(path, table.schema, [table])
     return path
 
 

@@ -4,10 +4,12 @@ Shapes: ``contexts`` is (n, d) float, ``eligible`` is (n, K) bool (True where th
 played), ``actions`` is (n,) int, ``probabilities`` is (n,) float (the probability with which the
 policy played the chosen action, needed by off-policy evaluation), ``rewards`` is (n,) float.
 
-Policies that must see the truth (only the oracle) set the class attribute ``needs_truth = True``
-and have ``see_expected(expected)``: a runner calls it with the (n, K) expected rewards of a batch
-right before ``act`` on that batch. Every other policy has ``needs_truth = False``; a runner reads
-it with ``getattr(policy, "needs_truth", False)``.
+Two declared extensions of the protocol, checked with ``isinstance`` (never by attribute lookup):
+
+- :class:`SeesTruth`: a policy that must be shown the truth (only the oracle). A runner calls
+  ``see_expected(expected)`` with the (n, K) expected rewards of a batch right before ``act``.
+- :class:`ActsByCustomer`: a policy that needs the customers' ids and the clock, and learns each
+  decision by the reference the runner gave it (the whole engine, run as a policy by the lab).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-__all__ = ["Policy"]
+__all__ = ["ActsByCustomer", "Policy", "SeesTruth"]
 
 
 @runtime_checkable
@@ -45,4 +47,28 @@ class Policy(Protocol):
     def learn(self, contexts: np.ndarray, actions: np.ndarray, probabilities: np.ndarray,
               rewards: np.ndarray) -> None:
         """Update from a batch of (context, action, logged probability, reward) rows."""
+        ...
+
+
+@runtime_checkable
+class SeesTruth(Protocol):
+    """A policy that must be shown each batch's expected rewards before acting (the oracle)."""
+
+    def see_expected(self, expected: np.ndarray) -> None:
+        """Remember the (n, K) expected rewards of the batch about to be acted on."""
+        ...
+
+
+@runtime_checkable
+class ActsByCustomer(Protocol):
+    """A policy that decides per customer id at a clock time and learns by decision reference."""
+
+    def act_customers(self, contexts: np.ndarray, eligible: np.ndarray, customer_ids: np.ndarray,
+                      clock_hours: float, refs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Like ``act``, for the customers ``customer_ids`` at ``clock_hours``; ``refs`` (n,)
+        name the decisions for :meth:`learn_refs`."""
+        ...
+
+    def learn_refs(self, refs: np.ndarray, rewards: np.ndarray, clock_hours: float) -> None:
+        """Learn the matured rewards (n,) of the decisions ``refs`` (n,)."""
         ...

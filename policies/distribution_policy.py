@@ -24,7 +24,7 @@ Example:
 from __future__ import annotations
 
 import inspect
-from typing import Any, ClassVar, Self
+from typing import Any, Self
 
 import numpy as np
 
@@ -47,12 +47,10 @@ class DistributionPolicy:
 
     Attributes:
         name: the policy's short name (as in the registry).
-        needs_truth: True only for policies that must be shown the expected rewards (the oracle).
         params: the validated parameters, enough with ``name`` and a seed to rebuild the policy.
     """
 
     name: str = "distribution"
-    needs_truth: ClassVar[bool] = False
 
     def __new__(cls, *args: Any, **params: Any) -> Self:
         # Refuse unknown parameters with the project's error, not Python's TypeError, whether

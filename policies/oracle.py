@@ -1,6 +1,6 @@
 """The oracle: plays the action with the best expected reward, which only a simulator knows.
 
-Protocol-compatible, with one extra step: a runner that sees ``needs_truth = True`` calls
+Protocol-compatible, with one extra step (:class:`policies.base.SeesTruth`): a runner calls
 ``see_expected(expected)`` with the (n, K) expected rewards of the coming batch right before
 ``act`` (or ``action_probabilities``) on that same batch. The oracle plays the argmax over
 eligible actions with probability 1 and learns nothing. Regret is measured against it.
@@ -36,7 +36,6 @@ class Oracle(DistributionPolicy):
     """
 
     name = "oracle"
-    needs_truth = True
 
     def __init__(self, problem: Problem, seed: int | np.random.Generator) -> None:
         super().__init__(problem, seed)

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from experiments.commands.arg_types import positive_int
+from policies.base import SeesTruth
 
 __all__ = ["SimulationSummary", "add_parser", "run", "simulate"]
 
@@ -138,7 +139,7 @@ def simulate(scenario: str, policy: str = "random", steps: int = 100_000,
         elif policy == "oracle":
             actions, probs = masked.argmax(axis=1), np.ones(len(el))
         else:
-            if getattr(learner, "needs_truth", False):
+            if isinstance(learner, SeesTruth):
                 learner.see_expected(expected)
             actions, probs = learner.act(obs, el)
         rows = np.arange(len(actions))

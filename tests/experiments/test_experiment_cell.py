@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from experiments.cell import run_cell
-from experiments.holdout_split import in_holdout
+from engine.holdout import in_holdout
+from experiments.control_group import ControlGroup
 from experiments.spec import CellSpec, PolicyEntry
 
 
@@ -49,10 +50,13 @@ def test_a_bad_parameter_value_raises_inside_the_cell():
         run_cell(_cell("epsilon_greedy", epsilon=2.0))
 
 
-def test_holdout_split_is_stable_salted_and_near_its_fraction():
+def test_control_group_is_the_engines_holdout_stable_salted_and_near_its_fraction():
     ids = np.arange(50_000)
-    a = in_holdout(ids, 0.2)
+    a = ControlGroup(0.2).mask(ids)
     assert a.mean() == pytest.approx(0.2, abs=0.01)
-    assert (in_holdout(ids[::-1], 0.2) == a[::-1]).all()
-    assert (in_holdout(ids, 0.2, salt=1) != a).mean() > 0.2
-    assert not in_holdout(ids, 0.0).any()
+    assert [in_holdout(str(i), 0.2) for i in range(300)] == a[:300].tolist()  # one hash
+    group = ControlGroup(0.2)
+    assert (group.mask(ids[::-1]) == a[::-1]).all()
+    assert (group.mask(ids[:7]) == a[:7]).all()  # remembered ids answer the same
+    assert (ControlGroup(0.2, salt="other").mask(ids) != a).mean() > 0.2
+    assert not ControlGroup(0.0).mask(ids).any()

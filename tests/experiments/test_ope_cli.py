@@ -15,7 +15,7 @@ from engine.cli import main
 from experiments.ope import estimate
 from experiments.ope.synthetic_world import SyntheticWorld
 
-TINY = Path(__file__).parent / "data" / "tiny.dsjson"
+TINY = Path(__file__).parents[1] / "ope" / "data" / "tiny.dsjson"
 
 
 @pytest.fixture(scope="module")

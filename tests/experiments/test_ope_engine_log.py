@@ -127,7 +127,7 @@ def test_ope_command_with_an_engine_target(engine_with_snapshot, capsys):
 
 
 @pytest.mark.parametrize(("change", "match"), [
-    ({"state": "empty"}, "no engine checkpoint"),
+    ({"state": "empty"}, "expected a checkpoint"),
     ({"features": False}, "the log has no learner features"),
 ])
 def test_engine_target_bad_input(engine_with_snapshot, tmp_path, change, match):

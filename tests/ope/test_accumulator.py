@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from experiments.ope import ESTIMATORS, Accumulator, OPEInputError, estimate, make_estimator
+from ope import ESTIMATORS, Accumulator, OPEInputError, estimate, make_estimator
 from ope.estimators.reward_model import fit_reward_model
 from experiments.ope.synthetic_world import SyntheticWorld
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from experiments.ope import OPEInputError
+from ope import OPEInputError
 from ope.alternatives import dashboard_estimates
 
 MEANS = np.array([0.1, 0.2, 0.5, 0.3])
@@ -72,7 +72,7 @@ def test_bad_input(kwargs, match):
 
 @pytest.mark.parametrize("with_contexts", [False, True])
 def test_fixed_action_fast_path_equals_estimate_on_explicit_targets(with_contexts):
-    from experiments.ope import estimate
+    from ope import estimate
     from ope.estimators.reward_model import fit_reward_model
 
     a, r, p, x = _log(n=3000, seed=2)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from experiments.ope import OPEInputError, estimate
+from ope import OPEInputError, estimate
 
 GOOD = {"rewards": [1.0, 0.0], "actions": [0, 1], "propensities": [0.5, 0.5],
             "target_probs": [[1.0, 0.0], [0.5, 0.5]], "reward_hat": [[0.5, 0.5], [0.5, 0.5]]}

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from experiments.ope import LogFormatError, estimate
+from ope import LogFormatError, estimate
 from ope.readers.dsjson_log import parse_dsjson_lines, read_dsjson
 
 TINY = Path(__file__).parent / "data" / "tiny.dsjson"

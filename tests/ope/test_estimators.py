@@ -7,7 +7,7 @@ from statistics import NormalDist
 import numpy as np
 import pytest
 
-from experiments.ope import ESTIMATORS, estimate
+from ope import ESTIMATORS, estimate
 
 REWARDS = [1.0, 0.0, 1.0, 0.0]
 ACTIONS = [0, 1, 1, 0]
@@ -104,3 +104,12 @@ def test_result_is_frozen_and_serialisable():
 def test_one_row_gives_an_infinite_interval():
     r = estimate("ips", [1.0], [0], [0.5], [[1.0, 0.0]])
     assert r.value == 2.0 and r.ci == (-np.inf, np.inf)
+
+
+def test_the_lab_path_is_the_same_entry_point():
+    """``experiments.ope.estimate`` is the documented public path: it must stay the estimator."""
+    import experiments.ope
+    import ope
+
+    for name in experiments.ope.__all__:
+        assert getattr(experiments.ope, name) is getattr(ope, name)

@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from experiments.ope import LogFormatError
+from ope import LogFormatError
 from ope.readers.parquet_log import read_parquet_log
 
 

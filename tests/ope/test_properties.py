@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from experiments.ope import ESTIMATORS, Accumulator, estimate, make_estimator
+from ope import ESTIMATORS, Accumulator, estimate, make_estimator
 
 
 @st.composite

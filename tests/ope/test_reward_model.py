@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from experiments.ope import OPEInputError
+from ope import OPEInputError
 from ope.estimators.reward_model import fit_reward_model
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from policies import Problem
+from policies.base import SeesTruth
 
 CONTEXT_NAMES = ("segment=a", "segment=b", "recency", "tenure")
 ACTION_FEATURES = np.array([
@@ -77,7 +78,7 @@ def run(policy, seed: int, decisions: int, batch: int = 50) -> np.ndarray:
     out = []
     for _ in range(decisions // batch):
         x, e = world.contexts(batch), world.eligible(batch)
-        if getattr(policy, "needs_truth", False):
+        if isinstance(policy, SeesTruth):
             policy.see_expected(world.expected(x))
         a, p = policy.act(x, e)
         policy.learn(x, a, p, world.rewards(x, a))

@@ -10,6 +10,7 @@ import pytest
 from linear_world import LinearWorld, make_problem
 
 from policies import Policy, PolicySpec, available_policies, make_policy
+from policies.base import SeesTruth
 
 # Small tests so that the exploit phase of the A/B-test baselines is exercised too.
 QUICK_PARAMS = {
@@ -26,7 +27,7 @@ def build(name: str, seed: int = 0):
 
 def show_truth(policy, world: LinearWorld, contexts: np.ndarray) -> None:
     """What a runner does before act for a policy that needs the truth (the oracle)."""
-    if getattr(policy, "needs_truth", False):
+    if isinstance(policy, SeesTruth):
         policy.see_expected(world.expected(contexts))
 
 
