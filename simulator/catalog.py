@@ -8,7 +8,7 @@ Example:
     >>> from simulator.scenario import load_scenario
     >>> cat = Catalog.from_scenario(load_scenario("baseline"))
     >>> cat.n_actions, cat.action_names[0], cat.action_names[cat.no_contact_action]
-    (201, 'welcome10|email|now', 'no_contact')
+    (201, 'welcome10/email/now', 'no_contact')
     >>> cat.action_features.shape == (cat.n_actions, len(cat.action_feature_names))
     True
 """
@@ -43,7 +43,7 @@ class Catalog:
     Attributes:
         messages, channels, timings: names of the parts, in order.
         themes, offers: distinct message themes and offer types, in order.
-        action_names: (K,) ``"message|channel|timing"`` names, plus ``"no_contact"``.
+        action_names: (K,) ``"message/channel/timing"`` names (as the engine names actions), plus ``"no_contact"``.
         action_features: (K, F) float64 observable attributes of each action.
         action_feature_names: (F,) their names.
         message_of, channel_of, timing_of: (K,) int64 part index of each action; -1 for no contact.
@@ -99,7 +99,7 @@ class Catalog:
         offers = _unique([m.offer for m in msgs])
         mm, cc, tt = (a.ravel() for a in np.meshgrid(np.arange(n_m), np.arange(n_c),
                                                      np.arange(n_t), indexing="ij"))
-        names = [f"{msgs[m].name}|{chans[c].name}|{tims[t].name}" for m, c, t in zip(mm, cc, tt)]
+        names = [f"{msgs[m].name}/{chans[c].name}/{tims[t].name}" for m, c, t in zip(mm, cc, tt)]
         nc = None
         if sc.allow_no_contact:
             nc = len(names)

@@ -95,8 +95,8 @@ class ChannelSpec:
 
     def __post_init__(self) -> None:
         w = f"channel {self.name!r}"
-        _check(isinstance(self.name, str) and self.name != "" and "|" not in self.name,
-               f"{w}: name", "a non-empty string without '|'", self.name)
+        _check(isinstance(self.name, str) and self.name != "" and "/" not in self.name,
+               f"{w}: name", "a non-empty string without '/'", self.name)
         _non_negative(f"{w}: cost", self.cost)
         _probability(f"{w}: deliver", self.deliver)
         for f in ("open_logit", "click_logit", "timing_weight", "unsubscribe_logit",
@@ -130,8 +130,8 @@ class MessageSpec:
 
     def __post_init__(self) -> None:
         w = f"message {self.name!r}"
-        _check(isinstance(self.name, str) and self.name != "" and "|" not in self.name,
-               f"{w}: name", "a non-empty string without '|'", self.name)
+        _check(isinstance(self.name, str) and self.name != "" and "/" not in self.name,
+               f"{w}: name", "a non-empty string without '/'", self.name)
         _check(isinstance(self.theme, str) and self.theme != "", f"{w}: theme",
                "a non-empty string", self.theme)
         _check(isinstance(self.offer, str) and self.offer != "", f"{w}: offer",
@@ -159,8 +159,8 @@ class TimingSpec:
 
     def __post_init__(self) -> None:
         w = f"timing {self.name!r}"
-        _check(isinstance(self.name, str) and self.name != "" and "|" not in self.name,
-               f"{w}: name", "a non-empty string without '|'", self.name)
+        _check(isinstance(self.name, str) and self.name != "" and "/" not in self.name,
+               f"{w}: name", "a non-empty string without '/'", self.name)
         _check(isinstance(self.hour, (int, float)) and (self.hour == -1 or 0 <= self.hour < 24),
                f"{w}: hour", "in [0, 24) or -1 (now)", self.hour)
 

@@ -13,7 +13,7 @@ def test_baseline_catalog_layout():
     assert cat.n_actions == n_m * n_c * n_t + 1 == 201
     assert cat.no_contact_action == 200 and cat.action_names[200] == "no_contact"
     k = (3 * n_c + 1) * n_t + 2  # message 3, channel 1, timing 2
-    assert cat.action_names[k] == f"{cat.messages[3]}|{cat.channels[1]}|{cat.timings[2]}"
+    assert cat.action_names[k] == f"{cat.messages[3]}/{cat.channels[1]}/{cat.timings[2]}"
     assert (cat.message_of[k], cat.channel_of[k], cat.timing_of[k]) == (3, 1, 2)
     assert (cat.message_of[200], cat.channel_of[200], cat.timing_of[200]) == (-1, -1, -1)
     assert cat.channel_cost.shape == (n_c,) and (cat.channel_cost >= 0).all()
@@ -30,7 +30,7 @@ def test_action_features_are_observable_attributes():
         assert (feats[contact][:, cols].sum(axis=1) == 1).all(), prefix
         assert feats[200, cols].sum() == 0
     assert feats[200, f["is_no_contact"]] == 1 and feats[contact, f["is_no_contact"]].sum() == 0
-    k = cat.action_names.index("winback20|sms|evening")
+    k = cat.action_names.index("winback20/sms/evening")
     assert feats[k, f["discount"]] == 0.20 and feats[k, f["channel=sms"]] == 1
     assert not feats.flags.writeable
 
