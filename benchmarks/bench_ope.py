@@ -16,8 +16,8 @@ import time
 import numpy as np
 
 from experiments.ope import estimate
-from ope.estimators.reward_model import fit_reward_model
 from experiments.ope.synthetic_world import SyntheticWorld
+from ope.estimators.reward_model import fit_reward_model
 
 
 def _timed(fn):

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import re
 import tomllib
 from collections.abc import Sequence
@@ -29,6 +28,7 @@ import numpy as np
 
 from engine.errors import CatalogError
 from engine.send_time import parse_rule
+from policies.number_check import check_number
 
 __all__ = [
     "DEFAULT_TIMINGS",
@@ -62,11 +62,7 @@ def _check_name(kind: str, value: Any, what: str = "name") -> None:
 
 
 def _check_number(kind: str, what: str, value: Any, minimum: float | None = 0.0) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise CatalogError(f"{kind}.{what}: expected a finite number, got {value!r}")
-    if minimum is not None and value < minimum:
-        raise CatalogError(f"{kind}.{what}: expected >= {minimum:g}, got {value!r}")
-    return float(value)
+    return check_number(f"{kind}.{what}", value, low=minimum, error=CatalogError)
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,6 @@ Example:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime
@@ -43,6 +42,7 @@ import numpy as np
 
 from engine.errors import ConfigError, ContextError
 from engine.send_time import as_utc, send_at, zone
+from policies.number_check import check_number
 
 if TYPE_CHECKING:
     from engine.catalog import Catalog
@@ -229,9 +229,7 @@ class ContactRules:
         tenure = _lookup(context, profile, "tenure_days")
         if tenure is None:
             tenure = 0.0
-        if (isinstance(tenure, bool) or not isinstance(tenure, (int, float))
-                or not math.isfinite(tenure)):
-            raise ContextError(f"tenure_days: expected a finite number, got {tenure!r}")
+        tenure = check_number("tenure_days", tenure, error=ContextError)
         return [tenure >= m.min_tenure_days for m in self.catalog.messages]
 
     def _quiet(self, times: tuple[datetime, ...], tz: Any) -> list[bool]:

@@ -22,7 +22,6 @@ Example:
 from __future__ import annotations
 
 import json
-import math
 import os
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -33,8 +32,8 @@ from typing import Any, Self
 import numpy as np
 
 from engine.catalog import Catalog
-from engine.config import load_config
 from engine.checkpoint import CheckpointStore, load_learner
+from engine.config import load_config
 from engine.contact_rules import ContactRules, RulesConfig
 from engine.decision import Decision, Explanation, RewardAck
 from engine.errors import (
@@ -58,6 +57,7 @@ from engine.holdout import in_holdout
 from engine.options import EngineOptions
 from engine.reward_window import RewardWindow
 from engine.store import DecisionLog, DecisionRecord
+from policies.number_check import check_number
 from policies.sampling import sample_actions
 from policies.vw_learner import VWLearner
 
@@ -76,9 +76,11 @@ def _epoch(now: datetime | float | None) -> float:
             raise ContextError(f"now: expected an aware datetime or epoch seconds, got the naive "
                                f"{now.isoformat()}")
         return now.timestamp()
-    if isinstance(now, bool) or not isinstance(now, (int, float)) or not math.isfinite(now):
-        raise ContextError(f"now: expected an aware datetime or epoch seconds, got {now!r}")
-    return float(now)
+    try:
+        return check_number("now", now, error=ContextError)
+    except ContextError:
+        raise ContextError(f"now: expected an aware datetime or epoch seconds, got {now!r:.80}"
+                           ) from None
 
 
 def _check_id(name: str, value: Any, error: type[Exception]) -> str:
@@ -355,13 +357,7 @@ class Engine:
             DuplicateRewardError: a second reward with ``reward_mode="refuse"``.
         """
         did = _check_id("decision_id", decision_id, UnknownDecisionError)
-        if isinstance(value, bool) or not isinstance(value, (int, float, np.floating,
-                                                             np.integer)):
-            raise RewardError(f"value: expected a finite number, got {type(value).__name__} "
-                              f"{value!r:.80}")
-        if not math.isfinite(value):
-            raise RewardError(f"value: expected a finite number, got {value!r}")
-        value = float(value)
+        value = check_number("value", value, error=RewardError)
         t = _epoch(now)
         with self._guard:
             self._check_open()

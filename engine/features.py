@@ -35,6 +35,7 @@ from typing import Any
 from engine.catalog import Action, Catalog
 from engine.errors import ContextError
 from engine.store import ContactHistory
+from policies.number_check import check_number
 
 __all__ = [
     "FEATURES_VERSION",
@@ -123,8 +124,7 @@ def _check_value(field: str, value: Any) -> None:
     if isinstance(value, bool):
         return
     if isinstance(value, (int, float)):
-        if not math.isfinite(value):
-            raise ContextError(f"{field}: expected a finite number, got {value!r}")
+        check_number(field, value, error=ContextError)
         return
     if isinstance(value, str):
         if len(value) > MAX_STRING_LENGTH:

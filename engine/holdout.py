@@ -13,12 +13,12 @@ Example:
 from __future__ import annotations
 
 import hashlib
-import math
 from collections.abc import Iterable
 
 import numpy as np
 
 from engine.errors import ConfigError
+from policies.number_check import check_number
 
 __all__ = ["holdout_mask", "holdout_score", "in_holdout"]
 
@@ -64,6 +64,4 @@ def holdout_mask(customer_ids: Iterable[object], fraction: float, salt: str = ""
 
 
 def _check_fraction(fraction: float) -> None:
-    if (isinstance(fraction, bool) or not isinstance(fraction, (int, float))
-            or not math.isfinite(fraction) or not 0.0 <= fraction <= 1.0):
-        raise ConfigError(f"holdout_fraction: expected a number in [0, 1], got {fraction!r}")
+    check_number("holdout_fraction", fraction, low=0.0, high=1.0, error=ConfigError)

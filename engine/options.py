@@ -11,7 +11,6 @@ Example:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
@@ -20,6 +19,7 @@ from engine.errors import ConfigError
 from engine.features import INTERACTIONS
 from engine.reward_window import parse_duration
 from policies.errors import PolicyConfigError
+from policies.number_check import check_number
 from policies.vw_config import VWConfig
 
 __all__ = ["REWARD_MODES", "EngineOptions", "default_learner"]
@@ -80,20 +80,14 @@ class EngineOptions:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "reward_window", parse_duration(self.reward_window))
-        if isinstance(self.default_reward, bool) or not isinstance(
-                self.default_reward, (int, float)) or not math.isfinite(self.default_reward):
-            raise ConfigError(f"default_reward: expected a finite number, got "
-                              f"{self.default_reward!r}")
+        check_number("default_reward", self.default_reward, error=ConfigError)
         if self.reward_mode not in REWARD_MODES:
             raise ConfigError(f"reward_mode: expected one of {', '.join(REWARD_MODES)}, got "
                               f"{self.reward_mode!r}")
-        f = self.holdout_fraction
-        if isinstance(f, bool) or not isinstance(f, (int, float)) or not 0.0 <= f <= 1.0:
-            raise ConfigError(f"holdout_fraction: expected a number in [0, 1], got {f!r}")
+        check_number("holdout_fraction", self.holdout_fraction, low=0.0, high=1.0,
+                     error=ConfigError)
         for name in ("checkpoint_every", "expire_batch", "explain_top"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ConfigError(f"{name}: expected an integer >= 1, got {v!r}")
+            check_number(name, getattr(self, name), low=1, integer=True, error=ConfigError)
         if self.synchronous not in ("NORMAL", "FULL"):
             raise ConfigError(f"synchronous: expected 'NORMAL' or 'FULL', got "
                               f"{self.synchronous!r}")

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from engine.errors import ConfigError
 from engine.store import DecisionLog, DecisionRecord
+from policies.number_check import check_number
 
 __all__ = ["RewardWindow", "parse_duration"]
 
@@ -65,10 +66,8 @@ class RewardWindow:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "window_s", parse_duration(self.window_s, "window_s"))
-        d = self.default_reward
-        if isinstance(d, bool) or not isinstance(d, (int, float)) or not math.isfinite(d):
-            raise ConfigError(f"default_reward: expected a finite number, got {d!r}")
-        object.__setattr__(self, "default_reward", float(d))
+        object.__setattr__(self, "default_reward",
+                           check_number("default_reward", self.default_reward, error=ConfigError))
 
     def is_open(self, rec: DecisionRecord, now: float) -> bool:
         """Whether a reward for ``rec`` is still accepted at ``now`` (inactive: not yet open)."""

@@ -34,6 +34,7 @@ from engine.errors import (
     StoreError,
     UnknownDecisionError,
 )
+from policies.number_check import check_number
 
 __all__ = ["REWARD_KINDS", "SCHEMA_VERSION", "ContactHistory", "DecisionLog", "DecisionRecord"]
 
@@ -178,9 +179,7 @@ def _record(row: tuple) -> DecisionRecord:
 
 
 def _finite(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise RewardError(f"{name}: expected a finite number, got {value!r}")
-    return float(value)
+    return check_number(name, value, error=RewardError)
 
 
 class DecisionLog:

@@ -39,8 +39,8 @@ from typing import Any
 
 import numpy as np
 
-from experiments.errors import SpecError
 from experiments.control_group import ControlGroup
+from experiments.errors import SpecError
 from experiments.spec import ENGINE_POLICY, CellSpec
 from policies.base import ActsByCustomer, SeesTruth
 

@@ -34,7 +34,6 @@ Example:
 
 from __future__ import annotations
 
-import math
 import re
 import tomllib
 from collections.abc import Mapping
@@ -44,6 +43,7 @@ from types import MappingProxyType
 from typing import Any
 
 from experiments.errors import SpecError
+from policies.number_check import check_number
 
 __all__ = ["ENGINE_POLICY", "REWARDS", "CellSpec", "ExperimentSpec", "PolicyEntry", "load_spec"]
 
@@ -176,10 +176,8 @@ class ExperimentSpec:
         if self.horizon % self.window:
             raise SpecError(f"horizon: expected a multiple of window={self.window}, "
                             f"got {self.horizon}")
-        f = self.holdout_fraction
-        if isinstance(f, bool) or not isinstance(f, (int, float)) or not (
-                math.isfinite(f) and 0.0 <= f <= 0.5):
-            raise SpecError(f"holdout_fraction: expected a number in [0, 0.5], got {f!r}")
+        check_number("holdout_fraction", self.holdout_fraction, low=0.0, high=0.5,
+                     error=SpecError)
         if self.reward not in REWARDS:
             raise SpecError(f"reward: expected one of {', '.join(REWARDS)}, got {self.reward!r}")
         if not isinstance(self.name, str) or not self.name:

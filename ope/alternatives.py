@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ope.estimators.accumulator import Accumulator
 from ope.errors import OPEInputError
+from ope.estimators.accumulator import Accumulator
 from ope.estimators.estimate import estimate, make_estimator
 from ope.estimators.input_checks import LoggedBatch, check_batch
 from ope.estimators.result import OPEResult

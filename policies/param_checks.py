@@ -10,19 +10,19 @@ Example:
     >>> check_range("epsilon_greedy", "epsilon", 1.5, low=0.0, high=1.0)
     Traceback (most recent call last):
     ...
-    policies.errors.PolicyConfigError: epsilon_greedy: epsilon must lie in [0.0, 1.0], got 1.5
+    policies.errors.PolicyConfigError: epsilon_greedy: epsilon: expected a number in [0, 1], got 1.5
     >>> int(check_seed(3).integers(10)) == int(check_seed(3).integers(10))
     True
 """
 
 from __future__ import annotations
 
-import math
 import numbers
 
 import numpy as np
 
 from policies.errors import PolicyConfigError
+from policies.number_check import check_number
 
 __all__ = ["check_choice", "check_int", "check_range", "check_seed"]
 
@@ -30,24 +30,14 @@ __all__ = ["check_choice", "check_int", "check_range", "check_seed"]
 def check_range(policy: str, name: str, value: float, *, low: float | None = None,
                 high: float | None = None, low_open: bool = False) -> float:
     """Return ``value`` as a float in [low, high] (or (low, high] with ``low_open``)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise PolicyConfigError(f"{policy}: {name} must be a number, got {value!r}")
-    v = float(value)
-    too_low = low is not None and (v <= low if low_open else v < low)
-    too_high = high is not None and v > high
-    if not math.isfinite(v) or too_low or too_high:
-        left = "(" if low_open else "["
-        lo = "-inf" if low is None else low
-        hi = "inf" if high is None else high
-        raise PolicyConfigError(f"{policy}: {name} must lie in {left}{lo}, {hi}], got {value!r}")
-    return v
+    return check_number(f"{policy}: {name}", value, low=low, high=high, low_open=low_open,
+                        error=PolicyConfigError)
 
 
 def check_int(policy: str, name: str, value: int, *, low: int = 0) -> int:
     """Return ``value`` as an int >= ``low``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-        raise PolicyConfigError(f"{policy}: {name} must be an integer >= {low}, got {value!r}")
-    return int(value)
+    return check_number(f"{policy}: {name}", value, low=low, integer=True,
+                        error=PolicyConfigError)
 
 
 def check_choice(policy: str, name: str, value: str, choices: tuple[str, ...]) -> str:

@@ -7,10 +7,10 @@ Kept apart from :mod:`policies.vw_learner` so that reading or checking a configu
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import asdict, dataclass, field
 
 from policies.errors import PolicyConfigError
+from policies.number_check import check_number
 
 __all__ = ["CB_TYPES", "EXPLORATIONS", "VWConfig"]
 
@@ -115,5 +115,4 @@ class VWConfig:
 
 
 def _check_range(name: str, value: float, lo: float, hi: float) -> None:
-    if not isinstance(value, (int, float)) or not (math.isfinite(value) and lo <= value <= hi):
-        raise PolicyConfigError(f"{name} must be a number in [{lo}, {hi}], got {value!r}")
+    check_number(name, value, low=lo, high=hi, error=PolicyConfigError)

@@ -89,9 +89,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 
 def _read(args: argparse.Namespace):
+    from experiments.ope.simulator_log import simulate_log
     from ope.readers.dsjson_log import read_dsjson
     from ope.readers.parquet_log import read_parquet_log
-    from experiments.ope.simulator_log import simulate_log
 
     if args.format == "dsjson":
         return read_dsjson(args.log, negate_cost=not args.cost_is_reward)
@@ -103,8 +103,8 @@ def _read(args: argparse.Namespace):
 def _target(log, target: str, params, seed: int, train_fraction: float, engine_state, catalog):
     """The evaluated rows and the target's (n, K) distribution on them."""
     from experiments.ope.engine_model import engine_model_probabilities
-    from ope.errors import OPEInputError
     from experiments.ope.target_policy import target_probabilities
+    from ope.errors import OPEInputError
 
     if target != "engine":
         return target_probabilities(log, target, params, seed, train_fraction)

@@ -21,9 +21,9 @@ from typing import Protocol
 
 import numpy as np
 
+from experiments.ope.synthetic_world import SyntheticLog
 from ope.estimators.estimate import ESTIMATORS, estimate
 from ope.estimators.reward_model import fit_reward_model
-from experiments.ope.synthetic_world import SyntheticLog
 
 __all__ = ["CoverageRow", "World", "coverage_study"]
 

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ope.errors import OPEInputError
 from experiments.ope.synthetic_world import SyntheticLog
+from ope.errors import OPEInputError
 
 __all__ = ["SimulatorLog", "SimulatorWorld"]
 

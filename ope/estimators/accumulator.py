@@ -22,9 +22,9 @@ from statistics import NormalDist
 import numpy as np
 
 from ope.errors import OPEInputError
-from ope.estimators.protocol import Estimator
 from ope.estimators.input_checks import check_batch
 from ope.estimators.moments import Moments
+from ope.estimators.protocol import Estimator
 from ope.estimators.result import OPEResult
 
 __all__ = ["Accumulator"]

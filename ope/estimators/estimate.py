@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from ope.errors import OPEInputError
 from ope.estimators.accumulator import Accumulator
 from ope.estimators.dm import DirectMethod
 from ope.estimators.dr import DoublyRobust
-from ope.errors import OPEInputError
-from ope.estimators.protocol import Estimator
 from ope.estimators.ips import IPS
+from ope.estimators.protocol import Estimator
 from ope.estimators.result import OPEResult
 from ope.estimators.sndr import SelfNormalizedDR
 from ope.estimators.snips import SNIPS

@@ -40,8 +40,8 @@ from typing import Any
 
 import numpy as np
 
-from ope.readers.context_columns import context_matrix
 from ope.errors import LogFormatError
+from ope.readers.context_columns import context_matrix
 from ope.readers.logged_decisions import LoggedDecisions
 
 __all__ = ["parse_dsjson_lines", "read_dsjson"]

@@ -42,8 +42,8 @@ import numpy as np
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from ope.readers.context_columns import context_matrix
 from ope.errors import LogFormatError
+from ope.readers.context_columns import context_matrix
 from ope.readers.logged_decisions import LoggedDecisions
 
 __all__ = ["REQUIRED_COLUMNS", "read_parquet_log"]

@@ -85,8 +85,8 @@ def test_bad_time_is_refused(trained, now, match):
 BAD_REWARD = [
     (lambda d: d, float("nan"), {}, RewardError, "value: expected a finite number, got nan"),
     (lambda d: d, float("inf"), {}, RewardError, "value: expected a finite number, got inf"),
-    (lambda d: d, "1.0", {}, RewardError, "value: expected a finite number, got str"),
-    (lambda d: d, True, {}, RewardError, "value: expected a finite number, got bool"),
+    (lambda d: d, "1.0", {}, RewardError, "value: expected a finite number, got '1.0'"),
+    (lambda d: d, True, {}, RewardError, "value: expected a finite number, got True"),
     (lambda d: d, None, {}, RewardError, "value: expected a finite number"),
     (lambda d: "no-such-id", 1.0, {}, UnknownDecisionError, "no decision 'no-such-id'"),
     (lambda d: 17, 1.0, {}, UnknownDecisionError, "decision_id: expected a non-empty string"),

@@ -9,9 +9,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from engine import Engine
+from engine.cli import main
 from engine.parquet_export import SCHEMA, export_parquet
 from engine.store import DecisionLog, DecisionRecord
-from engine.cli import main
 
 
 def rec(did: str, at: float, channel: str | None = "email", active: bool = True,

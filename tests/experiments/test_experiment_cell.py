@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from experiments.cell import run_cell
 from engine.holdout import in_holdout
+from experiments.cell import run_cell
 from experiments.control_group import ControlGroup
 from experiments.spec import CellSpec, PolicyEntry
 

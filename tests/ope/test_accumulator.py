@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from experiments.ope.synthetic_world import SyntheticWorld
 from ope import ESTIMATORS, Accumulator, OPEInputError, estimate, make_estimator
 from ope.estimators.reward_model import fit_reward_model
-from experiments.ope.synthetic_world import SyntheticWorld
 
 
 @pytest.fixture(scope="module")

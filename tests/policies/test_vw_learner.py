@@ -10,6 +10,7 @@ import pytest
 from vowpalwabbit import Example, Workspace
 
 from policies.errors import PolicyConfigError, PolicyInputError
+from policies.vw_config import EXPLORATIONS, VWConfig
 from policies.vw_format import (
     action_line,
     cb_label,
@@ -18,7 +19,6 @@ from policies.vw_format import (
     multi_example,
     shared_line,
 )
-from policies.vw_config import EXPLORATIONS, VWConfig
 from policies.vw_learner import VWLearner
 
 K = 12
@@ -155,8 +155,8 @@ def test_close_is_safe_twice_and_a_closed_learner_refuses_work():
     ({"exploration": "cover"}, "exploration must be one of"),
     ({"cb_type": "xyz"}, "cb_type must be one of"),
     ({"cb_type": "dm"}, "cb_type must be .mtr. with squarecb"),
-    ({"epsilon": 1.5}, "epsilon must be a number in"),
-    ({"epsilon": float("nan")}, "epsilon must be a number in"),
+    ({"epsilon": 1.5}, r"epsilon: expected a number in \[0, 1\], got 1.5"),
+    ({"epsilon": float("nan")}, r"epsilon: expected a number in \[0, 1\], got nan"),
     ({"bag_size": 1}, "bag_size must be an int"),
     ({"bits": 40}, "bits must be an int"),
     ({"interactions": ("c",)}, "interactions must be 2-3 namespace letters"),
