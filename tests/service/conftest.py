@@ -16,8 +16,6 @@ from tests.service.service_world import CATALOG, TOKEN, ServeProcess
 
 @pytest.fixture
 def engine(tmp_path: Path) -> Iterator[Engine]:
-    # Made first: the engine treats a missing state_dir as the log file's own path.
-    (tmp_path / "state").mkdir()
     eng = Engine.from_catalog(CATALOG, state_dir=tmp_path / "state", seed=0)
     yield eng
     eng.close()
