@@ -34,6 +34,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TypeGuard
 
 import numpy as np
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -109,7 +110,7 @@ class StatFamily:
             raise ConfigError(f"StatFamily {self.name!r}: label: expected letters, digits or '_', "
                               f"not starting with a digit or '__', got {self.label!r}")
 
-    def empty(self) -> Metric:
+    def empty(self) -> CounterMetricFamily | GaugeMetricFamily:
         """The family without samples (what the registry reads to refuse clashing names)."""
         labels = [] if self.label is None else [self.label]
         if self.kind == MetricKind.COUNTER:
@@ -123,7 +124,7 @@ class StatFamily:
         if self.label is None:
             if not _is_number(value):
                 return None
-            out.add_metric([], float(value))  # type: ignore[arg-type]
+            out.add_metric([], float(value))
         elif isinstance(value, str):
             out.add_metric([value], 1.0)
         elif isinstance(value, Mapping):
@@ -135,7 +136,7 @@ class StatFamily:
         return out
 
 
-def _is_number(value: object) -> bool:
+def _is_number(value: object) -> TypeGuard[float | int | np.number]:
     return isinstance(value, int | float | np.integer | np.floating)
 
 
@@ -282,7 +283,9 @@ class ServiceMetrics:
 
     def _count_batch(self, decisions: Sequence[Mapping[str, object]]) -> None:
         """One increment per distinct label, not per decision (a batch holds up to 1000)."""
-        holdout, channels, timings = 0, {}, {}
+        holdout = 0
+        channels: dict[object, int] = {}
+        timings: dict[object, int] = {}
         for d in decisions:
             holdout += bool(d.get("holdout"))
             channels[d.get("channel")] = channels.get(d.get("channel"), 0) + 1
