@@ -3,7 +3,8 @@
 Target (issue 7): >= 1,000 pairs/s on the 2-core machine with choose p99 <= 25 ms (~50 actions),
 zero errors, zero lost rewards. The reference, measured in the same run, is the engine called
 in-process on the same catalog (49 actions) with the same traffic: the HTTP figure can only be a
-fraction of it, and the ratio says how much the service layer costs.
+fraction of it, and the ratio says how much the service layer costs. It also prints the CPU that
+observing ``/metrics`` (counters, histograms) adds to each pair, next to the server's CPU per pair.
 
 Loopback only: the server binds 127.0.0.1, the clients (a separate process) connect there, and
 every loop stops by itself after its time.
@@ -34,6 +35,7 @@ sys.path.insert(0, str(REPO))
 
 from benchmarks.service_load import run_load
 from engine import Engine
+from engine.http.metrics import ServiceMetrics
 from engine.store import DecisionLog
 
 CATALOG = REPO / "tests" / "service" / "catalog.toml"
@@ -60,6 +62,21 @@ def in_process(state_dir: Path, seconds: float, seed: int = 0) -> dict[str, floa
             "cpu_share": cpu / elapsed,
             "p50_ms": float(np.percentile(choose_s, 50)) * 1000,
             "p99_ms": float(np.percentile(choose_s, 99)) * 1000}
+
+
+def metrics_cost_us(pairs: int = 50_000, repeats: int = 5) -> float:
+    """CPU microseconds the service's metrics add to one choose+reward pair (best of repeats):
+    the latency histogram, the decision counters, the reward counter and delay histogram."""
+    m = ServiceMetrics()
+    decision = ({"holdout": False, "channel": "email", "timing": "now"},)
+    best = float("inf")
+    for _ in range(repeats):
+        cpu0 = time.process_time()
+        for _ in range(pairs):
+            m.observe_choose(0.003, decision)
+            m.observe_reward(12.0)
+        best = min(best, (time.process_time() - cpu0) / pairs)
+    return best * 1e6
 
 
 def _free_port() -> int:
@@ -145,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     seconds = args.seconds or (10.0 if args.quick else 60.0)
     with tempfile.TemporaryDirectory() as tmp:
         ref = in_process(Path(tmp) / "inproc", min(seconds, 10.0))
+        observe_us = metrics_cost_us()
         http = over_http(Path(tmp) / "http", args.clients, seconds)
         routed = (over_http(Path(tmp) / "routed", args.clients, seconds, "--no-hot-path")
                   if args.compare else None)
@@ -164,6 +182,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{'pairs/s per free core':28}{1000 / http['cpu_ms_per_pair']:12.0f}"
               f"{1000 / ref['cpu_ms_per_pair']:14.0f}   (1 / CPU per pair: what one "
               f"uncontended core would give)")
+    # What /metrics costs each request (observing; scraping is not on this path), against the
+    # server's CPU per pair when known, else the engine's own.
+    where = "server" if http["cpu_ms_per_pair"] else "in-process"
+    per_pair_ms = http["cpu_ms_per_pair"] or ref["cpu_ms_per_pair"]
+    print(f"{'metrics observed per pair':28}{observe_us:9.1f} us   "
+          f"({observe_us / 10 / per_pair_ms:.2f} % of the {where} CPU per pair)")
     print(f"errors {http['errors']} (rate {http['error_rate']:.2e}), acknowledged rewards "
           f"{http['acked']}, lost {http['lost']}")
     print(f"engine lock during the HTTP run: {http['lock'][0]} acquisitions, {http['lock'][1]} "

@@ -40,6 +40,7 @@ from engine.http.dashboard_api import DashboardSources, dashboard_router
 from engine.http.decisions import Decisions, decision_dict
 from engine.http.error_status import error_answer
 from engine.http.hot_path import HotPath
+from engine.http.metrics import CONTENT_TYPE, ServiceMetrics
 from engine.http.openapi_doc import body_doc, document
 from engine.http.pages import install_pages
 from engine.http.schemas import (
@@ -53,7 +54,6 @@ from engine.http.schemas import (
     RewardResponse,
 )
 from engine.live_alternatives import LiveAlternatives
-from engine.metrics_text import ServiceMetrics
 from engine.store import DecisionLog
 
 __all__ = ["DEFAULT_MAX_BODY_BYTES", "EngineSurface", "Service", "create_app", "decision_dict"]
@@ -111,7 +111,7 @@ def create_app(engine: EngineSurface, *, token: str | None,
             unrewarded (``Engine.expire_rewards``), so it happens on time even when no request
             comes; None leaves it to the engine's own calls.
     """
-    metrics = ServiceMetrics()
+    metrics = ServiceMetrics(stats=engine.stats)  # read at each scrape
     check = BearerCheck(token)
 
     @asynccontextmanager
@@ -177,9 +177,8 @@ def create_app(engine: EngineSurface, *, token: str | None,
 
     @app.get("/metrics", response_class=PlainTextResponse, tags=["operations"])
     async def prometheus() -> PlainTextResponse:
-        """Prometheus text format: decisions, rewards, default rewards, delays, errors, latency."""
-        return PlainTextResponse(metrics.render(engine.stats()),
-                                 media_type="text/plain; version=0.0.4; charset=utf-8")
+        """Prometheus text format: the service's counters and histograms, the engine's stats."""
+        return PlainTextResponse(metrics.render(), media_type=CONTENT_TYPE)
 
     install_pages(app, refresh_s)
     document(app, (ChooseRequest, ChooseBatchRequest, RewardRequest))

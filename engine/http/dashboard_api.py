@@ -22,7 +22,7 @@ from typing import Any
 from fastapi import APIRouter, Query
 
 from engine.http.dashboard_data import lift_with_ci, reward_rate_series
-from engine.metrics_text import ServiceMetrics
+from engine.http.metrics import ServiceMetrics
 
 __all__ = ["DashboardSources", "dashboard_router"]
 

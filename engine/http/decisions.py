@@ -19,8 +19,8 @@ from typing import Any
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
+from engine.http.metrics import ServiceMetrics
 from engine.http.schemas import ChooseBatchRequest, ChooseRequest, DecisionOut, RewardRequest
-from engine.metrics_text import ServiceMetrics
 
 __all__ = ["Decisions", "decision_dict", "parse"]
 

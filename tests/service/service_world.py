@@ -1,5 +1,5 @@
-"""Shared pieces of the service tests: the token, the catalog, and a real ``offerbandit serve``
-child process on a free loopback port."""
+"""Shared pieces of the service tests: the token, the catalog, a real ``offerbandit serve``
+child process on a free loopback port, and a reader of ``/metrics``."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
 CATALOG = Path(__file__).with_name("catalog.toml")
 TOKEN = "service-test-token-0123456789"
@@ -70,3 +71,24 @@ class ServeProcess:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             return self.proc.wait(timeout=30)
+
+
+class Scrape:
+    """A ``/metrics`` answer read by ``prometheus_client``'s own parser: a malformed exposition,
+    or a sample that does not belong to the family its ``# TYPE`` line declares, fails here."""
+
+    def __init__(self, text: str) -> None:
+        families = list(text_string_to_metric_families(text))
+        untyped = [f.name for f in families if f.type == "unknown"]
+        assert not untyped, f"samples outside their declared family: {untyped}"
+        declared = [f.name for f in families]
+        assert len(declared) == len(set(declared)), f"a family declared twice: {declared}"
+        self.types = {f.name: f.type for f in families}
+        self.samples = {(s.name, frozenset(s.labels.items())): s.value
+                        for f in families for s in f.samples}
+
+    def value(self, name: str, **labels: str) -> float:
+        """The value of the sample ``name{labels}``; fails the test when it is not exposed."""
+        key = (name, frozenset(labels.items()))
+        assert key in self.samples, f"{name}{labels or ''} not exposed"
+        return self.samples[key]

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from engine.store import DecisionLog
-from tests.service.service_world import AUTH
+from tests.service.service_world import AUTH, Scrape
 
 CTX = {"age": 34, "segment": "vip", "days_since_purchase": 12}
 
@@ -197,18 +197,27 @@ def test_oversized_chunked_body_is_413(client):
     assert r.status_code == 413
 
 
-def test_metrics_count_decisions_rewards_and_errors(client):
+def test_metrics_count_decisions_rewards_and_errors(client, engine):
     d = _choose(client)
     client.post("/v1/reward", json={"decision_id": d["decision_id"], "value": 1.0}, headers=AUTH)
     client.post("/v1/reward", json={"decision_id": "missing", "value": 1.0}, headers=AUTH)
-    text = client.get("/metrics", headers=AUTH).text
+    r = client.get("/metrics", headers=AUTH)
+    assert r.headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8"
+    s = Scrape(r.text)
     group = "holdout" if d["holdout"] else "treatment"
-    assert f'offerbandit_decisions_total{{group="{group}"}} 1' in text
-    assert "offerbandit_rewards_total 1" in text
-    assert "offerbandit_default_rewards_total 0" in text
-    assert 'offerbandit_errors_total{type="UnknownDecisionError"} 1' in text
-    assert "offerbandit_choose_latency_seconds_count 1" in text
-    assert "offerbandit_reward_delay_seconds_count 1" in text
+    assert s.value("offerbandit_decisions_total", group=group) == 1
+    channel = d["channel"] or "no_contact"
+    assert s.value("offerbandit_decisions_by_channel_total", channel=channel) == 1
+    assert s.value("offerbandit_rewards_total") == 1
+    assert s.value("offerbandit_default_rewards_total") == 0
+    assert s.value("offerbandit_errors_total", type="UnknownDecisionError") == 1
+    assert s.value("offerbandit_choose_latency_seconds_count") == 1
+    assert s.value("offerbandit_reward_delay_seconds_count") == 1
+    # The engine's own figures, read from its stats when scraped.
+    stats = engine.stats()
+    assert s.value("offerbandit_logged_reward_seq") == stats["last_seq"] == 1
+    assert s.value("offerbandit_learned_reward_seq") == stats["learned_seq"] == 1
+    assert s.value("offerbandit_exploration_rate") == stats["exploration_rate"]
 
 
 def test_docs_page_loads_nothing_from_another_host(client):
@@ -264,5 +273,5 @@ def test_default_rewards_are_learned_on_time_without_traffic(tmp_path):
             while eng.log.counts()["default_rewards"] < 2 and time.monotonic() < deadline:
                 time.sleep(0.1)
             assert eng.log.counts()["default_rewards"] == 2
-            assert "offerbandit_default_rewards_total 2" in client.get("/metrics",
-                                                                      headers=AUTH).text
+            scrape = Scrape(client.get("/metrics", headers=AUTH).text)
+            assert scrape.value("offerbandit_default_rewards_total") == 2

@@ -19,7 +19,7 @@ import pytest
 from benchmarks.service_load import run_load
 from engine import Engine
 from engine.store import DecisionLog
-from tests.service.service_world import AUTH, CATALOG, REPO, TOKEN
+from tests.service.service_world import AUTH, CATALOG, REPO, TOKEN, Scrape
 
 CTX = {"age": 41, "segment": "regular", "days_since_purchase": 30}
 
@@ -47,8 +47,8 @@ def test_real_socket_round_trip_and_refusals(serve, tmp_path):
                         headers={**AUTH, "content-type": "application/json"})
         assert big.status_code == 413
         assert http.delete("/v1/customers/c", headers=AUTH).json()["erased"] == 2
-        text = http.get("/metrics", headers=AUTH).text
-        assert 'offerbandit_errors_total{type="PayloadTooLarge"} 1' in text
+        scrape = Scrape(http.get("/metrics", headers=AUTH).text)
+        assert scrape.value("offerbandit_errors_total", type="PayloadTooLarge") == 1
         assert http.get("/docs").status_code == 200
     # SIGTERM: uvicorn shuts down, the engine checkpoints on close, then the signal is re-raised.
     assert sp.stop() in (0, -signal.SIGTERM)
