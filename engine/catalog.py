@@ -1,4 +1,5 @@
-"""The action catalog: messages, channels, timing slots, and their (message, channel, timing) triples.
+"""The action catalog: messages, channels, timing slots, and their (message, channel, timing)
+triples.
 
 An action is a triple, plus an explicit *no contact* action (last) when the catalog allows it.
 Index ``i`` of a contact action is ``(m * n_channels + c) * n_timings + t``. The catalog loads from
@@ -146,10 +147,11 @@ class TimingSlot:
     Example:
         >>> TimingSlot("evening", "at 18:00").rule
         'at 18:00'
-        >>> TimingSlot("soon", "in two hours")
+        >>> TimingSlot("soon", "in two hours")  # doctest: +NORMALIZE_WHITESPACE
         Traceback (most recent call last):
         ...
-        engine.errors.CatalogError: timing 'soon': timing rule 'in two hours': expected one of 'now', 'at HH:MM', 'next <weekday> HH:MM', 'in N<s|m|h|d>'
+        engine.errors.CatalogError: timing 'soon': timing rule 'in two hours': expected one of
+            'now', 'at HH:MM', 'next <weekday> HH:MM', 'in N<s|m|h|d>'
     """
 
     name: str

@@ -78,10 +78,11 @@ class RulesConfig:
     Example:
         >>> RulesConfig(quiet_hours=(22, 7)).quiet_hours
         (22, 7)
-        >>> RulesConfig(quiet_hours=(9, 9))
+        >>> RulesConfig(quiet_hours=(9, 9))  # doctest: +NORMALIZE_WHITESPACE
         Traceback (most recent call last):
         ...
-        engine.errors.ConfigError: quiet_hours: expected (start, end) hours in 0..23 with start != end, got (9, 9)
+        engine.errors.ConfigError: quiet_hours: expected (start, end) hours in 0..23 with
+            start != end, got (9, 9)
     """
 
     max_per_day: int | None = 1

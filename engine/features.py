@@ -158,8 +158,9 @@ def history_namespace(history: ContactHistory | None, channels: Sequence[str]
     """The learner's ``h`` namespace from a contact history (None = never contacted).
 
     Example:
-        >>> history_namespace(None, ["email"])
-        {'contacts_1d': 0, 'contacts_7d': 0, 'contacts_30d': 0, 'never_email': True, 'no_outcome': True}
+        >>> history_namespace(None, ["email"])  # doctest: +NORMALIZE_WHITESPACE
+        {'contacts_1d': 0, 'contacts_7d': 0, 'contacts_30d': 0, 'never_email': True,
+         'no_outcome': True}
     """
     h = history or ContactHistory()
     out: dict[str, Any] = {"contacts_1d": h.contacts_1d, "contacts_7d": h.contacts_7d,

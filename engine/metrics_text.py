@@ -107,7 +107,7 @@ class LatencyHistogram:
     def lines(self, name: str, help_text: str) -> list[str]:
         """The text-format lines of this histogram."""
         out = [f"# HELP {name} {help_text}", f"# TYPE {name} histogram"]
-        for bound, c in zip((*self.bounds, math.inf), self.cumulative()):
+        for bound, c in zip((*self.bounds, math.inf), self.cumulative(), strict=True):
             out.append(f'{name}_bucket{{le="{_number(bound)}"}} {c}')
         out += [f"{name}_sum {_number(self.total)}", f"{name}_count {self.count}"]
         return out

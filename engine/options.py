@@ -3,10 +3,12 @@
 Example:
     >>> EngineOptions(reward_window="1d", exploration="squarecb").learner.cb_type
     'mtr'
-    >>> EngineOptions.from_dict({"reward_windw": "7d"})
+    >>> EngineOptions.from_dict({"reward_windw": "7d"})  # doctest: +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
     ...
-    engine.errors.ConfigError: reward_windw: unknown engine option; expected one of reward_window, default_reward, reward_mode, holdout_fraction, holdout_salt, holdout_action, checkpoint_every, expire_batch, synchronous, thread_safe, explain_top, exploration, learner
+    engine.errors.ConfigError: reward_windw: unknown engine option; expected one of reward_window,
+        default_reward, reward_mode, holdout_fraction, holdout_salt, holdout_action,
+        checkpoint_every, expire_batch, synchronous, thread_safe, explain_top, exploration, learner
 """
 
 from __future__ import annotations

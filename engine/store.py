@@ -352,7 +352,8 @@ class DecisionLog:
             raise RewardError(f"kind: expected one of {', '.join(REWARD_KINDS)}, got {kind!r}")
         self._check_open()
         with self._tx() as db:
-            # The common case, a first reward, in one statement: flag the decision, get its customer.
+            # The common case, a first reward, in one statement: flag the decision, get its
+            # customer.
             row = db.execute("UPDATE decisions SET rewarded = 1 WHERE decision_id = ? AND "
                              "rewarded = 0 RETURNING customer_id", (decision_id,)).fetchall()
             if not row:
@@ -427,9 +428,9 @@ class DecisionLog:
             "MAX(created_at) FROM decisions WHERE customer_id = ? AND channel IS NOT NULL "
             "AND created_at <= ? GROUP BY channel",
             (now - _DAY, now - 7 * _DAY, now - 30 * _DAY, customer_id, now))
-        days_since = {c: math.inf for c in channels}
-        today = {c: 0 for c in channels}
-        for channel, d1, d7, d30, last in rows:
+        days_since = dict.fromkeys(channels, math.inf)
+        today = dict.fromkeys(channels, 0)
+        for channel, d1, _d7, _d30, last in rows:
             days_since[channel] = (now - last) / _DAY
             today[channel] = int(d1)
         outcome = self._read(

@@ -11,10 +11,11 @@ Example:
     >>> p = Problem(("x",), ("a", "b"), np.eye(2), ("is_a", "is_b"))
     >>> make_policy("epsilon_greedy", p, seed=0, epsilon=0.05)
     EpsilonGreedy(epsilon=0.05, ridge=1.0)
-    >>> make_policy("greedy", p, seed=0)
+    >>> make_policy("greedy", p, seed=0)  # doctest: +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
     ...
-    policies.errors.PolicyConfigError: unknown policy 'greedy'; available: random, best_fixed, segment_rules, epsilon_greedy, linucb, lints, vw_epsilon, vw_squarecb, vw_bag, oracle
+    policies.errors.PolicyConfigError: unknown policy 'greedy'; available: random, best_fixed,
+        segment_rules, epsilon_greedy, linucb, lints, vw_epsilon, vw_squarecb, vw_bag, oracle
 """
 
 from __future__ import annotations

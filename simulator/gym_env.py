@@ -110,14 +110,14 @@ class CustomerEnv(gymnasium.Env):
         out.update({k: bool(info[k][0]) for k in _OUTCOMES})
         out.update(ref=int(info["refs"][0]), invalid_action=invalid,
                    matured=dict(zip(info["matured_refs"].tolist(),
-                                    info["matured_rewards"].tolist())),
+                                    info["matured_rewards"].tolist(), strict=True)),
                    matured_refs=info["matured_refs"], matured_rewards=info["matured_rewards"])
         return obs[0], float(reward[0]), terminated, truncated, out
 
     def flush(self) -> dict[int, float]:
         """End of run: {ref: total} of every decision still pending."""
         refs, totals = self.world.flush()
-        return dict(zip(refs.tolist(), totals.tolist()))
+        return dict(zip(refs.tolist(), totals.tolist(), strict=True))
 
     @staticmethod
     def _customer_info(info: dict[str, Any]) -> dict[str, Any]:

@@ -195,9 +195,10 @@ def _draw(rng: np.random.Generator, n: int, catalog: Catalog, noise: float,
     static = np.hstack([b for b, _ in blocks])
     names = tuple(nm for _, group in blocks for nm in group)
     arrays = {
-        "static_context": static, "theme_aff": theme_aff, "offer_aff": offer_aff, "channel_aff": channel_aff,
-        "discount_sens": discount_sens, "discount_threshold": threshold, "peak_cos": np.cos(angle),
-        "peak_sin": np.sin(angle), "weekend_pref": weekend_pref, "propensity": propensity, "basket": basket,
+        "static_context": static, "theme_aff": theme_aff, "offer_aff": offer_aff,
+        "channel_aff": channel_aff, "discount_sens": discount_sens, "discount_threshold": threshold,
+        "peak_cos": np.cos(angle), "peak_sin": np.sin(angle), "weekend_pref": weekend_pref,
+        "propensity": propensity, "basket": basket,
         "fatigue_sens": fatigue_sens, "churn_hazard": churn_hazard, "app_use": app_use,
         "utc_offset": UTC_OFFSET[region], "consent": consent,
     }

@@ -124,7 +124,8 @@ def parse_dsjson_lines(lines, source: str = "<lines>", negate_cost: bool = True
         else:
             rows.append(_decision(event, where))
     if not rows:
-        raise LogFormatError(f"{source}: no decision lines with _label_cost; skipped {dict(skipped)}")
+        raise LogFormatError(
+            f"{source}: no decision lines with _label_cost; skipped {dict(skipped)}")
     k = max(len(r["multi"]) for r in rows)
     widest = next(r["multi"] for r in rows if len(r["multi"]) == k)
     names = tuple(_action_name(item, j) for j, item in enumerate(widest))

@@ -133,7 +133,8 @@ def read_parquet_log(path: str | Path, n_actions: int | None = None) -> LoggedDe
     names = _action_names(metadata, n_actions, largest, _seen_names(table))
     k = len(names)
     if largest >= k or actions.min() < 0:
-        raise LogFormatError(f"{path.name}: action indices must be in [0, {k}), got up to {largest}")
+        raise LogFormatError(
+            f"{path.name}: action indices must be in [0, {k}), got up to {largest}")
     n = table.num_rows
     if eligible_lists is None:
         eligible = np.ones((n, k), dtype=bool)
