@@ -134,8 +134,8 @@ class RulesConfig:
         unknown = sorted(set(table) - set(allowed))
         if unknown:
             raise ConfigError(f"unknown key {unknown[0]!r}; expected one of {', '.join(allowed)}")
-        values = {k: (None if v is False and k != "consent_required" else v)
-                  for k, v in table.items()}
+        values: dict[str, Any] = {k: (None if v is False and k != "consent_required" else v)
+                                  for k, v in table.items()}
         if isinstance(values.get("quiet_hours"), list):
             values["quiet_hours"] = tuple(values["quiet_hours"])
         config = cls(**values)

@@ -97,6 +97,17 @@ class EngineOptions:
             raise ConfigError(f"thread_safe: expected true or false, got {self.thread_safe!r}")
         object.__setattr__(self, "learner", self._learner())
 
+    @property
+    def reward_window_s(self) -> float:
+        """``reward_window`` in seconds (a duration such as ``"7d"`` is parsed at construction)."""
+        return float(self.reward_window)
+
+    @property
+    def learner_config(self) -> VWConfig:
+        """``learner`` as the :class:`VWConfig` it became at construction."""
+        assert isinstance(self.learner, VWConfig)  # __post_init__ replaced None or a table
+        return self.learner
+
     def _learner(self) -> VWConfig:
         base = self.learner
         try:

@@ -196,8 +196,10 @@ def send_at(slot: TimingSlot, now: datetime | float, tz: str | None = None) -> d
         return now_utc + timedelta(seconds=rule.delay_s)
     tzinfo = zone(tz)
     today = now_utc.astimezone(tzinfo).date()
-    ahead = 0 if rule.kind == "at" else (rule.weekday - today.weekday()) % 7
-    step = 1 if rule.kind == "at" else 7
+    if rule.weekday is None:  # "at": today, else tomorrow
+        ahead, step = 0, 1
+    else:  # "next <weekday>": that weekday, else a week later
+        ahead, step = (rule.weekday - today.weekday()) % 7, 7
     candidate = _local(today + timedelta(days=ahead), rule, tzinfo).astimezone(UTC)
     if candidate < now_utc:
         candidate = _local(today + timedelta(days=ahead + step), rule,
