@@ -15,7 +15,7 @@ Example:
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
 import gymnasium
 import numpy as np
@@ -71,7 +71,8 @@ class CustomerEnv(gymnasium.Env):
         **overrides: scenario fields to override.
     """
 
-    metadata: ClassVar[dict[str, Any]] = {"render_modes": []}
+    # Declared as gymnasium.Env declares it (a plain dict, read from the class by gymnasium.make).
+    metadata: dict[str, Any] = {"render_modes": []}  # noqa: RUF012
 
     def __init__(self, scenario: Scenario | str = "baseline", seed: int | None = None,
                  render_mode: str | None = None,
@@ -134,8 +135,9 @@ class CustomerVectorEnv(VectorEnv):
     autoreset). ``infos`` is the batch world's info dict.
     """
 
-    metadata: ClassVar[dict[str, Any]] = {"render_modes": [],
-                                          "autoreset_mode": AutoresetMode.NEXT_STEP}
+    # Declared as gymnasium's VectorEnv declares it (a plain dict, read from the class).
+    metadata: dict[str, Any] = {"render_modes": [],  # noqa: RUF012
+                                "autoreset_mode": AutoresetMode.NEXT_STEP}
 
     def __init__(self, num_envs: int = 1000, scenario: Scenario | str = "baseline",
                  seed: int | None = None, ineligible: Literal["raise", "no_contact"] = "raise",
