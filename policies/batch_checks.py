@@ -18,6 +18,7 @@ Example:
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
 from policies.errors import PolicyInputError
 
@@ -26,7 +27,7 @@ __all__ = ["check_contexts", "check_decision_batch", "check_eligible", "check_le
 _MAX_LISTED = 5  # rows named in an error message; more would drown the point
 
 
-def _rows(mask: np.ndarray) -> str:
+def _rows(mask: npt.ArrayLike) -> str:
     bad = np.flatnonzero(mask)
     listed = ", ".join(str(int(i)) for i in bad[:_MAX_LISTED])
     more = f", ... ({bad.size} in all)" if bad.size > _MAX_LISTED else ""

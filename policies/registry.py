@@ -29,6 +29,7 @@ import numpy as np
 
 from policies.base import Policy
 from policies.best_fixed_action import BestFixedAction
+from policies.distribution_policy import DistributionPolicy
 from policies.epsilon_greedy import EpsilonGreedy
 from policies.errors import PolicyConfigError
 from policies.linear_thompson import LinearThompson
@@ -42,7 +43,7 @@ from policies.vw_policy import VWPolicy
 __all__ = ["PolicySpec", "available_policies", "make_policy", "policy_parameters"]
 
 # name -> (class, parameters the name fixes). The VW names pick an exploration of one class.
-_REGISTRY: dict[str, tuple[type, dict[str, Any]]] = {
+_REGISTRY: dict[str, tuple[type[DistributionPolicy], dict[str, Any]]] = {
     "random": (UniformRandom, {}),
     "best_fixed": (BestFixedAction, {}),
     "segment_rules": (SegmentRules, {}),
@@ -91,7 +92,7 @@ def make_policy(name: str, problem: Problem, seed: int | np.random.Generator,
     return cls(problem, seed, **fixed, **params)
 
 
-def _lookup(name: str) -> tuple[type, dict[str, Any]]:
+def _lookup(name: str) -> tuple[type[DistributionPolicy], dict[str, Any]]:
     if name not in _REGISTRY:
         raise PolicyConfigError(
             f"unknown policy {name!r}; available: {', '.join(available_policies())}"
