@@ -145,6 +145,7 @@ def read_parquet_log(path: str | Path, n_actions: int | None = None) -> LoggedDe
                                        for e in eligible_lists])] = True
         eligible[np.arange(n), actions] = True  # the logged action was necessarily allowed
     ctx_col = next((c for c in ("context", "context_json") if c in table.column_names), None)
+    context_names: tuple[str, ...]
     if ctx_col is None:
         contexts, context_names = np.zeros((n, 0)), ()
     else:
