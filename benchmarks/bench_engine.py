@@ -31,7 +31,7 @@ def contexts(n: int, seed: int = 0) -> list[dict]:
     rng = np.random.default_rng(seed)
     return [{"age": int(rng.integers(18, 80)), "segment": f"s{rng.integers(5)}",
              "spend": round(float(rng.random()) * 100, 2), "tenure_days": int(rng.integers(900)),
-             "consent": {c: True for c in CHANNELS}} for _ in range(n)]
+             "consent": dict.fromkeys(CHANNELS, True)} for _ in range(n)]
 
 
 def make_engine(n_messages: int, state_dir: str, thread_safe: bool = True) -> Engine:

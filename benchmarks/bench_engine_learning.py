@@ -100,8 +100,9 @@ def uniform_data_ceiling(n_decisions: int, seed: int = 0, lam: float = 10.0) -> 
         xs.append(np.hstack([obs, np.ones((len(obs), 1))]))
         acts.append(a)
         obs, _, _, _, info = env.step(a)
-        totals.update(zip(info["matured_refs"].tolist(), info["matured_rewards"].tolist()))
-    totals.update(zip(*(v.tolist() for v in env.flush())))
+        totals.update(zip(info["matured_refs"].tolist(), info["matured_rewards"].tolist(),
+                          strict=True))
+    totals.update(zip(*(v.tolist() for v in env.flush()), strict=True))
     x, a = np.vstack(xs), np.concatenate(acts)
     y = np.array([totals[i] for i in range(len(a))])
     test = CustomerBatchEnv(load_scenario("baseline"), batch_size=5000, seed=seed + 1)
@@ -155,8 +156,9 @@ def main() -> int:
         _print_row(name, tail_capture(PolicyEntry(name), n, batch=100, seed=args.seed))
     if args.ceiling:
         linear = linear_ceiling(args.seed)
+        pairwise = linear_ceiling(args.seed, True)
         print(f"ceiling: a per-action linear model on noise-free expected rewards captures "
-              f"{linear:.2f}; with pairwise products of the context {linear_ceiling(args.seed, True):.2f}")
+              f"{linear:.2f}; with pairwise products of the context {pairwise:.2f}")
         eps = default_learner().epsilon
         print(f"         epsilon {eps:.0%} of uniform exploration earns the random value, so the "
               f"default captures at most {1 - eps:.2f} x its greedy capture: "

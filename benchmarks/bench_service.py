@@ -31,12 +31,14 @@ import httpx
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
+# Run as a script (and re-imported by the spawned load process), this file must see the
+# repository's packages and benchmarks/ itself before importing them: hence E402 below.
 sys.path.insert(0, str(REPO))
 
-from benchmarks.service_load import run_load
-from engine import Engine
-from engine.http.metrics import ServiceMetrics
-from engine.store import DecisionLog
+from benchmarks.service_load import run_load  # noqa: E402
+from engine import Engine  # noqa: E402
+from engine.http.metrics import ServiceMetrics  # noqa: E402
+from engine.store import DecisionLog  # noqa: E402
 
 CATALOG = REPO / "tests" / "service" / "catalog.toml"
 TOKEN = "bench-service-token-0123456789"
@@ -177,7 +179,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'reward p99 ms':28}{http['reward_p99_ms']:12.2f}")
     if http["cpu_ms_per_pair"] is not None:
         print(f"{'CPU ms per pair (server)':28}{http['cpu_ms_per_pair']:12.3f}"
-              f"{ref['cpu_ms_per_pair']:14.3f}{ref['cpu_ms_per_pair'] / http['cpu_ms_per_pair']:8.2f}")
+              f"{ref['cpu_ms_per_pair']:14.3f}"
+              f"{ref['cpu_ms_per_pair'] / http['cpu_ms_per_pair']:8.2f}")
         print(f"{'share of a core it got':28}{http['cpu_share']:12.2f}{ref['cpu_share']:14.2f}")
         print(f"{'pairs/s per free core':28}{1000 / http['cpu_ms_per_pair']:12.0f}"
               f"{1000 / ref['cpu_ms_per_pair']:14.0f}   (1 / CPU per pair: what one "
@@ -201,7 +204,8 @@ def main(argv: list[str] | None = None) -> int:
         print("error samples:", *http["samples"], sep="\n  ")
     met = (http["pairs_per_s"] >= 1000 and http["p99_ms"] <= 25 and http["errors"] == 0
            and http["lost"] == 0)
-    print(f"target (>= 1000 pairs/s, p99 <= 25 ms, 0 errors, 0 lost): {'met' if met else 'NOT met'}")
+    print("target (>= 1000 pairs/s, p99 <= 25 ms, 0 errors, 0 lost): "
+          f"{'met' if met else 'NOT met'}")
     return 0
 
 

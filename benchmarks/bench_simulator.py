@@ -126,9 +126,10 @@ def bench_learnability(decisions: int, seed: int = 0) -> dict[str, float]:
         xty_truth += f.T @ truth[np.arange(len(a)), a]
         obs, _, _, _, info = env.step(a)
         if len(rows) < 40_000:
-            rows.update(zip(info["refs"].tolist(), f))
-        realized.update(zip(info["matured_refs"].tolist(), info["matured_rewards"].tolist()))
-    realized.update(zip(*(x.tolist() for x in env.flush())))
+            rows.update(zip(info["refs"].tolist(), f, strict=True))
+        realized.update(zip(info["matured_refs"].tolist(), info["matured_rewards"].tolist(),
+                            strict=True))
+    realized.update(zip(*(x.tolist() for x in env.flush()), strict=True))
     refs = sorted(rows)
     f40 = np.array([rows[r] for r in refs])
     y40 = np.array([realized[r] for r in refs])

@@ -6,7 +6,8 @@ prints one JSON line with the tail capture. Example::
 
     python benchmarks/screen_engine_learner.py noh 20000 0 \
         '{"interactions": ["cm","cn","ct","mn","nt","ca"]}'
-    python benchmarks/screen_engine_learner.py an 50000 1 '{"_extra": ["--adaptive", "--normalized"]}'
+    python benchmarks/screen_engine_learner.py an 50000 1 \
+        '{"_extra": ["--adaptive", "--normalized"]}'
     python benchmarks/screen_engine_learner.py clip8 20000 0 '{"_clip": 8}'
     python benchmarks/screen_engine_learner.py regcbopt 50000 0 \
         '{"_replace_exploration": ["--regcbopt"]}'
@@ -47,10 +48,7 @@ def _patch_decay(decay: dict) -> None:
         p = orig(self, shared, eligible)  # VW at epsilon 0: all mass on its greedy action
         count["t"] += 1
         t = count["t"]
-        if t <= warmup:
-            eps = 1.0
-        else:
-            eps = max(floor, min(1.0, c / (t - warmup) ** power))
+        eps = 1.0 if t <= warmup else max(floor, min(1.0, c / (t - warmup) ** power))
         out = np.full(p.size, eps / p.size)
         out[int(np.argmax(p))] += 1.0 - eps
         return out

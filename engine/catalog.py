@@ -1,4 +1,5 @@
-"""The action catalog: messages, channels, timing slots, and their (message, channel, timing) triples.
+"""The action catalog: messages, channels, timing slots, and their (message, channel, timing)
+triples.
 
 An action is a triple, plus an explicit *no contact* action (last) when the catalog allows it.
 Index ``i`` of a contact action is ``(m * n_channels + c) * n_timings + t``. The catalog loads from
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import tomllib
 from collections.abc import Sequence
@@ -146,10 +148,11 @@ class TimingSlot:
     Example:
         >>> TimingSlot("evening", "at 18:00").rule
         'at 18:00'
-        >>> TimingSlot("soon", "in two hours")
+        >>> TimingSlot("soon", "in two hours")  # doctest: +NORMALIZE_WHITESPACE
         Traceback (most recent call last):
         ...
-        engine.errors.CatalogError: timing 'soon': timing rule 'in two hours': expected one of 'now', 'at HH:MM', 'next <weekday> HH:MM', 'in N<s|m|h|d>'
+        engine.errors.CatalogError: timing 'soon': timing rule 'in two hours': expected one of
+            'now', 'at HH:MM', 'next <weekday> HH:MM', 'in N<s|m|h|d>'
     """
 
     name: str
@@ -172,17 +175,31 @@ class Action:
     channel: Channel | None
     timing: TimingSlot | None
 
+    def __post_init__(self) -> None:
+        parts = (self.message, self.channel, self.timing)
+        if any(p is None for p in parts) and any(p is not None for p in parts):
+            raise CatalogError(f"action {self.index}: expected message, channel and timing all "
+                               f"set, or all None for no contact, got {parts!r}")
+
     @property
     def is_no_contact(self) -> bool:
         """True for the no-contact action."""
         return self.message is None
 
     @property
+    def triple(self) -> tuple[Message, Channel, TimingSlot] | None:
+        """``(message, channel, timing)``, or None for the no-contact action."""
+        if self.message is None or self.channel is None or self.timing is None:
+            return None
+        return self.message, self.channel, self.timing
+
+    @property
     def name(self) -> str:
         """``"message/channel/timing"``, or ``"no_contact"``."""
-        if self.message is None:
+        if (triple := self.triple) is None:
             return "no_contact"
-        return f"{self.message.name}/{self.channel.name}/{self.timing.name}"
+        m, c, t = triple
+        return f"{m.name}/{c.name}/{t.name}"
 
 
 def _unique(kind: str, items: tuple) -> None:
@@ -377,7 +394,7 @@ def _entries(where: str, doc: dict, key: str, cls: type) -> tuple:
     return tuple(out)
 
 
-def read_toml(path: str | Path) -> dict[str, Any]:
+def read_toml(path: str | os.PathLike[str]) -> dict[str, Any]:
     """The parsed TOML document of a catalog file.
 
     Raises:

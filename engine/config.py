@@ -12,7 +12,7 @@ Example:
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
 from typing import Any
 
 from engine.catalog import Catalog, catalog_from_document, read_toml
@@ -23,7 +23,7 @@ from engine.options import EngineOptions
 __all__ = ["load_config"]
 
 
-def load_config(path: str | Path) -> tuple[Catalog, RulesConfig, dict[str, Any]]:
+def load_config(path: str | os.PathLike[str]) -> tuple[Catalog, RulesConfig, dict[str, Any]]:
     """Load a TOML catalog with its ``[rules]`` and ``[engine]`` sections.
 
     Args:

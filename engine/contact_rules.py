@@ -78,10 +78,11 @@ class RulesConfig:
     Example:
         >>> RulesConfig(quiet_hours=(22, 7)).quiet_hours
         (22, 7)
-        >>> RulesConfig(quiet_hours=(9, 9))
+        >>> RulesConfig(quiet_hours=(9, 9))  # doctest: +NORMALIZE_WHITESPACE
         Traceback (most recent call last):
         ...
-        engine.errors.ConfigError: quiet_hours: expected (start, end) hours in 0..23 with start != end, got (9, 9)
+        engine.errors.ConfigError: quiet_hours: expected (start, end) hours in 0..23 with
+            start != end, got (9, 9)
     """
 
     max_per_day: int | None = 1
@@ -133,8 +134,8 @@ class RulesConfig:
         unknown = sorted(set(table) - set(allowed))
         if unknown:
             raise ConfigError(f"unknown key {unknown[0]!r}; expected one of {', '.join(allowed)}")
-        values = {k: (None if v is False and k != "consent_required" else v)
-                  for k, v in table.items()}
+        values: dict[str, Any] = {k: (None if v is False and k != "consent_required" else v)
+                                  for k, v in table.items()}
         if isinstance(values.get("quiet_hours"), list):
             values["quiet_hours"] = tuple(values["quiet_hours"])
         config = cls(**values)

@@ -132,7 +132,7 @@ class Engine:
         else:
             rules_config = RulesConfig.from_dict(rules, catalog)
         self.rules = ContactRules(catalog, rules_config)
-        self.window = RewardWindow(self.options.reward_window, self.options.default_reward)
+        self.window = RewardWindow(self.options.reward_window_s, self.options.default_reward)
         self.seed = seed
         self.state_dir = Path(state_dir)
         self._channels = tuple(c.name for c in catalog.channels)
@@ -152,7 +152,7 @@ class Engine:
         self._skipped = 0
         self._since_checkpoint = 0
         self._version = catalog.version  # a content hash: computed once, not per call
-        self._fingerprints = (self.options.learner.fingerprint(), self._version,
+        self._fingerprints = (self.options.learner_config.fingerprint(), self._version,
                               FEATURES_VERSION)
         self._capacity_day = -1.0
         self._capacity: dict[str, int] = {}
@@ -186,7 +186,7 @@ class Engine:
         return self._names.index(name)
 
     def _restore(self) -> tuple[VWLearner, int]:
-        learner, seq = load_learner(self.state_dir, self.catalog, self.options.learner,
+        learner, seq = load_learner(self.state_dir, self.catalog, self.options.learner_config,
                                     seed=self.seed)
         self._learner, self._learned_seq = learner, seq
         for rseq, rec, _, _ in self.log.rewards_since(seq):
@@ -268,9 +268,8 @@ class Engine:
         probs: np.ndarray | None = None
         reason = outcome.reason
         if holdout:
-            ctrl = self._control
-            action = ctrl if ctrl >= 0 and outcome.allowed[ctrl] else (
-                self.catalog.no_contact_index if self.catalog.no_contact else -1)
+            ctrl, nc = self._control, self.catalog.no_contact_index
+            action = ctrl if ctrl >= 0 and outcome.allowed[ctrl] else (-1 if nc is None else nc)
             prob, reason = 1.0, "holdout: the control action"
         elif eligible.size == 0:
             action, prob = -1, 1.0
@@ -283,21 +282,25 @@ class Engine:
             action, prob = int(eligible[j]), float(probs[j])
             self._sampled += 1
             self._explored += int(j != int(np.argmax(probs)))
-        a = self.catalog.actions[action] if action >= 0 else None
-        contact = a is not None and not a.is_no_contact
-        send_at = outcome.send_at[self.catalog.action_timing[action]] if contact else None
+        triple = self.catalog.actions[action].triple if action >= 0 else None
+        message: str | None = None  # None for no contact (or no action at all)
+        channel: str | None = None
+        timing: str | None = None
+        send_at: datetime | None = None
+        if triple is not None:
+            m, c, tm = triple
+            message, channel, timing = m.name, c.name, tm.name
+            send_at = outcome.send_at[self.catalog.action_timing[action]]
         rec = DecisionRecord(
             decision_id=uuid.uuid4().hex, customer_id=cid, created_at=t, action_index=action,
             probability=prob, holdout=holdout, context_json=json.dumps(ctx),
             features_json=json.dumps(shared), eligible=tuple(eligible.tolist()),
             send_at=send_at.timestamp() if send_at else None, active=activate,
             catalog_version=self._version,
-            message=a.message.name if contact else None,
-            channel=a.channel.name if contact else None,
-            timing=a.timing.name if contact else None)
+            message=message, channel=channel, timing=timing)
         log.write_decision(rec)
-        if contact:  # pending (deferred) sends count too: see ContactHistory
-            self._count_send(rec.channel, t)
+        if channel is not None:  # a contact; pending (deferred) sends count too: ContactHistory
+            self._count_send(channel, t)
         return Decision(rec.decision_id, cid, rec.message, rec.channel, rec.timing, send_at,
                         prob, holdout, action, reason, activate, t,
                         _explain=self._explainer(shared, eligible, probs, action, outcome.removed,
@@ -322,6 +325,7 @@ class Engine:
 
         def explain() -> Explanation:
             names = {rule: tuple(self._names[i] for i in idx) for rule, idx in removed.items()}
+            tops: tuple[tuple[str, float], ...]
             if probs is None:
                 tops = ((self._names[action], 1.0),) if action >= 0 else ()
                 return Explanation(tops, (), names, None, reason)
@@ -362,13 +366,14 @@ class Engine:
         with self._guard:
             self._check_open()
             rec = self.log.get_decision(did)
-            if not rec.active:
+            activated_at = rec.activated_at  # set exactly when the decision is active
+            if not rec.active or activated_at is None:
                 raise InactiveDecisionError(f"decision_id: {did!r} was never activated; call "
                                             f"activate({did!r}) once its message went out")
             if not self.window.is_open(rec, t):
                 raise ExpiredDecisionError(
                     f"decision_id: {did!r}: its reward window of {self.window.window_s:g} s "
-                    f"closed at {rec.activated_at + self.window.window_s:.0f}, the reward came "
+                    f"closed at {activated_at + self.window.window_s:.0f}, the reward came "
                     f"at {t:.0f}")
             if self.options.reward_mode == "refuse":
                 seq = self.log.write_reward(did, value, t, "reward", refuse_duplicate=True)
@@ -380,7 +385,7 @@ class Engine:
                 total = value + sum(r[1] for r in prior)
             learned = self._learn_logged(rec, seq, total)
             self._settle_some(t)
-        return RewardAck(did, seq, kind, total, t - rec.activated_at, learned)
+        return RewardAck(did, seq, kind, total, t - activated_at, learned)
 
     def activate(self, decision_id: str, *, now: datetime | float | None = None) -> None:
         """Activate a deferred decision: its message went out; its reward window starts now.
@@ -497,7 +502,7 @@ class Engine:
             out.update(
                 learned_seq=self._learned_seq, replayed_on_start=self._replayed,
                 rewards_not_learned=self._skipped,
-                exploration=self.options.learner.exploration,
+                exploration=self.options.learner_config.exploration,
                 exploration_rate=(self._explored / self._sampled) if self._sampled else 0.0,
                 n_actions=self.catalog.n_actions, catalog_version=self._version,
                 guard_acquisitions=self._guard.acquisitions,

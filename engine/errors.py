@@ -6,17 +6,17 @@ The HTTP service maps these to 4xx answers with their message, so keep messages 
 from __future__ import annotations
 
 __all__ = [
-    "EngineError",
-    "ConfigError",
     "CatalogError",
-    "ContextError",
-    "RewardError",
-    "UnknownDecisionError",
-    "ExpiredDecisionError",
-    "DuplicateRewardError",
     "CheckpointError",
-    "StoreError",
+    "ConfigError",
+    "ContextError",
+    "DuplicateRewardError",
+    "EngineError",
+    "ExpiredDecisionError",
     "InactiveDecisionError",
+    "RewardError",
+    "StoreError",
+    "UnknownDecisionError",
 ]
 
 

@@ -158,13 +158,14 @@ def history_namespace(history: ContactHistory | None, channels: Sequence[str]
     """The learner's ``h`` namespace from a contact history (None = never contacted).
 
     Example:
-        >>> history_namespace(None, ["email"])
-        {'contacts_1d': 0, 'contacts_7d': 0, 'contacts_30d': 0, 'never_email': True, 'no_outcome': True}
+        >>> history_namespace(None, ["email"])  # doctest: +NORMALIZE_WHITESPACE
+        {'contacts_1d': 0, 'contacts_7d': 0, 'contacts_30d': 0, 'never_email': True,
+         'no_outcome': True}
     """
     h = history or ContactHistory()
     out: dict[str, Any] = {"contacts_1d": h.contacts_1d, "contacts_7d": h.contacts_7d,
                            "contacts_30d": h.contacts_30d}
-    days = h.days_since_last_by_channel or {}
+    days = h.days_since_last_by_channel
     for ch in channels:
         d = days.get(ch, math.inf)
         if math.isfinite(d):
@@ -185,9 +186,9 @@ def shared_features(context_ns: Mapping[str, Any], history_ns: Mapping[str, Any]
 
 
 def _action_set(action: Action) -> dict[str, dict[str, Any]]:
-    if action.is_no_contact:
+    if (triple := action.triple) is None:
         return {"m": {"no_contact": True}, "a": {"id": action.name}}
-    m, c, t = action.message, action.channel, action.timing
+    m, c, t = triple
     return {"m": {"msg": m.name, "theme": m.theme, "offer": m.offer_type,
                   "discount": m.discount, "margin": m.margin},
             "n": {"ch": c.name, "cost": c.cost},

@@ -43,7 +43,7 @@ class Guard:
 class NoGuard(Guard):
     """No lock (``thread_safe=False``): for one thread only, and to measure the guard's cost."""
 
-    def __enter__(self) -> Guard:
+    def __enter__(self) -> Self:
         self.acquisitions += 1
         return self
 

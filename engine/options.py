@@ -3,10 +3,12 @@
 Example:
     >>> EngineOptions(reward_window="1d", exploration="squarecb").learner.cb_type
     'mtr'
-    >>> EngineOptions.from_dict({"reward_windw": "7d"})
+    >>> EngineOptions.from_dict({"reward_windw": "7d"})  # doctest: +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
     ...
-    engine.errors.ConfigError: reward_windw: unknown engine option; expected one of reward_window, default_reward, reward_mode, holdout_fraction, holdout_salt, holdout_action, checkpoint_every, expire_batch, synchronous, thread_safe, explain_top, exploration, learner
+    engine.errors.ConfigError: reward_windw: unknown engine option; expected one of reward_window,
+        default_reward, reward_mode, holdout_fraction, holdout_salt, holdout_action,
+        checkpoint_every, expire_batch, synchronous, thread_safe, explain_top, exploration, learner
 """
 
 from __future__ import annotations
@@ -94,6 +96,17 @@ class EngineOptions:
         if not isinstance(self.thread_safe, bool):
             raise ConfigError(f"thread_safe: expected true or false, got {self.thread_safe!r}")
         object.__setattr__(self, "learner", self._learner())
+
+    @property
+    def reward_window_s(self) -> float:
+        """``reward_window`` in seconds (a duration such as ``"7d"`` is parsed at construction)."""
+        return float(self.reward_window)
+
+    @property
+    def learner_config(self) -> VWConfig:
+        """``learner`` as the :class:`VWConfig` it became at construction."""
+        assert isinstance(self.learner, VWConfig)  # __post_init__ replaced None or a table
+        return self.learner
 
     def _learner(self) -> VWConfig:
         base = self.learner

@@ -22,7 +22,9 @@ Example:
 from __future__ import annotations
 
 import json
-from pathlib import Path
+import os
+from collections.abc import Sequence
+from typing import Any
 
 import pyarrow as pa
 
@@ -55,7 +57,7 @@ SCHEMA = pa.schema([
 ])
 
 
-def _columns(rows: list[tuple]) -> dict[str, list]:
+def _columns(rows: list[tuple]) -> dict[str, Sequence[Any]]:
     (did, cid, created, action, prob, holdout, ctx, feats, elig, send, active, version,
      message, channel, timing, activated, reward, kinds) = zip(*rows, strict=True)
     eligible = [json.loads(e) for e in elig]
@@ -71,7 +73,8 @@ def _columns(rows: list[tuple]) -> dict[str, list]:
     }
 
 
-def export_parquet(log: DecisionLog, path: str | Path, since: float | None = None) -> int:
+def export_parquet(log: DecisionLog, path: str | os.PathLike[str], since: float | None = None
+                   ) -> int:
     """Write the decisions made at or after ``since`` (epoch s; None = all) to one Parquet file.
 
     Args:

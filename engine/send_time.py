@@ -89,10 +89,11 @@ def parse_rule(rule: str) -> TimingRule:
     Example:
         >>> parse_rule("next Saturday 10:00")
         TimingRule(kind='next', hour=10, minute=0, weekday=5, delay_s=0.0)
-        >>> parse_rule("at 25:00")
+        >>> parse_rule("at 25:00")  # doctest: +NORMALIZE_WHITESPACE
         Traceback (most recent call last):
         ...
-        engine.errors.CatalogError: timing rule 'at 25:00': expected a time HH:MM between 00:00 and 23:59, got 25:00
+        engine.errors.CatalogError: timing rule 'at 25:00': expected a time HH:MM between 00:00
+            and 23:59, got 25:00
     """
     if not isinstance(rule, str):
         raise CatalogError(f"timing rule: expected a string ({_RULE_HELP}), "
@@ -183,7 +184,8 @@ def send_at(slot: TimingSlot, now: datetime | float, tz: str | None = None) -> d
         >>> from datetime import datetime, timezone
         >>> from engine.catalog import TimingSlot
         >>> fri = datetime(2026, 3, 6, 12, 0, tzinfo=timezone.utc)
-        >>> send_at(TimingSlot("weekend", "next saturday 10:00"), fri, "America/New_York").isoformat()
+        >>> weekend = TimingSlot("weekend", "next saturday 10:00")
+        >>> send_at(weekend, fri, "America/New_York").isoformat()
         '2026-03-07T15:00:00+00:00'
     """
     rule = parse_rule(slot.rule)
@@ -194,8 +196,10 @@ def send_at(slot: TimingSlot, now: datetime | float, tz: str | None = None) -> d
         return now_utc + timedelta(seconds=rule.delay_s)
     tzinfo = zone(tz)
     today = now_utc.astimezone(tzinfo).date()
-    ahead = 0 if rule.kind == "at" else (rule.weekday - today.weekday()) % 7
-    step = 1 if rule.kind == "at" else 7
+    if rule.weekday is None:  # "at": today, else tomorrow
+        ahead, step = 0, 1
+    else:  # "next <weekday>": that weekday, else a week later
+        ahead, step = (rule.weekday - today.weekday()) % 7, 7
     candidate = _local(today + timedelta(days=ahead), rule, tzinfo).astimezone(UTC)
     if candidate < now_utc:
         candidate = _local(today + timedelta(days=ahead + step), rule,

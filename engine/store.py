@@ -24,7 +24,7 @@ import math
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
 
@@ -160,14 +160,9 @@ class ContactHistory:
     contacts_1d: int = 0
     contacts_7d: int = 0
     contacts_30d: int = 0
-    days_since_last_by_channel: dict[str, float] | None = None
+    days_since_last_by_channel: dict[str, float] = field(default_factory=dict)
     last_outcome: float | None = None
-    sends_today_by_channel: dict[str, int] | None = None
-
-    def __post_init__(self) -> None:
-        for name in ("days_since_last_by_channel", "sends_today_by_channel"):
-            if getattr(self, name) is None:
-                object.__setattr__(self, name, {})
+    sends_today_by_channel: dict[str, int] = field(default_factory=dict)
 
 
 def _record(row: tuple) -> DecisionRecord:
@@ -352,7 +347,8 @@ class DecisionLog:
             raise RewardError(f"kind: expected one of {', '.join(REWARD_KINDS)}, got {kind!r}")
         self._check_open()
         with self._tx() as db:
-            # The common case, a first reward, in one statement: flag the decision, get its customer.
+            # The common case, a first reward, in one statement: flag the decision, get its
+            # customer.
             row = db.execute("UPDATE decisions SET rewarded = 1 WHERE decision_id = ? AND "
                              "rewarded = 0 RETURNING customer_id", (decision_id,)).fetchall()
             if not row:
@@ -367,7 +363,8 @@ class DecisionLog:
                                                f"(reward_mode='refuse')")
             cur = db.execute("INSERT INTO rewards (decision_id, customer_id, value, at, kind) "
                              "VALUES (?, ?, ?, ?, ?)", (decision_id, row[0][0], value, at, kind))
-            return int(cur.lastrowid)
+            assert cur.lastrowid is not None  # set by every INSERT that did not raise
+            return cur.lastrowid
 
     def rewards_of(self, decision_id: str) -> list[tuple[int, float, float, str]]:
         """``(seq, value, at, kind)`` of every reward of a decision, oldest first."""
@@ -427,9 +424,9 @@ class DecisionLog:
             "MAX(created_at) FROM decisions WHERE customer_id = ? AND channel IS NOT NULL "
             "AND created_at <= ? GROUP BY channel",
             (now - _DAY, now - 7 * _DAY, now - 30 * _DAY, customer_id, now))
-        days_since = {c: math.inf for c in channels}
-        today = {c: 0 for c in channels}
-        for channel, d1, d7, d30, last in rows:
+        days_since = dict.fromkeys(channels, math.inf)
+        today = dict.fromkeys(channels, 0)
+        for channel, d1, _d7, _d30, last in rows:
             days_since[channel] = (now - last) / _DAY
             today[channel] = int(d1)
         outcome = self._read(

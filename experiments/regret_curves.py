@@ -3,10 +3,10 @@
 The engine's server never imports the lab: ``offerbandit experiment run`` and ``report`` write the
 curves as JSON into the results folder (:func:`write_regret_curves`, the file
 :data:`engine.experiment_curves.CURVES_FILE`), and ``offerbandit serve --experiment DIR`` reads that
-file: ``{"name", "metric", "curves": [{"label", "steps", "regret", "lo", "hi"}]}``. The numbers are :func:`experiments.metrics.regret_curves` (one
-implementation: cumulative regret per treated decision at each window end, mean over seeds with
-its interval) on :func:`experiments.results_io.read_results`; this module only thins and
-reshapes them.
+file: ``{"name", "metric", "curves": [{"label", "steps", "regret", "lo", "hi"}]}``. The numbers
+are :func:`experiments.metrics.regret_curves` (one implementation: cumulative regret per treated
+decision at each window end, mean over seeds with its interval) on
+:func:`experiments.results_io.read_results`; this module only thins and reshapes them.
 
 Example:
     >>> import pandas as pd

@@ -210,7 +210,8 @@ def write_report(results_dir: str | os.PathLike, out_dir: str | os.PathLike | No
               "each chosen action (treated customers), averaged per seed; intervals are "
               "Student-t 95% over seeds; head-to-head differences are taken per seed "
               "(both policies met the same customers) with the same interval. Regret = best "
-              "eligible action's expected reward minus the chosen one's. Capture = (policy - random) / (oracle - random). Lift = "
+              "eligible action's expected reward minus the chosen one's. Capture = "
+              "(policy - random) / (oracle - random). Lift = "
               "realized reward per treated customer minus per holdout customer, pooled over "
               "seeds, Welch/normal 95% interval on per-decision rewards. Guardrails are per "
               "1,000 contacts sent.</p></body></html>")]

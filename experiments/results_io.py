@@ -1,9 +1,9 @@
 """The results folder of a run: one Parquet file per cell under ``<results>/cells/``, a manifest.
 
 A cell's file appears atomically (:func:`engine.parquet_file.write_parquet`, the project's one
-Parquet writer), so a file that exists is a finished cell: that is what makes a run resumable. The manifest (``manifest.json``) records the
-spec, and per cell its status (``done``, ``skipped`` = already there, ``failed``), seconds,
-attempts and error.
+Parquet writer), so a file that exists is a finished cell: that is what makes a run resumable.
+The manifest (``manifest.json``) records the spec, and per cell its status (``done``,
+``skipped`` = already there, ``failed``), seconds, attempts and error.
 
 Example:
     >>> import tempfile

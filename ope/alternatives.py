@@ -129,8 +129,9 @@ def dashboard_estimates(rewards, actions, propensities, eligible=None, *,
     per_action = [_fixed_action(name, base, shared, j, alpha) if played[j] else None
                   for j in range(k)]  # K targets, each O(n): no (n, K) matrix per target
     best = int(np.argmax([-np.inf if r is None else r.value for r in per_action]))
-    return DashboardEstimates(name, logged, uniform, per_action[best], best, tuple(per_action),
-                              names)
+    best_fixed = per_action[best]
+    assert best_fixed is not None  # the log is not empty, so some action was played
+    return DashboardEstimates(name, logged, uniform, best_fixed, best, tuple(per_action), names)
 
 
 @dataclass(frozen=True)
@@ -144,9 +145,15 @@ class _FixedActionBatch:
     residual: np.ndarray | None
 
     def direct_terms(self) -> np.ndarray:
+        if self.direct is None:
+            raise OPEInputError("direct_terms: reward_hat is required; fit one with "
+                                "ope.fit_reward_model")
         return self.direct
 
     def residuals(self) -> np.ndarray:
+        if self.residual is None:
+            raise OPEInputError("residuals: reward_hat is required; fit one with "
+                                "ope.fit_reward_model")
         return self.residual
 
 
@@ -181,7 +188,7 @@ def _fixed_action(name: str, base: LoggedBatch, shared: _SharedTerms, j: int,
     on = shared.mask[:, j]
     logged_prob = np.where(on, (base.actions == j).astype(float), shared.uniform_logged)
     direct = residual = None
-    if base.reward_hat is not None:
+    if base.reward_hat is not None and shared.uniform_value is not None:  # None together
         direct = np.where(on, base.reward_hat[:, j], shared.uniform_value)
         residual = base.residuals()
     mass = shared.mass_off[:, j].copy()

@@ -10,7 +10,8 @@ Every policy is built as ``Cls(problem, seed, **params)`` or by name with :func:
   [lints]: numpy learners on one ridge regression over context x action attributes
   (:mod:`policies.joint_ridge`).
 - :class:`VWPolicy` [vw_epsilon, vw_squarecb, vw_bag]: Vowpal Wabbit ``--cb_explore_adf``.
-- :class:`Oracle` [oracle]: the best expected reward, shown by the simulator (``policies.base.SeesTruth``).
+- :class:`Oracle` [oracle]: the best expected reward, shown by the simulator
+  (``policies.base.SeesTruth``).
 
 The names load on first use (PEP 562): ``import policies.errors`` or ``policies.vw_config`` does
 not start Vowpal Wabbit.

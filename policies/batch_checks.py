@@ -8,14 +8,17 @@ Example:
     >>> x.shape, e.shape
     ((2, 3), (2, 4))
     >>> check_decision_batch(np.zeros((2, 3)), np.zeros((2, 4), dtype=bool), 3, 4)
+    ... # doctest: +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
     ...
-    policies.errors.PolicyInputError: eligible must have at least one True per row; rows [0, 1] have none
+    policies.errors.PolicyInputError: eligible must have at least one True per row;
+        rows [0, 1] have none
 """
 
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
 from policies.errors import PolicyInputError
 
@@ -24,7 +27,7 @@ __all__ = ["check_contexts", "check_decision_batch", "check_eligible", "check_le
 _MAX_LISTED = 5  # rows named in an error message; more would drown the point
 
 
-def _rows(mask: np.ndarray) -> str:
+def _rows(mask: npt.ArrayLike) -> str:
     bad = np.flatnonzero(mask)
     listed = ", ".join(str(int(i)) for i in bad[:_MAX_LISTED])
     more = f", ... ({bad.size} in all)" if bad.size > _MAX_LISTED else ""
@@ -36,7 +39,8 @@ def check_contexts(contexts: np.ndarray, context_dim: int) -> np.ndarray:
     try:
         x = np.asarray(contexts, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise PolicyInputError(f"contexts must be numeric, got {type(contexts).__name__}: {exc}")
+        raise PolicyInputError(
+            f"contexts must be numeric, got {type(contexts).__name__}: {exc}") from exc
     if x.ndim != 2 or x.shape[1] != context_dim:
         raise PolicyInputError(
             f"contexts must have shape (n, {context_dim}), got shape {x.shape}"
@@ -128,7 +132,7 @@ def _floats(name: str, values: np.ndarray, n: int) -> np.ndarray:
     try:
         v = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise PolicyInputError(f"{name} must be numeric: {exc}")
+        raise PolicyInputError(f"{name} must be numeric: {exc}") from exc
     if v.shape != (n,):
         raise PolicyInputError(f"{name} must have shape ({n},), got shape {v.shape}")
     return v

@@ -74,7 +74,7 @@ class JointRidge:
     def covariance(self) -> np.ndarray:
         """(D, D) ``A^-1``, recomputed only when an update left it stale."""
         if self._covariance is None:
-            self._exact_inverse()
+            return self._exact_inverse()
         return self._covariance
 
     @property
@@ -132,10 +132,11 @@ class JointRidge:
         self.n_seen += len(phi)
         self.version += 1
 
-    def _exact_inverse(self) -> None:
+    def _exact_inverse(self) -> np.ndarray:
         cov = np.linalg.inv(self.precision)
         self._covariance = (cov + cov.T) / 2.0
         self._since_exact = 0
+        return self._covariance
 
     def means(self, contexts: np.ndarray) -> np.ndarray:
         """(n, K) posterior mean reward of every action."""

@@ -61,7 +61,7 @@ class LinearThompson(DistributionPolicy):
         self._pool_version = -1
 
     def _thetas(self) -> np.ndarray:
-        if self._pool_version != self.model.version:
+        if self._pool is None or self._pool_version != self.model.version:
             scale = self.params["scale"] * self.model.reward_std
             self._pool = self.model.sample_thetas(self.params["n_samples"], scale, self._rng)
             self._pool_version = self.model.version

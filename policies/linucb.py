@@ -1,10 +1,10 @@
 """LinUCB on a joint linear model of context x action features.
 
 The upper confidence bound of action ``a`` for context ``x`` is
-``mean(x, a) + alpha * sigma * sqrt(phi^T A^-1 phi)`` with ``phi = vec([1, x] outer [1, z_a])`` and ``A``
-the precision of one shared ridge regression (:class:`~policies.joint_ridge.JointRidge`) and
-``sigma`` the standard deviation of the rewards seen (so ``alpha`` is unitless). This is
-the shared part of Li et al.'s hybrid LinUCB; a disjoint model per action would learn 200 actions
+``mean(x, a) + alpha * sigma * sqrt(phi^T A^-1 phi)`` with ``phi = vec([1, x] outer [1, z_a])``
+and ``A`` the precision of one shared ridge regression (:class:`~policies.joint_ridge.JointRidge`)
+and ``sigma`` the standard deviation of the rewards seen (so ``alpha`` is unitless). This is the
+shared part of Li et al.'s hybrid LinUCB; a disjoint model per action would learn 200 actions
 one at a time. The best bound plays; ties (a fresh model) split evenly over the tied actions.
 
 Example:

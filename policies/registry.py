@@ -11,10 +11,11 @@ Example:
     >>> p = Problem(("x",), ("a", "b"), np.eye(2), ("is_a", "is_b"))
     >>> make_policy("epsilon_greedy", p, seed=0, epsilon=0.05)
     EpsilonGreedy(epsilon=0.05, ridge=1.0)
-    >>> make_policy("greedy", p, seed=0)
+    >>> make_policy("greedy", p, seed=0)  # doctest: +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
     ...
-    policies.errors.PolicyConfigError: unknown policy 'greedy'; available: random, best_fixed, segment_rules, epsilon_greedy, linucb, lints, vw_epsilon, vw_squarecb, vw_bag, oracle
+    policies.errors.PolicyConfigError: unknown policy 'greedy'; available: random, best_fixed,
+        segment_rules, epsilon_greedy, linucb, lints, vw_epsilon, vw_squarecb, vw_bag, oracle
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import numpy as np
 
 from policies.base import Policy
 from policies.best_fixed_action import BestFixedAction
+from policies.distribution_policy import DistributionPolicy
 from policies.epsilon_greedy import EpsilonGreedy
 from policies.errors import PolicyConfigError
 from policies.linear_thompson import LinearThompson
@@ -41,7 +43,7 @@ from policies.vw_policy import VWPolicy
 __all__ = ["PolicySpec", "available_policies", "make_policy", "policy_parameters"]
 
 # name -> (class, parameters the name fixes). The VW names pick an exploration of one class.
-_REGISTRY: dict[str, tuple[type, dict[str, Any]]] = {
+_REGISTRY: dict[str, tuple[type[DistributionPolicy], dict[str, Any]]] = {
     "random": (UniformRandom, {}),
     "best_fixed": (BestFixedAction, {}),
     "segment_rules": (SegmentRules, {}),
@@ -90,7 +92,7 @@ def make_policy(name: str, problem: Problem, seed: int | np.random.Generator,
     return cls(problem, seed, **fixed, **params)
 
 
-def _lookup(name: str) -> tuple[type, dict[str, Any]]:
+def _lookup(name: str) -> tuple[type[DistributionPolicy], dict[str, Any]]:
     if name not in _REGISTRY:
         raise PolicyConfigError(
             f"unknown policy {name!r}; available: {', '.join(available_policies())}"

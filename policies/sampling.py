@@ -49,6 +49,6 @@ def sample_actions(probs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     neighbour's, so it can never be the first to exceed the draw.
     """
     cum = np.cumsum(probs, axis=1)
-    u = rng.random(probs.shape[0])[:, None] * cum[:, -1:]
+    u = rng.random((probs.shape[0], 1)) * cum[:, -1:]
     actions = (cum > u).argmax(axis=1)
     return actions.astype(np.int64)

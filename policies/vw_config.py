@@ -42,10 +42,11 @@ class VWConfig:
     Example:
         >>> VWConfig(exploration="bag", bag_size=3).arguments(seed=7)[:4]
         ['--cb_explore_adf', '--quiet', '--cb_type', 'mtr']
-        >>> VWConfig(exploration="cover")
+        >>> VWConfig(exploration="cover")  # doctest: +NORMALIZE_WHITESPACE
         Traceback (most recent call last):
         ...
-        policies.errors.PolicyConfigError: exploration must be one of ('epsilon', 'squarecb', 'bag'), got 'cover'
+        policies.errors.PolicyConfigError: exploration must be one of ('epsilon', 'squarecb',
+            'bag'), got 'cover'
     """
 
     exploration: str = "squarecb"

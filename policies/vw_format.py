@@ -111,7 +111,8 @@ def feature_items(features: FeatureSet) -> list[tuple[str, str, float]]:
     for ns, feats in features.items():
         for tok in _tokens(ns, feats):
             name, sep, value = tok.rpartition(":")
-            out.append((clean_token(ns), name, float(value)) if sep else (clean_token(ns), tok, 1.0))
+            ns_token = clean_token(ns)
+            out.append((ns_token, name, float(value)) if sep else (ns_token, tok, 1.0))
     return out
 
 

@@ -184,7 +184,7 @@ class VWLearner:
         vw = self._workspace()
         stride = vw.get_stride()
         mask = vw.num_weights() - 1
-        items = {}
+        items: dict[str, list[tuple[str, int, float]]] = {}
         for ns, name, value in feature_items(shared) + feature_items(self._sets[int(idx[0])]):
             items.setdefault(ns[:1], []).append(
                 (f"{ns}:{name}", vw.hash_feature(name, vw.hash_space(ns)), value))

@@ -34,6 +34,7 @@ from policies.errors import PolicyConfigError
 from policies.param_checks import check_range
 from policies.problem import Problem
 from policies.vw_config import VWConfig
+from policies.vw_format import FeatureValue
 from policies.vw_learner import VWLearner
 
 __all__ = ["VWPolicy"]
@@ -90,7 +91,7 @@ class VWPolicy(DistributionPolicy):
         self.name = f"vw_{exploration}"
         # VW wants an int seed; drawing it from our generator keeps one seed for both.
         self._vw_seed = int(self._rng.integers(2**31 - 1))
-        self._action_sets = [
+        self._action_sets: list[dict[str, dict[str, FeatureValue]]] = [
             {ACTION_NAMESPACE: dict(zip(problem.action_feature_names, map(float, row),
                                         strict=True))}
             for row in problem.action_features

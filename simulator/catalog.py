@@ -43,7 +43,8 @@ class Catalog:
     Attributes:
         messages, channels, timings: names of the parts, in order.
         themes, offers: distinct message themes and offer types, in order.
-        action_names: (K,) ``"message/channel/timing"`` names (as the engine names actions), plus ``"no_contact"``.
+        action_names: (K,) ``"message/channel/timing"`` names (as the engine names actions), plus
+            ``"no_contact"``.
         action_features: (K, F) float64 observable attributes of each action.
         action_feature_names: (F,) their names.
         message_of, channel_of, timing_of: (K,) int64 part index of each action; -1 for no contact.
@@ -99,7 +100,8 @@ class Catalog:
         offers = _unique([m.offer for m in msgs])
         mm, cc, tt = (a.ravel() for a in np.meshgrid(np.arange(n_m), np.arange(n_c),
                                                      np.arange(n_t), indexing="ij"))
-        names = [f"{msgs[m].name}/{chans[c].name}/{tims[t].name}" for m, c, t in zip(mm, cc, tt)]
+        names = [f"{msgs[m].name}/{chans[c].name}/{tims[t].name}"
+                 for m, c, t in zip(mm, cc, tt, strict=True)]
         nc = None
         if sc.allow_no_contact:
             nc = len(names)

@@ -2,7 +2,9 @@
 
 Example:
     >>> from simulator.errors import UnknownScenarioError, SimulatorError
-    >>> issubclass(UnknownScenarioError, SimulatorError) and issubclass(UnknownScenarioError, KeyError)
+    >>> issubclass(UnknownScenarioError, SimulatorError)
+    True
+    >>> issubclass(UnknownScenarioError, KeyError)
     True
 """
 

@@ -15,7 +15,7 @@ Example:
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
 import gymnasium
 import numpy as np
@@ -71,7 +71,8 @@ class CustomerEnv(gymnasium.Env):
         **overrides: scenario fields to override.
     """
 
-    metadata: ClassVar[dict[str, Any]] = {"render_modes": []}
+    # Declared as gymnasium.Env declares it (a plain dict, read from the class by gymnasium.make).
+    metadata: dict[str, Any] = {"render_modes": []}  # noqa: RUF012
 
     def __init__(self, scenario: Scenario | str = "baseline", seed: int | None = None,
                  render_mode: str | None = None,
@@ -110,14 +111,14 @@ class CustomerEnv(gymnasium.Env):
         out.update({k: bool(info[k][0]) for k in _OUTCOMES})
         out.update(ref=int(info["refs"][0]), invalid_action=invalid,
                    matured=dict(zip(info["matured_refs"].tolist(),
-                                    info["matured_rewards"].tolist())),
+                                    info["matured_rewards"].tolist(), strict=True)),
                    matured_refs=info["matured_refs"], matured_rewards=info["matured_rewards"])
         return obs[0], float(reward[0]), terminated, truncated, out
 
     def flush(self) -> dict[int, float]:
         """End of run: {ref: total} of every decision still pending."""
         refs, totals = self.world.flush()
-        return dict(zip(refs.tolist(), totals.tolist()))
+        return dict(zip(refs.tolist(), totals.tolist(), strict=True))
 
     @staticmethod
     def _customer_info(info: dict[str, Any]) -> dict[str, Any]:
@@ -134,8 +135,9 @@ class CustomerVectorEnv(VectorEnv):
     autoreset). ``infos`` is the batch world's info dict.
     """
 
-    metadata: ClassVar[dict[str, Any]] = {"render_modes": [],
-                                          "autoreset_mode": AutoresetMode.NEXT_STEP}
+    # Declared as gymnasium's VectorEnv declares it (a plain dict, read from the class).
+    metadata: dict[str, Any] = {"render_modes": [],  # noqa: RUF012
+                                "autoreset_mode": AutoresetMode.NEXT_STEP}
 
     def __init__(self, num_envs: int = 1000, scenario: Scenario | str = "baseline",
                  seed: int | None = None, ineligible: Literal["raise", "no_contact"] = "raise",

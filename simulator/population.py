@@ -57,6 +57,24 @@ class Population:
     in-app message is seen), ``utc_offset``; initial ``consent`` (n, C) bool.
     """
 
+    # Set from ``arrays`` in __init__ (one attribute per key of :func:`_draw`'s dict).
+    static_context: np.ndarray
+    theme_aff: np.ndarray
+    offer_aff: np.ndarray
+    channel_aff: np.ndarray
+    discount_sens: np.ndarray
+    discount_threshold: np.ndarray
+    peak_cos: np.ndarray
+    peak_sin: np.ndarray
+    weekend_pref: np.ndarray
+    propensity: np.ndarray
+    basket: np.ndarray
+    fatigue_sens: np.ndarray
+    churn_hazard: np.ndarray
+    app_use: np.ndarray
+    utc_offset: np.ndarray
+    consent: np.ndarray
+
     def __init__(self, arrays: dict[str, np.ndarray], static_names: tuple[str, ...]) -> None:
         self.static_names = static_names
         self.arrays = arrays
@@ -195,9 +213,10 @@ def _draw(rng: np.random.Generator, n: int, catalog: Catalog, noise: float,
     static = np.hstack([b for b, _ in blocks])
     names = tuple(nm for _, group in blocks for nm in group)
     arrays = {
-        "static_context": static, "theme_aff": theme_aff, "offer_aff": offer_aff, "channel_aff": channel_aff,
-        "discount_sens": discount_sens, "discount_threshold": threshold, "peak_cos": np.cos(angle),
-        "peak_sin": np.sin(angle), "weekend_pref": weekend_pref, "propensity": propensity, "basket": basket,
+        "static_context": static, "theme_aff": theme_aff, "offer_aff": offer_aff,
+        "channel_aff": channel_aff, "discount_sens": discount_sens, "discount_threshold": threshold,
+        "peak_cos": np.cos(angle), "peak_sin": np.sin(angle), "weekend_pref": weekend_pref,
+        "propensity": propensity, "basket": basket,
         "fatigue_sens": fatigue_sens, "churn_hazard": churn_hazard, "app_use": app_use,
         "utc_offset": UTC_OFFSET[region], "consent": consent,
     }

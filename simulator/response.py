@@ -174,7 +174,7 @@ def _open_probs_t(ph: Physics, pop: Population, b: BatchState, dtype: type) -> n
 
 def _deliver_t(ph: Physics, pop: Population, s: np.ndarray, dtype: type) -> np.ndarray:
     """(C, B) delivery probability."""
-    d = np.repeat(ph.deliver.astype(dtype)[:, None], len(s), axis=1)
+    d: np.ndarray = np.repeat(ph.deliver.astype(dtype)[:, None], len(s), axis=1)
     if ph.app_gated.any():
         d[ph.app_gated] *= pop.app_use[s].astype(dtype)
     return d

@@ -434,7 +434,7 @@ def _resolve(name_or_path: str | Path, seen: tuple[str, ...] = ()) -> dict[str, 
         raise ScenarioFileError(f"scenario {path.name}: 'extends' must be a string, got {parent!r}")
     base_dir = path.parent
     target = base_dir / parent if parent.endswith(".toml") else parent
-    return _merge(_resolve(target, seen + (str(path),)), raw)
+    return _merge(_resolve(target, (*seen, str(path))), raw)
 
 
 def load_scenario(name_or_path: str | Path, **overrides: Any) -> Scenario:

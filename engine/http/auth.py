@@ -11,7 +11,7 @@ from __future__ import annotations
 import hmac
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -47,20 +47,21 @@ class BearerCheck:
                                                                   self._token)
 
 
-def load_token(token_file: str | Path | None = None, env: dict[str, str] | None = None) -> str:
+def load_token(token_file: str | Path | None = None, env: Mapping[str, str] | None = None
+               ) -> str:
     """The service token, from ``token_file`` when given, else from ``$OFFERBANDIT_TOKEN``.
 
     Raises:
         ConfigError: neither is set, the file is missing, or the token is shorter than 16 chars.
     """
-    env = os.environ if env is None else env
+    environ = os.environ if env is None else env
     if token_file is not None:
         path = Path(token_file)
         if not path.is_file():
             raise ConfigError(f"token_file: expected a readable file, got {str(path)!r}")
         token, source = path.read_text().strip(), f"token_file {str(path)!r}"
     else:
-        token, source = env.get(TOKEN_ENV, "").strip(), f"${TOKEN_ENV}"
+        token, source = environ.get(TOKEN_ENV, "").strip(), f"${TOKEN_ENV}"
     if not token:
         raise ConfigError(f"token: none given; set ${TOKEN_ENV} or pass --token-file "
                           "(or --no-auth on a loopback host)")

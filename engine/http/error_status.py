@@ -22,22 +22,33 @@ from typing import Any
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 
-from engine import errors as E
+from engine.errors import (
+    CheckpointError,
+    ConfigError,
+    ContextError,
+    DuplicateRewardError,
+    EngineError,
+    ExpiredDecisionError,
+    InactiveDecisionError,
+    RewardError,
+    StoreError,
+    UnknownDecisionError,
+)
 
 __all__ = ["STATUS_BY_ERROR", "ErrorAnswer", "error_answer", "status_for", "validation_detail"]
 
 # Most specific first: the first isinstance match wins.
 STATUS_BY_ERROR: tuple[tuple[type[BaseException], int], ...] = (
-    (E.UnknownDecisionError, 404),
-    (E.ExpiredDecisionError, 410),
-    (E.DuplicateRewardError, 409),
-    (E.InactiveDecisionError, 409),
-    (E.ContextError, 422),
-    (E.RewardError, 422),
-    (E.ConfigError, 400),
-    (E.StoreError, 503),
-    (E.CheckpointError, 503),
-    (E.EngineError, 400),
+    (UnknownDecisionError, 404),
+    (ExpiredDecisionError, 410),
+    (DuplicateRewardError, 409),
+    (InactiveDecisionError, 409),
+    (ContextError, 422),
+    (RewardError, 422),
+    (ConfigError, 400),
+    (StoreError, 503),
+    (CheckpointError, 503),
+    (EngineError, 400),
 )
 
 
@@ -74,7 +85,7 @@ def validation_detail(exc: RequestValidationError) -> tuple[str, list[dict[str, 
 
 def error_answer(exc: BaseException) -> ErrorAnswer | None:
     """The answer for an error we refuse on purpose; None for anything else (a real 500)."""
-    if isinstance(exc, E.EngineError):
+    if isinstance(exc, EngineError):
         kind = type(exc).__name__
         return ErrorAnswer(status_for(exc), kind, {"error": kind, "detail": str(exc)})
     if isinstance(exc, RequestValidationError):

@@ -149,10 +149,9 @@ def _table(results, truth, log, args) -> str:
              + (f"; skipped {dict(log.skipped)}" if log.skipped else ""),
              (f"target {args.target}, train fraction {args.train_fraction}, "
              f"{100 * (1 - args.alpha):g}% intervals"), head, "-" * len(head)]
-    for r in results:
-        lines.append(f"{r.estimator:<10} {r.value:>9.4f} {r.ci[0]:>9.4f} {r.ci[1]:>9.4f} "
-                     f"{r.ess:>10,.1f} {r.max_weight:>8.2f} {r.unsupported_mass:>8.3f} "
-                     f"{r.n:>9,}")
+    lines.extend(f"{r.estimator:<10} {r.value:>9.4f} {r.ci[0]:>9.4f} {r.ci[1]:>9.4f} "
+                 f"{r.ess:>10,.1f} {r.max_weight:>8.2f} {r.unsupported_mass:>8.3f} "
+                 f"{r.n:>9,}" for r in results)
     worst = min(results, key=lambda r: r.ess)
     if worst.ess < max(100.0, 0.01 * worst.n):
         lines.append(f"warning: effective sample size {worst.ess:,.1f} of {worst.n:,} rows (max "

@@ -7,8 +7,8 @@ simulator's logs through the same two methods.
 Example:
     >>> from experiments.ope.coverage import coverage_study
     >>> from experiments.ope.synthetic_world import SyntheticWorld
-    >>> rows = coverage_study(SyntheticWorld(n_actions=3, context_dim=2), n_rows=500, seeds=range(3),
-    ...                       estimators=("dr",))
+    >>> rows = coverage_study(SyntheticWorld(n_actions=3, context_dim=2), n_rows=500,
+    ...                       seeds=range(3), estimators=("dr",))
     >>> rows[0].estimator, rows[0].runs
     ('dr', 3)
 """
@@ -49,8 +49,9 @@ class CoverageRow:
     Attributes:
         estimator: name. runs: number of seeds. coverage: share of intervals holding the truth.
         mean_relative_error: mean of ``|value - truth| / |truth|``. bias: mean of ``value - truth``.
-        empirical_sd: standard deviation of ``value - truth`` over seeds. mean_std_error: mean of the
-            reported standard errors (close to ``empirical_sd`` when the intervals are honest).
+        empirical_sd: standard deviation of ``value - truth`` over seeds. mean_std_error: mean of
+            the reported standard errors (close to ``empirical_sd`` when the intervals are
+            honest).
         truth: the target's true value (the mean over seeds when each log has its own).
     """
 

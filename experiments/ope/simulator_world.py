@@ -100,11 +100,12 @@ class SimulatorWorld:
             values.append(np.einsum("ij,ij->i", target, truth))
             obs, _, _, truncated, info = env.step(a)
             parts["refs"].append(info["refs"])
-            totals.update(zip(info["matured_refs"].tolist(), info["matured_rewards"].tolist()))
+            totals.update(zip(info["matured_refs"].tolist(), info["matured_rewards"].tolist(),
+                              strict=True))
             if truncated:
                 break
         refs, late = env.flush()
-        totals.update(zip(refs.tolist(), late.tolist()))
+        totals.update(zip(refs.tolist(), late.tolist(), strict=True))
         all_refs = np.concatenate(parts["refs"])
         rewards = np.array([totals.get(r, 0.0) for r in all_refs.tolist()])
         return SimulatorLog(

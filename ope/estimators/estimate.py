@@ -11,6 +11,8 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from ope.errors import OPEInputError
@@ -31,8 +33,9 @@ ESTIMATORS: tuple[str, ...] = ("dm", "ips", "snips", "dr", "sndr", "switch_dr")
 
 def make_estimator(name: str, tau: float = DEFAULT_TAU) -> Estimator:
     """The estimator called ``name`` (one of :data:`ESTIMATORS`); ``tau`` is Switch-DR's."""
-    table = {"dm": DirectMethod, "ips": IPS, "snips": SNIPS, "dr": DoublyRobust,
-             "sndr": SelfNormalizedDR}
+    table: dict[str, Callable[[], Estimator]] = {
+        "dm": DirectMethod, "ips": IPS, "snips": SNIPS, "dr": DoublyRobust,
+        "sndr": SelfNormalizedDR}
     if name == "switch_dr":
         return SwitchDR(tau=tau)
     if name not in table:

@@ -59,11 +59,17 @@ class LoggedBatch:
 
     def direct_terms(self) -> np.ndarray:
         """(n,) the model's value of the target per row: ``sum_a target(a|x) reward_hat(x, a)``."""
-        return np.einsum("ij,ij->i", self.target_probs, self.reward_hat)
+        return np.einsum("ij,ij->i", self.target_probs, self._model("direct_terms"))
 
     def residuals(self) -> np.ndarray:
         """(n,) observed reward minus the model's prediction for the logged action."""
-        return self.rewards - self.reward_hat[np.arange(self.n), self.actions]
+        return self.rewards - self._model("residuals")[np.arange(self.n), self.actions]
+
+    def _model(self, needed_by: str) -> np.ndarray:
+        if self.reward_hat is None:
+            raise OPEInputError(f"{needed_by}: reward_hat is required; fit one with "
+                                "ope.fit_reward_model")
+        return self.reward_hat
 
 
 def _float_array(name: str, value, ndim: int) -> np.ndarray:

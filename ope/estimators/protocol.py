@@ -18,11 +18,22 @@ __all__ = ["Estimator"]
 
 
 class Estimator(Protocol):
-    """One off-policy estimator."""
+    """One off-policy estimator (a frozen dataclass: its attributes are read-only)."""
 
-    name: str
-    needs_reward_hat: bool
-    ci_method: str
+    @property
+    def name(self) -> str:
+        """The estimator's name, as :data:`ope.ESTIMATORS` lists it."""
+        ...
+
+    @property
+    def needs_reward_hat(self) -> bool:
+        """Whether ``columns`` reads the batch's reward model predictions."""
+        ...
+
+    @property
+    def ci_method(self) -> str:
+        """How the interval is computed, in words."""
+        ...
 
     def columns(self, batch: LoggedBatch) -> np.ndarray:
         """(n, p) per-row columns whose means determine the estimate."""

@@ -44,7 +44,8 @@ def _check(contexts, actions, rewards, action_features, folds: int, l2: float):
     n = x.shape[0]
     for name, arr in (("actions", a), ("rewards", r)):
         if arr.shape != (n,):
-            raise OPEInputError(f"{name} must have shape ({n},) like contexts' rows, got {arr.shape}")
+            raise OPEInputError(
+                f"{name} must have shape ({n},) like contexts' rows, got {arr.shape}")
     for name, arr in (("contexts", x), ("rewards", r)):
         if not np.all(np.isfinite(arr)):
             raise OPEInputError(f"{name} must be finite, found NaN or inf")
@@ -54,8 +55,8 @@ def _check(contexts, actions, rewards, action_features, folds: int, l2: float):
         feats = np.asarray(action_features, dtype=np.float64)
         if feats.ndim != 2 or not np.all(np.isfinite(feats)):
             raise OPEInputError(
-                f"action_features must be an int K or a finite (K, F) array, got shape {feats.shape}"
-            )
+                "action_features must be an int K or a finite (K, F) array, "
+                f"got shape {feats.shape}")
         k = feats.shape[0]
     if k < 1:
         raise OPEInputError(f"action_features (K) must be >= 1, got {k}")
@@ -142,7 +143,8 @@ def fit_reward_model(contexts, actions, rewards, action_features, folds: int = 5
         train = np.arange(folds) != f if folds > 1 else np.ones(1, dtype=bool)
         g, b = gram[train].sum(axis=0), xr[train].sum(axis=0)
         mean_r = rsum[train].sum() / max(counts[train].sum(), 1)
-        # Centre on the training mean: sum x (r - m) = sum x r - m sum x, and sum x = gram[:, :, -1].
+        # Centre on the training mean: sum x (r - m) = sum x r - m sum x,
+        # and sum x = gram[:, :, -1].
         b = b - mean_r * g[:, :, -1]
         coef = (_per_action(g, b, l2).T if feats1 is None
                 else _bilinear(g, b, feats1, l2) @ feats1.T)  # (d1, K)

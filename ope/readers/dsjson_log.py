@@ -115,7 +115,8 @@ def _events(lines: Iterator[str], source: str) -> Iterator[tuple[str, dict]]:
 def parse_dsjson_lines(lines, source: str = "<lines>", negate_cost: bool = True
                        ) -> LoggedDecisions:
     """Logged decisions from an iterable of DSJSON lines (see the module docstring)."""
-    rows, skipped = [], Counter()
+    rows: list[dict[str, Any]] = []
+    skipped: Counter[str] = Counter()
     for where, event in _events(iter(lines), source):
         if "_label_cost" not in event:
             skipped["no _label_cost (reward event or unjoined decision)"] += 1
@@ -124,7 +125,8 @@ def parse_dsjson_lines(lines, source: str = "<lines>", negate_cost: bool = True
         else:
             rows.append(_decision(event, where))
     if not rows:
-        raise LogFormatError(f"{source}: no decision lines with _label_cost; skipped {dict(skipped)}")
+        raise LogFormatError(
+            f"{source}: no decision lines with _label_cost; skipped {dict(skipped)}")
     k = max(len(r["multi"]) for r in rows)
     widest = next(r["multi"] for r in rows if len(r["multi"]) == k)
     names = tuple(_action_name(item, j) for j, item in enumerate(widest))

@@ -133,7 +133,8 @@ def read_parquet_log(path: str | Path, n_actions: int | None = None) -> LoggedDe
     names = _action_names(metadata, n_actions, largest, _seen_names(table))
     k = len(names)
     if largest >= k or actions.min() < 0:
-        raise LogFormatError(f"{path.name}: action indices must be in [0, {k}), got up to {largest}")
+        raise LogFormatError(
+            f"{path.name}: action indices must be in [0, {k}), got up to {largest}")
     n = table.num_rows
     if eligible_lists is None:
         eligible = np.ones((n, k), dtype=bool)
@@ -144,6 +145,7 @@ def read_parquet_log(path: str | Path, n_actions: int | None = None) -> LoggedDe
                                        for e in eligible_lists])] = True
         eligible[np.arange(n), actions] = True  # the logged action was necessarily allowed
     ctx_col = next((c for c in ("context", "context_json") if c in table.column_names), None)
+    context_names: tuple[str, ...]
     if ctx_col is None:
         contexts, context_names = np.zeros((n, 0)), ()
     else:

@@ -83,7 +83,7 @@ def test_a_corrupt_sidecar_is_refused(tmp_path):
     with make_engine(tmp_path) as eng:
         _stream(eng, 0, 3)
     (tmp_path / "checkpoint.json").write_text("{not json")
-    with pytest.raises(CheckpointError, match="checkpoint.json: expected a checkpoint sidecar"):
+    with pytest.raises(CheckpointError, match=r"checkpoint\.json: expected a checkpoint sidecar"):
         make_engine(tmp_path)
 
 

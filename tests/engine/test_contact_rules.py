@@ -267,7 +267,8 @@ def breaks_a_rule(action, cat, cfg, context, profile, history, used, now) -> boo
     cap = cfg.max_per_day_per_channel.get(ch)
     if cap is not None and history.sends_today_by_channel.get(ch, 0) >= cap:
         return True
-    if action.channel.daily_capacity is not None and used.get(ch, 0) >= action.channel.daily_capacity:
+    capacity = action.channel.daily_capacity
+    if capacity is not None and used.get(ch, 0) >= capacity:
         return True
     if cfg.quiet_hours is not None:
         tz = context.get("timezone", prof.get("timezone"))

@@ -150,7 +150,7 @@ def test_many_threads_lose_nothing_and_learn_everything_once(tmp_path):
                     ctx = context(i)
                     d = eng.choose(f"t{k}-{i}", ctx, now=T0 + i)
                     eng.reward(d.decision_id, reward_of(ctx, d.message, d.channel), now=T0 + i)
-            except Exception as exc:  # noqa: BLE001 -- surfaced below; a thread would swallow it
+            except Exception as exc:  # surfaced below; a thread would swallow it
                 errors.append(exc)
 
         threads = [threading.Thread(target=worker, args=(k,)) for k in range(4)]

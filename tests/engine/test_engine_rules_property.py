@@ -9,6 +9,7 @@ forced to no contact must say why.
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -163,10 +164,8 @@ def test_no_engine_decision_breaks_a_rule(script):
                 rewardable.append(did)
                 continue
             if kind == "reward" and rewardable:
-                try:
+                with contextlib.suppress(ExpiredDecisionError):
                     eng.reward(rewardable.pop(0), 1.0, now=t)
-                except ExpiredDecisionError:
-                    pass
                 continue
             expected = oracle.allowed(cid, ctx, profile, t)
             d = eng.choose(cid, ctx, now=t, activate=kind != "defer")

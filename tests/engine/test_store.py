@@ -102,7 +102,8 @@ def test_refuse_duplicate_is_atomic(log):
     with pytest.raises(DuplicateRewardError, match=r"'d1' already has a reward"):
         log.write_reward("d1", 2.0, at=2.0, refuse_duplicate=True)
     log.write_reward("d1", 0.5, at=3.0, kind="correction")
-    assert log.rewards_of("d1") == [(first, 1.0, 1.0, "reward"), (first + 1, 0.5, 3.0, "correction")]
+    assert log.rewards_of("d1") == [(first, 1.0, 1.0, "reward"),
+                                    (first + 1, 0.5, 3.0, "correction")]
 
 
 def test_concurrent_first_rewards_admit_exactly_one(log):

@@ -55,7 +55,8 @@ def test_parquet_json_matches_the_library(parquet_log, capsys):
     want = estimate("ips", log.rewards, log.actions, log.propensities, uniform)
     assert rows[0]["value"] == pytest.approx(want.value)
     # uniform's value on these contexts: the mean of every action's expected reward
-    truth = float(SyntheticWorld(n_actions=3, context_dim=2, seed=0).mean_reward(log.contexts).mean())
+    world = SyntheticWorld(n_actions=3, context_dim=2, seed=0)
+    truth = float(world.mean_reward(log.contexts).mean())
     assert rows[1]["ci_low"] - 0.02 < truth < rows[1]["ci_high"] + 0.02
 
 

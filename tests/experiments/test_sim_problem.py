@@ -35,7 +35,7 @@ def test_context_dicts_round_trip_one_hots_and_consent():
     rows = context_dicts(env.context_names, obs)
     assert len(rows) == 50
     seg = [env.context_names.index(f"segment={s}") for s in ("new", "active", "lapsed", "vip")]
-    for ctx, row in zip(rows, obs):
+    for ctx, row in zip(rows, obs, strict=True):
         assert f"segment={ctx['segment']}" in env.context_names
         assert row[env.context_names.index(f"segment={ctx['segment']}")] == 1
         assert row[seg].sum() == 1

@@ -119,20 +119,24 @@ def test_unknown_parameter_is_refused(name):
 
 
 PARAM_CASES = [
-    ("epsilon_greedy", {"epsilon": 1.5}, r"epsilon_greedy: epsilon: expected a number in \[0, 1\], got 1.5"),
+    ("epsilon_greedy", {"epsilon": 1.5},
+     r"epsilon_greedy: epsilon: expected a number in \[0, 1\], got 1.5"),
     ("epsilon_greedy", {"epsilon": "high"}, "epsilon: expected a number in \\[0, 1\\], got 'high'"),
     ("epsilon_greedy", {"ridge": 0.0}, r"ridge: expected a number > 0, got 0.0"),
     ("linucb", {"alpha": -1.0}, r"linucb: alpha: expected a number >= 0, got -1.0"),
     ("linucb", {"alpha": float("nan")}, "alpha: expected a number >= 0, got nan"),
     ("lints", {"n_samples": 0}, "lints: n_samples: expected an integer >= 1, got 0"),
     ("lints", {"scale": -0.1}, r"lints: scale: expected a number >= 0, got -0.1"),
-    ("best_fixed", {"explore_decisions": -5}, "explore_decisions: expected an integer >= 0, got -5"),
-    ("best_fixed", {"explore_decisions": 10.5}, "explore_decisions: expected an integer >= 0, got 10.5"),
+    ("best_fixed", {"explore_decisions": -5},
+     "explore_decisions: expected an integer >= 0, got -5"),
+    ("best_fixed", {"explore_decisions": 10.5},
+     "explore_decisions: expected an integer >= 0, got 10.5"),
     ("segment_rules", {"min_count": True}, "min_count: expected an integer >= 0, got True"),
     ("best_fixed", {"estimate": "median"},
      "best_fixed: estimate must be one of additive, mean; got 'median'"),
     ("vw_epsilon", {"epsilon": 2.0}, r"vw: epsilon: expected a number in \[0, 1\], got 2.0"),
-    ("vw_squarecb", {"gamma_scale": -1.0}, r"vw: gamma_scale: expected a number in \[1e-09, 1e\+09\], got -1.0"),
+    ("vw_squarecb", {"gamma_scale": -1.0},
+     r"vw: gamma_scale: expected a number in \[1e-09, 1e\+09\], got -1.0"),
     ("vw_bag", {"bag_size": 1}, r"vw: bag_size must be an int in \[2, 64\], got 1"),
     ("vw_bag", {"cb_type": "xyz"}, "vw: cb_type must be one of"),
     ("vw_epsilon", {"probability_floor": 1.5},
@@ -164,7 +168,7 @@ def test_unknown_policy_lists_the_available_ones():
 
 
 def test_problem_of_the_wrong_type_is_refused():
-    with pytest.raises(PolicyConfigError, match="problem must be a policies.Problem, got dict"):
+    with pytest.raises(PolicyConfigError, match=r"problem must be a policies\.Problem, got dict"):
         make_policy("linucb", {"actions": 3}, 0)
 
 

@@ -53,11 +53,13 @@ def test_ab_test_freezes_after_its_quota_unless_told_to_keep_learning():
     groups = np.zeros(6, dtype=np.int64)
     actions = np.array([0, 1, 0, 1, 0, 0])
     rewards = np.array([0.0, 1.0, 0.0, 1.0, 5.0, 5.0])  # the last two come after the test
-    frozen = ABTest(1, np.eye(2), explore_decisions=4, min_count=1, keep_learning=False, estimate="mean")
+    frozen = ABTest(1, np.eye(2), explore_decisions=4, min_count=1, keep_learning=False,
+                    estimate="mean")
     frozen.record(groups, actions, rewards)
     assert frozen.counts.tolist() == [[2, 2]]
     assert not frozen.exploring(groups[:1])[0]
-    live = ABTest(1, np.eye(2), explore_decisions=4, min_count=1, keep_learning=True, estimate="mean")
+    live = ABTest(1, np.eye(2), explore_decisions=4, min_count=1, keep_learning=True,
+                  estimate="mean")
     live.record(groups, actions, rewards)
     assert live.counts.tolist() == [[4, 2]]
     eligible = np.ones((1, 2), dtype=bool)

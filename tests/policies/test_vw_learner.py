@@ -105,7 +105,7 @@ def test_a_saved_model_resumes_exactly_exploration_state_included(exploration, t
     with VWLearner(config, seed=5, model_path=tmp_path / "model.vw") as resumed:
         resumed.set_actions(ACTIONS)
         got = _run(resumed, 200, 400, world)
-    for e, g in zip(expected, got):
+    for e, g in zip(expected, got, strict=True):
         np.testing.assert_array_equal(e, g)
 
 
@@ -118,7 +118,7 @@ def test_learner_beats_uniform_on_a_tiny_world(exploration):
         probs = _run(vw, 0, 1500, world)
     tail = range(1000, 1500)
     got = np.mean([sum(p[j] * _reward(seg[i], int(eligible[i][j])) for j in range(len(p)))
-                   for i, p in zip(tail, probs[1000:])])
+                   for i, p in zip(tail, probs[1000:], strict=True)])
     uniform = np.mean([np.mean([_reward(seg[i], int(a)) for a in eligible[i]]) for i in tail])
     assert got > uniform + 0.3, (got, uniform)
 
@@ -173,14 +173,16 @@ def test_missing_model_path_is_refused(tmp_path):
 
 
 @pytest.mark.parametrize("call, match", [
-    (lambda vw: vw.probabilities({"c": {"x": 1}}, [0, K]), r"eligible indices must lie in \[0, 12\)"),
+    (lambda vw: vw.probabilities({"c": {"x": 1}}, [0, K]),
+     r"eligible indices must lie in \[0, 12\)"),
     (lambda vw: vw.probabilities({"c": {"x": 1}}, []), "eligible must be a non-empty"),
     (lambda vw: vw.probabilities({"c": {"x": 1}}, [0.5]), "eligible must hold integers"),
     (lambda vw: vw.probabilities({"c": {"x": float("nan")}}), r"feature c.x must be a finite"),
     (lambda vw: vw.probabilities({"c": {"x": {"a": 1}}}), "feature c.x must be a number"),
     (lambda vw: vw.probabilities({"c": {"x": [1, 2]}}), "feature c.x must be a list of strings"),
     (lambda vw: vw.learn({"c": {"x": 1}}, [0, 1], 2, 0.5, 1.0), "chosen must be one of"),
-    (lambda vw: vw.learn({"c": {"x": 1}}, [0, 1], 1, 0.0, 1.0), r"probability must lie in \(0, 1\]"),
+    (lambda vw: vw.learn({"c": {"x": 1}}, [0, 1], 1, 0.0, 1.0),
+     r"probability must lie in \(0, 1\]"),
     (lambda vw: vw.learn({"c": {"x": 1}}, [0, 1], 1, 0.5, float("inf")), "cost must be finite"),
 ])
 def test_bad_input_is_refused_and_nothing_is_learned(call, match):
@@ -236,8 +238,8 @@ def test_explain_recomputes_vws_own_score():
             a = int(rng.choice(eligible[i]))
             vw.learn(shared[i], eligible[i], a, 1 / len(eligible[i]), _reward(seg[i], a))
         probe = {"c": {"seg": "s2", "x": 0.4}}
-        costs = np.asarray(vw._vw.predict([Example(vw._vw, shared_line(probe))]
-                                          + vw._examples))
+        costs = np.asarray(vw._vw.predict([Example(vw._vw, shared_line(probe)),
+                                           *vw._examples]))
         scores = np.array([vw.explain(probe, a)[0] for a in range(K)])
         np.testing.assert_allclose(scores, -costs, atol=1e-5)
         assert int(np.argmax(scores)) % 3 == 2  # the rewarded family for segment s2

@@ -36,6 +36,7 @@ def test_lift_interval_covers_the_truth_on_simulated_bernoulli_groups():
     covered = 0
     for _ in range(400):
         t, h = rng.random(2000) < 0.3, rng.random(500) < 0.25
-        out = lift_with_ci([(0.0, False, t.size, float(t.sum())), (0.0, True, h.size, float(h.sum()))])
+        out = lift_with_ci([(0.0, False, t.size, float(t.sum())),
+                            (0.0, True, h.size, float(h.sum()))])
         covered += out["lo"] <= 0.05 <= out["hi"]
     assert 0.92 <= covered / 400 <= 0.98

@@ -60,7 +60,7 @@ def test_reset_and_step_shapes():
 
 def test_same_seed_same_trajectory_and_other_seed_differs():
     runs = [_run(CustomerBatchEnv("small", batch_size=100, seed=7), 15) for _ in range(2)]
-    for (a1, r1, i1), (a2, r2, i2) in zip(*runs):
+    for (a1, r1, i1), (a2, r2, i2) in zip(*runs, strict=True):
         assert (a1 == a2).all() and (r1 == r2).all()
         for key in ("matured_refs", "matured_rewards", "customer_ids", "converted", "eligible"):
             assert np.array_equal(i1[key], i2[key])
@@ -83,11 +83,12 @@ def test_matured_totals_are_immediate_plus_late_and_late_ones_come_later():
     steps = _run(env, 40)
     totals = {}
     for _, _, info in steps:
-        totals.update(zip(info["matured_refs"].tolist(), info["matured_rewards"].tolist()))
-    totals.update(zip(*(x.tolist() for x in env.flush())))
+        totals.update(zip(info["matured_refs"].tolist(), info["matured_rewards"].tolist(),
+                          strict=True))
+    totals.update(zip(*(x.tolist() for x in env.flush()), strict=True))
     hours = env.hours_per_step
     late = 0
-    for s, (a, reward, info) in enumerate(steps):
+    for a, reward, info in steps:
         conv = info["converted"]
         got = np.array([totals[r] for r in info["refs"]])
         assert (got[~conv] == reward[~conv]).all()       # no conversion: total = immediate
@@ -163,10 +164,11 @@ def test_realized_rewards_average_to_the_expected_ones():
         R = env.expected_rewards()
         a = uniform_random_actions(info["eligible"], rng)
         _, _, _, _, info2 = env.step(a)
-        expected.update(zip(info2["refs"].tolist(), R[np.arange(1000), a].tolist()))
-        realized.update(zip(info2["matured_refs"].tolist(), info2["matured_rewards"].tolist()))
+        expected.update(zip(info2["refs"].tolist(), R[np.arange(1000), a].tolist(), strict=True))
+        realized.update(zip(info2["matured_refs"].tolist(), info2["matured_rewards"].tolist(),
+                            strict=True))
         info = info2
-    realized.update(zip(*(x.tolist() for x in env.flush())))
+    realized.update(zip(*(x.tolist() for x in env.flush()), strict=True))
     refs = sorted(expected)
     e = np.array([expected[r] for r in refs])
     x = np.array([realized[r] for r in refs])

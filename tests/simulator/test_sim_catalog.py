@@ -21,7 +21,7 @@ def test_baseline_catalog_layout():
 
 def test_action_features_are_observable_attributes():
     cat = Catalog.from_scenario(load_scenario("baseline"))
-    f = dict(zip(cat.action_feature_names, np.arange(len(cat.action_feature_names))))
+    f = dict(zip(cat.action_feature_names, np.arange(len(cat.action_feature_names)), strict=True))
     feats = cat.action_features
     assert feats.shape == (201, len(cat.action_feature_names))
     contact = np.arange(200)

@@ -36,9 +36,10 @@ def world():
         xtx[0] += f.T @ f
         xty[1] += f.T @ truth[np.arange(len(a)), a]
         obs, _, _, _, info = env.step(a)
-        pending.update(zip(info["refs"].tolist(), f))
-        realized.update(zip(info["matured_refs"].tolist(), info["matured_rewards"].tolist()))
-    realized.update(zip(*(x.tolist() for x in env.flush())))
+        pending.update(zip(info["refs"].tolist(), f, strict=True))
+        realized.update(zip(info["matured_refs"].tolist(), info["matured_rewards"].tolist(),
+                            strict=True))
+    realized.update(zip(*(x.tolist() for x in env.flush()), strict=True))
     f = np.array([pending[r] for r in sorted(pending)])
     y = np.array([realized[r] for r in sorted(pending)])
     xty[0] = f.T @ y
