@@ -18,7 +18,10 @@ cells add up. Columns (treated = not in the holdout):
   chosen, treated rows), ``cumulative_regret``;
 - ``contacts, no_contact, ch_<channel>, tm_<timing>``: the action mix of treated rows;
 - ``opened, clicked, converted, unsubscribed, churned``: outcomes of treated rows;
-- ``overrides``: decisions the simulator replaced by no contact (the engine adapter only).
+- ``overrides``: decisions the simulator replaced by no contact (the engine adapter only);
+- ``in_test``: treated decisions made while the policy's A/B test was still running
+  (:class:`~policies.base.RunsABTest` policies, the A/B-test baselines; 0 for every other
+  policy), so the report can say whether a test ever finished.
 
 Example:
     >>> from experiments.spec import CellSpec, PolicyEntry
@@ -42,7 +45,7 @@ import numpy as np
 from experiments.control_group import ControlGroup
 from experiments.errors import SpecError
 from experiments.spec import ENGINE_POLICY, CellSpec
-from policies.base import ActsByCustomer, SeesTruth
+from policies.base import ActsByCustomer, RunsABTest, SeesTruth
 
 __all__ = ["run_cell"]
 
@@ -78,6 +81,7 @@ class _Trace:
         self.random = np.zeros(horizon)
         self.realized = np.full(horizon, np.nan)
         self.overridden = np.zeros(horizon, dtype=bool)
+        self.in_test = np.zeros(horizon, dtype=bool)
         self.outcomes = {k: np.zeros(horizon, dtype=bool) for k in _OUTCOMES}
 
 
@@ -106,6 +110,7 @@ def _loop(cell: CellSpec, env: Any, policy: Any) -> _Trace:
     batch = cell.batch_size
     trace = _Trace(cell.horizon, len(env.context_names))
     by_ref = isinstance(policy, ActsByCustomer)
+    tests = isinstance(policy, RunsABTest)
     nc = env.catalog.no_contact_action
     control = ControlGroup(cell.holdout_fraction)
     obs, info = env.reset(seed=cell.seed)
@@ -120,6 +125,8 @@ def _loop(cell: CellSpec, env: Any, policy: Any) -> _Trace:
         if treat.any():
             if isinstance(policy, SeesTruth):
                 policy.see_expected(expected[treat])
+            if tests:  # the state the decision is made in, before act
+                trace.in_test[refs[treat]] = policy.in_test(obs[treat])
             if by_ref:
                 a, p = policy.act_customers(obs[treat], el[treat], ids[treat],
                                             info["clock_hours"], refs[treat])
@@ -182,7 +189,7 @@ def _records(cell: CellSpec, env: Any, t: _Trace) -> list[dict[str, Any]]:
         "expected_treated": win(t.expected * treat), "oracle_treated": win(t.oracle * treat),
         "random_treated": win(t.random * treat),
         "contacts": win(contact), "no_contact": win(treat & ~contact),
-        "overrides": win(t.overridden),
+        "overrides": win(t.overridden), "in_test": win(t.in_test & treat),
     }
     columns["regret"] = columns["oracle_treated"] - columns["expected_treated"]
     columns["cumulative_regret"] = np.cumsum(columns["regret"])

@@ -10,6 +10,9 @@ Two declared extensions of the protocol, checked with ``isinstance`` (never by a
   ``see_expected(expected)`` with the (n, K) expected rewards of a batch right before ``act``.
 - :class:`ActsByCustomer`: a policy that needs the customers' ids and the clock, and learns each
   decision by the reference the runner gave it (the whole engine, run as a policy by the lab).
+- :class:`RunsABTest`: a policy that runs an A/B test before rolling out a winner (best fixed
+  action, segment rules); ``in_test(contexts)`` says which rows the running test would decide,
+  so a runner can report whether the test ever finished.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-__all__ = ["ActsByCustomer", "Policy", "SeesTruth"]
+__all__ = ["ActsByCustomer", "Policy", "RunsABTest", "SeesTruth"]
 
 
 @runtime_checkable
@@ -71,4 +74,14 @@ class ActsByCustomer(Protocol):
 
     def learn_refs(self, refs: np.ndarray, rewards: np.ndarray, clock_hours: float) -> None:
         """Learn the matured rewards (n,) of the decisions ``refs`` (n,)."""
+        ...
+
+
+@runtime_checkable
+class RunsABTest(Protocol):
+    """A policy that explores uniformly in an A/B test, then plays the test's winner."""
+
+    def in_test(self, contexts: np.ndarray) -> np.ndarray:
+        """(n,) bool: True where the row would be decided by the running test (uniformly at
+        random) rather than by the rolled-out winner."""
         ...

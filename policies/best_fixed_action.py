@@ -12,6 +12,8 @@ Example:
     >>> pol.learn(np.zeros((2, 1)), np.array([0, 1]), np.full(2, 0.5), np.array([0.0, 1.0]))
     >>> pol.act(np.zeros((1, 1)), np.ones((1, 2), dtype=bool))
     (array([1]), array([1.]))
+    >>> pol.in_test(np.zeros((1, 1)))  # two results came back: the test is over
+    array([False])
 """
 
 from __future__ import annotations
@@ -49,6 +51,10 @@ class BestFixedAction(DistributionPolicy):
         self.params = ab_test_params(self.name, explore_decisions, min_count, keep_learning,
                                      estimate)
         self._test = ABTest(1, problem.action_features, **self.params)
+
+    def in_test(self, contexts: np.ndarray) -> np.ndarray:
+        """(n,) bool: True while the test runs (every row is decided uniformly at random)."""
+        return self._test.exploring(np.zeros(contexts.shape[0], dtype=np.int64))
 
     def _distribution(self, contexts: np.ndarray, eligible: np.ndarray) -> np.ndarray:
         return self._test.distribution(np.zeros(contexts.shape[0], dtype=np.int64), eligible)

@@ -60,6 +60,10 @@ class SegmentRules(DistributionPolicy):
             return np.zeros(contexts.shape[0], dtype=np.int64)
         return np.where(onehot.max(axis=1) > 0, onehot.argmax(axis=1), self._columns.size)
 
+    def in_test(self, contexts: np.ndarray) -> np.ndarray:
+        """(n,) bool: is each row's segment still in its test (decided uniformly at random)?"""
+        return self._test.exploring(self.segments(contexts))
+
     def _distribution(self, contexts: np.ndarray, eligible: np.ndarray) -> np.ndarray:
         return self._test.distribution(self.segments(contexts), eligible)
 
