@@ -8,7 +8,10 @@
   exception raised inside a cell is caught here on ``ray.get`` and the cell is submitted again,
   up to ``retries`` more times. A cell that still fails is reported (progress line, manifest,
   return value), never dropped.
-- Resumable: a cell whose Parquet file exists is skipped.
+- Resumable: a cell whose Parquet file exists is skipped, and the run says which (stderr).
+- Quiet: Ray's own start-up warnings (the token-authentication banner) are silenced; a cell's
+  failure is still printed.
+- The manifest records the code version and when the run started and finished.
 
 Example:
     >>> CellOutcome("s__p__seed0", "failed", error="ValueError: boom").ok
@@ -17,17 +20,22 @@ Example:
 
 from __future__ import annotations
 
+import logging
 import os
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 from experiments import results_io
 from experiments.cell import run_cell
+from experiments.run_stamp import code_version, utc_now
 from experiments.spec import CellSpec, ExperimentSpec
 
-__all__ = ["CellOutcome", "run_grid"]
+__all__ = ["CellOutcome", "run_grid", "skipped_message"]
 
 
 @dataclass(frozen=True)
@@ -57,6 +65,44 @@ def _cause(exc: BaseException) -> str:
     return f"{type(inner).__name__}: {str(inner).strip().splitlines()[-1] if str(inner) else ''}"
 
 
+@contextmanager
+def _quiet_ray() -> Iterator[None]:
+    """Ray logs start-up warnings (token authentication on by default) through Python logging;
+    with no handler of ours they reach stderr on every run. Errors still pass."""
+    logger = logging.getLogger("ray")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def skipped_message(spec: ExperimentSpec, results_dir: str | os.PathLike,
+                    skipped: list[CellSpec]) -> str:
+    """What a resumed run says before it starts: the cells it skips, by scenario and policy.
+
+    Example:
+        >>> spec = ExperimentSpec.from_dict({"name": "x", "scenarios": ["small"],
+        ...     "seeds": [0, 1, 2], "horizon": 100, "batch_size": 100, "window": 100,
+        ...     "policies": [{"name": "random"}]})
+        >>> print(skipped_message(spec, "out", spec.cells()[:2]))
+        ... # doctest: +NORMALIZE_WHITESPACE
+        resuming experiment x: skipping 2 of 3 cells finished earlier (delete a cell's file in
+        out/cells to run it again):
+          small / random: seeds 0, 1
+    """
+    groups: dict[tuple[str, str], list[int]] = {}
+    for c in skipped:
+        groups.setdefault((Path(c.scenario).stem, c.policy.label), []).append(c.seed)
+    lines = [(f"resuming experiment {spec.name}: skipping {len(skipped)} of {len(spec.cells())} "
+             f"cells finished earlier (delete a cell's file in "
+             f"{Path(results_dir) / results_io.CELLS_DIR} to run it again):")]
+    lines += [f"  {scenario} / {label}: seeds {', '.join(map(str, seeds))}"
+              for (scenario, label), seeds in groups.items()]
+    return "\n".join(lines)
+
+
 def run_grid(spec: ExperimentSpec, results_dir: str | os.PathLike, *, address: str | None = None,
              workers: int | None = None, retries: int = 1, progress: bool = True,
              cell_fn: Callable[[CellSpec], tuple[list[dict[str, Any]], float]] | None = None
@@ -78,12 +124,7 @@ def run_grid(spec: ExperimentSpec, results_dir: str | os.PathLike, *, address: s
     import ray
     from tqdm import tqdm
 
-    started = not ray.is_initialized()
-    if started:
-        ray.init(address=address, num_cpus=None if address else workers,
-                 include_dashboard=False, log_to_driver=False, configure_logging=False)
-    limit = workers or max(1, int(ray.available_resources().get("CPU", 1)))
-    task = ray.remote(num_cpus=1, max_retries=1)(cell_fn or _timed_cell)
+    started_at = utc_now()
     cells = spec.cells()
     outcomes: dict[str, CellOutcome] = {}
     todo = []
@@ -92,6 +133,18 @@ def run_grid(spec: ExperimentSpec, results_dir: str | os.PathLike, *, address: s
             outcomes[c.cell_id] = CellOutcome(c.cell_id, "skipped")
         else:
             todo.append(c)
+    if len(todo) < len(cells):
+        print(skipped_message(spec, results_dir, [c for c in cells if c not in todo]),
+              file=sys.stderr)
+    started = bool(todo) and not ray.is_initialized()  # nothing left to run: no Ray at all
+    if started:
+        with _quiet_ray():
+            ray.init(address=address, num_cpus=None if address else workers,
+                     include_dashboard=False, log_to_driver=False, configure_logging=False)
+    limit = workers or 1
+    if todo and not workers:
+        limit = max(1, int(ray.available_resources().get("CPU", 1)))
+    task = ray.remote(num_cpus=1, max_retries=1)(cell_fn or _timed_cell)
     bar = tqdm(total=len(cells), initial=len(cells) - len(todo), unit="cell",
                desc=f"experiment {spec.name}", disable=not progress)
     attempts = {c.cell_id: 0 for c in todo}
@@ -124,7 +177,8 @@ def run_grid(spec: ExperimentSpec, results_dir: str | os.PathLike, *, address: s
         ordered = [outcomes.get(c.cell_id, CellOutcome(c.cell_id, "failed", error="interrupted"))
                    for c in cells]
         results_io.write_manifest(results_dir, {
-            "name": spec.name, "spec": spec.to_dict(),
+            "name": spec.name, "spec": spec.to_dict(), "code_version": code_version(),
+            "started_at": started_at, "finished_at": utc_now(),
             "cells": [asdict(o) for o in ordered],
             "failed": [o.cell_id for o in ordered if not o.ok]})
         if started:

@@ -13,6 +13,7 @@ TOML shape (``experiments/configs/standard.toml`` is the worked example)::
     window = 2000              # decisions per result row (a multiple of batch_size)
     holdout_fraction = 0.05    # customers (stable hash of the id) who get no contact
     reward = "total"           # what is learned and reported; see REWARDS
+    currency = "EUR"           # the report's label of the simulator's money unit
 
     [[policies]]
     name = "linucb"            # a policies.registry name, or "engine" (the whole Engine)
@@ -30,6 +31,11 @@ Example:
     Traceback (most recent call last):
     ...
     experiments.errors.SpecError: horizon: expected a multiple of window=100, got 250
+    >>> ExperimentSpec.from_dict({"scenarios": ["smal"], "seeds": [0], "horizon": 100,
+    ...     "policies": [{"name": "random"}]})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    experiments.errors.SpecError: scenarios: unknown scenario 'smal'; expected one of ...
 """
 
 from __future__ import annotations
@@ -55,7 +61,8 @@ ENGINE_POLICY = "engine"
 REWARDS = ("total",)
 _LABEL = re.compile(r"^[A-Za-z0-9_.+\-=, ()]{1,60}$")
 _KEYS = ("name", "scenarios", "seeds", "horizon", "batch_size", "window", "holdout_fraction",
-         "reward", "policies")
+         "reward", "currency", "policies")
+_CURRENCY = re.compile(r"^[^\s\d<>&\"'][^\d<>&\"']{0,11}$")
 
 
 def _int(name: str, value: Any, minimum: int) -> int:
@@ -153,6 +160,8 @@ class ExperimentSpec:
             lift is measured against them; 0 turns the holdout off.
         reward: one of :data:`REWARDS`.
         name: the experiment's name (titles the report).
+        currency: how the report labels money (the simulator's totals have no unit of their
+            own): 1-12 characters, no digits, e.g. ``EUR``, ``USD``, ``€``.
     """
 
     scenarios: tuple[str, ...]
@@ -164,9 +173,11 @@ class ExperimentSpec:
     holdout_fraction: float = 0.05
     reward: str = "total"
     name: str = "experiment"
+    currency: str = "EUR"
 
     def __post_init__(self) -> None:
         self._check_lists()
+        self._check_scenarios()
         _int("batch_size", self.batch_size, 1)
         _int("window", self.window, 1)
         _int("horizon", self.horizon, 1)
@@ -182,6 +193,19 @@ class ExperimentSpec:
             raise SpecError(f"reward: expected one of {', '.join(REWARDS)}, got {self.reward!r}")
         if not isinstance(self.name, str) or not self.name:
             raise SpecError(f"name: expected a non-empty string, got {self.name!r}")
+        if not isinstance(self.currency, str) or not _CURRENCY.match(self.currency):
+            raise SpecError(f"currency: expected a label of 1-12 characters without digits, "
+                            f"spaces first or <>&\"', got {self.currency!r}")
+
+    def _check_scenarios(self) -> None:
+        # an unknown name or an unreadable TOML path fails here, before Ray starts a worker
+        from simulator import SimulatorError, load_scenario
+
+        for s in self.scenarios:
+            try:
+                load_scenario(s)
+            except (SimulatorError, OSError) as exc:
+                raise SpecError(f"scenarios: {exc}") from None
 
     def _check_lists(self) -> None:
         for key in ("scenarios", "policies", "seeds"):
@@ -208,7 +232,7 @@ class ExperimentSpec:
         return {"name": self.name, "scenarios": list(self.scenarios), "seeds": list(self.seeds),
                 "horizon": self.horizon, "batch_size": self.batch_size, "window": self.window,
                 "holdout_fraction": self.holdout_fraction, "reward": self.reward,
-                "policies": [{"name": p.name, "label": p.label, "params": dict(p.params)}
+                "currency": self.currency, "policies": [{"name": p.name, "label": p.label, "params": dict(p.params)}
                              for p in self.policies]}
 
     def cells(self) -> list[CellSpec]:

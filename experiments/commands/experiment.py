@@ -26,7 +26,6 @@ from experiments.commands.arg_types import positive_int
 __all__ = ["add_parser", "report", "run"]
 
 
-
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Register ``experiment`` (with ``run`` and ``report``) and return its parser."""
     p = subparsers.add_parser("experiment", help="run and report experiment grids",
@@ -43,10 +42,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                    help="cells run at once (default: every CPU)")
     r.add_argument("--retries", type=int, default=1,
                    help="extra attempts of a cell that raised (default 1)")
-    r.add_argument("--quiet", action="store_true", help="no progress bar")
+    r.add_argument("--quiet", action="store_true",
+                   help="no progress bar (default: a bar over cells)")
     r.set_defaults(func=run)
     rep = sub.add_parser("report", help="write report.html from a results folder")
     rep.add_argument("results", help="the results folder")
+    rep.add_argument("--currency", default=None,
+                     help="label of the money unit (default: the spec's currency, else EUR)")
     rep.set_defaults(func=report)
     return p
 
@@ -85,7 +87,7 @@ def report(args: argparse.Namespace) -> int:
     from experiments.report import write_report
 
     try:
-        print(write_report(args.results))
+        print(write_report(args.results, currency=args.currency))
         write_regret_curves(args.results)
     except ResultsError as exc:
         print(exc, file=sys.stderr)

@@ -217,18 +217,21 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         description="Run one policy in a simulated world of customers. --steps counts "
         "decisions; random and oracle are built in, any name from policies.registry works too.")
     p.add_argument("--scenario", default="baseline",
-                   help="baseline, cold_start, drift, fatigue, capacity, small, or a TOML path")
+                   help="baseline, cold_start, drift, fatigue, capacity, small, or a TOML path "
+                   "(default baseline)")
     p.add_argument("--policy", default="random",
-                   help="random, oracle, or a registered policy name (e.g. vw_squarecb)")
+                   help="random, oracle, or a registered policy name, e.g. vw_squarecb "
+                   "(default random)")
     p.add_argument("--steps", type=positive_int, default=100_000,
                    help="decisions to make (default 100000)")
     p.add_argument("--batch-size", type=positive_int, default=1000,
                    help="customers per step (default 1000)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--seed", type=int, default=0,
+                   help="seeds the world and the policy (default 0)")
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress bar (default: a bar over batches)")
     p.set_defaults(func=run)
     return p
-
 
 
 def run(args: argparse.Namespace) -> int:

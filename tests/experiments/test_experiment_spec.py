@@ -39,6 +39,13 @@ def _with(**changes):
     (_with(policies=[{"name": "random", "colour": "red"}]), r"policies.colour: unknown key"),
     (_with(policies=["random"]), r"policies: expected tables"),
     (_with(horizn=10), r"horizn: unknown spec key"),
+    (_with(scenarios=["small", "basline"]), (r"scenarios: unknown scenario 'basline'; expected "
+                                            r"one of \[.*'baseline'")),
+    (_with(scenarios=["no/such/world.toml"]),
+     r"scenarios: scenario file 'no/such/world.toml' does not exist"),
+    (_with(currency=""), r"currency: expected a label of 1-12 characters .* got ''"),
+    (_with(currency="100 EUR"), r"currency: expected .* got '100 EUR'"),
+    (_with(currency="<b>"), r"currency: expected .* got '<b>'"),
     ({k: v for k, v in GOOD.items() if k != "seeds"}, r"seeds: required spec key is missing"),
 ])
 def test_bad_spec_is_refused_naming_the_field(doc, match):
@@ -61,6 +68,8 @@ def test_spec_and_cells_pickle_and_round_trip():
     again = pickle.loads(pickle.dumps(spec))
     assert again == spec and pickle.loads(pickle.dumps(spec.cells()[0])) == spec.cells()[0]
     assert ExperimentSpec.from_dict(spec.to_dict()) == spec
+    priced = ExperimentSpec.from_dict(_with(currency="USD"))
+    assert ExperimentSpec.from_dict(priced.to_dict()).currency == "USD"
 
 
 def test_load_spec_names_the_file(tmp_path):
