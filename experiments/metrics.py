@@ -12,7 +12,11 @@ Methods (stated once, used everywhere):
   holdout decision (no contact), pooled over seeds, with a Welch / normal 95% interval on the
   per-decision rewards (decisions are treated as independent draws).
 - **Value per 1,000 customers**: 1,000 x the mean reward per decision.
-- **Guardrails**: unsubscribes and churned customers per 1,000 contacts sent, contact rate.
+- **Guardrails**: unsubscribes and churned customers per 1,000 contacts sent, contact rate; a
+  breach is a rate above 1.5x the reference policy's (uniform random) that a two-proportion
+  z-test also puts above it.
+- **A/B-test progress**: per seed, whether the test was still running at the end, or never
+  ended (every decision made by the test, i.e. uniformly at random).
 
 Example:
     >>> import pandas as pd
@@ -27,15 +31,17 @@ import math
 import numpy as np
 import pandas as pd
 
-__all__ = ["Z95", "cell_totals", "guardrails", "leaderboard", "lift", "mean_ci", "paired",
-           "regret_curves", "t95"]
+__all__ = ["Z95", "ab_test_progress", "cell_totals", "guardrail_breaches", "guardrails",
+           "leaderboard", "lift", "mean_ci", "paired", "regret_curves", "t95"]
 
 Z95 = 1.959963984540054
+_Z90 = 1.6448536269514722  # one-sided 95%
 # two-sided 97.5% Student-t quantiles, df 1..30 (scipy is not a dependency for one table)
 _T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179,
          2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064,
          2.060, 2.056, 2.052, 2.048, 2.045, 2.042)
 _KEYS = ["scenario", "policy"]
+_PAIRED = ["scenario", "policy", "other", "seeds", "diff_per_1000", "diff_lo", "diff_hi", "diff_se"]
 
 
 def t95(df: int) -> float:
@@ -102,7 +108,8 @@ def leaderboard(rows: pd.DataFrame) -> pd.DataFrame:
 
 def paired(rows: pd.DataFrame, policy: str) -> pd.DataFrame:
     """Per scenario and every other policy: ``policy``'s value per 1,000 minus the other's, per
-    seed (same world), mean and Student-t 95% interval over the seeds both ran.
+    seed (same world), mean, Student-t 95% interval and standard error (``diff_se``, the
+    spread of the per-seed differences over sqrt(seeds)) over the seeds both ran.
 
     Example:
         >>> rows = pd.DataFrame({"scenario": "s", "policy": ["a", "a", "b", "b"],
@@ -116,15 +123,15 @@ def paired(rows: pd.DataFrame, policy: str) -> pd.DataFrame:
     wide = cells.pivot_table(index=["scenario", "seed"], columns="policy", values="value")
     out = []
     if policy not in wide.columns:
-        return pd.DataFrame(columns=["scenario", "policy", "other", "seeds", "diff_per_1000",
-                                     "diff_lo", "diff_hi"])
+        return pd.DataFrame(columns=_PAIRED)
     for other in [c for c in wide.columns if c != policy]:
         diff = (wide[policy] - wide[other]).dropna()
         for scenario, d in diff.groupby(level="scenario", sort=True):
             m, lo, hi = mean_ci(d)
+            se = float(d.std(ddof=1)) / math.sqrt(len(d)) if len(d) > 1 else math.inf
             out.append({"scenario": scenario, "policy": policy, "other": other, "seeds": len(d),
-                        "diff_per_1000": m, "diff_lo": lo, "diff_hi": hi})
-    return pd.DataFrame(out)
+                        "diff_per_1000": m, "diff_lo": lo, "diff_hi": hi, "diff_se": se})
+    return pd.DataFrame(out, columns=_PAIRED)
 
 
 def lift(rows: pd.DataFrame) -> pd.DataFrame:
@@ -160,8 +167,9 @@ def _mean_var(n: pd.Series, s: pd.Series, sq: pd.Series) -> tuple[pd.Series, pd.
 
 
 def guardrails(rows: pd.DataFrame) -> pd.DataFrame:
-    """Per (scenario, policy): contact rate, unsubscribes and churn per 1,000 contacts, the
-    channel mix (share of contacts per channel), summed over seeds.
+    """Per (scenario, policy): contacts, unsubscribes and churned customers (counts), contact
+    rate, unsubscribes and churn per 1,000 contacts, the channel mix (share of contacts per
+    channel), summed over seeds.
 
     Example:
         >>> rows = pd.DataFrame({"scenario": ["s"], "policy": "p", "seed": 0, "n_treated": 10,
@@ -174,6 +182,8 @@ def guardrails(rows: pd.DataFrame) -> pd.DataFrame:
                                           "converted", *chans]].sum().reset_index()
     sent = g["contacts"].where(g["contacts"] > 0)
     out = pd.DataFrame({"scenario": g["scenario"], "policy": g["policy"],
+                        "contacts": g["contacts"], "unsubscribed": g["unsubscribed"],
+                        "churned": g["churned"],
                         "contact_rate": g["contacts"] / g["n_treated"],
                         "unsub_per_1000": 1000 * g["unsubscribed"] / sent,
                         "churn_per_1000": 1000 * g["churned"] / sent,
@@ -198,3 +208,69 @@ def regret_curves(rows: pd.DataFrame) -> pd.DataFrame:
         out.append({"scenario": scenario, "policy": policy, "step": step, "regret": m,
                     "lo": lo, "hi": hi})
     return pd.DataFrame(out)
+
+
+def ab_test_progress(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per (scenario, policy) that ran an A/B test (``in_test`` > 0 somewhere): how far it got.
+
+    Columns: ``seeds``; ``still_testing`` (seeds whose last window still had a decision made
+    by the test); ``never_finished`` (seeds where every treated decision was made by the test,
+    so the policy played uniformly at random throughout); ``in_test_share`` (share of treated
+    decisions made by the test, over seeds). Results written before the ``in_test`` column
+    existed give an empty frame.
+
+    Example:
+        >>> rows = pd.DataFrame({"scenario": "s", "policy": "ab", "seed": [0, 0, 1, 1],
+        ...     "step": [1, 2, 1, 2], "n_treated": 10, "in_test": [10, 10, 10, 0]})
+        >>> ab_test_progress(rows)[["still_testing", "never_finished", "in_test_share"]
+        ...                        ].values.tolist()
+        [[1.0, 1.0, 0.75]]
+    """
+    columns = [*_KEYS, "seeds", "still_testing", "never_finished", "in_test_share"]
+    if "in_test" not in rows.columns:
+        return pd.DataFrame(columns=columns)
+    r = rows.assign(in_test=rows["in_test"].fillna(0)).sort_values("step")
+    per = r.groupby([*_KEYS, "seed"], sort=False).agg(
+        in_test=("in_test", "sum"), n=("n_treated", "sum"), last=("in_test", "last"))
+    per = per.assign(open=per["last"] > 0, never=(per["in_test"] >= per["n"]) & (per["n"] > 0))
+    g = per.groupby(level=_KEYS, sort=False)
+    out = pd.DataFrame({"seeds": g.size(), "still_testing": g["open"].sum(),
+                        "never_finished": g["never"].sum(),
+                        "in_test_share": g["in_test"].sum() / g["n"].sum()}).reset_index()
+    return out.loc[out["in_test_share"] > 0, columns].reset_index(drop=True)
+
+
+def guardrail_breaches(guard: pd.DataFrame, reference: str, ratio: float = 1.5) -> pd.DataFrame:
+    """Rows of :func:`guardrails` whose unsubscribe or churn rate breaches the reference's.
+
+    A breach: the policy's rate per contact is above ``ratio`` x the ``reference`` policy's
+    (same scenario) and a two-proportion z-test puts it above the reference's at 95%
+    (one-sided z > 1.645), so a handful of events does not raise a flag.
+
+    Returns:
+        Columns scenario, policy, measure (``unsubscribes`` or ``churned``), per_1000,
+        reference_per_1000, ratio (policy rate / reference rate; inf when the reference's is 0).
+
+    Example:
+        >>> guard = pd.DataFrame({"scenario": "s", "policy": ["random", "a", "b"],
+        ...     "contacts": 10_000, "unsubscribed": [50, 150, 60], "churned": 0})
+        >>> guardrail_breaches(guard, "random")[["policy", "measure", "per_1000"]].values.tolist()
+        [['a', 'unsubscribes', 15.0]]
+    """
+    out = []
+    ref = guard[guard["policy"] == reference].set_index("scenario")
+    for measure, column in (("unsubscribes", "unsubscribed"), ("churned", "churned")):
+        for row in guard[guard["policy"] != reference].itertuples(index=False):
+            if row.scenario not in ref.index or not row.contacts:
+                continue
+            n0, x0 = float(ref.at[row.scenario, "contacts"]), float(ref.at[row.scenario, column])
+            n1, x1 = float(row.contacts), float(getattr(row, column))
+            p0, p1 = x0 / max(n0, 1.0), x1 / n1
+            pooled = (x0 + x1) / (n0 + n1)
+            se = math.sqrt(pooled * (1 - pooled) * (1 / max(n0, 1.0) + 1 / n1))
+            if p1 > ratio * p0 and se > 0 and (p1 - p0) / se > _Z90:
+                out.append({"scenario": row.scenario, "policy": row.policy, "measure": measure,
+                            "per_1000": 1000 * p1, "reference_per_1000": 1000 * p0,
+                            "ratio": p1 / p0 if p0 > 0 else math.inf})
+    return pd.DataFrame(out, columns=["scenario", "policy", "measure", "per_1000",
+                                      "reference_per_1000", "ratio"])
