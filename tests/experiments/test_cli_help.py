@@ -7,7 +7,7 @@ import argparse
 
 import pytest
 
-from experiments.cli import build_parser
+from engine.cli import build_parser
 
 
 def _subparsers(parser: argparse.ArgumentParser):

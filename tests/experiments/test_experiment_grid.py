@@ -150,7 +150,7 @@ def test_the_command_is_quiet_about_ray_and_says_what_a_resumed_run_skips(tmp_pa
     spec = tmp_path / "q.toml"
     spec.write_text('scenarios = ["small"]\nseeds = [0]\nhorizon = 200\nbatch_size = 100\n'
                     'window = 100\n[[policies]]\nname = "random"\n')
-    cmd = [sys.executable, "-m", "experiments.cli", "experiment", "run", str(spec), "--out",
+    cmd = [sys.executable, "-m", "engine.cli", "experiment", "run", str(spec), "--out",
            str(tmp_path / "r"), "--workers", "1", "--quiet"]
     root = Path(__file__).resolve().parents[2]
     first = subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=300,
