@@ -1,10 +1,23 @@
 """What ``choose`` returns: a :class:`Decision`, and on demand its :class:`Explanation`.
 
+``str(explanation)`` is for people: one sentence (what was sent, how likely, exploring or not,
+what the rules removed, what weighed most, feature names in the user's terms) and a short table.
+
 Example:
-    >>> e = Explanation(top_actions=(("m/email/now", 0.9),), features=(("c:age*m:msg=m", 0.2),),
-    ...                 removed={"consent": ("m/sms/now",)}, score=0.4)
+    >>> e = Explanation(top_actions=(("m/email/evening", 0.9), ("m/push/now", 0.1)),
+    ...                 features=(("c:age*n:ch=email", 0.2),), removed={"consent": ("m/sms/now",)},
+    ...                 score=0.4, top_scores=(0.4, 0.1), action="m/email/evening",
+    ...                 probability=0.9, exploring=False)
     >>> e.as_dict()["removed"]
     {'consent': ['m/sms/now']}
+    >>> print(e)  # doctest: +NORMALIZE_WHITESPACE
+    sent m by email in the evening, p = 0.90, the policy's top choice; 1 sms action removed:
+    no consent; what weighed most: age x email (+0.200)
+      action           p     estimate
+    > m/email/evening  0.90  0.400
+      m/push/now       0.10  0.100
+      feature      weight
+      age x email  +0.200
 """
 
 from __future__ import annotations
@@ -13,6 +26,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+from engine.feature_names import feature_label
 
 __all__ = ["Decision", "Explanation", "RewardAck"]
 
@@ -32,6 +47,11 @@ class Explanation:
         reason: why the choice was forced (holdout, nothing eligible), else None.
         top_scores: the estimated reward of each of ``top_actions`` (same order); empty when
             the learner was not asked.
+        action: the chosen action's name (``message/channel/timing`` or ``no_contact``); it is
+            always among ``top_actions``. None when nothing could be chosen.
+        probability: the probability it was chosen with.
+        exploring: True when it was not the policy's most probable action; None when the
+            learner was not asked.
     """
 
     top_actions: tuple[tuple[str, float], ...]
@@ -40,15 +60,84 @@ class Explanation:
     score: float | None = None
     reason: str | None = None
     top_scores: tuple[float, ...] = ()
+    action: str | None = None
+    probability: float | None = None
+    exploring: bool | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict (for the HTTP service and logs)."""
+        """A JSON-ready dict (for the HTTP service and logs); ``text`` is ``str(self)`` and each
+        feature's ``label`` its name in the user's terms."""
         scores = self.top_scores or (None,) * len(self.top_actions)
         return {"top_actions": [{"action": a, "probability": p, "score": s}
                                 for (a, p), s in zip(self.top_actions, scores, strict=True)],
-                "features": [{"feature": f, "contribution": c} for f, c in self.features],
+                "features": [{"feature": f, "label": feature_label(f), "contribution": c}
+                             for f, c in self.features],
                 "removed": {k: list(v) for k, v in self.removed.items()},
-                "score": self.score, "reason": self.reason}
+                "score": self.score, "reason": self.reason, "action": self.action,
+                "probability": self.probability, "exploring": self.exploring,
+                "text": str(self)}
+
+    def __str__(self) -> str:
+        return "\n".join([self.sentence(), *self._table()])
+
+    def sentence(self) -> str:
+        """What was chosen and why, in one sentence."""
+        parts = [_what(self.action, self.reason)]
+        if self.probability is not None and self.action is not None:
+            parts[0] += f", p = {self.probability:.2f}"
+            if self.exploring is not None:
+                parts[0] += ", exploring" if self.exploring else ", the policy's top choice"
+        parts += [_removed(rule, names) for rule, names in self.removed.items() if names]
+        if self.features:
+            parts.append("what weighed most: " + ", ".join(
+                f"{feature_label(f)} ({c:+.3f})" for f, c in self.features[:2]))
+        return "; ".join(parts)
+
+    def _table(self) -> list[str]:
+        if not self.top_actions:
+            return []
+        scores = self.top_scores or (None,) * len(self.top_actions)
+        width = max(len("action"), *(len(a) for a, _ in self.top_actions))
+        rows = [f"  {'action':<{width}}  p     estimate"]
+        for (a, p), s in zip(self.top_actions, scores, strict=True):
+            mark = ">" if a == self.action else " "
+            rows.append(f"{mark} {a:<{width}}  {p:.2f}  {'-' if s is None else f'{s:.3f}'}"
+                        .rstrip())
+        labels = [(feature_label(f), c) for f, c in self.features[:3]]
+        if labels:
+            fw = max(len("feature"), *(len(f) for f, _ in labels))
+            rows.append(f"  {'feature':<{fw}}  weight")
+            rows += [f"  {f:<{fw}}  {c:+.3f}" for f, c in labels]
+        return rows
+
+
+_WHEN = {"now": "now", "morning": "in the morning", "lunch": "at lunch",
+         "afternoon": "in the afternoon", "evening": "in the evening", "night": "at night",
+         "weekend": "at the weekend"}
+_RULES = {"consent": "no consent", "segment": "not for this segment",
+          "min_tenure": "customer too new", "max_per_day": "daily contact limit",
+          "max_per_week": "weekly contact limit",
+          "max_per_day_per_channel": "daily limit of the channel",
+          "capacity": "channel capacity used up", "quiet_hours": "quiet hours"}
+
+
+def _what(action: str | None, reason: str | None) -> str:
+    if reason is not None and (action is None or action == "no_contact"
+                               or reason.startswith("holdout")):
+        return f"{'no contact' if action in (None, 'no_contact') else f'sent {action}'}: {reason}"
+    if action is None:
+        return "nothing chosen"
+    if action == "no_contact":
+        return "chose no contact"
+    message, channel, timing = (action.split("/") + ["", ""])[:3]
+    return f"sent {message} by {channel} {_WHEN.get(timing, f'with timing {timing}')}".rstrip()
+
+
+def _removed(rule: str, names: tuple[str, ...]) -> str:
+    channels = sorted({n.split("/")[1] for n in names if n.count("/") == 2})
+    what = f"{len(names)} {' and '.join(channels) + ' ' if channels else ''}" \
+           f"action{'s' if len(names) != 1 else ''}"
+    return f"{what} removed: {_RULES.get(rule, rule)}"
 
 
 @dataclass(frozen=True)

@@ -326,17 +326,25 @@ class Engine:
         def explain() -> Explanation:
             names = {rule: tuple(self._names[i] for i in idx) for rule, idx in removed.items()}
             tops: tuple[tuple[str, float], ...]
+            chosen = self._names[action] if action >= 0 else None
             if probs is None:
-                tops = ((self._names[action], 1.0),) if action >= 0 else ()
-                return Explanation(tops, (), names, None, reason)
+                tops = ((chosen, 1.0),) if chosen is not None else ()
+                return Explanation(tops, (), names, None, reason, action=chosen,
+                                   probability=1.0 if chosen is not None else None)
             order = np.argsort(-probs, kind="stable")[:top]
+            j = int(np.flatnonzero(eligible == action)[0])
+            if j not in order:  # the chosen action is always shown, in its place by probability
+                order = np.append(order[:-1], j)
+                order = order[np.argsort(-probs[order], kind="stable")]
             tops = tuple((self._names[int(eligible[i])], float(probs[i])) for i in order)
             with self._guard:
                 self._check_open()
                 score, feats = self._learner.explain(shared, action, top)
                 scores = tuple(self._learner.explain(shared, int(eligible[i]), 0)[0]
                                for i in order)
-            return Explanation(tops, tuple(feats), names, score, reason, scores)
+            return Explanation(tops, tuple(feats), names, score, reason, scores, action=chosen,
+                               probability=float(probs[j]),
+                               exploring=bool(probs[j] < probs.max()))
 
         return explain
 

@@ -1,8 +1,10 @@
 """An experiment's regret curves, read for the dashboard from the file the lab writes.
 
 ``offerbandit experiment run`` (and ``report``) write :data:`CURVES_FILE` into the results folder:
-``{"name", "metric", "curves": [{"label", "steps", "regret", "lo", "hi"}, ...]}``. The engine
-reads that file, never the lab's code: the JSON is the contract between the two rooms.
+``{"name", "metric", "unit", "policies", "curves": [{"label", "scenario", "policy", "steps",
+"regret", "lo", "hi"}, ...]}`` (``unit``, ``policies``, ``scenario`` and ``policy`` may be
+missing from older files). The engine reads that file, never the lab's code: the JSON is the
+contract between the two rooms.
 
 Example:
     >>> import json, tempfile, pathlib
@@ -52,4 +54,5 @@ def read_experiment_curves(results_dir: str | os.PathLike) -> dict[str, Any]:
         if missing:
             raise ConfigError(f"--experiment: {str(path)!r}: curves[{i}] lacks {missing[0]!r}")
     return {"name": str(doc.get("name", Path(results_dir).name)),
-            "metric": str(doc.get("metric", "")), "curves": curves}
+            "metric": str(doc.get("metric", "")), "unit": str(doc.get("unit", "")),
+            "policies": [str(p) for p in doc.get("policies", [])], "curves": curves}

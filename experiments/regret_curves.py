@@ -3,17 +3,21 @@
 The engine's server never imports the lab: ``offerbandit experiment run`` and ``report`` write the
 curves as JSON into the results folder (:func:`write_regret_curves`, the file
 :data:`engine.experiment_curves.CURVES_FILE`), and ``offerbandit serve --experiment DIR`` reads that
-file: ``{"name", "metric", "curves": [{"label", "steps", "regret", "lo", "hi"}]}``. The numbers
-are :func:`experiments.metrics.regret_curves` (one implementation: cumulative regret per treated
+file: ``{"name", "metric", "unit", "policies", "curves": [{"label", "scenario", "policy",
+"steps", "regret", "lo", "hi"}]}`` (``policies``: the labels in the spec's order, so a policy
+keeps its colour in every chart, as in the report). The numbers are
+:func:`experiments.metrics.regret_curves` (one implementation: cumulative regret per treated
 decision at each window end, mean over seeds with its interval) on
-:func:`experiments.results_io.read_results`; this module only thins and reshapes them.
+:func:`experiments.results_io.read_results`, per 1,000 customers as everywhere in the report;
+this module only thins, scales and reshapes them.
 
 Example:
     >>> import pandas as pd
     >>> frame = pd.DataFrame({"scenario": "s", "policy": "a", "step": [100, 200],
     ...                       "regret": [0.2, 0.1], "lo": [0.1, 0.05], "hi": [0.3, 0.15]})
-    >>> curves_from_frame(frame)[0]["label"], curves_from_frame(frame)[0]["regret"]
-    ('s / a', [0.2, 0.1])
+    >>> curve = curves_from_frame(frame)[0]
+    >>> curve["label"], curve["scenario"], curve["policy"], curve["regret"]
+    ('s / a', 's', 'a', [200.0, 100.0])
 """
 
 from __future__ import annotations
@@ -29,11 +33,11 @@ import pandas as pd
 
 from engine.experiment_curves import CURVES_FILE
 from experiments.metrics import regret_curves
-from experiments.results_io import read_results
+from experiments.results_io import read_manifest, read_results
 
 __all__ = ["METRIC", "curves_from_frame", "load_regret_curves", "write_regret_curves"]
 
-METRIC = "cumulative regret per treated decision (mean over seeds, 95% CI)"
+METRIC = "average regret over the decisions so far (mean over seeds, 95% CI)"
 
 
 def _finite(values: np.ndarray) -> list[float | None]:
@@ -42,7 +46,8 @@ def _finite(values: np.ndarray) -> list[float | None]:
 
 
 def curves_from_frame(curves: pd.DataFrame, max_points: int = 200) -> list[dict[str, Any]]:
-    """One dashboard curve per (scenario, policy), thinned to at most ``max_points`` points.
+    """One dashboard curve per (scenario, policy), thinned to at most ``max_points`` points,
+    regret per 1,000 customers.
 
     Args:
         curves: the output of :func:`experiments.metrics.regret_curves` (columns scenario,
@@ -54,10 +59,11 @@ def curves_from_frame(curves: pd.DataFrame, max_points: int = 200) -> list[dict[
                                                                     sort=True):
         idx = np.unique(np.linspace(0, len(g) - 1, min(max_points, len(g))).astype(int))
         g = g.iloc[idx]
-        out.append({"label": f"{scenario} / {policy}", "steps": [int(s) for s in g["step"]],
-                    "regret": _finite(g["regret"].to_numpy(float)),
-                    "lo": _finite(g["lo"].to_numpy(float)),
-                    "hi": _finite(g["hi"].to_numpy(float))})
+        out.append({"label": f"{scenario} / {policy}", "scenario": str(scenario),
+                    "policy": str(policy), "steps": [int(s) for s in g["step"]],
+                    "regret": _finite(1000 * g["regret"].to_numpy(float)),
+                    "lo": _finite(1000 * g["lo"].to_numpy(float)),
+                    "hi": _finite(1000 * g["hi"].to_numpy(float))})
     return out
 
 
@@ -68,7 +74,12 @@ def load_regret_curves(results_dir: str | os.PathLike, max_points: int = 200) ->
         ResultsError: the folder holds no cell file (a ``ValueError``).
     """
     rows = read_results(results_dir)
+    spec = read_manifest(results_dir).get("spec", {})
+    labels = [p.get("label") or p.get("name") for p in spec.get("policies", [])]
+    seen = set(rows["policy"].unique())
+    policies = [p for p in labels if p in seen] + sorted(seen - set(labels))
     return {"name": Path(results_dir).name, "metric": METRIC,
+            "unit": f"{spec.get('currency', 'EUR')} per 1,000 customers", "policies": policies,
             "curves": curves_from_frame(regret_curves(rows), max_points)}
 
 

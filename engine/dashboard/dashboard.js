@@ -1,6 +1,8 @@
 // Fetches the /v1/dashboard API and draws it; refreshes itself every data-refresh-ms.
 // The token comes from the page's fragment (/dashboard#token=...), which browsers never send to
 // the server or write to its logs, and is kept in sessionStorage for reloads.
+// Every card says its scope and time ("last 7 days, as of 07:04:05"); rewards are shown per
+// 1,000 decisions, so small rates read as plain numbers.
 "use strict";
 
 (() => {
@@ -11,6 +13,15 @@
   const $ = (id) => document.getElementById(id);
   const pct = (v) => (v === null || v === undefined ? "–" : `${(100 * v).toFixed(1)}%`);
   const ms = (v) => (v === null || v === undefined ? "–" : `${(1000 * v).toFixed(1)} ms`);
+  const per1000 = (v) => (v === null || v === undefined ? null : 1000 * v);
+  const signed = (v) => (v === null ? "–" : `${v >= 0 ? "+" : ""}${Charts.fmt(v)}`);
+  const clock = (t, seconds) => new Date(t * 1000).toLocaleTimeString("en-GB",
+    seconds ? { hour: "2-digit", minute: "2-digit", second: "2-digit" }
+      : { hour: "2-digit", minute: "2-digit" });
+  const asOf = (t) => `as of ${clock(t, true)}`;
+  // clock-aligned tick steps (seconds) for the time axis
+  const STEPS = [10, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400,
+                 172800, 604800];
 
   async function getJSON(path) {
     const r = await fetch(path, { headers, cache: "no-store" });
@@ -18,62 +29,127 @@
     return r.json();
   }
 
+  function scope(id, text, t) { $(id).textContent = `${text} · ${asOf(t)}`; }
+
   function drawSummary(s) {
     const total = s.decisions.treatment + s.decisions.holdout;
     $("tile-decisions").textContent = total.toLocaleString("en");
     $("tile-decisions-split").textContent =
-      `treatment ${s.decisions.treatment} · holdout ${s.decisions.holdout} · ` +
-      `rewarded ${s.rewarded_decisions} (${s.default_rewards} by default)`;
+      `treatment ${s.decisions.treatment.toLocaleString("en")} · holdout ` +
+      `${s.decisions.holdout.toLocaleString("en")} · rewarded ` +
+      `${s.rewarded_decisions.toLocaleString("en")} (${s.default_rewards} by default)`;
     const lift = s.lift;
-    $("tile-lift").textContent = lift.difference === null ? "–"
-      : `${lift.difference >= 0 ? "+" : ""}${Charts.fmt(lift.difference)}`;
-    $("tile-lift-ci").textContent = lift.difference === null ? "needs rewards in both groups"
-      : `95% CI [${Charts.fmt(lift.lo)}, ${Charts.fmt(lift.hi)}] · relative ${pct(lift.relative)}`;
+    $("tile-lift").textContent = lift.difference === null ? "–" : signed(per1000(lift.difference));
+    $("tile-lift-ci").textContent = lift.verdict.text;
+    $("tile-lift-ci").dataset.word = lift.verdict.word || "";
     $("tile-exploration").textContent = pct(s.exploration_rate);
     $("tile-latency").textContent = `${ms(s.latency.p50)} / ${ms(s.latency.p99)}`;
+    for (const [id, key] of [["scope-decisions", "decisions"], ["scope-lift", "lift"],
+                             ["scope-exploration", "exploration"], ["scope-latency", "latency"],
+                             ["scope-mix", "action_mix"]]) {
+      scope(id, s.scope[key], s.as_of);
+    }
     const mix = (m) => Object.entries(m).map(([label, value]) => ({ label, value }));
-    Charts.bars($("chart-mix-channel"), mix(s.action_mix.channel), { oneColor: true });
-    Charts.bars($("chart-mix-timing"), mix(s.action_mix.timing), { oneColor: true, colorOffset: 1 });
+    for (const [axis, i] of [["message", 0], ["channel", 1], ["timing", 2]]) {
+      Charts.bars($(`chart-mix-${axis}`), mix(s.action_mix[axis] || {}),
+                  { color: Charts.color(i), valueTitle: "decisions",
+                    emptyText: "no treatment decisions in the window" });
+    }
   }
 
   function drawRewardRate(r) {
-    const clock = (t) => new Date(t * 1000).toISOString().slice(11, 16);
+    scope("scope-reward-rate", `${r.scope}, buckets of ${r.bucket_label} (local time)`, r.as_of);
+    const ts = r.treatment.map((b) => b.t);
+    const span = ts.length ? ts[ts.length - 1] - ts[0] + r.bucket_s : r.bucket_s;
+    const step = STEPS.find((s) => s >= r.bucket_s && span / s <= 6) || STEPS[STEPS.length - 1];
     Charts.lines($("chart-reward-rate"), ["treatment", "holdout"].map((g) => ({
-      label: g, x: r[g].map((b) => b.t), y: r[g].map((b) => b.rate),
-    })), { xFormat: clock, emptyText: "no rewarded decisions yet" });
+      label: g, x: r[g].map((b) => b.t), y: r[g].map((b) => per1000(b.rate)),
+    })), { xFormat: (t) => clock(t, step < 60), xStep: step,
+           xMin: ts.length ? Math.floor((ts[0] - r.bucket_s / 2) / step) * step : undefined,
+           xMax: ts.length ? Math.ceil((ts[ts.length - 1] + r.bucket_s / 2) / step) * step : undefined,
+           xTitle: "decision time (bucket start)", yTitle: "reward per 1,000 decisions",
+           emptyText: "no rewarded decisions yet" });
   }
 
   function drawAlternatives(a) {
+    const note = $("alternatives-note");
+    note.replaceChildren();
     if (!a.available) {
       Charts.empty($("chart-alternatives"), a.reason || "not available");
-      $("alternatives-note").textContent = "";
+      $("scope-alternatives").textContent = "";
       return;
     }
-    Charts.bars($("chart-alternatives"), a.estimates.map((e) => ({
-      label: e.name, value: e.value, lo: e.lo, hi: e.hi })));
-    $("alternatives-note").textContent = a.estimates.filter((e) => e.regret !== null)
-      .map((e) => `regret vs ${e.name}: ${Charts.fmt(e.regret)}`).join(" · ") +
-      ` (${a.estimator}, ${a.n} logged decisions)`;
+    scope("scope-alternatives", `${a.scope}, ${a.n.toLocaleString("en")} decisions, ${a.estimator}`,
+          a.as_of);
+    Charts.intervals($("chart-alternatives"), a.estimates.map((e) => ({
+      label: e.name, value: per1000(e.value), lo: per1000(e.lo), hi: per1000(e.hi),
+      muted: !e.trusted })), { valueTitle: "estimated reward per 1,000 decisions (95% CI)" });
+    for (const e of a.estimates) {
+      const li = document.createElement("li");
+      li.className = e.trusted ? "" : "muted";
+      li.dataset.name = e.name;
+      const regret = e.regret === null ? "" : `; regret vs it ${signed(per1000(e.regret))}`;
+      li.textContent = `${e.name}: effective sample size ${Charts.fmt(e.ess)}, max weight ` +
+        `${Charts.fmt(e.max_weight)}${regret}` +
+        (e.trusted ? "" : ` (greyed: below ${Charts.fmt(a.min_ess)}, too few comparable decisions)`);
+      note.appendChild(li);
+    }
+  }
+
+  function drawLatest(x) {
+    if (!x.available) return;
+    scope("scope-latest", x.scope, x.as_of);
+    $("latest-explanation").textContent = x.decision.explanation.text;
   }
 
   function drawExperiment(x) {
     $("experiment-panel").hidden = !x.available;
     if (!x.available) return;
     $("experiment-name").textContent = x.name;
-    $("experiment-metric").textContent = x.metric || "";
-    Charts.lines($("chart-experiment"), x.curves.map((c) => ({
-      label: c.label, x: c.steps, y: c.regret, lo: c.lo, hi: c.hi })));
+    $("experiment-metric").textContent = `${x.metric}${x.unit ? `, in ${x.unit}` : ""}; ` +
+      "right of each chart: every policy's 95% CI at the end of the run";
+    const scenarioOf = (c) => c.scenario || c.label.split(" / ")[0];
+    const policyOf = (c) => c.policy || c.label.split(" / ").slice(1).join(" / ");
+    const policies = [...(x.policies || [])];
+    x.curves.forEach((c) => policies.includes(policyOf(c)) || policies.push(policyOf(c)));
+    const colors = Object.fromEntries(policies.map((p, i) => [p, Charts.color(i)]));
+    $("experiment-legend").replaceChildren(...policies.map((p) => {
+      const span = document.createElement("span");
+      const sw = document.createElement("i");
+      sw.style.background = colors[p];
+      span.append(sw, p);
+      return span;
+    }));
+    const scenarios = [...new Set(x.curves.map(scenarioOf))];
+    const holder = $("experiment-charts");
+    if (holder.children.length !== scenarios.length) {
+      holder.replaceChildren(...scenarios.map((s) => {
+        const div = document.createElement("div");
+        div.className = "chart";
+        div.dataset.scenario = s;
+        return div;
+      }));
+    }
+    scenarios.forEach((s, i) => {
+      const curves = x.curves.filter((c) => scenarioOf(c) === s)
+        .map((c) => ({ ...c, policy: policyOf(c) }))
+        .sort((a, b) => policies.indexOf(a.policy) - policies.indexOf(b.policy));
+      Charts.regret(holder.children[i], curves, colors,
+                    { title: `${s}: regret so far`, yTitle: x.unit || "regret" });
+    });
   }
 
   async function refresh() {
     try {
-      const [summary, rate, alts, exp] = await Promise.all([
+      const [summary, rate, alts, exp, latest] = await Promise.all([
         getJSON("/v1/dashboard/summary"), getJSON("/v1/dashboard/reward-rate"),
-        getJSON("/v1/dashboard/alternatives"), getJSON("/v1/dashboard/experiment")]);
+        getJSON("/v1/dashboard/alternatives"), getJSON("/v1/dashboard/experiment"),
+        getJSON("/v1/dashboard/latest-decision")]);
       drawSummary(summary);
       drawRewardRate(rate);
       drawAlternatives(alts);
       drawExperiment(exp);
+      drawLatest(latest);
       $("status").textContent = `updated ${new Date().toLocaleTimeString("en-GB")}`;
       $("status").className = "status";
       document.body.dataset.refreshed = String(Number(document.body.dataset.refreshed || 0) + 1);

@@ -170,7 +170,8 @@ def create_app(engine: EngineSurface, *, token: str | None,
         return JSONResponse({"customer_id": customer_id, "erased": int(engine.forget(customer_id))})
 
     sources = DashboardSources(engine=engine, metrics=metrics, experiment=experiment,
-                               estimate_alternatives=LiveAlternatives(engine))
+                               estimate_alternatives=LiveAlternatives(engine),
+                               latest_decision=lambda: decisions.latest)
     api.include_router(dashboard_router(sources))
     app.include_router(api)
 

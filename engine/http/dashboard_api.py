@@ -1,15 +1,20 @@
 """The JSON API under ``/v1/dashboard`` that feeds the dashboard page.
 
-Routes: ``summary`` (counts, lift with CI, exploration rate, action mix, choose latency),
-``reward-rate`` (treatment vs holdout over time), ``alternatives`` (off-policy estimates of other
-policies, as regret), ``experiment`` (regret curves of an experiment results folder).
+Routes: ``summary`` (counts, lift with CI and its verdict in words, exploration rate, the mix of
+messages, channels and timings, choose latency), ``reward-rate`` (treatment vs holdout over time,
+the bucket fitted to the data's span), ``alternatives`` (off-policy estimates of other policies,
+as regret, with their effective sample size), ``experiment`` (regret curves of an experiment
+results folder), ``latest-decision`` (the last decision served, explained).
+
+Every answer says its scope (``scope``: what it counts, over which time) and ``as_of`` (epoch
+seconds), so each card of the page can say "last 7 days, as of 07:04".
 
 Example:
     >>> from engine.http.dashboard_api import dashboard_router
     >>> sorted(r.path for r in dashboard_router(DashboardSources(engine=None,
     ...        metrics=None)).routes)  # doctest: +NORMALIZE_WHITESPACE
-    ['/dashboard/alternatives', '/dashboard/experiment', '/dashboard/reward-rate',
-     '/dashboard/summary']
+    ['/dashboard/alternatives', '/dashboard/experiment', '/dashboard/latest-decision',
+     '/dashboard/reward-rate', '/dashboard/summary']
 """
 
 from __future__ import annotations
@@ -21,7 +26,15 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
-from engine.http.dashboard_data import lift_with_ci, reward_rate_series
+from engine.http.dashboard_data import (
+    MIN_ESS,
+    bucket_for_span,
+    lift_verdict,
+    lift_with_ci,
+    mix_by_axis,
+    reward_rate_series,
+)
+from engine.http.decisions import decision_dict
 from engine.http.metrics import ServiceMetrics
 
 __all__ = ["DashboardSources", "dashboard_router"]
@@ -37,32 +50,55 @@ class DashboardSources:
         metrics: the service's counters (action mix and latency of this process).
         experiment: regret curves of an experiment, or None.
         estimate_alternatives: returns ``{"estimator", "n", "estimates": [{"name", "value",
-            "lo", "hi"}, ...]}`` with the logging policy first, or None when not plugged in.
+            "lo", "hi", "ess", "max_weight"}, ...]}`` with the logging policy first, or None
+            when not plugged in.
+        latest_decision: returns the last decision served (an ``engine.Decision``), or None.
+        min_ess: alternatives whose effective sample size is below this are marked untrusted
+            (the page greys them out).
     """
 
     engine: Any
     metrics: ServiceMetrics | None
     experiment: Mapping[str, Any] | None = None
     estimate_alternatives: Callable[[], Mapping[str, Any]] | None = None
+    latest_decision: Callable[[], Any] | None = None
+    min_ess: float = MIN_ESS
     cache_s: float = 10.0
-    _cache: dict[tuple[float, float], tuple[float, list]] = field(default_factory=dict)
+    _cache: dict[tuple, tuple[float, Any]] = field(default_factory=dict)
+
+    def _cached(self, key: tuple, read: Callable[[float], Any]) -> Any:
+        # Kept cache_s seconds: the queries aggregate a whole window, and several open
+        # dashboards refreshing every few seconds must not repeat them on the serving process.
+        now = time.time()
+        hit = self._cache.get(key)
+        if hit is not None and now - hit[0] < self.cache_s:
+            return hit[1]
+        value = read(now)
+        self._cache[key] = (now, value)
+        return value
 
     def bucket_rows(self, bucket_s: float, window_s: float) -> list[tuple[float, bool, int, float]]:
-        """The log's ``(bucket_start, holdout, n, sum_reward)`` rows of the last ``window_s``.
-
-        Kept ``cache_s`` seconds: the query aggregates the whole window, and several open
-        dashboards refreshing every few seconds must not repeat it on the serving process.
-        """
+        """The log's ``(bucket_start, holdout, n, sum_reward)`` rows of the last ``window_s``."""
         log = getattr(self.engine, "log", None)
         if log is None:
             return []
-        now = time.time()
-        hit = self._cache.get((bucket_s, window_s))
-        if hit is not None and now - hit[0] < self.cache_s:
-            return hit[1]
-        rows = log.reward_rate_by_bucket(bucket_s, now - window_s)
-        self._cache[(bucket_s, window_s)] = (now, rows)
-        return rows
+        return self._cached(("buckets", bucket_s, window_s),
+                            lambda now: log.reward_rate_by_bucket(bucket_s, now - window_s))
+
+    def mix(self, window_s: float) -> dict[str, dict[str, int]]:
+        """Treatment decisions of the last ``window_s`` per message, channel and timing."""
+        log = getattr(self.engine, "log", None)
+        if log is None:
+            return {"message": {}, "channel": {}, "timing": {}}
+        return self._cached(("mix", window_s),
+                            lambda now: mix_by_axis(log.action_mix(now - window_s)))
+
+    def span(self, window_s: float) -> float:
+        """Seconds from the first decision of the last ``window_s`` to now (0 if none)."""
+        log = getattr(self.engine, "log", None)
+        first = None if log is None else self._cached(
+            ("first", window_s), lambda now: log.first_decision_at(now - window_s))
+        return 0.0 if first is None else max(time.time() - first, 0.0)
 
 
 def _exploration_rate(stats: Mapping[str, Any]) -> float | None:
@@ -70,15 +106,26 @@ def _exploration_rate(stats: Mapping[str, Any]) -> float | None:
     return float(value) if isinstance(value, int | float) else None
 
 
-def _with_regret(result: Mapping[str, Any]) -> dict[str, Any]:
-    """Regret of the served policy against each alternative: alternative value minus ours."""
+def _with_regret(result: Mapping[str, Any], min_ess: float) -> dict[str, Any]:
+    """Regret of the served policy against each alternative (alternative value minus ours), and
+    whether each estimate rests on enough comparable decisions (``trusted``: ESS >= min_ess)."""
     estimates = [dict(e) for e in result.get("estimates", ())]
     ours = estimates[0]["value"] if estimates else None
     for i, e in enumerate(estimates):
         e["regret"] = None if i == 0 or ours is None else e["value"] - ours
+        ess = e.get("ess")
+        e["trusted"] = ess is None or ess >= min_ess
     return {"available": bool(estimates), "estimator": result.get("estimator"),
-            "n": result.get("n", 0), "estimates": estimates,
+            "n": result.get("n", 0), "estimates": estimates, "min_ess": min_ess,
             "reason": result.get("reason", "" if estimates else "no logged rewards yet")}
+
+
+def _days(seconds: float) -> str:
+    days = seconds / 86400
+    if days >= 1 and days == int(days):
+        return f"last {int(days)} day{'s' if days != 1 else ''}"
+    hours = seconds / 3600
+    return f"last {hours:g} hour{'s' if hours != 1 else ''}"
 
 
 def dashboard_router(src: DashboardSources) -> APIRouter:
@@ -87,39 +134,54 @@ def dashboard_router(src: DashboardSources) -> APIRouter:
 
     @router.get("/summary")
     def summary(window_s: float = Query(7 * 86400.0, gt=0)) -> dict[str, Any]:
-        """Decisions in the log, lift vs holdout with its 95 % CI, exploration, and this process's
-        action mix and choose latency."""
+        """Decisions in the log, lift vs holdout with its 95 % CI and verdict, exploration, the
+        mix of messages, channels and timings, and choose latency; ``scope`` says what each
+        covers."""
         stats = src.engine.stats()
         rows = src.bucket_rows(window_s, window_s)
         total, holdout = int(stats.get("decisions", 0)), int(stats.get("holdout_decisions", 0))
+        lift = lift_with_ci(rows)
+        window = _days(window_s)
         return {"decisions": {"treatment": total - holdout, "holdout": holdout},
                 "rewarded_decisions": int(stats.get("rewarded_decisions", 0)),
                 "default_rewards": int(stats.get("default_rewards", 0)),
-                "lift": lift_with_ci(rows), "lift_window_s": window_s,
+                "lift": {**lift, "verdict": lift_verdict(lift)}, "lift_window_s": window_s,
                 "exploration_rate": _exploration_rate(stats),
-                "action_mix": src.metrics.action_mix() if src.metrics else {"channel": {},
-                                                                             "timing": {}},
+                "action_mix": src.mix(window_s),
                 "latency": src.metrics.latency_percentiles() if src.metrics else {"p50": None,
                                                                                   "p99": None},
+                "scope": {"decisions": "whole log", "lift": f"{window}, active decisions",
+                          "exploration": "since this process started",
+                          "action_mix": f"{window}, treatment decisions",
+                          "latency": "this process, recent requests"},
                 "engine": {k: v for k, v in stats.items() if isinstance(v, int | float | str)},
-                "generated_at": time.time()}
+                "generated_at": time.time(), "as_of": time.time()}
 
     @router.get("/reward-rate")
     def reward_rate(bucket_s: float | None = Query(None, gt=0),
                     window_s: float = Query(6 * 3600.0, gt=0)) -> dict[str, Any]:
         """Reward rate per time bucket, treatment vs holdout (decisions awaiting a reward count
-        as zero until it comes). Buckets default to a minute, or window/120 if that is longer."""
-        bucket = bucket_s if bucket_s is not None else max(60.0, window_s / 120)
+        as zero until it comes). The bucket, unless given, fits the span of the data in the
+        window: about 40 buckets of a readable width (10 s, 1 min, 5 min, 1 h, ...)."""
+        span = src.span(window_s)
+        if bucket_s is None:
+            bucket, label = bucket_for_span(max(span, 60.0))
+        else:
+            bucket, label = bucket_s, f"{bucket_s:g} s"
         series = reward_rate_series(src.bucket_rows(bucket, window_s))
-        return {"bucket_s": bucket, "window_s": window_s, **series}
+        return {"bucket_s": bucket, "bucket_label": label, "window_s": window_s, "span_s": span,
+                "scope": f"{_days(window_s)}, active decisions", "as_of": time.time(),
+                **series}
 
     @router.get("/alternatives")
     def alternatives() -> dict[str, Any]:
-        """Off-policy estimates: the served policy vs uniform random and the best fixed action."""
+        """Off-policy estimates: the served policy vs uniform random and the best fixed action,
+        each with its effective sample size (``trusted`` when at least ``min_ess``)."""
         if src.estimate_alternatives is None:
             return {"available": False, "estimates": [], "estimator": None, "n": 0,
-                    "reason": "off-policy evaluation not plugged in"}
-        return _with_regret(src.estimate_alternatives())
+                    "reason": "off-policy evaluation not plugged in", "as_of": time.time()}
+        return {**_with_regret(src.estimate_alternatives(), src.min_ess),
+                "scope": "last 7 days, rewarded treatment decisions", "as_of": time.time()}
 
     @router.get("/experiment")
     def experiment() -> dict[str, Any]:
@@ -127,5 +189,15 @@ def dashboard_router(src: DashboardSources) -> APIRouter:
         if not src.experiment:
             return {"available": False, "name": None, "curves": []}
         return {"available": True, **src.experiment}
+
+    @router.get("/latest-decision")
+    def latest_decision() -> dict[str, Any]:
+        """The last decision this process served, with its explanation (as ``?explain=true``
+        answers it)."""
+        d = src.latest_decision() if src.latest_decision is not None else None
+        if d is None:
+            return {"available": False, "decision": None, "as_of": time.time()}
+        return {"available": True, "decision": decision_dict(d, explain=True),
+                "scope": "the last decision served by this process", "as_of": time.time()}
 
     return router

@@ -2,6 +2,9 @@
 
 Plain functions over plain rows, so they are tested without a server.
 
+Figures meant for people are per 1,000 decisions (a reward rate of 0.0037 per decision reads
+3.7 per 1,000), and the lift is put in words by its interval alone (:func:`lift_verdict`).
+
 Example:
     >>> rows = [(0.0, False, 100, 30.0), (0.0, True, 20, 4.0), (60.0, False, 50, 20.0)]
     >>> series = reward_rate_series(rows)
@@ -9,6 +12,8 @@ Example:
     ([0.3, 0.4], [0.2, None])
     >>> round(lift_with_ci(rows)["difference"], 4)
     0.1333
+    >>> bucket_for_span(3 * 3600)
+    (300.0, '5 min')
 """
 
 from __future__ import annotations
@@ -16,9 +21,18 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
-__all__ = ["Z_95", "lift_with_ci", "reward_rate_series"]
+__all__ = ["MIN_ESS", "Z_95", "bucket_for_span", "lift_verdict", "lift_with_ci", "mix_by_axis",
+           "reward_rate_series"]
 
 Z_95 = 1.959963984540054
+#: Below this effective sample size an off-policy estimate is shown greyed out: too few logged
+#: decisions look like what the alternative would have done for its value to mean much.
+MIN_ESS = 100.0
+# Bucket widths a person reads at a glance (seconds, label), 1-2-5-ish steps of the clock.
+_BUCKETS = ((10, "10 s"), (30, "30 s"), (60, "1 min"), (120, "2 min"), (300, "5 min"),
+            (600, "10 min"), (900, "15 min"), (1800, "30 min"), (3600, "1 h"), (7200, "2 h"),
+            (10800, "3 h"), (21600, "6 h"), (43200, "12 h"), (86400, "1 day"),
+            (172800, "2 days"), (604800, "1 week"))
 
 
 def reward_rate_series(rows: Iterable[tuple[float, bool, int, float]]
@@ -78,3 +92,68 @@ def lift_with_ci(rows: Iterable[tuple[float, bool, int, float]], z: float = Z_95
     out.update(treatment_mean=p_t, holdout_mean=p_h, difference=diff, lo=diff - half,
                hi=diff + half, relative=diff / p_h if p_h else None)
     return out
+
+
+def bucket_for_span(span_s: float, target: int = 40) -> tuple[float, str]:
+    """The reward-rate bucket for a span of data: the smallest readable width that cuts
+    ``span_s`` into at most ``target`` buckets, and its label.
+
+    Example:
+        >>> bucket_for_span(90), bucket_for_span(7 * 86400)
+        ((10.0, '10 s'), (21600.0, '6 h'))
+    """
+    for width, label in _BUCKETS:
+        if span_s / width <= target:
+            return float(width), label
+    return float(_BUCKETS[-1][0]), _BUCKETS[-1][1]
+
+
+def _per_1000(x: float) -> str:
+    return f"{1000 * x:+,.3g}" if abs(1000 * x) < 100 else f"{1000 * x:+,.0f}"
+
+
+def lift_verdict(lift: dict[str, float | int | None]) -> dict[str, str | None]:
+    """The lift in words, by its interval alone, per 1,000 decisions.
+
+    ``word`` is ``beats`` (interval above 0), ``trails`` (below), ``not distinguishable`` or
+    None without data; ``text`` leads with the absolute difference and names the relative one
+    only when the interval excludes 0.
+
+    Example:
+        >>> lift_verdict({"difference": 0.03, "lo": 0.01, "hi": 0.05, "relative": 0.3})["text"]
+        'treatment beats the holdout by +30 per 1,000 decisions (95% CI +10 to +50; +30% relative)'
+        >>> lift_verdict({"difference": 0.03, "lo": -0.01, "hi": 0.07, "relative": 0.3})["word"]
+        'not distinguishable'
+    """
+    diff, lo, hi = lift.get("difference"), lift.get("lo"), lift.get("hi")
+    if diff is None or lo is None or hi is None:
+        return {"word": None, "text": "needs decisions with rewards in both groups"}
+    ci = f"95% CI {_per_1000(lo)} to {_per_1000(hi)}"
+    if lo > 0 or hi < 0:
+        word = "beats" if lo > 0 else "trails"
+        rel = lift.get("relative")
+        extra = f"; {100 * rel:+.0f}% relative" if rel is not None else ""
+        return {"word": word, "text": f"treatment {word} the holdout by {_per_1000(diff)} per "
+                                      f"1,000 decisions ({ci}{extra})"}
+    return {"word": "not distinguishable",
+            "text": f"treatment and holdout are not distinguishable yet: {_per_1000(diff)} per "
+                    f"1,000 decisions ({ci})"}
+
+
+def mix_by_axis(rows: Iterable[tuple[str | None, str | None, str | None, int]]
+                ) -> dict[str, dict[str, int]]:
+    """Decisions per message, per channel and per timing, from ``DecisionLog.action_mix`` rows;
+    no contact is its own entry on each axis, so every axis sums to the same total.
+
+    Example:
+        >>> mix = mix_by_axis([("a", "email", "now", 3), ("b", "email", "eve", 1),
+        ...                    (None, None, None, 2)])
+        >>> mix["channel"], mix["message"]
+        ({'email': 4, 'no contact': 2}, {'a': 3, 'no contact': 2, 'b': 1})
+    """
+    out: dict[str, dict[str, int]] = {"message": {}, "channel": {}, "timing": {}}
+    for *names, n in rows:
+        for axis, name in zip(out, names, strict=True):
+            key = "no contact" if name is None else str(name)
+            out[axis][key] = out[axis].get(key, 0) + int(n)
+    return {axis: dict(sorted(m.items(), key=lambda kv: -kv[1])) for axis, m in out.items()}

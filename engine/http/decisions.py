@@ -67,14 +67,17 @@ class Decisions:
 
     def __init__(self, engine: Any, metrics: ServiceMetrics) -> None:
         self.engine, self.metrics = engine, metrics
+        #: the last decision served (the dashboard explains it); None before the first
+        self.latest: Any = None
 
     def choose(self, raw: bytes, explain: bool = False) -> dict[str, Any]:
         """One decision, logged before it is returned."""
         body = parse(ChooseRequest, raw)
         start = time.perf_counter()
-        out = decision_dict(self.engine.choose(body.customer_id, body.context, now=body.now),
-                            explain)
+        decision = self.engine.choose(body.customer_id, body.context, now=body.now)
+        out = decision_dict(decision, explain)
         self.metrics.observe_choose(time.perf_counter() - start, (out,))
+        self.latest = decision
         return out
 
     def choose_batch(self, raw: bytes, explain: bool = False) -> dict[str, Any]:
@@ -82,8 +85,10 @@ class Decisions:
         body = parse(ChooseBatchRequest, raw)
         start = time.perf_counter()
         items = [(i.customer_id, i.context, i.now) for i in body.items]
-        decisions = [decision_dict(d, explain) for d in self.engine.choose_batch(items)]
+        chosen = self.engine.choose_batch(items)
+        decisions = [decision_dict(d, explain) for d in chosen]
         self.metrics.observe_choose(time.perf_counter() - start, decisions)
+        self.latest = chosen[-1] if chosen else self.latest
         return {"decisions": decisions}
 
     def reward(self, raw: bytes, explain: bool = False) -> dict[str, Any]:

@@ -2,11 +2,14 @@
 
 Swagger UI's JS and CSS come from the ``fastapi-offline`` wheel (FastAPI's default ``/docs``
 loads them from a CDN, unreachable from many production networks); the dashboard's HTML, CSS and
-JS are in ``engine/dashboard/``.
+JS are in ``engine/dashboard/``, its chart library (Chart.js, vendored: version, license and
+hash in ``vendor/VENDORED.md``) in ``engine/dashboard/vendor/``.
 
 Example:
     >>> sorted(p.name for p in DASHBOARD_DIR.iterdir())
-    ['charts.js', 'dashboard.css', 'dashboard.js', 'index.html']
+    ['charts.js', 'dashboard.css', 'dashboard.js', 'index.html', 'vendor']
+    >>> sorted(p.name for p in (DASHBOARD_DIR / "vendor").iterdir())
+    ['VENDORED.md', 'chart.js.LICENSE.md', 'chart.umd.min.js']
 """
 
 from __future__ import annotations

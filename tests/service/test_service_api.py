@@ -41,6 +41,18 @@ def test_choose_with_explanation(client):
     assert set(r.json()["explanation"]) >= {"top_actions", "features", "removed"}
 
 
+def test_the_dashboard_explains_the_last_decision_as_explain_true_does(client):
+    assert client.get("/v1/dashboard/latest-decision", headers=AUTH).json()["available"] is False
+    r = client.post("/v1/choose?explain=true", json={"customer_id": "c-3", "context": CTX},
+                    headers=AUTH).json()
+    latest = client.get("/v1/dashboard/latest-decision", headers=AUTH).json()
+    assert latest["decision"]["decision_id"] == r["decision_id"]
+    text = r["explanation"]["text"]
+    assert latest["decision"]["explanation"]["text"] == text
+    assert text.splitlines()[0].startswith(("sent ", "chose no contact", "no contact"))
+    assert r["explanation"]["action"] in [a["action"] for a in r["explanation"]["top_actions"]]
+
+
 def test_a_bad_explain_flag_is_422_naming_it(client, engine):
     r = client.post("/v1/choose?explain=maybe", json={"customer_id": "c", "context": CTX},
                     headers=AUTH)
@@ -239,7 +251,9 @@ def test_dashboard_summary_reflects_the_log(client, engine):
     assert s["decisions"]["treatment"] + s["decisions"]["holdout"] == 40
     assert s["decisions"]["holdout"] == engine.stats()["holdout_decisions"]
     assert s["rewarded_decisions"] == 40 and s["default_rewards"] == 0
-    assert sum(s["action_mix"]["channel"].values()) == 40
+    for axis in ("message", "channel", "timing"):  # treatment decisions, no contact included
+        assert sum(s["action_mix"][axis].values()) == s["decisions"]["treatment"]
+    assert s["scope"]["decisions"] == "whole log" and s["as_of"] > 0
     assert s["latency"]["p50"] is not None and s["latency"]["p99"] >= s["latency"]["p50"]
     assert s["exploration_rate"] == engine.stats()["exploration_rate"]
     lift = s["lift"]

@@ -25,15 +25,16 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
 
 
 def _experiment(folder: Path) -> Path:
-    """A tiny results folder as the experiment command leaves it: two policies, two seeds, and
-    the curves file the dashboard reads."""
+    """A tiny results folder as the experiment command leaves it: two scenarios, two policies,
+    two seeds, and the curves file the dashboard reads."""
     rng = np.random.default_rng(0)
-    for policy, scale in (("vw_squarecb", 4.0), ("uniform", 12.0)):
-        for seed in (0, 1):
-            write_cell(folder, f"standard__{policy}__seed{seed}", [
-                {"scenario": "standard", "policy": policy, "seed": seed, "window": w,
-                 "step": 200 * (w + 1), "n_treated": 180, "regret": float(rng.random() * scale)}
-                for w in range(40)])
+    for scenario in ("baseline", "fatigue"):
+        for policy, scale in (("vw_squarecb", 4.0), ("uniform", 12.0)):
+            for seed in (0, 1):
+                write_cell(folder, f"{scenario}__{policy}__seed{seed}", [
+                    {"scenario": scenario, "policy": policy, "seed": seed, "window": w,
+                     "step": 200 * (w + 1), "n_treated": 180,
+                     "regret": float(rng.random() * scale)} for w in range(40)])
     write_regret_curves(folder)
     return folder
 
@@ -47,18 +48,54 @@ def _traffic(url: str, n: int = 120) -> None:
                                           "value": float(i % 4 == 0)}).raise_for_status()
 
 
-def _chart(page, selector: str, kind: str) -> list[dict]:
-    if kind == "lines":
-        return page.eval_on_selector_all(f"{selector} path.series", """els => els.map(e => ({
-            label: e.dataset.label, values: JSON.parse(e.dataset.values)}))""")
-    return page.eval_on_selector_all(f"{selector} rect.bar", """els => els.map(e => ({
-        label: e.dataset.label, value: Number(e.dataset.value)}))""")
+# What each Chart.js chart was given, and how its axes came out (ticks, label fit).
+_CHARTS = """() => [...document.querySelectorAll('canvas')].map(c => {
+    const ch = Chart.getChart(c);
+    const ctx = c.getContext('2d');
+    const scales = Object.values(ch.scales).map(s => {
+        ctx.font = Chart.helpers.toFont(s.options.ticks.font).string;
+        const texts = s.ticks.map(t => [].concat(t.label).join(' '));
+        // a label may have several lines: its width is its widest line's
+        const textWidths = s.ticks.map(t => Math.max(0, ...[].concat(t.label).map(
+            l => ctx.measureText(String(l)).width)));
+        return {id: s.id, type: s.type, axis: s.axis, values: s.ticks.map(t => t.value),
+                labels: texts, widest: Math.max(0, ...textWidths), width: s.width,
+                height: s.height, left: s.left, right: s.right, top: s.top, bottom: s.bottom,
+                title: s.options.title.display ? s.options.title.text : null,
+                pixels: s.ticks.map((t, i) => s.getPixelForTick(i)), textWidths,
+                rotation: s.labelRotation || 0};
+    });
+    return {id: c.parentElement.id, scenario: c.parentElement.dataset.scenario || null,
+            width: ch.width, height: ch.height, labels: ch.data.labels || null,
+            datasets: ch.data.datasets.map(d => ({label: d.label, data: d.data,
+                interval: Boolean(d.interval), color: d.borderColor || null,
+                background: d.backgroundColor})), scales};
+})"""
+
+
+def _nice(step: float) -> bool:
+    """A 1-2-5 step (x a power of ten)."""
+    mantissa = step / 10 ** np.floor(np.log10(step))
+    return any(abs(mantissa - m) < 1e-6 for m in (1, 2, 2.5, 5, 10))
+
+
+def _check_axes(chart: dict) -> None:
+    for s in chart["scales"]:
+        if len(s["values"]) > 1 and s["type"] == "linear" and chart["id"] != "chart-reward-rate":
+            steps = np.diff(s["values"])
+            assert _nice(float(np.median(steps))), (chart["id"], s["values"])
+        assert len(set(s["labels"])) == len(s["labels"]), (chart["id"], s["labels"])
+        if s["axis"] == "y" and s["rotation"] == 0:  # labels left of the plot fit its width
+            assert s["widest"] <= s["width"] + 0.5, (chart["id"], s)
+        if s["axis"] == "x" and s["rotation"] == 0:  # and under it, inside the canvas
+            for px, w in zip(s["pixels"], s["textWidths"], strict=True):
+                assert px - w / 2 >= -0.5 and px + w / 2 <= chart["width"] + 0.5, (chart["id"], s)
 
 
 def test_dashboard_draws_what_the_api_returns(serve, tmp_path):
     sync_api = pytest.importorskip("playwright.sync_api")
     sp = serve(None, "--experiment", str(_experiment(tmp_path / "results"))).start()
-    _traffic(sp.url)
+    _traffic(sp.url, 160)  # the logged policy then rests on over 100 rewarded decisions
     api = httpx.Client(base_url=sp.url, headers=AUTH, timeout=10)
 
     console_errors: list[str] = []
@@ -66,7 +103,7 @@ def test_dashboard_draws_what_the_api_returns(serve, tmp_path):
         browser = pw.chromium.launch(executable_path=CHROMIUM if os.path.exists(CHROMIUM)
                                      else shutil.which("chromium"), args=ARGS,
                                      headless=True)
-        context = browser.new_context(viewport={"width": 1280, "height": 1500})
+        context = browser.new_context(viewport={"width": 1400, "height": 1500})
         page = context.new_page()
         page.on("console", lambda m: m.type == "error" and console_errors.append(m.text))
         page.on("pageerror", lambda e: console_errors.append(str(e)))
@@ -82,43 +119,94 @@ def test_dashboard_draws_what_the_api_returns(serve, tmp_path):
         rate = api.get("/v1/dashboard/reward-rate").json()
         alts = api.get("/v1/dashboard/alternatives").json()
         exp = api.get("/v1/dashboard/experiment").json()
-
-        # The reward-rate chart: one line per group holding the API's rates.
-        lines = {s["label"]: s["values"] for s in _chart(page, "#chart-reward-rate", "lines")}
-        assert lines == {g: [b["rate"] for b in rate[g]] for g in ("treatment", "holdout")}
-        assert any(v is not None for v in lines["treatment"])
-
-        # The action mix bars equal the summary's counts.
-        for axis in ("channel", "timing"):
-            bars = {b["label"]: b["value"] for b in _chart(page, f"#chart-mix-{axis}", "bars")}
-            assert bars == summary["action_mix"][axis]
-        assert page.inner_text("#tile-decisions") == "120"
-
-        # Off-policy alternatives: logged policy, uniform, best fixed action, with regret.
-        assert alts["available"], alts
-        bars = _chart(page, "#chart-alternatives", "bars")
-        assert [b["label"] for b in bars] == [e["name"] for e in alts["estimates"]]
-        assert np.allclose([b["value"] for b in bars], [e["value"] for e in alts["estimates"]])
-        assert "regret vs uniform random" in page.inner_text("#alternatives-note")
-
-        # The experiment's regret curves.
-        assert exp["available"] and page.is_visible("#experiment-panel")
-        curves = _chart(page, "#chart-experiment", "lines")
-        assert [c["label"] for c in curves] == [c["label"] for c in exp["curves"]]
-        assert curves[0]["values"] == exp["curves"][0]["regret"]
-        bands = page.eval_on_selector_all("#chart-experiment polygon.band", "els => els.length")
-        assert bands == len(exp["curves"])  # each curve's interval is drawn
-        assert exp["metric"] in page.inner_text("#experiment-metric")
-
-        lift = summary["lift"]
-        if lift["difference"] is not None:
-            assert "95% CI" in page.inner_text("#tile-lift-ci")
-        assert " ms / " in page.inner_text("#tile-latency")
-
+        latest = api.get("/v1/dashboard/latest-decision").json()
+        charts = page.evaluate(_CHARTS)
         shot = tmp_path / "dashboard.png"
         page.screenshot(path=str(shot), full_page=True)
         if os.environ.get("OFFERBANDIT_SCREENSHOT_DIR"):
             shutil.copy(shot, Path(os.environ["OFFERBANDIT_SCREENSHOT_DIR"]) / shot.name)
+        by_id = {c["id"]: c for c in charts if c["id"]}
+
+        # The reward-rate chart: one line per group holding the API's rates per 1,000.
+        lines = {d["label"]: [p["y"] for p in d["data"]]
+                 for d in by_id["chart-reward-rate"]["datasets"]}
+        assert lines.keys() == {"treatment", "holdout"}
+        for g in ("treatment", "holdout"):
+            want = [None if b["rate"] is None else 1000 * b["rate"] for b in rate[g]]
+            assert lines[g] == pytest.approx(want, nan_ok=True) or lines[g] == want
+        assert any(v is not None for v in lines["treatment"])
+        assert rate["bucket_s"] <= 60 and rate["bucket_label"] in page.inner_text(
+            "#scope-reward-rate")  # 120 decisions in seconds: buckets of seconds, not 3 min
+        assert by_id["chart-reward-rate"]["scales"][1]["title"] == "reward per 1,000 decisions"
+
+        # The mix of messages, channels and timings equals the summary's counts.
+        for axis in ("message", "channel", "timing"):
+            chart = by_id[f"chart-mix-{axis}"]
+            drawn = dict(zip(chart["labels"], chart["datasets"][0]["data"], strict=True))
+            assert drawn == summary["action_mix"][axis] and sum(drawn.values()) > 0
+            assert all(float(v).is_integer() for v in chart["scales"][0]["values"])
+        assert sum(summary["action_mix"]["message"].values()) == summary["decisions"]["treatment"]
+        assert page.inner_text("#tile-decisions") == "160"
+
+        # Every card says its scope and time.
+        scopes = page.eval_on_selector_all(".scope", "els => els.map(e => e.textContent)")
+        assert len(scopes) >= 8 and all(" · as of " in t for t in scopes), scopes
+        assert page.inner_text("#scope-decisions").startswith("whole log")
+        assert page.inner_text("#scope-mix").startswith("last 7 days")
+        assert page.inner_text("#scope-exploration").startswith("since this process started")
+
+        # Lift: the absolute difference first, the verdict in words, relative only if separated.
+        lift = summary["lift"]
+        assert page.inner_text("#tile-lift").startswith(("+", "-", "–"))
+        assert page.inner_text("#tile-lift-unit").startswith("reward per 1,000 decisions")
+        verdict = page.inner_text("#tile-lift-ci")
+        assert verdict == lift["verdict"]["text"] and lift["verdict"]["word"] in verdict
+        assert ("relative" in verdict) == (lift["verdict"]["word"] != "not distinguishable")
+
+        # Off-policy alternatives with their effective sample size; thin evidence greyed out.
+        assert alts["available"], alts
+        chart = by_id["chart-alternatives"]
+        assert [" ".join(x) if isinstance(x, list) else x for x in chart["labels"]] == [
+            e["name"] for e in alts["estimates"]]  # long names on two lines
+        assert np.allclose(chart["datasets"][0]["data"],
+                           [1000 * e["value"] for e in alts["estimates"]])
+        notes = page.eval_on_selector_all("#alternatives-note li", """els => els.map(e => ({
+            name: e.dataset.name, text: e.textContent, muted: e.classList.contains('muted')}))""")
+        for e, note, colour in zip(alts["estimates"], notes, chart["datasets"][0]["background"],
+                                   strict=True):
+            assert note["name"] == e["name"] and "effective sample size" in note["text"]
+            assert note["muted"] == (not e["trusted"]) == (e["ess"] < alts["min_ess"])
+            assert (colour == "#c4c9d0") == note["muted"]
+        assert any(n["muted"] for n in notes) and not notes[0]["muted"]
+
+        # The experiment: one regret chart per scenario, a colour per policy across charts.
+        assert exp["available"] and page.is_visible("#experiment-panel")
+        multiples = [c for c in charts if c["scenario"]]
+        assert sorted(c["scenario"] for c in multiples) == ["baseline", "fatigue"]
+        colours: dict[str, set] = {}
+        for c in multiples:
+            curves = {k["policy"]: k for k in exp["curves"] if k["scenario"] == c["scenario"]}
+            drawn = [d for d in c["datasets"] if not d["interval"]]
+            assert {d["label"] for d in drawn} == set(curves)
+            for d in drawn:
+                assert [p["y"] for p in d["data"]] == curves[d["label"]]["regret"]
+                colours.setdefault(d["label"], set()).add(d["color"])
+            assert sum(d["interval"] for d in c["datasets"]) == len(curves)  # end-of-run CIs
+            assert exp["unit"] in c["scales"][1]["title"]
+        assert all(len(v) == 1 for v in colours.values()) and len(
+            {next(iter(v)) for v in colours.values()}) == len(colours)
+
+        # The latest decision, explained as ?explain=true explains it.
+        assert latest["available"]
+        text = latest["decision"]["explanation"]["text"]
+        assert page.inner_text("#latest-explanation") == text
+        assert text.splitlines()[0].startswith(("sent ", "no contact", "chose no contact"))
+        assert "*" not in text.splitlines()[0]
+        assert " ms / " in page.inner_text("#tile-latency")
+
+        for chart in charts:
+            _check_axes(chart)
+
         browser.close()
 
     assert console_errors == [], console_errors

@@ -5,8 +5,16 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 
-from engine.http.dashboard_data import Z_95, lift_with_ci, reward_rate_series
+from engine.http.dashboard_data import (
+    Z_95,
+    bucket_for_span,
+    lift_verdict,
+    lift_with_ci,
+    mix_by_axis,
+    reward_rate_series,
+)
 
 
 def test_series_align_groups_on_the_same_buckets():
@@ -40,3 +48,29 @@ def test_lift_interval_covers_the_truth_on_simulated_bernoulli_groups():
                             (0.0, True, h.size, float(h.sum()))])
         covered += out["lo"] <= 0.05 <= out["hi"]
     assert 0.92 <= covered / 400 <= 0.98
+
+
+@pytest.mark.parametrize("lo, hi, word, relative", [
+    (0.01, 0.05, "beats", True), (-0.05, -0.01, "trails", True),
+    (-0.01, 0.07, "not distinguishable", False)])
+def test_the_lift_verdict_follows_the_interval_and_names_relative_only_when_separated(
+        lo, hi, word, relative):
+    v = lift_verdict({"difference": (lo + hi) / 2, "lo": lo, "hi": hi, "relative": 0.3})
+    assert v["word"] == word and (word in v["text"])
+    assert ("relative" in v["text"]) is relative
+    assert v["text"].split(" per 1,000 decisions")[0].endswith(f"{1000 * (lo + hi) / 2:+,.3g}")
+    assert lift_verdict({"difference": None, "lo": None, "hi": None})["word"] is None
+
+
+@pytest.mark.parametrize("span, bucket", [(5, 10), (90, 10), (600, 30), (3 * 3600, 300),
+                                          (86400, 3600), (30 * 86400, 86400)])
+def test_the_reward_rate_bucket_fits_the_span(span, bucket):
+    width, label = bucket_for_span(span)
+    assert width == bucket and span / width <= 40 and label
+
+
+def test_every_mix_axis_sums_to_the_same_total():
+    mix = mix_by_axis([("a", "email", "now", 3), ("a", "sms", "eve", 2), (None, None, None, 4)])
+    assert {axis: sum(m.values()) for axis, m in mix.items()} == {
+        "message": 9, "channel": 9, "timing": 9}
+    assert list(mix["message"]) == ["a", "no contact"]  # most frequent first
