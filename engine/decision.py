@@ -129,15 +129,16 @@ def _what(action: str | None, reason: str | None) -> str:
         return "nothing chosen"
     if action == "no_contact":
         return "chose no contact"
-    message, channel, timing = (action.split("/") + ["", ""])[:3]
+    message, channel, timing = [*action.split("/"), "", ""][:3]
     return f"sent {message} by {channel} {_WHEN.get(timing, f'with timing {timing}')}".rstrip()
 
 
 def _removed(rule: str, names: tuple[str, ...]) -> str:
-    channels = sorted({n.split("/")[1] for n in names if n.count("/") == 2})
-    what = f"{len(names)} {' and '.join(channels) + ' ' if channels else ''}" \
-           f"action{'s' if len(names) != 1 else ''}"
-    return f"{what} removed: {_RULES.get(rule, rule)}"
+    # "4 sms actions removed: no consent"; the channel is named only when there is one
+    channels = {n.split("/")[1] for n in names if n.count("/") == 2}
+    channel = f"{next(iter(channels))} " if len(channels) == 1 else ""
+    return f"{len(names)} {channel}action{'s' if len(names) != 1 else ''} removed: " \
+           f"{_RULES.get(rule, rule)}"
 
 
 @dataclass(frozen=True)

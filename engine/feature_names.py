@@ -21,7 +21,8 @@ _ACTION_KEYS = {("m", "msg"): "", ("m", "theme"): "theme ", ("m", "offer"): "off
                 ("n", "ch"): "", ("t", "tm"): "", ("a", "id"): "action "}
 _PLAIN = {"m:no_contact": "no contact", "m:discount": "the message's discount",
           "m:margin": "the message's margin", "n:cost": "the channel's cost",
-          "h:contacts_1d": "contacts in the last day", "h:contacts_7d": "contacts in the last 7 days",
+          "h:contacts_1d": "contacts in the last day",
+          "h:contacts_7d": "contacts in the last 7 days",
           "h:contacts_30d": "contacts in the last 30 days", "h:no_outcome": "no earlier outcome",
           "h:last_outcome": "the last outcome", "constant": "the baseline (constant)"}
 

@@ -232,7 +232,8 @@ class ExperimentSpec:
         return {"name": self.name, "scenarios": list(self.scenarios), "seeds": list(self.seeds),
                 "horizon": self.horizon, "batch_size": self.batch_size, "window": self.window,
                 "holdout_fraction": self.holdout_fraction, "reward": self.reward,
-                "currency": self.currency, "policies": [{"name": p.name, "label": p.label, "params": dict(p.params)}
+                "currency": self.currency,
+                "policies": [{"name": p.name, "label": p.label, "params": dict(p.params)}
                              for p in self.policies]}
 
     def cells(self) -> list[CellSpec]:

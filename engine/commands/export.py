@@ -44,7 +44,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument("--state-dir", required=True, help="the engine's state directory")
     p.add_argument("--out", required=True, help="the Parquet file to write")
     p.add_argument("--since", type=parse_since, default=None,
-                   help="only decisions made at or after this ISO date/time (UTC if no offset)")
+                   help="only decisions made at or after this ISO date/time (UTC if no offset; "
+                   "default: every decision)")
     p.set_defaults(func=run)
     return p
 

@@ -29,19 +29,26 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                               "--token-file.")
     p.add_argument("--state-dir", required=True, help="the engine's state (log, checkpoints)")
     p.add_argument("--catalog", required=True, help="catalog TOML (docs/catalog.md)")
-    p.add_argument("--port", type=int, default=8080)
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--token-file", default=None, help="file holding the bearer token")
+    p.add_argument("--port", type=int, default=8080, help="TCP port (default 8080)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1, this machine only)")
+    p.add_argument("--token-file", default=None,
+                   help="file holding the bearer token (default: $OFFERBANDIT_TOKEN)")
     p.add_argument("--no-auth", action="store_true",
-                   help="serve without a token (refused unless --host is a loopback address)")
+                   help="serve without a token (refused unless --host is a loopback address; "
+                   "default: a token is required)")
     p.add_argument("--experiment", default=None, metavar="RESULTS_DIR",
-                   help="an experiment results folder whose regret curves the dashboard shows")
-    p.add_argument("--max-body-bytes", type=int, default=1 << 20)
-    p.add_argument("--refresh-s", type=float, default=5.0, help="dashboard refresh period")
+                   help="an experiment results folder whose regret curves the dashboard shows "
+                   "(default: none)")
+    p.add_argument("--max-body-bytes", type=int, default=1 << 20,
+                   help="larger request bodies are refused with 413 (default 1048576)")
+    p.add_argument("--refresh-s", type=float, default=5.0,
+                   help="dashboard refresh period in seconds (default 5)")
     p.add_argument("--seed", type=int, default=0,
                    help="seeds the engine's learner and its sampling (default 0)")
     p.add_argument("--no-hot-path", action="store_true",
-                   help="route choose/reward through FastAPI's router too (slower; to compare)")
+                   help="route choose/reward through FastAPI's router too (slower; to compare; "
+                   "default: the hot path)")
     p.set_defaults(func=run)
     return p
 

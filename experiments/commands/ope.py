@@ -61,29 +61,40 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                    "best_fixed, linucb, vw_epsilon), or 'engine' for a saved engine model "
                    "(with --engine-state and --catalog)")
     p.add_argument("--engine-state", default=None, metavar="DIR",
-                   help="--target engine: the engine's state folder (its checkpoint is read)")
-    p.add_argument("--catalog", default=None, help="--target engine: the engine's catalog TOML")
+                   help="--target engine: the engine's state folder (its checkpoint is read; "
+                   "default: none)")
+    p.add_argument("--catalog", default=None,
+                   help="--target engine: the engine's catalog TOML (default: none)")
     p.add_argument("--target-param", type=_param, action="append", default=[],
-                   metavar="NAME=VALUE", help="a parameter of the target policy (repeatable)")
+                   metavar="NAME=VALUE",
+                   help="a parameter of the target policy (repeatable; default: its defaults)")
     p.add_argument("--estimators", type=_estimator_list,
                    default=["dm", "ips", "snips", "dr", "sndr", "switch_dr"],
                    help="comma list (default: all six)")
     p.add_argument("--train-fraction", type=float, default=0.0,
                    help="the target first learns from this leading share of the log and is "
                    "evaluated on the rest (default 0: evaluate the untrained target on all)")
-    p.add_argument("--alpha", type=float, default=0.05, help="intervals at level 1 - alpha")
-    p.add_argument("--folds", type=int, default=5, help="cross-fitting folds of the reward model")
-    p.add_argument("--tau", type=float, default=20.0, help="Switch-DR's weight threshold")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--alpha", type=float, default=0.05,
+                   help="intervals at level 1 - alpha (default 0.05: 95%% intervals)")
+    p.add_argument("--folds", type=int, default=5,
+                   help="cross-fitting folds of the reward model (default 5)")
+    p.add_argument("--tau", type=float, default=20.0,
+                   help="Switch-DR's weight threshold (default 20)")
+    p.add_argument("--seed", type=int, default=0,
+                   help="seeds the target, the reward model's folds and a simulated log "
+                   "(default 0)")
     p.add_argument("--n-actions", type=int, default=None,
-                   help="K for a Parquet export without action names in its metadata")
+                   help="K for a Parquet export without action names in its metadata; refused "
+                   "when it contradicts them (default: from the metadata, else the largest "
+                   "action index + 1)")
     p.add_argument("--cost-is-reward", action="store_true",
                    help="DSJSON: read _label_cost as the reward (default: reward = -cost)")
     p.add_argument("--logger", default="random",
                    help="--format simulator: the policy that writes the log (default random)")
     p.add_argument("--rows", type=int, default=20_000,
                    help="--format simulator: decisions to simulate (default 20,000)")
-    p.add_argument("--json", action="store_true", help="print JSON lines instead of a table")
+    p.add_argument("--json", action="store_true",
+                   help="print JSON lines instead of a table (default: a table)")
     p.set_defaults(func=run)
     return p
 

@@ -60,6 +60,11 @@ def _action_names(metadata: dict | None, n_actions: int | None, largest: int,
         names = json.loads(raw)
         if not isinstance(names, list) or not names:
             raise LogFormatError("schema metadata action_names must be a non-empty JSON list")
+        if n_actions is not None and int(n_actions) != len(names):
+            # the export knows its catalog: a K that contradicts it would misread every row
+            raise LogFormatError(f"n_actions (--n-actions): expected {len(names)}, the number of "
+                                 f"action names in the export's metadata, or none; got "
+                                 f"{n_actions}")
         return tuple(str(n) for n in names)
     k = largest + 1 if n_actions is None else int(n_actions)
     return tuple(seen.get(i, str(i)) for i in range(k))

@@ -1,4 +1,4 @@
-"""Every flag of the lab's commands says its default in --help (store-true flags say what
+"""Every optional flag of every command says its default in --help (store-true flags say what
 happens without them)."""
 
 from __future__ import annotations
@@ -22,9 +22,11 @@ def _subparsers(parser: argparse.ArgumentParser):
 COMMANDS = dict(_subparsers(build_parser()))
 
 
-@pytest.mark.parametrize("command", ["simulate", "experiment run", "experiment report"])
+@pytest.mark.parametrize("command", ["simulate", "experiment run", "experiment report", "ope",
+                                     "serve", "export"])
 def test_every_flag_shows_its_default(command):
     missing = [a.option_strings[-1] for a in COMMANDS[command]._actions
-               if a.option_strings and not isinstance(a, argparse._HelpAction)
+               if a.option_strings and not a.required
+               and not isinstance(a, argparse._HelpAction)
                and "default" not in (a.help or "")]
     assert missing == []

@@ -59,6 +59,14 @@ def test_action_names_from_schema_metadata(tmp_path):
     assert log.action_names == ("a/email/now", "b/sms/now", "no_contact")
 
 
+def test_an_n_actions_that_contradicts_the_metadata_is_refused(tmp_path):
+    meta = {b"action_names": json.dumps(["a/email/now", "b/sms/now", "no_contact"]).encode()}
+    path = _write(tmp_path / "x.parquet", metadata=meta)
+    with pytest.raises(LogFormatError, match=r"n_actions \(--n-actions\): expected 3, .* got 49"):
+        read_parquet_log(path, n_actions=49)
+    assert read_parquet_log(path, n_actions=3).n_actions == 3  # agreeing is fine
+
+
 def test_minimal_columns(tmp_path):
     path = _write(tmp_path / "x.parquet", eligible=None, context=None, active=None,
                   holdout=None, created_at=None, decision_id=None)

@@ -157,7 +157,7 @@ def test_dashboard_draws_what_the_api_returns(serve, tmp_path):
 
         # Lift: the absolute difference first, the verdict in words, relative only if separated.
         lift = summary["lift"]
-        assert page.inner_text("#tile-lift").startswith(("+", "-", "–"))
+        assert page.inner_text("#tile-lift").startswith(("+", "-", "\N{EN DASH}"))
         assert page.inner_text("#tile-lift-unit").startswith("reward per 1,000 decisions")
         verdict = page.inner_text("#tile-lift-ci")
         assert verdict == lift["verdict"]["text"] and lift["verdict"]["word"] in verdict

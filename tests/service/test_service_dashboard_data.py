@@ -62,8 +62,8 @@ def test_the_lift_verdict_follows_the_interval_and_names_relative_only_when_sepa
     assert lift_verdict({"difference": None, "lo": None, "hi": None})["word"] is None
 
 
-@pytest.mark.parametrize("span, bucket", [(5, 10), (90, 10), (600, 30), (3 * 3600, 300),
-                                          (86400, 3600), (30 * 86400, 86400)])
+@pytest.mark.parametrize("span, bucket", [
+    (5, 10), (90, 10), (600, 30), (3 * 3600, 300), (86400, 3600), (30 * 86400, 86400)])
 def test_the_reward_rate_bucket_fits_the_span(span, bucket):
     width, label = bucket_for_span(span)
     assert width == bucket and span / width <= 40 and label

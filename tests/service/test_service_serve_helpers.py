@@ -80,8 +80,11 @@ def test_curves_are_the_experiments_own_regret_curves(tmp_path):
     assert out["name"] == "results" and [c["label"] for c in out["curves"]] == ["s / a", "s / b"]
     a = expected[expected["policy"] == "a"].sort_values("step")
     assert out["curves"][0]["steps"] == a["step"].tolist()
-    assert np.allclose(out["curves"][0]["regret"], a["regret"])
-    assert np.allclose(out["curves"][0]["hi"], a["hi"])
+    # per 1,000 customers, as the report and its unit say
+    assert np.allclose(out["curves"][0]["regret"], 1000 * a["regret"])
+    assert np.allclose(out["curves"][0]["hi"], 1000 * a["hi"])
+    assert out["unit"] == "EUR per 1,000 customers" and out["policies"] == ["a", "b"]
+    assert (out["curves"][0]["scenario"], out["curves"][0]["policy"]) == ("s", "a")
 
 
 def test_curves_are_thinned_keep_their_ends_and_send_no_nan(tmp_path):
