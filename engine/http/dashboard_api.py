@@ -47,7 +47,7 @@ class DashboardSources:
     Attributes:
         engine: the served engine; its ``log`` (a ``DecisionLog``) gives the reward-rate buckets
             and its ``stats()`` the exploration rate.
-        metrics: the service's counters (action mix and latency of this process).
+        metrics: the service's counters (the choose latency of this process).
         experiment: regret curves of an experiment, or None.
         estimate_alternatives: returns ``{"estimator", "n", "estimates": [{"name", "value",
             "lo", "hi", "ess", "max_weight"}, ...]}`` with the logging policy first, or None
@@ -120,7 +120,7 @@ def _with_regret(result: Mapping[str, Any], min_ess: float) -> dict[str, Any]:
             "reason": result.get("reason", "" if estimates else "no logged rewards yet")}
 
 
-def _days(seconds: float) -> str:
+def _window_words(seconds: float) -> str:
     days = seconds / 86400
     if days >= 1 and days == int(days):
         return f"last {int(days)} day{'s' if days != 1 else ''}"
@@ -137,11 +137,12 @@ def dashboard_router(src: DashboardSources) -> APIRouter:
         """Decisions in the log, lift vs holdout with its 95 % CI and verdict, exploration, the
         mix of messages, channels and timings, and choose latency; ``scope`` says what each
         covers."""
+        now = time.time()
         stats = src.engine.stats()
         rows = src.bucket_rows(window_s, window_s)
         total, holdout = int(stats.get("decisions", 0)), int(stats.get("holdout_decisions", 0))
         lift = lift_with_ci(rows)
-        window = _days(window_s)
+        window = _window_words(window_s)
         return {"decisions": {"treatment": total - holdout, "holdout": holdout},
                 "rewarded_decisions": int(stats.get("rewarded_decisions", 0)),
                 "default_rewards": int(stats.get("default_rewards", 0)),
@@ -155,7 +156,7 @@ def dashboard_router(src: DashboardSources) -> APIRouter:
                           "action_mix": f"{window}, treatment decisions",
                           "latency": "this process, recent requests"},
                 "engine": {k: v for k, v in stats.items() if isinstance(v, int | float | str)},
-                "generated_at": time.time(), "as_of": time.time()}
+                "generated_at": now, "as_of": now}
 
     @router.get("/reward-rate")
     def reward_rate(bucket_s: float | None = Query(None, gt=0),
@@ -170,7 +171,7 @@ def dashboard_router(src: DashboardSources) -> APIRouter:
             bucket, label = bucket_s, f"{bucket_s:g} s"
         series = reward_rate_series(src.bucket_rows(bucket, window_s))
         return {"bucket_s": bucket, "bucket_label": label, "window_s": window_s, "span_s": span,
-                "scope": f"{_days(window_s)}, active decisions", "as_of": time.time(),
+                "scope": f"{_window_words(window_s)}, active decisions", "as_of": time.time(),
                 **series}
 
     @router.get("/alternatives")
