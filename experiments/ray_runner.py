@@ -1,5 +1,8 @@
 """The one module that talks to Ray: one task per cell, results written as cells finish.
 
+:func:`run_tasks` is the generic part (any picklable items, any module-level function: the
+learning suite uses it too); :func:`run_grid` runs an experiment spec's cells with it.
+
 - Ray starts locally (``ray.init()``, ``workers`` CPUs) unless an ``address`` is given (a
   cluster, whose nodes must have offerbandit installed); an already running Ray is reused.
 - At most ``workers`` cells are in flight; each is a Ray task that gets the :class:`CellSpec`
@@ -24,18 +27,32 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from experiments import results_io
 from experiments.cell import run_cell
 from experiments.run_stamp import code_version, utc_now
 from experiments.spec import CellSpec, ExperimentSpec
 
-__all__ = ["CellOutcome", "run_grid", "skipped_message"]
+__all__ = ["CellOutcome", "TaskOutcome", "run_grid", "run_tasks", "skipped_message"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class TaskOutcome:
+    """What became of one task of :func:`run_tasks`: ``done`` (with its ``value``) or
+    ``failed`` (with the worker's error, one line)."""
+
+    status: str
+    value: Any = None
+    attempts: int = 0
+    error: str = ""
 
 
 @dataclass(frozen=True)
@@ -103,6 +120,89 @@ def skipped_message(spec: ExperimentSpec, results_dir: str | os.PathLike,
     return "\n".join(lines)
 
 
+def run_tasks(fn: Callable[[T], R], items: Sequence[T], *, address: str | None = None,
+              workers: int | None = None, retries: int = 1, progress: bool = True,
+              desc: str = "tasks", key: Callable[[T], str] = str,
+              on_done: Callable[[T, R], None] | None = None, done_before: int = 0
+              ) -> dict[str, TaskOutcome]:
+    """Run ``fn(item)`` for every item as Ray tasks, at most ``workers`` in flight.
+
+    Ray starts locally unless it already runs or an ``address`` is given, and only if there is
+    work (it is shut down at the end if this call started it). A task whose worker dies is
+    re-run by Ray (``max_retries=1``); a task that raises is submitted again up to ``retries``
+    more times, then reported as failed (never dropped). Items must be plain data (they are
+    pickled to workers).
+
+    Args:
+        fn: what a task runs; a module-level function.
+        items: the work, one task each.
+        address: a Ray cluster address; None = local.
+        workers: tasks in flight at once (and CPUs of a local Ray); default: all CPUs.
+        retries: extra submissions of a task that raised.
+        progress: show a tqdm bar.
+        desc: the bar's title.
+        key: an item's unique name (outcomes are keyed by it).
+        on_done: called in this process with each item and its result as it finishes (write
+            results there, so an interrupted run keeps what finished).
+        done_before: items finished by an earlier run (the bar starts there).
+
+    Returns:
+        ``key(item) -> TaskOutcome`` for every item (``failed``, ``interrupted`` if the run was
+        stopped before it finished).
+
+    Example:
+        >>> run_tasks(abs, [], progress=False)  # no work: Ray is not even started
+        {}
+    """
+    import ray
+    from tqdm import tqdm
+
+    todo = list(items)
+    attempts = {key(i): 0 for i in todo}
+    outcomes: dict[str, TaskOutcome] = {}
+    if not todo:
+        return outcomes
+    started = not ray.is_initialized()
+    if started:
+        with _quiet_ray():
+            ray.init(address=address, num_cpus=None if address else workers,
+                     include_dashboard=False, log_to_driver=False, configure_logging=False)
+    limit = workers or max(1, int(ray.available_resources().get("CPU", 1)))
+    task = ray.remote(num_cpus=1, max_retries=1)(fn)
+    in_flight: dict[Any, T] = {}
+    bar = tqdm(total=done_before + len(todo), initial=done_before, unit="task", desc=desc,
+               disable=not progress)
+    try:
+        while todo or in_flight:
+            while todo and len(in_flight) < limit:
+                item = todo.pop(0)
+                attempts[key(item)] += 1
+                in_flight[task.remote(item)] = item
+            [ref], _ = ray.wait(list(in_flight), num_returns=1)
+            item = in_flight.pop(ref)
+            k = key(item)
+            try:
+                value = ray.get(ref)
+            except ray.exceptions.RayError as exc:  # the task's own error or a lost worker
+                if attempts[k] <= retries:
+                    todo.append(item)
+                    continue
+                outcomes[k] = TaskOutcome("failed", None, attempts[k], _cause(exc))
+                bar.write(f"FAILED {k} after {attempts[k]} attempts: {outcomes[k].error}")
+            else:
+                if on_done is not None:
+                    on_done(item, value)
+                outcomes[k] = TaskOutcome("done", value, attempts[k])
+            bar.update(1)
+    finally:
+        bar.close()
+        for k, n in attempts.items():
+            outcomes.setdefault(k, TaskOutcome("failed", None, n, "interrupted"))
+        if started:
+            ray.shutdown()
+    return outcomes
+
+
 def run_grid(spec: ExperimentSpec, results_dir: str | os.PathLike, *, address: str | None = None,
              workers: int | None = None, retries: int = 1, progress: bool = True,
              cell_fn: Callable[[CellSpec], tuple[list[dict[str, Any]], float]] | None = None
@@ -121,66 +221,37 @@ def run_grid(spec: ExperimentSpec, results_dir: str | os.PathLike, *, address: s
     Returns:
         One :class:`CellOutcome` per cell, in grid order.
     """
-    import ray
-    from tqdm import tqdm
-
     started_at = utc_now()
     cells = spec.cells()
-    outcomes: dict[str, CellOutcome] = {}
-    todo = []
-    for c in cells:
-        if results_io.has_cell(results_dir, c.cell_id):
-            outcomes[c.cell_id] = CellOutcome(c.cell_id, "skipped")
-        else:
-            todo.append(c)
+    todo = [c for c in cells if not results_io.has_cell(results_dir, c.cell_id)]
     if len(todo) < len(cells):
         print(skipped_message(spec, results_dir, [c for c in cells if c not in todo]),
               file=sys.stderr)
-    started = bool(todo) and not ray.is_initialized()  # nothing left to run: no Ray at all
-    if started:
-        with _quiet_ray():
-            ray.init(address=address, num_cpus=None if address else workers,
-                     include_dashboard=False, log_to_driver=False, configure_logging=False)
-    limit = workers or 1
-    if todo and not workers:
-        limit = max(1, int(ray.available_resources().get("CPU", 1)))
-    task = ray.remote(num_cpus=1, max_retries=1)(cell_fn or _timed_cell)
-    bar = tqdm(total=len(cells), initial=len(cells) - len(todo), unit="cell",
-               desc=f"experiment {spec.name}", disable=not progress)
-    attempts = {c.cell_id: 0 for c in todo}
-    in_flight: dict[Any, CellSpec] = {}
+
+    def write(cell: CellSpec, result: tuple[list[dict[str, Any]], float]) -> None:
+        results_io.write_cell(results_dir, cell.cell_id, result[0])
+
+    ran: dict[str, TaskOutcome] = {}
     try:
-        while todo or in_flight:
-            while todo and len(in_flight) < limit:
-                c = todo.pop(0)
-                attempts[c.cell_id] += 1
-                in_flight[task.remote(c)] = c
-            [ref], _ = ray.wait(list(in_flight), num_returns=1)
-            c = in_flight.pop(ref)
-            try:
-                records, seconds = ray.get(ref)
-            except ray.exceptions.RayError as exc:  # the cell's own error or a lost worker
-                if attempts[c.cell_id] <= retries:
-                    todo.append(c)
-                    continue
-                outcomes[c.cell_id] = CellOutcome(c.cell_id, "failed",
-                                                  attempts=attempts[c.cell_id], error=_cause(exc))
-                bar.write(f"FAILED {c.cell_id} after {attempts[c.cell_id]} attempts: "
-                          f"{outcomes[c.cell_id].error}")
-            else:
-                results_io.write_cell(results_dir, c.cell_id, records)
-                outcomes[c.cell_id] = CellOutcome(c.cell_id, "done", seconds,
-                                                  attempts[c.cell_id])
-            bar.update(1)
+        ran = run_tasks(cell_fn or _timed_cell, todo, address=address, workers=workers,
+                        retries=retries, progress=progress, desc=f"experiment {spec.name}",
+                        key=lambda c: c.cell_id, on_done=write,
+                        done_before=len(cells) - len(todo))
     finally:
-        bar.close()
-        ordered = [outcomes.get(c.cell_id, CellOutcome(c.cell_id, "failed", error="interrupted"))
-                   for c in cells]
+        ordered = [_cell_outcome(c.cell_id, ran.get(c.cell_id), c in todo) for c in cells]
         results_io.write_manifest(results_dir, {
             "name": spec.name, "spec": spec.to_dict(), "code_version": code_version(),
             "started_at": started_at, "finished_at": utc_now(),
             "cells": [asdict(o) for o in ordered],
             "failed": [o.cell_id for o in ordered if not o.ok]})
-        if started:
-            ray.shutdown()
     return ordered
+
+
+def _cell_outcome(cell_id: str, ran: TaskOutcome | None, was_todo: bool) -> CellOutcome:
+    if not was_todo:
+        return CellOutcome(cell_id, "skipped")
+    if ran is None:
+        return CellOutcome(cell_id, "failed", error="interrupted")
+    if ran.status == "failed":
+        return CellOutcome(cell_id, "failed", attempts=ran.attempts, error=ran.error)
+    return CellOutcome(cell_id, "done", ran.value[1], ran.attempts)

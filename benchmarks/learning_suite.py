@@ -1,0 +1,133 @@
+"""The learning suite: worlds x learners x seeds on Ray, one table (issue 12, Deliver 1).
+
+Worlds (``experiments/worlds/``): classification turned bandit on scikit-learn's digits, wine,
+breast cancer and iris; a 60-class synthetic world; synthetic worlds of other structures
+(per-action linear, low-rank, sparse high-cardinality categories, thresholds, sparse and delayed
+rewards, a shift halfway, a 54-action marketing world); the example catalog with 0/1 rewards
+through the Engine; every simulator scenario. Learners (``experiments/learning_suite/
+contestants.py``): the Engine with each exploration it offers, plain VW loops, the policies
+room's learners. Per cell: capture over the world's tail (or ``--metric reward``: progressive
+reward) with a 95 % interval over seeds; per learner: its worst ratio to the best learner of a
+world.
+
+Each finished cell is appended to ``<out>/cells.jsonl`` as it finishes, and a cell already there
+is not run again, so a long run can be made in parts (``--worlds``/``--learners``) and the table
+rebuilt from everything in the folder (``--table-only``). Writes ``<out>/table.md`` (the wide
+table), ``<out>/table.csv`` (one row per world and learner, with intervals and ratios).
+
+Run: ``python benchmarks/learning_suite.py --quick`` (a few minutes on 2 cores) or without
+``--quick`` (every world and learner, 3 seeds: hours; run it in parts).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from experiments.learning_suite.contestants import (
+    ENGINE_VARIANTS,
+    FULL_LEARNERS,
+    QUICK_LEARNERS,
+    learner,
+)
+from experiments.learning_suite.suite_cell import SuiteCell, run_suite_cell
+from experiments.learning_suite.suite_table import markdown, summarise, wide, worst_ratios
+from experiments.ray_runner import run_tasks
+from experiments.worlds import WORLDS
+
+QUICK_WORLDS = ("wine", "per_action_linear", "thresholds", "marketing54", "example_catalog")
+
+
+def _records(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def _cell_id(rec: dict[str, Any]) -> str:
+    return f"{rec['world']}__{rec['learner'].replace(' ', '_')}__seed{rec['seed']}"
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true",
+                   help=f"worlds {', '.join(QUICK_WORLDS)} at short horizons, 5 learners")
+    p.add_argument("--worlds", default="", help="comma-separated world names (default: all, "
+                   "or the quick ones)")
+    p.add_argument("--learners", default="", help="comma-separated learner labels (default: "
+                   "the issue's list, or the quick one); 'all' adds the engine variants")
+    p.add_argument("--seeds", default="0,1,2")
+    p.add_argument("--horizon", type=int, default=None, help="decisions per cell (default: "
+                   "each world's own)")
+    p.add_argument("--out", default="", help="results folder (default results/learning_suite"
+                   "[_quick])")
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--address", default=None, help="a Ray cluster address")
+    p.add_argument("--metric", choices=("capture", "reward"), default="capture")
+    p.add_argument("--table-only", action="store_true",
+                   help="rebuild the table from the folder, run nothing")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse(argv)
+    worlds = tuple(filter(None, args.worlds.split(","))) or (
+        QUICK_WORLDS if args.quick else WORLDS)
+    if args.learners == "all":
+        specs = (*FULL_LEARNERS, *ENGINE_VARIANTS)
+    elif args.learners:
+        specs = tuple(learner(label) for label in args.learners.split(","))
+    else:
+        specs = QUICK_LEARNERS if args.quick else FULL_LEARNERS
+    seeds = [int(s) for s in args.seeds.split(",")]
+    out = Path(args.out or ("results/learning_suite_quick" if args.quick
+                            else "results/learning_suite"))
+    out.mkdir(parents=True, exist_ok=True)
+    log = out / "cells.jsonl"
+    have = {_cell_id(r) for r in _records(log)}
+    cells = [SuiteCell(w, s, seed, quick=args.quick, horizon=args.horizon)
+             for w in worlds for s in specs for seed in seeds]
+    todo = [c for c in cells if c.cell_id not in have]
+    failed = []
+    if todo and not args.table_only:
+        def write(cell: SuiteCell, record: dict[str, Any]) -> None:
+            with log.open("a") as f:
+                f.write(json.dumps(record) + "\n")
+
+        ran = run_tasks(run_suite_cell, todo, address=args.address, workers=args.workers,
+                        desc="learning suite", key=lambda c: c.cell_id, on_done=write)
+        failed = [k for k, o in ran.items() if o.status == "failed"]
+    labels = [s.label for s in specs]
+    recs = [r for r in _records(log) if r["world"] in worlds and r["learner"] in labels
+            and r["seed"] in seeds]
+    if not recs:
+        print("no finished cells yet", file=sys.stderr)
+        return 1
+    table = summarise(recs, args.metric)
+    table.to_csv(out / "table.csv", index=False)
+    shown = [w for w in worlds if w in set(table["world"])]
+    text = markdown(wide(table, shown, [lab for lab in labels if lab in set(table["learner"])]))
+    (out / "table.md").write_text(text + "\n")
+    print(f"{args.metric} over each world's tail, mean±half-width of the 95 % interval over "
+          f"seeds {args.seeds} (* best of the world); worst ratio = lowest mean / best mean")
+    print(text)
+    skipped = sorted(set(table["world"]) - set(table.dropna(subset=["ratio"])["world"]))
+    if skipped:
+        print(f"left out of the ratios (best learner under 0.05): {', '.join(skipped)}")
+    worst = worst_ratios(table)
+    engines = [lab for lab in worst.index if lab.startswith("engine")]
+    if engines:
+        best = max(engines, key=lambda lab: worst[lab])
+        print(f"engine configuration with the best worst-case ratio: {best} "
+              f"({worst[best]:.2f})")
+    if failed:
+        print(f"FAILED cells: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

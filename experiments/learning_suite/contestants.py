@@ -1,0 +1,123 @@
+"""The learners of the learning suite, as plain data (sent to Ray workers), and how a worker
+builds one for a world.
+
+Three kinds: ``engine`` (the whole Engine, its :class:`~engine.options.EngineOptions` as
+params), ``vw`` (a plain VW text loop, its arguments as ``params["args"]``), ``policy`` (a
+learner of the policies room, ``params["name"]`` and its parameters).
+
+Example:
+    >>> [s.label for s in QUICK_LEARNERS]
+    ['engine default', 'engine squarecb', 'vw squarecb', 'linucb', 'best fixed']
+    >>> learner("vw squarecb").params["args"][:3]
+    ('--cb_explore_adf', '-q', 'UA')
+    >>> learner("nope")
+    Traceback (most recent call last):
+    ...
+    experiments.errors.SpecError: learner: unknown label 'nope'; known: engine default, engine squarecb, engine bag, vw squarecb, vw squarecb g100, vw squarecb g1000, vw epsilon, vw bag, vw regcb-opt, vw cover, vw automl, linucb, lints, epsilon greedy, segment rules, best fixed, engine squarecb g100, engine squarecb g1000, engine squarecb no-h, engine epsilon mtr
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Mapping
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from experiments.errors import SpecError
+from experiments.worlds.world import World
+
+__all__ = ["ENGINE_VARIANTS", "FULL_LEARNERS", "KINDS", "QUICK_LEARNERS", "LearnerSpec", "build_contestant",
+           "learner"]
+
+KINDS = ("engine", "vw", "policy")
+_ADF = ("--cb_explore_adf", "-q", "UA")
+
+
+@dataclass(frozen=True)
+class LearnerSpec:
+    """One contestant: its kind, its parameters and its label in the table."""
+
+    kind: str
+    label: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise SpecError(f"learner.kind: expected one of {', '.join(KINDS)}, got "
+                            f"{self.kind!r}")
+        object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
+
+    def __reduce__(self):  # MappingProxyType does not pickle; a plain dict does
+        return (LearnerSpec, (self.kind, self.label, dict(self.params)))
+
+
+def _vw(label: str, *args: str) -> LearnerSpec:
+    return LearnerSpec("vw", label, {"args": (*_ADF, *args)})
+
+
+FULL_LEARNERS: tuple[LearnerSpec, ...] = (
+    LearnerSpec("engine", "engine default"),
+    LearnerSpec("engine", "engine squarecb", {"exploration": "squarecb"}),
+    LearnerSpec("engine", "engine bag", {"exploration": "bag"}),
+    _vw("vw squarecb", "--squarecb"),
+    _vw("vw squarecb g100", "--squarecb", "--gamma_scale", "100"),
+    _vw("vw squarecb g1000", "--squarecb", "--gamma_scale", "1000"),
+    _vw("vw epsilon", "--epsilon", "0.05"),
+    _vw("vw bag", "--bag", "5", "--epsilon", "0.05"),
+    _vw("vw regcb-opt", "--regcbopt"),
+    _vw("vw cover", "--cover", "4"),
+    _vw("vw automl", "--automl", "4"),
+    LearnerSpec("policy", "linucb", {"name": "linucb"}),
+    LearnerSpec("policy", "lints", {"name": "lints"}),
+    LearnerSpec("policy", "epsilon greedy", {"name": "epsilon_greedy"}),
+    LearnerSpec("policy", "segment rules", {"name": "segment_rules"}),
+    LearnerSpec("policy", "best fixed", {"name": "best_fixed"}),
+)
+#: Engine configurations beyond its named explorations (VWConfig fields through ``learner``),
+#: run with ``--learners all`` to choose the default.
+ENGINE_VARIANTS: tuple[LearnerSpec, ...] = (
+    LearnerSpec("engine", "engine squarecb g100",
+                {"exploration": "squarecb", "learner": {"gamma_scale": 100.0}}),
+    LearnerSpec("engine", "engine squarecb g1000",
+                {"exploration": "squarecb", "learner": {"gamma_scale": 1000.0}}),
+    LearnerSpec("engine", "engine squarecb no-h",
+                {"exploration": "squarecb",
+                 "learner": {"interactions": ("cm", "cn", "ct", "mn", "nt", "ca")}}),
+    LearnerSpec("engine", "engine epsilon mtr", {"learner": {"cb_type": "mtr"}}),
+)
+_BY_LABEL = {s.label: s for s in (*FULL_LEARNERS, *ENGINE_VARIANTS)}
+QUICK_LEARNERS: tuple[LearnerSpec, ...] = tuple(
+    _BY_LABEL[k] for k in ("engine default", "engine squarecb", "vw squarecb", "linucb",
+                           "best fixed"))
+
+
+def learner(label: str) -> LearnerSpec:
+    """The suite's learner called ``label``.
+
+    Raises:
+        SpecError: no such label (the message lists them).
+    """
+    if label not in _BY_LABEL:
+        raise SpecError(f"learner: unknown label {label!r}; known: {', '.join(_BY_LABEL)}")
+    return _BY_LABEL[label]
+
+
+def build_contestant(spec: LearnerSpec, world: World, seed: int, stack: ExitStack) -> Any:
+    """Build the contestant of ``spec`` for ``world``; ``stack`` closes it (and its folder)."""
+    params = dict(spec.params)
+    if spec.kind == "engine":
+        from experiments.learning_suite.engine_contestant import EngineContestant
+
+        folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="offerbandit-suite-"))
+        return stack.enter_context(EngineContestant(world, folder, seed, **params))
+    if spec.kind == "vw":
+        from experiments.learning_suite.vw_loop import VWLoop
+
+        return stack.enter_context(VWLoop(world, params["args"], seed))
+    from experiments.learning_suite.policy_contestant import PolicyContestant
+
+    contestant = PolicyContestant(world, params.pop("name"), seed, **params)
+    stack.callback(contestant.close)
+    return contestant

@@ -1,0 +1,84 @@
+"""The Engine as a contestant of the learning suite, through its public surface only.
+
+Each row of a batch is one ``Engine.choose`` (rules, features, SQLite log, learner), in a fresh
+state folder; each matured reward is one ``Engine.reward``. The world supplies the catalog (its
+action ``i`` is the engine's action ``i``), the rules and the contexts as dicts.
+
+Example:
+    >>> import tempfile
+    >>> from experiments.worlds import make_world
+    >>> w = make_world("iris", seed=0)
+    >>> with tempfile.TemporaryDirectory() as d, EngineContestant(w, d, seed=0) as eng:
+    ...     b = w.observe()
+    ...     a, p = eng.act(b)
+    ...     eng.learn(w.play(a))
+    ...     eng.engine.stats()["rewards"]
+    10
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Self
+
+import numpy as np
+
+from experiments.worlds.world import Batch, Matured, World
+
+__all__ = ["EngineContestant"]
+
+
+class EngineContestant:
+    """A running :class:`~engine.Engine` serving one world.
+
+    Args:
+        world: the world (its :meth:`~experiments.worlds.world.World.engine_setup`).
+        state_dir: an empty folder for the engine's log and checkpoints.
+        seed: the engine's seed.
+        **options: :class:`~engine.options.EngineOptions` fields (``exploration``,
+            ``learner``...), over the world's own (reward window...).
+    """
+
+    def __init__(self, world: World, state_dir: str | os.PathLike, seed: int = 0,
+                 **options: Any) -> None:
+        from engine import Engine
+
+        setup = world.engine_setup()
+        self.world = world
+        self.engine = Engine(catalog=setup.catalog, rules=setup.rules, state_dir=state_dir,
+                             seed=seed, **{"checkpoint_every": 10**9, **setup.options,
+                                           **options})
+        self._window = float(self.engine.options.reward_window)
+        self._ids = np.empty(world.horizon, dtype=object)
+        self._at = np.zeros(world.horizon)
+
+    def act(self, batch: Batch) -> tuple[np.ndarray, np.ndarray]:
+        """``Engine.choose`` for each row; returns actions (n,) and their probabilities (n,)."""
+        ctxs = self.world.engine_contexts(batch)
+        n = len(ctxs)
+        actions, probs = np.empty(n, dtype=np.int64), np.empty(n)
+        choose = self.engine.choose
+        for i, (cid, ctx) in enumerate(zip(batch.customer_ids.tolist(), ctxs, strict=True)):
+            d = choose(cid, ctx, now=batch.now)
+            actions[i], probs[i] = d.action_index, d.probability
+            self._ids[batch.refs[i]] = d.decision_id
+        self._at[batch.refs] = batch.now
+        return actions, probs
+
+    def learn(self, matured: Matured) -> None:
+        """``Engine.reward`` for each matured decision, at the world's clock (inside the
+        window: a world's clock may jump past it between batches)."""
+        reward = self.engine.reward
+        for ref, value in zip(matured.refs.tolist(), matured.rewards.tolist(), strict=True):
+            at = self._at[ref]
+            reward(self._ids[ref], value, now=min(max(matured.now, at), at + self._window - 1.0))
+
+    def close(self) -> None:
+        """Close the engine (safe to call twice)."""
+        self.engine.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,91 @@
+"""The worlds of the learning suite (``benchmarks/learning_suite.py``), one per module, by name.
+
+A world is built inside a Ray worker from plain data: :func:`make_world` (name, seed, horizon).
+Each name has a full and a quick horizon (:data:`HORIZONS`); classification worlds always run
+their three passes.
+
+Example:
+    >>> w = make_world("iris", seed=0)
+    >>> w.name, w.horizon
+    ('iris', 450)
+    >>> make_world("mnist", seed=0)
+    Traceback (most recent call last):
+    ...
+    experiments.errors.SpecError: world: expected one of digits, wine, breast_cancer, iris, multiclass60, per_action_linear, low_rank, sparse_categories, thresholds, sparse_delayed, shift, marketing54, example_catalog, baseline, capacity, cold_start, drift, fatigue, small; got 'mnist'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from experiments.errors import SpecError
+from experiments.worlds.classification import DATASETS, Classification
+from experiments.worlds.example_catalog import ExampleCatalog
+from experiments.worlds.low_rank import LowRank
+from experiments.worlds.marketing import Marketing
+from experiments.worlds.multiclass import Multiclass
+from experiments.worlds.per_action_linear import PerActionLinear
+from experiments.worlds.shift import Shift
+from experiments.worlds.simulator_world import SimulatorWorld
+from experiments.worlds.sparse_categories import SparseCategories
+from experiments.worlds.sparse_delayed import SparseDelayed
+from experiments.worlds.thresholds import Thresholds
+from experiments.worlds.world import Batch, EngineSetup, Matured, World
+
+__all__ = ["HORIZONS", "SCENARIOS", "WORLDS", "Batch", "EngineSetup", "Matured", "World",
+           "make_world"]
+
+#: Simulator scenarios in the suite (every one shipped in simulator/scenarios).
+SCENARIOS = ("baseline", "capacity", "cold_start", "drift", "fatigue", "small")
+
+_TABULAR: dict[str, type] = {
+    "multiclass60": Multiclass, "per_action_linear": PerActionLinear, "low_rank": LowRank,
+    "sparse_categories": SparseCategories, "thresholds": Thresholds,
+    "sparse_delayed": SparseDelayed, "shift": Shift, "marketing54": Marketing,
+    "example_catalog": ExampleCatalog,
+}
+#: Every world name, in the order of the suite's table.
+WORLDS: tuple[str, ...] = (*DATASETS, *_TABULAR, *SCENARIOS)
+
+#: (full, quick) horizon of each world; None: the data set's three passes.
+HORIZONS: dict[str, tuple[int | None, int | None]] = {
+    **{d: (None, None) for d in DATASETS},
+    "multiclass60": (20_000, 5_000), "per_action_linear": (10_000, 3_000),
+    "low_rank": (10_000, 4_000), "sparse_categories": (20_000, 6_000),
+    "thresholds": (10_000, 4_000), "sparse_delayed": (30_000, 10_000),
+    "shift": (20_000, 6_000), "marketing54": (20_000, 4_000), "example_catalog": (10_000, 3_000),
+    **{s: (20_000, 6_000) for s in SCENARIOS},
+}
+
+
+def _batch_size(name: str) -> int:
+    """Decisions per batch: per decision in spirit (cbify), but LinTS redraws its posterior
+    (a Cholesky of D x D) after each batch, so worlds with many context x action features
+    learn in larger batches; the simulator steps 100 customers at a time as in the benchmarks."""
+    if name in SCENARIOS:
+        return 100
+    return {"sparse_categories": 50, "multiclass60": 20}.get(name, 10)
+
+
+def make_world(name: str, seed: int, horizon: int | None = None, quick: bool = False) -> World:
+    """Build world ``name`` for one seed.
+
+    Args:
+        name: one of :data:`WORLDS`.
+        seed: seeds every draw of the world.
+        horizon: decisions (default: the world's full or quick horizon, :data:`HORIZONS`).
+        quick: use the quick horizon when ``horizon`` is None.
+
+    Raises:
+        SpecError: an unknown name or a horizon that is not a multiple of the batch size.
+    """
+    if name not in WORLDS:
+        raise SpecError(f"world: expected one of {', '.join(WORLDS)}; got {name!r}")
+    n = horizon or HORIZONS[name][1 if quick else 0]
+    batch = _batch_size(name)
+    if name in DATASETS:
+        return Classification(name, seed=seed, batch_size=batch, horizon=n)
+    if name in SCENARIOS:
+        return SimulatorWorld(name, horizon=n, batch_size=batch, seed=seed)
+    builder: Callable[..., World] = _TABULAR[name]
+    return builder(horizon=n, batch_size=batch, seed=seed)
