@@ -1,8 +1,9 @@
 """A plain Vowpal Wabbit loop as a contestant: what a user who knows VW writes without the
 Engine, and the reference the Engine is measured against.
 
-Every decision formats and parses the whole multi-line example (``policies.vw_format``, the one
-VW formatter), predicts, samples from VW's distribution with its own generator, and learns the
+Every decision parses the whole multi-line example (text from ``policies.vw_format``, the one
+VW formatter; each action's line is formatted once, as any loop over a fixed catalog would),
+predicts, samples from VW's distribution with its own generator, and learns the
 reward when it matures from a freshly parsed labelled example. Context in namespace ``U`` (the
 same dict the Engine gets, less the rule-only keys), each action in namespace ``A`` (its name
 and attributes); the arguments (exploration, ``-q UA``...) are given whole.
@@ -21,7 +22,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Self
+from typing import Self
 
 import numpy as np
 
@@ -46,24 +47,25 @@ class VWLoop:
         self.world = world
         self.args = [*args, "--quiet", "--random_seed", str(seed)]
         self._vw = Workspace(arg_list=self.args)
-        self._actions = [{"A": feats} for feats in world.action_feature_dicts()]
+        from policies.vw_format import action_line
+
+        self._lines = [action_line({"A": feats}) for feats in world.action_feature_dicts()]
         self._rng = np.random.default_rng([seed, 31])
-        self._memory: dict[int, tuple[dict[str, Any], np.ndarray, int, float]] = {}
+        self._memory: dict[int, tuple[str, np.ndarray, int, float]] = {}
 
     def act(self, batch: Batch) -> tuple[np.ndarray, np.ndarray]:
         """Predict and sample for each row; returns actions (n,) and probabilities (n,)."""
         from engine.features import context_namespace
-        from policies.vw_format import multi_example
+        from policies.vw_format import shared_line
 
         ctxs = self.world.engine_contexts(batch)
         n = len(ctxs)
         actions, probs = np.empty(n, dtype=np.int64), np.empty(n)
         u = self._rng.random(n)
         for i, ctx in enumerate(ctxs):
-            shared = {"U": context_namespace(ctx)}
+            shared = shared_line({"U": context_namespace(ctx)})
             idx = np.flatnonzero(batch.eligible[i])
-            p = np.asarray(self._vw.predict(multi_example(shared,
-                                                          [self._actions[j] for j in idx])),
+            p = np.asarray(self._vw.predict([shared, *(self._lines[j] for j in idx)]),
                            dtype=np.float64)
             p = p / p.sum()  # float32 sums (and regcb's ties) are not exactly 1
             j = min(int(np.searchsorted(np.cumsum(p), u[i], side="right")), p.size - 1)
@@ -73,11 +75,13 @@ class VWLoop:
 
     def learn(self, matured: Matured) -> None:
         """Learn each matured reward from a labelled multi-line example."""
-        from policies.vw_format import multi_example
+        from policies.vw_format import cb_label, cost_of
 
         for ref, value in zip(matured.refs.tolist(), matured.rewards.tolist(), strict=True):
             shared, idx, j, p = self._memory.pop(ref)
-            self._vw.learn(multi_example(shared, [self._actions[k] for k in idx], j, value, p))
+            lines = [shared, *(self._lines[k] for k in idx)]
+            lines[1 + j] = f"{cb_label(cost_of(value), p)} {lines[1 + j]}"
+            self._vw.learn(lines)
 
     def close(self) -> None:
         """Release VW (safe to call twice)."""
