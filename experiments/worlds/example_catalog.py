@@ -34,7 +34,7 @@ _PER_DAY = 6000  # decisions a day, 6 s apart from 09:00 (so none falls in quiet
 
 
 def _config() -> tuple[Any, Any, dict[str, Any]]:
-    from engine.catalog import load_config
+    from engine.config import load_config
 
     return load_config(files("engine") / "catalogs" / "example.toml")
 

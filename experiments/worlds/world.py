@@ -152,7 +152,7 @@ class World(ABC):
             out.append(feats)
         return out
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - a hook: most worlds hold nothing
         """Release what the world holds."""
 
 

@@ -20,12 +20,13 @@ def _run(world, seed: int = 0, n_batches: int | None = None):
     while not world.done and (n_batches is None or k < n_batches):
         b = world.observe()
         pick = np.array([rng.choice(np.flatnonzero(row)) for row in b.eligible])
-        exp.update(zip(b.refs.tolist(), b.expected[np.arange(pick.size), pick].tolist()))
+        exp.update(zip(b.refs.tolist(), b.expected[np.arange(pick.size), pick].tolist(),
+                       strict=True))
         m = world.play(pick)
-        real.update(zip(m.refs.tolist(), m.rewards.tolist()))
+        real.update(zip(m.refs.tolist(), m.rewards.tolist(), strict=True))
         k += 1
     m = world.flush()
-    real.update(zip(m.refs.tolist(), m.rewards.tolist()))
+    real.update(zip(m.refs.tolist(), m.rewards.tolist(), strict=True))
     return exp, real
 
 
