@@ -1,11 +1,13 @@
-"""Checkpoints of the learner: the VW model (weights and exploration state) plus a sidecar that
-says what it was built with and how far into the reward log it has learned.
+"""Checkpoints of the learners: one VW model per candidate learner (weights and exploration
+state) plus a sidecar that says what they were built with, which one serves, and how far into
+the reward log each has learned.
 
-Layout in ``state_dir``: ``model-<seq>.vw`` files and ``checkpoint.json`` naming the current one.
-A new checkpoint writes its model file, then replaces ``checkpoint.json`` atomically (temp file,
-fsync, rename), then removes older model files: a crash at any moment leaves a sidecar that
-points at a complete model. The sidecar's ``learned_seq`` is the last reward sequence number the
-model holds; a restart replays the log's rewards after it, so nothing is learned twice.
+Layout in ``state_dir``: ``model-<seq>-<candidate>.vw`` files and ``checkpoint.json`` naming the
+current ones. A new checkpoint writes its model files, then replaces ``checkpoint.json``
+atomically (temp file, fsync, rename), then removes older model files: a crash at any moment
+leaves a sidecar that points at complete models. The sidecar's ``learned_seq`` is the last
+reward sequence number the serving model holds (each candidate's own is in ``state``); a
+restart replays the log's rewards after them, so nothing is learned twice.
 
 Example:
     >>> import tempfile
@@ -20,19 +22,23 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from engine.catalog import Catalog
 from engine.errors import CheckpointError
 from engine.features import FEATURES_VERSION, action_feature_sets
+from engine.options import EngineOptions
 from policies.vw_config import VWConfig
 from policies.vw_learner import VWLearner
 
-__all__ = ["SIDECAR", "CheckpointInfo", "CheckpointStore", "load_learner"]
+__all__ = ["SIDECAR", "CheckpointInfo", "CheckpointStore", "SavedModels", "load_learner",
+           "load_models"]
 
 SIDECAR = "checkpoint.json"
-FORMAT = 1
+FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -40,13 +46,17 @@ class CheckpointInfo:
     """The sidecar of one checkpoint.
 
     Attributes:
-        model_file: the model's file name in ``state_dir``.
-        learned_seq: the last reward sequence number learned into the model.
-        learner_config: :meth:`VWConfig.fingerprint` of the learner.
+        model_file: the serving model's file name in ``state_dir``.
+        learned_seq: the last reward sequence number learned into the serving model.
+        learner_config: :meth:`EngineOptions.fingerprint` of the learners.
         catalog_version: :attr:`Catalog.version` of the catalog.
         features: the feature layout's fingerprint (namespaces and interactions).
         created_at: epoch seconds.
         format: sidecar format version.
+        models: candidate name -> its model's file name.
+        serving: the serving candidate's name.
+        state: what the engine keeps beside the models (each candidate's cursor and estimates,
+            the reward scale, the bins), JSON.
     """
 
     model_file: str
@@ -56,6 +66,9 @@ class CheckpointInfo:
     features: str
     created_at: float
     format: int = FORMAT
+    models: dict[str, str] = field(default_factory=dict)
+    serving: str = ""
+    state: dict[str, Any] = field(default_factory=dict)
 
 
 class CheckpointStore:
@@ -78,9 +91,10 @@ class CheckpointStore:
         except (OSError, ValueError, TypeError) as exc:
             raise CheckpointError(f"{SIDECAR}: expected a checkpoint sidecar, cannot read "
                                   f"{str(path)!r}: {exc}") from exc
-        if not (self.dir / info.model_file).is_file():
-            raise CheckpointError(f"{SIDECAR}: model_file {info.model_file!r} is missing from "
-                                  f"{str(self.dir)!r}")
+        for name in {info.model_file, *info.models.values()}:
+            if not (self.dir / name).is_file():
+                raise CheckpointError(f"{SIDECAR}: model file {name!r} is missing from "
+                                      f"{str(self.dir)!r}")
         return info
 
     def check(self, info: CheckpointInfo, learner_config: str, catalog_version: str,
@@ -101,18 +115,23 @@ class CheckpointStore:
                     f"or a new state_dir"
                 )
 
-    def model_path(self, info: CheckpointInfo) -> Path:
-        """The model file of a checkpoint."""
-        return self.dir / info.model_file
+    def model_path(self, info: CheckpointInfo, candidate: str | None = None) -> Path:
+        """The model file of a checkpoint's candidate (default: the serving one)."""
+        if candidate is None:
+            return self.dir / info.model_file
+        return self.dir / info.models[candidate]
 
-    def write(self, learner: VWLearner, learned_seq: int, learner_config: str,
-              catalog_version: str, features: str) -> CheckpointInfo:
-        """Save ``learner`` and make it the current checkpoint (crash-safe, see module doc)."""
+    def write(self, learners: Mapping[str, VWLearner], serving: str, learned_seq: int,
+              learner_config: str, catalog_version: str, features: str,
+              state: Mapping[str, Any] | None = None) -> CheckpointInfo:
+        """Save every candidate's learner and make them the current checkpoint (crash-safe,
+        see the module docstring)."""
         self.dir.mkdir(parents=True, exist_ok=True)
-        name = f"model-{int(learned_seq)}.vw"
-        learner.save(self.dir / name)
-        info = CheckpointInfo(name, int(learned_seq), learner_config, catalog_version, features,
-                              time.time())
+        files = {name: f"model-{int(learned_seq)}-{name}.vw" for name in learners}
+        for name, learner in learners.items():
+            learner.save(self.dir / files[name])
+        info = CheckpointInfo(files[serving], int(learned_seq), learner_config, catalog_version,
+                              features, time.time(), FORMAT, files, serving, dict(state or {}))
         tmp = self.dir / (SIDECAR + ".tmp")
         with open(tmp, "w") as f:
             json.dump(asdict(info), f, sort_keys=True)
@@ -120,24 +139,85 @@ class CheckpointStore:
             os.fsync(f.fileno())
         os.replace(tmp, self.dir / SIDECAR)
         _fsync_dir(self.dir)
+        keep = set(files.values())
         for old in self.dir.glob("model-*.vw"):
-            if old.name != name:
+            if old.name not in keep:
                 old.unlink(missing_ok=True)
         return info
 
 
-def load_learner(state_dir: str | os.PathLike, catalog: Catalog, config: VWConfig, *,
-                 seed: int = 0, required: bool = False) -> tuple[VWLearner, int]:
-    """The learner of the latest checkpoint in ``state_dir``, ready to predict, and its
-    ``learned_seq``. The one way a saved engine model is opened (the engine on start, off-policy
-    evaluation of a saved model); nothing in ``state_dir`` is written.
+@dataclass
+class SavedModels:
+    """Every candidate's learner as checkpointed (or fresh), and what the sidecar kept.
+
+    Attributes:
+        learners: candidate name -> its learner, actions set, ready to predict.
+        serving: the serving candidate's name.
+        learned_seq: the last reward the serving model holds.
+        state: the sidecar's ``state`` (empty for fresh learners).
+    """
+
+    learners: dict[str, VWLearner]
+    serving: str
+    learned_seq: int
+    state: dict[str, Any]
+
+    def close(self) -> None:
+        """Release every learner."""
+        for learner in self.learners.values():
+            learner.close()
+
+
+def load_models(state_dir: str | os.PathLike, catalog: Catalog,
+                options: EngineOptions | VWConfig, *, seed: int = 0,
+                required: bool = False) -> SavedModels:
+    """Every candidate learner of the latest checkpoint in ``state_dir`` (fresh ones when there
+    is none), actions set. The one way saved engine models are opened; nothing is written.
 
     Args:
         state_dir: the engine's state folder.
         catalog: the catalog the checkpoint must have been made with (its actions are set).
-        config: the learner configuration it must have been made with.
-        seed: VW's seed for a fresh learner (a saved model keeps its own).
-        required: raise when there is no checkpoint (else a fresh learner and 0).
+        options: the engine options (their candidates) it must have been made with; a bare
+            :class:`VWConfig` stands for one candidate with that learner.
+        seed: VW's seed for fresh learners (a saved model keeps its own).
+        required: raise when there is no checkpoint (else fresh learners).
+
+    Raises:
+        CheckpointError: no checkpoint while ``required``, or one made with another catalog,
+            candidates, learner configs or feature layout.
+    """
+    if isinstance(options, VWConfig):
+        options = EngineOptions(learner=options)
+    specs = options.candidate_specs
+    store = CheckpointStore(state_dir)
+    info = store.latest()
+    if info is None and required:
+        raise CheckpointError(f"state_dir: expected a checkpoint ({SIDECAR}) in "
+                              f"{str(state_dir)!r}, found none")
+    if info is not None:
+        store.check(info, options.fingerprint(), catalog.version, FEATURES_VERSION)
+    actions = action_feature_sets(catalog)
+    out = SavedModels({}, specs[0].name if info is None else info.serving,
+                      0 if info is None else info.learned_seq,
+                      {} if info is None else dict(info.state))
+    try:
+        for spec in specs:
+            path = None if info is None else store.model_path(info, spec.name)
+            learner = VWLearner(spec.config, seed=seed, model_path=path)
+            out.learners[spec.name] = learner
+            learner.set_actions(actions)
+    except BaseException:
+        out.close()
+        raise
+    return out
+
+
+def load_learner(state_dir: str | os.PathLike, catalog: Catalog,
+                 options: EngineOptions | VWConfig, *, seed: int = 0,
+                 required: bool = False) -> tuple[VWLearner, int]:
+    """The serving learner of the latest checkpoint in ``state_dir``, ready to predict, and its
+    ``learned_seq`` (what a choose replica or off-policy evaluation of a saved model opens);
+    nothing in ``state_dir`` is written. See :func:`load_models` for the arguments.
 
     Raises:
         CheckpointError: no checkpoint while ``required``, or one made with another catalog,
@@ -152,23 +232,10 @@ def load_learner(state_dir: str | os.PathLike, catalog: Catalog, config: VWConfi
         ...     learner.n_actions, seq
         (2, 0)
     """
-    store = CheckpointStore(state_dir)
-    info = store.latest()
-    if info is None:
-        if required:
-            raise CheckpointError(f"state_dir: expected a checkpoint ({SIDECAR}) in "
-                                  f"{str(state_dir)!r}, found none")
-        learner, seq = VWLearner(config, seed=seed), 0
-    else:
-        store.check(info, config.fingerprint(), catalog.version, FEATURES_VERSION)
-        learner = VWLearner(config, seed=seed, model_path=store.model_path(info))
-        seq = info.learned_seq
-    try:
-        learner.set_actions(action_feature_sets(catalog))
-    except BaseException:
-        learner.close()
-        raise
-    return learner, seq
+    models = load_models(state_dir, catalog, options, seed=seed, required=required)
+    serving = models.learners.pop(models.serving)
+    models.close()
+    return serving, models.learned_seq
 
 
 def _fsync_dir(path: Path) -> None:

@@ -52,6 +52,8 @@ class Explanation:
         probability: the probability it was chosen with.
         exploring: True when it was not the policy's most probable action; None when the
             learner was not asked.
+        learner: the candidate learner that served the decision (``engine/learner_selection``);
+            None when the learner was not asked.
     """
 
     top_actions: tuple[tuple[str, float], ...]
@@ -63,6 +65,7 @@ class Explanation:
     action: str | None = None
     probability: float | None = None
     exploring: bool | None = None
+    learner: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (for the HTTP service and logs); ``text`` is ``str(self)`` and each
@@ -75,7 +78,7 @@ class Explanation:
                 "removed": {k: list(v) for k, v in self.removed.items()},
                 "score": self.score, "reason": self.reason, "action": self.action,
                 "probability": self.probability, "exploring": self.exploring,
-                "text": str(self)}
+                "learner": self.learner, "text": str(self)}
 
     def __str__(self) -> str:
         return "\n".join([self.sentence(), *self._table()])
@@ -87,6 +90,8 @@ class Explanation:
             parts[0] += f", p = {self.probability:.2f}"
             if self.exploring is not None:
                 parts[0] += ", exploring" if self.exploring else ", the policy's top choice"
+            if self.learner is not None:
+                parts[0] += f" (learner {self.learner})"
         parts += [_removed(rule, names) for rule, names in self.removed.items() if names]
         if self.features:
             parts.append("what weighed most: " + ", ".join(

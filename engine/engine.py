@@ -3,9 +3,10 @@
 ``choose`` runs the contact rules, builds the features, asks the learner for a distribution over
 the eligible actions, samples one, writes the decision to the log, and only then returns it.
 ``reward`` checks the decision, writes the reward (getting its sequence number) and learns it,
-in sequence order under one lock. The log is the truth: a restart loads the last checkpoint and
-replays the rewards logged after it, so nothing is lost and nothing is learned twice (see
-``docs/engine.md``).
+in sequence order under one lock. Several candidate learners learn the same log; one serves, and
+``engine/learner_selection.py`` changes which on evidence. The log is the truth: a restart loads
+the last checkpoint and replays the rewards logged after it, so nothing is lost and nothing is
+learned twice (see ``docs/engine.md``).
 
 Example:
     >>> import tempfile
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
@@ -32,7 +34,7 @@ from typing import Any, Self
 import numpy as np
 
 from engine.catalog import Catalog
-from engine.checkpoint import CheckpointStore, load_learner
+from engine.checkpoint import CheckpointStore, load_models
 from engine.config import load_config
 from engine.contact_rules import ContactRules, RulesConfig
 from engine.decision import Decision, Explanation, RewardAck
@@ -54,12 +56,13 @@ from engine.features import (
 )
 from engine.guard import Guard, NoGuard
 from engine.holdout import in_holdout
+from engine.learner_selection import LearnerSelection, LoggedRow, Switch
+from engine.number_bins import NumberBins
 from engine.options import EngineOptions
 from engine.reward_window import RewardWindow
 from engine.store import DecisionLog, DecisionRecord
 from policies.number_check import check_number
 from policies.sampling import sample_actions
-from policies.vw_learner import VWLearner
 
 __all__ = ["FEATURES_VERSION", "Engine"]
 
@@ -152,12 +155,12 @@ class Engine:
         self._skipped = 0
         self._since_checkpoint = 0
         self._version = catalog.version  # a content hash: computed once, not per call
-        self._fingerprints = (self.options.learner_config.fingerprint(), self._version,
-                              FEATURES_VERSION)
+        self._fingerprints = (self.options.fingerprint(), self._version, FEATURES_VERSION)
         self._capacity_day = -1.0
         self._capacity: dict[str, int] = {}
+        self._learned_seq = 0
         try:
-            self._learner, self._learned_seq = self._restore()
+            self._selection, self._bins = self._restore()
         except BaseException:
             self.log.close()
             raise
@@ -185,14 +188,35 @@ class Engine:
                               f"{self._names[0]!r}, got {name!r}")
         return self._names.index(name)
 
-    def _restore(self) -> tuple[VWLearner, int]:
-        learner, seq = load_learner(self.state_dir, self.catalog, self.options.learner_config,
-                                    seed=self.seed)
-        self._learner, self._learned_seq = learner, seq
-        for rseq, rec, _, _ in self.log.rewards_since(seq):
-            self._learn_logged(rec, rseq)
+    def _restore(self) -> tuple[LearnerSelection, NumberBins | None]:
+        """Every candidate from the last checkpoint (or fresh), then the log's rewards after the
+        oldest candidate's cursor, so every candidate is level with the log."""
+        saved = load_models(self.state_dir, self.catalog, self.options, seed=self.seed)
+        state = saved.state
+        try:
+            self._selection = LearnerSelection(
+                saved.learners, saved.serving, self.options.selection_settings,
+                self.catalog.n_actions, self.options.reward_scale, state.get("selection"))
+        except BaseException:
+            saved.close()
+            raise
+        self._learned_seq = saved.learned_seq
+        self._bins = self._restore_bins(state.get("bins"))
+        for rseq, rec, _, _ in self.log.rewards_since(self._selection.oldest_cursor):
+            self._learn_logged(rec, rseq, replay=True)
             self._replayed += 1
-        return learner, self._learned_seq
+        return self._selection, self._bins
+
+    def _restore_bins(self, saved: Mapping[str, Any] | None) -> NumberBins | None:
+        if not self.options.number_bins:
+            return None
+        if saved is not None and saved.get("values") == {}:
+            return NumberBins.from_state(saved)  # edges fixed: exactly as they were
+        # edges not fixed yet: the log's first contexts are what collected them (it is the truth)
+        bins = NumberBins(self.options.bins_warmup, self.options.number_bins)
+        for ctx in self.log.first_contexts(self.options.bins_warmup):
+            bins.observe(context_namespace(ctx))
+        return bins
 
     # -- choose --------------------------------------------------------------------------------
     def choose(self, customer_id: str, context: Mapping[str, Any], *,
@@ -262,8 +286,12 @@ class Engine:
         history = log.history(cid, t, self._channels)
         outcome = self.rules.apply(ctx, history, t, self._capacity_today(t), log.profile(cid))
         eligible = np.flatnonzero(outcome.allowed)
-        shared = shared_features(context_namespace(ctx), history_namespace(history,
-                                                                             self._channels))
+        context_ns = context_namespace(ctx)
+        bins = self._bins
+        shared = shared_features(context_ns, history_namespace(history, self._channels),
+                                 None if bins is None else bins.features(context_ns))
+        if bins is not None:
+            bins.observe(context_ns)
         holdout = in_holdout(cid, self.options.holdout_fraction, self.options.holdout_salt)
         probs: np.ndarray | None = None
         reason = outcome.reason
@@ -277,7 +305,7 @@ class Engine:
         elif eligible.size == 1:
             action, prob = int(eligible[0]), 1.0
         else:
-            probs = self._learner.probabilities(shared, eligible)
+            probs = self._selection.learner.probabilities(shared, eligible)
             j = int(sample_actions(probs[None, :], self._rng)[0])
             action, prob = int(eligible[j]), float(probs[j])
             self._sampled += 1
@@ -322,6 +350,7 @@ class Engine:
     def _explainer(self, shared: dict, eligible: np.ndarray, probs: np.ndarray | None,
                    action: int, removed: Mapping[str, Sequence[int]], reason: str | None):
         top = self.options.explain_top
+        learner_name = self._selection.serving  # who decided, even if it no longer serves later
 
         def explain() -> Explanation:
             names = {rule: tuple(self._names[i] for i in idx) for rule, idx in removed.items()}
@@ -339,12 +368,16 @@ class Engine:
             tops = tuple((self._names[int(eligible[i])], float(probs[i])) for i in order)
             with self._guard:
                 self._check_open()
-                score, feats = self._learner.explain(shared, action, top)
-                scores = tuple(self._learner.explain(shared, int(eligible[i]), 0)[0]
+                sel = self._selection
+                learner = sel.learners.get(learner_name, sel.learner)
+                scale = sel.scales[learner_name].value if sel.reward_scale else 1.0
+                score, feats = learner.explain(shared, action, top)
+                scores = tuple(scale * learner.explain(shared, int(eligible[i]), 0)[0]
                                for i in order)
-            return Explanation(tops, tuple(feats), names, score, reason, scores, action=chosen,
+            return Explanation(tops, tuple((f, scale * c) for f, c in feats), names,
+                               scale * score, reason, scores, action=chosen,
                                probability=float(probs[j]),
-                               exploring=bool(probs[j] < probs.max()))
+                               exploring=bool(probs[j] < probs.max()), learner=learner_name)
 
         return explain
 
@@ -391,7 +424,7 @@ class Engine:
                 kind = "correction" if prior else "reward"
                 seq = self.log.write_reward(did, value, t, kind)
                 total = value + sum(r[1] for r in prior)
-            learned = self._learn_logged(rec, seq, total)
+            learned = self._learn_logged(rec, seq, total, at=t)
             self._settle_some(t)
         return RewardAck(did, seq, kind, total, t - activated_at, learned)
 
@@ -436,31 +469,79 @@ class Engine:
         for rec in due:
             seq = self.log.write_reward(rec.decision_id, default, t, "default",
                                         refuse_duplicate=True)
-            self._learn_logged(rec, seq, default)
+            self._learn_logged(rec, seq, default, at=t)
         return len(due)
 
     # -- learning ------------------------------------------------------------------------------
-    def _learn_logged(self, rec: DecisionRecord, seq: int, total: float | None = None) -> bool:
+    def _row(self, rec: DecisionRecord, seq: int, total: float | None = None) -> LoggedRow:
+        """A logged reward as the candidates meet it. ``total`` is the decision's reward up to
+        and including ``seq`` (read from the log when not given). Holdout decisions (control,
+        for lift) and decisions of another catalog are logged but not learned."""
+        if not (not rec.holdout and rec.action_index >= 0 and rec.active
+                and rec.catalog_version == self._version):
+            return LoggedRow(seq, None)
+        if total is None:
+            total = sum(v for s, v, _, _ in self.log.rewards_of(rec.decision_id) if s <= seq)
+        return LoggedRow(seq, json.loads(rec.features_json), rec.eligible, rec.action_index,
+                         rec.probability, total)
+
+    def _learn_logged(self, rec: DecisionRecord, seq: int, total: float | None = None, *,
+                      at: float | None = None, replay: bool = False) -> bool:
         """Learn one logged reward (live, or replayed after a restart) and advance learned_seq.
 
-        ``total`` is the decision's reward up to and including ``seq`` (read from the log when
-        replaying). Holdout decisions (control, for lift) and decisions of another catalog are
-        logged but not learned.
+        The serving candidate learns it now; the others now too (``follow_every=1``), or when
+        the engine follows the log (every ``follow_every`` rewards, or :meth:`follow`).
         """
-        learn = (not rec.holdout and rec.action_index >= 0 and rec.active
-                 and rec.catalog_version == self._version)
-        if learn:
-            if total is None:
-                total = sum(v for s, v, _, _ in self.log.rewards_of(rec.decision_id) if s <= seq)
-            shared = json.loads(rec.features_json)
-            self._learner.learn(shared, rec.eligible, rec.action_index, rec.probability, total)
+        row = self._row(rec, seq, total)
+        sel = self._selection
+        every = self.options.follow_every
+        if every == 1 or replay:
+            sel.process_all(row)
         else:
+            sel.process(sel.serving, row)
+            if every and seq % every == 0:
+                self._follow(seq)
+        if row.shared is None:
             self._skipped += 1
         self._learned_seq = max(self._learned_seq, seq)
+        self._record_switch(sel.check(seq, time.time() if at is None else at))
         self._since_checkpoint += 1
         if self._since_checkpoint >= self.options.checkpoint_every:
             self._write_checkpoint()
-        return learn
+        return row.shared is not None
+
+    def follow(self) -> int:
+        """Let every candidate catch up with the log (what ``follow_every`` does by itself),
+        then run the switch rule; return how many logged rewards were met.
+
+        With ``follow_every=0`` nothing but this (or a restart) teaches the candidates that do
+        not serve: call it from a thread or a process that follows the log.
+        """
+        with self._guard:
+            self._check_open()
+            n = self._follow(self._learned_seq)
+            self._record_switch(self._selection.check(self._learned_seq, time.time()))
+            return n
+
+    def _follow(self, upto: int) -> int:
+        sel = self._selection
+        lagging = sel.lagging(upto)
+        if not lagging:
+            return 0
+        n = 0
+        for rseq, rec, _, _ in self.log.rewards_since(min(sel.cursors[c] for c in lagging)):
+            if rseq > upto:
+                break
+            row = self._row(rec, rseq)
+            for name in lagging:
+                sel.process(name, row)
+            n += 1
+        return n
+
+    def _record_switch(self, switch: Switch | None) -> None:
+        if switch is not None:  # a replay meets the same switch again: the log keeps the first
+            self.log.write_switch(switch.seq, switch.at, switch.from_learner, switch.to_learner,
+                                  switch.evidence)
 
     def checkpoint(self) -> None:
         """Write a checkpoint now (also done every ``checkpoint_every`` rewards and on close)."""
@@ -469,7 +550,12 @@ class Engine:
             self._write_checkpoint()
 
     def _write_checkpoint(self) -> None:
-        self._checkpoints.write(self._learner, self._learned_seq, *self._fingerprints)
+        sel = self._selection
+        state: dict[str, Any] = {"selection": sel.state()}
+        if self._bins is not None:
+            state["bins"] = self._bins.to_state()
+        self._checkpoints.write(sel.learners, sel.serving, self._learned_seq, *self._fingerprints,
+                                state=state)
         self._since_checkpoint = 0
 
     # -- customers, export, stats --------------------------------------------------------------
@@ -507,10 +593,15 @@ class Engine:
         with self._guard:
             self._check_open()
             out: dict[str, Any] = dict(self.log.counts())
+            sel = self._selection
+            summary = sel.summary()
             out.update(
                 learned_seq=self._learned_seq, replayed_on_start=self._replayed,
                 rewards_not_learned=self._skipped,
-                exploration=self.options.learner_config.exploration,
+                exploration=self.options.candidate(sel.serving).config.exploration,
+                serving_learner=sel.serving, candidates=summary,
+                **{f"candidate_{k}": {n: v[k] for n, v in summary.items() if v[k] is not None}
+                   for k in ("ips", "dr", "dr_low", "dr_high", "n")},
                 exploration_rate=(self._explored / self._sampled) if self._sampled else 0.0,
                 n_actions=self.catalog.n_actions, catalog_version=self._version,
                 guard_acquisitions=self._guard.acquisitions,
@@ -532,7 +623,7 @@ class Engine:
                     self._write_checkpoint()
             finally:
                 self._closed = True
-                self._learner.close()
+                self._selection.close()
                 self.log.close()
 
     def __enter__(self) -> Self:

@@ -6,6 +6,8 @@ Namespaces (VW keys interactions on the first letter, so the letters differ):
 - ``c`` (shared): the context's numbers, categories (strings) and lists of strings.
 - ``h`` (shared): the contact history: contacts in the last 1 / 7 / 30 days, days since the last
   contact per channel (``log1p`` of the days, with a ``never_<channel>`` flag), last outcome.
+- ``q`` (shared, with ``number_bins``): the quantile bin of each context number
+  (``engine/number_bins.py``), a category per bin.
 - ``m`` (action): message name, theme, offer type, discount, margin (or ``no_contact``).
 - ``n`` (action): channel name and cost per send.
 - ``t`` (action): timing slot name.
@@ -53,7 +55,7 @@ __all__ = [
 ]
 
 #: Bumped whenever this module changes what the learner sees: old checkpoints are then refused.
-FEATURES_VERSION = "2"
+FEATURES_VERSION = "3"
 
 #: Namespace pairs the learner crosses: the context and the history against the message, the
 #: channel and the timing; message x channel and channel x timing, so a triple's value is more
@@ -179,10 +181,13 @@ def history_namespace(history: ContactHistory | None, channels: Sequence[str]
     return out
 
 
-def shared_features(context_ns: Mapping[str, Any], history_ns: Mapping[str, Any]
-                    ) -> dict[str, dict[str, Any]]:
-    """The shared feature set ``{"c": ..., "h": ...}``."""
-    return {"c": dict(context_ns), "h": dict(history_ns)}
+def shared_features(context_ns: Mapping[str, Any], history_ns: Mapping[str, Any],
+                    bins: Mapping[str, str] | None = None) -> dict[str, dict[str, Any]]:
+    """The shared feature set ``{"c": ..., "h": ...}``, and ``"q"`` when numbers are binned."""
+    out = {"c": dict(context_ns), "h": dict(history_ns)}
+    if bins:
+        out["q"] = dict(bins)
+    return out
 
 
 def _action_set(action: Action) -> dict[str, dict[str, Any]]:

@@ -8,15 +8,23 @@ Example:
     ...
     engine.errors.ConfigError: reward_windw: unknown engine option; expected one of reward_window,
         default_reward, reward_mode, holdout_fraction, holdout_salt, holdout_action,
-        checkpoint_every, expire_batch, synchronous, thread_safe, explain_top, exploration, learner
+        checkpoint_every, expire_batch, synchronous, thread_safe, explain_top, exploration, learner,
+        candidates, selection, follow_every, reward_scale, number_bins, bins_warmup
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
+from engine.candidates import (
+    DEFAULT_CANDIDATES,
+    CandidateSpec,
+    SelectionSettings,
+    parse_candidates,
+)
 from engine.errors import ConfigError
 from engine.features import INTERACTIONS
 from engine.reward_window import parse_duration
@@ -42,6 +50,12 @@ def default_learner() -> VWConfig:
                     interactions=INTERACTIONS)
 
 
+def _with_bins(interactions: tuple[str, ...]) -> tuple[str, ...]:
+    """``interactions`` plus, for each one crossing the context ``c``, the same with ``q``."""
+    extra = tuple("q" + t[1:] for t in interactions if t.startswith("c") and t != "cc")
+    return interactions + tuple(t for t in extra if t not in interactions)
+
+
 @dataclass(frozen=True)
 class EngineOptions:
     """Every engine option, validated at construction.
@@ -64,6 +78,19 @@ class EngineOptions:
         explain_top: actions and features listed in an explanation.
         exploration: shortcut for ``learner.exploration`` (``"squarecb"`` also sets cb_type mtr).
         learner: a :class:`VWConfig` or a dict of its fields.
+        candidates: the candidate learners (``engine/candidates.py``): names of built-ins or
+            tables ``{name, <VWConfig fields>}`` over ``learner``; the first serves until the
+            selection finds a better one. Default: :data:`DEFAULT_CANDIDATES`, unless
+            ``learner`` or ``exploration`` is given (then that one learner, alone).
+        selection: the switch rule's settings (:class:`SelectionSettings` fields).
+        follow_every: when the candidates that do not serve learn: ``1`` with every reward,
+            ``n`` every n rewards (in a batch, off the reward's own path), ``0`` only when
+            :meth:`Engine.follow` is called (by another thread or process following the log).
+        reward_scale: divide rewards by their running scale before the learners see them, so
+            0/1 rewards and euros learn alike (``engine/reward_scale.py``).
+        number_bins: cut each context number into this many quantile bins learned from the
+            first ``bins_warmup`` contexts (a category per bin, namespace ``q``); 0 = off.
+        bins_warmup: contexts whose numbers fix the bins' edges.
     """
 
     reward_window: float | str = "7d"
@@ -79,6 +106,13 @@ class EngineOptions:
     explain_top: int = 5
     exploration: str | None = None
     learner: VWConfig | Mapping[str, Any] | None = field(default=None)
+    candidates: Sequence[str | Mapping[str, Any]] | None = None
+    selection: SelectionSettings | Mapping[str, Any] | None = None
+    follow_every: int = 1
+    reward_scale: bool = False
+    number_bins: int = 0
+    bins_warmup: int = 1000
+    _specs: tuple[CandidateSpec, ...] = field(default=(), init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "reward_window", parse_duration(self.reward_window))
@@ -93,9 +127,19 @@ class EngineOptions:
         if self.synchronous not in ("NORMAL", "FULL"):
             raise ConfigError(f"synchronous: expected 'NORMAL' or 'FULL', got "
                               f"{self.synchronous!r}")
-        if not isinstance(self.thread_safe, bool):
-            raise ConfigError(f"thread_safe: expected true or false, got {self.thread_safe!r}")
+        for name in ("thread_safe", "reward_scale"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(f"{name}: expected true or false, got {getattr(self, name)!r}")
+        check_number("follow_every", self.follow_every, low=0, integer=True, error=ConfigError)
+        check_number("number_bins", self.number_bins, low=0, high=64, integer=True,
+                     error=ConfigError)
+        check_number("bins_warmup", self.bins_warmup, low=1, integer=True, error=ConfigError)
+        if self.number_bins == 1:
+            raise ConfigError("number_bins: expected 0 (off) or at least 2 bins, got 1")
+        explicit = self.learner is not None or self.exploration is not None
         object.__setattr__(self, "learner", self._learner())
+        object.__setattr__(self, "selection", self._selection())
+        object.__setattr__(self, "_specs", self._candidates(explicit))
 
     @property
     def reward_window_s(self) -> float:
@@ -107,6 +151,64 @@ class EngineOptions:
         """``learner`` as the :class:`VWConfig` it became at construction."""
         assert isinstance(self.learner, VWConfig)  # __post_init__ replaced None or a table
         return self.learner
+
+    @property
+    def candidate_specs(self) -> tuple[CandidateSpec, ...]:
+        """The candidate learners, the first serving first (parsed at construction)."""
+        return self._specs
+
+    def candidate(self, name: str) -> CandidateSpec:
+        """The candidate called ``name``.
+
+        Raises:
+            ConfigError: no such candidate (the message lists them).
+        """
+        for spec in self._specs:
+            if spec.name == name:
+                return spec
+        raise ConfigError(f"candidate: expected one of {', '.join(c.name for c in self._specs)}, "
+                          f"got {name!r}")
+
+    @property
+    def selection_settings(self) -> SelectionSettings:
+        """``selection`` as the :class:`SelectionSettings` it became at construction."""
+        assert isinstance(self.selection, SelectionSettings)
+        return self.selection
+
+    def fingerprint(self) -> str:
+        """Everything that shapes the learners' models: the candidates (names and configs), the
+        reward scale and the bins (a checkpoint made with another is refused)."""
+        return json.dumps({"candidates": [[c.name, c.config.fingerprint()]
+                                          for c in self.candidate_specs],
+                           "reward_scale": self.reward_scale, "number_bins": self.number_bins,
+                           "bins_warmup": self.bins_warmup}, sort_keys=True)
+
+    def _candidates(self, explicit: bool) -> tuple[CandidateSpec, ...]:
+        if self.candidates is not None:
+            specs = parse_candidates(self.candidates, self.learner_config)
+        elif explicit:  # one learner given: it serves alone, named by its exploration
+            specs = (CandidateSpec(self.learner_config.exploration, self.learner_config),)
+        else:
+            specs = parse_candidates(DEFAULT_CANDIDATES, self.learner_config)
+        if self.number_bins:  # the bins (namespace q) are crossed wherever the context (c) is
+            specs = tuple(CandidateSpec(s.name, replace(s.config, interactions=_with_bins(
+                s.config.interactions))) for s in specs)
+        return specs
+
+    def _selection(self) -> SelectionSettings:
+        value = self.selection
+        if value is None:
+            return SelectionSettings()
+        if isinstance(value, SelectionSettings):
+            return value
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"selection: expected a table, got {value!r:.80}")
+        known = [f.name for f in fields(SelectionSettings)]
+        for key in value:
+            if key not in known:
+                raise ConfigError(f"selection.{key}: unknown setting; expected one of "
+                                  f"{', '.join(known)}")
+        return SelectionSettings(**value)
 
     def _learner(self) -> VWConfig:
         base = self.learner
@@ -136,7 +238,7 @@ class EngineOptions:
     @classmethod
     def from_dict(cls, options: Mapping[str, Any]) -> EngineOptions:
         """Options from keyword arguments or a TOML ``[engine]`` table; unknown keys refused."""
-        allowed = [f.name for f in fields(cls)]
+        allowed = [f.name for f in fields(cls) if f.init]
         for key in options:
             if key not in allowed:
                 raise ConfigError(f"{key}: unknown engine option; expected one of "

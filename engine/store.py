@@ -82,6 +82,15 @@ CREATE TABLE IF NOT EXISTS profiles (
     customer_id TEXT PRIMARY KEY,
     profile_json TEXT NOT NULL
 );
+-- Changes of the serving learner (engine/learner_selection.py), each with its evidence.
+CREATE TABLE IF NOT EXISTS learner_switches (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq INTEGER NOT NULL UNIQUE,
+    at REAL NOT NULL,
+    from_learner TEXT NOT NULL,
+    to_learner TEXT NOT NULL,
+    evidence_json TEXT NOT NULL
+);
 """
 
 _DECISION_COLUMNS = ("decision_id, customer_id, created_at, action_index, probability, holdout, "
@@ -481,16 +490,40 @@ class DecisionLog:
                             (customer_id,)).rowcount
         return n
 
+    # -- learner switches ------------------------------------------------------------------------
+    def write_switch(self, seq: int, at: float, from_learner: str, to_learner: str,
+                     evidence: dict[str, Any]) -> None:
+        """Log one change of the serving learner with the estimates that justified it. A second
+        switch at the same ``seq`` (the replay of a switch after a restart) is ignored."""
+        with self._tx() as db:
+            db.execute("INSERT OR IGNORE INTO learner_switches (seq, at, from_learner, to_learner, "
+                       "evidence_json) VALUES (?, ?, ?, ?, ?)",
+                       (int(seq), float(at), from_learner, to_learner, json.dumps(evidence)))
+
+    def first_contexts(self, n: int) -> list[dict[str, Any]]:
+        """The contexts of the first ``n`` decisions in the log, in the order they were made."""
+        return [json.loads(c) for (c,) in self._read(
+            "SELECT context_json FROM decisions ORDER BY rowid LIMIT ?", (int(n),))]
+
+    def switches(self, limit: int = 100) -> list[dict[str, Any]]:
+        """The latest learner switches, newest first: seq, at, from, to and the evidence."""
+        rows = self._read("SELECT seq, at, from_learner, to_learner, evidence_json FROM "
+                          "learner_switches ORDER BY id DESC LIMIT ?", (int(limit),))
+        return [{"seq": q, "at": a, "from": f, "to": t, "evidence": json.loads(e)}
+                for q, a, f, t, e in rows]
+
     # -- dashboards ------------------------------------------------------------------------------
     def counts(self) -> dict[str, int]:
         """Row counts for ``/metrics``: decisions, active, holdout, no_contact, rewards by kind,
-        profiles, last_seq."""
+        profiles, learner switches, last_seq."""
         d = self._read("SELECT COUNT(*), COALESCE(SUM(active), 0), COALESCE(SUM(holdout), 0), "
                        "COALESCE(SUM(channel IS NULL), 0), COALESCE(SUM(rewarded), 0) "
                        "FROM decisions")[0]
         kinds = dict(self._read("SELECT kind, COUNT(*) FROM rewards GROUP BY kind"))
         profiles = self._read("SELECT COUNT(*) FROM profiles")[0][0]
-        return {"decisions": d[0], "active_decisions": d[1], "holdout_decisions": d[2],
+        switches = self._read("SELECT COUNT(*) FROM learner_switches")[0][0]
+        return {"learner_switches": switches,
+                "decisions": d[0], "active_decisions": d[1], "holdout_decisions": d[2],
                 "no_contact_decisions": d[3], "rewarded_decisions": d[4],
                 "rewards": sum(kinds.values()), "default_rewards": kinds.get("default", 0),
                 "corrections": kinds.get("correction", 0), "profiles": profiles,

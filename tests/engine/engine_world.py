@@ -30,8 +30,12 @@ def reward_of(ctx: dict, message: str | None, channel: str | None) -> float:
     return 1.0 if (message, channel) == best else 0.0
 
 
+PROBES = [{"c": {"segment": s, "x": 0.5}, "h": {"contacts_1d": 0}} for s in "ab"]
+
+
 def probe(eng: Engine) -> np.ndarray:
-    """The learner's distribution for two fixed shared feature sets (to see if it learned)."""
-    out = [eng._learner.probabilities({"c": {"segment": s, "x": 0.5}, "h": {"contacts_1d": 0}})
-           for s in "ab"]
-    return np.concatenate(out)
+    """Every candidate learner's distribution for two fixed shared feature sets (to see if it
+    learned), the serving one first."""
+    sel = eng._selection
+    names = [sel.serving, *(n for n in sel.learners if n != sel.serving)]
+    return np.concatenate([sel.learners[n].probabilities(p) for n in names for p in PROBES])

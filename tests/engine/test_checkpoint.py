@@ -14,8 +14,10 @@ import pytest
 
 from engine import Engine
 from engine.errors import CheckpointError
+from engine.features import action_feature_sets
+from engine.reward_scale import RewardScale
 from policies.vw_learner import VWLearner
-from tests.engine.engine_world import T0, context, make_engine, probe, reward_of
+from tests.engine.engine_world import PROBES, T0, context, make_engine, probe, reward_of
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -28,17 +30,25 @@ def _stream(eng: Engine, lo: int, hi: int) -> None:
 
 
 def _from_log_alone(eng: Engine) -> np.ndarray:
-    """A fresh learner fed every logged reward once, in sequence order: the log's model."""
-    with VWLearner(eng.options.learner, seed=eng.seed) as ref:
-        ref.set_actions(eng._learner._sets)
-        for seq, rec, _, _ in eng.log.rewards_since(0):
-            if rec.holdout or rec.action_index < 0:
-                continue
-            total = sum(v for s, v, _, _ in eng.log.rewards_of(rec.decision_id) if s <= seq)
-            ref.learn(json.loads(rec.features_json), rec.eligible, rec.action_index,
-                      rec.probability, total)
-        return np.concatenate([ref.probabilities({"c": {"segment": s, "x": 0.5},
-                                                  "h": {"contacts_1d": 0}}) for s in "ab"])
+    """Fresh learners (one per candidate) fed every logged reward once, in sequence order: the
+    log's models, in the order of :func:`probe`."""
+    sel = eng._selection
+    out = []
+    for name in [sel.serving, *(n for n in sel.learners if n != sel.serving)]:
+        scale = RewardScale()
+        with VWLearner(eng.options.candidate(name).config, seed=eng.seed) as ref:
+            ref.set_actions(action_feature_sets(eng.catalog))
+            for seq, rec, _, _ in eng.log.rewards_since(0):
+                if rec.holdout or rec.action_index < 0:
+                    continue
+                total = sum(v for s, v, _, _ in eng.log.rewards_of(rec.decision_id) if s <= seq)
+                if eng.options.reward_scale:
+                    scale.observe(total)
+                    total = scale.normalise(total)
+                ref.learn(json.loads(rec.features_json), rec.eligible, rec.action_index,
+                          rec.probability, total)
+            out += [ref.probabilities(p) for p in PROBES]
+    return np.concatenate(out)
 
 
 def test_restart_resumes_from_checkpoint_plus_replay(tmp_path):
@@ -46,7 +56,7 @@ def test_restart_resumes_from_checkpoint_plus_replay(tmp_path):
     _stream(eng, 0, 95)  # last checkpoint at 90: 5 rewards to replay
     expected = probe(eng)
     eng.log.close()  # a crash: no checkpoint on close
-    eng._learner.close()
+    eng._selection.close()
     sidecar = json.loads((tmp_path / "checkpoint.json").read_text())
     assert sidecar["learned_seq"] == 90
     with make_engine(tmp_path, checkpoint_every=10) as again:
@@ -63,7 +73,9 @@ def test_close_writes_a_checkpoint_and_nothing_is_replayed(tmp_path):
     with make_engine(tmp_path) as again:
         assert again.stats()["replayed_on_start"] == 0
         np.testing.assert_array_equal(probe(again), expected)
-    assert [p.name for p in tmp_path.glob("model-*.vw")] == ["model-30.vw"]
+    names = [c.name for c in eng.options.candidate_specs]
+    assert sorted(p.name for p in tmp_path.glob("model-*.vw")) == sorted(
+        f"model-30-{n}.vw" for n in names)
 
 
 @pytest.mark.parametrize("change, match", [

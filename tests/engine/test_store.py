@@ -257,7 +257,7 @@ def test_counts_and_reward_rate_buckets(log):
     assert counts == {"decisions": 4, "active_decisions": 3, "holdout_decisions": 1,
                       "no_contact_decisions": 1, "rewarded_decisions": 2, "rewards": 3,
                       "default_rewards": 1, "corrections": 1, "profiles": 0,
-                      "last_seq": counts["last_seq"]}
+                      "learner_switches": 0, "last_seq": counts["last_seq"]}
     assert log.reward_rate_by_bucket(100.0) == [
         (0.0, False, 1, 1.5), (0.0, True, 1, 0.0), (100.0, False, 1, 0.0)]
     assert log.reward_rate_by_bucket(100.0, since=100.0) == [(100.0, False, 1, 0.0)]

@@ -1,0 +1,131 @@
+"""The engine's candidate learners: named Vowpal Wabbit configurations that all learn from the
+same logged decisions, one of which serves (``engine/learner_selection.py`` picks it), and the
+settings of that choice. Configuration only: nothing here loads Vowpal Wabbit.
+
+``[engine] candidates`` lists them, each a table with a ``name`` and :class:`VWConfig` fields
+over the engine's base learner (``learner``/``exploration``); the first one serves until the
+selection finds a better one. A candidate may also be given by the name of a built-in
+(:data:`BUILT_IN`). Without ``candidates`` the engine runs :data:`DEFAULT_CANDIDATES`.
+
+Example:
+    >>> base = VWConfig(exploration="epsilon", cb_type="dm")
+    >>> [c.name for c in parse_candidates(["squarecb", {"name": "eps10", "epsilon": 0.1}], base)]
+    ['squarecb', 'eps10']
+    >>> parse_candidates([{"name": "x", "gama_scale": 3}], base)
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Traceback (most recent call last):
+    ...
+    engine.errors.ConfigError: candidates[0].gama_scale: unknown learner field; expected one of
+        exploration, epsilon, gamma_scale, bag_size, cb_type, learning_rate, power_t, l2, bits,
+        interactions
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+from engine.errors import ConfigError
+from policies.errors import PolicyConfigError
+from policies.vw_config import VWConfig
+
+__all__ = ["BUILT_IN", "DEFAULT_CANDIDATES", "CandidateSpec", "SelectionSettings",
+           "parse_candidates"]
+
+_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+_FIELDS = tuple(f.name for f in fields(VWConfig))
+
+
+@dataclass(frozen=True)
+class CandidateSpec:
+    """One candidate: a name (``[a-z][a-z0-9_]*``, at most 32 characters) and its learner."""
+
+    name: str
+    config: VWConfig
+
+
+#: Built-in candidates by name: VWConfig fields over the engine's base learner.
+BUILT_IN: dict[str, dict[str, Any]] = {
+    "squarecb": {"exploration": "squarecb", "cb_type": "mtr"},
+    "epsilon": {"exploration": "epsilon"},
+    "bag": {"exploration": "bag"},
+}
+
+#: What the engine runs without ``candidates`` (chosen by the learning suite; docs/engine.md).
+DEFAULT_CANDIDATES: tuple[str | Mapping[str, Any], ...] = ("squarecb", "epsilon")
+
+
+def parse_candidates(value: Sequence[str | Mapping[str, Any]], base: VWConfig
+                     ) -> tuple[CandidateSpec, ...]:
+    """The candidates of an ``[engine] candidates`` list, over ``base``.
+
+    Raises:
+        ConfigError: not a list, a bad or repeated name, an unknown field or a bad value
+            (the message names ``candidates[i].<field>``).
+    """
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) or not value:
+        raise ConfigError(f"candidates: expected a non-empty list of names or tables, got "
+                          f"{value!r:.80}")
+    out: list[CandidateSpec] = []
+    for i, item in enumerate(value):
+        spec = _one(i, item, base)
+        if spec.name in {c.name for c in out}:
+            raise ConfigError(f"candidates[{i}].name: expected a name not used before, got "
+                              f"{spec.name!r}")
+        out.append(spec)
+    return tuple(out)
+
+
+def _one(i: int, item: str | Mapping[str, Any], base: VWConfig) -> CandidateSpec:
+    if isinstance(item, str):
+        if item not in BUILT_IN:
+            raise ConfigError(f"candidates[{i}]: expected a table or one of "
+                              f"{', '.join(BUILT_IN)}, got {item!r}")
+        item = {"name": item, **BUILT_IN[item]}
+    if not isinstance(item, Mapping):
+        raise ConfigError(f"candidates[{i}]: expected a table or a name, got {item!r:.80}")
+    values = dict(item)
+    name = values.pop("name", None)
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise ConfigError(f"candidates[{i}].name: expected lower-case letters, digits or '_' "
+                          f"(at most 32, a letter first), got {name!r}")
+    for key in values:
+        if key not in _FIELDS:
+            raise ConfigError(f"candidates[{i}].{key}: unknown learner field; expected one of "
+                              f"{', '.join(_FIELDS)}")
+    if "interactions" in values:
+        values["interactions"] = tuple(values["interactions"])
+    if values.get("exploration") == "squarecb":
+        values.setdefault("cb_type", "mtr")  # VW runs SquareCB on mtr only
+    try:
+        return CandidateSpec(name, replace(base, **values))
+    except PolicyConfigError as exc:
+        raise ConfigError(f"candidates[{i}].{exc}") from None
+
+
+@dataclass(frozen=True)
+class SelectionSettings:
+    """The switch rule's settings (``[engine] selection = {...}``).
+
+    Attributes:
+        min_samples: rows a challenger's estimate needs before it may win a check.
+        check_every: rows between two checks.
+        confirm: checks in a row a challenger must win to take over.
+        estimator: the estimate the rule reads, ``"dr"`` or ``"ips"``.
+    """
+
+    min_samples: int = 1000
+    check_every: int = 100
+    confirm: int = 3
+    estimator: str = "dr"
+
+    def __post_init__(self) -> None:
+        for name in ("min_samples", "check_every", "confirm"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ConfigError(f"selection.{name}: expected an integer >= 1, got {v!r}")
+        if self.estimator not in ("dr", "ips"):
+            raise ConfigError(f"selection.estimator: expected 'dr' or 'ips', got "
+                              f"{self.estimator!r}")

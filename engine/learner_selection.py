@@ -1,0 +1,256 @@
+"""Which candidate learner serves: every candidate learns the same logged decisions, each one's
+value is estimated progressively on the live stream, and the serving one changes only on
+evidence.
+
+For every logged reward, each candidate, *before* it learns that decision, gives its
+distribution over the decision's eligible actions; its probability of the logged action against
+the logged propensity feeds IPS and DR (:class:`ope.estimators.progressive.ProgressiveValue`).
+Then it learns. So a candidate's value is out of sample on every row, and all candidates are
+scored on the same rows.
+
+The switch rule (checked every ``check_every`` rows): a challenger with at least ``min_samples``
+rows whose DR lower bound beats the serving candidate's DR upper bound, on the same rows, wins
+the check; it takes over after winning ``confirm`` checks in a row (hysteresis: a lucky streak
+of one check does not switch, and a switch back needs the same evidence the other way). Each
+switch is returned as a :class:`Switch` with its evidence, for the engine to log.
+
+Two later features plug in here without changing the rule: a drift challenger (issue 15) is
+:meth:`LearnerSelection.add_candidate` with ``since`` = the change point (it is trained on the
+log from there and compared with the serving one on the rows since then only); a fleet learner
+(issue 16) is a process that drives :meth:`LearnerSelection.process` from the log and publishes
+the serving candidate's model.
+
+Rewards reach the learners divided by each candidate's own running scale (when
+``reward_scale``: ``engine/reward_scale.py``); every candidate meets the rows in log order, so a
+row's scale is the same for all, whenever they process it.
+
+Example:
+    >>> from policies.vw_config import VWConfig
+    >>> from policies.vw_learner import VWLearner
+    >>> learners = {}
+    >>> for name, eps in (("uniform", 1.0), ("greedy", 0.02)):
+    ...     learners[name] = VWLearner(VWConfig(exploration="epsilon", epsilon=eps), seed=0)
+    ...     learners[name].set_actions([{"m": {"x": "a"}}, {"m": {"x": "b"}}])
+    >>> sel = LearnerSelection(learners, "uniform", SelectionSettings(min_samples=200,
+    ...                        check_every=50, confirm=2), n_actions=2)
+    >>> switches = []
+    >>> for seq in range(1, 601):  # the uniform learner serves; action 1 pays 1, action 0 nothing
+    ...     a = seq % 2
+    ...     sel.process_all(LoggedRow(seq, {"c": {"k": 1}}, (0, 1), a, 0.5, float(a)))
+    ...     switches.append(sel.check(seq, at=float(seq)))
+    >>> [(s.from_learner, s.to_learner) for s in switches if s], sel.serving
+    ([('uniform', 'greedy')], 'greedy')
+    >>> sel.close()
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from engine.candidates import SelectionSettings
+from engine.errors import ConfigError
+from engine.reward_scale import RewardScale
+from ope.estimators.progressive import ProgressiveValue
+from policies.vw_format import FeatureSet
+from policies.vw_learner import VWLearner
+
+__all__ = ["LearnerSelection", "LoggedRow", "Switch"]
+
+
+@dataclass(frozen=True)
+class LoggedRow:
+    """One logged reward as the candidates meet it.
+
+    Attributes:
+        seq: the reward's sequence number in the log.
+        shared: the decision's shared features as logged; None when no learner learns the row
+            (holdout, another catalog, nothing played).
+        eligible: the decision's eligible action indices.
+        action: the played action.
+        probability: its logged propensity.
+        reward: the decision's total reward so far, on the business scale.
+    """
+
+    seq: int
+    shared: FeatureSet | None
+    eligible: Sequence[int] = ()
+    action: int = -1
+    probability: float = 1.0
+    reward: float = 0.0
+
+
+@dataclass(frozen=True)
+class Switch:
+    """One change of the serving candidate, with the estimates that justified it."""
+
+    seq: int
+    at: float
+    from_learner: str
+    to_learner: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
+class LearnerSelection:
+    """The candidates, which one serves, their progressive values, and the switch rule.
+
+    Args:
+        learners: candidate name -> its learner (actions set), in the order of the candidates.
+        serving: the serving candidate's name.
+        settings: the switch rule.
+        n_actions: K, the catalog's actions.
+        reward_scale: divide rewards by each candidate's running scale before it learns.
+        state: what :meth:`state` returned (from a checkpoint), or None for fresh learners.
+    """
+
+    def __init__(self, learners: Mapping[str, VWLearner], serving: str,
+                 settings: SelectionSettings, n_actions: int, reward_scale: bool = False,
+                 state: Mapping[str, Any] | None = None) -> None:
+        if serving not in learners:
+            raise ConfigError(f"serving: expected one of {', '.join(learners)}, got {serving!r}")
+        self.learners = dict(learners)
+        self.serving = serving
+        self.settings = settings
+        self.n_actions = n_actions
+        self.reward_scale = reward_scale
+        s: Mapping[str, Any] = state or {}
+
+        def per(key: str, default: int) -> dict[str, int]:
+            saved = s.get(key, {})
+            return {n: int(saved.get(n, default)) for n in learners}
+
+        self.cursors, self.since, self._streak = per("cursors", 0), per("since", 0), per(
+            "streak", 0)
+        values, scales = s.get("values", {}), s.get("scales", {})
+        self.values = {n: ProgressiveValue.from_state(values[n]) if n in values
+                       else ProgressiveValue(n_actions) for n in learners}
+        self.scales = {n: RewardScale.from_state(scales[n]) if n in scales else RewardScale()
+                       for n in learners}
+        self._next_check = int(s.get("next_check", settings.check_every))
+
+    # -- serving -------------------------------------------------------------------------------
+    @property
+    def learner(self) -> VWLearner:
+        """The serving candidate's learner."""
+        return self.learners[self.serving]
+
+    @property
+    def serving_scale(self) -> float:
+        """The serving candidate's reward scale (1 when rewards are not scaled)."""
+        return self.scales[self.serving].value if self.reward_scale else 1.0
+
+    def lagging(self, seq: int) -> list[str]:
+        """Candidates that have not yet met every row up to ``seq``."""
+        return [n for n, c in self.cursors.items() if c < seq]
+
+    @property
+    def oldest_cursor(self) -> int:
+        """The lowest cursor: rows after it are still to be met by someone."""
+        return min(self.cursors.values())
+
+    # -- learning ------------------------------------------------------------------------------
+    def process(self, name: str, row: LoggedRow) -> None:
+        """Candidate ``name`` meets ``row``: scored on it, then taught it (rows at or below its
+        cursor were met before and are skipped)."""
+        if row.seq <= self.cursors[name]:
+            return
+        if row.shared is not None:
+            learner = self.learners[name]
+            idx = np.asarray(row.eligible, dtype=np.int64)
+            target = np.zeros(self.n_actions)
+            target[idx] = learner.probabilities(row.shared, idx)
+            self.values[name].add(row.seq, row.action, row.probability, row.reward, target)
+            reward = row.reward
+            if self.reward_scale:
+                self.scales[name].observe(reward)
+                reward = self.scales[name].normalise(reward)
+            learner.learn(row.shared, idx, row.action, row.probability, reward)
+        self.cursors[name] = row.seq
+
+    def process_all(self, row: LoggedRow) -> None:
+        """Every candidate meets ``row`` (the inline mode)."""
+        for name in self.learners:
+            self.process(name, row)
+
+    # -- the switch rule -----------------------------------------------------------------------
+    def estimates(self, name: str, since: int = 0) -> dict[str, Any] | None:
+        """``{"ips": OPEResult, "dr": OPEResult}`` of candidate ``name`` over the rows from
+        ``since`` on; None before any."""
+        return self.values[name].results(since)
+
+    def check(self, seq: int, at: float) -> Switch | None:
+        """Run the switch rule if a check is due at ``seq`` and every candidate has met the
+        rows up to it; return the switch it made, if any."""
+        if seq < self._next_check or self.lagging(seq):
+            return None
+        self._next_check = seq + self.settings.check_every
+        est = self.settings.estimator
+        best, best_low, evidence = None, -np.inf, {}
+        for name in self.learners:
+            if name == self.serving:
+                continue
+            since = max(self.since[name], self.since[self.serving])
+            mine, theirs = self.estimates(name, since), self.estimates(self.serving, since)
+            if mine is None or theirs is None:
+                continue
+            wins = (mine[est].n >= self.settings.min_samples
+                    and mine[est].ci[0] > theirs[est].ci[1])
+            self._streak[name] = self._streak[name] + 1 if wins else 0
+            if self._streak[name] >= self.settings.confirm and mine[est].ci[0] > best_low:
+                best, best_low = name, mine[est].ci[0]
+                evidence = {"rule": f"{est} lower bound of {name} above the {est} upper bound "
+                                    f"of {self.serving}, {self._streak[name]} checks in a row",
+                            "since_seq": since,
+                            name: {k: r.to_dict() for k, r in mine.items()},
+                            self.serving: {k: r.to_dict() for k, r in theirs.items()}}
+        if best is None:
+            return None
+        switch = Switch(seq, at, self.serving, best, evidence)
+        self.serving = best
+        self._streak = dict.fromkeys(self._streak, 0)
+        return switch
+
+    # -- candidates joining later (drift recovery, issue 15) -----------------------------------
+    def add_candidate(self, name: str, learner: VWLearner, since: int) -> None:
+        """A new candidate, to be trained on the log's rows after ``since`` (the caller replays
+        them through :meth:`process`) and compared with the serving one on those rows only."""
+        if name in self.learners:
+            raise ConfigError(f"candidates: {name!r} is already a candidate")
+        self.learners[name] = learner
+        self.cursors[name] = self.since[name] = since
+        self.values[name] = ProgressiveValue(self.n_actions)
+        self.scales[name] = RewardScale()
+        self._streak[name] = 0
+
+    # -- state ---------------------------------------------------------------------------------
+    def state(self) -> dict[str, Any]:
+        """Everything but the models, JSON-ready (the checkpoint's sidecar holds it)."""
+        return {"serving": self.serving, "cursors": dict(self.cursors),
+                "since": dict(self.since), "streak": dict(self._streak),
+                "next_check": self._next_check,
+                "values": {n: v.to_state() for n, v in self.values.items()},
+                "scales": {n: v.to_state() for n, v in self.scales.items()}}
+
+    def summary(self) -> dict[str, dict[str, Any]]:
+        """Per candidate: serving or not, its cursor, rows scored, IPS and DR with intervals."""
+        out: dict[str, dict[str, Any]] = {}
+        for name in self.learners:
+            est = self.estimates(name)
+            row: dict[str, Any] = {"serving": name == self.serving,
+                                   "learned_seq": self.cursors[name],
+                                   "n": 0 if est is None else est["ips"].n}
+            for k in ("ips", "dr"):
+                r = None if est is None else est[k]
+                row[k] = None if r is None else r.value
+                row[f"{k}_low"] = None if r is None else r.ci[0]
+                row[f"{k}_high"] = None if r is None else r.ci[1]
+            out[name] = row
+        return out
+
+    def close(self) -> None:
+        """Release every learner (safe to call twice)."""
+        for learner in self.learners.values():
+            learner.close()
