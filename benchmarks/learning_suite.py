@@ -36,7 +36,7 @@ from experiments.learning_suite.contestants import (
 from experiments.learning_suite.suite_cell import SuiteCell, run_suite_cell
 from experiments.learning_suite.suite_table import markdown, summarise, wide, worst_ratios
 from experiments.ray_runner import run_tasks
-from experiments.worlds import WORLDS
+from experiments.worlds import HORIZONS, WORLDS
 
 QUICK_WORLDS = ("wine", "per_action_linear", "thresholds", "marketing54", "example_catalog")
 
@@ -49,6 +49,13 @@ def _records(path: Path) -> list[dict[str, Any]]:
 
 def _cell_id(rec: dict[str, Any]) -> str:
     return f"{rec['world']}__{rec['learner'].replace(' ', '_')}__seed{rec['seed']}"
+
+
+def _current(rec: dict[str, Any], quick: bool, horizon: int | None) -> bool:
+    """Whether a recorded cell ran at the horizon this run asks for (a cell of another horizon
+    is kept in the file but neither shown nor counted as done)."""
+    want = horizon or HORIZONS[rec["world"]][1 if quick else 0]
+    return want is None or rec["horizon"] == want
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
@@ -87,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
                             else "results/learning_suite"))
     out.mkdir(parents=True, exist_ok=True)
     log = out / "cells.jsonl"
-    have = {_cell_id(r) for r in _records(log)}
+    have = {_cell_id(r) for r in _records(log) if _current(r, args.quick, args.horizon)}
     cells = [SuiteCell(w, s, seed, quick=args.quick, horizon=args.horizon)
              for w in worlds for s in specs for seed in seeds]
     todo = [c for c in cells if c.cell_id not in have]
@@ -102,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         failed = [k for k, o in ran.items() if o.status == "failed"]
     labels = [s.label for s in specs]
     recs = [r for r in _records(log) if r["world"] in worlds and r["learner"] in labels
-            and r["seed"] in seeds]
+            and r["seed"] in seeds and _current(r, args.quick, args.horizon)]
     if not recs:
         print("no finished cells yet", file=sys.stderr)
         return 1

@@ -7,14 +7,14 @@ learner of the policies room, ``params["name"]`` and its parameters).
 
 Example:
     >>> [s.label for s in QUICK_LEARNERS]
-    ['engine default', 'engine squarecb', 'vw squarecb', 'linucb', 'best fixed']
+    ['engine default', 'engine old default', 'vw squarecb', 'linucb', 'best fixed']
     >>> learner("vw squarecb").params["args"][:3]
     ('--cb_explore_adf', '-q', 'UA')
     >>> learner("nope")  # doctest: +NORMALIZE_WHITESPACE, +ELLIPSIS
     Traceback (most recent call last):
     ...
     experiments.errors.SpecError: learner: unknown label 'nope'; known: engine default,
-        engine squarecb, engine bag, vw squarecb, ...
+        engine old default, engine squarecb, engine bag, vw squarecb, ...
 """
 
 from __future__ import annotations
@@ -58,13 +58,19 @@ def _vw(label: str, *args: str) -> LearnerSpec:
     return LearnerSpec("vw", label, {"args": (*_ADF, *args)})
 
 
+#: The engine's default before issue 12 (epsilon 5 % on dm, the nine interactions), spelled out so
+#: that it stays this whatever the default becomes.
+OLD_DEFAULT = {"learner": {"exploration": "epsilon", "epsilon": 0.05, "cb_type": "dm",
+                           "interactions": ("cm", "cn", "ct", "hm", "hn", "ht", "mn", "nt",
+                                            "ca")}}
+
 FULL_LEARNERS: tuple[LearnerSpec, ...] = (
     LearnerSpec("engine", "engine default"),
+    LearnerSpec("engine", "engine old default", OLD_DEFAULT),
     LearnerSpec("engine", "engine squarecb", {"exploration": "squarecb"}),
     LearnerSpec("engine", "engine bag", {"exploration": "bag"}),
     _vw("vw squarecb", "--squarecb"),
     _vw("vw squarecb g100", "--squarecb", "--gamma_scale", "100"),
-    _vw("vw squarecb g1000", "--squarecb", "--gamma_scale", "1000"),
     _vw("vw epsilon", "--epsilon", "0.05"),
     _vw("vw bag", "--bag", "5", "--epsilon", "0.05"),
     _vw("vw regcb-opt", "--regcbopt"),
@@ -90,7 +96,7 @@ ENGINE_VARIANTS: tuple[LearnerSpec, ...] = (
 )
 _BY_LABEL = {s.label: s for s in (*FULL_LEARNERS, *ENGINE_VARIANTS)}
 QUICK_LEARNERS: tuple[LearnerSpec, ...] = tuple(
-    _BY_LABEL[k] for k in ("engine default", "engine squarecb", "vw squarecb", "linucb",
+    _BY_LABEL[k] for k in ("engine default", "engine old default", "vw squarecb", "linucb",
                            "best fixed"))
 
 
