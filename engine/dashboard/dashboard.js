@@ -49,11 +49,38 @@
                              ["scope-mix", "action_mix"]]) {
       scope(id, s.scope[key], s.as_of);
     }
+    drawLearners(s.learners, s.scope.learners, s.as_of);
     const mix = (m) => Object.entries(m).map(([label, value]) => ({ label, value }));
     for (const [axis, i] of [["message", 0], ["channel", 1], ["timing", 2]]) {
       Charts.bars($(`chart-mix-${axis}`), mix(s.action_mix[axis] || {}),
                   { color: Charts.color(i), valueTitle: "decisions",
                     emptyText: "no treatment decisions in the window" });
+    }
+  }
+
+  function drawLearners(l, where, asOf) {
+    scope("scope-learners", `${where}; serving: ${l.serving || "–"}`, asOf);
+    const rows = Object.entries(l.candidates || {}).filter(([, c]) => c.dr !== null);
+    if (!rows.length) {
+      Charts.empty($("chart-learners"), "no reward learned yet");
+    } else {
+      Charts.intervals($("chart-learners"), rows.map(([name, c]) => ({
+        label: c.serving ? `${name} (serving)` : name, value: per1000(c.dr),
+        lo: per1000(c.dr_low), hi: per1000(c.dr_high), muted: !c.serving })),
+        { valueTitle: "estimated reward per 1,000 decisions (doubly robust, 95% CI)" });
+    }
+    const list = $("learner-switches");
+    list.replaceChildren();
+    for (const sw of l.switches || []) {
+      const li = document.createElement("li");
+      li.textContent = `${clock(sw.at, false)}: ${sw.from} → ${sw.to} (reward #${sw.seq}; ` +
+        `${sw.evidence.rule || "evidence in the log"})`;
+      list.append(li);
+    }
+    if (!list.children.length) {
+      const li = document.createElement("li");
+      li.textContent = "no switch yet: the first candidate has served throughout";
+      list.append(li);
     }
   }
 

@@ -154,8 +154,13 @@ def dashboard_router(src: DashboardSources) -> APIRouter:
                 "scope": {"decisions": "whole log", "lift": f"{window}, active decisions",
                           "exploration": "since this process started",
                           "action_mix": f"{window}, treatment decisions",
-                          "latency": "this process, recent requests"},
+                          "latency": "this process, recent requests",
+                          "learners": "whole log, each candidate scored before it learns each "
+                                      "reward"},
                 "engine": {k: v for k, v in stats.items() if isinstance(v, int | float | str)},
+                "learners": {"serving": stats.get("serving_learner"),
+                             "candidates": stats.get("candidates", {}),
+                             "switches": src.engine.log.switches(limit=10)},
                 "generated_at": now, "as_of": now}
 
     @router.get("/reward-rate")

@@ -154,6 +154,25 @@ ENGINE_STATS: tuple[StatFamily, ...] = (
     StatFamily("exploration_rate", "offerbandit_exploration_rate", MetricKind.GAUGE,
                "Share of decisions since the engine started that were not the policy's most "
                "probable action."),
+    StatFamily("serving_learner", "offerbandit_serving_learner", MetricKind.GAUGE,
+               "The candidate learner that serves (value 1, its name as the label).",
+               label="learner"),
+    StatFamily("learner_switches", "offerbandit_learner_switches_total", MetricKind.COUNTER,
+               "Changes of the serving learner (from the log)."),
+    StatFamily("candidate_dr", "offerbandit_candidate_value_dr", MetricKind.GAUGE,
+               "Each candidate learner's value per decision, doubly robust, progressive on the "
+               "live log (scored before it learns each reward).", label="learner"),
+    StatFamily("candidate_dr_low", "offerbandit_candidate_value_dr_low", MetricKind.GAUGE,
+               "Lower end of the 95 % interval of offerbandit_candidate_value_dr.",
+               label="learner"),
+    StatFamily("candidate_dr_high", "offerbandit_candidate_value_dr_high", MetricKind.GAUGE,
+               "Upper end of the 95 % interval of offerbandit_candidate_value_dr.",
+               label="learner"),
+    StatFamily("candidate_ips", "offerbandit_candidate_value_ips", MetricKind.GAUGE,
+               "Each candidate learner's value per decision, inverse propensity scored, "
+               "progressive on the live log.", label="learner"),
+    StatFamily("candidate_n", "offerbandit_candidate_rewards_scored", MetricKind.GAUGE,
+               "Logged rewards each candidate learner has been scored on.", label="learner"),
 )
 
 

@@ -148,6 +148,15 @@ def test_dashboard_draws_what_the_api_returns(serve, tmp_path):
         assert sum(summary["action_mix"]["message"].values()) == summary["decisions"]["treatment"]
         assert page.inner_text("#tile-decisions") == "160"
 
+        # The candidate learners: one interval per candidate scored so far, the serving one named.
+        learners = summary["learners"]
+        drawn = by_id["chart-learners"]
+        scored = [n for n, c in learners["candidates"].items() if c["dr"] is not None]
+        assert len(drawn["labels"]) == len(scored) >= 1
+        assert f"{learners['serving']} (serving)" in drawn["labels"]
+        assert f"serving: {learners['serving']}" in page.inner_text("#scope-learners")
+        assert page.inner_text("#learner-switches")  # the switches, or why there is none
+
         # Every card says its scope and time.
         scopes = page.eval_on_selector_all(".scope", "els => els.map(e => e.textContent)")
         assert len(scopes) >= 8 and all(" · as of " in t for t in scopes), scopes
