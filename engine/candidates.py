@@ -114,14 +114,20 @@ class SelectionSettings:
         check_every: rows between two checks.
         confirm: checks in a row a challenger must win to take over.
         estimator: the estimate the rule reads, ``"dr"`` or ``"ips"``.
+        window: the rule compares the candidates over the last ``window`` rows only (to the
+            granularity of 1,000-row blocks), so that what a candidate was worth while it was
+            still learning does not weigh forever; 0 compares over every row.
     """
 
     min_samples: int = 1000
     check_every: int = 100
     confirm: int = 3
     estimator: str = "dr"
+    window: int = 0
 
     def __post_init__(self) -> None:
+        if isinstance(self.window, bool) or not isinstance(self.window, int) or self.window < 0:
+            raise ConfigError(f"selection.window: expected an integer >= 0, got {self.window!r}")
         for name in ("min_samples", "check_every", "confirm"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:

@@ -23,13 +23,13 @@ import json
 import os
 import time
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from engine.catalog import Catalog
 from engine.errors import CheckpointError
-from engine.features import FEATURES_VERSION, action_feature_sets
+from engine.features import FEATURES_VERSION, action_feature_sets, catalog_interactions
 from engine.options import EngineOptions
 from policies.vw_config import VWConfig
 from policies.vw_learner import VWLearner
@@ -203,7 +203,10 @@ def load_models(state_dir: str | os.PathLike, catalog: Catalog,
     try:
         for spec in specs:
             path = None if info is None else store.model_path(info, spec.name)
-            learner = VWLearner(spec.config, seed=seed, model_path=path)
+            # the terms this catalog makes useless are left out (engine.features)
+            config = replace(spec.config, interactions=catalog_interactions(
+                catalog, spec.config.interactions))
+            learner = VWLearner(config, seed=seed, model_path=path)
             out.learners[spec.name] = learner
             learner.set_actions(actions)
     except BaseException:

@@ -48,6 +48,7 @@ __all__ = [
     "MAX_STRING_LENGTH",
     "RULE_KEYS",
     "action_feature_sets",
+    "catalog_interactions",
     "check_context",
     "context_namespace",
     "history_namespace",
@@ -203,5 +204,53 @@ def _action_set(action: Action) -> dict[str, dict[str, Any]]:
 
 def action_feature_sets(catalog: Catalog) -> list[dict[str, dict[str, Any]]]:
     """One action feature set (namespaces ``m``, ``n``, ``t``, ``a``) per catalog action, in
-    order."""
-    return [_action_set(a) for a in catalog.actions]
+    order. A feature with the same value for every contact action (every message's theme
+    ``general``, say) is left out: it cannot rank actions, and crossed with the context it
+    would only repeat the context's own weights.
+
+    Example:
+        >>> cat = Catalog.from_names(["a", "b"], ["web"], ["now"], no_contact=False)
+        >>> action_feature_sets(cat)[1]
+        {'m': {'msg': 'b'}, 'n': {}, 't': {}, 'a': {'id': 'b/web/now'}}
+    """
+    sets = [_action_set(a) for a in catalog.actions]
+    contact = [s for s, a in zip(sets, catalog.actions, strict=True) if a.triple is not None]
+    if len(contact) < 2:
+        return sets
+    same = {(ns, k) for ns, feats in contact[0].items() for k, v in feats.items()
+            if all(other.get(ns, {}).get(k) == v for other in contact[1:])}
+    return [{ns: {k: v for k, v in feats.items() if (ns, k) not in same}
+             for ns, feats in s.items()} for s in sets]
+
+
+def catalog_interactions(catalog: Catalog, interactions: Sequence[str]) -> tuple[str, ...]:
+    """``interactions`` less the terms this catalog makes useless.
+
+    An action namespace whose features are the same for every action cannot tell actions apart
+    (one channel: ``n``; one timing: ``t``), and two action namespaces that split the actions the
+    same way (``m`` and ``a`` when there is one channel and one timing) learn the same slopes
+    twice, which doubles their step and hurts (cbify on digits, squarecb: 0.75 with the nine
+    terms, 0.87 with ``ca`` alone; docs/engine.md). So each term that crosses such a namespace is
+    dropped, keeping the first of two that split the actions alike (in the order ``m n t a``).
+    Catalogs where every namespace varies and none repeats another keep every term.
+
+    Example:
+        >>> cbify = Catalog.from_names(["d0", "d1", "d2"], ["web"], ["now"], no_contact=False)
+        >>> catalog_interactions(cbify, ("cm", "cn", "ct", "hm", "mn", "nt", "ca"))
+        ('cm', 'hm')
+        >>> full = Catalog.from_names(["a", "b"], ["email", "sms"], ["now", "morning"])
+        >>> catalog_interactions(full, INTERACTIONS) == INTERACTIONS
+        True
+    """
+    sets = action_feature_sets(catalog)
+    useless: set[str] = set()
+    seen: list[tuple[str, tuple[int, ...]]] = []
+    for ns in "mnta":
+        keys = [repr(sorted(a.get(ns, {}).items())) for a in sets]
+        first = {k: i for i, k in reversed(list(enumerate(keys)))}
+        partition = tuple(first[k] for k in keys)  # which action each one looks like
+        if len(first) == 1 or any(partition == p for _, p in seen):
+            useless.add(ns)
+        else:
+            seen.append((ns, partition))
+    return tuple(t for t in interactions if not useless & set(t[1:] if t[0] in "chq" else t))

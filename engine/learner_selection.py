@@ -9,8 +9,8 @@ Then it learns. So a candidate's value is out of sample on every row, and all ca
 scored on the same rows.
 
 The switch rule (checked every ``check_every`` rows): a challenger with at least ``min_samples``
-rows whose DR lower bound beats the serving candidate's DR upper bound, on the same rows, wins
-the check; it takes over after winning ``confirm`` checks in a row (hysteresis: a lucky streak
+rows whose DR lower bound beats the serving candidate's DR upper bound, on the same rows (the
+last ``window`` of them), wins the check; it takes over after winning ``confirm`` checks in a row (hysteresis: a lucky streak
 of one check does not switch, and a switch back needs the same evidence the other way). Each
 switch is returned as a :class:`Switch` with its evidence, for the engine to log.
 
@@ -192,7 +192,8 @@ class LearnerSelection:
         for name in self.learners:
             if name == self.serving:
                 continue
-            since = max(self.since[name], self.since[self.serving])
+            since = max(self.since[name], self.since[self.serving],
+                        seq - self.settings.window if self.settings.window else 0)
             mine, theirs = self.estimates(name, since), self.estimates(self.serving, since)
             if mine is None or theirs is None:
                 continue

@@ -36,7 +36,7 @@ def _from_log_alone(eng: Engine) -> np.ndarray:
     out = []
     for name in [sel.serving, *(n for n in sel.learners if n != sel.serving)]:
         scale = RewardScale()
-        with VWLearner(eng.options.candidate(name).config, seed=eng.seed) as ref:
+        with VWLearner(sel.learners[name].config, seed=eng.seed) as ref:
             ref.set_actions(action_feature_sets(eng.catalog))
             for seq, rec, _, _ in eng.log.rewards_since(0):
                 if rec.holdout or rec.action_index < 0:

@@ -6,6 +6,7 @@ import math
 
 from engine.catalog import Catalog, Channel, Message
 from engine.features import (
+    catalog_interactions,
     INTERACTIONS,
     action_feature_sets,
     check_context,
@@ -36,11 +37,22 @@ def test_action_sets_follow_catalog_order_and_no_contact_is_last():
                              [Channel("email", cost=0.01), Channel("sms")], ["now", "evening"])
     sets = action_feature_sets(cat)
     assert len(sets) == cat.n_actions == 5
-    assert sets[1] == {"m": {"msg": "w", "theme": "welcome", "offer": "none", "discount": 0.1,
-                             "margin": 0.0},
-                       "n": {"ch": "email", "cost": 0.01}, "t": {"tm": "evening"},
+    # one message: its attributes are the same for every contact and cannot rank them
+    assert sets[1] == {"m": {}, "n": {"ch": "email", "cost": 0.01}, "t": {"tm": "evening"},
                        "a": {"id": "w/email/evening"}}
     assert sets[-1] == {"m": {"no_contact": True}, "a": {"id": "no_contact"}}
+    two = Catalog.from_names([Message("w", theme="welcome", discount=0.1), Message("v")],
+                             ["email"], ["now"])
+    assert action_feature_sets(two)[0]["m"] == {"msg": "w", "theme": "welcome",
+                                                "discount": 0.1}  # offer, margin: the same
+
+
+def test_interactions_that_a_catalog_makes_useless_are_left_out():
+    one_channel = Catalog.from_names(["a", "b"], ["web"], ["now", "evening"], no_contact=False)
+    assert catalog_interactions(one_channel, INTERACTIONS) == (
+        "cm", "ct", "hm", "ht", "ca")  # n is the same everywhere; m, t, a each split anew
+    full = Catalog.from_names(["a", "b"], ["email", "sms"], ["now", "evening"])
+    assert catalog_interactions(full, INTERACTIONS) == INTERACTIONS
 
 
 def test_interactions_cross_shared_with_action_namespaces_only_by_letter():
