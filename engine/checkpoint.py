@@ -196,7 +196,8 @@ def load_models(state_dir: str | os.PathLike, catalog: Catalog,
                               f"{str(state_dir)!r}, found none")
     if info is not None:
         store.check(info, options.fingerprint(), catalog.version, FEATURES_VERSION)
-    actions = action_feature_sets(catalog)
+    prune = options.prune_features
+    actions = action_feature_sets(catalog, prune)
     out = SavedModels({}, specs[0].name if info is None else info.serving,
                       0 if info is None else info.learned_seq,
                       {} if info is None else dict(info.state))
@@ -205,7 +206,7 @@ def load_models(state_dir: str | os.PathLike, catalog: Catalog,
             path = None if info is None else store.model_path(info, spec.name)
             # the terms this catalog makes useless are left out (engine.features)
             config = replace(spec.config, interactions=catalog_interactions(
-                catalog, spec.config.interactions))
+                catalog, spec.config.interactions)) if prune else spec.config
             learner = VWLearner(config, seed=seed, model_path=path)
             out.learners[spec.name] = learner
             learner.set_actions(actions)

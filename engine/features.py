@@ -202,11 +202,11 @@ def _action_set(action: Action) -> dict[str, dict[str, Any]]:
             "a": {"id": action.name}}
 
 
-def action_feature_sets(catalog: Catalog) -> list[dict[str, dict[str, Any]]]:
+def action_feature_sets(catalog: Catalog, prune: bool = True) -> list[dict[str, dict[str, Any]]]:
     """One action feature set (namespaces ``m``, ``n``, ``t``, ``a``) per catalog action, in
     order. A feature with the same value for every contact action (every message's theme
     ``general``, say) is left out: it cannot rank actions, and crossed with the context it
-    would only repeat the context's own weights.
+    would only repeat the context's own weights (``prune=False`` keeps every feature).
 
     Example:
         >>> cat = Catalog.from_names(["a", "b"], ["web"], ["now"], no_contact=False)
@@ -215,7 +215,7 @@ def action_feature_sets(catalog: Catalog) -> list[dict[str, dict[str, Any]]]:
     """
     sets = [_action_set(a) for a in catalog.actions]
     contact = [s for s, a in zip(sets, catalog.actions, strict=True) if a.triple is not None]
-    if len(contact) < 2:
+    if not prune or len(contact) < 2:
         return sets
     same = {(ns, k) for ns, feats in contact[0].items() for k, v in feats.items()
             if all(other.get(ns, {}).get(k) == v for other in contact[1:])}

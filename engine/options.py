@@ -9,7 +9,8 @@ Example:
     engine.errors.ConfigError: reward_windw: unknown engine option; expected one of reward_window,
         default_reward, reward_mode, holdout_fraction, holdout_salt, holdout_action,
         checkpoint_every, expire_batch, synchronous, thread_safe, explain_top, exploration, learner,
-        candidates, selection, follow_every, reward_scale, number_bins, bins_warmup
+        candidates, selection, follow_every, reward_scale, number_bins, bins_warmup,
+        prune_features
 """
 
 from __future__ import annotations
@@ -91,6 +92,8 @@ class EngineOptions:
         number_bins: cut each context number into this many quantile bins learned from the
             first ``bins_warmup`` contexts (a category per bin, namespace ``q``); 0 = off.
         bins_warmup: contexts whose numbers fix the bins' edges.
+        prune_features: leave out the action features and interactions the catalog makes
+            useless (``engine.features.catalog_interactions``); False keeps every one.
     """
 
     reward_window: float | str = "7d"
@@ -112,6 +115,7 @@ class EngineOptions:
     reward_scale: bool = False
     number_bins: int = 0
     bins_warmup: int = 1000
+    prune_features: bool = True
     _specs: tuple[CandidateSpec, ...] = field(default=(), init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -127,7 +131,7 @@ class EngineOptions:
         if self.synchronous not in ("NORMAL", "FULL"):
             raise ConfigError(f"synchronous: expected 'NORMAL' or 'FULL', got "
                               f"{self.synchronous!r}")
-        for name in ("thread_safe", "reward_scale"):
+        for name in ("thread_safe", "reward_scale", "prune_features"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"{name}: expected true or false, got {getattr(self, name)!r}")
         check_number("follow_every", self.follow_every, low=0, integer=True, error=ConfigError)
@@ -181,7 +185,8 @@ class EngineOptions:
         return json.dumps({"candidates": [[c.name, c.config.fingerprint()]
                                           for c in self.candidate_specs],
                            "reward_scale": self.reward_scale, "number_bins": self.number_bins,
-                           "bins_warmup": self.bins_warmup}, sort_keys=True)
+                           "bins_warmup": self.bins_warmup,
+                           "prune_features": self.prune_features}, sort_keys=True)
 
     def _candidates(self, explicit: bool) -> tuple[CandidateSpec, ...]:
         if self.candidates is not None:

@@ -62,7 +62,8 @@ def _vw(label: str, *args: str) -> LearnerSpec:
 #: that it stays this whatever the default becomes.
 OLD_DEFAULT = {"learner": {"exploration": "epsilon", "epsilon": 0.05, "cb_type": "dm",
                            "interactions": ("cm", "cn", "ct", "hm", "hn", "ht", "mn", "nt",
-                                            "ca")}}
+                                            "ca")},
+               "prune_features": False}
 
 FULL_LEARNERS: tuple[LearnerSpec, ...] = (
     LearnerSpec("engine", "engine default"),
@@ -82,17 +83,19 @@ FULL_LEARNERS: tuple[LearnerSpec, ...] = (
     LearnerSpec("policy", "segment rules", {"name": "segment_rules"}),
     LearnerSpec("policy", "best fixed", {"name": "best_fixed"}),
 )
-#: Engine configurations beyond its named explorations (VWConfig fields through ``learner``),
-#: run with ``--learners all`` to choose the default.
+#: Engine configurations screened to choose the default (``--learners all`` runs them too).
+_CA = {"name": "squarecb_ca", "exploration": "squarecb", "interactions": ("ca",)}
 ENGINE_VARIANTS: tuple[LearnerSpec, ...] = (
-    LearnerSpec("engine", "engine squarecb g100",
-                {"exploration": "squarecb", "learner": {"gamma_scale": 100.0}}),
-    LearnerSpec("engine", "engine squarecb g1000",
-                {"exploration": "squarecb", "learner": {"gamma_scale": 1000.0}}),
-    LearnerSpec("engine", "engine squarecb no-h",
-                {"exploration": "squarecb",
-                 "learner": {"interactions": ("cm", "cn", "ct", "mn", "nt", "ca")}}),
-    LearnerSpec("engine", "engine epsilon mtr", {"learner": {"cb_type": "mtr"}}),
+    LearnerSpec("engine", "engine sq scaled", {"exploration": "squarecb", "reward_scale": True}),
+    LearnerSpec("engine", "engine sq-ca scaled",
+                {"exploration": "squarecb", "reward_scale": True,
+                 "learner": {"interactions": ("ca",)}}),
+    LearnerSpec("engine", "engine sel sq+eps scaled",
+                {"candidates": ("squarecb", "epsilon"), "reward_scale": True}),
+    LearnerSpec("engine", "engine sel sq+sq-ca scaled",
+                {"candidates": ("squarecb", _CA), "reward_scale": True}),
+    LearnerSpec("engine", "engine sq scaled bins",
+                {"exploration": "squarecb", "reward_scale": True, "number_bins": 5}),
 )
 _BY_LABEL = {s.label: s for s in (*FULL_LEARNERS, *ENGINE_VARIANTS)}
 QUICK_LEARNERS: tuple[LearnerSpec, ...] = tuple(
