@@ -1,11 +1,14 @@
 """Engine speed: cost per choose+reward pair against a plain VW text predict+learn loop.
 
-For ~50 and ~200 actions, on the same contexts and the same learner configuration, prints:
+For ~50 and ~200 actions, on the same contexts and the serving learner's configuration, prints:
 the reference (VW text loop: format + parse + predict, then format + parse + learn) in us per
-pair, the engine's us per pair (rules, features, learner, SQLite log writes for both calls),
-their ratio (target <= 1.5), choose p50/p99 in us, and what the thread guard costs (the same
-loop with ``thread_safe=False``, the lock's own round trips timed alone, and 4 threads sharing
-one engine). Run: ``python benchmarks/bench_engine.py [--quick]``.
+pair; the engine's us per pair (rules, features, learner, SQLite log writes for both calls)
+with its default candidate learners all learning each reward inline, and with
+``follow_every=0`` (only the serving candidate on the path; the others learn when the engine
+follows the log, timed apart as ``follow us/reward``); their ratios to the reference (target
+<= 1.0); choose p50/p99 in us; and what the thread guard costs (the same loop with
+``thread_safe=False``, the lock's own round trips timed alone, and 4 threads sharing one
+engine). Run: ``python benchmarks/bench_engine.py [--quick]``.
 """
 
 from __future__ import annotations
@@ -13,13 +16,19 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
+from dataclasses import replace
 
 import numpy as np
 from vowpalwabbit import Workspace
 
 from engine import Engine
 from engine.contact_rules import RulesConfig
-from engine.features import action_feature_sets, context_namespace, history_namespace
+from engine.features import (
+    action_feature_sets,
+    catalog_interactions,
+    context_namespace,
+    history_namespace,
+)
 from policies.vw_format import multi_example
 
 T0 = 1_700_000_000.0
@@ -34,15 +43,19 @@ def contexts(n: int, seed: int = 0) -> list[dict]:
              "consent": dict.fromkeys(CHANNELS, True)} for _ in range(n)]
 
 
-def make_engine(n_messages: int, state_dir: str, thread_safe: bool = True) -> Engine:
+def make_engine(n_messages: int, state_dir: str, thread_safe: bool = True, **options) -> Engine:
     return Engine(messages=[f"m{i}" for i in range(n_messages)], channels=CHANNELS,
                   timings=["now", "morning", "evening", "in 2h"], state_dir=state_dir, seed=0,
-                  rules=RULES, thread_safe=thread_safe, checkpoint_every=10**9)
+                  rules=RULES, thread_safe=thread_safe, checkpoint_every=10**9, **options)
 
 
 def reference_us(eng: Engine, ctxs: list[dict]) -> float:
-    """Plain VW text loop: every call formats and parses the whole multi-line example."""
-    vw = Workspace(arg_list=eng.options.learner.arguments(seed=0))
+    """Plain VW text loop: every call formats and parses the whole multi-line example, with the
+    serving candidate's configuration (interactions as the engine prunes them per catalog)."""
+    spec = eng.options.candidate(eng.stats()["serving_learner"])
+    config = replace(spec.config, interactions=catalog_interactions(eng.catalog,
+                                                                    spec.config.interactions))
+    vw = Workspace(arg_list=config.arguments(seed=0))
     actions = action_feature_sets(eng.catalog)
     shared = [{"c": context_namespace(c), "h": history_namespace(None, CHANNELS)} for c in ctxs]
     rng = np.random.default_rng(1)
@@ -56,9 +69,12 @@ def reference_us(eng: Engine, ctxs: list[dict]) -> float:
     return elapsed / len(ctxs) * 1e6
 
 
-def engine_us(n_messages: int, ctxs: list[dict], thread_safe: bool = True
-              ) -> tuple[float, np.ndarray]:
-    with tempfile.TemporaryDirectory() as d, make_engine(n_messages, d, thread_safe) as eng:
+def engine_us(n_messages: int, ctxs: list[dict], thread_safe: bool = True, **options
+              ) -> tuple[float, np.ndarray, float]:
+    """us per pair, choose latencies (us), and us per reward of a final ``follow()`` (the
+    candidates that learn off the path catching up; 0 when they learned inline)."""
+    with tempfile.TemporaryDirectory() as d, make_engine(n_messages, d, thread_safe,
+                                                         **options) as eng:
         lat = np.empty(len(ctxs))
         start = time.perf_counter()
         for i, ctx in enumerate(ctxs):
@@ -66,7 +82,10 @@ def engine_us(n_messages: int, ctxs: list[dict], thread_safe: bool = True
             dec = eng.choose(f"c{i}", ctx, now=T0 + i)
             lat[i] = time.perf_counter() - t
             eng.reward(dec.decision_id, float(dec.action_index % 3 == 0), now=T0 + i + 1)
-        return (time.perf_counter() - start) / len(ctxs) * 1e6, lat * 1e6
+        pair = (time.perf_counter() - start) / len(ctxs) * 1e6
+        start = time.perf_counter()
+        eng.follow()
+        return pair, lat * 1e6, (time.perf_counter() - start) / len(ctxs) * 1e6
 
 
 def guard_us_per_pair(n: int = 200_000) -> float:
@@ -109,16 +128,22 @@ def main() -> int:
     args = parser.parse_args()
     n = 800 if args.quick else 3000
     ctxs = contexts(n)
+    with tempfile.TemporaryDirectory() as d, make_engine(4, d) as eng:
+        names = [c.name for c in eng.options.candidate_specs]
+    print(f"default candidates: {', '.join(names)} (the first serves)")
     print(f"{'actions':>7} {'VW text us/pair':>16} {'engine us/pair':>15} {'ratio':>6} "
+          f"{'off-path us/pair':>16} {'ratio':>6} {'follow us/reward':>16} "
           f"{'choose p50':>10} {'p99':>7} {'no-guard us/pair':>17} {'4 threads':>9}")
     for n_messages in (4, 16):  # x 3 channels x 4 timings + no contact = 49 and 193 actions
         with tempfile.TemporaryDirectory() as d, make_engine(n_messages, d) as eng:
             k = eng.catalog.n_actions
             ref = reference_us(eng, ctxs)
-        ours, lat = engine_us(n_messages, ctxs)
-        bare, _ = engine_us(n_messages, ctxs, thread_safe=False)
+        ours, lat, _ = engine_us(n_messages, ctxs)
+        off, _, follow = engine_us(n_messages, ctxs, follow_every=0)
+        bare, _, _ = engine_us(n_messages, ctxs, thread_safe=False)
         shared = threaded_us(n_messages, ctxs, 4)
-        print(f"{k:>7} {ref:>16.0f} {ours:>15.0f} {ours / ref:>6.2f} "
+        print(f"{k:>7} {ref:>16.0f} {ours:>15.0f} {ours / ref:>6.2f} {off:>16.0f} "
+              f"{off / ref:>6.2f} {follow:>16.0f} "
               f"{np.percentile(lat, 50):>10.0f} {np.percentile(lat, 99):>7.0f} {bare:>17.0f} "
               f"{shared:>9.0f}")
     print(f"guard: {guard_us_per_pair():.2f} us per pair (two uncontended lock round trips; "
