@@ -10,9 +10,10 @@ scored on the same rows.
 
 The switch rule (checked every ``check_every`` rows): a challenger with at least ``min_samples``
 rows whose DR lower bound beats the serving candidate's DR upper bound, on the same rows (the
-last ``window`` of them), wins the check; it takes over after winning ``confirm`` checks in a row (hysteresis: a lucky streak
-of one check does not switch, and a switch back needs the same evidence the other way). Each
-switch is returned as a :class:`Switch` with its evidence, for the engine to log.
+last ``window`` of them), wins the check; it takes over after winning ``confirm`` checks in a
+row (hysteresis: a lucky streak of one check does not switch, and a switch back needs the same
+evidence the other way). Each switch is returned as a :class:`Switch` with its evidence, for the
+engine to log.
 
 Two later features plug in here without changing the rule: a drift challenger (issue 15) is
 :meth:`LearnerSelection.add_candidate` with ``since`` = the change point (it is trained on the

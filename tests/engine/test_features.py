@@ -6,9 +6,9 @@ import math
 
 from engine.catalog import Catalog, Channel, Message
 from engine.features import (
-    catalog_interactions,
     INTERACTIONS,
     action_feature_sets,
+    catalog_interactions,
     check_context,
     context_namespace,
     history_namespace,
