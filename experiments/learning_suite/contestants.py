@@ -94,6 +94,8 @@ ENGINE_VARIANTS: tuple[LearnerSpec, ...] = (
                 {"candidates": ("squarecb", "epsilon"), "reward_scale": True}),
     LearnerSpec("engine", "engine sel sq+sq-ca scaled",
                 {"candidates": ("squarecb", _CA), "reward_scale": True}),
+    LearnerSpec("engine", "engine sq scaled noprune",
+                {"exploration": "squarecb", "reward_scale": True, "prune_features": False}),
     LearnerSpec("engine", "engine sq scaled bins",
                 {"exploration": "squarecb", "reward_scale": True, "number_bins": 5}),
 )

@@ -5,8 +5,9 @@ the checkpointed Vowpal Wabbit model can say what it would have played on every 
 the checkpoint is read (nothing in ``state_dir`` is written, so a serving engine's folder is safe)
 and rewards logged after it are not replayed: the target is the model as saved.
 
-The model is opened by :func:`engine.checkpoint.load_learner`, the same function the engine
-starts from, so what is evaluated is what serves.
+The model is opened by :func:`engine.checkpoint.load_learner` (the serving candidate's, as the
+sidecar names it), from the same checkpoint the engine starts from, so what is evaluated is what
+serves.
 """
 
 from __future__ import annotations
@@ -45,8 +46,8 @@ def engine_model_probabilities(log: LoggedDecisions, catalog: str | Path,
                             "column); a saved engine model can only be replayed on its export")
     try:
         cat, _, settings = load_config(catalog)
-        config = EngineOptions.from_dict({**settings, **options}).learner
-        learner, _ = load_learner(state_dir, cat, config, required=True)
+        engine_options = EngineOptions.from_dict({**settings, **options})
+        learner, _ = load_learner(state_dir, cat, engine_options, required=True)
     except EngineError as exc:
         raise OPEInputError(f"saved engine model: {exc}") from exc
     k = len(cat.actions)
