@@ -39,13 +39,15 @@ REWARD_MODES = ("refuse", "sum")
 
 
 def default_learner() -> VWConfig:
-    """The learner used when none is given: chosen by ``benchmarks/bench_engine_learning.py``.
+    """The base learner every candidate is built over (``candidates`` names only what differs).
 
-    Epsilon-greedy (5%) on VW's direct-method regression (``cb_type="dm"``) captured the most
-    lift on the simulator's baseline at 50,000 decisions (0.56, against 0.45 for bag and 0.25
-    for SquareCB in the same run; it also led over two seeds before); importance-weighted
-    regression (``mtr``) let one rare large reward on an explored action swing the model
-    (epsilon + mtr: 0.13). See docs/engine.md.
+    VW's direct-method regression (``cb_type="dm"``) with the nine interactions of
+    ``engine.features`` (pruned per catalog, see ``catalog_interactions``): the ``epsilon``
+    candidate is this with epsilon 5 %, the engine's single learner before issue 12; the
+    ``squarecb`` candidate is this with SquareCB on ``mtr`` (VW runs SquareCB on mtr only).
+    Which serves is measured online (``engine/learner_selection.py``); which candidates there are
+    by default was chosen by the learning suite (``benchmarks/learning_suite.py``,
+    docs/engine.md).
     """
     return VWConfig(exploration="epsilon", epsilon=0.05, cb_type="dm",
                     interactions=INTERACTIONS)
@@ -112,7 +114,7 @@ class EngineOptions:
     candidates: Sequence[str | Mapping[str, Any]] | None = None
     selection: SelectionSettings | Mapping[str, Any] | None = None
     follow_every: int = 1
-    reward_scale: bool = False
+    reward_scale: bool = True
     number_bins: int = 0
     bins_warmup: int = 1000
     prune_features: bool = True
