@@ -53,10 +53,11 @@ def reference_us(eng: Engine, ctxs: list[dict]) -> float:
     """Plain VW text loop: every call formats and parses the whole multi-line example, with the
     serving candidate's configuration (interactions as the engine prunes them per catalog)."""
     spec = eng.options.candidate(eng.stats()["serving_learner"])
-    config = replace(spec.config, interactions=catalog_interactions(eng.catalog,
-                                                                    spec.config.interactions))
+    prune = eng.options.prune_features
+    config = replace(spec.config, interactions=catalog_interactions(
+        eng.catalog, spec.config.interactions)) if prune else spec.config
     vw = Workspace(arg_list=config.arguments(seed=0))
-    actions = action_feature_sets(eng.catalog)
+    actions = action_feature_sets(eng.catalog, prune)
     shared = [{"c": context_namespace(c), "h": history_namespace(None, CHANNELS)} for c in ctxs]
     rng = np.random.default_rng(1)
     start = time.perf_counter()

@@ -95,7 +95,8 @@ class EngineOptions:
             first ``bins_warmup`` contexts (a category per bin, namespace ``q``); 0 = off.
         bins_warmup: contexts whose numbers fix the bins' edges.
         prune_features: leave out the action features and interactions the catalog makes
-            useless (``engine.features.catalog_interactions``); False keeps every one.
+            useless (``engine.features.catalog_interactions``). Off by default: the learning
+            suite measured it to help cbify worlds and to hurt others (docs/engine.md).
     """
 
     reward_window: float | str = "7d"
@@ -117,7 +118,7 @@ class EngineOptions:
     reward_scale: bool = True
     number_bins: int = 0
     bins_warmup: int = 1000
-    prune_features: bool = True
+    prune_features: bool = False
     _specs: tuple[CandidateSpec, ...] = field(default=(), init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -63,7 +63,7 @@ def _vw(label: str, *args: str) -> LearnerSpec:
 OLD_DEFAULT = {"learner": {"exploration": "epsilon", "epsilon": 0.05, "cb_type": "dm",
                            "interactions": ("cm", "cn", "ct", "hm", "hn", "ht", "mn", "nt",
                                             "ca")},
-               "prune_features": False}
+               "prune_features": False, "reward_scale": False}
 
 FULL_LEARNERS: tuple[LearnerSpec, ...] = (
     LearnerSpec("engine", "engine default"),

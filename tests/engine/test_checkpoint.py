@@ -37,7 +37,7 @@ def _from_log_alone(eng: Engine) -> np.ndarray:
     for name in [sel.serving, *(n for n in sel.learners if n != sel.serving)]:
         scale = RewardScale()
         with VWLearner(sel.learners[name].config, seed=eng.seed) as ref:
-            ref.set_actions(action_feature_sets(eng.catalog))
+            ref.set_actions(action_feature_sets(eng.catalog, eng.options.prune_features))
             for seq, rec, _, _ in eng.log.rewards_since(0):
                 if rec.holdout or rec.action_index < 0:
                     continue
