@@ -17,15 +17,16 @@ DEFAULT = LearnerSpec("engine", "engine default")
 
 
 def test_the_default_beats_random_on_iris_turned_bandit():
-    # measured: capture 0.86 over the last pass, seed 0 (random: 0 by construction)
+    # measured: capture 0.45 / 0.48 / 0.46 over the last pass, seeds 0 / 1 / 2 (random: 0 by
+    # construction; the old default 0.34 on seed 0)
     r = run_suite_cell(SuiteCell("iris", DEFAULT, seed=0))
-    assert r["capture"] > 0.5, r
+    assert r["capture"] > 0.3, r
 
 
 def test_the_default_beats_random_on_per_action_linear_rewards():
-    # measured: capture 0.79 over the last quarter of 3,000 decisions, seed 0
+    # measured: capture 0.84 / 0.74 / 0.79 over the last quarter of 3,000 decisions, seeds 0-2
     r = run_suite_cell(SuiteCell("per_action_linear", DEFAULT, seed=0, horizon=3000))
-    assert r["capture"] > 0.5, r
+    assert r["capture"] > 0.6, r
 
 
 def _mass_on_better_actions(params: dict, n_learn: int = 1500, n_probe: int = 300
@@ -52,10 +53,12 @@ def _mass_on_better_actions(params: dict, n_learn: int = 1500, n_probe: int = 30
 
 
 def test_a_fresh_engine_puts_its_mass_on_the_better_actions_of_a_live_01_world():
+    # measured: 0.65 of the choices in the better half, 0.06 no contact (uniform: under 0.5)
     better, no_contact = _mass_on_better_actions({})
-    assert better > 0.6 and no_contact < 0.1, (better, no_contact)
+    assert better > 0.55 and no_contact < 0.15, (better, no_contact)
 
 
 def test_the_old_default_collapsed_there():  # what the test above guards against
+    # measured: 0.33 in the better half, 0.59 no contact
     better, no_contact = _mass_on_better_actions(OLD_DEFAULT)
-    assert no_contact > 0.5, (better, no_contact)
+    assert no_contact > 0.4 and better < 0.5, (better, no_contact)
