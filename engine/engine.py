@@ -210,10 +210,10 @@ class Engine:
     def _restore_bins(self, saved: Mapping[str, Any] | None) -> NumberBins | None:
         if not self.options.number_bins:
             return None
-        if saved is not None and saved.get("values") == {}:
-            return NumberBins.from_state(saved)  # edges fixed: exactly as they were
-        # edges not fixed yet: the log's first contexts are what collected them (it is the truth)
         bins = NumberBins(self.options.bins_warmup, self.options.number_bins)
+        if saved is not None:  # fixed edges stay exactly as they were (even after a forget)
+            bins.edges = NumberBins.from_state(saved).edges
+        # the numbers still collecting: the log's first contexts are what collected them
         for ctx in self.log.first_contexts(self.options.bins_warmup):
             bins.observe(context_namespace(ctx))
         return bins

@@ -58,3 +58,21 @@ def test_interactions_that_a_catalog_makes_useless_are_left_out():
 def test_interactions_cross_shared_with_action_namespaces_only_by_letter():
     for term in INTERACTIONS:
         assert set(term) <= set("chmnta") and len(term) in (2, 3)
+
+
+def test_number_bins_are_learned_from_the_first_contexts_and_survive_a_restart(tmp_path):
+    from tests.engine.engine_world import T0, make_engine
+
+    with make_engine(tmp_path, number_bins=4, bins_warmup=40) as eng:
+        for i in range(30):  # not enough to fix the edges yet
+            eng.choose(f"c{i}", {"spend": float(i), "consent": {"email": True}}, now=T0 + i)
+    with make_engine(tmp_path, number_bins=4, bins_warmup=40) as eng:
+        assert eng._bins.edges == {}  # the 30 values came back from the log
+        for i in range(30, 60):
+            d = eng.choose(f"c{i}", {"spend": float(i), "consent": {"email": True}}, now=T0 + i)
+        edges = eng._bins.edges["spend"]
+        assert edges == [9.75, 19.5, 29.25]  # quartiles of the first 40 values, 0..39
+        logged = eng.log.get_decision(d.decision_id).features_json
+        assert '"q": {"spend": "q3"}' in logged  # the bin is a feature the learner sees
+    with make_engine(tmp_path, number_bins=4, bins_warmup=40) as eng:
+        assert eng._bins.edges["spend"] == edges
