@@ -23,7 +23,7 @@ import time
 
 import numpy as np
 
-from engine.options import default_learner
+from engine.options import EngineOptions, default_learner
 from experiments.cell import run_cell
 from experiments.spec import ENGINE_POLICY, CellSpec, PolicyEntry
 from simulator import CustomerBatchEnv, load_scenario
@@ -139,12 +139,14 @@ def main() -> int:
                         "segment_rules)")
     args = parser.parse_args()
     n = 20_000 if args.quick else args.decisions
-    explorations = [default_learner().exploration] if args.quick else args.explorations.split(
-        ",")
-    print(f"baseline scenario, {n} decisions, tail = last quarter; default exploration: "
-          f"{default_learner().exploration}")
+    explorations = [] if args.quick else args.explorations.split(",")
+    default = [c.name for c in EngineOptions().candidate_specs]
+    print(f"baseline scenario, {n} decisions, tail = last quarter; the engine's default: "
+          f"candidates {', '.join(default)}, chosen online")
     print(f"{'learner':>14} {'engine':>9} {'random':>9} {'oracle':>9} {'capture':>8} "
           f"{'seconds':>8}")
+    _print_row("default", tail_capture(PolicyEntry(ENGINE_POLICY), n, batch=100,
+                                       seed=args.seed))
     for exploration in explorations:
         # SquareCB runs on VW's mtr only; epsilon and bag use the default's cb_type
         learner = {"exploration": exploration}
