@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 
 from engine import Engine
@@ -35,3 +37,9 @@ def probe(eng: Engine) -> np.ndarray:
     out = [eng._learner.probabilities({"c": {"segment": s, "x": 0.5}, "h": {"contacts_1d": 0}})
            for s in "ab"]
     return np.concatenate(out)
+
+
+def estimate(eng: Engine, decision_id: str) -> float:
+    """The learner's estimated reward of a logged decision's action, on its logged features."""
+    rec = eng.log.get_decision(decision_id)
+    return eng._learner.explain(json.loads(rec.features_json), rec.action_index, 0)[0]
