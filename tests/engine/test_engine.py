@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import numpy as np
+import pyarrow.parquet as pq
 import pytest
 
 from engine import Engine
@@ -213,7 +214,6 @@ def test_from_catalog_reads_rules_and_engine_settings(tmp_path):
 
 
 def test_export_parquet_writes_one_row_per_decision_with_summed_rewards(tmp_path):
-    pq = pytest.importorskip("pyarrow.parquet")
     with make_engine(tmp_path / "state", reward_mode="sum") as eng:
         d = eng.choose("c1", context(0), now=T0)
         eng.choose("c2", context(1), now=T0 + 1)

@@ -8,10 +8,9 @@ import json
 import numpy as np
 import pytest
 
+from engine import Engine
 from engine.cli import main
 from ope.readers.parquet_log import read_parquet_log
-
-engine_mod = pytest.importorskip("engine")
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +19,7 @@ def exported(tmp_path_factory):
     rng = np.random.default_rng(0)
     rules = {"max_per_day": None, "max_per_week": None, "quiet_hours": None,
              "consent_required": False}
-    with engine_mod.Engine(messages=["welcome10", "winback20"], channels=["email", "sms"],
+    with Engine(messages=["welcome10", "winback20"], channels=["email", "sms"],
                            timings=["now"], state_dir=tmp / "state", seed=0,
                            rules=rules) as eng:
         for i in range(300):
@@ -89,7 +88,7 @@ def engine_with_snapshot(tmp_path_factory):
     catalog.write_text(CATALOG)
     rng = np.random.default_rng(1)
     ids = []
-    with engine_mod.Engine.from_catalog(catalog, state_dir=tmp / "state", seed=0) as eng:
+    with Engine.from_catalog(catalog, state_dir=tmp / "state", seed=0) as eng:
         for i in range(120):
             d = eng.choose(f"c{i}", {"age": int(rng.integers(18, 80)),
                                      "segment": "vip" if i % 2 else "new"},
@@ -98,7 +97,7 @@ def engine_with_snapshot(tmp_path_factory):
         eng.checkpoint()
         k = len(eng.catalog.actions)
     shutil.copytree(tmp / "state", tmp / "snapshot")  # the model that made every decision
-    with engine_mod.Engine.from_catalog(catalog, state_dir=tmp / "state", seed=0) as eng:
+    with Engine.from_catalog(catalog, state_dir=tmp / "state", seed=0) as eng:
         for i, (did, channel) in enumerate(ids):
             eng.reward(did, float(channel == "sms"), now=1_700_000_200.0 + i)
         eng.export_parquet(tmp / "log.parquet")

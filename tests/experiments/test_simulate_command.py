@@ -33,7 +33,6 @@ def test_oracle_has_no_regret_and_beats_random():
 
 
 def test_a_registered_policy_runs_through_the_bridge():
-    pytest.importorskip("policies.registry")
     s = simulate("small", "epsilon_greedy", 2000, 250, seed=0, progress=False)
     assert s.decisions == 2000 and s.policy_value <= s.oracle_value
 
