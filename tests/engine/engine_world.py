@@ -33,9 +33,16 @@ def reward_of(ctx: dict, message: str | None, channel: str | None) -> float:
 
 
 def probe(eng: Engine) -> np.ndarray:
-    """The learner's distribution for two fixed shared feature sets (to see if it learned)."""
-    out = [eng._learner.probabilities({"c": {"segment": s, "x": 0.5}, "h": {"contacts_1d": 0}})
-           for s in "ab"]
+    """The learner's distribution and its estimated reward of every action, for two fixed
+    shared feature sets (to see if it learned). The estimates matter: an epsilon-greedy
+    distribution only moves when the best action changes, so one more learned reward (or one
+    fewer) seldom shows in it."""
+    learner = eng._learner
+    out = []
+    for s in "ab":
+        shared = {"c": {"segment": s, "x": 0.5}, "h": {"contacts_1d": 0}}
+        out.append(learner.probabilities(shared))
+        out.append([learner.explain(shared, a, 0)[0] for a in range(learner.n_actions)])
     return np.concatenate(out)
 
 
