@@ -130,7 +130,8 @@ def test_explanation_names_actions_features_and_rules(tmp_path):
         probs = [p for _, p in e.top_actions]
         assert probs == sorted(probs, reverse=True) and len(probs) == 3  # 2 emails + none
         assert e.removed == {"consent": ("welcome/sms/now", "winback/sms/now")}
-        assert e.features and e.score is not None
+        assert e.features and e.score == dict(zip(
+            [name for name, _ in e.top_actions], e.top_scores, strict=True))[d.action_name]
         assert e.top_actions[0][0] == "welcome/email/now"
         assert len(e.top_scores) == 3 and e.top_scores[0] == max(e.top_scores)
         assert e.as_dict()["top_actions"][0]["score"] == e.top_scores[0]
@@ -210,7 +211,13 @@ def test_from_catalog_reads_rules_and_engine_settings(tmp_path):
         assert eng.window.window_s == 7 * 86400
         assert eng.rules.config.max_per_day == 1
         d = eng.choose("c", {"segment": "vip", "consent": {"email": True}}, now=T0)
-        assert d.message in (None, "vip_early_access", "newsletter")
+        # the catalog's rules at 22:13 UTC: the vip and open messages, by email, not "now"
+        # (quiet hours 21-8), not welcome10 (new customers) nor winback20 (90 days' tenure)
+        eligible = {eng.catalog.actions[i].name for i in eng.log.get_decision(
+            d.decision_id).eligible}
+        assert eligible == {f"{m}/email/{t}" for m in ("vip_early_access", "newsletter")
+                            for t in ("morning", "evening", "weekend")} | {"no_contact"}
+        assert d.action_name in eligible
 
 
 def test_export_parquet_writes_one_row_per_decision_with_summed_rewards(tmp_path):
