@@ -11,6 +11,7 @@ from engine.holdout import in_holdout
 from experiments.cell import run_cell
 from experiments.control_group import ControlGroup
 from experiments.spec import CellSpec, PolicyEntry
+from policies.errors import PolicyConfigError
 
 
 def _cell(name: str, holdout: float = 0.1, scenario: str = "small", **params) -> CellSpec:
@@ -53,7 +54,7 @@ def test_without_holdout_every_decision_is_treated():
 
 
 def test_a_bad_parameter_value_raises_inside_the_cell():
-    with pytest.raises(ValueError, match="epsilon"):
+    with pytest.raises(PolicyConfigError, match=r"epsilon: expected a number in \[0, 1\], got 2.0"):
         run_cell(_cell("epsilon_greedy", epsilon=2.0))
 
 
