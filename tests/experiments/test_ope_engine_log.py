@@ -10,6 +10,7 @@ import pytest
 
 from engine import Engine
 from engine.cli import main
+from ope import estimate
 from ope.readers.parquet_log import read_parquet_log
 
 
@@ -53,8 +54,13 @@ def test_ope_command_on_the_engine_export(exported, capsys):
                "--target", "random", "--estimators", "ips,snips,dr", "--json"])
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert rc == 0 and [r["n"] for r in rows] == [270] * 3
-    for r in rows:
-        assert r["ci_low"] <= r["value"] <= r["ci_high"]
+    # the command's numbers are the library's on the same log (random = uniform over eligible)
+    log = read_parquet_log(path, n_actions=k)
+    uniform = log.eligible / log.eligible.sum(axis=1, keepdims=True)
+    for name, r in zip(("ips", "snips"), rows[:2], strict=True):  # dr: its own model fit
+        want = estimate(name, log.rewards, log.actions, log.propensities, uniform)
+        assert (r["estimator"], r["value"], r["ci_low"], r["ci_high"]) == pytest.approx(
+            (name, want.value, *want.ci))
 
 
 CATALOG = """
@@ -123,6 +129,14 @@ def test_ope_command_with_an_engine_target(engine_with_snapshot, capsys):
                "--catalog", str(catalog), "--estimators", "ips,snips", "--json"])
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert rc == 0 and [r["n"] for r in rows] == [120, 120]
+    from experiments.ope.engine_model import engine_model_probabilities
+
+    log = read_parquet_log(tmp / "log.parquet", n_actions=k)
+    target = engine_model_probabilities(log, catalog, tmp / "state")
+    for name, r in zip(("ips", "snips"), rows, strict=True):
+        want = estimate(name, log.rewards, log.actions, log.propensities, target)
+        assert (r["estimator"], r["value"], r["ci_low"], r["ci_high"]) == pytest.approx(
+            (name, want.value, *want.ci))
 
 
 @pytest.mark.parametrize(("change", "match"), [
