@@ -78,7 +78,7 @@ def test_a_failing_cell_is_retried_reported_and_not_dropped(ray_local, tmp_path)
     outcomes = run_grid(spec, tmp_path, workers=2, retries=1, progress=False)
     bad = outcomes[1]
     assert (outcomes[0].status, bad.status, bad.attempts) == ("done", "failed", 2)
-    assert "PolicyConfigError" in bad.error and "epsilon must lie in" in bad.error
+    assert "PolicyConfigError" in bad.error and "epsilon: expected a number in" in bad.error
     assert json.loads((tmp_path / results_io.MANIFEST).read_text())["failed"] == [bad.cell_id]
     assert not results_io.has_cell(tmp_path, bad.cell_id)
     write_report(tmp_path)
