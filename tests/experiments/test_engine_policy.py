@@ -38,10 +38,11 @@ def test_every_decision_is_logged_and_each_matured_total_rewards_its_own_decisio
             customers += [str(c) for c in info["customer_ids"]]
             obs, _, _, _, info = env.step(a)
             pol.learn_refs(info["matured_refs"], info["matured_rewards"], info["clock_hours"])
-            totals.update(zip(info["matured_refs"].tolist(), info["matured_rewards"].tolist()))
+            totals.update(zip(info["matured_refs"].tolist(), info["matured_rewards"].tolist(),
+                              strict=True))
         refs, flushed = env.flush()
         pol.learn_refs(refs, flushed, info["clock_hours"])
-        totals.update(zip(refs.tolist(), flushed.tolist()))
+        totals.update(zip(refs.tolist(), flushed.tolist(), strict=True))
         stats = pol.engine.stats()
         pol.engine.export_parquet(tmp_path / "log.parquet")
     assert stats["decisions"] == stats["rewards"] == 200
