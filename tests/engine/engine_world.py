@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 
 from engine import Engine
@@ -31,7 +33,20 @@ def reward_of(ctx: dict, message: str | None, channel: str | None) -> float:
 
 
 def probe(eng: Engine) -> np.ndarray:
-    """The learner's distribution for two fixed shared feature sets (to see if it learned)."""
-    out = [eng._learner.probabilities({"c": {"segment": s, "x": 0.5}, "h": {"contacts_1d": 0}})
-           for s in "ab"]
+    """The learner's distribution and its estimated reward of every action, for two fixed
+    shared feature sets (to see if it learned). The estimates matter: an epsilon-greedy
+    distribution only moves when the best action changes, so one more learned reward (or one
+    fewer) seldom shows in it."""
+    learner = eng._learner
+    out = []
+    for s in "ab":
+        shared = {"c": {"segment": s, "x": 0.5}, "h": {"contacts_1d": 0}}
+        out.append(learner.probabilities(shared))
+        out.append([learner.explain(shared, a, 0)[0] for a in range(learner.n_actions)])
     return np.concatenate(out)
+
+
+def estimate(eng: Engine, decision_id: str) -> float:
+    """The learner's estimated reward of a logged decision's action, on its logged features."""
+    rec = eng.log.get_decision(decision_id)
+    return eng._learner.explain(json.loads(rec.features_json), rec.action_index, 0)[0]

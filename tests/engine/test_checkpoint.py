@@ -37,8 +37,12 @@ def _from_log_alone(eng: Engine) -> np.ndarray:
             total = sum(v for s, v, _, _ in eng.log.rewards_of(rec.decision_id) if s <= seq)
             ref.learn(json.loads(rec.features_json), rec.eligible, rec.action_index,
                       rec.probability, total)
-        return np.concatenate([ref.probabilities({"c": {"segment": s, "x": 0.5},
-                                                  "h": {"contacts_1d": 0}}) for s in "ab"])
+        out = []
+        for s in "ab":  # as probe() reads a learner
+            shared = {"c": {"segment": s, "x": 0.5}, "h": {"contacts_1d": 0}}
+            out.append(ref.probabilities(shared))
+            out.append([ref.explain(shared, a, 0)[0] for a in range(ref.n_actions)])
+        return np.concatenate(out)
 
 
 def test_restart_resumes_from_checkpoint_plus_replay(tmp_path):

@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+from dataclasses import replace
 
 import pytest
 
@@ -266,12 +267,24 @@ def test_counts_and_reward_rate_buckets(log):
 
 
 def test_reopen_keeps_everything(tmp_path):
+    written = [rec("d1"), rec("d2", customer="c2", active=False),
+               rec("d3", customer="c3", holdout=True, channel=None, action=3)]
     with DecisionLog(tmp_path) as log:
-        log.write_decision(rec("d1"))
+        for r in written:
+            log.write_decision(r)
         seq = log.write_reward("d1", 1.0, at=1.0)
+        log.write_reward("d3", 0.0, at=2.0, kind="default")
+        log.activate("d2", 5.0)
+        log.set_profile("c1", {"segment": "vip"})
+        before = table_rows(log)
     with DecisionLog(tmp_path / FILE_NAME) as log:
-        assert log.get_decision("d1").decision_id == "d1"
+        assert table_rows(log) == before  # every row of every table, byte for byte
+        got = [log.get_decision(r.decision_id) for r in written]
+        assert got == [replace(r, active=True, activated_at=at)
+                       for r, at in zip(written, (0.0, 5.0, 0.0), strict=True)]
         assert log.rewards_of("d1") == [(seq, 1.0, 1.0, "reward")]
+        assert log.profile("c1") == {"segment": "vip"}
+        assert log.counts()["rewards"] == 2
 
 
 def test_other_schema_version_is_refused(tmp_path):
