@@ -22,7 +22,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import APIRouter, Query
 
@@ -36,8 +36,17 @@ from engine.http.dashboard_data import (
 )
 from engine.http.decisions import decision_dict
 from engine.http.metrics import ServiceMetrics
+from engine.store import DecisionLog
 
 __all__ = ["DashboardSources", "dashboard_router"]
+
+
+class LoggingEngine(Protocol):
+    """What the dashboard reads of the served engine: its log and its counts."""
+
+    log: DecisionLog
+
+    def stats(self) -> dict[str, Any]: ...
 
 
 @dataclass
@@ -57,7 +66,7 @@ class DashboardSources:
             (the page greys them out).
     """
 
-    engine: Any
+    engine: LoggingEngine
     metrics: ServiceMetrics | None
     experiment: Mapping[str, Any] | None = None
     estimate_alternatives: Callable[[], Mapping[str, Any]] | None = None
@@ -79,25 +88,20 @@ class DashboardSources:
 
     def bucket_rows(self, bucket_s: float, window_s: float) -> list[tuple[float, bool, int, float]]:
         """The log's ``(bucket_start, holdout, n, sum_reward)`` rows of the last ``window_s``."""
-        log = getattr(self.engine, "log", None)
-        if log is None:
-            return []
+        log = self.engine.log
         return self._cached(("buckets", bucket_s, window_s),
                             lambda now: log.reward_rate_by_bucket(bucket_s, now - window_s))
 
     def mix(self, window_s: float) -> dict[str, dict[str, int]]:
         """Treatment decisions of the last ``window_s`` per message, channel and timing."""
-        log = getattr(self.engine, "log", None)
-        if log is None:
-            return {"message": {}, "channel": {}, "timing": {}}
+        log = self.engine.log
         return self._cached(("mix", window_s),
                             lambda now: mix_by_axis(log.action_mix(now - window_s)))
 
     def span(self, window_s: float) -> float:
         """Seconds from the first decision of the last ``window_s`` to now (0 if none)."""
-        log = getattr(self.engine, "log", None)
-        first = None if log is None else self._cached(
-            ("first", window_s), lambda now: log.first_decision_at(now - window_s))
+        log = self.engine.log
+        first = self._cached(("first", window_s), lambda now: log.first_decision_at(now - window_s))
         return 0.0 if first is None else max(time.time() - first, 0.0)
 
 
