@@ -6,9 +6,10 @@ does not start Vowpal Wabbit: tools that only read a catalog stay light.
 Example:
     >>> import tempfile
     >>> from engine import Engine
+    >>> from engine.clock import ManualClock
     >>> noon = 1_699_963_200.0  # 2023-11-14 12:00 UTC, outside the default quiet hours
     >>> with tempfile.TemporaryDirectory() as d, Engine(messages=["welcome10"],
-    ...         channels=["email"], state_dir=d) as eng:
+    ...         channels=["email"], state_dir=d, clock=ManualClock(noon)) as eng:
     ...     d1 = eng.choose("c1", {"consent": {"email": True}}, now=noon)
     ...     candidates = sorted(name for name, _ in d1.explain().top_actions)
     ...     ack = eng.reward(d1.decision_id, 1.0, now=noon + 3600)

@@ -17,6 +17,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -107,23 +108,43 @@ class CheckpointStore:
 
     def write(self, learner: VWLearner, learned_seq: int, learner_config: str,
               catalog_version: str, features: str) -> CheckpointInfo:
-        """Save ``learner`` and make it the current checkpoint (crash-safe, see module doc)."""
-        self.dir.mkdir(parents=True, exist_ok=True)
+        """Save ``learner`` and make it the current checkpoint (crash-safe, see module doc).
+
+        Raises:
+            CheckpointError: it could not be written (a full disk, an I/O error); the previous
+                checkpoint stays current and nothing half-written is left behind.
+        """
         name = f"model-{int(learned_seq)}.vw"
-        learner.save(self.dir / name)
-        info = CheckpointInfo(name, int(learned_seq), learner_config, catalog_version, features,
-                              time.time())
         tmp = self.dir / (SIDECAR + ".tmp")
-        with open(tmp, "w") as f:
-            json.dump(asdict(info), f, sort_keys=True)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.dir / SIDECAR)
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            learner.save(self.dir / name)
+            info = CheckpointInfo(name, int(learned_seq), learner_config, catalog_version,
+                                  features, time.time())
+            with open(tmp, "w") as f:
+                json.dump(asdict(info), f, sort_keys=True)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, self.dir / SIDECAR)
+        except (OSError, RuntimeError) as exc:  # VW's own save raises RuntimeError
+            self._remove_partial(name, tmp)
+            raise CheckpointError(f"checkpoint: cannot write model {name!r}: {exc}") from exc
         _fsync_dir(self.dir)
         for old in self.dir.glob("model-*.vw"):
             if old.name != name:
                 old.unlink(missing_ok=True)
         return info
+
+    def _remove_partial(self, name: str, tmp: Path) -> None:
+        current = self.dir / SIDECAR
+        try:
+            keep = json.loads(current.read_text()).get("model_file") if current.exists() else None
+        except (OSError, ValueError):
+            keep = None
+        for path in (tmp, self.dir / (name + ".tmp"), self.dir / name):
+            if path.name != keep:
+                with contextlib.suppress(OSError):  # best effort: a full disk, a folder
+                    path.unlink(missing_ok=True)
 
 
 def load_learner(state_dir: str | os.PathLike, catalog: Catalog, config: VWConfig, *,

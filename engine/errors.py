@@ -8,6 +8,7 @@ from __future__ import annotations
 __all__ = [
     "CatalogError",
     "CheckpointError",
+    "ClockError",
     "ConfigError",
     "ContextError",
     "DuplicateRewardError",
@@ -34,6 +35,11 @@ class CatalogError(ConfigError):
 
 class ContextError(EngineError, ValueError):
     """A context handed to ``choose`` is malformed (wrong type, NaN, too large, unknown channel)."""
+
+
+class ClockError(ContextError):
+    """A caller's time (``now``) lies outside what the engine's clock accepts: too far ahead,
+    too far behind, or later than the clock where only the clock's past may be used."""
 
 
 class RewardError(EngineError, ValueError):

@@ -2,10 +2,21 @@
 
 The log is the truth; the model is derived from it. Every write is committed before its method
 returns (``synchronous=NORMAL`` in WAL mode survives a killed process; pass ``synchronous="FULL"``
-to survive a power cut as well). One connection guarded by a lock makes the log safe to share
-between threads. Rewards carry a sequence number (``INTEGER PRIMARY KEY AUTOINCREMENT``: strictly
-increasing, never reused, even after ``forget``), so a checkpoint can record the last one it holds
-and a restart replays :meth:`DecisionLog.rewards_since` it.
+to survive a power cut as well), unless it runs inside :meth:`DecisionLog.transaction`, whose
+writes commit together when the block ends or not at all. One connection guarded by a lock makes
+the log safe to share between threads. Rewards carry a sequence number (``INTEGER PRIMARY KEY
+AUTOINCREMENT``: strictly increasing, never reused, even after ``forget``), so a checkpoint can
+record the last one it holds and a restart replays :meth:`DecisionLog.rewards_since` it.
+
+Every failure of the database (a full disk, an I/O error, a locked file) is raised as
+:class:`StoreError`, never as ``sqlite3``'s own exceptions: callers (and the HTTP service, which
+answers 503) handle one type whatever the backend.
+
+The store interface (what the engine and the service call; another backend implements the same):
+``transaction``; ``write_decision``, ``get_decision``, ``activate``; ``write_reward``,
+``rewards_of``, ``last_seq``, ``rewards_since``, ``expired_without_reward``; ``history``,
+``capacity_used``, ``set_profile``, ``profile``, ``forget``; ``counts``,
+``reward_rate_by_bucket``, ``iter_export_rows``; ``close``.
 
 Example:
     >>> import tempfile
@@ -24,6 +35,7 @@ import math
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
@@ -177,6 +189,20 @@ def _finite(name: str, value: Any) -> float:
     return check_number(name, value, error=RewardError)
 
 
+def _undo(db: sqlite3.Connection, depth: int) -> None:
+    """Roll back the innermost open transaction (a savepoint inside another)."""
+    if not db.in_transaction:  # SQLite already rolled it all back (some errors do)
+        return
+    try:
+        if depth == 0:
+            db.execute("ROLLBACK")
+        else:
+            db.execute(f"ROLLBACK TO s{depth}")
+            db.execute(f"RELEASE s{depth}")
+    except sqlite3.Error:
+        pass  # nothing more to undo: the caller reports the first error
+
+
 class DecisionLog:
     """The durable decision/reward/profile log.
 
@@ -198,11 +224,17 @@ class DecisionLog:
             p = p / FILE_NAME
         self.path = p
         self._lock = threading.RLock()
+        self._depth = 0  # open transactions (the outermost is BEGIN, inner ones SAVEPOINTs)
+        self._closed = False
         try:
             p.parent.mkdir(parents=True, exist_ok=True)
             # isolation_level=None: we open every transaction ourselves (BEGIN IMMEDIATE).
             self._db = sqlite3.connect(p, isolation_level=None, check_same_thread=False,
                                        timeout=30.0)
+        except (sqlite3.Error, OSError) as exc:
+            self._closed = True
+            raise StoreError(f"path: cannot open the decision log {str(p)!r}: {exc}") from exc
+        try:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute(f"PRAGMA synchronous={synchronous}")
             # Checkpoint the WAL every ~40 MB instead of ~4 MB: each checkpoint syncs the file,
@@ -210,9 +242,11 @@ class DecisionLog:
             self._db.execute("PRAGMA wal_autocheckpoint=10000")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, StoreError) as exc:
+            self.close()
+            if isinstance(exc, StoreError):
+                raise
             raise StoreError(f"path: cannot open the decision log {str(p)!r}: {exc}") from exc
-        self._closed = False
 
     def _migrate(self) -> None:
         # Schema and version row go in one transaction: a crash leaves either nothing or both.
@@ -226,25 +260,68 @@ class DecisionLog:
                 raise StoreError(f"schema_version: expected {SCHEMA_VERSION}, got {rows[0][0]} "
                                  f"in {str(self.path)!r}; use a matching offerbandit version")
 
-    # -- plumbing --------------------------------------------------------------------------------
+    # -- transactions ----------------------------------------------------------------------------
+    def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        """Group writes: every write made inside the block commits together when it ends, or
+        none does if it raises (the exception goes on). Write methods called inside join it;
+        a nested block is a savepoint (its failure undoes only its own writes, if caught).
+
+        The log's lock is held for the whole block: keep it short (one request's work).
+
+        Raises:
+            StoreError: the database failed (full disk, I/O error); nothing was committed.
+
+        Example:
+            >>> import tempfile
+            >>> with tempfile.TemporaryDirectory() as d, DecisionLog(d) as log:
+            ...     try:
+            ...         with log.transaction():
+            ...             log.write_decision(DecisionRecord("d1", "c1", 1.0, 0, 1.0, False,
+            ...                                               "{}", "{}", (0,), None, True, "v"))
+            ...             raise RuntimeError("the second decision failed")
+            ...     except RuntimeError:
+            ...         pass
+            ...     log.counts()["decisions"]
+            0
+        """
+        return DecisionLog._Tx(self)
+
     class _Tx:
         def __init__(self, log: DecisionLog) -> None:
             self.log = log
 
         def __enter__(self) -> sqlite3.Connection:
-            self.log._lock.acquire()
+            log = self.log
+            log._lock.acquire()
             try:
-                self.log._db.execute("BEGIN IMMEDIATE")
+                log._check_open()
+                log._db.execute("BEGIN IMMEDIATE" if log._depth == 0
+                                else f"SAVEPOINT s{log._depth}")
+            except sqlite3.Error as exc:
+                log._lock.release()
+                raise StoreError(f"decision log: cannot start a transaction: {exc}") from exc
             except BaseException:
-                self.log._lock.release()
+                log._lock.release()
                 raise
-            return self.log._db
+            log._depth += 1
+            return log._db
 
         def __exit__(self, exc_type, exc, tb) -> None:
+            log = self.log
+            log._depth -= 1
+            depth, db = log._depth, log._db
             try:
-                self.log._db.execute("ROLLBACK" if exc_type else "COMMIT")
+                if exc_type is None:
+                    db.execute("COMMIT" if depth == 0 else f"RELEASE s{depth}")
+                    return
+                _undo(db, depth)
+            except sqlite3.Error as err:  # COMMIT failed (a full disk): nothing is kept
+                _undo(db, depth)
+                raise StoreError(f"decision log: cannot commit: {err}") from err
             finally:
-                self.log._lock.release()
+                log._lock.release()
+            if isinstance(exc, sqlite3.Error):  # one error type for callers, whatever failed
+                raise StoreError(f"decision log: {exc}") from exc
 
     def _tx(self) -> DecisionLog._Tx:
         return DecisionLog._Tx(self)
@@ -252,16 +329,19 @@ class DecisionLog:
     def _read(self, sql: str, args: Iterable = ()) -> list[tuple]:
         with self._lock:
             self._check_open()
-            return self._db.execute(sql, tuple(args)).fetchall()
+            try:
+                return self._db.execute(sql, tuple(args)).fetchall()
+            except sqlite3.Error as exc:
+                raise StoreError(f"decision log: cannot read: {exc}") from exc
 
     def _check_open(self) -> None:
-        if getattr(self, "_closed", True):
+        if self._closed:
             raise StoreError("the decision log is closed")
 
     def close(self) -> None:
         """Close the file; safe to call twice."""
         with self._lock:
-            if not getattr(self, "_closed", True):
+            if not self._closed:
                 self._closed = True
                 self._db.close()
 
@@ -276,7 +356,8 @@ class DecisionLog:
         """Log a decision durably.
 
         Raises:
-            StoreError: a decision with this id exists (nothing is changed).
+            StoreError: a decision with this id exists, or the database failed (nothing is
+                changed).
         """
         activated = rec.activated_at if rec.activated_at is not None else (
             rec.created_at if rec.active else None)
@@ -285,14 +366,13 @@ class DecisionLog:
                rec.features_json, json.dumps([int(i) for i in rec.eligible]), rec.send_at,
                int(bool(rec.active)), rec.catalog_version, rec.message, rec.channel, rec.timing,
                activated)
-        self._check_open()
-        try:
-            with self._tx() as db:
+        with self._tx() as db:
+            try:
                 db.execute(f"INSERT INTO decisions ({_DECISION_COLUMNS}) "
                            f"VALUES ({', '.join('?' * 16)})", row)
-        except sqlite3.IntegrityError as exc:
-            raise StoreError(f"decision_id: expected a new id, got {rec.decision_id!r} "
-                             f"which is already logged") from exc
+            except sqlite3.IntegrityError as exc:
+                raise StoreError(f"decision_id: expected a new id, got {rec.decision_id!r} "
+                                 f"which is already logged") from exc
 
     def get_decision(self, decision_id: str) -> DecisionRecord:
         """The decision with this id.
@@ -314,7 +394,6 @@ class DecisionLog:
         Raises:
             UnknownDecisionError: no such decision.
         """
-        self._check_open()
         with self._tx() as db:
             cur = db.execute("UPDATE decisions SET active = 1, activated_at = ? "
                              "WHERE decision_id = ? AND active = 0", (float(at), decision_id))
@@ -345,7 +424,6 @@ class DecisionLog:
         at = _finite("at", at)
         if kind not in REWARD_KINDS:
             raise RewardError(f"kind: expected one of {', '.join(REWARD_KINDS)}, got {kind!r}")
-        self._check_open()
         with self._tx() as db:
             # The common case, a first reward, in one statement: flag the decision, get its
             # customer.
@@ -458,7 +536,6 @@ class DecisionLog:
             blob = json.dumps(profile, allow_nan=False, sort_keys=True)
         except (TypeError, ValueError) as exc:
             raise StoreError(f"profile: expected JSON-serialisable values, got {exc}") from exc
-        self._check_open()
         with self._tx() as db:
             db.execute("INSERT INTO profiles VALUES (?, ?) ON CONFLICT (customer_id) "
                        "DO UPDATE SET profile_json = excluded.profile_json", (customer_id, blob))
@@ -471,7 +548,6 @@ class DecisionLog:
 
     def forget(self, customer_id: str) -> int:
         """Erase every row of a customer (decisions, rewards, profile); return how many went."""
-        self._check_open()
         with self._tx() as db:
             n = db.execute("DELETE FROM rewards WHERE decision_id IN (SELECT decision_id FROM "
                            "decisions WHERE customer_id = ?)", (customer_id,)).rowcount

@@ -154,6 +154,12 @@ ENGINE_STATS: tuple[StatFamily, ...] = (
     StatFamily("exploration_rate", "offerbandit_exploration_rate", MetricKind.GAUGE,
                "Share of decisions since the engine started that were not the policy's most "
                "probable action."),
+    StatFamily("checkpoint_failures", "offerbandit_checkpoint_failures_total",
+               MetricKind.COUNTER, "Periodic checkpoints that could not be written since the "
+               "engine started (each retried later; the log keeps every reward)."),
+    StatFamily("settle_failures", "offerbandit_settle_failures_total", MetricKind.COUNTER,
+               "Failed attempts to settle expired decisions since the engine started (each "
+               "retried)."),
 )
 
 

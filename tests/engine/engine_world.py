@@ -7,16 +7,19 @@ import json
 import numpy as np
 
 from engine import Engine
+from engine.clock import ManualClock
 from engine.contact_rules import RulesConfig
 
-T0 = 1_700_000_000.0  # a fixed clock: tests drive time through `now`
+T0 = 1_700_000_000.0  # the engines' clock starts here: tests move it (engine.clock.set)
 CONSENT = {"email": True, "sms": True}
 OPEN_RULES = RulesConfig(max_per_day=None, max_per_week=None, quiet_hours=None)
 
 
 def make_engine(state_dir, **options) -> Engine:
-    """An engine whose rules only ask for consent (no caps, no quiet hours)."""
+    """An engine whose rules only ask for consent (no caps, no quiet hours), on a
+    :class:`ManualClock` at :data:`T0` (pass ``clock=`` for another)."""
     options.setdefault("rules", OPEN_RULES)
+    options.setdefault("clock", ManualClock(T0))
     return Engine(messages=["welcome", "winback"], channels=["email", "sms"], timings=["now"],
                   state_dir=state_dir, **{"seed": 0, **options})
 

@@ -9,6 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from engine import Engine
+from engine.clock import ManualClock
 from engine.errors import ConfigError
 from tests.engine.engine_world import (
     OPEN_RULES,
@@ -78,10 +79,12 @@ def test_sum_mode_adds_a_correction_and_learns_the_total_once(tmp_path):
 def test_default_reward_is_learned_once_when_the_window_passes(tmp_path):
     with make_engine(tmp_path, reward_window="1h", default_reward=-0.1) as eng:
         d = eng.choose("c1", context(0), now=T0)
-        assert eng.expire_rewards(now=T0 + 3599) == 0
+        eng.clock.set(T0 + 3599)
+        assert eng.expire_rewards() == 0
         before = estimate(eng, d.decision_id)
-        assert eng.expire_rewards(now=T0 + 3600) == 1
-        assert eng.expire_rewards(now=T0 + 7200) == 0
+        eng.clock.set(T0 + 7200)
+        assert eng.expire_rewards(now=T0 + 3600) == 1  # as of a past moment of the clock
+        assert eng.expire_rewards() == 0
         assert eng.log.rewards_of(d.decision_id)[0][1:] == (-0.1, T0 + 3600, "default")
         assert estimate(eng, d.decision_id) < before - 0.02  # learned: moved towards -0.1
         assert eng.stats()["default_rewards"] == 1
@@ -91,7 +94,8 @@ def test_deferred_decision_is_not_learned_until_activated(tmp_path):
     with make_engine(tmp_path, reward_window="1h") as eng:
         d = eng.choose("c1", context(0), now=T0, activate=False)
         assert not d.active
-        assert eng.expire_rewards(now=T0 + 10 * 3600) == 0  # never activated: never defaulted
+        eng.clock.set(T0 + 10 * 3600)
+        assert eng.expire_rewards() == 0  # never activated: never defaulted
         eng.activate(d.decision_id, now=T0 + 10 * 3600)
         ack = eng.reward(d.decision_id, 1.0, now=T0 + 10 * 3600 + 60)
         assert ack.delay_s == 60.0
@@ -184,10 +188,12 @@ def test_channel_capacity_is_never_exceeded(tmp_path):
     # one action and no no-contact action: every customer gets the sms while there is room
     cat = Catalog.from_names(["m"], [Channel("sms", daily_capacity=3)], ["now"],
                              no_contact=False)
-    with Engine(catalog=cat, rules=OPEN_RULES, state_dir=tmp_path, seed=0) as eng:
+    clock = ManualClock(T0)
+    with Engine(catalog=cat, rules=OPEN_RULES, state_dir=tmp_path, seed=0, clock=clock) as eng:
         today = [eng.choose(f"c{i}", {"consent": {"sms": True}}, now=T0 + i) for i in range(40)]
         assert [d.channel for d in today] == ["sms"] * 3 + [None] * 37
         assert "capacity" in today[3].reason and today[3].action_index == -1
+        clock.set(T0 + 86400)
         tomorrow = [eng.choose(f"d{i}", {"consent": {"sms": True}}, now=T0 + 86400 + i).channel
                     for i in range(40)]
         assert tomorrow == ["sms"] * 3 + [None] * 37
@@ -207,7 +213,8 @@ def test_from_catalog_reads_rules_and_engine_settings(tmp_path):
     from importlib.resources import files
 
     with Engine.from_catalog(files("engine") / "catalogs" / "example.toml",
-                             state_dir=tmp_path, holdout_fraction=0.0) as eng:
+                             state_dir=tmp_path, holdout_fraction=0.0,
+                             clock=ManualClock(T0)) as eng:
         assert eng.window.window_s == 7 * 86400
         assert eng.rules.config.max_per_day == 1
         d = eng.choose("c", {"segment": "vip", "consent": {"email": True}}, now=T0)
@@ -238,7 +245,8 @@ def test_expired_decisions_are_settled_inside_choose_at_a_bounded_cost(tmp_path)
     with make_engine(tmp_path, reward_window="1h", expire_batch=3) as eng:
         for i in range(10):
             eng.choose(f"old{i}", context(i), now=T0 + i)
+        eng.clock.set(T0 + 7200)
         for i in range(16):  # the 16th call settles at most expire_batch of the due ones
             eng.choose(f"new{i}", context(i), now=T0 + 7200 + i)
         assert eng.stats()["default_rewards"] == 3
-        assert eng.expire_rewards(now=T0 + 7200) == 7
+        assert eng.expire_rewards() == 7

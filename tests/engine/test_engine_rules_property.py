@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from engine import Engine
 from engine.catalog import Catalog, Channel, Message, TimingSlot
+from engine.clock import ManualClock
 from engine.contact_rules import RulesConfig
 from engine.errors import ExpiredDecisionError
 from engine.send_time import send_at
@@ -147,14 +148,16 @@ def test_no_engine_decision_breaks_a_rule(script):
     pending: list[str] = []
     rewardable: list[str] = []
     made = 0
+    clock = ManualClock(t)
     with tempfile.TemporaryDirectory() as state, Engine(
             catalog=cat, rules=cfg, state_dir=state, seed=seed,
-            holdout_fraction=holdout) as eng:
+            holdout_fraction=holdout, clock=clock) as eng:
         for cid, _, profile in customers:
             if profile is not None:
                 eng.set_profile(cid, profile)
         for kind, who, dt in steps:
             t += dt
+            clock.set(t)
             cid, ctx, profile = customers[who]
             if kind == "activate" and pending:
                 did = pending.pop(0)
@@ -199,7 +202,8 @@ def test_pending_decisions_count_against_caps_and_capacity():
     cfg = RulesConfig(max_per_day=1, quiet_hours=None, consent_required=False)
     t = 1_700_000_000.0
     with tempfile.TemporaryDirectory() as state, Engine(catalog=cat, rules=cfg,
-                                                        state_dir=state, seed=0) as eng:
+                                                        state_dir=state, seed=0,
+                                                        clock=ManualClock(t)) as eng:
         first = [eng.choose(cid, {}, now=t, activate=False) for cid in ("a", "b", "c")]
         assert [d.channel for d in first] == ["email", "email", None]
         assert "capacity" in first[2].reason
@@ -215,7 +219,8 @@ def _race(capacity: int | None, customers) -> tuple[list, Engine]:
     t = 1_700_000_000.0
     barrier = threading.Barrier(8)
     with tempfile.TemporaryDirectory() as state, Engine(catalog=cat, rules=cfg,
-                                                        state_dir=state, seed=0) as eng:
+                                                        state_dir=state, seed=0,
+                                                        clock=ManualClock(t)) as eng:
         def worker(k: int) -> list:
             barrier.wait()
             return [eng.choose(cid, {}, now=t).channel for cid in customers(k)]

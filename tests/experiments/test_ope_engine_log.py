@@ -10,6 +10,7 @@ import pytest
 
 from engine import Engine
 from engine.cli import main
+from engine.clock import ManualClock
 from ope import estimate
 from ope.readers.parquet_log import read_parquet_log
 
@@ -21,8 +22,8 @@ def exported(tmp_path_factory):
     rules = {"max_per_day": None, "max_per_week": None, "quiet_hours": None,
              "consent_required": False}
     with Engine(messages=["welcome10", "winback20"], channels=["email", "sms"],
-                           timings=["now"], state_dir=tmp / "state", seed=0,
-                           rules=rules) as eng:
+            timings=["now"], state_dir=tmp / "state", seed=0,
+            rules=rules, clock=ManualClock(1_700_000_000.0)) as eng:
         for i in range(300):
             seg = "vip" if i % 3 == 0 else "regular"
             d = eng.choose(f"c{i}", {"age": int(rng.integers(18, 80)), "segment": seg},
@@ -94,7 +95,8 @@ def engine_with_snapshot(tmp_path_factory):
     catalog.write_text(CATALOG)
     rng = np.random.default_rng(1)
     ids = []
-    with Engine.from_catalog(catalog, state_dir=tmp / "state", seed=0) as eng:
+    with Engine.from_catalog(catalog, state_dir=tmp / "state", seed=0,
+                             clock=ManualClock(1_700_000_000.0)) as eng:
         for i in range(120):
             d = eng.choose(f"c{i}", {"age": int(rng.integers(18, 80)),
                                      "segment": "vip" if i % 2 else "new"},
@@ -103,7 +105,8 @@ def engine_with_snapshot(tmp_path_factory):
         eng.checkpoint()
         k = len(eng.catalog.actions)
     shutil.copytree(tmp / "state", tmp / "snapshot")  # the model that made every decision
-    with Engine.from_catalog(catalog, state_dir=tmp / "state", seed=0) as eng:
+    with Engine.from_catalog(catalog, state_dir=tmp / "state", seed=0,
+                             clock=ManualClock(1_700_000_200.0)) as eng:
         for i, (did, channel) in enumerate(ids):
             eng.reward(did, float(channel == "sms"), now=1_700_000_200.0 + i)
         eng.export_parquet(tmp / "log.parquet")
