@@ -29,7 +29,7 @@ from engine.features import (
 )
 from engine.ids import ID_PATTERN, MAX_ID_LENGTH
 
-__all__ = ["context_schema", "id_schema", "now_schema", "value_schema"]
+__all__ = ["context_schema", "id_schema", "now_schema", "timezone_schema", "value_schema"]
 
 _NULL = {"type": "null"}
 
@@ -62,7 +62,7 @@ def context_schema(channels: Sequence[str]) -> dict[str, Any]:
                            _NULL]}
     consent = {"type": "object", "properties": {ch: _flag(False) for ch in channels},
                "additionalProperties": False}
-    zone = {"enum": [*sorted(timezones()), None]}
+    zone = _or_null(timezone_schema())
     return {
         "type": "object", "maxProperties": MAX_CONTEXT_KEYS,
         "propertyNames": {"minLength": 1, "maxLength": MAX_KEY_LENGTH},
@@ -77,6 +77,15 @@ def context_schema(channels: Sequence[str]) -> dict[str, Any]:
                        "given.",
         "examples": [{"age": 34, "segment": "vip", "consent": dict.fromkeys(channels[:1], True)}],
     }
+
+
+def timezone_schema() -> dict[str, Any]:
+    """An IANA name of this server's tz database (about 600). Written as one alternation rather
+    than an ``enum``: schema-driven tools (schemathesis's coverage phase) walk an enum value by
+    value, which for two keys made 2,400 of a run's 2,900 requests."""
+    names = "|".join(name.replace("+", "\\+") for name in sorted(timezones()))
+    return {"type": "string", "pattern": f"^(?:{names})$",
+            "description": "An IANA timezone name, e.g. Europe/Paris."}
 
 
 def value_schema(reward_range: tuple[float, float]) -> dict[str, Any]:
