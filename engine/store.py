@@ -16,7 +16,7 @@ The store interface (what the engine and the service call; another backend imple
 ``transaction``; ``write_decision``, ``get_decision``, ``activate``; ``write_reward``,
 ``rewards_of``, ``last_seq``, ``rewards_since``, ``expired_without_reward``; ``history``,
 ``capacity_used``, ``set_profile``, ``profile``, ``forget``; ``counts``,
-``reward_rate_by_bucket``, ``iter_export_rows``; ``close``.
+``reward_rate_by_bucket``, ``action_mix``, ``first_decision_at``, ``iter_export_rows``; ``close``.
 
 Example:
     >>> import tempfile

@@ -38,7 +38,7 @@ from engine.http.decisions import decision_dict
 from engine.http.metrics import ServiceMetrics
 from engine.store import DecisionLog
 
-__all__ = ["DashboardSources", "dashboard_router"]
+__all__ = ["MAX_WINDOW_S", "DashboardSources", "dashboard_router"]
 
 
 class LoggingEngine(Protocol):
@@ -132,12 +132,18 @@ def _window_words(seconds: float) -> str:
     return f"last {hours:g} hour{'s' if hours != 1 else ''}"
 
 
+#: The longest window (and bucket) a dashboard query takes: ten years, in seconds. Finite bounds
+#: keep every answer finite JSON (``window_s=inf`` was echoed back as a bare Infinity).
+MAX_WINDOW_S = 10 * 366 * 86400.0
+
+
 def dashboard_router(src: DashboardSources) -> APIRouter:
     """The ``/dashboard/...`` routes (mounted under ``/v1`` behind the token)."""
     router = APIRouter(prefix="/dashboard", tags=["dashboard"])
 
     @router.get("/summary")
-    def summary(window_s: float = Query(7 * 86400.0, gt=0)) -> dict[str, Any]:
+    def summary(window_s: float = Query(7 * 86400.0, gt=0, le=MAX_WINDOW_S,
+                                        allow_inf_nan=False)) -> dict[str, Any]:
         """Decisions in the log, lift vs holdout with its 95 % CI and verdict, exploration, the
         mix of messages, channels and timings, and choose latency; ``scope`` says what each
         covers."""
@@ -163,8 +169,10 @@ def dashboard_router(src: DashboardSources) -> APIRouter:
                 "generated_at": now, "as_of": now}
 
     @router.get("/reward-rate")
-    def reward_rate(bucket_s: float | None = Query(None, gt=0),
-                    window_s: float = Query(6 * 3600.0, gt=0)) -> dict[str, Any]:
+    def reward_rate(bucket_s: float | None = Query(None, ge=1, le=MAX_WINDOW_S,
+                                                   allow_inf_nan=False),
+                    window_s: float = Query(6 * 3600.0, gt=0, le=MAX_WINDOW_S,
+                                            allow_inf_nan=False)) -> dict[str, Any]:
         """Reward rate per time bucket, treatment vs holdout (decisions awaiting a reward count
         as zero until it comes). The bucket, unless given, fits the span of the data in the
         window: about 40 buckets of a readable width (10 s, 1 min, 5 min, 1 h, ...)."""

@@ -20,8 +20,8 @@ Example:
     ...                        'consent_required = false\\nquiet_hours = false\\n')
     >>> with Engine.from_catalog(catalog, state_dir=state) as eng:  # checkpoints on close
     ...     for i in range(40):  # the email pays, no contact does not
-    ...         d = eng.choose(f"c{i}", {"x": i % 3}, now=1.7e9 + i)
-    ...         _ = eng.reward(d.decision_id, float(d.is_contact), now=1.7e9 + i)
+    ...         d = eng.choose(f"c{i}", {"x": i % 3})
+    ...         _ = eng.reward(d.decision_id, float(d.is_contact))
     ...     _ = eng.export_parquet(Path(tmp.name) / "log.parquet")
     >>> log = read_parquet_log(Path(tmp.name) / "log.parquet", n_actions=2)
     >>> probs = engine_model_probabilities(log, catalog, state)  # columns: email, no contact

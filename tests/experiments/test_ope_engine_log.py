@@ -22,8 +22,8 @@ def exported(tmp_path_factory):
     rules = {"max_per_day": None, "max_per_week": None, "quiet_hours": None,
              "consent_required": False}
     with Engine(messages=["welcome10", "winback20"], channels=["email", "sms"],
-            timings=["now"], state_dir=tmp / "state", seed=0,
-            rules=rules, clock=ManualClock(1_700_000_000.0)) as eng:
+                timings=["now"], state_dir=tmp / "state", seed=0,
+                rules=rules, clock=ManualClock(1_700_000_000.0)) as eng:
         for i in range(300):
             seg = "vip" if i % 3 == 0 else "regular"
             d = eng.choose(f"c{i}", {"age": int(rng.integers(18, 80)), "segment": seg},

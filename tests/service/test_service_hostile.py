@@ -262,3 +262,13 @@ def test_8_the_erasure_route_states_the_id_limits_and_never_redirects(client):
     assert "pattern" in param["schema"]
     r = client.delete("/v1/customers", headers=AUTH, follow_redirects=False)
     assert r.status_code == 404 and r.headers["content-type"] == "application/json"
+
+
+@pytest.mark.parametrize("query", ["window_s=inf", "window_s=nan", "window_s=1e400",
+                                   "window_s=-1", "bucket_s=inf", "bucket_s=1e-300",
+                                   "window_s=1e308"])
+def test_5_dashboard_queries_outside_their_bounds_are_422(client, query):
+    path = "/v1/dashboard/reward-rate" if query.startswith("bucket") else "/v1/dashboard/summary"
+    r = client.get(f"{path}?{query}", headers=AUTH)
+    assert r.status_code == 422, r.text
+    assert r.json()["error"] == "validation" and query.split("=")[0] in r.json()["detail"]
