@@ -371,6 +371,8 @@ class DecisionLog:
                 db.execute(f"INSERT INTO decisions ({_DECISION_COLUMNS}) "
                            f"VALUES ({', '.join('?' * 16)})", row)
             except sqlite3.IntegrityError as exc:
+                if "UNIQUE" not in str(exc):  # e.g. a NaN probability, stored as NULL
+                    raise StoreError(f"decision log: cannot store the decision: {exc}") from exc
                 raise StoreError(f"decision_id: expected a new id, got {rec.decision_id!r} "
                                  f"which is already logged") from exc
 

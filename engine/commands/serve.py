@@ -49,8 +49,21 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument("--no-hot-path", action="store_true",
                    help="route choose/reward through FastAPI's router too (slower; to compare; "
                    "default: the hot path)")
+    p.add_argument("--settle-every-s", type=_positive_seconds, default=60.0,
+                   help="how often the background settler learns the default reward of "
+                   "decisions whose reward window passed (default 60)")
     p.set_defaults(func=run)
     return p
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
 
 
 def _is_loopback(host: str) -> bool:
@@ -84,7 +97,7 @@ def build_app(args: argparse.Namespace):
     engine = Engine.from_catalog(args.catalog, state_dir=args.state_dir, seed=args.seed)
     app = create_app(engine, token=token, max_body_bytes=args.max_body_bytes,
                      experiment=experiment, close_engine=True, refresh_s=args.refresh_s,
-                     hot_path=not args.no_hot_path)
+                     hot_path=not args.no_hot_path, settle_every_s=args.settle_every_s)
     return engine, app
 
 

@@ -348,3 +348,55 @@ def test_sigkill_loses_no_acknowledged_write(tmp_path):
         seqs = [s for s, *_ in log.rewards_since(0)]
         assert seqs == sorted(seqs) and len(seqs) == len(set(seqs))
         assert log.counts()["rewards"] >= sum(kind == "reward" for kind, *_ in acked)
+
+
+# -- transactions ------------------------------------------------------------------------------
+def test_a_transaction_commits_every_write_together(log, tmp_path):
+    with log.transaction():
+        log.write_decision(rec("t1"))
+        log.write_reward("t1", 1.0, at=5.0)
+        other = sqlite3.connect(tmp_path / FILE_NAME)  # another connection sees nothing yet
+        assert other.execute("SELECT COUNT(*) FROM decisions").fetchone() == (0,)
+        other.close()
+        assert log.counts()["decisions"] == 1  # the writer reads its own writes
+    with DecisionLog(tmp_path) as other:
+        assert other.counts()["decisions"] == 1 and other.counts()["rewards"] == 1
+
+
+def test_a_failing_transaction_keeps_nothing_and_lets_the_error_through(log):
+    log.write_decision(rec("before"))
+    before = table_rows(log)
+    with pytest.raises(DuplicateRewardError), log.transaction():
+        log.write_decision(rec("t1"))
+        log.write_reward("before", 1.0, at=5.0)
+        log.write_reward("before", 2.0, at=6.0, refuse_duplicate=True)
+    assert table_rows(log) == before
+    assert log.write_reward("before", 3.0, at=7.0) == 1  # the rolled-back rewards never were
+
+
+def test_a_nested_block_is_a_savepoint(log):
+    with log.transaction():
+        log.write_decision(rec("outer"))
+        with pytest.raises(StoreError, match="already logged"), log.transaction():
+            log.write_decision(rec("inner"))
+            log.write_decision(rec("outer"))  # a duplicate id fails the inner block only
+        log.write_decision(rec("after"))
+    ids = [r[0] for r in log._read("SELECT decision_id FROM decisions ORDER BY decision_id")]
+    assert ids == ["after", "outer"]
+
+
+def test_database_failures_are_store_errors(tmp_path):
+    store = DecisionLog(tmp_path)
+    store.write_decision(rec("d1"))
+    blocker = sqlite3.connect(tmp_path / FILE_NAME, timeout=0)
+    blocker.execute("BEGIN EXCLUSIVE")  # another process holds the file: a real SQLite error
+    store._db.execute("PRAGMA busy_timeout = 50")
+    try:
+        with pytest.raises(StoreError, match=r"decision log: .*locked"):
+            store.write_decision(rec("d2"))
+    finally:
+        blocker.rollback()
+        blocker.close()
+    store.write_decision(rec("d2"))  # and it goes on once the file is free
+    assert store.counts()["decisions"] == 2
+    store.close()

@@ -29,8 +29,8 @@ def free_port() -> int:
 class ServeProcess:
     """``offerbandit serve`` in a child process on 127.0.0.1 (the real CLI, uvicorn, sockets)."""
 
-    def __init__(self, state_dir: Path, *extra: str) -> None:
-        self.state_dir, self.extra = state_dir, extra
+    def __init__(self, state_dir: Path, *extra: str, catalog: Path = CATALOG) -> None:
+        self.state_dir, self.extra, self.catalog = state_dir, extra, catalog
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None
@@ -39,7 +39,7 @@ class ServeProcess:
         env = {**os.environ, "OFFERBANDIT_TOKEN": TOKEN, "PYTHONPATH": str(REPO)}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "engine.cli", "serve", "--state-dir", str(self.state_dir),
-             "--catalog", str(CATALOG), "--port", str(self.port), "--host", "127.0.0.1",
+             "--catalog", str(self.catalog), "--port", str(self.port), "--host", "127.0.0.1",
              "--refresh-s", "0.5", *self.extra],
             cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout_s
