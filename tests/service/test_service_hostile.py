@@ -201,6 +201,21 @@ def test_5_an_unexpected_error_is_a_counted_json_500(engine):
         assert scrape.value("offerbandit_errors_total", type="internal") == 1
 
 
+def test_5_a_reward_is_200_when_the_checkpoint_after_it_fails(tmp_path):
+    state = tmp_path / "state"
+    with Engine.from_catalog(CATALOG, state_dir=state, seed=0, checkpoint_every=1) as eng:
+        app = create_app(eng, token=TOKEN, settle_every_s=None)
+        with TestClient(app) as client:
+            d = _choose(client, "c")
+            (state / "checkpoint.json.tmp").mkdir()  # every checkpoint now fails (a real OSError)
+            r = client.post("/v1/reward", json={"decision_id": d["decision_id"], "value": 1.0},
+                            headers=AUTH)
+            assert r.status_code == 200 and r.json()["seq"] == 1, r.text
+            scrape = Scrape(client.get("/metrics", headers=AUTH).text)
+            assert scrape.value("offerbandit_checkpoint_failures_total") == 1
+            (state / "checkpoint.json.tmp").rmdir()
+
+
 # -- 7. lax types ------------------------------------------------------------------------------
 @pytest.mark.parametrize("body,field", [
     ({"customer_id": "c", "context": CTX, "now": False}, "body.now"),
