@@ -44,7 +44,9 @@ from engine.clock import Clock, not_after
 from engine.config import load_config
 from engine.contact_rules import ContactRules, RulesConfig
 from engine.decision import Decision, Explanation, RewardAck
+from engine.decision_store import DecisionStore
 from engine.errors import (
+    CapacityReachedError,
     ConfigError,
     ContextError,
     EngineError,
@@ -66,7 +68,9 @@ from engine.holdout import in_holdout
 from engine.ids import check_id
 from engine.options import EngineOptions
 from engine.reward_window import RewardWindow
-from engine.store import DecisionLog, DecisionRecord
+from engine.snapshots import ModelSnapshot, snapshot_of
+from engine.store import DecisionRecord
+from engine.store_url import open_store
 from policies.number_check import check_number
 from policies.sampling import sample_actions
 from policies.vw_learner import VWLearner
@@ -88,7 +92,8 @@ class Engine:
         channels: channel names (or ``Channel`` objects).
         timings: timing slot names (``now``, ``morning``, ``evening``... or rules such as
             ``"in 2h"``); default ``["now"]``.
-        state_dir: the folder holding the log (SQLite) and the checkpoints.
+        state_dir: the folder holding the checkpoints, and the log (SQLite) unless the
+            ``store`` option names another.
         seed: seeds the learner and the sampling.
         catalog: a ready :class:`Catalog` instead of the three lists.
         rules: a :class:`RulesConfig` or a ``[rules]``-style dict (default: ``RulesConfig()``:
@@ -138,7 +143,12 @@ class Engine:
         self._control = self._control_action()
         self._guard = Guard() if self.options.thread_safe else NoGuard()
         self._closed = True
-        self.log = DecisionLog(self.state_dir, synchronous=self.options.synchronous)
+        self._daily_capacity = {c.name: c.daily_capacity for c in catalog.channels}
+        # The published snapshot that decides (replicas: engine.replica); None when learning here
+        self.model_version: int | None = None
+        store = self.options.store
+        self.log = store if isinstance(store, DecisionStore) else open_store(
+            store, self.state_dir, synchronous=self.options.synchronous)
         self._checkpoints = CheckpointStore(self.state_dir)
         n_logged = self.log.counts()["decisions"]
         # Seeded by the log's size too: a restarted engine must not replay the same draws.
@@ -228,7 +238,7 @@ class Engine:
         with self._guard:
             self._check_open()
             self._settle_some()
-            return self._decide(cid, ctx, t, activate)
+            return self._decide_atomically(cid, ctx, t, activate)
 
     def choose_batch(self, items: Iterable[Any]) -> list[Decision]:
         """Decide for many customers, in order, in one transaction: all are decided and logged,
@@ -261,13 +271,32 @@ class Engine:
             self._settle_some()  # before the batch: what it learns cannot be rolled back
             counters = (self._sampled, self._explored)
             try:
-                with self.log.transaction():
-                    return [self._decide(cid, ctx, t, True) for cid, ctx, t in checked]
+                # Every customer locked at once, in one order: two batches cannot deadlock.
+                with self.log.transaction([cid for cid, _, _ in checked]):
+                    return [self._decide_atomically(cid, ctx, t, True) for cid, ctx, t in checked]
             except BaseException:
                 # Nothing was logged: forget what the decisions counted in memory too.
                 self._sampled, self._explored = counters
                 self._capacity_day = -1.0  # recount today's sends from the log
                 raise
+
+    def _decide_atomically(self, cid: str, ctx: dict[str, Any], t: float,
+                           activate: bool) -> Decision:
+        """One customer's read-decide-write as one store transaction, the customer locked in
+        every process sharing the log (two replicas never both pass a cap that allows one).
+
+        A channel whose daily capacity another process used up since this engine counted is
+        refused by the store; it is then marked full here and the decision made again (at most
+        once per channel).
+        """
+        for _ in range(len(self._channels) + 1):
+            try:
+                with self.log.transaction((cid,)):
+                    return self._decide(cid, ctx, t, activate)
+            except CapacityReachedError as full:
+                self._capacity_today(t)[full.channel] = full.capacity
+        raise StoreError(f"customer_id: {cid!r}: the channels' capacities kept changing while "
+                         f"deciding; try again")
 
     def _decide(self, cid: str, ctx: dict[str, Any], t: float, activate: bool) -> Decision:
         log = self.log
@@ -309,8 +338,8 @@ class Engine:
             features_json=json.dumps(shared), eligible=tuple(eligible.tolist()),
             send_at=send_at.timestamp() if send_at else None, active=activate,
             catalog_version=self._version,
-            message=message, channel=channel, timing=timing)
-        log.write_decision(rec)
+            message=message, channel=channel, timing=timing, model_version=self.model_version)
+        log.write_decision(rec, capacity=self._daily_capacity.get(channel) if channel else None)
         if channel is not None:  # a contact; pending (deferred) sends count too: ContactHistory
             self._count_send(channel, t)
         return Decision(rec.decision_id, cid, rec.message, rec.channel, rec.timing, send_at,
@@ -521,6 +550,31 @@ class Engine:
             self._checkpoint_backoff = min(2 * self._checkpoint_backoff, _CHECKPOINT_RETRY_S[1])
         else:
             self._checkpoint_backoff = _CHECKPOINT_RETRY_S[0]
+
+    def learn_from_log(self, limit: int = 1000) -> int:
+        """Learn, in sequence order, up to ``limit`` rewards that other processes logged after
+        ``learned_seq`` (choose replicas write them; the fleet's one learner calls this, see
+        ``engine.learner_loop``). Returns how many were read.
+        """
+        with self._guard:
+            self._check_open()
+            n = 0
+            for rseq, rec, value, kind in self.log.rewards_since(self._learned_seq,
+                                                                 batch=limit):
+                # A first reward's total is its value; a correction's is summed from the log.
+                self._learn_logged(rec, rseq, None if kind == "correction" else value)
+                n += 1
+                if n >= limit:
+                    break
+            return n
+
+    def model_snapshot(self) -> ModelSnapshot:
+        """A snapshot of the serving model and how far it has learned, for replicas to serve
+        (``engine.snapshots``; unpublished until ``log.publish_snapshot``)."""
+        with self._guard:
+            self._check_open()
+            return snapshot_of(self._learner, self.catalog, self.options.learner_config,
+                               learned_seq=self._learned_seq)
 
     def checkpoint(self) -> None:
         """Write a checkpoint now (also done every ``checkpoint_every`` rewards and on close).

@@ -9,7 +9,7 @@ Example:
     engine.errors.ConfigError: reward_windw: unknown engine option; expected one of reward_window,
         default_reward, reward_mode, reward_range, max_clock_skew, max_clock_lag,
         holdout_fraction, holdout_salt, holdout_action, checkpoint_every, expire_batch,
-        synchronous, thread_safe, explain_top, exploration, learner
+        synchronous, thread_safe, explain_top, exploration, learner, store
 """
 
 from __future__ import annotations
@@ -19,9 +19,11 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from engine.clock import ClockBounds
+from engine.decision_store import DecisionStore
 from engine.errors import ConfigError
 from engine.features import INTERACTIONS
 from engine.reward_window import parse_duration
+from engine.store_url import store_kind
 from policies.errors import PolicyConfigError
 from policies.number_check import check_number
 from policies.vw_config import VWConfig
@@ -79,6 +81,9 @@ class EngineOptions:
         explain_top: actions and features listed in an explanation.
         exploration: shortcut for ``learner.exploration`` (``"squarecb"`` also sets cb_type mtr).
         learner: a :class:`VWConfig` or a dict of its fields.
+        store: where the log lives: None = SQLite in ``state_dir``; ``"sqlite:///folder/"`` or
+            ``"postgresql://..."`` (``engine.store_url``); or an open store object, which the
+            engine then owns and closes.
     """
 
     reward_window: float | str = "7d"
@@ -97,6 +102,7 @@ class EngineOptions:
     explain_top: int = 5
     exploration: str | None = None
     learner: VWConfig | Mapping[str, Any] | None = field(default=None)
+    store: Any = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "reward_window", parse_duration(self.reward_window))
@@ -126,6 +132,11 @@ class EngineOptions:
         if not isinstance(self.thread_safe, bool):
             raise ConfigError(f"thread_safe: expected true or false, got {self.thread_safe!r}")
         object.__setattr__(self, "learner", self._learner())
+        if isinstance(self.store, str) or self.store is None:
+            store_kind(self.store)  # ConfigError naming the field for an unknown scheme
+        elif not isinstance(self.store, DecisionStore):
+            raise ConfigError(f"store: expected a store URL or an open store, got "
+                              f"{type(self.store).__name__}")
 
     @property
     def reward_window_s(self) -> float:

@@ -1,8 +1,12 @@
-"""Shared fixtures. Real parts only: one local Ray for the whole test session."""
+"""Shared fixtures. Real parts only: one local Ray, one throwaway PostgreSQL for the session."""
 
 from __future__ import annotations
 
 import pytest
+
+from tests.postgres_cluster import HOW_TO_ENABLE, ThrowawayCluster, server_bindir
+
+POSTGRES_SKIP = "PostgreSQL tests skipped"
 
 
 @pytest.fixture(scope="session")
@@ -16,3 +20,29 @@ def ray_local():
                  configure_logging=False)
     yield ray
     ray.shutdown()
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster():
+    """A throwaway PostgreSQL server for the whole session (skipped, saying how to enable it,
+    where the server binaries are not installed)."""
+    if server_bindir() is None:
+        pytest.skip(f"{POSTGRES_SKIP}: no server binaries; {HOW_TO_ENABLE}")
+    with ThrowawayCluster.start() as cluster:
+        yield cluster
+
+
+@pytest.fixture()
+def postgres_url(postgres_cluster) -> str:
+    """A store URL of a fresh, empty schema of the session's server."""
+    return postgres_cluster.new_schema_url()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    """Say in one line, at the end, that the PostgreSQL tests did not run and how to run them."""
+    skipped = [r for r in terminalreporter.stats.get("skipped", [])
+               if POSTGRES_SKIP in str(getattr(r, "longrepr", ""))]
+    if skipped:
+        terminalreporter.write_line(
+            f"{POSTGRES_SKIP} ({len(skipped)}): no PostgreSQL server binaries on this machine; "
+            f"to run them, {HOW_TO_ENABLE}.", yellow=True, bold=True)

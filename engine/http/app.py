@@ -42,6 +42,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engine.catalog import Catalog
 from engine.decision import Decision, RewardAck
+from engine.decision_store import DecisionStore
 from engine.errors import EngineError
 from engine.http.auth import BearerAuth, BearerCheck
 from engine.http.body_limit import BodyLimit
@@ -64,7 +65,6 @@ from engine.http.schemas import (
 )
 from engine.live_alternatives import LiveAlternatives
 from engine.options import EngineOptions
-from engine.store import DecisionLog
 
 __all__ = ["DEFAULT_MAX_BODY_BYTES", "EngineSurface", "Service", "create_app", "decision_dict"]
 
@@ -78,7 +78,7 @@ class EngineSurface(Protocol):
     """What the service needs from :class:`engine.Engine`: its calls, its log and its catalog
     (the dashboard reads both)."""
 
-    log: DecisionLog
+    log: DecisionStore
     catalog: Catalog
     options: EngineOptions
 

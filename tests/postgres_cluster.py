@@ -1,0 +1,158 @@
+"""A throwaway PostgreSQL cluster for tests and benchmarks: initdb + pg_ctl in a temp folder.
+
+The server binaries are found by ``pg_config --bindir``, then in Debian's layout
+(``/usr/lib/postgresql/<version>/bin``, newest first), then on ``PATH``. PostgreSQL refuses to
+run as root, so as root the cluster runs as the ``postgres`` user (Debian's package makes it)
+through ``runuser``. The server listens on 127.0.0.1 on a free port; each test gets a schema of
+its own (``options=-csearch_path=...`` in its URL), which is much cheaper than a database.
+
+Example (skipped where no server binaries are installed)::
+
+    with ThrowawayCluster.start() as cluster:
+        url = cluster.new_schema_url()
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Self
+from urllib.parse import quote
+
+__all__ = ["HOW_TO_ENABLE", "ThrowawayCluster", "server_bindir"]
+
+HOW_TO_ENABLE = ("install the PostgreSQL server (Debian/Ubuntu: apt-get install postgresql) so "
+                 "that `pg_config --bindir` or /usr/lib/postgresql/<version>/bin holds initdb "
+                 "and pg_ctl")
+
+
+def server_bindir() -> Path | None:
+    """The folder holding ``initdb`` and ``pg_ctl``, or None when the server is not installed."""
+    candidates: list[Path] = []
+    pg_config = shutil.which("pg_config")
+    if pg_config:
+        try:
+            out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True,
+                                 timeout=10, check=True).stdout.strip()
+            candidates.append(Path(out))
+        except (OSError, subprocess.SubprocessError):
+            pass
+    debian = Path("/usr/lib/postgresql")
+    if debian.is_dir():
+        versions = sorted((p for p in debian.iterdir() if p.name.isdigit()),
+                          key=lambda p: int(p.name), reverse=True)
+        candidates += [v / "bin" for v in versions]
+    initdb = shutil.which("initdb")
+    if initdb:
+        candidates.append(Path(initdb).parent)
+    for c in candidates:
+        if (c / "initdb").is_file() and (c / "pg_ctl").is_file():
+            return c
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class ThrowawayCluster:
+    """One PostgreSQL server in a temp folder, stopped (and its folder removed) on close.
+
+    Args:
+        bindir: the server binaries (:func:`server_bindir`).
+        durable: keep ``fsync`` on (benchmarks measure a durable server); tests turn it off.
+    """
+
+    def __init__(self, bindir: Path, *, durable: bool = False) -> None:
+        self.bindir = bindir
+        self.durable = durable
+        self.root = Path(tempfile.mkdtemp(prefix="offerbandit-pg-"))
+        self.data = self.root / "data"
+        self.port = _free_port()
+        self._user: str | None = None
+        if os.geteuid() == 0:  # initdb refuses root: run the server as an unprivileged user
+            self._user = next((u for u in ("postgres", "nobody") if _has_user(u)), None)
+            if self._user is None:
+                raise RuntimeError("running as root and no 'postgres' or 'nobody' user to run "
+                                   "the server as; create one (useradd postgres)")
+            os.chown(self.root, pwd.getpwnam(self._user).pw_uid, -1)
+        self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    @classmethod
+    def start(cls, *, durable: bool = False) -> ThrowawayCluster:
+        """Create and start a cluster.
+
+        Raises:
+            RuntimeError: no server binaries (the message says how to install them), or the
+                server did not start (its log is quoted).
+        """
+        bindir = server_bindir()
+        if bindir is None:
+            raise RuntimeError(f"no PostgreSQL server binaries found; {HOW_TO_ENABLE}")
+        cluster = cls(bindir, durable=durable)
+        try:
+            cluster._init_and_start()
+        except BaseException:
+            cluster.close()
+            raise
+        return cluster
+
+    def _run(self, *args: str) -> None:
+        cmd = [str(self.bindir / args[0]), *args[1:]]
+        if self._user is not None:
+            cmd = ["runuser", "-u", self._user, "--", *cmd]
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        if done.returncode != 0:
+            log = self.root / "server.log"
+            tail = log.read_text()[-2000:] if log.exists() else ""
+            raise RuntimeError(f"{args[0]} failed ({done.returncode}): {done.stderr.strip()}\n"
+                               f"{tail}")
+
+    def _init_and_start(self) -> None:
+        self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "-E", "UTF8",
+                  "--no-sync", "--no-instructions")
+        settings = [f"-c listen_addresses=127.0.0.1 -p {self.port}",
+                    f"-c unix_socket_directories={self.root}", "-c max_connections=200"]
+        if not self.durable:
+            settings.append("-c fsync=off -c synchronous_commit=off -c full_page_writes=off")
+        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.root / "server.log"), "-w",
+                  "-t", "60", "-o", " ".join(settings), "start")
+
+    def new_schema_url(self) -> str:
+        """A URL whose tables land in a new, empty schema of their own."""
+        import psycopg
+
+        name = f"t_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(self.url, autocommit=True) as db:
+            db.execute(f"CREATE SCHEMA {name}")
+        return f"{self.url}?options={quote(f'-csearch_path={name}')}"
+
+    def close(self) -> None:
+        """Stop the server at once and remove its folder; safe to call twice."""
+        if self.data.exists():
+            with contextlib.suppress(RuntimeError, OSError, subprocess.SubprocessError):
+                self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _has_user(name: str) -> bool:
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        return False
+    return True
