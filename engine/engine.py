@@ -551,6 +551,11 @@ class Engine:
         else:
             self._checkpoint_backoff = _CHECKPOINT_RETRY_S[0]
 
+    @property
+    def learned_seq(self) -> int:
+        """The last reward sequence number the model has learned (0: none)."""
+        return self._learned_seq
+
     def learn_from_log(self, limit: int = 1000) -> int:
         """Learn, in sequence order, up to ``limit`` rewards that other processes logged after
         ``learned_seq`` (choose replicas write them; the fleet's one learner calls this, see

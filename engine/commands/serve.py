@@ -1,8 +1,17 @@
-"""``offerbandit serve``: the HTTP service and dashboard around one engine, in one process.
+"""``offerbandit serve``: the HTTP service and dashboard around one engine.
 
-One process holds the engine (and its lock); several uvicorn workers would each open the same
-state directory, so there is exactly one. ``--experiment DIR`` shows the regret curves that
-``offerbandit experiment run`` wrote into ``DIR`` (a JSON file: the engine never imports the lab).
+Two ways to run it:
+
+- ``--state-dir DIR`` (the default way): one process holds the engine, its SQLite log and its
+  learner, and learns every reward as it comes. Several uvicorn workers would each open the same
+  state directory, so there is exactly one.
+- ``--store URL``: a choose replica of a shared log (``engine.replica``): it serves the latest
+  model snapshot that ``offerbandit learn --store URL`` publishes and writes decisions and
+  rewards to the log; run as many as the load needs, on as many machines, behind any load
+  balancer.
+
+``--experiment DIR`` shows the regret curves that ``offerbandit experiment run`` wrote into
+``DIR`` (a JSON file: the engine never imports the lab).
 
 Example:
     >>> import argparse
@@ -27,7 +36,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                               description="Serve choose/reward over HTTP, /metrics, /docs and "
                               "/dashboard. The token comes from $OFFERBANDIT_TOKEN or "
                               "--token-file.")
-    p.add_argument("--state-dir", required=True, help="the engine's state (log, checkpoints)")
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--state-dir", help="the engine's state (log, checkpoints): one process "
+                       "that learns as it serves")
+    where.add_argument("--store", help="a shared log (postgresql://user@host/db or "
+                       "sqlite:///folder/): serve as a choose replica of it; `offerbandit learn` "
+                       "is its learner")
     p.add_argument("--catalog", required=True, help="catalog TOML (docs/catalog.md)")
     p.add_argument("--port", type=int, default=8080, help="TCP port (default 8080)")
     p.add_argument("--host", default="127.0.0.1",
@@ -46,6 +60,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                    help="dashboard refresh period in seconds (default 5)")
     p.add_argument("--seed", type=int, default=0,
                    help="seeds the engine's learner and its sampling (default 0)")
+    p.add_argument("--snapshot-refresh-s", type=float, default=2.0,
+                   help="with --store: seconds between checks for a newer model snapshot")
     p.add_argument("--no-hot-path", action="store_true",
                    help="route choose/reward through FastAPI's router too (slower; to compare; "
                    "default: the hot path)")
@@ -93,8 +109,15 @@ def build_app(args: argparse.Namespace):
 
     token = _token(args)
     experiment = read_experiment_curves(args.experiment) if args.experiment else None
-    Path(args.state_dir).mkdir(parents=True, exist_ok=True)
-    engine = Engine.from_catalog(args.catalog, state_dir=args.state_dir, seed=args.seed)
+    engine: Engine
+    if getattr(args, "store", None):
+        from engine.replica import ReplicaEngine
+
+        engine = ReplicaEngine.from_catalog(args.catalog, store=args.store, seed=args.seed,
+                                            refresh_s=args.snapshot_refresh_s)
+    else:
+        Path(args.state_dir).mkdir(parents=True, exist_ok=True)
+        engine = Engine.from_catalog(args.catalog, state_dir=args.state_dir, seed=args.seed)
     app = create_app(engine, token=token, max_body_bytes=args.max_body_bytes,
                      experiment=experiment, close_engine=True, refresh_s=args.refresh_s,
                      hot_path=not args.no_hot_path, settle_every_s=args.settle_every_s)
@@ -113,6 +136,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"offerbandit serve: {exc}", file=sys.stderr)
         return 2
     base = f"http://{args.host}:{args.port}"
+    if getattr(args, "store", None):
+        print(f"offerbandit serve: a replica of {app.fastapi.state.engine.log.url}",
+              file=sys.stderr)
     print(f"offerbandit serve: {base}/v1/choose  docs {base}/docs  dashboard "
           f"{base}/dashboard#token=<token>", file=sys.stderr)
     # One worker by design (see the module docstring); no access log on the hot path.

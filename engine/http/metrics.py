@@ -160,6 +160,10 @@ ENGINE_STATS: tuple[StatFamily, ...] = (
     StatFamily("settle_failures", "offerbandit_settle_failures_total", MetricKind.COUNTER,
                "Failed attempts to settle expired decisions since the engine started (each "
                "retried)."),
+    StatFamily("model_version", "offerbandit_model_version", MetricKind.GAUGE,
+               "Version of the published model snapshot this replica serves (0: none yet)."),
+    StatFamily("model_age_s", "offerbandit_model_age_seconds", MetricKind.GAUGE,
+               "Seconds since the serving snapshot was published."),
 )
 
 

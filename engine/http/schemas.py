@@ -94,7 +94,8 @@ class RewardResponse(BaseModel):
     kind: str = Field(description='"reward", or "correction" for a later one summed in.')
     total: float
     delay_s: float = Field(description="Seconds from the decision's activation to the reward.")
-    learned: bool = Field(description="False for holdout decisions (kept for lift only).")
+    learned: bool = Field(description="False for holdout decisions (kept for lift only), and "
+                          "on a choose replica (the fleet's learner learns it from the log).")
 
 
 class ForgetResponse(BaseModel):

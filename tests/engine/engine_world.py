@@ -35,21 +35,47 @@ def reward_of(ctx: dict, message: str | None, channel: str | None) -> float:
     return 1.0 if (message, channel) == best else 0.0
 
 
-def probe(eng: Engine) -> np.ndarray:
-    """The learner's distribution and its estimated reward of every action, for two fixed
-    shared feature sets (to see if it learned). The estimates matter: an epsilon-greedy
-    distribution only moves when the best action changes, so one more learned reward (or one
-    fewer) seldom shows in it."""
-    learner = eng._learner
+PROBES = [{"c": {"segment": s, "x": 0.5}, "h": {"contacts_1d": 0}} for s in "ab"]
+
+
+def readout(learner) -> np.ndarray:
+    """A learner's distribution and its estimated reward of every action, for two fixed shared
+    feature sets (to see if it learned). The estimates matter: an epsilon-greedy distribution
+    only moves when the best action changes, so one more learned reward (or one fewer) seldom
+    shows in it."""
     out = []
-    for s in "ab":
-        shared = {"c": {"segment": s, "x": 0.5}, "h": {"contacts_1d": 0}}
+    for shared in PROBES:
         out.append(learner.probabilities(shared))
         out.append([learner.explain(shared, a, 0)[0] for a in range(learner.n_actions)])
     return np.concatenate(out)
+
+
+def probe(eng: Engine) -> np.ndarray:
+    """:func:`readout` of the engine's learner."""
+    return readout(eng._learner)
 
 
 def estimate(eng: Engine, decision_id: str) -> float:
     """The learner's estimated reward of a logged decision's action, on its logged features."""
     rec = eng.log.get_decision(decision_id)
     return eng._learner.explain(json.loads(rec.features_json), rec.action_index, 0)[0]
+
+
+def model_of_log(log, seed: int = 0) -> np.ndarray:
+    """:func:`readout` of a fresh learner fed every logged reward exactly once, in sequence
+    order: the log's own model, to compare a learner's with."""
+    from engine.catalog import Catalog
+    from engine.features import action_feature_sets
+    from engine.options import default_learner
+    from policies.vw_learner import VWLearner
+
+    catalog = Catalog.from_names(["welcome", "winback"], ["email", "sms"], ["now"])
+    with VWLearner(default_learner(), seed=seed) as ref:
+        ref.set_actions(action_feature_sets(catalog))
+        for seq, rec, _, _ in log.rewards_since(0):
+            if rec.holdout or rec.action_index < 0 or not rec.active:
+                continue
+            total = sum(v for s, v, _, _ in log.rewards_of(rec.decision_id) if s <= seq)
+            ref.learn(json.loads(rec.features_json), rec.eligible, rec.action_index,
+                      rec.probability, total)
+        return readout(ref)
