@@ -228,11 +228,17 @@ class LearnerLoop:
         return n
 
     def run(self, stop: threading.Event, idle_s: float = 0.2) -> None:
-        """Step until ``stop`` is set, sleeping ``idle_s`` when nothing was new; publish what is
-        pending on the way out."""
+        """Step until ``stop`` is set, sleeping ``idle_s`` when nothing was new; on the way out,
+        learn what the log holds by then and publish it."""
         while not stop.is_set():
             if self.step() == 0:
                 stop.wait(idle_s)
+        while True:
+            n = self.engine.learn_from_log(self.batch)
+            self._learned += n
+            self._pending += n
+            if n < self.batch:
+                break
         if self._pending:
             self.publish()
 

@@ -61,15 +61,17 @@ def estimate(eng: Engine, decision_id: str) -> float:
     return eng._learner.explain(json.loads(rec.features_json), rec.action_index, 0)[0]
 
 
-def model_of_log(log, seed: int = 0) -> np.ndarray:
-    """:func:`readout` of a fresh learner fed every logged reward exactly once, in sequence
-    order: the log's own model, to compare a learner's with."""
+def model_of_log(log, catalog=None, seed: int = 0) -> np.ndarray:
+    """:func:`readout` of a fresh default learner fed every logged reward exactly once, in
+    sequence order (holdout, no-contact and inactive decisions skipped, as the engine skips
+    them): the log's own model, to compare a learner's with. ``catalog``: this world's when
+    None."""
     from engine.catalog import Catalog
     from engine.features import action_feature_sets
     from engine.options import default_learner
     from policies.vw_learner import VWLearner
 
-    catalog = Catalog.from_names(["welcome", "winback"], ["email", "sms"], ["now"])
+    catalog = catalog or Catalog.from_names(["welcome", "winback"], ["email", "sms"], ["now"])
     with VWLearner(default_learner(), seed=seed) as ref:
         ref.set_actions(action_feature_sets(catalog))
         for seq, rec, _, _ in log.rewards_since(0):
