@@ -10,6 +10,11 @@ Example (skipped where no server binaries are installed)::
 
     with ThrowawayCluster.start() as cluster:
         url = cluster.new_schema_url()
+
+From a shell (the README's fleet on one machine), a server kept in a folder until stopped::
+
+    STORE=$(python -m tests.postgres_cluster start state/pg)    # prints its URL
+    python -m tests.postgres_cluster stop state/pg
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import pwd
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import uuid
 from pathlib import Path
@@ -72,12 +78,16 @@ class ThrowawayCluster:
         durable: keep ``fsync`` on (benchmarks measure a durable server); tests turn it off.
     """
 
-    def __init__(self, bindir: Path, *, durable: bool = False) -> None:
+    def __init__(self, bindir: Path, *, durable: bool = False, root: Path | None = None) -> None:
         self.bindir = bindir
         self.durable = durable
-        self.root = Path(tempfile.mkdtemp(prefix="offerbandit-pg-"))
+        self.keep = root is not None
+        self.root = root or Path(tempfile.mkdtemp(prefix="offerbandit-pg-"))
+        self.root.mkdir(parents=True, exist_ok=True)
         self.data = self.root / "data"
-        self.port = _free_port()
+        port_file = self.root / "port"
+        self.port = int(port_file.read_text()) if port_file.exists() else _free_port()
+        port_file.write_text(str(self.port))
         self._user: str | None = None
         if os.geteuid() == 0:  # initdb refuses root: run the server as an unprivileged user
             self._user = next((u for u in ("postgres", "nobody") if _has_user(u)), None)
@@ -88,8 +98,8 @@ class ThrowawayCluster:
         self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
 
     @classmethod
-    def start(cls, *, durable: bool = False) -> ThrowawayCluster:
-        """Create and start a cluster.
+    def start(cls, *, durable: bool = False, root: Path | None = None) -> ThrowawayCluster:
+        """Create and start a cluster (in ``root`` if given: kept there, reused if present).
 
         Raises:
             RuntimeError: no server binaries (the message says how to install them), or the
@@ -98,7 +108,7 @@ class ThrowawayCluster:
         bindir = server_bindir()
         if bindir is None:
             raise RuntimeError(f"no PostgreSQL server binaries found; {HOW_TO_ENABLE}")
-        cluster = cls(bindir, durable=durable)
+        cluster = cls(bindir, durable=durable, root=root)
         try:
             cluster._init_and_start()
         except BaseException:
@@ -118,8 +128,9 @@ class ThrowawayCluster:
                                f"{tail}")
 
     def _init_and_start(self) -> None:
-        self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "-E", "UTF8",
-                  "--no-sync", "--no-instructions")
+        if not (self.data / "PG_VERSION").exists():
+            self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "-E",
+                      "UTF8", "--no-sync", "--no-instructions")
         settings = [f"-c listen_addresses=127.0.0.1 -p {self.port}",
                     f"-c unix_socket_directories={self.root}", "-c max_connections=200"]
         if not self.durable:
@@ -136,12 +147,20 @@ class ThrowawayCluster:
             db.execute(f"CREATE SCHEMA {name}")
         return f"{self.url}?options={quote(f'-csearch_path={name}')}"
 
+    def stop(self) -> None:
+        """Stop the server (fast shutdown), keeping its folder."""
+        if self.data.exists():
+            with contextlib.suppress(RuntimeError, OSError, subprocess.SubprocessError):
+                self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+
     def close(self) -> None:
-        """Stop the server at once and remove its folder; safe to call twice."""
+        """Stop the server at once and remove its folder (unless it was given); safe to call
+        twice."""
         if self.data.exists():
             with contextlib.suppress(RuntimeError, OSError, subprocess.SubprocessError):
                 self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
-        shutil.rmtree(self.root, ignore_errors=True)
+        if not self.keep:
+            shutil.rmtree(self.root, ignore_errors=True)
 
     def __enter__(self) -> Self:
         return self
@@ -156,3 +175,38 @@ def _has_user(name: str) -> bool:
     except KeyError:
         return False
     return True
+
+
+def _location(folder: Path) -> Path:
+    """Where the cluster of ``folder`` lives: the folder itself, or, as root (whose folders the
+    server's user may not enter, e.g. under a private temp folder), a temp folder it names."""
+    if os.geteuid() != 0:
+        return folder
+    pointer = folder / "cluster"
+    if not pointer.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        pointer.write_text(tempfile.mkdtemp(prefix="offerbandit-pg-"))
+    return Path(pointer.read_text())
+
+
+def main(argv: list[str]) -> int:
+    """``start FOLDER`` (print the URL) or ``stop FOLDER``."""
+    if len(argv) != 2 or argv[0] not in ("start", "stop"):
+        print("usage: python -m tests.postgres_cluster start|stop FOLDER", file=sys.stderr)
+        return 2
+    folder = Path(argv[1]).resolve()
+    if argv[0] == "start":
+        print(ThrowawayCluster.start(root=_location(folder)).url)
+        return 0
+    bindir = server_bindir()
+    if bindir is not None and folder.exists():
+        cluster = ThrowawayCluster(bindir, root=_location(folder))
+        cluster.stop()
+        if cluster.root != folder:  # root's temp folder goes with the server
+            shutil.rmtree(cluster.root, ignore_errors=True)
+            (folder / "cluster").unlink()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -8,7 +8,9 @@ Two ways to run it:
 - ``--store URL``: a choose replica of a shared log (``engine.replica``): it serves the latest
   model snapshot that ``offerbandit learn --store URL`` publishes and writes decisions and
   rewards to the log; run as many as the load needs, on as many machines, behind any load
-  balancer.
+  balancer. ``--store URL --replicas N`` deploys N of them on Ray instead (Ray Serve, a local Ray
+  or ``--address auto`` for a cluster), with the learner as a detached actor Ray restarts
+  (``engine.ray_fleet``); the command then holds the deployment until SIGINT/SIGTERM.
 
 ``--experiment DIR`` shows the regret curves that ``offerbandit experiment run`` wrote into
 ``DIR`` (a JSON file: the engine never imports the lab).
@@ -62,6 +64,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                    help="seeds the engine's learner and its sampling (default 0)")
     p.add_argument("--snapshot-refresh-s", type=float, default=2.0,
                    help="with --store: seconds between checks for a newer model snapshot")
+    p.add_argument("--replicas", type=int, default=None,
+                   help="with --store: deploy this many replicas on Ray Serve, and the learner "
+                   "as a Ray actor")
+    p.add_argument("--address", default=None,
+                   help="with --replicas: the Ray cluster (auto, ray://host:10001); default a "
+                   "local Ray")
     p.add_argument("--no-hot-path", action="store_true",
                    help="route choose/reward through FastAPI's router too (slower; to compare; "
                    "default: the hot path)")
@@ -130,6 +138,8 @@ def run(args: argparse.Namespace) -> int:
 
     from engine.errors import EngineError
 
+    if getattr(args, "replicas", None) is not None or getattr(args, "address", None):
+        return _run_on_ray(args)
     try:
         _, app = build_app(args)
     except (EngineError, FileNotFoundError, ValueError) as exc:
@@ -146,4 +156,35 @@ def run(args: argparse.Namespace) -> int:
     uvicorn.run(app, host=args.host, port=args.port, workers=1, access_log=False,
                 proxy_headers=False, server_header=False, log_level="warning",
                 timeout_graceful_shutdown=10)
+    return 0
+
+
+def _run_on_ray(args: argparse.Namespace) -> int:
+    """Deploy ``--replicas`` replicas and the learner on Ray; hold them until a signal."""
+    import signal
+    import threading
+
+    if not args.store:
+        print("--replicas: expected --store URL too (replicas share a log), got --state-dir",
+              file=sys.stderr)
+        return 2
+    if args.replicas is None or args.replicas < 1:
+        print(f"--replicas: expected an integer >= 1, got {args.replicas}", file=sys.stderr)
+        return 2
+    from engine.ray_fleet import FleetSpec, RayFleet
+
+    spec = FleetSpec.from_files(args.catalog, args.store, seed=args.seed, token=_token(args),
+                                max_body_bytes=args.max_body_bytes,
+                                dashboard_refresh_s=args.refresh_s,
+                                snapshot_refresh_s=args.snapshot_refresh_s)
+    stop = threading.Event()
+    with RayFleet(spec, replicas=args.replicas, address=args.address, host=args.host,
+                  port=args.port) as fleet:
+        for sig in (signal.SIGINT, signal.SIGTERM):  # after Ray's own, which they replace
+            signal.signal(sig, lambda *_: stop.set())
+        base = f"http://{args.host}:{args.port}"
+        print(f"offerbandit serve: {args.replicas} replicas of {fleet.learner_store} on Ray "
+              f"{fleet.address} at {base}/v1/choose; learner pid {fleet.status()['pid']}",
+              file=sys.stderr, flush=True)
+        stop.wait()
     return 0
