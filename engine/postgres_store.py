@@ -30,6 +30,7 @@ Example (needs a server; ``tests/engine/test_store.py`` starts one)::
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -254,35 +255,49 @@ class PostgresLog:
         return self._db
 
     @contextmanager
-    def _tx(self) -> Iterator[psycopg.Connection]:
-        """A transaction; a call inside an open one joins it."""
+    def _tx(self, locks: Sequence[int] = ()) -> Iterator[psycopg.Connection]:
+        """A transaction, holding the advisory ``locks`` (taken in order); a call inside an open
+        one joins it."""
         with self._lock:
             db = self._conn()
             if self._depth:
+                for k in locks:  # joining: the locks are taken inside the open transaction
+                    db.execute("SELECT pg_advisory_xact_lock(%s)", (k,))
                 self._depth += 1
                 try:
                     yield db
                 finally:
                     self._depth -= 1
                 return
+            # BEGIN and the locks in one round trip: without parameters several statements go
+            # as one simple query (the keys are our own integers, never text from outside).
+            self._end(db, "; ".join(["BEGIN", *(f"SELECT pg_advisory_xact_lock({int(k)})"
+                                                for k in locks)]))
             self._depth = 1
             try:
-                with db.transaction():
-                    yield db
-            except psycopg.OperationalError as exc:
-                raise StoreError(f"store: {self.url}: {exc}") from exc
-            finally:
+                yield db
+            except BaseException:
                 self._depth = 0
+                with contextlib.suppress(psycopg.Error):
+                    db.execute("ROLLBACK")
+                raise
+            self._depth = 0
+            self._end(db, "COMMIT")
+
+    def _end(self, db: psycopg.Connection, sql: str) -> None:
+        try:
+            db.execute(sql)
+        except psycopg.OperationalError as exc:
+            with contextlib.suppress(psycopg.Error):
+                db.execute("ROLLBACK")
+            raise StoreError(f"store: {self.url}: {exc}") from exc
 
     @contextmanager
     def transaction(self, customers: Iterable[str] = ()) -> Iterator[None]:
         """One transaction for the calls made inside it (they join it); each customer named is
         locked (advisory, transaction-scoped, sorted to avoid deadlocks) against every other
         transaction naming it, in any process."""
-        keys = sorted({_key(self._scope, c) for c in customers})
-        with self._tx() as db:
-            for k in keys:
-                db.execute("SELECT pg_advisory_xact_lock(%s)", (k,))
+        with self._tx(sorted({_key(self._scope, c) for c in customers})):
             yield
 
     def _read(self, sql: str, args: Sequence | dict = ()) -> list[tuple]:
@@ -360,6 +375,11 @@ class PostgresLog:
         """Log a reward and return its sequence number (see ``DecisionLog.write_reward``)."""
         value, at = check_reward(value, at, kind)
         args = {"d": decision_id, "v": value, "at": at, "k": kind}
+        with self._lock:
+            if not self._depth:  # the common case, a first reward: one statement, one round trip
+                first = self._read(_FIRST_REWARD, args)
+                if first:
+                    return int(first[0][0])
         with self._tx() as db:
             row = db.execute(_FIRST_REWARD, args).fetchone()
             if row is None:

@@ -13,7 +13,6 @@ import sys
 import threading
 
 import numpy as np
-import pytest
 
 from engine.config import load_config
 from engine.snapshots import learner_from
@@ -21,8 +20,6 @@ from engine.store_url import open_store
 from tests.engine.engine_world import model_of_log, readout
 from tests.service.service_world import CATALOG, REPO, TOKEN, free_port
 from tests.service.test_fleet_live import Load, _wait
-
-pytest.importorskip("ray.serve", reason="Ray Serve is not installed (pip install 'ray[serve]')")
 
 
 def test_replicas_on_ray_serve_and_a_learner_actor_ray_restarts(postgres_url):
