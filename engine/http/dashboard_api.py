@@ -26,6 +26,7 @@ from typing import Any, Protocol
 
 from fastapi import APIRouter, Query
 
+from engine.decision_store import DecisionStore
 from engine.http.dashboard_data import (
     MIN_ESS,
     bucket_for_span,
@@ -36,7 +37,6 @@ from engine.http.dashboard_data import (
 )
 from engine.http.decisions import decision_dict
 from engine.http.metrics import ServiceMetrics
-from engine.store import DecisionLog
 
 __all__ = ["MAX_WINDOW_S", "DashboardSources", "dashboard_router"]
 
@@ -44,7 +44,7 @@ __all__ = ["MAX_WINDOW_S", "DashboardSources", "dashboard_router"]
 class LoggingEngine(Protocol):
     """What the dashboard reads of the served engine: its log and its counts."""
 
-    log: DecisionLog
+    log: DecisionStore
 
     def stats(self) -> dict[str, Any]: ...
 
@@ -54,7 +54,7 @@ class DashboardSources:
     """Where the dashboard's figures come from.
 
     Attributes:
-        engine: the served engine; its ``log`` (a ``DecisionLog``) gives the reward-rate buckets
+        engine: the served engine; its ``log`` (a ``DecisionStore``) gives the reward-rate buckets
             and its ``stats()`` the exploration rate.
         metrics: the service's counters (the choose latency of this process).
         experiment: regret curves of an experiment, or None.
