@@ -141,6 +141,15 @@ class DecisionStore(Protocol):
         """``(bucket_start, holdout, n_decisions, sum_reward)`` by decision-time bucket."""
         ...
 
+    def action_mix(self, since: float = 0.0) -> list[tuple[str | None, str | None, str | None,
+                                                           int]]:
+        """``(message, channel, timing, n)`` of active treatment decisions since ``since``."""
+        ...
+
+    def first_decision_at(self, since: float = 0.0) -> float | None:
+        """The time of the first active decision at or after ``since``, None if none."""
+        ...
+
     def iter_export_rows(self, since: float | None = None, batch: int = 10000
                          ) -> Iterator[list[tuple]]:
         """Batches of decision rows joined with their summed rewards, in logged order."""

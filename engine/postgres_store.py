@@ -500,6 +500,21 @@ class PostgresLog:
             {"b": float(bucket_s), "s": float(since)})
         return [(b * float(bucket_s), bool(h), int(n), float(s)) for b, h, n, s in rows]
 
+    def action_mix(self, since: float = 0.0) -> list[tuple[str | None, str | None, str | None,
+                                                           int]]:
+        """``(message, channel, timing, n)`` of the active treatment decisions made since
+        ``since`` (all three None for no contact), most frequent first."""
+        return [(m, c, t, int(n)) for m, c, t, n in self._read(
+            "SELECT message, channel, timing, COUNT(*) AS n FROM decisions WHERE active "
+            "AND NOT holdout AND created_at >= %s GROUP BY message, channel, timing "
+            "ORDER BY n DESC", (float(since),))]
+
+    def first_decision_at(self, since: float = 0.0) -> float | None:
+        """The time of the first active decision made at or after ``since``, None if none."""
+        first = self._read("SELECT MIN(created_at) FROM decisions WHERE active AND "
+                           "created_at >= %s", (float(since),))[0][0]
+        return None if first is None else float(first)
+
     def iter_export_rows(self, since: float | None = None, batch: int = 10000
                          ) -> Iterator[list[tuple]]:
         """Batches of decision rows joined with their summed rewards, in logged order (as

@@ -108,3 +108,29 @@ def test_two_engines_on_one_log_never_exceed_a_channel_capacity(store_url, tmp_p
     finally:
         for eng in engines:
             eng.close()
+
+
+def test_the_service_and_its_dashboard_run_on_a_replica_of_either_store(store_url):
+    from fastapi.testclient import TestClient
+
+    from engine.http import create_app
+    from engine.replica import ReplicaEngine
+    from tests.engine.engine_world import OPEN_RULES
+
+    token = "a-token-of-16-chars+"
+    auth = {"Authorization": f"Bearer {token}"}
+    with ReplicaEngine(messages=["welcome", "winback"], channels=["email", "sms"],
+                       store=store_url, rules=OPEN_RULES, refresh_s=None) as replica, \
+            TestClient(create_app(replica, token=token)) as http:
+        for i in range(12):
+            d = http.post("/v1/choose", json={"customer_id": f"c{i}", "context": context(i)},
+                          headers=auth).json()
+            ack = http.post("/v1/reward", json={"decision_id": d["decision_id"], "value": 1.0},
+                            headers=auth).json()
+            assert (ack["seq"], ack["learned"]) == (i + 1, False)  # the learner learns it
+        summary = http.get("/v1/dashboard/summary", headers=auth).json()
+        assert summary["decisions"]["treatment"] == 12 and summary["rewarded_decisions"] == 12
+        assert sum(summary["action_mix"]["channel"].values()) == 12
+        metrics = http.get("/metrics", headers=auth).text
+        assert "offerbandit_model_version 0.0" in metrics
+        assert "offerbandit_logged_reward_seq 12.0" in metrics

@@ -489,6 +489,18 @@ def test_one_learner_lock_per_log(backend):
         second.close()
 
 
+def test_action_mix_and_first_decision_for_the_dashboard(log):
+    log.write_decision(rec("a", customer="x", at=10.0))
+    log.write_decision(rec("b", customer="y", at=20.0))
+    log.write_decision(rec("c", customer="z", at=30.0, channel=None))
+    log.write_decision(rec("h", customer="w", at=5.0, holdout=True))       # control
+    log.write_decision(rec("p", customer="v", at=1.0, active=False))       # never sent
+    assert log.action_mix() == [("m", "email", "now", 2), (None, None, None, 1)]
+    assert log.action_mix(since=25.0) == [(None, None, None, 1)]
+    assert (log.first_decision_at(), log.first_decision_at(since=11.0)) == (5.0, 20.0)
+    assert log.first_decision_at(since=99.0) is None
+
+
 def test_reopen_keeps_everything(backend):
     written = [rec("d1"), rec("d2", customer="c2", active=False),
                rec("d3", customer="c3", holdout=True, channel=None, action=3)]
