@@ -345,12 +345,21 @@ class PostgresLog:
     @staticmethod
     def _count_send(db: psycopg.Connection, channel: str, at: float, capacity: int) -> None:
         day = day_start(at)
-        db.execute("INSERT INTO channel_sends (day, channel, n) SELECT %s, %s, COUNT(*) "
-                   "FROM decisions WHERE channel = %s AND created_at >= %s AND created_at < %s "
-                   "ON CONFLICT DO NOTHING", (day, channel, channel, day, day + _DAY))
-        if not db.execute("UPDATE channel_sends SET n = n + 1 WHERE day = %s AND channel = %s "
-                          "AND n < %s RETURNING n", (day, channel, capacity)).fetchall():
-            raise capacity_reached(channel, capacity, day)
+        take = ("UPDATE channel_sends SET n = n + 1 WHERE day = %s AND channel = %s AND n < %s "
+                "RETURNING n")
+        if db.execute(take, (day, channel, capacity)).fetchall():
+            return  # the common case: one statement, the counter row locked to commit
+        if not db.execute("SELECT 1 FROM channel_sends WHERE day = %s AND channel = %s",
+                          (day, channel)).fetchall():
+            # The day's first capped send: the counter starts from the decisions logged (two
+            # processes starting it at once: one inserts, the other waits for it, then counts on).
+            db.execute("INSERT INTO channel_sends (day, channel, n) SELECT %s, %s, COUNT(*) "
+                       "FROM decisions WHERE channel = %s AND created_at >= %s AND "
+                       "created_at < %s ON CONFLICT DO NOTHING",
+                       (day, channel, channel, day, day + _DAY))
+            if db.execute(take, (day, channel, capacity)).fetchall():
+                return
+        raise capacity_reached(channel, capacity, day)
 
     def get_decision(self, decision_id: str) -> DecisionRecord:
         """The decision with this id (``UnknownDecisionError`` if none)."""

@@ -506,13 +506,19 @@ class DecisionLog:
     @staticmethod
     def _count_send(db: sqlite3.Connection, channel: str, at: float, capacity: int) -> None:
         day = day_start(at)
-        # The day's counter starts from the decisions already logged (once per day and channel).
-        db.execute("INSERT INTO channel_sends (day, channel, n) SELECT ?, ?, COUNT(*) "
-                   "FROM decisions WHERE channel = ? AND created_at >= ? AND created_at < ? "
-                   "ON CONFLICT DO NOTHING", (day, channel, channel, day, day + _DAY))
-        if not db.execute("UPDATE channel_sends SET n = n + 1 WHERE day = ? AND channel = ? "
-                          "AND n < ? RETURNING n", (day, channel, capacity)).fetchall():
-            raise capacity_reached(channel, capacity, day)
+        take = ("UPDATE channel_sends SET n = n + 1 WHERE day = ? AND channel = ? AND n < ? "
+                "RETURNING n")
+        if db.execute(take, (day, channel, capacity)).fetchall():
+            return  # the common case: one statement
+        if not db.execute("SELECT 1 FROM channel_sends WHERE day = ? AND channel = ?",
+                          (day, channel)).fetchall():
+            # The day's first capped send: the counter starts from the decisions logged.
+            db.execute("INSERT INTO channel_sends (day, channel, n) SELECT ?, ?, COUNT(*) "
+                       "FROM decisions WHERE channel = ? AND created_at >= ? AND created_at < ? "
+                       "ON CONFLICT DO NOTHING", (day, channel, channel, day, day + _DAY))
+            if db.execute(take, (day, channel, capacity)).fetchall():
+                return
+        raise capacity_reached(channel, capacity, day)
 
     def get_decision(self, decision_id: str) -> DecisionRecord:
         """The decision with this id.

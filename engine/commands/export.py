@@ -42,9 +42,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                               "their summed rewards, to one Parquet file (the input of "
                               "off-policy evaluation; schema in docs/catalog.md).")
     where = p.add_mutually_exclusive_group(required=True)
-    where.add_argument("--state-dir", help="the engine's state directory")
+    where.add_argument("--state-dir", help="the engine's state directory (default: none; this "
+                       "or --store is required)")
     where.add_argument("--store", help="a shared log: postgresql://user@host/db or "
-                       "sqlite:///folder/")
+                       "sqlite:///folder/ (default: none; this or --state-dir is required)")
     p.add_argument("--out", required=True, help="the Parquet file to write")
     p.add_argument("--since", type=parse_since, default=None,
                    help="only decisions made at or after this ISO date/time (UTC if no offset; "

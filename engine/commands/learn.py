@@ -36,15 +36,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument("--store", required=True,
                    help="the shared log: postgresql://user@host/db or sqlite:///folder/")
     p.add_argument("--catalog", required=True, help="catalog TOML (the replicas' own)")
-    p.add_argument("--seed", type=int, default=0, help="the learner's seed when none published")
+    p.add_argument("--seed", type=int, default=0,
+                   help="the learner's seed when none published (default 0)")
     p.add_argument("--publish-every", type=int, default=1000,
                    help="publish a snapshot after this many rewards learned (default 1000)...")
     p.add_argument("--publish-every-s", type=float, default=5.0,
                    help="...or this many seconds after the last, if anything is new (default 5)")
     p.add_argument("--settle-every-s", type=float, default=60.0,
-                   help="how often to write the default reward of expired decisions")
+                   help="how often to write the default reward of expired decisions (default 60)")
     p.add_argument("--status-every-s", type=float, default=30.0,
-                   help="seconds between status lines on stderr (0: none)")
+                   help="seconds between status lines on stderr (default 30; 0: none)")
     p.set_defaults(func=run)
     return p
 

@@ -40,10 +40,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                               "--token-file.")
     where = p.add_mutually_exclusive_group(required=True)
     where.add_argument("--state-dir", help="the engine's state (log, checkpoints): one process "
-                       "that learns as it serves")
+                       "that learns as it serves (default: none; this or --store is required)")
     where.add_argument("--store", help="a shared log (postgresql://user@host/db or "
                        "sqlite:///folder/): serve as a choose replica of it; `offerbandit learn` "
-                       "is its learner")
+                       "is its learner (default: none; this or --state-dir is required)")
     p.add_argument("--catalog", required=True, help="catalog TOML (docs/catalog.md)")
     p.add_argument("--port", type=int, default=8080, help="TCP port (default 8080)")
     p.add_argument("--host", default="127.0.0.1",
@@ -63,10 +63,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument("--seed", type=int, default=0,
                    help="seeds the engine's learner and its sampling (default 0)")
     p.add_argument("--snapshot-refresh-s", type=float, default=2.0,
-                   help="with --store: seconds between checks for a newer model snapshot")
+                   help="with --store: seconds between checks for a newer model snapshot "
+                   "(default 2)")
     p.add_argument("--replicas", type=int, default=None,
                    help="with --store: deploy this many replicas on Ray Serve, and the learner "
-                   "as a Ray actor")
+                   "as a Ray actor (default: none, this process serves)")
     p.add_argument("--address", default=None,
                    help="with --replicas: the Ray cluster (auto, ray://host:10001); default a "
                    "local Ray")
