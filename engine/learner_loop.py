@@ -23,8 +23,8 @@ Example:
     ...     url = f"sqlite:///{d}"
     ...     with LearnerLoop(cat, url, publish_every=1) as learner, ReplicaEngine(
     ...             catalog=cat, store=url, refresh_s=None) as replica:
-    ...         dec = replica.choose("c1", {"consent": {"email": True}}, now=1.7e9)
-    ...         _ = replica.reward(dec.decision_id, 1.0, now=1.7e9 + 5)
+    ...         dec = replica.choose("c1", {"consent": {"email": True}})
+    ...         _ = replica.reward(dec.decision_id, 1.0)
     ...         learned, swapped = learner.step(), replica.refresh()
     ...         learned, learner.published_version, swapped, replica.stats()["learned_seq"]
     (1, 1, True, 1)
@@ -42,6 +42,7 @@ from typing import Any, Self
 
 from engine.catalog import Catalog
 from engine.checkpoint import CheckpointStore
+from engine.clock import Clock
 from engine.contact_rules import RulesConfig
 from engine.decision_store import DecisionStore
 from engine.engine import Engine
@@ -100,6 +101,7 @@ class LearnerLoop:
         settle_every_s: how often to write the default reward of expired decisions.
         batch: rewards read per step.
         lock_wait_s: how long to wait for another learner's lock before giving up.
+        clock: the learner's clock (default the system's): expired decisions are settled on it.
         **options: engine options (``learner``, ``reward_window``, ``default_reward``...): the
             same as the replicas'.
 
@@ -112,7 +114,7 @@ class LearnerLoop:
                  publish_every: int = 1000, publish_every_s: float = 5.0,
                  settle_every_s: float = 60.0, batch: int = 1000, lock_wait_s: float = 30.0,
                  rules: RulesConfig | Mapping[str, Any] | None = None,
-                 **options: Any) -> None:
+                 clock: Clock | None = None, **options: Any) -> None:
         for name, value in (("publish_every", publish_every), ("batch", batch)):
             check_number(name, value, low=1, integer=True, error=ConfigError)
         for name, seconds in (("publish_every_s", publish_every_s),
@@ -128,7 +130,8 @@ class LearnerLoop:
             self._take_lock(log, lock_wait_s)
             snap = self._seed_checkpoint(log, catalog, config, seed)
             self.engine = Engine(catalog=catalog, rules=rules, state_dir=self._tmp.name,
-                                 seed=seed, store=log, **{**options, "checkpoint_every": _NEVER})
+                                 seed=seed, store=log, clock=clock,
+                                 **{**options, "checkpoint_every": _NEVER})
         except BaseException:
             log.close()
             self._tmp.cleanup()
@@ -207,10 +210,10 @@ class LearnerLoop:
                   snap.learned_seq)
         return self._published_version
 
-    def settle(self, now: float | None = None) -> int:
-        """Write the default reward of every decision whose window passed unrewarded (learned
-        later, in sequence order, by :meth:`step`); return how many."""
-        t = time.time() if now is None else float(now)
+    def settle(self) -> int:
+        """Write the default reward of every decision whose window passed unrewarded by the
+        learner's clock (learned later, in sequence order, by :meth:`step`); return how many."""
+        t = self.engine.clock()
         window, n = self.engine.window, 0
         while True:
             due = window.due(self.log, t, 500)

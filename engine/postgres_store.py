@@ -255,57 +255,84 @@ class PostgresLog:
         return self._db
 
     @contextmanager
-    def _tx(self, locks: Sequence[int] = ()) -> Iterator[psycopg.Connection]:
-        """A transaction, holding the advisory ``locks`` (taken in order); a call inside an open
-        one joins it."""
+    def _tx(self, locks: Sequence[int] = (), savepoint: bool = False
+            ) -> Iterator[psycopg.Connection]:
+        """A transaction holding the advisory ``locks`` (taken in order).
+
+        Inside an open transaction a write method joins it, and an explicit block
+        (``savepoint``, :meth:`transaction`) is a savepoint: its failure undoes only its own
+        writes, as on SQLite. Every database failure leaves as :class:`StoreError`.
+        """
         with self._lock:
             db = self._conn()
             if self._depth:
-                for k in locks:  # joining: the locks are taken inside the open transaction
-                    db.execute("SELECT pg_advisory_xact_lock(%s)", (k,))
+                for k in locks:  # taken inside the open transaction
+                    self._execute(db, "SELECT pg_advisory_xact_lock(%s)", (k,))
+                name = f"s{self._depth}" if savepoint else None
+                if name:
+                    self._execute(db, f"SAVEPOINT {name}")
                 self._depth += 1
                 try:
                     yield db
-                finally:
+                except BaseException as exc:
                     self._depth -= 1
+                    if name:
+                        with contextlib.suppress(psycopg.Error):
+                            db.execute(f"ROLLBACK TO SAVEPOINT {name}")
+                            db.execute(f"RELEASE SAVEPOINT {name}")
+                    self._raise_typed(exc)
+                    raise
+                self._depth -= 1
+                if name:
+                    self._execute(db, f"RELEASE SAVEPOINT {name}")
                 return
             # BEGIN and the locks in one round trip: without parameters several statements go
             # as one simple query (the keys are our own integers, never text from outside).
-            self._end(db, "; ".join(["BEGIN", *(f"SELECT pg_advisory_xact_lock({int(k)})"
-                                                for k in locks)]))
+            self._execute(db, "; ".join(["BEGIN", *(f"SELECT pg_advisory_xact_lock({int(k)})"
+                                                    for k in locks)]))
             self._depth = 1
             try:
                 yield db
-            except BaseException:
+            except BaseException as exc:
                 self._depth = 0
                 with contextlib.suppress(psycopg.Error):
                     db.execute("ROLLBACK")
+                self._raise_typed(exc)
                 raise
             self._depth = 0
-            self._end(db, "COMMIT")
+            try:
+                db.execute("COMMIT")
+            except psycopg.Error as exc:  # nothing is kept
+                with contextlib.suppress(psycopg.Error):
+                    db.execute("ROLLBACK")
+                raise StoreError(f"store: {self.url}: cannot commit: {exc}") from exc
 
-    def _end(self, db: psycopg.Connection, sql: str) -> None:
+    def _execute(self, db: psycopg.Connection, sql: str, args: Sequence = ()) -> None:
         try:
-            db.execute(sql)
-        except psycopg.OperationalError as exc:
-            with contextlib.suppress(psycopg.Error):
-                db.execute("ROLLBACK")
+            db.execute(sql, args)
+        except psycopg.Error as exc:
+            raise StoreError(f"store: {self.url}: {exc}") from exc
+
+    def _raise_typed(self, exc: BaseException) -> None:
+        """One error type for callers whatever failed: the database's become StoreError."""
+        if isinstance(exc, psycopg.Error):
             raise StoreError(f"store: {self.url}: {exc}") from exc
 
     @contextmanager
-    def transaction(self, customers: Iterable[str] = ()) -> Iterator[None]:
-        """One transaction for the calls made inside it (they join it); each customer named is
-        locked (advisory, transaction-scoped, sorted to avoid deadlocks) against every other
-        transaction naming it, in any process."""
-        with self._tx(sorted({_key(self._scope, c) for c in customers})):
-            yield
+    def transaction(self, customers: Iterable[str] = ()) -> Iterator[psycopg.Connection]:
+        """Group writes: every write made inside commits together when the block ends, or none
+        does if it raises (a nested block is a savepoint). Each customer named is locked
+        (advisory, transaction-scoped, sorted to avoid deadlocks) against every other
+        transaction naming it, in any process, until the outermost block ends."""
+        with self._tx(sorted({_key(self._scope, c) for c in customers}), savepoint=True) as db:
+            yield db
 
     def _read(self, sql: str, args: Sequence | dict = ()) -> list[tuple]:
         with self._lock:
             try:
                 return self._conn().execute(sql, args).fetchall()
-            except psycopg.OperationalError as exc:
-                raise StoreError(f"store: {self.url}: {exc}") from exc
+            except psycopg.Error as exc:
+                raise StoreError(f"store: {self.url}: cannot read: {exc}") from exc
 
     def _check_open(self) -> None:
         if self._closed:
@@ -333,14 +360,14 @@ class PostgresLog:
             CapacityReachedError: the channel's capacity for the day is used up.
         """
         row = decision_row(rec)
-        try:
-            with self._tx() as db:
-                if capacity is not None and rec.channel is not None:
-                    self._count_send(db, rec.channel, float(rec.created_at), int(capacity))
+        with self._tx() as db:
+            if capacity is not None and rec.channel is not None:
+                self._count_send(db, rec.channel, float(rec.created_at), int(capacity))
+            try:
                 db.execute(f"INSERT INTO decisions ({_DECISION_COLUMNS}) "
                            f"VALUES ({', '.join(['%s'] * len(row))})", row)
-        except pg_errors.UniqueViolation as exc:
-            raise duplicate_decision(rec.decision_id) from exc
+            except pg_errors.UniqueViolation as exc:
+                raise duplicate_decision(rec.decision_id) from exc
 
     @staticmethod
     def _count_send(db: psycopg.Connection, channel: str, at: float, capacity: int) -> None:

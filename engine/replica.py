@@ -16,8 +16,8 @@ Example:
     >>> with tempfile.TemporaryDirectory() as d:
     ...     with ReplicaEngine(messages=["m"], channels=["email"], store=f"sqlite:///{d}",
     ...                        refresh_s=None) as replica:
-    ...         dec = replica.choose("c1", {"consent": {"email": True}}, now=1.7e9)
-    ...         ack = replica.reward(dec.decision_id, 1.0, now=1.7e9 + 5)
+    ...         dec = replica.choose("c1", {"consent": {"email": True}})
+    ...         ack = replica.reward(dec.decision_id, 1.0)
     ...         replica.log.get_decision(dec.decision_id).model_version, ack.learned
     (0, False)
 """

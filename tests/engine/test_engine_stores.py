@@ -10,6 +10,7 @@ import pytest
 
 from engine import Engine
 from engine.catalog import Channel
+from engine.clock import ManualClock
 from engine.contact_rules import RulesConfig
 from engine.errors import ConfigError, DuplicateRewardError
 from engine.store_url import open_store
@@ -24,8 +25,9 @@ def store_url(request, tmp_path) -> str:
 
 
 def test_everything_the_engine_does_works_on_either_store(store_url, tmp_path):
-    state = tmp_path / "state"
-    with make_engine(state, store=store_url, reward_window="1h", checkpoint_every=5) as eng:
+    state, clock = tmp_path / "state", ManualClock(T0)
+    with make_engine(state, store=store_url, reward_window="1h", checkpoint_every=5,
+                     clock=clock) as eng:
         assert eng.log.url.startswith(store_url.split(":", 1)[0])
         acks = []
         for i in range(12):
@@ -36,7 +38,8 @@ def test_everything_the_engine_does_works_on_either_store(store_url, tmp_path):
         assert [a.seq for a in acks] == list(range(1, 9))
         with pytest.raises(DuplicateRewardError):
             eng.reward(acks[0].decision_id, 1.0, now=T0 + 20)
-        assert eng.expire_rewards(now=T0 + 3600 + 20) == 4  # the unrewarded ones, once
+        clock.set(T0 + 3600 + 20)
+        assert eng.expire_rewards() == 4  # the unrewarded ones, once
         eng.set_profile("c0", {"segment": "a"})
         assert eng.log.profile("c0") == {"segment": "a"}
         assert eng.forget("c1") == 2  # its decision and its reward
@@ -45,10 +48,9 @@ def test_everything_the_engine_does_works_on_either_store(store_url, tmp_path):
     assert n == 11 and pq.read_table(tmp_path / "log.parquet").num_rows == 11
     assert (stats["rewards"], stats["default_rewards"], stats["learned_seq"]) == (11, 4, 12)
     # A restart loads the checkpoint and replays the log after it: the same learned_seq.
-    with make_engine(state, store=store_url) as again:
+    with make_engine(state, store=store_url, clock=clock) as again:
         assert again.stats()["learned_seq"] == 12
-        assert again.reward(again.choose("c99", context(99), now=T0 + 4000).decision_id, 1.0,
-                            now=T0 + 4001).seq == 13
+        assert again.reward(again.choose("c99", context(99)).decision_id, 1.0).seq == 13
 
 
 def test_an_unknown_store_scheme_is_a_config_error_naming_the_field(tmp_path):
@@ -97,8 +99,8 @@ def test_two_engines_on_one_log_never_exceed_a_channel_capacity(store_url, tmp_p
     rules = RulesConfig(max_per_day=None, max_per_week=None, quiet_hours=None)
     channels = [Channel("email", daily_capacity=5), Channel("sms", daily_capacity=3)]
     engines = [Engine(messages=["welcome", "winback"], channels=channels, timings=["now"],
-                      state_dir=tmp_path / f"s{k}", store=store_url, rules=rules, seed=k)
-               for k in range(2)]
+                      state_dir=tmp_path / f"s{k}", store=store_url, rules=rules, seed=k,
+                      clock=ManualClock(T0)) for k in range(2)]
     try:
         _run_threads(engines, lambda eng: [eng.choose(f"c{i}", {"consent": CONSENT},
                                                       now=T0) for i in range(40)])

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from engine.catalog import Catalog
+from engine.clock import ManualClock
 from engine.errors import CheckpointError, ConfigError, StoreError
 from engine.learner_loop import LearnerLoop
 from engine.replica import ReplicaEngine
@@ -32,11 +33,13 @@ def store_url(request, tmp_path) -> str:
 
 
 def replica(url: str, **options) -> ReplicaEngine:
+    options.setdefault("clock", ManualClock(T0))
     return ReplicaEngine(catalog=CATALOG, store=url, rules=OPEN_RULES, refresh_s=None, **options)
 
 
 def learner(url: str, **options) -> LearnerLoop:
-    return LearnerLoop(CATALOG, url, **{"lock_wait_s": 10.0, **options})
+    return LearnerLoop(CATALOG, url, **{"lock_wait_s": 10.0, "clock": ManualClock(T0),
+                                        **options})
 
 
 def traffic(replicas: list[ReplicaEngine], start: int, n: int) -> list[int]:
@@ -109,12 +112,16 @@ def test_a_restarted_learner_resumes_from_its_snapshot_plus_the_log(store_url):
 
 
 def test_the_learner_writes_expired_defaults_which_it_then_learns_in_order(store_url):
-    with replica(store_url, reward_window="1h", default_reward=-0.5) as rep, \
-            learner(store_url, reward_window="1h", default_reward=-0.5) as loop:
+    clock = ManualClock(T0)
+    with replica(store_url, reward_window="1h", default_reward=-0.5, clock=clock) as rep, \
+            learner(store_url, reward_window="1h", default_reward=-0.5, clock=clock) as loop:
         d = rep.choose("c0", context(0), now=T0)
-        assert rep.expire_rewards(now=T0 + 7200) == 0  # replicas never settle
-        assert loop.settle(now=T0 + 3599) == 0
-        assert loop.settle(now=T0 + 3600) == 1 and loop.settle(now=T0 + 3601) == 0
+        clock.set(T0 + 7200)
+        assert rep.expire_rewards() == 0  # replicas never settle
+        clock.set(T0 + 3599)
+        assert loop.settle() == 0
+        clock.set(T0 + 3600)
+        assert loop.settle() == 1 and loop.settle() == 0
         assert rep.log.rewards_of(d.decision_id)[0][1:] == (-0.5, T0 + 3600, "default")
         assert loop.step() == 1 and loop.status().learned_seq == 1
 

@@ -618,15 +618,13 @@ def test_sigkill_loses_no_acknowledged_write(backend):
 
 
 # -- transactions ------------------------------------------------------------------------------
-def test_a_transaction_commits_every_write_together(log, tmp_path):
-    with log.transaction():
-        log.write_decision(rec("t1"))
-        log.write_reward("t1", 1.0, at=5.0)
-        other = sqlite3.connect(tmp_path / FILE_NAME)  # another connection sees nothing yet
-        assert other.execute("SELECT COUNT(*) FROM decisions").fetchone() == (0,)
-        other.close()
-        assert log.counts()["decisions"] == 1  # the writer reads its own writes
-    with DecisionLog(tmp_path) as other:
+def test_a_transaction_commits_every_write_together(log, backend):
+    with backend.open() as other:  # another connection (opened first: opening writes)
+        with log.transaction():
+            log.write_decision(rec("t1"))
+            log.write_reward("t1", 1.0, at=5.0)
+            assert other.counts()["decisions"] == 0  # sees nothing yet
+            assert log.counts()["decisions"] == 1  # the writer reads its own writes
         assert other.counts()["decisions"] == 1 and other.counts()["rewards"] == 1
 
 
@@ -650,6 +648,20 @@ def test_a_nested_block_is_a_savepoint(log):
         log.write_decision(rec("after"))
     ids = [r[0] for r in log._read("SELECT decision_id FROM decisions ORDER BY decision_id")]
     assert ids == ["after", "outer"]
+
+
+def test_a_dropped_connection_is_a_store_error_then_the_log_reconnects(postgres_url):
+    import psycopg
+
+    with open_store(postgres_url) as store:
+        store.write_decision(rec("d1"))
+        pid = store._read("SELECT pg_backend_pid()")[0][0]
+        with psycopg.connect(postgres_url, autocommit=True) as admin:  # the server ends it
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        with pytest.raises(StoreError, match=r"store: postgresql://.*terminat"):
+            store.write_decision(rec("d2"))
+        store.write_decision(rec("d2"))  # the next call opens a new connection
+        assert store.counts()["decisions"] == 2
 
 
 def test_database_failures_are_store_errors(tmp_path):
