@@ -22,6 +22,7 @@ import numpy as np
 from vowpalwabbit import Workspace
 
 from engine import Engine
+from engine.clock import ManualClock
 from engine.contact_rules import RulesConfig
 from engine.features import (
     action_feature_sets,
@@ -46,7 +47,8 @@ def contexts(n: int, seed: int = 0) -> list[dict]:
 def make_engine(n_messages: int, state_dir: str, thread_safe: bool = True, **options) -> Engine:
     return Engine(messages=[f"m{i}" for i in range(n_messages)], channels=CHANNELS,
                   timings=["now", "morning", "evening", "in 2h"], state_dir=state_dir, seed=0,
-                  rules=RULES, thread_safe=thread_safe, checkpoint_every=10**9, **options)
+                  rules=RULES, thread_safe=thread_safe, checkpoint_every=10**9,
+                  clock=ManualClock(T0), **options)  # calls say `now` = T0 + i: within a day of it
 
 
 def reference_us(eng: Engine, ctxs: list[dict]) -> float:

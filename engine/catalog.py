@@ -340,6 +340,8 @@ class Catalog:
             >>> a = Catalog.from_names(["m"], ["email"], ["now"])
             >>> a.version == Catalog.from_names(["m"], ["email"], ["now"]).version
             True
+            >>> a.version == Catalog.from_names(["m"], ["sms"], ["now"]).version
+            False
         """
         content = {"messages": [asdict(m) for m in self.messages],
                    "channels": [asdict(c) for c in self.channels],

@@ -19,6 +19,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -125,25 +126,51 @@ class CheckpointStore:
               learner_config: str, catalog_version: str, features: str,
               state: Mapping[str, Any] | None = None) -> CheckpointInfo:
         """Save every candidate's learner and make them the current checkpoint (crash-safe,
-        see the module docstring)."""
-        self.dir.mkdir(parents=True, exist_ok=True)
+        see the module docstring).
+
+        Raises:
+            CheckpointError: it could not be written (a full disk, an I/O error); the previous
+                checkpoint stays current and nothing half-written is left behind.
+        """
         files = {name: f"model-{int(learned_seq)}-{name}.vw" for name in learners}
-        for name, learner in learners.items():
-            learner.save(self.dir / files[name])
-        info = CheckpointInfo(files[serving], int(learned_seq), learner_config, catalog_version,
-                              features, time.time(), FORMAT, files, serving, dict(state or {}))
         tmp = self.dir / (SIDECAR + ".tmp")
-        with open(tmp, "w") as f:
-            json.dump(asdict(info), f, sort_keys=True)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.dir / SIDECAR)
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            for name, learner in learners.items():
+                learner.save(self.dir / files[name])
+            info = CheckpointInfo(files[serving], int(learned_seq), learner_config,
+                                  catalog_version, features, time.time(), FORMAT, files, serving,
+                                  dict(state or {}))
+            with open(tmp, "w") as f:
+                json.dump(asdict(info), f, sort_keys=True)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, self.dir / SIDECAR)
+        except (OSError, RuntimeError) as exc:  # VW's own save raises RuntimeError
+            self._remove_partial(list(files.values()), tmp)
+            raise CheckpointError(f"checkpoint: cannot write models {sorted(files.values())}: "
+                                  f"{exc}") from exc
         _fsync_dir(self.dir)
         keep = set(files.values())
         for old in self.dir.glob("model-*.vw"):
             if old.name not in keep:
                 old.unlink(missing_ok=True)
         return info
+
+    def _remove_partial(self, names: list[str], tmp: Path) -> None:
+        current = self.dir / SIDECAR
+        keep: set[str] = set()  # the current checkpoint's files stay
+        try:
+            if current.exists():
+                saved = json.loads(current.read_text())
+                keep = {saved.get("model_file"), *saved.get("models", {}).values()}
+        except (OSError, ValueError):
+            keep = set()
+        paths = [tmp, *(self.dir / (n + ".tmp") for n in names), *(self.dir / n for n in names)]
+        for path in paths:
+            if path.name not in keep:
+                with contextlib.suppress(OSError):  # best effort: a full disk, a folder
+                    path.unlink(missing_ok=True)
 
 
 @dataclass

@@ -214,7 +214,7 @@ class ContactRules:
         for i, ch in enumerate(self._channel_names):
             if given is not None and ch in given:
                 ok[i] = _flag(f"consent.{ch}", given[ch])
-            elif f"consent_{ch}" in context:
+            elif context.get(f"consent_{ch}") is not None:  # null: not given, as elsewhere
                 ok[i] = _flag(f"consent_{ch}", context[f"consent_{ch}"])
             elif isinstance(stored, Mapping) and ch in stored:
                 ok[i] = _flag(f"profile.consent.{ch}", stored[ch])

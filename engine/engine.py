@@ -8,11 +8,16 @@ in sequence order under one lock. Several candidate learners learn the same log;
 the last checkpoint and replays the rewards logged after it, so nothing is lost and nothing is
 learned twice (see ``docs/engine.md``).
 
+The engine reads the time from its clock (the system's; a simulation passes a
+:class:`~engine.clock.ManualClock`) and settles expired decisions on it alone; a caller's ``now``
+must lie close to it (``max_clock_skew`` ahead, ``max_clock_lag`` behind).
+
 Example:
     >>> import tempfile
+    >>> from engine.clock import ManualClock
     >>> with tempfile.TemporaryDirectory() as d:
     ...     with Engine(messages=["welcome10", "winback20"], channels=["email", "sms"],
-    ...                 timings=["now"], state_dir=d, seed=0) as eng:
+    ...                 timings=["now"], state_dir=d, seed=0, clock=ManualClock(1.7e9)) as eng:
     ...         d1 = eng.choose("customer-42", {"age": 34, "consent": {"email": True}},
     ...                         now=1.7e9)
     ...         ack = eng.reward(d1.decision_id, 1.0, now=1.7e9 + 60)
@@ -23,6 +28,7 @@ Example:
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 import uuid
@@ -35,12 +41,16 @@ import numpy as np
 
 from engine.catalog import Catalog
 from engine.checkpoint import CheckpointStore, load_models
+from engine.clock import Clock, not_after
 from engine.config import load_config
 from engine.contact_rules import ContactRules, RulesConfig
 from engine.decision import Decision, Explanation, RewardAck
+from engine.decision_store import DecisionStore
 from engine.errors import (
+    CapacityReachedError,
     ConfigError,
     ContextError,
+    EngineError,
     ExpiredDecisionError,
     InactiveDecisionError,
     RewardError,
@@ -56,41 +66,23 @@ from engine.features import (
 )
 from engine.guard import Guard, NoGuard
 from engine.holdout import in_holdout
+from engine.ids import check_id
 from engine.learner_selection import LearnerSelection, LoggedRow, Switch
 from engine.number_bins import NumberBins
 from engine.options import EngineOptions
 from engine.reward_window import RewardWindow
-from engine.store import DecisionLog, DecisionRecord
+from engine.snapshots import ModelSnapshot, snapshot_of
+from engine.store import DecisionRecord
+from engine.store_url import open_store
 from policies.number_check import check_number
 from policies.sampling import sample_actions
 
 __all__ = ["FEATURES_VERSION", "Engine"]
 
+_log = logging.getLogger("offerbandit.engine")
 _DAY = 86400.0
-_MAX_ID_LENGTH = 256
 _EXPIRE_EVERY = 16  # settle expired decisions on every 16th call: bounded, amortised cost
-
-
-def _epoch(now: datetime | float | None) -> float:
-    if now is None:
-        return datetime.now().timestamp()
-    if isinstance(now, datetime):
-        if now.tzinfo is None:
-            raise ContextError(f"now: expected an aware datetime or epoch seconds, got the naive "
-                               f"{now.isoformat()}")
-        return now.timestamp()
-    try:
-        return check_number("now", now, error=ContextError)
-    except ContextError:
-        raise ContextError(f"now: expected an aware datetime or epoch seconds, got {now!r:.80}"
-                           ) from None
-
-
-def _check_id(name: str, value: Any, error: type[Exception]) -> str:
-    if not isinstance(value, str) or not value or len(value) > _MAX_ID_LENGTH:
-        raise error(f"{name}: expected a non-empty string of at most {_MAX_ID_LENGTH} "
-                    f"characters, got {value!r:.80}")
-    return value
+_CHECKPOINT_RETRY_S = (1.0, 300.0)  # a failed checkpoint is retried after 1 s, 2 s... 5 min
 
 
 class Engine:
@@ -102,14 +94,19 @@ class Engine:
         channels: channel names (or ``Channel`` objects).
         timings: timing slot names (``now``, ``morning``, ``evening``... or rules such as
             ``"in 2h"``); default ``["now"]``.
-        state_dir: the folder holding the log (SQLite) and the checkpoints.
+        state_dir: the folder holding the checkpoints, and the log (SQLite) unless the
+            ``store`` option names another.
         seed: seeds the learner and the sampling.
         catalog: a ready :class:`Catalog` instead of the three lists.
         rules: a :class:`RulesConfig` or a ``[rules]``-style dict (default: ``RulesConfig()``:
             consent required, 1 contact a day, 3 a week, quiet hours 21-8).
         no_contact: whether *no contact* is an action (with the lists).
+        clock: the engine's time in epoch seconds (default ``time.time``); a simulation passes
+            its own (:class:`engine.clock.ManualClock`). Settling expired decisions reads only
+            this clock; a caller's ``now`` must lie within ``max_clock_skew`` after it and
+            ``max_clock_lag`` before it.
         **options: :class:`EngineOptions` fields (``reward_window``, ``reward_mode``,
-            ``holdout_fraction``, ``exploration``, ``learner``...).
+            ``reward_range``, ``holdout_fraction``, ``exploration``, ``learner``...).
 
     Raises:
         ConfigError: a bad catalog, rule or option (the message names it).
@@ -120,7 +117,7 @@ class Engine:
                  timings: Sequence[Any] | None = None, *, state_dir: str | os.PathLike,
                  seed: int = 0, catalog: Catalog | None = None,
                  rules: RulesConfig | Mapping[str, Any] | None = None, no_contact: bool = True,
-                 **options: Any) -> None:
+                 clock: Clock | None = None, **options: Any) -> None:
         if catalog is None:
             if messages is None or channels is None:
                 raise ConfigError("messages and channels: expected lists of names (or pass "
@@ -130,6 +127,11 @@ class Engine:
             raise ConfigError(f"seed: expected an integer, got {seed!r}")
         self.catalog = catalog
         self.options = EngineOptions.from_dict(options)
+        if clock is not None and not callable(clock):
+            raise ConfigError(f"clock: expected a callable returning epoch seconds, got "
+                              f"{clock!r:.80}")
+        self.clock: Clock = clock or time.time
+        self._bounds = self.options.clock_bounds
         if rules is None or isinstance(rules, RulesConfig):
             rules_config = rules or RulesConfig()
         else:
@@ -143,7 +145,12 @@ class Engine:
         self._control = self._control_action()
         self._guard = Guard() if self.options.thread_safe else NoGuard()
         self._closed = True
-        self.log = DecisionLog(self.state_dir, synchronous=self.options.synchronous)
+        self._daily_capacity = {c.name: c.daily_capacity for c in catalog.channels}
+        # The published snapshot that decides (replicas: engine.replica); None when learning here
+        self.model_version: int | None = None
+        store = self.options.store
+        self.log = store if isinstance(store, DecisionStore) else open_store(
+            store, self.state_dir, synchronous=self.options.synchronous)
         self._checkpoints = CheckpointStore(self.state_dir)
         n_logged = self.log.counts()["decisions"]
         # Seeded by the log's size too: a restarted engine must not replay the same draws.
@@ -154,6 +161,10 @@ class Engine:
         self._replayed = 0
         self._skipped = 0
         self._since_checkpoint = 0
+        self._checkpoint_failures = 0
+        self._checkpoint_retry_at = 0.0  # time.monotonic() before which no retry is made
+        self._checkpoint_backoff = _CHECKPOINT_RETRY_S[0]
+        self._settle_failures = 0
         self._version = catalog.version  # a content hash: computed once, not per call
         self._fingerprints = (self.options.fingerprint(), self._version, FEATURES_VERSION)
         self._capacity_day = -1.0
@@ -228,7 +239,8 @@ class Engine:
             context: numbers, categories (strings), lists of strings; ``consent``
                 (channel -> bool), ``consent_<channel>``, ``segment``, ``tenure_days`` and
                 ``timezone`` also steer the rules. Limits: see ``engine.features``.
-            now: decision time (aware datetime or epoch seconds); default: the clock.
+            now: decision time (aware datetime or epoch seconds); default: the engine's clock.
+                At most ``max_clock_skew`` after the clock, less than ``max_clock_lag`` before.
             activate: False defers activation (:meth:`activate` once the message went out);
                 an inactive decision is never learned from.
 
@@ -237,20 +249,23 @@ class Engine:
             no-contact decision whose ``reason`` says why (never an error).
 
         Raises:
-            ContextError: malformed customer id, context or time (the message names the field).
+            ContextError: malformed customer id, context or time (the message names the field);
+                :class:`~engine.errors.ClockError` for a ``now`` outside the clock's bounds.
+            StoreError: the log failed; nothing was decided.
         """
-        cid = _check_id("customer_id", customer_id, ContextError)
+        cid = check_id("customer_id", customer_id)
         ctx = check_context(context, self._channels)
-        t = _epoch(now)
+        t = self._caller_time(now)
         if not isinstance(activate, bool):
             raise ContextError(f"activate: expected true or false, got {activate!r}")
         with self._guard:
             self._check_open()
-            self._settle_some(t)
-            return self._decide(cid, ctx, t, activate)
+            self._settle_some()
+            return self._decide_atomically(cid, ctx, t, activate)
 
     def choose_batch(self, items: Iterable[Any]) -> list[Decision]:
-        """Decide for many customers, in order; every item is checked before any is decided.
+        """Decide for many customers, in order, in one transaction: all are decided and logged,
+        or none is. Every item is checked before any is decided.
 
         Args:
             items: ``(customer_id, context)`` or ``(customer_id, context, now)`` tuples, or
@@ -258,6 +273,7 @@ class Engine:
 
         Raises:
             ContextError: a malformed item (its position is named); nothing was decided.
+            StoreError: the log failed; nothing was decided.
         """
         checked = []
         for i, item in enumerate(items):
@@ -267,19 +283,43 @@ class Engine:
                 raise ContextError(f"items[{i}]: expected (customer_id, context[, now]), got "
                                    f"{item!r:.80}")
             try:
-                cid = _check_id("customer_id", item[0], ContextError)
+                cid = check_id("customer_id", item[0])
                 ctx = check_context(item[1], self._channels)
-                t = _epoch(item[2] if len(item) == 3 else None)
+                t = self._caller_time(item[2] if len(item) == 3 else None)
             except ContextError as exc:
-                raise ContextError(f"items[{i}].{exc}") from None
+                raise type(exc)(f"items[{i}].{exc}") from None
             checked.append((cid, ctx, t))
-        out = []
         with self._guard:
             self._check_open()
-            for cid, ctx, t in checked:
-                self._settle_some(t)
-                out.append(self._decide(cid, ctx, t, True))
-        return out
+            self._settle_some()  # before the batch: what it learns cannot be rolled back
+            counters = (self._sampled, self._explored)
+            try:
+                # Every customer locked at once, in one order: two batches cannot deadlock.
+                with self.log.transaction([cid for cid, _, _ in checked]):
+                    return [self._decide_atomically(cid, ctx, t, True) for cid, ctx, t in checked]
+            except BaseException:
+                # Nothing was logged: forget what the decisions counted in memory too.
+                self._sampled, self._explored = counters
+                self._capacity_day = -1.0  # recount today's sends from the log
+                raise
+
+    def _decide_atomically(self, cid: str, ctx: dict[str, Any], t: float,
+                           activate: bool) -> Decision:
+        """One customer's read-decide-write as one store transaction, the customer locked in
+        every process sharing the log (two replicas never both pass a cap that allows one).
+
+        A channel whose daily capacity another process used up since this engine counted is
+        refused by the store; it is then marked full here and the decision made again (at most
+        once per channel).
+        """
+        for _ in range(len(self._channels) + 1):
+            try:
+                with self.log.transaction((cid,)):
+                    return self._decide(cid, ctx, t, activate)
+            except CapacityReachedError as full:
+                self._capacity_today(t)[full.channel] = full.capacity
+        raise StoreError(f"customer_id: {cid!r}: the channels' capacities kept changing while "
+                         f"deciding; try again")
 
     def _decide(self, cid: str, ctx: dict[str, Any], t: float, activate: bool) -> Decision:
         log = self.log
@@ -325,8 +365,8 @@ class Engine:
             features_json=json.dumps(shared), eligible=tuple(eligible.tolist()),
             send_at=send_at.timestamp() if send_at else None, active=activate,
             catalog_version=self._version,
-            message=message, channel=channel, timing=timing)
-        log.write_decision(rec)
+            message=message, channel=channel, timing=timing, model_version=self.model_version)
+        log.write_decision(rec, capacity=self._daily_capacity.get(channel) if channel else None)
         if channel is not None:  # a contact; pending (deferred) sends count too: ContactHistory
             self._count_send(channel, t)
         return Decision(rec.decision_id, cid, rec.message, rec.channel, rec.timing, send_at,
@@ -388,22 +428,27 @@ class Engine:
 
         Args:
             decision_id: from :meth:`choose`.
-            value: the reward, a finite number (more is better).
-            now: arrival time (aware datetime or epoch seconds); default: the clock.
+            value: the reward, a number within ``reward_range`` (more is better).
+            now: arrival time (aware datetime or epoch seconds); default: the engine's clock;
+                bounded as in :meth:`choose`.
 
         Returns:
-            A :class:`RewardAck` (sequence number, kind, total, delay).
+            A :class:`RewardAck` (sequence number, kind, total, delay). Once the reward is
+            written it is acknowledged: a checkpoint or housekeeping failure after it is
+            logged and counted (``stats()``), never raised.
 
         Raises:
-            RewardError: value not a finite number.
+            RewardError: value not a number within ``reward_range`` (or, summed, the total).
+            StoreError: the log failed; nothing was written.
             UnknownDecisionError: no such decision (or it was forgotten).
             InactiveDecisionError: the decision's activation was deferred and not done.
             ExpiredDecisionError: the reward window has passed.
             DuplicateRewardError: a second reward with ``reward_mode="refuse"``.
         """
-        did = _check_id("decision_id", decision_id, UnknownDecisionError)
-        value = check_number("value", value, error=RewardError)
-        t = _epoch(now)
+        did = check_id("decision_id", decision_id, UnknownDecisionError)
+        low, high = self.options.reward_range
+        value = check_number("value", value, low=low, high=high, error=RewardError)
+        t = self._caller_time(now)
         with self._guard:
             self._check_open()
             rec = self.log.get_decision(did)
@@ -411,21 +456,23 @@ class Engine:
             if not rec.active or activated_at is None:
                 raise InactiveDecisionError(f"decision_id: {did!r} was never activated; call "
                                             f"activate({did!r}) once its message went out")
-            if not self.window.is_open(rec, t):
+            arrival = max(t, self.clock())  # an early `now` cannot reopen a closed window
+            if not self.window.is_open(rec, arrival):
                 raise ExpiredDecisionError(
                     f"decision_id: {did!r}: its reward window of {self.window.window_s:g} s "
                     f"closed at {activated_at + self.window.window_s:.0f}, the reward came "
-                    f"at {t:.0f}")
+                    f"at {arrival:.0f}")
             if self.options.reward_mode == "refuse":
                 seq = self.log.write_reward(did, value, t, "reward", refuse_duplicate=True)
                 kind, total = "reward", value
             else:
                 prior = self.log.rewards_of(did)
                 kind = "correction" if prior else "reward"
-                seq = self.log.write_reward(did, value, t, kind)
                 total = value + sum(r[1] for r in prior)
+                check_number("value", total, low=low, high=high, error=RewardError)
+                seq = self.log.write_reward(did, value, t, kind)
             learned = self._learn_logged(rec, seq, total, at=t)
-            self._settle_some(t)
+            self._settle_some()
         return RewardAck(did, seq, kind, total, t - activated_at, learned)
 
     def activate(self, decision_id: str, *, now: datetime | float | None = None) -> None:
@@ -433,9 +480,10 @@ class Engine:
 
         Raises:
             UnknownDecisionError: no such decision.
+            ClockError: ``now`` outside the clock's bounds (see :meth:`choose`).
         """
-        did = _check_id("decision_id", decision_id, UnknownDecisionError)
-        t = _epoch(now)
+        did = check_id("decision_id", decision_id, UnknownDecisionError)
+        t = self._caller_time(now)
         with self._guard:
             self._check_open()
             rec = self.log.get_decision(did)
@@ -447,21 +495,45 @@ class Engine:
         """Learn the default reward of every active decision whose window passed unrewarded.
 
         Each is written (kind ``"default"``) and learned once. Returns how many.
+
+        Args:
+            now: settle as of this time, never later than the engine's clock (default: the
+                clock): whose window passed is the server's business, not a caller's.
+
+        Raises:
+            ClockError: ``now`` is later than the engine's clock.
+            StoreError: the log failed (counted in ``stats()["settle_failures"]``); what was
+                settled before stays settled.
         """
-        t = _epoch(now)
+        server_now = self.clock()
+        t = server_now if now is None else not_after(now, server_now)
         n = 0
         with self._guard:
             self._check_open()
-            while True:
-                done = self._settle(t, 500)
-                n += done
-                if done < 500:
-                    return n
+            try:
+                while True:
+                    done = self._settle(t, 500)
+                    n += done
+                    if done < 500:
+                        return n
+            except Exception:
+                self._settle_failures += 1
+                raise
 
-    def _settle_some(self, t: float) -> None:
+    def _settle_some(self) -> None:
+        """Settle a few expired decisions on the engine's clock (every 16th call).
+
+        Housekeeping that rides on a caller's request never fails it: an error is logged and
+        counted, and the next call (or the service's settler) tries again.
+        """
         self._calls += 1
-        if self._calls % _EXPIRE_EVERY == 0:
-            self._settle(t, self.options.expire_batch)
+        if self._calls % _EXPIRE_EVERY:
+            return
+        try:
+            self._settle(self.clock(), self.options.expire_batch)
+        except Exception:
+            self._settle_failures += 1
+            _log.exception("settling expired decisions failed; retried on a later call")
 
     def _settle(self, t: float, limit: int) -> int:
         due = self.window.due(self.log, t, limit)
@@ -504,10 +576,11 @@ class Engine:
         if row.shared is None:
             self._skipped += 1
         self._learned_seq = max(self._learned_seq, seq)
-        self._record_switch(sel.check(seq, time.time() if at is None else at))
+        self._record_switch(sel.check(seq, self.clock() if at is None else at))
         self._since_checkpoint += 1
-        if self._since_checkpoint >= self.options.checkpoint_every:
-            self._write_checkpoint()
+        if (self._since_checkpoint >= self.options.checkpoint_every
+                and time.monotonic() >= self._checkpoint_retry_at):
+            self._checkpoint_quietly()
         return row.shared is not None
 
     def follow(self) -> int:
@@ -520,7 +593,7 @@ class Engine:
         with self._guard:
             self._check_open()
             n = self._follow(self._learned_seq)
-            self._record_switch(self._selection.check(self._learned_seq, time.time()))
+            self._record_switch(self._selection.check(self._learned_seq, self.clock()))
             return n
 
     def _follow(self, upto: int) -> int:
@@ -543,8 +616,61 @@ class Engine:
             self.log.write_switch(switch.seq, switch.at, switch.from_learner, switch.to_learner,
                                   switch.evidence)
 
+    def _checkpoint_quietly(self) -> None:
+        """A periodic checkpoint: the reward before it is committed and must be acknowledged,
+        so a failure is logged, counted and retried later (with backoff), never raised. The
+        log still holds every reward: a restart replays what the last checkpoint lacks."""
+        try:
+            self._write_checkpoint()
+        except EngineError as exc:
+            self._checkpoint_failures += 1
+            self._checkpoint_retry_at = time.monotonic() + self._checkpoint_backoff
+            _log.warning("checkpoint failed (%s); retried in %.0f s", exc,
+                         self._checkpoint_backoff)
+            self._checkpoint_backoff = min(2 * self._checkpoint_backoff, _CHECKPOINT_RETRY_S[1])
+        else:
+            self._checkpoint_backoff = _CHECKPOINT_RETRY_S[0]
+
+    @property
+    def learned_seq(self) -> int:
+        """The last reward sequence number the model has learned (0: none)."""
+        return self._learned_seq
+
+    def learn_from_log(self, limit: int = 1000) -> int:
+        """Learn, in sequence order, up to ``limit`` rewards that other processes logged after
+        ``learned_seq`` (choose replicas write them; the fleet's one learner calls this, see
+        ``engine.learner_loop``). Returns how many were read.
+        """
+        with self._guard:
+            self._check_open()
+            n = 0
+            for rseq, rec, value, kind in self.log.rewards_since(self._learned_seq,
+                                                                 batch=limit):
+                # A first reward's total is its value; a correction's is summed from the log.
+                self._learn_logged(rec, rseq, None if kind == "correction" else value)
+                n += 1
+                if n >= limit:
+                    break
+            return n
+
+    def model_snapshot(self) -> ModelSnapshot:
+        """A snapshot of the serving model and how far it has learned, for replicas to serve
+        (``engine.snapshots``; unpublished until ``log.publish_snapshot``)."""
+        with self._guard:
+            self._check_open()
+            sel = self._selection
+            # the configuration the serving learner was built with (its interactions as this
+            # catalog pruned them), so a replica rebuilds exactly this learner
+            return snapshot_of(sel.learner, self.catalog, sel.learner.config,
+                               learned_seq=self._learned_seq, learner_name=sel.serving,
+                               pruned=self.options.prune_features)
+
     def checkpoint(self) -> None:
-        """Write a checkpoint now (also done every ``checkpoint_every`` rewards and on close)."""
+        """Write a checkpoint now (also done every ``checkpoint_every`` rewards and on close).
+
+        Raises:
+            CheckpointError: it could not be written (the previous one stays current).
+        """
         with self._guard:
             self._check_open()
             self._write_checkpoint()
@@ -565,7 +691,7 @@ class Engine:
         What the model already learned stays in its weights (aggregated over customers, no row
         of anyone's data).
         """
-        cid = _check_id("customer_id", customer_id, ContextError)
+        cid = check_id("customer_id", customer_id)
         with self._guard:
             self._check_open()
             self._capacity_day = -1.0  # recount today's sends without this customer's
@@ -573,7 +699,7 @@ class Engine:
 
     def set_profile(self, customer_id: str, profile: dict[str, Any]) -> None:
         """Store a customer's profile (consent, segment, timezone, tenure_days) for the rules."""
-        cid = _check_id("customer_id", customer_id, ContextError)
+        cid = check_id("customer_id", customer_id)
         with self._guard:
             self._check_open()
             self.log.set_profile(cid, profile)
@@ -603,6 +729,8 @@ class Engine:
                 **{f"candidate_{k}": {n: v[k] for n, v in summary.items() if v[k] is not None}
                    for k in ("ips", "dr", "dr_low", "dr_high", "n")},
                 exploration_rate=(self._explored / self._sampled) if self._sampled else 0.0,
+                checkpoint_failures=self._checkpoint_failures,
+                settle_failures=self._settle_failures,
                 n_actions=self.catalog.n_actions, catalog_version=self._version,
                 guard_acquisitions=self._guard.acquisitions,
                 guard_contended=self._guard.contended)
@@ -613,8 +741,23 @@ class Engine:
         if self._closed:
             raise StoreError("this Engine is closed")
 
+    def _caller_time(self, now: datetime | float | None) -> float:
+        """A caller's time: the engine's clock when None, else checked against it."""
+        server_now = self.clock()
+        return server_now if now is None else self._bounds.check(now, server_now)
+
+    def time_window(self) -> tuple[float, float]:
+        """``(low, high)``: a caller's ``now`` must be above ``low`` and at most ``high`` (the
+        engine's clock minus ``max_clock_lag``, plus ``max_clock_skew``), as of this call."""
+        return self._bounds.window(self.clock())
+
     def close(self) -> None:
-        """Checkpoint, then release the learner and the log. Safe to call twice."""
+        """Checkpoint, then release the learner and the log. Safe to call twice.
+
+        The learner and the log are released even when the checkpoint fails (the log holds
+        every reward: the next start replays them); the :class:`CheckpointError` is then
+        raised.
+        """
         with self._guard:
             if self._closed:
                 return

@@ -6,8 +6,10 @@ The HTTP service maps these to 4xx answers with their message, so keep messages 
 from __future__ import annotations
 
 __all__ = [
+    "CapacityReachedError",
     "CatalogError",
     "CheckpointError",
+    "ClockError",
     "ConfigError",
     "ContextError",
     "DuplicateRewardError",
@@ -34,6 +36,11 @@ class CatalogError(ConfigError):
 
 class ContextError(EngineError, ValueError):
     """A context handed to ``choose`` is malformed (wrong type, NaN, too large, unknown channel)."""
+
+
+class ClockError(ContextError):
+    """A caller's time (``now``) lies outside what the engine's clock accepts: too far ahead,
+    too far behind, or later than the clock where only the clock's past may be used."""
 
 
 class RewardError(EngineError, ValueError):
@@ -66,3 +73,18 @@ class StoreError(EngineError, RuntimeError):
 class InactiveDecisionError(EngineError, ValueError):
     """A reward for a decision whose activation was deferred and never done: activate it first
     (a message that never went out is never learned from)."""
+
+
+class CapacityReachedError(StoreError):
+    """A send beyond its channel's daily capacity, refused by the store (another process took
+    the last one since this engine counted); the engine marks the channel full and decides
+    again.
+
+    Attributes:
+        channel: the channel.
+        capacity: its daily capacity.
+    """
+
+    def __init__(self, channel: str, capacity: int, message: str) -> None:
+        super().__init__(message)
+        self.channel, self.capacity = channel, capacity

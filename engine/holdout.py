@@ -6,8 +6,8 @@ every restart; blake2b of the UTF-8 id does not.
 Example:
     >>> in_holdout("customer-42", 0.0), in_holdout("customer-42", 1.0)
     (False, True)
-    >>> in_holdout("customer-42", 0.5) == in_holdout("customer-42", 0.5)
-    True
+    >>> in_holdout("customer-42", 0.5), in_holdout("customer-42", 0.8)  # the same everywhere
+    (False, True)
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ def holdout_score(customer_id: str, salt: str = "") -> float:
     """A uniform number in [0, 1) fixed by ``salt`` and ``customer_id``.
 
     Example:
-        >>> 0.0 <= holdout_score("c1") < 1.0
-        True
+        >>> holdout_score("customer-42")  # pinned: a new hash would move running experiments
+        0.7963085126585834
     """
     digest = hashlib.blake2b(f"{salt}\x00{customer_id}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big") / _SCALE

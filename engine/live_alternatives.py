@@ -7,8 +7,15 @@ and the best fixed action. Results are cached for ``ttl_s``: a
 dashboard refreshing every few seconds must not re-read the log each time.
 
 Example:
-    >>> LiveAlternatives(engine=None, min_rows=10).min_rows
-    10
+    >>> import tempfile
+    >>> from engine import Engine
+    >>> with tempfile.TemporaryDirectory() as d, Engine(messages=["m"], channels=["email"],
+    ...                                                 state_dir=d) as eng:
+    ...     for i in range(3):
+    ...         _ = eng.reward(eng.choose(f"c{i}", {"consent": {"email": True}}).decision_id, 1.0)
+    ...     out = LiveAlternatives(eng, min_rows=10)()
+    >>> out["n"], out["estimates"], out["reason"]
+    (3, [], 'needs 10 rewarded decisions, has 3')
 """
 
 from __future__ import annotations

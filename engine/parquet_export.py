@@ -28,8 +28,8 @@ from typing import Any
 
 import pyarrow as pa
 
+from engine.decision_store import DecisionStore
 from engine.parquet_file import write_parquet
-from engine.store import DecisionLog
 
 __all__ = ["SCHEMA", "export_parquet"]
 
@@ -54,12 +54,13 @@ SCHEMA = pa.schema([
     pa.field("send_at", pa.float64()),
     pa.field("active", pa.bool_(), nullable=False),
     pa.field("activated_at", pa.float64()),
+    pa.field("model_version", pa.int64()),
 ])
 
 
 def _columns(rows: list[tuple]) -> dict[str, Sequence[Any]]:
     (did, cid, created, action, prob, holdout, ctx, feats, elig, send, active, version,
-     message, channel, timing, activated, reward, kinds) = zip(*rows, strict=True)
+     message, channel, timing, activated, model, reward, kinds) = zip(*rows, strict=True)
     eligible = [json.loads(e) for e in elig]
     return {
         "decision_id": did, "customer_id": cid, "created_at": created, "action_index": action,
@@ -69,16 +70,16 @@ def _columns(rows: list[tuple]) -> dict[str, Sequence[Any]]:
         "holdout": [bool(h) for h in holdout], "eligible": eligible,
         "n_eligible": [len(e) for e in eligible], "context": ctx, "features": feats,
         "reward": reward, "reward_kind": kinds, "catalog_version": version, "send_at": send,
-        "active": [bool(a) for a in active], "activated_at": activated,
+        "active": [bool(a) for a in active], "activated_at": activated, "model_version": model,
     }
 
 
-def export_parquet(log: DecisionLog, path: str | os.PathLike[str], since: float | None = None
+def export_parquet(log: DecisionStore, path: str | os.PathLike[str], since: float | None = None
                    ) -> int:
     """Write the decisions made at or after ``since`` (epoch s; None = all) to one Parquet file.
 
     Args:
-        log: the decision log.
+        log: the decision log (either backend).
         path: the file to write (parent folders are created; an existing file is replaced).
         since: keep decisions with ``created_at >= since``.
 

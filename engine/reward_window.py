@@ -19,8 +19,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from engine.decision_store import DecisionStore
 from engine.errors import ConfigError
-from engine.store import DecisionLog, DecisionRecord
+from engine.store import DecisionRecord
 from policies.number_check import check_number
 
 __all__ = ["RewardWindow", "parse_duration"]
@@ -73,7 +74,7 @@ class RewardWindow:
         """Whether a reward for ``rec`` is still accepted at ``now`` (inactive: not yet open)."""
         return rec.activated_at is not None and now < rec.activated_at + self.window_s
 
-    def due(self, log: DecisionLog, now: float, limit: int = 1000) -> list[DecisionRecord]:
+    def due(self, log: DecisionStore, now: float, limit: int = 1000) -> list[DecisionRecord]:
         """Active decisions whose window has passed with no reward, oldest first, at most
         ``limit``; the caller learns ``default_reward`` for each and writes it (kind
         ``"default"``), which takes it off the list."""

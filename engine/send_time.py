@@ -139,7 +139,7 @@ def zone(tz: str | None) -> ZoneInfo | timezone:
         raise ContextError(f"timezone: expected an IANA name like 'Europe/Paris', got {tz!r}")
     try:
         return _zone(tz)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # OSError: a folder, a long name
         raise ContextError(f"timezone: expected an IANA name like 'Europe/Paris', "
                            f"got {tz!r}") from exc
 

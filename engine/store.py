@@ -2,10 +2,20 @@
 
 The log is the truth; the model is derived from it. Every write is committed before its method
 returns (``synchronous=NORMAL`` in WAL mode survives a killed process; pass ``synchronous="FULL"``
-to survive a power cut as well). One connection guarded by a lock makes the log safe to share
-between threads. Rewards carry a sequence number (``INTEGER PRIMARY KEY AUTOINCREMENT``: strictly
-increasing, never reused, even after ``forget``), so a checkpoint can record the last one it holds
-and a restart replays :meth:`DecisionLog.rewards_since` it.
+to survive a power cut as well), unless it runs inside :meth:`DecisionLog.transaction`, whose
+writes commit together when the block ends or not at all. One connection guarded by a lock makes
+the log safe to share between threads. Rewards carry a sequence number (``INTEGER PRIMARY KEY
+AUTOINCREMENT``: strictly increasing, never reused, even after ``forget``), so a checkpoint can
+record the last one it holds and a restart replays :meth:`DecisionLog.rewards_since` it.
+
+Every failure of the database (a full disk, an I/O error, a locked file) is raised as
+:class:`StoreError`, never as ``sqlite3``'s own exceptions: callers (and the HTTP service, which
+answers 503) handle one type whatever the backend.
+
+The store interface is declared in :mod:`engine.decision_store` (``DecisionStore``); the other
+backend is ``engine.postgres_store`` (PostgreSQL, for a log shared by machines). Every write
+takes SQLite's write lock (``BEGIN IMMEDIATE``), so the protocol's contract holds for several
+processes sharing the file too.
 
 Example:
     >>> import tempfile
@@ -19,16 +29,21 @@ Example:
 
 from __future__ import annotations
 
+import fcntl
 import json
 import math
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Self
+from typing import IO, TYPE_CHECKING, Any, Self
 
+from engine.decision_store import day_start
 from engine.errors import (
+    CapacityReachedError,
     DuplicateRewardError,
     RewardError,
     StoreError,
@@ -36,9 +51,12 @@ from engine.errors import (
 )
 from policies.number_check import check_number
 
+if TYPE_CHECKING:
+    from engine.snapshots import ModelSnapshot
+
 __all__ = ["REWARD_KINDS", "SCHEMA_VERSION", "ContactHistory", "DecisionLog", "DecisionRecord"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 REWARD_KINDS = ("reward", "default", "correction")
 FILE_NAME = "decisions.sqlite3"
 _FILE_SUFFIXES = (".sqlite3", ".sqlite", ".db")
@@ -63,7 +81,8 @@ CREATE TABLE IF NOT EXISTS decisions (
     message TEXT,
     channel TEXT,
     timing TEXT,
-    rewarded INTEGER NOT NULL DEFAULT 0
+    rewarded INTEGER NOT NULL DEFAULT 0,
+    model_version INTEGER
 );
 CREATE INDEX IF NOT EXISTS decisions_customer ON decisions (customer_id, created_at);
 -- Partial: only decisions still waiting for a reward, so the index stays small and hot.
@@ -91,11 +110,33 @@ CREATE TABLE IF NOT EXISTS learner_switches (
     to_learner TEXT NOT NULL,
     evidence_json TEXT NOT NULL
 );
+-- Sends per UTC day of the channels that have a daily capacity (see write_decision).
+CREATE TABLE IF NOT EXISTS channel_sends (
+    day REAL NOT NULL,
+    channel TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    PRIMARY KEY (day, channel)
+);
+CREATE TABLE IF NOT EXISTS model_snapshots (
+    version INTEGER PRIMARY KEY AUTOINCREMENT,
+    learned_seq INTEGER NOT NULL,
+    learner_name TEXT NOT NULL,
+    learner_config TEXT NOT NULL,
+    catalog_version TEXT NOT NULL,
+    features_version TEXT NOT NULL,
+    model BLOB NOT NULL,
+    created_at REAL NOT NULL,
+    published_at REAL NOT NULL
+);
 """
+# Version 1 -> 2: the model version of each decision, capacity counters, model snapshots.
+_MIGRATE_1_TO_2 = "ALTER TABLE decisions ADD COLUMN model_version INTEGER"
 
 _DECISION_COLUMNS = ("decision_id, customer_id, created_at, action_index, probability, holdout, "
                      "context_json, features_json, eligible_json, send_at, active, "
-                     "catalog_version, message, channel, timing, activated_at")
+                     "catalog_version, message, channel, timing, activated_at, model_version")
+_SNAPSHOT_COLUMNS = ("version, learned_seq, learner_name, learner_config, catalog_version, "
+                     "features_version, model, created_at, published_at")
 
 
 @dataclass(frozen=True)
@@ -120,6 +161,8 @@ class DecisionRecord:
         timing: the timing slot name (None for no contact).
         activated_at: when it became active (the reward window starts there); None if inactive.
             Defaults to ``created_at`` for a decision written active.
+        model_version: the published model snapshot that decided (a replica's decisions; see
+            ``engine.snapshots``); None for an engine that learns in its own process.
     """
 
     decision_id: str
@@ -138,6 +181,7 @@ class DecisionRecord:
     channel: str | None = None
     timing: str | None = None
     activated_at: float | None = None
+    model_version: int | None = None
 
     @property
     def action_name(self) -> str:
@@ -176,18 +220,112 @@ class ContactHistory:
 
 def _record(row: tuple) -> DecisionRecord:
     (did, cid, created, action, prob, holdout, ctx, feats, elig, send, active, version,
-     message, channel, timing, activated) = row
+     message, channel, timing, activated, model) = row
     return DecisionRecord(did, cid, created, action, prob, bool(holdout), ctx, feats,
                           tuple(json.loads(elig)), send, bool(active), version, message, channel,
-                          timing, activated)
+                          timing, activated, model)
+
+
+def decision_row(rec: DecisionRecord) -> tuple:
+    """The values of ``_DECISION_COLUMNS`` for a record (both backends write these)."""
+    activated = rec.activated_at if rec.activated_at is not None else (
+        rec.created_at if rec.active else None)
+    return (rec.decision_id, rec.customer_id, float(rec.created_at), int(rec.action_index),
+            float(rec.probability), bool(rec.holdout), rec.context_json, rec.features_json,
+            json.dumps([int(i) for i in rec.eligible]), rec.send_at, bool(rec.active),
+            rec.catalog_version, rec.message, rec.channel, rec.timing, activated,
+            rec.model_version)
+
+
+def check_reward(value: Any, at: Any, kind: str) -> tuple[float, float]:
+    """A reward's value and time as floats (both backends refuse the same input alike)."""
+    value = _finite("value", value)
+    at = _finite("at", at)
+    if kind not in REWARD_KINDS:
+        raise RewardError(f"kind: expected one of {', '.join(REWARD_KINDS)}, got {kind!r}")
+    return value, at
+
+
+def profile_json(profile: Any) -> str:
+    """A profile as stored (sorted JSON), or StoreError naming what is wrong."""
+    if not isinstance(profile, dict):
+        raise StoreError(f"profile: expected a dict, got {type(profile).__name__}")
+    try:
+        return json.dumps(profile, allow_nan=False, sort_keys=True)
+    except (TypeError, ValueError) as exc:
+        raise StoreError(f"profile: expected JSON-serialisable values, got {exc}") from exc
+
+
+def duplicate_decision(decision_id: str) -> StoreError:
+    """The error of a second decision with one id."""
+    return StoreError(f"decision_id: expected a new id, got {decision_id!r} which is already "
+                      f"logged")
+
+
+def unknown_decision(decision_id: str) -> UnknownDecisionError:
+    """The error of a decision id the log does not hold."""
+    return UnknownDecisionError(f"decision_id: no decision {decision_id!r} in the log")
+
+
+def duplicate_reward(decision_id: str) -> DuplicateRewardError:
+    """The error of a second reward with ``refuse_duplicate``."""
+    return DuplicateRewardError(f"decision_id: {decision_id!r} already has a reward; a second "
+                                f"one is refused (reward_mode='refuse')")
+
+
+def capacity_reached(channel: str, capacity: int, day: float) -> CapacityReachedError:
+    """The error of a send beyond its channel's daily capacity."""
+    return CapacityReachedError(channel, capacity, f"channel {channel!r}: its daily capacity "
+                                f"of {capacity} is reached for the day starting {day:.0f}")
+
+
+def history_of(rows: list[tuple], outcome: float | None, now: float,
+               channels: Iterable[str]) -> ContactHistory:
+    """A :class:`ContactHistory` from per-channel ``(channel, d1, d7, d30, last)`` rows."""
+    days_since = dict.fromkeys(channels, math.inf)
+    today = dict.fromkeys(channels, 0)
+    for channel, d1, _d7, _d30, last in rows:
+        days_since[channel] = (now - last) / _DAY
+        today[channel] = int(d1)
+    return ContactHistory(
+        contacts_1d=sum(int(r[1]) for r in rows), contacts_7d=sum(int(r[2]) for r in rows),
+        contacts_30d=sum(int(r[3]) for r in rows), days_since_last_by_channel=days_since,
+        last_outcome=outcome, sends_today_by_channel=today)
+
+
+def counts_of(d: tuple, kinds: dict[str, int], profiles: int, last_seq: int,
+              switches: int = 0) -> dict[str, int]:
+    """The ``counts()`` dict from the decisions' aggregate row and the reward kinds."""
+    return {"learner_switches": int(switches), "decisions": int(d[0]),
+            "active_decisions": int(d[1]),
+            "holdout_decisions": int(d[2]), "no_contact_decisions": int(d[3]),
+            "rewarded_decisions": int(d[4]), "rewards": sum(kinds.values()),
+            "default_rewards": kinds.get("default", 0), "corrections": kinds.get("correction", 0),
+            "profiles": int(profiles), "last_seq": last_seq}
 
 
 def _finite(name: str, value: Any) -> float:
     return check_number(name, value, error=RewardError)
 
 
+def _undo(db: sqlite3.Connection, depth: int) -> None:
+    """Roll back the innermost open transaction (a savepoint inside another)."""
+    if not db.in_transaction:  # SQLite already rolled it all back (some errors do)
+        return
+    try:
+        if depth == 0:
+            db.execute("ROLLBACK")
+        else:
+            db.execute(f"ROLLBACK TO s{depth}")
+            db.execute(f"RELEASE s{depth}")
+    except sqlite3.Error:
+        pass  # nothing more to undo: the caller reports the first error
+
+
 class DecisionLog:
-    """The durable decision/reward/profile log.
+    """The durable decision/reward/profile log in one SQLite file.
+
+    Implements :class:`engine.decision_store.DecisionStore`.
 
     Args:
         path: the state directory (created if missing), which holds ``decisions.sqlite3``; or
@@ -206,12 +344,20 @@ class DecisionLog:
         if not (p.is_file() or p.suffix in _FILE_SUFFIXES):  # a state dir, maybe not made yet
             p = p / FILE_NAME
         self.path = p
+        self.url = f"sqlite:///{p}"
         self._lock = threading.RLock()
+        self._depth = 0  # open transactions (the outermost is BEGIN, inner ones SAVEPOINTs)
+        self._closed = False
+        self._learner_lock: IO[bytes] | None = None
         try:
             p.parent.mkdir(parents=True, exist_ok=True)
             # isolation_level=None: we open every transaction ourselves (BEGIN IMMEDIATE).
             self._db = sqlite3.connect(p, isolation_level=None, check_same_thread=False,
                                        timeout=30.0)
+        except (sqlite3.Error, OSError) as exc:
+            self._closed = True
+            raise StoreError(f"path: cannot open the decision log {str(p)!r}: {exc}") from exc
+        try:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute(f"PRAGMA synchronous={synchronous}")
             # Checkpoint the WAL every ~40 MB instead of ~4 MB: each checkpoint syncs the file,
@@ -219,41 +365,95 @@ class DecisionLog:
             self._db.execute("PRAGMA wal_autocheckpoint=10000")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, StoreError) as exc:
+            self.close()
+            if isinstance(exc, StoreError):
+                raise
             raise StoreError(f"path: cannot open the decision log {str(p)!r}: {exc}") from exc
-        self._closed = False
 
     def _migrate(self) -> None:
         # Schema and version row go in one transaction: a crash leaves either nothing or both.
         with self._tx() as db:
-            for stmt in filter(str.strip, _SCHEMA.split(";")):
-                db.execute(stmt)
-            rows = db.execute("SELECT version FROM schema_version").fetchall()
-            if not rows:
-                db.execute("INSERT INTO schema_version VALUES (?)", (SCHEMA_VERSION,))
-            elif rows[0][0] != SCHEMA_VERSION:
+            rows = (db.execute("SELECT version FROM schema_version").fetchall()
+                    if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'schema_version'"
+                                  ).fetchone() else [])
+            if rows and rows[0][0] == 1:  # the one older layout: add what version 2 adds
+                db.execute(_MIGRATE_1_TO_2)
+                db.execute("UPDATE schema_version SET version = 2")
+            elif rows and rows[0][0] != SCHEMA_VERSION:
                 raise StoreError(f"schema_version: expected {SCHEMA_VERSION}, got {rows[0][0]} "
                                  f"in {str(self.path)!r}; use a matching offerbandit version")
+            for stmt in filter(str.strip, _SCHEMA.split(";")):
+                db.execute(stmt)
+            if not rows:
+                db.execute("INSERT INTO schema_version VALUES (?)", (SCHEMA_VERSION,))
 
-    # -- plumbing --------------------------------------------------------------------------------
+    # -- transactions ----------------------------------------------------------------------------
+    def transaction(self, customers: Iterable[str] = ()
+                    ) -> AbstractContextManager[sqlite3.Connection]:
+        """Group writes: every write made inside the block commits together when it ends, or
+        none does if it raises (the exception goes on). Write methods called inside join it;
+        a nested block is a savepoint (its failure undoes only its own writes, if caught).
+        SQLite's write lock covers the whole file, so every customer is locked against every
+        other thread and process until the outermost block ends (``customers``, which the
+        PostgreSQL log locks one by one, changes nothing here).
+
+        The log's lock is held for the whole block: keep it short (one request's work).
+
+        Raises:
+            StoreError: the database failed (full disk, I/O error); nothing was committed.
+
+        Example:
+            >>> import tempfile
+            >>> with tempfile.TemporaryDirectory() as d, DecisionLog(d) as log:
+            ...     try:
+            ...         with log.transaction():
+            ...             log.write_decision(DecisionRecord("d1", "c1", 1.0, 0, 1.0, False,
+            ...                                               "{}", "{}", (0,), None, True, "v"))
+            ...             raise RuntimeError("the second decision failed")
+            ...     except RuntimeError:
+            ...         pass
+            ...     log.counts()["decisions"]
+            0
+        """
+        return DecisionLog._Tx(self)
+
     class _Tx:
         def __init__(self, log: DecisionLog) -> None:
             self.log = log
 
         def __enter__(self) -> sqlite3.Connection:
-            self.log._lock.acquire()
+            log = self.log
+            log._lock.acquire()
             try:
-                self.log._db.execute("BEGIN IMMEDIATE")
+                log._check_open()
+                log._db.execute("BEGIN IMMEDIATE" if log._depth == 0
+                                else f"SAVEPOINT s{log._depth}")
+            except sqlite3.Error as exc:
+                log._lock.release()
+                raise StoreError(f"decision log: cannot start a transaction: {exc}") from exc
             except BaseException:
-                self.log._lock.release()
+                log._lock.release()
                 raise
-            return self.log._db
+            log._depth += 1
+            return log._db
 
         def __exit__(self, exc_type, exc, tb) -> None:
+            log = self.log
+            log._depth -= 1
+            depth, db = log._depth, log._db
             try:
-                self.log._db.execute("ROLLBACK" if exc_type else "COMMIT")
+                if exc_type is None:
+                    db.execute("COMMIT" if depth == 0 else f"RELEASE s{depth}")
+                    return
+                _undo(db, depth)
+            except sqlite3.Error as err:  # COMMIT failed (a full disk): nothing is kept
+                _undo(db, depth)
+                raise StoreError(f"decision log: cannot commit: {err}") from err
             finally:
-                self.log._lock.release()
+                log._lock.release()
+            if isinstance(exc, sqlite3.Error):  # one error type for callers, whatever failed
+                raise StoreError(f"decision log: {exc}") from exc
 
     def _tx(self) -> DecisionLog._Tx:
         return DecisionLog._Tx(self)
@@ -261,18 +461,24 @@ class DecisionLog:
     def _read(self, sql: str, args: Iterable = ()) -> list[tuple]:
         with self._lock:
             self._check_open()
-            return self._db.execute(sql, tuple(args)).fetchall()
+            try:
+                return self._db.execute(sql, tuple(args)).fetchall()
+            except sqlite3.Error as exc:
+                raise StoreError(f"decision log: cannot read: {exc}") from exc
 
     def _check_open(self) -> None:
-        if getattr(self, "_closed", True):
+        if self._closed:
             raise StoreError("the decision log is closed")
 
     def close(self) -> None:
-        """Close the file; safe to call twice."""
+        """Close the file (and release the learner lock); safe to call twice."""
         with self._lock:
-            if not getattr(self, "_closed", True):
+            if not self._closed:
                 self._closed = True
                 self._db.close()
+            if self._learner_lock is not None:
+                self._learner_lock.close()  # closing the file releases its flock
+                self._learner_lock = None
 
     def __enter__(self) -> Self:
         return self
@@ -281,27 +487,49 @@ class DecisionLog:
         self.close()
 
     # -- decisions -------------------------------------------------------------------------------
-    def write_decision(self, rec: DecisionRecord) -> None:
+    def write_decision(self, rec: DecisionRecord, *, capacity: int | None = None) -> None:
         """Log a decision durably.
 
+        Args:
+            rec: the decision.
+            capacity: the daily capacity of its channel, when it has one: the send is counted
+                against the channel's UTC day in the same transaction (two processes cannot
+                both take the last one).
+
         Raises:
-            StoreError: a decision with this id exists (nothing is changed).
+            StoreError: a decision with this id exists, or the database failed (nothing is
+                changed).
+            CapacityReachedError: the channel's capacity for the day is used up (nothing is
+                changed).
         """
-        activated = rec.activated_at if rec.activated_at is not None else (
-            rec.created_at if rec.active else None)
-        row = (rec.decision_id, rec.customer_id, float(rec.created_at), int(rec.action_index),
-               float(rec.probability), int(bool(rec.holdout)), rec.context_json,
-               rec.features_json, json.dumps([int(i) for i in rec.eligible]), rec.send_at,
-               int(bool(rec.active)), rec.catalog_version, rec.message, rec.channel, rec.timing,
-               activated)
-        self._check_open()
-        try:
-            with self._tx() as db:
+        row = decision_row(rec)
+        with self._tx() as db:
+            if capacity is not None and rec.channel is not None:
+                self._count_send(db, rec.channel, float(rec.created_at), int(capacity))
+            try:
                 db.execute(f"INSERT INTO decisions ({_DECISION_COLUMNS}) "
-                           f"VALUES ({', '.join('?' * 16)})", row)
-        except sqlite3.IntegrityError as exc:
-            raise StoreError(f"decision_id: expected a new id, got {rec.decision_id!r} "
-                             f"which is already logged") from exc
+                           f"VALUES ({', '.join('?' * len(row))})", row)
+            except sqlite3.IntegrityError as exc:
+                if "UNIQUE" not in str(exc):  # e.g. a NaN probability, stored as NULL
+                    raise StoreError(f"decision log: cannot store the decision: {exc}") from exc
+                raise duplicate_decision(rec.decision_id) from exc
+
+    @staticmethod
+    def _count_send(db: sqlite3.Connection, channel: str, at: float, capacity: int) -> None:
+        day = day_start(at)
+        take = ("UPDATE channel_sends SET n = n + 1 WHERE day = ? AND channel = ? AND n < ? "
+                "RETURNING n")
+        if db.execute(take, (day, channel, capacity)).fetchall():
+            return  # the common case: one statement
+        if not db.execute("SELECT 1 FROM channel_sends WHERE day = ? AND channel = ?",
+                          (day, channel)).fetchall():
+            # The day's first capped send: the counter starts from the decisions logged.
+            db.execute("INSERT INTO channel_sends (day, channel, n) SELECT ?, ?, COUNT(*) "
+                       "FROM decisions WHERE channel = ? AND created_at >= ? AND created_at < ? "
+                       "ON CONFLICT DO NOTHING", (day, channel, channel, day, day + _DAY))
+            if db.execute(take, (day, channel, capacity)).fetchall():
+                return
+        raise capacity_reached(channel, capacity, day)
 
     def get_decision(self, decision_id: str) -> DecisionRecord:
         """The decision with this id.
@@ -312,7 +540,7 @@ class DecisionLog:
         rows = self._read(f"SELECT {_DECISION_COLUMNS} FROM decisions WHERE decision_id = ?",
                           (decision_id,))
         if not rows:
-            raise UnknownDecisionError(f"decision_id: no decision {decision_id!r} in the log")
+            raise unknown_decision(decision_id)
         return _record(rows[0])
 
     def activate(self, decision_id: str, at: float) -> None:
@@ -323,13 +551,12 @@ class DecisionLog:
         Raises:
             UnknownDecisionError: no such decision.
         """
-        self._check_open()
         with self._tx() as db:
             cur = db.execute("UPDATE decisions SET active = 1, activated_at = ? "
                              "WHERE decision_id = ? AND active = 0", (float(at), decision_id))
             if cur.rowcount == 0 and not db.execute(
                     "SELECT 1 FROM decisions WHERE decision_id = ?", (decision_id,)).fetchone():
-                raise UnknownDecisionError(f"decision_id: no decision {decision_id!r} in the log")
+                raise unknown_decision(decision_id)
 
     # -- rewards ---------------------------------------------------------------------------------
     def write_reward(self, decision_id: str, value: float, at: float, kind: str = "reward",
@@ -350,11 +577,7 @@ class DecisionLog:
             RewardError: value not finite or kind unknown.
             DuplicateRewardError: with ``refuse_duplicate``, a reward exists.
         """
-        value = _finite("value", value)
-        at = _finite("at", at)
-        if kind not in REWARD_KINDS:
-            raise RewardError(f"kind: expected one of {', '.join(REWARD_KINDS)}, got {kind!r}")
-        self._check_open()
+        value, at = check_reward(value, at, kind)
         with self._tx() as db:
             # The common case, a first reward, in one statement: flag the decision, get its
             # customer.
@@ -364,12 +587,9 @@ class DecisionLog:
                 row = db.execute("SELECT customer_id FROM decisions WHERE decision_id = ?",
                                  (decision_id,)).fetchall()
                 if not row:
-                    raise UnknownDecisionError(f"decision_id: no decision {decision_id!r} in "
-                                               f"the log")
+                    raise unknown_decision(decision_id)
                 if refuse_duplicate:
-                    raise DuplicateRewardError(f"decision_id: {decision_id!r} already has a "
-                                               f"reward; a second one is refused "
-                                               f"(reward_mode='refuse')")
+                    raise duplicate_reward(decision_id)
             cur = db.execute("INSERT INTO rewards (decision_id, customer_id, value, at, kind) "
                              "VALUES (?, ?, ?, ?, ?)", (decision_id, row[0][0], value, at, kind))
             assert cur.lastrowid is not None  # set by every INSERT that did not raise
@@ -433,19 +653,11 @@ class DecisionLog:
             "MAX(created_at) FROM decisions WHERE customer_id = ? AND channel IS NOT NULL "
             "AND created_at <= ? GROUP BY channel",
             (now - _DAY, now - 7 * _DAY, now - 30 * _DAY, customer_id, now))
-        days_since = dict.fromkeys(channels, math.inf)
-        today = dict.fromkeys(channels, 0)
-        for channel, d1, _d7, _d30, last in rows:
-            days_since[channel] = (now - last) / _DAY
-            today[channel] = int(d1)
         outcome = self._read(
             "SELECT SUM(r.value) FROM rewards r WHERE r.decision_id = ("
             "SELECT decision_id FROM decisions WHERE customer_id = ? AND rewarded = 1 "
             "AND created_at <= ? ORDER BY created_at DESC LIMIT 1)", (customer_id, now))
-        return ContactHistory(
-            contacts_1d=sum(int(r[1]) for r in rows), contacts_7d=sum(int(r[2]) for r in rows),
-            contacts_30d=sum(int(r[3]) for r in rows), days_since_last_by_channel=days_since,
-            last_outcome=outcome[0][0] if outcome else None, sends_today_by_channel=today)
+        return history_of(rows, outcome[0][0] if outcome else None, now, channels)
 
     def capacity_used(self, day_start: float) -> dict[str, int]:
         """Channel -> contacts decided since ``day_start`` (epoch s), all customers; decisions
@@ -461,13 +673,7 @@ class DecisionLog:
         Raises:
             StoreError: the profile is not a JSON-serialisable dict.
         """
-        if not isinstance(profile, dict):
-            raise StoreError(f"profile: expected a dict, got {type(profile).__name__}")
-        try:
-            blob = json.dumps(profile, allow_nan=False, sort_keys=True)
-        except (TypeError, ValueError) as exc:
-            raise StoreError(f"profile: expected JSON-serialisable values, got {exc}") from exc
-        self._check_open()
+        blob = profile_json(profile)
         with self._tx() as db:
             db.execute("INSERT INTO profiles VALUES (?, ?) ON CONFLICT (customer_id) "
                        "DO UPDATE SET profile_json = excluded.profile_json", (customer_id, blob))
@@ -479,9 +685,17 @@ class DecisionLog:
         return json.loads(rows[0][0]) if rows else None
 
     def forget(self, customer_id: str) -> int:
-        """Erase every row of a customer (decisions, rewards, profile); return how many went."""
-        self._check_open()
+        """Erase every row of a customer (decisions, rewards, profile); return how many went.
+
+        The capacity counters of the days it was contacted on are dropped with them: the next
+        send on such a day recounts the decisions left.
+        """
         with self._tx() as db:
+            sends = db.execute("SELECT DISTINCT created_at, channel FROM decisions WHERE "
+                               "customer_id = ? AND channel IS NOT NULL",
+                               (customer_id,)).fetchall()
+            db.executemany("DELETE FROM channel_sends WHERE day = ? AND channel = ?",
+                           {(day_start(at), ch) for at, ch in sends})
             n = db.execute("DELETE FROM rewards WHERE decision_id IN (SELECT decision_id FROM "
                            "decisions WHERE customer_id = ?)", (customer_id,)).rowcount
             n += db.execute("DELETE FROM decisions WHERE customer_id = ?",
@@ -522,12 +736,7 @@ class DecisionLog:
         kinds = dict(self._read("SELECT kind, COUNT(*) FROM rewards GROUP BY kind"))
         profiles = self._read("SELECT COUNT(*) FROM profiles")[0][0]
         switches = self._read("SELECT COUNT(*) FROM learner_switches")[0][0]
-        return {"learner_switches": switches,
-                "decisions": d[0], "active_decisions": d[1], "holdout_decisions": d[2],
-                "no_contact_decisions": d[3], "rewarded_decisions": d[4],
-                "rewards": sum(kinds.values()), "default_rewards": kinds.get("default", 0),
-                "corrections": kinds.get("correction", 0), "profiles": profiles,
-                "last_seq": self.last_seq()}
+        return counts_of(d, kinds, profiles, self.last_seq(), switches)
 
     def reward_rate_by_bucket(self, bucket_s: float, since: float = 0.0
                               ) -> list[tuple[float, bool, int, float]]:
@@ -583,3 +792,52 @@ class DecisionLog:
             if len(rows) < batch:
                 return
             last = rows[-1][-1]
+
+    # -- model snapshots -------------------------------------------------------------------------
+    def publish_snapshot(self, snapshot: ModelSnapshot, keep: int = 3) -> int:
+        """Store a model snapshot and keep only the latest ``keep``; return its version.
+
+        Raises:
+            StoreError: ``keep`` is not a positive integer.
+        """
+        if isinstance(keep, bool) or not isinstance(keep, int) or keep < 1:
+            raise StoreError(f"keep: expected an integer >= 1, got {keep!r}")
+        s = snapshot
+        with self._tx() as db:
+            cur = db.execute(
+                "INSERT INTO model_snapshots (learned_seq, learner_name, learner_config, "
+                "catalog_version, features_version, model, created_at, published_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (int(s.learned_seq), s.learner_name, s.learner_config, s.catalog_version,
+                 s.features_version, s.model, float(s.created_at), time.time()))
+            assert cur.lastrowid is not None
+            db.execute("DELETE FROM model_snapshots WHERE version <= ?", (cur.lastrowid - keep,))
+            return cur.lastrowid
+
+    def latest_snapshot_version(self) -> int:
+        """The latest published snapshot's version, 0 when none."""
+        return int(self._read("SELECT COALESCE(MAX(version), 0) FROM model_snapshots")[0][0])
+
+    def latest_snapshot(self) -> ModelSnapshot | None:
+        """The latest published snapshot (model bytes included), or None."""
+        from engine.snapshots import ModelSnapshot
+
+        rows = self._read(f"SELECT {_SNAPSHOT_COLUMNS} FROM model_snapshots "
+                          f"ORDER BY version DESC LIMIT 1")
+        return ModelSnapshot.from_row(rows[0]) if rows else None
+
+    def try_lock_learner(self) -> bool:
+        """Take the one-learner lock (a file lock beside the log) until :meth:`close`; False when
+        another process holds it."""
+        with self._lock:
+            self._check_open()
+            if self._learner_lock is not None:
+                return True
+            f = open(f"{self.path}.learner-lock", "ab")  # noqa: SIM115 - held until close
+            try:
+                fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                f.close()
+                return False
+            self._learner_lock = f
+            return True

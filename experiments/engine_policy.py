@@ -9,7 +9,9 @@ and each decision's total reward goes to ``Engine.reward`` when the simulator re
   order, so an engine action index is the simulator's index.
 - Rules: by default only what the simulator itself enforces (consent, channel capacity); pass
   ``rules={...}`` (a ``[rules]`` table) to run the engine's frequency caps and quiet hours too.
-- Clock: simulated hours from a UTC midnight, so the engine's capacity day is the simulator's.
+- Clock: simulated hours from a UTC midnight, so the engine's capacity day is the simulator's;
+  the engine runs on a :class:`~engine.clock.ManualClock` the policy moves to the simulated time
+  of each call (the engine settles expired decisions on its clock, never a caller's).
 - Contexts: observation rows as dicts (:func:`experiments.sim_problem.context_dicts`); each
   ``consent_<channel>`` says whether the simulator leaves the channel open to the customer
   (consent and the channel's remaining daily capacity), which is what a CRM knows.
@@ -88,6 +90,7 @@ class EnginePolicy:
     def __init__(self, env: Any, state_dir: str | os.PathLike, seed: int = 0,
                  rules: dict[str, Any] | None = None, **options: Any) -> None:
         from engine import Engine
+        from engine.clock import ManualClock
         from engine.contact_rules import RulesConfig
 
         catalog = engine_catalog(env)
@@ -100,8 +103,9 @@ class EnginePolicy:
         self.context_names = tuple(env.context_names)
         self._channel_of = np.asarray(env.catalog.channel_of)
         self._consent_keys = [f"consent_{c}" for c in env.catalog.channels]
+        self._clock = ManualClock(T0)
         self.engine = Engine(catalog=catalog, rules=rules_config, state_dir=state_dir,
-                             seed=seed, **options)
+                             seed=seed, clock=self._clock, **options)
         self._window_s = float(self.engine.options.reward_window)
         self._ids: dict[int, tuple[str, float]] = {}
 
@@ -123,6 +127,7 @@ class EnginePolicy:
         from experiments.sim_problem import context_dicts
 
         now = T0 + clock_hours * 3600.0
+        self._clock.set(now)
         ctxs = context_dicts(self.context_names, contexts)
         open_ = np.stack([eligible[:, self._channel_of == j].any(axis=1)
                           for j in range(len(self._consent_keys))], axis=1)
@@ -142,7 +147,9 @@ class EnginePolicy:
         for ref, value in zip(refs.tolist(), rewards.tolist(), strict=True):
             decision_id, decided = self._ids.pop(ref)
             # the simulator reports totals at step ends (and all at flush); each came in time
-            self.engine.reward(decision_id, value, now=min(now, decided + self._window_s - 1.0))
+            arrival = min(now, decided + self._window_s - 1.0)
+            self._clock.set(arrival)
+            self.engine.reward(decision_id, value)
 
     def close(self) -> None:
         """Close the engine (safe to call twice)."""

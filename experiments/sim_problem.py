@@ -12,8 +12,8 @@ Example:
     (201, 200, 4)
     >>> obs, info = env.reset(seed=0)
     >>> ctx = context_dicts(env.context_names, obs[:1])[0]
-    >>> ctx["segment"] in ("new", "active", "lapsed", "vip"), type(ctx["consent_sms"])
-    (True, <class 'bool'>)
+    >>> ctx["segment"], ctx["consent_sms"], ctx["consent_push"]  # one-hots back to categories
+    ('active', True, False)
 """
 
 from __future__ import annotations

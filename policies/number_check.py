@@ -16,6 +16,10 @@ Example:
     Traceback (most recent call last):
     ...
     ValueError: batch: expected an integer >= 1, got True
+    >>> check_number("age", 10**400)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: age: expected a finite number, got 1000000000000000000...
 """
 
 from __future__ import annotations
@@ -57,9 +61,12 @@ def check_number(field: str, value: Any, *, low: float | None = None, high: floa
     ok = not isinstance(value, bool) and isinstance(
         value, numbers.Integral if integer else numbers.Real)
     if ok:
-        v = int(value) if integer else float(value)
-        ok = (math.isfinite(v) and (low is None or (v > low if low_open else v >= low))
-              and (high is None or v <= high))
+        try:
+            v = int(value) if integer else float(value)
+            ok = (math.isfinite(v) and (low is None or (v > low if low_open else v >= low))
+                  and (high is None or v <= high))
+        except OverflowError:  # an integer too large for a float (a 401-digit JSON number)
+            ok = False
     if not ok:
         raise error(f"{field}: expected {_wanted(low, high, low_open, integer)}, got "
                     f"{value!r:.80}")

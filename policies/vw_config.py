@@ -111,6 +111,8 @@ class VWConfig:
         Example:
             >>> VWConfig().fingerprint() == VWConfig().fingerprint()
             True
+            >>> VWConfig().fingerprint() == VWConfig(epsilon=0.1).fingerprint()
+            False
         """
         return json.dumps(asdict(self), sort_keys=True)
 

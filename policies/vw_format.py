@@ -2,7 +2,8 @@
 
 A *feature set* maps a namespace name to its features; a feature is a name and a value:
 
-- a number (int, float, bool) becomes ``name:value`` (zero is left out, as VW ignores it);
+- a number (int, float, bool) becomes ``name:value`` (zero is left out, as VW ignores it, and so
+  is a magnitude below :data:`FLOAT32_TINY`: see :func:`vw_number`);
 - a string is a category and becomes the indicator ``name=value``;
 - a list or tuple of strings becomes one indicator per item (``tags=a tags=b``).
 
@@ -27,6 +28,7 @@ from collections.abc import Mapping, Sequence
 from policies.errors import PolicyInputError
 
 __all__ = [
+    "FLOAT32_TINY",
     "FeatureSet",
     "FeatureValue",
     "Namespace",
@@ -38,6 +40,7 @@ __all__ = [
     "format_features",
     "multi_example",
     "shared_line",
+    "vw_number",
 ]
 
 FeatureValue = float | int | bool | str | Sequence[str]
@@ -47,6 +50,21 @@ FeatureSet = Mapping[str, Namespace]
 # Characters that carry meaning in VW's text format: a name holding one would split a feature
 # or open a namespace, so they are replaced, never passed through.
 _SPECIAL = str.maketrans({" ": "_", "\t": "_", "\n": "_", "\r": "_", "|": "_", ":": "_"})
+
+#: float32's smallest normal magnitude. VW keeps float32, so a smaller number could only be a
+#: denormal or zero there; and VW's text parser turns a label's cost written as ``-4.78e-161``
+#: into NaN, which spreads to every weight (measured: costs of exponent -127 and below do).
+FLOAT32_TINY = 1.1754943508222875e-38
+
+
+def vw_number(value: float) -> float:
+    """``value`` as VW text carries it: magnitudes below :data:`FLOAT32_TINY` become 0.
+
+    Example:
+        >>> vw_number(-4.78e-161), vw_number(0.25)
+        (0.0, 0.25)
+    """
+    return 0.0 if abs(value) < FLOAT32_TINY else value
 
 
 def clean_token(token: str) -> str:
@@ -64,7 +82,7 @@ def _number(ns: str, name: str, value: float) -> str | None:
         raise PolicyInputError(
             f"feature {ns}.{name} must be a finite number, got {value!r}"
         )
-    if value == 0:
+    if vw_number(value) == 0:
         return None
     return f"{name}:{value:.7g}"  # VW stores float32: 7 significant digits keep every bit
 
@@ -184,7 +202,7 @@ def cb_label(cost: float, probability: float) -> str:
         raise PolicyInputError(f"cost must be finite, got {cost!r}")
     if not 0.0 < probability <= 1.0:
         raise PolicyInputError(f"probability must lie in (0, 1], got {probability!r}")
-    return f"0:{cost:.9g}:{probability:.9g}"
+    return f"0:{vw_number(cost):.9g}:{probability:.9g}"
 
 
 def multi_example(shared: FeatureSet, actions: Sequence[FeatureSet], chosen: int | None = None,

@@ -3,8 +3,8 @@ public benchmark figures ``baseline`` is tuned to (sources in docs/simulator.md)
 
 Example:
     >>> rates = measure_funnel("small", decisions=2_000, seed=0)
-    >>> 0.0 < rates["email"]["open_rate"] < 1.0
-    True
+    >>> round(rates["email"]["open_rate"], 3)  # of the emails sent (the benchmark's is 0.13)
+    0.162
 """
 
 from __future__ import annotations

@@ -41,7 +41,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                               description="Write the decisions of a state directory, joined with "
                               "their summed rewards, to one Parquet file (the input of "
                               "off-policy evaluation; schema in docs/catalog.md).")
-    p.add_argument("--state-dir", required=True, help="the engine's state directory")
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--state-dir", help="the engine's state directory (default: none; this "
+                       "or --store is required)")
+    where.add_argument("--store", help="a shared log: postgresql://user@host/db or "
+                       "sqlite:///folder/ (default: none; this or --state-dir is required)")
     p.add_argument("--out", required=True, help="the Parquet file to write")
     p.add_argument("--since", type=parse_since, default=None,
                    help="only decisions made at or after this ISO date/time (UTC if no offset; "
@@ -51,16 +55,23 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 
 def run(args: argparse.Namespace) -> int:
-    """Export; print the row count. Exit 2 when the state directory holds no log."""
+    """Export; print the row count. Exit 2 when the state directory holds no log or the store
+    cannot be opened."""
+    from engine.errors import EngineError
     from engine.parquet_export import export_parquet
-    from engine.store import FILE_NAME, DecisionLog
+    from engine.store import FILE_NAME
+    from engine.store_url import open_store
 
-    state = Path(args.state_dir)
-    if not (state / FILE_NAME).is_file():
-        print(f"--state-dir: expected a folder holding {FILE_NAME}, got {str(state)!r}",
+    if args.state_dir is not None and not (Path(args.state_dir) / FILE_NAME).is_file():
+        print(f"--state-dir: expected a folder holding {FILE_NAME}, got {args.state_dir!r}",
               file=sys.stderr)
         return 2
-    with DecisionLog(state) as log:
+    try:
+        log = open_store(args.store, args.state_dir)
+    except EngineError as exc:
+        print(f"offerbandit export: {exc}", file=sys.stderr)
+        return 2
+    with log:
         n = export_parquet(log, args.out, since=args.since)
     print(f"{n} decisions -> {args.out}")
     return 0

@@ -4,6 +4,12 @@ One process holds one engine; the engine's own lock orders its calls. Handlers a
 call the engine directly: a choose or reward is a fraction of a millisecond of CPU under the GIL,
 so a thread hop per request would only add latency (measured in ``benchmarks/bench_service.py``).
 
+Every answer is JSON except ``/metrics`` (Prometheus text) and the pages: refusals carry the
+:class:`ErrorBody`, a failing store or checkpoint is a 503, and an unexpected error is a counted
+JSON 500 (:class:`Service` is the last resort for what escapes everything else). A background
+settler learns the default reward of expired decisions on the engine's clock; it survives errors
+(logged, counted, retried with backoff) and shutdown always closes the engine.
+
 Example:
     >>> import tempfile
     >>> from fastapi.testclient import TestClient
@@ -29,21 +35,23 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from fastapi import APIRouter, FastAPI, Request
+from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engine.catalog import Catalog
 from engine.decision import Decision, RewardAck
+from engine.decision_store import DecisionStore
 from engine.errors import EngineError
 from engine.http.auth import BearerAuth, BearerCheck
 from engine.http.body_limit import BodyLimit
 from engine.http.dashboard_api import DashboardSources, dashboard_router
 from engine.http.decisions import Decisions, decision_dict
-from engine.http.error_status import error_answer
+from engine.http.error_status import ErrorAnswer, error_answer, internal_answer
 from engine.http.hot_path import HotPath
 from engine.http.metrics import CONTENT_TYPE, ServiceMetrics
-from engine.http.openapi_doc import body_doc, document
+from engine.http.openapi_doc import Limits, body_doc, document
 from engine.http.pages import install_pages
 from engine.http.schemas import (
     ChooseBatchRequest,
@@ -56,20 +64,23 @@ from engine.http.schemas import (
     RewardResponse,
 )
 from engine.live_alternatives import LiveAlternatives
-from engine.store import DecisionLog
+from engine.options import EngineOptions
 
 __all__ = ["DEFAULT_MAX_BODY_BYTES", "EngineSurface", "Service", "create_app", "decision_dict"]
 
 _log = logging.getLogger("offerbandit.service")
 DEFAULT_MAX_BODY_BYTES = 1 << 20  # a 1000-item batch with rich contexts fits; a log dump does not
+_CUSTOMERS = "/v1/customers/"
+_SETTLE_RETRY_S = 1.0  # after a failed settle: 1 s, 2 s, 4 s... up to the normal period
 
 
 class EngineSurface(Protocol):
     """What the service needs from :class:`engine.Engine`: its calls, its log and its catalog
     (the dashboard reads both)."""
 
-    log: DecisionLog
+    log: DecisionStore
     catalog: Catalog
+    options: EngineOptions
 
     def choose(self, customer_id: str, context: Mapping[str, Any], *,
                now: datetime | float | None = None) -> Decision: ...
@@ -79,18 +90,29 @@ class EngineSurface(Protocol):
     def forget(self, customer_id: str) -> int: ...
     def expire_rewards(self, now: datetime | float | None = None) -> int: ...
     def stats(self) -> dict[str, Any]: ...
+    def time_window(self) -> tuple[float, float]: ...
     def close(self) -> None: ...
 
 
 async def _settle_forever(engine: EngineSurface, every_s: float) -> None:
-    """Call ``engine.expire_rewards()`` every ``every_s`` seconds until cancelled."""
+    """Call ``engine.expire_rewards()`` every ``every_s`` seconds until cancelled.
+
+    It never dies of an error: each failure is logged (the engine counts it in
+    ``stats()["settle_failures"]``) and retried after 1 s, 2 s, 4 s... at most ``every_s``.
+    """
+    delay, failures = every_s, 0
     while True:
-        await asyncio.sleep(every_s)
+        await asyncio.sleep(delay)
         try:
             # In a thread: the loop keeps answering what does not need the engine meanwhile.
             await asyncio.to_thread(engine.expire_rewards)
-        except EngineError as exc:  # a closed or failing store: say so, try again later
-            _log.warning("expire_rewards failed: %s", exc)
+        except Exception:  # a full disk, a closed engine, a bug: say so, try again later
+            failures += 1
+            delay = min(every_s, _SETTLE_RETRY_S * 2 ** min(failures - 1, 30))
+            _log.exception("settling expired decisions failed (%d in a row); retrying in "
+                           "%.1f s", failures, delay)
+        else:
+            delay, failures = every_s, 0
 
 
 def create_app(engine: EngineSurface, *, token: str | None,
@@ -122,16 +144,23 @@ def create_app(engine: EngineSurface, *, token: str | None,
     async def lifespan(_: FastAPI):
         settler = (asyncio.create_task(_settle_forever(engine, settle_every_s))
                    if settle_every_s else None)
-        yield
-        if settler is not None:
-            settler.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await settler
-        if close_engine:
-            engine.close()
+        try:
+            yield
+        finally:  # whatever happened to the settler, the engine is closed (and checkpointed)
+            if settler is not None:
+                settler.cancel()
+                with contextlib.suppress(BaseException):
+                    await settler
+            if close_engine:
+                try:
+                    await asyncio.to_thread(engine.close)  # waits for a settle in flight
+                except Exception:
+                    _log.exception("closing the engine failed; the log keeps every reward")
 
+    # redirect_slashes=False: `DELETE /v1/customers` is a 404, not a redirect to a route that
+    # reads an empty id.
     app = FastAPI(title="offerbandit", version="0.1.0", docs_url=None, redoc_url=None,
-                  lifespan=lifespan,
+                  lifespan=lifespan, redirect_slashes=False,
                   description="Decide which message to send, on which channel and when; learn "
                   "from what happens next. Every `/v1` route and `/metrics` need "
                   "`Authorization: Bearer <token>`.")
@@ -139,7 +168,7 @@ def create_app(engine: EngineSurface, *, token: str | None,
     decisions = Decisions(engine, metrics)
     _install_error_handlers(app, metrics)
     api = APIRouter(prefix="/v1", responses={401: {"model": ErrorBody}, 413: {"model": ErrorBody},
-                                             422: {"model": ErrorBody}})
+                                             422: {"model": ErrorBody}, 503: {"model": ErrorBody}})
 
     # The hot routes take the raw body and validate it in one pass of pydantic's JSON parser
     # (the same models and 422s as a typed body parameter, without its per-request cost).
@@ -165,9 +194,15 @@ def create_app(engine: EngineSurface, *, token: str | None,
 
     # :path so that ids holding "/" (e.g. "crm/42") can be erased too.
     @api.delete("/customers/{customer_id:path}", response_model=ForgetResponse, tags=["customers"])
-    async def forget(customer_id: str) -> JSONResponse:
+    async def forget(request: Request, customer_id: str = PathParam(
+            description="The customer id, percent-encoded (`/` may stay as it is).")
+                     ) -> JSONResponse:
         """Erase everything logged about a customer (right to erasure)."""
-        return JSONResponse({"customer_id": customer_id, "erased": int(engine.forget(customer_id))})
+        # The id exactly as the URL carries it: the route's own match stops at a newline, so
+        # "victim%0A" would reach here as "victim". The engine refuses such ids (422).
+        path = request.scope["path"]
+        exact = path[path.index(_CUSTOMERS) + len(_CUSTOMERS):]
+        return JSONResponse({"customer_id": exact, "erased": int(engine.forget(exact))})
 
     sources = DashboardSources(engine=engine, metrics=metrics, experiment=experiment,
                                estimate_alternatives=LiveAlternatives(engine),
@@ -186,7 +221,9 @@ def create_app(engine: EngineSurface, *, token: str | None,
         return PlainTextResponse(metrics.render(), media_type=CONTENT_TYPE)
 
     install_pages(app, refresh_s)
-    document(app, (ChooseRequest, ChooseBatchRequest, RewardRequest))
+    document(app, (ChooseRequest, ChooseBatchRequest, RewardRequest),
+             Limits(channels=[c.name for c in engine.catalog.channels],
+                    reward_range=engine.options.reward_range, time_window=engine.time_window))
     # Wrapped outside FastAPI, outermost first: auth answers before a body is read, the limit
     # counts every body, and the hot routes skip FastAPI's own middleware and router.
     inner: Callable = app
@@ -198,31 +235,71 @@ def create_app(engine: EngineSurface, *, token: str | None,
     inner = BodyLimit(inner, max_bytes=max_body_bytes,
                       on_refuse=lambda: metrics.observe_error("PayloadTooLarge"))
     return Service(BearerAuth(inner, check=check,
-                              on_refuse=lambda: metrics.observe_error("unauthorized")), app)
+                              on_refuse=lambda: metrics.observe_error("unauthorized")), app,
+                   on_internal=lambda: metrics.observe_error(internal_answer().kind))
 
 
 class Service:
     """The ASGI app to serve: the FastAPI app behind auth, the body limit and the hot path.
 
+    It is also the last resort: an exception that escapes everything inside (a bug in a
+    middleware) is logged, counted and answered as a JSON 500, never as a text page.
+
     Attributes:
         fastapi: the FastAPI app inside (routes, OpenAPI, ``state.engine``, ``state.metrics``).
     """
 
-    def __init__(self, asgi: Callable, fastapi: FastAPI) -> None:
-        self._asgi, self.fastapi = asgi, fastapi
+    def __init__(self, asgi: Callable, fastapi: FastAPI,
+                 on_internal: Callable[[], None] | None = None) -> None:
+        self._asgi, self.fastapi, self._on_internal = asgi, fastapi, on_internal
 
     async def __call__(self, scope: dict[str, Any], receive: Callable, send: Callable) -> None:
         """Serve one ASGI connection (http or lifespan)."""
-        await self._asgi(scope, receive, send)
+        if scope["type"] != "http":
+            await self._asgi(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: dict[str, Any]) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self._asgi(scope, receive, tracking_send)
+        except Exception:
+            if started:  # answered already (FastAPI's own last resort re-raises after it)
+                return
+            _log.exception("unexpected error answering %s %s", scope.get("method"),
+                           scope.get("path"))
+            if self._on_internal is not None:
+                self._on_internal()
+            await _send_answer(send, internal_answer())
+
+
+async def _send_answer(send: Callable, answer: ErrorAnswer) -> None:
+    response = JSONResponse(answer.body, status_code=answer.status, headers=answer.headers)
+    await send({"type": "http.response.start", "status": response.status_code,
+                "headers": response.raw_headers})
+    await send({"type": "http.response.body", "body": response.body})
 
 
 def _install_error_handlers(app: FastAPI, metrics: ServiceMetrics) -> None:
     async def refuse(_: Request, exc: Exception) -> JSONResponse:
         answer = error_answer(exc)
-        if answer is None:  # not ours to refuse: let the server answer 500
+        if answer is None:  # not ours to refuse: the last resort below answers
             raise exc
         metrics.observe_error(answer.kind)
         return JSONResponse(answer.body, status_code=answer.status, headers=answer.headers)
 
+    async def last_resort(request: Request, exc: Exception) -> JSONResponse:
+        # Starlette calls this for any exception no other handler took, then re-raises it.
+        _log.exception("unexpected error answering %s %s", request.method, request.url.path,
+                       exc_info=exc)
+        answer = internal_answer()
+        metrics.observe_error(answer.kind)
+        return JSONResponse(answer.body, status_code=answer.status)
+
     for cls in (EngineError, RequestValidationError, StarletteHTTPException):
         app.add_exception_handler(cls, refuse)
+    app.add_exception_handler(Exception, last_resort)

@@ -22,10 +22,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import APIRouter, Query
 
+from engine.decision_store import DecisionStore
 from engine.http.dashboard_data import (
     MIN_ESS,
     bucket_for_span,
@@ -37,7 +38,15 @@ from engine.http.dashboard_data import (
 from engine.http.decisions import decision_dict
 from engine.http.metrics import ServiceMetrics
 
-__all__ = ["DashboardSources", "dashboard_router"]
+__all__ = ["MAX_WINDOW_S", "DashboardSources", "dashboard_router"]
+
+
+class LoggingEngine(Protocol):
+    """What the dashboard reads of the served engine: its log and its counts."""
+
+    log: DecisionStore
+
+    def stats(self) -> dict[str, Any]: ...
 
 
 @dataclass
@@ -45,7 +54,7 @@ class DashboardSources:
     """Where the dashboard's figures come from.
 
     Attributes:
-        engine: the served engine; its ``log`` (a ``DecisionLog``) gives the reward-rate buckets
+        engine: the served engine; its ``log`` (a ``DecisionStore``) gives the reward-rate buckets
             and its ``stats()`` the exploration rate.
         metrics: the service's counters (the choose latency of this process).
         experiment: regret curves of an experiment, or None.
@@ -57,7 +66,7 @@ class DashboardSources:
             (the page greys them out).
     """
 
-    engine: Any
+    engine: LoggingEngine
     metrics: ServiceMetrics | None
     experiment: Mapping[str, Any] | None = None
     estimate_alternatives: Callable[[], Mapping[str, Any]] | None = None
@@ -79,25 +88,20 @@ class DashboardSources:
 
     def bucket_rows(self, bucket_s: float, window_s: float) -> list[tuple[float, bool, int, float]]:
         """The log's ``(bucket_start, holdout, n, sum_reward)`` rows of the last ``window_s``."""
-        log = getattr(self.engine, "log", None)
-        if log is None:
-            return []
+        log = self.engine.log
         return self._cached(("buckets", bucket_s, window_s),
                             lambda now: log.reward_rate_by_bucket(bucket_s, now - window_s))
 
     def mix(self, window_s: float) -> dict[str, dict[str, int]]:
         """Treatment decisions of the last ``window_s`` per message, channel and timing."""
-        log = getattr(self.engine, "log", None)
-        if log is None:
-            return {"message": {}, "channel": {}, "timing": {}}
+        log = self.engine.log
         return self._cached(("mix", window_s),
                             lambda now: mix_by_axis(log.action_mix(now - window_s)))
 
     def span(self, window_s: float) -> float:
         """Seconds from the first decision of the last ``window_s`` to now (0 if none)."""
-        log = getattr(self.engine, "log", None)
-        first = None if log is None else self._cached(
-            ("first", window_s), lambda now: log.first_decision_at(now - window_s))
+        log = self.engine.log
+        first = self._cached(("first", window_s), lambda now: log.first_decision_at(now - window_s))
         return 0.0 if first is None else max(time.time() - first, 0.0)
 
 
@@ -128,12 +132,18 @@ def _window_words(seconds: float) -> str:
     return f"last {hours:g} hour{'s' if hours != 1 else ''}"
 
 
+#: The longest window (and bucket) a dashboard query takes: ten years, in seconds. Finite bounds
+#: keep every answer finite JSON (``window_s=inf`` was echoed back as a bare Infinity).
+MAX_WINDOW_S = 10 * 366 * 86400.0
+
+
 def dashboard_router(src: DashboardSources) -> APIRouter:
     """The ``/dashboard/...`` routes (mounted under ``/v1`` behind the token)."""
     router = APIRouter(prefix="/dashboard", tags=["dashboard"])
 
     @router.get("/summary")
-    def summary(window_s: float = Query(7 * 86400.0, gt=0)) -> dict[str, Any]:
+    def summary(window_s: float = Query(7 * 86400.0, gt=0, le=MAX_WINDOW_S,
+                                        allow_inf_nan=False)) -> dict[str, Any]:
         """Decisions in the log, lift vs holdout with its 95 % CI and verdict, exploration, the
         mix of messages, channels and timings, and choose latency; ``scope`` says what each
         covers."""
@@ -164,8 +174,10 @@ def dashboard_router(src: DashboardSources) -> APIRouter:
                 "generated_at": now, "as_of": now}
 
     @router.get("/reward-rate")
-    def reward_rate(bucket_s: float | None = Query(None, gt=0),
-                    window_s: float = Query(6 * 3600.0, gt=0)) -> dict[str, Any]:
+    def reward_rate(bucket_s: float | None = Query(None, ge=1, le=MAX_WINDOW_S,
+                                                   allow_inf_nan=False),
+                    window_s: float = Query(6 * 3600.0, gt=0, le=MAX_WINDOW_S,
+                                            allow_inf_nan=False)) -> dict[str, Any]:
         """Reward rate per time bucket, treatment vs holdout (decisions awaiting a reward count
         as zero until it comes). The bucket, unless given, fits the span of the data in the
         window: about 40 buckets of a readable width (10 s, 1 min, 5 min, 1 h, ...)."""

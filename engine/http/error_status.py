@@ -1,9 +1,11 @@
 """Map errors to HTTP answers: one status, one body shape, for every refused request.
 
 Client mistakes become 4xx with the engine's own message (it names the field, the expected and the
-actual value). A failing store is not the client's fault: 503, so callers retry. The FastAPI
-exception handlers and the hot path (``engine.http.hot_path``) both answer through
-:func:`error_answer`, so a refusal reads the same whichever way it came.
+actual value). A failing store or checkpoint is not the client's fault: 503, so callers retry. An
+error nobody meant to raise (a bug) is a 500 with the same JSON body (:func:`internal_answer`),
+never a text page. The FastAPI exception handlers, the hot path (``engine.http.hot_path``) and
+the service's last-resort guard all answer through here, so a refusal reads the same whichever
+way it came.
 
 Example:
     >>> from engine.errors import UnknownDecisionError, DuplicateRewardError
@@ -35,7 +37,11 @@ from engine.errors import (
     UnknownDecisionError,
 )
 
-__all__ = ["STATUS_BY_ERROR", "ErrorAnswer", "error_answer", "status_for", "validation_detail"]
+__all__ = ["INTERNAL", "STATUS_BY_ERROR", "ErrorAnswer", "error_answer", "internal_answer",
+           "status_for", "validation_detail"]
+
+#: The error kind of an unexpected error (a bug): 500, counted under this name.
+INTERNAL = "internal"
 
 # Most specific first: the first isinstance match wins.
 STATUS_BY_ERROR: tuple[tuple[type[BaseException], int], ...] = (
@@ -81,6 +87,17 @@ def validation_detail(exc: RequestValidationError) -> tuple[str, list[dict[str, 
     detail = "; ".join(f"{e['field']}: {e['message']}" + (f" (got {e['got']})" if e["got"] else "")
                        for e in errors)
     return detail, errors
+
+
+def internal_answer() -> ErrorAnswer:
+    """The 500 of an unexpected error: the same body shape as every refusal, no internals.
+
+    Example:
+        >>> internal_answer().body["error"]
+        'internal'
+    """
+    return ErrorAnswer(500, INTERNAL, {"error": INTERNAL, "detail": "an unexpected error in the "
+                                       "service; it was logged there"})
 
 
 def error_answer(exc: BaseException) -> ErrorAnswer | None:

@@ -12,15 +12,18 @@ It sits inside the auth and body-limit middlewares, so both still apply.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
 
 from fastapi.exceptions import RequestValidationError
 
-from engine.http.error_status import error_answer
+from engine.http.error_status import error_answer, internal_answer
 
 __all__ = ["HotPath"]
+
+_log = logging.getLogger("offerbandit.service")
 
 Handler = Callable[[bytes, bool], dict[str, Any]]
 _JSON = [(b"content-type", b"application/json")]
@@ -49,19 +52,30 @@ class HotPath:
         try:
             raw = await _read_body(receive)
             out = handler(raw, _explain(scope.get("query_string", b"")))
-            status, body, headers = 200, out, {}
+            # allow_nan=False: a bare NaN is not JSON; if one ever got here, a 500 beats it
+            status, payload, headers = 200, _dumps(out), {}
+        except _DisconnectedError:
+            return  # nobody to answer; nothing was done
         except Exception as exc:
             answer = error_answer(exc)
-            if answer is None:  # a bug, not a refusal: counted, then uvicorn answers 500
-                self.on_error("internal")
-                raise
+            if answer is None:  # a bug, not a refusal: logged, counted, a JSON 500
+                _log.exception("unexpected error answering %s %s", scope["method"],
+                               scope["path"])
+                answer = internal_answer()
             self.on_error(answer.kind)
-            status, body, headers = answer.status, answer.body, answer.headers
-        payload = json.dumps(body, separators=(",", ":")).encode()
+            status, payload, headers = answer.status, _dumps(answer.body), answer.headers
         await send({"type": "http.response.start", "status": status,
                     "headers": [*_JSON, (b"content-length", str(len(payload)).encode()),
                                 *((k.lower().encode(), v.encode()) for k, v in headers.items())]})
         await send({"type": "http.response.body", "body": payload})
+
+
+class _DisconnectedError(Exception):
+    """The client went away before its body was read."""
+
+
+def _dumps(body: Any) -> bytes:
+    return json.dumps(body, separators=(",", ":"), allow_nan=False).encode()
 
 
 async def _read_body(receive: Callable) -> bytes:
@@ -69,7 +83,7 @@ async def _read_body(receive: Callable) -> bytes:
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            raise ConnectionResetError("client disconnected before sending its body")
+            raise _DisconnectedError
         chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
             return b"".join(chunks)

@@ -173,6 +173,16 @@ ENGINE_STATS: tuple[StatFamily, ...] = (
                "progressive on the live log.", label="learner"),
     StatFamily("candidate_n", "offerbandit_candidate_rewards_scored", MetricKind.GAUGE,
                "Logged rewards each candidate learner has been scored on.", label="learner"),
+    StatFamily("checkpoint_failures", "offerbandit_checkpoint_failures_total",
+               MetricKind.COUNTER, "Periodic checkpoints that could not be written since the "
+               "engine started (each retried later; the log keeps every reward)."),
+    StatFamily("settle_failures", "offerbandit_settle_failures_total", MetricKind.COUNTER,
+               "Failed attempts to settle expired decisions since the engine started (each "
+               "retried)."),
+    StatFamily("model_version", "offerbandit_model_version", MetricKind.GAUGE,
+               "Version of the published model snapshot this replica serves (0: none yet)."),
+    StatFamily("model_age_s", "offerbandit_model_age_seconds", MetricKind.GAUGE,
+               "Seconds since the serving snapshot was published."),
 )
 
 

@@ -11,6 +11,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from engine.features import MAX_CONTEXT_KEYS
+from engine.ids import MAX_ID_LENGTH
+
 __all__ = [
     "ChooseBatchRequest",
     "ChooseBatchResponse",
@@ -24,20 +27,23 @@ __all__ = [
 
 class _Strict(BaseModel):
     # Unknown fields are refused: a typo like "contxt" must be a 422, not a silently empty context.
-    model_config = ConfigDict(extra="forbid")
+    # Strict types: no true for a number, no "1" for a number, no 1 for a string.
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class ChooseRequest(_Strict):
     """One customer to decide for."""
 
-    customer_id: str = Field(min_length=1, max_length=256, examples=["customer-42"])
-    # The engine checks the values (numbers, categories, lists, consent maps) and says which
-    # one is wrong: one validator, not two that could disagree.
+    customer_id: str = Field(min_length=1, max_length=MAX_ID_LENGTH, examples=["customer-42"])
+    # The engine checks the values (ids, numbers, categories, lists, consent maps, the time) and
+    # says which one is wrong: one validator, not two that could disagree. The OpenAPI document
+    # states its limits (engine.http.input_schema).
     context: dict[str, Any] = Field(
-        default_factory=dict, max_length=512,
+        default_factory=dict, max_length=MAX_CONTEXT_KEYS,
         examples=[{"age": 34, "segment": "vip", "consent": {"email": True}}])
-    now: float | None = Field(default=None, description="Decision time, Unix seconds (UTC); "
-                              "the server's clock when absent.")
+    now: float | None = Field(default=None, allow_inf_nan=False,
+                              description="Decision time, Unix seconds (UTC); the server's "
+                              "clock when absent.")
 
 
 class ChooseBatchRequest(_Strict):
@@ -76,7 +82,7 @@ class ChooseBatchResponse(BaseModel):
 class RewardRequest(_Strict):
     """The outcome of one decision, seconds to days later."""
 
-    decision_id: str = Field(min_length=1, max_length=128)
+    decision_id: str = Field(min_length=1, max_length=MAX_ID_LENGTH)
     value: float = Field(allow_inf_nan=False, examples=[1.0])
 
 
@@ -88,7 +94,8 @@ class RewardResponse(BaseModel):
     kind: str = Field(description='"reward", or "correction" for a later one summed in.')
     total: float
     delay_s: float = Field(description="Seconds from the decision's activation to the reward.")
-    learned: bool = Field(description="False for holdout decisions (kept for lift only).")
+    learned: bool = Field(description="False for holdout decisions (kept for lift only), and "
+                          "on a choose replica (the fleet's learner learns it from the log).")
 
 
 class ForgetResponse(BaseModel):

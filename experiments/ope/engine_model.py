@@ -8,6 +8,27 @@ and rewards logged after it are not replayed: the target is the model as saved.
 The model is opened by :func:`engine.checkpoint.load_learner` (the serving candidate's, as the
 sidecar names it), from the same checkpoint the engine starts from, so what is evaluated is what
 serves.
+
+Example:
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from engine import Engine
+    >>> from ope import read_parquet_log
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> catalog, state = Path(tmp.name) / "catalog.toml", Path(tmp.name) / "state"
+    >>> _ = catalog.write_text('[[messages]]\\nname = "a"\\n[[channels]]\\nname = "email"\\n'
+    ...                        '[[timings]]\\nname = "now"\\nrule = "now"\\n[rules]\\n'
+    ...                        'consent_required = false\\nquiet_hours = false\\n')
+    >>> with Engine.from_catalog(catalog, state_dir=state) as eng:  # checkpoints on close
+    ...     for i in range(40):  # the email pays, no contact does not
+    ...         d = eng.choose(f"c{i}", {"x": i % 3})
+    ...         _ = eng.reward(d.decision_id, float(d.is_contact))
+    ...     _ = eng.export_parquet(Path(tmp.name) / "log.parquet")
+    >>> log = read_parquet_log(Path(tmp.name) / "log.parquet", n_actions=2)
+    >>> probs = engine_model_probabilities(log, catalog, state)  # columns: email, no contact
+    >>> probs.shape, round(float(probs[:, 0].min()), 3)  # the saved model learned to send
+    ((40, 2), 0.975)
+    >>> tmp.cleanup()
 """
 
 from __future__ import annotations

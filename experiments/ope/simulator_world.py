@@ -12,8 +12,8 @@ Example:
     >>> from experiments.ope.simulator_world import SimulatorWorld
     >>> w = SimulatorWorld("small", batch_size=100)
     >>> log = w.sample_log(300, seed=0)
-    >>> log.target_probs.shape, log.truth is not None
-    ((300, 201), True)
+    >>> log.target_probs.shape, round(log.truth, 3)  # the target's value on these customers
+    ((300, 201), 0.575)
 """
 
 from __future__ import annotations

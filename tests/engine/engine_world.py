@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 
 from engine import Engine
+from engine.clock import ManualClock
 from engine.contact_rules import RulesConfig
 
-T0 = 1_700_000_000.0  # a fixed clock: tests drive time through `now`
+T0 = 1_700_000_000.0  # the engines' clock starts here: tests move it (engine.clock.set)
 CONSENT = {"email": True, "sms": True}
 OPEN_RULES = RulesConfig(max_per_day=None, max_per_week=None, quiet_hours=None)
 
 
 def make_engine(state_dir, **options) -> Engine:
-    """An engine whose rules only ask for consent (no caps, no quiet hours)."""
+    """An engine whose rules only ask for consent (no caps, no quiet hours), on a
+    :class:`ManualClock` at :data:`T0` (pass ``clock=`` for another)."""
     options.setdefault("rules", OPEN_RULES)
+    options.setdefault("clock", ManualClock(T0))
     return Engine(messages=["welcome", "winback"], channels=["email", "sms"], timings=["now"],
                   state_dir=state_dir, **{"seed": 0, **options})
 
@@ -33,9 +38,56 @@ def reward_of(ctx: dict, message: str | None, channel: str | None) -> float:
 PROBES = [{"c": {"segment": s, "x": 0.5}, "h": {"contacts_1d": 0}} for s in "ab"]
 
 
+def readout(learner) -> np.ndarray:
+    """A learner's distribution and its estimated reward of every action, for two fixed shared
+    feature sets (to see if it learned). The estimates matter: an epsilon-greedy distribution
+    only moves when the best action changes, so one more learned reward (or one fewer) seldom
+    shows in it."""
+    out = []
+    for shared in PROBES:
+        out.append(learner.probabilities(shared))
+        out.append([learner.explain(shared, a, 0)[0] for a in range(learner.n_actions)])
+    return np.concatenate(out)
+
+
 def probe(eng: Engine) -> np.ndarray:
-    """Every candidate learner's distribution for two fixed shared feature sets (to see if it
-    learned), the serving one first."""
+    """:func:`readout` of every candidate learner of the engine, the serving one first."""
     sel = eng._selection
     names = [sel.serving, *(n for n in sel.learners if n != sel.serving)]
-    return np.concatenate([sel.learners[n].probabilities(p) for n in names for p in PROBES])
+    return np.concatenate([readout(sel.learners[n]) for n in names])
+
+
+def estimate(eng: Engine, decision_id: str) -> float:
+    """The serving learner's estimated reward of a logged decision's action, on its logged
+    features."""
+    rec = eng.log.get_decision(decision_id)
+    return eng._selection.learner.explain(json.loads(rec.features_json), rec.action_index, 0)[0]
+
+
+def model_of_log(log, catalog=None, seed: int = 0, options=None) -> np.ndarray:
+    """:func:`readout` of a fresh learner of the first candidate (the one that serves until a
+    switch) of ``options`` (default: the engine's defaults) fed every logged reward exactly
+    once, in sequence order, scaled as the engine scales them (holdout, no-contact and inactive
+    decisions skipped, as the engine skips them): the log's own model, to compare a learner's
+    with. ``catalog``: this world's when None."""
+    from engine.catalog import Catalog
+    from engine.features import action_feature_sets
+    from engine.options import EngineOptions
+    from engine.reward_scale import RewardScale
+    from policies.vw_learner import VWLearner
+
+    catalog = catalog or Catalog.from_names(["welcome", "winback"], ["email", "sms"], ["now"])
+    options = options or EngineOptions()
+    scale = RewardScale()
+    with VWLearner(options.candidate_specs[0].config, seed=seed) as ref:
+        ref.set_actions(action_feature_sets(catalog, options.prune_features))
+        for seq, rec, _, _ in log.rewards_since(0):
+            if rec.holdout or rec.action_index < 0 or not rec.active:
+                continue
+            total = sum(v for s, v, _, _ in log.rewards_of(rec.decision_id) if s <= seq)
+            if options.reward_scale:
+                scale.observe(total)
+                total = scale.normalise(total)
+            ref.learn(json.loads(rec.features_json), rec.eligible, rec.action_index,
+                      rec.probability, total)
+        return readout(ref)

@@ -73,7 +73,7 @@ def test_no_contact_can_be_left_out():
 
 def test_index_arrays_are_read_only():
     cat = Catalog.from_names(["a"], ["email"], ["now"])
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="read-only"):
         cat.action_channel[0] = 3
 
 
@@ -105,7 +105,7 @@ def test_example_catalog_loads():
     assert [m.name for m in cat.messages][:2] == ["welcome10", "winback20"]
     assert cat.channel("sms").daily_capacity == 5000
     assert rules.max_per_day_per_channel == {"sms": 1}
-    assert isinstance(settings, dict)
+    assert settings == {"reward_window": "7d", "default_reward": 0.0, "holdout_fraction": 0.05}
     assert Catalog.from_toml(EXAMPLE) == cat
 
 

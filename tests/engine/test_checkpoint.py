@@ -17,7 +17,7 @@ from engine.errors import CheckpointError
 from engine.features import action_feature_sets
 from engine.reward_scale import RewardScale
 from policies.vw_learner import VWLearner
-from tests.engine.engine_world import PROBES, T0, context, make_engine, probe, reward_of
+from tests.engine.engine_world import T0, context, make_engine, probe, readout, reward_of
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,12 +31,12 @@ def _stream(eng: Engine, lo: int, hi: int) -> None:
 
 def _from_log_alone(eng: Engine) -> np.ndarray:
     """Fresh learners (one per candidate) fed every logged reward once, in sequence order: the
-    log's models, in the order of :func:`probe`."""
+    log's models, read as :func:`probe` reads them."""
     sel = eng._selection
     out = []
     for name in [sel.serving, *(n for n in sel.learners if n != sel.serving)]:
         scale = RewardScale()
-        with VWLearner(sel.learners[name].config, seed=eng.seed) as ref:
+        with VWLearner(eng.options.candidate(name).config, seed=eng.seed) as ref:
             ref.set_actions(action_feature_sets(eng.catalog, eng.options.prune_features))
             for seq, rec, _, _ in eng.log.rewards_since(0):
                 if rec.holdout or rec.action_index < 0:
@@ -47,7 +47,7 @@ def _from_log_alone(eng: Engine) -> np.ndarray:
                     total = scale.normalise(total)
                 ref.learn(json.loads(rec.features_json), rec.eligible, rec.action_index,
                           rec.probability, total)
-            out += [ref.probabilities(p) for p in PROBES]
+            out.append(readout(ref))
     return np.concatenate(out)
 
 

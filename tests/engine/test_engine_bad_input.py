@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from engine.errors import (
+    ClockError,
     ContextError,
     DuplicateRewardError,
     ExpiredDecisionError,
@@ -19,8 +20,10 @@ from tests.engine.engine_world import CONSENT, T0, context, make_engine, probe
 BAD_CHOOSE = [
     ("c", None, ContextError, "context: expected a mapping"),
     ("c", [1, 2], ContextError, "context: expected a mapping"),
-    ("c", {"x": float("nan")}, ContextError, "context.x: expected a finite number, got nan"),
-    ("c", {"x": float("inf")}, ContextError, "context.x: expected a finite number, got inf"),
+    ("c", {"x": float("nan")}, ContextError, r"context.x: expected a number in \[-1e\+15, "),
+    ("c", {"x": float("inf")}, ContextError, "context.x: expected a number in .*, got inf"),
+    ("c", {"x": 10**400}, ContextError, "context.x: expected a number in .*, got 1000"),
+    ("c", {"x": 2e15}, ContextError, "context.x: expected a number in .*, got 2000000000000000.0"),
     ("c", {"x": {"a": 1}}, ContextError, "context.x: expected a number, bool, string or list"),
     ("c", {"x": [1, 2]}, ContextError, "context.x: expected a list of strings"),
     ("c", {"x": ["a"] * (MAX_LIST_LENGTH + 1)}, ContextError, "at most 64 items"),
@@ -31,10 +34,18 @@ BAD_CHOOSE = [
     ("c", {"consent": {"email": "yes"}}, ContextError, "context.consent.email: expected true"),
     ("c", {"consent": ["email"]}, ContextError, "context.consent: expected a mapping"),
     ("c", {"segment": 3, "consent": CONSENT}, ContextError, "segment: expected a string"),
-    ("c", {"tenure_days": float("nan")}, ContextError, "finite"),
-    (None, {}, ContextError, "customer_id: expected a non-empty string"),
-    ("", {}, ContextError, "customer_id: expected a non-empty string"),
-    (42, {}, ContextError, "customer_id: expected a non-empty string"),
+    ("c", {"tenure_days": float("nan")}, ContextError, "tenure_days: expected a number"),
+    ("c", {"tenure_days": "long"}, ContextError, "context.tenure_days: expected a number"),
+    ("c", {"timezone": "Mars/Olympus"}, ContextError, "context.timezone: expected an IANA"),
+    ("c", {"tz": "America"}, ContextError, "context.tz: expected an IANA"),
+    ("c", {"consent_email": 2}, ContextError, "context.consent_email: expected true"),
+    ("c", {"s": "\ud800"}, ContextError, "context.s: expected text"),
+    ("c", {"\ud800": 1}, ContextError, "context key: expected a string"),
+    (None, {}, ContextError, "customer_id: expected 1 to 256 characters"),
+    ("", {}, ContextError, "customer_id: expected 1 to 256 characters"),
+    (42, {}, ContextError, "customer_id: expected 1 to 256 characters"),
+    ("a\nb", {}, ContextError, "customer_id: expected .* without control characters"),
+    ("a/../b", {}, ContextError, "customer_id: expected .* path segments"),
 ]
 
 
@@ -72,6 +83,14 @@ def test_bad_choose_is_refused_and_changes_nothing(trained, customer_id, ctx, er
 @pytest.mark.parametrize("now, match", [
     ("yesterday", "now: expected an aware datetime or epoch seconds"),
     (float("nan"), "now: expected an aware datetime"),
+    (True, "now: expected an aware datetime"),
+    (10**400, "now: expected an aware datetime"),
+    (T0 * 1000, r"now: expected epoch seconds in \(1699998200, 1700086400\]: the server's clock "
+                r"1700000000 minus 1800 s to plus 86400 s, got 1700000000000.0"),
+    (T0 + 86401, "now: expected epoch seconds in"),
+    (T0 - 1800, "now: expected epoch seconds in"),
+    (1e17, "now: expected epoch seconds in"),
+    (-1e17, "now: expected epoch seconds in"),
     (__import__("datetime").datetime(2026, 1, 1), "naive"),
 ])
 def test_bad_time_is_refused(trained, now, match):
@@ -83,13 +102,19 @@ def test_bad_time_is_refused(trained, now, match):
 
 
 BAD_REWARD = [
-    (lambda d: d, float("nan"), {}, RewardError, "value: expected a finite number, got nan"),
-    (lambda d: d, float("inf"), {}, RewardError, "value: expected a finite number, got inf"),
-    (lambda d: d, "1.0", {}, RewardError, "value: expected a finite number, got '1.0'"),
-    (lambda d: d, True, {}, RewardError, "value: expected a finite number, got True"),
-    (lambda d: d, None, {}, RewardError, "value: expected a finite number"),
+    (lambda d: d, float("nan"), {}, RewardError, r"value: expected a number in \[-1e\+06, "),
+    (lambda d: d, float("inf"), {}, RewardError, "value: expected a number in .*, got inf"),
+    (lambda d: d, "1.0", {}, RewardError, "value: expected a number in .*, got '1.0'"),
+    (lambda d: d, True, {}, RewardError, "value: expected a number in .*, got True"),
+    (lambda d: d, None, {}, RewardError, "value: expected a number in"),
+    (lambda d: d, 1e308, {}, RewardError, "value: expected a number in .*, got 1e"),
+    (lambda d: d, -1.000001e6, {}, RewardError, "value: expected a number in .*, got -1000001"),
+    (lambda d: d, 10**400, {}, RewardError, "value: expected a number in .*, got 1000"),
     (lambda d: "no-such-id", 1.0, {}, UnknownDecisionError, "no decision 'no-such-id'"),
-    (lambda d: 17, 1.0, {}, UnknownDecisionError, "decision_id: expected a non-empty string"),
+    (lambda d: 17, 1.0, {}, UnknownDecisionError, "decision_id: expected 1 to 256"),
+    (lambda d: d + "\n", 1.0, {}, UnknownDecisionError, "decision_id: expected 1 to 256"),
+    (lambda d: d, 1.0, {"now": T0 + 2 * 86400}, ClockError, "now: expected epoch seconds"),
+    (lambda d: d, 1.0, {"now": T0 - 3600}, ClockError, "now: expected epoch seconds"),
     (lambda d: d, 1.0, {"now": T0 + 30 + 3600}, ExpiredDecisionError, "reward window"),
 ]
 

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from engine import Engine
 from engine.catalog import Catalog, Channel, Message, TimingSlot
+from engine.clock import ManualClock
 from engine.contact_rules import RulesConfig
 from engine.errors import ExpiredDecisionError
 from engine.send_time import send_at
@@ -147,14 +148,16 @@ def test_no_engine_decision_breaks_a_rule(script):
     pending: list[str] = []
     rewardable: list[str] = []
     made = 0
+    clock = ManualClock(t)
     with tempfile.TemporaryDirectory() as state, Engine(
             catalog=cat, rules=cfg, state_dir=state, seed=seed,
-            holdout_fraction=holdout) as eng:
+            holdout_fraction=holdout, clock=clock) as eng:
         for cid, _, profile in customers:
             if profile is not None:
                 eng.set_profile(cid, profile)
         for kind, who, dt in steps:
             t += dt
+            clock.set(t)
             cid, ctx, profile = customers[who]
             if kind == "activate" and pending:
                 did = pending.pop(0)
@@ -199,7 +202,8 @@ def test_pending_decisions_count_against_caps_and_capacity():
     cfg = RulesConfig(max_per_day=1, quiet_hours=None, consent_required=False)
     t = 1_700_000_000.0
     with tempfile.TemporaryDirectory() as state, Engine(catalog=cat, rules=cfg,
-                                                        state_dir=state, seed=0) as eng:
+                                                        state_dir=state, seed=0,
+                                                        clock=ManualClock(t)) as eng:
         first = [eng.choose(cid, {}, now=t, activate=False) for cid in ("a", "b", "c")]
         assert [d.channel for d in first] == ["email", "email", None]
         assert "capacity" in first[2].reason
@@ -207,24 +211,30 @@ def test_pending_decisions_count_against_caps_and_capacity():
         assert again.channel is None and "max_per_day" in again.reason
 
 
-def test_threads_choosing_at_once_never_pass_a_cap_twice():
-    # One action and no no-contact: every decision is that sms until a rule removes it.
-    cat = Catalog((Message("m"),), (Channel("sms", daily_capacity=5),),
+def _race(capacity: int | None, customers) -> tuple[list, Engine]:
+    """8 threads choosing at once on an engine whose one action is an sms (no no-contact)."""
+    cat = Catalog((Message("m"),), (Channel("sms", daily_capacity=capacity),),
                   (TimingSlot("now", "now"),), False)
     cfg = RulesConfig(max_per_day=1, quiet_hours=None, consent_required=False)
     t = 1_700_000_000.0
     barrier = threading.Barrier(8)
     with tempfile.TemporaryDirectory() as state, Engine(catalog=cat, rules=cfg,
-                                                        state_dir=state, seed=0) as eng:
+                                                        state_dir=state, seed=0,
+                                                        clock=ManualClock(t)) as eng:
         def worker(k: int) -> list:
             barrier.wait()
-            # all threads on "same" and each on its own customers: caps and capacity both race
-            return [eng.choose(cid, {}, now=t).channel
-                    for cid in ("same", f"own-{k}-0", "same", f"own-{k}-1")]
+            return [eng.choose(cid, {}, now=t).channel for cid in customers(k)]
 
         with ThreadPoolExecutor(8) as pool:
             results = list(pool.map(worker, range(8)))
-        sent = [ch for r in results for ch in r if ch is not None]
-        assert len(sent) == 5  # the channel's daily capacity, never more
-        same = eng.log.history("same", t, ("sms",)).contacts_1d
-        assert same <= 1
+        history = eng.log.history("same", t, ("sms",)).contacts_1d
+    return [ch for r in results for ch in r if ch is not None], history
+
+
+def test_threads_choosing_at_once_never_pass_a_cap_twice():
+    # the channel's daily capacity: 24 customers race for 5 sends
+    sent, _ = _race(5, lambda k: (f"own-{k}-0", f"own-{k}-1", f"own-{k}-2"))
+    assert len(sent) == 5
+    # the customer's max_per_day: 8 threads ask twice each for "same", who gets exactly one
+    sent, same = _race(None, lambda k: ("same", f"own-{k}", "same"))
+    assert same == 1 and len(sent) == 1 + 8

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from engine import Engine
+from engine.clock import ManualClock
 from tests.engine.engine_world import OPEN_RULES, T0, context, make_engine, reward_of
 
 
@@ -13,7 +14,7 @@ def test_the_chosen_action_is_always_among_the_top_actions_even_when_exploring(t
     # a fresh model, many eligible actions, a short list: exploring picks fall outside the top
     with Engine(messages=["a", "b", "c", "d"], channels=["email", "sms", "push"],
                 timings=["now", "evening"], state_dir=tmp_path, seed=0, rules=OPEN_RULES,
-                explain_top=2, exploration="epsilon") as eng:
+                explain_top=2, exploration="epsilon", clock=ManualClock(T0)) as eng:
         explored = outside = 0
         for i in range(300):
             d = eng.choose(f"c{i}", {"x": i % 5, "consent": {"email": True, "sms": True,

@@ -10,6 +10,7 @@ import pytest
 
 from engine import Engine
 from engine.cli import main
+from engine.clock import ManualClock
 from engine.parquet_export import SCHEMA, export_parquet
 from engine.store import DecisionLog, DecisionRecord
 
@@ -103,7 +104,8 @@ def test_cli_refuses_a_bad_since(tmp_path, capsys):
 
 def test_engine_log_exports_for_off_policy_evaluation(tmp_path):
     with Engine(messages=["a", "b"], channels=["email", "sms"], timings=["now", "evening"],
-                state_dir=tmp_path / "s", seed=1, rules={"quiet_hours": False}) as eng:
+                state_dir=tmp_path / "s", seed=1, rules={"quiet_hours": False},
+                clock=ManualClock(1.7e9)) as eng:
         ids = []
         for i in range(20):
             d = eng.choose(f"c{i}", {"consent": {"email": True, "sms": i % 2 == 0}},

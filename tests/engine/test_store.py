@@ -1,4 +1,6 @@
-"""The durable log on a real SQLite file: decisions, rewards, replay, history, erasure, threads."""
+"""The durable log on real SQLite and real PostgreSQL: decisions, rewards, replay, history,
+erasure, capacity, snapshots, threads and processes. Every test that is not about one backend's
+own settings runs against both."""
 
 from __future__ import annotations
 
@@ -9,12 +11,23 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
+from dataclasses import dataclass, replace
 
 import pytest
 
-from engine.errors import DuplicateRewardError, RewardError, StoreError, UnknownDecisionError
+from engine.decision_store import DecisionStore
+from engine.errors import (
+    CapacityReachedError,
+    DuplicateRewardError,
+    RewardError,
+    StoreError,
+    UnknownDecisionError,
+)
 from engine.reward_window import RewardWindow
+from engine.snapshots import ModelSnapshot
 from engine.store import FILE_NAME, ContactHistory, DecisionLog, DecisionRecord
+from engine.store_url import open_store
 
 DAY = 86400.0
 
@@ -27,13 +40,44 @@ def rec(did: str, customer: str = "c1", at: float = 0.0, channel: str | None = "
                           timing="now" if channel else None)
 
 
+@dataclass
+class Backend:
+    """One log location: open as many connections to it as a test needs."""
+
+    name: str
+    url: str
+
+    def open(self) -> DecisionStore:
+        return open_store(self.url)
+
+    def execute(self, sql: str) -> None:
+        """Run raw SQL behind the store's back (to damage it on purpose)."""
+        if self.name == "sqlite":
+            db = sqlite3.connect(self.url[len("sqlite:///"):] + "/" + FILE_NAME)
+            db.execute(sql)
+            db.commit()
+            db.close()
+        else:
+            import psycopg
+
+            with psycopg.connect(self.url, autocommit=True) as db:
+                db.execute(sql)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request, tmp_path) -> Backend:
+    if request.param == "sqlite":
+        return Backend("sqlite", f"sqlite:///{tmp_path}")
+    return Backend("postgresql", request.getfixturevalue("postgres_url"))
+
+
 @pytest.fixture()
-def log(tmp_path):
-    with DecisionLog(tmp_path) as store:
+def log(backend):
+    with backend.open() as store:
         yield store
 
 
-def table_rows(log: DecisionLog) -> tuple:
+def table_rows(log) -> tuple:
     return (log._read("SELECT * FROM decisions ORDER BY decision_id"),
             log._read("SELECT * FROM rewards ORDER BY seq"),
             log._read("SELECT * FROM profiles ORDER BY customer_id"))
@@ -45,11 +89,15 @@ def test_decision_round_trips(log):
     got = log.get_decision("d1")
     assert got == DecisionRecord(**{**r.__dict__, "activated_at": 0.0})
     assert got.action_name == "m/email/now"
-    assert log.path.name == FILE_NAME
+    assert isinstance(log, DecisionStore)
+    log.write_decision(replace(r, decision_id="d2", model_version=7))
+    assert log.get_decision("d2").model_version == 7
 
 
-def test_file_is_in_wal_mode(log):
-    assert log._read("PRAGMA journal_mode")[0][0] == "wal"
+def test_sqlite_file_is_in_wal_mode_at_its_path(tmp_path):
+    with DecisionLog(tmp_path) as log:
+        assert log._read("PRAGMA journal_mode")[0][0] == "wal"
+        assert log.path.name == FILE_NAME
 
 
 def test_unknown_decision_is_a_typed_error(log):
@@ -265,27 +313,279 @@ def test_counts_and_reward_rate_buckets(log):
         log.reward_rate_by_bucket(0)
 
 
-def test_reopen_keeps_everything(tmp_path):
+def test_capacity_counts_each_day_and_refuses_beyond_it_changing_nothing(log):
+    log.write_decision(rec("old", customer="w", at=DAY - 1, channel="sms"))  # yesterday
+    log.write_decision(rec("a", customer="x", at=DAY + 10, channel="sms"))   # before counting
+    log.write_decision(rec("b", customer="y", at=DAY + 20, channel="sms"), capacity=3)
+    log.write_decision(rec("c", customer="z", at=DAY + 30, channel="sms"), capacity=3)
+    before = table_rows(log)
+    with pytest.raises(CapacityReachedError, match=r"'sms': its daily capacity of 3") as full:
+        log.write_decision(rec("d", customer="v", at=DAY + 40, channel="sms"), capacity=3)
+    assert (full.value.channel, full.value.capacity) == ("sms", 3)
+    assert table_rows(log) == before
+    log.write_decision(rec("e", customer="v", at=DAY + 40, channel="email"), capacity=3)
+    log.write_decision(rec("f", customer="v", at=2 * DAY, channel="sms"), capacity=3)  # next day
+    assert log.forget("y") == 1  # frees its send: the day is recounted from what is left
+    log.write_decision(rec("g", customer="u", at=DAY + 50, channel="sms"), capacity=3)
+    with pytest.raises(CapacityReachedError):
+        log.write_decision(rec("h", customer="t", at=DAY + 60, channel="sms"), capacity=3)
+
+
+def test_transaction_is_one_unit_and_joins_nested_writes(log):
+    with pytest.raises(RuntimeError, match="boom"), log.transaction(["c1"]):
+        log.write_decision(rec("d1"))
+        log.set_profile("c1", {"segment": "vip"})
+        assert log.get_decision("d1").decision_id == "d1"  # reads see the open transaction
+        raise RuntimeError("boom")
+    assert table_rows(log) == ([], [], [])
+    with log.transaction(["c1", "c2"]):
+        log.write_decision(rec("d1"))
+        log.write_reward("d1", 1.0, at=1.0)
+    assert log.rewards_of("d1")[0][1] == 1.0
+
+
+def test_a_rolled_back_reward_leaves_no_gap_in_the_sequence(log):
+    for i in range(3):
+        log.write_decision(rec(f"d{i}", customer=f"c{i}"))
+    first = log.write_reward("d0", 1.0, at=1.0)
+    with pytest.raises(RuntimeError), log.transaction():
+        log.write_reward("d1", 1.0, at=1.0)
+        raise RuntimeError("roll back")
+    assert log.last_seq() == first
+    assert log.write_reward("d2", 1.0, at=1.0) == first + 1
+
+
+def _in_threads(n: int, work) -> list:
+    results: list = [None] * n
+    barrier = threading.Barrier(n)
+
+    def run(i: int) -> None:
+        barrier.wait()
+        try:
+            results[i] = work(i)
+        except Exception as exc:  # the test reads what each thread met
+            results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+def test_separate_connections_never_both_pass_a_cap_that_allows_one(backend):
+    """Each thread is a replica of its own (its own connection): read history, decide, write,
+    in one transaction; a cap of 1 contact a day admits exactly one of them."""
+    stores = [backend.open() for _ in range(6)]
+
+    def decide(i: int) -> bool:
+        log = stores[i]
+        for attempt in range(200):  # SQLite's lock wait can time out under contention: retry
+            try:
+                with log.transaction(["c1"]):
+                    if log.history("c1", now=100.0).contacts_1d >= 1:
+                        return False
+                    log.write_decision(rec(f"d{i}", at=100.0))
+                    return True
+            except StoreError:
+                if attempt == 199:
+                    raise
+        return False
+
+    try:
+        assert sorted(_in_threads(6, decide)) == [False] * 5 + [True]
+        assert stores[0].history("c1", now=100.0).contacts_1d == 1
+    finally:
+        for st in stores:
+            st.close()
+
+
+def test_separate_connections_never_exceed_a_channel_capacity(backend):
+    stores = [backend.open() for _ in range(6)]
+
+    def send(i: int) -> str:
+        try:
+            for k in range(5):
+                stores[i].write_decision(rec(f"d{i}-{k}", customer=f"c{i}-{k}", at=DAY + i,
+                                             channel="sms"), capacity=7)
+        except CapacityReachedError:
+            return "full"
+        return "ok"
+
+    try:
+        results = _in_threads(6, send)
+        assert all(r in ("ok", "full") for r in results), results
+        assert stores[0].capacity_used(DAY) == {"sms": 7}
+    finally:
+        for st in stores:
+            st.close()
+
+
+def test_a_follower_sees_rewards_in_sequence_order_with_no_gap_filled_later(backend):
+    """Writers on separate connections; a follower reading ``seq > last`` must end with every
+    reward: if a smaller number could commit after a larger one was read, it would be missed."""
+    writers = [backend.open() for _ in range(4)]
+    with backend.open() as setup:
+        for w in range(4):
+            for i in range(40):
+                setup.write_decision(rec(f"w{w}-{i}", customer=f"c{w}", at=float(i)))
+    done = threading.Event()
+    followed: list[int] = []
+
+    def follow() -> None:
+        with backend.open() as reader:
+            while True:
+                finished = done.is_set()
+                last = followed[-1] if followed else 0
+                followed.extend(s for s, *_ in reader.rewards_since(last))
+                if finished:
+                    return
+
+    follower = threading.Thread(target=follow)
+    follower.start()
+    try:
+        _in_threads(4, lambda w: [writers[w].write_reward(f"w{w}-{i}", 1.0, at=float(i))
+                                  for i in range(40)])
+    finally:
+        done.set()
+        follower.join()
+        for st in writers:
+            st.close()
+    assert followed == list(range(1, 161))
+
+
+def snapshot(seq: int, name: str = "default") -> ModelSnapshot:
+    return ModelSnapshot(0, seq, name, '{"epsilon": 0.05}', "cat", "f1", bytes([seq % 256]) * 9,
+                         created_at=float(seq))
+
+
+def test_snapshots_publish_in_order_keep_the_latest_few(log):
+    assert (log.latest_snapshot_version(), log.latest_snapshot()) == (0, None)
+    versions = [log.publish_snapshot(snapshot(seq), keep=2) for seq in (5, 9, 12)]
+    assert versions == sorted(versions) and len(set(versions)) == 3
+    latest = log.latest_snapshot()
+    assert latest is not None
+    assert (latest.version, latest.learned_seq, latest.model, latest.learner_name) == (
+        versions[-1], 12, bytes([12]) * 9, "default")
+    assert latest.published_at > 0 and log.latest_snapshot_version() == versions[-1]
+    assert log._read("SELECT COUNT(*) FROM model_snapshots")[0][0] == 2
+    with pytest.raises(StoreError, match=r"keep: expected an integer >= 1, got 0"):
+        log.publish_snapshot(snapshot(13), keep=0)
+
+
+def test_one_learner_lock_per_log(backend):
+    first, second = backend.open(), backend.open()
+    try:
+        assert first.try_lock_learner() and first.try_lock_learner()
+        assert not second.try_lock_learner()
+        first.close()  # the server lets go once it sees the session end: moments later
+        deadline = time.monotonic() + 10
+        while not second.try_lock_learner():
+            assert time.monotonic() < deadline, "the lock outlived its holder's session"
+            time.sleep(0.05)
+    finally:
+        first.close()
+        second.close()
+
+
+def test_action_mix_and_first_decision_for_the_dashboard(log):
+    log.write_decision(rec("a", customer="x", at=10.0))
+    log.write_decision(rec("b", customer="y", at=20.0))
+    log.write_decision(rec("c", customer="z", at=30.0, channel=None))
+    log.write_decision(rec("h", customer="w", at=5.0, holdout=True))       # control
+    log.write_decision(rec("p", customer="v", at=1.0, active=False))       # never sent
+    assert log.action_mix() == [("m", "email", "now", 2), (None, None, None, 1)]
+    assert log.action_mix(since=25.0) == [(None, None, None, 1)]
+    assert (log.first_decision_at(), log.first_decision_at(since=11.0)) == (5.0, 20.0)
+    assert log.first_decision_at(since=99.0) is None
+
+
+def test_learner_switches_and_first_contexts_for_the_candidates(backend):
+    """A switch is logged once per seq (a replayed switch is ignored), listed newest first with
+    its evidence, counted, and kept on reopen; the first contexts come in logged order."""
+    with backend.open() as log:
+        for i, did in enumerate(("z", "a", "m")):  # ids out of order: logged order must win
+            log.write_decision(replace(rec(did, customer=f"c{i}", at=float(i)),
+                                       context_json=f'{{"i": {i}}}'))
+        assert log.first_contexts(2) == [{"i": 0}, {"i": 1}]
+        assert log.switches() == [] and log.counts()["learner_switches"] == 0
+        log.write_switch(100, 1.5, "squarecb", "epsilon", {"rule": "dr", "n": 3})
+        log.write_switch(100, 9.0, "squarecb", "bag", {})  # the replay of the same switch
+        log.write_switch(300, 2.5, "epsilon", "squarecb", {"rule": "dr"})
+    with backend.open() as log:
+        assert log.switches() == [
+            {"seq": 300, "at": 2.5, "from": "epsilon", "to": "squarecb",
+             "evidence": {"rule": "dr"}},
+            {"seq": 100, "at": 1.5, "from": "squarecb", "to": "epsilon",
+             "evidence": {"rule": "dr", "n": 3}}]
+        assert log.switches(limit=1)[0]["seq"] == 300
+        assert log.counts()["learner_switches"] == 2
+
+
+def test_reopen_keeps_everything(backend):
+    written = [rec("d1"), rec("d2", customer="c2", active=False),
+               rec("d3", customer="c3", holdout=True, channel=None, action=3)]
+    with backend.open() as log:
+        for r in written:
+            log.write_decision(r)
+        seq = log.write_reward("d1", 1.0, at=1.0)
+        log.write_reward("d3", 0.0, at=2.0, kind="default")
+        log.activate("d2", 5.0)
+        log.set_profile("c1", {"segment": "vip"})
+        before = table_rows(log)
+    with backend.open() as log:
+        assert table_rows(log) == before  # every row of every table, byte for byte
+        got = [log.get_decision(r.decision_id) for r in written]
+        assert got == [replace(r, active=True, activated_at=at)
+                       for r, at in zip(written, (0.0, 5.0, 0.0), strict=True)]
+        assert log.rewards_of("d1") == [(seq, 1.0, 1.0, "reward")]
+        assert log.profile("c1") == {"segment": "vip"}
+        assert log.counts()["rewards"] == 2
+
+
+def test_sqlite_file_path_opens_the_same_log(tmp_path):
     with DecisionLog(tmp_path) as log:
         log.write_decision(rec("d1"))
-        seq = log.write_reward("d1", 1.0, at=1.0)
     with DecisionLog(tmp_path / FILE_NAME) as log:
         assert log.get_decision("d1").decision_id == "d1"
-        assert log.rewards_of("d1") == [(seq, 1.0, 1.0, "reward")]
 
 
-def test_other_schema_version_is_refused(tmp_path):
-    DecisionLog(tmp_path).close()
+def test_other_schema_version_is_refused(backend):
+    backend.open().close()
+    backend.execute("UPDATE schema_version SET version = 99")
+    with pytest.raises(StoreError, match=r"schema_version: expected 2, got 99"):
+        backend.open()
+
+
+V1_SCHEMA = """
+CREATE TABLE schema_version (version INTEGER NOT NULL);
+INSERT INTO schema_version VALUES (1);
+CREATE TABLE decisions (decision_id TEXT PRIMARY KEY, customer_id TEXT NOT NULL,
+    created_at REAL NOT NULL, action_index INTEGER NOT NULL, probability REAL NOT NULL,
+    holdout INTEGER NOT NULL, context_json TEXT NOT NULL, features_json TEXT NOT NULL,
+    eligible_json TEXT NOT NULL, send_at REAL, active INTEGER NOT NULL, activated_at REAL,
+    catalog_version TEXT NOT NULL, message TEXT, channel TEXT, timing TEXT,
+    rewarded INTEGER NOT NULL DEFAULT 0);
+INSERT INTO decisions VALUES ('old', 'c1', 5.0, 0, 0.5, 0, '{}', '{}', '[0]', NULL, 1, 5.0, 'v1',
+    'm', 'email', 'now', 0);
+"""
+
+
+def test_sqlite_version_1_file_is_migrated_in_place(tmp_path):
     db = sqlite3.connect(tmp_path / FILE_NAME)
-    db.execute("UPDATE schema_version SET version = 99")
-    db.commit()
+    db.executescript(V1_SCHEMA)
     db.close()
-    with pytest.raises(StoreError, match=r"schema_version: expected 1, got 99"):
-        DecisionLog(tmp_path)
+    with DecisionLog(tmp_path) as log:
+        assert log.get_decision("old").model_version is None
+        log.write_decision(replace(rec("new"), model_version=3))
+        assert log.get_decision("new").model_version == 3
+        assert log._read("SELECT version FROM schema_version") == [(2,)]
+        assert log.latest_snapshot_version() == 0
 
 
-def test_close_twice_and_use_after_close(tmp_path):
-    log = DecisionLog(tmp_path)
+def test_close_twice_and_use_after_close(backend):
+    log = backend.open()
     log.close()
     log.close()
     with pytest.raises(StoreError, match="closed"):
@@ -301,8 +601,9 @@ def test_bad_synchronous_setting(tmp_path):
 
 CHILD = """
 import sys
-from engine.store import DecisionLog, DecisionRecord
-log = DecisionLog(sys.argv[1])
+from engine.store import DecisionRecord
+from engine.store_url import open_store
+log = open_store(sys.argv[1])
 i = 0
 while True:
     did = f"k{i}"
@@ -315,11 +616,12 @@ while True:
 """
 
 
-def test_sigkill_loses_no_acknowledged_write(tmp_path):
-    child = subprocess.Popen([sys.executable, "-c", CHILD, str(tmp_path)],
+def test_sigkill_loses_no_acknowledged_write(backend):
+    child = subprocess.Popen([sys.executable, "-c", CHILD, backend.url],
                              stdout=subprocess.PIPE, text=True)
     acked: list[list[str]] = []
     stop = random.Random(7).randint(150, 400)
+    assert child.stdout is not None
     for line in child.stdout:
         acked.append(line.split())
         if len(acked) >= stop:
@@ -327,7 +629,7 @@ def test_sigkill_loses_no_acknowledged_write(tmp_path):
     child.send_signal(signal.SIGKILL)
     child.wait()
     assert child.returncode == -signal.SIGKILL
-    with DecisionLog(tmp_path) as log:
+    with backend.open() as log:
         for kind, did, *seq in acked:
             assert log.get_decision(did).decision_id == did
             if kind == "reward":
@@ -335,3 +637,67 @@ def test_sigkill_loses_no_acknowledged_write(tmp_path):
         seqs = [s for s, *_ in log.rewards_since(0)]
         assert seqs == sorted(seqs) and len(seqs) == len(set(seqs))
         assert log.counts()["rewards"] >= sum(kind == "reward" for kind, *_ in acked)
+
+
+# -- transactions ------------------------------------------------------------------------------
+def test_a_transaction_commits_every_write_together(log, backend):
+    with backend.open() as other:  # another connection (opened first: opening writes)
+        with log.transaction():
+            log.write_decision(rec("t1"))
+            log.write_reward("t1", 1.0, at=5.0)
+            assert other.counts()["decisions"] == 0  # sees nothing yet
+            assert log.counts()["decisions"] == 1  # the writer reads its own writes
+        assert other.counts()["decisions"] == 1 and other.counts()["rewards"] == 1
+
+
+def test_a_failing_transaction_keeps_nothing_and_lets_the_error_through(log):
+    log.write_decision(rec("before"))
+    before = table_rows(log)
+    with pytest.raises(DuplicateRewardError), log.transaction():
+        log.write_decision(rec("t1"))
+        log.write_reward("before", 1.0, at=5.0)
+        log.write_reward("before", 2.0, at=6.0, refuse_duplicate=True)
+    assert table_rows(log) == before
+    assert log.write_reward("before", 3.0, at=7.0) == 1  # the rolled-back rewards never were
+
+
+def test_a_nested_block_is_a_savepoint(log):
+    with log.transaction():
+        log.write_decision(rec("outer"))
+        with pytest.raises(StoreError, match="already logged"), log.transaction():
+            log.write_decision(rec("inner"))
+            log.write_decision(rec("outer"))  # a duplicate id fails the inner block only
+        log.write_decision(rec("after"))
+    ids = [r[0] for r in log._read("SELECT decision_id FROM decisions ORDER BY decision_id")]
+    assert ids == ["after", "outer"]
+
+
+def test_a_dropped_connection_is_a_store_error_then_the_log_reconnects(postgres_url):
+    import psycopg
+
+    with open_store(postgres_url) as store:
+        store.write_decision(rec("d1"))
+        pid = store._read("SELECT pg_backend_pid()")[0][0]
+        with psycopg.connect(postgres_url, autocommit=True) as admin:  # the server ends it
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        with pytest.raises(StoreError, match=r"store: postgresql://.*terminat"):
+            store.write_decision(rec("d2"))
+        store.write_decision(rec("d2"))  # the next call opens a new connection
+        assert store.counts()["decisions"] == 2
+
+
+def test_database_failures_are_store_errors(tmp_path):
+    store = DecisionLog(tmp_path)
+    store.write_decision(rec("d1"))
+    blocker = sqlite3.connect(tmp_path / FILE_NAME, timeout=0)
+    blocker.execute("BEGIN EXCLUSIVE")  # another process holds the file: a real SQLite error
+    store._db.execute("PRAGMA busy_timeout = 50")
+    try:
+        with pytest.raises(StoreError, match=r"decision log: .*locked"):
+            store.write_decision(rec("d2"))
+    finally:
+        blocker.rollback()
+        blocker.close()
+    store.write_decision(rec("d2"))  # and it goes on once the file is free
+    assert store.counts()["decisions"] == 2
+    store.close()

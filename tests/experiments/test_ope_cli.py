@@ -92,7 +92,6 @@ def test_missing_log_and_bad_estimator(capsys):
 
 
 def test_simulated_log_prints_the_truth(capsys):
-    pytest.importorskip("simulator")
     rc = main(["ope", "--log", "small", "--format", "simulator", "--logger", "random",
                "--rows", "2000", "--target", "random", "--estimators", "ips,dr"])
     out = capsys.readouterr().out
@@ -105,7 +104,6 @@ def test_simulated_log_prints_the_truth(capsys):
 
 
 def test_thin_overlap_is_flagged(capsys):
-    pytest.importorskip("simulator")
     rc = main(["ope", "--log", "small", "--format", "simulator", "--logger", "random",
                "--rows", "2000", "--target", "epsilon_greedy", "--target-param", "epsilon=0",
                "--train-fraction", "0.5", "--estimators", "snips"])

@@ -38,7 +38,6 @@ def test_dr_beats_ips_and_dm_is_overconfident(rows):
 
 @pytest.fixture(scope="module")
 def simulator_rows():
-    pytest.importorskip("simulator")
     from experiments.ope.simulator_world import SimulatorWorld
 
     study = coverage_study(SimulatorWorld(), n_rows=4000, seeds=range(50),

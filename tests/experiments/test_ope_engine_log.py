@@ -8,10 +8,11 @@ import json
 import numpy as np
 import pytest
 
+from engine import Engine
 from engine.cli import main
+from engine.clock import ManualClock
+from ope import estimate
 from ope.readers.parquet_log import read_parquet_log
-
-engine_mod = pytest.importorskip("engine")
 
 
 @pytest.fixture(scope="module")
@@ -20,9 +21,9 @@ def exported(tmp_path_factory):
     rng = np.random.default_rng(0)
     rules = {"max_per_day": None, "max_per_week": None, "quiet_hours": None,
              "consent_required": False}
-    with engine_mod.Engine(messages=["welcome10", "winback20"], channels=["email", "sms"],
-                           timings=["now"], state_dir=tmp / "state", seed=0,
-                           rules=rules) as eng:
+    with Engine(messages=["welcome10", "winback20"], channels=["email", "sms"],
+                timings=["now"], state_dir=tmp / "state", seed=0,
+                rules=rules, clock=ManualClock(1_700_000_000.0)) as eng:
         for i in range(300):
             seg = "vip" if i % 3 == 0 else "regular"
             d = eng.choose(f"c{i}", {"age": int(rng.integers(18, 80)), "segment": seg},
@@ -54,8 +55,13 @@ def test_ope_command_on_the_engine_export(exported, capsys):
                "--target", "random", "--estimators", "ips,snips,dr", "--json"])
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert rc == 0 and [r["n"] for r in rows] == [270] * 3
-    for r in rows:
-        assert r["ci_low"] <= r["value"] <= r["ci_high"]
+    # the command's numbers are the library's on the same log (random = uniform over eligible)
+    log = read_parquet_log(path, n_actions=k)
+    uniform = log.eligible / log.eligible.sum(axis=1, keepdims=True)
+    for name, r in zip(("ips", "snips"), rows[:2], strict=True):  # dr: its own model fit
+        want = estimate(name, log.rewards, log.actions, log.propensities, uniform)
+        assert (r["estimator"], r["value"], r["ci_low"], r["ci_high"]) == pytest.approx(
+            (name, want.value, *want.ci))
 
 
 CATALOG = """
@@ -89,7 +95,8 @@ def engine_with_snapshot(tmp_path_factory):
     catalog.write_text(CATALOG)
     rng = np.random.default_rng(1)
     ids = []
-    with engine_mod.Engine.from_catalog(catalog, state_dir=tmp / "state", seed=0) as eng:
+    with Engine.from_catalog(catalog, state_dir=tmp / "state", seed=0,
+                             clock=ManualClock(1_700_000_000.0)) as eng:
         for i in range(120):
             d = eng.choose(f"c{i}", {"age": int(rng.integers(18, 80)),
                                      "segment": "vip" if i % 2 else "new"},
@@ -98,7 +105,8 @@ def engine_with_snapshot(tmp_path_factory):
         eng.checkpoint()
         k = len(eng.catalog.actions)
     shutil.copytree(tmp / "state", tmp / "snapshot")  # the model that made every decision
-    with engine_mod.Engine.from_catalog(catalog, state_dir=tmp / "state", seed=0) as eng:
+    with Engine.from_catalog(catalog, state_dir=tmp / "state", seed=0,
+                             clock=ManualClock(1_700_000_200.0)) as eng:
         for i, (did, channel) in enumerate(ids):
             eng.reward(did, float(channel == "sms"), now=1_700_000_200.0 + i)
         eng.export_parquet(tmp / "log.parquet")
@@ -124,6 +132,14 @@ def test_ope_command_with_an_engine_target(engine_with_snapshot, capsys):
                "--catalog", str(catalog), "--estimators", "ips,snips", "--json"])
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert rc == 0 and [r["n"] for r in rows] == [120, 120]
+    from experiments.ope.engine_model import engine_model_probabilities
+
+    log = read_parquet_log(tmp / "log.parquet", n_actions=k)
+    target = engine_model_probabilities(log, catalog, tmp / "state")
+    for name, r in zip(("ips", "snips"), rows, strict=True):
+        want = estimate(name, log.rewards, log.actions, log.propensities, target)
+        assert (r["estimator"], r["value"], r["ci_low"], r["ci_high"]) == pytest.approx(
+            (name, want.value, *want.ci))
 
 
 @pytest.mark.parametrize(("change", "match"), [

@@ -6,8 +6,6 @@ import numpy as np
 import pytest
 
 from experiments.ope import OPEInputError, estimate
-
-pytest.importorskip("simulator")
 from experiments.ope.simulator_log import simulate_log
 
 

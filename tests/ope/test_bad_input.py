@@ -56,5 +56,7 @@ def test_bad_arguments(estimator, kwargs, match):
 
 
 def test_opeinputerror_is_a_valueerror():
-    with pytest.raises(ValueError):
+    # callers that catch ValueError catch ours; the error raised is ours, not numpy's
+    with pytest.raises(ValueError, match=r"propensities must be in \(0, 1\]") as info:
         estimate("ips", **{**GOOD, "propensities": [0.0, 0.5]})
+    assert type(info.value) is OPEInputError

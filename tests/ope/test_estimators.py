@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import FrozenInstanceError
 from statistics import NormalDist
 
 import numpy as np
@@ -95,7 +96,7 @@ def test_inputs_are_not_modified():
 
 def test_result_is_frozen_and_serialisable():
     r = _run("dr")
-    with pytest.raises(AttributeError):
+    with pytest.raises(FrozenInstanceError):
         r.value = 0.0
     d = r.to_dict()
     assert d["ci_low"] == r.ci[0] and d["estimator"] == "dr" and "normal" in d["ci_method"]

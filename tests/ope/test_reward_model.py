@@ -35,7 +35,11 @@ def test_action_features_recover_the_bilinear_model_and_generalise():
     rows = np.flatnonzero(keep)
     feats4 = np.vstack([feats, feats.mean(axis=0)])  # a 5th, never-logged action
     q5 = fit_reward_model(x[rows], a[rows], r[rows], feats4, folds=2, seed=0)
-    assert q5.shape == (rows.size, 5)
+    assert q5.shape == (rows.size, 5) and np.isfinite(q5).all()
+    # two logged actions cannot pin the model down, but it follows the truth of the others
+    # (correlation 0.95 and 0.99 measured; a per-action model gives about 0 here)
+    for j in (0, 1):
+        assert np.corrcoef(q5[:, j], mean[rows, j])[0, 1] > 0.8
 
 
 def test_cross_fitting_keeps_a_rows_own_reward_out():

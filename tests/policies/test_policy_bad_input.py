@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pytest
 from linear_world import LinearWorld, make_problem
@@ -100,10 +102,13 @@ def test_learn_refuses_bad_batches_and_changes_nothing(name, case, contexts, act
     warm(policy, world, rounds=1)
     x, e = world.contexts(20), world.eligible(20)
     show_truth(policy, world, x)
-    before = policy.action_probabilities(x, e)
+    before, state = policy.action_probabilities(x, e), pickle.dumps(policy)
     with pytest.raises(PolicyInputError, match=match):
         policy.learn(contexts, actions, probabilities, rewards)
     np.testing.assert_array_equal(policy.action_probabilities(x, e), before)
+    # the whole state, not only today's distribution (an A/B test still exploring, or a greedy
+    # choice that did not flip, would hide a partial update)
+    assert pickle.dumps(policy) == state
 
 
 def test_many_bad_rows_are_summarised():

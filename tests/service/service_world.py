@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -27,10 +28,18 @@ def free_port() -> int:
 
 
 class ServeProcess:
-    """``offerbandit serve`` in a child process on 127.0.0.1 (the real CLI, uvicorn, sockets)."""
+    """``offerbandit serve`` in a child process on 127.0.0.1 (the real CLI, uvicorn, sockets).
 
-    def __init__(self, state_dir: Path, *extra: str) -> None:
-        self.state_dir, self.extra = state_dir, extra
+    Args:
+        state_dir: the embedded engine's state; or, as ``store="URL"``, serve as a replica of
+            that shared log.
+        catalog: the catalog file.
+    """
+
+    def __init__(self, state_dir: Path | None, *extra: str, catalog: Path = CATALOG,
+                 store: str | None = None) -> None:
+        self.state_dir, self.extra, self.catalog = state_dir, extra, catalog
+        self.where = ["--store", store] if store else ["--state-dir", str(state_dir)]
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None
@@ -38,8 +47,8 @@ class ServeProcess:
     def start(self, timeout_s: float = 60.0) -> ServeProcess:
         env = {**os.environ, "OFFERBANDIT_TOKEN": TOKEN, "PYTHONPATH": str(REPO)}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "engine.cli", "serve", "--state-dir", str(self.state_dir),
-             "--catalog", str(CATALOG), "--port", str(self.port), "--host", "127.0.0.1",
+            [sys.executable, "-m", "engine.cli", "serve", *self.where,
+             "--catalog", str(self.catalog), "--port", str(self.port), "--host", "127.0.0.1",
              "--refresh-s", "0.5", *self.extra],
             cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout_s
@@ -92,3 +101,56 @@ class Scrape:
         key = (name, frozenset(labels.items()))
         assert key in self.samples, f"{name}{labels or ''} not exposed"
         return self.samples[key]
+
+
+# ``offerbandit learn`` through its own module's parser, as the entry point registers it (the
+# console script's entry points are those of the installed copy, which may predate the command).
+RUN_LEARN = ("import argparse, sys; from engine.commands import learn; "
+             "p = argparse.ArgumentParser(); learn.add_parser(p.add_subparsers()); "
+             "a = p.parse_args(sys.argv[1:]); sys.exit(a.func(a))")
+
+
+class LearnProcess:
+    """``offerbandit learn`` in a child process, following a shared log."""
+
+    def __init__(self, store: str, *extra: str) -> None:
+        self.store, self.extra = store, extra
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, timeout_s: float = 60.0) -> LearnProcess:
+        """Start it and wait until it holds the learner lock and has caught up with the log."""
+        env = {**os.environ, "PYTHONPATH": str(REPO)}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", RUN_LEARN, "learn", "--store", self.store,
+             "--catalog", str(CATALOG), "--status-every-s", "0", *self.extra],
+            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        assert self.proc.stdout is not None
+        first = self.proc.stdout.readline()  # printed once the lock is held and replay is done
+        if "learned_seq" not in first:
+            self.stop()
+            raise RuntimeError(f"learn did not start: {first}{self.proc.stdout.read()[-2000:]}")
+        self.output = [first]
+        threading.Thread(target=self._drain, daemon=True).start()  # a full pipe would block it
+        return self
+
+    def _drain(self) -> None:
+        assert self.proc is not None and self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.output = [*self.output[-50:], line]
+
+    def kill(self) -> None:
+        """SIGKILL: nothing pending is published."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=30)
+
+    def stop(self) -> int:
+        """SIGTERM and wait: what is pending is published, then the learner exits."""
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else 0
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.wait(timeout=30)

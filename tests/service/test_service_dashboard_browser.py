@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
+from playwright import sync_api
 
 from experiments.regret_curves import write_regret_curves
 from experiments.results_io import write_cell
@@ -93,7 +94,6 @@ def _check_axes(chart: dict) -> None:
 
 
 def test_dashboard_draws_what_the_api_returns(serve, tmp_path):
-    sync_api = pytest.importorskip("playwright.sync_api")
     sp = serve(None, "--experiment", str(_experiment(tmp_path / "results"))).start()
     _traffic(sp.url, 160)  # the logged policy then rests on over 100 rewarded decisions
     api = httpx.Client(base_url=sp.url, headers=AUTH, timeout=10)
@@ -225,7 +225,6 @@ def test_dashboard_draws_what_the_api_returns(serve, tmp_path):
 
 
 def test_dashboard_without_token_says_how_to_open_it(serve):
-    sync_api = pytest.importorskip("playwright.sync_api")
     sp = serve().start()
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
@@ -240,7 +239,6 @@ def test_dashboard_without_token_says_how_to_open_it(serve):
 
 def test_docs_render_offline(serve):
     """Swagger UI renders every operation from assets and a spec served by this process."""
-    sync_api = pytest.importorskip("playwright.sync_api")
     sp = serve().start()
     errors: list[str] = []
     requested: list[str] = []

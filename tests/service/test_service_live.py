@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -129,3 +130,19 @@ def test_serve_refuses_to_start_without_a_token(tmp_path, extra, message):
                          text=True, timeout=120, check=False)
     assert out.returncode != 0
     assert message in out.stdout + out.stderr
+
+
+def test_ids_travel_the_url_exactly_over_a_real_socket(serve):
+    # TestClient decodes a path twice ("a%252Fb" arrives as "a/b"); uvicorn decodes it once.
+    sp = serve().start()
+    with httpx.Client(base_url=sp.url, timeout=10) as http:
+        for cid in ("victim", "a%2Fb", "a/b", "crm/42", "x y?#"):
+            r = http.post("/v1/choose", json={"customer_id": cid, "context": CTX}, headers=AUTH)
+            assert r.status_code == 200, r.text
+        newline = http.delete("/v1/customers/victim%0A", headers=AUTH)
+        assert newline.status_code == 422 and "customer_id" in newline.json()["detail"]
+        for cid in ("a%2Fb", "crm/42", "x y?#", "victim"):
+            r = http.delete("/v1/customers/" + quote(cid, safe=""), headers=AUTH)
+            assert r.json() == {"customer_id": cid, "erased": 1}, (cid, r.text)
+        left = http.delete("/v1/customers/a/b", headers=AUTH)  # "/" may also stay as it is
+        assert left.json() == {"customer_id": "a/b", "erased": 1}

@@ -9,6 +9,7 @@ import pytest
 from engine.errors import ConfigError
 from engine.experiment_curves import CURVES_FILE, read_experiment_curves
 from engine.live_alternatives import LiveAlternatives, logged_arrays
+from experiments.errors import ResultsError
 from experiments.metrics import regret_curves
 from experiments.regret_curves import load_regret_curves, write_regret_curves
 from experiments.results_io import read_results, write_cell
@@ -112,7 +113,7 @@ def test_a_malformed_curves_file_is_refused(tmp_path):
 
 
 def test_an_empty_results_folder_is_refused(tmp_path):
-    with pytest.raises(ValueError, match="cell files"):
+    with pytest.raises(ResultsError, match="expected cell files"):
         load_regret_curves(tmp_path)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import FrozenInstanceError
+
 import pytest
 
 from simulator import (
@@ -45,7 +47,7 @@ def test_overrides_replace_fields_and_merge_tables():
 
 def test_scenario_is_frozen():
     sc = load_scenario("small")
-    with pytest.raises(AttributeError):
+    with pytest.raises(FrozenInstanceError):
         sc.n_customers = 5
 
 
