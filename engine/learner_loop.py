@@ -14,6 +14,10 @@ the published lineage holds every reward exactly once. One learner per log: a se
 for the first's lock (``DecisionStore.try_lock_learner``; the server frees it when the holder's
 connection ends, so a killed learner's successor takes over).
 
+The learner runs one candidate learner (``[engine] candidates``): the latest snapshot's, or the
+first configured; it does not switch between candidates as an embedded engine does
+(``docs/scale.md``). Its snapshots name it, so replicas serve exactly that learner.
+
 Example:
     >>> import tempfile
     >>> from engine.catalog import Catalog

@@ -42,12 +42,15 @@ class EngineContestant:
     def __init__(self, world: World, state_dir: str | os.PathLike, seed: int = 0,
                  **options: Any) -> None:
         from engine import Engine
+        from engine.clock import ManualClock
 
         setup = world.engine_setup()
         self.world = world
+        # the engine runs on the world's time: it settles on its own clock, never a caller's
+        self._clock = ManualClock(world.clock(0))
         self.engine = Engine(catalog=setup.catalog, rules=setup.rules, state_dir=state_dir,
-                             seed=seed, **{"checkpoint_every": 10**9, **setup.options,
-                                           **options})
+                             seed=seed, clock=self._clock,
+                             **{"checkpoint_every": 10**9, **setup.options, **options})
         self._window = float(self.engine.options.reward_window)
         self._ids = np.empty(world.horizon, dtype=object)
         self._at = np.zeros(world.horizon)
@@ -58,6 +61,7 @@ class EngineContestant:
         n = len(ctxs)
         actions, probs = np.empty(n, dtype=np.int64), np.empty(n)
         choose = self.engine.choose
+        self._clock.set(batch.now)
         for i, (cid, ctx) in enumerate(zip(batch.customer_ids.tolist(), ctxs, strict=True)):
             d = choose(cid, ctx, now=batch.now)
             actions[i], probs[i] = d.action_index, d.probability
@@ -71,7 +75,9 @@ class EngineContestant:
         reward = self.engine.reward
         for ref, value in zip(matured.refs.tolist(), matured.rewards.tolist(), strict=True):
             at = self._at[ref]
-            reward(self._ids[ref], value, now=min(max(matured.now, at), at + self._window - 1.0))
+            arrival = min(max(matured.now, at), at + self._window - 1.0)
+            self._clock.set(arrival)
+            reward(self._ids[ref], value, now=arrival)
 
     def close(self) -> None:
         """Close the engine (safe to call twice)."""

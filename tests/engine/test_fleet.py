@@ -42,14 +42,17 @@ def learner(url: str, **options) -> LearnerLoop:
                                         **options})
 
 
-def traffic(replicas: list[ReplicaEngine], start: int, n: int) -> list[int]:
-    """n choose+reward pairs spread over the replicas; the reward sequence numbers."""
+def traffic(replicas: list[ReplicaEngine], start: int, n: int, euros: float = 1.0) -> list[int]:
+    """n choose+reward pairs spread over the replicas (a conversion worth ``euros``, plus a
+    cent per decision so that the scale moves); the reward sequence numbers."""
     seqs = []
     for i in range(start, start + n):
         eng, ctx = replicas[i % len(replicas)], context(i)
         d = eng.choose(f"c{i}", ctx, now=T0 + i)
-        seqs.append(eng.reward(d.decision_id, reward_of(ctx, d.message, d.channel),
-                               now=T0 + i).seq)
+        value = reward_of(ctx, d.message, d.channel) * euros
+        if euros != 1.0:
+            value += 0.01 * i
+        seqs.append(eng.reward(d.decision_id, value, now=T0 + i).seq)
     return seqs
 
 
@@ -103,6 +106,28 @@ def test_a_restarted_learner_resumes_from_its_snapshot_plus_the_log(store_url):
             status = second.status()
             assert (status.replayed_on_start, status.learned_seq) == (35, 65)
             assert status.published_version == 1  # it started from snapshot 1 (seq 30)
+            second.publish()
+        assert rep.refresh()
+        with open_store(store_url) as log:
+            np.testing.assert_array_equal(probe(rep), model_of_log(log))
+    finally:
+        rep.close()
+
+
+def test_a_restarted_learner_keeps_the_reward_scale_it_had(store_url):
+    """Rewards in euros of many sizes: the restarted learner divides by the scale of the whole
+    log, not of what it replays (without reading the log up to its snapshot it starts over
+    from 1, and its model drifts from the log's own)."""
+    rep = replica(store_url)
+    try:
+        first = learner(store_url, publish_every=30, batch=10)
+        traffic([rep], 0, 40, euros=80.0)
+        catch_up(first)
+        first.engine.log.close()
+        first.engine._selection.close()
+        traffic([rep], 40, 25, euros=80.0)
+        with learner(store_url, publish_every=10**6) as second:
+            assert second.status().replayed_on_start == 35
             second.publish()
         assert rep.refresh()
         with open_store(store_url) as log:
