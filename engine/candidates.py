@@ -6,11 +6,21 @@ settings of that choice. Configuration only: nothing here loads Vowpal Wabbit.
 over the engine's base learner (``learner``/``exploration``); the first one serves until the
 selection finds a better one. A candidate may also be given by the name of a built-in
 (:data:`BUILT_IN`). Without ``candidates`` the engine runs :data:`DEFAULT_CANDIDATES`.
+A table with ``exploration = "ridge"`` (or the built-in ``"ridge"``) is the closed-form ridge
+learner instead (:class:`~policies.ridge_learner.RidgeConfig` fields: ``dim``, ``l2``,
+``gamma_scale``, ``gamma_exponent``); it is opt-in, never a default.
 
 Example:
     >>> base = VWConfig(exploration="epsilon", cb_type="dm")
     >>> [c.name for c in parse_candidates(["squarecb", {"name": "eps10", "epsilon": 0.1}], base)]
     ['squarecb', 'eps10']
+    >>> parse_candidates(["squarecb", {"name": "r64", "exploration": "ridge", "dim": 64}],
+    ...                  base)[1].config.dim
+    64
+    >>> parse_candidates([{"name": "r", "exploration": "ridge", "dim": 100}], base)
+    Traceback (most recent call last):
+    ...
+    engine.errors.ConfigError: candidates[0].dim: expected a power of two in [8, 512], got 100
     >>> parse_candidates([{"name": "x", "gama_scale": 3}], base)
     ... # doctest: +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
@@ -29,6 +39,7 @@ from typing import Any
 
 from engine.errors import ConfigError
 from policies.errors import PolicyConfigError
+from policies.ridge_learner import RidgeConfig
 from policies.vw_config import VWConfig
 
 __all__ = ["BUILT_IN", "DEFAULT_CANDIDATES", "CandidateSpec", "SelectionSettings",
@@ -36,6 +47,7 @@ __all__ = ["BUILT_IN", "DEFAULT_CANDIDATES", "CandidateSpec", "SelectionSettings
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 _FIELDS = tuple(f.name for f in fields(VWConfig))
+_RIDGE_FIELDS = tuple(f.name for f in fields(RidgeConfig))
 
 
 @dataclass(frozen=True)
@@ -43,7 +55,7 @@ class CandidateSpec:
     """One candidate: a name (``[a-z][a-z0-9_]*``, at most 32 characters) and its learner."""
 
     name: str
-    config: VWConfig
+    config: VWConfig | RidgeConfig
 
 
 #: Built-in candidates by name: VWConfig fields over the engine's base learner.
@@ -51,6 +63,7 @@ BUILT_IN: dict[str, dict[str, Any]] = {
     "squarecb": {"exploration": "squarecb", "cb_type": "mtr"},
     "epsilon": {"exploration": "epsilon"},
     "bag": {"exploration": "bag"},
+    "ridge": {"exploration": "ridge"},  # the closed-form ridge learner (opt-in)
 }
 
 #: What the engine runs without ``candidates`` (chosen by the learning suite; docs/engine.md).
@@ -91,6 +104,8 @@ def _one(i: int, item: str | Mapping[str, Any], base: VWConfig) -> CandidateSpec
     if not isinstance(name, str) or not _NAME.match(name):
         raise ConfigError(f"candidates[{i}].name: expected lower-case letters, digits or '_' "
                           f"(at most 32, a letter first), got {name!r}")
+    if values.get("exploration") == "ridge":
+        return CandidateSpec(name, _ridge(i, values))
     for key in values:
         if key not in _FIELDS:
             raise ConfigError(f"candidates[{i}].{key}: unknown learner field; expected one of "
@@ -101,6 +116,18 @@ def _one(i: int, item: str | Mapping[str, Any], base: VWConfig) -> CandidateSpec
         values.setdefault("cb_type", "mtr")  # VW runs SquareCB on mtr only
     try:
         return CandidateSpec(name, replace(base, **values))
+    except PolicyConfigError as exc:
+        raise ConfigError(f"candidates[{i}].{exc}") from None
+
+
+def _ridge(i: int, values: dict[str, Any]) -> RidgeConfig:
+    values = {k: v for k, v in values.items() if k != "exploration"}
+    for key in values:
+        if key not in _RIDGE_FIELDS:
+            raise ConfigError(f"candidates[{i}].{key}: unknown ridge field; expected one of "
+                              f"exploration, {', '.join(_RIDGE_FIELDS)}")
+    try:
+        return RidgeConfig(**values)
     except PolicyConfigError as exc:
         raise ConfigError(f"candidates[{i}].{exc}") from None
 

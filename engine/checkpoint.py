@@ -28,12 +28,12 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from engine.candidate_learners import CandidateLearner, new_learner
 from engine.catalog import Catalog
 from engine.errors import CheckpointError
 from engine.features import FEATURES_VERSION, action_feature_sets, catalog_interactions
 from engine.options import EngineOptions
 from policies.vw_config import VWConfig
-from policies.vw_learner import VWLearner
 
 __all__ = ["SIDECAR", "CheckpointInfo", "CheckpointStore", "SavedModels", "load_learner",
            "load_models"]
@@ -122,7 +122,7 @@ class CheckpointStore:
             return self.dir / info.model_file
         return self.dir / info.models[candidate]
 
-    def write(self, learners: Mapping[str, VWLearner], serving: str, learned_seq: int,
+    def write(self, learners: Mapping[str, CandidateLearner], serving: str, learned_seq: int,
               learner_config: str, catalog_version: str, features: str,
               state: Mapping[str, Any] | None = None) -> CheckpointInfo:
         """Save every candidate's learner and make them the current checkpoint (crash-safe,
@@ -184,7 +184,7 @@ class SavedModels:
         state: the sidecar's ``state`` (empty for fresh learners).
     """
 
-    learners: dict[str, VWLearner]
+    learners: dict[str, CandidateLearner]
     serving: str
     learned_seq: int
     state: dict[str, Any]
@@ -233,8 +233,9 @@ def load_models(state_dir: str | os.PathLike, catalog: Catalog,
             path = None if info is None else store.model_path(info, spec.name)
             # the terms this catalog makes useless are left out (engine.features)
             config = replace(spec.config, interactions=catalog_interactions(
-                catalog, spec.config.interactions)) if prune else spec.config
-            learner = VWLearner(config, seed=seed, model_path=path)
+                catalog, spec.config.interactions)) if prune and isinstance(
+                spec.config, VWConfig) else spec.config
+            learner = new_learner(config, seed=seed, model_path=path)
             out.learners[spec.name] = learner
             learner.set_actions(actions)
     except BaseException:
@@ -245,7 +246,7 @@ def load_models(state_dir: str | os.PathLike, catalog: Catalog,
 
 def load_learner(state_dir: str | os.PathLike, catalog: Catalog,
                  options: EngineOptions | VWConfig, *, seed: int = 0,
-                 required: bool = False) -> tuple[VWLearner, int]:
+                 required: bool = False) -> tuple[CandidateLearner, int]:
     """The serving learner of the latest checkpoint in ``state_dir``, ready to predict, and its
     ``learned_seq`` (what a choose replica or off-policy evaluation of a saved model opens);
     nothing in ``state_dir`` is written. See :func:`load_models` for the arguments.

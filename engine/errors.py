@@ -19,6 +19,7 @@ __all__ = [
     "RewardError",
     "StoreError",
     "UnknownDecisionError",
+    "UnsupportedCandidateError",
 ]
 
 
@@ -88,3 +89,8 @@ class CapacityReachedError(StoreError):
     def __init__(self, channel: str, capacity: int, message: str) -> None:
         super().__init__(message)
         self.channel, self.capacity = channel, capacity
+
+
+class UnsupportedCandidateError(ConfigError):
+    """A feature that needs a Vowpal Wabbit model met a candidate that is not one (the ridge
+    candidate cannot be published as a fleet snapshot, say); the message names the candidate."""

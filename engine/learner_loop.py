@@ -44,6 +44,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Self
 
+from engine.candidate_learners import require_vw
 from engine.catalog import Catalog
 from engine.checkpoint import CheckpointStore
 from engine.clock import Clock
@@ -145,6 +146,7 @@ class LearnerLoop:
                                       f"{', '.join(names)}, got {snap.learner_name!r}; run the "
                                       f"learner with the candidates it was trained with")
             spec = wanted.candidate(snap.learner_name if snap else names[0])
+            require_vw(spec.name, spec.config, "the fleet's learner (it publishes snapshots)")
             options = {**options, "candidates": [{"name": spec.name, **asdict(spec.config)}]}
             opts = EngineOptions.from_dict(options)
             self._seed_checkpoint(log, snap, catalog, opts, seed)
@@ -190,7 +192,8 @@ class LearnerLoop:
         if snap is None:
             return
         spec = options.candidate_specs[0]
-        config = _built(spec.config, catalog, options.prune_features)
+        config = _built(require_vw(spec.name, spec.config, "the fleet's learner"), catalog,
+                        options.prune_features)
         if snap.learner_config != config.fingerprint():
             raise CheckpointError(f"snapshot {snap.version} learner_config: expected "
                                   f"{config.fingerprint()!r}, got {snap.learner_config!r}; run "

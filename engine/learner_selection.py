@@ -52,12 +52,12 @@ from typing import Any
 
 import numpy as np
 
+from engine.candidate_learners import CandidateLearner
 from engine.candidates import SelectionSettings
 from engine.errors import ConfigError
 from engine.reward_scale import RewardScale
 from ope.estimators.progressive import ProgressiveValue
 from policies.vw_format import FeatureSet
-from policies.vw_learner import VWLearner
 
 __all__ = ["LearnerSelection", "LoggedRow", "Switch"]
 
@@ -107,7 +107,7 @@ class LearnerSelection:
         state: what :meth:`state` returned (from a checkpoint), or None for fresh learners.
     """
 
-    def __init__(self, learners: Mapping[str, VWLearner], serving: str,
+    def __init__(self, learners: Mapping[str, CandidateLearner], serving: str,
                  settings: SelectionSettings, n_actions: int, reward_scale: bool = False,
                  state: Mapping[str, Any] | None = None) -> None:
         if serving not in learners:
@@ -134,7 +134,7 @@ class LearnerSelection:
 
     # -- serving -------------------------------------------------------------------------------
     @property
-    def learner(self) -> VWLearner:
+    def learner(self) -> CandidateLearner:
         """The serving candidate's learner."""
         return self.learners[self.serving]
 
@@ -216,7 +216,7 @@ class LearnerSelection:
         return switch
 
     # -- candidates joining later (drift recovery, issue 15) -----------------------------------
-    def add_candidate(self, name: str, learner: VWLearner, since: int) -> None:
+    def add_candidate(self, name: str, learner: CandidateLearner, since: int) -> None:
         """A new candidate, to be trained on the log's rows after ``since`` (the caller replays
         them through :meth:`process`) and compared with the serving one on those rows only."""
         if name in self.learners:

@@ -258,7 +258,8 @@ class EngineOptions:
             specs = parse_candidates(DEFAULT_CANDIDATES, self.learner_config)
         if self.number_bins:  # the bins (namespace q) are crossed wherever the context (c) is
             specs = tuple(CandidateSpec(s.name, replace(s.config, interactions=_with_bins(
-                s.config.interactions))) for s in specs)
+                s.config.interactions))) if isinstance(s.config, VWConfig) else s
+                for s in specs)  # the ridge learner hashes every shared namespace, q too
         return specs
 
     def _selection(self) -> SelectionSettings:

@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.candidate_learners import CandidateLearner, require_vw
 from engine.checkpoint import load_learner
 from engine.config import load_config
 from engine.engine import Engine
@@ -42,7 +43,6 @@ from engine.learner_selection import LearnerSelection
 from engine.number_bins import NumberBins
 from engine.snapshots import ModelSnapshot, learner_from
 from engine.store import DecisionRecord
-from policies.vw_learner import VWLearner
 
 __all__ = ["DEFAULT_REFRESH_S", "ReplicaEngine"]
 
@@ -105,6 +105,8 @@ class ReplicaEngine(Engine):
             raise ConfigError(f"number_bins: expected 0 on a replica (the fleet does not carry "
                               f"bin edges in its snapshots), got {self.options.number_bins}")
         snap = self.log.latest_snapshot()
+        first = self.options.candidate_specs[0]
+        require_vw(first.name, first.config, "a choose replica")
         if snap is None:  # no learner has published yet: an untrained model, version 0
             learner, _ = load_learner(self._tmp.name, self.catalog, self.options,
                                       seed=self.seed)
@@ -115,7 +117,7 @@ class ReplicaEngine(Engine):
         self._learned_seq = snap.learned_seq
         return self._serving(snap.learner_name, learner), None
 
-    def _serving(self, name: str, learner: VWLearner) -> LearnerSelection:
+    def _serving(self, name: str, learner: CandidateLearner) -> LearnerSelection:
         """The published learner alone (a replica serves it; the learner chooses which)."""
         return LearnerSelection({name: learner}, name, self.options.selection_settings,
                                 self.catalog.n_actions)

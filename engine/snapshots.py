@@ -27,6 +27,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.candidate_learners import CandidateConfig, CandidateLearner, require_vw
 from engine.catalog import Catalog
 from engine.errors import CheckpointError
 from engine.features import FEATURES_VERSION, action_feature_sets
@@ -102,10 +103,17 @@ def config_of(fingerprint: str) -> VWConfig:
     return VWConfig(**fields)
 
 
-def snapshot_of(learner: VWLearner, catalog: Catalog, config: VWConfig, *, learned_seq: int,
-                learner_name: str = DEFAULT_LEARNER_NAME, pruned: bool = False) -> ModelSnapshot:
+def snapshot_of(learner: CandidateLearner, catalog: Catalog, config: CandidateConfig, *,
+                learned_seq: int, learner_name: str = DEFAULT_LEARNER_NAME,
+                pruned: bool = False) -> ModelSnapshot:
     """Take a snapshot of ``learner`` (trained with ``config`` on ``catalog``, its action
-    features pruned or not: ``prune_features``), unpublished."""
+    features pruned or not: ``prune_features``), unpublished.
+
+    Raises:
+        UnsupportedCandidateError: the learner is not a VW learner (a replica opens VW models
+            only), naming candidate ``learner_name``.
+    """
+    config = require_vw(learner_name, config, "a fleet snapshot")
     with tempfile.TemporaryDirectory() as d:
         path = Path(d) / "model.vw"
         learner.save(path)

@@ -98,6 +98,10 @@ ENGINE_VARIANTS: tuple[LearnerSpec, ...] = (
                 {"exploration": "squarecb", "reward_scale": True, "prune_features": False}),
     LearnerSpec("engine", "engine sq scaled bins",
                 {"exploration": "squarecb", "reward_scale": True, "number_bins": 5}),
+    # the closed-form ridge candidate (policies/ridge_learner.py): alone, and beside the default
+    LearnerSpec("engine", "engine ridge", {"candidates": ("ridge",)}),
+    LearnerSpec("engine", "engine default+ridge", {"candidates": ("squarecb", "epsilon", "ridge")}),
+    LearnerSpec("engine", "engine ridge+default", {"candidates": ("ridge", "squarecb", "epsilon")}),
 )
 _BY_LABEL = {s.label: s for s in (*FULL_LEARNERS, *ENGINE_VARIANTS)}
 QUICK_LEARNERS: tuple[LearnerSpec, ...] = tuple(

@@ -1,0 +1,295 @@
+"""A closed-form ridge learner with SquareCB's exploration, for the engine's candidate list.
+
+One ridge regression per action (disjoint) over the shared features hashed into ``dim`` slots
+plus a constant: action ``a`` keeps ``A_a^-1`` (``(dim+1) x (dim+1)``) and ``b_a``, updated by
+Sherman-Morrison when it is played, and its weights ``theta_a = A_a^-1 b_a``. Probabilities are
+SquareCB's inverse gap weighting over the estimates ``theta_a . x`` of the eligible actions:
+``p_a = 1 / (k + gamma * (best - estimate_a))`` for every action but the best, which gets the
+rest, with ``gamma = gamma_scale * n ** gamma_exponent`` and ``n`` the rewards learned (VW's
+SquareCB rule and defaults). The distribution is deterministic given the model, so the
+probability the caller logs is exactly the one its draw used, and no action gets 0.
+
+Features are :func:`policies.vw_format.feature_items` of the shared set (``namespace:name``,
+value), hashed with CRC-32 (stable across processes, so a saved model resumes exactly); two
+features in one slot share a weight. The action's own features (message, channel, timing) are
+not used: each action has its own model, so they could only add a constant per action, which
+the constant already learns. Memory is ``K * (dim+1)^2`` float64: 193 actions at ``dim=128``
+hold about 26 MB.
+
+Example:
+    >>> with RidgeLearner(RidgeConfig(dim=16)) as r:
+    ...     r.set_actions([{"m": {"msg": "a"}}, {"m": {"msg": "b"}}])
+    ...     p0 = r.probabilities({"c": {"x": 1.0}})
+    ...     for _ in range(20):
+    ...         r.learn({"c": {"x": 1.0}}, [0, 1], chosen=1, probability=0.5, reward=1.0)
+    ...     p1 = r.probabilities({"c": {"x": 1.0}})
+    >>> p0.tolist(), bool(p1[1] > 0.9), bool(p1[0] > 0)
+    ([0.5, 0.5], True, True)
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import zlib
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Self
+
+import numpy as np
+
+from policies.errors import PolicyConfigError, PolicyInputError
+from policies.vw_format import FeatureSet, feature_items
+
+__all__ = ["RidgeConfig", "RidgeLearner"]
+
+_MAX_CACHE = 100_000  # hashed feature names kept; high-cardinality categories start it over
+
+
+@dataclass(frozen=True)
+class RidgeConfig:
+    """The ridge learner's settings.
+
+    Attributes:
+        dim: hashed slots for the shared features (a power of two, 8..512).
+        l2: the ridge penalty (> 0): ``A_a`` starts as ``l2 * I``.
+        gamma_scale: SquareCB's gamma at the first reward (> 0).
+        gamma_exponent: how fast gamma grows with the rewards learned (0..1).
+    """
+
+    dim: int = 128
+    l2: float = 1.0
+    gamma_scale: float = 10.0
+    gamma_exponent: float = 0.5
+
+    def __post_init__(self) -> None:
+        d = self.dim
+        if isinstance(d, bool) or not isinstance(d, int) or not 8 <= d <= 512 or d & (d - 1):
+            raise PolicyConfigError(f"dim: expected a power of two in [8, 512], got {d!r}")
+        for name, low, high, low_open in (("l2", 0.0, 1e6, True),
+                                          ("gamma_scale", 0.0, 1e6, True),
+                                          ("gamma_exponent", 0.0, 1.0, False)):
+            v = getattr(self, name)
+            ok = (not isinstance(v, bool) and isinstance(v, int | float) and np.isfinite(v)
+                  and (v > low if low_open else v >= low) and v <= high)
+            if not ok:
+                bound = "(" if low_open else "["
+                raise PolicyConfigError(f"{name}: expected a number in {bound}{low:g}, "
+                                        f"{high:g}], got {v!r}")
+
+    @property
+    def exploration(self) -> str:
+        """The exploration's name as the engine reports it (``stats()["exploration"]``)."""
+        return "ridge"
+
+    def fingerprint(self) -> str:
+        """Everything that shapes the model (a checkpoint made with another is refused)."""
+        return json.dumps({"kind": "ridge", **asdict(self)}, sort_keys=True)
+
+
+class RidgeLearner:
+    """Disjoint ridge regressions with inverse gap weighting over a fixed list of actions.
+
+    The same interface as :class:`policies.vw_learner.VWLearner` (``set_actions``,
+    ``probabilities``, ``learn``, ``explain``, ``save``, ``close``), so the engine's candidate
+    machinery runs either.
+
+    Args:
+        config: the settings.
+        seed: unused (the distribution is deterministic); kept for the common interface.
+        model_path: a file written by :meth:`save` to resume from.
+    """
+
+    def __init__(self, config: RidgeConfig | None = None, *, seed: int = 0,
+                 model_path: str | os.PathLike | None = None) -> None:
+        self.config = config or RidgeConfig()
+        self.seed = int(seed)
+        self._width = self.config.dim + 1  # the last slot is the constant
+        self._slots: dict[tuple[str, str], int] = {}
+        self._k = 0
+        self._ainv = np.zeros((0, self._width, self._width))
+        self._b = np.zeros((0, self._width))
+        self._theta = np.zeros((0, self._width))
+        self._n = 0
+        self._closed = False
+        if model_path is not None:
+            self._load(Path(model_path))
+
+    # -- actions -------------------------------------------------------------------------------
+    def set_actions(self, actions: Sequence[FeatureSet]) -> None:
+        """Size the model for ``len(actions)`` actions (a loaded model must have as many)."""
+        self._check_open()
+        if not actions:
+            raise PolicyInputError("actions must hold at least one action, got none")
+        k = len(actions)
+        if self._k and self._k != k:
+            raise PolicyInputError(f"actions: expected {self._k} actions (the saved model's), "
+                                   f"got {k}")
+        if not self._k:
+            w = self._width
+            self._ainv = np.broadcast_to(np.eye(w) / self.config.l2, (k, w, w)).copy()
+            self._b = np.zeros((k, w))
+            self._theta = np.zeros((k, w))
+            self._k = k
+
+    @property
+    def n_actions(self) -> int:
+        """K, the number of actions set by :meth:`set_actions`."""
+        return self._k
+
+    @property
+    def rewards_learned(self) -> int:
+        """How many rewards the model has learned (gamma grows with it)."""
+        return self._n
+
+    def _indices(self, eligible: Sequence[int] | np.ndarray | None) -> np.ndarray:
+        k = self._k
+        if k == 0:
+            raise PolicyInputError("no actions: call set_actions(...) first")
+        if eligible is None:
+            return np.arange(k)
+        idx = np.asarray(eligible)
+        if idx.ndim != 1 or idx.size == 0 or not np.issubdtype(idx.dtype, np.integer):
+            raise PolicyInputError(f"eligible must be a non-empty 1-d list of action indices, "
+                                   f"got {eligible!r:.80}")
+        if idx.min() < 0 or idx.max() >= k:
+            raise PolicyInputError(f"eligible indices must lie in [0, {k}), got min "
+                                   f"{idx.min()} max {idx.max()}")
+        return idx
+
+    # -- features ------------------------------------------------------------------------------
+    def _slot(self, ns: str, name: str) -> int:
+        key = (ns, name)
+        slot = self._slots.get(key)
+        if slot is None:
+            if len(self._slots) >= _MAX_CACHE:
+                self._slots.clear()
+            slot = zlib.crc32(f"{ns}\x00{name}".encode()) & (self.config.dim - 1)
+            self._slots[key] = slot
+        return slot
+
+    def features(self, shared: FeatureSet) -> np.ndarray:
+        """The dense ``(dim + 1,)`` vector of ``shared`` (hashed slots, then the constant 1)."""
+        x = np.zeros(self._width)
+        for ns, name, value in feature_items(shared):
+            x[self._slot(ns, name)] += value
+        x[-1] = 1.0
+        return x
+
+    # -- predict / learn -----------------------------------------------------------------------
+    def estimates(self, shared: FeatureSet,
+                  eligible: Sequence[int] | np.ndarray | None = None) -> np.ndarray:
+        """The ridge estimate of each eligible action's reward (on the learned scale)."""
+        idx = self._indices(eligible)
+        return self._theta[idx] @ self.features(shared)
+
+    def gamma(self) -> float:
+        """SquareCB's gamma now: ``gamma_scale * max(n, 1) ** gamma_exponent``."""
+        return self.config.gamma_scale * max(self._n, 1) ** self.config.gamma_exponent
+
+    def probabilities(self, shared: FeatureSet,
+                      eligible: Sequence[int] | np.ndarray | None = None) -> np.ndarray:
+        """Inverse gap weighting over the eligible actions' estimates.
+
+        Returns:
+            (len(eligible),) float64 probabilities aligned with ``eligible``, summing to 1, each
+            above 0.
+        """
+        est = self.estimates(shared, eligible)
+        best = int(np.argmax(est))
+        p = 1.0 / (est.size + self.gamma() * (est[best] - est))
+        p[best] = 0.0
+        p[best] = 1.0 - p.sum()
+        return p
+
+    def learn(self, shared: FeatureSet, eligible: Sequence[int] | np.ndarray | None, chosen: int,
+              probability: float, reward: float) -> None:
+        """Learn one logged decision: the played action's ridge regression takes the reward.
+
+        ``probability`` is checked but not used: the direct method regresses on the played
+        action's reward (as VW's ``mtr`` does up to its importance weight).
+        """
+        idx = self._indices(eligible)
+        if not np.any(idx == chosen):
+            raise PolicyInputError(f"chosen must be one of the eligible actions, got {chosen}")
+        if not 0.0 < float(probability) <= 1.0:
+            raise PolicyInputError(f"probability must lie in (0, 1], got {probability!r}")
+        r = float(reward)
+        if not np.isfinite(r):
+            raise PolicyInputError(f"reward must be finite, got {reward!r}")
+        x = self.features(shared)
+        a = int(chosen)
+        ainv = self._ainv[a]
+        u = ainv @ x
+        ainv -= np.outer(u, u) / (1.0 + x @ u)
+        self._b[a] += r * x
+        self._theta[a] = ainv @ self._b[a]
+        self._n += 1
+
+    # -- introspection -------------------------------------------------------------------------
+    def explain(self, shared: FeatureSet, action: int, top: int = 5
+                ) -> tuple[float, list[tuple[str, float]]]:
+        """The estimated reward of one action in this context, and its heaviest features.
+
+        Returns:
+            ``(score, [(feature, contribution), ...])``: the ``top`` contributions of largest
+            magnitude, named ``"ns:name"`` (``"constant"`` for the constant); features that
+            share a hashed slot each show that slot's weight times their own value.
+        """
+        a = int(self._indices([action])[0])
+        theta = self._theta[a]
+        contrib: dict[str, float] = {"constant": float(theta[-1])}
+        for ns, name, value in feature_items(shared):
+            label = f"{ns}:{name}"
+            contrib[label] = contrib.get(label, 0.0) + value * float(theta[self._slot(ns, name)])
+        score = float(theta @ self.features(shared))
+        heavy = sorted(contrib.items(), key=lambda kv: -abs(kv[1]))[:top]
+        return score, [(k, v) for k, v in heavy if v != 0.0]
+
+    # -- persistence ---------------------------------------------------------------------------
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the whole model to ``path`` atomically (temp file, fsync, rename)."""
+        self._check_open()
+        path = Path(path)
+        tmp = path.with_name(path.name + ".tmp")
+        buf = io.BytesIO()
+        np.savez(buf, ainv=self._ainv, b=self._b, theta=self._theta,
+                 n=np.array([self._n], dtype=np.int64),
+                 config=np.array(self.config.fingerprint()))
+        with open(tmp, "wb") as f:
+            f.write(buf.getvalue())
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+
+    def _load(self, path: Path) -> None:
+        if not path.is_file():
+            raise PolicyConfigError(f"model_path must be an existing file, got {str(path)!r}")
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                saved = str(z["config"])
+                ainv, b, theta, n = z["ainv"], z["b"], z["theta"], int(z["n"][0])
+        except (OSError, ValueError, KeyError) as exc:
+            raise PolicyConfigError(f"model_path: expected a ridge model, cannot read "
+                                    f"{str(path)!r}: {exc}") from exc
+        if saved != self.config.fingerprint():
+            raise PolicyConfigError(f"model_path: expected a model made with "
+                                    f"{self.config.fingerprint()}, got {saved}")
+        self._ainv, self._b, self._theta, self._n = ainv.copy(), b.copy(), theta.copy(), n
+        self._k = int(ainv.shape[0])
+
+    def close(self) -> None:
+        """Release the model. Safe to call twice."""
+        self._closed = True
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise PolicyInputError("this RidgeLearner is closed")
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
