@@ -1,0 +1,106 @@
+"""The closed-form ridge candidate (``candidates = [..., "ridge"]``): the engine logs the very
+probability its draw used, every candidate resumes after a restart or a crash, bad settings are
+refused naming the field, and the fleet (which publishes VW models) refuses it by name. How it
+learns against the VW default: tests/experiments/test_ridge_on_iris.py."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+
+from engine.catalog import Catalog
+from engine.clock import ManualClock
+from engine.errors import CheckpointError, ConfigError, UnsupportedCandidateError
+from engine.learner_loop import LearnerLoop
+from engine.replica import ReplicaEngine
+from tests.engine.engine_world import OPEN_RULES, T0, context, make_engine, probe, reward_of
+
+RIDGE_FIRST = ["ridge", "squarecb"]
+
+
+def _stream(eng, lo: int, hi: int) -> None:
+    for i in range(lo, hi):
+        ctx = context(i)
+        d = eng.choose(f"c{i}", ctx, now=T0 + i)
+        eng.reward(d.decision_id, reward_of(ctx, d.message, d.channel), now=T0 + i)
+
+
+def test_the_logged_probability_is_the_ridge_distribution_the_draw_used(tmp_path):
+    """Catches a logged propensity that is not the serving distribution's (off-policy
+    evaluation would be biased), a feasible action at 0, or draws that do not follow it."""
+    with make_engine(tmp_path, candidates=["ridge"]) as eng:
+        _stream(eng, 0, 400)
+        ridge = eng._selection.learners["ridge"]
+        counts: dict[int, int] = {}
+        want = None
+        for i in range(3000):  # no rewards now: the model, hence the distribution, is fixed
+            d = eng.choose(f"fresh{i}", context(0), now=T0 + 500)
+            rec = eng.log.get_decision(d.decision_id)
+            p = ridge.probabilities(json.loads(rec.features_json), rec.eligible)
+            assert p.sum() == pytest.approx(1.0, abs=1e-12) and (p > 0).all()
+            j = rec.eligible.index(d.action_index)
+            assert d.probability == rec.probability == p[j]
+            want = dict(zip(rec.eligible, p, strict=True)) if want is None else want
+            counts[d.action_index] = counts.get(d.action_index, 0) + 1
+        assert max(want.values()) > 0.9  # it learned segment a's best action
+        for a, pa in want.items():  # within 4 standard errors of the distribution
+            assert abs(counts.get(a, 0) / 3000 - pa) < 4 * np.sqrt(pa * (1 - pa) / 3000) + 1e-3
+
+
+def test_every_candidate_resumes_after_a_restart_and_after_a_crash(tmp_path):
+    """Catches ridge state missing from the checkpoint, or a replay that relearns (or skips)
+    rewards: the restarted candidates equal the uninterrupted ones bit for bit."""
+    with make_engine(tmp_path / "clean", candidates=RIDGE_FIRST) as eng:
+        _stream(eng, 0, 450)
+        before = probe(eng)
+        estimates = eng.stats()["candidates"]
+    with make_engine(tmp_path / "clean", candidates=RIDGE_FIRST) as again:
+        assert again.stats()["replayed_on_start"] == 0
+        assert again.stats()["serving_learner"] == "ridge"
+        np.testing.assert_array_equal(probe(again), before)
+        assert again.stats()["candidates"] == estimates
+    eng = make_engine(tmp_path / "crash", candidates=RIDGE_FIRST, checkpoint_every=100)
+    _stream(eng, 0, 450)
+    expected = probe(eng)
+    eng.log.close()  # a crash: 50 rewards after the last checkpoint
+    eng._selection.close()
+    with make_engine(tmp_path / "crash", candidates=RIDGE_FIRST, checkpoint_every=100) as again:
+        assert again.stats()["replayed_on_start"] == 50
+        np.testing.assert_array_equal(probe(again), expected)
+
+
+@pytest.mark.parametrize("table, field", [
+    ({"name": "r", "exploration": "ridge", "dim": 100}, "candidates[0].dim"),
+    ({"name": "r", "exploration": "ridge", "l2": 0}, "candidates[0].l2"),
+    ({"name": "r", "exploration": "ridge", "gamma_exponent": -1}, "candidates[0].gamma_exponent"),
+    ({"name": "r", "exploration": "ridge", "epsilon": 0.1}, "candidates[0].epsilon"),
+    ({"name": "R", "exploration": "ridge"}, "candidates[0].name"),
+])
+def test_bad_ridge_settings_are_refused_naming_the_field(tmp_path, table, field):
+    with pytest.raises(ConfigError, match="^" + re.escape(field)):
+        make_engine(tmp_path / "s", candidates=[table])
+    assert not (tmp_path / "s").exists() or not any((tmp_path / "s").iterdir())
+
+
+def test_a_checkpoint_of_another_ridge_setting_is_refused(tmp_path):
+    with make_engine(tmp_path, candidates=[{"name": "r", "exploration": "ridge", "dim": 64}]):
+        pass
+    with pytest.raises(CheckpointError, match="learner_config"):
+        make_engine(tmp_path, candidates=[{"name": "r", "exploration": "ridge", "dim": 128}])
+
+
+def test_the_fleet_refuses_a_ridge_candidate_by_name(tmp_path):
+    """Catches the fleet silently publishing (or failing to open) a model that is not VW's."""
+    catalog = Catalog.from_names(["welcome", "winback"], ["email", "sms"], ["now"])
+    url = f"sqlite:///{tmp_path / 'shared'}"
+    with pytest.raises(UnsupportedCandidateError, match="'ridge' is a ridge candidate"):
+        LearnerLoop(catalog, url, candidates=["ridge"], lock_wait_s=1.0, clock=ManualClock(T0))
+    with pytest.raises(UnsupportedCandidateError, match=r"'ridge'.*choose replica"):
+        ReplicaEngine(catalog=catalog, store=url, rules=OPEN_RULES, refresh_s=None,
+                      candidates=["ridge"], clock=ManualClock(T0))
+    with (make_engine(tmp_path / "embedded", candidates=RIDGE_FIRST) as eng,
+          pytest.raises(UnsupportedCandidateError, match=r"'ridge'.*fleet snapshot")):
+        eng.model_snapshot()

@@ -1,0 +1,112 @@
+"""The closed-form ridge learner (policies/ridge_learner.py): its estimates are the batch ridge
+solution, its probabilities are SquareCB's inverse gap weighting (honest, never 0), and a saved
+model resumes exactly."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from policies.errors import PolicyConfigError, PolicyInputError
+from policies.ridge_learner import RidgeConfig, RidgeLearner
+
+ACTIONS = [{"m": {"msg": f"m{a}"}} for a in range(4)]
+
+
+def _shared(rng: np.random.Generator) -> dict:
+    return {"c": {"x": float(rng.normal()), "y": float(rng.normal()),
+                  "seg": str(rng.choice(["a", "b", "c"]))}}
+
+
+def _truth(shared: dict, a: int) -> float:
+    c = shared["c"]
+    return 0.3 * a * c["x"] - 0.2 * c["y"] + (0.5 if c["seg"] == "abc"[a % 3] else 0.0)
+
+
+def _feed(learner: RidgeLearner, rng: np.random.Generator, n: int) -> None:
+    for _ in range(n):
+        s = _shared(rng)
+        a = int(rng.integers(4))
+        learner.learn(s, None, a, 0.25, _truth(s, a) + 0.1 * rng.normal())
+
+
+def test_the_estimates_are_the_batch_ridge_solution():
+    """Catches a wrong Sherman-Morrison update (sign, missing 1 + x'A^-1x) or b/theta drift."""
+    rng = np.random.default_rng(0)
+    r = RidgeLearner(RidgeConfig(dim=32, l2=2.0))
+    r.set_actions(ACTIONS)
+    rows = []
+    for _ in range(300):
+        s = _shared(rng)
+        a = int(rng.integers(4))
+        y = _truth(s, a) + 0.1 * rng.normal()
+        r.learn(s, [0, 1, 2, 3], a, 0.25, y)
+        rows.append((r.features(s), a, y))
+    probe = _shared(rng)
+    for a in range(4):
+        X = np.array([x for x, b, _ in rows if b == a])
+        y = np.array([v for _, b, v in rows if b == a])
+        theta = np.linalg.solve(2.0 * np.eye(33) + X.T @ X, X.T @ y)
+        assert r.estimates(probe, [a])[0] == pytest.approx(theta @ r.features(probe), abs=1e-9)
+
+
+def test_probabilities_are_inverse_gap_weighting_summing_to_one_never_zero():
+    """Catches a distribution that does not sum to 1, gives a feasible action 0, is misaligned
+    with ``eligible``, or ignores gamma's growth."""
+    rng = np.random.default_rng(1)
+    r = RidgeLearner(RidgeConfig(dim=16))
+    r.set_actions(ACTIONS)
+    s = _shared(rng)
+    assert r.probabilities(s).tolist() == [0.25] * 4  # a fresh model: uniform
+    _feed(r, rng, 2000)
+    eligible = np.array([3, 0, 2])
+    p = r.probabilities(s, eligible)
+    est = r.estimates(s, eligible)
+    best = int(np.argmax(est))
+    gamma = 10.0 * 2000 ** 0.5
+    for j in range(3):
+        if j != best:
+            assert p[j] == pytest.approx(1.0 / (3 + gamma * (est[best] - est[j])))
+    assert p.sum() == pytest.approx(1.0, abs=1e-12) and (p > 0).all()
+    assert p[best] == p.max() and p[best] > 0.9  # it learned: the best action dominates
+    assert r.probabilities(s, eligible).tolist() == p.tolist()  # deterministic given the model
+
+
+def test_a_saved_model_resumes_exactly_as_if_uninterrupted(tmp_path):
+    """Catches state left out of the file (b, theta, the reward count behind gamma)."""
+    cfg = RidgeConfig(dim=32)
+    whole, part = RidgeLearner(cfg), RidgeLearner(cfg)
+    for r in (whole, part):
+        r.set_actions(ACTIONS)
+    _feed(whole, np.random.default_rng(2), 500)
+    _feed(part, np.random.default_rng(2), 500)
+    part.save(tmp_path / "m.vw")
+    resumed = RidgeLearner(cfg, model_path=tmp_path / "m.vw")
+    resumed.set_actions(ACTIONS)
+    _feed(whole, np.random.default_rng(3), 300)
+    _feed(resumed, np.random.default_rng(3), 300)
+    s = _shared(np.random.default_rng(4))
+    assert resumed.probabilities(s).tolist() == whole.probabilities(s).tolist()
+    assert resumed.rewards_learned == whole.rewards_learned == 800
+    assert resumed.explain(s, 2) == whole.explain(s, 2)
+
+
+def test_bad_settings_and_inputs_are_refused_naming_the_field(tmp_path):
+    for field, kwargs in (("dim", {"dim": 100}), ("dim", {"dim": 4}), ("l2", {"l2": 0.0}),
+                          ("gamma_scale", {"gamma_scale": float("nan")}),
+                          ("gamma_exponent", {"gamma_exponent": 2.0})):
+        with pytest.raises(PolicyConfigError, match=f"^{field}:"):
+            RidgeConfig(**kwargs)
+    r = RidgeLearner(RidgeConfig(dim=16))
+    r.set_actions(ACTIONS)
+    with pytest.raises(PolicyInputError, match="chosen"):
+        r.learn({"c": {"x": 1.0}}, [0, 1], 2, 0.5, 1.0)
+    with pytest.raises(PolicyInputError, match="reward"):
+        r.learn({"c": {"x": 1.0}}, [0, 1], 1, 0.5, float("inf"))
+    with pytest.raises(PolicyInputError, match="eligible"):
+        r.probabilities({"c": {"x": 1.0}}, [5])
+    r.save(tmp_path / "m.vw")
+    with pytest.raises(PolicyConfigError, match="model_path"):
+        RidgeLearner(RidgeConfig(dim=32), model_path=tmp_path / "m.vw")  # another config
+    with pytest.raises(PolicyInputError, match="actions"):
+        RidgeLearner(RidgeConfig(dim=16), model_path=tmp_path / "m.vw").set_actions(ACTIONS[:2])
