@@ -8,7 +8,9 @@ with its default candidate learners all learning each reward inline, and with
 follows the log, timed apart as ``follow us/reward``); their ratios to the reference (target
 <= 1.0); choose p50/p99 in us; and what the thread guard costs (the same loop with
 ``thread_safe=False``, the lock's own round trips timed alone, and 4 threads sharing one
-engine). Run: ``python benchmarks/bench_engine.py [--quick]``.
+engine). Run: ``python benchmarks/bench_engine.py [--quick]``. ``--candidates ridge`` (a
+comma-separated ``[engine] candidates`` list) times the engine with those candidates instead,
+against the same reference: the VW text loop of the default's serving configuration.
 """
 
 from __future__ import annotations
@@ -105,12 +107,12 @@ def guard_us_per_pair(n: int = 200_000) -> float:
     return 2 * (loop(Guard()) - loop(NoGuard())) * 1e6
 
 
-def threaded_us(n_messages: int, ctxs: list[dict], n_threads: int) -> float:
+def threaded_us(n_messages: int, ctxs: list[dict], n_threads: int, **options) -> float:
     """us per pair when ``n_threads`` threads share one engine (the guard serialises them)."""
     import threading
 
     per = len(ctxs) // n_threads
-    with tempfile.TemporaryDirectory() as d, make_engine(n_messages, d) as eng:
+    with tempfile.TemporaryDirectory() as d, make_engine(n_messages, d, **options) as eng:
         def work(k: int) -> None:
             for i in range(k * per, (k + 1) * per):
                 dec = eng.choose(f"c{i}", ctxs[i], now=T0 + i)
@@ -128,12 +130,15 @@ def threaded_us(n_messages: int, ctxs: list[dict], n_threads: int) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer pairs (about 20 s)")
+    parser.add_argument("--candidates", default="", help="the engine's candidates, comma-"
+                        "separated (default: the engine's own); the reference stays the default's")
     args = parser.parse_args()
+    extra = {"candidates": args.candidates.split(",")} if args.candidates else {}
     n = 800 if args.quick else 3000
     ctxs = contexts(n)
-    with tempfile.TemporaryDirectory() as d, make_engine(4, d) as eng:
+    with tempfile.TemporaryDirectory() as d, make_engine(4, d, **extra) as eng:
         names = [c.name for c in eng.options.candidate_specs]
-    print(f"default candidates: {', '.join(names)} (the first serves)")
+    print(f"candidates: {', '.join(names)} (the first serves)")
     print(f"{'actions':>7} {'VW text us/pair':>16} {'engine us/pair':>15} {'ratio':>6} "
           f"{'off-path us/pair':>16} {'ratio':>6} {'follow us/reward':>16} "
           f"{'choose p50':>10} {'p99':>7} {'no-guard us/pair':>17} {'4 threads':>9}")
@@ -141,10 +146,10 @@ def main() -> int:
         with tempfile.TemporaryDirectory() as d, make_engine(n_messages, d) as eng:
             k = eng.catalog.n_actions
             ref = reference_us(eng, ctxs)
-        ours, lat, _ = engine_us(n_messages, ctxs)
-        off, _, follow = engine_us(n_messages, ctxs, follow_every=0)
-        bare, _, _ = engine_us(n_messages, ctxs, thread_safe=False)
-        shared = threaded_us(n_messages, ctxs, 4)
+        ours, lat, _ = engine_us(n_messages, ctxs, **extra)
+        off, _, follow = engine_us(n_messages, ctxs, follow_every=0, **extra)
+        bare, _, _ = engine_us(n_messages, ctxs, thread_safe=False, **extra)
+        shared = threaded_us(n_messages, ctxs, 4, **extra)
         print(f"{k:>7} {ref:>16.0f} {ours:>15.0f} {ours / ref:>6.2f} {off:>16.0f} "
               f"{off / ref:>6.2f} {follow:>16.0f} "
               f"{np.percentile(lat, 50):>10.0f} {np.percentile(lat, 99):>7.0f} {bare:>17.0f} "

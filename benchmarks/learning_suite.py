@@ -34,7 +34,13 @@ from experiments.learning_suite.contestants import (
     learner,
 )
 from experiments.learning_suite.suite_cell import SuiteCell, run_suite_cell
-from experiments.learning_suite.suite_table import markdown, summarise, wide, worst_ratios
+from experiments.learning_suite.suite_table import (
+    markdown,
+    paired_difference,
+    summarise,
+    wide,
+    worst_ratios,
+)
 from experiments.ray_runner import run_tasks
 from experiments.worlds import HORIZONS, WORLDS
 
@@ -74,6 +80,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--address", default=None, help="a Ray cluster address")
     p.add_argument("--metric", choices=("capture", "reward"), default="capture")
+    p.add_argument("--paired", default="", help="a learner label: print every other learner's "
+                   "difference from it per world, paired by seed, with its 95 %% interval")
     p.add_argument("--table-only", action="store_true",
                    help="rebuild the table from the folder, run nothing")
     return p.parse_args(argv)
@@ -130,10 +138,26 @@ def main(argv: list[str] | None = None) -> int:
         best = max(engines, key=lambda lab: worst[lab])
         print(f"engine configuration with the best worst-case ratio: {best} "
               f"({worst[best]:.2f})")
+    if args.paired:
+        _print_paired(recs, shown, [lab for lab in labels if lab != args.paired], args.paired,
+                      args.metric)
     if failed:
         print(f"FAILED cells: {', '.join(failed)}", file=sys.stderr)
         return 1
     return 0
+
+
+def _print_paired(recs: list[dict[str, Any]], worlds: list[str], labels: list[str], ref: str,
+                  metric: str) -> None:
+    print(f"\n{metric}: learner - {ref}, paired by seed, mean [95 % interval] (pairs)")
+    print("| world | " + " | ".join(labels) + " |")
+    print("| --- |" + " --- |" * len(labels))
+    for w in worlds:
+        cells = []
+        for lab in labels:
+            mean, lo, hi, n = paired_difference(recs, w, lab, ref, metric)
+            cells.append(f"{mean:+.2f} [{lo:+.2f}, {hi:+.2f}] ({n})" if n else "")
+        print(f"| {w} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":
