@@ -102,6 +102,10 @@ ENGINE_VARIANTS: tuple[LearnerSpec, ...] = (
     LearnerSpec("engine", "engine ridge", {"candidates": ("ridge",)}),
     LearnerSpec("engine", "engine default+ridge", {"candidates": ("squarecb", "epsilon", "ridge")}),
     LearnerSpec("engine", "engine ridge+default", {"candidates": ("ridge", "squarecb", "epsilon")}),
+    LearnerSpec("engine", "engine ridge g3",
+                {"candidates": ({"name": "ridge", "exploration": "ridge", "gamma_scale": 3.0},)}),
+    LearnerSpec("engine", "engine ridge g30",
+                {"candidates": ({"name": "ridge", "exploration": "ridge", "gamma_scale": 30.0},)}),
 )
 _BY_LABEL = {s.label: s for s in (*FULL_LEARNERS, *ENGINE_VARIANTS)}
 QUICK_LEARNERS: tuple[LearnerSpec, ...] = tuple(
