@@ -106,6 +106,8 @@ ENGINE_VARIANTS: tuple[LearnerSpec, ...] = (
                 {"candidates": ({"name": "ridge", "exploration": "ridge", "gamma_scale": 3.0},)}),
     LearnerSpec("engine", "engine ridge g30",
                 {"candidates": ({"name": "ridge", "exploration": "ridge", "gamma_scale": 30.0},)}),
+    LearnerSpec("engine", "engine ridge g100",
+                {"candidates": ({"name": "ridge", "exploration": "ridge", "gamma_scale": 100.0},)}),
 )
 _BY_LABEL = {s.label: s for s in (*FULL_LEARNERS, *ENGINE_VARIANTS)}
 QUICK_LEARNERS: tuple[LearnerSpec, ...] = tuple(
