@@ -100,6 +100,10 @@ class DecisionStore(Protocol):
         ``UnknownDecisionError``, nothing activated); return how many became active."""
         ...
 
+    def missing_decisions(self, decision_ids: Sequence[str]) -> list[str]:
+        """The ids (sorted, each once) that are not in the log."""
+        ...
+
     # -- rewards --------------------------------------------------------------------------------
     def write_reward(self, decision_id: str, value: float, at: float, kind: str = "reward",
                      *, refuse_duplicate: bool = False) -> int:

@@ -61,7 +61,7 @@ from engine.store import (
     duplicate_decision,
     duplicate_reward,
     history_of,
-    missing_decisions,
+    not_in_log,
     one_per_customer_key,
     profile_json,
     sends_by_day,
@@ -485,17 +485,30 @@ class PostgresLog:
         pairs = [(str(d), float(at)) for d, at in sent]
         ids = sorted({d for d, _ in pairs})
         with self._tx() as db:
-            known = {r[0] for r in db.execute(
-                "SELECT decision_id FROM decisions WHERE decision_id = ANY(%s)", (ids,))}
-            missing = sorted(set(ids) - known)
+            missing = self._missing(db, ids)
             if missing:
-                raise missing_decisions(missing)
+                raise not_in_log(missing)
             rows = db.execute(
                 "UPDATE decisions d SET active = TRUE, activated_at = s.at FROM (SELECT DISTINCT "
                 "ON (id) id, at FROM unnest(%s::text[], %s::double precision[]) WITH ORDINALITY "
                 "AS u(id, at, i) ORDER BY id, i) s WHERE d.decision_id = s.id AND NOT d.active "
                 "RETURNING 1", ([d for d, _ in pairs], [a for _, a in pairs])).fetchall()
             return len(rows)
+
+    def missing_decisions(self, decision_ids: Sequence[str]) -> list[str]:
+        """The ids (sorted, each once) that are not in the log."""
+        with self._lock:
+            try:
+                return self._missing(self._conn(), decision_ids)
+            except psycopg.Error as exc:
+                raise StoreError(f"store: {self.url}: cannot read: {exc}") from exc
+
+    @staticmethod
+    def _missing(db: psycopg.Connection, decision_ids: Sequence[str]) -> list[str]:
+        wanted = sorted(set(decision_ids))
+        known = {r[0] for r in db.execute(
+            "SELECT decision_id FROM decisions WHERE decision_id = ANY(%s)", (wanted,))}
+        return [d for d in wanted if d not in known]
 
     # -- rewards ---------------------------------------------------------------------------------
     def write_reward(self, decision_id: str, value: float, at: float, kind: str = "reward",

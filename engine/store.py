@@ -345,7 +345,7 @@ def sends_by_day(records: Sequence[DecisionRecord], capacities: dict[str, int]
     return sends
 
 
-def missing_decisions(missing: list[str]) -> UnknownDecisionError:
+def not_in_log(missing: list[str]) -> UnknownDecisionError:
     """The error of ids that are not in the log (up to five named)."""
     return UnknownDecisionError(f"decision_id: {len(missing)} not in the log, e.g. "
                                 f"{', '.join(map(repr, missing[:5]))}")
@@ -694,18 +694,32 @@ class DecisionLog:
         pairs = [(str(d), float(at)) for d, at in sent]
         ids = sorted({d for d, _ in pairs})
         with self._tx() as db:
-            known: set[str] = set()
-            for chunk in chunks(ids):
-                known.update(r[0] for r in db.execute(
-                    f"SELECT decision_id FROM decisions WHERE decision_id IN "
-                    f"({', '.join('?' * len(chunk))})", chunk))
-            missing = sorted(set(ids) - known)
+            missing = self._missing(db, ids)
             if missing:
-                raise missing_decisions(missing)
+                raise not_in_log(missing)
             before = db.total_changes
             db.executemany("UPDATE decisions SET active = 1, activated_at = ? "
                            "WHERE decision_id = ? AND active = 0", [(a, d) for d, a in pairs])
             return db.total_changes - before
+
+    def missing_decisions(self, decision_ids: Sequence[str]) -> list[str]:
+        """The ids (sorted, each once) that are not in the log."""
+        with self._lock:
+            self._check_open()
+            try:
+                return self._missing(self._db, decision_ids)
+            except sqlite3.Error as exc:
+                raise StoreError(f"decision log: cannot read: {exc}") from exc
+
+    @staticmethod
+    def _missing(db: sqlite3.Connection, decision_ids: Sequence[str]) -> list[str]:
+        wanted = sorted(set(decision_ids))
+        known: set[str] = set()
+        for chunk in chunks(wanted):
+            known.update(r[0] for r in db.execute(
+                f"SELECT decision_id FROM decisions WHERE decision_id IN "
+                f"({', '.join('?' * len(chunk))})", chunk))
+        return [d for d in wanted if d not in known]
 
     # -- rewards ---------------------------------------------------------------------------------
     def write_reward(self, decision_id: str, value: float, at: float, kind: str = "reward",

@@ -62,7 +62,8 @@ class Resources:
     Attributes:
         action_channel: (K,) int, each action's channel index, -1 for an action on no channel
             (no contact).
-        capacity: (C,) float, sends allowed per channel (``inf`` = unlimited), whole numbers.
+        capacity: (C,) float >= 0, sends allowed per channel (``inf`` = unlimited); a fraction
+            (the share of a sample) allows its whole part.
         action_cost: (K,) float >= 0, the money an action commits (default 0 each).
         budget: total money (``inf`` = unlimited).
 
@@ -70,7 +71,7 @@ class Resources:
         >>> Resources(action_channel=[0, -1], capacity=[-1.0])  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        policies.errors.PolicyConfigError: capacity: expected whole numbers >= 0 or inf, got ...
+        policies.errors.PolicyConfigError: capacity: expected numbers >= 0 or inf, got ...
     """
 
     action_channel: np.ndarray
@@ -87,9 +88,8 @@ class Resources:
         if k == 0 or ch.min() < -1 or ch.max() >= cap.shape[0]:
             raise PolicyConfigError(f"action_channel: expected K >= 1 indices in [-1, "
                                     f"{cap.shape[0]}), got {ch.tolist()[:20]}")
-        finite = cap[np.isfinite(cap)]
-        if np.isnan(cap).any() or (cap < 0).any() or (finite % 1 != 0).any():
-            raise PolicyConfigError(f"capacity: expected whole numbers >= 0 or inf, got "
+        if np.isnan(cap).any() or (cap < 0).any():
+            raise PolicyConfigError(f"capacity: expected numbers >= 0 or inf, got "
                                     f"{cap.tolist()[:20]}")
         if cost.shape != (k,) or not np.isfinite(cost).all() or (cost < 0).any():
             raise PolicyConfigError(f"action_cost: expected {k} finite numbers >= 0, got "
@@ -132,16 +132,16 @@ class Resources:
         return sends, float(np.sum(self.costs[a]))
 
     def scaled(self, share: float) -> Resources:
-        """The same resources with capacity and budget scaled by ``share`` (floored), for a
-        sample of a share of the customers.
+        """The same resources with capacity and budget scaled by ``share``, for a sample of a
+        share of the customers (prices fitted on it).
 
         Example:
-            >>> Resources([0, -1], [100.0], budget=50.0).scaled(0.1).capacity.tolist()
-            [10.0]
+            >>> Resources([0, -1], [60.0], budget=50.0).scaled(0.05).capacity.tolist()
+            [3.0000000000000004]
         """
         share = check_number("share", share, low=0.0, error=PolicyConfigError)
-        return Resources(self.action_channel, np.floor(self.capacity * share),
-                         self.action_cost, self.budget * share)
+        return Resources(self.action_channel, self.capacity * share, self.action_cost,
+                         self.budget * share)
 
 
 @dataclass(frozen=True)

@@ -91,7 +91,7 @@ def _channel_price(base: np.ndarray, eligible: np.ndarray, on_c: np.ndarray, all
         return 0.0  # every customer who may use it has nothing else: no price moves them
     top = np.sort(finite)[::-1]
     forced = gain.size - finite.size  # customers with no other action stay whatever the price
-    keep = int(allowed) - forced
+    keep = round(allowed) - forced  # a sample's share of the room may be a fraction
     if keep <= 0:
         return float(max(top[0], 0.0)) + 1e-9 * max(1.0, abs(float(top[0])))
     if keep >= top.size:

@@ -66,6 +66,7 @@ def test_activate_many_is_all_or_none_and_counts_what_it_activated(log):
     with pytest.raises(UnknownDecisionError, match=r"1 not in the log, e\.g\. 'nope'"):
         log.activate_many([("d0", 10.0), ("nope", 10.0)])
     assert log.counts()["active_decisions"] == 0
+    assert log.missing_decisions(["d3", "x", "d0", "x"]) == ["x"]
     assert log.activate_many([("d0", 10.0), ("d1", 11.0)]) == 2
     assert log.activate_many([("d1", 99.0), ("d2", 12.0)]) == 1  # d1 stays as it was
     assert log.get_decision("d1").activated_at == 11.0

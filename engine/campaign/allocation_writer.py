@@ -1,0 +1,183 @@
+"""The campaign's driver side: scored batches in, decisions out, within the campaign's room.
+
+For each scored batch, in the order batches arrive: :func:`policies.allocation.allocate` draws
+every customer's action at the campaign's prices, in a random order, among the actions that are
+still feasible at their turn (the room left by the batches before counts: capacity and budget
+are never exceeded over the whole campaign), holdout customers get the control action; the
+batch's decisions go to the log in one transaction, inactive (activated once the message goes
+out), each with the probability its draw used; and one row per customer goes to the output
+table.
+
+Example:
+    >>> OUTPUT_SCHEMA.names[:4]
+    ['customer_id', 'decision_id', 'action_index', 'action_name']
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+
+from engine.catalog import Catalog
+from engine.store import DecisionLog, DecisionRecord
+from policies.allocation import Prices, Resources, allocate
+
+__all__ = ["OUTPUT_SCHEMA", "CampaignTotals", "CampaignWriter"]
+
+OUTPUT_SCHEMA = pa.schema([
+    pa.field("customer_id", pa.string(), nullable=False),
+    pa.field("decision_id", pa.string()),
+    pa.field("action_index", pa.int64(), nullable=False),
+    pa.field("action_name", pa.string()),
+    pa.field("message", pa.string()),
+    pa.field("channel", pa.string()),
+    pa.field("timing", pa.string()),
+    pa.field("send_at", pa.float64()),
+    pa.field("probability", pa.float64(), nullable=False),
+    pa.field("holdout", pa.bool_(), nullable=False),
+    pa.field("score", pa.float64()),
+    pa.field("cost", pa.float64(), nullable=False),
+    pa.field("reason", pa.string()),
+    pa.field("error", pa.string()),
+])
+
+
+@dataclass
+class CampaignTotals:
+    """What the campaign decided so far.
+
+    Attributes:
+        customers: rows seen. decided: decisions written. errors: rows refused (no decision).
+        holdout: holdout decisions. sends: channel -> sends. spent: money committed.
+        expected_reward: the sum of the chosen actions' scores (the model's estimate).
+        first_errors: the first few refusals, as ``customer_id: message``.
+    """
+
+    customers: int = 0
+    decided: int = 0
+    errors: int = 0
+    holdout: int = 0
+    sends: dict[str, int] = field(default_factory=dict)
+    spent: float = 0.0
+    expected_reward: float = 0.0
+    first_errors: list[str] = field(default_factory=list)
+
+
+class CampaignWriter:
+    """Allocates scored batches and writes their decisions (see the module docstring).
+
+    Args:
+        catalog: the catalog.
+        log: the decision log (written one transaction per batch).
+        resources: the campaign's whole room (capacity per channel, budget).
+        prices: the campaign's dual prices.
+        epsilon: exploration among feasible actions.
+        seed: seeds the draws.
+        at: the decisions' time.
+        control: the holdout's action (-1: none).
+    """
+
+    def __init__(self, catalog: Catalog, log: DecisionLog, resources: Resources, prices: Prices,
+                 *, epsilon: float, seed: int, at: float, control: int) -> None:
+        self.catalog = catalog
+        self.log = log
+        self.room = resources
+        self.prices = prices
+        self.epsilon = epsilon
+        self.at = float(at)
+        self.control = control
+        self.totals = CampaignTotals(sends={c.name: 0 for c in catalog.channels})
+        self._rng = np.random.default_rng([seed, 2])
+        self._names = [a.name for a in catalog.actions]
+        self._version = catalog.version
+
+    def write(self, batch: dict[str, np.ndarray]) -> pa.Table:
+        """Allocate one scored batch, log its decisions (one transaction), return its rows."""
+        ids = batch["customer_id"]
+        n = len(ids)
+        ok = batch["error"] == ""
+        rows = np.flatnonzero(ok)
+        actions = np.full(n, -1, dtype=np.int64)
+        probs = np.ones(n)
+        feasible = np.zeros(batch["allowed"].shape, dtype=bool)
+        if rows.size:
+            alloc = allocate(batch["scores"][rows], batch["allowed"][rows], self.room,
+                             self.prices, epsilon=self.epsilon, rng=self._rng,
+                             order=self._rng.permutation(rows.size),
+                             held=batch["holdout"][rows],
+                             held_action=np.full(rows.size, self.control),
+                             no_contact=self.catalog.no_contact_index)
+            actions[rows], probs[rows], feasible[rows] = (alloc.actions, alloc.probabilities,
+                                                          alloc.feasible)
+            self.room = Resources(self.room.action_channel, self.room.capacity - alloc.channel_used,
+                                  self.room.costs, self.room.budget - alloc.spent)
+        ids_out = np.array([uuid.uuid4().hex if o else None for o in ok], dtype=object)
+        records = [self._record(batch, int(i), ids_out[i], int(actions[i]), float(probs[i]),
+                                feasible[i]) for i in rows]
+        self.log.write_decisions(records, one_per_customer=True)
+        self._count(batch, ids, ok, actions)
+        return self._table(batch, ids_out, actions, probs)
+
+    def _record(self, batch: dict[str, np.ndarray], i: int, decision_id: str, action: int,
+                prob: float, feasible: np.ndarray) -> DecisionRecord:
+        triple = self.catalog.actions[action].triple if action >= 0 else None
+        send_at = None
+        names: tuple[str | None, str | None, str | None] = (None, None, None)
+        if triple is not None:
+            send_at = float(batch["send_at"][i, self.catalog.action_timing[action]])
+            names = (triple[0].name, triple[1].name, triple[2].name)
+        return DecisionRecord(
+            decision_id=decision_id, customer_id=str(batch["customer_id"][i]), created_at=self.at,
+            action_index=int(action), probability=float(prob),
+            holdout=bool(batch["holdout"][i]), context_json=str(batch["context"][i]),
+            features_json=str(batch["features"][i]),
+            eligible=tuple(np.flatnonzero(feasible).tolist()), send_at=send_at, active=False,
+            catalog_version=self._version, message=names[0], channel=names[1],
+            timing=names[2])
+
+    def _count(self, batch: dict[str, np.ndarray], ids: np.ndarray, ok: np.ndarray,
+               actions: np.ndarray) -> None:
+        t = self.totals
+        t.customers += len(ids)
+        t.decided += int(ok.sum())
+        t.errors += int((~ok).sum())
+        t.holdout += int((batch["holdout"] & ok).sum())
+        chosen = actions[actions >= 0]
+        sends, spent = self.room.usage(chosen)
+        for j, ch in enumerate(self.catalog.channels):
+            t.sends[ch.name] += int(sends[j])
+        t.spent += spent
+        rows = np.flatnonzero(actions >= 0)
+        t.expected_reward += float(batch["scores"][rows, actions[rows]].sum())
+        for i in np.flatnonzero(~ok)[: max(0, 5 - len(t.first_errors))]:
+            t.first_errors.append(f"{ids[i]}: {batch['error'][i]}")
+
+    def _table(self, batch: dict[str, np.ndarray], decision_ids: np.ndarray,
+               actions: np.ndarray, probs: np.ndarray) -> pa.Table:
+        cat = self.catalog
+        a = np.maximum(actions, 0)
+        contact = (actions >= 0) & (cat.action_channel[a] >= 0)
+        triples = [cat.actions[x].triple if x >= 0 else None for x in actions]
+        n = len(actions)
+        send_at = np.where(contact, batch["send_at"][np.arange(n), np.maximum(
+            cat.action_timing[a], 0)], np.nan)
+        scores = np.where(actions >= 0, batch["scores"][np.arange(n), a], np.nan)
+        return pa.Table.from_pydict({
+            "customer_id": batch["customer_id"].astype(str).tolist(),
+            "decision_id": decision_ids.tolist(),
+            "action_index": actions,
+            "action_name": [self._names[x] if x >= 0 else None for x in actions],
+            "message": [t[0].name if t else None for t in triples],
+            "channel": [t[1].name if t else None for t in triples],
+            "timing": [t[2].name if t else None for t in triples],
+            "send_at": pa.array(send_at, mask=~contact),
+            "probability": probs,
+            "holdout": batch["holdout"].astype(bool),
+            "score": pa.array(scores, mask=actions < 0),
+            "cost": np.where(actions >= 0, self.room.costs[a], 0.0),
+            "reason": [r or None for r in batch["reason"]],
+            "error": [e or None for e in batch["error"]],
+        }, schema=OUTPUT_SCHEMA)

@@ -1,0 +1,269 @@
+"""A campaign from the customers file to the log: ``offerbandit campaign score``.
+
+1. The catalog and the customers file are checked whole (nothing is written on bad input).
+2. The current model snapshot (the latest checkpoint in the state folder, refused if it was made
+   with another catalog or learner configuration) is read once and broadcast to the workers.
+3. When the campaign has a binding resource (a channel capacity, its budget), a uniform random
+   sample of about ``sample_size`` customers is scored first and the dual prices are fitted to
+   the sample's share of the room (:func:`policies.dual_prices.find_prices`).
+4. Every customer is scored (batch by batch, on Ray, ``workers`` actors) and allocated at those
+   prices (:class:`CampaignWriter`): one log transaction per batch, every decision inactive.
+5. ``--out`` gets one row per customer (``OUTPUT_SCHEMA``), its schema metadata the campaign's
+   settings and prices, and the model snapshot is copied beside it (``<out>.vw``) so the
+   campaign can be valued later with the very model that scored it.
+
+``workers=0`` scores in this process, without Ray (tests and the per-core benchmark).
+
+Example:
+    >>> sidecar_model("out/decisions.parquet").name
+    'decisions.vw'
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from engine.campaign.allocation_writer import OUTPUT_SCHEMA, CampaignTotals, CampaignWriter
+from engine.campaign.customers import CustomersTable, check_customers
+from engine.campaign.plan import CampaignPlan, campaign_resources
+from engine.campaign.scoring import CustomerScorer, ScoringSetup
+from engine.catalog import Catalog
+from engine.checkpoint import CheckpointStore
+from engine.config import load_config
+from engine.errors import CampaignError, ConfigError, StoreError
+from engine.features import FEATURES_VERSION
+from engine.options import EngineOptions
+from engine.parquet_file import write_parquet
+from engine.store import DecisionLog
+from policies.allocation import Prices, Resources
+from policies.dual_prices import find_prices
+
+__all__ = ["CampaignSummary", "campaign_metadata", "control_action", "score_campaign",
+           "sidecar_model"]
+
+METADATA_KEY = b"offerbandit.campaign"
+
+
+@dataclass(frozen=True)
+class CampaignSummary:
+    """What ``campaign score`` did.
+
+    Attributes:
+        totals: the counts (:class:`CampaignTotals`).
+        prices: channel -> price per send, and ``"budget"`` -> price per unit of money.
+        room: channel -> sends the campaign could make (``inf``: no cap); ``"budget"``.
+        learned_seq: the model snapshot's last learned reward (0: a fresh model).
+        sampled: customers scored to set the prices (0 when nothing binds).
+        out: the decisions file.
+    """
+
+    totals: CampaignTotals
+    prices: dict[str, float]
+    room: dict[str, float]
+    learned_seq: int
+    sampled: int
+    out: Path
+
+
+def sidecar_model(out: str | os.PathLike) -> Path:
+    """Where the campaign's model snapshot is copied, beside its decisions file."""
+    return Path(out).with_suffix(".vw")
+
+
+def control_action(catalog: Catalog, options: EngineOptions) -> int:
+    """The holdout's action: ``holdout_action`` by name, else no contact (-1: none), as the
+    engine's ``choose`` plays it.
+
+    Raises:
+        ConfigError: an unknown action name.
+    """
+    name = options.holdout_action
+    if name is None:
+        nc = catalog.no_contact_index
+        return -1 if nc is None else nc
+    names = [a.name for a in catalog.actions]
+    if name not in names:
+        raise ConfigError(f"holdout_action: expected an action name such as {names[0]!r}, got "
+                          f"{name!r}")
+    return names.index(name)
+
+
+def _snapshot(state_dir: Path, catalog: Catalog, options: EngineOptions
+              ) -> tuple[bytes | None, int]:
+    """The latest checkpoint's model bytes and learned sequence (None, 0 when there is none)."""
+    store = CheckpointStore(state_dir)
+    info = store.latest()
+    if info is None:
+        return None, 0
+    store.check(info, options.learner_config.fingerprint(), catalog.version, FEATURES_VERSION)
+    return store.model_path(info).read_bytes(), info.learned_seq
+
+
+def _local_batches(table: CustomersTable, setup: ScoringSetup, batch_size: int,
+                   fraction: float | None, seed: int) -> Iterator[dict[str, np.ndarray]]:
+    rng = np.random.default_rng([seed, 3])
+    with CustomerScorer(setup) as scorer:
+        for batch in pq.ParquetFile(table.path).iter_batches(batch_size=batch_size):
+            if fraction is not None and fraction < 1.0:
+                batch = batch.filter(pa.array(rng.random(batch.num_rows) < fraction))
+                if batch.num_rows == 0:
+                    continue
+            yield scorer(batch)
+
+
+def _held_actions(batch: dict[str, np.ndarray], control: int, no_contact: int | None
+                  ) -> np.ndarray:
+    n = len(batch["customer_id"])
+    ok = batch["allowed"][:, control] if control >= 0 else np.zeros(n, dtype=bool)
+    fallback = -1 if no_contact is None else no_contact
+    return np.where(ok, control, fallback)
+
+
+def _binds(resources: Resources) -> bool:
+    return bool(np.isfinite(resources.capacity).any() or math.isfinite(resources.budget))
+
+
+def campaign_metadata(plan: CampaignPlan, prices: Prices, resources: Resources,
+                      catalog: Catalog, learned_seq: int) -> dict:
+    """What the decisions file's schema metadata records (read back by ``campaign estimate``)."""
+    names = [c.name for c in catalog.channels]
+    return {"plan": {**asdict(plan), "capacity": dict(plan.capacity)},
+            "prices": {**dict(zip(names, prices.channel.tolist(), strict=True)),
+                       "budget": prices.budget},
+            "room": {**dict(zip(names, resources.capacity.tolist(), strict=True)),
+                     "budget": resources.budget},
+            "catalog_version": catalog.version, "learned_seq": learned_seq,
+            "action_names": [a.name for a in catalog.actions],
+            "features_version": FEATURES_VERSION}
+
+
+def score_campaign(customers: str | os.PathLike, catalog_path: str | os.PathLike,
+                   state_dir: str | os.PathLike, out: str | os.PathLike, plan: CampaignPlan, *,
+                   workers: int = 1, address: str | None = None, progress: bool = True
+                   ) -> CampaignSummary:
+    """Score a campaign (see the module docstring) and return its summary.
+
+    Args:
+        customers: the customers Parquet file (``docs/campaigns.md``).
+        catalog_path: the catalog TOML.
+        state_dir: the engine's state folder (log and checkpoints).
+        out: the decisions Parquet file to write.
+        plan: the campaign's settings.
+        workers: scoring actors on Ray (0: in this process, no Ray).
+        address: a Ray cluster address (None: a local Ray).
+        progress: show a progress bar over customers.
+
+    Raises:
+        CampaignError: bad input (nothing written) or a customer twice in the file (the
+            batches before it stay in the log, inactive: never learned from).
+        CatalogError, CheckpointError: the catalog, or a snapshot made with another one.
+    """
+    from tqdm import tqdm
+
+    if not isinstance(workers, int) or workers < 0:
+        raise CampaignError(f"workers: expected an integer >= 0, got {workers!r}")
+    catalog, _, settings = load_config(catalog_path)
+    options = EngineOptions.from_dict(settings)
+    table = check_customers(customers, [c.name for c in catalog.channels])
+    state = Path(state_dir)
+    model, learned_seq = _snapshot(state, catalog, options)
+    control = control_action(catalog, options)
+    setup = ScoringSetup(Path(catalog_path).read_text(encoding="utf-8"), Path(catalog_path).name,
+                         str(state), model, plan.at)
+    state.mkdir(parents=True, exist_ok=True)
+    with DecisionLog(state, synchronous=options.synchronous) as log:
+        resources = campaign_resources(catalog, plan, log.capacity_used(
+            plan.at - plan.at % 86400.0))
+        with _BatchSource(table, setup, plan, workers, address) as stream:
+            prices, sampled = Prices.zero(resources), 0
+            if _binds(resources):
+                prices, sampled = _fit_prices(stream, table, resources, plan, control,
+                                              catalog.no_contact_index)
+            writer = CampaignWriter(catalog, log, resources, prices, epsilon=plan.epsilon,
+                                    seed=plan.seed, at=plan.at, control=control)
+            meta = campaign_metadata(plan, prices, resources, catalog, learned_seq)
+            schema = OUTPUT_SCHEMA.with_metadata({METADATA_KEY: json.dumps(meta)})
+            bar = tqdm(total=table.n_rows, unit="customer", desc="campaign",
+                       disable=not progress, file=sys.stderr)
+            try:
+                write_parquet(out, schema, _written(stream(None), writer, bar, schema))
+            except StoreError as exc:
+                raise CampaignError(f"customers: {exc}; the {writer.totals.decided} decisions "
+                                    f"written before stay inactive (never learned from)"
+                                    ) from None
+            finally:
+                bar.close()
+    if model is not None:
+        sidecar_model(out).write_bytes(model)
+    names = [c.name for c in catalog.channels]
+    return CampaignSummary(writer.totals, meta["prices"],
+                           {**dict(zip(names, resources.capacity.tolist(), strict=True)),
+                            "budget": resources.budget}, learned_seq, sampled, Path(out))
+
+
+def _written(batches: Iterator[dict[str, np.ndarray]], writer: CampaignWriter, bar,
+             schema: pa.Schema) -> Iterator[pa.Table]:
+    for batch in batches:
+        table = writer.write(batch)
+        bar.update(table.num_rows)
+        yield table.replace_schema_metadata(schema.metadata)
+
+
+class _BatchSource:
+    """Where scored batches come from: Ray (workers > 0) or this process; a context manager
+    holding the Ray session, called with a sample fraction (None: every customer)."""
+
+    def __init__(self, table: CustomersTable, setup: ScoringSetup, plan: CampaignPlan,
+                 workers: int, address: str | None) -> None:
+        self.table, self.setup, self.plan = table, setup, plan
+        self.workers, self.address = workers, address
+        self._stack = ExitStack()
+
+    def __enter__(self) -> _BatchSource:
+        if self.workers > 0:
+            from engine.campaign.ray_stream import ray_session
+
+            self._stack.enter_context(ray_session(self.address, self.workers))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.close()
+
+    def __call__(self, fraction: float | None) -> Iterator[dict[str, np.ndarray]]:
+        plan = self.plan
+        if self.workers == 0:
+            return _local_batches(self.table, self.setup, plan.batch_size, fraction, plan.seed)
+        from engine.campaign.ray_stream import scored_batches
+
+        return scored_batches(self.table.path, self.setup, batch_size=plan.batch_size,
+                              workers=self.workers, fraction=fraction, seed=plan.seed)
+
+
+def _fit_prices(stream: _BatchSource, table: CustomersTable, resources: Resources,
+                plan: CampaignPlan, control: int, no_contact: int | None) -> tuple[Prices, int]:
+    """Prices fitted on a uniform random sample of the customers (the room scaled to it)."""
+    fraction = min(1.0, plan.sample_size / table.n_rows)
+    parts = [b for b in stream(fraction) if len(b["customer_id"])]
+    if not parts:
+        return Prices.zero(resources), 0
+    ok = np.concatenate([b["error"] == "" for b in parts])
+    scores = np.concatenate([b["scores"] for b in parts])[ok]
+    allowed = np.concatenate([b["allowed"] for b in parts])[ok]
+    held = np.concatenate([b["holdout"] for b in parts])[ok]
+    held_action = np.concatenate([_held_actions(b, control, no_contact) for b in parts])[ok]
+    m = int(ok.sum())
+    if m == 0:
+        return Prices.zero(resources), 0
+    return find_prices(scores, allowed, resources.scaled(m / table.n_rows),
+                       epsilon=plan.epsilon, held=held, held_action=held_action), m
