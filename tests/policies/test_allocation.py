@@ -30,7 +30,7 @@ def campaigns(draw, max_n: int = 40):
     if with_nc:
         channel = np.append(channel, -1)
     k = channel.size
-    capacity = np.array([draw(st.sampled_from([0.0, 1.0, 2.0, 5.0, math.inf]))
+    capacity = np.array([draw(st.sampled_from([0.0, 1.0, 2.0, 2.5, 5.0, math.inf]))
                          for _ in range(n_channels)])
     cost = draw(arrays(np.float64, k, elements=st.sampled_from([0.0, 0.1, 0.25, 1.0, 3.0])))
     if with_nc:
@@ -219,8 +219,8 @@ def test_a_customer_with_nothing_feasible_gets_no_action_with_probability_one():
 
 @pytest.mark.parametrize("kwargs, match", [
     ({"action_channel": [0, 2], "capacity": [1.0]}, "action_channel: expected K >= 1 indices"),
-    ({"action_channel": [0], "capacity": [1.5]}, "capacity: expected whole numbers"),
-    ({"action_channel": [0], "capacity": [float("nan")]}, "capacity: expected whole numbers"),
+    ({"action_channel": [0], "capacity": [-1.0]}, "capacity: expected numbers >= 0"),
+    ({"action_channel": [0], "capacity": [float("nan")]}, "capacity: expected numbers >= 0"),
     ({"action_channel": [0], "capacity": [1.0], "action_cost": [-1.0]}, "action_cost: expected 1"),
     ({"action_channel": [0], "capacity": [1.0], "budget": -2.0}, "budget: expected"),
     ({"action_channel": [[0]], "capacity": [1.0]}, "action_channel: expected a 1-d array"),
