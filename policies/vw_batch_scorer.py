@@ -31,6 +31,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -39,6 +40,8 @@ from policies.vw_format import FeatureSet, feature_items
 from policies.vw_learner import VWLearner
 
 __all__ = ["VWBatchScorer"]
+
+_ITEM_CACHE = 1 << 18  # distinct raw features remembered (cleared when full)
 
 
 class VWBatchScorer:
@@ -89,6 +92,9 @@ class VWBatchScorer:
                                      np.array([x for _, x in v])) for ns, v in by_ns.items()})
         self._base = self._action_terms(action_pairs)
         self._columns: dict[tuple[str, str], np.ndarray] = {}
+        self._feature_index: dict[tuple[str, str], int] = {}  # (namespace, name) -> column
+        self._names: list[tuple[str, str]] = []
+        self._item_cache: dict[tuple, tuple[tuple[int, float], ...]] = {}
 
     @property
     def n_actions(self) -> int:
@@ -137,23 +143,42 @@ class VWBatchScorer:
         self._columns[key] = col
         return col
 
+    def _shared_items(self, ns: str, key: str, value: Any) -> tuple[tuple[int, float], ...]:
+        """``(column, value)`` of one raw shared feature, through :func:`feature_items` once
+        per distinct (namespace, key, value): values repeat from customer to customer."""
+        cache_key = (ns, key, tuple(value) if isinstance(value, list) else value)
+        found = self._item_cache.get(cache_key)
+        if found is None:
+            if len(self._item_cache) > _ITEM_CACHE:
+                self._item_cache.clear()
+            found = tuple((self._feature_index.setdefault((n, name), len(self._feature_index)),
+                           v) for n, name, v in feature_items({ns: {key: value}}))
+            self._item_cache[cache_key] = found
+        return found
+
     def scores(self, shared: Sequence[FeatureSet]) -> np.ndarray:
         """(n, K) float64 estimated reward of every action for each shared feature set."""
         n = len(shared)
         rows: list[int] = []
         cols: list[int] = []
         vals: list[float] = []
-        index: dict[tuple[str, str], int] = {}
         for i, feats in enumerate(shared):
-            for ns, name, value in feature_items(feats):
-                j = index.setdefault((ns, name), len(index))
-                rows.append(i)
-                cols.append(j)
-                vals.append(value)
-        x = np.zeros((n, len(index)))
-        np.add.at(x, (np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64)),
-                  np.array(vals))
-        u = np.empty((len(index), self._k))
-        for (ns, name), j in index.items():
-            u[j] = self._column(ns, name)
+            for ns, namespace in feats.items():
+                for key, value in namespace.items():
+                    for j, v in self._shared_items(ns, key, value):
+                        rows.append(i)
+                        cols.append(j)
+                        vals.append(v)
+        used, local = np.unique(np.array(cols, dtype=np.int64), return_inverse=True)
+        x = np.zeros((n, used.size))
+        np.add.at(x, (np.array(rows, dtype=np.int64), local), np.array(vals))
+        names = self._feature_names()
+        u = np.empty((used.size, self._k))
+        for c, j in enumerate(used.tolist()):
+            u[c] = self._column(*names[j])
         return x @ u + self._base
+
+    def _feature_names(self) -> list[tuple[str, str]]:
+        if len(self._names) != len(self._feature_index):
+            self._names = list(self._feature_index)
+        return self._names

@@ -15,7 +15,8 @@ Example:
 
 from __future__ import annotations
 
-import uuid
+import os
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -43,6 +44,21 @@ OUTPUT_SCHEMA = pa.schema([
     pa.field("reason", pa.string()),
     pa.field("error", pa.string()),
 ])
+
+
+def _decision_ids(n: int) -> list[str]:
+    """n new decision ids, 32 hex digits like the engine's: the time in milliseconds, then 80
+    random bits. Ids that grow with time land at the end of the log's index (the random ids of
+    ``uuid4`` would scatter a million inserts over it).
+
+    Example:
+        >>> a, b = _decision_ids(2)
+        >>> len(a), a[:12] == b[:12], a != b
+        (32, True, True)
+    """
+    prefix = f"{time.time_ns() // 1_000_000:012x}"
+    noise = os.urandom(10 * n).hex()
+    return [prefix + noise[20 * i: 20 * i + 20] for i in range(n)]
 
 
 @dataclass
@@ -93,6 +109,10 @@ class CampaignWriter:
         self._rng = np.random.default_rng([seed, 2])
         self._names = [a.name for a in catalog.actions]
         self._version = catalog.version
+        # per action: (message, channel, timing) names, all None for no contact
+        self._parts = [(t[0].name, t[1].name, t[2].name) if (t := a.triple) else
+                       (None, None, None) for a in catalog.actions]
+        self._eligible: dict[bytes, tuple[int, ...]] = {}  # feasible rows repeat: one tuple each
 
     def write(self, batch: dict[str, np.ndarray]) -> pa.Table:
         """Allocate one scored batch, log its decisions (one transaction), return its rows."""
@@ -114,7 +134,8 @@ class CampaignWriter:
                                                           alloc.feasible)
             self.room = Resources(self.room.action_channel, self.room.capacity - alloc.channel_used,
                                   self.room.costs, self.room.budget - alloc.spent)
-        ids_out = np.array([uuid.uuid4().hex if o else None for o in ok], dtype=object)
+        ids_out = np.full(n, None, dtype=object)
+        ids_out[rows] = _decision_ids(rows.size)
         records = [self._record(batch, int(i), ids_out[i], int(actions[i]), float(probs[i]),
                                 feasible[i]) for i in rows]
         self.log.write_decisions(records, one_per_customer=True)
@@ -123,20 +144,20 @@ class CampaignWriter:
 
     def _record(self, batch: dict[str, np.ndarray], i: int, decision_id: str, action: int,
                 prob: float, feasible: np.ndarray) -> DecisionRecord:
-        triple = self.catalog.actions[action].triple if action >= 0 else None
+        message, channel, timing = self._parts[action] if action >= 0 else (None, None, None)
         send_at = None
-        names: tuple[str | None, str | None, str | None] = (None, None, None)
-        if triple is not None:
+        if channel is not None:
             send_at = float(batch["send_at"][i, self.catalog.action_timing[action]])
-            names = (triple[0].name, triple[1].name, triple[2].name)
+        key = feasible.tobytes()
+        eligible = self._eligible.get(key)
+        if eligible is None:
+            eligible = self._eligible[key] = tuple(np.flatnonzero(feasible).tolist())
         return DecisionRecord(
             decision_id=decision_id, customer_id=str(batch["customer_id"][i]), created_at=self.at,
-            action_index=int(action), probability=float(prob),
-            holdout=bool(batch["holdout"][i]), context_json=str(batch["context"][i]),
-            features_json=str(batch["features"][i]),
-            eligible=tuple(np.flatnonzero(feasible).tolist()), send_at=send_at, active=False,
-            catalog_version=self._version, message=names[0], channel=names[1],
-            timing=names[2])
+            action_index=action, probability=prob, holdout=bool(batch["holdout"][i]),
+            context_json=str(batch["context"][i]), features_json=str(batch["features"][i]),
+            eligible=eligible, send_at=send_at, active=False, catalog_version=self._version,
+            message=message, channel=channel, timing=timing)
 
     def _count(self, batch: dict[str, np.ndarray], ids: np.ndarray, ok: np.ndarray,
                actions: np.ndarray) -> None:

@@ -219,10 +219,9 @@ def check_customers(path: str | os.PathLike, channels: Sequence[str]) -> Custome
     return CustomersTable(Path(path), n, names)
 
 
-def _clean(value: Any) -> Any:
-    if isinstance(value, dict):  # consent: absent channels are nulls in the struct
-        return {k: v for k, v in value.items() if v is not None}
-    return value
+def _clean(value: dict[str, Any]) -> dict[str, Any]:
+    """A struct's value (consent) without its null fields (channels the row says nothing of)."""
+    return {k: v for k, v in value.items() if v is not None}
 
 
 def contexts_of(batch: pa.Table | pa.RecordBatch) -> tuple[list[str], list[dict[str, Any]]]:
@@ -230,6 +229,6 @@ def contexts_of(batch: pa.Table | pa.RecordBatch) -> tuple[list[str], list[dict[
     ids = batch.column(ID_COLUMN).to_pylist()
     rest = batch.drop_columns([ID_COLUMN]) if isinstance(batch, pa.Table) else \
         pa.Table.from_batches([batch]).drop_columns([ID_COLUMN])
-    contexts = [{k: _clean(v) for k, v in row.items() if v is not None}
+    contexts = [{k: _clean(v) if type(v) is dict else v for k, v in row.items() if v is not None}
                 for row in rest.to_pylist()]
     return ids, contexts

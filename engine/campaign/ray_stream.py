@@ -90,9 +90,8 @@ class _Worker:
 
 
 def scored_batches(path: str | os.PathLike, setup: ScoringSetup, *, batch_size: int,
-                   workers: int, fraction: float | None = None, seed: int = 0
-                   ) -> Iterator[dict[str, np.ndarray]]:
-    """Score every customer of ``path`` (or a random ``fraction`` of them) on Ray.
+                   workers: int) -> Iterator[dict[str, np.ndarray]]:
+    """Score every customer of ``path`` on Ray.
 
     Call inside :func:`ray_session`.
 
@@ -101,8 +100,6 @@ def scored_batches(path: str | os.PathLike, setup: ScoringSetup, *, batch_size: 
         setup: what the workers need.
         batch_size: customers per scored batch.
         workers: scoring actors.
-        fraction: score only a uniform random sample of about this share of the customers.
-        seed: the sample's seed.
 
     Yields:
         Scored batches (:meth:`CustomerScorer.__call__`'s columns), in no particular order.
@@ -110,11 +107,8 @@ def scored_batches(path: str | os.PathLike, setup: ScoringSetup, *, batch_size: 
     import ray
     import ray.data
 
-    ds = ray.data.read_parquet(os.fspath(path))
-    if fraction is not None and fraction < 1.0:
-        ds = ds.random_sample(fraction, seed=seed)
-    scored = ds.map_batches(_Worker, fn_constructor_kwargs={"setup": (ray.put(setup),)},
-                            batch_size=batch_size, batch_format="pyarrow",
-                            compute=ray.data.ActorPoolStrategy(size=workers), num_cpus=1)
+    scored = ray.data.read_parquet(os.fspath(path)).map_batches(
+        _Worker, fn_constructor_kwargs={"setup": (ray.put(setup),)}, batch_size=batch_size,
+        batch_format="pyarrow", compute=ray.data.ActorPoolStrategy(size=workers), num_cpus=1)
     for batch in scored.iter_batches(batch_format="numpy", batch_size=None, prefetch_batches=1):
         yield cast(dict[str, np.ndarray], batch)

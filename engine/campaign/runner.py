@@ -4,8 +4,8 @@
 2. The current model snapshot (the latest checkpoint in the state folder, refused if it was made
    with another catalog or learner configuration) is read once and broadcast to the workers.
 3. When the campaign has a binding resource (a channel capacity, its budget), a uniform random
-   sample of about ``sample_size`` customers is scored first and the dual prices are fitted to
-   the sample's share of the room (:func:`policies.dual_prices.find_prices`).
+   sample of about ``sample_size`` customers is scored first (in this process) and the dual
+   prices are fitted to the sample's share of the room (:func:`policies.dual_prices.find_prices`).
 4. Every customer is scored (batch by batch, on Ray, ``workers`` actors) and allocated at those
    prices (:class:`CampaignWriter`): one log transaction per batch, every decision inactive.
 5. ``--out`` gets one row per customer (``OUTPUT_SCHEMA``), its schema metadata the campaign's
@@ -185,11 +185,11 @@ def score_campaign(customers: str | os.PathLike, catalog_path: str | os.PathLike
     with DecisionLog(state, synchronous=options.synchronous) as log:
         resources = campaign_resources(catalog, plan, log.capacity_used(
             plan.at - plan.at % 86400.0))
+        prices, sampled = Prices.zero(resources), 0
+        if _binds(resources):
+            prices, sampled = _fit_prices(setup, table, resources, plan, control,
+                                          catalog.no_contact_index)
         with _BatchSource(table, setup, plan, workers, address) as stream:
-            prices, sampled = Prices.zero(resources), 0
-            if _binds(resources):
-                prices, sampled = _fit_prices(stream, table, resources, plan, control,
-                                              catalog.no_contact_index)
             writer = CampaignWriter(catalog, log, resources, prices, epsilon=plan.epsilon,
                                     seed=plan.seed, at=plan.at, control=control)
             meta = campaign_metadata(plan, prices, resources, catalog, learned_seq)
@@ -197,7 +197,7 @@ def score_campaign(customers: str | os.PathLike, catalog_path: str | os.PathLike
             bar = tqdm(total=table.n_rows, unit="customer", desc="campaign",
                        disable=not progress, file=sys.stderr)
             try:
-                write_parquet(out, schema, _written(stream(None), writer, bar, schema))
+                write_parquet(out, schema, _written(stream(), writer, bar, schema))
             except StoreError as exc:
                 raise CampaignError(f"customers: {exc}; the {writer.totals.decided} decisions "
                                     f"written before stay inactive (never learned from)"
@@ -222,7 +222,7 @@ def _written(batches: Iterator[dict[str, np.ndarray]], writer: CampaignWriter, b
 
 class _BatchSource:
     """Where scored batches come from: Ray (workers > 0) or this process; a context manager
-    holding the Ray session, called with a sample fraction (None: every customer)."""
+    holding the Ray session, called for the stream of every customer's scored batch."""
 
     def __init__(self, table: CustomersTable, setup: ScoringSetup, plan: CampaignPlan,
                  workers: int, address: str | None) -> None:
@@ -240,21 +240,25 @@ class _BatchSource:
     def __exit__(self, *exc: object) -> None:
         self._stack.close()
 
-    def __call__(self, fraction: float | None) -> Iterator[dict[str, np.ndarray]]:
+    def __call__(self) -> Iterator[dict[str, np.ndarray]]:
         plan = self.plan
         if self.workers == 0:
-            return _local_batches(self.table, self.setup, plan.batch_size, fraction, plan.seed)
+            return _local_batches(self.table, self.setup, plan.batch_size, None, plan.seed)
         from engine.campaign.ray_stream import scored_batches
 
         return scored_batches(self.table.path, self.setup, batch_size=plan.batch_size,
-                              workers=self.workers, fraction=fraction, seed=plan.seed)
+                              workers=self.workers)
 
 
-def _fit_prices(stream: _BatchSource, table: CustomersTable, resources: Resources,
+def _fit_prices(setup: ScoringSetup, table: CustomersTable, resources: Resources,
                 plan: CampaignPlan, control: int, no_contact: int | None) -> tuple[Prices, int]:
-    """Prices fitted on a uniform random sample of the customers (the room scaled to it)."""
+    """Prices fitted on a uniform random sample of the customers (the room scaled to it).
+
+    The sample is scored in this process: a few thousand customers cost less than starting
+    Ray's workers a second time."""
     fraction = min(1.0, plan.sample_size / table.n_rows)
-    parts = [b for b in stream(fraction) if len(b["customer_id"])]
+    parts = [b for b in _local_batches(table, setup, plan.batch_size, fraction, plan.seed)
+             if len(b["customer_id"])]
     if not parts:
         return Prices.zero(resources), 0
     ok = np.concatenate([b["error"] == "" for b in parts])

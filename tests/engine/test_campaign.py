@@ -243,4 +243,4 @@ def test_on_ray_every_customer_is_decided_within_capacity(world, workers):
     assert len(table) == 3000 and table["customer_id"].is_unique
     assert table["decision_id"].notna().all()
     assert (table["channel"] == "sms").sum() <= 200 and table["cost"].sum() <= 20.0
-    assert 900 <= summary.sampled <= 1100 and max(summary.prices.values()) > 0
+    assert 850 <= summary.sampled <= 1150 and max(summary.prices.values()) > 0

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from vowpalwabbit import Example, Workspace
 
 from policies.errors import PolicyConfigError
 from policies.vw_batch_scorer import VWBatchScorer
 from policies.vw_config import VWConfig
-from policies.vw_format import shared_line
+from policies.vw_format import feature_items, format_features, shared_line
 from policies.vw_learner import VWLearner
 
 # the engine's layout: shared c (context) and h (history); actions m, n, t, a
@@ -81,3 +83,23 @@ def test_interactions_it_cannot_split_are_refused(interactions, match):
         vw.set_actions(ACTIONS)
         with pytest.raises(PolicyConfigError, match=match):
             VWBatchScorer(vw)
+
+
+_CHARS = "abcXYZ019 |:_-=.\t"  # VW's separators among them
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.sampled_from(["c", "h", "a b"]), st.dictionaries(
+    st.text(_CHARS, min_size=1, max_size=6), st.one_of(
+        st.booleans(), st.integers(-10**6, 10**6), st.floats(-1e9, 1e9),
+        st.text(_CHARS, max_size=6), st.lists(st.text(_CHARS, max_size=4), max_size=3)),
+    max_size=5), max_size=3))
+def test_feature_items_are_the_tokens_of_the_text(features):
+    """feature_items (batch prediction's path) reads exactly what format_features writes."""
+    from_text = []
+    for part in format_features(features).split("|")[1:]:
+        ns, *tokens = part.strip().split(" ")
+        for tok in tokens:
+            name, sep, value = tok.rpartition(":")
+            from_text.append((ns, name, float(value)) if sep else (ns, tok, 1.0))
+    assert feature_items(features) == from_text
