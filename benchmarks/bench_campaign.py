@@ -139,7 +139,7 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=2, help="interleaved Ray rounds")
     parser.add_argument("--no-ray", action="store_true", help="the per-core figure only")
     args = parser.parse_args()
-    n_choose, n_core, n_ray = (1000, 10_000, 20_000) if args.quick else (3000, 40_000, 60_000)
+    n_choose, n_core, n_ray = (1000, 10_000, 20_000) if args.quick else (3000, 40_000, 120_000)
     catalog = Path(str(files("engine") / "catalogs" / "example.toml"))
     with tempfile.TemporaryDirectory() as d:
         root = Path(d)
