@@ -167,12 +167,17 @@ def main() -> int:
 
 def scoring_seconds(state: Path, catalog: Path, path: Path, batch: int) -> float:
     """Median seconds a worker takes to score one batch (in this process, warm)."""
+    from engine.campaign.runner import current_model
     from engine.campaign.scoring import CustomerScorer, ScoringSetup
-    from engine.checkpoint import CheckpointStore
+    from engine.config import load_config
+    from engine.options import EngineOptions
+    from engine.store import DecisionLog
 
-    store = CheckpointStore(state)
-    setup = ScoringSetup(catalog.read_text(), catalog.name, str(state),
-                         store.model_path(store.latest()).read_bytes(), AT)
+    cat, _, settings = load_config(catalog)
+    with DecisionLog(state) as log:
+        model = current_model(log, state, cat, EngineOptions.from_dict(settings))
+    setup = ScoringSetup(catalog.read_text(), catalog.name, f"sqlite:///{state.resolve()}",
+                         model, AT)
     seconds = []
     with CustomerScorer(setup) as scorer:
         for part in pq.ParquetFile(path).iter_batches(batch_size=batch):

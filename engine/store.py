@@ -5,9 +5,10 @@ returns (``synchronous=NORMAL`` in WAL mode survives a killed process; pass ``sy
 to survive a power cut as well), unless it runs inside :meth:`DecisionLog.transaction`, whose
 writes commit together when the block ends or not at all. One connection guarded by a lock makes
 the log safe to share between threads; other processes may read it at the same time through a
-read-only log (``read_only=True``: WAL readers never block the writer). Rewards carry a sequence number (``INTEGER PRIMARY KEY
-AUTOINCREMENT``: strictly increasing, never reused, even after ``forget``), so a checkpoint can
-record the last one it holds and a restart replays :meth:`DecisionLog.rewards_since` it.
+read-only log (``read_only=True``: WAL readers never block the writer). Rewards carry a
+sequence number (``INTEGER PRIMARY KEY AUTOINCREMENT``: strictly increasing, never reused, even
+after ``forget``), so a checkpoint can record the last one it holds and a restart replays
+:meth:`DecisionLog.rewards_since` it.
 
 Every failure of the database (a full disk, an I/O error, a locked file) is raised as
 :class:`StoreError`, never as ``sqlite3``'s own exceptions: callers (and the HTTP service, which
@@ -640,9 +641,9 @@ class DecisionLog:
         with self._tx() as db:
             if one_per_customer:
                 self._refuse_decided(db, records)
-            for (day, channel), k in sorted(sends_by_day(records, dict(capacities or {})
-                                                         ).items()):
-                self._count_send(db, channel, day, int(capacities[channel]), k)  # type: ignore
+            caps = dict(capacities or {})
+            for (day, channel), k in sorted(sends_by_day(records, caps).items()):
+                self._count_send(db, channel, day, int(caps[channel]), k)
             try:
                 db.executemany(f"INSERT INTO decisions ({_DECISION_COLUMNS}) "
                                f"VALUES ({', '.join('?' * len(rows[0]))})", rows)

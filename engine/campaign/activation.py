@@ -37,8 +37,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pyarrow.types as pat
 
+from engine.decision_store import DecisionStore
 from engine.errors import CampaignError
-from engine.store import DecisionLog
 
 __all__ = ["activate_sent"]
 
@@ -92,11 +92,11 @@ def _pairs(f: pq.ParquetFile, default_at: float) -> Iterator[tuple[int, list[str
         offset += batch.num_rows
 
 
-def activate_sent(log: DecisionLog, path: str | os.PathLike, *, default_at: float) -> int:
+def activate_sent(log: DecisionStore, path: str | os.PathLike, *, default_at: float) -> int:
     """Activate the decisions named in a sent file; return how many became active.
 
     Args:
-        log: the decision log.
+        log: the decision log (either backend).
         path: the sent Parquet file (see the module docstring).
         default_at: the send time of rows without ``sent_at``, epoch seconds.
 

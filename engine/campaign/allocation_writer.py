@@ -8,6 +8,14 @@ batch's decisions go to the log in one transaction, inactive (activated once the
 out), each with the probability its draw used; and one row per customer goes to the output
 table.
 
+Other processes may decide for the same customers and channels meanwhile (``choose``, replicas
+on a shared PostgreSQL log). So the batch's transaction locks its customers as ``choose`` does,
+reads their histories again and refuses (as an error row, no decision) a customer whose
+history changed since the worker applied the rules (a cap might no longer hold); and it counts
+the batch's sends against the channels' daily capacity counters as ``choose`` counts one. When
+another process took room the campaign counted on, the batch is allocated again with the room
+now left (:data:`CAPACITY_RETRIES` times at most).
+
 Example:
     >>> OUTPUT_SCHEMA.names[:4]
     ['customer_id', 'decision_id', 'action_index', 'action_name']
@@ -22,11 +30,20 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
+from engine.campaign.scoring import history_keys
 from engine.catalog import Catalog
-from engine.store import DecisionLog, DecisionRecord
-from policies.allocation import Prices, Resources, allocate
+from engine.clock import Clock
+from engine.decision_store import DecisionStore, day_start
+from engine.errors import CampaignError, CapacityReachedError
+from engine.store import DecisionRecord
+from policies.allocation import Allocation, Prices, Resources, allocate
 
-__all__ = ["OUTPUT_SCHEMA", "CampaignTotals", "CampaignWriter"]
+__all__ = ["CAPACITY_RETRIES", "OUTPUT_SCHEMA", "CampaignTotals", "CampaignWriter"]
+
+#: How often a batch is allocated again when other processes filled a channel meanwhile.
+CAPACITY_RETRIES = 3
+CHANGED = ("history: changed while the campaign scored (another process contacted this "
+           "customer); score it again")
 
 OUTPUT_SCHEMA = pa.schema([
     pa.field("customer_id", pa.string(), nullable=False),
@@ -46,17 +63,17 @@ OUTPUT_SCHEMA = pa.schema([
 ])
 
 
-def _decision_ids(n: int) -> list[str]:
+def _decision_ids(n: int, now: float) -> list[str]:
     """n new decision ids, 32 hex digits like the engine's: the time in milliseconds, then 80
     random bits. Ids that grow with time land at the end of the log's index (the random ids of
     ``uuid4`` would scatter a million inserts over it).
 
     Example:
-        >>> a, b = _decision_ids(2)
+        >>> a, b = _decision_ids(2, 1.7e9)
         >>> len(a), a[:12] == b[:12], a != b
         (32, True, True)
     """
-    prefix = f"{time.time_ns() // 1_000_000:012x}"
+    prefix = f"{int(now * 1000) % (1 << 48):012x}"
     noise = os.urandom(10 * n).hex()
     return [prefix + noise[20 * i: 20 * i + 20] for i in range(n)]
 
@@ -94,12 +111,18 @@ class CampaignWriter:
         seed: seeds the draws.
         at: the decisions' time.
         control: the holdout's action (-1: none).
+        clock: the engine's clock (decision ids grow with it; default ``time.time``).
     """
 
-    def __init__(self, catalog: Catalog, log: DecisionLog, resources: Resources, prices: Prices,
-                 *, epsilon: float, seed: int, at: float, control: int) -> None:
+    def __init__(self, catalog: Catalog, log: DecisionStore, resources: Resources,
+                 prices: Prices, *, epsilon: float, seed: int, at: float, control: int,
+                 clock: Clock | None = None) -> None:
         self.catalog = catalog
         self.log = log
+        self.clock: Clock = clock or time.time
+        self._caps = {c.name: int(c.daily_capacity) for c in catalog.channels
+                      if c.daily_capacity is not None}
+        self._channels = tuple(c.name for c in catalog.channels)
         self.room = resources
         self.prices = prices
         self.epsilon = epsilon
@@ -115,14 +138,69 @@ class CampaignWriter:
         self._eligible: dict[bytes, tuple[int, ...]] = {}  # feasible rows repeat: one tuple each
 
     def write(self, batch: dict[str, np.ndarray]) -> pa.Table:
-        """Allocate one scored batch, log its decisions (one transaction), return its rows."""
+        """Allocate one scored batch, log its decisions (one transaction), return its rows.
+
+        Raises:
+            CampaignError: other processes kept filling a channel (after
+                :data:`CAPACITY_RETRIES` allocations); nothing of the batch is written.
+            StoreError: the log refused the batch (a customer decided already at the
+                campaign's time, a failed database); nothing of the batch is written.
+        """
         ids = batch["customer_id"]
-        n = len(ids)
+        customers = [str(c) for c in ids]
+        with self.log.transaction(customers):
+            batch = self._recheck(batch, customers)
+            for _ in range(CAPACITY_RETRIES):
+                try:
+                    with self.log.transaction():  # a savepoint: a full channel undoes only it
+                        out = self._allocate_and_write(batch)
+                    break
+                except CapacityReachedError:
+                    self._shrink_room()
+            else:
+                raise CampaignError(f"capacity: other processes kept filling the campaign's "
+                                    f"channels; {CAPACITY_RETRIES} allocations of a batch did "
+                                    f"not fit")
+        actions, probs, ids_out, alloc = out
+        if alloc is not None:
+            self.room = Resources(self.room.action_channel, self.room.capacity - alloc.channel_used,
+                                  self.room.costs, self.room.budget - alloc.spent)
+        self._count(batch, ids, batch["error"] == "", actions)
+        return self._table(batch, ids_out, actions, probs)
+
+    def _recheck(self, batch: dict[str, np.ndarray], customers: list[str]
+                 ) -> dict[str, np.ndarray]:
+        """The batch with the customers whose history changed since scoring turned to errors
+        (read under their lock: nobody can contact them until the batch commits)."""
+        if "history_key" not in batch:
+            return batch
+        now = history_keys(self.log.histories(customers, self.at, self._channels))
+        changed = (batch["error"] == "") & (now != batch["history_key"])
+        if not changed.any():
+            return batch
+        error = batch["error"].copy()
+        error[changed] = CHANGED
+        allowed = batch["allowed"].copy()
+        allowed[changed] = False
+        return {**batch, "error": error, "allowed": allowed}
+
+    def _shrink_room(self) -> None:
+        """The room after other processes' sends: never more than each channel's day has left."""
+        used = self.log.capacity_used(day_start(self.at))
+        left = np.array([np.inf if (cap := self._caps.get(ch)) is None
+                         else max(0, cap - int(used.get(ch, 0))) for ch in self._channels])
+        self.room = Resources(self.room.action_channel, np.minimum(self.room.capacity, left),
+                              self.room.costs, self.room.budget)
+
+    def _allocate_and_write(self, batch: dict[str, np.ndarray]
+                            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, Allocation | None]:
+        n = len(batch["customer_id"])
         ok = batch["error"] == ""
         rows = np.flatnonzero(ok)
         actions = np.full(n, -1, dtype=np.int64)
         probs = np.ones(n)
         feasible = np.zeros(batch["allowed"].shape, dtype=bool)
+        alloc = None
         if rows.size:
             alloc = allocate(batch["scores"][rows], batch["allowed"][rows], self.room,
                              self.prices, epsilon=self.epsilon, rng=self._rng,
@@ -132,15 +210,12 @@ class CampaignWriter:
                              no_contact=self.catalog.no_contact_index)
             actions[rows], probs[rows], feasible[rows] = (alloc.actions, alloc.probabilities,
                                                           alloc.feasible)
-            self.room = Resources(self.room.action_channel, self.room.capacity - alloc.channel_used,
-                                  self.room.costs, self.room.budget - alloc.spent)
         ids_out = np.full(n, None, dtype=object)
-        ids_out[rows] = _decision_ids(rows.size)
+        ids_out[rows] = _decision_ids(rows.size, self.clock())
         records = [self._record(batch, int(i), ids_out[i], int(actions[i]), float(probs[i]),
                                 feasible[i]) for i in rows]
-        self.log.write_decisions(records, one_per_customer=True)
-        self._count(batch, ids, ok, actions)
-        return self._table(batch, ids_out, actions, probs)
+        self.log.write_decisions(records, one_per_customer=True, capacities=self._caps)
+        return actions, probs, ids_out, alloc
 
     def _record(self, batch: dict[str, np.ndarray], i: int, decision_id: str, action: int,
                 prob: float, feasible: np.ndarray) -> DecisionRecord:

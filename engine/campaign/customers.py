@@ -41,11 +41,15 @@ import pyarrow.types as pat
 
 from engine.errors import CampaignError, ContextError
 from engine.features import MAX_CONTEXT_KEYS, MAX_KEY_LENGTH, MAX_LIST_LENGTH, MAX_STRING_LENGTH
+from engine.ids import check_id
 from engine.send_time import zone
 
 __all__ = ["ID_COLUMN", "CustomersTable", "check_customers", "contexts_of"]
 
 ID_COLUMN = "customer_id"
+# What engine.ids refuses in an id of the right length, as one RE2 pattern (valid UTF-8 has no
+# surrogates): control characters, line separators, a "." or ".." path segment.
+_ID_REFUSED = r"[\x00-\x1f\x{7f}-\x{9f}\x{2028}\x{2029}]|(?:^|/)\.{1,2}(?:/|$)"
 _MAX_ID_LENGTH = 256
 _STRING_KEYS = ("segment", "timezone", "tz")
 _NUMBER_KEYS = ("tenure_days",)
@@ -213,6 +217,9 @@ def check_customers(path: str | os.PathLike, channels: Sequence[str]) -> Custome
         if i is not None:
             raise CampaignError(f"customers.{ID_COLUMN}: row {offset + i}: expected a string of "
                                 f"1 to {_MAX_ID_LENGTH} characters, got {ids[i].as_py()!r:.80}")
+        i = _first(pc.match_substring_regex(ids, _ID_REFUSED))
+        if i is not None:  # the engine's one id rule words the error
+            check_id(f"customers.{ID_COLUMN}: row {offset + i}", ids[i].as_py(), CampaignError)
         for name in names:
             _check_column(name, batch.column(name), offset, channels, zones)
         offset += batch.num_rows

@@ -50,10 +50,13 @@ from engine.errors import CampaignError
 from engine.features import FEATURES_VERSION, action_feature_sets
 from engine.options import EngineOptions
 from engine.parquet_export import export_parquet
-from engine.store import FILE_NAME, DecisionLog
+from engine.snapshots import config_of
+from engine.store import FILE_NAME
+from engine.store_url import open_store
 from ope import LoggedDecisions, OPEResult, estimate, fit_reward_model, read_parquet_log
 from policies.allocation import Prices, Resources, explore_distribution
 from policies.vw_batch_scorer import VWBatchScorer
+from policies.vw_config import VWConfig
 from policies.vw_learner import VWLearner
 
 __all__ = ["CampaignEstimate", "MeanValue", "action_attributes", "campaign_dr",
@@ -210,9 +213,8 @@ def _campaign_counts(path: Path, channels: list[str]) -> dict[str, Any]:
             "model": float(pc.sum(decided.column("score")).as_py() or 0.0)}
 
 
-def _scores(catalog: Catalog, options: EngineOptions, model: Path, features: tuple[str, ...]
+def _scores(catalog: Catalog, config: VWConfig, model: Path, features: tuple[str, ...]
             ) -> np.ndarray:
-    config = options.learner_config
     with (VWLearner(config, model_path=model) if model.is_file() else VWLearner(config)) as vw:
         vw.set_actions(action_feature_sets(catalog))
         return VWBatchScorer(vw).scores([json.loads(f) for f in features])
@@ -226,9 +228,13 @@ def _holdout_rewards(export: Path) -> np.ndarray:
 
 
 def estimate_campaign(campaign: str | os.PathLike, catalog_path: str | os.PathLike,
-                      state_dir: str | os.PathLike, *, since: float | None = None,
-                      alpha: float = 0.05) -> CampaignEstimate:
+                      state_dir: str | os.PathLike | None, *, store: str | None = None,
+                      since: float | None = None, alpha: float = 0.05) -> CampaignEstimate:
     """Value a scored campaign from the log (see the module docstring).
+
+    The log is the state folder's, or the one ``store`` names (``sqlite:///...``,
+    ``postgresql://...``); the model is the one that scored the campaign (its sidecar file),
+    with the learner configuration it was served with.
 
     Raises:
         CampaignError: not a campaign file, another catalog, or no log.
@@ -249,18 +255,19 @@ def estimate_campaign(campaign: str | os.PathLike, catalog_path: str | os.PathLi
     prices = Prices(np.array([meta["prices"][ch] for ch in channels]), meta["prices"]["budget"])
     resources = Resources(catalog.action_channel, np.full(len(channels), np.inf),
                           action_costs(catalog, meta["plan"]["discount_base"]))
-    state = Path(state_dir)
-    if not (state / FILE_NAME).is_file():
+    if store is None and (state_dir is None or not (Path(state_dir) / FILE_NAME).is_file()):
         raise CampaignError(f"state_dir: expected a folder holding {FILE_NAME}, got "
-                            f"{str(state)!r}")
+                            f"{None if state_dir is None else str(state_dir)!r}")
     with tempfile.TemporaryDirectory() as tmp:
         export = Path(tmp) / "log.parquet"
-        with DecisionLog(state) as log:
+        with open_store(store, state_dir) as log:
             export_parquet(log, export, since=since)
         logged = read_parquet_log(export, n_actions=catalog.n_actions)
         holdout_r = _holdout_rewards(export)
     assert logged.learner_features is not None  # the engine's export has them
-    scores = _scores(catalog, options, sidecar_model(path), logged.learner_features)
+    config = (config_of(meta["learner_config"]) if "learner_config" in meta
+              else options.learner_config)
+    scores = _scores(catalog, config, sidecar_model(path), logged.learner_features)
     target = campaign_policy(scores, logged.eligible, resources, prices,
                              meta["plan"]["epsilon"])
     dr = campaign_dr(logged, target, action_attributes(catalog), alpha)

@@ -1,18 +1,26 @@
 """A campaign from the customers file to the log: ``offerbandit campaign score``.
 
 1. The catalog and the customers file are checked whole (nothing is written on bad input).
-2. The current model snapshot (the latest checkpoint in the state folder, refused if it was made
-   with another catalog or learner configuration) is read once and broadcast to the workers.
+2. The current model is read once and broadcast to the workers, as a choose replica reads it:
+   the latest snapshot the fleet's learner published in the store (served with the learner
+   configuration it names), or the state folder's latest checkpoint when that has learned
+   further (an embedded engine publishes none); refused if made for another catalog or
+   feature layout (a checkpoint: or another learner configuration).
 3. When the campaign has a binding resource (a channel capacity, its budget), a uniform random
    sample of about ``sample_size`` customers is scored first (in this process) and the dual
    prices are fitted to the sample's share of the room (:func:`policies.dual_prices.find_prices`).
 4. Every customer is scored (batch by batch, on Ray, ``workers`` actors) and allocated at those
-   prices (:class:`CampaignWriter`): one log transaction per batch, every decision inactive.
+   prices (:class:`CampaignWriter`): one log transaction per batch, every decision inactive,
+   the batch's customers locked and their sends counted against the channels' daily capacity
+   as ``choose`` counts them (on PostgreSQL too, with other processes deciding meanwhile).
 5. ``--out`` gets one row per customer (``OUTPUT_SCHEMA``), its schema metadata the campaign's
    settings and prices, and the model snapshot is copied beside it (``<out>.vw``) so the
    campaign can be valued later with the very model that scored it.
 
 ``workers=0`` scores in this process, without Ray (tests and the per-core benchmark).
+
+The log is the state folder's SQLite log, or any store URL (``store``: ``sqlite:///...``,
+``postgresql://...``); the workers open it read-only.
 
 Example:
     >>> sidecar_model("out/decisions.parquet").name
@@ -41,16 +49,18 @@ from engine.campaign.scoring import CustomerScorer, ScoringSetup
 from engine.catalog import Catalog
 from engine.checkpoint import CheckpointStore
 from engine.config import load_config
+from engine.decision_store import DecisionStore, day_start
 from engine.errors import CampaignError, ConfigError, StoreError
 from engine.features import FEATURES_VERSION
 from engine.options import EngineOptions
 from engine.parquet_file import write_parquet
-from engine.store import DecisionLog
+from engine.snapshots import DEFAULT_LEARNER_NAME, ModelSnapshot
+from engine.store_url import open_store, sqlite_path, store_kind
 from policies.allocation import Prices, Resources
 from policies.dual_prices import find_prices
 
-__all__ = ["CampaignSummary", "campaign_metadata", "control_action", "score_campaign",
-           "sidecar_model"]
+__all__ = ["CampaignSummary", "campaign_metadata", "control_action", "current_model",
+           "score_campaign", "sidecar_model", "worker_store_url"]
 
 METADATA_KEY = b"offerbandit.campaign"
 
@@ -64,6 +74,8 @@ class CampaignSummary:
         prices: channel -> price per send, and ``"budget"`` -> price per unit of money.
         room: channel -> sends the campaign could make (``inf``: no cap); ``"budget"``.
         learned_seq: the model snapshot's last learned reward (0: a fresh model).
+        model_source: where the model came from (``snapshot <version>``, ``checkpoint``,
+            ``fresh``).
         sampled: customers scored to set the prices (0 when nothing binds).
         out: the decisions file.
     """
@@ -74,6 +86,7 @@ class CampaignSummary:
     learned_seq: int
     sampled: int
     out: Path
+    model_source: str = "fresh"
 
 
 def sidecar_model(out: str | os.PathLike) -> Path:
@@ -99,15 +112,53 @@ def control_action(catalog: Catalog, options: EngineOptions) -> int:
     return names.index(name)
 
 
-def _snapshot(state_dir: Path, catalog: Catalog, options: EngineOptions
-              ) -> tuple[bytes | None, int]:
-    """The latest checkpoint's model bytes and learned sequence (None, 0 when there is none)."""
-    store = CheckpointStore(state_dir)
-    info = store.latest()
-    if info is None:
-        return None, 0
-    store.check(info, options.learner_config.fingerprint(), catalog.version, FEATURES_VERSION)
-    return store.model_path(info).read_bytes(), info.learned_seq
+def current_model(log: DecisionStore, state_dir: Path | None, catalog: Catalog,
+                  options: EngineOptions) -> ModelSnapshot | None:
+    """The model to score with: the store's latest published snapshot, or the state folder's
+    latest checkpoint when it has learned further (None: neither, a fresh model).
+
+    Raises:
+        CheckpointError: the one chosen was made for another catalog or feature layout (a
+            checkpoint: or another learner configuration).
+    """
+    published = log.latest_snapshot()
+    saved = None
+    if state_dir is not None:
+        store = CheckpointStore(state_dir)
+        info = store.latest()
+        if info is not None and (published is None or info.learned_seq > published.learned_seq):
+            config = options.learner_config.fingerprint()
+            store.check(info, config, catalog.version, FEATURES_VERSION)
+            saved = ModelSnapshot(0, info.learned_seq, DEFAULT_LEARNER_NAME, config,
+                                  catalog.version, FEATURES_VERSION,
+                                  store.model_path(info).read_bytes(), info.created_at)
+    if saved is None and published is not None:
+        published.check(catalog)
+        return published
+    return saved
+
+
+def _source(model: ModelSnapshot | None) -> str:
+    if model is None:
+        return "fresh"
+    return f"snapshot {model.version}" if model.version else "checkpoint"
+
+
+def worker_store_url(store: str | None, state_dir: Path | None) -> str:
+    """The log's URL as a worker in another process (another folder) opens it: absolute.
+
+    Example:
+        >>> worker_store_url("postgresql://db/log", None)
+        'postgresql://db/log'
+        >>> worker_store_url(None, Path("/srv/state"))
+        'sqlite:////srv/state'
+    """
+    if store is not None and store_kind(store) == "postgresql":
+        return store
+    path = Path(sqlite_path(store)) if store is not None else state_dir
+    if path is None:
+        raise CampaignError("store: expected a store URL or a state folder, got neither")
+    return f"sqlite:///{path.resolve()}"
 
 
 def _local_batches(table: CustomersTable, setup: ScoringSetup, batch_size: int,
@@ -135,7 +186,8 @@ def _binds(resources: Resources) -> bool:
 
 
 def campaign_metadata(plan: CampaignPlan, prices: Prices, resources: Resources,
-                      catalog: Catalog, learned_seq: int) -> dict:
+                      catalog: Catalog, model: ModelSnapshot | None,
+                      options: EngineOptions) -> dict:
     """What the decisions file's schema metadata records (read back by ``campaign estimate``)."""
     names = [c.name for c in catalog.channels]
     return {"plan": {**asdict(plan), "capacity": dict(plan.capacity)},
@@ -143,23 +195,30 @@ def campaign_metadata(plan: CampaignPlan, prices: Prices, resources: Resources,
                        "budget": prices.budget},
             "room": {**dict(zip(names, resources.capacity.tolist(), strict=True)),
                      "budget": resources.budget},
-            "catalog_version": catalog.version, "learned_seq": learned_seq,
+            "catalog_version": catalog.version,
+            "learned_seq": 0 if model is None else model.learned_seq,
+            "model_source": _source(model),
+            "learner_config": (options.learner_config.fingerprint() if model is None
+                               else model.learner_config),
             "action_names": [a.name for a in catalog.actions],
             "features_version": FEATURES_VERSION}
 
 
 def score_campaign(customers: str | os.PathLike, catalog_path: str | os.PathLike,
-                   state_dir: str | os.PathLike, out: str | os.PathLike, plan: CampaignPlan, *,
-                   workers: int = 1, address: str | None = None, progress: bool = True
-                   ) -> CampaignSummary:
+                   state_dir: str | os.PathLike | None, out: str | os.PathLike,
+                   plan: CampaignPlan, *, store: str | None = None, workers: int = 1,
+                   address: str | None = None, progress: bool = True) -> CampaignSummary:
     """Score a campaign (see the module docstring) and return its summary.
 
     Args:
         customers: the customers Parquet file (``docs/campaigns.md``).
         catalog_path: the catalog TOML.
-        state_dir: the engine's state folder (log and checkpoints).
+        state_dir: the engine's state folder (its log unless ``store`` names one; its
+            checkpoints), or None with ``store``.
         out: the decisions Parquet file to write.
         plan: the campaign's settings.
+        store: a store URL (``sqlite:///...``, ``postgresql://...``): the log to read and
+            write, shared with the processes deciding meanwhile.
         workers: scoring actors on Ray (0: in this process, no Ray).
         address: a Ray cluster address (None: a local Ray).
         progress: show a progress bar over customers.
@@ -168,6 +227,7 @@ def score_campaign(customers: str | os.PathLike, catalog_path: str | os.PathLike
         CampaignError: bad input (nothing written) or a customer twice in the file (the
             batches before it stay in the log, inactive: never learned from).
         CatalogError, CheckpointError: the catalog, or a snapshot made with another one.
+        ConfigError: neither a store nor a state folder, or an unknown store URL.
     """
     from tqdm import tqdm
 
@@ -176,15 +236,14 @@ def score_campaign(customers: str | os.PathLike, catalog_path: str | os.PathLike
     catalog, _, settings = load_config(catalog_path)
     options = EngineOptions.from_dict(settings)
     table = check_customers(customers, [c.name for c in catalog.channels])
-    state = Path(state_dir)
-    model, learned_seq = _snapshot(state, catalog, options)
+    state = None if state_dir is None else Path(state_dir)
+    url = worker_store_url(store, state)
     control = control_action(catalog, options)
-    setup = ScoringSetup(Path(catalog_path).read_text(encoding="utf-8"), Path(catalog_path).name,
-                         str(state), model, plan.at)
-    state.mkdir(parents=True, exist_ok=True)
-    with DecisionLog(state, synchronous=options.synchronous) as log:
-        resources = campaign_resources(catalog, plan, log.capacity_used(
-            plan.at - plan.at % 86400.0))
+    with open_store(store, state, synchronous=options.synchronous) as log:
+        model = current_model(log, state, catalog, options)
+        setup = ScoringSetup(Path(catalog_path).read_text(encoding="utf-8"),
+                             Path(catalog_path).name, url, model, plan.at)
+        resources = campaign_resources(catalog, plan, log.capacity_used(day_start(plan.at)))
         prices, sampled = Prices.zero(resources), 0
         if _binds(resources):
             prices, sampled = _fit_prices(setup, table, resources, plan, control,
@@ -192,7 +251,7 @@ def score_campaign(customers: str | os.PathLike, catalog_path: str | os.PathLike
         with _BatchSource(table, setup, plan, workers, address) as stream:
             writer = CampaignWriter(catalog, log, resources, prices, epsilon=plan.epsilon,
                                     seed=plan.seed, at=plan.at, control=control)
-            meta = campaign_metadata(plan, prices, resources, catalog, learned_seq)
+            meta = campaign_metadata(plan, prices, resources, catalog, model, options)
             schema = OUTPUT_SCHEMA.with_metadata({METADATA_KEY: json.dumps(meta)})
             bar = tqdm(total=table.n_rows, unit="customer", desc="campaign",
                        disable=not progress, file=sys.stderr)
@@ -205,11 +264,12 @@ def score_campaign(customers: str | os.PathLike, catalog_path: str | os.PathLike
             finally:
                 bar.close()
     if model is not None:
-        sidecar_model(out).write_bytes(model)
+        sidecar_model(out).write_bytes(model.model)
     names = [c.name for c in catalog.channels]
     return CampaignSummary(writer.totals, meta["prices"],
                            {**dict(zip(names, resources.capacity.tolist(), strict=True)),
-                            "budget": resources.budget}, learned_seq, sampled, Path(out))
+                            "budget": resources.budget}, meta["learned_seq"], sampled, Path(out),
+                           meta["model_source"])
 
 
 def _written(batches: Iterator[dict[str, np.ndarray]], writer: CampaignWriter, bar,

@@ -1,17 +1,20 @@
 """Scoring a batch of customers, as a campaign worker does: the same checks, contact rules and
 features as ``choose``, then every action's estimated reward by batch prediction.
 
-A worker receives a :class:`ScoringSetup` (plain data: the catalog file's text, the state
-folder, the model snapshot's bytes, the decision time) and builds a :class:`CustomerScorer` once;
+A worker receives a :class:`ScoringSetup` (plain data: the catalog file's text, the log's store
+URL, the model snapshot, the decision time) and builds a :class:`CustomerScorer` once;
 each batch of customer rows then goes through:
 
 1. ``check_context`` (the one context check of ``choose``);
-2. the contact history and stored profile of every customer of the batch (two queries per 500
-   customers, on a read-only connection to the log);
+2. the contact history and stored profile of every customer of the batch (a few queries per
+   batch, on a read-only connection to the log, SQLite or PostgreSQL); each history's digest
+   goes back with the batch, so the driver can see, under the customers' lock, whether another
+   process contacted one of them meanwhile (:func:`history_keys`);
 3. :meth:`ContactRules.apply_batch` (the rules of ``choose``, for the whole batch; the channels'
    capacity is left to the allocation, which shares it out by price);
 4. the learner's shared features (``engine.features``, as ``choose`` builds them) and every
-   action's score (:class:`policies.vw_batch_scorer.VWBatchScorer`);
+   action's score (:class:`policies.vw_batch_scorer.VWBatchScorer`) with the snapshot's own
+   learner configuration, as a choose replica serves it (``engine.snapshots.learner_from``);
 5. holdout membership (the one holdout hash).
 
 A customer whose row or stored profile the rules refuse is not decided: the batch carries the
@@ -19,11 +22,13 @@ error for that row (the driver writes no decision for it and reports it).
 
 Example:
     >>> import tempfile, pyarrow as pa
+    >>> from engine.store import DecisionLog
     >>> from importlib.resources import files
     >>> catalog = files("engine") / "catalogs" / "example.toml"
     >>> with tempfile.TemporaryDirectory() as d:
     ...     DecisionLog(d).close()  # the campaign's driver creates the log; workers read it
-    ...     setup = ScoringSetup(catalog.read_text(), "example.toml", d, None, 1.7e9)
+    ...     setup = ScoringSetup(catalog.read_text(), "example.toml", f"sqlite:///{d}", None,
+    ...                          1.7e9)
     ...     with CustomerScorer(setup) as scorer:
     ...         out = scorer(pa.table({"customer_id": ["c1"], "consent_email": [True]}))
     >>> out["allowed"].shape == out["scores"].shape, out["error"].tolist()
@@ -32,13 +37,11 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
 import json
-import os
-import tempfile
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Self
 
 import numpy as np
@@ -57,11 +60,26 @@ from engine.features import (
 )
 from engine.holdout import holdout_mask
 from engine.options import EngineOptions
-from engine.store import ContactHistory, DecisionLog
+from engine.snapshots import ModelSnapshot, learner_from
+from engine.store import ContactHistory
+from engine.store_url import open_store
 from policies.vw_batch_scorer import VWBatchScorer
 from policies.vw_learner import VWLearner
 
-__all__ = ["CustomerScorer", "ScoringSetup"]
+__all__ = ["CustomerScorer", "ScoringSetup", "history_keys"]
+
+
+def history_keys(histories: Sequence[ContactHistory]) -> np.ndarray:
+    """(n,) a short digest of each history: equal digests, equal histories (the driver compares
+    the histories a worker scored with the ones it reads under the customers' lock).
+
+    Example:
+        >>> a, b = history_keys([ContactHistory(), ContactHistory(contacts_1d=1)])
+        >>> len(a), a == history_keys([ContactHistory()])[0], a == b
+        (16, True, False)
+    """
+    return np.array([hashlib.blake2b(repr(h).encode(), digest_size=8).hexdigest()
+                     for h in histories], dtype=object)
 
 
 @dataclass(frozen=True)
@@ -71,15 +89,17 @@ class ScoringSetup:
     Attributes:
         catalog_text: the catalog file's content (TOML: actions, ``[rules]``, ``[engine]``).
         catalog_name: the file's name, for error messages.
-        state_dir: the engine's state folder (its log is read, never written, by workers).
-        model: the model snapshot's bytes (a VW model file), None for a fresh model.
+        store_url: the log (``sqlite:///<absolute folder>`` or ``postgresql://...``): read,
+            never written, by workers.
+        model: the model snapshot (the latest published one, or the latest checkpoint's
+            model), None for a fresh model of the catalog's learner configuration.
         at: the campaign's decision time, epoch seconds.
     """
 
     catalog_text: str
     catalog_name: str
-    state_dir: str
-    model: bytes | None
+    store_url: str
+    model: ModelSnapshot | None
     at: float
 
 
@@ -101,23 +121,15 @@ class CustomerScorer:
         self._learner = self._open_learner(setup.model)
         try:
             self._scorer = VWBatchScorer(self._learner)
-            self._log = DecisionLog(setup.state_dir, read_only=True)
+            self._log = open_store(setup.store_url, read_only=True)
         except BaseException:
             self._learner.close()
             raise
 
-    def _open_learner(self, model: bytes | None) -> VWLearner:
-        config = self.options.learner_config
-        if model is None:
-            learner = VWLearner(config, seed=0)
-        else:
-            fd, name = tempfile.mkstemp(suffix=".vw")
-            try:
-                with os.fdopen(fd, "wb") as f:
-                    f.write(model)
-                learner = VWLearner(config, model_path=name)
-            finally:
-                Path(name).unlink(missing_ok=True)
+    def _open_learner(self, model: ModelSnapshot | None) -> VWLearner:
+        if model is not None:
+            return learner_from(model, self.catalog)
+        learner = VWLearner(self.options.learner_config, seed=0)
         learner.set_actions(action_feature_sets(self.catalog))
         return learner
 
@@ -128,7 +140,8 @@ class CustomerScorer:
             Columns: ``customer_id``, ``context`` and ``features`` (JSON, as the log keeps
             them) (n,) objects; ``allowed`` (n, K) bool (the rules; all False for a row in
             error); ``scores`` (n, K) float64; ``holdout`` (n,) bool; ``send_at`` (n, T)
-            float64; ``reason`` and ``error`` (n,) strings ('' when none).
+            float64; ``reason`` and ``error`` (n,) strings ('' when none); ``history_key``
+            (n,) the digests of the histories the rules saw (:func:`history_keys`).
         """
         ids, raw = contexts_of(batch)
         n = len(ids)
@@ -160,6 +173,7 @@ class CustomerScorer:
             "send_at": outcome.send_at,
             "reason": np.array([r or "" for r in outcome.reasons], dtype=object),
             "error": np.array(errors, dtype=object),
+            "history_key": history_keys(histories),
         }
 
     def _rules(self, contexts: list[dict[str, Any]], histories: Sequence[ContactHistory],

@@ -74,7 +74,7 @@ def _score_parser(verbs: argparse._SubParsersAction) -> None:
     s.add_argument("--customers", required=True,
                    help="Parquet file: customer_id and context columns (docs/campaigns.md)")
     s.add_argument("--catalog", required=True, help="catalog TOML (docs/catalog.md)")
-    s.add_argument("--state-dir", required=True, help="the engine's state (log, checkpoints)")
+    _where(s, "its log and checkpoints")
     s.add_argument("--out", required=True, help="Parquet file of the decisions, one per customer")
     s.add_argument("--budget", type=_non_negative, default=None,
                    help="the most money the campaign commits: channel cost plus discount per "
@@ -111,7 +111,7 @@ def _activate_parser(verbs: argparse._SubParsersAction) -> None:
                          "decision_id, optional sent_at); only activated decisions are ever "
                          "learned from.")
     a.add_argument("--sent", required=True, help="Parquet file: decision_id[, sent_at]")
-    a.add_argument("--state-dir", required=True, help="the engine's state (log)")
+    _where(a, "its log")
     a.add_argument("--at", type=parse_since, default=None,
                    help="send time of rows without sent_at, ISO (default: now)")
     a.set_defaults(func=_run_activate)
@@ -125,13 +125,35 @@ def _estimate_parser(verbs: argparse._SubParsersAction) -> None:
     e.add_argument("--campaign", required=True,
                    help="the decisions file written by 'campaign score'")
     e.add_argument("--catalog", required=True, help="catalog TOML the campaign was scored with")
-    e.add_argument("--state-dir", required=True, help="the engine's state (its log)")
+    _where(e, "its log")
     e.add_argument("--since", type=parse_since, default=None,
                    help="only the history from this ISO date/time (default: all of it)")
     e.add_argument("--alpha", type=float, default=0.05, help="1 - interval level (default 0.05)")
     e.add_argument("--json", action="store_true",
                    help="print one JSON object (default: a report for people)")
     e.set_defaults(func=_run_estimate)
+
+
+def _where(parser: argparse.ArgumentParser, what: str) -> None:
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--state-dir", help=f"the engine's state directory ({what}; default: "
+                       f"none; this or --store is required)")
+    where.add_argument("--store", help="a shared log: postgresql://user@host/db or "
+                       "sqlite:///folder/ (default: none; this or --state-dir is required); "
+                       "the latest model snapshot published there is used")
+
+
+def _open_log(args: argparse.Namespace):  # -> DecisionStore; imported late, like the rest
+    """The log named by --store or --state-dir (which must hold one already)."""
+    from pathlib import Path
+
+    from engine.store import FILE_NAME
+    from engine.store_url import open_store
+
+    if args.state_dir is not None and not (Path(args.state_dir) / FILE_NAME).is_file():
+        raise ValueError(f"--state-dir: expected a folder holding {FILE_NAME}, got "
+                         f"{args.state_dir!r}")
+    return open_store(args.store, args.state_dir)
 
 
 def _fail(exc: Exception) -> int:
@@ -157,7 +179,7 @@ def _run_score(args: argparse.Namespace) -> int:
                             epsilon=epsilon, seed=args.seed, batch_size=args.batch_size,
                             sample_size=args.sample_size)
         s = score_campaign(args.customers, args.catalog, args.state_dir, args.out, plan,
-                           workers=args.workers, address=args.address,
+                           store=args.store, workers=args.workers, address=args.address,
                            progress=not args.no_progress)
     except (EngineError, OSError) as exc:
         return _fail(exc)
@@ -170,28 +192,22 @@ def _run_score(args: argparse.Namespace) -> int:
         print(f"  {ch:<12} {n:>9,} sends ({limit}; price {s.prices[ch]:.4g} per send)")
     budget = "no budget" if math.isinf(s.room["budget"]) else f"budget {s.room['budget']:,.2f}"
     print(f"  spent {t.spent:,.2f} ({budget}; price {s.prices['budget']:.4g} per unit); model "
-          f"learned_seq {s.learned_seq}; prices fitted on {s.sampled:,} customers")
+          f"{s.model_source}, learned_seq {s.learned_seq}; prices fitted on {s.sampled:,} "
+          f"customers")
     for line in t.first_errors:
         print(f"  refused {line}")
     return 0
 
 
 def _run_activate(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from engine.campaign.activation import activate_sent
     from engine.errors import EngineError
-    from engine.store import FILE_NAME, DecisionLog
 
-    state = Path(args.state_dir)
-    if not (state / FILE_NAME).is_file():
-        return _fail(ValueError(f"--state-dir: expected a folder holding {FILE_NAME}, got "
-                                f"{str(state)!r}"))
     try:
-        with DecisionLog(state) as log:
+        with _open_log(args) as log:
             n = activate_sent(log, args.sent,
                               default_at=time.time() if args.at is None else args.at)
-    except (EngineError, OSError) as exc:
+    except (EngineError, OSError, ValueError) as exc:
         return _fail(exc)
     print(f"{n:,} decisions activated")
     return 0
@@ -206,7 +222,7 @@ def _run_estimate(args: argparse.Namespace) -> int:
 
     try:
         report = estimate_campaign(args.campaign, args.catalog, args.state_dir,
-                                   since=args.since, alpha=args.alpha)
+                                   store=args.store, since=args.since, alpha=args.alpha)
     except (EngineError, OPEError, OSError) as exc:
         return _fail(exc)
     print(json.dumps(report.to_dict()) if args.json else report.text())

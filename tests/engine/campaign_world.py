@@ -10,6 +10,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from engine import Engine
+from engine.clock import ManualClock
+from engine.snapshots import ModelSnapshot
 
 T0 = 1_700_000_000.0  # a Tuesday, 22:13 UTC
 AT = T0 + 2 * 86400 + 10 * 3600  # the campaign: two days later, 08:13 UTC
@@ -68,18 +70,25 @@ def context(rng: np.random.Generator, i: int) -> dict:
                         "push": bool(rng.random() < 0.5)}}
 
 
-def train_engine(state: Path, catalog: Path, n: int = 400, seed: int = 0) -> None:
-    """An engine whose model learned that SMS pays (5 per SMS, 1 per email, 0 else)."""
+def train_engine(state: Path, catalog: Path, n: int = 400, seed: int = 0,
+                 store: str | None = None) -> ModelSnapshot:
+    """An engine whose model learned that SMS pays (5 per SMS, 1 per email, 0 else), on its
+    state folder's log or on ``store``; returns its model's snapshot (unpublished)."""
     rng = np.random.default_rng(seed)
-    with Engine.from_catalog(catalog, state_dir=state, seed=seed) as eng:
+    clock = ManualClock(T0 - 20 * 86400)
+    with Engine.from_catalog(catalog, state_dir=state, seed=seed, clock=clock,
+                             store=store) as eng:
         for i in range(n):
-            t = T0 - 20 * 86400 + i * 600.0
-            dec = eng.choose(f"h{i}", context(rng, i), now=t)
+            clock.set(T0 - 20 * 86400 + i * 600.0)
+            dec = eng.choose(f"h{i}", context(rng, i))
             if dec.channel is not None or dec.holdout:
                 value = {"sms": 5.0, "email": 1.0}.get(dec.channel or "", 0.0)
-                eng.reward(dec.decision_id, value, now=t + 60)
-        eng.expire_rewards(now=T0)
+                clock.advance(60)
+                eng.reward(dec.decision_id, value)
+        clock.set(T0)
+        eng.expire_rewards()
         eng.checkpoint()
+        return eng.model_snapshot()
 
 
 def customers_table(n: int, seed: int = 1, prefix: str = "c") -> pa.Table:

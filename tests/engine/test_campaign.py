@@ -17,6 +17,7 @@ from engine import Engine
 from engine.campaign.activation import activate_sent
 from engine.campaign.plan import CampaignPlan
 from engine.campaign.runner import METADATA_KEY, score_campaign, sidecar_model
+from engine.clock import ManualClock
 from engine.config import load_config
 from engine.contact_rules import ContactRules
 from engine.errors import CampaignError, InactiveDecisionError
@@ -115,12 +116,15 @@ def test_logged_probabilities_are_the_campaigns_distribution(world):
     """Without binding resources every draw is (1 - eps) greedy + eps uniform over the rules'
     actions, on the model's batch scores: the logged probability is exactly that one."""
     _folder, catalog, state = world
+    from engine.campaign.runner import current_model
     from engine.campaign.scoring import CustomerScorer, ScoringSetup
-    from engine.checkpoint import CheckpointStore
+    from engine.options import EngineOptions
 
-    store = CheckpointStore(state)
-    setup = ScoringSetup(catalog.read_text(), "catalog.toml", str(state),
-                         store.model_path(store.latest()).read_bytes(), AT)
+    cat, _, settings = load_config(catalog)
+    with DecisionLog(state) as log:
+        model = current_model(log, state, cat, EngineOptions.from_dict(settings))
+    assert model is not None and model.version == 0  # the checkpoint: no snapshot published
+    setup = ScoringSetup(catalog.read_text(), "catalog.toml", f"sqlite:///{state}", model, AT)
     with CustomerScorer(setup) as scorer:  # the customers as a worker sees them
         scored = scorer(customers_table(300))
     _, out = _score(world, n=300, plan=CampaignPlan(at=AT, epsilon=0.2))
@@ -145,14 +149,16 @@ def test_activation_from_a_sent_file_and_inactive_decisions_never_learned(world)
         assert activate_sent(log, folder / "sent.parquet", default_at=AT + 900) == 50
         assert activate_sent(log, folder / "sent.parquet", default_at=AT + 900) == 0
         assert log.get_decision(sent["decision_id"].iloc[0]).activated_at == AT + 600
-    with Engine.from_catalog(catalog, state_dir=state) as eng:
+    clock = ManualClock(AT + 700)
+    with Engine.from_catalog(catalog, state_dir=state, clock=clock) as eng:
         before = eng.stats()
         with pytest.raises(InactiveDecisionError, match="was never activated"):
-            eng.reward(unsent["decision_id"].iloc[0], 1.0, now=AT + 700)
-        ack = eng.reward(sent["decision_id"].iloc[0], 1.0, now=AT + 700)
+            eng.reward(unsent["decision_id"].iloc[0], 1.0)
+        ack = eng.reward(sent["decision_id"].iloc[0], 1.0)
         assert ack.learned or sent["holdout"].iloc[0]
         # the window passes: only the 49 activated unrewarded decisions get their default
-        assert eng.expire_rewards(now=AT + 30 * 86400) == 49
+        clock.set(AT + 30 * 86400)
+        assert eng.expire_rewards() == 49
         after = eng.stats()
     assert after["rewards"] - before["rewards"] == 50
     with DecisionLog(state) as log:
@@ -184,6 +190,10 @@ def _bad(table: pa.Table, column: str, values: list) -> pa.Table:
 BAD = [
     (lambda t: t.drop_columns(["customer_id"]), r"customers: expected a column 'customer_id'"),
     (lambda t: _bad(t, "customer_id", ["c0", None]), r"customers\.customer_id: row 1"),
+    (lambda t: _bad(t, "customer_id", ["c0", "c1", "a/../b"]),  # the engine's id rule
+     r"customers\.customer_id: row 2: expected 1 to 256 characters without control"),
+    (lambda t: _bad(t, "customer_id", ["c0", "tab\there"]),
+     r"customers\.customer_id: row 1: expected 1 to 256 characters without control"),
     (lambda t: _bad(t, "age", [30.0, 40.0, math.nan]), r"customers\.age: row 2: expected a finite"),
     (lambda t: _bad(t, "timezone", ["UTC", "Mars/Base"]), r"customers\.timezone: row 1: expected "
                                                           r"an IANA timezone"),
@@ -244,3 +254,25 @@ def test_on_ray_every_customer_is_decided_within_capacity(world, workers):
     assert table["decision_id"].notna().all()
     assert (table["channel"] == "sms").sum() <= 200 and table["cost"].sum() <= 20.0
     assert 850 <= summary.sampled <= 1150 and max(summary.prices.values()) > 0
+
+
+@pytest.mark.parametrize("value", ["c1", "a.b", "..x", "a/.b/c", ".", "..", "x/./y", "a/..",
+                                   "tab\there", "line\u2028sep", "del\x7f", "c\x85", "é/ü"])
+def test_the_files_id_check_agrees_with_the_engines(tmp_path, value):
+    """The file's vectorised check refuses exactly the ids ``engine.ids.check_id`` refuses."""
+    from engine.campaign.customers import check_customers
+    from engine.ids import check_id
+
+    path = tmp_path / "c.parquet"
+    pq.write_table(pa.table({"customer_id": [value]}), path)
+    try:
+        check_id("customer_id", value)
+        engine_ok = True
+    except ValueError:
+        engine_ok = False
+    try:
+        check_customers(path, ["email"])
+        file_ok = True
+    except CampaignError:
+        file_ok = False
+    assert file_ok == engine_ok
