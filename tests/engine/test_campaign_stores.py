@@ -28,6 +28,8 @@ from tests.engine.campaign_world import (
     write_customers,
 )
 
+ISO_AT = "2023-11-17T08:13:20+00:00"  # AT
+
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store_url(request, tmp_path) -> str:
@@ -116,3 +118,41 @@ def test_sends_another_process_took_meanwhile_are_counted(store_url, tmp_path):
         with pytest.raises(Exception, match="capacity"):  # and the counter agrees
             for i in range(11):
                 log.write_decision(_contact(f"y{i}", f"late{i}", "sms"), capacity=400)
+
+
+def test_the_commands_take_a_store_url(store_url, tmp_path, capsys):
+    import argparse
+
+    import pyarrow as pa
+
+    from engine.commands import campaign
+
+    def run(argv: list[str]) -> int:
+        parser = argparse.ArgumentParser(prog="offerbandit")
+        campaign.add_parser(parser.add_subparsers())
+        args = parser.parse_args(["campaign", *argv])
+        return args.func(args)
+
+    catalog = write_catalog(tmp_path)
+    snap = train_engine(tmp_path / "engine", catalog, n=300, store=store_url)
+    with open_store(store_url) as log:
+        version = log.publish_snapshot(snap)
+    customers = write_customers(tmp_path / "customers.parquet", 400)
+    out = tmp_path / "decisions.parquet"
+    assert run(["score", "--customers", str(customers), "--catalog", str(catalog), "--store",
+                store_url, "--out", str(out), "--capacity", "sms=50", "--at", ISO_AT,
+                "--workers", "0", "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    assert "400 decisions written inactive" in printed and f"snapshot {version}" in printed
+    table = pq.read_table(out)
+    sent = table.filter(pa.compute.is_valid(table.column("channel"))).select(["decision_id"])
+    pq.write_table(sent, tmp_path / "sent.parquet")
+    assert run(["activate", "--sent", str(tmp_path / "sent.parquet"), "--store", store_url,
+                "--at", ISO_AT]) == 0
+    assert f"{sent.num_rows:,} decisions activated" in capsys.readouterr().out
+    assert run(["estimate", "--campaign", str(out), "--catalog", str(catalog), "--store",
+                store_url, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["customers"] == 400 and report["sends"]["sms"] <= 50
+    with pytest.raises(SystemExit):  # neither --store nor --state-dir
+        run(["activate", "--sent", str(tmp_path / "sent.parquet")])
