@@ -42,6 +42,7 @@ import pyarrow.parquet as pq
 from engine import Engine
 from engine.campaign.plan import CampaignPlan
 from engine.campaign.runner import score_campaign
+from engine.clock import ManualClock
 
 T0 = 1_700_000_000.0
 AT = T0 + 2 * 86400 + 10 * 3600
@@ -73,22 +74,24 @@ def contexts(table: pa.Table) -> list[tuple[str, dict]]:
 def train(state: Path, catalog: Path) -> None:
     rng = np.random.default_rng(0)
     table = customers(600, seed=9)
-    with Engine.from_catalog(catalog, state_dir=state, seed=0) as eng:
+    clock = ManualClock(T0 - 20 * 86400)
+    with Engine.from_catalog(catalog, state_dir=state, seed=0, clock=clock) as eng:
         for i, (cid, ctx) in enumerate(contexts(table)):
-            t = T0 - 20 * 86400 + i * 900.0
-            dec = eng.choose(f"h{cid}", ctx, now=t)
+            clock.set(T0 - 20 * 86400 + i * 900.0)
+            dec = eng.choose(f"h{cid}", ctx)
             value = {"sms": 4.0, "email": 1.0}.get(dec.channel or "", 0.0) * rng.random()
-            eng.reward(dec.decision_id, value, now=t + 60)
+            clock.advance(60)
+            eng.reward(dec.decision_id, value)
         eng.checkpoint()
 
 
 def choose_rate(state: Path, catalog: Path, table: pa.Table) -> float:
     """Customers per second of the per-customer choose loop."""
     items = contexts(table)
-    with Engine.from_catalog(catalog, state_dir=state, seed=0) as eng:
+    with Engine.from_catalog(catalog, state_dir=state, seed=0, clock=ManualClock(AT)) as eng:
         start = time.perf_counter()
         for cid, ctx in items:
-            eng.choose(cid, ctx, now=AT, activate=False)
+            eng.choose(cid, ctx, activate=False)
         return len(items) / (time.perf_counter() - start)
 
 

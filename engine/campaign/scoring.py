@@ -7,9 +7,9 @@ each batch of customer rows then goes through:
 
 1. ``check_context`` (the one context check of ``choose``);
 2. the contact history and stored profile of every customer of the batch (a few queries per
-   batch, on a read-only connection to the log, SQLite or PostgreSQL); each history's digest
-   goes back with the batch, so the driver can see, under the customers' lock, whether another
-   process contacted one of them meanwhile (:func:`history_keys`);
+   batch, on a read-only connection to the log, SQLite or PostgreSQL); each history's count of
+   contacts goes back with the batch, so the driver can see, under the customers' lock,
+   whether another process contacted one of them meanwhile (:func:`history_keys`);
 3. :meth:`ContactRules.apply_batch` (the rules of ``choose``, for the whole batch; the channels'
    capacity is left to the allocation, which shares it out by price);
 4. the learner's shared features (``engine.features``, as ``choose`` builds them) and every
@@ -37,7 +37,6 @@ Example:
 
 from __future__ import annotations
 
-import hashlib
 import json
 import tomllib
 from collections.abc import Sequence
@@ -70,16 +69,17 @@ __all__ = ["CustomerScorer", "ScoringSetup", "history_keys"]
 
 
 def history_keys(histories: Sequence[ContactHistory]) -> np.ndarray:
-    """(n,) a short digest of each history: equal digests, equal histories (the driver compares
-    the histories a worker scored with the ones it reads under the customers' lock).
+    """(n,) int64: each history's contacts in its 30-day window. Every rule of ``choose`` (caps
+    per day and week, days since the last contact on a channel) reads contacts in that window,
+    and a contact another process logs there meanwhile adds one: the driver compares these
+    counts with the ones it reads under the customers' lock.
 
     Example:
-        >>> a, b = history_keys([ContactHistory(), ContactHistory(contacts_1d=1)])
-        >>> len(a), a == history_keys([ContactHistory()])[0], a == b
-        (16, True, False)
+        >>> history_keys([ContactHistory(), ContactHistory(contacts_30d=2)]).tolist()
+        [0, 2]
     """
-    return np.array([hashlib.blake2b(repr(h).encode(), digest_size=8).hexdigest()
-                     for h in histories], dtype=object)
+    return np.fromiter((h.contacts_30d for h in histories), dtype=np.int64,
+                       count=len(histories))
 
 
 @dataclass(frozen=True)
@@ -141,7 +141,7 @@ class CustomerScorer:
             them) (n,) objects; ``allowed`` (n, K) bool (the rules; all False for a row in
             error); ``scores`` (n, K) float64; ``holdout`` (n,) bool; ``send_at`` (n, T)
             float64; ``reason`` and ``error`` (n,) strings ('' when none); ``history_key``
-            (n,) the digests of the histories the rules saw (:func:`history_keys`).
+            (n,) int64, the contacts the rules saw (:func:`history_keys`).
         """
         ids, raw = contexts_of(batch)
         n = len(ids)
