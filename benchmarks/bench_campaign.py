@@ -180,7 +180,7 @@ def scoring_seconds(state: Path, catalog: Path, path: Path, batch: int) -> float
     with DecisionLog(state) as log:
         model = current_model(log, state, cat, EngineOptions.from_dict(settings))
     setup = ScoringSetup(catalog.read_text(), catalog.name, f"sqlite:///{state.resolve()}",
-                         model, AT)
+                         model.snapshot, AT, model.reward_scale)
     seconds = []
     with CustomerScorer(setup) as scorer:
         for part in pq.ParquetFile(path).iter_batches(batch_size=batch):

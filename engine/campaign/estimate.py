@@ -44,6 +44,7 @@ import pyarrow.parquet as pq
 
 from engine.campaign.plan import action_costs
 from engine.campaign.runner import METADATA_KEY, sidecar_model
+from engine.campaign.scoring import fresh_config
 from engine.catalog import Catalog
 from engine.config import load_config
 from engine.errors import CampaignError
@@ -213,11 +214,12 @@ def _campaign_counts(path: Path, channels: list[str]) -> dict[str, Any]:
             "model": float(pc.sum(decided.column("score")).as_py() or 0.0)}
 
 
-def _scores(catalog: Catalog, config: VWConfig, model: Path, features: tuple[str, ...]
-            ) -> np.ndarray:
+def _scores(catalog: Catalog, config: VWConfig, model: Path, features: tuple[str, ...], *,
+            pruned: bool, scale: float) -> np.ndarray:
+    """The campaign model's scores of the logged features, on the business scale."""
     with (VWLearner(config, model_path=model) if model.is_file() else VWLearner(config)) as vw:
-        vw.set_actions(action_feature_sets(catalog))
-        return VWBatchScorer(vw).scores([json.loads(f) for f in features])
+        vw.set_actions(action_feature_sets(catalog, pruned))
+        return VWBatchScorer(vw).scores([json.loads(f) for f in features]) * scale
 
 
 def _holdout_rewards(export: Path) -> np.ndarray:
@@ -266,8 +268,10 @@ def estimate_campaign(campaign: str | os.PathLike, catalog_path: str | os.PathLi
         holdout_r = _holdout_rewards(export)
     assert logged.learner_features is not None  # the engine's export has them
     config = (config_of(meta["learner_config"]) if "learner_config" in meta
-              else options.learner_config)
-    scores = _scores(catalog, config, sidecar_model(path), logged.learner_features)
+              else fresh_config(catalog, options))
+    scores = _scores(catalog, config, sidecar_model(path), logged.learner_features,
+                     pruned=bool(meta.get("pruned", options.prune_features)),
+                     scale=float(meta.get("reward_scale", 1.0)))
     target = campaign_policy(scores, logged.eligible, resources, prices,
                              meta["plan"]["epsilon"])
     dr = campaign_dr(logged, target, action_attributes(catalog), alpha)

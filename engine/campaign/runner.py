@@ -45,22 +45,23 @@ import pyarrow.parquet as pq
 from engine.campaign.allocation_writer import OUTPUT_SCHEMA, CampaignTotals, CampaignWriter
 from engine.campaign.customers import CustomersTable, check_customers
 from engine.campaign.plan import CampaignPlan, campaign_resources
-from engine.campaign.scoring import CustomerScorer, ScoringSetup
+from engine.campaign.scoring import CustomerScorer, ScoringSetup, fresh_config
 from engine.catalog import Catalog
-from engine.checkpoint import CheckpointStore
+from engine.checkpoint import CheckpointStore, load_models
 from engine.config import load_config
 from engine.decision_store import DecisionStore, day_start
 from engine.errors import CampaignError, ConfigError, StoreError
 from engine.features import FEATURES_VERSION
 from engine.options import EngineOptions
 from engine.parquet_file import write_parquet
-from engine.snapshots import DEFAULT_LEARNER_NAME, ModelSnapshot
+from engine.reward_scale import RewardScale, scale_of_log
+from engine.snapshots import ModelSnapshot, snapshot_of
 from engine.store_url import open_store, sqlite_path, store_kind
 from policies.allocation import Prices, Resources
 from policies.dual_prices import find_prices
 
-__all__ = ["CampaignSummary", "campaign_metadata", "control_action", "current_model",
-           "score_campaign", "sidecar_model", "worker_store_url"]
+__all__ = ["CampaignSummary", "ServingModel", "campaign_metadata", "control_action",
+           "current_model", "score_campaign", "sidecar_model", "worker_store_url"]
 
 METADATA_KEY = b"offerbandit.campaign"
 
@@ -112,36 +113,63 @@ def control_action(catalog: Catalog, options: EngineOptions) -> int:
     return names.index(name)
 
 
+@dataclass(frozen=True)
+class ServingModel:
+    """The model a campaign scores with.
+
+    Attributes:
+        snapshot: the serving learner's model and configuration (None: a fresh model).
+        reward_scale: what the learner's predictions are multiplied by to be on the business
+            scale (``engine/reward_scale.py``; 1 when the engine does not scale rewards).
+    """
+
+    snapshot: ModelSnapshot | None
+    reward_scale: float = 1.0
+
+
 def current_model(log: DecisionStore, state_dir: Path | None, catalog: Catalog,
-                  options: EngineOptions) -> ModelSnapshot | None:
-    """The model to score with: the store's latest published snapshot, or the state folder's
-    latest checkpoint when it has learned further (None: neither, a fresh model).
+                  options: EngineOptions) -> ServingModel:
+    """The model to score with, as it serves: the store's latest published snapshot (its reward
+    scale read from the log up to it, as the fleet's learner reads it), or the state folder's
+    latest checkpoint when it has learned further (its serving candidate, built as the engine
+    builds it, and the scale the checkpoint kept); neither: a fresh model.
 
     Raises:
         CheckpointError: the one chosen was made for another catalog or feature layout (a
-            checkpoint: or another learner configuration).
+            checkpoint: or other candidates).
     """
     published = log.latest_snapshot()
-    saved = None
     if state_dir is not None:
-        store = CheckpointStore(state_dir)
-        info = store.latest()
+        info = CheckpointStore(state_dir).latest()
         if info is not None and (published is None or info.learned_seq > published.learned_seq):
-            config = options.learner_config.fingerprint()
-            store.check(info, config, catalog.version, FEATURES_VERSION)
-            saved = ModelSnapshot(0, info.learned_seq, DEFAULT_LEARNER_NAME, config,
-                                  catalog.version, FEATURES_VERSION,
-                                  store.model_path(info).read_bytes(), info.created_at)
-    if saved is None and published is not None:
-        published.check(catalog)
-        return published
-    return saved
+            return _checkpointed(state_dir, catalog, options)
+    if published is None:
+        return ServingModel(None)
+    published.check(catalog)
+    scale = scale_of_log(log, catalog, published.learned_seq) if options.reward_scale else None
+    return ServingModel(published, 1.0 if scale is None else scale.value)
 
 
-def _source(model: ModelSnapshot | None) -> str:
-    if model is None:
+def _checkpointed(state_dir: Path, catalog: Catalog, options: EngineOptions) -> ServingModel:
+    saved = load_models(state_dir, catalog, options, required=True)
+    try:
+        learner = saved.learners[saved.serving]
+        # the configuration the serving learner was built with (its interactions as this
+        # catalog pruned them), as Engine.model_snapshot takes it
+        snap = snapshot_of(learner, catalog, learner.config, learned_seq=saved.learned_seq,
+                           learner_name=saved.serving, pruned=options.prune_features)
+    finally:
+        saved.close()
+    scales = saved.state.get("selection", {}).get("scales", {})
+    scale = (RewardScale.from_state(scales[saved.serving])
+             if options.reward_scale and saved.serving in scales else RewardScale())
+    return ServingModel(snap, scale.value)
+
+
+def _source(model: ServingModel) -> str:
+    if model.snapshot is None:
         return "fresh"
-    return f"snapshot {model.version}" if model.version else "checkpoint"
+    return f"snapshot {model.snapshot.version}" if model.snapshot.version else "checkpoint"
 
 
 def worker_store_url(store: str | None, state_dir: Path | None) -> str:
@@ -186,8 +214,7 @@ def _binds(resources: Resources) -> bool:
 
 
 def campaign_metadata(plan: CampaignPlan, prices: Prices, resources: Resources,
-                      catalog: Catalog, model: ModelSnapshot | None,
-                      options: EngineOptions) -> dict:
+                      catalog: Catalog, model: ServingModel, options: EngineOptions) -> dict:
     """What the decisions file's schema metadata records (read back by ``campaign estimate``)."""
     names = [c.name for c in catalog.channels]
     return {"plan": {**asdict(plan), "capacity": dict(plan.capacity)},
@@ -196,10 +223,15 @@ def campaign_metadata(plan: CampaignPlan, prices: Prices, resources: Resources,
             "room": {**dict(zip(names, resources.capacity.tolist(), strict=True)),
                      "budget": resources.budget},
             "catalog_version": catalog.version,
-            "learned_seq": 0 if model is None else model.learned_seq,
+            "learned_seq": 0 if model.snapshot is None else model.snapshot.learned_seq,
             "model_source": _source(model),
-            "learner_config": (options.learner_config.fingerprint() if model is None
-                               else model.learner_config),
+            "learner_name": (options.candidate_specs[0].name if model.snapshot is None
+                             else model.snapshot.learner_name),
+            "learner_config": fresh_config(catalog, options).fingerprint()
+            if model.snapshot is None else model.snapshot.learner_config,
+            "pruned": (options.prune_features if model.snapshot is None
+                       else model.snapshot.features_version != FEATURES_VERSION),
+            "reward_scale": model.reward_scale,
             "action_names": [a.name for a in catalog.actions],
             "features_version": FEATURES_VERSION}
 
@@ -235,6 +267,9 @@ def score_campaign(customers: str | os.PathLike, catalog_path: str | os.PathLike
         raise CampaignError(f"workers: expected an integer >= 0, got {workers!r}")
     catalog, _, settings = load_config(catalog_path)
     options = EngineOptions.from_dict(settings)
+    if options.number_bins:  # as a choose replica: snapshots carry no bin edges
+        raise CampaignError(f"number_bins: expected 0 for a campaign (its workers do not bin "
+                            f"context numbers), got {options.number_bins}")
     table = check_customers(customers, [c.name for c in catalog.channels])
     state = None if state_dir is None else Path(state_dir)
     url = worker_store_url(store, state)
@@ -242,7 +277,8 @@ def score_campaign(customers: str | os.PathLike, catalog_path: str | os.PathLike
     with open_store(store, state, synchronous=options.synchronous) as log:
         model = current_model(log, state, catalog, options)
         setup = ScoringSetup(Path(catalog_path).read_text(encoding="utf-8"),
-                             Path(catalog_path).name, url, model, plan.at)
+                             Path(catalog_path).name, url, model.snapshot, plan.at,
+                             model.reward_scale)
         resources = campaign_resources(catalog, plan, log.capacity_used(day_start(plan.at)))
         prices, sampled = Prices.zero(resources), 0
         if _binds(resources):
@@ -263,8 +299,8 @@ def score_campaign(customers: str | os.PathLike, catalog_path: str | os.PathLike
                                     ) from None
             finally:
                 bar.close()
-    if model is not None:
-        sidecar_model(out).write_bytes(model.model)
+    if model.snapshot is not None:
+        sidecar_model(out).write_bytes(model.snapshot.model)
     names = [c.name for c in catalog.channels]
     return CampaignSummary(writer.totals, meta["prices"],
                            {**dict(zip(names, resources.capacity.tolist(), strict=True)),

@@ -40,18 +40,20 @@ from __future__ import annotations
 import json
 import tomllib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Self
 
 import numpy as np
 import pyarrow as pa
 
 from engine.campaign.customers import contexts_of
+from engine.catalog import Catalog
 from engine.config import config_from_document
 from engine.contact_rules import BatchRuleOutcome, ContactRules
 from engine.errors import ContextError
 from engine.features import (
     action_feature_sets,
+    catalog_interactions,
     check_context,
     context_namespace,
     history_namespace,
@@ -63,9 +65,10 @@ from engine.snapshots import ModelSnapshot, learner_from
 from engine.store import ContactHistory
 from engine.store_url import open_store
 from policies.vw_batch_scorer import VWBatchScorer
+from policies.vw_config import VWConfig
 from policies.vw_learner import VWLearner
 
-__all__ = ["CustomerScorer", "ScoringSetup", "history_keys"]
+__all__ = ["CustomerScorer", "ScoringSetup", "fresh_config", "history_keys"]
 
 
 def history_keys(histories: Sequence[ContactHistory]) -> np.ndarray:
@@ -82,6 +85,21 @@ def history_keys(histories: Sequence[ContactHistory]) -> np.ndarray:
                        count=len(histories))
 
 
+def fresh_config(catalog: Catalog, options: EngineOptions) -> VWConfig:
+    """The serving candidate's configuration as the engine builds a fresh one (its interactions
+    as the catalog prunes them, with ``prune_features``).
+
+    Example:
+        >>> cat = Catalog.from_names(["a", "b"], ["web"], ["now"], no_contact=False)
+        >>> fresh_config(cat, EngineOptions(prune_features=True)).interactions
+        ('cm', 'hm')
+    """
+    config = options.candidate_specs[0].config
+    if not options.prune_features:
+        return config
+    return replace(config, interactions=catalog_interactions(catalog, config.interactions))
+
+
 @dataclass(frozen=True)
 class ScoringSetup:
     """What a worker needs, as plain data (sent once to each worker).
@@ -94,6 +112,8 @@ class ScoringSetup:
         model: the model snapshot (the latest published one, or the latest checkpoint's
             model), None for a fresh model of the catalog's learner configuration.
         at: the campaign's decision time, epoch seconds.
+        reward_scale: the learner's predictions times this are on the business scale (the
+            engine's ``reward_scale``: the model learned ``reward / scale``).
     """
 
     catalog_text: str
@@ -101,6 +121,7 @@ class ScoringSetup:
     store_url: str
     model: ModelSnapshot | None
     at: float
+    reward_scale: float = 1.0
 
 
 class CustomerScorer:
@@ -129,8 +150,8 @@ class CustomerScorer:
     def _open_learner(self, model: ModelSnapshot | None) -> VWLearner:
         if model is not None:
             return learner_from(model, self.catalog)
-        learner = VWLearner(self.options.learner_config, seed=0)
-        learner.set_actions(action_feature_sets(self.catalog))
+        learner = VWLearner(fresh_config(self.catalog, self.options), seed=0)
+        learner.set_actions(action_feature_sets(self.catalog, self.options.prune_features))
         return learner
 
     def __call__(self, batch: pa.Table | pa.RecordBatch) -> dict[str, np.ndarray]:
@@ -168,7 +189,7 @@ class CustomerScorer:
             "context": np.array([json.dumps(c) for c in contexts], dtype=object),
             "features": np.array([json.dumps(s) for s in shared], dtype=object),
             "allowed": allowed,
-            "scores": self._scorer.scores(shared),
+            "scores": self._scorer.scores(shared) * self.setup.reward_scale,
             "holdout": holdout_mask(ids, opts.holdout_fraction, opts.holdout_salt),
             "send_at": outcome.send_at,
             "reason": np.array([r or "" for r in outcome.reasons], dtype=object),

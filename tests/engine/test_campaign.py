@@ -123,8 +123,9 @@ def test_logged_probabilities_are_the_campaigns_distribution(world):
     cat, _, settings = load_config(catalog)
     with DecisionLog(state) as log:
         model = current_model(log, state, cat, EngineOptions.from_dict(settings))
-    assert model is not None and model.version == 0  # the checkpoint: no snapshot published
-    setup = ScoringSetup(catalog.read_text(), "catalog.toml", f"sqlite:///{state}", model, AT)
+    assert model.snapshot is not None and model.snapshot.version == 0  # the checkpoint
+    setup = ScoringSetup(catalog.read_text(), "catalog.toml", f"sqlite:///{state}",
+                         model.snapshot, AT, model.reward_scale)
     with CustomerScorer(setup) as scorer:  # the customers as a worker sees them
         scored = scorer(customers_table(300))
     _, out = _score(world, n=300, plan=CampaignPlan(at=AT, epsilon=0.2))

@@ -17,6 +17,7 @@ from engine.campaign.runner import METADATA_KEY, score_campaign
 from engine.campaign.scoring import CustomerScorer, ScoringSetup
 from engine.config import load_config
 from engine.decision_store import day_start
+from engine.reward_scale import scale_of_log
 from engine.store import DecisionRecord
 from engine.store_url import open_store
 from policies.allocation import Prices
@@ -51,7 +52,11 @@ def test_scoring_on_a_store_url_uses_the_snapshot_the_learner_published(store_ur
         before = log.counts()["decisions"]
         with CustomerScorer(ScoringSetup(catalog.read_text(), "catalog.toml", store_url,
                                          log.latest_snapshot(), AT)) as scorer:
-            expected = scorer(customers_table(300))["scores"]  # before the campaign writes
+            raw = scorer(customers_table(300))["scores"]  # before the campaign writes
+        # the learner's scale as the fleet's learner reads it: SMS pays 5, email 1
+        scale = scale_of_log(log, load_config(catalog)[0], snap.learned_seq).value
+    assert scale > 1.5
+    expected = raw * scale  # on the business scale, as the prices' costs are
     customers = write_customers(tmp_path / "customers.parquet", 300)
     out = tmp_path / "decisions.parquet"
     summary = score_campaign(customers, catalog, None, out, CampaignPlan(at=AT, epsilon=0.0),
