@@ -136,8 +136,9 @@ class Resources:
         share of the customers (prices fitted on it).
 
         Example:
-            >>> Resources([0, -1], [60.0], budget=50.0).scaled(0.05).capacity.tolist()
-            [3.0000000000000004]
+            >>> res = Resources([0, -1], [60.0], budget=50.0).scaled(0.25)
+            >>> res.capacity.tolist(), res.budget
+            ([15.0], 12.5)
         """
         share = check_number("share", share, low=0.0, error=PolicyConfigError)
         return Resources(self.action_channel, self.capacity * share, self.action_cost,

@@ -112,14 +112,17 @@ class CampaignWriter:
         at: the decisions' time.
         control: the holdout's action (-1: none).
         clock: the engine's clock (decision ids grow with it; default ``time.time``).
+        model_version: the published snapshot that scored the batches, logged with every
+            decision as a replica logs its own (None: a checkpoint's or a fresh model).
     """
 
     def __init__(self, catalog: Catalog, log: DecisionStore, resources: Resources,
                  prices: Prices, *, epsilon: float, seed: int, at: float, control: int,
-                 clock: Clock | None = None) -> None:
+                 clock: Clock | None = None, model_version: int | None = None) -> None:
         self.catalog = catalog
         self.log = log
         self.clock: Clock = clock or time.time
+        self.model_version = model_version
         self._caps = {c.name: int(c.daily_capacity) for c in catalog.channels
                       if c.daily_capacity is not None}
         self._channels = tuple(c.name for c in catalog.channels)
@@ -232,6 +235,7 @@ class CampaignWriter:
             action_index=action, probability=prob, holdout=bool(batch["holdout"][i]),
             context_json=str(batch["context"][i]), features_json=str(batch["features"][i]),
             eligible=eligible, send_at=send_at, active=False, catalog_version=self._version,
+            model_version=self.model_version,
             message=message, channel=channel, timing=timing)
 
     def _count(self, batch: dict[str, np.ndarray], ids: np.ndarray, ok: np.ndarray,

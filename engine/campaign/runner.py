@@ -285,8 +285,10 @@ def score_campaign(customers: str | os.PathLike, catalog_path: str | os.PathLike
             prices, sampled = _fit_prices(setup, table, resources, plan, control,
                                           catalog.no_contact_index)
         with _BatchSource(table, setup, plan, workers, address) as stream:
+            version = None if model.snapshot is None else model.snapshot.version or None
             writer = CampaignWriter(catalog, log, resources, prices, epsilon=plan.epsilon,
-                                    seed=plan.seed, at=plan.at, control=control)
+                                    seed=plan.seed, at=plan.at, control=control,
+                                    model_version=version)
             meta = campaign_metadata(plan, prices, resources, catalog, model, options)
             schema = OUTPUT_SCHEMA.with_metadata({METADATA_KEY: json.dumps(meta)})
             bar = tqdm(total=table.n_rows, unit="customer", desc="campaign",

@@ -72,6 +72,9 @@ def test_scoring_on_a_store_url_uses_the_snapshot_the_learner_published(store_ur
     score = table.column("score").to_numpy(zero_copy_only=False)
     rows = np.flatnonzero(a >= 0)
     np.testing.assert_allclose(score[rows], expected[rows, a[rows]], rtol=1e-9)
+    with open_store(store_url) as log:  # each decision names the snapshot, as a replica's do
+        did = table.column("decision_id")[0].as_py()
+        assert log.get_decision(did).model_version == version
     meta = json.loads(pq.read_schema(out).metadata[METADATA_KEY])
     assert meta["learner_config"] == snap.learner_config
 
