@@ -20,7 +20,7 @@ from engine.contact_rules import RulesConfig
 from engine.errors import CatalogError, ConfigError
 from engine.options import EngineOptions
 
-__all__ = ["load_config"]
+__all__ = ["config_from_document", "load_config"]
 
 
 def load_config(path: str | os.PathLike[str]) -> tuple[Catalog, RulesConfig, dict[str, Any]]:
@@ -36,8 +36,17 @@ def load_config(path: str | os.PathLike[str]) -> tuple[Catalog, RulesConfig, dic
     Raises:
         CatalogError: unreadable or malformed file; the message names the file and the key.
     """
-    where = str(path)
-    doc = read_toml(path)
+    return config_from_document(read_toml(path), str(path))
+
+
+def config_from_document(doc: dict[str, Any], where: str
+                         ) -> tuple[Catalog, RulesConfig, dict[str, Any]]:
+    """:func:`load_config` of a parsed TOML document (``where`` names it in errors): what a
+    worker that received the file's content builds.
+
+    Raises:
+        CatalogError: malformed content; the message names ``where`` and the key.
+    """
     catalog = catalog_from_document(doc, where)
     for section in ("rules", "engine"):
         if not isinstance(doc.get(section, {}), dict):

@@ -18,6 +18,11 @@ under exactly one rule (the first that removed it) in :attr:`RuleOutcome.removed
 
 The no-contact action is never removed. When nothing but no contact is left, ``reason`` says why.
 
+:meth:`ContactRules.apply_batch` applies the same rules to many customers at once (a campaign):
+the same per-rule verdicts (computed once per distinct segment and timezone), expanded to the
+K actions as (n, K) masks in the same order; row ``i`` equals ``apply`` of customer ``i``
+(``tests/engine/test_contact_rules_batch.py`` checks it).
+
 Example:
     >>> from datetime import datetime, timezone
     >>> from engine.catalog import Catalog
@@ -33,7 +38,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -48,7 +53,7 @@ if TYPE_CHECKING:
     from engine.catalog import Catalog
     from engine.store import ContactHistory
 
-__all__ = ["RULE_NAMES", "ContactRules", "RuleOutcome", "RulesConfig"]
+__all__ = ["RULE_NAMES", "BatchRuleOutcome", "ContactRules", "RuleOutcome", "RulesConfig"]
 
 RULE_NAMES = ("consent", "segment", "min_tenure", "max_per_day", "max_per_week",
               "max_per_day_per_channel", "capacity", "quiet_hours")
@@ -162,6 +167,30 @@ class RuleOutcome:
     send_at: tuple[datetime, ...] = ()
 
 
+@dataclass(frozen=True)
+class BatchRuleOutcome:
+    """What the rules left for n customers (see :meth:`ContactRules.apply_batch`).
+
+    Attributes:
+        allowed: (n, K) bool, True where the action may be played.
+        removed_by: (n, K) int8, the index in :data:`RULE_NAMES` of the rule that removed the
+            action, -1 where it is allowed.
+        reasons: per customer, why only no contact is left, else None.
+        send_at: (n, T) float64, each timing slot's send time, epoch seconds.
+    """
+
+    allowed: np.ndarray
+    removed_by: np.ndarray
+    reasons: tuple[str | None, ...]
+    send_at: np.ndarray
+
+    def removed(self, i: int) -> dict[str, tuple[int, ...]]:
+        """Customer ``i``'s ``removed`` as :class:`RuleOutcome` has it (rule -> actions)."""
+        row = self.removed_by[i]
+        return {name: tuple(np.flatnonzero(row == r).tolist())
+                for r, name in enumerate(RULE_NAMES) if (row == r).any()}
+
+
 def _flag(where: str, value: Any) -> bool:
     if isinstance(value, bool):
         return value
@@ -221,16 +250,22 @@ class ContactRules:
         return ok
 
     def _segment(self, context: Mapping, profile: Mapping | None) -> list[bool]:
-        seg = _lookup(context, profile, "segment")
+        return self._segment_keep(_lookup(context, profile, "segment"))
+
+    def _segment_keep(self, seg: Any) -> list[bool]:
         if seg is not None and not isinstance(seg, str):
             raise ContextError(f"segment: expected a string, got {seg!r}")
         return [not m.segments or seg in m.segments for m in self.catalog.messages]
 
-    def _tenure(self, context: Mapping, profile: Mapping | None) -> list[bool]:
+    @staticmethod
+    def _tenure_of(context: Mapping, profile: Mapping | None) -> float:
         tenure = _lookup(context, profile, "tenure_days")
         if tenure is None:
             tenure = 0.0
-        tenure = check_number("tenure_days", tenure, error=ContextError)
+        return check_number("tenure_days", tenure, error=ContextError)
+
+    def _tenure(self, context: Mapping, profile: Mapping | None) -> list[bool]:
+        tenure = self._tenure_of(context, profile)
         return [tenure >= m.min_tenure_days for m in self.catalog.messages]
 
     def _quiet(self, times: tuple[datetime, ...], tz: Any) -> list[bool]:
@@ -318,6 +353,95 @@ class ContactRules:
                 allowed[drop] = False
         reason = self._reason(removed) if removed and not allowed[self._contact].any() else None
         return RuleOutcome(allowed, removed, reason, times)
+
+    def apply_batch(self, contexts: Sequence[Mapping[str, Any]],
+                    histories: Sequence[ContactHistory | None], now: datetime | float,
+                    capacity_used: Mapping[str, int],
+                    profiles: Sequence[Mapping[str, Any] | None] | None = None
+                    ) -> BatchRuleOutcome:
+        """:meth:`apply` for n customers at one time ``now``; row i is customer i's outcome.
+
+        Args:
+            contexts: the n contexts.
+            histories: their contact histories (None = never contacted).
+            now: the decision time, the same for all.
+            capacity_used: channel name -> sends today across all customers.
+            profiles: their stored profiles (None: none stored).
+
+        Raises:
+            ContextError: a malformed field; the message starts with ``row <i>:``.
+        """
+        n = len(contexts)
+        profs: Sequence[Mapping[str, Any] | None] = profiles or [None] * n
+        if len(histories) != n or len(profs) != n:
+            raise ContextError(f"histories, profiles: expected {n} each, got {len(histories)} "
+                               f"and {len(profs)}")
+        now = as_utc(now)
+        cfg, msgs = self.config, self.catalog.messages
+        consent = np.ones((n, len(self._channel_names)), dtype=bool)
+        segment, tenure = np.ones((n, len(msgs)), dtype=bool), np.zeros(n)
+        day, week = np.ones(n, dtype=bool), np.ones(n, dtype=bool)
+        per, capacity = np.ones_like(consent), np.ones_like(consent)
+        quiet = np.ones((n, len(self.catalog.timings)), dtype=bool)
+        times = np.zeros_like(quiet, dtype=np.float64)
+        by_segment: dict[Any, list[bool]] = {}
+        by_zone: dict[Any, tuple[list[bool], list[float]]] = {}
+        for i in range(n):
+            context, profile = contexts[i], profs[i]
+            try:
+                if not isinstance(context, Mapping):
+                    raise ContextError(f"context: expected a mapping, got "
+                                       f"{type(context).__name__}")
+                if cfg.consent_required:
+                    consent[i] = self._consent(context, profile)
+                seg = _lookup(context, profile, "segment")
+                known = by_segment.get(seg) if isinstance(seg, str | None) else None
+                segment[i] = known or by_segment.setdefault(seg, self._segment_keep(seg))
+                tenure[i] = self._tenure_of(context, profile)
+                day[i], week[i], per[i], capacity[i] = self._caps(histories[i], capacity_used)
+                tz = _lookup(context, profile, "timezone") or _lookup(context, profile, "tz")
+                zoned = by_zone.get(tz) if isinstance(tz, str | None) else None
+                if zoned is None:
+                    slots = tuple(send_at(slot, now, tz) for slot in self.catalog.timings)
+                    zoned = by_zone[tz] = (self._quiet(slots, tz),
+                                           [t.timestamp() for t in slots])
+                quiet[i], times[i] = zoned
+            except ContextError as exc:
+                raise ContextError(f"row {i}: {exc}") from None
+        tenure_ok = tenure[:, None] >= np.array([m.min_tenure_days for m in msgs])[None, :]
+        # in RULE_NAMES order, as apply's _masks
+        masks = [(consent, self._ch), (segment, self._msg), (tenure_ok, self._msg),
+                 (day, None), (week, None), (per, self._ch), (capacity, self._ch),
+                 (quiet, self._slot)]
+        allowed = np.ones((n, len(self._ch)), dtype=bool)
+        removed_by = np.full(allowed.shape, -1, dtype=np.int8)
+        for r, (verdict, index) in enumerate(masks):
+            if verdict.all():
+                continue
+            if index is None:  # a per-customer verdict on every contact
+                keep = verdict[:, None] | ~self._contact[None, :]
+            else:
+                keep = np.concatenate([verdict, np.ones((n, 1), dtype=bool)], axis=1)[:, index]
+            drop = allowed & ~keep
+            removed_by[drop] = r
+            allowed &= keep
+        return BatchRuleOutcome(allowed, removed_by, self._batch_reasons(allowed, removed_by),
+                                times)
+
+    def _batch_reasons(self, allowed: np.ndarray, removed_by: np.ndarray
+                       ) -> tuple[str | None, ...]:
+        out: list[str | None] = [None] * allowed.shape[0]
+        only_nc = ~allowed[:, self._contact].any(axis=1) & (removed_by >= 0).any(axis=1)
+        cache: dict[bytes, str] = {}
+        for i in np.flatnonzero(only_nc):
+            key = removed_by[i].tobytes()
+            if key not in cache:
+                row = removed_by[i]
+                cache[key] = self._reason({name: tuple(np.flatnonzero(row == r).tolist())
+                                           for r, name in enumerate(RULE_NAMES)
+                                           if (row == r).any()})
+            out[i] = cache[key]
+        return tuple(out)
 
     def _reason(self, removed: dict[str, tuple[int, ...]]) -> str:
         parts = []

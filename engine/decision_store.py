@@ -14,7 +14,9 @@ backend keeps (``tests/engine/test_store.py`` runs against both):
   decided for by one transaction at a time across every process sharing the log (frequency caps
   cannot be passed twice);
 - :meth:`write_decision` with a ``capacity`` counts the send against the channel's daily
-  capacity atomically across processes (:class:`engine.errors.CapacityReachedError` when full).
+  capacity atomically across processes (:class:`engine.errors.CapacityReachedError` when full);
+  :meth:`write_decisions` with ``capacities`` counts a whole batch the same way;
+- :meth:`write_decisions` and :meth:`activate_many` (a campaign's batches) are all or none.
 
 Example:
     >>> import tempfile
@@ -26,7 +28,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Protocol, Self, runtime_checkable
 
@@ -77,12 +79,29 @@ class DecisionStore(Protocol):
         """Log a decision durably; with ``capacity``, count it against its channel's day."""
         ...
 
+    def write_decisions(self, records: Sequence[DecisionRecord], *,
+                        one_per_customer: bool = False,
+                        capacities: Mapping[str, int] | None = None) -> None:
+        """Log many decisions in one transaction, all or none; ``one_per_customer`` refuses a
+        customer decided at the same time already (or twice in ``records``); ``capacities``
+        (channel -> daily capacity) counts their sends as :meth:`write_decision` does."""
+        ...
+
     def get_decision(self, decision_id: str) -> DecisionRecord:
         """The decision with this id (``UnknownDecisionError`` if none)."""
         ...
 
     def activate(self, decision_id: str, at: float) -> None:
         """Mark a deferred decision active from ``at``."""
+        ...
+
+    def activate_many(self, sent: Sequence[tuple[str, float]]) -> int:
+        """Activate ``(decision_id, at)`` pairs in one transaction, all or none (an unknown id:
+        ``UnknownDecisionError``, nothing activated); return how many became active."""
+        ...
+
+    def missing_decisions(self, decision_ids: Sequence[str]) -> list[str]:
+        """The ids (sorted, each once) that are not in the log."""
         ...
 
     # -- rewards --------------------------------------------------------------------------------
@@ -115,6 +134,11 @@ class DecisionStore(Protocol):
         """The customer's contact history at ``now``."""
         ...
 
+    def histories(self, customer_ids: Sequence[str], now: float, channels: Iterable[str] = ()
+                  ) -> list[ContactHistory]:
+        """:meth:`history` of each customer, in order (a few queries for the lot)."""
+        ...
+
     def capacity_used(self, day_start: float) -> dict[str, int]:
         """Channel -> contacts decided since ``day_start``, all customers."""
         ...
@@ -125,6 +149,10 @@ class DecisionStore(Protocol):
 
     def profile(self, customer_id: str) -> dict[str, Any] | None:
         """The customer's stored profile, or None."""
+        ...
+
+    def profiles(self, customer_ids: Sequence[str]) -> list[dict[str, Any] | None]:
+        """:meth:`profile` of each customer, in order."""
         ...
 
     def forget(self, customer_id: str) -> int:

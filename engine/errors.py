@@ -6,6 +6,7 @@ The HTTP service maps these to 4xx answers with their message, so keep messages 
 from __future__ import annotations
 
 __all__ = [
+    "CampaignError",
     "CapacityReachedError",
     "CatalogError",
     "CheckpointError",
@@ -69,6 +70,11 @@ class CheckpointError(EngineError, RuntimeError):
 
 class StoreError(EngineError, RuntimeError):
     """The durable store failed or is inconsistent."""
+
+
+class CampaignError(EngineError, ValueError):
+    """A campaign's input is malformed: the customers or sent table (the file, column and row
+    are named), a capacity, the budget. Nothing was written."""
 
 
 class InactiveDecisionError(EngineError, ValueError):

@@ -127,7 +127,7 @@ def check_context(context: Any, channels: Sequence[str]) -> dict[str, Any]:
             raise ContextError(f"context.{key}: expected true/false or 0/1, got {value!r:.80}")
         elif key in _RULE_TYPES:
             _RULE_TYPES[key](f"context.{key}", value)
-        else:
+        elif not _plain(value):
             _check_value(f"context.{key}", value)
         out[key] = value
     return out
@@ -135,6 +135,15 @@ def check_context(context: Any, channels: Sequence[str]) -> dict[str, Any]:
 
 def _text_bad(text: str) -> bool:
     return _SURROGATE.search(text) is not None  # not text: VW and SQLite refuse it
+
+
+def _plain(value: Any) -> bool:
+    """The common, valid case, checked fast: a finite number, a bool or a short string. (Every
+    other value goes through :func:`_check_value`, which also words the errors.)"""
+    t = type(value)
+    if t is float or t is int:
+        return -MAX_CONTEXT_NUMBER <= value <= MAX_CONTEXT_NUMBER  # False for NaN too
+    return t is bool or (t is str and len(value) <= MAX_STRING_LENGTH and not _text_bad(value))
 
 
 def _check_consent(value: Any, channels: Sequence[str]) -> None:

@@ -60,7 +60,7 @@ from engine.errors import (
 )
 from engine.features import FEATURES_VERSION, catalog_interactions
 from engine.options import EngineOptions
-from engine.reward_scale import RewardScale
+from engine.reward_scale import scale_of_log
 from engine.snapshots import ModelSnapshot, learner_from
 from engine.store_url import open_store
 from policies.number_check import check_number
@@ -200,7 +200,7 @@ class LearnerLoop:
                                   f"the learner with the configuration it was trained with")
         state = {"selection": {"cursors": {spec.name: snap.learned_seq},
                                "since": {spec.name: snap.learned_seq},
-                               "scales": {spec.name: _scale_of_log(
+                               "scales": {spec.name: scale_of_log(
                                    log, catalog, snap.learned_seq).to_state()}}}
         with learner_from(snap, catalog, seed=seed) as learner:
             CheckpointStore(self._tmp.name).write({spec.name: learner}, spec.name,
@@ -300,19 +300,3 @@ def _built(config: VWConfig, catalog: Catalog, prune: bool) -> VWConfig:
     if not prune:
         return config
     return replace(config, interactions=catalog_interactions(catalog, config.interactions))
-
-
-def _scale_of_log(log: DecisionStore, catalog: Catalog, upto: int) -> RewardScale:
-    """The reward scale a learner had after learning the log up to ``upto``: every reward it
-    learned, observed in sequence order (the snapshot does not carry it)."""
-    scale = RewardScale()
-    for seq, rec, value, kind in log.rewards_since(0):
-        if seq > upto:
-            break
-        if (rec.holdout or rec.action_index < 0 or not rec.active
-                or rec.catalog_version != catalog.version):
-            continue
-        total = (value if kind != "correction"
-                 else sum(v for s, v, _, _ in log.rewards_of(rec.decision_id) if s <= seq))
-        scale.observe(total)
-    return scale

@@ -36,7 +36,7 @@ import json
 import math
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Self
 
@@ -53,6 +53,7 @@ from engine.store import (
     ContactHistory,
     DecisionRecord,
     _record,
+    already_decided,
     capacity_reached,
     check_reward,
     counts_of,
@@ -60,7 +61,10 @@ from engine.store import (
     duplicate_decision,
     duplicate_reward,
     history_of,
+    not_in_log,
+    one_per_customer_key,
     profile_json,
+    sends_by_day,
     unknown_decision,
 )
 
@@ -164,7 +168,22 @@ GROUP BY channel
 UNION ALL
 SELECT NULL, NULL, NULL, NULL, NULL, (SELECT SUM(r.value) FROM rewards r WHERE r.decision_id = (
     SELECT decision_id FROM decisions WHERE customer_id = %(c)s AND rewarded
-    AND created_at <= %(now)s ORDER BY created_at DESC LIMIT 1))
+    AND created_at <= %(now)s ORDER BY created_at DESC, logged DESC LIMIT 1))
+"""
+_HISTORIES = """
+SELECT customer_id, channel, COUNT(*) FILTER (WHERE created_at > %(d1)s),
+       COUNT(*) FILTER (WHERE created_at > %(d7)s), COUNT(*) FILTER (WHERE created_at > %(d30)s),
+       MAX(created_at)
+FROM decisions WHERE customer_id = ANY(%(ids)s) AND channel IS NOT NULL
+    AND created_at <= %(now)s
+GROUP BY customer_id, channel
+"""
+_OUTCOMES = """
+SELECT l.customer_id, SUM(r.value) FROM (
+    SELECT DISTINCT ON (customer_id) customer_id, decision_id FROM decisions
+    WHERE customer_id = ANY(%(ids)s) AND rewarded AND created_at <= %(now)s
+    ORDER BY customer_id, created_at DESC, logged DESC) l
+JOIN rewards r ON r.decision_id = l.decision_id GROUP BY l.customer_id
 """
 _MIGRATION_LOCK = 0x6F66666572  # one process creates the tables at a time
 
@@ -204,14 +223,17 @@ class PostgresLog:
     Args:
         url: a libpq URL or connection string (``postgresql://user@host:5432/db``).
         connect_timeout_s: how long to wait for the server.
+        read_only: read an existing log only (campaign workers): the session refuses writes.
 
     Raises:
         StoreError: the server cannot be reached, or the tables have another schema version.
     """
 
-    def __init__(self, url: str, *, connect_timeout_s: float = 10.0) -> None:
+    def __init__(self, url: str, *, connect_timeout_s: float = 10.0,
+                 read_only: bool = False) -> None:
         self.url = redact(url)
         self._conninfo = url
+        self._read_only = read_only
         self._timeout = connect_timeout_s
         self._lock = threading.RLock()
         self._depth = 0
@@ -221,7 +243,10 @@ class PostgresLog:
         self._closed = False
         try:
             self._scope = str(self._db.execute("SELECT current_schema()").fetchall()[0][0])
-            self._migrate()
+            if read_only:
+                self._check_schema()
+            else:
+                self._migrate()
         except psycopg.Error as exc:
             self.close()
             raise StoreError(f"store: cannot set up the decision log in {self.url}: {exc}"
@@ -232,10 +257,20 @@ class PostgresLog:
 
     def _connect(self) -> psycopg.Connection:
         try:
-            return psycopg.connect(self._conninfo, autocommit=True,
-                                   connect_timeout=max(1, math.ceil(self._timeout)))
+            db = psycopg.connect(self._conninfo, autocommit=True,
+                                 connect_timeout=max(1, math.ceil(self._timeout)))
+            if self._read_only:  # every statement of this session refuses to write
+                db.execute("SET default_transaction_read_only = on")
+            return db
         except psycopg.Error as exc:
             raise StoreError(f"store: cannot connect to {self.url}: {exc}".strip()) from exc
+
+    def _check_schema(self) -> None:
+        exists = self._db.execute("SELECT to_regclass('schema_version')").fetchall()[0][0]
+        rows = self._db.execute("SELECT version FROM schema_version").fetchall() if exists else []
+        if rows != [(SCHEMA_VERSION,)]:
+            raise StoreError(f"schema_version: expected {SCHEMA_VERSION}, got "
+                             f"{rows[0][0] if rows else None} in {self.url}")
 
     def _migrate(self) -> None:
         with self._tx() as db:
@@ -378,11 +413,13 @@ class PostgresLog:
                 raise duplicate_decision(rec.decision_id) from exc
 
     @staticmethod
-    def _count_send(db: psycopg.Connection, channel: str, at: float, capacity: int) -> None:
+    def _count_send(db: psycopg.Connection, channel: str, at: float, capacity: int,
+                    sends: int = 1) -> None:
         day = day_start(at)
-        take = ("UPDATE channel_sends SET n = n + 1 WHERE day = %s AND channel = %s AND n < %s "
-                "RETURNING n")
-        if db.execute(take, (day, channel, capacity)).fetchall():
+        take = ("UPDATE channel_sends SET n = n + %s WHERE day = %s AND channel = %s "
+                "AND n + %s <= %s RETURNING n")
+        args = (sends, day, channel, sends, capacity)
+        if db.execute(take, args).fetchall():
             return  # the common case: one statement, the counter row locked to commit
         if not db.execute("SELECT 1 FROM channel_sends WHERE day = %s AND channel = %s",
                           (day, channel)).fetchall():
@@ -392,9 +429,38 @@ class PostgresLog:
                        "FROM decisions WHERE channel = %s AND created_at >= %s AND "
                        "created_at < %s ON CONFLICT DO NOTHING",
                        (day, channel, channel, day, day + _DAY))
-            if db.execute(take, (day, channel, capacity)).fetchall():
+            if db.execute(take, args).fetchall():
                 return
         raise capacity_reached(channel, capacity, day)
+
+    def write_decisions(self, records: Sequence[DecisionRecord], *,
+                        one_per_customer: bool = False,
+                        capacities: Mapping[str, int] | None = None) -> None:
+        """Log many decisions in one transaction, all or none (see
+        ``DecisionLog.write_decisions``); the capacity counters are taken in (day, channel)
+        order, so two batches cannot deadlock on them."""
+        rows = [decision_row(rec) for rec in records]
+        if not rows:
+            return
+        with self._tx() as db:
+            if one_per_customer:
+                pairs = one_per_customer_key(records)
+                found = db.execute(
+                    "SELECT customer_id FROM decisions WHERE (customer_id, created_at) IN "
+                    "(SELECT * FROM unnest(%s::text[], %s::double precision[])) LIMIT 1",
+                    ([c for c, _ in pairs], [t for _, t in pairs])).fetchall()
+                if found:
+                    raise already_decided(found[0][0])
+            caps = dict(capacities or {})
+            for (day, channel), k in sorted(sends_by_day(records, caps).items()):
+                self._count_send(db, channel, day, int(caps[channel]), k)
+            try:
+                with db.cursor() as cur:
+                    cur.executemany(f"INSERT INTO decisions ({_DECISION_COLUMNS}) "
+                                    f"VALUES ({', '.join(['%s'] * len(rows[0]))})", rows)
+            except pg_errors.UniqueViolation as exc:
+                raise StoreError(f"decision_id: expected new ids, got one already logged "
+                                 f"({exc.diag.message_detail})") from exc
 
     def get_decision(self, decision_id: str) -> DecisionRecord:
         """The decision with this id (``UnknownDecisionError`` if none)."""
@@ -412,6 +478,37 @@ class PostgresLog:
             if cur.rowcount == 0 and not db.execute(
                     "SELECT 1 FROM decisions WHERE decision_id = %s", (decision_id,)).fetchone():
                 raise unknown_decision(decision_id)
+
+    def activate_many(self, sent: Sequence[tuple[str, float]]) -> int:
+        """Activate many deferred decisions in one transaction, all or none (see
+        ``DecisionLog.activate_many``); return how many became active."""
+        pairs = [(str(d), float(at)) for d, at in sent]
+        ids = sorted({d for d, _ in pairs})
+        with self._tx() as db:
+            missing = self._missing(db, ids)
+            if missing:
+                raise not_in_log(missing)
+            rows = db.execute(
+                "UPDATE decisions d SET active = TRUE, activated_at = s.at FROM (SELECT DISTINCT "
+                "ON (id) id, at FROM unnest(%s::text[], %s::double precision[]) WITH ORDINALITY "
+                "AS u(id, at, i) ORDER BY id, i) s WHERE d.decision_id = s.id AND NOT d.active "
+                "RETURNING 1", ([d for d, _ in pairs], [a for _, a in pairs])).fetchall()
+            return len(rows)
+
+    def missing_decisions(self, decision_ids: Sequence[str]) -> list[str]:
+        """The ids (sorted, each once) that are not in the log."""
+        with self._lock:
+            try:
+                return self._missing(self._conn(), decision_ids)
+            except psycopg.Error as exc:
+                raise StoreError(f"store: {self.url}: cannot read: {exc}") from exc
+
+    @staticmethod
+    def _missing(db: psycopg.Connection, decision_ids: Sequence[str]) -> list[str]:
+        wanted = sorted(set(decision_ids))
+        known = {r[0] for r in db.execute(
+            "SELECT decision_id FROM decisions WHERE decision_id = ANY(%s)", (wanted,))}
+        return [d for d in wanted if d not in known]
 
     # -- rewards ---------------------------------------------------------------------------------
     def write_reward(self, decision_id: str, value: float, at: float, kind: str = "reward",
@@ -481,6 +578,19 @@ class PostgresLog:
         outcome = next(r[5] for r in rows if r[0] is None)
         return history_of([r[:5] for r in rows if r[0] is not None], outcome, now, channels)
 
+    def histories(self, customer_ids: Sequence[str], now: float, channels: Iterable[str] = ()
+                  ) -> list[ContactHistory]:
+        """:meth:`history` of many customers at once (two queries per call)."""
+        now = float(now)
+        names = list(channels)
+        ids = list(dict.fromkeys(customer_ids))
+        counts: dict[str, list[tuple]] = {}
+        for row in self._read(_HISTORIES, {"d1": now - _DAY, "d7": now - 7 * _DAY,
+                                           "d30": now - 30 * _DAY, "ids": ids, "now": now}):
+            counts.setdefault(row[0], []).append(row[1:])
+        outcome = dict(self._read(_OUTCOMES, {"ids": ids, "now": now}))
+        return [history_of(counts.get(c, []), outcome.get(c), now, names) for c in customer_ids]
+
     def capacity_used(self, day_start: float) -> dict[str, int]:
         """Channel -> contacts decided since ``day_start``, all customers."""
         rows = self._read("SELECT channel, COUNT(*) FROM decisions WHERE created_at >= %s "
@@ -499,6 +609,13 @@ class PostgresLog:
         rows = self._read("SELECT profile_json FROM profiles WHERE customer_id = %s",
                           (customer_id,))
         return json.loads(rows[0][0]) if rows else None
+
+    def profiles(self, customer_ids: Sequence[str]) -> list[dict[str, Any] | None]:
+        """:meth:`profile` of many customers at once (None where none is stored)."""
+        found = {c: json.loads(p) for c, p in self._read(
+            "SELECT customer_id, profile_json FROM profiles WHERE customer_id = ANY(%s)",
+            (list(dict.fromkeys(customer_ids)),))}
+        return [found.get(c) for c in customer_ids]
 
     def forget(self, customer_id: str) -> int:
         """Erase every row of a customer; return how many went (capacity counters of the days

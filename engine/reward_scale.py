@@ -19,9 +19,13 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["RewardScale"]
+if TYPE_CHECKING:
+    from engine.catalog import Catalog
+    from engine.decision_store import DecisionStore
+
+__all__ = ["RewardScale", "scale_of_log"]
 
 
 class RewardScale:
@@ -53,3 +57,20 @@ class RewardScale:
     def from_state(cls, state: dict[str, Any]) -> RewardScale:
         """The scale :meth:`to_state` wrote."""
         return cls(state["sum_abs"], state["sum_sq"])
+
+
+def scale_of_log(log: DecisionStore, catalog: Catalog, upto: int) -> RewardScale:
+    """The reward scale a learner had after learning the log up to ``upto``: every reward it
+    learned, observed in sequence order (a snapshot does not carry it: the fleet's learner
+    resuming from one and a campaign scoring with one both read it here)."""
+    scale = RewardScale()
+    for seq, rec, value, kind in log.rewards_since(0):
+        if seq > upto:
+            break
+        if (rec.holdout or rec.action_index < 0 or not rec.active
+                or rec.catalog_version != catalog.version):
+            continue
+        total = (value if kind != "correction"
+                 else sum(v for s, v, _, _ in log.rewards_of(rec.decision_id) if s <= seq))
+        scale.observe(total)
+    return scale

@@ -4,9 +4,11 @@ The log is the truth; the model is derived from it. Every write is committed bef
 returns (``synchronous=NORMAL`` in WAL mode survives a killed process; pass ``synchronous="FULL"``
 to survive a power cut as well), unless it runs inside :meth:`DecisionLog.transaction`, whose
 writes commit together when the block ends or not at all. One connection guarded by a lock makes
-the log safe to share between threads. Rewards carry a sequence number (``INTEGER PRIMARY KEY
-AUTOINCREMENT``: strictly increasing, never reused, even after ``forget``), so a checkpoint can
-record the last one it holds and a restart replays :meth:`DecisionLog.rewards_since` it.
+the log safe to share between threads; other processes may read it at the same time through a
+read-only log (``read_only=True``: WAL readers never block the writer). Rewards carry a
+sequence number (``INTEGER PRIMARY KEY AUTOINCREMENT``: strictly increasing, never reused, even
+after ``forget``), so a checkpoint can record the last one it holds and a restart replays
+:meth:`DecisionLog.rewards_since` it.
 
 Every failure of the database (a full disk, an I/O error, a locked file) is raised as
 :class:`StoreError`, never as ``sqlite3``'s own exceptions: callers (and the HTTP service, which
@@ -35,9 +37,10 @@ import math
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Self
 
@@ -61,6 +64,7 @@ REWARD_KINDS = ("reward", "default", "correction")
 FILE_NAME = "decisions.sqlite3"
 _FILE_SUFFIXES = (".sqlite3", ".sqlite", ".db")
 _DAY = 86400.0
+_CHUNK = 500  # ids per IN (...) list: well under SQLite's limit on bound parameters
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
@@ -232,7 +236,7 @@ def decision_row(rec: DecisionRecord) -> tuple:
         rec.created_at if rec.active else None)
     return (rec.decision_id, rec.customer_id, float(rec.created_at), int(rec.action_index),
             float(rec.probability), bool(rec.holdout), rec.context_json, rec.features_json,
-            json.dumps([int(i) for i in rec.eligible]), rec.send_at, bool(rec.active),
+            _int_list(tuple(rec.eligible)), rec.send_at, bool(rec.active),
             rec.catalog_version, rec.message, rec.channel, rec.timing, activated,
             rec.model_version)
 
@@ -244,6 +248,17 @@ def check_reward(value: Any, at: Any, kind: str) -> tuple[float, float]:
     if kind not in REWARD_KINDS:
         raise RewardError(f"kind: expected one of {', '.join(REWARD_KINDS)}, got {kind!r}")
     return value, at
+
+
+@lru_cache(maxsize=4096)  # a campaign's customers share a few eligible sets
+def _int_list(values: tuple[int, ...]) -> str:
+    """``json.dumps`` of a tuple of ints, without the encoder.
+
+    Example:
+        >>> _int_list((0, 3, 12)) == json.dumps([0, 3, 12])
+        True
+    """
+    return "[" + ", ".join([str(int(v)) for v in values]) + "]"
 
 
 def profile_json(profile: Any) -> str:
@@ -304,6 +319,51 @@ def counts_of(d: tuple, kinds: dict[str, int], profiles: int, last_seq: int,
             "profiles": int(profiles), "last_seq": last_seq}
 
 
+def chunks(items: list, size: int = _CHUNK) -> Iterator[list]:
+    """``items`` in consecutive slices of at most ``size`` (for ``IN (...)`` lists)."""
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def one_per_customer_key(records: Sequence[DecisionRecord]) -> list[tuple[str, float]]:
+    """The sorted ``(customer_id, created_at)`` pairs of ``records``.
+
+    Raises:
+        StoreError: a customer twice at one time.
+    """
+    seen: set[tuple[str, float]] = set()
+    for rec in records:
+        key = (rec.customer_id, float(rec.created_at))
+        if key in seen:
+            raise StoreError(f"customer_id: expected one decision per customer, got "
+                             f"{rec.customer_id!r} twice")
+        seen.add(key)
+    return sorted(seen)
+
+
+def already_decided(customer_id: str) -> StoreError:
+    """The error of a campaign decision for a customer decided at that time already."""
+    return StoreError(f"customer_id: expected one decision per customer, got {customer_id!r} "
+                      f"already decided at that time")
+
+
+def sends_by_day(records: Sequence[DecisionRecord], capacities: dict[str, int]
+                 ) -> dict[tuple[float, str], int]:
+    """``(day, channel) -> sends`` of ``records`` on the capped channels."""
+    sends: dict[tuple[float, str], int] = {}
+    for rec in records:
+        if rec.channel is not None and rec.channel in capacities:
+            key = (day_start(float(rec.created_at)), rec.channel)
+            sends[key] = sends.get(key, 0) + 1
+    return sends
+
+
+def not_in_log(missing: list[str]) -> UnknownDecisionError:
+    """The error of ids that are not in the log (up to five named)."""
+    return UnknownDecisionError(f"decision_id: {len(missing)} not in the log, e.g. "
+                                f"{', '.join(map(repr, missing[:5]))}")
+
+
 def _finite(name: str, value: Any) -> float:
     return check_number(name, value, error=RewardError)
 
@@ -332,12 +392,15 @@ class DecisionLog:
             the SQLite file itself (an existing file, or a name ending ``.sqlite3``, ``.sqlite``
             or ``.db``).
         synchronous: SQLite's ``synchronous`` setting, ``"NORMAL"`` (default) or ``"FULL"``.
+        read_only: open an existing log for reading only (another process may be writing it,
+            e.g. campaign workers reading histories while the campaign writes decisions).
 
     Raises:
         StoreError: the file cannot be opened or has another schema version.
     """
 
-    def __init__(self, path: str | Path, synchronous: str = "NORMAL") -> None:
+    def __init__(self, path: str | Path, synchronous: str = "NORMAL", *,
+                 read_only: bool = False) -> None:
         if synchronous not in ("NORMAL", "FULL"):
             raise StoreError(f"synchronous: expected 'NORMAL' or 'FULL', got {synchronous!r}")
         p = Path(path)
@@ -349,6 +412,9 @@ class DecisionLog:
         self._depth = 0  # open transactions (the outermost is BEGIN, inner ones SAVEPOINTs)
         self._closed = False
         self._learner_lock: IO[bytes] | None = None
+        if read_only:
+            self._open_read_only(p)
+            return
         try:
             p.parent.mkdir(parents=True, exist_ok=True)
             # isolation_level=None: we open every transaction ourselves (BEGIN IMMEDIATE).
@@ -370,6 +436,23 @@ class DecisionLog:
             if isinstance(exc, StoreError):
                 raise
             raise StoreError(f"path: cannot open the decision log {str(p)!r}: {exc}") from exc
+
+    def _open_read_only(self, p: Path) -> None:
+        try:
+            if not p.is_file():
+                raise sqlite3.OperationalError("no such file")
+            self._db = sqlite3.connect(f"{p.resolve().as_uri()}?mode=ro", uri=True,
+                                       isolation_level=None, check_same_thread=False,
+                                       timeout=30.0)
+            rows = self._db.execute("SELECT version FROM schema_version").fetchall()
+        except sqlite3.Error as exc:
+            self._closed = True
+            raise StoreError(f"path: cannot open the decision log {str(p)!r} to read: {exc}"
+                             ) from exc
+        if rows != [(SCHEMA_VERSION,)]:
+            self.close()
+            raise StoreError(f"schema_version: expected {SCHEMA_VERSION}, got "
+                             f"{rows[0][0] if rows else None} in {str(p)!r}")
 
     def _migrate(self) -> None:
         # Schema and version row go in one transaction: a crash leaves either nothing or both.
@@ -515,11 +598,13 @@ class DecisionLog:
                 raise duplicate_decision(rec.decision_id) from exc
 
     @staticmethod
-    def _count_send(db: sqlite3.Connection, channel: str, at: float, capacity: int) -> None:
+    def _count_send(db: sqlite3.Connection, channel: str, at: float, capacity: int,
+                    sends: int = 1) -> None:
         day = day_start(at)
-        take = ("UPDATE channel_sends SET n = n + 1 WHERE day = ? AND channel = ? AND n < ? "
-                "RETURNING n")
-        if db.execute(take, (day, channel, capacity)).fetchall():
+        take = ("UPDATE channel_sends SET n = n + ? WHERE day = ? AND channel = ? "
+                "AND n + ? <= ? RETURNING n")
+        args = (sends, day, channel, sends, capacity)
+        if db.execute(take, args).fetchall():
             return  # the common case: one statement
         if not db.execute("SELECT 1 FROM channel_sends WHERE day = ? AND channel = ?",
                           (day, channel)).fetchall():
@@ -527,9 +612,56 @@ class DecisionLog:
             db.execute("INSERT INTO channel_sends (day, channel, n) SELECT ?, ?, COUNT(*) "
                        "FROM decisions WHERE channel = ? AND created_at >= ? AND created_at < ? "
                        "ON CONFLICT DO NOTHING", (day, channel, channel, day, day + _DAY))
-            if db.execute(take, (day, channel, capacity)).fetchall():
+            if db.execute(take, args).fetchall():
                 return
         raise capacity_reached(channel, capacity, day)
+
+    def write_decisions(self, records: Sequence[DecisionRecord], *,
+                        one_per_customer: bool = False,
+                        capacities: Mapping[str, int] | None = None) -> None:
+        """Log many decisions in one transaction: all of them, or none.
+
+        Args:
+            records: the decisions.
+            one_per_customer: refuse a record whose customer already has a decision at the
+                same ``created_at`` (a campaign decides each customer once), or twice in
+                ``records``.
+            capacities: channel -> daily capacity: the records' sends are counted against
+                their channels' days in the same transaction, as :meth:`write_decision` counts
+                one (all of them fit, or nothing is written).
+
+        Raises:
+            StoreError: a decision id that exists, a second decision for a customer with
+                ``one_per_customer``, or the database failed; nothing is written.
+            CapacityReachedError: the sends do not fit in a channel's day; nothing is written.
+        """
+        rows = [decision_row(rec) for rec in records]
+        if not rows:
+            return
+        with self._tx() as db:
+            if one_per_customer:
+                self._refuse_decided(db, records)
+            caps = dict(capacities or {})
+            for (day, channel), k in sorted(sends_by_day(records, caps).items()):
+                self._count_send(db, channel, day, int(caps[channel]), k)
+            try:
+                db.executemany(f"INSERT INTO decisions ({_DECISION_COLUMNS}) "
+                               f"VALUES ({', '.join('?' * len(rows[0]))})", rows)
+            except sqlite3.IntegrityError as exc:
+                if "UNIQUE" not in str(exc):
+                    raise StoreError(f"decision log: cannot store the decisions: {exc}") from exc
+                raise StoreError(f"decision_id: expected new ids, got one already logged "
+                                 f"({exc})") from exc
+
+    @staticmethod
+    def _refuse_decided(db: sqlite3.Connection, records: Sequence[DecisionRecord]) -> None:
+        pairs = one_per_customer_key(records)
+        for chunk in chunks(pairs):
+            where = " OR ".join(["(customer_id = ? AND created_at = ?)"] * len(chunk))
+            found = db.execute(f"SELECT customer_id FROM decisions WHERE ({where}) LIMIT 1",
+                               [v for pair in chunk for v in pair]).fetchall()
+            if found:
+                raise already_decided(found[0][0])
 
     def get_decision(self, decision_id: str) -> DecisionRecord:
         """The decision with this id.
@@ -557,6 +689,50 @@ class DecisionLog:
             if cur.rowcount == 0 and not db.execute(
                     "SELECT 1 FROM decisions WHERE decision_id = ?", (decision_id,)).fetchone():
                 raise unknown_decision(decision_id)
+
+    def activate_many(self, sent: Sequence[tuple[str, float]]) -> int:
+        """Activate many deferred decisions in one transaction: all of them, or none.
+
+        Args:
+            sent: ``(decision_id, at)`` pairs; each decision's reward window starts at its
+                ``at``. A decision already active is left as it is.
+
+        Returns:
+            How many decisions became active.
+
+        Raises:
+            UnknownDecisionError: an id that is not in the log (the message names up to five);
+                nothing is activated.
+        """
+        pairs = [(str(d), float(at)) for d, at in sent]
+        ids = sorted({d for d, _ in pairs})
+        with self._tx() as db:
+            missing = self._missing(db, ids)
+            if missing:
+                raise not_in_log(missing)
+            before = db.total_changes
+            db.executemany("UPDATE decisions SET active = 1, activated_at = ? "
+                           "WHERE decision_id = ? AND active = 0", [(a, d) for d, a in pairs])
+            return db.total_changes - before
+
+    def missing_decisions(self, decision_ids: Sequence[str]) -> list[str]:
+        """The ids (sorted, each once) that are not in the log."""
+        with self._lock:
+            self._check_open()
+            try:
+                return self._missing(self._db, decision_ids)
+            except sqlite3.Error as exc:
+                raise StoreError(f"decision log: cannot read: {exc}") from exc
+
+    @staticmethod
+    def _missing(db: sqlite3.Connection, decision_ids: Sequence[str]) -> list[str]:
+        wanted = sorted(set(decision_ids))
+        known: set[str] = set()
+        for chunk in chunks(wanted):
+            known.update(r[0] for r in db.execute(
+                f"SELECT decision_id FROM decisions WHERE decision_id IN "
+                f"({', '.join('?' * len(chunk))})", chunk))
+        return [d for d in wanted if d not in known]
 
     # -- rewards ---------------------------------------------------------------------------------
     def write_reward(self, decision_id: str, value: float, at: float, kind: str = "reward",
@@ -659,6 +835,34 @@ class DecisionLog:
             "AND created_at <= ? ORDER BY created_at DESC LIMIT 1)", (customer_id, now))
         return history_of(rows, outcome[0][0] if outcome else None, now, channels)
 
+    def histories(self, customer_ids: Sequence[str], now: float, channels: Iterable[str] = ()
+                  ) -> list[ContactHistory]:
+        """:meth:`history` of many customers at once (two queries per 500 customers).
+
+        The latest rewarded decision of a customer (its ``last_outcome``) is the latest by
+        time, then by logging order among decisions made at the same time.
+        """
+        now = float(now)
+        names = list(channels)
+        counts: dict[str, list[tuple]] = {}
+        outcome: dict[str, float] = {}
+        for chunk in chunks(list(dict.fromkeys(customer_ids))):
+            marks = ", ".join("?" * len(chunk))
+            for row in self._read(
+                    f"SELECT customer_id, channel, SUM(created_at > ?), SUM(created_at > ?), "
+                    f"SUM(created_at > ?), MAX(created_at) FROM decisions WHERE customer_id IN "
+                    f"({marks}) AND channel IS NOT NULL AND created_at <= ? "
+                    f"GROUP BY customer_id, channel",
+                    (now - _DAY, now - 7 * _DAY, now - 30 * _DAY, *chunk, now)):
+                counts.setdefault(row[0], []).append(row[1:])
+            outcome.update(self._read(
+                f"SELECT l.customer_id, SUM(r.value) FROM (SELECT customer_id, decision_id, "
+                f"ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY created_at DESC, "
+                f"rowid DESC) AS n FROM decisions WHERE customer_id IN ({marks}) AND "
+                f"rewarded = 1 AND created_at <= ?) l JOIN rewards r ON r.decision_id = "
+                f"l.decision_id WHERE l.n = 1 GROUP BY l.customer_id", (*chunk, now)))
+        return [history_of(counts.get(c, []), outcome.get(c), now, names) for c in customer_ids]
+
     def capacity_used(self, day_start: float) -> dict[str, int]:
         """Channel -> contacts decided since ``day_start`` (epoch s), all customers; decisions
         pending activation count (see :class:`ContactHistory`)."""
@@ -683,6 +887,15 @@ class DecisionLog:
         rows = self._read("SELECT profile_json FROM profiles WHERE customer_id = ?",
                           (customer_id,))
         return json.loads(rows[0][0]) if rows else None
+
+    def profiles(self, customer_ids: Sequence[str]) -> list[dict[str, Any] | None]:
+        """:meth:`profile` of many customers at once (None where none is stored)."""
+        found: dict[str, dict[str, Any]] = {}
+        for chunk in chunks(list(dict.fromkeys(customer_ids))):
+            found.update((c, json.loads(p)) for c, p in self._read(
+                f"SELECT customer_id, profile_json FROM profiles WHERE customer_id IN "
+                f"({', '.join('?' * len(chunk))})", chunk))
+        return [found.get(c) for c in customer_ids]
 
     def forget(self, customer_id: str) -> int:
         """Erase every row of a customer (decisions, rewards, profile); return how many went.

@@ -55,13 +55,14 @@ def sqlite_path(url: str) -> str:
 
 
 def open_store(url: str | None, state_dir: str | os.PathLike | None = None, *,
-               synchronous: str = "NORMAL") -> DecisionStore:
+               synchronous: str = "NORMAL", read_only: bool = False) -> DecisionStore:
     """Open the log a URL names (``state_dir``'s SQLite log when ``url`` is None).
 
     Args:
         url: a store URL (module doc) or None.
         state_dir: the engine's state folder, used when ``url`` is None.
         synchronous: SQLite's durability setting (PostgreSQL's is the server's).
+        read_only: open an existing log to read only (another process writes it).
 
     Raises:
         ConfigError: an unknown scheme, or neither a URL nor a state folder.
@@ -72,11 +73,12 @@ def open_store(url: str | None, state_dir: str | os.PathLike | None = None, *,
         from engine.postgres_store import PostgresLog
 
         assert url is not None
-        return PostgresLog(url)
+        return PostgresLog(url, read_only=read_only)
     from engine.store import DecisionLog
 
     if url is not None:
-        return DecisionLog(Path(sqlite_path(url)), synchronous=synchronous)
+        return DecisionLog(Path(sqlite_path(url)), synchronous=synchronous,
+                           read_only=read_only)
     if state_dir is None:
         raise ConfigError("store: expected a store URL or a state_dir, got neither")
-    return DecisionLog(Path(state_dir), synchronous=synchronous)
+    return DecisionLog(Path(state_dir), synchronous=synchronous, read_only=read_only)

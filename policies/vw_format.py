@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 
 from policies.errors import PolicyInputError
 
@@ -67,6 +68,7 @@ def vw_number(value: float) -> float:
     return 0.0 if abs(value) < FLOAT32_TINY else value
 
 
+@lru_cache(maxsize=1 << 16)  # names and category values repeat from customer to customer
 def clean_token(token: str) -> str:
     """``token`` with VW's separators (space, tab, newline, ``|``, ``:``) replaced by ``_``.
 
@@ -87,6 +89,16 @@ def _number(ns: str, name: str, value: float) -> str | None:
     return f"{name}:{value:.7g}"  # VW stores float32: 7 significant digits keep every bit
 
 
+def _strings(ns: str, name: str, value: Sequence) -> Sequence[str]:
+    for item in value:
+        if not isinstance(item, str):
+            raise PolicyInputError(
+                f"feature {ns}.{name} must be a list of strings, got an item of type "
+                f"{type(item).__name__}: {item!r}"
+            )
+    return value
+
+
 def _tokens(ns: str, features: Namespace) -> list[str]:
     out: list[str] = []
     for raw_name, value in features.items():
@@ -101,13 +113,7 @@ def _tokens(ns: str, features: Namespace) -> list[str]:
         elif isinstance(value, str):
             out.append(f"{name}={clean_token(value)}")
         elif isinstance(value, (list, tuple)):
-            for item in value:
-                if not isinstance(item, str):
-                    raise PolicyInputError(
-                        f"feature {ns}.{name} must be a list of strings, got an item of type "
-                        f"{type(item).__name__}: {item!r}"
-                    )
-                out.append(f"{name}={clean_token(item)}")
+            out.extend(f"{name}={clean_token(item)}" for item in _strings(ns, name, value))
         else:
             raise PolicyInputError(
                 f"feature {ns}.{name} must be a number, bool, string or list of strings, got "
@@ -119,18 +125,37 @@ def _tokens(ns: str, features: Namespace) -> list[str]:
 def feature_items(features: FeatureSet) -> list[tuple[str, str, float]]:
     """``(namespace, feature name, value)`` of every feature exactly as VW sees it in the text.
 
-    A category ``seg: "vip"`` is the feature ``seg=vip`` with value 1; zeros are left out.
+    A category ``seg: "vip"`` is the feature ``seg=vip`` with value 1; zeros are left out; a
+    number is the value its text (7 significant digits) reads back as. The same tokens as
+    :func:`format_features` writes, without writing and splitting the text (batch prediction
+    calls this for every customer).
 
     Example:
         >>> feature_items({"c": {"age": 34, "seg": "vip", "off": 0}})
         [('c', 'age', 34.0), ('c', 'seg=vip', 1.0)]
     """
-    out = []
+    out: list[tuple[str, str, float]] = []
     for ns, feats in features.items():
-        for tok in _tokens(ns, feats):
-            name, sep, value = tok.rpartition(":")
-            ns_token = clean_token(ns)
-            out.append((ns_token, name, float(value)) if sep else (ns_token, tok, 1.0))
+        ns_token = clean_token(ns)
+        for raw_name, value in feats.items():
+            name = clean_token(str(raw_name))
+            if isinstance(value, bool):
+                if value:
+                    out.append((ns_token, name, 1.0))
+            elif isinstance(value, (int, float)):
+                tok = _number(ns, name, float(value))
+                if tok is not None:
+                    out.append((ns_token, name, float(tok[len(name) + 1:])))
+            elif isinstance(value, str):
+                out.append((ns_token, f"{name}={clean_token(value)}", 1.0))
+            elif isinstance(value, (list, tuple)):
+                out.extend((ns_token, f"{name}={clean_token(item)}", 1.0)
+                           for item in _strings(ns, name, value))
+            else:
+                raise PolicyInputError(
+                    f"feature {ns}.{name} must be a number, bool, string or list of strings, "
+                    f"got {type(value).__name__}"
+                )
     return out
 
 

@@ -42,11 +42,9 @@ from policies.vw_format import (
     feature_items,
     shared_line,
 )
+from policies.vw_weights import VWWeights
 
 __all__ = ["VWLearner"]
-
-_FNV_PRIME = 16777619  # VW combines the hashes of an interaction's features with it
-_CONSTANT = 11650396  # VW's hash of its constant (bias) feature
 
 class VWLearner:
     """VW ``--cb_explore_adf`` over a fixed list of actions, each parsed once.
@@ -94,6 +92,15 @@ class VWLearner:
     def n_actions(self) -> int:
         """K, the number of actions set by :meth:`set_actions`."""
         return len(self._lines)
+
+    @property
+    def action_sets(self) -> tuple[FeatureSet, ...]:
+        """The action feature sets given to :meth:`set_actions`, in action-index order."""
+        return tuple(self._sets)
+
+    def weights(self) -> VWWeights:
+        """The model's weights as VW indexes them (valid while this learner is open)."""
+        return VWWeights(self._workspace())
 
     def _indices(self, eligible: Sequence[int] | np.ndarray | None) -> np.ndarray:
         k = self.n_actions
@@ -181,25 +188,20 @@ class VWLearner:
             magnitude; an interaction is named ``"c:seg=vip*m:msg=a"``.
         """
         idx = self._indices([action])
-        vw = self._workspace()
-        stride = vw.get_stride()
-        mask = vw.num_weights() - 1
+        w = self.weights()
         items: dict[str, list[tuple[str, int, float]]] = {}
         for ns, name, value in feature_items(shared) + feature_items(self._sets[int(idx[0])]):
-            items.setdefault(ns[:1], []).append(
-                (f"{ns}:{name}", vw.hash_feature(name, vw.hash_space(ns)), value))
-        contrib: dict[str, float] = {"constant": -vw.get_weight(_CONSTANT)}
+            items.setdefault(ns[:1], []).append((f"{ns}:{name}", w.feature_hash(ns, name), value))
+        contrib: dict[str, float] = {"constant": -w.weight(w.constant_index)}
         for feats in items.values():
             for label, h, v in feats:
-                contrib[label] = contrib.get(label, 0.0) - v * vw.get_weight(h)
+                contrib[label] = contrib.get(label, 0.0) - v * w.weight(h)
         for term in self.config.interactions:
             if len(term) != 2:
                 continue  # triples are learned but left out of the explanation
             for l1, h1, v1 in items.get(term[0], ()):
                 for l2, h2, v2 in items.get(term[1], ()):
-                    w = vw.get_weight((((_FNV_PRIME * h1 * stride) ^ (h2 * stride)) // stride)
-                                      & mask)
-                    contrib[f"{l1}*{l2}"] = -v1 * v2 * w
+                    contrib[f"{l1}*{l2}"] = -v1 * v2 * w.weight(w.pair_index(h1, h2))
         score = float(sum(contrib.values()))
         heavy = sorted(contrib.items(), key=lambda kv: -abs(kv[1]))[:top]
         return score, [(k, float(v)) for k, v in heavy if v != 0.0]

@@ -4,6 +4,21 @@ Simulated time advances by ``N / decisions_per_hour`` hours per step, so a run o
 covers the same simulated time whatever the batch size; each customer of the batch is met at its
 own moment inside the step (that moment sets their local hour for the *now* slot).
 
+Two modes for the channels' daily caps (``daily_cap``, the ``capacity`` scenario):
+
+- ``"stream"`` (default): customers come one after another; when a cap runs short, the room left
+  goes to rows drawn at random and the others see the channel as ineligible, so no choice of
+  actions can exceed a cap.
+- ``"campaign"``: a step is a campaign, by default one whole day of customers decided at once
+  (``batch_size`` = one day's decisions). Every channel the customer consented to is eligible;
+  ``info["capacity_left"]`` (C,) says how many sends each channel has left today (``inf``: no
+  cap), ``info["budget_left"]`` what is left of the day's budget (``daily_budget``, channel cost
+  of the sends) and ``info["arrival_order"]`` the order in which a stream would have met the
+  customers. ``step`` refuses actions that exceed a cap or the budget
+  (:class:`CapacityExceededError`), or with ``ineligible="no_contact"`` sends nothing to the
+  customers who arrive after the room ran out. Allocating the room is the policy's job: by price
+  or first come, first served, compared on the same customers with their exact expected values.
+
 Example:
     >>> import numpy as np
     >>> from simulator.scenario import load_scenario
@@ -29,6 +44,7 @@ from simulator.catalog import Catalog
 from simulator.errors import (
     ActionNotEligibleError,
     ActionOutOfRangeError,
+    CapacityExceededError,
     EpisodeEndedError,
     EpisodeNotStartedError,
     ScenarioError,
@@ -56,6 +72,23 @@ def _pattern_codes(ok: np.ndarray) -> np.ndarray:
     return code
 
 
+def _check_mode(mode: str, batch_size: int | None, daily_budget: float | None, day: int
+                ) -> int | None:
+    """The batch size the mode implies (``day``: one day of decisions), checked."""
+    if mode not in ("stream", "campaign"):
+        raise ScenarioError(f"mode must be 'stream' or 'campaign', got {mode!r}")
+    if daily_budget is not None and (mode != "campaign" or not isinstance(
+            daily_budget, (int, float)) or not daily_budget >= 0 or math.isnan(daily_budget)):
+        raise ScenarioError(f"daily_budget must be None or a number >= 0 in campaign mode, got "
+                            f"{daily_budget!r} in {mode} mode")
+    if batch_size is None:
+        return day if mode == "campaign" else 1000
+    if mode == "campaign" and isinstance(batch_size, (int, np.integer)) and batch_size > day:
+        raise ScenarioError(f"batch_size must be at most one day of decisions ({day}) in "
+                            f"campaign mode, got {batch_size}")
+    return batch_size
+
+
 class CustomerBatchEnv:
     """A world of customers answering messages, stepped a batch of N customers at a time.
 
@@ -67,6 +100,9 @@ class CustomerBatchEnv:
             (:class:`ActionNotEligibleError`) or ``"no_contact"`` (send nothing instead).
         max_steps: truncate the episode after this many steps (None: only the scenario's
             ``horizon_hours``).
+        mode: ``"stream"`` or ``"campaign"`` (see the module docstring); in campaign mode
+            ``batch_size`` defaults to one day of decisions and may not exceed it.
+        daily_budget: campaign mode: the most channel cost spent per day (None: no budget).
 
     Observation: (N, d) float64, columns :attr:`context_names`, all within [-1, 1].
     Action: (N,) int indices into :attr:`catalog` actions; each must be eligible.
@@ -75,10 +111,14 @@ class CustomerBatchEnv:
     ``info["matured_rewards"]``, exactly once per decision.
     """
 
-    def __init__(self, scenario: Scenario | str, batch_size: int = 1000,
+    def __init__(self, scenario: Scenario | str, batch_size: int | None = None,
                  seed: int | None = None, *, ineligible: Literal["raise", "no_contact"] = "raise",
-                 max_steps: int | None = None) -> None:
+                 max_steps: int | None = None, mode: Literal["stream", "campaign"] = "stream",
+                 daily_budget: float | None = None) -> None:
         sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+        # rounded up: a step of at least 24 h starts a new day (and its caps) every time
+        day = max(1, min(sc.n_customers, math.ceil(24 * sc.decisions_per_hour)))
+        batch_size = _check_mode(mode, batch_size, daily_budget, day)
         if not isinstance(batch_size, (int, np.integer)) or not 1 <= batch_size <= sc.n_customers:
             raise ScenarioError(
                 f"batch_size must be an int in [1, n_customers={sc.n_customers}], got "
@@ -99,6 +139,8 @@ class CustomerBatchEnv:
         self.batch_size = int(batch_size)
         self.ineligible = ineligible
         self.max_steps = max_steps
+        self.mode = mode
+        self.daily_budget = math.inf if daily_budget is None else float(daily_budget)
         self._physics = Physics.build(sc, self.catalog)
         self._rng = np.random.default_rng(seed)  # the first reset draws from it unless reseeded
         self._started = False
@@ -152,6 +194,7 @@ class CustomerBatchEnv:
         self._pattern_table = self._build_pattern_table(self._available)
         self._day = -1
         self._sent_today = np.zeros(len(self.catalog.channels), dtype=np.int64)
+        self._spent_today = 0.0
         self._ended = False
         self._started = True
         self._present()
@@ -209,6 +252,9 @@ class CustomerBatchEnv:
         day = math.floor(self._clock / 24)
         if day != self._day:
             self._day, self._sent_today[:] = day, 0
+            self._spent_today = 0.0
+        if self.mode == "campaign":
+            return ok  # the policy allocates the room; step checks it
         for j, ch in enumerate(self.scenario.channels):
             room = ch.daily_cap - int(self._sent_today[j])
             if ch.daily_cap and room < len(slots):
@@ -243,8 +289,28 @@ class CustomerBatchEnv:
         return table
 
     def _batch_info(self) -> dict[str, Any]:
-        return {"eligible": self._eligible, "customer_ids": self._ids[self._slots],
+        info = {"eligible": self._eligible, "customer_ids": self._ids[self._slots],
                 "step": self._step, "clock_hours": self._clock}
+        if self.mode == "campaign":
+            info.update(capacity_left=self.capacity_left(), budget_left=self.budget_left(),
+                        arrival_order=np.argsort(self._at, kind="stable"))
+        return info
+
+    # ----------------------------------------------------------------------------- campaign
+    @property
+    def action_costs(self) -> np.ndarray:
+        """(K,) the channel cost of each action (0 for no contact): what the budget counts."""
+        ch = self.catalog.channel_of
+        return np.where(ch >= 0, self._physics.cost[np.maximum(ch, 0)], 0.0)
+
+    def capacity_left(self) -> np.ndarray:
+        """(C,) sends each channel has left today (``inf`` for a channel without a cap)."""
+        caps = np.array([ch.daily_cap or math.inf for ch in self.scenario.channels], dtype=float)
+        return np.where(np.isfinite(caps), caps - self._sent_today, math.inf)
+
+    def budget_left(self) -> float:
+        """What is left of today's budget (``inf`` without one)."""
+        return self.daily_budget - self._spent_today
 
     def _batch_state(self) -> BatchState:
         drift = self.scenario.drift_at_hour
@@ -298,7 +364,8 @@ class CustomerBatchEnv:
         Returns:
             obs (N, d) of the next batch, reward (N,) known at once, terminated (always False:
             the world goes on), truncated (the horizon was reached), info with ``refs`` (N,)
-            int64, ``matured_refs`` (M,) int64, ``matured_rewards`` (M,) float64, ``delivered``,
+            int64, ``played`` (N,) the actions sent (ineligible or cut ones as no contact),
+            ``matured_refs`` (M,) int64, ``matured_rewards`` (M,) float64, ``delivered``,
             ``opened``, ``clicked``, ``converted``, ``unsubscribed``, ``churned`` (N,) bool of
             these decisions, and ``eligible``, ``customer_ids``, ``step``, ``clock_hours`` of
             the next batch.
@@ -308,6 +375,7 @@ class CustomerBatchEnv:
             EpisodeEndedError: after truncation.
             ActionOutOfRangeError: wrong shape, non-integer, or an index outside [0, K).
             ActionNotEligibleError: an action the customer may not receive (``ineligible``).
+            CapacityExceededError: campaign mode, more sends than a cap or the budget allows.
         """
         self._require_started()
         if self._ended:
@@ -327,8 +395,8 @@ class CustomerBatchEnv:
                          or (self.max_steps is not None and self._step >= self.max_steps))
         self._ended = truncated
         self._present()
-        info = {"refs": refs, "matured_refs": matured_refs, "matured_rewards": matured,
-                **outcome, **self._batch_info()}
+        info = {"refs": refs, "played": a, "matured_refs": matured_refs,
+                "matured_rewards": matured, **outcome, **self._batch_info()}
         return self._obs, reward, False, truncated, info
 
     def flush(self) -> tuple[np.ndarray, np.ndarray]:
@@ -359,15 +427,43 @@ class CustomerBatchEnv:
                 f"[0, {k}) ({bad.size} such rows)")
         a = a.astype(np.int64, copy=False)
         ok = self._pattern_table[self._pattern_codes, a]  # same as eligible[row, a], cheaper
-        if ok.all():
+        if not ok.all():
+            if self.ineligible != "no_contact":
+                row = int(np.flatnonzero(~ok)[0])
+                raise ActionNotEligibleError(
+                    f"actions[{row}] = {a[row]} ({self.catalog.action_names[a[row]]!r}) is not "
+                    f"eligible for customer {self._ids[self._slots[row]]}: "
+                    f"{self._why_not(row, a[row])}; {int((~ok).sum())} ineligible rows in all "
+                    f"(see info['eligible'])")
+            a = np.where(ok, a, self._no_contact)
+        return self._within_capacity(a) if self.mode == "campaign" else a
+
+    def _within_capacity(self, a: np.ndarray) -> np.ndarray:
+        """Campaign mode: ``a`` if it fits every cap and the budget; else refused, or (with
+        ``ineligible="no_contact"``) cut in arrival order where the room ran out."""
+        order = np.argsort(self._at, kind="stable")
+        ch = self.catalog.channel_of[a[order]]
+        cost = self.action_costs[a[order]]
+        fits = np.cumsum(cost) <= self.budget_left() * (1 + 1e-12)
+        room = self.capacity_left()
+        for j in range(len(room)):
+            if np.isfinite(room[j]):
+                fits &= (ch != j) | (np.cumsum(ch == j) <= room[j])
+        if fits.all():
             return a
         if self.ineligible == "no_contact":
-            return np.where(ok, a, self._no_contact)
-        row = int(np.flatnonzero(~ok)[0])
-        raise ActionNotEligibleError(
-            f"actions[{row}] = {a[row]} ({self.catalog.action_names[a[row]]!r}) is not eligible "
-            f"for customer {self._ids[self._slots[row]]}: {self._why_not(row, a[row])}; "
-            f"{int((~ok).sum())} ineligible rows in all (see info['eligible'])")
+            cut = np.ones(len(a), dtype=bool)
+            cut[order] = ~fits
+            return self._within_capacity(np.where(cut, self._no_contact, a))
+        sends = np.bincount(ch[ch >= 0], minlength=len(room))
+        over = [f"{self.catalog.channels[j]!r}: {sends[j]} sends, {room[j]:g} left"
+                for j in range(len(room)) if sends[j] > room[j]]
+        spend = float(cost.sum())
+        if spend > self.budget_left() * (1 + 1e-12):
+            over.append(f"budget: {spend:g} spent, {self.budget_left():g} left")
+        raise CapacityExceededError(f"actions exceed today's capacity ({'; '.join(over)}); "
+                                    f"allocate within info['capacity_left'] and "
+                                    f"info['budget_left']")
 
     def _why_not(self, row: int, action: int) -> str:
         cat = self.catalog
@@ -423,6 +519,7 @@ class CustomerBatchEnv:
         self._pressure[slots[d]] = self._cur_pressure[d] + self._physics.pressure[c[d]]
         self._pressure_at[slots[d]] = self._at[d]
         self._sent_today += np.bincount(c[contact], minlength=len(self._sent_today))
+        self._spent_today += float(np.where(contact, self._physics.cost[c], 0.0).sum())
         self._pop.consent[slots[unsub], c[unsub]] = False
         self._table[slots[unsub], self._n_static + c[unsub]] = 0.0
         gone = slots[churned]

@@ -14,6 +14,7 @@ __all__ = [
     "ActionError",
     "ActionNotEligibleError",
     "ActionOutOfRangeError",
+    "CapacityExceededError",
     "EpisodeEndedError",
     "EpisodeNotStartedError",
     "EpisodeStateError",
@@ -54,6 +55,11 @@ class ActionOutOfRangeError(ActionError, IndexError):
 class ActionNotEligibleError(ActionError):
     """An action was chosen that the customer may not receive (no consent, cap reached, not yet
     available)."""
+
+
+class CapacityExceededError(ActionError):
+    """In campaign mode, actions that send more on a channel than its room today, or spend more
+    than the day's budget."""
 
 
 class EpisodeStateError(SimulatorError, RuntimeError):

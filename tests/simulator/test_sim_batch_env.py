@@ -11,6 +11,7 @@ import pytest
 from simulator import (
     ActionNotEligibleError,
     ActionOutOfRangeError,
+    CapacityExceededError,
     CustomerBatchEnv,
     EpisodeEndedError,
     EpisodeNotStartedError,
@@ -301,6 +302,82 @@ def test_capacity_caps_are_never_exceeded():
     sms = env.catalog.channels.index("sms")
     per_day = [n for (d, j), n in sent.items() if j == sms]
     assert max(per_day) <= caps["sms"] and max(per_day) >= caps["sms"] // 2
+
+
+def _best(env, info):
+    return np.where(info["eligible"], env.expected_rewards(), -np.inf).argmax(axis=1)
+
+
+def test_campaign_mode_decides_a_whole_day_with_every_consented_channel_open():
+    env = CustomerBatchEnv("capacity", mode="campaign", seed=0)
+    sc = env.scenario
+    assert env.batch_size == np.ceil(24 * sc.decisions_per_hour)
+    assert env.hours_per_step == pytest.approx(24.0, abs=0.02)
+    _, info = env.reset(seed=0)
+    caps = [c.daily_cap or np.inf for c in sc.channels]
+    np.testing.assert_array_equal(info["capacity_left"], caps)
+    assert info["budget_left"] == np.inf
+    assert sorted(info["arrival_order"].tolist()) == list(range(env.batch_size))
+    # no lottery: a channel is eligible exactly where the customer consented to it
+    consent = env._pop.consent[env._slots]
+    contact = env.catalog.channel_of >= 0
+    np.testing.assert_array_equal(info["eligible"][:, contact],
+                                  consent[:, env.catalog.channel_of[contact]])
+
+
+def test_campaign_mode_refuses_actions_beyond_a_cap_naming_the_channel():
+    env = CustomerBatchEnv("capacity", mode="campaign", seed=0)
+    _, info = env.reset(seed=0)
+    best = _best(env, info)  # the oracle wants SMS for hundreds of customers, 60 are allowed
+    with pytest.raises(CapacityExceededError, match=r"'sms': \d+ sends, 60 left"):
+        env.step(best)
+    assert env._step == 0  # nothing was sent
+
+
+def test_campaign_mode_cuts_in_arrival_order_and_resets_caps_each_day():
+    env = CustomerBatchEnv("capacity", mode="campaign", seed=0, ineligible="no_contact")
+    _, info = env.reset(seed=0)
+    sms = env.catalog.channels.index("sms")
+    for _ in range(3):
+        best = _best(env, info)
+        wants = env.catalog.channel_of[best[info["arrival_order"]]] == sms
+        first = info["arrival_order"][np.flatnonzero(wants)[:60]]
+        later = info["arrival_order"][np.flatnonzero(wants)[60:]]
+        assert info["capacity_left"][sms] == 60  # a new day, a full cap
+        _, _, _, _, out = env.step(best)
+        played = out["played"]
+        assert (played[first] == best[first]).all()  # the first 60 who wanted SMS got it
+        assert (played[later] == env.catalog.no_contact_action).all()  # the later ones: cut
+        others = np.setdiff1d(np.arange(env.batch_size), np.concatenate([first, later]))
+        assert (played[others] == best[others]).all()
+        info = out
+
+
+def test_campaign_mode_keeps_the_daily_budget():
+    env = CustomerBatchEnv("capacity", mode="campaign", seed=0, daily_budget=1.0)
+    _, info = env.reset(seed=0)
+    assert info["budget_left"] == 1.0
+    cost = env.action_costs
+    best = _best(env, info)
+    assert cost[best].sum() > 1.0
+    with pytest.raises(CapacityExceededError, match=r"budget: [\d.]+ spent, 1 left"):
+        env.step(best)
+    cheap = np.where(np.cumsum(cost[best]) <= 1.0, best, env.catalog.no_contact_action)
+    cheap = np.where(np.isin(env.catalog.channel_of[cheap], [1]), env.catalog.no_contact_action,
+                     cheap)  # keep SMS out: its cap would refuse the step first
+    _, _, _, _, info = env.step(cheap)
+    assert info["budget_left"] == 1.0  # the next day, the whole budget again
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"mode": "batch"}, r"mode must be 'stream' or 'campaign', got 'batch'"),
+    ({"daily_budget": 5.0}, r"daily_budget must be None or a number >= 0 in campaign mode"),
+    ({"mode": "campaign", "daily_budget": -1.0}, r"daily_budget must be None or a number >= 0"),
+    ({"mode": "campaign", "batch_size": 5000}, r"at most one day of decisions \(1429\)"),
+])
+def test_bad_campaign_arguments(kwargs, match):
+    with pytest.raises(ScenarioError, match=match):
+        CustomerBatchEnv("capacity", **kwargs)
 
 
 def test_cold_start_messages_appear_at_their_hour():
