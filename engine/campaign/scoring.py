@@ -47,6 +47,7 @@ import numpy as np
 import pyarrow as pa
 
 from engine.campaign.customers import contexts_of
+from engine.candidate_learners import require_vw
 from engine.catalog import Catalog
 from engine.config import config_from_document
 from engine.contact_rules import BatchRuleOutcome, ContactRules
@@ -94,7 +95,9 @@ def fresh_config(catalog: Catalog, options: EngineOptions) -> VWConfig:
         >>> fresh_config(cat, EngineOptions(prune_features=True)).interactions
         ('cm', 'hm')
     """
-    config = options.candidate_specs[0].config
+    first = options.candidate_specs[0]
+    # the batch scorer reads VW's weights; a ridge candidate first is refused by name
+    config = require_vw(first.name, first.config, "campaign scoring")
     if not options.prune_features:
         return config
     return replace(config, interactions=catalog_interactions(catalog, config.interactions))

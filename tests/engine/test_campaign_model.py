@@ -90,3 +90,21 @@ def test_binned_numbers_are_refused_before_anything_is_written(tmp_path):
         score_campaign(customers, catalog, tmp_path / "state", tmp_path / "out.parquet",
                        CampaignPlan(at=AT), workers=0, progress=False)
     assert not (tmp_path / "state").exists() and not (tmp_path / "out.parquet").exists()
+
+
+def test_a_ridge_candidate_serving_first_is_refused_by_name(tmp_path):
+    """The batch scorer reads VW's weights: a catalog whose first candidate is the ridge learner
+    is refused naming the candidate, before anything is written (not scored with a VW model it
+    does not serve)."""
+    from engine.campaign.plan import CampaignPlan
+    from engine.campaign.runner import score_campaign
+    from engine.errors import UnsupportedCandidateError
+    from tests.engine.campaign_world import write_customers
+
+    catalog = tmp_path / "catalog.toml"
+    catalog.write_text(CATALOG + 'candidates = ["ridge", "squarecb"]\n')
+    customers = write_customers(tmp_path / "customers.parquet", 20)
+    with pytest.raises(UnsupportedCandidateError, match=r"'ridge'.*campaign scoring"):
+        score_campaign(customers, catalog, tmp_path / "state", tmp_path / "out.parquet",
+                       CampaignPlan(at=AT), workers=0, progress=False)
+    assert not (tmp_path / "state").exists() and not (tmp_path / "out.parquet").exists()
