@@ -46,6 +46,7 @@ from engine.config import load_config
 from engine.contact_rules import ContactRules, RulesConfig
 from engine.decision import Decision, Explanation, RewardAck
 from engine.decision_store import DecisionStore
+from engine.drift.log_follower import LogFollower
 from engine.errors import (
     CapacityReachedError,
     ConfigError,
@@ -165,13 +166,20 @@ class Engine:
         self._checkpoint_retry_at = 0.0  # time.monotonic() before which no retry is made
         self._checkpoint_backoff = _CHECKPOINT_RETRY_S[0]
         self._settle_failures = 0
+        self._drift_failures = 0
         self._version = catalog.version  # a content hash: computed once, not per call
         self._fingerprints = (self.options.fingerprint(), self._version, FEATURES_VERSION)
         self._capacity_day = -1.0
         self._capacity: dict[str, int] = {}
+        drift = self.options.drift_options
+        self.drift: LogFollower | None = None  # the drift monitor, following the log
+        self._drift_every = drift.follow_every
         self._learned_seq = 0
         try:
             self._selection, self._bins = self._restore()
+            if drift.enabled:  # docs/drift.md
+                self.drift = LogFollower(self.log, self.state_dir, drift)
+                self.drift.catch_up()
         except BaseException:
             self.log.close()
             raise
@@ -527,6 +535,8 @@ class Engine:
         counted, and the next call (or the service's settler) tries again.
         """
         self._calls += 1
+        if self.drift is not None and self._calls % self._drift_every == 0:
+            self._follow_drift()
         if self._calls % _EXPIRE_EVERY:
             return
         try:
@@ -534,6 +544,19 @@ class Engine:
         except Exception:
             self._settle_failures += 1
             _log.exception("settling expired decisions failed; retried on a later call")
+
+    def _follow_drift(self) -> None:
+        """Let the drift monitor read the log's new rows (every ``drift.follow_every`` calls).
+
+        Housekeeping too: a failure is logged and counted (``stats()["drift_failures"]``), and
+        the next read starts where this one stopped.
+        """
+        assert self.drift is not None
+        try:
+            self.drift.follow(4 * self._drift_every)  # reads faster than rows come: catches up
+        except Exception:
+            self._drift_failures += 1
+            _log.exception("the drift monitor could not read the log; retried on a later call")
 
     def _settle(self, t: float, limit: int) -> int:
         due = self.window.due(self.log, t, limit)
@@ -683,6 +706,8 @@ class Engine:
         self._checkpoints.write(sel.learners, sel.serving, self._learned_seq, *self._fingerprints,
                                 state=state)
         self._since_checkpoint = 0
+        if self.drift is not None:
+            self.drift.save()
 
     # -- customers, export, stats --------------------------------------------------------------
     def forget(self, customer_id: str) -> int:
@@ -730,10 +755,12 @@ class Engine:
                    for k in ("ips", "dr", "dr_low", "dr_high", "n")},
                 exploration_rate=(self._explored / self._sampled) if self._sampled else 0.0,
                 checkpoint_failures=self._checkpoint_failures,
-                settle_failures=self._settle_failures,
+                settle_failures=self._settle_failures, drift_failures=self._drift_failures,
                 n_actions=self.catalog.n_actions, catalog_version=self._version,
                 guard_acquisitions=self._guard.acquisitions,
                 guard_contended=self._guard.contended)
+            if self.drift is not None:
+                out.update(self.drift.stats())
         return out
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -764,6 +791,8 @@ class Engine:
             try:
                 if self._since_checkpoint or self._checkpoints.latest() is None:
                     self._write_checkpoint()
+                elif self.drift is not None:
+                    self.drift.save()
             finally:
                 self._closed = True
                 self._selection.close()

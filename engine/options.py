@@ -10,7 +10,7 @@ Example:
         default_reward, reward_mode, reward_range, max_clock_skew, max_clock_lag,
         holdout_fraction, holdout_salt, holdout_action, checkpoint_every, expire_batch,
         synchronous, thread_safe, explain_top, exploration, learner, candidates, selection,
-        follow_every, reward_scale, number_bins, bins_warmup, prune_features, store
+        follow_every, reward_scale, number_bins, bins_warmup, prune_features, store, drift
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from engine.candidates import (
 )
 from engine.clock import ClockBounds
 from engine.decision_store import DecisionStore
+from engine.drift.options import DriftOptions
 from engine.errors import ConfigError
 from engine.features import INTERACTIONS
 from engine.reward_window import parse_duration
@@ -116,6 +117,8 @@ class EngineOptions:
         store: where the log lives: None = SQLite in ``state_dir``; ``"sqlite:///folder/"`` or
             ``"postgresql://..."`` (``engine.store_url``); or an open store object, which the
             engine then owns and closes.
+        drift: the drift monitor's settings, a :class:`DriftOptions` or an ``[engine.drift]``
+            table (see ``docs/drift.md``).
     """
 
     reward_window: float | str = "7d"
@@ -143,6 +146,7 @@ class EngineOptions:
     prune_features: bool = False
     _specs: tuple[CandidateSpec, ...] = field(default=(), init=False, repr=False, compare=False)
     store: Any = None
+    drift: DriftOptions | Mapping[str, Any] | None = field(default=None)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "reward_window", parse_duration(self.reward_window))
@@ -187,6 +191,8 @@ class EngineOptions:
         elif not isinstance(self.store, DecisionStore):
             raise ConfigError(f"store: expected a store URL or an open store, got "
                               f"{type(self.store).__name__}")
+        if not isinstance(self.drift, DriftOptions):
+            object.__setattr__(self, "drift", DriftOptions.from_dict(self.drift or {}))
 
     @property
     def reward_window_s(self) -> float:
@@ -276,6 +282,12 @@ class EngineOptions:
                 raise ConfigError(f"selection.{key}: unknown setting; expected one of "
                                   f"{', '.join(known)}")
         return SelectionSettings(**value)
+
+    @property
+    def drift_options(self) -> DriftOptions:
+        """``drift`` as the :class:`DriftOptions` it became at construction."""
+        assert isinstance(self.drift, DriftOptions)  # __post_init__ replaced None or a table
+        return self.drift
 
     def _learner(self) -> VWConfig:
         base = self.learner

@@ -132,9 +132,28 @@ CREATE TABLE IF NOT EXISTS model_snapshots (
     created_at REAL NOT NULL,
     published_at REAL NOT NULL
 );
+-- What the drift monitor found and what the engine did about it (engine/drift/events.py).
+-- A table of its own, created where missing: logs written before it need no migration.
+CREATE TABLE IF NOT EXISTS drift_events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    key TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    level TEXT NOT NULL,
+    at REAL NOT NULL,
+    value REAL,
+    threshold REAL,
+    change_at REAL,
+    position INTEGER NOT NULL,
+    message TEXT NOT NULL,
+    detail_json TEXT NOT NULL
+);
 """
 # Version 1 -> 2: the model version of each decision, capacity counters, model snapshots.
 _MIGRATE_1_TO_2 = "ALTER TABLE decisions ADD COLUMN model_version INTEGER"
+
+_DRIFT_EVENT_COLUMNS = ("key", "kind", "subject", "level", "at", "value", "threshold",
+                        "change_at", "position", "message", "detail_json")
 
 _DECISION_COLUMNS = ("decision_id, customer_id, created_at, action_index, probability, holdout, "
                      "context_json, features_json, eligible_json, send_at, active, "
@@ -938,6 +957,53 @@ class DecisionLog:
                           "learner_switches ORDER BY id DESC LIMIT ?", (int(limit),))
         return [{"seq": q, "at": a, "from": f, "to": t, "evidence": json.loads(e)}
                 for q, a, f, t, e in rows]
+    # -- following the log (the drift monitor) ----------------------------------------------------
+    # Three reads and one write, the whole of what engine/drift needs of a backend: decisions and
+    # rewards after a position, in log order, and the drift events table.
+    def decisions_after(self, position: int, limit: int = 1000
+                        ) -> list[tuple[int, float, bool, str | None, str]]:
+        """``(position, created_at, holdout, channel, context_json)`` of the decisions logged
+        after ``position``, in log order, at most ``limit``.
+
+        ``position`` is the decision's place in the log (SQLite: its rowid), increasing with
+        every decision written; pass the last one seen to read on, 0 to start.
+        """
+        return [(int(p), float(t), bool(h), c, ctx) for p, t, h, c, ctx in self._read(
+            "SELECT rowid, created_at, holdout, channel, context_json FROM decisions "
+            "WHERE rowid > ? ORDER BY rowid LIMIT ?", (int(position), int(limit)))]
+
+    def rewards_after(self, seq: int, limit: int = 1000
+                      ) -> list[tuple[int, float, float, str, bool, str | None]]:
+        """``(seq, at, value, kind, holdout, channel)`` of the rewards with a sequence number
+        above ``seq``, in sequence order, at most ``limit`` (``holdout`` and ``channel`` are the
+        rewarded decision's)."""
+        return [(int(q), float(a), float(v), k, bool(h), c) for q, a, v, k, h, c in self._read(
+            "SELECT r.seq, r.at, r.value, r.kind, d.holdout, d.channel FROM rewards r "
+            "JOIN decisions d ON d.decision_id = r.decision_id WHERE r.seq > ? "
+            "ORDER BY r.seq LIMIT ?", (int(seq), int(limit)))]
+
+    def write_drift_events(self, rows: Iterable[dict[str, Any]]) -> int:
+        """Log drift events (``DriftEvent.to_row()`` dicts); one whose ``key`` is logged already
+        is skipped (a replay finds the same events). Returns how many were written."""
+        rows = list(rows)
+        if not rows:
+            return 0
+        self._check_open()
+        names = ", ".join(_DRIFT_EVENT_COLUMNS)
+        with self._tx() as db:
+            before = db.total_changes
+            db.executemany(f"INSERT OR IGNORE INTO drift_events ({names}) VALUES "
+                           f"({', '.join('?' * len(_DRIFT_EVENT_COLUMNS))})",
+                           [tuple(r[c] for c in _DRIFT_EVENT_COLUMNS) for r in rows])
+            return db.total_changes - before
+
+    def drift_events(self, limit: int = 100, since_id: int = 0) -> list[dict[str, Any]]:
+        """The latest ``limit`` drift events with an ``id`` above ``since_id``, newest first,
+        as dicts of the table's columns (``id`` included)."""
+        cols = ("id", *_DRIFT_EVENT_COLUMNS)
+        rows = self._read(f"SELECT {', '.join(cols)} FROM drift_events WHERE id > ? "
+                          f"ORDER BY id DESC LIMIT ?", (int(since_id), int(limit)))
+        return [dict(zip(cols, r, strict=True)) for r in rows]
 
     # -- dashboards ------------------------------------------------------------------------------
     def counts(self) -> dict[str, int]:

@@ -1,0 +1,120 @@
+"""The drift monitor's settings: the ``[engine.drift]`` table of a catalog (or
+``Engine(..., drift={...})``), validated at construction.
+
+Example:
+    >>> DriftOptions.from_dict({"psi_alert": 0.3}).psi_warn
+    0.1
+    >>> DriftOptions.from_dict({"psi_warn": 0.5, "psi_alert": 0.3})
+    Traceback (most recent call last):
+    ...
+    engine.errors.ConfigError: drift.psi_alert: expected a number >= psi_warn (0.5), got 0.3
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from engine.errors import ConfigError
+from policies.number_check import check_number
+
+__all__ = ["DriftOptions"]
+
+_INTEGERS = ("reference_size", "window", "block", "bins", "max_categories", "max_features",
+             "warmup", "reward_block", "reward_warmup_blocks", "lift_window", "lift_windows",
+             "follow_every")
+
+
+@dataclass(frozen=True)
+class DriftOptions:
+    """Every drift setting (``docs/drift.md`` says how each was chosen).
+
+    Attributes:
+        enabled: watch the log for drift at all.
+        reference_size: decisions in a feature's reference window.
+        window: decisions in the recent window compared with it (a multiple of ``block``).
+        block: decisions between two evaluations of PSI.
+        bins: quantile bins of a number.
+        max_categories: categories with a bin of their own (the rest share ``other``).
+        max_features: context keys watched at most (the most frequent).
+        warmup: decisions skipped before the first reference (for a world that starts empty,
+            like the simulator's, whose contact pressure builds up over its first weeks).
+        ignore: context keys not watched (ids, timestamps).
+        psi_warn: PSI from which a feature is ``warn`` (0.1: a moderate shift).
+        psi_alert: PSI from which a feature is ``alert`` (0.25: a shift that matters).
+        reward_block: rewards per block mean of a reward stream.
+        reward_warmup_blocks: blocks that set a stream's reference mean and spread.
+        reward_shift: the smallest relative change of a stream's mean worth detecting.
+        reward_threshold: the Page-Hinkley threshold, in standard deviations of a block mean.
+        lift_window: rewards per window of the lift trend.
+        lift_windows: windows the lift trend spans.
+        follow_every: the engine reads the log's new rows every this many calls.
+    """
+
+    enabled: bool = True
+    reference_size: int = 5000
+    window: int = 5000
+    block: int = 500
+    bins: int = 10
+    max_categories: int = 20
+    max_features: int = 64
+    warmup: int = 0
+    ignore: tuple[str, ...] = ()
+    psi_warn: float = 0.1
+    psi_alert: float = 0.25
+    reward_block: int = 250
+    reward_warmup_blocks: int = 20
+    reward_shift: float = 0.2
+    reward_threshold: float = 10.0
+    lift_window: int = 5000
+    lift_windows: int = 8
+    follow_every: int = 64
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.enabled, bool):
+            raise ConfigError(f"drift.enabled: expected true or false, got {self.enabled!r}")
+        for name in _INTEGERS:
+            low = 0 if name == "warmup" else 3 if name == "lift_windows" else \
+                2 if name == "bins" else 1
+            check_number(f"drift.{name}", getattr(self, name), low=low, integer=True,
+                         error=ConfigError)
+        if self.window % self.block:
+            raise ConfigError(f"drift.window: expected a multiple of drift.block "
+                              f"({self.block}), got {self.window}")
+        ignore = self.ignore
+        if isinstance(ignore, str) or not all(isinstance(k, str) for k in ignore):
+            raise ConfigError(f"drift.ignore: expected a list of context keys, got {ignore!r}")
+        object.__setattr__(self, "ignore", tuple(ignore))
+        check_number("drift.psi_warn", self.psi_warn, low=0.0, low_open=True, error=ConfigError)
+        if check_number("drift.psi_alert", self.psi_alert, error=ConfigError) < self.psi_warn:
+            raise ConfigError(f"drift.psi_alert: expected a number >= psi_warn "
+                              f"({self.psi_warn:g}), got {self.psi_alert:g}")
+        check_number("drift.reward_shift", self.reward_shift, low=0.0, low_open=True,
+                     error=ConfigError)
+        check_number("drift.reward_threshold", self.reward_threshold, low=0.0, low_open=True,
+                     error=ConfigError)
+
+    @classmethod
+    def from_dict(cls, table: Mapping[str, Any]) -> DriftOptions:
+        """From an ``[engine.drift]`` table; unknown keys refused."""
+        if not isinstance(table, Mapping):
+            raise ConfigError(f"drift: expected a table, got {type(table).__name__}")
+        allowed = [f.name for f in fields(cls)]
+        for key in table:
+            if key not in allowed:
+                raise ConfigError(f"drift.{key}: unknown drift option; expected one of "
+                                  f"{', '.join(allowed)}")
+        values = dict(table)
+        if isinstance(values.get("ignore"), list):
+            values["ignore"] = tuple(values["ignore"])
+        return cls(**values)
+
+    def fingerprint(self) -> str:
+        """A hash of the settings that shape the monitor's state (a saved state made with
+        other ones is rebuilt from the log instead of resumed)."""
+        shaping = {k: v for k, v in asdict(self).items() if k not in ("enabled", "follow_every")}
+        return hashlib.blake2b(json.dumps(shaping, sort_keys=True).encode(),
+                               digest_size=8).hexdigest()
