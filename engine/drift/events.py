@@ -50,8 +50,9 @@ class DriftEvent:
             lift's slope), None if none.
         threshold: what ``value`` was compared with, None if nothing.
         change_at: where the change is estimated to begin (epoch s), None if unknown.
-        position: decisions (context) or rewards (reward, lift) taken by the monitor when it
-            happened; with ``kind`` and ``subject`` it names the event (:attr:`key`).
+        position: where in its stream it happened: decisions taken (context), blocks of the
+            reward stream (reward), windows of the lift (lift); with ``kind`` and ``subject`` it
+            names the event (:attr:`key`), the same on a replay of the log.
         message: one line for people.
         detail: anything else, JSON-ready.
     """

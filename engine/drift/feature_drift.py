@@ -29,6 +29,7 @@ Example:
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
@@ -106,7 +107,7 @@ class FeatureBins:
         e = [f"{x:.4g}" for x in self.edges]
         if not e:
             return ["all", MISSING]
-        inner = [f"[{a}, {b})" for a, b in zip(e, e[1:], strict=False)]
+        inner = [f"[{a}, {b})" for a, b in itertools.pairwise(e)]
         return [f"< {e[0]}", *inner, f">= {e[-1]}", MISSING]
 
     def bin(self, contexts: Sequence[Mapping[str, Any]]) -> np.ndarray:

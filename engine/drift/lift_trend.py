@@ -46,9 +46,12 @@ class LiftTrend:
         self.completed = 0
         self.direction = "unknown"
 
-    def add(self, values: np.ndarray, holdout: np.ndarray, times: np.ndarray) -> list[str]:
+    def add(self, values: np.ndarray, holdout: np.ndarray, times: np.ndarray
+            ) -> list[dict[str, Any]]:
         """Take rewards in log order (shape (n,)), whether each decision was held out, and the
-        rewards' arrival times; return the new trend direction each time it changes."""
+        rewards' arrival times; return the trend (:meth:`trend`, with ``at``: the time of the
+        window's last reward, and ``position``: windows completed) each time its direction
+        changes."""
         v = np.asarray(values, dtype=np.float64)
         h = np.asarray(holdout, dtype=bool)
         t = np.asarray(times, dtype=np.float64)
@@ -63,10 +66,10 @@ class LiftTrend:
             i += take
             if self.acc[0] + self.acc[3] >= self.window:
                 self._close(float(t[i - 1]))
-                direction = self.trend()["direction"]
-                if direction != self.direction:
-                    self.direction = direction
-                    out.append(direction)
+                trend = self.trend()
+                if trend["direction"] != self.direction:
+                    self.direction = trend["direction"]
+                    out.append({**trend, "at": float(t[i - 1]), "position": self.completed})
         return out
 
     def _close(self, at: float) -> None:

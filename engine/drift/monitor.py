@@ -90,10 +90,10 @@ class DriftMonitor:
             if stream is not None:
                 events += [self._reward_event(c) for c in stream.add(v[mask], t[mask])]
         previous = self.lift.direction
-        for direction in self.lift.add(v, h, t):
-            if "falling" in (direction, previous):  # a fall, and its end, are worth a row
-                events.append(self._lift_event(direction, float(t[-1])))
-            previous = direction
+        for trend in self.lift.add(v, h, t):
+            if "falling" in (trend["direction"], previous):  # a fall, and its end, are worth a row
+                events.append(self._lift_event(trend))
+            previous = trend["direction"]
         return self._count(events)
 
     def _stream(self, name: str) -> RewardStream | None:
@@ -128,17 +128,15 @@ class DriftMonitor:
     def _reward_event(self, c: RewardChange) -> DriftEvent:
         rise_only_info = c.stream.startswith("treatment") and c.direction == "rise"
         level = EventLevel.INFO if rise_only_info else EventLevel.ALERT
-        stream = self.streams[c.stream]
-        after = stream.history[-1][1] if stream.history else float("nan")
         why = " (a learner that learns raises it: not an alert)" if rise_only_info else ""
         message = (f"{c.stream} reward rate {'rose' if c.direction == 'rise' else 'dropped'}"
-                   f"{why}: {c.before:.4g} per decision before, {after:.4g} in the last block")
+                   f"{why}: {c.before:.4g} per decision before the change, {c.after:.4g} since")
         return DriftEvent(EventKind.REWARD, c.stream, level, c.at, c.statistic, 1.0, c.change_at,
                           c.position, message,
-                          {"direction": c.direction, "before": c.before, "after": after})
+                          {"direction": c.direction, "before": c.before, "after": c.after})
 
-    def _lift_event(self, direction: str, at: float) -> DriftEvent:
-        t = self.lift.trend()
+    def _lift_event(self, t: dict[str, Any]) -> DriftEvent:
+        direction = t["direction"]
         if direction == "falling":
             level, msg = EventLevel.WARN, "the lift over the holdout is falling"
         else:
@@ -147,8 +145,9 @@ class DriftMonitor:
         slope, lo, hi = t["slope"], t["slope_lo"], t["slope_hi"]
         figure = "" if slope is None else (f": {slope:+.4g} per window of {self.lift.window} "
                                            f"rewards (95% CI {lo:+.4g} to {hi:+.4g})")
-        return DriftEvent(EventKind.LIFT, "lift", level, at, slope, 0.0, None, self.rewards,
-                          msg + figure, {"lift": t["lift"], "slope_lo": lo, "slope_hi": hi})
+        return DriftEvent(EventKind.LIFT, "lift", level, t["at"], slope, 0.0, None,
+                          t["position"], msg + figure,
+                          {"lift": t["lift"], "slope_lo": lo, "slope_hi": hi})
 
     # -- reading ---------------------------------------------------------------------------------
     def stats(self) -> dict[str, Any]:
@@ -173,15 +172,15 @@ class DriftMonitor:
         """Everything the dashboard and ``offerbandit drift`` show, JSON-ready."""
         ctx = self.context
         shares = ctx.reference_shares()
-        features = [{"name": f.name, "kind": f.kind, "psi": ctx.psi.get(f.name),
-                     "level": ctx.level.get(f.name, "ok"), "since": ctx.since.get(f.name),
-                     "chi2_p": ctx.chi2_p.get(f.name), **shares.get(f.name, {})}
-                    for f in ctx.features]
+        features: list[dict[str, Any]] = [
+            {"name": f.name, "kind": f.kind, "psi": ctx.psi.get(f.name),
+             "level": ctx.level.get(f.name, "ok"), "since": ctx.since.get(f.name),
+             "chi2_p": ctx.chi2_p.get(f.name), **shares.get(f.name, {})} for f in ctx.features]
         known = {f["name"] for f in features}
         features += [{"name": k, "kind": None, "psi": ctx.psi.get(k), "level": lv,
                       "since": ctx.since.get(k), "chi2_p": ctx.chi2_p.get(k)}
                      for k, lv in ctx.level.items() if k not in known]  # while re-anchoring
-        features.sort(key=lambda f: -(f["psi"] or 0.0))
+        features.sort(key=lambda f: -float(f["psi"] or 0.0))
         streams = [{"name": k, "state": s.state, "blocks": s.blocks, "alarms": s.alarms,
                     "statistic": s.statistic(), "reference_mean": s.mu,
                     "last_mean": s.history[-1][1] if s.history else None,

@@ -9,7 +9,7 @@ bin, so an empty bin on either side gives a large but finite term.
 
 Example:
     >>> ref = np.array([25, 25, 25, 25])
-    >>> round(psi(ref, np.array([25, 25, 25, 25])), 6), round(psi(ref, np.array([10, 20, 30, 40])), 4)
+    >>> round(psi(ref, ref), 6), round(psi(ref, np.array([10, 20, 30, 40])), 4)
     (0.0, 0.218)
     >>> edges = quantile_edges(np.arange(100.0), bins=4)
     >>> edges.tolist(), bin_numbers(np.array([-1.0, 30.0, np.nan, 99.0]), edges).tolist()

@@ -47,6 +47,7 @@ class RewardChange:
         at: arrival time (epoch s) of the last reward of the block that completed the detection.
         change_at: arrival time of the last reward before the estimated change point.
         before: mean of the block means from the stream's last warm-up to the change point.
+        after: mean of the block means from the change point to the detection.
         statistic: the Page-Hinkley statistic at detection, in threshold units (> 1).
         position: blocks the stream has completed in all (a replay finds the same position).
     """
@@ -56,6 +57,7 @@ class RewardChange:
     at: float
     change_at: float
     before: float
+    after: float
     statistic: float
     position: int
 
@@ -176,8 +178,9 @@ class RewardStream:
             return None
         self.alarms += 1
         change_at, total, n = self.mark_rise if ph.direction == "rise" else self.mark_drop
+        after = (self.sum_since - total) / max(ph.n - n, 1)
         self.last_change = RewardChange(self.name, str(ph.direction), at, change_at, total / n,
-                                        self.statistic(), self.blocks)
+                                        after, self.statistic(), self.blocks)
         return self.last_change
 
     # -- saving ----------------------------------------------------------------------------------
@@ -199,7 +202,7 @@ class RewardStream:
         self.history = [(float(a), float(b)) for a, b in state["history"]]
         lc = state["last_change"]
         self.last_change = None if lc is None else RewardChange(**lc)
-        self.warm = [tuple(w) for w in state["warm"]]  # type: ignore[misc]
+        self.warm = [tuple(w) for w in state["warm"]]
         self.constant = bool(state["constant"])
         self.mu, self.sd_block = float(state["mu"]), float(state["sd_block"])
         ph = state["ph"]
@@ -207,5 +210,5 @@ class RewardStream:
             ph, delta=ph["delta"], threshold=self.threshold / (2 * ph["delta"]),
             min_instances=self.warmup_blocks)
         self.sum_since = float(state["sum_since"])
-        self.mark_rise = tuple(state["mark_rise"])  # type: ignore[assignment]
-        self.mark_drop = tuple(state["mark_drop"])  # type: ignore[assignment]
+        self.mark_rise = tuple(state["mark_rise"])
+        self.mark_drop = tuple(state["mark_drop"])

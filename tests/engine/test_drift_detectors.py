@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from river.drift import PageHinkley as RiverPageHinkley
@@ -107,7 +109,7 @@ def test_reward_stream_resumes_exactly_and_in_any_batches():
     whole = _stream().add(values.astype(float), times)
     resumed, first = [], _stream()
     cuts = [0, 777, 5000, 5001, 19_999, 31_234, values.size]
-    for a, b in zip(cuts, cuts[1:], strict=False):
+    for a, b in itertools.pairwise(cuts):
         if a == 19_999:  # save and reload mid-stream, as a restart does
             state = first.to_dict()
             first = _stream()
