@@ -56,8 +56,9 @@ const Charts = (() => {
     };
   }
 
-  // series: [{label, x: [...], y: [...]}], y may hold null for gaps.
-  // opts: {xTitle, yTitle, xFormat, xStep, xMin, xMax, colors, emptyText}
+  // series: [{label, x: [...], y: [...], dash?, color?, marker?}], y may hold null for gaps;
+  // a series with dash is drawn dashed (a threshold, a change point), one with marker is left
+  // out of the legend. opts: {xTitle, yTitle, xFormat, xStep, xMin, xMax, colors, emptyText}
   function lines(container, series, opts = {}) {
     if (!series.some((s) => s.y.some((v) => v !== null))) {
       return empty(container, opts.emptyText || "no data yet");
@@ -69,12 +70,17 @@ const Charts = (() => {
                     maxRotation: 0 } },
       y: { beginAtZero: true, title: axisTitle(opts.yTitle), ticks: { callback: fmt } },
     };
+    cfg.plugins.legend.labels.filter = (item, data) => !data.datasets[item.datasetIndex].marker;
     return new Chart(canvas(container), {
       type: "line", options: cfg,
-      data: { datasets: series.map((s, i) => ({
-        label: s.label, data: s.x.map((x, j) => ({ x, y: s.y[j] })),
-        borderColor: (opts.colors || [])[i] || color(i), backgroundColor: (opts.colors || [])[i] || color(i),
-        pointRadius: s.y.length <= 60 ? 3 : 0, spanGaps: false, borderWidth: 2 })) },
+      data: { datasets: series.map((s, i) => {
+        const c = s.color || (opts.colors || [])[i] || color(i);
+        return {
+          label: s.label, data: s.x.map((x, j) => ({ x, y: s.y[j] })), borderColor: c,
+          backgroundColor: c, borderDash: s.dash || [], marker: Boolean(s.marker),
+          pointRadius: s.dash || s.y.length > 60 ? 0 : 3, spanGaps: false,
+          borderWidth: s.dash ? 1.5 : 2 };
+      }) },
     });
   }
 

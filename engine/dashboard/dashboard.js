@@ -123,6 +123,103 @@
     }
   }
 
+  // Chart.js x axis of times: a clock-aligned step fitted to the span of the data.
+  function timeAxis(ts) {
+    const lo = Math.min(...ts), hi = Math.max(...ts);
+    const span = Math.max(hi - lo, 60);
+    const step = STEPS.find((s) => span / s <= 6) || STEPS[STEPS.length - 1];
+    return { xFormat: (t) => clock(t, step < 60), xStep: step,
+             xMin: Math.floor(lo / step) * step, xMax: Math.ceil(hi / step) * step };
+  }
+
+  const THRESHOLD_COLOR = { warn: "#a15c00", alert: "#b3261e" };
+
+  function drawDrift(d) {
+    const panel = $("drift-panel");
+    if (!d.available) {
+      $("drift-verdict").textContent = d.reason;
+      $("drift-verdict").dataset.level = "";
+      $("scope-drift").textContent = "";
+      for (const id of ["chart-drift-psi", "chart-drift-reward"]) Charts.empty($(id), d.reason);
+      return;
+    }
+    panel.dataset.phase = d.phase;
+    scope("scope-drift", d.scope, d.as_of);
+    $("drift-verdict").textContent = d.verdict.text;
+    $("drift-verdict").dataset.level = d.verdict.level;
+
+    const psiTimes = d.psi_series.flatMap((s) => s.x);
+    const psi = d.psi_series.map((s) => ({ label: s.label, x: s.x, y: s.y }));
+    if (psiTimes.length) {
+      const [lo, hi] = [Math.min(...psiTimes), Math.max(...psiTimes)];
+      for (const [name, value] of [["warn", d.psi_warn], ["alert", d.psi_alert]]) {
+        psi.push({ label: `${name} threshold (${value})`, x: [lo, hi], y: [value, value],
+                   dash: [6, 4], color: THRESHOLD_COLOR[name] });
+      }
+    }
+    Charts.lines($("chart-drift-psi"), psi, {
+      ...(psiTimes.length ? timeAxis(psiTimes) : {}), xTitle: "decision time (end of window)",
+      yTitle: "PSI", emptyText: `no PSI yet: ${d.phase}` });
+
+    const rewardTimes = d.reward_series.flatMap((s) => s.x);
+    const rewardValues = d.reward_series.flatMap((s) => s.y);
+    const top = rewardValues.length ? Math.max(...rewardValues) : 1;
+    const lines = d.reward_series.map((s) => ({ label: s.label, x: s.x, y: s.y }));
+    for (const c of d.changes) {
+      lines.push({ label: `${c.stream} ${c.direction} (changed ${clock(c.t)}, seen ` +
+                  `${clock(c.detected_at)})`, x: [c.t, c.t], y: [0, top], dash: [3, 3],
+                  marker: true, color: c.level === "alert" ? "#b3261e" : "#7f7f7f" });
+    }
+    Charts.lines($("chart-drift-reward"), lines, {
+      ...(rewardTimes.length ? timeAxis([...rewardTimes, ...d.changes.map((c) => c.t)]) : {}),
+      xTitle: "time the block's last reward arrived", yTitle: "reward per 1,000 decisions",
+      emptyText: "no reward stream has a full block yet" });
+
+    const body = $("drift-features").querySelector("tbody");
+    body.replaceChildren(...d.features.slice(0, 12).map((f) => {
+      const tr = document.createElement("tr");
+      tr.dataset.feature = f.name;
+      const moved = (f.bins || []).map((label, i) => [label, f.reference[i], f.recent[i]])
+        .sort((a, b) => Math.abs(b[2] - b[1]) - Math.abs(a[2] - a[1])).slice(0, 2)
+        .map(([label, r, q]) => `${label}: ${pct(r)} → ${pct(q)}`).join("; ");
+      const last = f.last_moved;
+      const cells = [f.name, f.kind || "", f.psi === null ? "–" : f.psi.toFixed(3), f.level,
+                     last ? `${clock(last.at)} (${last.psi.toFixed(3)}, ${last.level})` : "",
+                     moved];
+      tr.replaceChildren(...cells.map((text, i) => {
+        const td = document.createElement("td");
+        td.textContent = text;
+        if (i === 2) td.className = "num";
+        if (i === 3) td.className = `lvl-${f.level}`;
+        return td;
+      }));
+      return tr;
+    }));
+
+    const l = d.lift;
+    $("drift-lift").textContent = l.slope === null || l.slope === undefined
+      ? `lift trend: not enough windows with both groups yet (${l.windows} of 3)`
+      : `lift trend over the last ${l.windows} windows of ${l.window.toLocaleString("en")} ` +
+        `rewards: ${l.direction}, ${signed(per1000(l.slope))} per 1,000 decisions per window ` +
+        `(95% CI ${signed(per1000(l.slope_lo))} to ${signed(per1000(l.slope_hi))}); last ` +
+        `window ${signed(per1000(l.lift))} per 1,000`;
+
+    $("drift-events").replaceChildren(...(d.events.length ? d.events : [null]).map((e) => {
+      const li = document.createElement("li");
+      if (e === null) {
+        li.textContent = "no drift event yet";
+        return li;
+      }
+      li.className = `lvl-${e.level === "action" ? "ok" : e.level === "info" ? "" : e.level}`;
+      li.dataset.kind = e.kind;
+      const when = document.createElement("span");
+      when.className = "when";
+      when.textContent = clock(e.at);
+      li.append(when, `${e.level}: ${e.message}`);
+      return li;
+    }));
+  }
+
   function drawLatest(x) {
     if (!x.available) return;
     scope("scope-latest", x.scope, x.as_of);
@@ -168,15 +265,16 @@
 
   async function refresh() {
     try {
-      const [summary, rate, alts, exp, latest] = await Promise.all([
+      const [summary, rate, alts, exp, latest, drift] = await Promise.all([
         getJSON("/v1/dashboard/summary"), getJSON("/v1/dashboard/reward-rate"),
         getJSON("/v1/dashboard/alternatives"), getJSON("/v1/dashboard/experiment"),
-        getJSON("/v1/dashboard/latest-decision")]);
+        getJSON("/v1/dashboard/latest-decision"), getJSON("/v1/dashboard/drift")]);
       drawSummary(summary);
       drawRewardRate(rate);
       drawAlternatives(alts);
       drawExperiment(exp);
       drawLatest(latest);
+      drawDrift(drift);
       $("status").textContent = `updated ${new Date().toLocaleTimeString("en-GB")}`;
       $("status").className = "status";
       document.body.dataset.refreshed = String(Number(document.body.dataset.refreshed || 0) + 1);

@@ -41,13 +41,23 @@ from engine.drift.monitor import DriftMonitor
 from engine.drift.options import DriftOptions
 from engine.store import DecisionLog
 
-__all__ = ["STATE_FILE", "LogFollower"]
+__all__ = ["STATE_FILE", "LogFollower", "saved_options"]
 
 STATE_FILE = "drift.json"
 STATE_VERSION = 1
 
 #: Called with the events of each read; returns the events of what it did in answer (logged too).
 Listener = Callable[[list[DriftEvent]], list[DriftEvent]]
+
+
+def saved_options(state_dir: str | os.PathLike) -> DriftOptions | None:
+    """The ``[engine.drift]`` settings the state in ``state_dir`` was saved with, None when
+    there is none (a reader such as ``offerbandit drift`` needs no catalog)."""
+    path = Path(state_dir) / STATE_FILE
+    try:
+        return DriftOptions.from_dict(json.loads(path.read_text())["options"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 class LogFollower:
@@ -98,7 +108,8 @@ class LogFollower:
             return
         with self._lock:
             state = {"version": STATE_VERSION, "fingerprint": self.options.fingerprint(),
-                     "position": self.position, "seq": self.seq,
+                     "options": self.options.to_dict(), "position": self.position,
+                     "seq": self.seq,
                      "monitor": self.monitor.to_dict()}
             tmp = self.path.with_suffix(".json.tmp")
             tmp.write_text(json.dumps(state))

@@ -26,6 +26,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -182,7 +183,8 @@ class DriftMonitor:
                      for k, lv in ctx.level.items() if k not in known]  # while re-anchoring
         features.sort(key=lambda f: -float(f["psi"] or 0.0))
         streams = [{"name": k, "state": s.state, "blocks": s.blocks, "alarms": s.alarms,
-                    "statistic": s.statistic(), "reference_mean": s.mu,
+                    "statistic": s.statistic(),
+                    "reference_mean": None if math.isnan(s.mu) else s.mu,
                     "last_mean": s.history[-1][1] if s.history else None,
                     "last_change": None if s.last_change is None else vars(s.last_change),
                     "series": [{"t": t, "mean": m} for t, m in s.history]}

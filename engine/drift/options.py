@@ -112,6 +112,10 @@ class DriftOptions:
             values["ignore"] = tuple(values["ignore"])
         return cls(**values)
 
+    def to_dict(self) -> dict[str, Any]:
+        """The settings as an ``[engine.drift]`` table (``from_dict`` reads it back)."""
+        return {**asdict(self), "ignore": list(self.ignore)}
+
     def fingerprint(self) -> str:
         """A hash of the settings that shape the monitor's state (a saved state made with
         other ones is rebuilt from the log instead of resumed)."""

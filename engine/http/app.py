@@ -43,6 +43,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from engine.catalog import Catalog
 from engine.decision import Decision, RewardAck
 from engine.decision_store import DecisionStore
+from engine.drift.log_follower import LogFollower
 from engine.errors import EngineError
 from engine.http.auth import BearerAuth, BearerCheck
 from engine.http.body_limit import BodyLimit
@@ -75,12 +76,13 @@ _SETTLE_RETRY_S = 1.0  # after a failed settle: 1 s, 2 s, 4 s... up to the norma
 
 
 class EngineSurface(Protocol):
-    """What the service needs from :class:`engine.Engine`: its calls, its log and its catalog
-    (the dashboard reads both)."""
+    """What the service needs from :class:`engine.Engine`: its calls, its log, its catalog and
+    its drift monitor (the dashboard reads them)."""
 
     log: DecisionStore
     catalog: Catalog
     options: EngineOptions
+    drift: LogFollower | None
 
     def choose(self, customer_id: str, context: Mapping[str, Any], *,
                now: datetime | float | None = None) -> Decision: ...

@@ -4,7 +4,9 @@ Routes: ``summary`` (counts, lift with CI and its verdict in words, exploration 
 messages, channels and timings, choose latency), ``reward-rate`` (treatment vs holdout over time,
 the bucket fitted to the data's span), ``alternatives`` (off-policy estimates of other policies,
 as regret, with their effective sample size), ``experiment`` (regret curves of an experiment
-results folder), ``latest-decision`` (the last decision served, explained).
+results folder), ``latest-decision`` (the last decision served, explained), ``drift`` (which
+features moved, when and how much; the reward streams with their change points; the lift's
+trend; the drift events and what the engine did about them).
 
 Every answer says its scope (``scope``: what it counts, over which time) and ``as_of`` (epoch
 seconds), so each card of the page can say "last 7 days, as of 07:04".
@@ -13,8 +15,8 @@ Example:
     >>> from engine.http.dashboard_api import dashboard_router
     >>> sorted(r.path for r in dashboard_router(DashboardSources(engine=None,
     ...        metrics=None)).routes)  # doctest: +NORMALIZE_WHITESPACE
-    ['/dashboard/alternatives', '/dashboard/experiment', '/dashboard/latest-decision',
-     '/dashboard/reward-rate', '/dashboard/summary']
+    ['/dashboard/alternatives', '/dashboard/drift', '/dashboard/experiment',
+     '/dashboard/latest-decision', '/dashboard/reward-rate', '/dashboard/summary']
 """
 
 from __future__ import annotations
@@ -22,11 +24,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Protocol
 
 from fastapi import APIRouter, Query
 
 from engine.decision_store import DecisionStore
+from engine.drift.drift_view import drift_view
 from engine.http.dashboard_data import (
     MIN_ESS,
     bucket_for_span,
@@ -38,13 +42,18 @@ from engine.http.dashboard_data import (
 from engine.http.decisions import decision_dict
 from engine.http.metrics import ServiceMetrics
 
+if TYPE_CHECKING:
+    from engine.drift.log_follower import LogFollower
+
 __all__ = ["MAX_WINDOW_S", "DashboardSources", "dashboard_router"]
 
 
 class LoggingEngine(Protocol):
-    """What the dashboard reads of the served engine: its log and its counts."""
+    """What the dashboard reads of the served engine: its log, its counts and its drift
+    monitor (None when turned off)."""
 
     log: DecisionStore
+    drift: LogFollower | None
 
     def stats(self) -> dict[str, Any]: ...
 
@@ -124,6 +133,10 @@ def _with_regret(result: Mapping[str, Any], min_ess: float) -> dict[str, Any]:
             "reason": result.get("reason", "" if estimates else "no logged rewards yet")}
 
 
+def _clock(t: float) -> str:
+    return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
 def _window_words(seconds: float) -> str:
     days = seconds / 86400
     if days >= 1 and days == int(days):
@@ -200,6 +213,30 @@ def dashboard_router(src: DashboardSources) -> APIRouter:
                     "reason": "off-policy evaluation not plugged in", "as_of": time.time()}
         return {**_with_regret(src.estimate_alternatives(), src.min_ess),
                 "scope": "last 7 days, rewarded treatment decisions", "as_of": time.time()}
+
+    @router.get("/drift")
+    def drift(events: int = Query(50, ge=1, le=500)) -> dict[str, Any]:
+        """Drift: per context feature its PSI (recent vs reference window) and level, the
+        features that moved charted over time against the thresholds, each reward stream's
+        block means with detected change points, the lift's trend, and the latest ``events``
+        drift events (alerts and the engine's actions), newest first."""
+        follower = src.engine.drift
+        if follower is None:
+            return {"available": False, "reason": "drift monitoring is turned off "
+                    "([engine.drift] enabled = false)", "as_of": time.time()}
+        snap = src._cached(("drift", events), lambda now: follower.snapshot(events))
+        ctx = snap["context"]
+        span = ctx["reference_span"]
+        reference = ("reference not built yet" if span is None else
+                     f"reference: {ctx['reference_size']:,} decisions from "
+                     f"{_clock(span[0])} to {_clock(span[1])}")
+        return {"available": True, **drift_view(snap, time.time()), "phase": ctx["phase"],
+                "decisions_seen": snap["decisions_seen"], "rewards_seen": snap["rewards_seen"],
+                "resumed": snap["resumed"],
+                "scope": f"the last {ctx['window']:,} decisions against the {reference}; "
+                         f"reward streams in blocks of {snap['reward']['block']:,} rewards, "
+                         f"in the order they were logged",
+                "as_of": time.time()}
 
     @router.get("/experiment")
     def experiment() -> dict[str, Any]:

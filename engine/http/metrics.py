@@ -183,6 +183,35 @@ ENGINE_STATS: tuple[StatFamily, ...] = (
                "Version of the published model snapshot this replica serves (0: none yet)."),
     StatFamily("model_age_s", "offerbandit_model_age_seconds", MetricKind.GAUGE,
                "Seconds since the serving snapshot was published."),
+    # the drift monitor (engine/drift, docs/drift.md)
+    StatFamily("drift_psi", "offerbandit_drift_psi", MetricKind.GAUGE,
+               "PSI of each watched context feature, recent window vs reference window.",
+               label="feature"),
+    StatFamily("drift_feature_level", "offerbandit_drift_feature_level", MetricKind.GAUGE,
+               "Drift level of each context feature: 0 ok, 1 warn (PSI >= psi_warn), 2 alert "
+               "(PSI >= psi_alert).", label="feature"),
+    StatFamily("drift_reward_statistic", "offerbandit_drift_reward_statistic", MetricKind.GAUGE,
+               "Page-Hinkley statistic of each reward stream, in units of its threshold (a "
+               "change is detected at 1).", label="stream"),
+    StatFamily("drift_reward_level", "offerbandit_drift_reward_state", MetricKind.GAUGE,
+               "State of each reward stream's change detector: 0 warming up, 1 watching, 2 a "
+               "change detected at its last block.", label="stream"),
+    StatFamily("drift_reward_rate", "offerbandit_drift_reward_rate", MetricKind.GAUGE,
+               "Mean reward per decision of each reward stream's last block.", label="stream"),
+    StatFamily("drift_events", "offerbandit_drift_events_total", MetricKind.COUNTER,
+               "Drift events found since the monitor started, by kind/level (context, reward, "
+               "lift, recovery / info, warn, alert, action).", label="event"),
+    StatFamily("drift_active_alerts", "offerbandit_drift_active_alerts", MetricKind.GAUGE,
+               "Context features at alert level plus reward streams whose last block detected "
+               "a change."),
+    StatFamily("drift_lift_slope", "offerbandit_drift_lift_slope", MetricKind.GAUGE,
+               "Slope of the treatment-minus-holdout lift per lift window (reward per decision)."),
+    StatFamily("drift_lift_falling", "offerbandit_drift_lift_falling", MetricKind.GAUGE,
+               "1 when the lift's 95% interval of slope lies below 0, else 0."),
+    StatFamily("drift_decisions_seen", "offerbandit_drift_decisions_read_total",
+               MetricKind.COUNTER, "Decisions the drift monitor has read from the log."),
+    StatFamily("drift_rewards_seen", "offerbandit_drift_rewards_read_total", MetricKind.COUNTER,
+               "Rewards the drift monitor has read from the log."),
 )
 
 

@@ -15,7 +15,7 @@ from playwright import sync_api
 
 from experiments.regret_curves import write_regret_curves
 from experiments.results_io import write_cell
-from tests.service.service_world import AUTH, TOKEN
+from tests.service.service_world import AUTH, CATALOG, TOKEN
 
 CHROMIUM = "/usr/bin/chromium"
 pytestmark = pytest.mark.skipif(not (os.path.exists(CHROMIUM) or shutil.which("chromium")),
@@ -74,6 +74,10 @@ _CHARTS = """() => [...document.querySelectorAll('canvas')].map(c => {
 })"""
 
 
+# charts whose x axis is a clock: its steps are clock steps (5 min, 1 h), not 1-2-5
+TIME_AXES = ("chart-reward-rate", "chart-drift-psi", "chart-drift-reward")
+
+
 def _nice(step: float) -> bool:
     """A 1-2-5 step (x a power of ten)."""
     mantissa = step / 10 ** np.floor(np.log10(step))
@@ -82,7 +86,7 @@ def _nice(step: float) -> bool:
 
 def _check_axes(chart: dict) -> None:
     for s in chart["scales"]:
-        if len(s["values"]) > 1 and s["type"] == "linear" and chart["id"] != "chart-reward-rate":
+        if len(s["values"]) > 1 and s["type"] == "linear" and chart["id"] not in TIME_AXES:
             steps = np.diff(s["values"])
             assert _nice(float(np.median(steps))), (chart["id"], s["values"])
         assert len(set(s["labels"])) == len(s["labels"]), (chart["id"], s["labels"])
@@ -222,6 +226,107 @@ def test_dashboard_draws_what_the_api_returns(serve, tmp_path):
     assert failed == [], failed
     assert all(u.startswith((sp.url, "data:")) for u in requested), requested
     api.close()
+
+
+DRIFT_SETTINGS = """
+[engine.drift]
+reference_size = 200
+window = 200
+block = 50
+reward_block = 20
+reward_warmup_blocks = 5
+lift_window = 100
+follow_every = 4
+"""
+
+
+def _drift_traffic(url: str, start: int, n: int, vip: float, pay: float) -> None:
+    """n decisions whose segment mix is ``vip`` and whose contacts pay with probability
+    ``pay``; holdout and no contact pay nothing."""
+    rng = np.random.default_rng(start)
+    with httpx.Client(base_url=url, headers=AUTH, timeout=10) as http:
+        for i in range(start, start + n):
+            ctx = {"segment": "vip" if rng.random() < vip else "regular",
+                   "age": float(rng.normal(40, 10))}
+            d = http.post("/v1/choose", json={"customer_id": f"u{i}", "context": ctx}).json()
+            value = float(d["channel"] is not None and rng.random() < pay)
+            http.post("/v1/reward", json={"decision_id": d["decision_id"],
+                                          "value": value}).raise_for_status()
+
+
+def test_drift_panel_shows_what_moved_when_and_how_much(serve, tmp_path):
+    """A population that changes its mix and stops paying: the panel names the feature, charts
+    its PSI against the thresholds and the reward streams with their change points, and lists
+    the events, each exactly as the API says."""
+    catalog = tmp_path / "drift_catalog.toml"
+    catalog.write_text(CATALOG.read_text() + DRIFT_SETTINGS)
+    sp = serve(None, "--catalog", str(catalog)).start()
+    _drift_traffic(sp.url, 0, 500, vip=0.1, pay=0.5)
+    _drift_traffic(sp.url, 500, 500, vip=0.7, pay=0.1)
+    api = httpx.Client(base_url=sp.url, headers=AUTH, timeout=10)
+    console_errors: list[str] = []
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM if os.path.exists(CHROMIUM)
+                                     else shutil.which("chromium"), args=ARGS, headless=True)
+        page = browser.new_context(viewport={"width": 1400, "height": 1800}).new_page()
+        page.on("console", lambda m: m.type == "error" and console_errors.append(m.text))
+        page.on("pageerror", lambda e: console_errors.append(str(e)))
+        page.goto(f"{sp.url}/dashboard#token={TOKEN}")
+        page.wait_for_function("Number(document.body.dataset.refreshed || 0) >= 1",
+                               timeout=30_000)
+        drift = api.get("/v1/dashboard/drift").json()  # cached: what the page drew
+        charts = {c["id"]: c for c in page.evaluate(_CHARTS) if c["id"]}
+        rows = page.eval_on_selector_all("#drift-features tbody tr", """rows => rows.map(r =>
+            [...r.children].map(td => td.textContent))""")
+        events = page.eval_on_selector_all("#drift-events li", "els => els.map(e => "
+                                           "e.textContent)")
+        if os.environ.get("OFFERBANDIT_SCREENSHOT_DIR"):
+            page.screenshot(path=str(Path(os.environ["OFFERBANDIT_SCREENSHOT_DIR"])
+                                     / "dashboard_drift.png"), full_page=True)
+        verdict = page.inner_text("#drift-verdict")
+        scope_text = page.inner_text("#scope-drift")
+        for chart in charts.values():
+            _check_axes(chart)
+        browser.close()
+    api.close()
+    assert console_errors == []
+
+    # What moved, in words: the segment mix, and the treatment's reward.
+    assert drift["available"] and drift["verdict"]["level"] == "alert"
+    assert verdict == drift["verdict"]["text"] and "segment" in verdict
+    assert "the last 200 decisions against the reference: 200 decisions" in scope_text
+    # The features table: one row per feature, PSI as the API says, the segment on top.
+    assert [r[0] for r in rows] == [f["name"] for f in drift["features"]][:12]
+    # the segment moved (latest move first); its PSI then is the alert's
+    assert rows[0][0] == "segment" and drift["features"][0]["last_moved"]["level"] == "alert"
+    assert f"({drift['features'][0]['last_moved']['psi']:.3f}, alert)" in rows[0][4]
+    for row, f in zip(rows, drift["features"], strict=False):
+        assert row[2] == (f"{f['psi']:.3f}" if f["psi"] is not None else "\N{EN DASH}")
+        assert row[3] == f["level"]
+    assert "\N{RIGHTWARDS ARROW}" in rows[0][5]
+    # PSI over time of the features that moved, with both thresholds dashed.
+    psi = {d["label"]: d for d in charts["chart-drift-psi"]["datasets"]}
+    for s in drift["psi_series"]:
+        assert [p["y"] for p in psi[s["label"]]["data"]] == pytest.approx(s["y"])
+        assert [p["x"] for p in psi[s["label"]]["data"]] == s["x"]
+    assert "segment" in psi
+    assert {k.split(" ")[0] for k in psi if "threshold" in k} == {"warn", "alert"}
+    assert charts["chart-drift-psi"]["scales"][1]["title"] == "PSI"
+    # Reward streams per block, and one dashed marker per detected change.
+    drawn = {d["label"]: d for d in charts["chart-drift-reward"]["datasets"]}
+    for s in drift["reward_series"]:
+        assert [p["y"] for p in drawn[s["label"]]["data"]] == pytest.approx(s["y"])
+    markers = [d for d in drawn.values() if d["label"] not in
+               {s["label"] for s in drift["reward_series"]}]
+    assert len(markers) == len(drift["changes"]) >= 1
+    assert any(c["stream"].startswith("treatment") and c["direction"] == "drop"
+               for c in drift["changes"])
+    for m, c in zip(markers, drift["changes"], strict=True):
+        assert [p["x"] for p in m["data"]] == [c["t"], c["t"]]
+    # Events, newest first, as logged.
+    assert [e.split(": ", 1)[1] for e in events] == [
+        f"{e['message']}" for e in drift["events"]]
+    assert any("segment moved: PSI" in e for e in events)
 
 
 def test_dashboard_without_token_says_how_to_open_it(serve):
