@@ -196,6 +196,7 @@ class CustomerBatchEnv:
         self._sent_today = np.zeros(len(self.catalog.channels), dtype=np.int64)
         self._spent_today = 0.0
         self._ended = False
+        self._mixed = False  # the new acquisition mix has not arrived (scenario.mix_at_hour)
         self._started = True
         self._present()
         return self._obs, self._batch_info()
@@ -389,6 +390,9 @@ class CustomerBatchEnv:
         self._ledger.add(refs, due, total)
         self._clock += self.hours_per_step
         self._step += 1
+        mix_at = self.scenario.mix_at_hour
+        if mix_at and not self._mixed and self._clock >= mix_at:
+            self._arrive_new_mix()
         matured_refs, matured = self._ledger.pop_due(self._clock)
         horizon = self.scenario.horizon_hours
         truncated = bool((horizon and self._clock >= horizon)
@@ -524,13 +528,27 @@ class CustomerBatchEnv:
         self._table[slots[unsub], self._n_static + c[unsub]] = 0.0
         gone = slots[churned]
         if gone.size:
-            fresh = Population.draw(self._rng, gone.size, self.catalog, self.scenario,
-                                    newcomers=True)
-            self._pop.overwrite(gone, fresh)
-            self._table[gone, : self._n_static] = fresh.static_context
-            self._table[gone, self._consent_cols] = fresh.consent
-            self._last_active_sc[:, gone] = fresh.static_context[:, self._last_active].T
-            self._ids[gone] = np.arange(self._next_id, self._next_id + gone.size)
-            self._next_id += gone.size
-            self._pressure[gone] = 0.0
-            self._pressure_at[gone] = self._clock
+            self._replace(gone)
+
+    def _replace(self, gone: np.ndarray) -> None:
+        """New customers (new ids, no history) in the population slots ``gone``: from the new
+        acquisition mix once it has arrived."""
+        fresh = Population.draw(self._rng, gone.size, self.catalog, self.scenario,
+                                newcomers=True, new_mix=self._mixed)
+        self._pop.overwrite(gone, fresh)
+        self._table[gone, : self._n_static] = fresh.static_context
+        self._table[gone, self._consent_cols] = fresh.consent
+        self._last_active_sc[:, gone] = fresh.static_context[:, self._last_active].T
+        self._ids[gone] = np.arange(self._next_id, self._next_id + gone.size)
+        self._next_id += gone.size
+        self._pressure[gone] = 0.0
+        self._pressure_at[gone] = self._clock
+
+    def _arrive_new_mix(self) -> None:
+        """``mix_share`` of the population, picked at random, replaced by newcomers of the new
+        mix (scenario ``mix_at_hour``): who the customers are changes, not how they answer."""
+        self._mixed = True
+        n = round(self.scenario.mix_share * self.scenario.n_customers)
+        if n:
+            self._replace(np.sort(self._rng.choice(self.scenario.n_customers, size=n,
+                                                   replace=False)))

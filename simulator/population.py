@@ -88,20 +88,25 @@ class Population:
 
     @classmethod
     def draw(cls, rng: np.random.Generator, n: int, catalog: Catalog, sc: Scenario,
-             *, newcomers: bool = False) -> Population:
+             *, newcomers: bool = False, new_mix: bool = False) -> Population:
         """Draw ``n`` customers.
 
         Args:
             rng: the generator to draw from.
             n: how many.
             catalog: the catalog (themes, offers, channels name the trait columns).
-            sc: the scenario (context noise).
+            sc: the scenario (context noise, the new mix).
             newcomers: draw brand-new customers only (tenure 0), as replacements of churned ones.
+            new_mix: draw ages and devices from the scenario's new mix (``mix_age``,
+                ``mix_device``) where it gives them.
 
         Returns:
             The population.
         """
-        arrays, names = _draw(rng, n, catalog, sc.world.context_noise, newcomers)
+        age_p = np.asarray(sc.mix_age) if new_mix and sc.mix_age else AGE_P
+        device_p = np.asarray(sc.mix_device) if new_mix and sc.mix_device else DEVICE_P
+        arrays, names = _draw(rng, n, catalog, sc.world.context_noise, newcomers, age_p,
+                              device_p)
         return cls(arrays, names)
 
     def overwrite(self, slots: np.ndarray, other: Population) -> None:
@@ -116,11 +121,12 @@ def _poisson_feature(rng: np.random.Generator, rate: np.ndarray, cap: float = 10
 
 
 def _draw(rng: np.random.Generator, n: int, catalog: Catalog, noise: float,
-          newcomers: bool) -> tuple[dict[str, np.ndarray], tuple[str, ...]]:
+          newcomers: bool, age_p: np.ndarray = AGE_P, device_p: np.ndarray = DEVICE_P
+          ) -> tuple[dict[str, np.ndarray], tuple[str, ...]]:
     """Draw traits and the static context together (see the module docstring)."""
-    age = rng.choice(len(AGE_BANDS), size=n, p=AGE_P)
+    age = rng.choice(len(AGE_BANDS), size=n, p=age_p)
     region = rng.choice(len(REGIONS), size=n, p=REGION_P)
-    device = rng.choice(len(DEVICES), size=n, p=DEVICE_P)
+    device = rng.choice(len(DEVICES), size=n, p=device_p)
     mobile = device < 2
     young, old = age <= 1, age >= 3
 

@@ -249,6 +249,15 @@ class Scenario:
         horizon_hours: the episode is truncated once simulated time reaches it; 0 = never.
         drift_at_hour: from this hour, tastes for the product themes rotate; 0 = never.
         drift_shift: how many places the product-theme tastes rotate at the drift.
+        mix_at_hour: from this hour a new acquisition channel brings other customers: at once
+            ``mix_share`` of the population is replaced by newcomers of the new mix, and from
+            then on churned customers are replaced from it too. Who the customers are changes;
+            how a customer answers does not. 0 = never.
+        mix_share: share of the population replaced at ``mix_at_hour``.
+        mix_age: age-band probabilities of the new mix (one per band of
+            ``simulator.population.AGE_BANDS``, summing to 1); empty = as before.
+        mix_device: device probabilities of the new mix (``ios``, ``android``, ``desktop``);
+            empty = as before.
         allow_no_contact: whether the catalog has the explicit *no contact* action.
         channels, messages, timings: the catalog parts.
         reward: how rewards are counted.
@@ -267,6 +276,10 @@ class Scenario:
     horizon_hours: float = 0.0
     drift_at_hour: float = 0.0
     drift_shift: int = 1
+    mix_at_hour: float = 0.0
+    mix_share: float = 0.0
+    mix_age: tuple[float, ...] = ()
+    mix_device: tuple[float, ...] = ()
     allow_no_contact: bool = True
     reward: RewardSpec = field(default_factory=RewardSpec)
     world: WorldSpec = field(default_factory=WorldSpec)
@@ -288,6 +301,15 @@ class Scenario:
         _non_negative("horizon_hours", self.horizon_hours)
         _non_negative("drift_at_hour", self.drift_at_hour)
         _check(isinstance(self.drift_shift, int), "drift_shift", "an int", self.drift_shift)
+        _non_negative("mix_at_hour", self.mix_at_hour)
+        _probability("mix_share", self.mix_share)
+        for name, size in (("mix_age", 5), ("mix_device", 3)):
+            value = getattr(self, name)
+            _check(isinstance(value, (list, tuple)) and len(value) in (0, size)
+                   and all(isinstance(x, (int, float)) and 0 <= x <= 1 for x in value)
+                   and (not value or abs(sum(value) - 1.0) < 1e-6),
+                   name, f"empty or {size} probabilities summing to 1", value)
+            object.__setattr__(self, name, tuple(float(x) for x in value))
         for part, kind in (("channels", ChannelSpec), ("messages", MessageSpec),
                            ("timings", TimingSpec)):
             items = getattr(self, part)

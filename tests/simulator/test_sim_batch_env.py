@@ -407,6 +407,28 @@ def test_drift_rotates_theme_tastes():
     np.testing.assert_allclose(before[:, welcome], after[:, welcome])  # lifecycle themes stay
 
 
+def test_a_new_mix_replaces_who_the_customers_are_not_how_they_answer():
+    sc = load_scenario("mix_shift", n_customers=4000, mix_at_hour=100.0)
+    env = CustomerBatchEnv(sc, batch_size=500, seed=0)
+    env.reset(seed=0)
+    nc = np.full(500, env.catalog.no_contact_action)
+    while env._clock + env.hours_per_step < 100:
+        env.step(nc)
+    ids, traits = env._ids.copy(), env._pop.theme_aff.copy()
+    env.step(nc)  # crosses hour 100
+    kept = env._ids == ids
+    assert abs((~kept).mean() - sc.mix_share) < 0.01  # half the base, at once
+    np.testing.assert_array_equal(env._pop.theme_aff[kept], traits[kept])  # the rest unchanged
+    names = env.context_names
+    young, ios, new = (env._table[:, names.index(c)] for c in
+                       ("age_band=18-24", "device=ios", "segment=new"))
+    assert young[~kept].mean() == pytest.approx(sc.mix_age[0], abs=0.04)
+    assert ios[~kept].mean() == pytest.approx(sc.mix_device[0], abs=0.04)
+    assert new[~kept].mean() == 1.0 and young[kept].mean() < 0.2
+    # the same physics: a customer's expected rewards depend on its traits only
+    assert env._physics is not None and not env._batch_state().drifted
+
+
 def test_contact_pressure_lowers_expected_reward_and_shows_in_context():
     env = CustomerBatchEnv("fatigue", batch_size=500, seed=0)
     env.reset(seed=0)

@@ -15,7 +15,7 @@ from simulator import (
     scenario_names,
 )
 
-SHIPPED = ("baseline", "cold_start", "drift", "fatigue", "capacity", "small")
+SHIPPED = ("baseline", "cold_start", "drift", "fatigue", "capacity", "small", "mix_shift")
 
 
 def test_every_named_scenario_ships_and_loads():
@@ -30,6 +30,9 @@ def test_scenarios_differ_where_they_say():
     base = load_scenario("baseline")
     assert load_scenario("small").n_customers < base.n_customers
     assert load_scenario("drift").drift_at_hour > 0 == base.drift_at_hour
+    mix = load_scenario("mix_shift")
+    assert mix.mix_at_hour > 0 == base.mix_at_hour and mix.mix_share > 0 == base.mix_share
+    assert mix.world == base.world and mix.drift_at_hour == 0  # who changes, not how they answer
     assert any(m.available_from_hour > 0 for m in load_scenario("cold_start").messages)
     assert any(c.daily_cap > 0 for c in load_scenario("capacity").channels)
     fat = load_scenario("fatigue")
@@ -81,6 +84,12 @@ def test_a_toml_file_by_path_with_extends(tmp_path):
      r"timing 'morning': hour must be in \[0, 24\) or -1"),
     ({"messages": []}, ScenarioError, r"messages must be a non-empty tuple"),
     ({"channels": "email"}, ScenarioFileError, r"'channels' must be an array of tables"),
+    ({"mix_share": 1.5}, ScenarioError, r"mix_share must be in \[0, 1\], got 1.5"),
+    ({"mix_at_hour": -1.0}, ScenarioError, r"mix_at_hour must be a finite number >= 0"),
+    ({"mix_age": [0.5, 0.5]}, ScenarioError,
+     r"mix_age must be empty or 5 probabilities summing to 1, got \[0.5, 0.5\]"),
+    ({"mix_device": [0.5, 0.4, 0.3]}, ScenarioError,
+     r"mix_device must be empty or 3 probabilities summing to 1"),
 ])
 def test_bad_overrides_are_refused_naming_the_field(overrides, err, match):
     with pytest.raises(err, match=match):
