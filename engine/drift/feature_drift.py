@@ -40,7 +40,7 @@ import numpy as np
 
 from engine.drift.psi import bin_numbers, chi_square, psi, quantile_edges
 
-__all__ = ["LEVELS", "ContextDrift", "FeatureBins", "FeatureChange"]
+__all__ = ["LEVELS", "ContextDrift", "FeatureBins", "FeatureChange", "build_bins"]
 
 LEVELS = ("ok", "warn", "alert")
 HISTORY = 300  # evaluations kept for the dashboard's chart
@@ -112,13 +112,20 @@ class FeatureBins:
 
     def bin(self, contexts: Sequence[Mapping[str, Any]]) -> np.ndarray:
         """Bin index (within this feature) of each context's value, shape (n,)."""
-        col = [c.get(self.name) for c in contexts]
+        return self.bin_values([c.get(self.name) for c in contexts])
+
+    def bin_values(self, col: list[Any]) -> np.ndarray:
+        """Bin index of each value of one column (None = missing), shape (n,)."""
         if self.kind == "number":
             return bin_numbers(_numbers(col), self.edges)
-        index = {v: i for i, v in enumerate(self.categories)}
-        other, missing = len(self.categories), len(self.categories) + 1
-        return np.fromiter((missing if v is None else index.get(v, other) if _hashable(v)
-                            else other for v in col), dtype=np.intp, count=len(col))
+        other = len(self.categories)
+        index: dict[Any, int] = {v: i for i, v in enumerate(self.categories)}
+        index[None] = other + 1  # missing
+        try:
+            return np.array([index.get(v, other) for v in col], dtype=np.intp)
+        except TypeError:  # an unhashable value (a list): it is no category of ours
+            return np.array([index.get(v, other) if _hashable(v) or v is None else other
+                             for v in col], dtype=np.intp)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""
@@ -151,10 +158,11 @@ def _numbers(col: list[Any]) -> np.ndarray:
 
 def _kinds(contexts: Sequence[Mapping[str, Any]], ignore: Iterable[str], limit: int
            ) -> list[tuple[str, str]]:
-    """``(key, kind)`` of the keys worth watching, the most frequent first, at most ``limit``."""
+    """``(key, kind)`` of the keys worth watching, the most frequent first, at most ``limit``
+    (kinds and frequencies read on a systematic sample of at most 1,000 contexts)."""
     numbers: dict[str, int] = {}
     labels: dict[str, int] = {}
-    for c in contexts:
+    for c in contexts[:: max(1, len(contexts) // 1000)]:
         for k, v in c.items():
             if isinstance(v, bool | str):
                 labels[k] = labels.get(k, 0) + 1
@@ -183,7 +191,7 @@ def build_bins(contexts: Sequence[Mapping[str, Any]], *, bins: int, max_categori
             top = sorted(counts, key=lambda v: (-counts[v], _label(v)))[:max_categories]
             f = FeatureBins(key, kind, np.empty(0), top, np.empty(0))
         size = len(f.edges) + 2 if kind == "number" else len(f.categories) + 2
-        f.reference = np.bincount(f.bin(contexts), minlength=size).astype(np.int64)
+        f.reference = np.bincount(f.bin_values(col), minlength=size).astype(np.int64)
         f.offset = offset
         offset += size
         out.append(f)
@@ -353,7 +361,7 @@ class ContextDrift:
     # -- saving ----------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """The state, JSON-ready (the reference rows while it is being built are kept as they
-        came: contexts are JSON already)."""
+        came: contexts are JSON already; the log follower does not save in that phase)."""
         return {"seen": self.seen, "anchors": self.anchors, "warmup": self.warmup,
                 "reference_rows": list(self.reference_rows),
                 "reference_span": self.reference_span,

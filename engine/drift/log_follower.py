@@ -3,8 +3,9 @@ looked, feeds them to :class:`~engine.drift.monitor.DriftMonitor`, and logs what
 
 State on restart: **checkpointed, then the log after it is replayed**, as the learner does. The
 monitor's state (bins, counts, detectors, and the two log positions it has read up to) is saved
-as ``drift.json`` in the state directory with each engine checkpoint and on close; a restart
-loads it and reads the log on from its positions. Rebuilding from the whole log instead would
+as ``drift.json`` in the state directory with each engine checkpoint and on close (except while
+a reference window is being gathered: see :meth:`LogFollower.save`); a restart loads it and
+reads the log on from its positions. Rebuilding from the whole log instead would
 cost a full read of every context at each start (tens of seconds for millions of decisions);
 the checkpoint keeps starts as fast as the learner's. A saved state made with other
 ``[engine.drift]`` settings (another fingerprint), or none, is rebuilt from the whole log once.
@@ -103,8 +104,13 @@ class LogFollower:
         return "checkpoint"
 
     def save(self) -> None:
-        """Write the state (atomically: a crash leaves the old file or the new one)."""
-        if self.path is None:
+        """Write the state (atomically: a crash leaves the old file or the new one).
+
+        Not while a reference window is being gathered: its raw contexts (thousands) would make
+        every save heavy. The file then keeps the state from before, and a restart reads the
+        log on from there: at most ``warmup + reference_size`` decisions more.
+        """
+        if self.path is None or self.monitor.context.phase == "building the reference":
             return
         with self._lock:
             state = {"version": STATE_VERSION, "fingerprint": self.options.fingerprint(),
