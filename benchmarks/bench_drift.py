@@ -132,11 +132,11 @@ def monitor_only_false_alarms(decisions: int, seed: int = 0) -> dict[str, Any]:
     obs, info = env.reset(seed=seed)
     rng = np.random.default_rng(seed)
     mon = DriftMonitor(DriftOptions(warmup=WARMUP))
-    channel_of = env.catalog.channel_of
-    names = env.catalog.channels
+    channel_of, message_of = env.catalog.channel_of, env.catalog.message_of
+    names, messages = env.catalog.channels, env.catalog.messages
     events = []
     start = time.perf_counter()
-    held_by_ref: dict[int, tuple[bool, str | None]] = {}
+    held_by_ref: dict[int, tuple[bool, str | None, str | None]] = {}
     for step in range(decisions // 1000):
         el = info["eligible"]
         expected = env.expected_rewards()
@@ -150,14 +150,16 @@ def monitor_only_false_alarms(decisions: int, seed: int = 0) -> dict[str, Any]:
         refs = np.arange(step * 1000, (step + 1) * 1000)
         for ref, h, act in zip(refs.tolist(), held.tolist(), a.tolist(), strict=True):
             c = channel_of[act]
-            held_by_ref[ref] = (h, None if c < 0 else names[c])
+            held_by_ref[ref] = (h, None if c < 0 else names[c], messages[message_of[act]]
+                                if c >= 0 else None)
         obs, _, _, _, info = env.step(a)
         got = info["matured_refs"].tolist()
         if got:
             meta = [held_by_ref.pop(r) for r in got]
             events += mon.add_rewards(info["matured_rewards"],
                                       np.full(len(got), T0 + info["clock_hours"] * 3600.0),
-                                      np.array([m[0] for m in meta]), [m[1] for m in meta])
+                                      np.array([m[0] for m in meta]), [m[1] for m in meta],
+                                      [m[2] for m in meta])
     alerts = [e for e in events if e.level == "alert"]
     return {"decisions": decisions, "alerts": len(alerts), "warns": sum(
         e.level == "warn" for e in events), "what": [e.message for e in alerts][:10],
@@ -173,11 +175,11 @@ def pair_cost(pairs: int, n_actions: str, chunk: int = 500) -> dict[str, float]:
     from experiments.engine_policy import engine_catalog
 
     env = CustomerBatchEnv(load_scenario("baseline"), batch_size=1000, seed=0)
-    obs, info = env.reset(seed=0)
+    obs, _ = env.reset(seed=0)
     ctxs: list[dict] = []
     while len(ctxs) < pairs:
         ctxs += context_dicts(env.context_names, obs)
-        obs, _, _, _, info = env.step(np.full(1000, env.catalog.no_contact_action))
+        obs = env.step(np.full(1000, env.catalog.no_contact_action))[0]
     for ctx in ctxs:
         ctx["consent"] = dict.fromkeys(env.catalog.channels, True)
     rules = RulesConfig(max_per_day=None, max_per_week=None, quiet_hours=None)

@@ -973,14 +973,14 @@ class DecisionLog:
             "WHERE rowid > ? ORDER BY rowid LIMIT ?", (int(position), int(limit)))]
 
     def rewards_after(self, seq: int, limit: int = 1000
-                      ) -> list[tuple[int, float, float, str, bool, str | None]]:
-        """``(seq, at, value, kind, holdout, channel)`` of the rewards with a sequence number
-        above ``seq``, in sequence order, at most ``limit`` (``holdout`` and ``channel`` are the
-        rewarded decision's)."""
-        return [(int(q), float(a), float(v), k, bool(h), c) for q, a, v, k, h, c in self._read(
-            "SELECT r.seq, r.at, r.value, r.kind, d.holdout, d.channel FROM rewards r "
-            "JOIN decisions d ON d.decision_id = r.decision_id WHERE r.seq > ? "
-            "ORDER BY r.seq LIMIT ?", (int(seq), int(limit)))]
+                      ) -> list[tuple[int, float, float, str, bool, str | None, str | None]]:
+        """``(seq, at, value, kind, holdout, channel, message)`` of the rewards with a sequence
+        number above ``seq``, in sequence order, at most ``limit`` (``holdout``, ``channel`` and
+        ``message`` are the rewarded decision's)."""
+        return [(int(q), float(a), float(v), k, bool(h), c, m) for q, a, v, k, h, c, m in
+                self._read("SELECT r.seq, r.at, r.value, r.kind, d.holdout, d.channel, d.message "
+                           "FROM rewards r JOIN decisions d ON d.decision_id = r.decision_id "
+                           "WHERE r.seq > ? ORDER BY r.seq LIMIT ?", (int(seq), int(limit)))]
 
     def write_drift_events(self, rows: Iterable[dict[str, Any]]) -> int:
         """Log drift events (``DriftEvent.to_row()`` dicts); one whose ``key`` is logged already

@@ -160,9 +160,9 @@ class LogFollower:
         rows = [r for r in rows if r[3] != "correction"]  # each decision counts once
         if not rows:
             return []
-        at, value, _, holdout, channel = zip(*(r[1:] for r in rows), strict=True)
+        at, value, _, holdout, channel, message = zip(*(r[1:] for r in rows), strict=True)
         return self.monitor.add_rewards(np.array(value), np.array(at), np.array(holdout),
-                                        channel)
+                                        channel, message)
 
     def stats(self) -> dict[str, Any]:
         """The monitor's figures for ``Engine.stats()`` (``drift_*`` keys)."""

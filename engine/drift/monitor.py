@@ -5,10 +5,15 @@ the log's new rows in order, in batches, and writes the :class:`DriftEvent` s it
 figure is a function of the rows in log order (blocks and windows are counted in rows), so
 replaying the same log gives the same state and the same events, whatever the batches.
 
-Reward streams: ``holdout`` (free of the policy's own changes), ``treatment``, and
-``treatment/<channel>`` per channel (``treatment/no_contact`` for decisions that sent nothing).
-A drop of a treatment stream is an alert; its rise is only info, because a learner that learns
-raises its own reward rate (that is not drift); any change of the holdout is an alert.
+Reward streams: ``holdout`` (free of the policy's own changes), ``treatment``, and the treatment
+split as ``reward_streams`` says: ``treatment/channel=<channel>`` per channel and
+``treatment/message=<message>`` per message (``no_contact`` for decisions that sent nothing): a
+change of the response often hits some offers and not others (tastes that turn away from a
+theme), which the pooled stream dilutes.
+A treatment stream is watched for drops only, against a reference mean that forgets (about
+``reward_memory_blocks`` blocks): a learner that learns raises its own reward rate, slowly, and
+that is neither drift nor a reason to look away (a detector reset at every rise would be blind
+while it warms up again). The holdout is watched both ways; any change of it is an alert.
 Corrections (a second reward summed into a decision) are not taken: each decision counts once.
 
 Example:
@@ -72,18 +77,23 @@ class DriftMonitor:
         return self._count([self._context_event(c) for c in self.context.add(contexts, times)])
 
     def add_rewards(self, values: np.ndarray, times: np.ndarray, holdout: np.ndarray,
-                    channels: Sequence[str | None]) -> list[DriftEvent]:
+                    channels: Sequence[str | None], messages: Sequence[str | None] | None = None
+                    ) -> list[DriftEvent]:
         """Take first rewards (and defaults) in log order, shape (n,) each: the value, its
-        arrival time, whether the decision was held out, and its channel (None: no contact)."""
+        arrival time, whether the decision was held out, and its channel and message (None:
+        no contact)."""
         v = np.asarray(values, dtype=np.float64)
         t = np.asarray(times, dtype=np.float64)
         h = np.asarray(holdout, dtype=bool)
         self.rewards += v.size
         events = []
         groups: dict[str, np.ndarray] = {"holdout": h, "treatment": ~h}
-        ch = np.array(["no_contact" if c is None else c for c in channels], dtype=object)
-        for name in np.unique(ch[~h]).tolist() if v.size else []:
-            groups[f"treatment/{name}"] = ~h & (ch == name)
+        for split, names in (("channel", channels), ("message", messages)):
+            if split not in self.options.reward_streams or names is None or not v.size:
+                continue
+            col = np.array(["no_contact" if x is None else x for x in names], dtype=object)
+            for name in np.unique(col[~h]).tolist():
+                groups[f"treatment/{split}={name}"] = ~h & (col == name)
         for name, mask in groups.items():
             if not mask.any():
                 continue
@@ -103,7 +113,8 @@ class DriftMonitor:
             o = self.options
             stream = self.streams[name] = RewardStream(
                 name, block=o.reward_block, warmup_blocks=o.reward_warmup_blocks,
-                shift=o.reward_shift, threshold=o.reward_threshold)
+                shift=o.reward_shift, threshold=o.reward_threshold,
+                mode="both" if name == "holdout" else "drop", memory=o.reward_memory_blocks)
         return stream
 
     def _count(self, events: list[DriftEvent]) -> list[DriftEvent]:

@@ -21,11 +21,14 @@ from typing import Any
 from engine.errors import ConfigError
 from policies.number_check import check_number
 
-__all__ = ["DriftOptions"]
+__all__ = ["REWARD_SPLITS", "DriftOptions"]
+
+REWARD_SPLITS = ("channel", "message")  # how the treatment's rewards may be split
 
 _INTEGERS = ("reference_size", "window", "block", "bins", "max_categories", "max_features",
-             "warmup", "reward_block", "reward_warmup_blocks", "lift_window", "lift_windows",
-             "follow_every")
+             "warmup", "reward_block", "reward_warmup_blocks", "reward_memory_blocks",
+             "lift_window", "lift_windows", "follow_every")
+_LOWEST = {"warmup": 0, "reward_memory_blocks": 0, "bins": 2, "lift_windows": 3}
 
 
 @dataclass(frozen=True)
@@ -48,7 +51,12 @@ class DriftOptions:
         reward_block: rewards per block mean of a reward stream.
         reward_warmup_blocks: blocks that set a stream's reference mean and spread.
         reward_shift: the smallest relative change of a stream's mean worth detecting.
-        reward_threshold: the Page-Hinkley threshold, in standard deviations of a block mean.
+        reward_threshold: the detection threshold, a log-likelihood ratio (about
+            ``ln`` of the blocks between two false alarms; ``engine/drift/reward_drift.py``).
+        reward_memory_blocks: blocks the detectors' reference mean remembers (a learner's slow
+            rise is followed; a drop is measured from the recent level).
+        reward_streams: how the treatment's rewards are split into streams besides the whole:
+            ``channel`` and/or ``message``.
         lift_window: rewards per window of the lift trend.
         lift_windows: windows the lift trend spans.
         follow_every: the engine reads the log's new rows every this many calls.
@@ -69,6 +77,8 @@ class DriftOptions:
     reward_warmup_blocks: int = 20
     reward_shift: float = 0.2
     reward_threshold: float = 10.0
+    reward_memory_blocks: int = 100
+    reward_streams: tuple[str, ...] = ("channel", "message")
     lift_window: int = 5000
     lift_windows: int = 8
     follow_every: int = 64
@@ -77,8 +87,7 @@ class DriftOptions:
         if not isinstance(self.enabled, bool):
             raise ConfigError(f"drift.enabled: expected true or false, got {self.enabled!r}")
         for name in _INTEGERS:
-            low = 0 if name == "warmup" else 3 if name == "lift_windows" else \
-                2 if name == "bins" else 1
+            low = _LOWEST.get(name, 1)
             check_number(f"drift.{name}", getattr(self, name), low=low, integer=True,
                          error=ConfigError)
         if self.window % self.block:
@@ -88,6 +97,11 @@ class DriftOptions:
         if isinstance(ignore, str) or not all(isinstance(k, str) for k in ignore):
             raise ConfigError(f"drift.ignore: expected a list of context keys, got {ignore!r}")
         object.__setattr__(self, "ignore", tuple(ignore))
+        streams = self.reward_streams
+        if isinstance(streams, str) or not set(streams) <= set(REWARD_SPLITS):
+            raise ConfigError(f"drift.reward_streams: expected a list of "
+                              f"{' and '.join(REWARD_SPLITS)}, got {streams!r}")
+        object.__setattr__(self, "reward_streams", tuple(streams))
         check_number("drift.psi_warn", self.psi_warn, low=0.0, low_open=True, error=ConfigError)
         if check_number("drift.psi_alert", self.psi_alert, error=ConfigError) < self.psi_warn:
             raise ConfigError(f"drift.psi_alert: expected a number >= psi_warn "
@@ -108,13 +122,15 @@ class DriftOptions:
                 raise ConfigError(f"drift.{key}: unknown drift option; expected one of "
                                   f"{', '.join(allowed)}")
         values = dict(table)
-        if isinstance(values.get("ignore"), list):
-            values["ignore"] = tuple(values["ignore"])
+        for key in ("ignore", "reward_streams"):
+            if isinstance(values.get(key), list):
+                values[key] = tuple(values[key])
         return cls(**values)
 
     def to_dict(self) -> dict[str, Any]:
         """The settings as an ``[engine.drift]`` table (``from_dict`` reads it back)."""
-        return {**asdict(self), "ignore": list(self.ignore)}
+        return {**asdict(self), "ignore": list(self.ignore),
+                "reward_streams": list(self.reward_streams)}
 
     def fingerprint(self) -> str:
         """A hash of the settings that shape the monitor's state (a saved state made with

@@ -7,7 +7,10 @@ the position of that extreme is the estimated change point. O(1) time and memory
 
 For the same parameters it detects at the same positions as river's ``drift.PageHinkley``
 (``tests/engine/test_drift_detectors.py`` runs both); unlike river's it also says which way the
-mean moved and where the change began, and saves its state as a dict.
+mean moved and where the change began, saves its state as a dict, and can let its reference mean
+forget (``mean_memory``): a stream that rises slowly for reasons of its own (a learner that
+learns) then keeps a reference near its recent level, and a drop is measured from there, not
+from a mean that still remembers the early, lower values.
 
 Example:
     >>> ph = PageHinkley(delta=0.1, threshold=5.0, min_instances=5)
@@ -40,6 +43,9 @@ class PageHinkley:
         min_instances: values seen before a detection may be signalled.
         alpha: fading factor of the cumulative sums (1 = no fading; river's default 0.9999).
         mode: ``"both"``, ``"rise"`` (increases only) or ``"drop"`` (decreases only).
+        mean_memory: 0 for the running mean of every value since the last reset (river's);
+            ``m`` for a mean that weighs each new value ``max(1/n, 1/m)``: the plain mean for
+            the first ``m`` values, then an exponential one with a memory of about ``m`` values.
 
     Attributes:
         n: values seen since the last reset.
@@ -50,7 +56,7 @@ class PageHinkley:
     """
 
     def __init__(self, delta: float = 0.005, threshold: float = 50.0, min_instances: int = 30,
-                 alpha: float = 1.0, mode: str = "both") -> None:
+                 alpha: float = 1.0, mode: str = "both", mean_memory: int = 0) -> None:
         self.delta = check_number("delta", delta, low=0.0, error=ConfigError)
         self.threshold = check_number("threshold", threshold, low=0.0, low_open=True,
                                       error=ConfigError)
@@ -58,6 +64,8 @@ class PageHinkley:
                                           error=ConfigError)
         self.alpha = check_number("alpha", alpha, low=0.0, high=1.0, low_open=True,
                                   error=ConfigError)
+        self.mean_memory = check_number("mean_memory", mean_memory, low=0, integer=True,
+                                        error=ConfigError)
         if mode not in MODES:
             raise ConfigError(f"mode: expected one of {', '.join(MODES)}, got {mode!r}")
         self.mode = mode
@@ -81,7 +89,8 @@ class PageHinkley:
         if self.detected:
             self.reset()
         self.n += 1
-        self.mean += (x - self.mean) / self.n
+        self.mean += (x - self.mean) / (self.n if not self.mean_memory
+                                        else min(self.n, self.mean_memory))
         dev = x - self.mean
         self.sum_rise = self.alpha * self.sum_rise + dev - self.delta
         self.sum_drop = self.alpha * self.sum_drop + dev + self.delta

@@ -42,7 +42,7 @@ class RewardChange:
     """A detected change of a stream's mean reward.
 
     Attributes:
-        stream: the stream's name (``holdout``, ``treatment``, ``treatment/<channel>``).
+        stream: the stream's name (``holdout``, ``treatment``, ``treatment/channel=<c>``...).
         direction: ``"rise"`` or ``"drop"``.
         at: arrival time (epoch s) of the last reward of the block that completed the detection.
         change_at: arrival time of the last reward before the estimated change point.
@@ -72,12 +72,16 @@ class RewardStream:
         shift: the smallest relative change of the mean worth detecting (0.2 = 20 %).
         threshold: the detection threshold, as a log-likelihood ratio (see the module
             docstring).
+        mode: which changes to detect: ``"both"``, ``"drop"`` or ``"rise"``.
+        memory: blocks the detector's reference mean remembers (0: every block since the last
+            warm-up).
     """
 
     def __init__(self, name: str, *, block: int, warmup_blocks: int, shift: float,
-                 threshold: float) -> None:
+                 threshold: float, mode: str = "both", memory: int = 0) -> None:
         self.name, self.block, self.warmup_blocks = name, block, warmup_blocks
         self.shift, self.threshold = shift, threshold
+        self.mode, self.memory = mode, memory
         self.pending = np.empty(0)
         self.blocks = 0  # completed blocks, in all
         self.history: list[tuple[float, float]] = []  # (time of last reward, block mean)
@@ -159,7 +163,8 @@ class RewardStream:
         scale = max(abs(mu), math.sqrt(var) / 10)  # a mean of 0 has no relative change
         delta = self.shift * scale / 2 / self.sd_block
         self.ph = PageHinkley(delta=delta, threshold=self.threshold / (2 * delta),
-                              min_instances=self.warmup_blocks)
+                              min_instances=self.warmup_blocks, mode=self.mode,
+                              mean_memory=self.memory)
         for m, _, at in self.warm:  # the warm-up blocks are the detector's first values
             self._feed(m, at)
         self.warm = []
@@ -208,7 +213,7 @@ class RewardStream:
         ph = state["ph"]
         self.ph = None if ph is None else PageHinkley.from_dict(
             ph, delta=ph["delta"], threshold=self.threshold / (2 * ph["delta"]),
-            min_instances=self.warmup_blocks)
+            min_instances=self.warmup_blocks, mode=self.mode, mean_memory=self.memory)
         self.sum_since = float(state["sum_since"])
         self.mark_rise = tuple(state["mark_rise"])
         self.mark_drop = tuple(state["mark_drop"])

@@ -48,6 +48,23 @@ def test_page_hinkley_says_direction_and_onset():
     assert hits and hits[0] > 50 and ph.direction == "drop" and ph.change_index == 50
 
 
+def test_a_forgetting_mean_sees_a_drop_after_a_slow_rise():
+    """A learner's reward rises for a while, levels off, then drops: measured from a mean that
+    still remembers the low start the drop is hidden; from one that forgets it is not."""
+    rng = np.random.default_rng(0)
+    x = np.concatenate([np.linspace(0, 2, 300), np.full(200, 2.0), np.full(300, 1.3)])
+    x = (x + rng.normal(0, 0.2, x.size)).tolist()
+    hits = {}
+    for memory in (0, 100):
+        ph = PageHinkley(delta=0.1, threshold=15.0, mode="drop", mean_memory=memory)
+        hits[memory] = [i for i, v in enumerate(x) if ph.update(v)]
+    assert hits[0] == [] and 500 < hits[100][0] < 560
+    ph = PageHinkley(mean_memory=2)  # plain mean for the first 2 values, then weight 1/2
+    for v in (1.0, 3.0, 7.0):
+        ph.update(v)
+    assert ph.mean == pytest.approx(((1.0 + 3.0) / 2 + 7.0) / 2)
+
+
 def test_page_hinkley_resumes_exactly():
     rng = np.random.default_rng(3)
     x = np.concatenate([rng.normal(0, 1, 400), rng.normal(1, 1, 400)]).tolist()
