@@ -86,6 +86,9 @@ def run_world(scenario: str, seed: int, decisions: int, recovery: bool) -> dict[
         pol.engine.drift.catch_up()
         events = pol.engine.log.drift_events(limit=100_000)[::-1]
         stats = pol.engine.stats()
+        streams = {k: {"history": s.history, "state": s.state, "mu": s.mu,
+                       "sd_block": s.sd_block, "statistic": s.statistic()}
+                   for k, s in pol.engine.drift.monitor.streams.items()}
     change = change_hour(scenario)
     out: dict[str, Any] = {"scenario": scenario, "seed": seed, "decisions": n,
                            "recovery": recovery, "seconds": time.perf_counter() - start,
@@ -93,6 +96,7 @@ def run_world(scenario: str, seed: int, decisions: int, recovery: bool) -> dict[
                                {k: e[k] for k in ("kind", "subject", "level", "at", "value",
                                                   "change_at", "message")} for e in events],
                            "decisions_per_hour": env.scenario.decisions_per_hour,
+                           "streams": streams,
                            "drift_decisions_seen": stats["drift_decisions_seen"]}
     after = hours >= change if change else hours >= hours[n // 2]
     mask = after & (treated > 0)

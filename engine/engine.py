@@ -755,12 +755,12 @@ class Engine:
                    for k in ("ips", "dr", "dr_low", "dr_high", "n")},
                 exploration_rate=(self._explored / self._sampled) if self._sampled else 0.0,
                 checkpoint_failures=self._checkpoint_failures,
-                settle_failures=self._settle_failures, drift_failures=self._drift_failures,
+                settle_failures=self._settle_failures,
                 n_actions=self.catalog.n_actions, catalog_version=self._version,
                 guard_acquisitions=self._guard.acquisitions,
                 guard_contended=self._guard.contended)
             if self.drift is not None:
-                out.update(self.drift.stats())
+                out.update(self.drift.stats(), drift_failures=self._drift_failures)
         return out
 
     # -- lifecycle -----------------------------------------------------------------------------

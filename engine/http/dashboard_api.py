@@ -55,6 +55,8 @@ class LoggingEngine(Protocol):
     log: DecisionStore
     drift: LogFollower | None
 
+    def clock(self) -> float: ...
+
     def stats(self) -> dict[str, Any]: ...
 
 
@@ -230,7 +232,9 @@ def dashboard_router(src: DashboardSources) -> APIRouter:
         reference = ("reference not built yet" if span is None else
                      f"reference: {ctx['reference_size']:,} decisions from "
                      f"{_clock(span[0])} to {_clock(span[1])}")
-        return {"available": True, **drift_view(snap, time.time()), "phase": ctx["phase"],
+        # the engine's clock, not the wall's: the monitor's times are the log's (a simulation's
+        # engine runs on its own clock)
+        return {"available": True, **drift_view(snap, src.engine.clock()), "phase": ctx["phase"],
                 "decisions_seen": snap["decisions_seen"], "rewards_seen": snap["rewards_seen"],
                 "resumed": snap["resumed"],
                 "scope": f"the last {ctx['window']:,} decisions against the {reference}; "

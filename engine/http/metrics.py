@@ -212,6 +212,9 @@ ENGINE_STATS: tuple[StatFamily, ...] = (
                MetricKind.COUNTER, "Decisions the drift monitor has read from the log."),
     StatFamily("drift_rewards_seen", "offerbandit_drift_rewards_read_total", MetricKind.COUNTER,
                "Rewards the drift monitor has read from the log."),
+    StatFamily("drift_failures", "offerbandit_drift_failures_total", MetricKind.COUNTER,
+               "Failed reads of the log by the drift monitor since the engine started (each "
+               "retried: the next read starts where the failed one would have)."),
 )
 
 

@@ -3,14 +3,12 @@ and ``/v1/dashboard/drift`` answers what the monitor found (behind the token).""
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
 from engine.http import create_app
-from tests.engine.engine_world import CONSENT, make_engine
+from tests.engine.engine_world import CONSENT, T0, make_engine
 from tests.service.service_world import AUTH, TOKEN, Scrape
 
 SMALL = {"reference_size": 400, "window": 400, "block": 100, "reward_block": 50,
@@ -18,14 +16,14 @@ SMALL = {"reference_size": 400, "window": 400, "block": 100, "reward_block": 50,
 
 
 def traffic(eng, start: int, n: int, *, vip: float, pay: float) -> None:
-    """n decisions a second apart, ending about now (the page recalls the last 7 days)."""
+    """n decisions a second apart on the engine's clock (the page recalls the last 7 days of
+    that clock)."""
     rng = np.random.default_rng(start)
-    t0 = time.time() - 3600
     for i in range(start, start + n):
+        eng.clock.set(T0 + i)
         ctx = {"segment": "vip" if rng.random() < vip else "regular", "consent": CONSENT}
-        d = eng.choose(f"c{i}", ctx, now=t0 + i)
-        eng.reward(d.decision_id, float(d.channel is not None and rng.random() < pay),
-                   now=t0 + i + 0.5)
+        d = eng.choose(f"c{i}", ctx)
+        eng.reward(d.decision_id, float(d.channel is not None and rng.random() < pay))
 
 
 @pytest.fixture
