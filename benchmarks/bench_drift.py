@@ -59,16 +59,18 @@ def change_hour(scenario: str) -> float | None:
     return sc.drift_at_hour or sc.mix_at_hour or None
 
 
-def run_world(scenario: str, seed: int, decisions: int, recovery: bool) -> dict[str, Any]:
-    """One engine on one world: its choices' expected rewards per decision, its drift events."""
+def run_world(scenario: str, seed: int, decisions: int, recovery: bool,
+              keep_log: Path | None = None) -> dict[str, Any]:
+    """One engine on one world: its choices' expected rewards per decision, its drift events.
+    With ``keep_log``, the engine's state (its log) stays there, for :func:`replay_monitor`."""
     env = CustomerBatchEnv(load_scenario(scenario), batch_size=BATCH, seed=seed)
     obs, info = env.reset(seed=seed)
     drift = {"warmup": WARMUP, **({"recover": True} if recovery else {})}
     start = time.perf_counter()
     n = decisions // BATCH * BATCH
     hours, chosen, oracle, random, treated = (np.empty(n) for _ in range(5))
-    with tempfile.TemporaryDirectory() as d, EnginePolicy(env, d, seed=seed, drift=drift,
-                                                          holdout_fraction=HOLDOUT) as pol:
+    with tempfile.TemporaryDirectory() as tmp, EnginePolicy(
+            env, keep_log or tmp, seed=seed, drift=drift, holdout_fraction=HOLDOUT) as pol:
         for step in range(n // BATCH):
             rows = slice(step * BATCH, (step + 1) * BATCH)
             el, ids = info["eligible"], info["customer_ids"]
@@ -106,6 +108,21 @@ def run_world(scenario: str, seed: int, decisions: int, recovery: bool) -> dict[
     out["hours"] = [float(hours[0]), float(hours[-1])]
     out["decision_hours"] = hours[::BATCH].tolist()  # one per batch: the count behind a time
     return out
+
+
+def replay_monitor(state_dir: Path, **settings: Any) -> list[dict[str, Any]]:
+    """The drift events a monitor with these ``[engine.drift]`` settings finds on a kept log
+    (read-only): the monitor does not steer the engine's decisions (recovery off), so one log
+    serves every setting."""
+    from engine.drift.log_follower import LogFollower
+    from engine.drift.options import DriftOptions
+    from engine.store import DecisionLog
+
+    with DecisionLog(state_dir) as log:
+        found = LogFollower(log, None, DriftOptions(**{"warmup": WARMUP, **settings}),
+                            write=False).catch_up()
+    return [{"kind": e.kind, "subject": e.subject, "level": e.level, "at": e.at,
+             "value": e.value, "change_at": e.change_at, "message": e.message} for e in found]
 
 
 def detection(run: dict[str, Any]) -> dict[str, Any]:
@@ -319,6 +336,28 @@ def _poisson_upper(k: int) -> float:
     return exact.get(k, k + 1.645 * math.sqrt(k) + 1.0)
 
 
+def tune(logs: Path, tables: list[dict[str, Any]], runs: list[dict[str, Any]]) -> int:
+    """Replay each settings table on every kept log: per table, the detection delay on each
+    changing world and the alerts on ``baseline`` (and before each change)."""
+    by_name = {f"{r['scenario']}-{r['seed']}": r for r in runs if not r["recovery"]}
+    for table in tables:
+        delays, false, decisions = [], 0, 0
+        for folder in sorted(p for p in logs.iterdir() if p.name in by_name):
+            run = {**by_name[folder.name], "events": replay_monitor(folder, **table)}
+            if run["change_hour"] is None:
+                false += sum(e["level"] == "alert" for e in run["events"])
+                decisions += run["decisions"]
+                continue
+            d = detection(run)
+            false += d["false_before"]
+            decisions += int(run["change_hour"] * run["decisions_per_hour"])
+            delays.append(f"{run['scenario']}-{run['seed']}: "
+                          f"{d['delay'] if d['delay'] is not None else 'none'} ({d['first']})")
+        print(f"{json.dumps(table)}: {false} alerts in {decisions:,} unchanged decisions; "
+              + "; ".join(delays), flush=True)
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
@@ -335,7 +374,17 @@ def main() -> int:
                         help="decisions of the monitor-only false-alarm run (default 1,000,000)")
     parser.add_argument("--out", default="results/bench_drift.jsonl",
                         help="JSON lines of finished runs (default results/bench_drift.jsonl)")
+    parser.add_argument("--keep-logs", default=None, metavar="DIR",
+                        help="keep each run's engine log in DIR/<scenario>-<seed> (runs without "
+                        "recovery), for --tune (default: not kept)")
+    parser.add_argument("--tune", default=None, metavar="JSON",
+                        help="replay the monitor with these settings on the kept logs instead "
+                        "of running engines: a JSON list of [engine.drift] tables; prints "
+                        "detection delays and false alarms per table (default: no tuning)")
     args = parser.parse_args()
+    if args.tune:
+        return tune(Path(args.keep_logs or "results/drift_logs"), json.loads(args.tune),
+                    _load(Path(args.out)))
     parts = set(args.parts.split(","))
     seeds = 1 if args.quick else args.seeds
     decisions = 34_000 if args.quick else args.decisions
@@ -353,7 +402,9 @@ def main() -> int:
             n = decisions // BATCH * BATCH
             if (scenario, seed, recovery, n) in done:
                 continue
-            run = run_world(scenario, seed, n, recovery)
+            keep = Path(args.keep_logs) / f"{scenario}-{seed}" if args.keep_logs and \
+                not recovery else None
+            run = run_world(scenario, seed, n, recovery, keep)
             with out.open("a") as fh:
                 fh.write(json.dumps(run) + "\n")
             print(f"ran {scenario} seed {seed} recovery {recovery}: {run['seconds']:.0f} s",

@@ -40,12 +40,13 @@ import numpy as np
 from engine.drift.events import DriftEvent
 from engine.drift.monitor import DriftMonitor
 from engine.drift.options import DriftOptions
+from engine.drift.seq_clock import SeqClock
 from engine.store import DecisionLog
 
 __all__ = ["STATE_FILE", "LogFollower", "saved_options"]
 
 STATE_FILE = "drift.json"
-STATE_VERSION = 1
+STATE_VERSION = 2  # 2: the seq_clock marks
 
 #: Called with the events of each read; returns the events of what it did in answer (logged too).
 Listener = Callable[[list[DriftEvent]], list[DriftEvent]]
@@ -74,6 +75,7 @@ class LogFollower:
         monitor: the :class:`DriftMonitor`.
         position: the last decision read (its place in the log).
         seq: the last reward read (its sequence number).
+        seq_clock: when each reward was logged (a change point's time to a sequence number).
         resumed: ``"checkpoint"`` when the saved state was loaded, else why it was rebuilt.
         listeners: called with each read's events (the recovery).
     """
@@ -85,6 +87,7 @@ class LogFollower:
         self.monitor = DriftMonitor(options)
         self.position = 0
         self.seq = 0
+        self.seq_clock = SeqClock()
         self.listeners: list[Listener] = []
         self._lock = threading.RLock()
         self.resumed = self._load()
@@ -101,6 +104,7 @@ class LogFollower:
             return "saved with other [engine.drift] settings: rebuilt from the log"
         self.monitor.load(saved["monitor"])
         self.position, self.seq = int(saved["position"]), int(saved["seq"])
+        self.seq_clock.load(saved["seq_clock"])
         return "checkpoint"
 
     def save(self) -> None:
@@ -115,7 +119,7 @@ class LogFollower:
         with self._lock:
             state = {"version": STATE_VERSION, "fingerprint": self.options.fingerprint(),
                      "options": self.options.to_dict(), "position": self.position,
-                     "seq": self.seq,
+                     "seq": self.seq, "seq_clock": self.seq_clock.to_dict(),
                      "monitor": self.monitor.to_dict()}
             tmp = self.path.with_suffix(".json.tmp")
             tmp.write_text(json.dumps(state))
@@ -157,6 +161,8 @@ class LogFollower:
         if not rows:
             return []
         self.seq = rows[-1][0]
+        for r in rows[::32]:
+            self.seq_clock.mark(r[1], r[0])
         rows = [r for r in rows if r[3] != "correction"]  # each decision counts once
         if not rows:
             return []
