@@ -198,6 +198,33 @@ class DecisionStore(Protocol):
         """Batches of decision rows joined with their summed rewards, in logged order."""
         ...
 
+    # -- following the log (the drift monitor, engine/drift) -------------------------------------
+    def decisions_after(self, position: int, limit: int = 1000
+                        ) -> list[tuple[int, float, bool, str | None, str]]:
+        """``(position, created_at, holdout, channel, context_json)`` of the decisions logged
+        after ``position`` (a number that grows with every decision written: SQLite's rowid,
+        PostgreSQL's ``logged``), in that order, at most ``limit``. Under concurrent writers a
+        decision may commit after a larger position was read and be passed over: the monitor's
+        statistics, not its accounting, may miss it."""
+        ...
+
+    def rewards_after(self, seq: int, limit: int = 1000
+                      ) -> list[tuple[int, float, float, str, bool, str | None, str | None]]:
+        """``(seq, at, value, kind, holdout, channel, message)`` of the rewards after ``seq``, in
+        sequence order (the decision's holdout, channel and message), at most ``limit``."""
+        ...
+
+    def write_drift_events(self, rows: Iterable[dict[str, Any]]) -> int:
+        """Log drift events (``DriftEvent.to_row()`` dicts) in one transaction, skipping those
+        whose ``key`` is logged already; return how many were written."""
+        ...
+
+    def drift_events(self, limit: int = 100, since_id: int = 0) -> list[dict[str, Any]]:
+        """The latest ``limit`` drift events with an ``id`` above ``since_id``, newest first, as
+        dicts of the row (``id``, ``key``, ``kind``, ``subject``, ``level``, ``at``, ``value``,
+        ``threshold``, ``change_at``, ``position``, ``message``, ``detail_json``)."""
+        ...
+
     # -- model snapshots (one learner publishes, replicas read) ---------------------------------
     def publish_snapshot(self, snapshot: ModelSnapshot, keep: int = 3) -> int:
         """Store a snapshot, keep the latest ``keep``; return its version (increasing)."""

@@ -143,6 +143,25 @@ CREATE TABLE IF NOT EXISTS learner_switches (
     evidence_json TEXT NOT NULL
 )
 """
+# Tables added after a log's schema was made: created where missing, at every open.
+_ADDED = """
+CREATE TABLE IF NOT EXISTS drift_events (
+    id BIGSERIAL PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    level TEXT NOT NULL,
+    at DOUBLE PRECISION NOT NULL,
+    value DOUBLE PRECISION,
+    threshold DOUBLE PRECISION,
+    change_at DOUBLE PRECISION,
+    position BIGINT NOT NULL,
+    message TEXT NOT NULL,
+    detail_json TEXT NOT NULL
+)
+"""
+_DRIFT_EVENT_COLUMNS = ("key", "kind", "subject", "level", "at", "value", "threshold",
+                        "change_at", "position", "message", "detail_json")
 
 # A first reward in one statement (one round trip): flag the decision, take the next number
 # (its row lock held to commit orders the commits), insert. No row back: unknown or rewarded.
@@ -284,6 +303,8 @@ class PostgresLog:
                 for stmt in filter(str.strip, _SCHEMA.split(";")):
                     db.execute(stmt)
                 db.execute("INSERT INTO schema_version VALUES (%s)", (SCHEMA_VERSION,))
+            for stmt in filter(str.strip, _ADDED.split(";")):
+                db.execute(stmt)
 
     # -- plumbing --------------------------------------------------------------------------------
     def _conn(self) -> psycopg.Connection:
@@ -719,6 +740,45 @@ class PostgresLog:
             if len(rows) < batch:
                 return
             last = rows[-1][-1]
+
+    # -- following the log (the drift monitor) ----------------------------------------------------
+    def decisions_after(self, position: int, limit: int = 1000
+                        ) -> list[tuple[int, float, bool, str | None, str]]:
+        """``(logged, created_at, holdout, channel, context_json)`` of the decisions logged
+        after ``position`` (see ``DecisionStore.decisions_after``)."""
+        return [(int(p), float(t), bool(h), c, ctx) for p, t, h, c, ctx in self._read(
+            "SELECT logged, created_at, holdout, channel, context_json FROM decisions "
+            "WHERE logged > %s ORDER BY logged LIMIT %s", (int(position), int(limit)))]
+
+    def rewards_after(self, seq: int, limit: int = 1000
+                      ) -> list[tuple[int, float, float, str, bool, str | None, str | None]]:
+        """``(seq, at, value, kind, holdout, channel, message)`` of the rewards after ``seq``,
+        in sequence order (see ``DecisionStore.rewards_after``)."""
+        return [(int(q), float(a), float(v), k, bool(h), c, m) for q, a, v, k, h, c, m in
+                self._read("SELECT r.seq, r.at, r.value, r.kind, d.holdout, d.channel, "
+                           "d.message FROM rewards r JOIN decisions d ON d.decision_id = "
+                           "r.decision_id WHERE r.seq > %s ORDER BY r.seq LIMIT %s",
+                           (int(seq), int(limit)))]
+
+    def write_drift_events(self, rows: Iterable[dict[str, Any]]) -> int:
+        """Log drift events, skipping keys logged already; return how many were written."""
+        rows = list(rows)
+        if not rows:
+            return 0
+        sql = (f"INSERT INTO drift_events ({', '.join(_DRIFT_EVENT_COLUMNS)}) VALUES "
+               f"({', '.join(['%s'] * len(_DRIFT_EVENT_COLUMNS))}) ON CONFLICT (key) DO NOTHING")
+        n = 0
+        with self._tx() as db:
+            for r in rows:
+                n += db.execute(sql, tuple(r[c] for c in _DRIFT_EVENT_COLUMNS)).rowcount
+        return n
+
+    def drift_events(self, limit: int = 100, since_id: int = 0) -> list[dict[str, Any]]:
+        """The latest ``limit`` drift events after ``since_id``, newest first, as dicts."""
+        cols = ("id", *_DRIFT_EVENT_COLUMNS)
+        rows = self._read(f"SELECT {', '.join(cols)} FROM drift_events WHERE id > %s "
+                          f"ORDER BY id DESC LIMIT %s", (int(since_id), int(limit)))
+        return [dict(zip(cols, r, strict=True)) for r in rows]
 
     # -- model snapshots -------------------------------------------------------------------------
     def publish_snapshot(self, snapshot: ModelSnapshot, keep: int = 3) -> int:

@@ -1,9 +1,9 @@
 """``offerbandit drift``: what the drift monitor of a state directory says, as tables.
 
-It reads the log (read-only, beside a running service: SQLite's WAL lets it) from the monitor's
-saved state on to the end, so the figures are up to the last row logged; it writes nothing.
-Without a saved state it rebuilds the monitor from the whole log, with the ``[engine.drift]``
-settings of ``--catalog`` (or the defaults).
+It reads the log (read-only, beside a running service: SQLite's WAL lets it; or a shared
+PostgreSQL log with ``--store``) from the monitor's saved state on to the end, so the figures are
+up to the last row logged; it writes nothing. Without a saved state it rebuilds the monitor from
+the whole log, with the ``[engine.drift]`` settings of ``--catalog`` (or the defaults).
 
 Example:
     >>> import argparse
@@ -33,7 +33,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                               "(PSI against the reference window), the reward streams' change "
                               "detectors, the lift's trend and the latest drift events of a "
                               "state directory, read from its log (nothing is written).")
-    p.add_argument("--state-dir", required=True, help="the engine's state directory")
+    p.add_argument("--state-dir", default=None,
+                   help="the engine's state directory: its saved monitor (drift.json) and, "
+                   "without --store, its log (default: none; this or --store is required)")
+    p.add_argument("--store", default=None,
+                   help="the log when it is shared: postgresql://user@host/db or "
+                   "sqlite:///folder/ (default: the SQLite log of --state-dir)")
     p.add_argument("--catalog", default=None,
                    help="catalog TOML whose [engine.drift] settings to use when the state "
                    "directory has no saved monitor (default: the saved monitor's settings, "
@@ -47,26 +52,31 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print the report. Exit 2 when the state directory holds no log or a bad catalog."""
+    """Print the report. Exit 2 when there is no log to read or a bad catalog."""
     from engine.drift.drift_view import drift_view
     from engine.drift.log_follower import LogFollower, saved_options
     from engine.drift.options import DriftOptions
     from engine.errors import EngineError
-    from engine.store import FILE_NAME, DecisionLog
+    from engine.store import FILE_NAME
+    from engine.store_url import open_store
 
-    state = Path(args.state_dir)
-    if not (state / FILE_NAME).is_file():
+    state = None if args.state_dir is None else Path(args.state_dir)
+    if state is None and args.store is None:
+        print("offerbandit drift: expected --state-dir or --store, got neither", file=sys.stderr)
+        return 2
+    if args.store is None and state is not None and not (state / FILE_NAME).is_file():
         print(f"--state-dir: expected a folder holding {FILE_NAME}, got {str(state)!r}",
               file=sys.stderr)
         return 2
-    options = saved_options(state)
-    if options is None:
-        try:
+    options = None if state is None else saved_options(state)
+    try:
+        if options is None:
             options = _catalog_options(args.catalog) if args.catalog else DriftOptions()
-        except EngineError as exc:
-            print(f"--catalog: {exc}", file=sys.stderr)
-            return 2
-    with DecisionLog(state) as log:
+        log = open_store(args.store, state)
+    except EngineError as exc:
+        print(f"offerbandit drift: {exc}", file=sys.stderr)
+        return 2
+    with log:
         follower = LogFollower(log, state, options, write=False)
         unlogged = follower.catch_up()
         snap = follower.snapshot(events=max(args.events, 1))

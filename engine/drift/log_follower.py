@@ -37,11 +37,11 @@ from typing import Any
 
 import numpy as np
 
+from engine.decision_store import DecisionStore
 from engine.drift.events import DriftEvent
 from engine.drift.monitor import DriftMonitor
 from engine.drift.options import DriftOptions
 from engine.drift.seq_clock import SeqClock
-from engine.store import DecisionLog
 
 __all__ = ["STATE_FILE", "LogFollower", "saved_options"]
 
@@ -66,7 +66,7 @@ class LogFollower:
     """Reads the log on from where it stopped and keeps the drift monitor up to date.
 
     Args:
-        log: the decision log.
+        log: the decision log (either backend: ``engine.decision_store.DecisionStore``).
         state_dir: where ``drift.json`` is kept (None: nowhere, nothing is saved).
         options: the ``[engine.drift]`` settings.
         write: log the events found (False for a reader such as ``offerbandit drift``).
@@ -80,7 +80,7 @@ class LogFollower:
         listeners: called with each read's events (the recovery).
     """
 
-    def __init__(self, log: DecisionLog, state_dir: str | os.PathLike | None,
+    def __init__(self, log: DecisionStore, state_dir: str | os.PathLike | None,
                  options: DriftOptions, *, write: bool = True) -> None:
         self.log, self.options, self.write = log, options, write
         self.path = None if state_dir is None else Path(state_dir) / STATE_FILE

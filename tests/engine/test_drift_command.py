@@ -82,3 +82,17 @@ def test_declared_as_a_command_with_its_defaults_shown():
     missing = [a.option_strings[-1] for a in p._actions if a.option_strings and not a.required
                and not isinstance(a, argparse._HelpAction) and "default" not in (a.help or "")]
     assert missing == []
+
+
+def test_a_shared_log_is_read_with_store(tmp_path, postgres_url, capsys):
+    with make_engine(tmp_path, drift=SMALL, store=postgres_url) as eng:
+        traffic(eng, 0, 1500, vip=0.1, pay=0.5)
+        traffic(eng, 1500, 900, vip=0.6, pay=0.1)
+        psi = eng.stats()["drift_psi"]
+    assert command.run(parse("--store", postgres_url, "--state-dir", str(tmp_path))) == 0
+    out = capsys.readouterr().out
+    assert "monitor state: checkpoint" in out and "segment moved: PSI" in out
+    rows = {line.split()[0]: line.split() for line in out.splitlines() if line.strip()}
+    assert abs(float(rows["segment"][2]) - psi["segment"]) < 0.2  # read on to the log's end
+    assert command.run(parse()) == 2
+    assert "expected --state-dir or --store, got neither" in capsys.readouterr().err

@@ -144,3 +144,30 @@ def test_bad_drift_settings_are_refused_with_their_name(tmp_path):
                                            r"psi_warn \(0.1\), got 0.05"):
         load_config(toml)
     assert not (tmp_path / "decisions.sqlite3").exists()
+
+
+def test_the_monitor_follows_a_postgresql_log(tmp_path, postgres_url):
+    """The same monitor on the shared log: events written there, once."""
+    with make_engine(tmp_path, drift=SMALL, store=postgres_url) as eng:
+        traffic(eng, 0, 1200, vip=0.1, pay=0.3)
+        traffic(eng, 1200, 1200, vip=0.6, pay=0.3)
+        eng.drift.catch_up()
+        logged = eng.log.drift_events(limit=1000)
+        assert eng.log.write_drift_events([{**logged[0], "id": None}]) == 0
+    assert any(e["key"].startswith("context:segment:") and e["level"] == "alert"
+               for e in logged)
+
+
+def test_a_postgresql_log_made_before_drift_events_gets_the_table(postgres_url):
+    import psycopg
+
+    from engine.store_url import open_store
+
+    open_store(postgres_url).close()
+    with psycopg.connect(postgres_url, autocommit=True) as db:
+        db.execute("DROP TABLE drift_events")
+    with open_store(postgres_url) as log:
+        assert log.drift_events() == [] and log.write_drift_events(
+            [{"key": "k", "kind": "lift", "subject": "lift", "level": "warn", "at": 1.0,
+              "value": None, "threshold": 0.0, "change_at": None, "position": 3,
+              "message": "m", "detail_json": "{}"}]) == 1

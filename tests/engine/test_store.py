@@ -4,6 +4,7 @@ own settings runs against both."""
 
 from __future__ import annotations
 
+import json
 import math
 import random
 import signal
@@ -701,3 +702,42 @@ def test_database_failures_are_store_errors(tmp_path):
     store.write_decision(rec("d2"))  # and it goes on once the file is free
     assert store.counts()["decisions"] == 2
     store.close()
+
+
+# -- following the log (the drift monitor) --------------------------------------------------------
+def test_decisions_and_rewards_are_read_on_from_a_position_in_log_order(log):
+    for i in range(5):
+        r = rec(f"d{i}", customer=f"c{i}", at=float(i), holdout=i == 3,
+                channel=None if i == 4 else "sms", action=4 if i == 4 else 0)
+        log.write_decision(replace(r, context_json=json.dumps({"i": i})))
+    seqs = [log.write_reward(f"d{i}", float(i), at=10.0 + i) for i in (2, 0, 3, 4)]
+    first = log.decisions_after(0, limit=2)
+    assert [json.loads(r[4])["i"] for r in first] == [0, 1]
+    rest = log.decisions_after(first[-1][0], limit=100)
+    assert [json.loads(r[4])["i"] for r in rest] == [2, 3, 4]
+    assert [(r[1], r[2], r[3]) for r in rest] == [(2.0, False, "sms"), (3.0, True, "sms"),
+                                                  (4.0, False, None)]
+    assert log.decisions_after(rest[-1][0]) == []
+    got = log.rewards_after(seqs[0], limit=2)
+    assert [(q, a, v, k, h, c, m) for q, a, v, k, h, c, m in got] == [
+        (seqs[1], 10.0, 0.0, "reward", False, "sms", "m"),
+        (seqs[2], 13.0, 3.0, "reward", True, "sms", "m")]
+    assert [r[0] for r in log.rewards_after(0)] == seqs
+    assert log.rewards_after(seqs[3])[-1:] == [] and log.rewards_after(seqs[2])[0][5:] == (
+        None, None)
+
+
+def test_drift_events_are_written_once_by_key_and_read_newest_first(backend):
+    from engine.drift.events import DriftEvent
+
+    events = [DriftEvent("context", "age", "alert", 10.0, 0.3, 0.25, 5.0, 500, "age moved",
+                         {"top": [["< 3", 0.1, 0.3]]}),
+              DriftEvent("reward", "treatment", "alert", 20.0, 1.2, 1.0, 15.0, 40, "dropped")]
+    with backend.open() as log:
+        assert log.write_drift_events([e.to_row() for e in events]) == 2
+        assert log.write_drift_events([events[0].to_row()]) == 0  # a replay finds it again
+    with backend.open() as log:  # and it stays logged
+        rows = log.drift_events()
+        assert [DriftEvent.from_row(r) for r in rows] == events[::-1]
+        assert [r["id"] for r in log.drift_events(limit=1)] == [rows[0]["id"]]
+        assert log.drift_events(since_id=rows[0]["id"]) == []
