@@ -99,7 +99,10 @@ def run_world(scenario: str, seed: int, decisions: int, recovery: bool,
                                                   "change_at", "message")} for e in events],
                            "decisions_per_hour": env.scenario.decisions_per_hour,
                            "streams": streams,
-                           "drift_decisions_seen": stats["drift_decisions_seen"]}
+                           "drift_decisions_seen": stats["drift_decisions_seen"],
+                           "learners": {k: stats.get(k) for k in (
+                               "serving_learner", "drift_challengers",
+                               "drift_challengers_served")}}
     after = hours >= change if change else hours >= hours[n // 2]
     mask = after & (treated > 0)
     for name, values in (("chosen", chosen), ("oracle", oracle), ("random", random)):
@@ -192,6 +195,7 @@ def pair_cost(pairs: int, n_actions: str, chunk: int = 500) -> dict[str, float]:
     same simulator contexts (39 keys) in alternating chunks in this process; and the time spent
     inside the monitor's follow and save, per pair."""
     from engine import Engine
+    from engine.clock import ManualClock
     from engine.contact_rules import RulesConfig
     from experiments.engine_policy import engine_catalog
 
@@ -215,8 +219,9 @@ def pair_cost(pairs: int, n_actions: str, chunk: int = 500) -> dict[str, float]:
     values = (rng.random(pairs) < 0.05).astype(float)
     elapsed = {True: 0.0, False: 0.0}
     inside = 0.0
+    clock = ManualClock(T0)  # simulated time: the engine refuses a caller's far from its clock
     with tempfile.TemporaryDirectory() as d:
-        engines = {on: Engine(state_dir=Path(d) / str(on), seed=0, rules=rules,
+        engines = {on: Engine(state_dir=Path(d) / str(on), seed=0, rules=rules, clock=clock,
                               drift={"enabled": on}, **kw) for on in (True, False)}
         follower = engines[True].drift
         assert follower is not None
@@ -238,6 +243,7 @@ def pair_cost(pairs: int, n_actions: str, chunk: int = 500) -> dict[str, float]:
                 eng = engines[on]
                 t = time.perf_counter()
                 for i in range(lo, min(lo + chunk, pairs)):
+                    clock.set(T0 + i)
                     dec = eng.choose(f"c{i}", ctxs[i], now=T0 + i)
                     eng.reward(dec.decision_id, values[i], now=T0 + i + 1)
                 elapsed[on] += time.perf_counter() - t
