@@ -30,13 +30,14 @@ from typing import Any
 
 from engine.candidate_learners import CandidateLearner, new_learner
 from engine.catalog import Catalog
+from engine.drift.recovery import saved_challengers
 from engine.errors import CheckpointError
 from engine.features import FEATURES_VERSION, action_feature_sets, catalog_interactions
 from engine.options import EngineOptions
 from policies.vw_config import VWConfig
 
-__all__ = ["SIDECAR", "CheckpointInfo", "CheckpointStore", "SavedModels", "load_learner",
-           "load_models"]
+__all__ = ["SIDECAR", "CheckpointInfo", "CheckpointStore", "SavedModels", "fresh_learner",
+           "load_learner", "load_models"]
 
 SIDECAR = "checkpoint.json"
 FORMAT = 2
@@ -223,25 +224,42 @@ def load_models(state_dir: str | os.PathLike, catalog: Catalog,
                               f"{str(state_dir)!r}, found none")
     if info is not None:
         store.check(info, options.fingerprint(), catalog.version, FEATURES_VERSION)
-    prune = options.prune_features
-    actions = action_feature_sets(catalog, prune)
     out = SavedModels({}, specs[0].name if info is None else info.serving,
                       0 if info is None else info.learned_seq,
                       {} if info is None else dict(info.state))
+    # drift challengers (engine/drift/recovery.py) join at run time: each reopens beside the
+    # configured candidates, with the configuration of the candidate it was made from
+    added = {c.name: c.base for c in saved_challengers(out.state.get("drift_recovery"))}
     try:
-        for spec in specs:
-            path = None if info is None else store.model_path(info, spec.name)
-            # the terms this catalog makes useless are left out (engine.features)
-            config = replace(spec.config, interactions=catalog_interactions(
-                catalog, spec.config.interactions)) if prune and isinstance(
-                spec.config, VWConfig) else spec.config
-            learner = new_learner(config, seed=seed, model_path=path)
-            out.learners[spec.name] = learner
-            learner.set_actions(actions)
+        for name, base in [(s.name, s.name) for s in specs] + list(added.items()):
+            path = None if info is None else store.model_path(info, name)
+            out.learners[name] = fresh_learner(catalog, options, base, seed=seed,
+                                               model_path=path)
     except BaseException:
         out.close()
         raise
     return out
+
+
+def fresh_learner(catalog: Catalog, options: EngineOptions, candidate: str, *, seed: int = 0,
+                  model_path: str | os.PathLike | None = None) -> CandidateLearner:
+    """A learner with configured candidate ``candidate``'s configuration, actions set: fresh,
+    or resumed from ``model_path``.
+
+    Raises:
+        ConfigError: no such candidate.
+    """
+    prune = options.prune_features
+    config = options.candidate(candidate).config
+    if prune and isinstance(config, VWConfig):  # terms this catalog makes useless left out
+        config = replace(config, interactions=catalog_interactions(catalog, config.interactions))
+    learner = new_learner(config, seed=seed, model_path=model_path)
+    try:
+        learner.set_actions(action_feature_sets(catalog, prune))
+    except BaseException:
+        learner.close()
+        raise
+    return learner
 
 
 def load_learner(state_dir: str | os.PathLike, catalog: Catalog,

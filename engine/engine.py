@@ -27,26 +27,31 @@ Example:
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import os
 import time
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Self
 
 import numpy as np
 
+from engine.candidate_learners import CandidateLearner
 from engine.catalog import Catalog
-from engine.checkpoint import CheckpointStore, load_models
+from engine.checkpoint import CheckpointStore, fresh_learner, load_models
 from engine.clock import Clock, not_after
 from engine.config import load_config
 from engine.contact_rules import ContactRules, RulesConfig
 from engine.decision import Decision, Explanation, RewardAck
 from engine.decision_store import DecisionStore
+from engine.drift.events import DriftEvent
 from engine.drift.log_follower import LogFollower
+from engine.drift.recovery import Recovery, RecoverySettings, saved_challengers
+from engine.drift.seq_clock import SeqClock
 from engine.errors import (
     CapacityReachedError,
     ConfigError,
@@ -179,6 +184,14 @@ class Engine:
             self._selection, self._bins = self._restore()
             if drift.enabled:  # docs/drift.md
                 self.drift = LogFollower(self.log, self.state_dir, drift)
+            self.recovery = Recovery(  # challengers on a confirmed change (docs/drift.md)
+                self._selection, RecoverySettings(drift.recover, drift.recover_cooldown,
+                                                  drift.recover_batch),
+                self._fresh_learner, self._rows_after,
+                SeqClock() if self.drift is None else self.drift.seq_clock,
+                state=self._recovery_state)
+            if self.drift is not None:
+                self.drift.listeners.append(self._answer_drift)
                 self.drift.catch_up()
         except BaseException:
             self.log.close()
@@ -221,6 +234,10 @@ class Engine:
             raise
         self._learned_seq = saved.learned_seq
         self._bins = self._restore_bins(state.get("bins"))
+        # a drift challenger still catching up meets the log through its own replay, later
+        self._recovery_state = state.get("drift_recovery")
+        self._selection.held.update(c.name for c in saved_challengers(self._recovery_state)
+                                    if not c.caught_up)
         for rseq, rec, _, _ in self.log.rewards_since(self._selection.oldest_cursor):
             self._learn_logged(rec, rseq, replay=True)
             self._replayed += 1
@@ -554,9 +571,26 @@ class Engine:
         assert self.drift is not None
         try:
             self.drift.follow(4 * self._drift_every)  # reads faster than rows come: catches up
+            actions = self.recovery.step(self._learned_seq, self.clock())
+            if actions:
+                self.log.write_drift_events(e.to_row() for e in actions)
         except Exception:
             self._drift_failures += 1
             _log.exception("the drift monitor could not read the log; retried on a later call")
+
+    def _answer_drift(self, events: list[DriftEvent]) -> list[DriftEvent]:
+        """The drift monitor's listener: a confirmed change gets a challenger (docs/drift.md)."""
+        return self.recovery.on_events(events, self._learned_seq)
+
+    def _fresh_learner(self, candidate: str) -> CandidateLearner:
+        """A fresh learner with configured candidate ``candidate``'s configuration."""
+        return fresh_learner(self.catalog, self.options, candidate, seed=self.seed)
+
+    def _rows_after(self, seq: int, limit: int) -> Iterator[LoggedRow]:
+        """At most ``limit`` logged rewards after ``seq`` as the candidates meet them (a drift
+        challenger's catch-up)."""
+        for rseq, rec, _, _ in itertools.islice(self.log.rewards_since(seq, batch=limit), limit):
+            yield self._row(rec, rseq)
 
     def _settle(self, t: float, limit: int) -> int:
         due = self.window.due(self.log, t, limit)
@@ -578,7 +612,7 @@ class Engine:
         if total is None:
             total = sum(v for s, v, _, _ in self.log.rewards_of(rec.decision_id) if s <= seq)
         return LoggedRow(seq, json.loads(rec.features_json), rec.eligible, rec.action_index,
-                         rec.probability, total)
+                         rec.probability, total, rec.created_at)
 
     def _learn_logged(self, rec: DecisionRecord, seq: int, total: float | None = None, *,
                       at: float | None = None, replay: bool = False) -> bool:
@@ -700,7 +734,8 @@ class Engine:
 
     def _write_checkpoint(self) -> None:
         sel = self._selection
-        state: dict[str, Any] = {"selection": sel.state()}
+        state: dict[str, Any] = {"selection": sel.state(),
+                                 "drift_recovery": self.recovery.to_dict()}
         if self._bins is not None:
             state["bins"] = self._bins.to_state()
         self._checkpoints.write(sel.learners, sel.serving, self._learned_seq, *self._fingerprints,
@@ -749,7 +784,7 @@ class Engine:
             out.update(
                 learned_seq=self._learned_seq, replayed_on_start=self._replayed,
                 rewards_not_learned=self._skipped,
-                exploration=self.options.candidate(sel.serving).config.exploration,
+                exploration=sel.learner.config.exploration,
                 serving_learner=sel.serving, candidates=summary,
                 **{f"candidate_{k}": {n: v[k] for n, v in summary.items() if v[k] is not None}
                    for k in ("ips", "dr", "dr_low", "dr_high", "n")},
@@ -760,7 +795,8 @@ class Engine:
                 guard_acquisitions=self._guard.acquisitions,
                 guard_contended=self._guard.contended)
             if self.drift is not None:
-                out.update(self.drift.stats(), drift_failures=self._drift_failures)
+                out.update(self.drift.stats(), drift_failures=self._drift_failures,
+                           **self.recovery.stats())
         return out
 
     # -- lifecycle -----------------------------------------------------------------------------

@@ -74,6 +74,8 @@ class LoggedRow:
         action: the played action.
         probability: its logged propensity.
         reward: the decision's total reward so far, on the business scale.
+        decided_at: when the decision was made (epoch s; a candidate may learn only decisions
+            made from some time on, see :meth:`LearnerSelection.add_candidate`).
     """
 
     seq: int
@@ -82,6 +84,7 @@ class LoggedRow:
     action: int = -1
     probability: float = 1.0
     reward: float = 0.0
+    decided_at: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,12 @@ class LearnerSelection:
         self.scales = {n: RewardScale.from_state(scales[n]) if n in scales else RewardScale()
                        for n in learners}
         self._next_check = int(s.get("next_check", settings.check_every))
+        # per candidate that learns only decisions made from a time on (a drift challenger)
+        self.decided_from: dict[str, float] = {
+            n: float(t) for n, t in s.get("decided_from", {}).items() if n in learners}
+        # candidates fed by someone else until they are level with the log (a drift challenger
+        # catching up, engine/drift/recovery.py): passed by here, and not yet in the switch rule
+        self.held: set[str] = set()
 
     # -- serving -------------------------------------------------------------------------------
     @property
@@ -144,13 +153,13 @@ class LearnerSelection:
         return self.scales[self.serving].value if self.reward_scale else 1.0
 
     def lagging(self, seq: int) -> list[str]:
-        """Candidates that have not yet met every row up to ``seq``."""
-        return [n for n, c in self.cursors.items() if c < seq]
+        """Candidates that have not yet met every row up to ``seq`` (held ones aside)."""
+        return [n for n, c in self.cursors.items() if c < seq and n not in self.held]
 
     @property
     def oldest_cursor(self) -> int:
-        """The lowest cursor: rows after it are still to be met by someone."""
-        return min(self.cursors.values())
+        """The lowest cursor: rows after it are still to be met by someone (held ones aside)."""
+        return min(c for n, c in self.cursors.items() if n not in self.held)
 
     # -- learning ------------------------------------------------------------------------------
     def process(self, name: str, row: LoggedRow) -> None:
@@ -158,7 +167,7 @@ class LearnerSelection:
         cursor were met before and are skipped)."""
         if row.seq <= self.cursors[name]:
             return
-        if row.shared is not None:
+        if row.shared is not None and row.decided_at >= self.decided_from.get(name, -np.inf):
             learner = self.learners[name]
             idx = np.asarray(row.eligible, dtype=np.int64)
             target = np.zeros(self.n_actions)
@@ -172,9 +181,10 @@ class LearnerSelection:
         self.cursors[name] = row.seq
 
     def process_all(self, row: LoggedRow) -> None:
-        """Every candidate meets ``row`` (the inline mode)."""
+        """Every candidate meets ``row`` (the inline mode), held ones aside."""
         for name in self.learners:
-            self.process(name, row)
+            if name not in self.held:
+                self.process(name, row)
 
     # -- the switch rule -----------------------------------------------------------------------
     def estimates(self, name: str, since: int = 0) -> dict[str, Any] | None:
@@ -191,7 +201,7 @@ class LearnerSelection:
         est = self.settings.estimator
         best, best_low, evidence = None, -np.inf, {}
         for name in self.learners:
-            if name == self.serving:
+            if name == self.serving or name in self.held:
                 continue
             since = max(self.since[name], self.since[self.serving],
                         seq - self.settings.window if self.settings.window else 0)
@@ -216,9 +226,12 @@ class LearnerSelection:
         return switch
 
     # -- candidates joining later (drift recovery, issue 15) -----------------------------------
-    def add_candidate(self, name: str, learner: CandidateLearner, since: int) -> None:
+    def add_candidate(self, name: str, learner: CandidateLearner, since: int,
+                      decided_from: float | None = None) -> None:
         """A new candidate, to be trained on the log's rows after ``since`` (the caller replays
-        them through :meth:`process`) and compared with the serving one on those rows only."""
+        them through :meth:`process`) and compared with the serving one on those rows only;
+        with ``decided_from``, it learns (and is scored on) only the rows of decisions made
+        from that time on (epoch s), however late their rewards come."""
         if name in self.learners:
             raise ConfigError(f"candidates: {name!r} is already a candidate")
         self.learners[name] = learner
@@ -226,13 +239,15 @@ class LearnerSelection:
         self.values[name] = ProgressiveValue(self.n_actions)
         self.scales[name] = RewardScale()
         self._streak[name] = 0
+        if decided_from is not None:
+            self.decided_from[name] = float(decided_from)
 
     # -- state ---------------------------------------------------------------------------------
     def state(self) -> dict[str, Any]:
         """Everything but the models, JSON-ready (the checkpoint's sidecar holds it)."""
         return {"serving": self.serving, "cursors": dict(self.cursors),
                 "since": dict(self.since), "streak": dict(self._streak),
-                "next_check": self._next_check,
+                "next_check": self._next_check, "decided_from": dict(self.decided_from),
                 "values": {n: v.to_state() for n, v in self.values.items()},
                 "scales": {n: v.to_state() for n, v in self.scales.items()}}
 

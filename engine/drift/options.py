@@ -27,7 +27,10 @@ REWARD_SPLITS = ("channel", "message")  # how the treatment's rewards may be spl
 
 _INTEGERS = ("reference_size", "window", "block", "bins", "max_categories", "max_features",
              "warmup", "reward_block", "reward_warmup_blocks", "reward_memory_blocks",
-             "lift_window", "lift_windows", "follow_every")
+             "lift_window", "lift_windows", "follow_every", "recover_cooldown",
+             "recover_batch")
+# settings that leave the monitor's saved state valid (they do not shape what it computes)
+_NOT_SHAPING = ("enabled", "follow_every", "recover", "recover_cooldown", "recover_batch")
 _LOWEST = {"warmup": 0, "reward_memory_blocks": 0, "bins": 2, "lift_windows": 3}
 
 
@@ -60,6 +63,11 @@ class DriftOptions:
         lift_window: rewards per window of the lift trend.
         lift_windows: windows the lift trend spans.
         follow_every: the engine reads the log's new rows every this many calls.
+        recover: answer a confirmed change with a challenger learner
+            (``engine/drift/recovery.py``).
+        recover_cooldown: rewards after a challenger's start during which further alerts are
+            taken as the same change.
+        recover_batch: log rows a challenger meets per read of the log while it catches up.
     """
 
     enabled: bool = True
@@ -82,10 +90,15 @@ class DriftOptions:
     lift_window: int = 5000
     lift_windows: int = 8
     follow_every: int = 64
+    recover: bool = False
+    recover_cooldown: int = 20_000
+    recover_batch: int = 500
 
     def __post_init__(self) -> None:
-        if not isinstance(self.enabled, bool):
-            raise ConfigError(f"drift.enabled: expected true or false, got {self.enabled!r}")
+        for name in ("enabled", "recover"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(f"drift.{name}: expected true or false, got "
+                                  f"{getattr(self, name)!r}")
         for name in _INTEGERS:
             low = _LOWEST.get(name, 1)
             check_number(f"drift.{name}", getattr(self, name), low=low, integer=True,
@@ -135,6 +148,6 @@ class DriftOptions:
     def fingerprint(self) -> str:
         """A hash of the settings that shape the monitor's state (a saved state made with
         other ones is rebuilt from the log instead of resumed)."""
-        shaping = {k: v for k, v in asdict(self).items() if k not in ("enabled", "follow_every")}
+        shaping = {k: v for k, v in asdict(self).items() if k not in _NOT_SHAPING}
         return hashlib.blake2b(json.dumps(shaping, sort_keys=True).encode(),
                                digest_size=8).hexdigest()

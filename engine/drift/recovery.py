@@ -10,15 +10,19 @@ treatment stream's drop, a holdout change). One challenger per change: alerts wi
 challenger starts from a fresh learner with the serving candidate's configuration; it meets the
 log's rewards after the change point (the last reward logged before the change began), in
 slices of ``recover_batch`` rows per read of the log, so the engine never stalls on a replay;
-during that catch-up the rewards of decisions made before the change are passed over. Once level
-with the log it learns every new reward with the others.
+during that catch-up it is *held* (``LearnerSelection.held``: the engine's own learning passes it
+by, the switch rule does not yet consider it). Rewards of decisions made before the change are
+passed over, during the catch-up and after it (``add_candidate``'s ``decided_from``: a late
+conversion of an old decision says how the old world answered). Once level with the log it
+learns every new reward with the others.
 
-Optionally (``recover_forget``) the serving learner forgets faster from the change on: its
-model is reloaded with VW's ``--power_t 0`` (a learning rate that no longer decays), so a new
-reward moves it as much as an early one did.
+The challengers' models are the selection's (checkpointed with every candidate); this module
+keeps who they are (:meth:`Recovery.to_dict`, in the checkpoint's state), so a restart reopens
+each one (:func:`challenger_models`) where it stood, caught up or not. An alert met again (the
+monitor re-reading the log after a restart) starts nothing twice.
 
 Every action is a ``recovery`` drift event (``action`` level): a challenger started, caught up,
-took over (with the estimates that justified it), the serving learner set to forget faster.
+took over (with the estimates that justified it).
 
 Example:
     >>> RecoverySettings(cooldown=20_000).cooldown
@@ -28,14 +32,14 @@ Example:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, MutableSet
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
 from engine.drift.events import DriftEvent, EventKind, EventLevel
 from engine.drift.seq_clock import SeqClock
 
-__all__ = ["CandidatePool", "Challenger", "Recovery", "RecoverySettings"]
+__all__ = ["CandidatePool", "Challenger", "Recovery", "RecoverySettings", "saved_challengers"]
 
 
 class CandidatePool(Protocol):
@@ -43,8 +47,10 @@ class CandidatePool(Protocol):
 
     serving: str
     cursors: Mapping[str, int]
+    held: MutableSet[str]
 
-    def add_candidate(self, name: str, learner: Any, since: int) -> None: ...
+    def add_candidate(self, name: str, learner: Any, since: int,
+                      decided_from: float | None = None) -> None: ...
     def process(self, name: str, row: Any) -> None: ...
     def estimates(self, name: str, since: int = 0) -> dict[str, Any] | None: ...
 
@@ -59,13 +65,11 @@ class RecoverySettings:
         cooldown: rewards after a challenger's start during which further alerts are taken as
             the same change.
         batch: log rows a challenger meets per read of the log while it catches up.
-        forget: also let the serving learner forget faster from a change on.
     """
 
     enabled: bool = True
     cooldown: int = 20_000
     batch: int = 500
-    forget: bool = False
 
 
 @dataclass
@@ -74,6 +78,7 @@ class Challenger:
 
     Attributes:
         name: its candidate name (``drift1``, ``drift2``...).
+        base: the candidate whose configuration it has (the one serving when it started).
         since: the last reward sequence number before the change; it learns what came after.
         change_at: where the change began (epoch s).
         started_seq: the engine's last reward when it started.
@@ -83,6 +88,7 @@ class Challenger:
     """
 
     name: str
+    base: str
     since: int
     change_at: float
     started_seq: int
@@ -91,33 +97,39 @@ class Challenger:
     served: bool = False
 
 
+def saved_challengers(state: Mapping[str, Any] | None) -> list[Challenger]:
+    """The challengers of a saved :meth:`Recovery.to_dict` (none for None): what a restart
+    must reopen beside the configured candidates."""
+    return [Challenger(**c) for c in (state or {}).get("challengers", [])]
+
+
 class Recovery:
     """Answers confirmed changes with challengers (see the module docstring).
 
     Args:
         pool: the learner selection (the candidates).
         settings: how to answer.
-        new_learner: a fresh learner with the serving candidate's configuration, actions set.
-        rows: ``rows(after_seq, limit)``: the log's rewards after ``after_seq`` as
-            ``(row, decided_at)``, ``row`` as the candidates meet it (``LoggedRow``) and
-            ``decided_at`` its decision's time.
-        forget: makes the serving learner forget faster (called once per change, with
-            ``recover_forget``); None when not offered.
+        new_learner: ``new_learner(base)``: a fresh learner with candidate ``base``'s
+            configuration, actions set.
+        rows: ``rows(after_seq, limit)``: at most ``limit`` of the log's rewards after
+            ``after_seq``, as the candidates meet them (``LoggedRow``).
         seq_clock: the follower's marks of when each reward was logged.
         state: what :meth:`to_dict` returned (a checkpoint), or None.
     """
 
     def __init__(self, pool: CandidatePool, settings: RecoverySettings,
-                 new_learner: Callable[[], Any],
-                 rows: Callable[[int, int], Iterable[tuple[Any, float]]],
-                 seq_clock: SeqClock, forget: Callable[[str], None] | None = None,
-                 state: Mapping[str, Any] | None = None) -> None:
+                 new_learner: Callable[[str], Any],
+                 rows: Callable[[int, int], Iterable[Any]],
+                 seq_clock: SeqClock, state: Mapping[str, Any] | None = None) -> None:
         self.pool, self.settings = pool, settings
-        self.new_learner, self.rows, self.forget = new_learner, rows, forget
-        self.seq_clock = seq_clock
-        s = state or {}
-        self.challengers = [Challenger(**c) for c in s.get("challengers", [])]
-        self.serving = str(s.get("serving", pool.serving))
+        self.new_learner, self.rows, self.seq_clock = new_learner, rows, seq_clock
+        self.challengers = saved_challengers(state)
+        self.serving = str((state or {}).get("serving", pool.serving))
+        pool.held.update(c.name for c in self.challengers if not c.caught_up)
+
+    def base_of(self, name: str) -> str:
+        """The configured candidate whose configuration ``name`` has (itself if configured)."""
+        return next((c.base for c in self.challengers if c.name == name), name)
 
     # -- answering alerts ------------------------------------------------------------------------
     def on_events(self, events: list[DriftEvent], learned_seq: int) -> list[DriftEvent]:
@@ -126,55 +138,53 @@ class Recovery:
         confirmed = [e for e in events if e.level == EventLevel.ALERT]
         if not (self.settings.enabled and confirmed):
             return []
+        started = {c.trigger for c in self.challengers}
+        if started & {e.key for e in confirmed}:
+            return []  # met again on a re-read of the log: answered already
         last = self.challengers[-1] if self.challengers else None
         if last is not None and learned_seq - last.started_seq < self.settings.cooldown:
             return []  # the same change, seen by another detector
         trigger = min(confirmed, key=lambda e: e.change_at if e.change_at is not None else e.at)
         change_at = trigger.change_at if trigger.change_at is not None else trigger.at
         since = min(self.seq_clock.seq_before(change_at), learned_seq)
-        name = f"drift{len(self.challengers) + 1}"
-        self.pool.add_candidate(name, self.new_learner(), since)
-        challenger = Challenger(name, since, change_at, learned_seq, trigger.key)
-        self.challengers.append(challenger)
-        actions = [DriftEvent(
+        name, base = f"drift{len(self.challengers) + 1}", self.pool.serving
+        self.pool.add_candidate(name, self.new_learner(self.base_of(base)), since,
+                                decided_from=change_at)
+        self.pool.held.add(name)
+        self.challengers.append(Challenger(name, self.base_of(base), since, change_at,
+                                           learned_seq, trigger.key))
+        return [DriftEvent(
             EventKind.RECOVERY, name, EventLevel.ACTION, trigger.at, None, None, change_at,
-            learned_seq, f"challenger {name} started after '{trigger.message}': a fresh "
+            trigger.position, f"challenger {name} started after '{trigger.message}': a fresh "
             f"learner trained on the log since the change (rewards after #{since}); it serves "
-            f"only if its off-policy estimate beats {self.pool.serving}'s on those rewards",
-            {"trigger": trigger.key, "since_seq": since, "serving": self.pool.serving})]
-        if self.settings.forget and self.forget is not None:
-            self.forget(self.pool.serving)
-            actions.append(DriftEvent(
-                EventKind.RECOVERY, self.pool.serving, EventLevel.ACTION, trigger.at, None, None,
-                change_at, learned_seq, f"{self.pool.serving} set to forget faster: its "
-                f"learning rate no longer decays (VW --power_t 0)", {"trigger": trigger.key}))
-        return actions
+            f"only if its off-policy estimate beats {base}'s on those rewards",
+            {"trigger": trigger.key, "since_seq": since, "serving": base})]
 
     # -- catching up, and watching the switch ----------------------------------------------------
     def step(self, learned_seq: int, at: float) -> list[DriftEvent]:
-        """Let each challenger meet up to ``batch`` more rows of the log (up to
+        """Let each held challenger meet up to ``batch`` more rows of the log (up to
         ``learned_seq``); report a challenger level with the log, and one that took over."""
         actions: list[DriftEvent] = []
         for c in self.challengers:
-            if c.caught_up:
-                continue
-            cursor = self.pool.cursors[c.name]
-            for row, decided_at in self.rows(cursor, self.settings.batch):
-                if row.seq > learned_seq:
-                    break
-                if decided_at < c.change_at:  # decided before the change: passed over
-                    row = type(row)(row.seq, None)
-                self.pool.process(c.name, row)
-            if self.pool.cursors[c.name] >= learned_seq:
-                c.caught_up = True
-                actions.append(DriftEvent(
-                    EventKind.RECOVERY, c.name, EventLevel.ACTION, at, None, None, c.change_at,
-                    learned_seq, f"challenger {c.name} has met the "
-                    f"{learned_seq - c.since:,} rewards logged since the change; it now learns "
-                    f"with the others", {"since_seq": c.since}))
+            if not c.caught_up:
+                actions += self._catch_up(c, learned_seq, at)
         if self.pool.serving != self.serving:
             actions += self._switched(learned_seq, at)
         return actions
+
+    def _catch_up(self, c: Challenger, learned_seq: int, at: float) -> list[DriftEvent]:
+        for row in self.rows(self.pool.cursors[c.name], self.settings.batch):
+            if row.seq > learned_seq:
+                break
+            self.pool.process(c.name, row)
+        if self.pool.cursors[c.name] < learned_seq:
+            return []
+        c.caught_up = True
+        self.pool.held.discard(c.name)
+        return [DriftEvent(
+            EventKind.RECOVERY, c.name, EventLevel.ACTION, at, None, None, c.change_at,
+            learned_seq, f"challenger {c.name} has met the {learned_seq - c.since:,} rewards "
+            f"logged since the change; it now learns with the others", {"since_seq": c.since})]
 
     def _switched(self, learned_seq: int, at: float) -> list[DriftEvent]:
         before, now = self.serving, self.pool.serving
@@ -194,7 +204,13 @@ class Recovery:
             f"{_words(dr[now])} against {_words(dr[before])}",
             {"from": before, "estimates": figures, "since_seq": challenger.since})]
 
-    # -- saving ----------------------------------------------------------------------------------
+    # -- saying and saving ------------------------------------------------------------------------
+    def stats(self) -> dict[str, Any]:
+        """For ``Engine.stats()``: the challengers started, caught up and served."""
+        return {"drift_challengers": len(self.challengers),
+                "drift_challengers_catching_up": sum(not c.caught_up for c in self.challengers),
+                "drift_challengers_served": sum(c.served for c in self.challengers)}
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready state (the challengers' models are the selection's to save)."""
         return {"challengers": [asdict(c) for c in self.challengers], "serving": self.serving}
