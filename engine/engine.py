@@ -119,6 +119,9 @@ class Engine:
         CheckpointError: ``state_dir`` holds a checkpoint of another catalog or config.
     """
 
+    #: whether a confirmed drift change may start a challenger here (a replica learns nothing)
+    answers_drift = True
+
     def __init__(self, messages: Sequence[Any] | None = None, channels: Sequence[Any] | None = None,
                  timings: Sequence[Any] | None = None, *, state_dir: str | os.PathLike,
                  seed: int = 0, catalog: Catalog | None = None,
@@ -180,13 +183,14 @@ class Engine:
         self.drift: LogFollower | None = None  # the drift monitor, following the log
         self._drift_every = drift.follow_every
         self._learned_seq = 0
+        self._recovery_state: Mapping[str, Any] | None = None  # what _restore finds saved
         try:
             self._selection, self._bins = self._restore()
             if drift.enabled:  # docs/drift.md
                 self.drift = LogFollower(self.log, self.state_dir, drift)
             self.recovery = Recovery(  # challengers on a confirmed change (docs/drift.md)
-                self._selection, RecoverySettings(drift.recover, drift.recover_cooldown,
-                                                  drift.recover_batch),
+                self._selection, RecoverySettings(drift.recover and self.answers_drift,
+                                                  drift.recover_cooldown, drift.recover_batch),
                 self._fresh_learner, self._rows_after,
                 SeqClock() if self.drift is None else self.drift.seq_clock,
                 state=self._recovery_state)

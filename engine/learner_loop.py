@@ -50,6 +50,7 @@ from engine.checkpoint import CheckpointStore
 from engine.clock import Clock
 from engine.contact_rules import RulesConfig
 from engine.decision_store import DecisionStore
+from engine.drift.options import DriftOptions
 from engine.engine import Engine
 from engine.errors import (
     CheckpointError,
@@ -148,6 +149,10 @@ class LearnerLoop:
             spec = wanted.candidate(snap.learner_name if snap else names[0])
             require_vw(spec.name, spec.config, "the fleet's learner (it publishes snapshots)")
             options = {**options, "candidates": [{"name": spec.name, **asdict(spec.config)}]}
+            drift = options.get("drift")
+            if drift is not None:  # no drift challengers either (docs/drift.md): one learner
+                table = drift.to_dict() if isinstance(drift, DriftOptions) else dict(drift)
+                options["drift"] = {**table, "recover": False}
             opts = EngineOptions.from_dict(options)
             self._seed_checkpoint(log, snap, catalog, opts, seed)
             self.engine = Engine(catalog=catalog, rules=rules, state_dir=self._tmp.name,

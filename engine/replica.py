@@ -66,6 +66,8 @@ class ReplicaEngine(Engine):
         CheckpointError: the latest snapshot was trained for another catalog.
     """
 
+    answers_drift = False  # it serves the snapshots of the fleet's learner, learns nothing
+
     def __init__(self, *args: Any, store: Any = None, state_dir: str | os.PathLike | None = None,
                  refresh_s: float | None = DEFAULT_REFRESH_S, **kwargs: Any) -> None:
         if store is None:

@@ -32,7 +32,7 @@ Example:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping, MutableSet
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
@@ -46,8 +46,8 @@ class CandidatePool(Protocol):
     """What the recovery needs of the learner selection (``LearnerSelection``)."""
 
     serving: str
-    cursors: Mapping[str, int]
-    held: MutableSet[str]
+    cursors: dict[str, int]
+    held: set[str]
 
     def add_candidate(self, name: str, learner: Any, since: int,
                       decided_from: float | None = None) -> None: ...

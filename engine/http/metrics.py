@@ -215,6 +215,13 @@ ENGINE_STATS: tuple[StatFamily, ...] = (
     StatFamily("drift_failures", "offerbandit_drift_failures_total", MetricKind.COUNTER,
                "Failed reads of the log by the drift monitor since the engine started (each "
                "retried: the next read starts where the failed one would have)."),
+    StatFamily("drift_challengers", "offerbandit_drift_challengers_total", MetricKind.COUNTER,
+               "Challenger learners the engine started on confirmed changes (recover = true)."),
+    StatFamily("drift_challengers_catching_up", "offerbandit_drift_challengers_catching_up",
+               MetricKind.GAUGE, "Challengers still meeting the log since their change point "
+               "(not yet in the switch rule)."),
+    StatFamily("drift_challengers_served", "offerbandit_drift_challengers_served_total",
+               MetricKind.COUNTER, "Challengers that took over by the selection's rule."),
 )
 
 

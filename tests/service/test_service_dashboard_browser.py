@@ -237,6 +237,8 @@ reward_block = 20
 reward_warmup_blocks = 5
 lift_window = 100
 follow_every = 4
+recover = true
+recover_batch = 50
 """
 
 
@@ -257,7 +259,8 @@ def _drift_traffic(url: str, start: int, n: int, vip: float, pay: float) -> None
 def test_drift_panel_shows_what_moved_when_and_how_much(serve, tmp_path):
     """A population that changes its mix and stops paying: the panel names the feature, charts
     its PSI against the thresholds and the reward streams with their change points, and lists
-    the events, each exactly as the API says."""
+    the events, each exactly as the API says; the engine's answer (a challenger learner) is
+    among the events and among the candidate learners."""
     catalog = tmp_path / "drift_catalog.toml"
     catalog.write_text(CATALOG.read_text() + DRIFT_SETTINGS)
     sp = serve(None, "--catalog", str(catalog)).start()
@@ -327,6 +330,9 @@ def test_drift_panel_shows_what_moved_when_and_how_much(serve, tmp_path):
     assert [e.split(": ", 1)[1] for e in events] == [
         f"{e['message']}" for e in drift["events"]]
     assert any("segment moved: PSI" in e for e in events)
+    # The answer: a challenger started, listed with the candidates once it has been scored.
+    assert any("challenger drift1 started after" in e for e in events)
+    assert any(label.split(" ")[0] == "drift1" for label in charts["chart-learners"]["labels"])
 
 
 def test_dashboard_without_token_says_how_to_open_it(serve):

@@ -28,7 +28,8 @@ def traffic(eng, start: int, n: int, *, vip: float, pay: float) -> None:
 
 @pytest.fixture
 def drifted(tmp_path):
-    with make_engine(tmp_path, drift=SMALL, holdout_fraction=0.2) as eng:
+    recover = {**SMALL, "recover": True, "recover_batch": 100}
+    with make_engine(tmp_path, drift=recover, holdout_fraction=0.2) as eng:
         traffic(eng, 0, 1500, vip=0.1, pay=0.5)
         traffic(eng, 1500, 900, vip=0.6, pay=0.1)
         yield eng
@@ -52,6 +53,12 @@ def test_metrics_expose_the_drift_stats(drifted):
     assert s.value("offerbandit_drift_decisions_read_total") == stats["drift_decisions_seen"]
     assert s.types["offerbandit_drift_events"] == "counter"
     assert s.types["offerbandit_drift_psi"] == "gauge"
+    # the answer: a challenger on the confirmed change
+    assert s.value("offerbandit_drift_challengers_total") == stats["drift_challengers"] >= 1
+    assert s.value("offerbandit_drift_challengers_catching_up") == \
+        stats["drift_challengers_catching_up"]
+    assert s.value("offerbandit_drift_challengers_served_total") == \
+        stats["drift_challengers_served"]
 
 
 def test_the_drift_route_says_what_moved(drifted):
