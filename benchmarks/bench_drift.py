@@ -102,7 +102,7 @@ def run_world(scenario: str, seed: int, decisions: int, recovery: bool,
                            "drift_decisions_seen": stats["drift_decisions_seen"],
                            "learners": {k: stats.get(k) for k in (
                                "serving_learner", "drift_challengers",
-                               "drift_challengers_served")}}
+                               "drift_challengers_served", "candidates")}}
     after = hours >= change if change else hours >= hours[n // 2]
     mask = after & (treated > 0)
     for name, values in (("chosen", chosen), ("oracle", oracle), ("random", random)):
@@ -374,6 +374,8 @@ def main() -> int:
                         "504 comes at about 30,000)")
     parser.add_argument("--parts", default="detect,false,value,cost",
                         help="which figures to run (default all: detect,false,value,cost)")
+    parser.add_argument("--scenarios", default="drift,mix_shift",
+                        help="the changing worlds of detect and value (default drift,mix_shift)")
     parser.add_argument("--recovery", action="store_true",
                         help="also run every changing world with recovery on (default: off)")
     parser.add_argument("--monitor-decisions", type=int, default=1_000_000,
@@ -400,7 +402,7 @@ def main() -> int:
     worlds = []
     if parts & {"detect", "value"}:
         arms = (False, True) if args.recovery else (False,)
-        worlds += [(s, r) for s in ("drift", "mix_shift") for r in arms]
+        worlds += [(s, r) for s in args.scenarios.split(",") for r in arms]
     if "false" in parts:
         worlds.append(("baseline", False))
     for seed in range(seeds):
