@@ -184,6 +184,7 @@ class Engine:
         self._drift_every = drift.follow_every
         self._learned_seq = 0
         self._recovery_state: Mapping[str, Any] | None = None  # what _restore finds saved
+        self.recovery: Recovery | None = None  # from the end of the restore on
         try:
             self._selection, self._bins = self._restore()
             if drift.enabled:  # docs/drift.md
@@ -575,7 +576,8 @@ class Engine:
         assert self.drift is not None
         try:
             self.drift.follow(4 * self._drift_every)  # reads faster than rows come: catches up
-            actions = self.recovery.step(self._learned_seq, self.clock())
+            actions = [] if self.recovery is None else self.recovery.step(self._learned_seq,
+                                                                          self.clock())
             if actions:
                 self.log.write_drift_events(e.to_row() for e in actions)
         except Exception:
@@ -584,7 +586,7 @@ class Engine:
 
     def _answer_drift(self, events: list[DriftEvent]) -> list[DriftEvent]:
         """The drift monitor's listener: a confirmed change gets a challenger (docs/drift.md)."""
-        return self.recovery.on_events(events, self._learned_seq)
+        return [] if self.recovery is None else self.recovery.on_events(events, self._learned_seq)
 
     def _fresh_learner(self, candidate: str) -> CandidateLearner:
         """A fresh learner with configured candidate ``candidate``'s configuration."""
@@ -739,7 +741,9 @@ class Engine:
     def _write_checkpoint(self) -> None:
         sel = self._selection
         state: dict[str, Any] = {"selection": sel.state(),
-                                 "drift_recovery": self.recovery.to_dict()}
+                                 # a checkpoint during the restore's replay keeps what it found
+                                 "drift_recovery": self._recovery_state if self.recovery is None
+                                 else self.recovery.to_dict()}
         if self._bins is not None:
             state["bins"] = self._bins.to_state()
         self._checkpoints.write(sel.learners, sel.serving, self._learned_seq, *self._fingerprints,
@@ -800,7 +804,7 @@ class Engine:
                 guard_contended=self._guard.contended)
             if self.drift is not None:
                 out.update(self.drift.stats(), drift_failures=self._drift_failures,
-                           **self.recovery.stats())
+                           **({} if self.recovery is None else self.recovery.stats()))
         return out
 
     # -- lifecycle -----------------------------------------------------------------------------
