@@ -16,8 +16,9 @@ One trial, in one world (``CustomerBatchEnv(..., mode="campaign")``):
    (:func:`engine.campaign.estimate.campaign_policy`: priced greedy plus exploration over the
    actions the rules allowed each logged customer, before any channel was full) as the target on
    the log, valued by
-   :func:`engine.campaign.estimate.campaign_dr` (doubly robust, cross-fitted ridge reward model
-   on the contexts and the actions' attributes).
+   :func:`engine.campaign.estimate.campaign_dr` (doubly robust; reward model: a cross-fitted
+   ridge on the contexts and the actions' attributes stacked with the model's scores; the
+   interval for the value on the campaign's own ``batch_size`` customers).
 
 The model is the world's expected rewards plus independent normal noise of ``score_noise``
 standard deviations (the same noisy scores for the logger and the campaign). The coverage of the
@@ -107,7 +108,8 @@ def estimate_trial(scenario: str, *, seed: int, log_days: int = 3, epsilon: floa
                           propensities=np.concatenate(rows["p"]), rewards=rewards, eligible=e,
                           action_names=env.catalog.action_names)
     target = campaign_policy(np.concatenate(rows["s"]), e, res, prices, epsilon)
-    result = campaign_dr(log, target, np.asarray(env.catalog.action_features), alpha, seed=seed)
+    result = campaign_dr(log, target, np.asarray(env.catalog.action_features), alpha, seed=seed,
+                         scores=np.concatenate(rows["s"]), customers=env.batch_size)
     return {"estimate": result.value, "ci_low": result.ci[0], "ci_high": result.ci[1],
             "ess": result.ess, "unsupported_mass": result.unsupported_mass, "n_log": log.n,
             "truth_campaign": truth_campaign,
