@@ -192,7 +192,7 @@ def stack_reward_models(predictions, actions, rewards, folds: int = 5, seed: int
         raise OPEInputError(f"predictions must be one or more (n, K) arrays of one shape, got "
                             f"{[p.shape for p in preds]}")
     n, k = preds[0].shape
-    x, a, r, _, _ = _check(np.zeros((n, 0)), actions, rewards, k, folds, 1.0)
+    _, a, r, _, _ = _check(np.zeros((n, 0)), actions, rewards, k, folds, 1.0)
     if not all(np.isfinite(p).all() for p in preds):
         raise OPEInputError("predictions must be finite, found NaN or inf")
     rows = np.arange(n)
