@@ -52,7 +52,12 @@ def main() -> int:
     on_log = (lo <= logv) & (logv <= hi)
     print(f"  coverage of its policy's value on the log: {on_log.mean():.2f}")
     print(f"  mean exact value {camp.mean():.3f}; mean estimate {est.mean():.3f}; mean error "
-          f"{np.mean(est - camp):+.3f}; logged policy {logged:.3f}")
+          f"{np.mean(est - camp):+.3f}, median {np.median(est - camp):+.3f} (a few seeds' rare "
+          f"large weights move the mean); logged policy {logged:.3f}")
+    olo, ohi = (np.array([r[k] for r in rows]) for k in ("oracle_ci_low", "oracle_ci_high"))
+    print(f"  with the world's expected rewards as the reward model: coverage of the value on the "
+          f"log {((olo <= logv) & (logv <= ohi)).mean():.2f}; the target's mass on actions "
+          f"logged with probability < 0.01: {np.mean([r['barely_logged'] for r in rows]):.2f}")
     print(f"  interval half-width, mean {np.mean((hi - lo) / 2):.3f}; spread of the estimates "
           f"(sd) {est.std(ddof=1):.3f} x 1.96 = {1.96 * est.std(ddof=1):.3f}")
     print(f"  effective sample size: median {np.median(ess):,.0f}, 10th percentile "

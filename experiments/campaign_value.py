@@ -16,8 +16,9 @@ One trial, in one world (``CustomerBatchEnv(..., mode="campaign")``):
    (:func:`engine.campaign.estimate.campaign_policy`: priced greedy plus exploration over the
    actions the rules allowed each logged customer, before any channel was full) as the target on
    the log, valued by
-   :func:`engine.campaign.estimate.campaign_dr` (doubly robust, cross-fitted ridge reward model
-   on the contexts and the actions' attributes).
+   :func:`engine.campaign.estimate.campaign_dr` (doubly robust; reward model: a cross-fitted
+   ridge on the contexts and the actions' attributes stacked with the model's scores; the
+   interval for the value on the campaign's own ``batch_size`` customers).
 
 The model is the world's expected rewards plus independent normal noise of ``score_noise``
 standard deviations (the same noisy scores for the logger and the campaign). The coverage of the
@@ -34,7 +35,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.campaign.estimate import campaign_dr, campaign_policy
-from ope import LoggedDecisions
+from ope import LoggedDecisions, estimate
 from policies.allocation import allocate, explore_distribution
 from policies.dual_prices import find_prices
 from simulator import CustomerBatchEnv, load_scenario
@@ -60,7 +61,10 @@ def estimate_trial(scenario: str, *, seed: int, log_days: int = 3, epsilon: floa
         ``estimate``, ``ci_low``, ``ci_high``, ``ess``, ``unsupported_mass``, ``n_log``;
         ``truth_campaign`` (the campaign's exact value per customer) and ``truth_log`` (its
         policy's exact value on the logged decisions, what the estimator estimates directly);
-        ``logging_mean`` (the log's mean reward).
+        ``logging_mean`` (the log's mean reward); ``oracle_ci_low``, ``oracle_ci_high`` (the
+        interval of DR with the world's expected rewards as its reward model, on the log: what
+        is left when the reward model is right) and ``barely_logged`` (the target's mass on
+        actions the logger played with probability < 0.01: valued by the reward model alone).
     """
     from experiments.campaign_days import day_resources
 
@@ -69,21 +73,25 @@ def estimate_trial(scenario: str, *, seed: int, log_days: int = 3, epsilon: floa
     rng = np.random.default_rng([seed, 7])
     obs, info = env.reset(seed=seed)
     nc = env.catalog.no_contact_action
-    rows: dict[str, list[np.ndarray]] = {k: [] for k in ("x", "a", "p", "e", "s", "r", "refs")}
+    rows: dict[str, list[np.ndarray]] = {k: [] for k in ("x", "a", "p", "e", "s", "r", "refs",
+                                                          "mu")}
     totals: dict[int, float] = {}
     for _ in range(log_days):
         truth = env.expected_rewards()
         scores = _noisy(truth, score_noise, rng)
         room = day_resources(env, info)
+        priced = scores
         if logger == "price":
             prices = find_prices(scores, info["eligible"], room, epsilon=log_epsilon)
+            priced = scores - prices.action_prices(room)
             alloc = allocate(scores, info["eligible"], room, prices, epsilon=log_epsilon,
                              rng=rng, order=rng.permutation(env.batch_size), no_contact=nc)
         else:
             alloc = allocate(scores, info["eligible"], room, epsilon=log_epsilon, rng=rng,
                              order=info["arrival_order"], no_contact=nc)
+        mu = explore_distribution(priced, alloc.feasible, log_epsilon)  # the logger's
         for key, value in (("x", obs), ("a", alloc.actions), ("p", alloc.probabilities),
-                           ("e", info["eligible"]), ("s", scores), ("r", truth)):
+                           ("e", info["eligible"]), ("s", scores), ("r", truth), ("mu", mu)):
             rows[key].append(value)
         obs, _, _, _, info = env.step(alloc.actions)
         rows["refs"].append(info["refs"])
@@ -107,9 +115,14 @@ def estimate_trial(scenario: str, *, seed: int, log_days: int = 3, epsilon: floa
                           propensities=np.concatenate(rows["p"]), rewards=rewards, eligible=e,
                           action_names=env.catalog.action_names)
     target = campaign_policy(np.concatenate(rows["s"]), e, res, prices, epsilon)
-    result = campaign_dr(log, target, np.asarray(env.catalog.action_features), alpha, seed=seed)
-    return {"estimate": result.value, "ci_low": result.ci[0], "ci_high": result.ci[1],
+    result = campaign_dr(log, target, np.asarray(env.catalog.action_features), alpha, seed=seed,
+                         scores=np.concatenate(rows["s"]), customers=env.batch_size)
+    r_log = np.concatenate(rows["r"])
+    oracle = estimate("dr", rewards, a, log.propensities, target, reward_hat=r_log, alpha=alpha)
+    return {"oracle_ci_low": oracle.ci[0], "oracle_ci_high": oracle.ci[1],
+            "barely_logged": float((target * (np.concatenate(rows["mu"]) < 0.01)).sum(1).mean()),
+            "estimate": result.value, "ci_low": result.ci[0], "ci_high": result.ci[1],
             "ess": result.ess, "unsupported_mass": result.unsupported_mass, "n_log": log.n,
             "truth_campaign": truth_campaign,
-            "truth_log": float(np.einsum("ij,ij->i", target, np.concatenate(rows["r"])).mean()),
+            "truth_log": float(np.einsum("ij,ij->i", target, r_log).mean()),
             "logging_mean": float(rewards.mean())}

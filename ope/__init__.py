@@ -6,7 +6,8 @@ offline. Three groups:
 
 - :mod:`ope.estimators`: one estimator per module (``dm``, ``ips``, ``snips``, ``dr``, ``sndr``,
   ``switch_dr``), one entry point (:func:`estimate`), a streaming :class:`Accumulator` that merges
-  partial results, and a cross-fitted ridge reward model (:func:`fit_reward_model`);
+  partial results, a cross-fitted ridge reward model (:func:`fit_reward_model`) and a cross-fitted
+  stacking of reward predictions (:func:`stack_reward_models`);
 - :mod:`ope.readers`: logged decisions as arrays (:class:`LoggedDecisions`) from the engine's
   Parquet export or Vowpal Wabbit DSJSON;
 - :mod:`ope.alternatives`: the value of simple alternatives (logged policy, uniform, best fixed
@@ -25,7 +26,7 @@ from ope.errors import LogFormatError, OPEError, OPEInputError
 from ope.estimators.accumulator import Accumulator
 from ope.estimators.estimate import ESTIMATORS, estimate, make_estimator
 from ope.estimators.result import OPEResult
-from ope.estimators.reward_model import fit_reward_model
+from ope.estimators.reward_model import fit_reward_model, stack_reward_models
 from ope.readers.dsjson_log import read_dsjson
 from ope.readers.logged_decisions import LoggedDecisions
 from ope.readers.parquet_log import read_parquet_log
@@ -45,4 +46,5 @@ __all__ = [
     "make_estimator",
     "read_dsjson",
     "read_parquet_log",
+    "stack_reward_models",
 ]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from ope import OPEInputError
-from ope.estimators.reward_model import fit_reward_model
+from ope.estimators.reward_model import fit_reward_model, stack_reward_models
 
 
 def _linear_log(n=4000, k=4, d=3, seed=0):
@@ -76,3 +76,38 @@ def test_bad_input(kwargs, match):
                 "rewards": np.array([0.0, 1.0, 1.0]), "action_features": 2}
     with pytest.raises(OPEInputError, match=match):
         fit_reward_model(**{**args, **kwargs})
+
+
+def test_stack_puts_a_policys_scores_on_the_rewards_scale():
+    """Scores off by a scale and a shift (a model's own units) come back on the rewards'; the
+    weights are fitted on the other folds, so a fold's own rewards never set its predictions."""
+    _, a, r, _, mean = _linear_log()
+    q = stack_reward_models([3.0 * mean - 2.0], a, r, folds=5, seed=0)
+    assert np.abs(q - mean).max() < 0.02
+    rows = np.random.default_rng(0).permutation(len(a)) % 5 == 0  # the folds' own assignment
+    moved = r.copy()
+    moved[rows] += 100.0  # fold 0's rewards only
+    q2 = stack_reward_models([3.0 * mean - 2.0], a, moved, folds=5, seed=0)
+    assert np.array_equal(q2[rows], q[rows]) and not np.allclose(q2[~rows], q[~rows])
+
+
+def test_stack_keeps_the_informative_prediction():
+    """Stacked with noise, the true means get all the weight the data gives them."""
+    _, a, r, _, mean = _linear_log()
+    noise = np.random.default_rng(1).normal(size=mean.shape)
+    q = stack_reward_models([noise, mean], a, r, folds=3, seed=0)
+    assert np.abs(q - mean).max() < 0.05
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [
+    ({"predictions": []}, r"predictions must be one or more \(n, K\) arrays"),
+    ({"predictions": [np.zeros((3, 2)), np.zeros((3, 3))]}, r"of one shape"),
+    ({"predictions": [np.full((3, 2), np.nan)]}, r"predictions must be finite"),
+    ({"actions": np.array([0, 1, 2])}, r"actions must be integers in \[0, 2\)"),
+    ({"rewards": np.array([0.0, 1.0])}, r"rewards must have shape \(3,\)"),
+])
+def test_stack_bad_input(kwargs, match):
+    args = {"predictions": [np.zeros((3, 2))], "actions": np.array([0, 1, 1]),
+            "rewards": np.array([0.0, 1.0, 1.0]), "folds": 2}
+    with pytest.raises(OPEInputError, match=match):
+        stack_reward_models(**{**args, **kwargs})
