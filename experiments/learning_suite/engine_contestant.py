@@ -47,7 +47,7 @@ class EngineContestant:
         setup = world.engine_setup()
         self.world = world
         # the engine runs on the world's time: it settles on its own clock, never a caller's
-        self._clock = ManualClock(world.clock(0))
+        self._clock = ManualClock(world.start_time())
         self.engine = Engine(catalog=setup.catalog, rules=setup.rules, state_dir=state_dir,
                              seed=seed, clock=self._clock,
                              **{"checkpoint_every": 10**9, **setup.options, **options})

@@ -52,6 +52,7 @@ class SimulatorWorld(World):
         self.problem = problem_from_catalog(self._env)
         self._t0 = T0
         self._obs, self._info = self._env.reset(seed=seed)
+        self._start = self._now(self._info["clock_hours"])
         self._t = 0
         self._channel_of = np.asarray(self._env.catalog.channel_of)
         self._channels = tuple(self._env.catalog.channels)
@@ -59,6 +60,9 @@ class SimulatorWorld(World):
     @property
     def done(self) -> bool:
         return self._t >= self.horizon
+
+    def start_time(self) -> float:
+        return self._start
 
     def _now(self, clock_hours: float) -> float:
         return self._t0 + clock_hours * 3600.0

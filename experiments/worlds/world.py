@@ -127,6 +127,11 @@ class World(ABC):
         """Every reward still pending (the end of the run)."""
 
     @abstractmethod
+    def start_time(self) -> float:
+        """Epoch seconds of the first decision (an engine serving the world starts its clock
+        there)."""
+
+    @abstractmethod
     def engine_setup(self) -> EngineSetup:
         """The Engine's catalog, rules and world-given options."""
 
@@ -213,6 +218,9 @@ class TabularWorld(World):
         batch = Batch(refs, x, eligible, expected, ids, self.clock(refs[0]))
         self._batch = (batch, realised)
         return batch
+
+    def start_time(self) -> float:
+        return self.clock(0)
 
     def clock(self, ref: int) -> float:
         """Epoch seconds of decision ``ref``."""

@@ -62,3 +62,11 @@ def test_the_old_default_collapsed_there():  # what the test above guards agains
     # measured: 0.33 in the better half, 0.59 no contact
     better, no_contact = _mass_on_better_actions(OLD_DEFAULT)
     assert no_contact > 0.4 and better < 0.5, (better, no_contact)
+
+
+def test_the_engine_serves_a_simulator_scenario_of_the_suite():
+    """The suite's simulator worlds run the Engine on the world's own clock (they had no start
+    time, so every engine cell of a scenario failed at once): one short run learns rewards and
+    scores a capture."""
+    r = run_suite_cell(SuiteCell("small", DEFAULT, seed=0, horizon=600))
+    assert np.isfinite(r["capture"]) and r["horizon"] == 600, r
