@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from engine.quantile_bins import quantile_edges
+
 __all__ = ["NumberBins"]
 
 
@@ -46,8 +48,7 @@ class NumberBins:
             vals = self._values.setdefault(key, [])
             vals.append(float(v))
             if len(vals) >= self.warmup:
-                qs = np.quantile(vals, np.arange(1, self.n_bins) / self.n_bins)
-                self.edges[key] = sorted({float(q) for q in qs})
+                self.edges[key] = quantile_edges(np.asarray(vals), self.n_bins).tolist()
                 del self._values[key]
 
     def features(self, context: Mapping[str, Any]) -> dict[str, str]:

@@ -22,6 +22,8 @@ import math
 
 import numpy as np
 
+from engine.quantile_bins import bin_numbers, quantile_edges
+
 __all__ = ["SMOOTHING", "bin_numbers", "chi_square", "psi", "quantile_edges"]
 
 SMOOTHING = 0.5  # counts added to every bin before taking shares
@@ -71,23 +73,3 @@ def chi_square(reference: np.ndarray, recent: np.ndarray) -> tuple[float, int, f
     # Wilson-Hilferty: (X / k)^(1/3) is about normal with mean 1 - 2/(9k), variance 2/(9k)
     z = ((stat / dof) ** (1 / 3) - (1 - 2 / (9 * dof))) / math.sqrt(2 / (9 * dof))
     return stat, dof, 0.5 * math.erfc(z / math.sqrt(2))
-
-
-def quantile_edges(values: np.ndarray, bins: int) -> np.ndarray:
-    """Inner edges cutting ``values`` (finite, shape (n,)) into ``bins`` bins of about equal
-    counts; repeated edges (a discrete feature) are merged, so there may be fewer bins."""
-    v = np.asarray(values, dtype=np.float64)
-    v = v[np.isfinite(v)]
-    if v.size == 0:
-        return np.empty(0)
-    # edges at observed values: a discrete feature gets one bin per value, not interpolations
-    return np.unique(np.quantile(v, np.arange(1, bins) / bins, method="inverted_cdf"))
-
-
-def bin_numbers(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """Bin index of each value (shape (n,)): ``0 .. len(edges)`` by the edges (a value on an
-    edge goes to the bin above it), and ``len(edges) + 1`` for a missing value (NaN)."""
-    v = np.asarray(values, dtype=np.float64)
-    out = np.searchsorted(edges, v, side="right")
-    out[np.isnan(v)] = len(edges) + 1
-    return out
