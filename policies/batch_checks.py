@@ -17,12 +17,15 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import numpy.typing as npt
 
 from policies.errors import PolicyInputError
 
-__all__ = ["check_contexts", "check_decision_batch", "check_eligible", "check_learn_batch"]
+__all__ = ["check_contexts", "check_decision_batch", "check_eligible", "check_learn_batch",
+           "eligible_indices"]
 
 _MAX_LISTED = 5  # rows named in an error message; more would drown the point
 
@@ -136,3 +139,27 @@ def _floats(name: str, values: np.ndarray, n: int) -> np.ndarray:
     if v.shape != (n,):
         raise PolicyInputError(f"{name} must have shape ({n},), got shape {v.shape}")
     return v
+
+
+def eligible_indices(eligible: Sequence[int] | np.ndarray | None, n_actions: int) -> np.ndarray:
+    """One decision's eligible actions as an index array (all ``n_actions`` when None): the
+    learners that score a customer at a time (VW, ridge) refuse a bad list the same way.
+
+    Example:
+        >>> eligible_indices([2, 0], 3).tolist(), eligible_indices(None, 2).tolist()
+        ([2, 0], [0, 1])
+    """
+    if n_actions == 0:
+        raise PolicyInputError("no actions: call set_actions(...) first")
+    if eligible is None:
+        return np.arange(n_actions)
+    idx = np.asarray(eligible)
+    if idx.ndim != 1 or idx.size == 0:
+        raise PolicyInputError(
+            f"eligible must be a non-empty 1-d list of action indices, got shape {idx.shape}")
+    if not np.issubdtype(idx.dtype, np.integer):
+        raise PolicyInputError(f"eligible must hold integers, got dtype {idx.dtype}")
+    if idx.min() < 0 or idx.max() >= n_actions:
+        raise PolicyInputError(f"eligible indices must lie in [0, {n_actions}), got min "
+                               f"{idx.min()} max {idx.max()}")
+    return idx

@@ -40,6 +40,7 @@ from typing import Self
 
 import numpy as np
 
+from policies.batch_checks import eligible_indices
 from policies.errors import PolicyConfigError, PolicyInputError
 from policies.vw_format import FeatureSet, feature_items
 
@@ -145,19 +146,7 @@ class RidgeLearner:
         return self._n
 
     def _indices(self, eligible: Sequence[int] | np.ndarray | None) -> np.ndarray:
-        k = self._k
-        if k == 0:
-            raise PolicyInputError("no actions: call set_actions(...) first")
-        if eligible is None:
-            return np.arange(k)
-        idx = np.asarray(eligible)
-        if idx.ndim != 1 or idx.size == 0 or not np.issubdtype(idx.dtype, np.integer):
-            raise PolicyInputError(f"eligible must be a non-empty 1-d list of action indices, "
-                                   f"got {eligible!r:.80}")
-        if idx.min() < 0 or idx.max() >= k:
-            raise PolicyInputError(f"eligible indices must lie in [0, {k}), got min "
-                                   f"{idx.min()} max {idx.max()}")
-        return idx
+        return eligible_indices(eligible, self._k)
 
     # -- features ------------------------------------------------------------------------------
     def _slot(self, ns: str, name: str) -> int:

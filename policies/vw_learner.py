@@ -32,6 +32,7 @@ from typing import Self
 import numpy as np
 from vowpalwabbit import Example, Workspace
 
+from policies.batch_checks import eligible_indices
 from policies.errors import PolicyConfigError, PolicyInputError
 from policies.vw_config import VWConfig
 from policies.vw_format import (
@@ -103,23 +104,7 @@ class VWLearner:
         return VWWeights(self._workspace())
 
     def _indices(self, eligible: Sequence[int] | np.ndarray | None) -> np.ndarray:
-        k = self.n_actions
-        if k == 0:
-            raise PolicyInputError("no actions: call set_actions(...) first")
-        if eligible is None:
-            return np.arange(k)
-        idx = np.asarray(eligible)
-        if idx.ndim != 1 or idx.size == 0:
-            raise PolicyInputError(
-                f"eligible must be a non-empty 1-d list of action indices, got shape {idx.shape}"
-            )
-        if not np.issubdtype(idx.dtype, np.integer):
-            raise PolicyInputError(f"eligible must hold integers, got dtype {idx.dtype}")
-        if idx.min() < 0 or idx.max() >= k:
-            raise PolicyInputError(
-                f"eligible indices must lie in [0, {k}), got min {idx.min()} max {idx.max()}"
-            )
-        return idx
+        return eligible_indices(eligible, self.n_actions)
 
     # -- predict / learn -----------------------------------------------------------------------
     def probabilities(self, shared: FeatureSet,
