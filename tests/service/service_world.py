@@ -27,7 +27,32 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-class ServeProcess:
+class ChildProcess:
+    """A command of ours in a child process: stopped by SIGTERM (its shutdown runs) or killed."""
+
+    proc: subprocess.Popen | None = None
+    #: seconds a SIGTERM may take before the child is killed
+    stop_timeout_s: float = 30.0
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown handler runs (no checkpoint written, nothing pending published)."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=30)
+
+    def stop(self) -> int:
+        """SIGTERM and wait for the shutdown to finish; its exit status."""
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else 0
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout=self.stop_timeout_s)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.wait(timeout=30)
+
+
+class ServeProcess(ChildProcess):
     """``offerbandit serve`` in a child process on 127.0.0.1 (the real CLI, uvicorn, sockets).
 
     Args:
@@ -64,23 +89,6 @@ class ServeProcess:
         self.stop()
         raise RuntimeError(f"serve did not answer /healthz within {timeout_s} s")
 
-    def kill(self) -> None:
-        """SIGKILL: no shutdown handler runs, no checkpoint is written."""
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(timeout=30)
-
-    def stop(self) -> int:
-        """SIGTERM and wait: uvicorn shuts down and the engine is closed."""
-        if self.proc is None or self.proc.poll() is not None:
-            return self.proc.returncode if self.proc else 0
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            return self.proc.wait(timeout=30)
-
 
 class Scrape:
     """A ``/metrics`` answer read by ``prometheus_client``'s own parser: a malformed exposition,
@@ -110,8 +118,11 @@ RUN_LEARN = ("import argparse, sys; from engine.commands import learn; "
              "a = p.parse_args(sys.argv[1:]); sys.exit(a.func(a))")
 
 
-class LearnProcess:
-    """``offerbandit learn`` in a child process, following a shared log."""
+class LearnProcess(ChildProcess):
+    """``offerbandit learn`` in a child process, following a shared log (SIGTERM publishes
+    what is pending, then the learner exits)."""
+
+    stop_timeout_s = 60.0
 
     def __init__(self, store: str, *extra: str) -> None:
         self.store, self.extra = store, extra
@@ -138,19 +149,3 @@ class LearnProcess:
         for line in self.proc.stdout:
             self.output = [*self.output[-50:], line]
 
-    def kill(self) -> None:
-        """SIGKILL: nothing pending is published."""
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(timeout=30)
-
-    def stop(self) -> int:
-        """SIGTERM and wait: what is pending is published, then the learner exits."""
-        if self.proc is None or self.proc.poll() is not None:
-            return self.proc.returncode if self.proc else 0
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            return self.proc.wait(timeout=30)
