@@ -38,25 +38,23 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 from psycopg import errors as pg_errors
 
 from engine.decision_store import day_start
 from engine.errors import StoreError
-from engine.store import (
-    _DAY,
-    _DECISION_COLUMNS,
-    _SNAPSHOT_COLUMNS,
-    SCHEMA_VERSION,
+from engine.log_queries import LogQueries
+from engine.log_rows import (
+    DAY,
+    DECISION_COLUMNS,
+    DRIFT_EVENT_COLUMNS,
     ContactHistory,
     DecisionRecord,
-    _record,
     already_decided,
     capacity_reached,
     check_reward,
-    counts_of,
     decision_row,
     duplicate_decision,
     duplicate_reward,
@@ -67,6 +65,7 @@ from engine.store import (
     sends_by_day,
     unknown_decision,
 )
+from engine.store import SCHEMA_VERSION
 
 if TYPE_CHECKING:
     from engine.snapshots import ModelSnapshot
@@ -160,8 +159,6 @@ CREATE TABLE IF NOT EXISTS drift_events (
     detail_json TEXT NOT NULL
 )
 """
-_DRIFT_EVENT_COLUMNS = ("key", "kind", "subject", "level", "at", "value", "threshold",
-                        "change_at", "position", "message", "detail_json")
 
 # A first reward in one statement (one round trip): flag the decision, take the next number
 # (its row lock held to commit orders the commits), insert. No row back: unknown or rewarded.
@@ -234,7 +231,7 @@ def _key(scope: str, name: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
-class PostgresLog:
+class PostgresLog(LogQueries):
     """The durable decision/reward/profile log in a PostgreSQL database.
 
     Implements :class:`engine.decision_store.DecisionStore`.
@@ -247,6 +244,11 @@ class PostgresLog:
     Raises:
         StoreError: the server cannot be reached, or the tables have another schema version.
     """
+
+    _TRUE = "TRUE"
+    _FALSE = "FALSE"
+    _POSITION = "logged"
+    _TRUNCATE = "CAST(TRUNC({}) AS BIGINT)"
 
     def __init__(self, url: str, *, connect_timeout_s: float = 10.0,
                  read_only: bool = False) -> None:
@@ -398,9 +400,9 @@ class PostgresLog:
             except psycopg.Error as exc:
                 raise StoreError(f"store: {self.url}: cannot read: {exc}") from exc
 
-    def _check_open(self) -> None:
-        if self._closed:
-            raise StoreError("the decision log is closed")
+    def _select(self, sql: str, args: Iterable = ()) -> list[tuple]:
+        """:meth:`_read` of a shared query (:mod:`engine.log_queries` marks parameters ``?``)."""
+        return self._read(sql.replace("?", "%s"), tuple(args))
 
     def close(self) -> None:
         """Close the connection (the learner lock goes with it); safe to call twice."""
@@ -408,12 +410,6 @@ class PostgresLog:
             if not self._closed:
                 self._closed = True
                 self._db.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # -- decisions -------------------------------------------------------------------------------
     def write_decision(self, rec: DecisionRecord, *, capacity: int | None = None) -> None:
@@ -428,7 +424,7 @@ class PostgresLog:
             if capacity is not None and rec.channel is not None:
                 self._count_send(db, rec.channel, float(rec.created_at), int(capacity))
             try:
-                db.execute(f"INSERT INTO decisions ({_DECISION_COLUMNS}) "
+                db.execute(f"INSERT INTO decisions ({DECISION_COLUMNS}) "
                            f"VALUES ({', '.join(['%s'] * len(row))})", row)
             except pg_errors.UniqueViolation as exc:
                 raise duplicate_decision(rec.decision_id) from exc
@@ -449,7 +445,7 @@ class PostgresLog:
             db.execute("INSERT INTO channel_sends (day, channel, n) SELECT %s, %s, COUNT(*) "
                        "FROM decisions WHERE channel = %s AND created_at >= %s AND "
                        "created_at < %s ON CONFLICT DO NOTHING",
-                       (day, channel, channel, day, day + _DAY))
+                       (day, channel, channel, day, day + DAY))
             if db.execute(take, args).fetchall():
                 return
         raise capacity_reached(channel, capacity, day)
@@ -477,19 +473,11 @@ class PostgresLog:
                 self._count_send(db, channel, day, int(caps[channel]), k)
             try:
                 with db.cursor() as cur:
-                    cur.executemany(f"INSERT INTO decisions ({_DECISION_COLUMNS}) "
+                    cur.executemany(f"INSERT INTO decisions ({DECISION_COLUMNS}) "
                                     f"VALUES ({', '.join(['%s'] * len(rows[0]))})", rows)
             except pg_errors.UniqueViolation as exc:
                 raise StoreError(f"decision_id: expected new ids, got one already logged "
                                  f"({exc.diag.message_detail})") from exc
-
-    def get_decision(self, decision_id: str) -> DecisionRecord:
-        """The decision with this id (``UnknownDecisionError`` if none)."""
-        rows = self._read(f"SELECT {_DECISION_COLUMNS} FROM decisions WHERE decision_id = %s",
-                          (decision_id,))
-        if not rows:
-            raise unknown_decision(decision_id)
-        return _record(rows[0])
 
     def activate(self, decision_id: str, at: float) -> None:
         """Mark a deferred decision active from ``at``; an active one is left as it is."""
@@ -556,46 +544,17 @@ class PostgresLog:
                     raise unknown_decision(decision_id)
             return int(row[0])
 
-    def rewards_of(self, decision_id: str) -> list[tuple[int, float, float, str]]:
-        """``(seq, value, at, kind)`` of every reward of a decision, oldest first."""
-        return self._read("SELECT seq, value, at, kind FROM rewards WHERE decision_id = %s "
-                          "ORDER BY seq", (decision_id,))
-
     def last_seq(self) -> int:
         """The highest reward sequence number ever given (0 when none)."""
         return int(self._read("SELECT last FROM reward_seq")[0][0])
-
-    def rewards_since(self, seq: int, batch: int = 1000
-                      ) -> Iterator[tuple[int, DecisionRecord, float, str]]:
-        """``(seq, decision, value, kind)`` of every reward after ``seq``, in sequence order,
-        read in batches."""
-        last = int(seq)
-        cols = ", ".join(f"d.{c.strip()}" for c in _DECISION_COLUMNS.split(","))
-        while True:
-            rows = self._read(f"SELECT r.seq, r.value, r.kind, {cols} FROM rewards r "
-                              f"JOIN decisions d ON d.decision_id = r.decision_id "
-                              f"WHERE r.seq > %s ORDER BY r.seq LIMIT %s", (last, batch))
-            for row in rows:
-                yield int(row[0]), _record(row[3:]), row[1], row[2]
-            if len(rows) < batch:
-                return
-            last = rows[-1][0]
-
-    def expired_without_reward(self, now: float, window_s: float, limit: int = 1000
-                               ) -> list[DecisionRecord]:
-        """Active unrewarded decisions activated at least ``window_s`` before ``now``."""
-        rows = self._read(f"SELECT {_DECISION_COLUMNS} FROM decisions "
-                          f"WHERE active AND NOT rewarded AND activated_at <= %s "
-                          f"ORDER BY activated_at LIMIT %s", (float(now) - window_s, int(limit)))
-        return [_record(r) for r in rows]
 
     # -- customers -------------------------------------------------------------------------------
     def history(self, customer_id: str, now: float, channels: Iterable[str] = ()
                 ) -> ContactHistory:
         """The customer's contact history at ``now`` (one round trip)."""
         now = float(now)
-        rows = self._read(_HISTORY, {"d1": now - _DAY, "d7": now - 7 * _DAY,
-                                     "d30": now - 30 * _DAY, "c": customer_id, "now": now})
+        rows = self._read(_HISTORY, {"d1": now - DAY, "d7": now - 7 * DAY,
+                                     "d30": now - 30 * DAY, "c": customer_id, "now": now})
         outcome = next(r[5] for r in rows if r[0] is None)
         return history_of([r[:5] for r in rows if r[0] is not None], outcome, now, channels)
 
@@ -606,17 +565,11 @@ class PostgresLog:
         names = list(channels)
         ids = list(dict.fromkeys(customer_ids))
         counts: dict[str, list[tuple]] = {}
-        for row in self._read(_HISTORIES, {"d1": now - _DAY, "d7": now - 7 * _DAY,
-                                           "d30": now - 30 * _DAY, "ids": ids, "now": now}):
+        for row in self._read(_HISTORIES, {"d1": now - DAY, "d7": now - 7 * DAY,
+                                           "d30": now - 30 * DAY, "ids": ids, "now": now}):
             counts.setdefault(row[0], []).append(row[1:])
         outcome = dict(self._read(_OUTCOMES, {"ids": ids, "now": now}))
         return [history_of(counts.get(c, []), outcome.get(c), now, names) for c in customer_ids]
-
-    def capacity_used(self, day_start: float) -> dict[str, int]:
-        """Channel -> contacts decided since ``day_start``, all customers."""
-        rows = self._read("SELECT channel, COUNT(*) FROM decisions WHERE created_at >= %s "
-                          "AND channel IS NOT NULL GROUP BY channel", (float(day_start),))
-        return {c: int(n) for c, n in rows}
 
     def set_profile(self, customer_id: str, profile: dict[str, Any]) -> None:
         """Store (replace) a customer's profile (``StoreError`` if not a JSON dict)."""
@@ -624,12 +577,6 @@ class PostgresLog:
         with self._tx() as db:
             db.execute("INSERT INTO profiles VALUES (%s, %s) ON CONFLICT (customer_id) "
                        "DO UPDATE SET profile_json = EXCLUDED.profile_json", (customer_id, blob))
-
-    def profile(self, customer_id: str) -> dict[str, Any] | None:
-        """The customer's stored profile, or None."""
-        rows = self._read("SELECT profile_json FROM profiles WHERE customer_id = %s",
-                          (customer_id,))
-        return json.loads(rows[0][0]) if rows else None
 
     def profiles(self, customer_ids: Sequence[str]) -> list[dict[str, Any] | None]:
         """:meth:`profile` of many customers at once (None where none is stored)."""
@@ -667,65 +614,12 @@ class PostgresLog:
                           "DO NOTHING", (int(seq), float(at), from_learner, to_learner,
                                          json.dumps(evidence)))
 
-    def first_contexts(self, n: int) -> list[dict[str, Any]]:
-        """The contexts of the first ``n`` decisions in the log, in the order they were made."""
-        return [json.loads(c) for (c,) in self._read(
-            "SELECT context_json FROM decisions ORDER BY logged LIMIT %s", (int(n),))]
-
-    def switches(self, limit: int = 100) -> list[dict[str, Any]]:
-        """The latest learner switches, newest first: seq, at, from, to and the evidence."""
-        rows = self._read("SELECT seq, at, from_learner, to_learner, evidence_json FROM "
-                          "learner_switches ORDER BY id DESC LIMIT %s", (int(limit),))
-        return [{"seq": int(q), "at": float(a), "from": f, "to": t, "evidence": json.loads(e)}
-                for q, a, f, t, e in rows]
-
     # -- dashboards ------------------------------------------------------------------------------
-    def counts(self) -> dict[str, int]:
-        """Row counts for ``/metrics`` (as ``DecisionLog.counts``)."""
-        d = self._read("SELECT COUNT(*), COUNT(*) FILTER (WHERE active), "
-                       "COUNT(*) FILTER (WHERE holdout), COUNT(*) FILTER (WHERE channel IS NULL), "
-                       "COUNT(*) FILTER (WHERE rewarded) FROM decisions")[0]
-        kinds = {k: int(n) for k, n in self._read("SELECT kind, COUNT(*) FROM rewards "
-                                                  "GROUP BY kind")}
-        profiles = self._read("SELECT COUNT(*) FROM profiles")[0][0]
-        switches = self._read("SELECT COUNT(*) FROM learner_switches")[0][0]
-        return counts_of(d, kinds, profiles, self.last_seq(), switches)
-
-    def reward_rate_by_bucket(self, bucket_s: float, since: float = 0.0
-                              ) -> list[tuple[float, bool, int, float]]:
-        """``(bucket_start, holdout, n_decisions, sum_reward)`` of active decisions made since
-        ``since``, by decision-time bucket of ``bucket_s`` seconds, oldest first."""
-        if not bucket_s > 0:
-            raise StoreError(f"bucket_s: expected a positive number, got {bucket_s!r}")
-        rows = self._read(
-            "SELECT CAST(TRUNC(d.created_at / %(b)s) AS BIGINT) AS b, d.holdout, COUNT(*), "
-            "COALESCE(SUM(r.total), 0.0) FROM decisions d LEFT JOIN (SELECT decision_id, "
-            "SUM(value) AS total FROM rewards GROUP BY decision_id) r "
-            "ON r.decision_id = d.decision_id WHERE d.active AND d.created_at >= %(s)s "
-            "GROUP BY 1, d.holdout ORDER BY 1, d.holdout",
-            {"b": float(bucket_s), "s": float(since)})
-        return [(b * float(bucket_s), bool(h), int(n), float(s)) for b, h, n, s in rows]
-
-    def action_mix(self, since: float = 0.0) -> list[tuple[str | None, str | None, str | None,
-                                                           int]]:
-        """``(message, channel, timing, n)`` of the active treatment decisions made since
-        ``since`` (all three None for no contact), most frequent first."""
-        return [(m, c, t, int(n)) for m, c, t, n in self._read(
-            "SELECT message, channel, timing, COUNT(*) AS n FROM decisions WHERE active "
-            "AND NOT holdout AND created_at >= %s GROUP BY message, channel, timing "
-            "ORDER BY n DESC", (float(since),))]
-
-    def first_decision_at(self, since: float = 0.0) -> float | None:
-        """The time of the first active decision made at or after ``since``, None if none."""
-        first = self._read("SELECT MIN(created_at) FROM decisions WHERE active AND "
-                           "created_at >= %s", (float(since),))[0][0]
-        return None if first is None else float(first)
-
     def iter_export_rows(self, since: float | None = None, batch: int = 10000
                          ) -> Iterator[list[tuple]]:
         """Batches of decision rows joined with their summed rewards, in logged order (as
         ``DecisionLog.iter_export_rows``)."""
-        cols = ", ".join(f"d.{c.strip()}" for c in _DECISION_COLUMNS.split(","))
+        cols = ", ".join(f"d.{c.strip()}" for c in DECISION_COLUMNS.split(","))
         start = -math.inf if since is None else float(since)
         last = 0
         while True:
@@ -742,43 +636,18 @@ class PostgresLog:
             last = rows[-1][-1]
 
     # -- following the log (the drift monitor) ----------------------------------------------------
-    def decisions_after(self, position: int, limit: int = 1000
-                        ) -> list[tuple[int, float, bool, str | None, str]]:
-        """``(logged, created_at, holdout, channel, context_json)`` of the decisions logged
-        after ``position`` (see ``DecisionStore.decisions_after``)."""
-        return [(int(p), float(t), bool(h), c, ctx) for p, t, h, c, ctx in self._read(
-            "SELECT logged, created_at, holdout, channel, context_json FROM decisions "
-            "WHERE logged > %s ORDER BY logged LIMIT %s", (int(position), int(limit)))]
-
-    def rewards_after(self, seq: int, limit: int = 1000
-                      ) -> list[tuple[int, float, float, str, bool, str | None, str | None]]:
-        """``(seq, at, value, kind, holdout, channel, message)`` of the rewards after ``seq``,
-        in sequence order (see ``DecisionStore.rewards_after``)."""
-        return [(int(q), float(a), float(v), k, bool(h), c, m) for q, a, v, k, h, c, m in
-                self._read("SELECT r.seq, r.at, r.value, r.kind, d.holdout, d.channel, "
-                           "d.message FROM rewards r JOIN decisions d ON d.decision_id = "
-                           "r.decision_id WHERE r.seq > %s ORDER BY r.seq LIMIT %s",
-                           (int(seq), int(limit)))]
-
     def write_drift_events(self, rows: Iterable[dict[str, Any]]) -> int:
         """Log drift events, skipping keys logged already; return how many were written."""
         rows = list(rows)
         if not rows:
             return 0
-        sql = (f"INSERT INTO drift_events ({', '.join(_DRIFT_EVENT_COLUMNS)}) VALUES "
-               f"({', '.join(['%s'] * len(_DRIFT_EVENT_COLUMNS))}) ON CONFLICT (key) DO NOTHING")
+        sql = (f"INSERT INTO drift_events ({', '.join(DRIFT_EVENT_COLUMNS)}) VALUES "
+               f"({', '.join(['%s'] * len(DRIFT_EVENT_COLUMNS))}) ON CONFLICT (key) DO NOTHING")
         n = 0
         with self._tx() as db:
             for r in rows:
-                n += db.execute(sql, tuple(r[c] for c in _DRIFT_EVENT_COLUMNS)).rowcount
+                n += db.execute(sql, tuple(r[c] for c in DRIFT_EVENT_COLUMNS)).rowcount
         return n
-
-    def drift_events(self, limit: int = 100, since_id: int = 0) -> list[dict[str, Any]]:
-        """The latest ``limit`` drift events after ``since_id``, newest first, as dicts."""
-        cols = ("id", *_DRIFT_EVENT_COLUMNS)
-        rows = self._read(f"SELECT {', '.join(cols)} FROM drift_events WHERE id > %s "
-                          f"ORDER BY id DESC LIMIT %s", (int(since_id), int(limit)))
-        return [dict(zip(cols, r, strict=True)) for r in rows]
 
     # -- model snapshots -------------------------------------------------------------------------
     def publish_snapshot(self, snapshot: ModelSnapshot, keep: int = 3) -> int:
@@ -796,18 +665,6 @@ class PostgresLog:
             version = int(row[0][0])
             db.execute("DELETE FROM model_snapshots WHERE version <= %s", (version - keep,))
             return version
-
-    def latest_snapshot_version(self) -> int:
-        """The latest published snapshot's version, 0 when none."""
-        return int(self._read("SELECT COALESCE(MAX(version), 0) FROM model_snapshots")[0][0])
-
-    def latest_snapshot(self) -> ModelSnapshot | None:
-        """The latest published snapshot (model bytes included), or None."""
-        from engine.snapshots import ModelSnapshot
-
-        rows = self._read(f"SELECT {_SNAPSHOT_COLUMNS} FROM model_snapshots "
-                          f"ORDER BY version DESC LIMIT 1")
-        return ModelSnapshot.from_row(rows[0]) if rows else None
 
     def try_lock_learner(self) -> bool:
         """Take the one-learner lock (a session advisory lock) until :meth:`close` or the
