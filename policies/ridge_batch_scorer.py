@@ -5,7 +5,7 @@ The ridge learner's estimate of action ``a`` is ``theta_a . x``, ``x`` the share
 hashed into ``dim`` slots plus a constant (:meth:`RidgeLearner.features`). A batch's hashed
 features are one ``(n, dim + 1)`` matrix ``X``, so its scores are ``X @ theta.T``, ``(n, K)``.
 Each distinct raw feature (namespace, key, value) is tokenised and hashed once and kept (values
-repeat from customer to customer); building ``X`` is then a scatter-add of the batch's
+repeat from customer to customer); building ``X`` is then one ``bincount`` of the batch's
 ``(row, slot, value)`` triples. Scores are on the scale the learner learned (the engine's
 ``reward / scale``, as :meth:`RidgeLearner.estimates`), equal to its own estimates up to the
 order of float64 sums (``tests/policies/test_ridge_batch_scorer.py``: 1e-9).
@@ -75,19 +75,23 @@ class RidgeBatchScorer:
 
     def features(self, shared: Sequence[FeatureSet]) -> np.ndarray:
         """(n, dim + 1) float64: each row :meth:`RidgeLearner.features` of one feature set."""
-        rows: list[int] = []
-        slots: list[int] = []
+        width = self._dim + 1
+        get = self._items.get
+        cells: list[int] = []  # row * width + slot, in the order the learner adds them
         values: list[float] = []
         for i, feats in enumerate(shared):
+            base = i * width
             for ns, namespace in feats.items():
                 for key, value in namespace.items():
-                    for slot, v in self._slots(ns, key, value):
-                        rows.append(i)
-                        slots.append(slot)
+                    found = None if isinstance(value, list) else get((ns, key, value))
+                    if found is None:
+                        found = self._slots(ns, key, value)
+                    for slot, v in found:
+                        cells.append(base + slot)
                         values.append(v)
-        x = np.zeros((len(shared), self._dim + 1))
-        np.add.at(x, (np.array(rows, dtype=np.int64), np.array(slots, dtype=np.int64)),
-                  np.array(values, dtype=np.float64))
+        # bincount adds in input order, as the learner's own x[slot] += value does
+        x = np.bincount(np.array(cells, dtype=np.int64), weights=np.array(values, dtype=float),
+                        minlength=len(shared) * width).reshape(len(shared), width)
         x[:, -1] = 1.0  # the constant
         return x
 
