@@ -155,3 +155,20 @@ def test_a_ridge_snapshot_of_another_ridge_setting_is_refused(store_url):
         loop.publish()
     with pytest.raises(CheckpointError, match=r"snapshot 1 learner_config: expected"):
         learner(store_url, candidates=[{"name": "ridge", "exploration": "ridge", "dim": 64}])
+
+
+def test_a_vw_snapshot_is_written_and_opened_as_before(tmp_path):
+    """Snapshots published before the ridge learner name no kind: catches a VW fingerprint that
+    gains one (the learner loop would then refuse every older snapshot as another
+    configuration) or a VW snapshot opened as anything but VW."""
+    url = f"sqlite:///{tmp_path / 'shared'}"
+    with learner(url, candidates=["squarecb", "ridge"]) as loop:
+        loop.publish()
+    with open_store(url) as log:
+        snap = log.latest_snapshot()
+    assert snap is not None and snap.learner_name == "squarecb"
+    assert "kind" not in json.loads(snap.learner_config)
+    with replica(url) as rep:  # configured ridge first: it serves what was published
+        assert type(rep._selection.learner).__name__ == "VWLearner"
+    with learner(url, candidates=["squarecb", "ridge"]) as again:
+        assert again.status().published_version == 1  # resumed from it, not refused
