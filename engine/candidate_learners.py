@@ -1,33 +1,34 @@
-"""Which learner a candidate's configuration builds: a Vowpal Wabbit learner for a
-:class:`~policies.vw_config.VWConfig`, the closed-form ridge learner for a
-:class:`~policies.ridge_learner.RidgeConfig` (``candidates = [..., "ridge"]``); and the refusal
-for the places that need a VW model (the fleet's snapshots, replicas and learner loop).
+"""Which learner a candidate's configuration builds, and which batch scorer reads it: a Vowpal
+Wabbit learner (:class:`~policies.vw_batch_scorer.VWBatchScorer`) for a
+:class:`~policies.vw_config.VWConfig`, the closed-form ridge learner
+(:class:`~policies.ridge_batch_scorer.RidgeBatchScorer`) for a
+:class:`~policies.ridge_learner.RidgeConfig` (``candidates = [..., "ridge"]``). Every place that
+opens a saved engine model (checkpoints, fleet snapshots, campaigns) goes through here, so each
+serves either kind.
 
 Example:
     >>> from policies.ridge_learner import RidgeConfig
-    >>> type(new_learner(RidgeConfig(dim=16))).__name__
-    'RidgeLearner'
-    >>> require_vw("ridge", RidgeConfig(), "a fleet snapshot")  # doctest: +NORMALIZE_WHITESPACE
-    Traceback (most recent call last):
-    ...
-    engine.errors.UnsupportedCandidateError: candidates: 'ridge' is a ridge candidate; a fleet
-        snapshot needs a Vowpal Wabbit candidate (serve it from an embedded Engine, or list a VW
-        candidate first)
+    >>> with new_learner(RidgeConfig(dim=16)) as ridge:
+    ...     ridge.set_actions([{"m": {"msg": "a"}}, {"m": {"msg": "b"}}])
+    ...     type(ridge).__name__, type(batch_scorer(ridge)).__name__
+    ('RidgeLearner', 'RidgeBatchScorer')
 """
 
 from __future__ import annotations
 
 import os
 
-from engine.errors import UnsupportedCandidateError
+from policies.ridge_batch_scorer import RidgeBatchScorer
 from policies.ridge_learner import RidgeConfig, RidgeLearner
+from policies.vw_batch_scorer import VWBatchScorer
 from policies.vw_config import VWConfig
 from policies.vw_learner import VWLearner
 
-__all__ = ["CandidateConfig", "CandidateLearner", "new_learner", "require_vw"]
+__all__ = ["BatchScorer", "CandidateConfig", "CandidateLearner", "batch_scorer", "new_learner"]
 
 CandidateConfig = VWConfig | RidgeConfig
 CandidateLearner = VWLearner | RidgeLearner
+BatchScorer = VWBatchScorer | RidgeBatchScorer
 
 
 def new_learner(config: CandidateConfig, *, seed: int = 0,
@@ -39,14 +40,14 @@ def new_learner(config: CandidateConfig, *, seed: int = 0,
     return VWLearner(config, seed=seed, model_path=model_path)
 
 
-def require_vw(name: str, config: CandidateConfig, where: str) -> VWConfig:
-    """``config`` if it is a VW learner's, else a typed refusal naming candidate ``name``.
+def batch_scorer(learner: CandidateLearner) -> BatchScorer:
+    """Batch prediction of ``learner`` (actions set): ``scores(shared_sets)`` gives the
+    ``(n, K)`` estimated rewards on the scale it learned, one matrix product per batch.
 
     Raises:
-        UnsupportedCandidateError: ``config`` is not a :class:`VWConfig`.
+        PolicyConfigError: the learner has no actions set, or (VW) an interaction the batch
+            scorer cannot split.
     """
-    if not isinstance(config, VWConfig):
-        raise UnsupportedCandidateError(
-            f"candidates: {name!r} is a {config.exploration} candidate; {where} needs a Vowpal "
-            f"Wabbit candidate (serve it from an embedded Engine, or list a VW candidate first)")
-    return config
+    if isinstance(learner, RidgeLearner):
+        return RidgeBatchScorer(learner)
+    return VWBatchScorer(learner)

@@ -98,5 +98,6 @@ class CapacityReachedError(StoreError):
 
 
 class UnsupportedCandidateError(ConfigError):
-    """A feature that needs a Vowpal Wabbit model met a candidate that is not one (the ridge
-    candidate cannot be published as a fleet snapshot, say); the message names the candidate."""
+    """A feature that cannot serve a kind of candidate learner met one; the message names the
+    candidate. Nothing raises it today (the fleet and campaigns serve the ridge candidate as
+    they serve VW ones); kept so that callers catching it keep working."""

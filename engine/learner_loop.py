@@ -14,9 +14,10 @@ the published lineage holds every reward exactly once. One learner per log: a se
 for the first's lock (``DecisionStore.try_lock_learner``; the server frees it when the holder's
 connection ends, so a killed learner's successor takes over).
 
-The learner runs one candidate learner (``[engine] candidates``): the latest snapshot's, or the
-first configured; it does not switch between candidates as an embedded engine does
-(``docs/scale.md``). Its snapshots name it, so replicas serve exactly that learner.
+The learner runs one candidate learner (``[engine] candidates``), a Vowpal Wabbit one or the
+closed-form ridge learner: the latest snapshot's, or the first configured; it does not switch
+between candidates as an embedded engine does (``docs/scale.md``). Its snapshots name it and
+carry its configuration, so replicas serve exactly that learner.
 
 Example:
     >>> import tempfile
@@ -44,7 +45,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Self
 
-from engine.candidate_learners import require_vw
+from engine.candidate_learners import CandidateConfig
 from engine.catalog import Catalog
 from engine.checkpoint import CheckpointStore
 from engine.clock import Clock
@@ -147,8 +148,9 @@ class LearnerLoop:
                                       f"{', '.join(names)}, got {snap.learner_name!r}; run the "
                                       f"learner with the candidates it was trained with")
             spec = wanted.candidate(snap.learner_name if snap else names[0])
-            require_vw(spec.name, spec.config, "the fleet's learner (it publishes snapshots)")
-            options = {**options, "candidates": [{"name": spec.name, **asdict(spec.config)}]}
+            # a VW or a ridge candidate, as its table ("exploration" names the ridge learner)
+            options = {**options, "candidates": [{"name": spec.name, **asdict(spec.config),
+                                                  "exploration": spec.config.exploration}]}
             drift = options.get("drift")
             if drift is not None:  # no drift challengers either (docs/drift.md): one learner
                 table = drift.to_dict() if isinstance(drift, DriftOptions) else dict(drift)
@@ -197,8 +199,7 @@ class LearnerLoop:
         if snap is None:
             return
         spec = options.candidate_specs[0]
-        config = _built(require_vw(spec.name, spec.config, "the fleet's learner"), catalog,
-                        options.prune_features)
+        config = _built(spec.config, catalog, options.prune_features)
         if snap.learner_config != config.fingerprint():
             raise CheckpointError(f"snapshot {snap.version} learner_config: expected "
                                   f"{config.fingerprint()!r}, got {snap.learner_config!r}; run "
@@ -299,9 +300,9 @@ class LearnerLoop:
         self.close()
 
 
-def _built(config: VWConfig, catalog: Catalog, prune: bool) -> VWConfig:
-    """The configuration a learner is built with (its interactions as the catalog prunes
-    them, as ``engine.checkpoint.load_models`` builds it)."""
-    if not prune:
+def _built(config: CandidateConfig, catalog: Catalog, prune: bool) -> CandidateConfig:
+    """The configuration a learner is built with (a VW learner's interactions as the catalog
+    prunes them, as ``engine.checkpoint.load_models`` builds it; the ridge learner has none)."""
+    if not prune or not isinstance(config, VWConfig):
         return config
     return replace(config, interactions=catalog_interactions(catalog, config.interactions))

@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.candidate_learners import CandidateLearner, require_vw
+from engine.candidate_learners import CandidateLearner
 from engine.checkpoint import load_learner
 from engine.config import load_config
 from engine.engine import Engine
@@ -107,8 +107,6 @@ class ReplicaEngine(Engine):
             raise ConfigError(f"number_bins: expected 0 on a replica (the fleet does not carry "
                               f"bin edges in its snapshots), got {self.options.number_bins}")
         snap = self.log.latest_snapshot()
-        first = self.options.candidate_specs[0]
-        require_vw(first.name, first.config, "a choose replica")
         if snap is None:  # no learner has published yet: an untrained model, version 0
             learner, _ = load_learner(self._tmp.name, self.catalog, self.options,
                                       seed=self.seed)

@@ -1,21 +1,31 @@
 """Model snapshots: what the fleet's one learner publishes and its choose replicas serve from.
 
-A snapshot is a Vowpal Wabbit model (weights and exploration state) with everything a replica
-needs to serve it without any configuration of its own: the learner configuration it was trained
-with (so a learner holding several candidate configurations publishes whichever serves, and the
-replicas follow), the catalog and feature layout it expects (a replica refuses another), and how
-far into the reward log it has learned (``learned_seq``). The store keeps the latest few
-(``DecisionStore.publish_snapshot``) and numbers them with an increasing ``version``; every
-decision a replica makes logs the version that made it.
+A snapshot is a candidate learner's saved model (a Vowpal Wabbit model: weights and
+exploration state; or the closed-form ridge learner's exact state: ``A^-1``, ``b``, ``theta``
+and the rewards learned) with everything a replica needs to serve it without any configuration
+of its own: the learner configuration it was trained with (its fingerprint says which kind of
+learner: a ridge one carries ``"kind": "ridge"``, a VW one no kind, as every snapshot before
+the ridge learner; so a learner holding several candidate configurations publishes whichever
+serves, and the replicas follow), the catalog and feature layout it expects (a replica refuses
+another), and how far into the reward log it has learned (``learned_seq``). The store keeps the
+latest few (``DecisionStore.publish_snapshot``) and numbers them with an increasing
+``version``; every decision a replica makes logs the version that made it.
 
 Example:
     >>> from engine.catalog import Catalog
+    >>> from policies.ridge_learner import RidgeConfig
     >>> cat = Catalog.from_names(["m"], ["email"], ["now"])
-    >>> with VWLearner(VWConfig()) as learner:
+    >>> with new_learner(VWConfig()) as learner:
     ...     snap = snapshot_of(learner, cat, VWConfig(), learned_seq=0)
     >>> with learner_from(snap, cat) as served:
     ...     snap.learner_name, served.n_actions, len(snap.model) > 0
     ('default', 2, True)
+    >>> with new_learner(RidgeConfig(dim=16)) as ridge:
+    ...     ridge.set_actions(action_feature_sets(cat))
+    ...     snap = snapshot_of(ridge, cat, ridge.config, learned_seq=0, learner_name="ridge")
+    >>> with learner_from(snap, cat) as served:
+    ...     type(served).__name__, served.config.dim, served.n_actions
+    ('RidgeLearner', 16, 2)
 """
 
 from __future__ import annotations
@@ -27,12 +37,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.candidate_learners import CandidateConfig, CandidateLearner, require_vw
+from engine.candidate_learners import CandidateConfig, CandidateLearner, new_learner
 from engine.catalog import Catalog
 from engine.errors import CheckpointError
 from engine.features import FEATURES_VERSION, action_feature_sets
+from policies.ridge_learner import RidgeConfig
 from policies.vw_config import VWConfig
-from policies.vw_learner import VWLearner
 
 __all__ = ["DEFAULT_LEARNER_NAME", "ModelSnapshot", "config_of", "learner_from", "snapshot_of"]
 
@@ -49,12 +59,14 @@ class ModelSnapshot:
         learned_seq: the last reward sequence number learned into the model.
         learner_name: which learner configuration serves (``"default"`` for an engine with one;
             a learner holding several candidates names the one it publishes).
-        learner_config: that configuration, :meth:`VWConfig.fingerprint` (JSON of every field):
-            a replica builds the learner from it.
+        learner_config: that configuration's ``fingerprint()`` (JSON of every field;
+            ``"kind": "ridge"`` for the ridge learner): a replica builds the learner from it
+            (:func:`config_of`).
         catalog_version: :attr:`Catalog.version` of the catalog it was trained on.
         features_version: ``engine.features.FEATURES_VERSION`` it was trained with, followed
             by ``+pruned`` when its action features were pruned (``prune_features``).
-        model: the VW model file's bytes.
+        model: the learner's saved model file's bytes (VW's model, or the ridge learner's
+            ``.npz``).
         created_at: when the learner took it, epoch seconds.
         published_at: when the store took it, epoch seconds (0 before).
     """
@@ -91,14 +103,20 @@ class ModelSnapshot:
                                       f"one with the learner's)")
 
 
-def config_of(fingerprint: str) -> VWConfig:
-    """The :class:`VWConfig` whose :meth:`VWConfig.fingerprint` this is.
+def config_of(fingerprint: str) -> CandidateConfig:
+    """The learner configuration whose ``fingerprint()`` this is: a :class:`RidgeConfig` for
+    ``"kind": "ridge"``, else (every snapshot before the ridge learner, too) a
+    :class:`VWConfig`.
 
     Example:
         >>> config_of(VWConfig(epsilon=0.1).fingerprint()).epsilon
         0.1
+        >>> config_of(RidgeConfig(dim=64).fingerprint())
+        RidgeConfig(dim=64, l2=1.0, gamma_scale=10.0, gamma_exponent=0.5)
     """
     fields = json.loads(fingerprint)
+    if fields.pop("kind", None) == "ridge":
+        return RidgeConfig(**fields)
     fields["interactions"] = tuple(fields.get("interactions", ()))
     return VWConfig(**fields)
 
@@ -107,13 +125,8 @@ def snapshot_of(learner: CandidateLearner, catalog: Catalog, config: CandidateCo
                 learned_seq: int, learner_name: str = DEFAULT_LEARNER_NAME,
                 pruned: bool = False) -> ModelSnapshot:
     """Take a snapshot of ``learner`` (trained with ``config`` on ``catalog``, its action
-    features pruned or not: ``prune_features``), unpublished.
-
-    Raises:
-        UnsupportedCandidateError: the learner is not a VW learner (a replica opens VW models
-            only), naming candidate ``learner_name``.
-    """
-    config = require_vw(learner_name, config, "a fleet snapshot")
+    features pruned or not: ``prune_features``), unpublished: a VW learner or the ridge
+    learner, whose saved file it carries byte for byte."""
     with tempfile.TemporaryDirectory() as d:
         path = Path(d) / "model.vw"
         learner.save(path)
@@ -123,8 +136,10 @@ def snapshot_of(learner: CandidateLearner, catalog: Catalog, config: CandidateCo
                          time.time())
 
 
-def learner_from(snapshot: ModelSnapshot, catalog: Catalog, *, seed: int = 0) -> VWLearner:
-    """The learner of a snapshot, its actions set from ``catalog``, ready to predict.
+def learner_from(snapshot: ModelSnapshot, catalog: Catalog, *, seed: int = 0
+                 ) -> CandidateLearner:
+    """The learner of a snapshot (the kind its configuration names), its actions set from
+    ``catalog``, ready to predict.
 
     Raises:
         CheckpointError: the snapshot was made for another catalog or feature layout.
@@ -134,7 +149,7 @@ def learner_from(snapshot: ModelSnapshot, catalog: Catalog, *, seed: int = 0) ->
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(snapshot.model)
-        learner = VWLearner(config_of(snapshot.learner_config), seed=seed, model_path=name)
+        learner = new_learner(config_of(snapshot.learner_config), seed=seed, model_path=name)
     finally:
         os.unlink(name)
     try:

@@ -44,9 +44,19 @@ from policies.batch_checks import eligible_indices
 from policies.errors import PolicyConfigError, PolicyInputError
 from policies.vw_format import FeatureSet, feature_items
 
-__all__ = ["RidgeConfig", "RidgeLearner"]
+__all__ = ["RidgeConfig", "RidgeLearner", "feature_slot"]
 
 _MAX_CACHE = 100_000  # hashed feature names kept; high-cardinality categories start it over
+
+
+def feature_slot(ns: str, name: str, dim: int) -> int:
+    """The hashed slot (0..dim-1) of feature ``ns:name``: CRC-32, stable across processes.
+
+    Example:
+        >>> feature_slot("c", "seg=vip", 128) == feature_slot("c", "seg=vip", 128)
+        True
+    """
+    return zlib.crc32(f"{ns}\x00{name}".encode()) & (dim - 1)
 
 
 @dataclass(frozen=True)
@@ -155,7 +165,7 @@ class RidgeLearner:
         if slot is None:
             if len(self._slots) >= _MAX_CACHE:
                 self._slots.clear()
-            slot = zlib.crc32(f"{ns}\x00{name}".encode()) & (self.config.dim - 1)
+            slot = feature_slot(ns, name, self.config.dim)
             self._slots[key] = slot
         return slot
 
@@ -173,6 +183,11 @@ class RidgeLearner:
         """The ridge estimate of each eligible action's reward (on the learned scale)."""
         idx = self._indices(eligible)
         return self._theta[idx] @ self.features(shared)
+
+    def weights(self) -> np.ndarray:
+        """A copy of every action's weights ``theta``, ``(K, dim + 1)`` (the constant last):
+        ``features(shared) @ weights().T`` are :meth:`estimates` for every action."""
+        return self._theta.copy()
 
     def gamma(self) -> float:
         """SquareCB's gamma now: ``gamma_scale * max(n, 1) ** gamma_exponent``."""

@@ -50,6 +50,7 @@ import pyarrow.parquet as pq
 from engine.campaign.plan import action_costs
 from engine.campaign.runner import METADATA_KEY, sidecar_model
 from engine.campaign.scoring import fresh_config
+from engine.candidate_learners import CandidateConfig, batch_scorer, new_learner
 from engine.catalog import Catalog
 from engine.config import load_config
 from engine.errors import CampaignError
@@ -68,9 +69,6 @@ from ope import (
     stack_reward_models,
 )
 from policies.allocation import Prices, Resources, explore_distribution
-from policies.vw_batch_scorer import VWBatchScorer
-from policies.vw_config import VWConfig
-from policies.vw_learner import VWLearner
 
 __all__ = ["CampaignEstimate", "MeanValue", "action_attributes", "campaign_dr",
            "campaign_policy", "estimate_campaign"]
@@ -248,12 +246,13 @@ def _campaign_counts(path: Path, channels: list[str]) -> dict[str, Any]:
             "model": float(pc.sum(decided.column("score")).as_py() or 0.0)}
 
 
-def _scores(catalog: Catalog, config: VWConfig, model: Path, features: tuple[str, ...], *,
-            pruned: bool, scale: float) -> np.ndarray:
-    """The campaign model's scores of the logged features, on the business scale."""
-    with (VWLearner(config, model_path=model) if model.is_file() else VWLearner(config)) as vw:
-        vw.set_actions(action_feature_sets(catalog, pruned))
-        return VWBatchScorer(vw).scores([json.loads(f) for f in features]) * scale
+def _scores(catalog: Catalog, config: CandidateConfig, model: Path, features: tuple[str, ...],
+            *, pruned: bool, scale: float) -> np.ndarray:
+    """The campaign model's scores of the logged features (a VW or a ridge learner, as its
+    configuration names), on the business scale."""
+    with new_learner(config, model_path=model if model.is_file() else None) as learner:
+        learner.set_actions(action_feature_sets(catalog, pruned))
+        return batch_scorer(learner).scores([json.loads(f) for f in features]) * scale
 
 
 def _holdout_rewards(export: Path) -> np.ndarray:

@@ -46,7 +46,6 @@ from engine.campaign.allocation_writer import OUTPUT_SCHEMA, CampaignTotals, Cam
 from engine.campaign.customers import CustomersTable, check_customers
 from engine.campaign.plan import CampaignPlan, campaign_resources
 from engine.campaign.scoring import CustomerScorer, ScoringSetup, fresh_config
-from engine.candidate_learners import require_vw
 from engine.catalog import Catalog
 from engine.checkpoint import CheckpointStore, load_models
 from engine.config import load_config
@@ -271,8 +270,6 @@ def score_campaign(customers: str | os.PathLike, catalog_path: str | os.PathLike
     if options.number_bins:  # as a choose replica: snapshots carry no bin edges
         raise CampaignError(f"number_bins: expected 0 for a campaign (its workers do not bin "
                             f"context numbers), got {options.number_bins}")
-    first = options.candidate_specs[0]
-    require_vw(first.name, first.config, "campaign scoring")  # the batch scorer reads VW weights
     table = check_customers(customers, [c.name for c in catalog.channels])
     state = None if state_dir is None else Path(state_dir)
     url = worker_store_url(store, state)

@@ -13,8 +13,11 @@ each batch of customer rows then goes through:
 3. :meth:`ContactRules.apply_batch` (the rules of ``choose``, for the whole batch; the channels'
    capacity is left to the allocation, which shares it out by price);
 4. the learner's shared features (``engine.features``, as ``choose`` builds them) and every
-   action's score (:class:`policies.vw_batch_scorer.VWBatchScorer`) with the snapshot's own
-   learner configuration, as a choose replica serves it (``engine.snapshots.learner_from``);
+   action's score by batch prediction (``engine.candidate_learners.batch_scorer``: VW's
+   weights, :class:`policies.vw_batch_scorer.VWBatchScorer`, or the ridge learner's, one
+   matrix product, :class:`policies.ridge_batch_scorer.RidgeBatchScorer`) with the snapshot's
+   own learner configuration, as a choose replica serves it
+   (``engine.snapshots.learner_from``), times the learner's reward scale;
 5. holdout membership (the one holdout hash).
 
 A customer whose row or stored profile the rules refuse is not decided: the batch carries the
@@ -47,7 +50,12 @@ import numpy as np
 import pyarrow as pa
 
 from engine.campaign.customers import contexts_of
-from engine.candidate_learners import require_vw
+from engine.candidate_learners import (
+    CandidateConfig,
+    CandidateLearner,
+    batch_scorer,
+    new_learner,
+)
 from engine.catalog import Catalog
 from engine.config import config_from_document
 from engine.contact_rules import BatchRuleOutcome, ContactRules
@@ -65,9 +73,7 @@ from engine.options import EngineOptions
 from engine.snapshots import ModelSnapshot, learner_from
 from engine.store import ContactHistory
 from engine.store_url import open_store
-from policies.vw_batch_scorer import VWBatchScorer
 from policies.vw_config import VWConfig
-from policies.vw_learner import VWLearner
 
 __all__ = ["CustomerScorer", "ScoringSetup", "fresh_config", "history_keys"]
 
@@ -86,19 +92,18 @@ def history_keys(histories: Sequence[ContactHistory]) -> np.ndarray:
                        count=len(histories))
 
 
-def fresh_config(catalog: Catalog, options: EngineOptions) -> VWConfig:
-    """The serving candidate's configuration as the engine builds a fresh one (its interactions
-    as the catalog prunes them, with ``prune_features``).
+def fresh_config(catalog: Catalog, options: EngineOptions) -> CandidateConfig:
+    """The serving candidate's configuration as the engine builds a fresh one (a VW learner's
+    interactions as the catalog prunes them, with ``prune_features``; a ridge learner's as
+    configured).
 
     Example:
         >>> cat = Catalog.from_names(["a", "b"], ["web"], ["now"], no_contact=False)
         >>> fresh_config(cat, EngineOptions(prune_features=True)).interactions
         ('cm', 'hm')
     """
-    first = options.candidate_specs[0]
-    # the batch scorer reads VW's weights; a ridge candidate first is refused by name
-    config = require_vw(first.name, first.config, "campaign scoring")
-    if not options.prune_features:
+    config = options.candidate_specs[0].config
+    if not options.prune_features or not isinstance(config, VWConfig):
         return config
     return replace(config, interactions=catalog_interactions(catalog, config.interactions))
 
@@ -144,17 +149,21 @@ class CustomerScorer:
         self._channels = tuple(c.name for c in catalog.channels)
         self._learner = self._open_learner(setup.model)
         try:
-            self._scorer = VWBatchScorer(self._learner)
+            self._scorer = batch_scorer(self._learner)
             self._log = open_store(setup.store_url, read_only=True)
         except BaseException:
             self._learner.close()
             raise
 
-    def _open_learner(self, model: ModelSnapshot | None) -> VWLearner:
+    def _open_learner(self, model: ModelSnapshot | None) -> CandidateLearner:
         if model is not None:
             return learner_from(model, self.catalog)
-        learner = VWLearner(fresh_config(self.catalog, self.options), seed=0)
-        learner.set_actions(action_feature_sets(self.catalog, self.options.prune_features))
+        learner = new_learner(fresh_config(self.catalog, self.options), seed=0)
+        try:
+            learner.set_actions(action_feature_sets(self.catalog, self.options.prune_features))
+        except BaseException:
+            learner.close()
+            raise
         return learner
 
     def __call__(self, batch: pa.Table | pa.RecordBatch) -> dict[str, np.ndarray]:

@@ -70,16 +70,16 @@ def model_of_log(log, catalog=None, seed: int = 0, options=None) -> np.ndarray:
     once, in sequence order, scaled as the engine scales them (holdout, no-contact and inactive
     decisions skipped, as the engine skips them): the log's own model, to compare a learner's
     with. ``catalog``: this world's when None."""
+    from engine.candidate_learners import new_learner
     from engine.catalog import Catalog
     from engine.features import action_feature_sets
     from engine.options import EngineOptions
     from engine.reward_scale import RewardScale
-    from policies.vw_learner import VWLearner
 
     catalog = catalog or Catalog.from_names(["welcome", "winback"], ["email", "sms"], ["now"])
     options = options or EngineOptions()
     scale = RewardScale()
-    with VWLearner(options.candidate_specs[0].config, seed=seed) as ref:
+    with new_learner(options.candidate_specs[0].config, seed=seed) as ref:
         ref.set_actions(action_feature_sets(catalog, options.prune_features))
         for seq, rec, _, _ in log.rewards_since(0):
             if rec.holdout or rec.action_index < 0 or not rec.active:

@@ -1,7 +1,8 @@
 """The closed-form ridge candidate (``candidates = [..., "ridge"]``): the engine logs the very
 probability its draw used, every candidate resumes after a restart or a crash, bad settings are
-refused naming the field, and the fleet (which publishes VW models) refuses it by name. How it
-learns against the VW default: tests/experiments/test_ridge_on_iris.py."""
+refused naming the field. The fleet (snapshots, replicas, the learner loop) serving it:
+tests/engine/test_ridge_fleet.py; campaigns scoring with it: tests/engine/test_campaign_model.py.
+How it learns against the VW default: tests/experiments/test_ridge_on_iris.py."""
 
 from __future__ import annotations
 
@@ -11,12 +12,8 @@ import re
 import numpy as np
 import pytest
 
-from engine.catalog import Catalog
-from engine.clock import ManualClock
-from engine.errors import CheckpointError, ConfigError, UnsupportedCandidateError
-from engine.learner_loop import LearnerLoop
-from engine.replica import ReplicaEngine
-from tests.engine.engine_world import OPEN_RULES, T0, context, make_engine, probe, reward_of
+from engine.errors import CheckpointError, ConfigError
+from tests.engine.engine_world import T0, context, make_engine, probe, reward_of
 
 RIDGE_FIRST = ["ridge", "squarecb"]
 
@@ -90,17 +87,3 @@ def test_a_checkpoint_of_another_ridge_setting_is_refused(tmp_path):
         pass
     with pytest.raises(CheckpointError, match="learner_config"):
         make_engine(tmp_path, candidates=[{"name": "r", "exploration": "ridge", "dim": 128}])
-
-
-def test_the_fleet_refuses_a_ridge_candidate_by_name(tmp_path):
-    """Catches the fleet silently publishing (or failing to open) a model that is not VW's."""
-    catalog = Catalog.from_names(["welcome", "winback"], ["email", "sms"], ["now"])
-    url = f"sqlite:///{tmp_path / 'shared'}"
-    with pytest.raises(UnsupportedCandidateError, match="'ridge' is a ridge candidate"):
-        LearnerLoop(catalog, url, candidates=["ridge"], lock_wait_s=1.0, clock=ManualClock(T0))
-    with pytest.raises(UnsupportedCandidateError, match=r"'ridge'.*choose replica"):
-        ReplicaEngine(catalog=catalog, store=url, rules=OPEN_RULES, refresh_s=None,
-                      candidates=["ridge"], clock=ManualClock(T0))
-    with (make_engine(tmp_path / "embedded", candidates=RIDGE_FIRST) as eng,
-          pytest.raises(UnsupportedCandidateError, match=r"'ridge'.*fleet snapshot")):
-        eng.model_snapshot()
