@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from engine.candidate_learners import CandidateLearner, new_learner
+from engine.candidate_learners import CandidateConfig, CandidateLearner, new_learner
 from engine.catalog import Catalog
 from engine.drift.recovery import saved_challengers
 from engine.errors import CheckpointError
@@ -241,6 +241,23 @@ def load_models(state_dir: str | os.PathLike, catalog: Catalog,
     return out
 
 
+def built_config(config: CandidateConfig, catalog: Catalog, prune: bool) -> CandidateConfig:
+    """The configuration a learner is built with: with ``prune`` (``prune_features``), a VW
+    learner's interactions as the catalog prunes them (terms it makes useless left out); a ridge
+    learner's, or any without ``prune``, as configured. The engine, the fleet's learner and
+    campaign scoring all build from this, so their models agree.
+
+    Example:
+        >>> cat = Catalog.from_names(["a", "b"], ["web"], ["now"], no_contact=False)
+        >>> default = EngineOptions().candidate_specs[0].config  # SquareCB, interactions set
+        >>> built_config(default, cat, prune=True).interactions
+        ('cm', 'hm')
+    """
+    if not prune or not isinstance(config, VWConfig):
+        return config
+    return replace(config, interactions=catalog_interactions(catalog, config.interactions))
+
+
 def fresh_learner(catalog: Catalog, options: EngineOptions, candidate: str, *, seed: int = 0,
                   model_path: str | os.PathLike | None = None) -> CandidateLearner:
     """A learner with configured candidate ``candidate``'s configuration, actions set: fresh,
@@ -250,9 +267,7 @@ def fresh_learner(catalog: Catalog, options: EngineOptions, candidate: str, *, s
         ConfigError: no such candidate.
     """
     prune = options.prune_features
-    config = options.candidate(candidate).config
-    if prune and isinstance(config, VWConfig):  # terms this catalog makes useless left out
-        config = replace(config, interactions=catalog_interactions(catalog, config.interactions))
+    config = built_config(options.candidate(candidate).config, catalog, prune)
     learner = new_learner(config, seed=seed, model_path=model_path)
     try:
         learner.set_actions(action_feature_sets(catalog, prune))

@@ -42,12 +42,11 @@ import tempfile
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from typing import Any, Self
 
-from engine.candidate_learners import CandidateConfig
 from engine.catalog import Catalog
-from engine.checkpoint import CheckpointStore
+from engine.checkpoint import CheckpointStore, built_config
 from engine.clock import Clock
 from engine.contact_rules import RulesConfig
 from engine.decision_store import DecisionStore
@@ -60,13 +59,12 @@ from engine.errors import (
     StoreError,
     UnknownDecisionError,
 )
-from engine.features import FEATURES_VERSION, catalog_interactions
+from engine.features import FEATURES_VERSION
 from engine.options import EngineOptions
 from engine.reward_scale import scale_of_log
 from engine.snapshots import ModelSnapshot, learner_from
 from engine.store_url import open_store
 from policies.number_check import check_number
-from policies.vw_config import VWConfig
 
 __all__ = ["LearnerLoop", "LearnerStatus"]
 
@@ -199,7 +197,7 @@ class LearnerLoop:
         if snap is None:
             return
         spec = options.candidate_specs[0]
-        config = _built(spec.config, catalog, options.prune_features)
+        config = built_config(spec.config, catalog, options.prune_features)
         if snap.learner_config != config.fingerprint():
             raise CheckpointError(f"snapshot {snap.version} learner_config: expected "
                                   f"{config.fingerprint()!r}, got {snap.learner_config!r}; run "
@@ -299,10 +297,3 @@ class LearnerLoop:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-
-def _built(config: CandidateConfig, catalog: Catalog, prune: bool) -> CandidateConfig:
-    """The configuration a learner is built with (a VW learner's interactions as the catalog
-    prunes them, as ``engine.checkpoint.load_models`` builds it; the ridge learner has none)."""
-    if not prune or not isinstance(config, VWConfig):
-        return config
-    return replace(config, interactions=catalog_interactions(catalog, config.interactions))

@@ -43,7 +43,7 @@ from __future__ import annotations
 import json
 import tomllib
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Self
 
 import numpy as np
@@ -57,12 +57,12 @@ from engine.candidate_learners import (
     new_learner,
 )
 from engine.catalog import Catalog
+from engine.checkpoint import built_config
 from engine.config import config_from_document
 from engine.contact_rules import BatchRuleOutcome, ContactRules
 from engine.errors import ContextError
 from engine.features import (
     action_feature_sets,
-    catalog_interactions,
     check_context,
     context_namespace,
     history_namespace,
@@ -73,7 +73,6 @@ from engine.options import EngineOptions
 from engine.snapshots import ModelSnapshot, learner_from
 from engine.store import ContactHistory
 from engine.store_url import open_store
-from policies.vw_config import VWConfig
 
 __all__ = ["CustomerScorer", "ScoringSetup", "fresh_config", "history_keys"]
 
@@ -102,10 +101,7 @@ def fresh_config(catalog: Catalog, options: EngineOptions) -> CandidateConfig:
         >>> fresh_config(cat, EngineOptions(prune_features=True)).interactions
         ('cm', 'hm')
     """
-    config = options.candidate_specs[0].config
-    if not options.prune_features or not isinstance(config, VWConfig):
-        return config
-    return replace(config, interactions=catalog_interactions(catalog, config.interactions))
+    return built_config(options.candidate_specs[0].config, catalog, options.prune_features)
 
 
 @dataclass(frozen=True)
