@@ -462,8 +462,7 @@ class Engine:
             live.rows_day = day
         rows = live.rows
         sel = self._selection
-        scores = (scorer.scores(sel.learner, sel.serving_scale, self._learned_seq, rows.shared)
-                  if rows.shared else np.zeros((0, self.catalog.n_actions)))
+        scores = scorer.forecast_scores(sel.learner, sel.serving_scale, self._learned_seq, rows)
         today = self._capacity_today(t)
         used = np.array([float(today.get(c, 0)) for c in self._channels])
         live.refresh(t, rows, scores, used, epsilon=self._price_epsilon())

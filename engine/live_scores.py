@@ -28,9 +28,11 @@ from collections.abc import Sequence
 import numpy as np
 
 from engine.candidate_learners import CandidateLearner
+from engine.day_forecast import ForecastRows
 from policies.ridge_learner import RidgeLearner
 from policies.vw_batch_scorer import VWBatchScorer
 from policies.vw_format import FeatureSet
+from policies.vw_learner import VWLearner
 
 __all__ = ["LiveScores"]
 
@@ -48,6 +50,7 @@ class LiveScores:
         self._scorer: VWBatchScorer | None = None
         self._learner: CandidateLearner | None = None
         self._built_seq = 0
+        self._designs: tuple[object, tuple] | None = None  # (the forecast's rows, its design)
 
     def scores(self, learner: CandidateLearner, scale: float, learned_seq: int,
                shared: Sequence[FeatureSet]) -> np.ndarray:
@@ -62,10 +65,28 @@ class LiveScores:
         if isinstance(learner, RidgeLearner):
             return scale * np.stack([learner.estimates(s) for s in shared]) if shared \
                 else np.zeros((0, learner.n_actions))
+        scorer = self._vw(learner, learned_seq)
+        if len(shared) == 1:  # one customer's choose: no matrix set-up
+            return scale * scorer.score_one(shared[0])[None, :]
+        return scale * scorer.scores(shared)
+
+    def forecast_scores(self, learner: CandidateLearner, scale: float, learned_seq: int,
+                        rows: ForecastRows) -> np.ndarray:
+        """(m, K): :meth:`scores` of a day's forecast; for VW its feature matrix is built once
+        per forecast and kept (the rows do not change within the day, the weights do)."""
+        if isinstance(learner, RidgeLearner) or not rows.shared:
+            return self.scores(learner, scale, learned_seq, rows.shared)
+        scorer = self._vw(learner, learned_seq)
+        if self._designs is None or self._designs[0] is not rows:
+            self._designs = (rows, scorer.design(rows.shared))
+        return scale * scorer.scores_of(*self._designs[1])
+
+    def _vw(self, learner: VWLearner, learned_seq: int) -> VWBatchScorer:
+        """The VW scorer, rebuilt for a new learner and every ``rescore_every`` learns."""
         if (self._scorer is None or learner is not self._learner
                 or learned_seq - self._built_seq >= self.rescore_every
                 or learned_seq < self._built_seq):
             self._scorer = VWBatchScorer(learner)
             self._learner, self._built_seq = learner, learned_seq
             self.rebuilds += 1
-        return scale * self._scorer.scores(shared)
+        return self._scorer
