@@ -17,7 +17,9 @@ import pytest
 from engine import Engine
 from engine.catalog import Catalog, Channel, Message, TimingSlot
 from engine.clock import ManualClock
+from engine.day_forecast import forecast_rows
 from engine.errors import CatalogError, ConfigError
+from engine.live_scores import LiveScores
 
 T0 = 1_700_006_400.0  # a UTC midnight
 DAY = 86400.0
@@ -111,6 +113,7 @@ def test_probabilities_are_the_distribution_drawn(trained, tmp_path):
         probs.setdefault(dec.channel, set()).add(round(dec.probability, 12))
     assert all(len(p) == 1 for p in probs.values()), probs  # one distribution throughout
     assert first.prices["sms"] > 0.0 and set(first.prices) == {"sms"}
+    assert first.as_dict()["prices"] == first.prices and "channel prices: sms" in str(first)
     counts = Counter(dec.channel for dec in decs)
     for channel, (p,) in probs.items():
         se = np.sqrt(p * (1 - p) / n)
@@ -169,3 +172,41 @@ def test_bad_price_table_in_a_catalog_names_the_file(tmp_path):
                     '[engine.prices]\nenabled = true\nrescore_every = -1\n')
     with pytest.raises(CatalogError, match=r"cat\.toml.*prices\.rescore_every"):
         Engine.from_catalog(path, state_dir=tmp_path / "s")
+
+
+def test_forecast_adds_back_a_full_channel_for_customers_who_consent(tmp_path):
+    # the first customer (sms only, no other action) fills sms's capacity of 1: the log records
+    # it ineligible for everyone after, so a forecast from the logged sets alone would see no
+    # demand for it after that hour
+    cat = Catalog((Message("offer"),), (Channel("sms", daily_capacity=1), Channel("email")),
+                  (TimingSlot("now", "now"),), no_contact=False)
+    clock = ManualClock(T0 + 3600.0)
+    with Engine(catalog=cat, rules=RULES, state_dir=tmp_path, seed=0, clock=clock) as eng:
+        assert eng.choose("first", {"consent": {"sms": True, "email": False}}).channel == "sms"
+        eng.choose("yes", {"consent": {"sms": True, "email": True}})
+        eng.choose("no", {"consent": {"sms": False, "email": True}})
+        logged = [r.eligible for r in (eng.log.get_decision(d[0]) for batch in
+                                       eng.log.iter_export_rows() for d in batch)][1:]
+        rows = forecast_rows(eng.log, eng.rules, eng.catalog, T0 + DAY, days=1,
+                             sample_size=10, seed=0)
+    sms = int(np.flatnonzero(np.asarray(cat.action_channel) == 0)[0])
+    assert all(sms not in e for e in logged)
+    assert rows.eligible[:, sms].tolist() == [True, True, False]  # first, yes, no
+
+
+def test_vw_scores_follow_the_model_every_rescore_every_learns():
+    from policies.vw_config import VWConfig
+    from policies.vw_learner import VWLearner
+
+    live = LiveScores(rescore_every=2)
+    with VWLearner(VWConfig(interactions=("cm",)), seed=0) as vw:
+        vw.set_actions([{"m": {"msg": "a"}}, {"m": {"msg": "b"}}])
+        ctx = {"c": {"x": 1.0}}
+        first = live.scores(vw, 1.0, 0, [ctx])
+        vw.learn(ctx, [0, 1], chosen=1, probability=0.5, reward=1.0)
+        assert np.array_equal(live.scores(vw, 1.0, 1, [ctx]), first)  # within 2 learns: cached
+        vw.learn(ctx, [0, 1], chosen=1, probability=0.5, reward=1.0)
+        now = live.scores(vw, 1.0, 2, [ctx])
+        assert now[0, 1] > first[0, 1]  # rebuilt: the learned reward shows
+        assert np.allclose(now, live.scores(vw, 1.0, 2, [ctx, ctx])[:1])  # one row == batch
+    assert live.rebuilds == 2
