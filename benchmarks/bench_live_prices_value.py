@@ -9,7 +9,13 @@ first come that day; the value compared is the mean over days 1.. of the exact e
 the actions chosen, per 1,000 customers. The paired difference (priced - first come) gets a
 Student-t 95% interval over seeds. Violations: sends beyond a channel's daily cap, both arms.
 
-Run: ``python benchmarks/bench_live_prices_value.py [--seeds 8] [--days 4]``. Exits 0.
+The engine's default serves SquareCB, whose exploration differs from the priced distribution's
+(5% uniform over the eligible actions); ``--exploration epsilon`` makes both arms serve the one
+epsilon-greedy learner (5%, VW's own draw on the first-come arm), so that they differ by the
+prices alone.
+
+Run: ``python benchmarks/bench_live_prices_value.py [--seeds 8] [--days 4] [--exploration
+epsilon]``. Exits 0.
 """
 
 from __future__ import annotations
@@ -36,9 +42,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=8, help="worlds (default 8)")
     parser.add_argument("--days", type=int, default=4, help="days per world (default 4)")
+    parser.add_argument("--exploration", choices=("epsilon",), default=None,
+                        help="both arms serve this learner alone (default: the engine's)")
     args = parser.parse_args()
     print(f"capacity scenario, the engine in arrival order: {args.seeds} seeds x {args.days} "
-          f"days; value = exact expected reward per 1,000 customers, days 1..{args.days - 1}")
+          f"days, learners: {args.exploration or 'the default'}; value = exact expected reward "
+          f"per 1,000 customers, days 1..{args.days - 1}")
+    extra = {} if args.exploration is None else {"exploration": args.exploration}
     priced, fcfs, bad = [], [], 0
     for seed in range(args.seeds):
         t = time.perf_counter()
@@ -46,7 +56,7 @@ def main() -> int:
         for arm in (False, True):
             with tempfile.TemporaryDirectory() as d:
                 runs[arm] = live_days("capacity", seed=seed, days=args.days, priced=arm,
-                                      state_dir=d)
+                                      state_dir=d, **extra)
         fcfs.append(np.mean([r["value"] for r in runs[False][1:]]))
         priced.append(np.mean([r["value"] for r in runs[True][1:]]))
         bad += sum(r["violations"] for arm in runs.values() for r in arm)

@@ -40,7 +40,7 @@ _DAY = 86400.0
 
 def live_days(scenario: str, *, seed: int, days: int, priced: bool,
               state_dir: str | os.PathLike, n_customers: int | None = None,
-              prices: dict[str, Any] | None = None) -> list[dict]:
+              prices: dict[str, Any] | None = None, **options: Any) -> list[dict]:
     """Run ``days`` days of the engine; one record per day.
 
     Args:
@@ -51,6 +51,8 @@ def live_days(scenario: str, *, seed: int, days: int, priced: bool,
         state_dir: an empty folder for the engine.
         n_customers: override the scenario's population.
         prices: more ``[engine.prices]`` settings for the priced arm.
+        **options: more engine options (``exploration="epsilon"``: both arms serve the one
+            epsilon-greedy learner, so that they differ by the prices alone).
 
     Returns:
         Records with ``day``, ``customers``, ``value`` (exact expected reward per 1,000
@@ -66,7 +68,8 @@ def live_days(scenario: str, *, seed: int, days: int, priced: bool,
     env = CustomerBatchEnv(sc, mode="campaign", seed=seed)
     obs, info = env.reset(seed=seed)
     clock = ManualClock(T0)
-    options = {"prices": {"enabled": True, **(prices or {})}} if priced else {}
+    if priced:
+        options = {**options, "prices": {"enabled": True, **(prices or {})}}
     channel_of = np.asarray(env.catalog.channel_of)
     consent_keys = [f"consent_{c}" for c in env.catalog.channels]
     out = []
