@@ -54,6 +54,8 @@ class Explanation:
             learner was not asked.
         learner: the candidate learner that served the decision (``engine/learner_selection``);
             None when the learner was not asked.
+        prices: channel -> the price its actions' scores were lowered by, when priced live
+            choose decided (``[engine.prices]``, docs/campaigns.md); empty otherwise.
     """
 
     top_actions: tuple[tuple[str, float], ...]
@@ -66,6 +68,7 @@ class Explanation:
     probability: float | None = None
     exploring: bool | None = None
     learner: str | None = None
+    prices: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (for the HTTP service and logs); ``text`` is ``str(self)`` and each
@@ -78,7 +81,7 @@ class Explanation:
                 "removed": {k: list(v) for k, v in self.removed.items()},
                 "score": self.score, "reason": self.reason, "action": self.action,
                 "probability": self.probability, "exploring": self.exploring,
-                "learner": self.learner, "text": str(self)}
+                "learner": self.learner, "prices": dict(self.prices), "text": str(self)}
 
     def __str__(self) -> str:
         return "\n".join([self.sentence(), *self._table()])
@@ -92,6 +95,9 @@ class Explanation:
                 parts[0] += ", exploring" if self.exploring else ", the policy's top choice"
             if self.learner is not None:
                 parts[0] += f" (learner {self.learner})"
+        if self.prices:
+            parts.append("channel prices: " + ", ".join(f"{c} {p:.3f}"
+                                                        for c, p in self.prices.items()))
         parts += [_removed(rule, names) for rule, names in self.removed.items() if names]
         if self.features:
             parts.append("what weighed most: " + ", ".join(

@@ -46,6 +46,7 @@ from engine.checkpoint import CheckpointStore, fresh_learner, load_models
 from engine.clock import Clock, not_after
 from engine.config import load_config
 from engine.contact_rules import ContactRules, RulesConfig
+from engine.day_forecast import forecast_rows
 from engine.decision import Decision, Explanation, RewardAck
 from engine.decision_store import DecisionStore
 from engine.drift.events import DriftEvent
@@ -74,12 +75,15 @@ from engine.guard import Guard, NoGuard
 from engine.holdout import in_holdout
 from engine.ids import check_id
 from engine.learner_selection import LearnerSelection, LoggedRow, Switch
+from engine.live_prices import LivePrices
+from engine.live_scores import LiveScores
 from engine.number_bins import NumberBins
 from engine.options import EngineOptions
 from engine.reward_window import RewardWindow
 from engine.snapshots import ModelSnapshot, snapshot_of
 from engine.store import DecisionRecord
 from engine.store_url import open_store
+from policies.allocation import explore_distribution
 from policies.number_check import check_number
 from policies.sampling import sample_actions
 
@@ -179,6 +183,7 @@ class Engine:
         self._fingerprints = (self.options.fingerprint(), self._version, FEATURES_VERSION)
         self._capacity_day = -1.0
         self._capacity: dict[str, int] = {}
+        self._prices, self._live_scores = self._live_pricing()
         drift = self.options.drift_options
         self.drift: LogFollower | None = None  # the drift monitor, following the log
         self._drift_every = drift.follow_every
@@ -224,6 +229,17 @@ class Engine:
             raise ConfigError(f"holdout_action: expected an action name such as "
                               f"{self._names[0]!r}, got {name!r}")
         return self._names.index(name)
+
+    def _live_pricing(self) -> tuple[LivePrices | None, LiveScores | None]:
+        """Priced live choose's state when ``[engine.prices]`` enables it and a channel has a
+        daily capacity (else nothing: choose is first come, first served)."""
+        settings = self.options.price_settings
+        caps = [self._daily_capacity[c] for c in self._channels]
+        if not settings.enabled or all(c is None for c in caps):
+            return None, None
+        capacity = np.array([np.inf if c is None else float(c) for c in caps])
+        return (LivePrices(np.asarray(self.catalog.action_channel), capacity,
+                           settings.refresh_every), LiveScores(settings.rescore_every))
 
     def _restore(self) -> tuple[LearnerSelection, NumberBins | None]:
         """Every candidate from the last checkpoint (or fresh), then the log's rewards after the
@@ -364,6 +380,7 @@ class Engine:
             bins.observe(context_ns)
         holdout = in_holdout(cid, self.options.holdout_fraction, self.options.holdout_salt)
         probs: np.ndarray | None = None
+        prices: dict[str, float] = {}
         reason = outcome.reason
         if holdout:
             ctrl, nc = self._control, self.catalog.no_contact_index
@@ -375,7 +392,10 @@ class Engine:
         elif eligible.size == 1:
             action, prob = int(eligible[0]), 1.0
         else:
-            probs = self._selection.learner.probabilities(shared, eligible)
+            if self._prices is None:
+                probs = self._selection.learner.probabilities(shared, eligible)
+            else:
+                probs, prices = self._priced_probabilities(shared, eligible, t)
             j = int(sample_actions(probs[None, :], self._rng)[0])
             action, prob = int(eligible[j]), float(probs[j])
             self._sampled += 1
@@ -402,7 +422,50 @@ class Engine:
         return Decision(rec.decision_id, cid, rec.message, rec.channel, rec.timing, send_at,
                         prob, holdout, action, reason, activate, t,
                         _explain=self._explainer(shared, eligible, probs, action, outcome.removed,
-                                                 reason))
+                                                 reason, prices))
+
+    def _priced_probabilities(self, shared: dict, eligible: np.ndarray, t: float
+                              ) -> tuple[np.ndarray, dict[str, float]]:
+        """The campaign's distribution over the eligible actions at today's channel prices:
+        ``1 - epsilon`` on the best ``score - price`` (ties share it), ``epsilon`` uniform
+        (docs/campaigns.md, *The live path*). Returns it and the prices of the channels with a
+        capacity."""
+        live, scorer = self._prices, self._live_scores
+        assert live is not None and scorer is not None  # called only with prices on
+        sel = self._selection
+        if live.due(t):
+            self._refresh_prices(t)
+        scores = scorer.scores(sel.learner, sel.serving_scale, self._learned_seq, [shared])[0]
+        priced = scores[eligible] - live.action_prices[eligible]
+        probs = explore_distribution(priced[None, :], np.ones((1, eligible.size), bool),
+                                     self._price_epsilon())[0]
+        live.count()
+        return probs, {c: float(live.channel[i]) for i, c in enumerate(self._channels)
+                       if self._daily_capacity[c] is not None}
+
+    def _price_epsilon(self) -> float:
+        eps = self.options.price_settings.epsilon
+        if eps is None:
+            eps = getattr(self._selection.learner.config, "epsilon", 0.05)
+        return float(eps)
+
+    def _refresh_prices(self, t: float) -> None:
+        """Fit today's prices at ``t`` (the forecast is read from the log once a day)."""
+        live, scorer = self._prices, self._live_scores
+        assert live is not None and scorer is not None
+        settings = self.options.price_settings
+        day = t - t % _DAY
+        if live.rows is None or live.rows_day != day:
+            live.rows = forecast_rows(self.log, self.rules, self.catalog, day,
+                                      days=settings.forecast_days,
+                                      sample_size=settings.sample_size, seed=self.seed)
+            live.rows_day = day
+        rows = live.rows
+        sel = self._selection
+        scores = scorer.forecast_scores(sel.learner, sel.serving_scale, self._learned_seq, rows)
+        today = self._capacity_today(t)
+        used = np.array([float(today.get(c, 0)) for c in self._channels])
+        live.refresh(t, rows, scores, used, epsilon=self._price_epsilon())
 
     def _capacity_today(self, t: float) -> dict[str, int]:
         # Sends per channel today, kept in memory: counting them in SQL on every choose scans
@@ -418,7 +481,8 @@ class Engine:
             self._capacity[channel] = self._capacity.get(channel, 0) + 1
 
     def _explainer(self, shared: dict, eligible: np.ndarray, probs: np.ndarray | None,
-                   action: int, removed: Mapping[str, Sequence[int]], reason: str | None):
+                   action: int, removed: Mapping[str, Sequence[int]], reason: str | None,
+                   prices: Mapping[str, float]):
         top = self.options.explain_top
         learner_name = self._selection.serving  # who decided, even if it no longer serves later
 
@@ -447,7 +511,8 @@ class Engine:
             return Explanation(tops, tuple((f, scale * c) for f, c in feats), names,
                                scale * score, reason, scores, action=chosen,
                                probability=float(probs[j]),
-                               exploring=bool(probs[j] < probs.max()), learner=learner_name)
+                               exploring=bool(probs[j] < probs.max()), learner=learner_name,
+                               prices=dict(prices))
 
         return explain
 

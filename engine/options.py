@@ -10,7 +10,8 @@ Example:
         default_reward, reward_mode, reward_range, max_clock_skew, max_clock_lag,
         holdout_fraction, holdout_salt, holdout_action, checkpoint_every, expire_batch,
         synchronous, thread_safe, explain_top, exploration, learner, candidates, selection,
-        follow_every, reward_scale, number_bins, bins_warmup, prune_features, store, drift
+        follow_every, reward_scale, number_bins, bins_warmup, prune_features, store, drift,
+        prices
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from engine.decision_store import DecisionStore
 from engine.drift.options import DriftOptions
 from engine.errors import ConfigError
 from engine.features import INTERACTIONS
+from engine.price_settings import PriceSettings
 from engine.reward_window import parse_duration
 from engine.store_url import store_kind
 from policies.errors import PolicyConfigError
@@ -119,6 +121,8 @@ class EngineOptions:
             engine then owns and closes.
         drift: the drift monitor's settings, a :class:`DriftOptions` or an ``[engine.drift]``
             table (see ``docs/drift.md``).
+        prices: priced live ``choose`` (off by default), a :class:`PriceSettings` or an
+            ``[engine.prices]`` table (see ``docs/campaigns.md``, *The live path*).
     """
 
     reward_window: float | str = "7d"
@@ -147,6 +151,7 @@ class EngineOptions:
     _specs: tuple[CandidateSpec, ...] = field(default=(), init=False, repr=False, compare=False)
     store: Any = None
     drift: DriftOptions | Mapping[str, Any] | None = field(default=None)
+    prices: PriceSettings | Mapping[str, Any] | None = field(default=None)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "reward_window", parse_duration(self.reward_window))
@@ -193,6 +198,7 @@ class EngineOptions:
                               f"{type(self.store).__name__}")
         if not isinstance(self.drift, DriftOptions):
             object.__setattr__(self, "drift", DriftOptions.from_dict(self.drift or {}))
+        object.__setattr__(self, "prices", PriceSettings.from_dict(self.prices))
 
     @property
     def reward_window_s(self) -> float:
@@ -288,6 +294,12 @@ class EngineOptions:
         """``drift`` as the :class:`DriftOptions` it became at construction."""
         assert isinstance(self.drift, DriftOptions)  # __post_init__ replaced None or a table
         return self.drift
+
+    @property
+    def price_settings(self) -> PriceSettings:
+        """``prices`` as the :class:`PriceSettings` it became at construction."""
+        assert isinstance(self.prices, PriceSettings)  # __post_init__ replaced None or a table
+        return self.prices
 
     def _learner(self) -> VWConfig:
         base = self.learner

@@ -95,6 +95,7 @@ class VWBatchScorer:
         self._feature_index: dict[tuple[str, str], int] = {}  # (namespace, name) -> column
         self._names: list[tuple[str, str]] = []
         self._item_cache: dict[tuple, tuple[tuple[int, float], ...]] = {}
+        self._flat: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
     @property
     def n_actions(self) -> int:
@@ -130,18 +131,28 @@ class VWBatchScorer:
         for shared, act, shared_first in self._pairs:
             if shared != ns[:1]:
                 continue
-            for a, items in enumerate(self._items):
-                hashes, values = items.get(act, (None, None))
-                if hashes is None or values is None:
-                    continue
-                if shared_first:
-                    idx = w.pair_indices(h, hashes)
-                else:
-                    idx = np.array([w.pair_index(int(g), h) for g in hashes], dtype=np.uint64)
-                col[a] -= float(values @ w.weights(idx))
+            # every action's features of namespace `act` at once: one index array per pair
+            actions, hashes, values = self._flat_items(act)
+            if hashes.size == 0:
+                continue
+            idx = w.pair_indices(h, hashes) if shared_first else w.pair_indices_of(hashes, h)
+            col -= np.bincount(actions, weights=values * w.weights(idx), minlength=self._k)
         col.setflags(write=False)
         self._columns[key] = col
         return col
+
+    def _flat_items(self, act: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(action, hash, value)`` of every action's features in namespace ``act``, flat."""
+        found = self._flat.get(act)
+        if found is None:
+            parts = [(np.full(items[act][0].size, a), *items[act])
+                     for a, items in enumerate(self._items) if act in items]
+            found = ((np.concatenate([p[0] for p in parts]).astype(np.int64),
+                      np.concatenate([p[1] for p in parts]),
+                      np.concatenate([p[2] for p in parts])) if parts else
+                     (np.zeros(0, np.int64), np.zeros(0, np.uint64), np.zeros(0)))
+            self._flat[act] = found
+        return found
 
     def _shared_items(self, ns: str, key: str, value: Any) -> tuple[tuple[int, float], ...]:
         """``(column, value)`` of one raw shared feature, through :func:`feature_items` once
@@ -158,6 +169,37 @@ class VWBatchScorer:
 
     def scores(self, shared: Sequence[FeatureSet]) -> np.ndarray:
         """(n, K) float64 estimated reward of every action for each shared feature set."""
+        return self.scores_of(*self.design(shared))
+
+    def score_one(self, shared: FeatureSet) -> np.ndarray:
+        """(K,) the scores of one shared feature set: :meth:`scores` of one row without its
+        matrix set-up (what a live ``choose`` pays per call).
+
+        Example:
+            >>> from policies.vw_config import VWConfig
+            >>> with VWLearner(VWConfig(interactions=("cm",)), seed=0) as vw:
+            ...     vw.set_actions([{"m": {"msg": "a"}}, {"m": {"msg": "b"}}])
+            ...     vw.learn({"c": {"x": 2.0}}, [0, 1], chosen=0, probability=0.5, reward=1.0)
+            ...     sc = VWBatchScorer(vw)
+            ...     bool(np.allclose(sc.score_one({"c": {"x": 2.0}}),
+            ...                      sc.scores([{"c": {"x": 2.0}}])[0]))
+            True
+        """
+        out = self._base.copy()
+        names = self._feature_names()
+        for ns, namespace in shared.items():
+            for key, value in namespace.items():
+                for j, v in self._shared_items(ns, key, value):
+                    if j >= len(names):
+                        names = self._feature_names()
+                    out += v * self._column(*names[j])
+        return out
+
+    def design(self, shared: Sequence[FeatureSet]
+               ) -> tuple[np.ndarray, tuple[tuple[str, str], ...]]:
+        """``(x, keys)``: the (n, F) values of the F distinct shared features the sets use, and
+        those features' ``(namespace, name)``. It does not depend on the weights: a caller
+        scoring the same customers again with a newer model keeps it (:meth:`scores_of`)."""
         n = len(shared)
         rows: list[int] = []
         cols: list[int] = []
@@ -173,9 +215,14 @@ class VWBatchScorer:
         x = np.zeros((n, used.size))
         np.add.at(x, (np.array(rows, dtype=np.int64), local), np.array(vals))
         names = self._feature_names()
-        u = np.empty((used.size, self._k))
-        for c, j in enumerate(used.tolist()):
-            u[c] = self._column(*names[j])
+        return x, tuple(names[j] for j in used.tolist())
+
+    def scores_of(self, x: np.ndarray, keys: Sequence[tuple[str, str]]) -> np.ndarray:
+        """(n, K) the scores of a :meth:`design` (made by this scorer or another of the same
+        actions and interactions)."""
+        u = np.empty((len(keys), self._k))
+        for c, key in enumerate(keys):
+            u[c] = self._column(*key)
         return x @ u + self._base
 
     def _feature_names(self) -> list[tuple[str, str]]:

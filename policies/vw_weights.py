@@ -60,6 +60,13 @@ class VWWeights:
         right = np.asarray(second, dtype=np.uint64) * s
         return ((left ^ right) // s) & np.uint64(self._mask)
 
+    def pair_indices_of(self, first: np.ndarray, second: int) -> np.ndarray:
+        """:meth:`pair_index` of many first features with one second one."""
+        s = np.uint64(self._stride)
+        left = (np.uint64(_FNV_PRIME) * np.asarray(first, dtype=np.uint64)) * s
+        right = np.uint64(second & 0xFFFFFFFFFFFFFFFF) * s
+        return ((left ^ right) // s) & np.uint64(self._mask)
+
     def weight(self, index: int) -> float:
         """The weight at ``index``."""
         return float(self._vw.get_weight(int(index)))
