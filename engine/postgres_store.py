@@ -750,15 +750,17 @@ class PostgresLog:
             "SELECT logged, created_at, holdout, channel, context_json FROM decisions "
             "WHERE logged > %s ORDER BY logged LIMIT %s", (int(position), int(limit)))]
 
-    def rewards_after(self, seq: int, limit: int = 1000
-                      ) -> list[tuple[int, float, float, str, bool, str | None, str | None]]:
+    def rewards_after(self, seq: int, limit: int = 1000, *, contexts: bool = False
+                      ) -> list[tuple[Any, ...]]:
         """``(seq, at, value, kind, holdout, channel, message)`` of the rewards after ``seq``,
-        in sequence order (see ``DecisionStore.rewards_after``)."""
-        return [(int(q), float(a), float(v), k, bool(h), c, m) for q, a, v, k, h, c, m in
-                self._read("SELECT r.seq, r.at, r.value, r.kind, d.holdout, d.channel, "
-                           "d.message FROM rewards r JOIN decisions d ON d.decision_id = "
-                           "r.decision_id WHERE r.seq > %s ORDER BY r.seq LIMIT %s",
-                           (int(seq), int(limit)))]
+        in sequence order, with ``contexts`` the decision's ``context_json`` last (see
+        ``DecisionStore.rewards_after``)."""
+        extra = ", d.context_json" if contexts else ""
+        return [(int(r[0]), float(r[1]), float(r[2]), r[3], bool(r[4]), *r[5:]) for r in
+                self._read(f"SELECT r.seq, r.at, r.value, r.kind, d.holdout, d.channel, "
+                           f"d.message{extra} FROM rewards r JOIN decisions d ON "
+                           f"d.decision_id = r.decision_id WHERE r.seq > %s ORDER BY r.seq "
+                           f"LIMIT %s", (int(seq), int(limit)))]
 
     def write_drift_events(self, rows: Iterable[dict[str, Any]]) -> int:
         """Log drift events, skipping keys logged already; return how many were written."""

@@ -972,15 +972,18 @@ class DecisionLog:
             "SELECT rowid, created_at, holdout, channel, context_json FROM decisions "
             "WHERE rowid > ? ORDER BY rowid LIMIT ?", (int(position), int(limit)))]
 
-    def rewards_after(self, seq: int, limit: int = 1000
-                      ) -> list[tuple[int, float, float, str, bool, str | None, str | None]]:
+    def rewards_after(self, seq: int, limit: int = 1000, *, contexts: bool = False
+                      ) -> list[tuple[Any, ...]]:
         """``(seq, at, value, kind, holdout, channel, message)`` of the rewards with a sequence
         number above ``seq``, in sequence order, at most ``limit`` (``holdout``, ``channel`` and
-        ``message`` are the rewarded decision's)."""
-        return [(int(q), float(a), float(v), k, bool(h), c, m) for q, a, v, k, h, c, m in
-                self._read("SELECT r.seq, r.at, r.value, r.kind, d.holdout, d.channel, d.message "
-                           "FROM rewards r JOIN decisions d ON d.decision_id = r.decision_id "
-                           "WHERE r.seq > ? ORDER BY r.seq LIMIT ?", (int(seq), int(limit)))]
+        ``message`` are the rewarded decision's); with ``contexts``, the decision's
+        ``context_json`` last."""
+        extra = ", d.context_json" if contexts else ""
+        return [(int(r[0]), float(r[1]), float(r[2]), r[3], bool(r[4]), *r[5:]) for r in
+                self._read(f"SELECT r.seq, r.at, r.value, r.kind, d.holdout, d.channel, "
+                           f"d.message{extra} FROM rewards r JOIN decisions d ON "
+                           f"d.decision_id = r.decision_id WHERE r.seq > ? ORDER BY r.seq "
+                           f"LIMIT ?", (int(seq), int(limit)))]
 
     def write_drift_events(self, rows: Iterable[dict[str, Any]]) -> int:
         """Log drift events (``DriftEvent.to_row()`` dicts); one whose ``key`` is logged already

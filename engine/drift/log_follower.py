@@ -46,7 +46,7 @@ from engine.drift.seq_clock import SeqClock
 __all__ = ["STATE_FILE", "LogFollower", "saved_options"]
 
 STATE_FILE = "drift.json"
-STATE_VERSION = 2  # 2: the seq_clock marks
+STATE_VERSION = 3  # 2: the seq_clock marks; 3: the response streams
 
 #: Called with the events of each read; returns the events of what it did in answer (logged too).
 Listener = Callable[[list[DriftEvent]], list[DriftEvent]]
@@ -110,11 +110,14 @@ class LogFollower:
     def save(self) -> None:
         """Write the state (atomically: a crash leaves the old file or the new one).
 
-        Not while a reference window is being gathered: its raw contexts (thousands) would make
-        every save heavy. The file then keeps the state from before, and a restart reads the
-        log on from there: at most ``warmup + reference_size`` decisions more.
+        Not while a reference window is being gathered: its raw contexts (thousands), or the
+        response model's sums (columns squared per message), would make every save heavy. The
+        file then keeps the state from before, and a restart reads the log on from there: at
+        most ``warmup + reference_size`` decisions, or ``response_reference`` rewards, more.
         """
-        if self.path is None or self.monitor.context.phase == "building the reference":
+        response = self.monitor.response
+        if self.path is None or self.monitor.context.phase == "building the reference" or (
+                response is not None and response.phase == "building the reference"):
             return
         with self._lock:
             state = {"version": STATE_VERSION, "fingerprint": self.options.fingerprint(),
@@ -157,7 +160,8 @@ class LogFollower:
                                                                 len(rows)))
 
     def _rewards(self, limit: int) -> list[DriftEvent]:
-        rows = self.log.rewards_after(self.seq, limit)
+        response = self.monitor.response is not None
+        rows = self.log.rewards_after(self.seq, limit, contexts=response)
         if not rows:
             return []
         self.seq = rows[-1][0]
@@ -166,9 +170,11 @@ class LogFollower:
         rows = [r for r in rows if r[3] != "correction"]  # each decision counts once
         if not rows:
             return []
-        at, value, _, holdout, channel, message = zip(*(r[1:] for r in rows), strict=True)
+        at, value, _, holdout, channel, message = zip(*(r[1:7] for r in rows), strict=True)
+        # the held-out rewards' contexts are not read: the response streams are the treatment's
+        contexts = [None if r[4] else json.loads(r[7]) for r in rows] if response else None
         return self.monitor.add_rewards(np.array(value), np.array(at), np.array(holdout),
-                                        channel, message)
+                                        channel, message, contexts)
 
     def stats(self) -> dict[str, Any]:
         """The monitor's figures for ``Engine.stats()`` (``drift_*`` keys)."""
