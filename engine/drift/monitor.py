@@ -113,8 +113,9 @@ class DriftMonitor:
             if stream is not None:
                 events += [self._reward_event(c) for c in stream.add(v[mask], t[mask])]
         if self.response is not None and contexts is not None and messages is not None:
-            # the first ``warmup`` rewards are skipped, as the context's first decisions are
-            treated = np.flatnonzero(~h & (first + np.arange(v.size) >= self.options.warmup))
+            # the first ``response_warmup`` rewards are skipped
+            treated = np.flatnonzero(~h & (first + np.arange(v.size)
+                                           >= self.options.response_warmup))
             if treated.size:
                 events += [self._reward_event(c) for c in self.response.add(
                     [contexts[i] for i in treated], [messages[i] for i in treated],

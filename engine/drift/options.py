@@ -28,12 +28,12 @@ REWARD_SPLITS = ("channel", "message")  # how the treatment's rewards may be spl
 _INTEGERS = ("reference_size", "window", "block", "bins", "max_categories", "max_features",
              "warmup", "reward_block", "reward_warmup_blocks", "reward_memory_blocks",
              "lift_window", "lift_windows", "follow_every", "recover_cooldown",
-             "recover_batch", "response_reference", "forget_decisions")
+             "recover_batch", "response_reference", "response_warmup", "forget_decisions")
 # settings that leave the monitor's saved state valid (they do not shape what it computes)
 _NOT_SHAPING = ("enabled", "follow_every", "recover", "recover_cooldown", "recover_batch",
                 "forget", "forget_decisions", "forget_power_t")
 _LOWEST = {"warmup": 0, "reward_memory_blocks": 0, "bins": 2, "lift_windows": 3,
-           "response_reference": 100}
+           "response_reference": 100, "response_warmup": 0}
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,7 @@ class DriftOptions:
             a reference window (``engine/drift/response_drift.py``): a change of the answer
             with the population unchanged.
         response_reference: treatment rewards that fit that model (again after each alert).
+        response_warmup: rewards skipped before the first reference.
         response_shift: the smallest relative change of a message's mean reward worth
             detecting.
         response_threshold: the per-message CUSUM's threshold, a log-likelihood ratio.
@@ -109,6 +110,7 @@ class DriftOptions:
     recover_batch: int = 500
     response: bool = True
     response_reference: int = 10_000
+    response_warmup: int = 0
     response_shift: float = 0.25
     response_threshold: float = 16.0
     response_ridge: float = 0.01

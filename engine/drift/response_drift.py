@@ -54,6 +54,10 @@ from engine.drift.reward_drift import RewardChange
 __all__ = ["ResponseDrift"]
 
 GRID = 32  # the CUSUMs count in units of 2**-32 (exact integer sums in int64)
+# each message's CUSUMs: (sign, multiple of its step): a rise and a drop of the smallest change
+# worth detecting, and of 4 times it (a CUSUM tuned to a small change is slow to confirm a large
+# one; 16 times raised false alarms on the simulator's heavy-tailed rewards: docs/drift.md)
+SIDES = ((1.0, 1.0), (-1.0, 1.0), (1.0, 4.0), (-1.0, 4.0))
 CHUNK = 500  # reference rows summed together (fixed chunks: the fit does not depend on batches)
 MIN_REWARDS = 200  # reference rewards a message needs to be watched (at most a tenth of them)
 HISTORY = 300  # (time, CUSUM statistic) points kept per message for the dashboard
@@ -95,7 +99,7 @@ class ResponseDrift:
         self.sd: dict[str, float] = {}
         self.delta: dict[str, float] = {}
         self.mean: dict[str, float] = {}  # the message's mean reward in the reference
-        self.sums: dict[str, list[int]] = {}  # [rise, drop] CUSUMs, in units of 2**-GRID
+        self.sums: dict[str, list[int]] = {}  # the SIDES CUSUMs, in units of 2**-GRID
         self.since: dict[str, list[int]] = {}  # rewards since each sum last stood at 0
         self.seen: dict[str, int] = {}  # rewards watched since the fit
         self.zero_at: dict[str, list[float]] = {}  # time each sum last stood at 0
@@ -179,8 +183,8 @@ class ResponseDrift:
             self.sd[m] = math.sqrt(max(var, 1e-12))
             self.mean[m] = sums[m] / n
             self.delta[m] = self.shift * max(abs(sums[m] / n), abs(mean_all), 1e-12)
-            self.sums[m], self.since[m], self.seen[m] = [0, 0], [0, 0], 0
-            self.zero_at[m] = [math.nan, math.nan]
+            self.sums[m], self.since[m], self.seen[m] = [0] * len(SIDES), [0] * len(SIDES), 0
+            self.zero_at[m] = [math.nan] * len(SIDES)
             self.series[m] = []
         self.fits += 1
         self.xtx, self.xty, self.pending = {}, {}, []  # no longer needed: the state stays small
@@ -229,8 +233,8 @@ class ResponseDrift:
             if m not in self.beta:
                 continue
             rows = np.flatnonzero(msg == m)
-            e = y[rows] - (x[rows] * self.beta[m]).sum(axis=1)  # row by row: batch-proof
-            found = self._cusum(m, e, t[rows])
+            pred = (x[rows] * self.beta[m]).sum(axis=1)  # row by row: batch-proof
+            found = self._cusum(m, y[rows] - pred, pred, t[rows])
             if found is not None and (first is None or found[0] < first[0]):
                 first = (int(rows[found[0]]), found[1])
         if first is None:
@@ -244,16 +248,23 @@ class ResponseDrift:
                                         change.statistic, self.rewards + j + 1)
         return self.last_change
 
-    def _cusum(self, m: str, e: np.ndarray, t: np.ndarray
+    def _cusum(self, m: str, e: np.ndarray, pred: np.ndarray, t: np.ndarray
                ) -> tuple[int, RewardChange] | None:
-        """Both CUSUMs of message ``m`` over its residuals ``e``; the first detection (its row
-        in ``e``) or None. The increments are counted on a grid of ``2**-GRID`` in int64, so
-        the sums, and what they detect, do not depend on how the rewards were batched."""
-        delta, var = self.delta[m], self.sd[m] ** 2
+        """The CUSUMs of message ``m`` over its residuals ``e`` (its predictions ``pred``); the
+        first detection (its row in ``e``) or None. The increments are counted on a grid of
+        ``2**-GRID`` in int64, so the sums, and what they detect, do not depend on how the
+        rewards were batched."""
+        var, base = self.sd[m] ** 2, self.delta[m] / self.shift
+        # a relative change of the row's own prediction, and a spread that grows with it (as
+        # counts' does): a policy that sends a message to those likely to answer it raises
+        # their rewards' spread, which one spread for all would read as a change
+        level = np.maximum(pred, 0.1 * base)
         limit = round(self.threshold * 2.0 ** GRID)
         sides = []
-        for side, sign in enumerate((1.0, -1.0)):
-            step = np.rint((sign * e - delta / 2) * delta / var * 2.0 ** GRID).astype(np.int64)
+        for side, (sign, scale) in enumerate(SIDES):
+            delta = self.shift * scale * level
+            weight = self.shift * scale * base / var
+            step = np.rint((sign * e - delta / 2) * weight * 2.0 ** GRID).astype(np.int64)
             w = self.sums[m][side] + np.cumsum(step)
             s = w - np.minimum(np.minimum.accumulate(w), 0)
             sides.append(s)
@@ -271,14 +282,16 @@ class ResponseDrift:
             self.sums[m][side] = int(s[end - 1])
         seen = self.seen[m] + np.arange(1, end + 1)  # a point every EVERY rewards: batch-proof
         points = np.flatnonzero(seen % EVERY == 0)
-        top = np.maximum(sides[0][points], sides[1][points]) / 2.0 ** GRID
+        top = np.max([s[points] for s in sides], axis=0) / 2.0 ** GRID
         self.series[m] += zip(t[points].tolist(), top.tolist(), strict=True)
         del self.series[m][:-HISTORY]
         self.seen[m] += end
         if k == e.size:
             return None
-        side = 0 if at[0] == k else 1
-        sign = (1.0, -1.0)[side]
+        side = at.index(k)
+        sign, scale = SIDES[side]
+        weight = self.shift * scale * base / var
+        delta = self.delta[m] * scale  # the step at the message's mean level
         change_at = self.zero_at[m][side]
         if math.isnan(change_at):
             change_at = float(t[0])
@@ -286,9 +299,10 @@ class ResponseDrift:
         # the sum since the last 0 is the log-likelihood ratio of those n rewards: their mean
         # residual, back from it (up: sum (e - d/2) d / var; down: sum (-e - d/2) d / var)
         n = max(self.since[m][side], 1)
-        moved = sign * (statistic * var / delta / n + delta / 2)
+        moved = sign * (statistic / weight / n + delta / 2)
         before = self.mean[m]
-        change = RewardChange(f"response/message={m}", ("rise", "drop")[side], float(t[k]),
+        change = RewardChange(f"response/message={m}", "rise" if sign > 0 else "drop",
+                              float(t[k]),
                               change_at, before, before + moved, statistic / self.threshold, 0)
         return k, change
 
@@ -344,8 +358,8 @@ class ResponseDrift:
         self.sd = {k: float(v) for k, v in s["sd"].items()}
         self.delta = {k: float(v) for k, v in s["delta"].items()}
         self.mean = {k: float(v) for k, v in s["mean"].items()}
-        self.sums = {k: [int(a), int(b)] for k, (a, b) in s["sums"].items()}
-        self.since = {k: [int(a), int(b)] for k, (a, b) in s["since"].items()}
+        self.sums = {k: [int(a) for a in v] for k, v in s["sums"].items()}
+        self.since = {k: [int(a) for a in v] for k, v in s["since"].items()}
         self.seen = {k: int(v) for k, v in s["seen"].items()}
-        self.zero_at = {k: [float(a), float(b)] for k, (a, b) in s["zero_at"].items()}
+        self.zero_at = {k: [float(a) for a in v] for k, v in s["zero_at"].items()}
         self.series = {k: [(float(a), float(b)) for a, b in v] for k, v in s["series"].items()}
