@@ -212,7 +212,8 @@ class DecisionStore(Protocol):
                       ) -> list[tuple[Any, ...]]:
         """``(seq, at, value, kind, holdout, channel, message)`` of the rewards after ``seq``, in
         sequence order (the decision's holdout, channel and message), at most ``limit``; with
-        ``contexts``, the decision's ``context_json`` last (the response-drift model's input)."""
+        ``contexts``, the decision's ``context_json`` and its position (as ``decisions_after``
+        counts) last (the response-drift model's input)."""
         ...
 
     def write_drift_events(self, rows: Iterable[dict[str, Any]]) -> int:

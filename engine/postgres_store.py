@@ -753,9 +753,9 @@ class PostgresLog:
     def rewards_after(self, seq: int, limit: int = 1000, *, contexts: bool = False
                       ) -> list[tuple[Any, ...]]:
         """``(seq, at, value, kind, holdout, channel, message)`` of the rewards after ``seq``,
-        in sequence order, with ``contexts`` the decision's ``context_json`` last (see
-        ``DecisionStore.rewards_after``)."""
-        extra = ", d.context_json" if contexts else ""
+        in sequence order, with ``contexts`` the decision's ``context_json`` and position last
+        (see ``DecisionStore.rewards_after``)."""
+        extra = ", d.context_json, d.logged" if contexts else ""
         return [(int(r[0]), float(r[1]), float(r[2]), r[3], bool(r[4]), *r[5:]) for r in
                 self._read(f"SELECT r.seq, r.at, r.value, r.kind, d.holdout, d.channel, "
                            f"d.message{extra} FROM rewards r JOIN decisions d ON "

@@ -977,8 +977,8 @@ class DecisionLog:
         """``(seq, at, value, kind, holdout, channel, message)`` of the rewards with a sequence
         number above ``seq``, in sequence order, at most ``limit`` (``holdout``, ``channel`` and
         ``message`` are the rewarded decision's); with ``contexts``, the decision's
-        ``context_json`` last."""
-        extra = ", d.context_json" if contexts else ""
+        ``context_json`` and its position (as ``decisions_after`` counts) last."""
+        extra = ", d.context_json, d.rowid" if contexts else ""
         return [(int(r[0]), float(r[1]), float(r[2]), r[3], bool(r[4]), *r[5:]) for r in
                 self._read(f"SELECT r.seq, r.at, r.value, r.kind, d.holdout, d.channel, "
                            f"d.message{extra} FROM rewards r JOIN decisions d ON "

@@ -46,6 +46,7 @@ from engine.drift.seq_clock import SeqClock
 __all__ = ["STATE_FILE", "LogFollower", "saved_options"]
 
 STATE_FILE = "drift.json"
+RECENT = 4096  # parsed contexts of the latest decisions kept for their rewards (not re-parsed)
 STATE_VERSION = 3  # 2: the seq_clock marks; 3: the response streams
 
 #: Called with the events of each read; returns the events of what it did in answer (logged too).
@@ -88,6 +89,7 @@ class LogFollower:
         self.position = 0
         self.seq = 0
         self.seq_clock = SeqClock()
+        self._recent: dict[int, Any] = {}  # position -> parsed context (the latest RECENT)
         self.listeners: list[Listener] = []
         self._lock = threading.RLock()
         self.resumed = self._load()
@@ -156,6 +158,10 @@ class LogFollower:
             return []
         self.position = rows[-1][0]
         contexts = [json.loads(r[4]) for r in rows]
+        if self.monitor.response is not None:  # their rewards, if soon, need not parse again
+            self._recent.update(zip((r[0] for r in rows), contexts, strict=True))
+            for old in list(self._recent)[:max(len(self._recent) - RECENT, 0)]:
+                del self._recent[old]
         return self.monitor.add_decisions(contexts, np.fromiter((r[1] for r in rows), float,
                                                                 len(rows)))
 
@@ -172,7 +178,9 @@ class LogFollower:
             return []
         at, value, _, holdout, channel, message = zip(*(r[1:7] for r in rows), strict=True)
         # the held-out rewards' contexts are not read: the response streams are the treatment's
-        contexts = [None if r[4] else json.loads(r[7]) for r in rows] if response else None
+        recent = self._recent
+        contexts = [None if r[4] else recent.get(r[8]) or json.loads(r[7]) for r in rows] \
+            if response else None
         return self.monitor.add_rewards(np.array(value), np.array(at), np.array(holdout),
                                         channel, message, contexts)
 

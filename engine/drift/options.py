@@ -28,10 +28,9 @@ REWARD_SPLITS = ("channel", "message")  # how the treatment's rewards may be spl
 _INTEGERS = ("reference_size", "window", "block", "bins", "max_categories", "max_features",
              "warmup", "reward_block", "reward_warmup_blocks", "reward_memory_blocks",
              "lift_window", "lift_windows", "follow_every", "recover_cooldown",
-             "recover_batch", "response_reference", "response_warmup", "forget_decisions")
+             "recover_batch", "response_reference", "response_warmup")
 # settings that leave the monitor's saved state valid (they do not shape what it computes)
-_NOT_SHAPING = ("enabled", "follow_every", "recover", "recover_cooldown", "recover_batch",
-                "forget", "forget_decisions", "forget_power_t")
+_NOT_SHAPING = ("enabled", "follow_every", "recover", "recover_cooldown", "recover_batch")
 _LOWEST = {"warmup": 0, "reward_memory_blocks": 0, "bins": 2, "lift_windows": 3,
            "response_reference": 100, "response_warmup": 0}
 
@@ -79,10 +78,6 @@ class DriftOptions:
             detecting.
         response_threshold: the per-message CUSUM's threshold, a log-likelihood ratio.
         response_ridge: the model's ridge penalty, relative to each column's sum of squares.
-        forget: on a confirmed change, make the serving learner forget faster
-            (``engine/drift/forgetting.py``).
-        forget_decisions: learning steps the faster forgetting lasts.
-        forget_power_t: VW's ``power_t`` while it lasts (lower: later examples weigh more).
     """
 
     enabled: bool = True
@@ -114,12 +109,9 @@ class DriftOptions:
     response_shift: float = 0.25
     response_threshold: float = 16.0
     response_ridge: float = 0.01
-    forget: bool = False
-    forget_decisions: int = 10_000
-    forget_power_t: float = 0.0
 
     def __post_init__(self) -> None:
-        for name in ("enabled", "recover", "response", "forget"):
+        for name in ("enabled", "recover", "response"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"drift.{name}: expected true or false, got "
                                   f"{getattr(self, name)!r}")
@@ -151,8 +143,6 @@ class DriftOptions:
             check_number(f"drift.{name}", getattr(self, name), low=0.0, low_open=True,
                          error=ConfigError)
         check_number("drift.response_ridge", self.response_ridge, low=0.0, error=ConfigError)
-        check_number("drift.forget_power_t", self.forget_power_t, low=0.0, high=1.0,
-                     error=ConfigError)
 
     @classmethod
     def from_dict(cls, table: Mapping[str, Any]) -> DriftOptions:
