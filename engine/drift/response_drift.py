@@ -59,6 +59,7 @@ GRID = 32  # the CUSUMs count in units of 2**-32 (exact integer sums in int64)
 # one; 16 times raised false alarms on the simulator's heavy-tailed rewards: docs/drift.md)
 SIDES = ((1.0, 1.0), (-1.0, 1.0), (1.0, 4.0), (-1.0, 4.0))
 CHUNK = 500  # reference rows summed together (fixed chunks: the fit does not depend on batches)
+FLOOR = 0.1  # a row's level is at least this share of its message's mean reward
 MIN_REWARDS = 200  # reference rewards a message needs to be watched (at most a tenth of them)
 HISTORY = 300  # (time, CUSUM statistic) points kept per message for the dashboard
 EVERY = 250  # a message's rewards between two points of its series
@@ -276,7 +277,7 @@ class ResponseDrift:
         # a relative change of the row's own prediction, and a spread that grows with it (as
         # counts' does): a policy that sends a message to those likely to answer it raises
         # their rewards' spread, which one spread for all would read as a change
-        level = np.maximum(pred, 0.1 * base)
+        level = np.maximum(pred, FLOOR * base)
         limit = round(self.threshold * 2.0 ** GRID)
         sign = np.array([x[0] for x in SIDES])[:, None]
         scale = np.array([x[1] for x in SIDES])[:, None]
