@@ -14,7 +14,10 @@ Four figures (issue 15), each printed beside its reference measured in the same 
   (the mean expected reward of the engine's choices over the decisions after the change, times
   1,000; the oracle's and uniform random's on the same customers beside it);
 - **the monitors' cost per choose+reward pair**: two engines, drift on and off, fed the same
-  contexts in alternating chunks in one process; and the time spent inside the monitor itself.
+  contexts in alternating chunks in one process; and the time spent inside the monitor itself;
+- **the monitor alone** (``--parts monitor``) under a fixed policy on each changing world
+  (detection delay, many seeds affordable) and on ``baseline`` under a pure policy change (the
+  oracle's share 0.2, then 0.8: who gets what changes, how customers answer does not).
 
 Every run is the whole Engine (rules, features, SQLite log, VW, the drift monitor reading its
 log) through the experiments' adapter ``experiments.engine_policy.EnginePolicy``, 5 % holdout,
@@ -26,7 +29,7 @@ simulated context, not of the world's customers).
 
 Runs are written one JSON line each to ``--out`` as they finish (a rerun skips the done ones),
 then summarised. Run: ``python benchmarks/bench_drift.py [--quick] [--seeds 3]
-[--parts detect,false,value,cost]``.
+[--parts detect,false,value,cost,monitor]``.
 """
 
 from __future__ import annotations

@@ -60,7 +60,7 @@ def main() -> int:
                    help="treatment rewards before the change that fit the model")
     p.add_argument("--ridge", type=float, default=1.0)
     a = p.parse_args()
-    ctx, msg, val, at, made = load(a.log)
+    ctx, msg, val, _, made = load(a.log)
     x, _ = design(ctx)
     t_change = T0 + a.change_hour * 3600.0
     before = made < t_change  # decided before the change (their rewards mostly before too)
@@ -69,12 +69,10 @@ def main() -> int:
           f"change; model fitted on the last {len(ref):,} of those")
     print(f"{'message':>22} {'n before':>8} {'n after':>8} {'mean bef':>9} {'mean aft':>9} "
           f"{'resid bef':>9} {'resid aft':>9} {'z after':>8} {'sd':>7}")
-    xm = x.mean(axis=0)
     for m in np.unique(msg):
         rm = ref[msg[ref] == m]
         fit = np.zeros(x.shape[1])
         if rm.size > 20:
-            xr = x[rm] - xm * (np.arange(x.shape[1]) != x.shape[1] - 1)
             xr = x[rm]
             fit = np.linalg.solve(xr.T @ xr + a.ridge * np.eye(x.shape[1]), xr.T @ val[rm])
         resid = val - x @ fit

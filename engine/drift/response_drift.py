@@ -184,7 +184,7 @@ class ResponseDrift:
         total = sum(self.count.values())
         mean_all = sum(sums.values()) / max(total, 1)
         ssr: dict[str, float] = {}
-        for m, n in self.count.items():
+        for m in self.count:
             a = self.xtx[m]
             penalty = self.ridge * np.diag(a).copy() + 1e-9
             penalty[-1] = 1e-9  # the intercept is not shrunk
@@ -359,7 +359,8 @@ class ResponseDrift:
                 "xtx": arrays(self.xtx), "xty": arrays(self.xty), "yy": self.yy,
                 "count": self.count, "beta": arrays(self.beta), "sd": self.sd,
                 "delta": self.delta, "mean": self.mean, "sums": self.sums,
-                "since": self.since, "seen": self.seen, "zero_at": self.zero_at, "series": self.series}
+                "since": self.since, "seen": self.seen, "zero_at": self.zero_at,
+                "series": self.series}
 
     def load(self, s: Mapping[str, Any]) -> None:
         """Restore what :meth:`to_dict` saved."""

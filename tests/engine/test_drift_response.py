@@ -40,7 +40,8 @@ def world(seed: int, *, flip_at: int | None = None, target_at: int | None = None
     p = np.select([msg == "a", msg == "b"], [0.05 + 0.3 * taste, 0.1 + 0.05 * (seg == "vip")],
                   0.12)
     y = rng.binomial(1, p).astype(float)
-    ctx = [{"x": float(v), "segment": str(s), "consent": {"email": True}} for v, s in zip(x, seg)]
+    ctx = [{"x": float(v), "segment": str(s), "consent": {"email": True}}
+           for v, s in zip(x, seg, strict=True)]
     return ctx, msg.tolist(), y, i.astype(float)
 
 
