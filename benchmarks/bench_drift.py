@@ -51,6 +51,9 @@ from simulator import CustomerBatchEnv, load_scenario
 
 WARMUP = 15_000
 RESPONSE_WARMUP = 5_000  # the response model skips the empty world's first rewards too
+# the response streams are off by default (docs/drift.md: false rises under a policy that
+# chooses on what the context does not show); every run here measures them on
+RESPONSE = {"response": True, "response_warmup": RESPONSE_WARMUP}
 HOLDOUT = 0.05
 BATCH = 100
 T_95 = {1: 12.71, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306,
@@ -69,8 +72,7 @@ def run_world(scenario: str, seed: int, decisions: int, recovery: bool,
     With ``keep_log``, the engine's state (its log) stays there, for :func:`replay_monitor`."""
     env = CustomerBatchEnv(load_scenario(scenario), batch_size=BATCH, seed=seed)
     obs, info = env.reset(seed=seed)
-    drift = {"warmup": WARMUP, "response_warmup": RESPONSE_WARMUP,
-             **({"recover": True} if recovery else {})}
+    drift = {"warmup": WARMUP, **RESPONSE, **({"recover": True} if recovery else {})}
     start = time.perf_counter()
     n = decisions // BATCH * BATCH
     hours, chosen, oracle, random, treated = (np.empty(n) for _ in range(5))
@@ -127,8 +129,8 @@ def replay_monitor(state_dir: Path, **settings: Any) -> list[dict[str, Any]]:
     from engine.store import DecisionLog
 
     with DecisionLog(state_dir) as log:
-        found = LogFollower(log, None, DriftOptions(**{"warmup": WARMUP, "response_warmup":
-                                                       RESPONSE_WARMUP, **settings}),
+        found = LogFollower(log, None, DriftOptions(**{"warmup": WARMUP, **RESPONSE,
+                                                       **settings}),
                             write=False).catch_up()
     return [{"kind": e.kind, "subject": e.subject, "level": e.level, "at": e.at,
              "value": e.value, "change_at": e.change_at, "message": e.message} for e in found]
@@ -164,7 +166,7 @@ def monitor_only(decisions: int, seed: int = 0, scenario: str = "baseline",
     env = CustomerBatchEnv(load_scenario(scenario), batch_size=1000, seed=seed)
     obs, info = env.reset(seed=seed)
     rng = np.random.default_rng(seed)
-    mon = DriftMonitor(DriftOptions(warmup=WARMUP, response_warmup=RESPONSE_WARMUP))
+    mon = DriftMonitor(DriftOptions(warmup=WARMUP, **RESPONSE))
     channel_of, message_of = env.catalog.channel_of, env.catalog.message_of
     names, messages = env.catalog.channels, env.catalog.messages
     alerts: list[dict[str, Any]] = []

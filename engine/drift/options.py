@@ -103,7 +103,7 @@ class DriftOptions:
     recover: bool = False
     recover_cooldown: int = 20_000
     recover_batch: int = 500
-    response: bool = True
+    response: bool = False
     response_reference: int = 10_000
     response_warmup: int = 0
     response_shift: float = 0.25

@@ -109,7 +109,8 @@ def test_a_saved_state_resumes_exactly():
 
 def test_the_monitor_reports_it_as_a_reward_alert_of_the_treatment_only():
     ctx, msg, y, t = world(0, flip_at=CHANGE)
-    mon = DriftMonitor(DriftOptions(reward_streams=["message"], response_warmup=1000))
+    mon = DriftMonitor(DriftOptions(reward_streams=["message"], response=True,
+                                    response_warmup=1000))
     h = np.arange(N) % 20 == 0  # a holdout: its rewards are not the response's
     events = []
     for lo in range(0, N, 2000):

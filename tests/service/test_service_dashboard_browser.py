@@ -239,6 +239,7 @@ lift_window = 100
 follow_every = 4
 recover = true
 recover_batch = 50
+response = true
 response_reference = 200
 """
 
