@@ -249,7 +249,8 @@ def pair_cost(pairs: int, n_actions: str, chunk: int = 500) -> dict[str, float]:
     clock = ManualClock(T0)  # simulated time: the engine refuses a caller's far from its clock
     with tempfile.TemporaryDirectory() as d:
         engines = {on: Engine(state_dir=Path(d) / str(on), seed=0, rules=rules, clock=clock,
-                              drift={"enabled": on, "response": True}, **kw) for on in (True, False)}
+                              drift={"enabled": on, "response": True}, **kw)
+                   for on in (True, False)}
         follower = engines[True].drift
         assert follower is not None
         follow, save = follower.follow, follower.save
