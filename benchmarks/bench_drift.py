@@ -14,7 +14,10 @@ Four figures (issue 15), each printed beside its reference measured in the same 
   (the mean expected reward of the engine's choices over the decisions after the change, times
   1,000; the oracle's and uniform random's on the same customers beside it);
 - **the monitors' cost per choose+reward pair**: two engines, drift on and off, fed the same
-  contexts in alternating chunks in one process; and the time spent inside the monitor itself.
+  contexts in alternating chunks in one process; and the time spent inside the monitor itself;
+- **the monitor alone** (``--parts monitor``) under a fixed policy on each changing world
+  (detection delay, many seeds affordable) and on ``baseline`` under a pure policy change (the
+  oracle's share 0.2, then 0.8: who gets what changes, how customers answer does not).
 
 Every run is the whole Engine (rules, features, SQLite log, VW, the drift monitor reading its
 log) through the experiments' adapter ``experiments.engine_policy.EnginePolicy``, 5 % holdout,
@@ -26,7 +29,7 @@ simulated context, not of the world's customers).
 
 Runs are written one JSON line each to ``--out`` as they finish (a rerun skips the done ones),
 then summarised. Run: ``python benchmarks/bench_drift.py [--quick] [--seeds 3]
-[--parts detect,false,value,cost]``.
+[--parts detect,false,value,cost,monitor]``.
 """
 
 from __future__ import annotations
@@ -47,6 +50,10 @@ from experiments.sim_problem import context_dicts
 from simulator import CustomerBatchEnv, load_scenario
 
 WARMUP = 15_000
+RESPONSE_WARMUP = 5_000  # the response model skips the empty world's first rewards too
+# the response streams are off by default (docs/drift.md: false rises under a policy that
+# chooses on what the context does not show); every run here measures them on
+RESPONSE = {"response": True, "response_warmup": RESPONSE_WARMUP}
 HOLDOUT = 0.05
 BATCH = 100
 T_95 = {1: 12.71, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306,
@@ -65,7 +72,7 @@ def run_world(scenario: str, seed: int, decisions: int, recovery: bool,
     With ``keep_log``, the engine's state (its log) stays there, for :func:`replay_monitor`."""
     env = CustomerBatchEnv(load_scenario(scenario), batch_size=BATCH, seed=seed)
     obs, info = env.reset(seed=seed)
-    drift = {"warmup": WARMUP, **({"recover": True} if recovery else {})}
+    drift = {"warmup": WARMUP, **RESPONSE, **({"recover": True} if recovery else {})}
     start = time.perf_counter()
     n = decisions // BATCH * BATCH
     hours, chosen, oracle, random, treated = (np.empty(n) for _ in range(5))
@@ -122,7 +129,8 @@ def replay_monitor(state_dir: Path, **settings: Any) -> list[dict[str, Any]]:
     from engine.store import DecisionLog
 
     with DecisionLog(state_dir) as log:
-        found = LogFollower(log, None, DriftOptions(**{"warmup": WARMUP, **settings}),
+        found = LogFollower(log, None, DriftOptions(**{"warmup": WARMUP, **RESPONSE,
+                                                       **settings}),
                             write=False).catch_up()
     return [{"kind": e.kind, "subject": e.subject, "level": e.level, "at": e.at,
              "value": e.value, "change_at": e.change_at, "message": e.message} for e in found]
@@ -145,49 +153,68 @@ def detection(run: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def monitor_only_false_alarms(decisions: int, seed: int = 0) -> dict[str, Any]:
-    """The drift monitor alone on ``baseline`` under a fixed policy (the oracle's action half
-    the time, uniform random otherwise): contexts and realised rewards in log order, as the
-    engine's follower would feed them, for many more decisions than an engine run affords."""
+def monitor_only(decisions: int, seed: int = 0, scenario: str = "baseline",
+                 oracle_share: tuple[float, float] = (0.5, 0.5)) -> dict[str, Any]:
+    """The drift monitor alone under a fixed policy (the oracle's action with probability
+    ``oracle_share[0]``, uniform random otherwise; ``oracle_share[1]`` from the middle of the
+    run on: a pure policy change when they differ): contexts and realised rewards in log order,
+    as the engine's follower would feed them, for many more decisions than an engine run
+    affords. Returns the alerts (with the decisions read when each was found) and the warns."""
     from engine.drift.monitor import DriftMonitor
     from engine.drift.options import DriftOptions
 
-    env = CustomerBatchEnv(load_scenario("baseline"), batch_size=1000, seed=seed)
+    env = CustomerBatchEnv(load_scenario(scenario), batch_size=1000, seed=seed)
     obs, info = env.reset(seed=seed)
     rng = np.random.default_rng(seed)
-    mon = DriftMonitor(DriftOptions(warmup=WARMUP))
+    mon = DriftMonitor(DriftOptions(warmup=WARMUP, **RESPONSE))
     channel_of, message_of = env.catalog.channel_of, env.catalog.message_of
     names, messages = env.catalog.channels, env.catalog.messages
-    events = []
+    alerts: list[dict[str, Any]] = []
+    warns = 0
     start = time.perf_counter()
-    held_by_ref: dict[int, tuple[bool, str | None, str | None]] = {}
+    pending: dict[int, tuple[bool, str | None, str | None, dict]] = {}
+    change = change_hour(scenario)
+    first_after = None  # decisions read when the change came
     for step in range(decisions // 1000):
         el = info["eligible"]
         expected = env.expected_rewards()
         best = np.where(el, expected, -np.inf).argmax(axis=1)
         pick = np.array([rng.choice(np.flatnonzero(row)) for row in el])
-        a = np.where(rng.random(len(el)) < 0.5, best, pick)
+        share = oracle_share[step >= decisions // 2000]
+        a = np.where(rng.random(len(el)) < share, best, pick)
         held = rng.random(len(el)) < HOLDOUT
         a = np.where(held, env.catalog.no_contact_action, a)
         t = T0 + info["clock_hours"] * 3600.0
-        events += mon.add_decisions(context_dicts(env.context_names, obs), np.full(len(a), t))
+        if change is not None and first_after is None and info["clock_hours"] >= change:
+            first_after = step * 1000
+        ctxs = context_dicts(env.context_names, obs)
+        found = mon.add_decisions(ctxs, np.full(len(a), t))
         refs = np.arange(step * 1000, (step + 1) * 1000)
-        for ref, h, act in zip(refs.tolist(), held.tolist(), a.tolist(), strict=True):
-            c = channel_of[act]
-            held_by_ref[ref] = (h, None if c < 0 else names[c], messages[message_of[act]]
-                                if c >= 0 else None)
+        for ref, h, act, c in zip(refs.tolist(), held.tolist(), a.tolist(), ctxs, strict=True):
+            ch = channel_of[act]
+            pending[ref] = (h, None if ch < 0 else names[ch],
+                            messages[message_of[act]] if ch >= 0 else None, c)
         obs, _, _, _, info = env.step(a)
         got = info["matured_refs"].tolist()
         if got:
-            meta = [held_by_ref.pop(r) for r in got]
-            events += mon.add_rewards(info["matured_rewards"],
-                                      np.full(len(got), T0 + info["clock_hours"] * 3600.0),
-                                      np.array([m[0] for m in meta]), [m[1] for m in meta],
-                                      [m[2] for m in meta])
-    alerts = [e for e in events if e.level == "alert"]
-    return {"decisions": decisions, "alerts": len(alerts), "warns": sum(
-        e.level == "warn" for e in events), "what": [e.message for e in alerts][:10],
-        "seconds": time.perf_counter() - start}
+            meta = [pending.pop(r) for r in got]
+            found += mon.add_rewards(info["matured_rewards"],
+                                     np.full(len(got), T0 + info["clock_hours"] * 3600.0),
+                                     np.array([m[0] for m in meta]), [m[1] for m in meta],
+                                     [m[2] for m in meta], [m[3] for m in meta])
+        warns += sum(e.level == "warn" for e in found)
+        alerts += [{"decisions": (step + 1) * 1000, "at": e.at, "subject": e.subject,
+                    "message": e.message} for e in found if e.level == "alert"]
+    return {"scenario": scenario, "seed": seed, "decisions": decisions, "alerts": alerts,
+            "warns": warns, "oracle_share": list(oracle_share), "change_decision": first_after,
+            "seconds": time.perf_counter() - start}
+
+
+def monitor_only_false_alarms(decisions: int, seed: int = 0) -> dict[str, Any]:
+    """:func:`monitor_only` on ``baseline`` (no change), in the summary's shape."""
+    run = monitor_only(decisions, seed)
+    return {"decisions": decisions, "alerts": len(run["alerts"]), "warns": run["warns"],
+            "what": [a["message"] for a in run["alerts"]][:10], "seconds": run["seconds"]}
 
 
 def pair_cost(pairs: int, n_actions: str, chunk: int = 500) -> dict[str, float]:
@@ -222,7 +249,8 @@ def pair_cost(pairs: int, n_actions: str, chunk: int = 500) -> dict[str, float]:
     clock = ManualClock(T0)  # simulated time: the engine refuses a caller's far from its clock
     with tempfile.TemporaryDirectory() as d:
         engines = {on: Engine(state_dir=Path(d) / str(on), seed=0, rules=rules, clock=clock,
-                              drift={"enabled": on}, **kw) for on in (True, False)}
+                              drift={"enabled": on, "response": True}, **kw)
+                   for on in (True, False)}
         follower = engines[True].drift
         assert follower is not None
         follow, save = follower.follow, follower.save
@@ -364,6 +392,33 @@ def tune(logs: Path, tables: list[dict[str, Any]], runs: list[dict[str, Any]]) -
     return 0
 
 
+def monitor_part(args: argparse.Namespace, seeds: int, out: Path) -> int:
+    """The monitor alone under a fixed policy (:func:`monitor_only`): detection delay on each
+    changing world, and alerts on ``baseline`` under a policy that changes half-way (the
+    oracle's share 0.2, then 0.8: who gets what changes, how customers answer does not)."""
+    done = {(r["scenario"], r["seed"], tuple(r["oracle_share"])) for r in _load(out)}
+    worlds = [(s, (0.5, 0.5)) for s in args.scenarios.split(",")] + [("baseline", (0.2, 0.8))]
+    for seed in range(seeds):
+        for scenario, share in worlds:
+            if (scenario, seed, share) in done:
+                continue
+            run = monitor_only(args.monitor_decisions, seed, scenario, share)
+            with out.open("a") as fh:
+                fh.write(json.dumps(run) + "\n")
+            print(f"ran {scenario} seed {seed} oracle {share}: {run['seconds']:.0f} s", flush=True)
+    print("\n== the monitor alone, fixed policy (decisions counted in steps of 1,000)")
+    for r in sorted(_load(out), key=lambda r: (r["scenario"], r["oracle_share"], r["seed"])):
+        c = r["change_decision"]
+        before = [a for a in r["alerts"] if c is None or a["decisions"] <= c]
+        after = [a for a in r["alerts"] if c is not None and a["decisions"] > c]
+        delay = f"{after[0]['decisions'] - c:,} ({after[0]['subject']})" if after else "none"
+        print(f"{r['scenario']:>10} seed {r['seed']} oracle {r['oracle_share']}: "
+              f"{r['decisions']:,} decisions, change at {c if c is not None else '-'}; "
+              f"first alert after it: {delay}; alerts before it (false): {len(before)}"
+              + "".join(f"\n      false: {a['message'][:120]}" for a in before[:3]))
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
@@ -373,7 +428,9 @@ def main() -> int:
                         help="decisions per engine run (default 45,000: the change at hour "
                         "504 comes at about 30,000)")
     parser.add_argument("--parts", default="detect,false,value,cost",
-                        help="which figures to run (default all: detect,false,value,cost)")
+                        help="which figures to run (default all: detect,false,value,cost; "
+                        "monitor: the monitor alone on each world under a fixed policy, and "
+                        "on baseline under a policy change, with --monitor-decisions each)")
     parser.add_argument("--scenarios", default="drift,mix_shift",
                         help="the changing worlds of detect and value (default drift,mix_shift)")
     parser.add_argument("--recovery", action="store_true",
@@ -418,6 +475,8 @@ def main() -> int:
             print(f"ran {scenario} seed {seed} recovery {recovery}: {run['seconds']:.0f} s",
                   flush=True)
     extra: dict[str, Any] = {}
+    if "monitor" in parts:
+        return monitor_part(args, seeds, out.with_name(out.stem + "_monitor.jsonl"))
     if "false" in parts and not args.quick:
         extra["monitor_only"] = monitor_only_false_alarms(args.monitor_decisions)
     if "cost" in parts:

@@ -102,8 +102,8 @@ def forecast_rows(log: DecisionStore, rules: ContactRules, catalog: Catalog, day
     for i, row in enumerate(keep):
         eligible[i, json.loads(row[_ELIGIBLE])] = True
     _add_capped_channels(eligible, keep, log, rules, catalog)
-    created = np.array([float(r[_CREATED]) for r in keep])
-    return ForecastRows([json.loads(r[_FEATURES]) for r in keep], eligible, created % _DAY,
+    made_at = np.array([float(r[_CREATED]) for r in keep])
+    return ForecastRows([json.loads(r[_FEATURES]) for r in keep], eligible, made_at % _DAY,
                         seen / (len(keep) * len(on_day)), len(on_day))
 
 

@@ -208,10 +208,12 @@ class DecisionStore(Protocol):
         statistics, not its accounting, may miss it."""
         ...
 
-    def rewards_after(self, seq: int, limit: int = 1000
-                      ) -> list[tuple[int, float, float, str, bool, str | None, str | None]]:
+    def rewards_after(self, seq: int, limit: int = 1000, *, contexts: bool = False
+                      ) -> list[tuple[Any, ...]]:
         """``(seq, at, value, kind, holdout, channel, message)`` of the rewards after ``seq``, in
-        sequence order (the decision's holdout, channel and message), at most ``limit``."""
+        sequence order (the decision's holdout, channel and message), at most ``limit``; with
+        ``contexts``, the decision's ``context_json`` and its position (as ``decisions_after``
+        counts) last (the response-drift model's input)."""
         ...
 
     def write_drift_events(self, rows: Iterable[dict[str, Any]]) -> int:

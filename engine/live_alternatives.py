@@ -35,9 +35,9 @@ __all__ = ["LiveAlternatives", "logged_arrays"]
 
 def _columns() -> tuple[str, ...]:
     # The export rows are the log's decision columns, then the reward sum and kinds.
-    from engine.store import _DECISION_COLUMNS
+    from engine.log_rows import DECISION_COLUMNS
 
-    return (*(c.strip() for c in _DECISION_COLUMNS.split(",")), "reward_total", "reward_kinds")
+    return (*(c.strip() for c in DECISION_COLUMNS.split(",")), "reward_total", "reward_kinds")
 
 
 def logged_arrays(log: Any, n_actions: int, since: float, max_rows: int,

@@ -170,16 +170,18 @@ class LogQueries:
             f"SELECT {pos}, created_at, holdout, channel, context_json FROM decisions "
             f"WHERE {pos} > ? ORDER BY {pos} LIMIT ?", (int(position), int(limit)))]
 
-    def rewards_after(self, seq: int, limit: int = 1000
-                      ) -> list[tuple[int, float, float, str, bool, str | None, str | None]]:
+    def rewards_after(self, seq: int, limit: int = 1000, *, contexts: bool = False
+                      ) -> list[tuple[Any, ...]]:
         """``(seq, at, value, kind, holdout, channel, message)`` of the rewards with a sequence
         number above ``seq``, in sequence order, at most ``limit`` (``holdout``, ``channel`` and
-        ``message`` are the rewarded decision's)."""
-        return [(int(q), float(a), float(v), k, bool(h), c, m) for q, a, v, k, h, c, m in
-                self._select("SELECT r.seq, r.at, r.value, r.kind, d.holdout, d.channel, "
-                             "d.message FROM rewards r JOIN decisions d ON d.decision_id = "
-                             "r.decision_id WHERE r.seq > ? ORDER BY r.seq LIMIT ?",
-                             (int(seq), int(limit)))]
+        ``message`` are the rewarded decision's); with ``contexts``, the decision's
+        ``context_json`` and its position (as :meth:`decisions_after` counts) last."""
+        extra = f", d.context_json, d.{self._POSITION}" if contexts else ""
+        return [(int(r[0]), float(r[1]), float(r[2]), r[3], bool(r[4]), *r[5:]) for r in
+                self._select(f"SELECT r.seq, r.at, r.value, r.kind, d.holdout, d.channel, "
+                             f"d.message{extra} FROM rewards r JOIN decisions d ON "
+                             f"d.decision_id = r.decision_id WHERE r.seq > ? ORDER BY r.seq "
+                             f"LIMIT ?", (int(seq), int(limit)))]
 
     def drift_events(self, limit: int = 100, since_id: int = 0) -> list[dict[str, Any]]:
         """The latest ``limit`` drift events with an ``id`` above ``since_id``, newest first,

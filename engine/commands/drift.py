@@ -144,6 +144,12 @@ def format_report(report: dict[str, Any], events: int = 20) -> str:
             for s in report["streams"]]
     out += _table(["stream", "state", "blocks", "last block", "reference", "statistic",
                    "alarms", "last change"], rows) if rows else ["(no reward yet)"]
+    resp = snap.get("response")
+    out += ["", report["response"]]
+    if resp and resp["phase"] == "watching":
+        out += _table(["stream", "reference rewards", "residual sd", "step", "statistic"],
+                      [[m["name"], f"{m['rewards']:,}", f"{m['sd']:.4g}", f"{m['delta']:.4g}",
+                        f"{m['statistic']:.2f}"] for m in resp["messages"]])
     lift = report["lift"]
     out += ["", "lift (treatment - holdout): " + (
         f"{lift['direction']}, slope {lift['slope']:+.4g} per window of {lift['window']:,} "

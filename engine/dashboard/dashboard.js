@@ -204,6 +204,8 @@
         `(95% CI ${signed(per1000(l.slope_lo))} to ${signed(per1000(l.slope_hi))}); last ` +
         `window ${signed(per1000(l.lift))} per 1,000`;
 
+    $("drift-response").textContent = d.response;
+
     $("drift-events").replaceChildren(...(d.events.length ? d.events : [null]).map((e) => {
       const li = document.createElement("li");
       if (e === null) {

@@ -102,4 +102,28 @@ def drift_view(snap: Mapping[str, Any], now: float, lookback_s: float = 7 * 8640
             "psi_series": psi_series, "psi_warn": ctx["psi_warn"], "psi_alert": ctx["psi_alert"],
             "reward_series": reward_series, "changes": changes, "streams": [
                 {k: v for k, v in s.items() if k != "series"} for s in streams],
-            "lift": snap["lift"], "events": snap["events"]}
+            "lift": snap["lift"], "response": response_text(snap.get("response")),
+            "events": snap["events"]}
+
+
+def response_text(resp: Mapping[str, Any] | None) -> str:
+    """One line on the response streams (each message's rewards against the reference model).
+
+    Example:
+        >>> response_text({"phase": "watching", "fits": 1, "gathered": 0, "reference": 10000,
+        ...     "threshold": 12.0, "shift": 0.25, "alarms": 0, "messages": [
+        ...     {"name": "response/message=a", "statistic": 0.4},
+        ...     {"name": "response/message=b", "statistic": 0.1}]})
+        'answers given the context: 2 messages watched against the reward model of 10,000 \
+rewards, for a 25% change; the highest CUSUM response/message=a at 0.40 of its threshold'
+    """
+    if resp is None:
+        return "answers given the context: not watched ([engine.drift] response = false)"
+    if resp["phase"] != "watching":
+        return (f"answers given the context: fitting the reward model "
+                f"({resp['gathered']:,} of {resp['reference']:,} rewards)")
+    top = max(resp["messages"], key=lambda m: m["statistic"], default=None)
+    return (f"answers given the context: {len(resp['messages'])} messages watched against the "
+            f"reward model of {resp['reference']:,} rewards, for a {100 * resp['shift']:g}% "
+            f"change" + ("" if top is None else f"; the highest CUSUM {top['name']} at "
+                         f"{top['statistic']:.2f} of its threshold"))

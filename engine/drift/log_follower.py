@@ -46,7 +46,8 @@ from engine.drift.seq_clock import SeqClock
 __all__ = ["STATE_FILE", "LogFollower", "saved_options"]
 
 STATE_FILE = "drift.json"
-STATE_VERSION = 2  # 2: the seq_clock marks
+RECENT = 4096  # parsed contexts of the latest decisions kept for their rewards (not re-parsed)
+STATE_VERSION = 3  # 2: the seq_clock marks; 3: the response streams
 
 #: Called with the events of each read; returns the events of what it did in answer (logged too).
 Listener = Callable[[list[DriftEvent]], list[DriftEvent]]
@@ -88,6 +89,7 @@ class LogFollower:
         self.position = 0
         self.seq = 0
         self.seq_clock = SeqClock()
+        self._recent: dict[int, Any] = {}  # position -> parsed context (the latest RECENT)
         self.listeners: list[Listener] = []
         self._lock = threading.RLock()
         self.resumed = self._load()
@@ -110,11 +112,14 @@ class LogFollower:
     def save(self) -> None:
         """Write the state (atomically: a crash leaves the old file or the new one).
 
-        Not while a reference window is being gathered: its raw contexts (thousands) would make
-        every save heavy. The file then keeps the state from before, and a restart reads the
-        log on from there: at most ``warmup + reference_size`` decisions more.
+        Not while a reference window is being gathered: its raw contexts (thousands), or the
+        response model's sums (columns squared per message), would make every save heavy. The
+        file then keeps the state from before, and a restart reads the log on from there: at
+        most ``warmup + reference_size`` decisions, or ``response_reference`` rewards, more.
         """
-        if self.path is None or self.monitor.context.phase == "building the reference":
+        response = self.monitor.response
+        if self.path is None or self.monitor.context.phase == "building the reference" or (
+                response is not None and response.phase == "building the reference"):
             return
         with self._lock:
             state = {"version": STATE_VERSION, "fingerprint": self.options.fingerprint(),
@@ -153,11 +158,16 @@ class LogFollower:
             return []
         self.position = rows[-1][0]
         contexts = [json.loads(r[4]) for r in rows]
+        if self.monitor.response is not None:  # their rewards, if soon, need not parse again
+            self._recent.update(zip((r[0] for r in rows), contexts, strict=True))
+            for old in list(self._recent)[:max(len(self._recent) - RECENT, 0)]:
+                del self._recent[old]
         return self.monitor.add_decisions(contexts, np.fromiter((r[1] for r in rows), float,
                                                                 len(rows)))
 
     def _rewards(self, limit: int) -> list[DriftEvent]:
-        rows = self.log.rewards_after(self.seq, limit)
+        response = self.monitor.response is not None
+        rows = self.log.rewards_after(self.seq, limit, contexts=response)
         if not rows:
             return []
         self.seq = rows[-1][0]
@@ -166,9 +176,13 @@ class LogFollower:
         rows = [r for r in rows if r[3] != "correction"]  # each decision counts once
         if not rows:
             return []
-        at, value, _, holdout, channel, message = zip(*(r[1:] for r in rows), strict=True)
+        at, value, _, holdout, channel, message = zip(*(r[1:7] for r in rows), strict=True)
+        # the held-out rewards' contexts are not read: the response streams are the treatment's
+        recent = self._recent
+        contexts = [None if r[4] else recent.get(r[8]) or json.loads(r[7]) for r in rows] \
+            if response else None
         return self.monitor.add_rewards(np.array(value), np.array(at), np.array(holdout),
-                                        channel, message)
+                                        channel, message, contexts)
 
     def stats(self) -> dict[str, Any]:
         """The monitor's figures for ``Engine.stats()`` (``drift_*`` keys)."""

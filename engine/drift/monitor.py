@@ -16,6 +16,12 @@ that is neither drift nor a reason to look away (a detector reset at every rise 
 while it warms up again). The holdout is watched both ways; any change of it is an alert.
 Corrections (a second reward summed into a decision) are not taken: each decision counts once.
 
+Response streams (``response = true``): each message's treatment rewards against a reward model
+of the context fitted on a reference window, in a two-sided CUSUM
+(:class:`~engine.drift.response_drift.ResponseDrift`): a change of how customers answer a
+message, which the rates above miss when some messages gain what others lose and the policy
+moves who gets what. Its alerts are ``reward`` events on ``response/message=<message>``.
+
 Example:
     >>> import numpy as np
     >>> from engine.drift.options import DriftOptions
@@ -33,7 +39,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -41,6 +47,7 @@ from engine.drift.events import DriftEvent, EventKind, EventLevel
 from engine.drift.feature_drift import LEVELS, ContextDrift, FeatureChange
 from engine.drift.lift_trend import LiftTrend
 from engine.drift.options import DriftOptions
+from engine.drift.response_drift import ResponseDrift
 from engine.drift.reward_drift import RewardChange, RewardStream
 
 __all__ = ["DriftMonitor"]
@@ -65,6 +72,10 @@ class DriftMonitor:
                                     psi_alert=o.psi_alert, warmup=o.warmup, ignore=o.ignore)
         self.streams: dict[str, RewardStream] = {}
         self.lift = LiftTrend(window=o.lift_window, windows=o.lift_windows)
+        self.response = ResponseDrift(
+            reference=o.response_reference, shift=o.response_shift,
+            threshold=o.response_threshold, ridge=o.response_ridge,
+            max_columns=o.max_features) if o.response else None
         self.decisions = 0
         self.rewards = 0
         self.counts: dict[str, int] = {}  # "kind/level" -> events
@@ -77,14 +88,15 @@ class DriftMonitor:
         return self._count([self._context_event(c) for c in self.context.add(contexts, times)])
 
     def add_rewards(self, values: np.ndarray, times: np.ndarray, holdout: np.ndarray,
-                    channels: Sequence[str | None], messages: Sequence[str | None] | None = None
-                    ) -> list[DriftEvent]:
+                    channels: Sequence[str | None], messages: Sequence[str | None] | None = None,
+                    contexts: Sequence[Mapping[str, Any] | None] | None = None) -> list[DriftEvent]:
         """Take first rewards (and defaults) in log order, shape (n,) each: the value, its
-        arrival time, whether the decision was held out, and its channel and message (None:
-        no contact)."""
+        arrival time, whether the decision was held out, its channel and message (None:
+        no contact), and (for the response streams) its decision's context."""
         v = np.asarray(values, dtype=np.float64)
         t = np.asarray(times, dtype=np.float64)
         h = np.asarray(holdout, dtype=bool)
+        first = self.rewards  # this batch's first reward, counted from the start of the log
         self.rewards += v.size
         events = []
         groups: dict[str, np.ndarray] = {"holdout": h, "treatment": ~h}
@@ -100,6 +112,15 @@ class DriftMonitor:
             stream = self._stream(name)
             if stream is not None:
                 events += [self._reward_event(c) for c in stream.add(v[mask], t[mask])]
+        if self.response is not None and contexts is not None and messages is not None:
+            # the first ``response_warmup`` rewards are skipped
+            treated = np.flatnonzero(~h & (first + np.arange(v.size)
+                                           >= self.options.response_warmup))
+            if treated.size:
+                # only held-out rows go without a context, and none of them is treated
+                picked = cast(list[Mapping[str, Any]], [contexts[i] for i in treated.tolist()])
+                events += [self._reward_event(c) for c in self.response.add(
+                    picked, [messages[i] for i in treated.tolist()], v[treated], t[treated])]
         previous = self.lift.direction
         for trend in self.lift.add(v, h, t):
             if "falling" in (trend["direction"], previous):  # a fall, and its end, are worth a row
@@ -141,8 +162,14 @@ class DriftMonitor:
         rise_only_info = c.stream.startswith("treatment") and c.direction == "rise"
         level = EventLevel.INFO if rise_only_info else EventLevel.ALERT
         why = " (a learner that learns raises it: not an alert)" if rise_only_info else ""
-        message = (f"{c.stream} reward rate {'rose' if c.direction == 'rise' else 'dropped'}"
-                   f"{why}: {c.before:.4g} per decision before the change, {c.after:.4g} since")
+        moved = "rose" if c.direction == "rise" else "dropped"
+        if c.stream.startswith("response/"):
+            message = (f"{c.stream}: the answer to the message {moved} for the same customers: "
+                       f"{c.before:.4g} per decision in the reference, {c.after:.4g} since the "
+                       f"change (the model's prediction plus the mean residual)")
+        else:
+            message = (f"{c.stream} reward rate {moved}{why}: {c.before:.4g} per decision "
+                       f"before the change, {c.after:.4g} since")
         return DriftEvent(EventKind.REWARD, c.stream, level, c.at, c.statistic, 1.0, c.change_at,
                           c.position, message,
                           {"direction": c.direction, "before": c.before, "after": c.after})
@@ -178,6 +205,8 @@ class DriftMonitor:
             "drift_events": dict(self.counts), "drift_active_alerts": active,
             "drift_lift": lift["lift"], "drift_lift_slope": lift["slope"],
             "drift_lift_falling": int(lift["direction"] == "falling"),
+            "drift_response_statistic": {} if self.response is None
+            else self.response.statistics(),
         }
 
     def snapshot(self) -> dict[str, Any]:
@@ -209,7 +238,8 @@ class DriftMonitor:
                             "history": [{"t": t, "psi": v} for t, v in ctx.history]},
                 "reward": {"block": o.reward_block, "shift": o.reward_shift,
                            "threshold": o.reward_threshold, "streams": streams},
-                "lift": {**self.lift.trend(), "window": o.lift_window}}
+                "lift": {**self.lift.trend(), "window": o.lift_window},
+                "response": None if self.response is None else self.response.snapshot()}
 
     # -- saving ----------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -217,7 +247,8 @@ class DriftMonitor:
         return {"context": self.context.to_dict(),
                 "streams": {k: s.to_dict() for k, s in self.streams.items()},
                 "lift": self.lift.to_dict(), "decisions": self.decisions,
-                "rewards": self.rewards, "counts": self.counts}
+                "rewards": self.rewards, "counts": self.counts,
+                "response": None if self.response is None else self.response.to_dict()}
 
     def load(self, state: Mapping[str, Any]) -> None:
         """Restore what :meth:`to_dict` saved (made with the same options)."""
@@ -227,5 +258,7 @@ class DriftMonitor:
             assert stream is not None
             stream.load(s)
         self.lift.load(state["lift"])
+        if self.response is not None:
+            self.response.load(state["response"])
         self.decisions, self.rewards = int(state["decisions"]), int(state["rewards"])
         self.counts = dict(state["counts"])

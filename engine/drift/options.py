@@ -28,10 +28,11 @@ REWARD_SPLITS = ("channel", "message")  # how the treatment's rewards may be spl
 _INTEGERS = ("reference_size", "window", "block", "bins", "max_categories", "max_features",
              "warmup", "reward_block", "reward_warmup_blocks", "reward_memory_blocks",
              "lift_window", "lift_windows", "follow_every", "recover_cooldown",
-             "recover_batch")
+             "recover_batch", "response_reference", "response_warmup")
 # settings that leave the monitor's saved state valid (they do not shape what it computes)
 _NOT_SHAPING = ("enabled", "follow_every", "recover", "recover_cooldown", "recover_batch")
-_LOWEST = {"warmup": 0, "reward_memory_blocks": 0, "bins": 2, "lift_windows": 3}
+_LOWEST = {"warmup": 0, "reward_memory_blocks": 0, "bins": 2, "lift_windows": 3,
+           "response_reference": 100, "response_warmup": 0}
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,15 @@ class DriftOptions:
         recover_cooldown: rewards after a challenger's start during which further alerts are
             taken as the same change.
         recover_batch: log rows a challenger meets per read of the log while it catches up.
+        response: watch each message's rewards against a reward model of the context fitted on
+            a reference window (``engine/drift/response_drift.py``): a change of the answer
+            with the population unchanged.
+        response_reference: treatment rewards that fit that model (again after each alert).
+        response_warmup: rewards skipped before the first reference.
+        response_shift: the smallest relative change of a message's mean reward worth
+            detecting.
+        response_threshold: the per-message CUSUM's threshold, a log-likelihood ratio.
+        response_ridge: the model's ridge penalty, relative to each column's sum of squares.
     """
 
     enabled: bool = True
@@ -93,9 +103,15 @@ class DriftOptions:
     recover: bool = False
     recover_cooldown: int = 20_000
     recover_batch: int = 500
+    response: bool = False
+    response_reference: int = 10_000
+    response_warmup: int = 0
+    response_shift: float = 0.25
+    response_threshold: float = 16.0
+    response_ridge: float = 0.01
 
     def __post_init__(self) -> None:
-        for name in ("enabled", "recover"):
+        for name in ("enabled", "recover", "response"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"drift.{name}: expected true or false, got "
                                   f"{getattr(self, name)!r}")
@@ -123,6 +139,10 @@ class DriftOptions:
                      error=ConfigError)
         check_number("drift.reward_threshold", self.reward_threshold, low=0.0, low_open=True,
                      error=ConfigError)
+        for name in ("response_shift", "response_threshold"):
+            check_number(f"drift.{name}", getattr(self, name), low=0.0, low_open=True,
+                         error=ConfigError)
+        check_number("drift.response_ridge", self.response_ridge, low=0.0, error=ConfigError)
 
     @classmethod
     def from_dict(cls, table: Mapping[str, Any]) -> DriftOptions:

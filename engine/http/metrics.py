@@ -198,6 +198,10 @@ ENGINE_STATS: tuple[StatFamily, ...] = (
                "change detected at its last block.", label="stream"),
     StatFamily("drift_reward_rate", "offerbandit_drift_reward_rate", MetricKind.GAUGE,
                "Mean reward per decision of each reward stream's last block.", label="stream"),
+    StatFamily("drift_response_statistic", "offerbandit_drift_response_statistic",
+               MetricKind.GAUGE, "CUSUM statistic of each message's rewards against the "
+               "reference reward model of the context, in units of its threshold (a change of "
+               "the answer is detected at 1).", label="stream"),
     StatFamily("drift_events", "offerbandit_drift_events_total", MetricKind.COUNTER,
                "Drift events found since the monitor started, by kind/level (context, reward, "
                "lift, recovery / info, warn, alert, action).", label="event"),

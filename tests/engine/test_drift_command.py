@@ -15,7 +15,8 @@ from engine.store import DecisionLog
 from tests.engine.engine_world import CONSENT, T0, make_engine
 
 SMALL = {"reference_size": 400, "window": 400, "block": 100, "reward_block": 50,
-         "reward_warmup_blocks": 4, "lift_window": 200, "follow_every": 8}
+         "reward_warmup_blocks": 4, "lift_window": 200, "follow_every": 8,
+         "response": True, "response_reference": 300}
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -56,6 +57,12 @@ def test_tables_say_what_the_engine_found(state, capsys):
     assert rows["holdout"][1] == "constant"  # the holdout gets no contact: it never pays
     for e in logged:
         assert e["message"] in out
+    # the response streams: the payers' drop is a drop of the answer, for the same customers
+    assert "answers given the context: " in out
+    assert any(e["subject"].startswith("response/message=") and e["level"] == "alert"
+               for e in logged)
+    for stream, value in stats["drift_response_statistic"].items():
+        assert rows[stream][-1] == f"{value:.2f}"
     assert (path / "drift.json").read_bytes() == before  # it wrote nothing
     with DecisionLog(path) as log:
         assert log.drift_events(limit=10_000)[0]["id"] == logged[0]["id"]

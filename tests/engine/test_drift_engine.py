@@ -17,7 +17,8 @@ from engine.store import DecisionLog
 from tests.engine.engine_world import CONSENT, T0, make_engine
 
 SMALL = {"reference_size": 400, "window": 400, "block": 100, "reward_block": 50,
-         "reward_warmup_blocks": 4, "lift_window": 200, "follow_every": 8}
+         "reward_warmup_blocks": 4, "lift_window": 200, "follow_every": 8,
+         "response": True, "response_reference": 300}
 
 
 def traffic(eng, start: int, n: int, *, vip: float, pay: float, seed: int = 0) -> None:

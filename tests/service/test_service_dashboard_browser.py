@@ -239,6 +239,8 @@ lift_window = 100
 follow_every = 4
 recover = true
 recover_batch = 50
+response = true
+response_reference = 200
 """
 
 
@@ -288,6 +290,7 @@ def test_drift_panel_shows_what_moved_when_and_how_much(serve, tmp_path):
                                      / "dashboard_drift.png"), full_page=True)
         verdict = page.inner_text("#drift-verdict")
         scope_text = page.inner_text("#scope-drift")
+        response = page.inner_text("#drift-response")
         for chart in charts.values():
             _check_axes(chart)
         browser.close()
@@ -297,6 +300,7 @@ def test_drift_panel_shows_what_moved_when_and_how_much(serve, tmp_path):
     # What moved, in words: the segment mix, and the treatment's reward.
     assert drift["available"] and drift["verdict"]["level"] == "alert"
     assert verdict == drift["verdict"]["text"] and "segment" in verdict
+    assert response == drift["response"] and response.startswith("answers given the context: ")
     assert "the last 200 decisions against the reference: 200 decisions" in scope_text
     # The features table: one row per feature, PSI as the API says, the segment on top.
     assert [r[0] for r in rows] == [f["name"] for f in drift["features"]][:12]

@@ -12,7 +12,8 @@ from tests.engine.engine_world import CONSENT, T0, make_engine
 from tests.service.service_world import AUTH, TOKEN, Scrape
 
 SMALL = {"reference_size": 400, "window": 400, "block": 100, "reward_block": 50,
-         "reward_warmup_blocks": 4, "lift_window": 200, "follow_every": 8}
+         "reward_warmup_blocks": 4, "lift_window": 200, "follow_every": 8,
+         "response": True, "response_reference": 300}
 
 
 def traffic(eng, start: int, n: int, *, vip: float, pay: float) -> None:
@@ -47,6 +48,10 @@ def test_metrics_expose_the_drift_stats(drifted):
         assert s.value("offerbandit_drift_reward_state", stream=stream) == level
         assert s.value("offerbandit_drift_reward_statistic", stream=stream) == pytest.approx(
             stats["drift_reward_statistic"][stream])
+    assert stats["drift_response_statistic"]  # the response streams watch again after a refit
+    for stream, value in stats["drift_response_statistic"].items():
+        assert s.value("offerbandit_drift_response_statistic", stream=stream) == pytest.approx(
+            value)
     assert s.value("offerbandit_drift_events_total", event="context/alert") >= 1
     assert s.value("offerbandit_drift_events_total", event="reward/alert") >= 1
     assert s.value("offerbandit_drift_active_alerts") == stats["drift_active_alerts"]

@@ -1,0 +1,387 @@
+"""Response drift: a change in how customers answer a message, with the population unchanged.
+
+Neither a context monitor (the customers are the same) nor a rate monitor sees it reliably: when
+tastes rotate some messages earn more and others less, and the policy's own moves (who gets
+what) shift every per-message rate as well. So each message's rewards are compared with what
+a **reward model fitted on a reference window** predicts for the customer who got it: a ridge
+regression of the reward on the context, one per message (numbers and bools as they are,
+strings one-hot; the columns are fixed by the first reference rows). The residual
+``reward - prediction`` keeps a mean of 0 whatever the policy does with who gets what, as far as
+the model is right, and moves when the answer to the message itself changes.
+
+Each message's residuals feed a **two-sided CUSUM** against that known mean (not against a
+running one: the reference is the fit), in log-likelihood-ratio units: a rise of ``delta`` adds
+``(e - delta / 2) * delta / sd**2`` per reward, a drop the same with ``-delta``, where
+``delta = shift * max(|mean reward of the message|, |mean reward of all|)`` and ``sd`` the
+message's residual spread (shrunk toward the pooled one, so a message with few reference
+rewards does not get a tiny spread). Per reward, not per block: rewards are mostly 0 with rare
+large conversions, and the Gaussian CUSUM on single rewards accumulates about the Poisson
+log-likelihood ratio per conversion (``log(1 + shift)``) and per non-conversion, which block
+means of a few conversions would hide. A message alerts when a sum passes ``threshold``; the
+change is dated to the last reward at which the detecting sum stood at 0. The model then
+re-anchors: the next ``reference`` rewards fit a new one (a change is reported once, and the
+next is measured from the new normal).
+
+Everything is vectorised per batch (the CUSUM's recursion as a running minimum of cumulative
+sums); the state is a few arrays per message, saved as lists.
+
+Example:
+    >>> rng = np.random.default_rng(0)
+    >>> rd = ResponseDrift(reference=4000, shift=0.5, threshold=16.0)
+    >>> def rows(n, lift):
+    ...     x = rng.random(n)
+    ...     msg = rng.choice(["a", "b"], n)
+    ...     p = np.where(msg == "a", 0.2 + 0.4 * x * lift, 0.3)  # a's answer changes
+    ...     return [{"x": float(v)} for v in x], msg.tolist(), rng.binomial(1, p).astype(float)
+    >>> events = []
+    >>> for lift in (1.0, 1.0, 1.0, 0.0, 0.0, 0.0):
+    ...     ctx, msg, val = rows(2000, lift)
+    ...     events += rd.add(ctx, msg, val, np.arange(len(val), dtype=float))
+    >>> [(c.stream, c.direction) for c in events]
+    [('response/message=a', 'drop')]
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from engine.drift.reward_drift import RewardChange
+
+__all__ = ["ResponseDrift"]
+
+GRID = 32  # the CUSUMs count in units of 2**-32 (exact integer sums in int64)
+# each message's CUSUMs: (sign, multiple of its step): a rise and a drop of the smallest change
+# worth detecting, and of 4 times it (a CUSUM tuned to a small change is slow to confirm a large
+# one; 16 times raised false alarms on the simulator's heavy-tailed rewards: docs/drift.md)
+SIDES = ((1.0, 1.0), (-1.0, 1.0), (1.0, 4.0), (-1.0, 4.0))
+CHUNK = 500  # reference rows summed together (fixed chunks: the fit does not depend on batches)
+FLOOR = 0.1  # a row's level is at least this share of its message's mean reward
+MIN_REWARDS = 200  # reference rewards a message needs to be watched (at most a tenth of them)
+HISTORY = 300  # (time, CUSUM statistic) points kept per message for the dashboard
+EVERY = 250  # a message's rewards between two points of its series
+
+
+def _number(v: Any) -> float:
+    return float(v) if isinstance(v, bool | int | float) else math.nan
+
+
+class ResponseDrift:
+    """Per-message residuals against a reference reward model, each in a two-sided CUSUM.
+
+    Args:
+        reference: treatment rewards (all messages together) that fit the model.
+        shift: the smallest relative change of a message's mean reward worth detecting.
+        threshold: the CUSUM's detection threshold, a log-likelihood ratio.
+        ridge: the ridge penalty, relative to each column's sum of squares.
+        max_columns: context columns in the model at most (the first seen).
+    """
+
+    def __init__(self, *, reference: int = 10_000, shift: float = 0.25,
+                 threshold: float = 16.0, ridge: float = 0.01, max_columns: int = 64) -> None:
+        self.reference, self.shift, self.threshold = reference, shift, threshold
+        self.ridge, self.max_columns = ridge, max_columns
+        self.columns: dict[str, int] = {}
+        self.rewards = 0  # rewards taken, in all
+        self.fits = 0  # models fitted so far
+        self.last_change: RewardChange | None = None
+        self.alarms = 0
+        self._restart()
+
+    # -- the reference fit -----------------------------------------------------------------------
+    def _restart(self) -> None:
+        """Gather a new reference (at the start and after each alert)."""
+        self.gathered = 0
+        self.pending: list[tuple[list, np.ndarray, np.ndarray]] = []  # (contexts, msg, y)
+        self.xtx: dict[str, np.ndarray] = {}
+        self.xty: dict[str, np.ndarray] = {}
+        self.yy: dict[str, float] = {}
+        self.count: dict[str, int] = {}
+        self.beta: dict[str, np.ndarray] = {}
+        self.sd: dict[str, float] = {}
+        self.delta: dict[str, float] = {}
+        self.mean: dict[str, float] = {}  # the message's mean reward in the reference
+        self.sums: dict[str, list[int]] = {}  # the SIDES CUSUMs, in units of 2**-GRID
+        self.since: dict[str, list[int]] = {}  # rewards since each sum last stood at 0
+        self.seen: dict[str, int] = {}  # rewards watched since the fit
+        self.zero_at: dict[str, list[float]] = {}  # time each sum last stood at 0
+        self.series: dict[str, list[tuple[float, float]]] = {}
+
+    @property
+    def phase(self) -> str:
+        """``building the reference`` or ``watching``."""
+        return "watching" if self.beta else "building the reference"
+
+    def _design(self, contexts: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        """The model's rows; the first call (the reference's first ``CHUNK`` rows, whatever the
+        batches) fixes the columns."""
+        if not self.columns:
+            for c in contexts:
+                for k, v in sorted(c.items()):
+                    name = f"{k}={v}" if isinstance(v, str) else k
+                    if isinstance(v, bool | int | float | str) and v is not None and \
+                            name not in self.columns and len(self.columns) < self.max_columns:
+                        self.columns[name] = len(self.columns)
+        numbers = [(k, j) for k, j in self.columns.items() if "=" not in k]
+        x = np.zeros((len(contexts), len(self.columns) + 1))
+        x[:, -1] = 1.0  # the intercept
+        if numbers:  # one comprehension per column: a few hundred ns per value
+            cols = [j for _, j in numbers]
+            try:
+                x[:, cols] = np.array([[c.get(k) for k, _ in numbers] for c in contexts],
+                                      dtype=np.float64)
+            except (TypeError, ValueError):  # a string where a number was: value by value
+                x[:, cols] = [[_number(c.get(k)) for k, _ in numbers] for c in contexts]
+        for key, values in self._categories().items():
+            j = np.array([values.get(v, -1) if isinstance(v := c.get(key), str) else -1
+                          for c in contexts], dtype=np.int64)
+            rows = np.flatnonzero(j >= 0)
+            x[rows, j[rows]] = 1.0
+        np.nan_to_num(x, copy=False, nan=0.0, posinf=0.0, neginf=0.0)  # missing: 0
+        return x
+
+    def _categories(self) -> dict[str, dict[str, int]]:
+        """``{key: {value: column}}`` of the one-hot columns."""
+        out: dict[str, dict[str, int]] = {}
+        for name, j in self.columns.items():
+            if "=" in name:
+                key, value = name.split("=", 1)
+                out.setdefault(key, {})[value] = j
+        return out
+
+    def _gather(self, contexts: list, msg: np.ndarray, y: np.ndarray) -> None:
+        """Hold the rows; sum them into the normal equations in chunks of ``CHUNK`` counted
+        from the reference's start (and the remainder when it is complete)."""
+        self.pending.append((contexts, msg, y))
+        self.gathered += y.size
+        held = sum(p[2].size for p in self.pending)
+        if held < CHUNK and self.gathered < self.reference:
+            return
+        ctx = [c for p in self.pending for c in p[0]]
+        msg, y = (np.concatenate([p[i] for p in self.pending]) for i in (1, 2))
+        cut = y.size if self.gathered >= self.reference else y.size // CHUNK * CHUNK
+        self.pending = [(ctx[cut:], msg[cut:], y[cut:])] if cut < y.size else []
+        for lo in range(0, cut, CHUNK):
+            part = slice(lo, min(lo + CHUNK, cut))
+            self._sum(self._design(ctx[part]), msg[part], y[part])
+
+    def _sum(self, x: np.ndarray, msg: np.ndarray, y: np.ndarray) -> None:
+        d = x.shape[1]
+        for m in np.unique(msg).tolist():
+            rows = msg == m
+            xm, ym = x[rows], y[rows]
+            self.xtx[m] = self.xtx.get(m, np.zeros((d, d))) + xm.T @ xm
+            self.xty[m] = self.xty.get(m, np.zeros(d)) + xm.T @ ym
+            self.yy[m] = self.yy.get(m, 0.0) + float(ym @ ym)
+            self.count[m] = self.count.get(m, 0) + int(rows.sum())
+
+    def _fit(self) -> None:
+        """Solve each message's ridge; its residual spread and the CUSUMs' step."""
+        sums = {m: float(self.xty[m][-1]) for m in self.count}  # the intercept's column: sum y
+        total = sum(self.count.values())
+        mean_all = sum(sums.values()) / max(total, 1)
+        ssr: dict[str, float] = {}
+        for m in self.count:
+            a = self.xtx[m]
+            penalty = self.ridge * np.diag(a).copy() + 1e-9
+            penalty[-1] = 1e-9  # the intercept is not shrunk
+            beta = np.linalg.solve(a + np.diag(penalty), self.xty[m])
+            ssr[m] = max(self.yy[m] - 2 * beta @ self.xty[m] + beta @ a @ beta, 0.0)
+            self.beta[m] = beta
+        pooled = sum(ssr.values()) / max(total, 1)
+        least = min(MIN_REWARDS, self.reference // 10)
+        for m, n in self.count.items():
+            if n < least:  # too few to know its answer: not watched until the next fit
+                del self.beta[m]
+                continue
+            dof = max(n - min(len(self.columns) + 1, n // 2), 1)
+            var = (ssr[m] + least * pooled) / (dof + least)
+            self.sd[m] = math.sqrt(max(var, 1e-12))
+            self.mean[m] = sums[m] / n
+            self.delta[m] = self.shift * max(abs(sums[m] / n), abs(mean_all), 1e-12)
+            self.sums[m], self.since[m], self.seen[m] = [0] * len(SIDES), [0] * len(SIDES), 0
+            self.zero_at[m] = [math.nan] * len(SIDES)
+            self.series[m] = []
+        self.fits += 1
+        self.xtx, self.xty, self.pending = {}, {}, []  # no longer needed: the state stays small
+        if not self.beta:  # no message had enough rewards: gather a new reference
+            self._restart()
+
+    # -- taking rewards --------------------------------------------------------------------------
+    def add(self, contexts: Sequence[Mapping[str, Any]], messages: Sequence[str | None],
+            values: np.ndarray, times: np.ndarray) -> list[RewardChange]:
+        """Take treatment rewards in log order (shape (n,) each): the rewarded decisions'
+        contexts and messages (None: no contact), the values and their arrival times; return the
+        changes they complete."""
+        y = np.asarray(values, dtype=np.float64)
+        t = np.asarray(times, dtype=np.float64)
+        msg = np.array(["no_contact" if m is None else m for m in messages], dtype=object)
+        changes: list[RewardChange] = []
+        i = 0
+        while i < y.size:
+            if not self.beta:  # gathering: only as many rows as the reference still needs
+                take = min(self.reference - self.gathered, y.size - i)
+                part = slice(i, i + take)
+                self._gather(list(contexts[part]), msg[part], y[part])
+                if self.gathered >= self.reference:
+                    self._fit()
+            else:
+                take = y.size - i
+                change = self._watch(contexts[i:], msg[i:], y[i:], t[i:])
+                if change is not None:
+                    changes.append(change)
+                    take = change.position - self.rewards  # the rows up to the detection
+                    self._restart()
+                    self.rewards += take
+                    i += take
+                    continue
+            self.rewards += take
+            i += take
+        return changes
+
+    def _watch(self, contexts: Sequence[Mapping[str, Any]], msg: np.ndarray, y: np.ndarray,
+               t: np.ndarray) -> RewardChange | None:
+        """Feed the residuals; the first detection (its position counts every reward taken up
+        to and including the detecting one), or None."""
+        x = self._design(contexts)
+        first: tuple[int, RewardChange] | None = None
+        for m in np.unique(msg).tolist():
+            if m not in self.beta:
+                continue
+            rows = np.flatnonzero(msg == m)
+            pred = (x[rows] * self.beta[m]).sum(axis=1)  # row by row: batch-proof
+            found = self._cusum(m, y[rows] - pred, pred, t[rows])
+            if found is not None and (first is None or found[0] < first[0]):
+                first = (int(rows[found[0]]), found[1])
+        if first is None:
+            return None
+        j, change = first
+        # the first detection ends the watch (another message's later one is not counted: the
+        # model re-anchors); position = rewards up to it
+        self.alarms += 1
+        self.last_change = RewardChange(change.stream, change.direction, change.at,
+                                        change.change_at, change.before, float(change.after),
+                                        change.statistic, self.rewards + j + 1)
+        return self.last_change
+
+    def _cusum(self, m: str, e: np.ndarray, pred: np.ndarray, t: np.ndarray
+               ) -> tuple[int, RewardChange] | None:
+        """The CUSUMs of message ``m`` over its residuals ``e`` (its predictions ``pred``); the
+        first detection (its row in ``e``) or None. The increments are counted on a grid of
+        ``2**-GRID`` in int64, so the sums, and what they detect, do not depend on how the
+        rewards were batched."""
+        var, base = self.sd[m] ** 2, self.delta[m] / self.shift
+        # a relative change of the row's own prediction, and a spread that grows with it (as
+        # counts' does): a policy that sends a message to those likely to answer it raises
+        # their rewards' spread, which one spread for all would read as a change
+        level = np.maximum(pred, FLOOR * base)
+        limit = round(self.threshold * 2.0 ** GRID)
+        sign = np.array([x[0] for x in SIDES])[:, None]
+        scale = np.array([x[1] for x in SIDES])[:, None]
+        # all CUSUMs at once, (sides, rows)
+        step = np.rint((sign * e - self.shift * scale * level / 2) * (
+            self.shift * scale * base / var) * 2.0 ** GRID).astype(np.int64)
+        w = np.asarray(self.sums[m], dtype=np.int64)[:, None] + np.cumsum(step, axis=1)
+        sides = w - np.minimum(np.minimum.accumulate(w, axis=1), 0)
+        over = sides > limit
+        hit = over.any(axis=1)
+        at = np.where(hit, over.argmax(axis=1), e.size).tolist()
+        k = min(at)
+        end = min(k + 1, e.size)
+        zero = sides[:, :end] == 0  # how many rewards since each sum last stood at 0
+        last = np.where(zero.any(axis=1), end - 1 - zero[:, ::-1].argmax(axis=1), -1).tolist()
+        for side, z in enumerate(last):
+            if z >= 0:
+                self.since[m][side] = end - 1 - z
+                self.zero_at[m][side] = float(t[z])
+            else:
+                self.since[m][side] += end
+        self.sums[m] = sides[:, end - 1].tolist()
+        seen = self.seen[m] + np.arange(1, end + 1)  # a point every EVERY rewards: batch-proof
+        points = np.flatnonzero(seen % EVERY == 0)
+        if points.size:
+            top = sides[:, points].max(axis=0) / 2.0 ** GRID
+            self.series[m] += zip(t[points].tolist(), top.tolist(), strict=True)
+            del self.series[m][:-HISTORY]
+        self.seen[m] += end
+        if k == e.size:
+            return None
+        side = at.index(k)
+        sign_k, scale_k = SIDES[side]
+        weight = self.shift * scale_k * base / var
+        delta = self.delta[m] * scale_k  # the step at the message's mean level
+        change_at = self.zero_at[m][side]
+        if math.isnan(change_at):
+            change_at = float(t[0])
+        statistic = self.sums[m][side] / 2.0 ** GRID
+        # the sum since the last 0 is the log-likelihood ratio of those n rewards: their mean
+        # residual, back from it (up: sum (e - d/2) d / var; down: sum (-e - d/2) d / var)
+        n = max(self.since[m][side], 1)
+        moved = sign_k * (statistic / weight / n + delta / 2)
+        before = self.mean[m]
+        change = RewardChange(f"response/message={m}", "rise" if sign_k > 0 else "drop",
+                              float(t[k]),
+                              change_at, before, before + moved, statistic / self.threshold, 0)
+        return k, change
+
+    # -- reading ---------------------------------------------------------------------------------
+    def statistics(self) -> dict[str, float]:
+        """Each watched message's larger CUSUM, in threshold units (1 detects)."""
+        return {f"response/message={m}": max(self.sums[m]) / 2.0 ** GRID / self.threshold
+                for m in self.beta}
+
+    def snapshot(self) -> dict[str, Any]:
+        """The phase, the fits, and per watched message its statistic, spread and step."""
+        return {"phase": self.phase, "fits": self.fits, "gathered": self.gathered,
+                "reference": self.reference, "threshold": self.threshold,
+                "shift": self.shift, "alarms": self.alarms,
+                "last_change": None if self.last_change is None else vars(self.last_change),
+                "messages": [{"name": f"response/message={m}", "rewards": self.count[m],
+                              "statistic": max(self.sums[m]) / 2.0 ** GRID / self.threshold,
+                              "sd": self.sd[m], "delta": self.delta[m],
+                              "series": [{"t": a, "statistic": b / self.threshold}
+                                         for a, b in self.series[m]]}
+                             for m in sorted(self.beta)]}
+
+    # -- saving ----------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """The whole state, JSON-ready (the reference's sums while gathering: d x d floats per
+        message)."""
+        def arrays(d: dict[str, np.ndarray]) -> dict[str, list]:
+            return {k: v.tolist() for k, v in d.items()}
+        return {"columns": self.columns, "rewards": self.rewards, "fits": self.fits,
+                "alarms": self.alarms, "gathered": self.gathered,
+                "pending": [[c, m.tolist(), y.tolist()] for c, m, y in self.pending],
+                "last_change": None if self.last_change is None else vars(self.last_change),
+                "xtx": arrays(self.xtx), "xty": arrays(self.xty), "yy": self.yy,
+                "count": self.count, "beta": arrays(self.beta), "sd": self.sd,
+                "delta": self.delta, "mean": self.mean, "sums": self.sums,
+                "since": self.since, "seen": self.seen, "zero_at": self.zero_at,
+                "series": self.series}
+
+    def load(self, s: Mapping[str, Any]) -> None:
+        """Restore what :meth:`to_dict` saved."""
+        def arrays(d: Mapping[str, list]) -> dict[str, np.ndarray]:
+            return {k: np.asarray(v, dtype=np.float64) for k, v in d.items()}
+        self.columns = {k: int(v) for k, v in s["columns"].items()}
+        self.rewards, self.fits = int(s["rewards"]), int(s["fits"])
+        self.alarms, self.gathered = int(s["alarms"]), int(s["gathered"])
+        self.pending = [(list(c), np.array(m, dtype=object), np.asarray(y, dtype=np.float64))
+                        for c, m, y in s["pending"]]
+        lc = s["last_change"]
+        self.last_change = None if lc is None else RewardChange(**lc)
+        self.xtx, self.xty = arrays(s["xtx"]), arrays(s["xty"])
+        self.yy = {k: float(v) for k, v in s["yy"].items()}
+        self.count = {k: int(v) for k, v in s["count"].items()}
+        self.beta = arrays(s["beta"])
+        self.sd = {k: float(v) for k, v in s["sd"].items()}
+        self.delta = {k: float(v) for k, v in s["delta"].items()}
+        self.mean = {k: float(v) for k, v in s["mean"].items()}
+        self.sums = {k: [int(a) for a in v] for k, v in s["sums"].items()}
+        self.since = {k: [int(a) for a in v] for k, v in s["since"].items()}
+        self.seen = {k: int(v) for k, v in s["seen"].items()}
+        self.zero_at = {k: [float(a) for a in v] for k, v in s["zero_at"].items()}
+        self.series = {k: [(float(a), float(b)) for a, b in v] for k, v in s["series"].items()}
