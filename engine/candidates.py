@@ -144,6 +144,11 @@ class SelectionSettings:
         window: the rule compares the candidates over the last ``window`` rows only (to the
             granularity of 1,000-row blocks), so that what a candidate was worth while it was
             still learning does not weigh forever; 0 compares over every row.
+        rule: ``"paired"`` (the default): a challenger wins a check when the lower bound of
+            its per-row DR (or IPS) term minus the serving one's, on the same rows, is above 0
+            (:class:`ope.estimators.paired.PairedDifference`: the noise the two estimates
+            share cancels); ``"unpaired"``: when its own lower bound is above the serving
+            one's upper bound (each interval alone, as before the paired rule).
     """
 
     min_samples: int = 1000
@@ -151,6 +156,7 @@ class SelectionSettings:
     confirm: int = 3
     estimator: str = "dr"
     window: int = 0
+    rule: str = "paired"
 
     def __post_init__(self) -> None:
         if isinstance(self.window, bool) or not isinstance(self.window, int) or self.window < 0:
@@ -162,3 +168,6 @@ class SelectionSettings:
         if self.estimator not in ("dr", "ips"):
             raise ConfigError(f"selection.estimator: expected 'dr' or 'ips', got "
                               f"{self.estimator!r}")
+        if self.rule not in ("paired", "unpaired"):
+            raise ConfigError(f"selection.rule: expected 'paired' or 'unpaired', got "
+                              f"{self.rule!r}")
