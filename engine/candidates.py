@@ -5,10 +5,11 @@ settings of that choice. Configuration only: nothing here loads Vowpal Wabbit.
 ``[engine] candidates`` lists them, each a table with a ``name`` and :class:`VWConfig` fields
 over the engine's base learner (``learner``/``exploration``); the first one serves until the
 selection finds a better one. A candidate may also be given by the name of a built-in
-(:data:`BUILT_IN`). Without ``candidates`` the engine runs :data:`DEFAULT_CANDIDATES`.
+(:data:`BUILT_IN`). Without ``candidates`` the engine runs :data:`DEFAULT_CANDIDATES`: the
+ridge learner serving first, SquareCB beside it (chosen by the learning suite, docs/engine.md).
 A table with ``exploration = "ridge"`` (or the built-in ``"ridge"``) is the closed-form ridge
 learner instead (:class:`~policies.ridge_learner.RidgeConfig` fields: ``dim``, ``l2``,
-``gamma_scale``, ``gamma_exponent``); it is opt-in, never a default.
+``gamma_scale``, ``gamma_exponent``).
 
 Example:
     >>> base = VWConfig(exploration="epsilon", cb_type="dm")
@@ -63,11 +64,12 @@ BUILT_IN: dict[str, dict[str, Any]] = {
     "squarecb": {"exploration": "squarecb", "cb_type": "mtr"},
     "epsilon": {"exploration": "epsilon"},
     "bag": {"exploration": "bag"},
-    "ridge": {"exploration": "ridge"},  # the closed-form ridge learner (opt-in)
+    "ridge": {"exploration": "ridge"},  # the closed-form ridge learner (RidgeConfig defaults)
 }
 
-#: What the engine runs without ``candidates`` (chosen by the learning suite; docs/engine.md).
-DEFAULT_CANDIDATES: tuple[str | Mapping[str, Any], ...] = ("squarecb", "epsilon")
+#: What the engine runs without ``candidates`` (chosen by the learning suite's best worst-case
+#: ratio over the worlds measured, docs/engine.md).
+DEFAULT_CANDIDATES: tuple[str | Mapping[str, Any], ...] = ("ridge", "squarecb")
 
 
 def parse_candidates(value: Sequence[str | Mapping[str, Any]], base: VWConfig
