@@ -5,10 +5,11 @@ settings of that choice. Configuration only: nothing here loads Vowpal Wabbit.
 ``[engine] candidates`` lists them, each a table with a ``name`` and :class:`VWConfig` fields
 over the engine's base learner (``learner``/``exploration``); the first one serves until the
 selection finds a better one. A candidate may also be given by the name of a built-in
-(:data:`BUILT_IN`). Without ``candidates`` the engine runs :data:`DEFAULT_CANDIDATES`.
+(:data:`BUILT_IN`). Without ``candidates`` the engine runs :data:`DEFAULT_CANDIDATES`: the
+ridge learner serving first, SquareCB beside it (chosen by the learning suite, docs/engine.md).
 A table with ``exploration = "ridge"`` (or the built-in ``"ridge"``) is the closed-form ridge
 learner instead (:class:`~policies.ridge_learner.RidgeConfig` fields: ``dim``, ``l2``,
-``gamma_scale``, ``gamma_exponent``); it is opt-in, never a default.
+``gamma_scale``, ``gamma_exponent``).
 
 Example:
     >>> base = VWConfig(exploration="epsilon", cb_type="dm")
@@ -63,11 +64,12 @@ BUILT_IN: dict[str, dict[str, Any]] = {
     "squarecb": {"exploration": "squarecb", "cb_type": "mtr"},
     "epsilon": {"exploration": "epsilon"},
     "bag": {"exploration": "bag"},
-    "ridge": {"exploration": "ridge"},  # the closed-form ridge learner (opt-in)
+    "ridge": {"exploration": "ridge"},  # the closed-form ridge learner (RidgeConfig defaults)
 }
 
-#: What the engine runs without ``candidates`` (chosen by the learning suite; docs/engine.md).
-DEFAULT_CANDIDATES: tuple[str | Mapping[str, Any], ...] = ("squarecb", "epsilon")
+#: What the engine runs without ``candidates`` (chosen by the learning suite's best worst-case
+#: ratio over the worlds measured, docs/engine.md).
+DEFAULT_CANDIDATES: tuple[str | Mapping[str, Any], ...] = ("ridge", "squarecb")
 
 
 def parse_candidates(value: Sequence[str | Mapping[str, Any]], base: VWConfig
@@ -144,6 +146,11 @@ class SelectionSettings:
         window: the rule compares the candidates over the last ``window`` rows only (to the
             granularity of 1,000-row blocks), so that what a candidate was worth while it was
             still learning does not weigh forever; 0 compares over every row.
+        rule: ``"paired"`` (the default): a challenger wins a check when the lower bound of
+            its per-row DR (or IPS) term minus the serving one's, on the same rows, is above 0
+            (:class:`ope.estimators.paired.PairedDifference`: the noise the two estimates
+            share cancels); ``"unpaired"``: when its own lower bound is above the serving
+            one's upper bound (each interval alone, as before the paired rule).
     """
 
     min_samples: int = 1000
@@ -151,6 +158,7 @@ class SelectionSettings:
     confirm: int = 3
     estimator: str = "dr"
     window: int = 0
+    rule: str = "paired"
 
     def __post_init__(self) -> None:
         if isinstance(self.window, bool) or not isinstance(self.window, int) or self.window < 0:
@@ -162,3 +170,6 @@ class SelectionSettings:
         if self.estimator not in ("dr", "ips"):
             raise ConfigError(f"selection.estimator: expected 'dr' or 'ips', got "
                               f"{self.estimator!r}")
+        if self.rule not in ("paired", "unpaired"):
+            raise ConfigError(f"selection.rule: expected 'paired' or 'unpaired', got "
+                              f"{self.rule!r}")

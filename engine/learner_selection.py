@@ -8,12 +8,24 @@ the logged propensity feeds IPS and DR (:class:`ope.estimators.progressive.Progr
 Then it learns. So a candidate's value is out of sample on every row, and all candidates are
 scored on the same rows.
 
-The switch rule (checked every ``check_every`` rows): a challenger with at least ``min_samples``
-rows whose DR lower bound beats the serving candidate's DR upper bound, on the same rows (the
-last ``window`` of them), wins the check; it takes over after winning ``confirm`` checks in a
-row (hysteresis: a lucky streak of one check does not switch, and a switch back needs the same
-evidence the other way). Each switch is returned as a :class:`Switch` with its evidence, for the
-engine to log.
+The switch rule (checked every ``check_every`` rows), paired by default
+(``SelectionSettings.rule``): every two candidates are also scored as a pair on the rows both
+meet, each row adding the difference of their DR (and IPS) terms under one shared reward model
+(:class:`ope.estimators.paired.PairedDifference`), so that the noise the two estimates share
+cancels; a challenger with at least ``min_samples`` paired rows whose difference from the
+serving candidate (challenger minus serving, over the last ``window`` of those rows) has its
+lower bound above 0 wins the check. With ``rule="unpaired"`` it wins when its own DR lower bound
+beats the serving candidate's DR upper bound on the same rows (two intervals, each carrying the
+shared noise in full: far more rows to the same decision). It takes over after winning
+``confirm`` checks in a row (hysteresis: a lucky streak of one check does not switch, and a
+switch back needs the same evidence the other way). Each switch is returned as a
+:class:`Switch` with its evidence, for the engine to log.
+
+A pair is added to when the second of its two candidates meets a row: the first one's
+distribution on that row is kept until then (the last :data:`KEPT_TARGETS` rows of each
+candidate), so a candidate that learns off the reward's path, or a drift challenger replaying
+the log since its change point, is paired on every row it meets within that reach of the
+others. A row met by one candidate before a restart and by the other after it is not paired.
 
 Two later features plug in here without changing the rule: a drift challenger (issue 15) is
 :meth:`LearnerSelection.add_candidate` with ``since`` = the change point (it is trained on the
@@ -46,8 +58,9 @@ Example:
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -56,10 +69,16 @@ from engine.candidate_learners import CandidateLearner
 from engine.candidates import SelectionSettings
 from engine.errors import ConfigError
 from engine.reward_scale import RewardScale
+from ope.estimators.paired import PairedDifference
 from ope.estimators.progressive import ProgressiveValue
+from ope.estimators.result import OPEResult
 from policies.vw_format import FeatureSet
 
-__all__ = ["LearnerSelection", "LoggedRow", "Switch"]
+__all__ = ["KEPT_TARGETS", "LearnerSelection", "LoggedRow", "Switch"]
+
+#: Rows of each candidate's distributions kept for the candidates that meet those rows later
+#: (a pair is scored on a row once both met it): K floats each, 1.6 MB a candidate at K = 200.
+KEPT_TARGETS = 1024
 
 
 @dataclass(frozen=True)
@@ -140,6 +159,13 @@ class LearnerSelection:
         # candidates fed by someone else until they are level with the log (a drift challenger
         # catching up, engine/drift/recovery.py): passed by here, and not yet in the switch rule
         self.held: set[str] = set()
+        # the paired estimates, (first, second) by name -> second minus first; a
+        # checkpoint written before the paired rule has none: its pairs start empty
+        self.pairs: dict[tuple[str, str], PairedDifference] = {
+            (a, b): PairedDifference.from_state(v) for a, b, v in s.get("pairs", ())
+            if a in learners and b in learners}
+        self._targets: dict[str, OrderedDict[int, np.ndarray]] = {
+            n: OrderedDict() for n in learners}
 
     # -- serving -------------------------------------------------------------------------------
     @property
@@ -173,12 +199,43 @@ class LearnerSelection:
             target = np.zeros(self.n_actions)
             target[idx] = learner.probabilities(row.shared, idx)
             self.values[name].add(row.seq, row.action, row.probability, row.reward, target)
+            self._pair(name, row, target)
             reward = row.reward
             if self.reward_scale:
                 self.scales[name].observe(reward)
                 reward = self.scales[name].normalise(reward)
             learner.learn(row.shared, idx, row.action, row.probability, reward)
         self.cursors[name] = row.seq
+
+    def _pair(self, name: str, row: LoggedRow, target: np.ndarray) -> None:
+        """Add ``row`` to every pair of ``name`` whose other candidate met it already, and keep
+        ``target`` for those that meet it later."""
+        for other, kept in self._targets.items():
+            theirs = kept.get(row.seq) if other != name else None
+            if theirs is None:
+                continue
+            first, second = sorted((name, other))
+            pair = self.pairs.get((first, second))
+            if pair is None:
+                pair = self.pairs[first, second] = PairedDifference(self.n_actions)
+            mine = {name: target, other: theirs}
+            pair.add(row.seq, row.action, row.probability, row.reward, mine[second],
+                     mine[first])
+        kept = self._targets[name]
+        kept[row.seq] = target
+        if len(kept) > KEPT_TARGETS:
+            kept.popitem(last=False)
+
+    def difference(self, name: str, reference: str, since: int = 0
+                   ) -> dict[str, OPEResult] | None:
+        """``{"ips": OPEResult, "dr": OPEResult}`` of candidate ``name`` minus ``reference``,
+        paired on the rows both were scored on from ``since`` on; None before any."""
+        flip = name < reference
+        pair = self.pairs.get((name, reference) if flip else (reference, name))
+        out = None if pair is None else pair.results(since)
+        if out is None or not flip:
+            return out
+        return {k: replace(r, value=-r.value, ci=(-r.ci[1], -r.ci[0])) for k, r in out.items()}
 
     def process_all(self, row: LoggedRow) -> None:
         """Every candidate meets ``row`` (the inline mode), held ones aside."""
@@ -206,24 +263,38 @@ class LearnerSelection:
             since = max(self.since[name], self.since[self.serving],
                         seq - self.settings.window if self.settings.window else 0)
             mine, theirs = self.estimates(name, since), self.estimates(self.serving, since)
-            if mine is None or theirs is None:
+            paired = self.settings.rule == "paired"
+            diff = self.difference(name, self.serving, since) if paired else None
+            if (diff is None) if paired else (mine is None or theirs is None):
                 continue
-            wins = (mine[est].n >= self.settings.min_samples
-                    and mine[est].ci[0] > theirs[est].ci[1])
+            low, wins = self._wins(mine, theirs, diff)
             self._streak[name] = self._streak[name] + 1 if wins else 0
-            if self._streak[name] >= self.settings.confirm and mine[est].ci[0] > best_low:
-                best, best_low = name, mine[est].ci[0]
-                evidence = {"rule": f"{est} lower bound of {name} above the {est} upper bound "
-                                    f"of {self.serving}, {self._streak[name]} checks in a row",
+            if self._streak[name] >= self.settings.confirm and low > best_low:
+                best, best_low = name, low
+                rule = (f"paired {est}: lower bound of {name} - {self.serving} above 0"
+                        if paired else f"{est} lower bound of {name} above the {est} upper "
+                        f"bound of {self.serving}")
+                evidence = {"rule": f"{rule}, {self._streak[name]} checks in a row",
                             "since_seq": since,
-                            name: {k: r.to_dict() for k, r in mine.items()},
-                            self.serving: {k: r.to_dict() for k, r in theirs.items()}}
+                            name: _dicts(mine), self.serving: _dicts(theirs)}
+                if diff is not None:
+                    evidence["difference"] = _dicts(diff)
         if best is None:
             return None
         switch = Switch(seq, at, self.serving, best, evidence)
         self.serving = best
         self._streak = dict.fromkeys(self._streak, 0)
         return switch
+
+    def _wins(self, mine: dict[str, OPEResult] | None, theirs: dict[str, OPEResult] | None,
+              diff: dict[str, OPEResult] | None) -> tuple[float, bool]:
+        """(the challenger's lower bound the rule reads, whether it wins this check)."""
+        est, need = self.settings.estimator, self.settings.min_samples
+        if diff is not None:
+            d = diff[est]
+            return d.ci[0], d.n >= need and d.ci[0] > 0.0
+        assert mine is not None and theirs is not None
+        return mine[est].ci[0], mine[est].n >= need and mine[est].ci[0] > theirs[est].ci[1]
 
     # -- candidates joining later (drift recovery, issue 15) -----------------------------------
     def add_candidate(self, name: str, learner: CandidateLearner, since: int,
@@ -239,6 +310,7 @@ class LearnerSelection:
         self.values[name] = ProgressiveValue(self.n_actions)
         self.scales[name] = RewardScale()
         self._streak[name] = 0
+        self._targets[name] = OrderedDict()
         if decided_from is not None:
             self.decided_from[name] = float(decided_from)
 
@@ -249,6 +321,7 @@ class LearnerSelection:
                 "since": dict(self.since), "streak": dict(self._streak),
                 "next_check": self._next_check, "decided_from": dict(self.decided_from),
                 "values": {n: v.to_state() for n, v in self.values.items()},
+                "pairs": [[a, b, p.to_state()] for (a, b), p in self.pairs.items()],
                 "scales": {n: v.to_state() for n, v in self.scales.items()}}
 
     def summary(self) -> dict[str, dict[str, Any]]:
@@ -271,3 +344,7 @@ class LearnerSelection:
         """Release every learner (safe to call twice)."""
         for learner in self.learners.values():
             learner.close()
+
+
+def _dicts(results: Mapping[str, OPEResult] | None) -> dict[str, Any] | None:
+    return None if results is None else {k: r.to_dict() for k, r in results.items()}

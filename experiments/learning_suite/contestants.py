@@ -102,6 +102,16 @@ ENGINE_VARIANTS: tuple[LearnerSpec, ...] = (
     LearnerSpec("engine", "engine ridge", {"candidates": ("ridge",)}),
     LearnerSpec("engine", "engine default+ridge", {"candidates": ("squarecb", "epsilon", "ridge")}),
     LearnerSpec("engine", "engine ridge+default", {"candidates": ("ridge", "squarecb", "epsilon")}),
+    # the switch rule spelled out (issue 12: the paired rule), so that the labels stay these
+    # configurations whatever the default becomes
+    LearnerSpec("engine", "engine sq+eps unpaired",
+                {"candidates": ("squarecb", "epsilon"), "selection": {"rule": "unpaired"}}),
+    LearnerSpec("engine", "engine sq+eps paired",
+                {"candidates": ("squarecb", "epsilon"), "selection": {"rule": "paired"}}),
+    LearnerSpec("engine", "engine sq+eps+ridge paired",
+                {"candidates": ("squarecb", "epsilon", "ridge"), "selection": {"rule": "paired"}}),
+    LearnerSpec("engine", "engine ridge+sq paired",
+                {"candidates": ("ridge", "squarecb"), "selection": {"rule": "paired"}}),
     LearnerSpec("engine", "engine ridge g3",
                 {"candidates": ({"name": "ridge", "exploration": "ridge", "gamma_scale": 3.0},)}),
     LearnerSpec("engine", "engine ridge g30",

@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 
 from engine import Engine
+from engine.candidate_learners import new_learner
 from engine.errors import CheckpointError
 from engine.features import action_feature_sets
 from engine.reward_scale import RewardScale
-from policies.vw_learner import VWLearner
 from tests.engine.engine_world import T0, context, make_engine, probe, readout, reward_of
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,7 +36,7 @@ def _from_log_alone(eng: Engine) -> np.ndarray:
     out = []
     for name in [sel.serving, *(n for n in sel.learners if n != sel.serving)]:
         scale = RewardScale()
-        with VWLearner(eng.options.candidate(name).config, seed=eng.seed) as ref:
+        with new_learner(eng.options.candidate(name).config, seed=eng.seed) as ref:
             ref.set_actions(action_feature_sets(eng.catalog, eng.options.prune_features))
             for seq, rec, _, _ in eng.log.rewards_since(0):
                 if rec.holdout or rec.action_index < 0:

@@ -27,8 +27,9 @@ def traffic(eng, start: int, n: int, *, vip: float, pay: float, seed: int = 0) -
     for i in range(start, start + n):
         ctx = {"segment": "vip" if rng.random() < vip else "regular",
                "spend": float(rng.gamma(2.0, 30.0)), "consent": CONSENT}
-        d = eng.choose(f"c{i}", ctx, now=T0 + i)
-        value = float(d.channel is not None and rng.random() < pay)
+        paid = rng.random() < pay  # drawn for every customer: the contexts never depend on
+        d = eng.choose(f"c{i}", ctx, now=T0 + i)  # the learner's decisions
+        value = float(d.channel is not None and paid)
         eng.reward(d.decision_id, value, now=T0 + i + 0.5)
 
 

@@ -1,0 +1,46 @@
+"""Which candidate served when: one learning-suite world through the Engine with a candidates
+list, then every switch with its evidence and each candidate's DR estimate at the end.
+
+Run: ``python benchmarks/selection_trace.py per_action_linear 0 squarecb,epsilon,ridge``
+(``--rule unpaired`` for the rule before the paired one; ``--full`` for the world's full
+horizon instead of the suite's quick one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+
+from experiments.learning_suite.engine_contestant import EngineContestant
+from experiments.worlds import make_world
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("world")
+    p.add_argument("seed", type=int)
+    p.add_argument("candidates", help="comma-separated built-in candidate names")
+    p.add_argument("--rule", default="paired", choices=("paired", "unpaired"))
+    p.add_argument("--full", action="store_true")
+    args = p.parse_args(argv)
+    w = make_world(args.world, args.seed, None, not args.full)
+    with tempfile.TemporaryDirectory() as d, EngineContestant(
+            w, d, seed=args.seed, candidates=tuple(args.candidates.split(",")),
+            selection={"rule": args.rule}) as eng:
+        while not w.done:
+            eng.learn(w.play(eng.act(w.observe())[0]))
+        for s in eng.engine.log.switches():
+            ev = s["evidence"]
+            shown = ev.get("difference") or {k: ev[s["to"]][k] for k in ("ips", "dr")}
+            print(f"reward {s['seq']}: {s['from']} -> {s['to']} ({ev['rule']}); " + ", ".join(
+                f"{k} {r['value']:+.3f} [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}] n={r['n']}"
+                for k, r in shown.items()))
+        for name, c in eng.engine.stats()["candidates"].items():
+            print(f"{name}: serving={c['serving']} rows={c['n']} DR {c['dr']:.3f} "
+                  f"[{c['dr_low']:.3f}, {c['dr_high']:.3f}]")
+    w.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
