@@ -249,8 +249,8 @@ def built_config(config: CandidateConfig, catalog: Catalog, prune: bool) -> Cand
 
     Example:
         >>> cat = Catalog.from_names(["a", "b"], ["web"], ["now"], no_contact=False)
-        >>> default = EngineOptions().candidate_specs[0].config  # SquareCB, interactions set
-        >>> built_config(default, cat, prune=True).interactions
+        >>> squarecb = EngineOptions().candidate("squarecb").config  # a VW candidate
+        >>> built_config(squarecb, cat, prune=True).interactions
         ('cm', 'hm')
     """
     if not prune or not isinstance(config, VWConfig):

@@ -98,7 +98,8 @@ def fresh_config(catalog: Catalog, options: EngineOptions) -> CandidateConfig:
 
     Example:
         >>> cat = Catalog.from_names(["a", "b"], ["web"], ["now"], no_contact=False)
-        >>> fresh_config(cat, EngineOptions(prune_features=True)).interactions
+        >>> vw_first = EngineOptions(prune_features=True, candidates=["squarecb"])
+        >>> fresh_config(cat, vw_first).interactions
         ('cm', 'hm')
     """
     return built_config(options.candidate_specs[0].config, catalog, options.prune_features)

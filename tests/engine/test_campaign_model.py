@@ -44,7 +44,9 @@ rule = "at 18:00"
 @pytest.mark.parametrize("text, prune", [(CATALOG, False), (ONE_TIMING, True)])
 def test_batch_scores_are_vws_own_predictions_of_the_serving_learner(tmp_path, text, prune):
     catalog = tmp_path / "catalog.toml"
-    catalog.write_text(text + f"prune_features = {str(prune).lower()}\n")
+    # VW serving (the default serves ridge first; its scorer has a test of its own below)
+    catalog.write_text(text + f"prune_features = {str(prune).lower()}\n"
+                       'candidates = ["squarecb", "epsilon"]\n')
     state = tmp_path / "state"
     train_engine(state, catalog, n=300)
     cat, _, settings = load_config(catalog)

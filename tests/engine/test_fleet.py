@@ -157,7 +157,7 @@ def test_one_learner_per_log(store_url):
 
 
 def test_a_snapshot_of_another_catalog_or_learner_config_is_refused(store_url):
-    with learner(store_url) as loop:
+    with learner(store_url, candidates=["squarecb", "epsilon"]) as loop:  # VW, its config set
         loop.publish()
     other = Catalog.from_names(["welcome", "other"], ["email", "sms"], ["now"])
     with pytest.raises(CheckpointError, match=r"snapshot 1 catalog_version: expected"):
