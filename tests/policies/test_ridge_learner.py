@@ -157,9 +157,9 @@ def test_a_temporary_forget_factor_lasts_its_updates_and_survives_a_save(tmp_pat
     _feed(resumed, rng, 20)
     assert resumed.forget == 1.0 and resumed.forget_updates_left == 0
     for bad in (0.0, 1.5, float("nan"), True):
-        with pytest.raises(PolicyConfigError, match="^forget:"):
+        with pytest.raises(PolicyConfigError, match=r"^forget:"):
             RidgeConfig(forget=bad)
-    with pytest.raises(PolicyConfigError, match="^updates:"):
+    with pytest.raises(PolicyConfigError, match=r"^updates:"):
         r.forget_for(0.9, -1)
 
 
