@@ -50,8 +50,8 @@ from engine.day_forecast import forecast_rows
 from engine.decision import Decision, Explanation, RewardAck
 from engine.decision_store import DecisionStore
 from engine.drift.events import DriftEvent
-from engine.drift.log_follower import LogFollower
 from engine.drift.forgetting import FasterForgetting, ForgetSettings
+from engine.drift.log_follower import LogFollower
 from engine.drift.recovery import Recovery, RecoverySettings, saved_challengers
 from engine.drift.seq_clock import SeqClock
 from engine.errors import (

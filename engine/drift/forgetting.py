@@ -30,7 +30,7 @@ from typing import Any, Protocol
 
 from engine.drift.events import DriftEvent, EventKind, EventLevel
 
-__all__ = ["ForgetSettings", "FasterForgetting"]
+__all__ = ["FasterForgetting", "ForgetSettings"]
 
 _KEPT_KEYS = 256  # alert keys remembered as answered (a re-read of the log meets recent ones)
 

@@ -76,7 +76,8 @@ def test_a_vw_learner_serving_gets_a_note_and_nothing_else(tmp_path):
         stats = eng.stats()
     notes = [e for e in recovery_events(tmp_path) if e["subject"] == "squarecb"]
     assert len(notes) == 1 and notes[0]["level"] == "info"
-    assert "Vowpal Wabbit learner" in notes[0]["message"] and "nothing changed" in notes[0]["message"]
+    message = notes[0]["message"]
+    assert "Vowpal Wabbit learner" in message and "nothing changed" in message
     assert stats["drift_forgetting_times"] == 0
 
 
