@@ -297,7 +297,8 @@ class RidgeLearner:
         growing as ``f ** -n`` (plain ``A <- f A`` would let one new reward there set the
         weight unshrunk, and overflow in a long run). ``A^-1`` stays exact:
         ``(f A + c I)^-1 = (f I + c A^-1)^-1 A^-1``, a solve with a matrix whose eigenvalues
-        lie in ``[f, 1]`` (well conditioned), ``O(dim^3)`` per update instead of
+        lie in ``[f, 1]`` (well conditioned), over the slots some context has touched only:
+        ``O(t^3)`` per update for ``t`` such slots (``dim + 1`` at most), beside
         Sherman-Morrison's ``O(dim^2)``.
         """
         factor, left = self._forget_for
@@ -307,10 +308,15 @@ class RidgeLearner:
             factor = self.config.forget
         if factor == 1.0:
             return
-        ainv = self._ainv[a]
-        m = factor * np.eye(self._width) + (1.0 - factor) * self.config.l2 * ainv
-        new = np.linalg.solve(m, ainv)
-        self._ainv[a] = 0.5 * (new + new.T)  # symmetric in exact arithmetic; keep it so
+        ainv, l2 = self._ainv[a], self.config.l2
+        # slots no context has touched keep A = l2 I exactly, untouched by the discount (it puts
+        # back what it takes) and uncoupled from the rest: the solve needs the touched ones only
+        touched = np.flatnonzero((ainv != np.eye(self._width) / l2).any(axis=1))
+        if touched.size:
+            block = ainv[np.ix_(touched, touched)]
+            m = factor * np.eye(touched.size) + (1.0 - factor) * l2 * block
+            new = np.linalg.solve(m, block)
+            ainv[np.ix_(touched, touched)] = 0.5 * (new + new.T)  # symmetric, kept so
         self._b[a] *= factor
 
     # -- introspection -------------------------------------------------------------------------
