@@ -9,7 +9,7 @@ selection finds a better one. A candidate may also be given by the name of a bui
 ridge learner serving first, SquareCB beside it (chosen by the learning suite, docs/engine.md).
 A table with ``exploration = "ridge"`` (or the built-in ``"ridge"``) is the closed-form ridge
 learner instead (:class:`~policies.ridge_learner.RidgeConfig` fields: ``dim``, ``l2``,
-``gamma_scale``, ``gamma_exponent``).
+``gamma_scale``, ``gamma_exponent``, ``forget``).
 
 Example:
     >>> base = VWConfig(exploration="epsilon", cb_type="dm")

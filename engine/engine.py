@@ -50,6 +50,7 @@ from engine.day_forecast import forecast_rows
 from engine.decision import Decision, Explanation, RewardAck
 from engine.decision_store import DecisionStore
 from engine.drift.events import DriftEvent
+from engine.drift.forgetting import FasterForgetting, ForgetSettings
 from engine.drift.log_follower import LogFollower
 from engine.drift.recovery import Recovery, RecoverySettings, saved_challengers
 from engine.drift.seq_clock import SeqClock
@@ -190,6 +191,8 @@ class Engine:
         self._learned_seq = 0
         self._recovery_state: Mapping[str, Any] | None = None  # what _restore finds saved
         self.recovery: Recovery | None = None  # from the end of the restore on
+        self._forgetting_state: Mapping[str, Any] | None = None  # what _restore finds saved
+        self.forgetting: FasterForgetting | None = None  # from the end of the restore on
         try:
             self._selection, self._bins = self._restore()
             if drift.enabled:  # docs/drift.md
@@ -200,6 +203,10 @@ class Engine:
                 self._fresh_learner, self._rows_after,
                 SeqClock() if self.drift is None else self.drift.seq_clock,
                 state=self._recovery_state)
+            self.forgetting = FasterForgetting(  # forget_on_change (docs/drift.md)
+                self._selection, ForgetSettings(drift.forget_on_change and self.answers_drift,
+                                                drift.forget_factor, drift.forget_updates),
+                state=self._forgetting_state)
             if self.drift is not None:
                 self.drift.listeners.append(self._answer_drift)
                 self.drift.catch_up()
@@ -257,6 +264,7 @@ class Engine:
         self._bins = self._restore_bins(state.get("bins"))
         # a drift challenger still catching up meets the log through its own replay, later
         self._recovery_state = state.get("drift_recovery")
+        self._forgetting_state = state.get("drift_forgetting")
         self._selection.held.update(c.name for c in saved_challengers(self._recovery_state)
                                     if not c.caught_up)
         for rseq, rec, _, _ in self.log.rewards_since(self._selection.oldest_cursor):
@@ -641,8 +649,10 @@ class Engine:
         assert self.drift is not None
         try:
             self.drift.follow(4 * self._drift_every)  # reads faster than rows come: catches up
-            actions = [] if self.recovery is None else self.recovery.step(self._learned_seq,
-                                                                          self.clock())
+            at = self.clock()
+            actions = [] if self.recovery is None else self.recovery.step(self._learned_seq, at)
+            if self.forgetting is not None:
+                actions += self.forgetting.step(self._learned_seq, at)
             if actions:
                 self.log.write_drift_events(e.to_row() for e in actions)
         except Exception:
@@ -650,8 +660,11 @@ class Engine:
             _log.exception("the drift monitor could not read the log; retried on a later call")
 
     def _answer_drift(self, events: list[DriftEvent]) -> list[DriftEvent]:
-        """The drift monitor's listener: a confirmed change gets a challenger (docs/drift.md)."""
-        return [] if self.recovery is None else self.recovery.on_events(events, self._learned_seq)
+        """The drift monitor's listener: a confirmed change gets a challenger, and the serving
+        learner may forget faster (docs/drift.md)."""
+        seq = self._learned_seq
+        return ([] if self.recovery is None else self.recovery.on_events(events, seq)) + (
+            [] if self.forgetting is None else self.forgetting.on_events(events, seq))
 
     def _fresh_learner(self, candidate: str) -> CandidateLearner:
         """A fresh learner with configured candidate ``candidate``'s configuration."""
@@ -808,7 +821,9 @@ class Engine:
         state: dict[str, Any] = {"selection": sel.state(),
                                  # a checkpoint during the restore's replay keeps what it found
                                  "drift_recovery": self._recovery_state if self.recovery is None
-                                 else self.recovery.to_dict()}
+                                 else self.recovery.to_dict(),
+                                 "drift_forgetting": self._forgetting_state
+                                 if self.forgetting is None else self.forgetting.to_dict()}
         if self._bins is not None:
             state["bins"] = self._bins.to_state()
         self._checkpoints.write(sel.learners, sel.serving, self._learned_seq, *self._fingerprints,
@@ -869,7 +884,8 @@ class Engine:
                 guard_contended=self._guard.contended)
             if self.drift is not None:
                 out.update(self.drift.stats(), drift_failures=self._drift_failures,
-                           **({} if self.recovery is None else self.recovery.stats()))
+                           **({} if self.recovery is None else self.recovery.stats()),
+                           **({} if self.forgetting is None else self.forgetting.stats()))
         return out
 
     # -- lifecycle -----------------------------------------------------------------------------

@@ -44,7 +44,7 @@ from policies.batch_checks import eligible_indices
 from policies.errors import PolicyConfigError, PolicyInputError
 from policies.vw_format import FeatureSet, feature_items
 
-__all__ = ["RidgeConfig", "RidgeLearner", "feature_slot"]
+__all__ = ["RidgeConfig", "RidgeLearner", "check_forget", "feature_slot"]
 
 _MAX_CACHE = 100_000  # hashed feature names kept; high-cardinality categories start it over
 
@@ -68,12 +68,17 @@ class RidgeConfig:
         l2: the ridge penalty (> 0): ``A_a`` starts as ``l2 * I``.
         gamma_scale: SquareCB's gamma at the first reward (> 0).
         gamma_exponent: how fast gamma grows with the rewards learned (0..1).
+        forget: how much of its past an action's regression keeps at each of its own updates,
+            in (0, 1]; 1 (the default) forgets nothing. Below 1 the regression is the ridge
+            solve weighting each reward ``forget ** age`` (``age``: the action's updates since)
+            with the penalty ``l2`` kept whole (see :meth:`RidgeLearner.learn`).
     """
 
     dim: int = 128
     l2: float = 1.0
     gamma_scale: float = 10.0
     gamma_exponent: float = 0.5
+    forget: float = 1.0
 
     def __post_init__(self) -> None:
         d = self.dim
@@ -89,6 +94,7 @@ class RidgeConfig:
                 bound = "(" if low_open else "["
                 raise PolicyConfigError(f"{name}: expected a number in {bound}{low:g}, "
                                         f"{high:g}], got {v!r}")
+        check_forget(self.forget)
 
     @property
     def exploration(self) -> str:
@@ -96,8 +102,28 @@ class RidgeConfig:
         return "ridge"
 
     def fingerprint(self) -> str:
-        """Everything that shapes the model (a checkpoint made with another is refused)."""
-        return json.dumps({"kind": "ridge", **asdict(self)}, sort_keys=True)
+        """Everything that shapes the model (a checkpoint made with another is refused).
+
+        ``forget`` is left out at 1.0, so checkpoints written before it existed still open.
+        """
+        fields = asdict(self)
+        if fields["forget"] == 1.0:
+            del fields["forget"]
+        return json.dumps({"kind": "ridge", **fields}, sort_keys=True)
+
+
+def check_forget(value: object, name: str = "forget") -> float:
+    """``value`` as a forget factor in (0, 1], or a :class:`PolicyConfigError` naming ``name``.
+
+    Example:
+        >>> check_forget(0.999)
+        0.999
+    """
+    ok = (not isinstance(value, bool) and isinstance(value, int | float)
+          and bool(np.isfinite(value)) and 0.0 < value <= 1.0)
+    if not ok:
+        raise PolicyConfigError(f"{name}: expected a number in (0, 1], got {value!r}")
+    return float(value)
 
 
 class RidgeLearner:
@@ -124,6 +150,7 @@ class RidgeLearner:
         self._b = np.zeros((0, self._width))
         self._theta = np.zeros((0, self._width))
         self._n = 0
+        self._forget_for = (1.0, 0)  # a temporary forget factor and the updates it has left
         self._closed = False
         if model_path is not None:
             self._load(Path(model_path))
@@ -154,6 +181,30 @@ class RidgeLearner:
     def rewards_learned(self) -> int:
         """How many rewards the model has learned (gamma grows with it)."""
         return self._n
+
+    @property
+    def forget(self) -> float:
+        """The forget factor the next update uses: a temporary one while it lasts
+        (:meth:`forget_for`), else ``config.forget``."""
+        factor, left = self._forget_for
+        return factor if left > 0 else self.config.forget
+
+    @property
+    def forget_updates_left(self) -> int:
+        """Updates the temporary forget factor has left (0: ``config.forget`` applies)."""
+        return self._forget_for[1]
+
+    def forget_for(self, factor: float, updates: int) -> None:
+        """Use forget factor ``factor`` for the next ``updates`` updates, then
+        ``config.forget`` again (a drift answer: forget faster for a while).
+
+        Raises:
+            PolicyConfigError: ``factor`` outside (0, 1] or ``updates`` not an integer >= 0.
+        """
+        factor = check_forget(factor, "factor")
+        if isinstance(updates, bool) or not isinstance(updates, int) or updates < 0:
+            raise PolicyConfigError(f"updates: expected an integer >= 0, got {updates!r}")
+        self._forget_for = (factor, updates)
 
     def _indices(self, eligible: Sequence[int] | np.ndarray | None) -> np.ndarray:
         return eligible_indices(eligible, self._k)
@@ -213,7 +264,11 @@ class RidgeLearner:
         """Learn one logged decision: the played action's ridge regression takes the reward.
 
         ``probability`` is checked but not used: the direct method regresses on the played
-        action's reward (as VW's ``mtr`` does up to its importance weight).
+        action's reward (as VW's ``mtr`` does up to its importance weight). With a forget
+        factor ``f < 1`` (``config.forget``, or :meth:`forget_for`'s while it lasts) the played
+        action's statistics are first discounted, ``A <- f A + (1 - f) l2 I`` and ``b <- f b``
+        (:meth:`_discount`), so its regression weights each of its rewards ``f ** age``, age
+        counted in its own updates (an action not played keeps what it knew).
         """
         idx = self._indices(eligible)
         if not np.any(idx == chosen):
@@ -225,12 +280,44 @@ class RidgeLearner:
             raise PolicyInputError(f"reward must be finite, got {reward!r}")
         x = self.features(shared)
         a = int(chosen)
+        self._discount(a)
         ainv = self._ainv[a]
         u = ainv @ x
         ainv -= np.outer(u, u) / (1.0 + x @ u)
         self._b[a] += r * x
         self._theta[a] = ainv @ self._b[a]
         self._n += 1
+
+    def _discount(self, a: int) -> None:
+        """Forget: ``A <- f A + (1 - f) l2 I`` and ``b <- f b`` for action ``a`` (nothing at
+        ``f = 1``).
+
+        The penalty is put back as the past fades, so ``A``'s eigenvalues stay >= ``l2``:
+        directions no recent context excites return to the prior instead of their inverse
+        growing as ``f ** -n`` (plain ``A <- f A`` would let one new reward there set the
+        weight unshrunk, and overflow in a long run). ``A^-1`` stays exact:
+        ``(f A + c I)^-1 = (f I + c A^-1)^-1 A^-1``, a solve with a matrix whose eigenvalues
+        lie in ``[f, 1]`` (well conditioned), over the slots some context has touched only:
+        ``O(t^3)`` per update for ``t`` such slots (``dim + 1`` at most), beside
+        Sherman-Morrison's ``O(dim^2)``.
+        """
+        factor, left = self._forget_for
+        if left > 0:
+            self._forget_for = (factor, left - 1)
+        else:
+            factor = self.config.forget
+        if factor == 1.0:
+            return
+        ainv, l2 = self._ainv[a], self.config.l2
+        # slots no context has touched keep A = l2 I exactly, untouched by the discount (it puts
+        # back what it takes) and uncoupled from the rest: the solve needs the touched ones only
+        touched = np.flatnonzero((ainv != np.eye(self._width) / l2).any(axis=1))
+        if touched.size:
+            block = ainv[np.ix_(touched, touched)]
+            m = factor * np.eye(touched.size) + (1.0 - factor) * l2 * block
+            new = np.linalg.solve(m, block)
+            ainv[np.ix_(touched, touched)] = 0.5 * (new + new.T)  # symmetric, kept so
+        self._b[a] *= factor
 
     # -- introspection -------------------------------------------------------------------------
     def explain(self, shared: FeatureSet, action: int, top: int = 5
@@ -261,6 +348,7 @@ class RidgeLearner:
         buf = io.BytesIO()
         np.savez(buf, ainv=self._ainv, b=self._b, theta=self._theta,
                  n=np.array([self._n], dtype=np.int64),
+                 forget_for=np.array([self._forget_for[0], self._forget_for[1]]),
                  config=np.array(self.config.fingerprint()))
         with open(tmp, "wb") as f:
             f.write(buf.getvalue())
@@ -275,6 +363,7 @@ class RidgeLearner:
             with np.load(path, allow_pickle=False) as z:
                 saved = str(z["config"])
                 ainv, b, theta, n = z["ainv"], z["b"], z["theta"], int(z["n"][0])
+                held = z["forget_for"] if "forget_for" in z.files else np.array([1.0, 0.0])
         except (OSError, ValueError, KeyError) as exc:
             raise PolicyConfigError(f"model_path: expected a ridge model, cannot read "
                                     f"{str(path)!r}: {exc}") from exc
@@ -282,6 +371,7 @@ class RidgeLearner:
             raise PolicyConfigError(f"model_path: expected a model made with "
                                     f"{self.config.fingerprint()}, got {saved}")
         self._ainv, self._b, self._theta, self._n = ainv.copy(), b.copy(), theta.copy(), n
+        self._forget_for = (float(held[0]), int(held[1]))
         self._k = int(ainv.shape[0])
 
     def close(self) -> None:

@@ -28,9 +28,10 @@ REWARD_SPLITS = ("channel", "message")  # how the treatment's rewards may be spl
 _INTEGERS = ("reference_size", "window", "block", "bins", "max_categories", "max_features",
              "warmup", "reward_block", "reward_warmup_blocks", "reward_memory_blocks",
              "lift_window", "lift_windows", "follow_every", "recover_cooldown",
-             "recover_batch", "response_reference", "response_warmup")
+             "recover_batch", "response_reference", "response_warmup", "forget_updates")
 # settings that leave the monitor's saved state valid (they do not shape what it computes)
-_NOT_SHAPING = ("enabled", "follow_every", "recover", "recover_cooldown", "recover_batch")
+_NOT_SHAPING = ("enabled", "follow_every", "recover", "recover_cooldown", "recover_batch",
+                "forget_on_change", "forget_factor", "forget_updates")
 _LOWEST = {"warmup": 0, "reward_memory_blocks": 0, "bins": 2, "lift_windows": 3,
            "response_reference": 100, "response_warmup": 0}
 
@@ -69,6 +70,10 @@ class DriftOptions:
         recover_cooldown: rewards after a challenger's start during which further alerts are
             taken as the same change.
         recover_batch: log rows a challenger meets per read of the log while it catches up.
+        forget_on_change: answer a confirmed change by having the serving ridge learner forget
+            faster (``engine/drift/forgetting.py``; a VW learner serving: nothing, said).
+        forget_factor: its forget factor meanwhile, in (0, 1] (1 changes nothing).
+        forget_updates: how many of its updates that lasts before its own factor is back.
         response: watch each message's rewards against a reward model of the context fitted on
             a reference window (``engine/drift/response_drift.py``): a change of the answer
             with the population unchanged.
@@ -103,6 +108,9 @@ class DriftOptions:
     recover: bool = False
     recover_cooldown: int = 20_000
     recover_batch: int = 500
+    forget_on_change: bool = False
+    forget_factor: float = 0.995
+    forget_updates: int = 5000
     response: bool = False
     response_reference: int = 10_000
     response_warmup: int = 0
@@ -111,7 +119,7 @@ class DriftOptions:
     response_ridge: float = 0.01
 
     def __post_init__(self) -> None:
-        for name in ("enabled", "recover", "response"):
+        for name in ("enabled", "recover", "response", "forget_on_change"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"drift.{name}: expected true or false, got "
                                   f"{getattr(self, name)!r}")
@@ -135,6 +143,8 @@ class DriftOptions:
         if check_number("drift.psi_alert", self.psi_alert, error=ConfigError) < self.psi_warn:
             raise ConfigError(f"drift.psi_alert: expected a number >= psi_warn "
                               f"({self.psi_warn:g}), got {self.psi_alert:g}")
+        check_number("drift.forget_factor", self.forget_factor, low=0.0, high=1.0,
+                     low_open=True, error=ConfigError)
         check_number("drift.reward_shift", self.reward_shift, low=0.0, low_open=True,
                      error=ConfigError)
         check_number("drift.reward_threshold", self.reward_threshold, low=0.0, low_open=True,

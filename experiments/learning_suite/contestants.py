@@ -118,6 +118,13 @@ ENGINE_VARIANTS: tuple[LearnerSpec, ...] = (
                 {"candidates": ({"name": "ridge", "exploration": "ridge", "gamma_scale": 30.0},)}),
     LearnerSpec("engine", "engine ridge g100",
                 {"candidates": ({"name": "ridge", "exploration": "ridge", "gamma_scale": 100.0},)}),
+    # the default with a ridge that forgets (RidgeConfig.forget: weight forget ** age per action)
+    LearnerSpec("engine", "engine ridge f999+sq paired",
+                {"candidates": ({"name": "ridge", "exploration": "ridge", "forget": 0.999},
+                               "squarecb"), "selection": {"rule": "paired"}}),
+    LearnerSpec("engine", "engine ridge f9995+sq paired",
+                {"candidates": ({"name": "ridge", "exploration": "ridge", "forget": 0.9995},
+                               "squarecb"), "selection": {"rule": "paired"}}),
 )
 _BY_LABEL = {s.label: s for s in (*FULL_LEARNERS, *ENGINE_VARIANTS)}
 QUICK_LEARNERS: tuple[LearnerSpec, ...] = tuple(

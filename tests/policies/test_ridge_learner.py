@@ -110,3 +110,60 @@ def test_bad_settings_and_inputs_are_refused_naming_the_field(tmp_path):
         RidgeLearner(RidgeConfig(dim=32), model_path=tmp_path / "m.vw")  # another config
     with pytest.raises(PolicyInputError, match="actions"):
         RidgeLearner(RidgeConfig(dim=16), model_path=tmp_path / "m.vw").set_actions(ACTIONS[:2])
+
+
+def _weighted_ridge(rows: list, a: int, forget: float, l2: float, width: int) -> np.ndarray:
+    """The batch solve: action ``a``'s rewards weighted ``forget ** age`` (age: its later
+    updates), the penalty ``l2`` whole."""
+    mine = [(x, y) for x, b, y in rows if b == a]
+    w = forget ** np.arange(len(mine) - 1, -1, -1, dtype=float)
+    X = np.array([x for x, _ in mine])
+    y = np.array([v for _, v in mine])
+    return np.linalg.solve(l2 * np.eye(width) + (X * w[:, None]).T @ X, (X * w[:, None]).T @ y)
+
+
+def test_forgetting_is_the_ridge_solve_weighting_each_reward_forget_to_its_age():
+    """Catches the discount left out, applied twice, applied to b and not A (or A and not b),
+    the penalty forgotten with the past, or the inverse not kept exact."""
+    rng = np.random.default_rng(5)
+    cfg = RidgeConfig(dim=32, l2=2.0, forget=0.97)
+    r = RidgeLearner(cfg)
+    r.set_actions(ACTIONS)
+    rows = []
+    for _ in range(400):
+        s = _shared(rng)
+        a = int(rng.integers(4))
+        y = _truth(s, a) + 0.1 * rng.normal()
+        r.learn(s, None, a, 0.25, y)
+        rows.append((r.features(s), a, y))
+    for a in range(4):
+        theta = _weighted_ridge(rows, a, 0.97, 2.0, 33)
+        np.testing.assert_allclose(r.weights()[a], theta, atol=1e-9)
+        assert not np.allclose(theta, _weighted_ridge(rows, a, 1.0, 2.0, 33), atol=1e-3)
+
+
+def test_a_temporary_forget_factor_lasts_its_updates_and_survives_a_save(tmp_path):
+    """Catches a temporary factor never restored, restored early, or lost on a restart."""
+    rng = np.random.default_rng(6)
+    r = RidgeLearner(RidgeConfig(dim=16))
+    r.set_actions(ACTIONS)
+    _feed(r, rng, 50)
+    r.forget_for(0.9, 30)
+    assert r.forget == 0.9 and r.forget_updates_left == 30
+    _feed(r, rng, 10)
+    r.save(tmp_path / "m.vw")
+    resumed = RidgeLearner(RidgeConfig(dim=16), model_path=tmp_path / "m.vw")
+    assert resumed.forget == 0.9 and resumed.forget_updates_left == 20
+    _feed(resumed, rng, 20)
+    assert resumed.forget == 1.0 and resumed.forget_updates_left == 0
+    for bad in (0.0, 1.5, float("nan"), True):
+        with pytest.raises(PolicyConfigError, match=r"^forget:"):
+            RidgeConfig(forget=bad)
+    with pytest.raises(PolicyConfigError, match=r"^updates:"):
+        r.forget_for(0.9, -1)
+
+
+def test_forget_one_keeps_the_fingerprint_of_models_saved_before_it_existed():
+    """Catches a fingerprint change that would refuse every ridge checkpoint written before."""
+    assert "forget" not in RidgeConfig().fingerprint()
+    assert '"forget": 0.999' in RidgeConfig(forget=0.999).fingerprint()
