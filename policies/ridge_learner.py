@@ -119,9 +119,8 @@ def check_forget(value: object, name: str = "forget") -> float:
         >>> check_forget(0.999)
         0.999
     """
-    ok = (not isinstance(value, bool) and isinstance(value, int | float)
-          and bool(np.isfinite(value)) and 0.0 < value <= 1.0)
-    if not ok:
+    if (isinstance(value, bool) or not isinstance(value, int | float)
+            or not (np.isfinite(value) and 0.0 < value <= 1.0)):
         raise PolicyConfigError(f"{name}: expected a number in (0, 1], got {value!r}")
     return float(value)
 
