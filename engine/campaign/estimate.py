@@ -63,17 +63,38 @@ from engine.store_url import open_store
 from ope import (
     LoggedDecisions,
     OPEResult,
+    PartialIdentification,
     estimate,
     fit_reward_model,
+    observed_reward_range,
+    partially_identified_dr,
+    predicted_reward_range,
     read_parquet_log,
     stack_reward_models,
 )
 from policies.allocation import Prices, Resources, explore_distribution
 
-__all__ = ["CampaignEstimate", "MeanValue", "action_attributes", "campaign_dr",
-           "campaign_policy", "estimate_campaign"]
+__all__ = [
+    "UNSUPPORTED_FLOOR",
+    "CampaignEstimate",
+    "MeanValue",
+    "action_attributes",
+    "campaign_bounded",
+    "campaign_dr",
+    "campaign_policy",
+    "campaign_reward_model",
+    "estimate_campaign",
+    "logged_support",
+]
 
 _Z = {0.05: 1.959963984540054}
+
+# The logger probability below which a campaign's action counts as not identified by the log
+# (bounded, not weighted): chosen by measurement in docs/campaigns.md.
+UNSUPPORTED_FLOOR = 0.0
+# What the unsupported mass is bounded by: "observed" (the logged rewards' range per channel) or
+# "predicted" (the reward model's range on the supported cells of the channel).
+REWARD_RANGE = "predicted"
 
 
 def _z(alpha: float) -> float:
@@ -125,6 +146,29 @@ def action_attributes(catalog: Catalog) -> np.ndarray:
     return out
 
 
+def campaign_reward_model(log: LoggedDecisions, attributes: np.ndarray,
+                          scores: np.ndarray | None = None, seed: int = 0) -> np.ndarray:
+    """(n, K) the reward model of :func:`campaign_dr`: the cross-fitted ridge on the contexts and
+    ``attributes``, stacked with ``scores`` when given."""
+    q = fit_reward_model(log.contexts, log.actions, log.rewards, attributes, folds=5, seed=seed)
+    if scores is not None:
+        q = stack_reward_models([q, scores], log.actions, log.rewards, folds=5, seed=seed)
+    return q
+
+
+def _for_customers(result: OPEResult, target: np.ndarray, q: np.ndarray, customers: int | None,
+                   alpha: float) -> OPEResult:
+    """``result``'s interval for the value on ``customers`` new customers (see campaign_dr)."""
+    if not customers:
+        return result
+    spread = float(np.einsum("ij,ij->i", target, q).var(ddof=1)) / customers
+    se = math.sqrt(result.std_error ** 2 + spread)
+    half = _z(alpha) * se
+    return replace(result, ci=(result.value - half, result.value + half), std_error=se,
+                   ci_method=f"{result.ci_method}, plus the spread of {customers:,} "
+                             f"customers' values")
+
+
 def campaign_dr(log: LoggedDecisions, target: np.ndarray, attributes: np.ndarray,
                 alpha: float = 0.05, seed: int = 0, *, scores: np.ndarray | None = None,
                 customers: int | None = None) -> OPEResult:
@@ -141,19 +185,57 @@ def campaign_dr(log: LoggedDecisions, target: np.ndarray, attributes: np.ndarray
     value on *its* customers: their values spread around the logged customers' mean, so the
     variance of the per-row direct terms over ``customers`` is added to the estimate's own.
     """
-    q = fit_reward_model(log.contexts, log.actions, log.rewards, attributes, folds=5, seed=seed)
-    if scores is not None:
-        q = stack_reward_models([q, scores], log.actions, log.rewards, folds=5, seed=seed)
+    q = campaign_reward_model(log, attributes, scores, seed)
     result = estimate("dr", log.rewards, log.actions, log.propensities, target, reward_hat=q,
                       alpha=alpha)
-    if not customers:
-        return result
-    spread = float(np.einsum("ij,ij->i", target, q).var(ddof=1)) / customers
-    se = math.sqrt(result.std_error ** 2 + spread)
-    half = _z(alpha) * se
-    return replace(result, ci=(result.value - half, result.value + half), std_error=se,
-                   ci_method=f"{result.ci_method}, plus the spread of {customers:,} "
-                             f"customers' values")
+    return _for_customers(result, target, q, customers, alpha)
+
+
+def logged_support(log: LoggedDecisions, floor: float) -> np.ndarray:
+    """(n, K) bool: the actions the logger played with probability >= ``floor`` per row.
+
+    From the logger's full distribution when the log has it; else (the engine's log) the
+    eligible actions, and the logged action only if its own propensity reaches the floor: an
+    eligible action that was not played is taken as supported, since its probability is not
+    in the log.
+    """
+    if log.logging_probs is not None:
+        return (log.logging_probs >= floor) & (log.logging_probs > 0)
+    support = log.eligible.copy()
+    support[np.arange(log.n), log.actions] = log.propensities >= floor
+    return support
+
+
+def campaign_bounded(log: LoggedDecisions, target: np.ndarray, attributes: np.ndarray,
+                     groups: np.ndarray, alpha: float = 0.05, seed: int = 0, *,
+                     scores: np.ndarray | None = None, customers: int | None = None,
+                     floor: float = UNSUPPORTED_FLOOR, reward_range: str = REWARD_RANGE,
+                     reward_hat: np.ndarray | None = None) -> PartialIdentification:
+    """:func:`campaign_dr` plus what the log cannot identify, bounded.
+
+    The target's mass on actions the logger played with probability below ``floor``
+    (:func:`logged_support`) is valued by the reward model and bounded by a range per action's
+    ``groups`` (K,) (its channel): ``reward_range="observed"``, the logged rewards' range
+    (:func:`ope.observed_reward_range`), or ``"predicted"``, the reward model's range on the
+    supported cells (:func:`ope.predicted_reward_range`);
+    the rest by DR (:func:`ope.partially_identified_dr`). The DR interval is for the campaign's
+    own ``customers`` as in :func:`campaign_dr`; the combined interval is that, widened by the
+    bound. ``reward_hat``: :func:`campaign_reward_model`'s, when already fitted.
+    """
+    q = (campaign_reward_model(log, attributes, scores, seed) if reward_hat is None
+         else reward_hat)
+    support = logged_support(log, floor)
+    if reward_range == "observed":
+        low, high = observed_reward_range(log.rewards, log.actions, groups)
+    elif reward_range == "predicted":
+        low, high = predicted_reward_range(q, support, groups)
+    else:
+        raise CampaignError(f"reward_range: expected 'observed' or 'predicted', got "
+                            f"{reward_range!r}")
+    pi = partially_identified_dr(log.rewards, log.actions, log.propensities, target, q,
+                                 support, low, high, alpha, floor)
+    dr = _for_customers(pi.supported, target, np.clip(q, low, high), customers, alpha)
+    return replace(pi, supported=dr, ci=(dr.ci[0] + pi.bound[0], dr.ci[1] + pi.bound[1]))
 
 
 @dataclass(frozen=True)
