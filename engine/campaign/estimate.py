@@ -194,14 +194,17 @@ def campaign_dr(log: LoggedDecisions, target: np.ndarray, attributes: np.ndarray
 def logged_support(log: LoggedDecisions, floor: float) -> np.ndarray:
     """(n, K) bool: the actions the logger played with probability >= ``floor`` per row.
 
-    From the logger's full distribution when the log has it; else (the engine's log) the
-    eligible actions, and the logged action only if its own propensity reaches the floor: an
-    eligible action that was not played is taken as supported, since its probability is not
-    in the log.
+    From the logger's full distribution when the log has it; else (the engine's log, which
+    records only the played action's probability) the eligible actions of the actions the log
+    played at least once, and the logged action only if its own propensity reaches the floor:
+    an eligible, once-played action is taken as supported on every row, since its probability
+    there is not in the log (a channel full for later customers is recorded ineligible, so the
+    campaign's target has no mass on it there).
     """
     if log.logging_probs is not None:
         return (log.logging_probs >= floor) & (log.logging_probs > 0)
-    support = log.eligible.copy()
+    seen = np.bincount(log.actions, minlength=log.n_actions) > 0
+    support = log.eligible & seen
     support[np.arange(log.n), log.actions] = log.propensities >= floor
     return support
 
@@ -251,6 +254,9 @@ class CampaignEstimate:
         model_estimate: the sum of the chosen actions' scores (the model's own view).
         total, total_ci: the campaign's expected total reward and its interval.
         skipped: logged rows left out, by reason.
+        bounded: the campaign's value with the mass the log cannot identify bounded
+            (:func:`campaign_bounded`); ``campaign`` is its DR part (its ``ci`` the sampling
+            interval only); ``total_ci`` includes the bound.
     """
 
     campaign: OPEResult
@@ -265,6 +271,7 @@ class CampaignEstimate:
     total: float
     total_ci: tuple[float, float]
     skipped: tuple[tuple[str, int], ...]
+    bounded: PartialIdentification | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -277,7 +284,8 @@ class CampaignEstimate:
                 "treated": self.treated, "holdout_customers": self.holdout_customers,
                 "sends": self.sends, "cost": self.cost, "model_estimate": self.model_estimate,
                 "total": self.total, "total_ci_low": self.total_ci[0],
-                "total_ci_high": self.total_ci[1], "skipped": dict(self.skipped)}
+                "total_ci_high": self.total_ci[1], "skipped": dict(self.skipped),
+                "bounded": None if self.bounded is None else self.bounded.to_dict()}
 
     def text(self) -> str:
         """The report for people: per 1,000 customers, then the campaign's totals."""
@@ -288,10 +296,19 @@ class CampaignEstimate:
         lines = [f"campaign of {self.customers:,} customers ({self.treated:,} treated, "
                  f"{self.holdout_customers:,} holdout), valued on {c.n:,} logged decisions",
                  "expected reward per 1,000 customers (95% interval):" if c.alpha == 0.05 else
-                 f"expected reward per 1,000 customers ({1 - c.alpha:.0%} interval):",
-                 f"  this campaign (doubly robust) {per_k(c.value)} "
-                 f"[{per_k(c.ci[0])}, {per_k(c.ci[1])}]  effective sample size {c.ess:,.0f}, "
-                 f"max weight {c.max_weight:,.1f}, unsupported mass {c.unsupported_mass:.1%}"]
+                 f"expected reward per 1,000 customers ({1 - c.alpha:.0%} interval):"]
+        b = self.bounded
+        if b is not None:
+            lines.append(f"  this campaign                 {per_k(c.value)} [{per_k(b.ci[0])}, "
+                         f"{per_k(b.ci[1])}]  (doubly robust, widened by what the log cannot "
+                         f"identify)")
+        lines.append(f"  this campaign (doubly robust) {per_k(c.value)} "
+                     f"[{per_k(c.ci[0])}, {per_k(c.ci[1])}]  effective sample size {c.ess:,.0f}, "
+                     f"max weight {c.max_weight:,.1f}, unsupported mass {c.unsupported_mass:.1%}")
+        if b is not None:
+            lines.append(f"  identification bound          [{per_k(b.bound[0])}, "
+                         f"+{per_k(b.bound[1])}]  (the {b.mass:.1%} of the campaign the log does "
+                         f"not support, valued anywhere in its channel's range)")
         for name, m in (("what was done before (logged)", self.logging),
                         ("holdout", self.holdout)):
             lines.append(f"  {name:<29} " + ("not in the log" if m is None else
@@ -391,14 +408,18 @@ def estimate_campaign(campaign: str | os.PathLike, catalog_path: str | os.PathLi
                              meta["plan"]["epsilon"])
     counts = _campaign_counts(path, channels)
     treated = counts["customers"] - counts["holdout"]
-    dr = campaign_dr(logged, target, action_attributes(catalog), alpha, scores=scores,
-                     customers=max(treated, 1))
+    bounded = campaign_bounded(logged, target, action_attributes(catalog),
+                               catalog.action_channel, alpha, scores=scores,
+                               customers=max(treated, 1))
+    dr = bounded.supported
     holdout = MeanValue.of(holdout_r, alpha)
     h_value = holdout.value if holdout else 0.0
     total = dr.value * treated + h_value * counts["holdout"]
     half = _z(alpha) * math.hypot(dr.std_error * treated, (
         (holdout.ci[1] - holdout.value) / _z(alpha) if holdout else 0.0) * counts["holdout"])
+    total_ci = (total - half + bounded.bound[0] * treated,
+                total + half + bounded.bound[1] * treated)
     return CampaignEstimate(dr, MeanValue.of(logged.rewards, alpha), holdout,
                             counts["customers"], treated, counts["holdout"], counts["sends"],
-                            counts["cost"], counts["model"], total, (total - half, total + half),
-                            logged.skipped)
+                            counts["cost"], counts["model"], total, total_ci, logged.skipped,
+                            bounded)
