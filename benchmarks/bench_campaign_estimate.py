@@ -12,8 +12,9 @@ and the effective sample size; then, per floor and range, the interval widened b
 what the log cannot identify (``campaign_bounded``): its coverage and mean width next to the DR
 part's.
 
-Run: ``python benchmarks/bench_campaign_estimate.py [--seeds 50] [--log-days 3]
-[--logger fcfs|price]``. Exits 0.
+Run: ``python benchmarks/bench_campaign_estimate.py [--seeds 50] [--first-seed 0] [--log-days 3]
+[--logger fcfs|price]``. ``campaign estimate``'s default is the row floor 0.01,
+predicted-action. Exits 0.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ def main() -> int:
     """Measure and print; exit 0."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=50, help="worlds (default 50)")
+    parser.add_argument("--first-seed", type=int, default=0, help="first world (default 0)")
     parser.add_argument("--log-days", type=int, default=3, help="logged days (default 3)")
     parser.add_argument("--log-epsilon", type=float, default=0.3,
                         help="the log's exploration (default 0.3)")
@@ -38,7 +40,7 @@ def main() -> int:
     args = parser.parse_args()
     rows = [estimate_trial("capacity", seed=s, log_days=args.log_days,
                            log_epsilon=args.log_epsilon, logger=args.logger)
-            for s in range(args.seeds)]
+            for s in range(args.first_seed, args.first_seed + args.seeds)]
     est = np.array([r["estimate"] for r in rows])
     lo, hi = np.array([r["ci_low"] for r in rows]), np.array([r["ci_high"] for r in rows])
     camp, logv = np.array([r["truth_campaign"] for r in rows]), np.array([r["truth_log"]

@@ -91,9 +91,10 @@ _Z = {0.05: 1.959963984540054}
 
 # The logger probability below which a campaign's action counts as not identified by the log
 # (bounded, not weighted): chosen by measurement in docs/campaigns.md.
-UNSUPPORTED_FLOOR = 0.0
-# What the unsupported mass is bounded by: "observed" (the logged rewards' range per channel) or
-# "predicted" (the reward model's range on the supported cells of the channel).
+UNSUPPORTED_FLOOR = 0.01
+# What the unsupported mass is bounded by: "observed" (the logged rewards' range per group) or
+# "predicted" (the reward model's range on the group's supported cells); ``estimate_campaign``
+# takes each action as its own group (measured in docs/campaigns.md).
 REWARD_RANGE = "predicted"
 
 
@@ -308,7 +309,7 @@ class CampaignEstimate:
         if b is not None:
             lines.append(f"  identification bound          [{per_k(b.bound[0])}, "
                          f"+{per_k(b.bound[1])}]  (the {b.mass:.1%} of the campaign the log does "
-                         f"not support, valued anywhere in its channel's range)")
+                         f"not support, valued anywhere in the model's range for its action)")
         for name, m in (("what was done before (logged)", self.logging),
                         ("holdout", self.holdout)):
             lines.append(f"  {name:<29} " + ("not in the log" if m is None else
@@ -409,7 +410,7 @@ def estimate_campaign(campaign: str | os.PathLike, catalog_path: str | os.PathLi
     counts = _campaign_counts(path, channels)
     treated = counts["customers"] - counts["holdout"]
     bounded = campaign_bounded(logged, target, action_attributes(catalog),
-                               catalog.action_channel, alpha, scores=scores,
+                               np.arange(catalog.n_actions), alpha, scores=scores,
                                customers=max(treated, 1))
     dr = bounded.supported
     holdout = MeanValue.of(holdout_r, alpha)
