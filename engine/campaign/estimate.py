@@ -9,7 +9,10 @@ size and the share of the target on actions the log never played (:func:`campaig
 reward model is a cross-fitted ridge on the logged contexts and the actions' attributes stacked
 with the campaign model's own scores of the logged contexts (cross-fitted on the logged
 rewards); the interval is for the campaign's value on its own customers (the spread of their
-values around the logged customers' mean is added). Beside
+values around the logged customers' mean is added). The campaign's mass on actions the log does
+not support (logger probability below :data:`UNSUPPORTED_FLOOR`) is not identified: it is
+bounded by the reward model's range (:func:`campaign_bounded`), and the interval reported first
+is the DR interval widened by that bound. Beside
 it: the logging policy's own mean reward and the holdout's, with their intervals.
 
 What comes from the campaign itself is exact: its customers, its holdout, its sends per channel
