@@ -34,7 +34,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.campaign.estimate import campaign_dr, campaign_policy
+from engine.campaign.estimate import (
+    campaign_bounded,
+    campaign_dr,
+    campaign_policy,
+    campaign_reward_model,
+)
 from ope import LoggedDecisions, estimate
 from policies.allocation import allocate, explore_distribution
 from policies.dual_prices import find_prices
@@ -49,7 +54,8 @@ def _noisy(truth: np.ndarray, noise: float, rng: np.random.Generator) -> np.ndar
 
 def estimate_trial(scenario: str, *, seed: int, log_days: int = 3, epsilon: float = 0.05,
                    log_epsilon: float = 0.3, score_noise: float = 0.5, alpha: float = 0.05,
-                   logger: str = "fcfs", n_customers: int | None = None) -> dict[str, float]:
+                   logger: str = "fcfs", n_customers: int | None = None,
+                   floors: tuple[float, ...] = (0.0, 0.01)) -> dict[str, float]:
     """One trial (see the module docstring).
 
     A first-come log never played a full channel for the customers who came after it filled,
@@ -64,7 +70,10 @@ def estimate_trial(scenario: str, *, seed: int, log_days: int = 3, epsilon: floa
         ``logging_mean`` (the log's mean reward); ``oracle_ci_low``, ``oracle_ci_high`` (the
         interval of DR with the world's expected rewards as its reward model, on the log: what
         is left when the reward model is right) and ``barely_logged`` (the target's mass on
-        actions the logger played with probability < 0.01: valued by the reward model alone).
+        actions the logger played with probability < 0.01: valued by the reward model alone);
+        per floor of ``floors`` and range, the bounded estimate of
+        :func:`engine.campaign.estimate.campaign_bounded` (the log carries the logger's full
+        distribution, so the support is exact): ``{floor}_{range}_ci_low`` ... (:func:`_bounds`).
     """
     from experiments.campaign_days import day_resources
 
@@ -113,10 +122,12 @@ def estimate_trial(scenario: str, *, seed: int, log_days: int = 3, epsilon: floa
     rewards = np.array([totals[r] for r in np.concatenate(rows["refs"]).tolist()])
     log = LoggedDecisions(contexts=x, context_names=env.context_names, actions=a,
                           propensities=np.concatenate(rows["p"]), rewards=rewards, eligible=e,
-                          action_names=env.catalog.action_names)
+                          action_names=env.catalog.action_names,
+                          logging_probs=np.concatenate(rows["mu"]))
     target = campaign_policy(np.concatenate(rows["s"]), e, res, prices, epsilon)
     result = campaign_dr(log, target, np.asarray(env.catalog.action_features), alpha, seed=seed,
                          scores=np.concatenate(rows["s"]), customers=env.batch_size)
+    bounds = _bounds(log, target, env, np.concatenate(rows["s"]), alpha, seed, floors)
     r_log = np.concatenate(rows["r"])
     oracle = estimate("dr", rewards, a, log.propensities, target, reward_hat=r_log, alpha=alpha)
     return {"oracle_ci_low": oracle.ci[0], "oracle_ci_high": oracle.ci[1],
@@ -125,4 +136,28 @@ def estimate_trial(scenario: str, *, seed: int, log_days: int = 3, epsilon: floa
             "ess": result.ess, "unsupported_mass": result.unsupported_mass, "n_log": log.n,
             "truth_campaign": truth_campaign,
             "truth_log": float(np.einsum("ij,ij->i", target, r_log).mean()),
-            "logging_mean": float(rewards.mean())}
+            "logging_mean": float(rewards.mean()), **bounds}
+
+
+def _bounds(log: LoggedDecisions, target: np.ndarray, env, scores: np.ndarray, alpha: float,
+            seed: int, floors: tuple[float, ...]) -> dict[str, float]:
+    """:func:`campaign_bounded` per floor and range (per channel, ``observed`` or ``predicted``;
+    ``predicted-action``: the model's range per action):
+    ``{floor}_{range}_{ci_low|ci_high|dr_low|dr_high|mass|value}``.
+    """
+    attributes = np.asarray(env.catalog.action_features)
+    q = campaign_reward_model(log, attributes, scores, seed)
+    out: dict[str, float] = {}
+    for floor in floors:
+        for name, rng, groups in (
+                ("observed", "observed", env.catalog.channel_of),
+                ("predicted", "predicted", env.catalog.channel_of),
+                ("predicted-action", "predicted", np.arange(log.n_actions))):
+            b = campaign_bounded(log, target, attributes, groups, alpha, seed,
+                                 scores=scores, customers=env.batch_size, floor=floor,
+                                 reward_range=rng, reward_hat=q)
+            key = f"{floor:g}_{name}"
+            out |= {f"{key}_ci_low": b.ci[0], f"{key}_ci_high": b.ci[1],
+                    f"{key}_dr_low": b.supported.ci[0], f"{key}_dr_high": b.supported.ci[1],
+                    f"{key}_mass": b.mass, f"{key}_value": b.supported.value}
+    return out

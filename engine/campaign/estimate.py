@@ -9,7 +9,10 @@ size and the share of the target on actions the log never played (:func:`campaig
 reward model is a cross-fitted ridge on the logged contexts and the actions' attributes stacked
 with the campaign model's own scores of the logged contexts (cross-fitted on the logged
 rewards); the interval is for the campaign's value on its own customers (the spread of their
-values around the logged customers' mean is added). Beside
+values around the logged customers' mean is added). The campaign's mass on actions the log does
+not support (logger probability below :data:`UNSUPPORTED_FLOOR`) is not identified: it is
+bounded by the reward model's range (:func:`campaign_bounded`), and the interval reported first
+is the DR interval widened by that bound. Beside
 it: the logging policy's own mean reward and the holdout's, with their intervals.
 
 What comes from the campaign itself is exact: its customers, its holdout, its sends per channel
@@ -63,17 +66,39 @@ from engine.store_url import open_store
 from ope import (
     LoggedDecisions,
     OPEResult,
+    PartialIdentification,
     estimate,
     fit_reward_model,
+    observed_reward_range,
+    partially_identified_dr,
+    predicted_reward_range,
     read_parquet_log,
     stack_reward_models,
 )
 from policies.allocation import Prices, Resources, explore_distribution
 
-__all__ = ["CampaignEstimate", "MeanValue", "action_attributes", "campaign_dr",
-           "campaign_policy", "estimate_campaign"]
+__all__ = [
+    "UNSUPPORTED_FLOOR",
+    "CampaignEstimate",
+    "MeanValue",
+    "action_attributes",
+    "campaign_bounded",
+    "campaign_dr",
+    "campaign_policy",
+    "campaign_reward_model",
+    "estimate_campaign",
+    "logged_support",
+]
 
 _Z = {0.05: 1.959963984540054}
+
+# The logger probability below which a campaign's action counts as not identified by the log
+# (bounded, not weighted): chosen by measurement in docs/campaigns.md.
+UNSUPPORTED_FLOOR = 0.01
+# What the unsupported mass is bounded by: "observed" (the logged rewards' range per group) or
+# "predicted" (the reward model's range on the group's supported cells); ``estimate_campaign``
+# takes each action as its own group (measured in docs/campaigns.md).
+REWARD_RANGE = "predicted"
 
 
 def _z(alpha: float) -> float:
@@ -125,6 +150,29 @@ def action_attributes(catalog: Catalog) -> np.ndarray:
     return out
 
 
+def campaign_reward_model(log: LoggedDecisions, attributes: np.ndarray,
+                          scores: np.ndarray | None = None, seed: int = 0) -> np.ndarray:
+    """(n, K) the reward model of :func:`campaign_dr`: the cross-fitted ridge on the contexts and
+    ``attributes``, stacked with ``scores`` when given."""
+    q = fit_reward_model(log.contexts, log.actions, log.rewards, attributes, folds=5, seed=seed)
+    if scores is not None:
+        q = stack_reward_models([q, scores], log.actions, log.rewards, folds=5, seed=seed)
+    return q
+
+
+def _for_customers(result: OPEResult, target: np.ndarray, q: np.ndarray, customers: int | None,
+                   alpha: float) -> OPEResult:
+    """``result``'s interval for the value on ``customers`` new customers (see campaign_dr)."""
+    if not customers:
+        return result
+    spread = float(np.einsum("ij,ij->i", target, q).var(ddof=1)) / customers
+    se = math.sqrt(result.std_error ** 2 + spread)
+    half = _z(alpha) * se
+    return replace(result, ci=(result.value - half, result.value + half), std_error=se,
+                   ci_method=f"{result.ci_method}, plus the spread of {customers:,} "
+                             f"customers' values")
+
+
 def campaign_dr(log: LoggedDecisions, target: np.ndarray, attributes: np.ndarray,
                 alpha: float = 0.05, seed: int = 0, *, scores: np.ndarray | None = None,
                 customers: int | None = None) -> OPEResult:
@@ -141,19 +189,60 @@ def campaign_dr(log: LoggedDecisions, target: np.ndarray, attributes: np.ndarray
     value on *its* customers: their values spread around the logged customers' mean, so the
     variance of the per-row direct terms over ``customers`` is added to the estimate's own.
     """
-    q = fit_reward_model(log.contexts, log.actions, log.rewards, attributes, folds=5, seed=seed)
-    if scores is not None:
-        q = stack_reward_models([q, scores], log.actions, log.rewards, folds=5, seed=seed)
+    q = campaign_reward_model(log, attributes, scores, seed)
     result = estimate("dr", log.rewards, log.actions, log.propensities, target, reward_hat=q,
                       alpha=alpha)
-    if not customers:
-        return result
-    spread = float(np.einsum("ij,ij->i", target, q).var(ddof=1)) / customers
-    se = math.sqrt(result.std_error ** 2 + spread)
-    half = _z(alpha) * se
-    return replace(result, ci=(result.value - half, result.value + half), std_error=se,
-                   ci_method=f"{result.ci_method}, plus the spread of {customers:,} "
-                             f"customers' values")
+    return _for_customers(result, target, q, customers, alpha)
+
+
+def logged_support(log: LoggedDecisions, floor: float) -> np.ndarray:
+    """(n, K) bool: the actions the logger played with probability >= ``floor`` per row.
+
+    From the logger's full distribution when the log has it; else (the engine's log, which
+    records only the played action's probability) the eligible actions of the actions the log
+    played at least once, and the logged action only if its own propensity reaches the floor:
+    an eligible, once-played action is taken as supported on every row, since its probability
+    there is not in the log (a channel full for later customers is recorded ineligible, so the
+    campaign's target has no mass on it there).
+    """
+    if log.logging_probs is not None:
+        return (log.logging_probs >= floor) & (log.logging_probs > 0)
+    seen = np.bincount(log.actions, minlength=log.n_actions) > 0
+    support = log.eligible & seen
+    support[np.arange(log.n), log.actions] = log.propensities >= floor
+    return support
+
+
+def campaign_bounded(log: LoggedDecisions, target: np.ndarray, attributes: np.ndarray,
+                     groups: np.ndarray, alpha: float = 0.05, seed: int = 0, *,
+                     scores: np.ndarray | None = None, customers: int | None = None,
+                     floor: float = UNSUPPORTED_FLOOR, reward_range: str = REWARD_RANGE,
+                     reward_hat: np.ndarray | None = None) -> PartialIdentification:
+    """:func:`campaign_dr` plus what the log cannot identify, bounded.
+
+    The target's mass on actions the logger played with probability below ``floor``
+    (:func:`logged_support`) is valued by the reward model and bounded by a range per action's
+    ``groups`` (K,) (its channel): ``reward_range="observed"``, the logged rewards' range
+    (:func:`ope.observed_reward_range`), or ``"predicted"``, the reward model's range on the
+    supported cells (:func:`ope.predicted_reward_range`);
+    the rest by DR (:func:`ope.partially_identified_dr`). The DR interval is for the campaign's
+    own ``customers`` as in :func:`campaign_dr`; the combined interval is that, widened by the
+    bound. ``reward_hat``: :func:`campaign_reward_model`'s, when already fitted.
+    """
+    q = (campaign_reward_model(log, attributes, scores, seed) if reward_hat is None
+         else reward_hat)
+    support = logged_support(log, floor)
+    if reward_range == "observed":
+        low, high = observed_reward_range(log.rewards, log.actions, groups)
+    elif reward_range == "predicted":
+        low, high = predicted_reward_range(q, support, groups)
+    else:
+        raise CampaignError(f"reward_range: expected 'observed' or 'predicted', got "
+                            f"{reward_range!r}")
+    pi = partially_identified_dr(log.rewards, log.actions, log.propensities, target, q,
+                                 support, low, high, alpha, floor)
+    dr = _for_customers(pi.supported, target, np.clip(q, low, high), customers, alpha)
+    return replace(pi, supported=dr, ci=(dr.ci[0] + pi.bound[0], dr.ci[1] + pi.bound[1]))
 
 
 @dataclass(frozen=True)
@@ -169,6 +258,9 @@ class CampaignEstimate:
         model_estimate: the sum of the chosen actions' scores (the model's own view).
         total, total_ci: the campaign's expected total reward and its interval.
         skipped: logged rows left out, by reason.
+        bounded: the campaign's value with the mass the log cannot identify bounded
+            (:func:`campaign_bounded`); ``campaign`` is its DR part (its ``ci`` the sampling
+            interval only); ``total_ci`` includes the bound.
     """
 
     campaign: OPEResult
@@ -183,6 +275,7 @@ class CampaignEstimate:
     total: float
     total_ci: tuple[float, float]
     skipped: tuple[tuple[str, int], ...]
+    bounded: PartialIdentification | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -195,7 +288,8 @@ class CampaignEstimate:
                 "treated": self.treated, "holdout_customers": self.holdout_customers,
                 "sends": self.sends, "cost": self.cost, "model_estimate": self.model_estimate,
                 "total": self.total, "total_ci_low": self.total_ci[0],
-                "total_ci_high": self.total_ci[1], "skipped": dict(self.skipped)}
+                "total_ci_high": self.total_ci[1], "skipped": dict(self.skipped),
+                "bounded": None if self.bounded is None else self.bounded.to_dict()}
 
     def text(self) -> str:
         """The report for people: per 1,000 customers, then the campaign's totals."""
@@ -206,10 +300,19 @@ class CampaignEstimate:
         lines = [f"campaign of {self.customers:,} customers ({self.treated:,} treated, "
                  f"{self.holdout_customers:,} holdout), valued on {c.n:,} logged decisions",
                  "expected reward per 1,000 customers (95% interval):" if c.alpha == 0.05 else
-                 f"expected reward per 1,000 customers ({1 - c.alpha:.0%} interval):",
-                 f"  this campaign (doubly robust) {per_k(c.value)} "
-                 f"[{per_k(c.ci[0])}, {per_k(c.ci[1])}]  effective sample size {c.ess:,.0f}, "
-                 f"max weight {c.max_weight:,.1f}, unsupported mass {c.unsupported_mass:.1%}"]
+                 f"expected reward per 1,000 customers ({1 - c.alpha:.0%} interval):"]
+        b = self.bounded
+        if b is not None:
+            lines.append(f"  this campaign                 {per_k(c.value)} [{per_k(b.ci[0])}, "
+                         f"{per_k(b.ci[1])}]  (doubly robust, widened by what the log cannot "
+                         f"identify)")
+        lines.append(f"  this campaign (doubly robust) {per_k(c.value)} "
+                     f"[{per_k(c.ci[0])}, {per_k(c.ci[1])}]  effective sample size {c.ess:,.0f}, "
+                     f"max weight {c.max_weight:,.1f}, unsupported mass {c.unsupported_mass:.1%}")
+        if b is not None:
+            lines.append(f"  identification bound          [{per_k(b.bound[0])}, "
+                         f"+{per_k(b.bound[1])}]  (the {b.mass:.1%} of the campaign the log does "
+                         f"not support, valued anywhere in the model's range for its action)")
         for name, m in (("what was done before (logged)", self.logging),
                         ("holdout", self.holdout)):
             lines.append(f"  {name:<29} " + ("not in the log" if m is None else
@@ -309,14 +412,18 @@ def estimate_campaign(campaign: str | os.PathLike, catalog_path: str | os.PathLi
                              meta["plan"]["epsilon"])
     counts = _campaign_counts(path, channels)
     treated = counts["customers"] - counts["holdout"]
-    dr = campaign_dr(logged, target, action_attributes(catalog), alpha, scores=scores,
-                     customers=max(treated, 1))
+    bounded = campaign_bounded(logged, target, action_attributes(catalog),
+                               np.arange(catalog.n_actions), alpha, scores=scores,
+                               customers=max(treated, 1))
+    dr = bounded.supported
     holdout = MeanValue.of(holdout_r, alpha)
     h_value = holdout.value if holdout else 0.0
     total = dr.value * treated + h_value * counts["holdout"]
     half = _z(alpha) * math.hypot(dr.std_error * treated, (
         (holdout.ci[1] - holdout.value) / _z(alpha) if holdout else 0.0) * counts["holdout"])
+    total_ci = (total - half + bounded.bound[0] * treated,
+                total + half + bounded.bound[1] * treated)
     return CampaignEstimate(dr, MeanValue.of(logged.rewards, alpha), holdout,
                             counts["customers"], treated, counts["holdout"], counts["sends"],
-                            counts["cost"], counts["model"], total, (total - half, total + half),
-                            logged.skipped)
+                            counts["cost"], counts["model"], total, total_ci, logged.skipped,
+                            bounded)
