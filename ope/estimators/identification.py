@@ -76,7 +76,8 @@ class PartialIdentification:
                 "ci_low": self.ci[0], "ci_high": self.ci[1], "floor": self.floor}
 
 
-def observed_reward_range(rewards, actions, groups) -> tuple[np.ndarray, np.ndarray]:
+def observed_reward_range(rewards: np.ndarray, actions: np.ndarray, groups: np.ndarray
+                          ) -> tuple[np.ndarray, np.ndarray]:
     """(K,), (K,): per action, the smallest and largest logged reward of its group.
 
     ``groups`` (K,) puts actions together (e.g. by channel); a group with no logged reward
@@ -102,7 +103,8 @@ def observed_reward_range(rewards, actions, groups) -> tuple[np.ndarray, np.ndar
     return lo[inverse], hi[inverse]
 
 
-def predicted_reward_range(reward_hat, support, groups) -> tuple[np.ndarray, np.ndarray]:
+def predicted_reward_range(reward_hat: np.ndarray, support: np.ndarray, groups: np.ndarray
+                           ) -> tuple[np.ndarray, np.ndarray]:
     """(K,), (K,): per action, the smallest and largest prediction of ``reward_hat`` (n, K) on the
     supported cells (``support`` (n, K)) of its group (``groups`` (K,)).
 
@@ -132,8 +134,9 @@ def predicted_reward_range(reward_hat, support, groups) -> tuple[np.ndarray, np.
     return lo, hi
 
 
-def partially_identified_dr(rewards, actions, propensities, target_probs, reward_hat, support,
-                            reward_low, reward_high, alpha: float = 0.05,
+def partially_identified_dr(rewards: np.ndarray, actions: np.ndarray, propensities: np.ndarray,
+                            target_probs: np.ndarray, reward_hat: np.ndarray, support: np.ndarray,
+                            reward_low: np.ndarray, reward_high: np.ndarray, alpha: float = 0.05,
                             floor: float = 0.0) -> PartialIdentification:
     """DR on the supported part of ``target_probs`` plus the bound on the rest (module doc).
 
