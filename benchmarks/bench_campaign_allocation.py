@@ -18,18 +18,11 @@ Run: ``python benchmarks/bench_campaign_allocation.py [--seeds 20] [--days 5]``.
 from __future__ import annotations
 
 import argparse
-import math
 
 import numpy as np
 
 from experiments.campaign_days import campaign_days
-from experiments.metrics import t95
-
-
-def _ci(values: np.ndarray) -> tuple[float, float, float]:
-    m = float(values.mean())
-    half = t95(len(values) - 1) * float(values.std(ddof=1)) / math.sqrt(len(values))
-    return m, m - half, m + half
+from experiments.metrics import mean_ci
 
 
 def main() -> int:
@@ -53,7 +46,7 @@ def main() -> int:
             fcfs.append(np.mean([d["fcfs_value"] for d in days]))
             bad += sum(d["price_violations"] + d["fcfs_violations"] for d in days)
         p, f = np.array(price), np.array(fcfs)
-        diff, lo, hi = _ci(p - f)
+        diff, lo, hi = mean_ci(p - f)
         word = "price wins" if lo > 0 else ("first come wins" if hi < 0 else "not separated")
         print(f"{label:<26} {p.mean():8.1f} {f.mean():11.1f} {diff:+10.1f} [{lo:+.1f}, "
               f"{hi:+.1f}] {bad:11d}  {word}")

@@ -46,6 +46,7 @@ import numpy as np
 
 from engine.holdout import in_holdout
 from experiments.engine_policy import T0, EnginePolicy
+from experiments.metrics import mean_ci
 from experiments.sim_problem import context_dicts
 from simulator import CustomerBatchEnv, load_scenario
 
@@ -56,8 +57,6 @@ RESPONSE_WARMUP = 5_000  # the response model skips the empty world's first rewa
 RESPONSE = {"response": True, "response_warmup": RESPONSE_WARMUP}
 HOLDOUT = 0.05
 BATCH = 100
-T_95 = {1: 12.71, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306,
-        9: 2.262, 10: 2.228}
 
 
 def change_hour(scenario: str) -> float | None:
@@ -282,14 +281,6 @@ def pair_cost(pairs: int, n_actions: str, chunk: int = 500) -> dict[str, float]:
             "inside_us": inside / pairs * 1e6, "seen": seen, "pairs": pairs}
 
 
-def _ci(diffs: list[float]) -> tuple[float, float, float]:
-    x = np.asarray(diffs, dtype=float)
-    m = float(x.mean())
-    if x.size < 2:
-        return m, math.nan, math.nan
-    half = T_95.get(x.size - 1, 1.96) * float(x.std(ddof=1)) / math.sqrt(x.size)
-    return m, m - half, m + half
-
 
 def _load(out: Path) -> list[dict[str, Any]]:
     if not out.is_file():
@@ -349,7 +340,7 @@ def summarise(runs: list[dict[str, Any]], extra: dict[str, Any]) -> None:
                 pairs.setdefault(r["seed"], {})[r["recovery"]] = 1000 * r["chosen_after"]
         diffs = [p[True] - p[False] for p in pairs.values() if len(p) == 2]
         if diffs:
-            m, lo, hi = _ci(diffs)
+            m, lo, hi = mean_ci(diffs)
             print(f"{scenario}: recovery minus none {m:+.1f} per 1,000 (95% CI {lo:+.1f} to "
                   f"{hi:+.1f}, {len(diffs)} seeds paired)")
     cost = extra.get("cost")

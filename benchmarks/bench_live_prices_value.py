@@ -21,20 +21,13 @@ epsilon]``. Exits 0.
 from __future__ import annotations
 
 import argparse
-import math
 import tempfile
 import time
 
 import numpy as np
 
 from experiments.live_price_days import live_days
-from experiments.metrics import t95
-
-
-def _ci(values: np.ndarray) -> tuple[float, float, float]:
-    m = float(values.mean())
-    half = t95(len(values) - 1) * float(values.std(ddof=1)) / math.sqrt(len(values))
-    return m, m - half, m + half
+from experiments.metrics import mean_ci
 
 
 def main() -> int:
@@ -66,7 +59,7 @@ def main() -> int:
               f"prices {({k: round(v, 3) for k, v in last['prices'].items()})}; "
               f"{time.perf_counter() - t:.0f} s)", flush=True)
     p, f = np.array(priced), np.array(fcfs)
-    diff, lo, hi = _ci(p - f)
+    diff, lo, hi = mean_ci(p - f)
     word = "priced wins" if lo > 0 else ("first come wins" if hi < 0 else "not separated")
     print(f"priced {p.mean():.1f}  first come {f.mean():.1f}  difference {diff:+.1f} "
           f"[{lo:+.1f}, {hi:+.1f}] (95%, paired over {args.seeds} seeds)  {word}; "

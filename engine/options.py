@@ -34,6 +34,7 @@ from engine.errors import ConfigError
 from engine.features import INTERACTIONS
 from engine.price_settings import PriceSettings
 from engine.reward_window import parse_duration
+from engine.setting_table import setting_table
 from engine.store_url import store_kind
 from policies.errors import PolicyConfigError
 from policies.number_check import check_number
@@ -280,14 +281,8 @@ class EngineOptions:
             return SelectionSettings()
         if isinstance(value, SelectionSettings):
             return value
-        if not isinstance(value, Mapping):
-            raise ConfigError(f"selection: expected a table, got {value!r:.80}")
         known = [f.name for f in fields(SelectionSettings)]
-        for key in value:
-            if key not in known:
-                raise ConfigError(f"selection.{key}: unknown setting; expected one of "
-                                  f"{', '.join(known)}")
-        return SelectionSettings(**value)
+        return SelectionSettings(**setting_table(value, "selection", known))
 
     @property
     def drift_options(self) -> DriftOptions:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from engine.errors import ConfigError
+from engine.setting_table import setting_table
 from policies.number_check import check_number
 
 __all__ = ["PriceSettings"]
@@ -78,11 +79,4 @@ class PriceSettings:
             return cls()
         if isinstance(table, PriceSettings):
             return table
-        if not isinstance(table, Mapping):
-            raise ConfigError(f"prices: expected a table, got {table!r:.80}")
-        known = [f.name for f in fields(cls)]
-        for key in table:
-            if key not in known:
-                raise ConfigError(f"prices.{key}: unknown setting; expected one of "
-                                  f"{', '.join(known)}")
-        return cls(**table)
+        return cls(**setting_table(table, "prices", [f.name for f in fields(cls)]))

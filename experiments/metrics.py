@@ -27,6 +27,7 @@ Example:
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -56,10 +57,15 @@ def t95(df: int) -> float:
     return _T975[df - 1] if df <= len(_T975) else Z95
 
 
-def mean_ci(values: pd.Series) -> tuple[float, float, float]:
-    """Mean and Student-t 95% interval of independent values (one per seed); a single value
-    has an infinite interval."""
-    v = values.to_numpy(dtype=np.float64)
+def mean_ci(values: pd.Series | np.ndarray | Sequence[float]) -> tuple[float, float, float]:
+    """Mean and Student-t 95% interval of independent values (one per seed, or paired
+    differences); a single value has an infinite interval.
+
+    Example:
+        >>> [round(x, 2) for x in mean_ci([1.0, 2.0, 3.0])]
+        [2.0, -0.48, 4.48]
+    """
+    v = np.asarray(values, dtype=np.float64)
     mean = float(v.mean())
     if len(v) < 2:
         return mean, -math.inf, math.inf

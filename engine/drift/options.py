@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from engine.errors import ConfigError
+from engine.setting_table import setting_table
 from policies.number_check import check_number
 
 __all__ = ["REWARD_SPLITS", "DriftOptions"]
@@ -157,14 +158,7 @@ class DriftOptions:
     @classmethod
     def from_dict(cls, table: Mapping[str, Any]) -> DriftOptions:
         """From an ``[engine.drift]`` table; unknown keys refused."""
-        if not isinstance(table, Mapping):
-            raise ConfigError(f"drift: expected a table, got {type(table).__name__}")
-        allowed = [f.name for f in fields(cls)]
-        for key in table:
-            if key not in allowed:
-                raise ConfigError(f"drift.{key}: unknown drift option; expected one of "
-                                  f"{', '.join(allowed)}")
-        values = dict(table)
+        values = dict(setting_table(table, "drift", [f.name for f in fields(cls)]))
         for key in ("ignore", "reward_streams"):
             if isinstance(values.get(key), list):
                 values[key] = tuple(values[key])

@@ -115,7 +115,7 @@ def test_monitor_events_name_what_moved():
     ({"bins": 1}, r"drift.bins: expected an integer >= 2, got 1"),
     ({"ignore": "age"}, r"drift.ignore: expected a list of context keys, got 'age'"),
     ({"enabled": "yes"}, r"drift.enabled: expected true or false, got 'yes'"),
-    ({"reward_shfit": 0.1}, r"drift.reward_shfit: unknown drift option; expected one of enabled"),
+    ({"reward_shfit": 0.1}, r"drift.reward_shfit: unknown setting; expected one of enabled"),
     ({"reward_threshold": float("nan")}, r"drift.reward_threshold: expected a number > 0"),
 ])
 def test_bad_options_name_the_field(table, match):
