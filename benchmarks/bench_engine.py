@@ -18,20 +18,21 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
-from dataclasses import replace
 
 import numpy as np
 from vowpalwabbit import Workspace
 
 from engine import Engine
+from engine.checkpoint import built_config
 from engine.clock import ManualClock
 from engine.contact_rules import RulesConfig
 from engine.features import (
     action_feature_sets,
-    catalog_interactions,
     context_namespace,
     history_namespace,
 )
+from engine.options import EngineOptions
+from policies.vw_config import VWConfig
 from policies.vw_format import multi_example
 
 T0 = 1_700_000_000.0
@@ -55,13 +56,14 @@ def make_engine(n_messages: int, state_dir: str, thread_safe: bool = True, **opt
 
 def reference_us(eng: Engine, ctxs: list[dict]) -> float:
     """Plain VW text loop: every call formats and parses the whole multi-line example, with the
-    serving candidate's configuration (interactions as the engine prunes them per catalog)."""
-    spec = eng.options.candidate(eng.stats()["serving_learner"])
-    prune = eng.options.prune_features
-    config = replace(spec.config, interactions=catalog_interactions(
-        eng.catalog, spec.config.interactions)) if prune else spec.config
+    engine's first VW candidate's configuration (SquareCB in the default, where ridge serves;
+    interactions as the engine prunes them per catalog)."""
+    vw_specs = [s for s in eng.options.candidate_specs if isinstance(s.config, VWConfig)]
+    spec = vw_specs[0] if vw_specs else EngineOptions().candidate("squarecb")
+    config = built_config(spec.config, eng.catalog, eng.options.prune_features)
+    assert isinstance(config, VWConfig)
     vw = Workspace(arg_list=config.arguments(seed=0))
-    actions = action_feature_sets(eng.catalog, prune)
+    actions = action_feature_sets(eng.catalog, eng.options.prune_features)
     shared = [{"c": context_namespace(c), "h": history_namespace(None, CHANNELS)} for c in ctxs]
     rng = np.random.default_rng(1)
     start = time.perf_counter()
