@@ -9,7 +9,10 @@ selection finds a better one. A candidate may also be given by the name of a bui
 ridge learner serving first, SquareCB beside it (chosen by the learning suite, docs/engine.md).
 A table with ``exploration = "ridge"`` (or the built-in ``"ridge"``) is the closed-form ridge
 learner instead (:class:`~policies.ridge_learner.RidgeConfig` fields: ``dim``, ``l2``,
-``gamma_scale``, ``gamma_exponent``, ``forget``).
+``gamma_scale``, ``gamma_exponent``, ``forget``), and ``exploration = "joint"`` (or the built-in
+``"joint"``) the joint ridge learner, one regression over the context crossed with the actions'
+attributes (:class:`~policies.joint_ridge_learner.JointRidgeConfig` fields: ``dim``, ``l2``,
+``gamma_scale``, ``gamma_exponent``, ``max_dim``).
 
 Example:
     >>> base = VWConfig(exploration="epsilon", cb_type="dm")
@@ -40,6 +43,7 @@ from typing import Any
 
 from engine.errors import ConfigError
 from policies.errors import PolicyConfigError
+from policies.joint_ridge_learner import JointRidgeConfig
 from policies.ridge_learner import RidgeConfig
 from policies.vw_config import VWConfig
 
@@ -49,6 +53,7 @@ __all__ = ["BUILT_IN", "DEFAULT_CANDIDATES", "CandidateSpec", "SelectionSettings
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 _FIELDS = tuple(f.name for f in fields(VWConfig))
 _RIDGE_FIELDS = tuple(f.name for f in fields(RidgeConfig))
+_JOINT_FIELDS = tuple(f.name for f in fields(JointRidgeConfig))
 
 
 @dataclass(frozen=True)
@@ -56,7 +61,7 @@ class CandidateSpec:
     """One candidate: a name (``[a-z][a-z0-9_]*``, at most 32 characters) and its learner."""
 
     name: str
-    config: VWConfig | RidgeConfig
+    config: VWConfig | RidgeConfig | JointRidgeConfig
 
 
 #: Built-in candidates by name: VWConfig fields over the engine's base learner.
@@ -65,6 +70,7 @@ BUILT_IN: dict[str, dict[str, Any]] = {
     "epsilon": {"exploration": "epsilon"},
     "bag": {"exploration": "bag"},
     "ridge": {"exploration": "ridge"},  # the closed-form ridge learner (RidgeConfig defaults)
+    "joint": {"exploration": "joint"},  # the joint ridge learner (JointRidgeConfig defaults)
 }
 
 #: What the engine runs without ``candidates`` (chosen by the learning suite's best worst-case
@@ -107,7 +113,9 @@ def _one(i: int, item: str | Mapping[str, Any], base: VWConfig) -> CandidateSpec
         raise ConfigError(f"candidates[{i}].name: expected lower-case letters, digits or '_' "
                           f"(at most 32, a letter first), got {name!r}")
     if values.get("exploration") == "ridge":
-        return CandidateSpec(name, _ridge(i, values))
+        return CandidateSpec(name, _ridge(i, values, RidgeConfig, _RIDGE_FIELDS))
+    if values.get("exploration") == "joint":
+        return CandidateSpec(name, _ridge(i, values, JointRidgeConfig, _JOINT_FIELDS))
     for key in values:
         if key not in _FIELDS:
             raise ConfigError(f"candidates[{i}].{key}: unknown learner field; expected one of "
@@ -122,14 +130,15 @@ def _one(i: int, item: str | Mapping[str, Any], base: VWConfig) -> CandidateSpec
         raise ConfigError(f"candidates[{i}].{exc}") from None
 
 
-def _ridge(i: int, values: dict[str, Any]) -> RidgeConfig:
+def _ridge(i: int, values: dict[str, Any], kind: type[RidgeConfig] | type[JointRidgeConfig],
+           known: tuple[str, ...]) -> RidgeConfig | JointRidgeConfig:
     values = {k: v for k, v in values.items() if k != "exploration"}
     for key in values:
-        if key not in _RIDGE_FIELDS:
-            raise ConfigError(f"candidates[{i}].{key}: unknown ridge field; expected one of "
-                              f"exploration, {', '.join(_RIDGE_FIELDS)}")
+        if key not in known:
+            raise ConfigError(f"candidates[{i}].{key}: unknown {kind().exploration} field; "
+                              f"expected one of exploration, {', '.join(known)}")
     try:
-        return RidgeConfig(**values)
+        return kind(**values)
     except PolicyConfigError as exc:
         raise ConfigError(f"candidates[{i}].{exc}") from None
 
