@@ -12,7 +12,8 @@ The attributes are enumerated exactly from the action feature sets given to
 :meth:`JointRidgeLearner.set_actions`: one column per distinct ``(namespace, feature)`` the
 actions carry (its value, 1 for a category), a column equal to an earlier one over the actions
 dropped (two namespaces that split the actions alike, such as a message per action and the
-action's id, learn the same thing twice), then a constant column. A column carried by one
+action's id, learn the same thing twice), and so is a column equal on every action (the
+constant's); then a constant column. A column carried by one
 action alone is that action's identity: crossed with ``x`` it makes the model contain the
 disjoint one, at a dimension growing with the number of actions. So the rule is: every column
 is crossed with ``x`` while the joint dimension ``(dim + 1) * (columns + 1)`` stays within
@@ -114,7 +115,8 @@ class JointRidgeConfig:
 
 def action_columns(actions: Sequence[FeatureSet]) -> tuple[list[str], np.ndarray]:
     """The actions' attribute columns: names ``"ns:name"`` and the ``(K, C)`` values, one
-    column per distinct feature, in first-seen order, a column equal to an earlier one dropped.
+    column per distinct feature, in first-seen order, a column equal to an earlier one or
+    equal on every action dropped.
 
     Example:
         >>> names, z = action_columns([{"m": {"msg": "a"}, "a": {"id": "1"}},
@@ -134,8 +136,8 @@ def action_columns(actions: Sequence[FeatureSet]) -> tuple[list[str], np.ndarray
     keep, seen = [], set()
     for col in range(z.shape[1]):
         key = z[:, col].tobytes()
-        if key not in seen and z[:, col].any():
-            seen.add(key)
+        if key not in seen and np.ptp(z[:, col]) > 0:  # a column equal on every action is
+            seen.add(key)                              # the constant's (times a number)
             keep.append(col)
     names = list(index)
     return [names[c] for c in keep], z[:, keep]
