@@ -107,10 +107,10 @@ def test_a_saved_model_resumes_with_identical_probabilities(tmp_path):
             np.testing.assert_array_equal(again.probabilities(p), want)
         again.learn(probes[0], None, 1, 0.5, 1.0)
         np.testing.assert_array_equal(again.probabilities(probes[0]), after_one)
-    with pytest.raises(PolicyInputError, match="^actions"):
+    with pytest.raises(PolicyInputError, match=r"^actions"):
         JointRidgeLearner(JointRidgeConfig(dim=8), model_path=tmp_path / "m").set_actions(
             ACTIONS[:4])
-    with pytest.raises(PolicyConfigError, match="^model_path"):
+    with pytest.raises(PolicyConfigError, match=r"^model_path"):
         JointRidgeLearner(JointRidgeConfig(dim=16), model_path=tmp_path / "m")
 
 
@@ -149,7 +149,7 @@ def test_a_catalog_too_large_for_max_dim_is_refused_naming_it():
     with JointRidgeLearner(JointRidgeConfig(dim=16, max_dim=1024)) as j:
         j.set_actions(many)  # 17 x 83 > 1024: the 80 messages become constants, 17 x 3 + 80
         assert j.joint_dim == 17 * 3 + 80
-    with pytest.raises(PolicyConfigError, match="^max_dim: .* = 131 to be at most 128"):
+    with pytest.raises(PolicyConfigError, match=r"^max_dim: .* = 131 to be at most 128"):
         JointRidgeLearner(JointRidgeConfig(dim=16, max_dim=128)).set_actions(many)
 
 
