@@ -13,20 +13,25 @@ The attributes are enumerated exactly from the action feature sets given to
 actions carry (its value, 1 for a category), a column equal to an earlier one over the actions
 dropped (two namespaces that split the actions alike, such as a message per action and the
 action's id, learn the same thing twice), and so is a column equal on every action (the
-constant's); then a constant column. A column carried by one
-action alone is that action's identity: crossed with ``x`` it makes the model contain the
-disjoint one, at a dimension growing with the number of actions. So the rule is: every column
-is crossed with ``x`` while the joint dimension ``(dim + 1) * (columns + 1)`` stays within
-``max_dim``; past it, the identity columns keep only a per-action constant ``b_a`` (the
-``(dim + 1) * (shared columns + 1) + identities`` layout), and past it still the catalog is
-refused (:class:`~policies.errors.PolicyConfigError` naming ``max_dim``).
+constant's); then a constant column.
+
+Which columns are crossed with ``x``: every column two actions or more share (a message, a
+channel, a timing), and an action's own column (carried by it alone: its id) when the action
+has no shared one, as when each action is one message (classification as a bandit) or for
+the no-contact action. The own column of an action that does have shared ones keeps only a
+per-action constant ``b_a``: crossed with ``x`` it would make the model contain the disjoint
+one, at a dimension growing with the number of actions and with the shared columns' evidence
+spread over it. ``D = (dim + 1) * (crossed columns + 1) + constants``; a catalog for which it
+exceeds ``max_dim`` is refused (:class:`~policies.errors.PolicyConfigError` naming
+``max_dim``): 54 actions of 6 messages x 3 channels x 3 timings at ``dim`` 32 are
+``33 * 13 + 54 = 483``; ten one-message actions are ``33 * 11 = 363``.
 
 The model keeps the dense inverse ``A^-1`` of the ``D x D`` ridge matrix (``A = l2 I +
 sum phi phi^T``), updated by Sherman-Morrison: ``phi`` has few non-zeros (the context's
 slots times the action's attributes), so ``u = A^-1 phi`` reads those columns only (the matrix
 is kept column-major), and the rank-one update is one in-place BLAS pass (``dger``) over the
-``D x D`` matrix: about 1 ms at ``D`` 1,139 (54 actions, ``dim`` 16), against 4 ms for numpy's
-``A -= outer(u, u)``. Probabilities are inverse gap weighting over the
+``D x D`` matrix, about three times faster than numpy's ``A -= outer(u, u)`` with its ``D x D``
+temporary (``benchmarks/bench_joint_ridge.py``). Probabilities are inverse gap weighting over the
 estimates, exactly :class:`~policies.ridge_learner.RidgeLearner`'s (``gamma_scale``,
 ``gamma_exponent``). :meth:`JointRidgeLearner.weights` gives every action's effective weights
 over ``x``, so :class:`~policies.ridge_batch_scorer.RidgeBatchScorer` scores it as it scores the
@@ -81,7 +86,7 @@ class JointRidgeConfig:
             ``D x D`` float64 inverse (2,048: 34 MB) and each learn passes over it once.
     """
 
-    dim: int = 16
+    dim: int = 32
     l2: float = 1.0
     gamma_scale: float = 10.0
     gamma_exponent: float = 0.5
@@ -147,8 +152,8 @@ def action_columns(actions: Sequence[FeatureSet]) -> tuple[list[str], np.ndarray
 
 
 class JointRidgeLearner:
-    """One ridge regression over ``vec(x outer [1, z_a])`` (plus per-action constants past
-    ``max_dim``), inverse gap weighting over its estimates.
+    """One ridge regression over ``vec(x outer [1, z_a])`` (plus per-action constants for the
+    ids of actions that share columns), inverse gap weighting over its estimates.
 
     The same interface as :class:`~policies.ridge_learner.RidgeLearner`, so the engine's
     candidate machinery runs either.
@@ -207,23 +212,28 @@ class JointRidgeLearner:
 
     def _layout(self, names: list[str], z: np.ndarray
                 ) -> tuple[list[str], np.ndarray, np.ndarray]:
-        """Which columns are crossed with the context (all, while ``max_dim`` allows; else the
-        shared ones), as (their names with the identity ones marked, Zc, Zb)."""
+        """Which columns are crossed with the context, as (their names, the constant-only ones
+        marked, Zc, Zb): a column two actions or more share, and an action's own column when
+        the action has no shared one (its identity is all that describes it); the own column of
+        an action that has shared ones is its constant only.
+
+        Raises:
+            PolicyConfigError: the joint dimension exceeds ``max_dim``.
+        """
         k, w, cap = z.shape[0], self._width, self.config.max_dim
-        ones = np.ones((k, 1))
-        if w * (z.shape[1] + 1) <= cap:
-            return names, np.hstack([ones, z]), np.zeros((k, 0))
         own = (z != 0).sum(axis=0) == 1
-        shared = ~own
-        d = w * (int(shared.sum()) + 1) + int(own.sum())
+        described = (z[:, ~own] != 0).any(axis=1)  # actions with a shared column
+        constant = own & (z != 0)[described].any(axis=0)
+        crossed = ~constant
+        d = w * (int(crossed.sum()) + 1) + int(constant.sum())
         if d > cap:
             raise PolicyConfigError(
-                f"max_dim: expected the joint dimension (dim + 1) x (shared attributes + 1) + "
-                f"identities = {w} x {int(shared.sum()) + 1} + {int(own.sum())} = {d} to be at "
-                f"most {cap}; lower dim or raise max_dim")
-        marked = [n for n, s in zip(names, shared, strict=True) if s] + \
-            [f"{n} (constant)" for n, s in zip(names, shared, strict=True) if not s]
-        return marked, np.hstack([ones, z[:, shared]]), z[:, own]
+                f"max_dim: expected the joint dimension (dim + 1) x (crossed columns + 1) + "
+                f"constants = {w} x {int(crossed.sum()) + 1} + {int(constant.sum())} = {d} to be "
+                f"at most {cap}; lower dim or raise max_dim")
+        marked = [n for n, c in zip(names, crossed, strict=True) if c] + \
+            [f"{n} (constant)" for n, c in zip(names, constant, strict=True) if c]
+        return marked, np.hstack([np.ones((k, 1)), z[:, crossed]]), z[:, constant]
 
     @property
     def n_actions(self) -> int:

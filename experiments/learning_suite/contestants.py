@@ -132,8 +132,8 @@ ENGINE_VARIANTS: tuple[LearnerSpec, ...] = (
                 {"candidates": ("joint", "ridge", "squarecb"), "selection": {"rule": "paired"}}),
     LearnerSpec("engine", "engine ridge+sq+joint",
                 {"candidates": ("ridge", "squarecb", "joint"), "selection": {"rule": "paired"}}),
-    LearnerSpec("engine", "engine joint d32",
-                {"candidates": ({"name": "joint", "exploration": "joint", "dim": 32},)}),
+    LearnerSpec("engine", "engine joint d64",
+                {"candidates": ({"name": "joint", "exploration": "joint", "dim": 64},)}),
 )
 _BY_LABEL = {s.label: s for s in (*FULL_LEARNERS, *ENGINE_VARIANTS)}
 QUICK_LEARNERS: tuple[LearnerSpec, ...] = tuple(

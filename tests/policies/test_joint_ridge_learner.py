@@ -65,15 +65,20 @@ def test_with_the_sharing_removed_nothing_carries_over():
         assert max(map(abs, _channel_gap(j))) < 1e-9
 
 
-@pytest.mark.parametrize("max_dim", [2048, 64])  # every column crossed / ids kept as constants
-def test_the_sherman_morrison_state_is_the_ridge_solve(max_dim):
+#: each action one message (classification as a bandit): the ids are all there is, crossed
+ONE_EACH = [{"m": {"msg": f"d{a}"}, "a": {"id": f"d{a}"}} for a in range(6)]
+
+
+@pytest.mark.parametrize("actions, dim", [(ACTIONS, 9 * 6 + 6), (ONE_EACH, 9 * 7)])
+def test_the_sherman_morrison_state_is_the_ridge_solve(actions, dim):
     """Catches a wrong rank-one update of the inverse or of the weights (drift from the exact
-    solve of l2 I + sum phi phi^T against sum r phi)."""
-    cfg = JointRidgeConfig(dim=8, l2=0.5, max_dim=max_dim)
+    solve of l2 I + sum phi phi^T against sum r phi), and a layout that is not the documented
+    one (shared columns crossed, ids of described actions as constants, other ids crossed)."""
+    cfg = JointRidgeConfig(dim=8, l2=0.5)
     rng = np.random.default_rng(1)
     with JointRidgeLearner(cfg) as j:
-        j.set_actions(ACTIONS)
-        assert j.joint_dim == (9 * 6 + 6 if max_dim == 64 else 9 * 12)
+        j.set_actions(actions)
+        assert j.joint_dim == dim
         a_mat = cfg.l2 * np.eye(j.joint_dim)
         b = np.zeros(j.joint_dim)
         for _ in range(300):
@@ -114,13 +119,13 @@ def test_a_saved_model_resumes_with_identical_probabilities(tmp_path):
         JointRidgeLearner(JointRidgeConfig(dim=16), model_path=tmp_path / "m")
 
 
-@pytest.mark.parametrize("max_dim", [2048, 64])
-def test_the_batch_scorer_equals_the_learners_estimates(max_dim):
+@pytest.mark.parametrize("actions", [ACTIONS, ONE_EACH])
+def test_the_batch_scorer_equals_the_learners_estimates(actions):
     """Catches effective weights that differ from the learner's own estimates (a column, the
-    per-action constants of the capped layout, or the context's constant misplaced)."""
+    per-action constants, or the context's constant misplaced)."""
     rng = np.random.default_rng(3)
-    with JointRidgeLearner(JointRidgeConfig(dim=8, max_dim=max_dim)) as j:
-        j.set_actions(ACTIONS)
+    with JointRidgeLearner(JointRidgeConfig(dim=8)) as j:
+        j.set_actions(actions)
         for _ in range(200):
             shared = {"c": {"x": float(rng.normal()), "seg": str(rng.choice(["a", "b", "c"]))}}
             a = int(rng.integers(6))
@@ -143,14 +148,13 @@ def test_bad_settings_are_refused_naming_the_field(kwargs, field):
 
 
 def test_a_catalog_too_large_for_max_dim_is_refused_naming_it():
-    """Catches a model sized past its cap (a D x D inverse that does not fit) and a fallback
-    that is not the documented one (identities as constants)."""
-    many = [{"m": {"msg": f"m{i}"}, "n": {"ch": "email" if i % 2 else "sms"}} for i in range(80)]
-    with JointRidgeLearner(JointRidgeConfig(dim=16, max_dim=1024)) as j:
-        j.set_actions(many)  # 17 x 83 > 1024: the 80 messages become constants, 17 x 3 + 80
-        assert j.joint_dim == 17 * 3 + 80
-    with pytest.raises(PolicyConfigError, match=r"^max_dim: .* = 131 to be at most 128"):
-        JointRidgeLearner(JointRidgeConfig(dim=16, max_dim=128)).set_actions(many)
+    """Catches a model sized past its cap (a D x D inverse that does not fit)."""
+    many = [{"m": {"msg": f"m{i}"}} for i in range(80)]  # 80 ids, each crossed: 17 x 81
+    with JointRidgeLearner(JointRidgeConfig(dim=16, max_dim=2048)) as j:
+        j.set_actions(many)
+        assert j.joint_dim == 17 * 81
+    with pytest.raises(PolicyConfigError, match=r"^max_dim: .* = 1377 to be at most 1024"):
+        JointRidgeLearner(JointRidgeConfig(dim=16, max_dim=1024)).set_actions(many)
 
 
 def test_columns_that_split_the_actions_alike_are_kept_once():
