@@ -74,3 +74,23 @@ def test_a_checkpoint_of_another_joint_setting_is_refused(tmp_path):
         pass
     with pytest.raises(CheckpointError, match="learner_config"):
         make_engine(tmp_path, candidates=[{"name": "j", "exploration": "joint", "dim": 16}])
+
+
+def test_a_snapshot_of_the_joint_candidate_serves_its_estimates_in_batch(tmp_path):
+    """Catches a snapshot that does not reopen as the joint learner (the fleet and campaigns
+    read it by its fingerprint) or a batch scorer that is not its estimates."""
+    from engine.candidate_learners import batch_scorer
+    from engine.snapshots import learner_from, snapshot_of
+    from tests.engine.engine_world import PROBES
+
+    with make_engine(tmp_path, candidates=JOINT_FIRST) as eng:
+        _stream(eng, 0, 300)
+        joint = eng._selection.learners["joint"]
+        spec = eng.options.candidate("joint")
+        snap = snapshot_of(joint, eng.catalog, spec.config, learned_seq=300, learner_name="joint")
+        want = np.array([joint.estimates(p) for p in PROBES])
+        with learner_from(snap, eng.catalog) as served:
+            assert type(served).__name__ == "JointRidgeLearner"
+            np.testing.assert_array_equal([served.estimates(p) for p in PROBES], want)
+            np.testing.assert_allclose(batch_scorer(served).scores(PROBES), want, rtol=0,
+                                       atol=1e-12)
