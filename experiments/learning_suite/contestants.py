@@ -134,6 +134,10 @@ ENGINE_VARIANTS: tuple[LearnerSpec, ...] = (
                 {"candidates": ("ridge", "squarecb", "joint"), "selection": {"rule": "paired"}}),
     LearnerSpec("engine", "engine joint d64",
                 {"candidates": ({"name": "joint", "exploration": "joint", "dim": 64},)}),
+    LearnerSpec("engine", "engine joint g30",
+                {"candidates": ({"name": "joint", "exploration": "joint", "gamma_scale": 30.0},)}),
+    LearnerSpec("engine", "engine joint g3",
+                {"candidates": ({"name": "joint", "exploration": "joint", "gamma_scale": 3.0},)}),
 )
 _BY_LABEL = {s.label: s for s in (*FULL_LEARNERS, *ENGINE_VARIANTS)}
 QUICK_LEARNERS: tuple[LearnerSpec, ...] = tuple(
