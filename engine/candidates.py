@@ -43,12 +43,12 @@ from typing import Any
 
 from engine.errors import ConfigError
 from policies.errors import PolicyConfigError
-from policies.joint_ridge_learner import JointRidgeConfig
+from policies.joint_ridge_learner import JointRidgeConfig, joint_dimension, shares_attributes
 from policies.ridge_learner import RidgeConfig
 from policies.vw_config import VWConfig
 
-__all__ = ["BUILT_IN", "DEFAULT_CANDIDATES", "CandidateSpec", "SelectionSettings",
-           "parse_candidates"]
+__all__ = ["BUILT_IN", "DEFAULT_CANDIDATES", "SHARED_DEFAULT_CANDIDATES", "CandidateSpec",
+           "SelectionSettings", "default_candidates", "parse_candidates"]
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 _FIELDS = tuple(f.name for f in fields(VWConfig))
@@ -74,8 +74,36 @@ BUILT_IN: dict[str, dict[str, Any]] = {
 }
 
 #: What the engine runs without ``candidates`` (chosen by the learning suite's best worst-case
-#: ratio over the worlds measured, docs/engine.md).
+#: ratio over the worlds measured, docs/engine.md) on a catalog whose actions share no
+#: attribute (one message per action: classification as a bandit).
 DEFAULT_CANDIDATES: tuple[str | Mapping[str, Any], ...] = ("ridge", "squarecb")
+#: ... and on a catalog whose actions share attributes (messages x channels x timings): the
+#: joint ridge serving first, at gamma_scale 30 (docs/engine.md, "The joint ridge candidate").
+SHARED_DEFAULT_CANDIDATES: tuple[str | Mapping[str, Any], ...] = (
+    {"name": "joint", "exploration": "joint", "gamma_scale": 30.0}, "ridge", "squarecb")
+
+
+def default_candidates(action_sets: Sequence[Mapping[str, Any]]) -> tuple[
+        str | Mapping[str, Any], ...]:
+    """The default candidates for a catalog's action feature sets: :data:`SHARED_DEFAULT_
+    CANDIDATES` when some attribute value is carried by two actions or more and the joint
+    model fits its ``max_dim``, else :data:`DEFAULT_CANDIDATES`.
+
+    Example:
+        >>> grid = [{"m": {"msg": m}, "n": {"ch": c}} for m in "ab" for c in ("email", "sms")]
+        >>> default_candidates(grid)[0]["name"], default_candidates([{"m": {"msg": "a"}}])
+        ('joint', ('ridge', 'squarecb'))
+    """
+    if not shares_attributes(action_sets):
+        return DEFAULT_CANDIDATES
+    joint = SHARED_DEFAULT_CANDIDATES[0]
+    assert isinstance(joint, Mapping)
+    try:
+        joint_dimension(action_sets, JointRidgeConfig(
+            **{k: v for k, v in joint.items() if k not in ("name", "exploration")}))
+    except PolicyConfigError:  # past max_dim: the disjoint default
+        return DEFAULT_CANDIDATES
+    return SHARED_DEFAULT_CANDIDATES
 
 
 def parse_candidates(value: Sequence[str | Mapping[str, Any]], base: VWConfig

@@ -67,7 +67,8 @@ from policies.errors import PolicyConfigError, PolicyInputError
 from policies.ridge_learner import feature_slot
 from policies.vw_format import FeatureSet, feature_items
 
-__all__ = ["JointRidgeConfig", "JointRidgeLearner", "action_columns"]
+__all__ = ["JointRidgeConfig", "JointRidgeLearner", "action_columns", "joint_dimension",
+           "shares_attributes"]
 
 _MAX_CACHE = 100_000  # hashed feature names kept; high-cardinality categories start it over
 
@@ -151,6 +152,61 @@ def action_columns(actions: Sequence[FeatureSet]) -> tuple[list[str], np.ndarray
     return [names[c] for c in keep], z[:, keep]
 
 
+def shares_attributes(actions: Sequence[FeatureSet]) -> bool:
+    """Whether some attribute column is carried by two actions or more (what the joint model
+    can carry from one action to another; classification as a bandit, one message per action,
+    has none).
+
+    Example:
+        >>> grid = [{"m": {"msg": m}, "n": {"ch": c}} for m in "ab" for c in ("email", "sms")]
+        >>> shares_attributes(grid), shares_attributes([{"m": {"msg": d}} for d in "abc"])
+        (True, False)
+    """
+    _, z = action_columns(actions)
+    return bool(((z != 0).sum(axis=0) >= 2).any())
+
+
+def _layout(names: list[str], z: np.ndarray, config: JointRidgeConfig
+            ) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Which columns are crossed with the context, as (their names, the constant-only ones
+    marked, Zc, Zb): a column two actions or more share, and an action's own column when the
+    action has no shared one (its identity is all that describes it); the own column of an
+    action that has shared ones is its constant only.
+
+    Raises:
+        PolicyConfigError: the joint dimension exceeds ``max_dim``.
+    """
+    k, w, cap = z.shape[0], config.dim + 1, config.max_dim
+    own = (z != 0).sum(axis=0) == 1
+    described = (z[:, ~own] != 0).any(axis=1)  # actions with a shared column
+    constant = own & (z != 0)[described].any(axis=0)
+    crossed = ~constant
+    d = w * (int(crossed.sum()) + 1) + int(constant.sum())
+    if d > cap:
+        raise PolicyConfigError(
+            f"max_dim: expected the joint dimension (dim + 1) x (crossed columns + 1) + "
+            f"constants = {w} x {int(crossed.sum()) + 1} + {int(constant.sum())} = {d} to be "
+            f"at most {cap}; lower dim or raise max_dim")
+    marked = [n for n, c in zip(names, crossed, strict=True) if c] + \
+        [f"{n} (constant)" for n, c in zip(names, constant, strict=True) if c]
+    return marked, np.hstack([np.ones((k, 1)), z[:, crossed]]), z[:, constant]
+
+
+def joint_dimension(actions: Sequence[FeatureSet], config: JointRidgeConfig) -> int:
+    """D, the joint model's weights for these actions, without building it.
+
+    Raises:
+        PolicyConfigError: D exceeds ``config.max_dim`` (the message names ``max_dim``).
+
+    Example:
+        >>> grid = [{"m": {"msg": m}, "n": {"ch": c}} for m in "ab" for c in ("email", "sms")]
+        >>> joint_dimension(grid, JointRidgeConfig(dim=8))  # 9 x (4 columns + 1)
+        45
+    """
+    _, zc, zb = _layout(*action_columns(actions), config)
+    return (config.dim + 1) * zc.shape[1] + zb.shape[1]
+
+
 class JointRidgeLearner:
     """One ridge regression over ``vec(x outer [1, z_a])`` (plus per-action constants for the
     ids of actions that share columns), inverse gap weighting over its estimates.
@@ -196,7 +252,7 @@ class JointRidgeLearner:
         if not actions:
             raise PolicyInputError("actions must hold at least one action, got none")
         names, z = action_columns(actions)
-        crossed, zc, zb = self._layout(names, z)
+        crossed, zc, zb = _layout(names, z, self.config)
         if self._k:  # a loaded model, or actions set before: the same ones only
             if crossed != self._columns or zc.shape[0] != self._k:
                 raise PolicyInputError(f"actions: expected the model's {self._k} actions "
@@ -209,31 +265,6 @@ class JointRidgeLearner:
         self._ainv = np.asfortranarray(np.eye(d) / self.config.l2)  # columns read, BLAS updated
         self._b = np.zeros(d)
         self._theta = np.zeros(d)
-
-    def _layout(self, names: list[str], z: np.ndarray
-                ) -> tuple[list[str], np.ndarray, np.ndarray]:
-        """Which columns are crossed with the context, as (their names, the constant-only ones
-        marked, Zc, Zb): a column two actions or more share, and an action's own column when
-        the action has no shared one (its identity is all that describes it); the own column of
-        an action that has shared ones is its constant only.
-
-        Raises:
-            PolicyConfigError: the joint dimension exceeds ``max_dim``.
-        """
-        k, w, cap = z.shape[0], self._width, self.config.max_dim
-        own = (z != 0).sum(axis=0) == 1
-        described = (z[:, ~own] != 0).any(axis=1)  # actions with a shared column
-        constant = own & (z != 0)[described].any(axis=0)
-        crossed = ~constant
-        d = w * (int(crossed.sum()) + 1) + int(constant.sum())
-        if d > cap:
-            raise PolicyConfigError(
-                f"max_dim: expected the joint dimension (dim + 1) x (crossed columns + 1) + "
-                f"constants = {w} x {int(crossed.sum()) + 1} + {int(constant.sum())} = {d} to be "
-                f"at most {cap}; lower dim or raise max_dim")
-        marked = [n for n, c in zip(names, crossed, strict=True) if c] + \
-            [f"{n} (constant)" for n, c in zip(names, constant, strict=True) if c]
-        return marked, np.hstack([np.ones((k, 1)), z[:, crossed]]), z[:, constant]
 
     @property
     def n_actions(self) -> int:

@@ -136,6 +136,9 @@ ENGINE_VARIANTS: tuple[LearnerSpec, ...] = (
                 {"candidates": ({"name": "joint", "exploration": "joint", "dim": 64},)}),
     LearnerSpec("engine", "engine joint g30",
                 {"candidates": ({"name": "joint", "exploration": "joint", "gamma_scale": 30.0},)}),
+    LearnerSpec("engine", "engine joint g30+ridge+sq",
+                {"candidates": ({"name": "joint", "exploration": "joint", "gamma_scale": 30.0},
+                                "ridge", "squarecb"), "selection": {"rule": "paired"}}),
     LearnerSpec("engine", "engine joint g3",
                 {"candidates": ({"name": "joint", "exploration": "joint", "gamma_scale": 3.0},)}),
 )
