@@ -28,11 +28,11 @@ from engine.candidates import (
     default_candidates,
     parse_candidates,
 )
+from engine.catalog import Catalog
 from engine.clock import ClockBounds
 from engine.decision_store import DecisionStore
 from engine.drift.options import DriftOptions
 from engine.errors import ConfigError
-from engine.catalog import Catalog
 from engine.features import INTERACTIONS, action_feature_sets
 from engine.price_settings import PriceSettings
 from engine.reward_window import parse_duration
