@@ -94,3 +94,25 @@ def test_a_snapshot_of_the_joint_candidate_serves_its_estimates_in_batch(tmp_pat
             np.testing.assert_array_equal([served.estimates(p) for p in PROBES], want)
             np.testing.assert_allclose(batch_scorer(served).scores(PROBES), want, rtol=0,
                                        atol=1e-12)
+
+
+def test_the_default_is_chosen_by_the_catalogs_structure(tmp_path):
+    """Catches a default that ignores the catalog: actions sharing a message or a channel get
+    the joint ridge first; one message per action (nothing shared) and a catalog past the joint
+    model's max_dim keep ["ridge", "squarecb"]; candidates given are never replaced."""
+    from engine import Engine
+    from engine.candidates import DEFAULT_CANDIDATES, default_candidates
+    from engine.catalog import Catalog
+    from engine.features import action_feature_sets
+
+    with make_engine(tmp_path / "grid") as eng:  # 2 messages x 2 channels: shared
+        assert [c.name for c in eng.options.candidate_specs] == JOINT_FIRST
+        assert eng.stats()["serving_learner"] == "joint"
+        assert eng.options.candidate("joint").config.gamma_scale == 30.0
+    with Engine(messages=["d0", "d1", "d2"], channels=["web"], timings=["now"],
+                no_contact=False, state_dir=tmp_path / "one") as eng:  # nothing shared
+        assert [c.name for c in eng.options.candidate_specs] == ["ridge", "squarecb"]
+    with make_engine(tmp_path / "given", candidates=["ridge", "squarecb"]) as eng:
+        assert eng.stats()["serving_learner"] == "ridge"
+    big = Catalog.from_names([f"m{i}" for i in range(60)], ["email", "sms"], ["now"])
+    assert default_candidates(action_feature_sets(big)) == DEFAULT_CANDIDATES  # 33 x 64 > 2048
