@@ -5,8 +5,10 @@ settings of that choice. Configuration only: nothing here loads Vowpal Wabbit.
 ``[engine] candidates`` lists them, each a table with a ``name`` and :class:`VWConfig` fields
 over the engine's base learner (``learner``/``exploration``); the first one serves until the
 selection finds a better one. A candidate may also be given by the name of a built-in
-(:data:`BUILT_IN`). Without ``candidates`` the engine runs :data:`DEFAULT_CANDIDATES`: the
-ridge learner serving first, SquareCB beside it (chosen by the learning suite, docs/engine.md).
+(:data:`BUILT_IN`). Without ``candidates`` the engine runs :func:`default_candidates` of its
+catalog: :data:`SHARED_DEFAULT_CANDIDATES` (the joint ridge serving first, ridge and SquareCB
+beside it) when the actions share attributes, else :data:`DEFAULT_CANDIDATES` (the ridge
+learner serving first, SquareCB beside it); chosen by the learning suite, docs/engine.md.
 A table with ``exploration = "ridge"`` (or the built-in ``"ridge"``) is the closed-form ridge
 learner instead (:class:`~policies.ridge_learner.RidgeConfig` fields: ``dim``, ``l2``,
 ``gamma_scale``, ``gamma_exponent``, ``forget``), and ``exploration = "joint"`` (or the built-in
