@@ -2,7 +2,9 @@
 Wabbit learner (:class:`~policies.vw_batch_scorer.VWBatchScorer`) for a
 :class:`~policies.vw_config.VWConfig`, the closed-form ridge learner
 (:class:`~policies.ridge_batch_scorer.RidgeBatchScorer`) for a
-:class:`~policies.ridge_learner.RidgeConfig` (``candidates = [..., "ridge"]``). Every place that
+:class:`~policies.ridge_learner.RidgeConfig` (``candidates = [..., "ridge"]``), the joint ridge
+learner (:class:`~policies.joint_ridge_learner.JointRidgeConfig`, ``"joint"``; the same batch
+scorer, over its effective per-action weights). Every place that
 opens a saved engine model (checkpoints, fleet snapshots, campaigns) goes through here, so each
 serves either kind.
 
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import os
 
+from policies.joint_ridge_learner import JointRidgeConfig, JointRidgeLearner
 from policies.ridge_batch_scorer import RidgeBatchScorer
 from policies.ridge_learner import RidgeConfig, RidgeLearner
 from policies.vw_batch_scorer import VWBatchScorer
@@ -26,8 +29,8 @@ from policies.vw_learner import VWLearner
 
 __all__ = ["BatchScorer", "CandidateConfig", "CandidateLearner", "batch_scorer", "new_learner"]
 
-CandidateConfig = VWConfig | RidgeConfig
-CandidateLearner = VWLearner | RidgeLearner
+CandidateConfig = VWConfig | RidgeConfig | JointRidgeConfig
+CandidateLearner = VWLearner | RidgeLearner | JointRidgeLearner
 BatchScorer = VWBatchScorer | RidgeBatchScorer
 
 
@@ -37,6 +40,8 @@ def new_learner(config: CandidateConfig, *, seed: int = 0,
     ``save``)."""
     if isinstance(config, RidgeConfig):
         return RidgeLearner(config, seed=seed, model_path=model_path)
+    if isinstance(config, JointRidgeConfig):
+        return JointRidgeLearner(config, seed=seed, model_path=model_path)
     return VWLearner(config, seed=seed, model_path=model_path)
 
 
@@ -48,6 +53,6 @@ def batch_scorer(learner: CandidateLearner) -> BatchScorer:
         PolicyConfigError: the learner has no actions set, or (VW) an interaction the batch
             scorer cannot split.
     """
-    if isinstance(learner, RidgeLearner):
+    if isinstance(learner, RidgeLearner | JointRidgeLearner):
         return RidgeBatchScorer(learner)
     return VWBatchScorer(learner)

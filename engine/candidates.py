@@ -5,11 +5,16 @@ settings of that choice. Configuration only: nothing here loads Vowpal Wabbit.
 ``[engine] candidates`` lists them, each a table with a ``name`` and :class:`VWConfig` fields
 over the engine's base learner (``learner``/``exploration``); the first one serves until the
 selection finds a better one. A candidate may also be given by the name of a built-in
-(:data:`BUILT_IN`). Without ``candidates`` the engine runs :data:`DEFAULT_CANDIDATES`: the
-ridge learner serving first, SquareCB beside it (chosen by the learning suite, docs/engine.md).
+(:data:`BUILT_IN`). Without ``candidates`` the engine runs :func:`default_candidates` of its
+catalog: :data:`SHARED_DEFAULT_CANDIDATES` (the joint ridge serving first, ridge and SquareCB
+beside it) when the actions share attributes, else :data:`DEFAULT_CANDIDATES` (the ridge
+learner serving first, SquareCB beside it); chosen by the learning suite, docs/engine.md.
 A table with ``exploration = "ridge"`` (or the built-in ``"ridge"``) is the closed-form ridge
 learner instead (:class:`~policies.ridge_learner.RidgeConfig` fields: ``dim``, ``l2``,
-``gamma_scale``, ``gamma_exponent``, ``forget``).
+``gamma_scale``, ``gamma_exponent``, ``forget``), and ``exploration = "joint"`` (or the built-in
+``"joint"``) the joint ridge learner, one regression over the context crossed with the actions'
+attributes (:class:`~policies.joint_ridge_learner.JointRidgeConfig` fields: ``dim``, ``l2``,
+``gamma_scale``, ``gamma_exponent``, ``max_dim``).
 
 Example:
     >>> base = VWConfig(exploration="epsilon", cb_type="dm")
@@ -40,15 +45,17 @@ from typing import Any
 
 from engine.errors import ConfigError
 from policies.errors import PolicyConfigError
+from policies.joint_ridge_learner import JointRidgeConfig, joint_dimension, shares_attributes
 from policies.ridge_learner import RidgeConfig
 from policies.vw_config import VWConfig
 
-__all__ = ["BUILT_IN", "DEFAULT_CANDIDATES", "CandidateSpec", "SelectionSettings",
-           "parse_candidates"]
+__all__ = ["BUILT_IN", "DEFAULT_CANDIDATES", "SHARED_DEFAULT_CANDIDATES", "CandidateSpec",
+           "SelectionSettings", "default_candidates", "parse_candidates"]
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 _FIELDS = tuple(f.name for f in fields(VWConfig))
 _RIDGE_FIELDS = tuple(f.name for f in fields(RidgeConfig))
+_JOINT_FIELDS = tuple(f.name for f in fields(JointRidgeConfig))
 
 
 @dataclass(frozen=True)
@@ -56,7 +63,7 @@ class CandidateSpec:
     """One candidate: a name (``[a-z][a-z0-9_]*``, at most 32 characters) and its learner."""
 
     name: str
-    config: VWConfig | RidgeConfig
+    config: VWConfig | RidgeConfig | JointRidgeConfig
 
 
 #: Built-in candidates by name: VWConfig fields over the engine's base learner.
@@ -65,11 +72,40 @@ BUILT_IN: dict[str, dict[str, Any]] = {
     "epsilon": {"exploration": "epsilon"},
     "bag": {"exploration": "bag"},
     "ridge": {"exploration": "ridge"},  # the closed-form ridge learner (RidgeConfig defaults)
+    "joint": {"exploration": "joint"},  # the joint ridge learner (JointRidgeConfig defaults)
 }
 
 #: What the engine runs without ``candidates`` (chosen by the learning suite's best worst-case
-#: ratio over the worlds measured, docs/engine.md).
+#: ratio over the worlds measured, docs/engine.md) on a catalog whose actions share no
+#: attribute (one message per action: classification as a bandit).
 DEFAULT_CANDIDATES: tuple[str | Mapping[str, Any], ...] = ("ridge", "squarecb")
+#: ... and on a catalog whose actions share attributes (messages x channels x timings): the
+#: joint ridge serving first, at gamma_scale 30 (docs/engine.md, "The joint ridge candidate").
+SHARED_DEFAULT_CANDIDATES: tuple[str | Mapping[str, Any], ...] = (
+    {"name": "joint", "exploration": "joint", "gamma_scale": 30.0}, "ridge", "squarecb")
+
+
+def default_candidates(action_sets: Sequence[Mapping[str, Any]]) -> tuple[
+        str | Mapping[str, Any], ...]:
+    """The default candidates for a catalog's action feature sets: :data:`SHARED_DEFAULT_
+    CANDIDATES` when some attribute value is carried by two actions or more and the joint
+    model fits its ``max_dim``, else :data:`DEFAULT_CANDIDATES`.
+
+    Example:
+        >>> grid = [{"m": {"msg": m}, "n": {"ch": c}} for m in "ab" for c in ("email", "sms")]
+        >>> default_candidates(grid)[0]["name"], default_candidates([{"m": {"msg": "a"}}])
+        ('joint', ('ridge', 'squarecb'))
+    """
+    if not shares_attributes(action_sets):
+        return DEFAULT_CANDIDATES
+    joint = SHARED_DEFAULT_CANDIDATES[0]
+    assert isinstance(joint, Mapping)
+    try:
+        joint_dimension(action_sets, JointRidgeConfig(
+            **{k: v for k, v in joint.items() if k not in ("name", "exploration")}))
+    except PolicyConfigError:  # past max_dim: the disjoint default
+        return DEFAULT_CANDIDATES
+    return SHARED_DEFAULT_CANDIDATES
 
 
 def parse_candidates(value: Sequence[str | Mapping[str, Any]], base: VWConfig
@@ -107,7 +143,9 @@ def _one(i: int, item: str | Mapping[str, Any], base: VWConfig) -> CandidateSpec
         raise ConfigError(f"candidates[{i}].name: expected lower-case letters, digits or '_' "
                           f"(at most 32, a letter first), got {name!r}")
     if values.get("exploration") == "ridge":
-        return CandidateSpec(name, _ridge(i, values))
+        return CandidateSpec(name, _ridge(i, values, RidgeConfig, _RIDGE_FIELDS))
+    if values.get("exploration") == "joint":
+        return CandidateSpec(name, _ridge(i, values, JointRidgeConfig, _JOINT_FIELDS))
     for key in values:
         if key not in _FIELDS:
             raise ConfigError(f"candidates[{i}].{key}: unknown learner field; expected one of "
@@ -122,14 +160,15 @@ def _one(i: int, item: str | Mapping[str, Any], base: VWConfig) -> CandidateSpec
         raise ConfigError(f"candidates[{i}].{exc}") from None
 
 
-def _ridge(i: int, values: dict[str, Any]) -> RidgeConfig:
+def _ridge(i: int, values: dict[str, Any], kind: type[RidgeConfig] | type[JointRidgeConfig],
+           known: tuple[str, ...]) -> RidgeConfig | JointRidgeConfig:
     values = {k: v for k, v in values.items() if k != "exploration"}
     for key in values:
-        if key not in _RIDGE_FIELDS:
-            raise ConfigError(f"candidates[{i}].{key}: unknown ridge field; expected one of "
-                              f"exploration, {', '.join(_RIDGE_FIELDS)}")
+        if key not in known:
+            raise ConfigError(f"candidates[{i}].{key}: unknown {kind().exploration} field; "
+                              f"expected one of exploration, {', '.join(known)}")
     try:
-        return RidgeConfig(**values)
+        return kind(**values)
     except PolicyConfigError as exc:
         raise ConfigError(f"candidates[{i}].{exc}") from None
 

@@ -216,6 +216,7 @@ def load_models(state_dir: str | os.PathLike, catalog: Catalog,
     """
     if isinstance(options, VWConfig):
         options = EngineOptions(learner=options)
+    options = options.for_catalog(catalog)  # the default candidates depend on the catalog
     specs = options.candidate_specs
     store = CheckpointStore(state_dir)
     info = store.latest()
@@ -267,6 +268,7 @@ def fresh_learner(catalog: Catalog, options: EngineOptions, candidate: str, *, s
         ConfigError: no such candidate.
     """
     prune = options.prune_features
+    options = options.for_catalog(catalog)
     config = built_config(options.candidate(candidate).config, catalog, prune)
     learner = new_learner(config, seed=seed, model_path=model_path)
     try:

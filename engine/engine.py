@@ -140,7 +140,7 @@ class Engine:
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise ConfigError(f"seed: expected an integer, got {seed!r}")
         self.catalog = catalog
-        self.options = EngineOptions.from_dict(options)
+        self.options = EngineOptions.from_dict(options).for_catalog(catalog)
         if clock is not None and not callable(clock):
             raise ConfigError(f"clock: expected a callable returning epoch seconds, got "
                               f"{clock!r:.80}")

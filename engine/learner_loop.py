@@ -129,7 +129,7 @@ class LearnerLoop:
         self.publish_every, self.publish_every_s = int(publish_every), float(publish_every_s)
         self.settle_every_s, self.batch = float(settle_every_s), int(batch)
         options = {k: v for k, v in options.items() if k not in ("checkpoint_every", "store")}
-        wanted = EngineOptions.from_dict(options)
+        wanted = EngineOptions.from_dict(options).for_catalog(catalog)
         if wanted.number_bins:  # a snapshot carries no bin edges (yet): replicas could not bin
             raise ConfigError(f"number_bins: expected 0 in the fleet (its snapshots carry no "
                               f"bin edges), got {wanted.number_bins}")

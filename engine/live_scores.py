@@ -29,6 +29,7 @@ import numpy as np
 
 from engine.candidate_learners import CandidateLearner
 from engine.day_forecast import ForecastRows
+from policies.joint_ridge_learner import JointRidgeLearner
 from policies.ridge_learner import RidgeLearner
 from policies.vw_batch_scorer import VWBatchScorer
 from policies.vw_format import FeatureSet
@@ -62,7 +63,7 @@ class LiveScores:
             learned_seq: how far the engine has learned (the model's version).
             shared: the customers' shared feature sets.
         """
-        if isinstance(learner, RidgeLearner):
+        if isinstance(learner, RidgeLearner | JointRidgeLearner):
             return scale * np.stack([learner.estimates(s) for s in shared]) if shared \
                 else np.zeros((0, learner.n_actions))
         scorer = self._vw(learner, learned_seq)
@@ -74,7 +75,7 @@ class LiveScores:
                         rows: ForecastRows) -> np.ndarray:
         """(m, K): :meth:`scores` of a day's forecast; for VW its feature matrix is built once
         per forecast and kept (the rows do not change within the day, the weights do)."""
-        if isinstance(learner, RidgeLearner) or not rows.shared:
+        if isinstance(learner, RidgeLearner | JointRidgeLearner) or not rows.shared:
             return self.scores(learner, scale, learned_seq, rows.shared)
         scorer = self._vw(learner, learned_seq)
         if self._designs is None or self._designs[0] is not rows:

@@ -25,13 +25,15 @@ from engine.candidates import (
     DEFAULT_CANDIDATES,
     CandidateSpec,
     SelectionSettings,
+    default_candidates,
     parse_candidates,
 )
+from engine.catalog import Catalog
 from engine.clock import ClockBounds
 from engine.decision_store import DecisionStore
 from engine.drift.options import DriftOptions
 from engine.errors import ConfigError
-from engine.features import INTERACTIONS
+from engine.features import INTERACTIONS, action_feature_sets
 from engine.price_settings import PriceSettings
 from engine.reward_window import parse_duration
 from engine.setting_table import setting_table
@@ -150,6 +152,7 @@ class EngineOptions:
     bins_warmup: int = 1000
     prune_features: bool = False
     _specs: tuple[CandidateSpec, ...] = field(default=(), init=False, repr=False, compare=False)
+    _defaulted: bool = field(default=False, init=False, repr=False, compare=False)
     store: Any = None
     drift: DriftOptions | Mapping[str, Any] | None = field(default=None)
     prices: PriceSettings | Mapping[str, Any] | None = field(default=None)
@@ -192,6 +195,7 @@ class EngineOptions:
         object.__setattr__(self, "learner", self._learner())
         object.__setattr__(self, "selection", self._selection())
         object.__setattr__(self, "_specs", self._candidates(explicit))
+        object.__setattr__(self, "_defaulted", self.candidates is None and not explicit)
         if isinstance(self.store, str) or self.store is None:
             store_kind(self.store)  # ConfigError naming the field for an unknown scheme
         elif not isinstance(self.store, DecisionStore):
@@ -252,6 +256,26 @@ class EngineOptions:
         """``selection`` as the :class:`SelectionSettings` it became at construction."""
         assert isinstance(self.selection, SelectionSettings)
         return self.selection
+
+    def for_catalog(self, catalog: Catalog) -> EngineOptions:
+        """These options with the default candidates chosen for ``catalog``
+        (:func:`engine.candidates.default_candidates`: the joint ridge first when its actions
+        share attributes); unchanged when ``candidates``, ``learner`` or ``exploration`` was
+        given. Every place that builds the engine's learners from a catalog calls it, so they
+        agree on the candidates (and the checkpoints' fingerprint).
+
+        Example:
+            >>> cat = Catalog.from_names(["a", "b"], ["email", "sms"], ["now"])
+            >>> [c.name for c in EngineOptions().for_catalog(cat).candidate_specs]
+            ['joint', 'ridge', 'squarecb']
+            >>> one = Catalog.from_names(["a", "b", "c"], ["web"], ["now"], no_contact=False)
+            >>> [c.name for c in EngineOptions().for_catalog(one).candidate_specs]
+            ['ridge', 'squarecb']
+        """
+        if not self._defaulted:
+            return self
+        wanted = default_candidates(action_feature_sets(catalog, self.prune_features))
+        return self if wanted == DEFAULT_CANDIDATES else replace(self, candidates=list(wanted))
 
     def fingerprint(self) -> str:
         """Everything that shapes the learners' models: the candidates (names and configs), the

@@ -41,6 +41,7 @@ from engine.candidate_learners import CandidateConfig, CandidateLearner, new_lea
 from engine.catalog import Catalog
 from engine.errors import CheckpointError
 from engine.features import FEATURES_VERSION, action_feature_sets
+from policies.joint_ridge_learner import JointRidgeConfig
 from policies.ridge_learner import RidgeConfig
 from policies.vw_config import VWConfig
 
@@ -105,8 +106,8 @@ class ModelSnapshot:
 
 def config_of(fingerprint: str) -> CandidateConfig:
     """The learner configuration whose ``fingerprint()`` this is: a :class:`RidgeConfig` for
-    ``"kind": "ridge"``, else (every snapshot before the ridge learner, too) a
-    :class:`VWConfig`.
+    ``"kind": "ridge"``, a :class:`JointRidgeConfig` for ``"joint"``, else (every snapshot
+    before the ridge learner, too) a :class:`VWConfig`.
 
     Example:
         >>> config_of(VWConfig(epsilon=0.1).fingerprint()).epsilon
@@ -115,8 +116,11 @@ def config_of(fingerprint: str) -> CandidateConfig:
         RidgeConfig(dim=64, l2=1.0, gamma_scale=10.0, gamma_exponent=0.5, forget=1.0)
     """
     fields = json.loads(fingerprint)
-    if fields.pop("kind", None) == "ridge":
+    kind = fields.pop("kind", None)
+    if kind == "ridge":
         return RidgeConfig(**fields)
+    if kind == "joint":
+        return JointRidgeConfig(**fields)
     fields["interactions"] = tuple(fields.get("interactions", ()))
     return VWConfig(**fields)
 

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from policies.errors import PolicyConfigError
+from policies.joint_ridge_learner import JointRidgeLearner
 from policies.ridge_learner import RidgeLearner, feature_slot
 from policies.vw_format import FeatureSet, feature_items
 
@@ -42,13 +43,15 @@ class RidgeBatchScorer:
     weights (copied at construction: a learner that learns more needs a new scorer).
 
     Args:
-        learner: a :class:`RidgeLearner` with its actions set.
+        learner: a :class:`RidgeLearner` with its actions set, or a
+            :class:`~policies.joint_ridge_learner.JointRidgeLearner` (the same hashed features;
+            its ``weights()`` are each action's effective weights over them).
 
     Raises:
         PolicyConfigError: the learner has no actions set.
     """
 
-    def __init__(self, learner: RidgeLearner) -> None:
+    def __init__(self, learner: RidgeLearner | JointRidgeLearner) -> None:
         if not learner.n_actions:
             raise PolicyConfigError("learner: expected actions set (set_actions), got none")
         self._dim = learner.config.dim

@@ -388,7 +388,7 @@ def estimate_campaign(campaign: str | os.PathLike, catalog_path: str | os.PathLi
     if meta.get("features_version") != FEATURES_VERSION:
         raise CampaignError(f"campaign: scored with features version "
                             f"{meta.get('features_version')}, this engine has {FEATURES_VERSION}")
-    options = EngineOptions.from_dict(settings)
+    options = EngineOptions.from_dict(settings).for_catalog(catalog)
     channels = [c.name for c in catalog.channels]
     prices = Prices(np.array([meta["prices"][ch] for ch in channels]), meta["prices"]["budget"])
     resources = Resources(catalog.action_channel, np.full(len(channels), np.inf),

@@ -266,7 +266,7 @@ def score_campaign(customers: str | os.PathLike, catalog_path: str | os.PathLike
     if not isinstance(workers, int) or workers < 0:
         raise CampaignError(f"workers: expected an integer >= 0, got {workers!r}")
     catalog, _, settings = load_config(catalog_path)
-    options = EngineOptions.from_dict(settings)
+    options = EngineOptions.from_dict(settings).for_catalog(catalog)
     if options.number_bins:  # as a choose replica: snapshots carry no bin edges
         raise CampaignError(f"number_bins: expected 0 for a campaign (its workers do not bin "
                             f"context numbers), got {options.number_bins}")

@@ -102,7 +102,8 @@ def fresh_config(catalog: Catalog, options: EngineOptions) -> CandidateConfig:
         >>> fresh_config(cat, vw_first).interactions
         ('cm', 'hm')
     """
-    return built_config(options.candidate_specs[0].config, catalog, options.prune_features)
+    specs = options.for_catalog(catalog).candidate_specs
+    return built_config(specs[0].config, catalog, options.prune_features)
 
 
 @dataclass(frozen=True)
@@ -141,7 +142,7 @@ class CustomerScorer:
         catalog, rules, settings = config_from_document(tomllib.loads(setup.catalog_text),
                                                         setup.catalog_name)
         self.catalog = catalog
-        self.options = EngineOptions.from_dict(settings)
+        self.options = EngineOptions.from_dict(settings).for_catalog(catalog)
         self.rules = ContactRules(catalog, rules)
         self._channels = tuple(c.name for c in catalog.channels)
         self._learner = self._open_learner(setup.model)

@@ -93,8 +93,9 @@ class FasterForgetting:
         if not hasattr(learner, "forget_for"):
             self.noted = learned_seq
             return [self._event(name, EventLevel.INFO, trigger, learned_seq, None,
-                                f"forget_on_change: {name} is a Vowpal Wabbit learner, which has "
-                                f"no forget factor; nothing changed after '{trigger.message}'")]
+                                f"forget_on_change: {name} has no forget factor (a Vowpal "
+                                f"Wabbit learner or the joint ridge); nothing changed after "
+                                f"'{trigger.message}'")]
         learner.forget_for(factor, updates)
         self.active, self.times = name, self.times + 1
         return [self._event(name, EventLevel.ACTION, trigger, learned_seq, factor,

@@ -125,6 +125,22 @@ ENGINE_VARIANTS: tuple[LearnerSpec, ...] = (
     LearnerSpec("engine", "engine ridge f9995+sq paired",
                 {"candidates": ({"name": "ridge", "exploration": "ridge", "forget": 0.9995},
                                "squarecb"), "selection": {"rule": "paired"}}),
+    # the joint ridge candidate (policies/joint_ridge_learner.py): one regression over the context
+    # crossed with the actions' attributes; alone, first, and beside the default
+    LearnerSpec("engine", "engine joint", {"candidates": ("joint",)}),
+    LearnerSpec("engine", "engine joint+ridge+sq",
+                {"candidates": ("joint", "ridge", "squarecb"), "selection": {"rule": "paired"}}),
+    LearnerSpec("engine", "engine ridge+sq+joint",
+                {"candidates": ("ridge", "squarecb", "joint"), "selection": {"rule": "paired"}}),
+    LearnerSpec("engine", "engine joint d64",
+                {"candidates": ({"name": "joint", "exploration": "joint", "dim": 64},)}),
+    LearnerSpec("engine", "engine joint g30",
+                {"candidates": ({"name": "joint", "exploration": "joint", "gamma_scale": 30.0},)}),
+    LearnerSpec("engine", "engine joint g30+ridge+sq",
+                {"candidates": ({"name": "joint", "exploration": "joint", "gamma_scale": 30.0},
+                                "ridge", "squarecb"), "selection": {"rule": "paired"}}),
+    LearnerSpec("engine", "engine joint g3",
+                {"candidates": ({"name": "joint", "exploration": "joint", "gamma_scale": 3.0},)}),
 )
 _BY_LABEL = {s.label: s for s in (*FULL_LEARNERS, *ENGINE_VARIANTS)}
 QUICK_LEARNERS: tuple[LearnerSpec, ...] = tuple(

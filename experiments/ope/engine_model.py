@@ -67,7 +67,7 @@ def engine_model_probabilities(log: LoggedDecisions, catalog: str | Path,
                             "column); a saved engine model can only be replayed on its export")
     try:
         cat, _, settings = load_config(catalog)
-        engine_options = EngineOptions.from_dict({**settings, **options})
+        engine_options = EngineOptions.from_dict({**settings, **options}).for_catalog(cat)
         learner, _ = load_learner(state_dir, cat, engine_options, required=True)
     except EngineError as exc:
         raise OPEInputError(f"saved engine model: {exc}") from exc

@@ -77,7 +77,7 @@ def model_of_log(log, catalog=None, seed: int = 0, options=None) -> np.ndarray:
     from engine.reward_scale import RewardScale
 
     catalog = catalog or Catalog.from_names(["welcome", "winback"], ["email", "sms"], ["now"])
-    options = options or EngineOptions()
+    options = (options or EngineOptions()).for_catalog(catalog)  # the default follows it
     scale = RewardScale()
     with new_learner(options.candidate_specs[0].config, seed=seed) as ref:
         ref.set_actions(action_feature_sets(catalog, options.prune_features))

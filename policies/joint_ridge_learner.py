@@ -1,0 +1,465 @@
+"""One ridge regression over the context crossed with the action's attributes, with SquareCB's
+exploration, for the engine's candidate list.
+
+:class:`~policies.ridge_learner.RidgeLearner` keeps one regression per action, so with 54
+actions made of 6 messages x 3 channels x 3 timings it learns each action from its own rows
+only. This learner keeps one: ``reward(x, a) = theta . [vec(x outer z_a), b_a]`` where ``x`` is
+the shared features hashed into ``dim`` slots plus a constant (as the ridge learner's) and
+``z_a`` the action's attributes, so what it learns about a channel carries to every action
+that uses it.
+
+The attributes are enumerated exactly from the action feature sets given to
+:meth:`JointRidgeLearner.set_actions`: one column per distinct ``(namespace, feature)`` the
+actions carry (its value, 1 for a category), a column equal to an earlier one over the actions
+dropped (two namespaces that split the actions alike, such as a message per action and the
+action's id, learn the same thing twice), and so is a column equal on every action (the
+constant's); then a constant column.
+
+Which columns are crossed with ``x``: every column two actions or more share (a message, a
+channel, a timing), and an action's own column (carried by it alone: its id) when the action
+has no shared one, as when each action is one message (classification as a bandit) or for
+the no-contact action. The own column of an action that does have shared ones keeps only a
+per-action constant ``b_a``: crossed with ``x`` it would make the model contain the disjoint
+one, at a dimension growing with the number of actions and with the shared columns' evidence
+spread over it. ``D = (dim + 1) * (crossed columns + 1) + constants``; a catalog for which it
+exceeds ``max_dim`` is refused (:class:`~policies.errors.PolicyConfigError` naming
+``max_dim``): 54 actions of 6 messages x 3 channels x 3 timings at ``dim`` 32 are
+``33 * 13 + 54 = 483``; ten one-message actions are ``33 * 11 = 363``.
+
+The model keeps the dense inverse ``A^-1`` of the ``D x D`` ridge matrix (``A = l2 I +
+sum phi phi^T``), updated by Sherman-Morrison: ``phi`` has few non-zeros (the context's
+slots times the action's attributes), so ``u = A^-1 phi`` reads those columns only (the matrix
+is kept column-major), and the rank-one update is one in-place BLAS pass (``dger``) over the
+``D x D`` matrix, about three times faster than numpy's ``A -= outer(u, u)`` with its ``D x D``
+temporary (``benchmarks/bench_joint_ridge.py``). Probabilities are inverse gap weighting over the
+estimates, exactly :class:`~policies.ridge_learner.RidgeLearner`'s (``gamma_scale``,
+``gamma_exponent``). :meth:`JointRidgeLearner.weights` gives every action's effective weights
+over ``x``, so :class:`~policies.ridge_batch_scorer.RidgeBatchScorer` scores it as it scores the
+disjoint ridge.
+
+Example:
+    >>> acts = [{"m": {"msg": m}, "n": {"ch": c}} for m in "ab" for c in ("email", "sms")]
+    >>> with JointRidgeLearner(JointRidgeConfig(dim=8)) as j:
+    ...     j.set_actions(acts)
+    ...     for _ in range(30):  # sms pays, learned from message a's actions only
+    ...         j.learn({"c": {"x": 1.0}}, None, chosen=0, probability=0.25, reward=0.0)
+    ...         j.learn({"c": {"x": 1.0}}, None, chosen=1, probability=0.25, reward=1.0)
+    ...     est = j.estimates({"c": {"x": 1.0}})
+    >>> bool(est[3] > est[2] + 0.3)  # message b on sms, never played, is expected to pay
+    True
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Self
+
+import numpy as np
+from scipy.linalg.blas import dger  # type: ignore[import-untyped]
+from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]
+
+from policies.batch_checks import eligible_indices
+from policies.errors import PolicyConfigError, PolicyInputError
+from policies.ridge_learner import feature_slot
+from policies.vw_format import FeatureSet, feature_items
+
+__all__ = ["JointRidgeConfig", "JointRidgeLearner", "action_columns", "joint_dimension",
+           "shares_attributes"]
+
+_MAX_CACHE = 100_000  # hashed feature names kept; high-cardinality categories start it over
+_BLAS: list[ThreadpoolController] = []  # made on the first learn (it lists the loaded libraries)
+
+
+def _one_blas_thread() -> Any:
+    """A context in which BLAS runs one thread: a rank-one update is memory-bound, and with
+    two threads on a loaded machine it took 25 times as long (8 ms against 0.36 ms at D 483)."""
+    if not _BLAS:
+        _BLAS.append(ThreadpoolController())
+    return _BLAS[0].limit(limits=1, user_api="blas")
+
+
+@dataclass(frozen=True)
+class JointRidgeConfig:
+    """The joint ridge learner's settings.
+
+    Attributes:
+        dim: hashed slots for the shared features (a power of two, 4..256); the joint
+            dimension is ``(dim + 1)`` times the action's columns plus one.
+        l2: the ridge penalty (> 0): ``A`` starts as ``l2 * I``.
+        gamma_scale: SquareCB's gamma at the first reward (> 0).
+        gamma_exponent: how fast gamma grows with the rewards learned (0..1).
+        max_dim: the largest joint dimension ``D`` allowed (64..8192): the model holds a
+            ``D x D`` float64 inverse (2,048: 34 MB) and each learn passes over it once.
+    """
+
+    dim: int = 32
+    l2: float = 1.0
+    gamma_scale: float = 10.0
+    gamma_exponent: float = 0.5
+    max_dim: int = 2048
+
+    def __post_init__(self) -> None:
+        for key, least, most in (("dim", 4, 256), ("max_dim", 64, 8192)):
+            n = getattr(self, key)
+            if isinstance(n, bool) or not isinstance(n, int) or not least <= n <= most:
+                raise PolicyConfigError(f"{key}: expected an integer in [{least}, {most}], "
+                                        f"got {n!r}")
+        if self.dim & (self.dim - 1):
+            raise PolicyConfigError(f"dim: expected a power of two in [4, 256], got {self.dim}")
+        for name, low, high, low_open in (("l2", 0.0, 1e6, True),
+                                          ("gamma_scale", 0.0, 1e6, True),
+                                          ("gamma_exponent", 0.0, 1.0, False)):
+            v = getattr(self, name)
+            ok = (not isinstance(v, bool) and isinstance(v, int | float) and np.isfinite(v)
+                  and (v > low if low_open else v >= low) and v <= high)
+            if not ok:
+                bound = "(" if low_open else "["
+                raise PolicyConfigError(f"{name}: expected a number in {bound}{low:g}, "
+                                        f"{high:g}], got {v!r}")
+
+    @property
+    def exploration(self) -> str:
+        """The exploration's name as the engine reports it (``stats()["exploration"]``)."""
+        return "joint"
+
+    def fingerprint(self) -> str:
+        """Everything that shapes the model (a checkpoint made with another is refused)."""
+        return json.dumps({"kind": "joint", **asdict(self)}, sort_keys=True)
+
+
+def action_columns(actions: Sequence[FeatureSet]) -> tuple[list[str], np.ndarray]:
+    """The actions' attribute columns: names ``"ns:name"`` and the ``(K, C)`` values, one
+    column per distinct feature, in first-seen order, a column equal to an earlier one or
+    equal on every action dropped.
+
+    Example:
+        >>> names, z = action_columns([{"m": {"msg": "a"}, "a": {"id": "1"}},
+        ...                            {"m": {"msg": "b"}, "a": {"id": "2"}}])
+        >>> names, z.tolist()
+        (['m:msg=a', 'm:msg=b'], [[1.0, 0.0], [0.0, 1.0]])
+    """
+    index: dict[str, int] = {}
+    cells: list[tuple[int, int, float]] = []
+    for k, feats in enumerate(actions):
+        for ns, name, value in feature_items(feats):
+            col = index.setdefault(f"{ns}:{name}", len(index))
+            cells.append((k, col, value))
+    z = np.zeros((len(actions), len(index)))
+    for k, col, value in cells:
+        z[k, col] += value
+    keep, seen = [], set()
+    for col in range(z.shape[1]):
+        key = z[:, col].tobytes()
+        if key not in seen and np.ptp(z[:, col]) > 0:  # a column equal on every action is
+            seen.add(key)                              # the constant's (times a number)
+            keep.append(col)
+    names = list(index)
+    return [names[c] for c in keep], z[:, keep]
+
+
+def shares_attributes(actions: Sequence[FeatureSet]) -> bool:
+    """Whether some attribute column is carried by two actions or more (what the joint model
+    can carry from one action to another; classification as a bandit, one message per action,
+    has none).
+
+    Example:
+        >>> grid = [{"m": {"msg": m}, "n": {"ch": c}} for m in "ab" for c in ("email", "sms")]
+        >>> shares_attributes(grid), shares_attributes([{"m": {"msg": d}} for d in "abc"])
+        (True, False)
+    """
+    _, z = action_columns(actions)
+    return bool(((z != 0).sum(axis=0) >= 2).any())
+
+
+def _layout(names: list[str], z: np.ndarray, config: JointRidgeConfig
+            ) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Which columns are crossed with the context, as (their names, the constant-only ones
+    marked, Zc, Zb): a column two actions or more share, and an action's own column when the
+    action has no shared one (its identity is all that describes it); the own column of an
+    action that has shared ones is its constant only.
+
+    Raises:
+        PolicyConfigError: the joint dimension exceeds ``max_dim``.
+    """
+    k, w, cap = z.shape[0], config.dim + 1, config.max_dim
+    own = (z != 0).sum(axis=0) == 1
+    described = (z[:, ~own] != 0).any(axis=1)  # actions with a shared column
+    constant = own & (z != 0)[described].any(axis=0)
+    crossed = ~constant
+    d = w * (int(crossed.sum()) + 1) + int(constant.sum())
+    if d > cap:
+        raise PolicyConfigError(
+            f"max_dim: expected the joint dimension (dim + 1) x (crossed columns + 1) + "
+            f"constants = {w} x {int(crossed.sum()) + 1} + {int(constant.sum())} = {d} to be "
+            f"at most {cap}; lower dim or raise max_dim")
+    marked = [n for n, c in zip(names, crossed, strict=True) if c] + \
+        [f"{n} (constant)" for n, c in zip(names, constant, strict=True) if c]
+    return marked, np.hstack([np.ones((k, 1)), z[:, crossed]]), z[:, constant]
+
+
+def joint_dimension(actions: Sequence[FeatureSet], config: JointRidgeConfig) -> int:
+    """D, the joint model's weights for these actions, without building it.
+
+    Raises:
+        PolicyConfigError: D exceeds ``config.max_dim`` (the message names ``max_dim``).
+
+    Example:
+        >>> grid = [{"m": {"msg": m}, "n": {"ch": c}} for m in "ab" for c in ("email", "sms")]
+        >>> joint_dimension(grid, JointRidgeConfig(dim=8))  # 9 x (4 columns + 1)
+        45
+    """
+    _, zc, zb = _layout(*action_columns(actions), config)
+    return (config.dim + 1) * zc.shape[1] + zb.shape[1]
+
+
+class JointRidgeLearner:
+    """One ridge regression over ``vec(x outer [1, z_a])`` (plus per-action constants for the
+    ids of actions that share columns), inverse gap weighting over its estimates.
+
+    The same interface as :class:`~policies.ridge_learner.RidgeLearner`, so the engine's
+    candidate machinery runs either.
+
+    Args:
+        config: the settings.
+        seed: unused (the distribution is deterministic); kept for the common interface.
+        model_path: a file written by :meth:`save` to resume from.
+    """
+
+    def __init__(self, config: JointRidgeConfig | None = None, *, seed: int = 0,
+                 model_path: str | os.PathLike | None = None) -> None:
+        self.config = config or JointRidgeConfig()
+        self.seed = int(seed)
+        self._width = self.config.dim + 1  # the context's slots, the constant last
+        self._slots: dict[tuple[str, str], int] = {}
+        self._k = 0
+        self._columns: list[str] = []
+        self._zc = np.zeros((0, 1))  # (K, Cx + 1): crossed columns, the constant first
+        self._zb = np.zeros((0, 0))  # (K, U): identity columns kept as constants only
+        self._ainv = np.zeros((0, 0))
+        self._b = np.zeros(0)
+        self._theta = np.zeros(0)
+        self._n = 0
+        self._closed = False
+        if model_path is not None:
+            self._load(Path(model_path))
+
+    # -- actions -------------------------------------------------------------------------------
+    def set_actions(self, actions: Sequence[FeatureSet]) -> None:
+        """Enumerate the actions' attribute columns and size the model (a loaded model must
+        find the same columns).
+
+        Raises:
+            PolicyInputError: no actions, or other actions than a loaded model's.
+            PolicyConfigError: the joint dimension exceeds ``max_dim`` even with the identity
+                columns kept as constants (the message names ``max_dim`` and the sizes).
+        """
+        self._check_open()
+        if not actions:
+            raise PolicyInputError("actions must hold at least one action, got none")
+        names, z = action_columns(actions)
+        crossed, zc, zb = _layout(names, z, self.config)
+        if self._k:  # a loaded model, or actions set before: the same ones only
+            if crossed != self._columns or zc.shape[0] != self._k:
+                raise PolicyInputError(f"actions: expected the model's {self._k} actions "
+                                       f"with columns {self._columns[:6]}..., got "
+                                       f"{len(actions)} with {crossed[:6]}...")
+            self._zc, self._zb = zc, zb
+            return
+        self._k, self._columns, self._zc, self._zb = len(actions), crossed, zc, zb
+        d = self._width * zc.shape[1] + zb.shape[1]
+        self._ainv = np.asfortranarray(np.eye(d) / self.config.l2)  # columns read, BLAS updated
+        self._b = np.zeros(d)
+        self._theta = np.zeros(d)
+
+    @property
+    def n_actions(self) -> int:
+        """K, the number of actions set by :meth:`set_actions`."""
+        return self._k
+
+    @property
+    def joint_dim(self) -> int:
+        """D, the number of weights (0 before :meth:`set_actions`)."""
+        return int(self._theta.size)
+
+    @property
+    def columns(self) -> list[str]:
+        """The action columns, the crossed ones first (``"(constant)"`` marks the rest)."""
+        return list(self._columns)
+
+    @property
+    def rewards_learned(self) -> int:
+        """How many rewards the model has learned (gamma grows with it)."""
+        return self._n
+
+    def _indices(self, eligible: Sequence[int] | np.ndarray | None) -> np.ndarray:
+        if not self._k or self._zc.shape[0] != self._k:
+            raise PolicyInputError("actions: expected set_actions before use, got none")
+        return eligible_indices(eligible, self._k)
+
+    # -- features ------------------------------------------------------------------------------
+    def _slot(self, ns: str, name: str) -> int:
+        key = (ns, name)
+        slot = self._slots.get(key)
+        if slot is None:
+            if len(self._slots) >= _MAX_CACHE:
+                self._slots.clear()
+            slot = feature_slot(ns, name, self.config.dim)
+            self._slots[key] = slot
+        return slot
+
+    def features(self, shared: FeatureSet) -> np.ndarray:
+        """The dense ``(dim + 1,)`` vector of ``shared`` (hashed slots, then the constant 1),
+        as :meth:`RidgeLearner.features <policies.ridge_learner.RidgeLearner.features>`."""
+        x = np.zeros(self._width)
+        for ns, name, value in feature_items(shared):
+            x[self._slot(ns, name)] += value
+        x[-1] = 1.0
+        return x
+
+    # -- predict / learn -----------------------------------------------------------------------
+    def weights(self) -> np.ndarray:
+        """Every action's effective weights over :meth:`features`, ``(K, dim + 1)`` (the
+        constant last): ``features(shared) @ weights().T`` are :meth:`estimates`."""
+        cross = self._width * self._zc.shape[1]
+        theta = self._theta[:cross].reshape(self._width, self._zc.shape[1])
+        w = (theta @ self._zc.T).T.copy()
+        w[:, -1] += self._zb @ self._theta[cross:]
+        return w
+
+    def estimates(self, shared: FeatureSet,
+                  eligible: Sequence[int] | np.ndarray | None = None) -> np.ndarray:
+        """The ridge estimate of each eligible action's reward (on the learned scale)."""
+        idx = self._indices(eligible)
+        x = self.features(shared)
+        cross = self._width * self._zc.shape[1]
+        per_column = x @ self._theta[:cross].reshape(self._width, self._zc.shape[1])
+        return self._zc[idx] @ per_column + self._zb[idx] @ self._theta[cross:]
+
+    def gamma(self) -> float:
+        """SquareCB's gamma now: ``gamma_scale * max(n, 1) ** gamma_exponent``."""
+        return self.config.gamma_scale * max(self._n, 1) ** self.config.gamma_exponent
+
+    def probabilities(self, shared: FeatureSet,
+                      eligible: Sequence[int] | np.ndarray | None = None) -> np.ndarray:
+        """Inverse gap weighting over the eligible actions' estimates (as the ridge learner).
+
+        Returns:
+            (len(eligible),) float64 probabilities aligned with ``eligible``, summing to 1, each
+            above 0.
+        """
+        est = self.estimates(shared, eligible)
+        best = int(np.argmax(est))
+        p = 1.0 / (est.size + self.gamma() * (est[best] - est))
+        p[best] = 0.0
+        p[best] = 1.0 - p.sum()
+        return p
+
+    def _phi(self, x: np.ndarray, a: int) -> tuple[np.ndarray, np.ndarray]:
+        """The non-zero entries of action ``a``'s joint features: (indices, values)."""
+        xs = np.flatnonzero(x)
+        zc, zb = self._zc[a], self._zb[a]
+        cs, bs = np.flatnonzero(zc), np.flatnonzero(zb)
+        q = zc.size
+        idx = (xs[:, None] * q + cs[None, :]).ravel()
+        val = (x[xs][:, None] * zc[cs][None, :]).ravel()
+        return (np.concatenate([idx, self._width * q + bs]),
+                np.concatenate([val, zb[bs]]))
+
+    def learn(self, shared: FeatureSet, eligible: Sequence[int] | np.ndarray | None, chosen: int,
+              probability: float, reward: float) -> None:
+        """Learn one logged decision: the one regression takes the played action's reward
+        (Sherman-Morrison on ``A^-1``; ``probability`` checked, not used: the direct method).
+        """
+        idx = self._indices(eligible)
+        if not np.any(idx == chosen):
+            raise PolicyInputError(f"chosen must be one of the eligible actions, got {chosen}")
+        if not 0.0 < float(probability) <= 1.0:
+            raise PolicyInputError(f"probability must lie in (0, 1], got {probability!r}")
+        r = float(reward)
+        if not np.isfinite(r):
+            raise PolicyInputError(f"reward must be finite, got {reward!r}")
+        nz, val = self._phi(self.features(shared), int(chosen))
+        with _one_blas_thread():
+            u = self._ainv[:, nz] @ val
+            denom = 1.0 + val @ u[nz]
+            error = r - self._theta[nz] @ val
+            # theta = A^-1 b after the update: theta + u (r - phi . theta) / (1 + phi . u)
+            self._theta += u * (error / denom)
+            # A^-1 -= u u^T / denom, in place (one pass over the matrix, no D x D temporary)
+            self._ainv = dger(-1.0 / denom, u, u, a=self._ainv, overwrite_a=True)
+        self._b[nz] += r * val
+        self._n += 1
+
+    # -- introspection -------------------------------------------------------------------------
+    def explain(self, shared: FeatureSet, action: int, top: int = 5
+                ) -> tuple[float, list[tuple[str, float]]]:
+        """The estimated reward of one action in this context, and its heaviest terms.
+
+        Returns:
+            ``(score, [(term, contribution), ...])``: the ``top`` contributions of largest
+            magnitude: ``"ns:name"`` for a context feature (its effective weight for this
+            action times its value), ``"constant"`` for the rest.
+        """
+        a = int(self._indices([action])[0])
+        w = self.weights()[a]
+        contrib: dict[str, float] = {"constant": float(w[-1])}
+        for ns, name, value in feature_items(shared):
+            label = f"{ns}:{name}"
+            contrib[label] = contrib.get(label, 0.0) + value * float(w[self._slot(ns, name)])
+        score = float(w @ self.features(shared))
+        heavy = sorted(contrib.items(), key=lambda kv: -abs(kv[1]))[:top]
+        return score, [(k, v) for k, v in heavy if v != 0.0]
+
+    # -- persistence ---------------------------------------------------------------------------
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the whole model to ``path`` atomically (temp file, fsync, rename)."""
+        self._check_open()
+        path = Path(path)
+        tmp = path.with_name(path.name + ".tmp")
+        buf = io.BytesIO()
+        np.savez(buf, ainv=self._ainv, b=self._b, theta=self._theta,
+                 n=np.array([self._n, self._k], dtype=np.int64),
+                 columns=np.array(json.dumps(self._columns)),
+                 config=np.array(self.config.fingerprint()))
+        with open(tmp, "wb") as f:
+            f.write(buf.getvalue())
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+
+    def _load(self, path: Path) -> None:
+        if not path.is_file():
+            raise PolicyConfigError(f"model_path must be an existing file, got {str(path)!r}")
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                saved = str(z["config"])
+                ainv, b, theta, counts = z["ainv"], z["b"], z["theta"], z["n"]
+                columns = json.loads(str(z["columns"]))
+        except (OSError, ValueError, KeyError) as exc:
+            raise PolicyConfigError(f"model_path: expected a joint ridge model, cannot read "
+                                    f"{str(path)!r}: {exc}") from exc
+        if saved != self.config.fingerprint():
+            raise PolicyConfigError(f"model_path: expected a model made with "
+                                    f"{self.config.fingerprint()}, got {saved}")
+        self._ainv, self._b, self._theta = np.asfortranarray(ainv), b.copy(), theta.copy()
+        self._n, self._k = int(counts[0]), int(counts[1])
+        self._columns = list(columns)
+
+    def close(self) -> None:
+        """Release the model. Safe to call twice."""
+        self._closed = True
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise PolicyInputError("this JointRidgeLearner is closed")
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

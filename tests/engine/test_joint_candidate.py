@@ -1,0 +1,118 @@
+"""The joint ridge candidate (``candidates = ["joint", ...]``, policies/joint_ridge_learner.py)
+in the engine: it serves and learns, every candidate resumes after a restart or a crash, bad
+settings are refused naming the field, a checkpoint of another setting is refused."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from engine.errors import CheckpointError, ConfigError
+from tests.engine.engine_world import T0, context, make_engine, probe, reward_of
+
+JOINT_FIRST = ["joint", "ridge", "squarecb"]
+
+
+def _stream(eng, lo: int, hi: int) -> None:
+    for i in range(lo, hi):
+        ctx = context(i)
+        d = eng.choose(f"c{i}", ctx, now=T0 + i)
+        eng.reward(d.decision_id, reward_of(ctx, d.message, d.channel), now=T0 + i)
+
+
+def test_the_joint_candidate_serves_and_learns_the_segments_best_actions(tmp_path):
+    """Catches a joint candidate that is not the one serving, or that the engine does not
+    teach (probabilities still uniform after 400 rewards)."""
+    with make_engine(tmp_path, candidates=JOINT_FIRST) as eng:
+        _stream(eng, 0, 400)
+        assert eng.stats()["serving_learner"] == "joint"
+        assert eng.stats()["exploration"] == "joint"
+        joint = eng._selection.learners["joint"]
+        assert joint.rewards_learned == 400
+        for i, best in ((0, ("welcome", "email")), (1, ("winback", "sms"))):  # segments a, b
+            picks = [eng.choose(f"probe{i}_{k}", context(i), now=T0 + 500) for k in range(100)]
+            assert sum((d.message, d.channel) == best for d in picks) > 60  # uniform: ~20
+
+
+def test_every_candidate_resumes_after_a_restart_and_after_a_crash(tmp_path):
+    """Catches joint state missing from the checkpoint (inverse, weights, reward count), or a
+    replay that relearns or skips rewards: the restarted candidates equal the uninterrupted
+    ones bit for bit."""
+    with make_engine(tmp_path / "clean", candidates=JOINT_FIRST) as eng:
+        _stream(eng, 0, 450)
+        before = probe(eng)
+    with make_engine(tmp_path / "clean", candidates=JOINT_FIRST) as again:
+        assert again.stats()["replayed_on_start"] == 0
+        assert again.stats()["serving_learner"] == "joint"
+        np.testing.assert_array_equal(probe(again), before)
+    eng = make_engine(tmp_path / "crash", candidates=JOINT_FIRST, checkpoint_every=100)
+    _stream(eng, 0, 450)
+    expected = probe(eng)
+    eng.log.close()  # a crash: 50 rewards after the last checkpoint
+    eng._selection.close()
+    with make_engine(tmp_path / "crash", candidates=JOINT_FIRST, checkpoint_every=100) as again:
+        assert again.stats()["replayed_on_start"] == 50
+        np.testing.assert_array_equal(probe(again), expected)
+
+
+@pytest.mark.parametrize("table, field", [
+    ({"name": "j", "exploration": "joint", "dim": 100}, "candidates[0].dim"),
+    ({"name": "j", "exploration": "joint", "l2": 0}, "candidates[0].l2"),
+    ({"name": "j", "exploration": "joint", "max_dim": 1}, "candidates[0].max_dim"),
+    ({"name": "j", "exploration": "joint", "forget": 0.9}, "candidates[0].forget"),
+])
+def test_bad_joint_settings_are_refused_naming_the_field(tmp_path, table, field):
+    with pytest.raises(ConfigError, match="^" + re.escape(field)):
+        make_engine(tmp_path / "s", candidates=[table])
+    assert not (tmp_path / "s").exists() or not any((tmp_path / "s").iterdir())
+
+
+def test_a_checkpoint_of_another_joint_setting_is_refused(tmp_path):
+    with make_engine(tmp_path, candidates=[{"name": "j", "exploration": "joint", "dim": 8}]):
+        pass
+    with pytest.raises(CheckpointError, match="learner_config"):
+        make_engine(tmp_path, candidates=[{"name": "j", "exploration": "joint", "dim": 16}])
+
+
+def test_a_snapshot_of_the_joint_candidate_serves_its_estimates_in_batch(tmp_path):
+    """Catches a snapshot that does not reopen as the joint learner (the fleet and campaigns
+    read it by its fingerprint) or a batch scorer that is not its estimates."""
+    from engine.candidate_learners import batch_scorer
+    from engine.snapshots import learner_from, snapshot_of
+    from tests.engine.engine_world import PROBES
+
+    with make_engine(tmp_path, candidates=JOINT_FIRST) as eng:
+        _stream(eng, 0, 300)
+        joint = eng._selection.learners["joint"]
+        spec = eng.options.candidate("joint")
+        snap = snapshot_of(joint, eng.catalog, spec.config, learned_seq=300, learner_name="joint")
+        want = np.array([joint.estimates(p) for p in PROBES])
+        with learner_from(snap, eng.catalog) as served:
+            assert type(served).__name__ == "JointRidgeLearner"
+            np.testing.assert_array_equal([served.estimates(p) for p in PROBES], want)
+            np.testing.assert_allclose(batch_scorer(served).scores(PROBES), want, rtol=0,
+                                       atol=1e-12)
+
+
+def test_the_default_is_chosen_by_the_catalogs_structure(tmp_path):
+    """Catches a default that ignores the catalog: actions sharing a message or a channel get
+    the joint ridge first; one message per action (nothing shared) and a catalog past the joint
+    model's max_dim keep ["ridge", "squarecb"]; candidates given are never replaced."""
+    from engine import Engine
+    from engine.candidates import DEFAULT_CANDIDATES, default_candidates
+    from engine.catalog import Catalog
+    from engine.features import action_feature_sets
+
+    with make_engine(tmp_path / "grid") as eng:  # 2 messages x 2 channels: shared
+        assert [c.name for c in eng.options.candidate_specs] == JOINT_FIRST
+        assert eng.stats()["serving_learner"] == "joint"
+        assert eng.options.candidate("joint").config.gamma_scale == 30.0
+    with Engine(messages=["d0", "d1", "d2"], channels=["web"], timings=["now"],
+                no_contact=False, state_dir=tmp_path / "one") as eng:  # nothing shared
+        assert [c.name for c in eng.options.candidate_specs] == ["ridge", "squarecb"]
+    with make_engine(tmp_path / "given", candidates=["ridge", "squarecb"]) as eng:
+        assert eng.stats()["serving_learner"] == "ridge"
+    big = Catalog.from_names([f"m{i}" for i in range(60)], ["email", "sms"], ["now"])
+    assert default_candidates(action_feature_sets(big)) == DEFAULT_CANDIDATES  # 33 x 64 > 2048

@@ -1,0 +1,164 @@
+"""The joint ridge learner (policies/joint_ridge_learner.py): it learns an attribute's effect from
+the actions that share it, its Sherman-Morrison state is the ridge solve, a save resumes it
+exactly, the batch scorer reads it, and settings or catalogs it cannot hold are refused naming
+the field."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from policies.errors import PolicyConfigError, PolicyInputError
+from policies.joint_ridge_learner import JointRidgeConfig, JointRidgeLearner, action_columns
+from policies.ridge_batch_scorer import RidgeBatchScorer
+from policies.ridge_learner import RidgeConfig, RidgeLearner
+
+MESSAGES, CHANNELS = ("m0", "m1", "m2"), ("email", "sms")
+#: 3 messages x 2 channels, each with its id (as the engine's action sets carry one)
+ACTIONS = [{"m": {"msg": m}, "n": {"ch": c}, "a": {"id": f"{m}/{c}"}}
+           for m in MESSAGES for c in CHANNELS]
+NEVER_PLAYED = {4, 5}  # message m2 on either channel
+
+
+def _truth(seg: str, action: int) -> float:
+    """Segment a answers sms, segment b email; message m1 adds a little everywhere."""
+    channel = CHANNELS[action % 2]
+    return (1.0 if (seg == "a") == (channel == "sms") else 0.0) + 0.2 * (action // 2 == 1)
+
+
+def _teach(learner, rng: np.random.Generator, n: int = 400) -> None:
+    played = [a for a in range(len(ACTIONS)) if a not in NEVER_PLAYED]
+    for _ in range(n):
+        seg = str(rng.choice(["a", "b"]))
+        a = int(rng.choice(played))
+        learner.learn({"c": {"seg": seg}}, None, a, 0.25, _truth(seg, a) + 0.1 * rng.normal())
+
+
+def _channel_gap(learner) -> tuple[float, float]:
+    """For message m2 (never played): sms minus email, in segment a and in segment b."""
+    ea, eb = (learner.estimates({"c": {"seg": s}}) for s in "ab")
+    return float(ea[5] - ea[4]), float(eb[5] - eb[4])
+
+
+def test_a_channels_effect_is_learned_from_the_actions_that_share_it():
+    """Catches a learner that does not share what it learns across actions (the disjoint ridge
+    scores the never-played message 0 on both channels) or does not cross the channel with
+    the context (the same gap in both segments)."""
+    with JointRidgeLearner(JointRidgeConfig(dim=8)) as j:
+        j.set_actions(ACTIONS)
+        _teach(j, np.random.default_rng(0))
+        gap_a, gap_b = _channel_gap(j)
+    assert gap_a > 0.5 and gap_b < -0.5  # truth: +1 and -1 (the ids take a share: ridge)
+    with RidgeLearner(RidgeConfig(dim=8)) as r:  # the same rows, one regression per action
+        r.set_actions(ACTIONS)
+        _teach(r, np.random.default_rng(0))
+        assert max(map(abs, _channel_gap(r))) < 1e-12
+
+
+def test_with_the_sharing_removed_nothing_carries_over():
+    """The test above can fail: actions described by their ids alone share no column, and the
+    joint learner then knows nothing of the never-played message's channels."""
+    ids_only = [{"a": {"id": s["a"]["id"]}} for s in ACTIONS]
+    with JointRidgeLearner(JointRidgeConfig(dim=8)) as j:
+        j.set_actions(ids_only)
+        _teach(j, np.random.default_rng(0))
+        assert max(map(abs, _channel_gap(j))) < 1e-9
+
+
+#: each action one message (classification as a bandit): the ids are all there is, crossed
+ONE_EACH = [{"m": {"msg": f"d{a}"}, "a": {"id": f"d{a}"}} for a in range(6)]
+
+
+@pytest.mark.parametrize("actions, dim", [(ACTIONS, 9 * 6 + 6), (ONE_EACH, 9 * 7)])
+def test_the_sherman_morrison_state_is_the_ridge_solve(actions, dim):
+    """Catches a wrong rank-one update of the inverse or of the weights (drift from the exact
+    solve of l2 I + sum phi phi^T against sum r phi), and a layout that is not the documented
+    one (shared columns crossed, ids of described actions as constants, other ids crossed)."""
+    cfg = JointRidgeConfig(dim=8, l2=0.5)
+    rng = np.random.default_rng(1)
+    with JointRidgeLearner(cfg) as j:
+        j.set_actions(actions)
+        assert j.joint_dim == dim
+        a_mat = cfg.l2 * np.eye(j.joint_dim)
+        b = np.zeros(j.joint_dim)
+        for _ in range(300):
+            shared = {"c": {"x": float(rng.normal()), "seg": str(rng.choice(["a", "b"]))}}
+            a, r = int(rng.integers(6)), float(rng.normal())
+            nz, val = j._phi(j.features(shared), a)
+            phi = np.zeros(j.joint_dim)
+            phi[nz] = val
+            a_mat += np.outer(phi, phi)
+            b += r * phi
+            j.learn(shared, None, a, 0.5, r)
+        np.testing.assert_allclose(j._theta, np.linalg.solve(a_mat, b), rtol=0, atol=1e-9)
+        np.testing.assert_allclose(j._ainv, np.linalg.inv(a_mat), rtol=0, atol=1e-9)
+
+
+def test_a_saved_model_resumes_with_identical_probabilities(tmp_path):
+    """Catches state left out of the file (inverse, weights, reward count: gamma) or a model
+    loaded for other actions or settings."""
+    with JointRidgeLearner(JointRidgeConfig(dim=8)) as j:
+        j.set_actions(ACTIONS)
+        _teach(j, np.random.default_rng(2), n=150)
+        j.save(tmp_path / "m")
+        probes = [{"c": {"seg": s}} for s in "ab"]
+        before = [j.probabilities(p) for p in probes]
+        j.learn(probes[0], None, 1, 0.5, 1.0)
+        after_one = j.probabilities(probes[0])
+    with JointRidgeLearner(JointRidgeConfig(dim=8), model_path=tmp_path / "m") as again:
+        again.set_actions(ACTIONS)
+        assert again.rewards_learned == 150
+        for p, want in zip(probes, before, strict=True):
+            np.testing.assert_array_equal(again.probabilities(p), want)
+        again.learn(probes[0], None, 1, 0.5, 1.0)
+        np.testing.assert_array_equal(again.probabilities(probes[0]), after_one)
+    with pytest.raises(PolicyInputError, match=r"^actions"):
+        JointRidgeLearner(JointRidgeConfig(dim=8), model_path=tmp_path / "m").set_actions(
+            ACTIONS[:4])
+    with pytest.raises(PolicyConfigError, match=r"^model_path"):
+        JointRidgeLearner(JointRidgeConfig(dim=16), model_path=tmp_path / "m")
+
+
+@pytest.mark.parametrize("actions", [ACTIONS, ONE_EACH])
+def test_the_batch_scorer_equals_the_learners_estimates(actions):
+    """Catches effective weights that differ from the learner's own estimates (a column, the
+    per-action constants, or the context's constant misplaced)."""
+    rng = np.random.default_rng(3)
+    with JointRidgeLearner(JointRidgeConfig(dim=8)) as j:
+        j.set_actions(actions)
+        for _ in range(200):
+            shared = {"c": {"x": float(rng.normal()), "seg": str(rng.choice(["a", "b", "c"]))}}
+            a = int(rng.integers(6))
+            j.learn(shared, None, a, 0.5, float(rng.normal()) + a * shared["c"]["x"])
+        batch = [{"c": {"x": float(rng.normal()), "seg": str(rng.choice(["a", "b", "c"]))}}
+                 for _ in range(100)] + [{}]
+        own = np.array([j.estimates(s) for s in batch])
+        assert own.std(axis=0).min() > 0.05  # it learned something per customer
+        np.testing.assert_allclose(RidgeBatchScorer(j).scores(batch), own, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("kwargs, field", [
+    ({"dim": 12}, "dim"), ({"dim": 512}, "dim"), ({"l2": 0.0}, "l2"),
+    ({"gamma_scale": -1.0}, "gamma_scale"), ({"gamma_exponent": 2.0}, "gamma_exponent"),
+    ({"max_dim": 10}, "max_dim"), ({"dim": True}, "dim"),
+])
+def test_bad_settings_are_refused_naming_the_field(kwargs, field):
+    with pytest.raises(PolicyConfigError, match=f"^{field}:"):
+        JointRidgeConfig(**kwargs)
+
+
+def test_a_catalog_too_large_for_max_dim_is_refused_naming_it():
+    """Catches a model sized past its cap (a D x D inverse that does not fit)."""
+    many = [{"m": {"msg": f"m{i}"}} for i in range(80)]  # 80 ids, each crossed: 17 x 81
+    with JointRidgeLearner(JointRidgeConfig(dim=16, max_dim=2048)) as j:
+        j.set_actions(many)
+        assert j.joint_dim == 17 * 81
+    with pytest.raises(PolicyConfigError, match=r"^max_dim: .* = 1377 to be at most 1024"):
+        JointRidgeLearner(JointRidgeConfig(dim=16, max_dim=1024)).set_actions(many)
+
+
+def test_columns_that_split_the_actions_alike_are_kept_once():
+    names, z = action_columns([{"m": {"msg": "a"}, "a": {"id": "a/web"}, "n": {"ch": "web"}},
+                               {"m": {"msg": "b"}, "a": {"id": "b/web"}, "n": {"ch": "web"}}])
+    assert names == ["m:msg=a", "m:msg=b"]  # the id repeats the message, the channel is constant
+    assert z.tolist() == [[1.0, 0.0], [0.0, 1.0]]
