@@ -216,7 +216,7 @@ def load_models(state_dir: str | os.PathLike, catalog: Catalog,
     """
     if isinstance(options, VWConfig):
         options = EngineOptions(learner=options)
-    options = options.for_catalog(catalog)  # the default candidates depend on the catalog
+    options = options_for_state(options, catalog, state_dir)
     specs = options.candidate_specs
     store = CheckpointStore(state_dir)
     info = store.latest()
@@ -240,6 +240,30 @@ def load_models(state_dir: str | os.PathLike, catalog: Catalog,
         out.close()
         raise
     return out
+
+
+def options_for_state(options: EngineOptions, catalog: Catalog,
+                      state_dir: str | os.PathLike) -> EngineOptions:
+    """``options`` for ``catalog`` (:meth:`EngineOptions.for_catalog`), except that a state
+    folder whose checkpoint was made under the catalog-independent default
+    (:data:`engine.candidates.DEFAULT_CANDIDATES`) keeps it: an engine upgraded past the
+    catalog-dependent default resumes its models instead of refusing them. Candidates given
+    explicitly are never changed. Nothing is written.
+
+    Example:
+        >>> import tempfile
+        >>> cat = Catalog.from_names(["a", "b"], ["email", "sms"], ["now"])
+        >>> with tempfile.TemporaryDirectory() as d:  # no checkpoint: the catalog's default
+        ...     [c.name for c in options_for_state(EngineOptions(), cat, d).candidate_specs]
+        ['joint', 'ridge', 'squarecb']
+    """
+    resolved = options.for_catalog(catalog)
+    if resolved is options:
+        return resolved
+    info = CheckpointStore(state_dir).latest()
+    if info is not None and info.learner_config == options.fingerprint():
+        return options.pinned()
+    return resolved
 
 
 def built_config(config: CandidateConfig, catalog: Catalog, prune: bool) -> CandidateConfig:

@@ -42,7 +42,7 @@ import numpy as np
 
 from engine.candidate_learners import CandidateLearner
 from engine.catalog import Catalog
-from engine.checkpoint import CheckpointStore, fresh_learner, load_models
+from engine.checkpoint import CheckpointStore, fresh_learner, load_models, options_for_state
 from engine.clock import Clock, not_after
 from engine.config import load_config
 from engine.contact_rules import ContactRules, RulesConfig
@@ -140,7 +140,8 @@ class Engine:
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise ConfigError(f"seed: expected an integer, got {seed!r}")
         self.catalog = catalog
-        self.options = EngineOptions.from_dict(options).for_catalog(catalog)
+        # the default candidates depend on the catalog (and on what state_dir was made with)
+        self.options = options_for_state(EngineOptions.from_dict(options), catalog, state_dir)
         if clock is not None and not callable(clock):
             raise ConfigError(f"clock: expected a callable returning epoch seconds, got "
                               f"{clock!r:.80}")

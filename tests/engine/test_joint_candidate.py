@@ -116,3 +116,23 @@ def test_the_default_is_chosen_by_the_catalogs_structure(tmp_path):
         assert eng.stats()["serving_learner"] == "ridge"
     big = Catalog.from_names([f"m{i}" for i in range(60)], ["email", "sms"], ["now"])
     assert default_candidates(action_feature_sets(big)) == DEFAULT_CANDIDATES  # 33 x 64 > 2048
+
+
+def test_a_state_folder_made_under_the_earlier_default_resumes_with_it(tmp_path):
+    """Catches an upgrade that refuses a state folder written by the catalog-independent
+    default (["ridge", "squarecb"], what an engine without ``candidates`` ran before the joint
+    ridge existed): opened without ``candidates`` it resumes those models bit for bit, while a
+    fresh folder on the same catalog gets the joint ridge first."""
+    with make_engine(tmp_path / "old", candidates=["ridge", "squarecb"]) as eng:
+        _stream(eng, 0, 300)
+        before = probe(eng)
+    with make_engine(tmp_path / "old") as again:  # no candidates: the default
+        assert [c.name for c in again.options.candidate_specs] == ["ridge", "squarecb"]
+        assert again.stats()["serving_learner"] == "ridge"
+        assert again.stats()["replayed_on_start"] == 0
+        np.testing.assert_array_equal(probe(again), before)
+        _stream(again, 300, 320)  # and goes on learning, checkpointing under that default
+    with make_engine(tmp_path / "old") as third:
+        assert [c.name for c in third.options.candidate_specs] == ["ridge", "squarecb"]
+    with make_engine(tmp_path / "new") as fresh:
+        assert [c.name for c in fresh.options.candidate_specs] == JOINT_FIRST
