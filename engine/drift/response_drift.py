@@ -78,12 +78,18 @@ class ResponseDrift:
         threshold: the CUSUM's detection threshold, a log-likelihood ratio.
         ridge: the ridge penalty, relative to each column's sum of squares.
         max_columns: context columns in the model at most (the first seen).
+        confirm: crossings of the threshold, by the same message the same way, that make an
+            alert; the earlier ones are warnings (``confirmed=False``), after which that
+            direction's sums start again from 0 under the same model. A crossing confirms
+            only within as many of the message's rewards after the first as its reference
+            held (older ones lapse).
     """
 
     def __init__(self, *, reference: int = 10_000, shift: float = 0.25,
-                 threshold: float = 16.0, ridge: float = 0.01, max_columns: int = 64) -> None:
+                 threshold: float = 16.0, ridge: float = 0.01, max_columns: int = 64,
+                 confirm: int = 1) -> None:
         self.reference, self.shift, self.threshold = reference, shift, threshold
-        self.ridge, self.max_columns = ridge, max_columns
+        self.ridge, self.max_columns, self.confirm = ridge, max_columns, confirm
         self.columns: dict[str, int] = {}
         self.rewards = 0  # rewards taken, in all
         self.fits = 0  # models fitted so far
@@ -109,6 +115,8 @@ class ResponseDrift:
         self.seen: dict[str, int] = {}  # rewards watched since the fit
         self.zero_at: dict[str, list[float]] = {}  # time each sum last stood at 0
         self.series: dict[str, list[tuple[float, float]]] = {}
+        # unconfirmed crossings: message -> direction -> [crossings, seen at the first]
+        self.crossed: dict[str, dict[str, list[int]]] = {}
 
     @property
     def phase(self) -> str:
@@ -234,7 +242,8 @@ class ResponseDrift:
                 if change is not None:
                     changes.append(change)
                     take = change.position - self.rewards  # the rows up to the detection
-                    self._restart()
+                    if change.confirmed:
+                        self._restart()
                     self.rewards += take
                     i += take
                     continue
@@ -247,25 +256,70 @@ class ResponseDrift:
         """Feed the residuals; the first detection (its position counts every reward taken up
         to and including the detecting one), or None."""
         x = self._design(contexts)
-        first: tuple[int, RewardChange] | None = None
-        for m in np.unique(msg).tolist():
-            if m not in self.beta:
-                continue
-            rows = np.flatnonzero(msg == m)
-            pred = (x[rows] * self.beta[m]).sum(axis=1)  # row by row: batch-proof
-            found = self._cusum(m, y[rows] - pred, pred, t[rows])
-            if found is not None and (first is None or found[0] < first[0]):
-                first = (int(rows[found[0]]), found[1])
+        kept = self._watch_state()
+        first = self._feed(x, msg, y, t, y.size)
         if first is None:
             return None
-        j, change = first
-        # the first detection ends the watch (another message's later one is not counted: the
-        # model re-anchors); position = rewards up to it
-        self.alarms += 1
+        # the first detection ends the watch: the other messages went on past it, so they are
+        # taken back and fed again up to it (as if the batch had ended there)
+        self._load_watch_state(kept)
+        j, change, m = first
+        first = self._feed(x, msg, y, t, j + 1)
+        assert first is not None and first[0] == j
+        change = first[1]
+        position = self.rewards + j + 1  # rewards up to the detection
+        confirmed = self._crossing(m, change.direction, float(t[j]))
+        if confirmed:
+            self.alarms += 1
         self.last_change = RewardChange(change.stream, change.direction, change.at,
                                         change.change_at, change.before, float(change.after),
-                                        change.statistic, self.rewards + j + 1)
+                                        change.statistic, position, confirmed)
         return self.last_change
+
+    def _feed(self, x: np.ndarray, msg: np.ndarray, y: np.ndarray, t: np.ndarray, n: int
+              ) -> tuple[int, RewardChange, str] | None:
+        """Feed the first ``n`` rows to their messages' CUSUMs; the first detection (its row,
+        the change, the message) or None."""
+        first: tuple[int, RewardChange, str] | None = None
+        part = msg[:n]
+        for m in np.unique(part).tolist():
+            if m not in self.beta:
+                continue
+            rows = np.flatnonzero(part == m)
+            pred = (x[rows] * self.beta[m]).sum(axis=1)  # row by row: batch-proof
+            found = self._cusum(m, y[rows] - pred, pred, t[rows])
+            if found is not None and (first is None or rows[found[0]] < first[0]):
+                first = (int(rows[found[0]]), found[1], m)
+        return first
+
+    def _crossing(self, m: str, direction: str, at: float) -> bool:
+        """Count a crossing of message ``m``'s threshold; True when it makes an alert (the
+        ``confirm``-th within the window), else restart that direction's sums from 0."""
+        seen = self.seen[m]
+        count, since = self.crossed.setdefault(m, {}).get(direction, [0, seen])
+        if count and seen - since > self.count[m]:  # the earlier crossings lapsed
+            count, since = 0, seen
+        count += 1
+        if count >= self.confirm:
+            self.crossed[m].pop(direction, None)
+            return True
+        self.crossed[m][direction] = [count, since]
+        sign = 1.0 if direction == "rise" else -1.0
+        for side, (s, _) in enumerate(SIDES):
+            if s == sign:
+                self.sums[m][side], self.since[m][side], self.zero_at[m][side] = 0, 0, at
+        return False
+
+    def _watch_state(self) -> dict[str, Any]:
+        """A copy of what :meth:`_cusum` changes."""
+        return {"sums": {m: list(v) for m, v in self.sums.items()},
+                "since": {m: list(v) for m, v in self.since.items()},
+                "zero_at": {m: list(v) for m, v in self.zero_at.items()},
+                "seen": dict(self.seen), "series": {m: list(v) for m, v in self.series.items()}}
+
+    def _load_watch_state(self, kept: Mapping[str, Any]) -> None:
+        self.sums, self.since, self.zero_at = kept["sums"], kept["since"], kept["zero_at"]
+        self.seen, self.series = kept["seen"], kept["series"]
 
     def _cusum(self, m: str, e: np.ndarray, pred: np.ndarray, t: np.ndarray
                ) -> tuple[int, RewardChange] | None:
@@ -360,7 +414,7 @@ class ResponseDrift:
                 "count": self.count, "beta": arrays(self.beta), "sd": self.sd,
                 "delta": self.delta, "mean": self.mean, "sums": self.sums,
                 "since": self.since, "seen": self.seen, "zero_at": self.zero_at,
-                "series": self.series}
+                "series": self.series, "crossed": self.crossed}
 
     def load(self, s: Mapping[str, Any]) -> None:
         """Restore what :meth:`to_dict` saved."""
@@ -385,3 +439,5 @@ class ResponseDrift:
         self.seen = {k: int(v) for k, v in s["seen"].items()}
         self.zero_at = {k: [float(a) for a in v] for k, v in s["zero_at"].items()}
         self.series = {k: [(float(a), float(b)) for a, b in v] for k, v in s["series"].items()}
+        self.crossed = {k: {d: [int(a) for a in c] for d, c in v.items()}
+                        for k, v in s.get("crossed", {}).items()}

@@ -54,7 +54,11 @@ def test_a_changed_world_gets_a_challenger_that_takes_over_by_the_selections_rul
         serving = stats["serving_learner"]
         d = eng.choose("someone", context(0), now=T0 + CHANGE + 2500)
         explained = d.explain()
+        [challenger] = eng.recovery.challengers
+        learner = eng._selection.learners["drift1"]
     assert stats["drift_challengers"] == 1 and serving == "drift1"
+    # the default's serving candidate is the ridge learner: the challenger is one too
+    assert challenger.base == "ridge" and type(learner).__name__ == "RidgeLearner"
     assert explained.learner == "drift1"
     events = recovery_events(tmp_path)
     messages = [e["message"] for e in events]
