@@ -83,13 +83,19 @@ class ResponseDrift:
             direction's sums start again from 0 under the same model. A crossing confirms
             only within as many of the message's rewards after the first as its reference
             held (older ones lapse).
+        rises: whether a rise can make an alert at all (False: every rise is a warning).
+        bins: 0 for a linear model of each number; ``b`` > 1 adds to each number's column
+            steps at its ``b``-quantiles in the first reference rows (``x > edge``): a
+            piecewise model, less wrong where the answer is not linear in the number.
     """
 
     def __init__(self, *, reference: int = 10_000, shift: float = 0.25,
                  threshold: float = 16.0, ridge: float = 0.01, max_columns: int = 64,
-                 confirm: int = 1) -> None:
+                 confirm: int = 1, rises: bool = True, bins: int = 0) -> None:
         self.reference, self.shift, self.threshold = reference, shift, threshold
         self.ridge, self.max_columns, self.confirm = ridge, max_columns, confirm
+        self.rises, self.bins = rises, bins
+        self.steps: dict[str, list[float]] = {}  # number -> the edges of its step columns
         self.columns: dict[str, int] = {}
         self.rewards = 0  # rewards taken, in all
         self.fits = 0  # models fitted so far
@@ -133,8 +139,10 @@ class ResponseDrift:
                     if isinstance(v, bool | int | float | str) and v is not None and \
                             name not in self.columns and len(self.columns) < self.max_columns:
                         self.columns[name] = len(self.columns)
+            if self.bins > 1:
+                self._set_steps(contexts)
         numbers = [(k, j) for k, j in self.columns.items() if "=" not in k]
-        x = np.zeros((len(contexts), len(self.columns) + 1))
+        x = np.zeros((len(contexts), self._width()))
         x[:, -1] = 1.0  # the intercept
         if numbers:  # one comprehension per column: a few hundred ns per value
             cols = [j for _, j in numbers]
@@ -149,7 +157,31 @@ class ResponseDrift:
             rows = np.flatnonzero(j >= 0)
             x[rows, j[rows]] = 1.0
         np.nan_to_num(x, copy=False, nan=0.0, posinf=0.0, neginf=0.0)  # missing: 0
+        j = len(self.columns)
+        for key, edges in self.steps.items():  # after the numbers: their columns are set
+            e = np.asarray(edges)
+            x[:, j:j + e.size] = x[:, [self.columns[key]]] > e[None, :]
+            j += e.size
         return x
+
+    def _width(self) -> int:
+        """Columns of the design: the context's, the steps', the intercept."""
+        return len(self.columns) + sum(len(e) for e in self.steps.values()) + 1
+
+    def _set_steps(self, contexts: Sequence[Mapping[str, Any]]) -> None:
+        """Each number's step edges: its inner ``bins``-quantiles in these rows, without
+        repeats and without the smallest value (a step there is the intercept)."""
+        q = np.linspace(0.0, 1.0, self.bins + 1)[1:-1]
+        for key in self.columns:
+            if "=" in key:
+                continue
+            v = np.array([_number(c.get(key)) for c in contexts], dtype=np.float64)
+            v = v[np.isfinite(v)]
+            if v.size:
+                edges = np.unique(np.quantile(v, q))
+                edges = edges[edges > v.min()]
+                if edges.size:
+                    self.steps[key] = edges.tolist()
 
     def _categories(self) -> dict[str, dict[str, int]]:
         """``{key: {value: column}}`` of the one-hot columns."""
@@ -205,7 +237,7 @@ class ResponseDrift:
             if n < least:  # too few to know its answer: not watched until the next fit
                 del self.beta[m]
                 continue
-            dof = max(n - min(len(self.columns) + 1, n // 2), 1)
+            dof = max(n - min(self._width(), n // 2), 1)
             var = (ssr[m] + least * pooled) / (dof + least)
             self.sd[m] = math.sqrt(max(var, 1e-12))
             self.mean[m] = sums[m] / n
@@ -300,7 +332,7 @@ class ResponseDrift:
         if count and seen - since > self.count[m]:  # the earlier crossings lapsed
             count, since = 0, seen
         count += 1
-        if count >= self.confirm:
+        if count >= self.confirm and (self.rises or direction == "drop"):
             self.crossed[m].pop(direction, None)
             return True
         self.crossed[m][direction] = [count, since]
@@ -414,7 +446,7 @@ class ResponseDrift:
                 "count": self.count, "beta": arrays(self.beta), "sd": self.sd,
                 "delta": self.delta, "mean": self.mean, "sums": self.sums,
                 "since": self.since, "seen": self.seen, "zero_at": self.zero_at,
-                "series": self.series, "crossed": self.crossed}
+                "series": self.series, "crossed": self.crossed, "steps": self.steps}
 
     def load(self, s: Mapping[str, Any]) -> None:
         """Restore what :meth:`to_dict` saved."""
@@ -439,5 +471,6 @@ class ResponseDrift:
         self.seen = {k: int(v) for k, v in s["seen"].items()}
         self.zero_at = {k: [float(a) for a in v] for k, v in s["zero_at"].items()}
         self.series = {k: [(float(a), float(b)) for a, b in v] for k, v in s["series"].items()}
+        self.steps = {k: [float(a) for a in v] for k, v in s.get("steps", {}).items()}
         self.crossed = {k: {d: [int(a) for a in c] for d, c in v.items()}
                         for k, v in s.get("crossed", {}).items()}
