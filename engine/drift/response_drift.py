@@ -157,11 +157,11 @@ class ResponseDrift:
             rows = np.flatnonzero(j >= 0)
             x[rows, j[rows]] = 1.0
         np.nan_to_num(x, copy=False, nan=0.0, posinf=0.0, neginf=0.0)  # missing: 0
-        j = len(self.columns)
+        at = len(self.columns)
         for key, edges in self.steps.items():  # after the numbers: their columns are set
             e = np.asarray(edges)
-            x[:, j:j + e.size] = x[:, [self.columns[key]]] > e[None, :]
-            j += e.size
+            x[:, at:at + e.size] = x[:, [self.columns[key]]] > e[None, :]
+            at += e.size
         return x
 
     def _width(self) -> int:
