@@ -12,6 +12,7 @@ import pytest
 from engine.drift.monitor import DriftMonitor
 from engine.drift.options import DriftOptions
 from engine.drift.response_drift import ResponseDrift
+from engine.errors import ConfigError
 
 N = 60_000
 CHANGE = 30_000
@@ -169,3 +170,24 @@ def test_the_monitor_reports_it_as_a_reward_alert_of_the_treatment_only():
     assert mon.response.rewards == int((~h[1000:]).sum())  # warm-up skipped, holdout not fed
     assert "response/message=a" in mon.stats()["drift_response_statistic"] or \
         mon.response.phase == "building the reference"
+
+
+def test_the_monitor_reports_an_unconfirmed_crossing_as_a_warning_then_the_alert():
+    ctx, msg, y, t = world(0, flip_at=CHANGE)
+    mon = DriftMonitor(DriftOptions(reward_streams=[], response=True, response_warmup=1000,
+                                    response_confirm=2))
+    h = np.zeros(N, dtype=bool)
+    events = []
+    for lo in range(0, N, 2000):
+        s = slice(lo, lo + 2000)
+        events += mon.add_rewards(y[s], t[s], h[s], ["email"] * (s.stop - s.start), msg[s],
+                                  ctx[s])
+    response = [e for e in events if e.subject.startswith("response/")]
+    assert [(e.subject, e.level) for e in response[:2]] == [
+        ("response/message=a", "warn"), ("response/message=a", "alert")]
+    assert "not yet confirmed" in response[0].message
+
+
+def test_a_bad_confirm_setting_is_refused_naming_it():
+    with pytest.raises(ConfigError, match=r"drift\.response_confirm"):
+        DriftOptions(response_confirm=0)
