@@ -468,6 +468,8 @@ def main() -> int:
                         help="replay the monitor with these settings on the kept logs instead "
                         "of running engines: a JSON list of [engine.drift] tables; prints "
                         "detection delays and false alarms per table (default: no tuning)")
+    parser.add_argument("--summary-only", action="store_true",
+                        help="print the summary of the runs in --out without running any")
     args = parser.parse_args()
     if args.tune:
         return tune(Path(args.keep_logs or "results/drift_logs"), json.loads(args.tune),
@@ -488,7 +490,7 @@ def main() -> int:
         worlds += [(s, a) for s in args.scenarios.split(",") for a in arms]
     if "false" in parts:
         worlds.append(("baseline", "none"))
-    for seed in range(seeds):
+    for seed in range(0 if args.summary_only else seeds):
         for scenario, arm in worlds:
             n = decisions // BATCH * BATCH
             if (scenario, seed, arm, n) in done:
