@@ -87,14 +87,17 @@ class ResponseDrift:
         bins: 0 for a linear model of each number; ``b`` > 1 adds to each number's column
             steps at its ``b``-quantiles in the first reference rows (``x > edge``): a
             piecewise model, less wrong where the answer is not linear in the number.
+        min_positive: rewards above 0 (conversions) a message's reference needs to be
+            watched: a model fitted on a handful of conversions predicts little.
     """
 
     def __init__(self, *, reference: int = 10_000, shift: float = 0.25,
                  threshold: float = 16.0, ridge: float = 0.01, max_columns: int = 64,
-                 confirm: int = 1, rises: bool = True, bins: int = 0) -> None:
+                 confirm: int = 1, rises: bool = True, bins: int = 0,
+                 min_positive: int = 0) -> None:
         self.reference, self.shift, self.threshold = reference, shift, threshold
         self.ridge, self.max_columns, self.confirm = ridge, max_columns, confirm
-        self.rises, self.bins = rises, bins
+        self.rises, self.bins, self.min_positive = rises, bins, min_positive
         self.steps: dict[str, list[float]] = {}  # number -> the edges of its step columns
         self.columns: dict[str, int] = {}
         self.rewards = 0  # rewards taken, in all
@@ -112,6 +115,7 @@ class ResponseDrift:
         self.xty: dict[str, np.ndarray] = {}
         self.yy: dict[str, float] = {}
         self.count: dict[str, int] = {}
+        self.positive: dict[str, int] = {}  # reference rewards above 0, per message
         self.beta: dict[str, np.ndarray] = {}
         self.sd: dict[str, float] = {}
         self.delta: dict[str, float] = {}
@@ -217,6 +221,7 @@ class ResponseDrift:
             self.xty[m] = self.xty.get(m, np.zeros(d)) + xm.T @ ym
             self.yy[m] = self.yy.get(m, 0.0) + float(ym @ ym)
             self.count[m] = self.count.get(m, 0) + int(rows.sum())
+            self.positive[m] = self.positive.get(m, 0) + int((ym > 0).sum())
 
     def _fit(self) -> None:
         """Solve each message's ridge; its residual spread and the CUSUMs' step."""
@@ -234,7 +239,8 @@ class ResponseDrift:
         pooled = sum(ssr.values()) / max(total, 1)
         least = min(MIN_REWARDS, self.reference // 10)
         for m, n in self.count.items():
-            if n < least:  # too few to know its answer: not watched until the next fit
+            if n < least or self.positive.get(m, 0) < self.min_positive:
+                # too few to know its answer: not watched until the next fit
                 del self.beta[m]
                 continue
             dof = max(n - min(self._width(), n // 2), 1)
@@ -443,7 +449,8 @@ class ResponseDrift:
                 "pending": [[c, m.tolist(), y.tolist()] for c, m, y in self.pending],
                 "last_change": None if self.last_change is None else vars(self.last_change),
                 "xtx": arrays(self.xtx), "xty": arrays(self.xty), "yy": self.yy,
-                "count": self.count, "beta": arrays(self.beta), "sd": self.sd,
+                "count": self.count, "positive": self.positive,
+                "beta": arrays(self.beta), "sd": self.sd,
                 "delta": self.delta, "mean": self.mean, "sums": self.sums,
                 "since": self.since, "seen": self.seen, "zero_at": self.zero_at,
                 "series": self.series, "crossed": self.crossed, "steps": self.steps}
@@ -462,6 +469,7 @@ class ResponseDrift:
         self.xtx, self.xty = arrays(s["xtx"]), arrays(s["xty"])
         self.yy = {k: float(v) for k, v in s["yy"].items()}
         self.count = {k: int(v) for k, v in s["count"].items()}
+        self.positive = {k: int(v) for k, v in s.get("positive", {}).items()}
         self.beta = arrays(s["beta"])
         self.sd = {k: float(v) for k, v in s["sd"].items()}
         self.delta = {k: float(v) for k, v in s["delta"].items()}
