@@ -191,3 +191,14 @@ def test_the_monitor_reports_an_unconfirmed_crossing_as_a_warning_then_the_alert
 def test_a_bad_confirm_setting_is_refused_naming_it():
     with pytest.raises(ConfigError, match=r"drift\.response_confirm"):
         DriftOptions(response_confirm=0)
+
+
+def test_a_message_with_too_few_conversions_in_its_reference_is_not_watched():
+    """``min_positive``: a's reference holds about 660 rewards above 0, b's and c's about 400;
+    at 500 only a is watched (a model fitted on a handful of conversions predicts nothing)."""
+    ctx, msg, y, t = world(0)
+    every, some = detector(), ResponseDrift(reference=10_000, min_positive=500)
+    for rd in (every, some):
+        feed(rd, ctx[:12_000], msg[:12_000], y[:12_000], t[:12_000])
+    assert set(every.beta) == {"a", "b", "c"}
+    assert set(some.beta) == {"a"} and some.positive["b"] < 500 <= some.positive["a"]
