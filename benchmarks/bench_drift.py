@@ -29,7 +29,9 @@ simulated context, not of the world's customers).
 
 Runs are written one JSON line each to ``--out`` as they finish (a rerun skips the done ones),
 then summarised. Run: ``python benchmarks/bench_drift.py [--quick] [--seeds 3]
-[--parts detect,false,value,cost,monitor]``.
+[--parts detect,false,value,cost,monitor] [--arms none,recover,forget] [--summary-only]``
+(``--arms``: each changing world without an answer to a change, with a recovery challenger,
+with the serving ridge forgetting faster; paired by seed in the summary).
 """
 
 from __future__ import annotations
