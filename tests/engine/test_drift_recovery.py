@@ -56,9 +56,12 @@ def test_a_changed_world_gets_a_challenger_that_takes_over_by_the_selections_rul
         explained = d.explain()
         [challenger] = eng.recovery.challengers
         learner = eng._selection.learners["drift1"]
+        base = eng._selection.learners[challenger.base]
     assert stats["drift_challengers"] == 1 and serving == "drift1"
-    # the default's serving candidate is the ridge learner: the challenger is one too
-    assert challenger.base == "ridge" and type(learner).__name__ == "RidgeLearner"
+    # the default's serving candidate is a ridge learner (per action, or the joint one where
+    # the catalog's actions share attributes): the challenger is a fresh one of the same kind
+    assert type(learner) is type(base) and "Ridge" in type(learner).__name__
+    assert learner is not base
     assert explained.learner == "drift1"
     events = recovery_events(tmp_path)
     messages = [e["message"] for e in events]
