@@ -29,7 +29,9 @@ simulated context, not of the world's customers).
 
 Runs are written one JSON line each to ``--out`` as they finish (a rerun skips the done ones),
 then summarised. Run: ``python benchmarks/bench_drift.py [--quick] [--seeds 3]
-[--parts detect,false,value,cost,monitor]``.
+[--parts detect,false,value,cost,monitor] [--arms none,recover,forget] [--summary-only]``
+(``--arms``: each changing world without an answer to a change, with a recovery challenger,
+with the serving ridge forgetting faster; paired by seed in the summary).
 """
 
 from __future__ import annotations
@@ -65,13 +67,24 @@ def change_hour(scenario: str) -> float | None:
     return sc.drift_at_hour or sc.mix_at_hour or None
 
 
-def run_world(scenario: str, seed: int, decisions: int, recovery: bool,
+ARMS = {"none": {}, "recover": {"recover": True}, "forget": {"forget_on_change": True}}
+
+
+def _arm(run: dict[str, Any]) -> str:
+    """A run's arm (runs written before arms were named have only ``recovery``)."""
+    return str(run.get("arm") or ("recover" if run["recovery"] else "none"))
+
+
+def run_world(scenario: str, seed: int, decisions: int, recovery: bool | str,
               keep_log: Path | None = None) -> dict[str, Any]:
     """One engine on one world: its choices' expected rewards per decision, its drift events.
+    ``recovery``: an arm of :data:`ARMS` (``none``; ``recover``: a challenger on a confirmed
+    change; ``forget``: the serving ridge forgets faster on it), or a bool (recover or none).
     With ``keep_log``, the engine's state (its log) stays there, for :func:`replay_monitor`."""
+    arm = recovery if isinstance(recovery, str) else ("recover" if recovery else "none")
     env = CustomerBatchEnv(load_scenario(scenario), batch_size=BATCH, seed=seed)
     obs, info = env.reset(seed=seed)
-    drift = {"warmup": WARMUP, **RESPONSE, **({"recover": True} if recovery else {})}
+    drift = {"warmup": WARMUP, **RESPONSE, **ARMS[arm]}
     start = time.perf_counter()
     n = decisions // BATCH * BATCH
     hours, chosen, oracle, random, treated = (np.empty(n) for _ in range(5))
@@ -99,7 +112,8 @@ def run_world(scenario: str, seed: int, decisions: int, recovery: bool,
                    for k, s in pol.engine.drift.monitor.streams.items()}
     change = change_hour(scenario)
     out: dict[str, Any] = {"scenario": scenario, "seed": seed, "decisions": n,
-                           "recovery": recovery, "seconds": time.perf_counter() - start,
+                           "recovery": arm == "recover", "arm": arm,
+                           "seconds": time.perf_counter() - start,
                            "change_hour": change, "events": [
                                {k: e[k] for k in ("kind", "subject", "level", "at", "value",
                                                   "change_at", "message")} for e in events],
@@ -108,7 +122,8 @@ def run_world(scenario: str, seed: int, decisions: int, recovery: bool,
                            "drift_decisions_seen": stats["drift_decisions_seen"],
                            "learners": {k: stats.get(k) for k in (
                                "serving_learner", "drift_challengers",
-                               "drift_challengers_served", "candidates")}}
+                               "drift_challengers_served", "candidates",
+                               "drift_forgetting_times")}}
     after = hours >= change if change else hours >= hours[n // 2]
     mask = after & (treated > 0)
     for name, values in (("chosen", chosen), ("oracle", oracle), ("random", random)):
@@ -291,13 +306,13 @@ def _load(out: Path) -> list[dict[str, Any]]:
 def summarise(runs: list[dict[str, Any]], extra: dict[str, Any]) -> None:
     """Print the figures from the finished runs."""
     print("\n== detection delay (decisions after the change point; first alert-level event)")
-    print(f"{'scenario':>10} {'seed':>4} {'recovery':>8} {'delay':>7} {'first alert':<32} "
+    print(f"{'scenario':>10} {'seed':>4} {'arm':>8} {'delay':>7} {'first alert':<32} "
           f"{'alerts before':>13}")
-    for r in sorted(runs, key=lambda r: (r["scenario"], r["recovery"], r["seed"])):
+    for r in sorted(runs, key=lambda r: (r["scenario"], _arm(r), r["seed"])):
         if r["change_hour"] is None:
             continue
         d = detection(r)
-        print(f"{r['scenario']:>10} {r['seed']:>4} {r['recovery']!s:>8} "
+        print(f"{r['scenario']:>10} {r['seed']:>4} {_arm(r):>8} "
               f"{d['delay'] if d['delay'] is not None else 'none':>7} {d['first'] or '-':<32} "
               f"{d['false_before']:>13}")
     print("\n== false alarms on baseline (alert-level events; no change happens)")
@@ -327,22 +342,25 @@ def summarise(runs: list[dict[str, Any]], extra: dict[str, Any]) -> None:
             print(f"    {m[:110]}")
     print("\n== value per 1,000 customers after the change (treated decisions; mean expected "
           "reward x 1,000)")
-    print(f"{'scenario':>10} {'seed':>4} {'recovery':>8} {'engine':>8} {'random':>8} "
-          f"{'oracle':>8} {'n':>7} {'seconds':>8}")
-    for r in sorted(runs, key=lambda r: (r["scenario"], r["seed"], r["recovery"])):
-        print(f"{r['scenario']:>10} {r['seed']:>4} {r['recovery']!s:>8} "
+    print(f"{'scenario':>10} {'seed':>4} {'arm':>8} {'engine':>8} {'random':>8} "
+          f"{'oracle':>8} {'n':>7} {'seconds':>8}  what the answer did")
+    for r in sorted(runs, key=lambda r: (r["scenario"], r["seed"], _arm(r))):
+        print(f"{r['scenario']:>10} {r['seed']:>4} {_arm(r):>8} "
               f"{1000 * r['chosen_after']:>8.1f} {1000 * r['random_after']:>8.1f} "
-              f"{1000 * r['oracle_after']:>8.1f} {r['n_after']:>7} {r['seconds']:>8.0f}")
+              f"{1000 * r['oracle_after']:>8.1f} {r['n_after']:>7} {r['seconds']:>8.0f}  "
+              f"{_answer(r)}")
     for scenario in sorted({r["scenario"] for r in runs}):
-        pairs = {}
+        pairs: dict[int, dict[str, float]] = {}
         for r in runs:
             if r["scenario"] == scenario:
-                pairs.setdefault(r["seed"], {})[r["recovery"]] = 1000 * r["chosen_after"]
-        diffs = [p[True] - p[False] for p in pairs.values() if len(p) == 2]
-        if diffs:
-            m, lo, hi = mean_ci(diffs)
-            print(f"{scenario}: recovery minus none {m:+.1f} per 1,000 (95% CI {lo:+.1f} to "
-                  f"{hi:+.1f}, {len(diffs)} seeds paired)")
+                pairs.setdefault(r["seed"], {})[_arm(r)] = 1000 * r["chosen_after"]
+        for arm in ("recover", "forget"):
+            diffs = [p[arm] - p["none"] for p in pairs.values() if arm in p and "none" in p]
+            if diffs:
+                m, lo, hi = mean_ci(diffs)
+                print(f"{scenario}: {arm} minus none {m:+.1f} per 1,000 (95% CI {lo:+.1f} to "
+                      f"{hi:+.1f}, {len(diffs)} seeds paired: "
+                      f"{', '.join(f'{d:+.1f}' for d in diffs)})")
     cost = extra.get("cost")
     if cost:
         print("\n== the monitors' cost per choose+reward pair (same process, same contexts, "
@@ -352,6 +370,16 @@ def summarise(runs: list[dict[str, Any]], extra: dict[str, Any]) -> None:
                   f"{100 * (c['on_us'] / c['off_us'] - 1):+.1f} %; inside the monitor "
                   f"{c['inside_us']:.1f} us = {100 * c['inside_us'] / c['on_us']:.1f} % of "
                   f"the pair ({c['pairs']:,} pairs, {c['seen']:,} read)")
+
+
+def _answer(run: dict[str, Any]) -> str:
+    """What a run's answer to the change did: challengers started and served, the serving
+    learner at the end, the times its ridge forgot faster."""
+    learners = run.get("learners", {})
+    return (f"challengers {learners.get('drift_challengers')} served "
+            f"{learners.get('drift_challengers_served')}, serving "
+            f"{learners.get('serving_learner')}, forgot faster "
+            f"{learners.get('drift_forgetting_times') or 0}")
 
 
 def _poisson_upper(k: int) -> float:
@@ -364,7 +392,7 @@ def _poisson_upper(k: int) -> float:
 def tune(logs: Path, tables: list[dict[str, Any]], runs: list[dict[str, Any]]) -> int:
     """Replay each settings table on every kept log: per table, the detection delay on each
     changing world and the alerts on ``baseline`` (and before each change)."""
-    by_name = {f"{r['scenario']}-{r['seed']}": r for r in runs if not r["recovery"]}
+    by_name = {f"{r['scenario']}-{r['seed']}": r for r in runs if _arm(r) == "none"}
     for table in tables:
         delays, false, decisions = [], 0, 0
         for folder in sorted(p for p in logs.iterdir() if p.name in by_name):
@@ -425,7 +453,12 @@ def main() -> int:
     parser.add_argument("--scenarios", default="drift,mix_shift",
                         help="the changing worlds of detect and value (default drift,mix_shift)")
     parser.add_argument("--recovery", action="store_true",
-                        help="also run every changing world with recovery on (default: off)")
+                        help="also run every changing world with recovery on (default: off); "
+                        "the same as --arms none,recover")
+    parser.add_argument("--arms", default=None,
+                        help="the arms of every changing world: none, recover (a challenger on "
+                        "a confirmed change), forget (the serving ridge forgets faster on it); "
+                        "default none")
     parser.add_argument("--monitor-decisions", type=int, default=1_000_000,
                         help="decisions of the monitor-only false-alarm run (default 1,000,000)")
     parser.add_argument("--out", default="results/bench_drift.jsonl",
@@ -437,6 +470,8 @@ def main() -> int:
                         help="replay the monitor with these settings on the kept logs instead "
                         "of running engines: a JSON list of [engine.drift] tables; prints "
                         "detection delays and false alarms per table (default: no tuning)")
+    parser.add_argument("--summary-only", action="store_true",
+                        help="print the summary of the runs in --out without running any")
     args = parser.parse_args()
     if args.tune:
         return tune(Path(args.keep_logs or "results/drift_logs"), json.loads(args.tune),
@@ -446,25 +481,28 @@ def main() -> int:
     decisions = 34_000 if args.quick else args.decisions
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    done = {(r["scenario"], r["seed"], r["recovery"], r["decisions"]) for r in _load(out)}
+    done = {(r["scenario"], r["seed"], _arm(r), r["decisions"]) for r in _load(out)}
     worlds = []
     if parts & {"detect", "value"}:
-        arms = (False, True) if args.recovery else (False,)
-        worlds += [(s, r) for s in args.scenarios.split(",") for r in arms]
+        arms = args.arms.split(",") if args.arms else (
+            ["none", "recover"] if args.recovery else ["none"])
+        unknown = set(arms) - set(ARMS)
+        if unknown:
+            parser.error(f"--arms: expected some of {', '.join(ARMS)}, got {sorted(unknown)}")
+        worlds += [(s, a) for s in args.scenarios.split(",") for a in arms]
     if "false" in parts:
-        worlds.append(("baseline", False))
-    for seed in range(seeds):
-        for scenario, recovery in worlds:
+        worlds.append(("baseline", "none"))
+    for seed in range(0 if args.summary_only else seeds):
+        for scenario, arm in worlds:
             n = decisions // BATCH * BATCH
-            if (scenario, seed, recovery, n) in done:
+            if (scenario, seed, arm, n) in done:
                 continue
             keep = Path(args.keep_logs) / f"{scenario}-{seed}" if args.keep_logs and \
-                not recovery else None
-            run = run_world(scenario, seed, n, recovery, keep)
+                arm == "none" else None
+            run = run_world(scenario, seed, n, arm, keep)
             with out.open("a") as fh:
                 fh.write(json.dumps(run) + "\n")
-            print(f"ran {scenario} seed {seed} recovery {recovery}: {run['seconds']:.0f} s",
-                  flush=True)
+            print(f"ran {scenario} seed {seed} arm {arm}: {run['seconds']:.0f} s", flush=True)
     extra: dict[str, Any] = {}
     if "monitor" in parts:
         return monitor_part(args, seeds, out.with_name(out.stem + "_monitor.jsonl"))

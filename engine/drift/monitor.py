@@ -75,7 +75,8 @@ class DriftMonitor:
         self.response = ResponseDrift(
             reference=o.response_reference, shift=o.response_shift,
             threshold=o.response_threshold, ridge=o.response_ridge,
-            max_columns=o.max_features) if o.response else None
+            max_columns=o.max_features, confirm=o.response_confirm,
+            min_positive=o.response_min_positive) if o.response else None
         self.decisions = 0
         self.rewards = 0
         self.counts: dict[str, int] = {}  # "kind/level" -> events
@@ -161,12 +162,16 @@ class DriftMonitor:
     def _reward_event(self, c: RewardChange) -> DriftEvent:
         rise_only_info = c.stream.startswith("treatment") and c.direction == "rise"
         level = EventLevel.INFO if rise_only_info else EventLevel.ALERT
+        if not c.confirmed:  # a response stream's first crossing: worth a look, not an answer
+            level = EventLevel.WARN
         why = " (a learner that learns raises it: not an alert)" if rise_only_info else ""
         moved = "rose" if c.direction == "rise" else "dropped"
         if c.stream.startswith("response/"):
-            message = (f"{c.stream}: the answer to the message {moved} for the same customers: "
-                       f"{c.before:.4g} per decision in the reference, {c.after:.4g} since the "
-                       f"change (the model's prediction plus the mean residual)")
+            unconfirmed = "" if c.confirmed else " (not yet confirmed: an alert if it does again)"
+            message = (f"{c.stream}: the answer to the message {moved} for the same customers"
+                       f"{unconfirmed}: {c.before:.4g} per decision in the reference, "
+                       f"{c.after:.4g} since the change (the model's prediction plus the mean "
+                       f"residual)")
         else:
             message = (f"{c.stream} reward rate {moved}{why}: {c.before:.4g} per decision "
                        f"before the change, {c.after:.4g} since")

@@ -29,12 +29,13 @@ REWARD_SPLITS = ("channel", "message")  # how the treatment's rewards may be spl
 _INTEGERS = ("reference_size", "window", "block", "bins", "max_categories", "max_features",
              "warmup", "reward_block", "reward_warmup_blocks", "reward_memory_blocks",
              "lift_window", "lift_windows", "follow_every", "recover_cooldown",
-             "recover_batch", "response_reference", "response_warmup", "forget_updates")
+             "recover_batch", "response_reference", "response_warmup", "forget_updates",
+             "response_confirm", "response_min_positive")
 # settings that leave the monitor's saved state valid (they do not shape what it computes)
 _NOT_SHAPING = ("enabled", "follow_every", "recover", "recover_cooldown", "recover_batch",
                 "forget_on_change", "forget_factor", "forget_updates")
 _LOWEST = {"warmup": 0, "reward_memory_blocks": 0, "bins": 2, "lift_windows": 3,
-           "response_reference": 100, "response_warmup": 0}
+           "response_reference": 100, "response_warmup": 0, "response_min_positive": 0}
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,9 @@ class DriftOptions:
             detecting.
         response_threshold: the per-message CUSUM's threshold, a log-likelihood ratio.
         response_ridge: the model's ridge penalty, relative to each column's sum of squares.
+        response_confirm: crossings of a response CUSUM's threshold, by the same message the
+            same way, that make an alert (the earlier ones are warnings).
+        response_min_positive: rewards above 0 a message's reference needs to be watched.
     """
 
     enabled: bool = True
@@ -118,6 +122,8 @@ class DriftOptions:
     response_shift: float = 0.25
     response_threshold: float = 16.0
     response_ridge: float = 0.01
+    response_confirm: int = 1
+    response_min_positive: int = 0
 
     def __post_init__(self) -> None:
         for name in ("enabled", "recover", "response", "forget_on_change"):

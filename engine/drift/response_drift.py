@@ -78,12 +78,27 @@ class ResponseDrift:
         threshold: the CUSUM's detection threshold, a log-likelihood ratio.
         ridge: the ridge penalty, relative to each column's sum of squares.
         max_columns: context columns in the model at most (the first seen).
+        confirm: crossings of the threshold, by the same message the same way, that make an
+            alert; the earlier ones are warnings (``confirmed=False``), after which that
+            direction's sums start again from 0 under the same model. A crossing confirms
+            only within as many of the message's rewards after the first as its reference
+            held (older ones lapse).
+        rises: whether a rise can make an alert at all (False: every rise is a warning).
+        bins: 0 for a linear model of each number; ``b`` > 1 adds to each number's column
+            steps at its ``b``-quantiles in the first reference rows (``x > edge``): a
+            piecewise model, less wrong where the answer is not linear in the number.
+        min_positive: rewards above 0 (conversions) a message's reference needs to be
+            watched: a model fitted on a handful of conversions predicts little.
     """
 
     def __init__(self, *, reference: int = 10_000, shift: float = 0.25,
-                 threshold: float = 16.0, ridge: float = 0.01, max_columns: int = 64) -> None:
+                 threshold: float = 16.0, ridge: float = 0.01, max_columns: int = 64,
+                 confirm: int = 1, rises: bool = True, bins: int = 0,
+                 min_positive: int = 0) -> None:
         self.reference, self.shift, self.threshold = reference, shift, threshold
-        self.ridge, self.max_columns = ridge, max_columns
+        self.ridge, self.max_columns, self.confirm = ridge, max_columns, confirm
+        self.rises, self.bins, self.min_positive = rises, bins, min_positive
+        self.steps: dict[str, list[float]] = {}  # number -> the edges of its step columns
         self.columns: dict[str, int] = {}
         self.rewards = 0  # rewards taken, in all
         self.fits = 0  # models fitted so far
@@ -100,6 +115,7 @@ class ResponseDrift:
         self.xty: dict[str, np.ndarray] = {}
         self.yy: dict[str, float] = {}
         self.count: dict[str, int] = {}
+        self.positive: dict[str, int] = {}  # reference rewards above 0, per message
         self.beta: dict[str, np.ndarray] = {}
         self.sd: dict[str, float] = {}
         self.delta: dict[str, float] = {}
@@ -109,6 +125,8 @@ class ResponseDrift:
         self.seen: dict[str, int] = {}  # rewards watched since the fit
         self.zero_at: dict[str, list[float]] = {}  # time each sum last stood at 0
         self.series: dict[str, list[tuple[float, float]]] = {}
+        # unconfirmed crossings: message -> direction -> [crossings, seen at the first]
+        self.crossed: dict[str, dict[str, list[int]]] = {}
 
     @property
     def phase(self) -> str:
@@ -125,8 +143,10 @@ class ResponseDrift:
                     if isinstance(v, bool | int | float | str) and v is not None and \
                             name not in self.columns and len(self.columns) < self.max_columns:
                         self.columns[name] = len(self.columns)
+            if self.bins > 1:
+                self._set_steps(contexts)
         numbers = [(k, j) for k, j in self.columns.items() if "=" not in k]
-        x = np.zeros((len(contexts), len(self.columns) + 1))
+        x = np.zeros((len(contexts), self._width()))
         x[:, -1] = 1.0  # the intercept
         if numbers:  # one comprehension per column: a few hundred ns per value
             cols = [j for _, j in numbers]
@@ -141,7 +161,31 @@ class ResponseDrift:
             rows = np.flatnonzero(j >= 0)
             x[rows, j[rows]] = 1.0
         np.nan_to_num(x, copy=False, nan=0.0, posinf=0.0, neginf=0.0)  # missing: 0
+        at = len(self.columns)
+        for key, edges in self.steps.items():  # after the numbers: their columns are set
+            e = np.asarray(edges)
+            x[:, at:at + e.size] = x[:, [self.columns[key]]] > e[None, :]
+            at += e.size
         return x
+
+    def _width(self) -> int:
+        """Columns of the design: the context's, the steps', the intercept."""
+        return len(self.columns) + sum(len(e) for e in self.steps.values()) + 1
+
+    def _set_steps(self, contexts: Sequence[Mapping[str, Any]]) -> None:
+        """Each number's step edges: its inner ``bins``-quantiles in these rows, without
+        repeats and without the smallest value (a step there is the intercept)."""
+        q = np.linspace(0.0, 1.0, self.bins + 1)[1:-1]
+        for key in self.columns:
+            if "=" in key:
+                continue
+            v = np.array([_number(c.get(key)) for c in contexts], dtype=np.float64)
+            v = v[np.isfinite(v)]
+            if v.size:
+                edges = np.unique(np.quantile(v, q))
+                edges = edges[edges > v.min()]
+                if edges.size:
+                    self.steps[key] = edges.tolist()
 
     def _categories(self) -> dict[str, dict[str, int]]:
         """``{key: {value: column}}`` of the one-hot columns."""
@@ -177,6 +221,7 @@ class ResponseDrift:
             self.xty[m] = self.xty.get(m, np.zeros(d)) + xm.T @ ym
             self.yy[m] = self.yy.get(m, 0.0) + float(ym @ ym)
             self.count[m] = self.count.get(m, 0) + int(rows.sum())
+            self.positive[m] = self.positive.get(m, 0) + int((ym > 0).sum())
 
     def _fit(self) -> None:
         """Solve each message's ridge; its residual spread and the CUSUMs' step."""
@@ -194,10 +239,11 @@ class ResponseDrift:
         pooled = sum(ssr.values()) / max(total, 1)
         least = min(MIN_REWARDS, self.reference // 10)
         for m, n in self.count.items():
-            if n < least:  # too few to know its answer: not watched until the next fit
+            if n < least or self.positive.get(m, 0) < self.min_positive:
+                # too few to know its answer: not watched until the next fit
                 del self.beta[m]
                 continue
-            dof = max(n - min(len(self.columns) + 1, n // 2), 1)
+            dof = max(n - min(self._width(), n // 2), 1)
             var = (ssr[m] + least * pooled) / (dof + least)
             self.sd[m] = math.sqrt(max(var, 1e-12))
             self.mean[m] = sums[m] / n
@@ -234,7 +280,8 @@ class ResponseDrift:
                 if change is not None:
                     changes.append(change)
                     take = change.position - self.rewards  # the rows up to the detection
-                    self._restart()
+                    if change.confirmed:
+                        self._restart()
                     self.rewards += take
                     i += take
                     continue
@@ -247,25 +294,70 @@ class ResponseDrift:
         """Feed the residuals; the first detection (its position counts every reward taken up
         to and including the detecting one), or None."""
         x = self._design(contexts)
-        first: tuple[int, RewardChange] | None = None
-        for m in np.unique(msg).tolist():
-            if m not in self.beta:
-                continue
-            rows = np.flatnonzero(msg == m)
-            pred = (x[rows] * self.beta[m]).sum(axis=1)  # row by row: batch-proof
-            found = self._cusum(m, y[rows] - pred, pred, t[rows])
-            if found is not None and (first is None or found[0] < first[0]):
-                first = (int(rows[found[0]]), found[1])
+        kept = self._watch_state()
+        first = self._feed(x, msg, y, t, y.size)
         if first is None:
             return None
-        j, change = first
-        # the first detection ends the watch (another message's later one is not counted: the
-        # model re-anchors); position = rewards up to it
-        self.alarms += 1
+        # the first detection ends the watch: the other messages went on past it, so they are
+        # taken back and fed again up to it (as if the batch had ended there)
+        self._load_watch_state(kept)
+        j, change, m = first
+        first = self._feed(x, msg, y, t, j + 1)
+        assert first is not None and first[0] == j
+        change = first[1]
+        position = self.rewards + j + 1  # rewards up to the detection
+        confirmed = self._crossing(m, change.direction, float(t[j]))
+        if confirmed:
+            self.alarms += 1
         self.last_change = RewardChange(change.stream, change.direction, change.at,
                                         change.change_at, change.before, float(change.after),
-                                        change.statistic, self.rewards + j + 1)
+                                        change.statistic, position, confirmed)
         return self.last_change
+
+    def _feed(self, x: np.ndarray, msg: np.ndarray, y: np.ndarray, t: np.ndarray, n: int
+              ) -> tuple[int, RewardChange, str] | None:
+        """Feed the first ``n`` rows to their messages' CUSUMs; the first detection (its row,
+        the change, the message) or None."""
+        first: tuple[int, RewardChange, str] | None = None
+        part = msg[:n]
+        for m in np.unique(part).tolist():
+            if m not in self.beta:
+                continue
+            rows = np.flatnonzero(part == m)
+            pred = (x[rows] * self.beta[m]).sum(axis=1)  # row by row: batch-proof
+            found = self._cusum(m, y[rows] - pred, pred, t[rows])
+            if found is not None and (first is None or rows[found[0]] < first[0]):
+                first = (int(rows[found[0]]), found[1], m)
+        return first
+
+    def _crossing(self, m: str, direction: str, at: float) -> bool:
+        """Count a crossing of message ``m``'s threshold; True when it makes an alert (the
+        ``confirm``-th within the window), else restart that direction's sums from 0."""
+        seen = self.seen[m]
+        count, since = self.crossed.setdefault(m, {}).get(direction, [0, seen])
+        if count and seen - since > self.count[m]:  # the earlier crossings lapsed
+            count, since = 0, seen
+        count += 1
+        if count >= self.confirm and (self.rises or direction == "drop"):
+            self.crossed[m].pop(direction, None)
+            return True
+        self.crossed[m][direction] = [count, since]
+        sign = 1.0 if direction == "rise" else -1.0
+        for side, (s, _) in enumerate(SIDES):
+            if s == sign:
+                self.sums[m][side], self.since[m][side], self.zero_at[m][side] = 0, 0, at
+        return False
+
+    def _watch_state(self) -> dict[str, Any]:
+        """A copy of what :meth:`_cusum` changes."""
+        return {"sums": {m: list(v) for m, v in self.sums.items()},
+                "since": {m: list(v) for m, v in self.since.items()},
+                "zero_at": {m: list(v) for m, v in self.zero_at.items()},
+                "seen": dict(self.seen), "series": {m: list(v) for m, v in self.series.items()}}
+
+    def _load_watch_state(self, kept: Mapping[str, Any]) -> None:
+        self.sums, self.since, self.zero_at = kept["sums"], kept["since"], kept["zero_at"]
+        self.seen, self.series = kept["seen"], kept["series"]
 
     def _cusum(self, m: str, e: np.ndarray, pred: np.ndarray, t: np.ndarray
                ) -> tuple[int, RewardChange] | None:
@@ -357,10 +449,11 @@ class ResponseDrift:
                 "pending": [[c, m.tolist(), y.tolist()] for c, m, y in self.pending],
                 "last_change": None if self.last_change is None else vars(self.last_change),
                 "xtx": arrays(self.xtx), "xty": arrays(self.xty), "yy": self.yy,
-                "count": self.count, "beta": arrays(self.beta), "sd": self.sd,
+                "count": self.count, "positive": self.positive,
+                "beta": arrays(self.beta), "sd": self.sd,
                 "delta": self.delta, "mean": self.mean, "sums": self.sums,
                 "since": self.since, "seen": self.seen, "zero_at": self.zero_at,
-                "series": self.series}
+                "series": self.series, "crossed": self.crossed, "steps": self.steps}
 
     def load(self, s: Mapping[str, Any]) -> None:
         """Restore what :meth:`to_dict` saved."""
@@ -376,6 +469,7 @@ class ResponseDrift:
         self.xtx, self.xty = arrays(s["xtx"]), arrays(s["xty"])
         self.yy = {k: float(v) for k, v in s["yy"].items()}
         self.count = {k: int(v) for k, v in s["count"].items()}
+        self.positive = {k: int(v) for k, v in s.get("positive", {}).items()}
         self.beta = arrays(s["beta"])
         self.sd = {k: float(v) for k, v in s["sd"].items()}
         self.delta = {k: float(v) for k, v in s["delta"].items()}
@@ -385,3 +479,6 @@ class ResponseDrift:
         self.seen = {k: int(v) for k, v in s["seen"].items()}
         self.zero_at = {k: [float(a) for a in v] for k, v in s["zero_at"].items()}
         self.series = {k: [(float(a), float(b)) for a, b in v] for k, v in s["series"].items()}
+        self.steps = {k: [float(a) for a in v] for k, v in s.get("steps", {}).items()}
+        self.crossed = {k: {d: [int(a) for a in c] for d, c in v.items()}
+                        for k, v in s.get("crossed", {}).items()}

@@ -50,6 +50,8 @@ class RewardChange:
         after: mean of the block means from the change point to the detection.
         statistic: the Page-Hinkley statistic at detection, in threshold units (> 1).
         position: blocks the stream has completed in all (a replay finds the same position).
+        confirmed: False for a response stream's first crossing still waiting for its
+            confirmation (a ``warn``; ``engine/drift/response_drift.py``); True otherwise.
     """
 
     stream: str
@@ -60,6 +62,7 @@ class RewardChange:
     after: float
     statistic: float
     position: int
+    confirmed: bool = True
 
 
 class RewardStream:

@@ -54,7 +54,14 @@ def test_a_changed_world_gets_a_challenger_that_takes_over_by_the_selections_rul
         serving = stats["serving_learner"]
         d = eng.choose("someone", context(0), now=T0 + CHANGE + 2500)
         explained = d.explain()
+        [challenger] = eng.recovery.challengers
+        learner = eng._selection.learners["drift1"]
+        base = eng._selection.learners[challenger.base]
     assert stats["drift_challengers"] == 1 and serving == "drift1"
+    # the default's serving candidate is a ridge learner (per action, or the joint one where
+    # the catalog's actions share attributes): the challenger is a fresh one of the same kind
+    assert type(learner) is type(base) and "Ridge" in type(learner).__name__
+    assert learner is not base
     assert explained.learner == "drift1"
     events = recovery_events(tmp_path)
     messages = [e["message"] for e in events]
