@@ -29,8 +29,8 @@ from typing import Any
 from experiments.errors import SpecError
 from experiments.worlds.world import World
 
-__all__ = ["ENGINE_VARIANTS", "FULL_LEARNERS", "KINDS", "QUICK_LEARNERS", "LearnerSpec",
-           "build_contestant", "learner"]
+__all__ = ["ENGINE_VARIANTS", "FULL_LEARNERS", "KINDS", "LINUCB_VARIANTS", "QUICK_LEARNERS",
+           "LearnerSpec", "build_contestant", "learner"]
 
 KINDS = ("engine", "vw", "policy")
 _ADF = ("--cb_explore_adf", "-q", "UA")
@@ -118,6 +118,18 @@ ENGINE_VARIANTS: tuple[LearnerSpec, ...] = (
                 {"candidates": ({"name": "ridge", "exploration": "ridge", "gamma_scale": 30.0},)}),
     LearnerSpec("engine", "engine ridge g100",
                 {"candidates": ({"name": "ridge", "exploration": "ridge", "gamma_scale": 100.0},)}),
+    # one setting of the default ridge changed at a time (docs/engine.md, "Why the ridge trails
+    # LinUCB on multiclass60"): how fast exploration shrinks, the penalty, the hashed slots
+    LearnerSpec("engine", "engine ridge e75",
+                {"candidates": ({"name": "ridge", "exploration": "ridge",
+                                 "gamma_exponent": 0.75},)}),
+    LearnerSpec("engine", "engine ridge l0.1",
+                {"candidates": ({"name": "ridge", "exploration": "ridge", "l2": 0.1},)}),
+    LearnerSpec("engine", "engine ridge l10",
+                {"candidates": ({"name": "ridge", "exploration": "ridge", "l2": 10.0},)}),
+    LearnerSpec("engine", "engine ridge d512",
+                {"candidates": ({"name": "ridge", "exploration": "ridge", "dim": 512},)}),
+    LearnerSpec("engine", "engine ridge bins5", {"candidates": ("ridge",), "number_bins": 5}),
     # the default with a ridge that forgets (RidgeConfig.forget: weight forget ** age per action)
     LearnerSpec("engine", "engine ridge f999+sq paired",
                 {"candidates": ({"name": "ridge", "exploration": "ridge", "forget": 0.999},
@@ -142,7 +154,12 @@ ENGINE_VARIANTS: tuple[LearnerSpec, ...] = (
     LearnerSpec("engine", "engine joint g3",
                 {"candidates": ({"name": "joint", "exploration": "joint", "gamma_scale": 3.0},)}),
 )
-_BY_LABEL = {s.label: s for s in (*FULL_LEARNERS, *ENGINE_VARIANTS)}
+#: LinUCB's exploration width (its default alpha is 0.3): greedy, and wider (by label only).
+LINUCB_VARIANTS: tuple[LearnerSpec, ...] = (
+    LearnerSpec("policy", "linucb a0", {"name": "linucb", "alpha": 0.0}),
+    LearnerSpec("policy", "linucb a1", {"name": "linucb", "alpha": 1.0}),
+)
+_BY_LABEL = {s.label: s for s in (*FULL_LEARNERS, *ENGINE_VARIANTS, *LINUCB_VARIANTS)}
 QUICK_LEARNERS: tuple[LearnerSpec, ...] = tuple(
     _BY_LABEL[k] for k in ("engine default", "engine old default", "vw squarecb", "linucb",
                            "best fixed"))
