@@ -51,27 +51,24 @@ Example:
 
 from __future__ import annotations
 
-import io
 import json
 import os
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Self
+from typing import Any
 
 import numpy as np
 from scipy.linalg.blas import dger  # type: ignore[import-untyped]
 from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]
 
-from policies.batch_checks import eligible_indices
 from policies.errors import PolicyConfigError, PolicyInputError
-from policies.ridge_learner import feature_slot
+from policies.hashed_ridge import HashedRidge
 from policies.vw_format import FeatureSet, feature_items
 
 __all__ = ["JointRidgeConfig", "JointRidgeLearner", "action_columns", "joint_dimension",
            "shares_attributes"]
 
-_MAX_CACHE = 100_000  # hashed feature names kept; high-cardinality categories start it over
 _BLAS: list[ThreadpoolController] = []  # made on the first learn (it lists the loaded libraries)
 
 
@@ -217,7 +214,7 @@ def joint_dimension(actions: Sequence[FeatureSet], config: JointRidgeConfig) -> 
     return (config.dim + 1) * zc.shape[1] + zb.shape[1]
 
 
-class JointRidgeLearner:
+class JointRidgeLearner(HashedRidge):
     """One ridge regression over ``vec(x outer [1, z_a])`` (plus per-action constants for the
     ids of actions that share columns), inverse gap weighting over its estimates.
 
@@ -277,11 +274,6 @@ class JointRidgeLearner:
         self._theta = np.zeros(d)
 
     @property
-    def n_actions(self) -> int:
-        """K, the number of actions set by :meth:`set_actions`."""
-        return self._k
-
-    @property
     def joint_dim(self) -> int:
         """D, the number of weights (0 before :meth:`set_actions`)."""
         return int(self._theta.size)
@@ -291,35 +283,10 @@ class JointRidgeLearner:
         """The action columns, the crossed ones first (``"(constant)"`` marks the rest)."""
         return list(self._columns)
 
-    @property
-    def rewards_learned(self) -> int:
-        """How many rewards the model has learned (gamma grows with it)."""
-        return self._n
-
     def _indices(self, eligible: Sequence[int] | np.ndarray | None) -> np.ndarray:
         if not self._k or self._zc.shape[0] != self._k:
             raise PolicyInputError("actions: expected set_actions before use, got none")
-        return eligible_indices(eligible, self._k)
-
-    # -- features ------------------------------------------------------------------------------
-    def _slot(self, ns: str, name: str) -> int:
-        key = (ns, name)
-        slot = self._slots.get(key)
-        if slot is None:
-            if len(self._slots) >= _MAX_CACHE:
-                self._slots.clear()
-            slot = feature_slot(ns, name, self.config.dim)
-            self._slots[key] = slot
-        return slot
-
-    def features(self, shared: FeatureSet) -> np.ndarray:
-        """The dense ``(dim + 1,)`` vector of ``shared`` (hashed slots, then the constant 1),
-        as :meth:`RidgeLearner.features <policies.ridge_learner.RidgeLearner.features>`."""
-        x = np.zeros(self._width)
-        for ns, name, value in feature_items(shared):
-            x[self._slot(ns, name)] += value
-        x[-1] = 1.0
-        return x
+        return super()._indices(eligible)
 
     # -- predict / learn -----------------------------------------------------------------------
     def weights(self) -> np.ndarray:
@@ -340,25 +307,6 @@ class JointRidgeLearner:
         per_column = x @ self._theta[:cross].reshape(self._width, self._zc.shape[1])
         return self._zc[idx] @ per_column + self._zb[idx] @ self._theta[cross:]
 
-    def gamma(self) -> float:
-        """SquareCB's gamma now: ``gamma_scale * max(n, 1) ** gamma_exponent``."""
-        return self.config.gamma_scale * max(self._n, 1) ** self.config.gamma_exponent
-
-    def probabilities(self, shared: FeatureSet,
-                      eligible: Sequence[int] | np.ndarray | None = None) -> np.ndarray:
-        """Inverse gap weighting over the eligible actions' estimates (as the ridge learner).
-
-        Returns:
-            (len(eligible),) float64 probabilities aligned with ``eligible``, summing to 1, each
-            above 0.
-        """
-        est = self.estimates(shared, eligible)
-        best = int(np.argmax(est))
-        p = 1.0 / (est.size + self.gamma() * (est[best] - est))
-        p[best] = 0.0
-        p[best] = 1.0 - p.sum()
-        return p
-
     def _phi(self, x: np.ndarray, a: int) -> tuple[np.ndarray, np.ndarray]:
         """The non-zero entries of action ``a``'s joint features: (indices, values)."""
         xs = np.flatnonzero(x)
@@ -375,14 +323,7 @@ class JointRidgeLearner:
         """Learn one logged decision: the one regression takes the played action's reward
         (Sherman-Morrison on ``A^-1``; ``probability`` checked, not used: the direct method).
         """
-        idx = self._indices(eligible)
-        if not np.any(idx == chosen):
-            raise PolicyInputError(f"chosen must be one of the eligible actions, got {chosen}")
-        if not 0.0 < float(probability) <= 1.0:
-            raise PolicyInputError(f"probability must lie in (0, 1], got {probability!r}")
-        r = float(reward)
-        if not np.isfinite(r):
-            raise PolicyInputError(f"reward must be finite, got {reward!r}")
+        r = self._checked_reward(eligible, chosen, probability, reward)
         nz, val = self._phi(self.features(shared), int(chosen))
         with _one_blas_thread():
             u = self._ainv[:, nz] @ val
@@ -395,42 +336,16 @@ class JointRidgeLearner:
         self._b[nz] += r * val
         self._n += 1
 
-    # -- introspection -------------------------------------------------------------------------
-    def explain(self, shared: FeatureSet, action: int, top: int = 5
-                ) -> tuple[float, list[tuple[str, float]]]:
-        """The estimated reward of one action in this context, and its heaviest terms.
-
-        Returns:
-            ``(score, [(term, contribution), ...])``: the ``top`` contributions of largest
-            magnitude: ``"ns:name"`` for a context feature (its effective weight for this
-            action times its value), ``"constant"`` for the rest.
-        """
-        a = int(self._indices([action])[0])
-        w = self.weights()[a]
-        contrib: dict[str, float] = {"constant": float(w[-1])}
-        for ns, name, value in feature_items(shared):
-            label = f"{ns}:{name}"
-            contrib[label] = contrib.get(label, 0.0) + value * float(w[self._slot(ns, name)])
-        score = float(w @ self.features(shared))
-        heavy = sorted(contrib.items(), key=lambda kv: -abs(kv[1]))[:top]
-        return score, [(k, v) for k, v in heavy if v != 0.0]
+    def _action_weights(self, a: int) -> np.ndarray:
+        return self.weights()[a]
 
     # -- persistence ---------------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> None:
         """Write the whole model to ``path`` atomically (temp file, fsync, rename)."""
-        self._check_open()
-        path = Path(path)
-        tmp = path.with_name(path.name + ".tmp")
-        buf = io.BytesIO()
-        np.savez(buf, ainv=self._ainv, b=self._b, theta=self._theta,
-                 n=np.array([self._n, self._k], dtype=np.int64),
-                 columns=np.array(json.dumps(self._columns)),
-                 config=np.array(self.config.fingerprint()))
-        with open(tmp, "wb") as f:
-            f.write(buf.getvalue())
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        self._write(path, ainv=self._ainv, b=self._b, theta=self._theta,
+                    n=np.array([self._n, self._k], dtype=np.int64),
+                    columns=np.array(json.dumps(self._columns)),
+                    config=np.array(self.config.fingerprint()))
 
     def _load(self, path: Path) -> None:
         if not path.is_file():
@@ -449,17 +364,3 @@ class JointRidgeLearner:
         self._ainv, self._b, self._theta = np.asfortranarray(ainv), b.copy(), theta.copy()
         self._n, self._k = int(counts[0]), int(counts[1])
         self._columns = list(columns)
-
-    def close(self) -> None:
-        """Release the model. Safe to call twice."""
-        self._closed = True
-
-    def _check_open(self) -> None:
-        if self._closed:
-            raise PolicyInputError("this JointRidgeLearner is closed")
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()

@@ -29,35 +29,19 @@ Example:
 
 from __future__ import annotations
 
-import io
 import json
 import os
-import zlib
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Self
 
 import numpy as np
 
-from policies.batch_checks import eligible_indices
 from policies.errors import PolicyConfigError, PolicyInputError
-from policies.vw_format import FeatureSet, feature_items
+from policies.hashed_ridge import HashedRidge, feature_slot
+from policies.vw_format import FeatureSet
 
 __all__ = ["RidgeConfig", "RidgeLearner", "check_forget", "feature_slot"]
-
-_MAX_CACHE = 100_000  # hashed feature names kept; high-cardinality categories start it over
-
-
-def feature_slot(ns: str, name: str, dim: int) -> int:
-    """The hashed slot (0..dim-1) of feature ``ns:name``: CRC-32, stable across processes.
-
-    Example:
-        >>> feature_slot("c", "seg=vip", 128) == feature_slot("c", "seg=vip", 128)
-        True
-    """
-    return zlib.crc32(f"{ns}\x00{name}".encode()) & (dim - 1)
-
 
 @dataclass(frozen=True)
 class RidgeConfig:
@@ -125,7 +109,7 @@ def check_forget(value: object, name: str = "forget") -> float:
     return float(value)
 
 
-class RidgeLearner:
+class RidgeLearner(HashedRidge):
     """Disjoint ridge regressions with inverse gap weighting over a fixed list of actions.
 
     The same interface as :class:`policies.vw_learner.VWLearner` (``set_actions``,
@@ -172,16 +156,6 @@ class RidgeLearner:
             self._k = k
 
     @property
-    def n_actions(self) -> int:
-        """K, the number of actions set by :meth:`set_actions`."""
-        return self._k
-
-    @property
-    def rewards_learned(self) -> int:
-        """How many rewards the model has learned (gamma grows with it)."""
-        return self._n
-
-    @property
     def forget(self) -> float:
         """The forget factor the next update uses: a temporary one while it lasts
         (:meth:`forget_for`), else ``config.forget``."""
@@ -205,28 +179,6 @@ class RidgeLearner:
             raise PolicyConfigError(f"updates: expected an integer >= 0, got {updates!r}")
         self._forget_for = (factor, updates)
 
-    def _indices(self, eligible: Sequence[int] | np.ndarray | None) -> np.ndarray:
-        return eligible_indices(eligible, self._k)
-
-    # -- features ------------------------------------------------------------------------------
-    def _slot(self, ns: str, name: str) -> int:
-        key = (ns, name)
-        slot = self._slots.get(key)
-        if slot is None:
-            if len(self._slots) >= _MAX_CACHE:
-                self._slots.clear()
-            slot = feature_slot(ns, name, self.config.dim)
-            self._slots[key] = slot
-        return slot
-
-    def features(self, shared: FeatureSet) -> np.ndarray:
-        """The dense ``(dim + 1,)`` vector of ``shared`` (hashed slots, then the constant 1)."""
-        x = np.zeros(self._width)
-        for ns, name, value in feature_items(shared):
-            x[self._slot(ns, name)] += value
-        x[-1] = 1.0
-        return x
-
     # -- predict / learn -----------------------------------------------------------------------
     def estimates(self, shared: FeatureSet,
                   eligible: Sequence[int] | np.ndarray | None = None) -> np.ndarray:
@@ -239,25 +191,6 @@ class RidgeLearner:
         ``features(shared) @ weights().T`` are :meth:`estimates` for every action."""
         return self._theta.copy()
 
-    def gamma(self) -> float:
-        """SquareCB's gamma now: ``gamma_scale * max(n, 1) ** gamma_exponent``."""
-        return self.config.gamma_scale * max(self._n, 1) ** self.config.gamma_exponent
-
-    def probabilities(self, shared: FeatureSet,
-                      eligible: Sequence[int] | np.ndarray | None = None) -> np.ndarray:
-        """Inverse gap weighting over the eligible actions' estimates.
-
-        Returns:
-            (len(eligible),) float64 probabilities aligned with ``eligible``, summing to 1, each
-            above 0.
-        """
-        est = self.estimates(shared, eligible)
-        best = int(np.argmax(est))
-        p = 1.0 / (est.size + self.gamma() * (est[best] - est))
-        p[best] = 0.0
-        p[best] = 1.0 - p.sum()
-        return p
-
     def learn(self, shared: FeatureSet, eligible: Sequence[int] | np.ndarray | None, chosen: int,
               probability: float, reward: float) -> None:
         """Learn one logged decision: the played action's ridge regression takes the reward.
@@ -269,14 +202,7 @@ class RidgeLearner:
         (:meth:`_discount`), so its regression weights each of its rewards ``f ** age``, age
         counted in its own updates (an action not played keeps what it knew).
         """
-        idx = self._indices(eligible)
-        if not np.any(idx == chosen):
-            raise PolicyInputError(f"chosen must be one of the eligible actions, got {chosen}")
-        if not 0.0 < float(probability) <= 1.0:
-            raise PolicyInputError(f"probability must lie in (0, 1], got {probability!r}")
-        r = float(reward)
-        if not np.isfinite(r):
-            raise PolicyInputError(f"reward must be finite, got {reward!r}")
+        r = self._checked_reward(eligible, chosen, probability, reward)
         x = self.features(shared)
         a = int(chosen)
         self._discount(a)
@@ -318,42 +244,16 @@ class RidgeLearner:
             ainv[np.ix_(touched, touched)] = 0.5 * (new + new.T)  # symmetric, kept so
         self._b[a] *= factor
 
-    # -- introspection -------------------------------------------------------------------------
-    def explain(self, shared: FeatureSet, action: int, top: int = 5
-                ) -> tuple[float, list[tuple[str, float]]]:
-        """The estimated reward of one action in this context, and its heaviest features.
-
-        Returns:
-            ``(score, [(feature, contribution), ...])``: the ``top`` contributions of largest
-            magnitude, named ``"ns:name"`` (``"constant"`` for the constant); features that
-            share a hashed slot each show that slot's weight times their own value.
-        """
-        a = int(self._indices([action])[0])
-        theta = self._theta[a]
-        contrib: dict[str, float] = {"constant": float(theta[-1])}
-        for ns, name, value in feature_items(shared):
-            label = f"{ns}:{name}"
-            contrib[label] = contrib.get(label, 0.0) + value * float(theta[self._slot(ns, name)])
-        score = float(theta @ self.features(shared))
-        heavy = sorted(contrib.items(), key=lambda kv: -abs(kv[1]))[:top]
-        return score, [(k, v) for k, v in heavy if v != 0.0]
+    def _action_weights(self, a: int) -> np.ndarray:
+        return self._theta[a]
 
     # -- persistence ---------------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> None:
         """Write the whole model to ``path`` atomically (temp file, fsync, rename)."""
-        self._check_open()
-        path = Path(path)
-        tmp = path.with_name(path.name + ".tmp")
-        buf = io.BytesIO()
-        np.savez(buf, ainv=self._ainv, b=self._b, theta=self._theta,
-                 n=np.array([self._n], dtype=np.int64),
-                 forget_for=np.array([self._forget_for[0], self._forget_for[1]]),
-                 config=np.array(self.config.fingerprint()))
-        with open(tmp, "wb") as f:
-            f.write(buf.getvalue())
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        self._write(path, ainv=self._ainv, b=self._b, theta=self._theta,
+                    n=np.array([self._n], dtype=np.int64),
+                    forget_for=np.array([self._forget_for[0], self._forget_for[1]]),
+                    config=np.array(self.config.fingerprint()))
 
     def _load(self, path: Path) -> None:
         if not path.is_file():
@@ -372,17 +272,3 @@ class RidgeLearner:
         self._ainv, self._b, self._theta, self._n = ainv.copy(), b.copy(), theta.copy(), n
         self._forget_for = (float(held[0]), int(held[1]))
         self._k = int(ainv.shape[0])
-
-    def close(self) -> None:
-        """Release the model. Safe to call twice."""
-        self._closed = True
-
-    def _check_open(self) -> None:
-        if self._closed:
-            raise PolicyInputError("this RidgeLearner is closed")
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()

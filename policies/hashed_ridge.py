@@ -1,0 +1,173 @@
+"""What the two closed-form ridge learners share (:class:`~policies.ridge_learner.RidgeLearner`,
+one regression per action; :class:`~policies.joint_ridge_learner.JointRidgeLearner`, one over
+the context crossed with the actions' attributes): the hashed context vector, inverse gap
+weighting over their estimates, the checks of a logged decision, the explanation, the atomic
+write and the lifecycle. A subclass gives ``estimates``, ``learn`` and ``_action_weights``.
+
+Example:
+    >>> import numpy as np
+    >>> np.round(inverse_gap_weights(np.array([1.0, 0.0]), gamma=10.0), 3).tolist()
+    [0.917, 0.083]
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import zlib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Self
+
+import numpy as np
+
+from policies.batch_checks import eligible_indices
+from policies.errors import PolicyInputError
+from policies.vw_format import FeatureSet, feature_items
+
+__all__ = ["HashedRidge", "feature_slot", "inverse_gap_weights"]
+
+_MAX_CACHE = 100_000  # hashed feature names kept; high-cardinality categories start it over
+
+
+def feature_slot(ns: str, name: str, dim: int) -> int:
+    """The hashed slot (0..dim-1) of feature ``ns:name``: CRC-32, stable across processes.
+
+    Example:
+        >>> feature_slot("c", "seg=vip", 128) == feature_slot("c", "seg=vip", 128)
+        True
+    """
+    return zlib.crc32(f"{ns}\x00{name}".encode()) & (dim - 1)
+
+
+def inverse_gap_weights(est: np.ndarray, gamma: float) -> np.ndarray:
+    """SquareCB's distribution over estimates ``est``: ``1 / (K + gamma * gap)`` to every
+    action but the best, the rest to the best."""
+    best = int(np.argmax(est))
+    p = 1.0 / (est.size + gamma * (est[best] - est))
+    p[best] = 0.0
+    p[best] = 1.0 - p.sum()
+    return p
+
+
+class HashedRidge:
+    """The shared part of the ridge learners; see the module. Subclasses set ``config`` (with
+    ``dim``, ``gamma_scale``, ``gamma_exponent``), ``_width = dim + 1``, ``_k`` and ``_n``."""
+
+    config: Any
+    _width: int
+    _k: int
+    _n: int
+    _slots: dict[tuple[str, str], int]
+    _closed: bool
+
+    def _slot(self, ns: str, name: str) -> int:
+        key = (ns, name)
+        slot = self._slots.get(key)
+        if slot is None:
+            if len(self._slots) >= _MAX_CACHE:
+                self._slots.clear()
+            slot = feature_slot(ns, name, self.config.dim)
+            self._slots[key] = slot
+        return slot
+
+    def features(self, shared: FeatureSet) -> np.ndarray:
+        """The dense ``(dim + 1,)`` vector of ``shared`` (hashed slots, then the constant 1)."""
+        x = np.zeros(self._width)
+        for ns, name, value in feature_items(shared):
+            x[self._slot(ns, name)] += value
+        x[-1] = 1.0
+        return x
+
+    def _indices(self, eligible: Sequence[int] | np.ndarray | None) -> np.ndarray:
+        return eligible_indices(eligible, self._k)
+
+    @property
+    def n_actions(self) -> int:
+        """K, the number of actions set by ``set_actions``."""
+        return self._k
+
+    @property
+    def rewards_learned(self) -> int:
+        """How many rewards the model has learned (gamma grows with it)."""
+        return self._n
+
+    def estimates(self, shared: FeatureSet,
+                  eligible: Sequence[int] | np.ndarray | None = None) -> np.ndarray:
+        raise NotImplementedError
+
+    def _action_weights(self, a: int) -> np.ndarray:
+        """Action ``a``'s effective weights over :meth:`features` (the constant last)."""
+        raise NotImplementedError
+
+    def gamma(self) -> float:
+        """SquareCB's gamma now: ``gamma_scale * max(n, 1) ** gamma_exponent``."""
+        return float(self.config.gamma_scale * max(self._n, 1) ** self.config.gamma_exponent)
+
+    def probabilities(self, shared: FeatureSet,
+                      eligible: Sequence[int] | np.ndarray | None = None) -> np.ndarray:
+        """Inverse gap weighting over the eligible actions' estimates.
+
+        Returns:
+            (len(eligible),) float64 probabilities aligned with ``eligible``, summing to 1, each
+            above 0.
+        """
+        return inverse_gap_weights(self.estimates(shared, eligible), self.gamma())
+
+    def _checked_reward(self, eligible: Sequence[int] | np.ndarray | None, chosen: int,
+                        probability: float, reward: float) -> float:
+        """``reward`` as a float once the logged decision is checked, or a
+        :class:`PolicyInputError` naming what is wrong."""
+        if not np.any(self._indices(eligible) == chosen):
+            raise PolicyInputError(f"chosen must be one of the eligible actions, got {chosen}")
+        if not 0.0 < float(probability) <= 1.0:
+            raise PolicyInputError(f"probability must lie in (0, 1], got {probability!r}")
+        r = float(reward)
+        if not np.isfinite(r):
+            raise PolicyInputError(f"reward must be finite, got {reward!r}")
+        return r
+
+    def explain(self, shared: FeatureSet, action: int, top: int = 5
+                ) -> tuple[float, list[tuple[str, float]]]:
+        """The estimated reward of one action in this context, and its heaviest features.
+
+        Returns:
+            ``(score, [(feature, contribution), ...])``: the ``top`` contributions of largest
+            magnitude, named ``"ns:name"`` (``"constant"`` for the constant); features that
+            share a hashed slot each show that slot's weight times their own value.
+        """
+        w = self._action_weights(int(self._indices([action])[0]))
+        contrib: dict[str, float] = {"constant": float(w[-1])}
+        for ns, name, value in feature_items(shared):
+            label = f"{ns}:{name}"
+            contrib[label] = contrib.get(label, 0.0) + value * float(w[self._slot(ns, name)])
+        score = float(w @ self.features(shared))
+        heavy = sorted(contrib.items(), key=lambda kv: -abs(kv[1]))[:top]
+        return score, [(k, v) for k, v in heavy if v != 0.0]
+
+    def _write(self, path: str | os.PathLike, **arrays: np.ndarray) -> None:
+        """``arrays`` as one ``.npz`` at ``path``, atomically (temp file, fsync, rename)."""
+        self._check_open()
+        path = Path(path)
+        tmp = path.with_name(path.name + ".tmp")
+        buf = io.BytesIO()
+        np.savez(buf, **arrays)  # type: ignore[arg-type]  # numpy's stub types the keywords as allow_pickle
+        with open(tmp, "wb") as f:
+            f.write(buf.getvalue())
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+
+    def close(self) -> None:
+        """Release the model. Safe to call twice."""
+        self._closed = True
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise PolicyInputError(f"this {type(self).__name__} is closed")
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
