@@ -153,17 +153,22 @@ def test_a_saved_state_resumes_exactly(confirm):
             whole.to_dict(), sort_keys=True)
 
 
-def test_the_monitor_reports_it_as_a_reward_alert_of_the_treatment_only():
-    ctx, msg, y, t = world(0, flip_at=CHANGE)
-    mon = DriftMonitor(DriftOptions(reward_streams=["message"], response=True,
-                                    response_warmup=1000))
-    h = np.arange(N) % 20 == 0  # a holdout: its rewards are not the response's
+def response_events(mon, ctx, msg, y, t, h) -> list:
+    """The response events of ``mon`` fed the stream in blocks of 2,000, all by email."""
     events = []
     for lo in range(0, N, 2000):
         s = slice(lo, lo + 2000)
         events += mon.add_rewards(y[s], t[s], h[s], ["email"] * (s.stop - s.start), msg[s],
                                   ctx[s])
-    response = [e for e in events if e.subject.startswith("response/")]
+    return [e for e in events if e.subject.startswith("response/")]
+
+
+def test_the_monitor_reports_it_as_a_reward_alert_of_the_treatment_only():
+    ctx, msg, y, t = world(0, flip_at=CHANGE)
+    mon = DriftMonitor(DriftOptions(reward_streams=["message"], response=True,
+                                    response_warmup=1000))
+    h = np.arange(N) % 20 == 0  # a holdout: its rewards are not the response's
+    response = response_events(mon, ctx, msg, y, t, h)
     assert [(e.kind, e.subject, e.level) for e in response][:1] == [
         ("reward", "response/message=a", "alert")]
     assert response[0].at >= CHANGE
@@ -177,12 +182,7 @@ def test_the_monitor_reports_an_unconfirmed_crossing_as_a_warning_then_the_alert
     mon = DriftMonitor(DriftOptions(reward_streams=[], response=True, response_warmup=1000,
                                     response_confirm=2))
     h = np.zeros(N, dtype=bool)
-    events = []
-    for lo in range(0, N, 2000):
-        s = slice(lo, lo + 2000)
-        events += mon.add_rewards(y[s], t[s], h[s], ["email"] * (s.stop - s.start), msg[s],
-                                  ctx[s])
-    response = [e for e in events if e.subject.startswith("response/")]
+    response = response_events(mon, ctx, msg, y, t, h)
     assert [(e.subject, e.level) for e in response[:2]] == [
         ("response/message=a", "warn"), ("response/message=a", "alert")]
     assert "not yet confirmed" in response[0].message
