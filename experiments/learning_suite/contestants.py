@@ -84,6 +84,7 @@ FULL_LEARNERS: tuple[LearnerSpec, ...] = (
     LearnerSpec("policy", "best fixed", {"name": "best_fixed"}),
 )
 #: Engine configurations screened to choose the default (``--learners all`` runs them too).
+_RIDGE_U1_G100 = {"name": "ridge", "exploration": "ridge", "ucb": 1.0, "gamma_scale": 100.0}
 _CA = {"name": "squarecb_ca", "exploration": "squarecb", "interactions": ("ca",)}
 ENGINE_VARIANTS: tuple[LearnerSpec, ...] = (
     LearnerSpec("engine", "engine sq scaled", {"exploration": "squarecb", "reward_scale": True}),
@@ -130,6 +131,12 @@ ENGINE_VARIANTS: tuple[LearnerSpec, ...] = (
     LearnerSpec("engine", "engine ridge d512",
                 {"candidates": ({"name": "ridge", "exploration": "ridge", "dim": 512},)}),
     LearnerSpec("engine", "engine ridge bins5", {"candidates": ("ridge",), "number_bins": 5}),
+    # the optimistic ridge (RidgeConfig.ucb: inverse gap weighting over estimate + width), alone
+    # and serving first beside SquareCB (the one-message default's shape)
+    LearnerSpec("engine", "engine ridge u1 g100",
+                {"candidates": (_RIDGE_U1_G100,)}),
+    LearnerSpec("engine", "engine ridge u1 g100+sq paired",
+                {"candidates": (_RIDGE_U1_G100, "squarecb"), "selection": {"rule": "paired"}}),
     # the default with a ridge that forgets (RidgeConfig.forget: weight forget ** age per action)
     LearnerSpec("engine", "engine ridge f999+sq paired",
                 {"candidates": ({"name": "ridge", "exploration": "ridge", "forget": 0.999},
