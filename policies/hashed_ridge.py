@@ -60,6 +60,7 @@ class HashedRidge:
     _n: int
     _slots: dict[tuple[str, str], int]
     _closed: bool
+    _moments: np.ndarray  # the rewards' count, mean and squared deviations (_welford)
 
     def _slot(self, ns: str, name: str) -> int:
         key = (ns, name)
@@ -99,6 +100,21 @@ class HashedRidge:
     def _action_weights(self, a: int) -> np.ndarray:
         """Action ``a``'s effective weights over :meth:`features` (the constant last)."""
         raise NotImplementedError
+
+    def reward_sd(self) -> float:
+        """The standard deviation of the rewards learned (1.0 before two): the optimism's unit,
+        so that a width is on the rewards' own scale."""
+        n, _, m2 = self._moments
+        return 1.0 if n < 2 else float(np.sqrt(m2 / n))
+
+    def _welford(self, r: float) -> None:
+        """Count, mean and sum of squared deviations of the rewards (Welford: exact for
+        rewards of any scale, where a sum of squares would cancel)."""
+        m = self._moments
+        m[0] += 1.0
+        d = r - m[1]
+        m[1] += d / m[0]
+        m[2] += d * (r - m[1])
 
     def gamma(self) -> float:
         """SquareCB's gamma now: ``gamma_scale * max(n, 1) ** gamma_exponent``."""

@@ -63,7 +63,7 @@ from scipy.linalg.blas import dger  # type: ignore[import-untyped]
 from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]
 
 from policies.errors import PolicyConfigError, PolicyInputError
-from policies.hashed_ridge import HashedRidge
+from policies.hashed_ridge import HashedRidge, inverse_gap_weights
 from policies.vw_format import FeatureSet, feature_items
 
 __all__ = ["JointRidgeConfig", "JointRidgeLearner", "action_columns", "joint_dimension",
@@ -92,6 +92,10 @@ class JointRidgeConfig:
         gamma_exponent: how fast gamma grows with the rewards learned (0..1).
         max_dim: the largest joint dimension ``D`` allowed (64..8192): the model holds a
             ``D x D`` float64 inverse (2,048: 34 MB) and each learn passes over it once.
+        ucb: optimism, in standard deviations of the rewards learned (>= 0; 0, the default,
+            none): the inverse gap weighting runs over ``estimate_a + ucb * sd *
+            sqrt(phi_a' A^-1 phi_a)`` (:meth:`JointRidgeLearner.optimistic_estimates`), as
+            :class:`~policies.ridge_learner.RidgeConfig`'s ``ucb`` does per action.
     """
 
     dim: int = 32
@@ -99,6 +103,7 @@ class JointRidgeConfig:
     gamma_scale: float = 10.0
     gamma_exponent: float = 0.5
     max_dim: int = 2048
+    ucb: float = 0.0
 
     def __post_init__(self) -> None:
         for key, least, most in (("dim", 4, 256), ("max_dim", 64, 8192)):
@@ -110,7 +115,8 @@ class JointRidgeConfig:
             raise PolicyConfigError(f"dim: expected a power of two in [4, 256], got {self.dim}")
         for name, low, high, low_open in (("l2", 0.0, 1e6, True),
                                           ("gamma_scale", 0.0, 1e6, True),
-                                          ("gamma_exponent", 0.0, 1.0, False)):
+                                          ("gamma_exponent", 0.0, 1.0, False),
+                                          ("ucb", 0.0, 1e3, False)):
             v = getattr(self, name)
             ok = (not isinstance(v, bool) and isinstance(v, int | float) and np.isfinite(v)
                   and (v > low if low_open else v >= low) and v <= high)
@@ -125,8 +131,12 @@ class JointRidgeConfig:
         return "joint"
 
     def fingerprint(self) -> str:
-        """Everything that shapes the model (a checkpoint made with another is refused)."""
-        return json.dumps({"kind": "joint", **asdict(self)}, sort_keys=True)
+        """Everything that shapes the model (a checkpoint made with another is refused);
+        ``ucb`` is left out at 0.0, so checkpoints written before it existed still open."""
+        fields = asdict(self)
+        if fields["ucb"] == 0.0:
+            del fields["ucb"]
+        return json.dumps({"kind": "joint", **fields}, sort_keys=True)
 
 
 def action_columns(actions: Sequence[FeatureSet]) -> tuple[list[str], np.ndarray]:
@@ -241,6 +251,7 @@ class JointRidgeLearner(HashedRidge):
         self._b = np.zeros(0)
         self._theta = np.zeros(0)
         self._n = 0
+        self._moments = np.zeros(3)  # the rewards' count, mean, squared deviations (_welford)
         self._closed = False
         if model_path is not None:
             self._load(Path(model_path))
@@ -307,6 +318,48 @@ class JointRidgeLearner(HashedRidge):
         per_column = x @ self._theta[:cross].reshape(self._width, self._zc.shape[1])
         return self._zc[idx] @ per_column + self._zb[idx] @ self._theta[cross:]
 
+    def probabilities(self, shared: FeatureSet,
+                      eligible: Sequence[int] | np.ndarray | None = None) -> np.ndarray:
+        """Inverse gap weighting over the eligible actions' estimates, optimistic by
+        ``config.ucb`` (:meth:`optimistic_estimates`) when it is above 0.
+
+        Returns:
+            (len(eligible),) float64 probabilities aligned with ``eligible``, summing to 1, each
+            above 0.
+        """
+        if self.config.ucb == 0.0:
+            return super().probabilities(shared, eligible)
+        return inverse_gap_weights(self.optimistic_estimates(shared, eligible), self.gamma())
+
+    def optimistic_estimates(self, shared: FeatureSet,
+                             eligible: Sequence[int] | np.ndarray | None = None) -> np.ndarray:
+        """``estimate_a + ucb * sd * sqrt(phi_a' A^-1 phi_a)`` for each eligible action ``a``
+        (``sd``: :meth:`reward_sd`).
+
+        Every action's ``phi_a`` is ``E zc_a`` (``E``: the context placed in each crossed
+        column's block) plus its constants ``zb_a``, so the widths need ``W = A^-1 E``
+        (``D x q``, from the ``S q`` columns of ``A^-1`` the context touches) and then
+        ``zc' (E' W) zc + 2 zc' W_b' zb + zb' A^-1_bb zb``: ``O(D S q)`` for all actions
+        together instead of ``O(K (S q)^2)``.
+        """
+        idx = self._indices(eligible)
+        x = self.features(shared)
+        xs = np.flatnonzero(x)
+        q, d = self._zc.shape[1], self._theta.size
+        cross = self._width * q
+        cols = (xs[:, None] * q + np.arange(q)[None, :]).ravel()
+        w = np.einsum("dsc,s->dc", self._ainv[:, cols].reshape(d, xs.size, q), x[xs])
+        inner = np.einsum("scd,s->cd", w[cols].reshape(xs.size, q, q), x[xs])
+        zc, zb = self._zc[idx], self._zb[idx]
+        quad = np.einsum("kc,cd,kd->k", zc, inner, zc)
+        if zb.shape[1]:
+            quad += 2.0 * ((zb @ w[cross:]) * zc).sum(axis=1)
+            quad += ((zb @ self._ainv[cross:, cross:]) * zb).sum(axis=1)
+        width = np.sqrt(np.maximum(quad, 0.0))
+        per_column = x @ self._theta[:cross].reshape(self._width, q)
+        est = zc @ per_column + zb @ self._theta[cross:]
+        return est + self.config.ucb * self.reward_sd() * width
+
     def _phi(self, x: np.ndarray, a: int) -> tuple[np.ndarray, np.ndarray]:
         """The non-zero entries of action ``a``'s joint features: (indices, values)."""
         xs = np.flatnonzero(x)
@@ -334,6 +387,7 @@ class JointRidgeLearner(HashedRidge):
             # A^-1 -= u u^T / denom, in place (one pass over the matrix, no D x D temporary)
             self._ainv = dger(-1.0 / denom, u, u, a=self._ainv, overwrite_a=True)
         self._b[nz] += r * val
+        self._welford(r)
         self._n += 1
 
     def _action_weights(self, a: int) -> np.ndarray:
@@ -344,7 +398,7 @@ class JointRidgeLearner(HashedRidge):
         """Write the whole model to ``path`` atomically (temp file, fsync, rename)."""
         self._write(path, ainv=self._ainv, b=self._b, theta=self._theta,
                     n=np.array([self._n, self._k], dtype=np.int64),
-                    columns=np.array(json.dumps(self._columns)),
+                    columns=np.array(json.dumps(self._columns)), moments=self._moments,
                     config=np.array(self.config.fingerprint()))
 
     def _load(self, path: Path) -> None:
@@ -355,6 +409,7 @@ class JointRidgeLearner(HashedRidge):
                 saved = str(z["config"])
                 ainv, b, theta, counts = z["ainv"], z["b"], z["theta"], z["n"]
                 columns = json.loads(str(z["columns"]))
+                moments = z["moments"] if "moments" in z.files else np.zeros(3)
         except (OSError, ValueError, KeyError) as exc:
             raise PolicyConfigError(f"model_path: expected a joint ridge model, cannot read "
                                     f"{str(path)!r}: {exc}") from exc
@@ -364,3 +419,4 @@ class JointRidgeLearner(HashedRidge):
         self._ainv, self._b, self._theta = np.asfortranarray(ainv), b.copy(), theta.copy()
         self._n, self._k = int(counts[0]), int(counts[1])
         self._columns = list(columns)
+        self._moments = np.asarray(moments, dtype=np.float64).copy()

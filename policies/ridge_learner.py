@@ -228,11 +228,6 @@ class RidgeLearner(HashedRidge):
         width = np.sqrt(np.maximum(quad, 0.0))
         return self._theta[idx] @ x + self.config.ucb * self.reward_sd() * width
 
-    def reward_sd(self) -> float:
-        """The standard deviation of the rewards learned (1.0 before two)."""
-        n, _, m2 = self._moments
-        return 1.0 if n < 2 else float(np.sqrt(m2 / n))
-
     def weights(self) -> np.ndarray:
         """A copy of every action's weights ``theta``, ``(K, dim + 1)`` (the constant last):
         ``features(shared) @ weights().T`` are :meth:`estimates` for every action."""
@@ -260,15 +255,6 @@ class RidgeLearner(HashedRidge):
         self._theta[a] = ainv @ self._b[a]
         self._welford(r)
         self._n += 1
-
-    def _welford(self, r: float) -> None:
-        """Count, mean and sum of squared deviations of the rewards (Welford: exact for
-        rewards of any scale, where a sum of squares would cancel)."""
-        m = self._moments
-        m[0] += 1.0
-        d = r - m[1]
-        m[1] += d / m[0]
-        m[2] += d * (r - m[1])
 
     def _discount(self, a: int) -> None:
         """Forget: ``A <- f A + (1 - f) l2 I`` and ``b <- f b`` for action ``a`` (nothing at

@@ -158,6 +158,13 @@ ENGINE_VARIANTS: tuple[LearnerSpec, ...] = (
     LearnerSpec("engine", "engine joint g30+ridge+sq",
                 {"candidates": ({"name": "joint", "exploration": "joint", "gamma_scale": 30.0},
                                 "ridge", "squarecb"), "selection": {"rule": "paired"}}),
+    # the optimistic joint ridge (JointRidgeConfig.ucb), alone
+    LearnerSpec("engine", "engine joint u1 g100",
+                {"candidates": ({"name": "joint", "exploration": "joint", "ucb": 1.0,
+                                 "gamma_scale": 100.0},)}),
+    LearnerSpec("engine", "engine joint u1 g30",
+                {"candidates": ({"name": "joint", "exploration": "joint", "ucb": 1.0,
+                                 "gamma_scale": 30.0},)}),
     LearnerSpec("engine", "engine joint g3",
                 {"candidates": ({"name": "joint", "exploration": "joint", "gamma_scale": 3.0},)}),
 )

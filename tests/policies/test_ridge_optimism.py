@@ -1,7 +1,7 @@
 """The ridge learner's optimism (``RidgeConfig.ucb``): its inverse gap weighting runs over
 ``estimate + ucb * sd * sqrt(x' A_a^-1 x)``, so the exploration it leaves goes to what the model
 knows least; the width is the full quadratic form, the reward sd is the rewards' own, and both
-survive a save."""
+survive a save; the same for the joint ridge (``JointRidgeConfig.ucb``)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 
 from policies.errors import PolicyConfigError
 from policies.hashed_ridge import inverse_gap_weights
+from policies.joint_ridge_learner import JointRidgeConfig, JointRidgeLearner
 from policies.ridge_learner import RidgeConfig, RidgeLearner
 
 ACTIONS = [{"m": {"msg": f"m{a}"}} for a in range(4)]
@@ -91,3 +92,55 @@ def test_an_optimistic_model_resumes_exactly(tmp_path):
 def test_a_bad_ucb_is_refused_naming_it(bad):
     with pytest.raises(PolicyConfigError, match=r"^ucb:"):
         RidgeConfig(ucb=bad)
+
+
+GRID = [{"m": {"msg": m}, "n": {"ch": c}, "a": {"id": f"{m}-{c}"}}
+        for m in ("a", "b", "c") for c in ("email", "sms")]
+
+
+def _joint(config: JointRidgeConfig, n: int, seed: int = 0) -> JointRidgeLearner:
+    rng = np.random.default_rng(seed)
+    j = JointRidgeLearner(config)
+    j.set_actions(GRID)
+    for _ in range(n):
+        s = _context(rng)
+        a = int(rng.integers(len(GRID)))
+        j.learn(s, None, a, 1 / len(GRID), float(rng.random() < 0.3 + 0.1 * (a % 3)))
+    return j
+
+
+def test_the_joint_width_is_the_dense_quadratic_form_of_each_actions_joint_features():
+    """Catches a width that drops the cross terms between the context blocks and the per-action
+    constants, or reads the wrong rows: checked against ``phi_a' A^-1 phi_a`` built densely
+    from the learner's own ``_phi``, for every action and for a subset."""
+    j = _joint(JointRidgeConfig(dim=16, ucb=1.5), 80)
+    assert j._zb.shape[1] > 0  # the ids are per-action constants: their terms are exercised
+    s = _context(np.random.default_rng(3))
+    x = j.features(s)
+    dense = []
+    for a in range(len(GRID)):
+        nz, val = j._phi(x, a)
+        phi = np.zeros(j.joint_dim)
+        phi[nz] = val
+        dense.append(phi @ j._ainv @ phi)
+    expected = j.estimates(s) + 1.5 * j.reward_sd() * np.sqrt(dense)
+    np.testing.assert_allclose(j.optimistic_estimates(s), expected, rtol=1e-10)
+    np.testing.assert_allclose(j.optimistic_estimates(s, [5, 0]), expected[[5, 0]],
+                               rtol=1e-10)
+
+
+def test_an_optimistic_joint_model_resumes_exactly_and_old_fingerprints_hold(tmp_path):
+    cfg = JointRidgeConfig(dim=16, ucb=1.0, gamma_scale=100.0)
+    j = _joint(cfg, 40)
+    j.save(tmp_path / "j.npz")
+    back = JointRidgeLearner(cfg, model_path=tmp_path / "j.npz")
+    back.set_actions(GRID)
+    s = _context(np.random.default_rng(4))
+    assert back.reward_sd() == j.reward_sd() != 1.0
+    np.testing.assert_array_equal(back.probabilities(s), j.probabilities(s))
+    assert "ucb" not in JointRidgeConfig().fingerprint()
+    plain = _joint(JointRidgeConfig(dim=16), 40)
+    np.testing.assert_array_equal(plain.probabilities(s),
+                                  inverse_gap_weights(plain.estimates(s), plain.gamma()))
+    with pytest.raises(PolicyConfigError, match=r"^ucb:"):
+        JointRidgeConfig(ucb=-1.0)
