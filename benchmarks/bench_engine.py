@@ -16,8 +16,10 @@ against the same reference: the VW text loop of the default's serving configurat
 from __future__ import annotations
 
 import argparse
+import json
 import tempfile
 import time
+from typing import Any
 
 import numpy as np
 from vowpalwabbit import Workspace
@@ -37,6 +39,9 @@ from policies.vw_format import multi_example
 
 T0 = 1_700_000_000.0
 CHANNELS = ["email", "sms", "push"]
+TIMINGS = ["now", "morning", "evening", "in 2h"]
+#: the catalog's shape besides its messages (``--one-message`` sets one channel and timing)
+LAYOUT: dict[str, Any] = {"channels": CHANNELS, "timings": TIMINGS, "no_contact": True}
 RULES = RulesConfig(max_per_day=None, max_per_week=None, quiet_hours=None)
 
 
@@ -44,13 +49,12 @@ def contexts(n: int, seed: int = 0) -> list[dict]:
     rng = np.random.default_rng(seed)
     return [{"age": int(rng.integers(18, 80)), "segment": f"s{rng.integers(5)}",
              "spend": round(float(rng.random()) * 100, 2), "tenure_days": int(rng.integers(900)),
-             "consent": dict.fromkeys(CHANNELS, True)} for _ in range(n)]
+             "consent": dict.fromkeys(LAYOUT["channels"], True)} for _ in range(n)]
 
 
 def make_engine(n_messages: int, state_dir: str, thread_safe: bool = True, **options) -> Engine:
-    return Engine(messages=[f"m{i}" for i in range(n_messages)], channels=CHANNELS,
-                  timings=["now", "morning", "evening", "in 2h"], state_dir=state_dir, seed=0,
-                  rules=RULES, thread_safe=thread_safe, checkpoint_every=10**9,
+    return Engine(messages=[f"m{i}" for i in range(n_messages)], **LAYOUT, state_dir=state_dir,
+                  seed=0, rules=RULES, thread_safe=thread_safe, checkpoint_every=10**9,
                   clock=ManualClock(T0), **options)  # calls say `now` = T0 + i: within a day of it
 
 
@@ -64,7 +68,8 @@ def reference_us(eng: Engine, ctxs: list[dict]) -> float:
     assert isinstance(config, VWConfig)
     vw = Workspace(arg_list=config.arguments(seed=0))
     actions = action_feature_sets(eng.catalog, eng.options.prune_features)
-    shared = [{"c": context_namespace(c), "h": history_namespace(None, CHANNELS)} for c in ctxs]
+    history = history_namespace(None, [c.name for c in eng.catalog.channels])
+    shared = [{"c": context_namespace(c), "h": history} for c in ctxs]
     rng = np.random.default_rng(1)
     start = time.perf_counter()
     for s in shared:
@@ -134,8 +139,16 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="fewer pairs (about 20 s)")
     parser.add_argument("--candidates", default="", help="the engine's candidates, comma-"
                         "separated (default: the engine's own); the reference stays the default's")
+    parser.add_argument("--one-message", action="store_true", help="48 and 192 actions that "
+                        "share nothing (one message each, one channel, one timing)")
     args = parser.parse_args()
-    extra = {"candidates": args.candidates.split(",")} if args.candidates else {}
+    given = args.candidates.strip()
+    extra = {"candidates": json.loads(given) if given.startswith("[") else given.split(",")
+             } if given else {}
+    sizes = (4, 16)  # x 3 channels x 4 timings + no contact = 49 and 193 actions
+    if args.one_message:
+        LAYOUT.update(channels=["email"], timings=["now"], no_contact=False)
+        sizes = (48, 192)
     n = 800 if args.quick else 3000
     ctxs = contexts(n)
     with tempfile.TemporaryDirectory() as d, make_engine(4, d, **extra) as eng:
@@ -144,7 +157,7 @@ def main() -> int:
     print(f"{'actions':>7} {'VW text us/pair':>16} {'engine us/pair':>15} {'ratio':>6} "
           f"{'off-path us/pair':>16} {'ratio':>6} {'follow us/reward':>16} "
           f"{'choose p50':>10} {'p99':>7} {'no-guard us/pair':>17} {'4 threads':>9}")
-    for n_messages in (4, 16):  # x 3 channels x 4 timings + no contact = 49 and 193 actions
+    for n_messages in sizes:
         with tempfile.TemporaryDirectory() as d, make_engine(n_messages, d) as eng:
             k = eng.catalog.n_actions
             ref = reference_us(eng, ctxs)

@@ -7,14 +7,14 @@ over the engine's base learner (``learner``/``exploration``); the first one serv
 selection finds a better one. A candidate may also be given by the name of a built-in
 (:data:`BUILT_IN`). Without ``candidates`` the engine runs :func:`default_candidates` of its
 catalog: :data:`SHARED_DEFAULT_CANDIDATES` (the joint ridge serving first, ridge and SquareCB
-beside it) when the actions share attributes, else :data:`DEFAULT_CANDIDATES` (the ridge
-learner serving first, SquareCB beside it); chosen by the learning suite, docs/engine.md.
+beside it) when the actions share attributes, else :data:`DEFAULT_CANDIDATES` (the optimistic
+ridge learner serving first, SquareCB beside it); chosen by the learning suite, docs/engine.md.
 A table with ``exploration = "ridge"`` (or the built-in ``"ridge"``) is the closed-form ridge
 learner instead (:class:`~policies.ridge_learner.RidgeConfig` fields: ``dim``, ``l2``,
-``gamma_scale``, ``gamma_exponent``, ``forget``), and ``exploration = "joint"`` (or the built-in
-``"joint"``) the joint ridge learner, one regression over the context crossed with the actions'
-attributes (:class:`~policies.joint_ridge_learner.JointRidgeConfig` fields: ``dim``, ``l2``,
-``gamma_scale``, ``gamma_exponent``, ``max_dim``).
+``gamma_scale``, ``gamma_exponent``, ``forget``, ``ucb``), and ``exploration = "joint"`` (or
+the built-in ``"joint"``) the joint ridge learner, one regression over the context crossed
+with the actions' attributes (:class:`~policies.joint_ridge_learner.JointRidgeConfig` fields:
+``dim``, ``l2``, ``gamma_scale``, ``gamma_exponent``, ``max_dim``).
 
 Example:
     >>> base = VWConfig(exploration="epsilon", cb_type="dm")
@@ -49,7 +49,8 @@ from policies.joint_ridge_learner import JointRidgeConfig, joint_dimension, shar
 from policies.ridge_learner import RidgeConfig
 from policies.vw_config import VWConfig
 
-__all__ = ["BUILT_IN", "DEFAULT_CANDIDATES", "SHARED_DEFAULT_CANDIDATES", "CandidateSpec",
+__all__ = ["BUILT_IN", "DEFAULT_CANDIDATES", "EARLIER_DEFAULTS", "OPTIMISTIC_RIDGE",
+           "SHARED_DEFAULT_CANDIDATES", "CandidateSpec",
            "SelectionSettings", "default_candidates", "parse_candidates"]
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
@@ -75,10 +76,19 @@ BUILT_IN: dict[str, dict[str, Any]] = {
     "joint": {"exploration": "joint"},  # the joint ridge learner (JointRidgeConfig defaults)
 }
 
+#: The optimistic ridge: inverse gap weighting over ``estimate + 1 sd * width`` at
+#: ``gamma_scale`` 100 (docs/engine.md, "The optimistic ridge").
+OPTIMISTIC_RIDGE: Mapping[str, Any] = {"name": "ridge", "exploration": "ridge", "ucb": 1.0,
+                                       "gamma_scale": 100.0}
 #: What the engine runs without ``candidates`` (chosen by the learning suite's best worst-case
 #: ratio over the worlds measured, docs/engine.md) on a catalog whose actions share no
 #: attribute (one message per action: classification as a bandit).
-DEFAULT_CANDIDATES: tuple[str | Mapping[str, Any], ...] = ("ridge", "squarecb")
+DEFAULT_CANDIDATES: tuple[str | Mapping[str, Any], ...] = (OPTIMISTIC_RIDGE, "squarecb")
+#: The catalog-independent defaults before this one, newest first: a state folder whose
+#: checkpoint was made under one of them resumes with it
+#: (:func:`engine.checkpoint.options_for_state`), so an upgrade never refuses its models.
+EARLIER_DEFAULTS: tuple[tuple[str | Mapping[str, Any], ...], ...] = (
+    ("ridge", "squarecb"), ("squarecb", "epsilon"))
 #: ... and on a catalog whose actions share attributes (messages x channels x timings): the
 #: joint ridge serving first, at gamma_scale 30 (docs/engine.md, "The joint ridge candidate").
 SHARED_DEFAULT_CANDIDATES: tuple[str | Mapping[str, Any], ...] = (
@@ -93,8 +103,8 @@ def default_candidates(action_sets: Sequence[Mapping[str, Any]]) -> tuple[
 
     Example:
         >>> grid = [{"m": {"msg": m}, "n": {"ch": c}} for m in "ab" for c in ("email", "sms")]
-        >>> default_candidates(grid)[0]["name"], default_candidates([{"m": {"msg": "a"}}])
-        ('joint', ('ridge', 'squarecb'))
+        >>> default_candidates(grid)[0]["name"], default_candidates([{"m": {"msg": "a"}}])[0]
+        ('joint', {'name': 'ridge', 'exploration': 'ridge', 'ucb': 1.0, 'gamma_scale': 100.0})
     """
     if not shares_attributes(action_sets):
         return DEFAULT_CANDIDATES

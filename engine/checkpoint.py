@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.candidate_learners import CandidateConfig, CandidateLearner, new_learner
+from engine.candidates import DEFAULT_CANDIDATES, EARLIER_DEFAULTS
 from engine.catalog import Catalog
 from engine.drift.recovery import saved_challengers
 from engine.errors import CheckpointError
@@ -245,10 +246,11 @@ def load_models(state_dir: str | os.PathLike, catalog: Catalog,
 def options_for_state(options: EngineOptions, catalog: Catalog,
                       state_dir: str | os.PathLike) -> EngineOptions:
     """``options`` for ``catalog`` (:meth:`EngineOptions.for_catalog`), except that a state
-    folder whose checkpoint was made under the catalog-independent default
-    (:data:`engine.candidates.DEFAULT_CANDIDATES`) keeps it: an engine upgraded past the
-    catalog-dependent default resumes its models instead of refusing them. Candidates given
-    explicitly are never changed. Nothing is written.
+    folder whose checkpoint was made under an earlier catalog-independent default
+    (:data:`engine.candidates.DEFAULT_CANDIDATES`, or one of
+    :data:`engine.candidates.EARLIER_DEFAULTS`) keeps it: an engine upgraded past a default
+    resumes its models instead of refusing them. Candidates given explicitly are never
+    changed. Nothing is written.
 
     Example:
         >>> import tempfile
@@ -258,12 +260,16 @@ def options_for_state(options: EngineOptions, catalog: Catalog,
         ['joint', 'ridge', 'squarecb']
     """
     resolved = options.for_catalog(catalog)
-    if resolved is options:
+    if not options.defaulted:
         return resolved
     info = CheckpointStore(state_dir).latest()
-    if info is not None and info.learner_config == options.fingerprint():
-        return options.pinned()
-    return resolved
+    if info is None or info.learner_config == resolved.fingerprint():
+        return resolved
+    for earlier in (DEFAULT_CANDIDATES, *EARLIER_DEFAULTS):
+        pinned = replace(options, candidates=list(earlier))
+        if info.learner_config == pinned.fingerprint():
+            return pinned
+    return resolved  # CheckpointStore.check refuses it, naming both configurations
 
 
 def built_config(config: CandidateConfig, catalog: Catalog, prune: bool) -> CandidateConfig:

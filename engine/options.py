@@ -277,12 +277,11 @@ class EngineOptions:
         wanted = default_candidates(action_feature_sets(catalog, self.prune_features))
         return self if wanted == DEFAULT_CANDIDATES else replace(self, candidates=list(wanted))
 
-    def pinned(self) -> EngineOptions:
-        """These options with their candidates written out, so that :meth:`for_catalog` keeps
-        them whatever the catalog (what a state folder made under the catalog-independent
-        default resumes with: :func:`engine.checkpoint.options_for_state`)."""
-        return replace(self, candidates=[c.name for c in self.candidate_specs]) \
-            if self._defaulted else self
+    @property
+    def defaulted(self) -> bool:
+        """Whether the candidates are the engine's default (no ``candidates``, ``learner`` or
+        ``exploration`` given), so :meth:`for_catalog` chooses them."""
+        return self._defaulted
 
     def fingerprint(self) -> str:
         """Everything that shapes the learners' models: the candidates (names and configs), the

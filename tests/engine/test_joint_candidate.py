@@ -9,8 +9,9 @@ import re
 import numpy as np
 import pytest
 
+from engine.clock import ManualClock
 from engine.errors import CheckpointError, ConfigError
-from tests.engine.engine_world import T0, context, make_engine, probe, reward_of
+from tests.engine.engine_world import OPEN_RULES, T0, context, make_engine, probe, reward_of
 
 JOINT_FIRST = ["joint", "ridge", "squarecb"]
 
@@ -136,3 +137,41 @@ def test_a_state_folder_made_under_the_earlier_default_resumes_with_it(tmp_path)
         assert [c.name for c in third.options.candidate_specs] == ["ridge", "squarecb"]
     with make_engine(tmp_path / "new") as fresh:
         assert [c.name for c in fresh.options.candidate_specs] == JOINT_FIRST
+
+
+def _one_message_engine(state_dir, **options):
+    from engine import Engine
+
+    return Engine(
+        messages=["d0", "d1", "d2"], channels=["web"], timings=["now"], no_contact=False,
+        state_dir=state_dir, rules=OPEN_RULES, clock=ManualClock(T0), seed=0, **options)
+
+
+def _one_message_stream(eng, lo: int, hi: int) -> None:
+    for i in range(lo, hi):
+        ctx = {**context(i), "consent": {"web": True}}
+        d = eng.choose(f"c{i}", ctx, now=T0 + i)
+        eng.reward(d.decision_id, float(d.message == "d" + str(i % 3)), now=T0 + i)
+
+
+def test_one_message_catalogs_get_the_optimistic_ridge_and_older_folders_keep_theirs(tmp_path):
+    """Catches a default that does not reach one-message catalogs (the optimistic ridge,
+    ``ucb`` 1 at ``gamma_scale`` 100, serving first) and an upgrade that refuses a state folder
+    written under the earlier one-message default (["ridge", "squarecb"], plain ridge): opened
+    without ``candidates`` that folder resumes its models bit for bit and keeps its plain
+    ridge, while a fresh folder gets the optimistic one."""
+    with _one_message_engine(tmp_path / "new") as fresh:
+        ridge = fresh.options.candidate("ridge").config
+        assert (ridge.ucb, ridge.gamma_scale) == (1.0, 100.0)
+        assert fresh.stats()["serving_learner"] == "ridge"
+        _one_message_stream(fresh, 0, 50)
+    with _one_message_engine(tmp_path / "new") as again:  # its own default resumes too
+        assert again.options.candidate("ridge").config.ucb == 1.0
+        assert again.stats()["replayed_on_start"] == 0
+    with _one_message_engine(tmp_path / "old", candidates=["ridge", "squarecb"]) as old:
+        _one_message_stream(old, 0, 200)
+        before = probe(old)
+    with _one_message_engine(tmp_path / "old") as upgraded:
+        assert upgraded.options.candidate("ridge").config.ucb == 0.0
+        assert upgraded.stats()["replayed_on_start"] == 0
+        np.testing.assert_array_equal(probe(upgraded), before)
