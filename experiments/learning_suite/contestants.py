@@ -137,6 +137,9 @@ ENGINE_VARIANTS: tuple[LearnerSpec, ...] = (
                 {"candidates": (_RIDGE_U1_G100,)}),
     LearnerSpec("engine", "engine ridge u1 g100+sq paired",
                 {"candidates": (_RIDGE_U1_G100, "squarecb"), "selection": {"rule": "paired"}}),
+    LearnerSpec("engine", "engine ridge u1 g100 f999+sq paired",
+                {"candidates": ({**_RIDGE_U1_G100, "forget": 0.999}, "squarecb"),
+                 "selection": {"rule": "paired"}}),
     # the default with a ridge that forgets (RidgeConfig.forget: weight forget ** age per action)
     LearnerSpec("engine", "engine ridge f999+sq paired",
                 {"candidates": ({"name": "ridge", "exploration": "ridge", "forget": 0.999},

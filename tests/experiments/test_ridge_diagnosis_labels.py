@@ -39,3 +39,16 @@ def test_the_linucb_labels_change_only_alpha(label, alpha):
     pol = PolicyContestant(make_world("iris", 0, None, True), "linucb", 0,
                            **{k: v for k, v in learner(label).params.items() if k != "name"})
     assert pol.policy.params == {"alpha": alpha, "ridge": 1.0}
+
+
+def test_the_optimistic_label_is_the_one_message_default():
+    """Catches the default and the suite's label drifting apart: the table that chose the
+    default (docs/engine.md, "The optimistic ridge") would then vouch for another learner."""
+    from engine.candidates import DEFAULT_CANDIDATES
+
+    params = dict(learner("engine ridge u1 g100+sq paired").params)
+    assert parse_candidates(params.pop("candidates"), VWConfig()) == parse_candidates(
+        DEFAULT_CANDIDATES, VWConfig())
+    assert params == {"selection": {"rule": "paired"}}
+    [alone] = parse_candidates(learner("engine ridge u1 g100").params["candidates"], VWConfig())
+    assert alone.config == RidgeConfig(ucb=1.0, gamma_scale=100.0)
