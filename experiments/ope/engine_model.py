@@ -27,7 +27,7 @@ Example:
     >>> log = read_parquet_log(Path(tmp.name) / "log.parquet", n_actions=2)
     >>> probs = engine_model_probabilities(log, catalog, state)  # columns: email, no contact
     >>> probs.shape, round(float(probs[:, 0].min()), 3)  # the saved model learned to send
-    ((40, 2), 0.984)
+    ((40, 2), 0.998)
     >>> tmp.cleanup()
 """
 
