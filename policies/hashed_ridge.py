@@ -2,7 +2,8 @@
 one regression per action; :class:`~policies.joint_ridge_learner.JointRidgeLearner`, one over
 the context crossed with the actions' attributes): the hashed context vector, inverse gap
 weighting over their estimates, the checks of a logged decision, the explanation, the atomic
-write and the lifecycle. A subclass gives ``estimates``, ``learn`` and ``_action_weights``.
+write and the lifecycle. A subclass gives ``_estimate``, ``_quadratic_form`` (the optimism's
+width), ``learn`` and ``_action_weights``.
 
 Example:
     >>> import numpy as np
@@ -13,9 +14,11 @@ Example:
 from __future__ import annotations
 
 import io
+import json
 import os
 import zlib
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Self
 
@@ -25,7 +28,7 @@ from policies.batch_checks import eligible_indices
 from policies.errors import PolicyInputError
 from policies.vw_format import FeatureSet, feature_items
 
-__all__ = ["HashedRidge", "feature_slot", "inverse_gap_weights"]
+__all__ = ["HashedRidge", "feature_slot", "fingerprint_of", "inverse_gap_weights"]
 
 _MAX_CACHE = 100_000  # hashed feature names kept; high-cardinality categories start it over
 
@@ -40,6 +43,24 @@ def feature_slot(ns: str, name: str, dim: int) -> int:
     return zlib.crc32(f"{ns}\x00{name}".encode()) & (dim - 1)
 
 
+def fingerprint_of(kind: str, config: Any, left_out: dict[str, float]) -> str:
+    """A learner config's fingerprint: ``kind`` and its fields, less each field of
+    ``left_out`` at its given value (a field added later is left out at its default, so
+    checkpoints written before it existed still open).
+
+    Example:
+        >>> from dataclasses import dataclass
+        >>> @dataclass
+        ... class C:
+        ...     dim: int = 8
+        ...     ucb: float = 0.0
+        >>> fingerprint_of("ridge", C(), {"ucb": 0.0}), fingerprint_of("ridge", C(ucb=1), {})
+        ('{"dim": 8, "kind": "ridge"}', '{"dim": 8, "kind": "ridge", "ucb": 1}')
+    """
+    fields = {k: v for k, v in asdict(config).items() if k not in left_out or v != left_out[k]}
+    return json.dumps({"kind": kind, **fields}, sort_keys=True)
+
+
 def inverse_gap_weights(est: np.ndarray, gamma: float) -> np.ndarray:
     """SquareCB's distribution over estimates ``est``: ``1 / (K + gamma * gap)`` to every
     action but the best, the rest to the best."""
@@ -52,7 +73,8 @@ def inverse_gap_weights(est: np.ndarray, gamma: float) -> np.ndarray:
 
 class HashedRidge:
     """The shared part of the ridge learners; see the module. Subclasses set ``config`` (with
-    ``dim``, ``gamma_scale``, ``gamma_exponent``), ``_width = dim + 1``, ``_k`` and ``_n``."""
+    ``dim``, ``gamma_scale``, ``gamma_exponent``, ``ucb``), ``_width = dim + 1``, ``_k``, ``_n``
+    and ``_moments``."""
 
     config: Any
     _width: int
@@ -95,6 +117,27 @@ class HashedRidge:
 
     def estimates(self, shared: FeatureSet,
                   eligible: Sequence[int] | np.ndarray | None = None) -> np.ndarray:
+        """The ridge estimate of each eligible action's reward (on the learned scale)."""
+        idx = self._indices(eligible)
+        return self._estimate(self.features(shared), idx)
+
+    def optimistic_estimates(self, shared: FeatureSet,
+                             eligible: Sequence[int] | np.ndarray | None = None) -> np.ndarray:
+        """``estimate_a + ucb * sd * sqrt(phi_a' A^-1 phi_a)`` for each eligible action ``a``
+        (``ucb``: ``config.ucb``; ``sd``: :meth:`reward_sd`, so the width is on the rewards'
+        own scale and a reward in euros explores as one in 0/1; ``phi_a``: the action's
+        features in the subclass's model, ``A^-1`` its inverse)."""
+        idx = self._indices(eligible)
+        x = self.features(shared)
+        width = np.sqrt(np.maximum(self._quadratic_form(x, idx), 0.0))
+        return self._estimate(x, idx) + self.config.ucb * self.reward_sd() * width
+
+    def _estimate(self, x: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        """The estimates of actions ``idx`` for the feature vector ``x`` (:meth:`features`)."""
+        raise NotImplementedError
+
+    def _quadratic_form(self, x: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        """``phi_a' A^-1 phi_a`` of actions ``idx`` for the feature vector ``x``."""
         raise NotImplementedError
 
     def _action_weights(self, a: int) -> np.ndarray:
@@ -122,13 +165,16 @@ class HashedRidge:
 
     def probabilities(self, shared: FeatureSet,
                       eligible: Sequence[int] | np.ndarray | None = None) -> np.ndarray:
-        """Inverse gap weighting over the eligible actions' estimates.
+        """Inverse gap weighting over the eligible actions' estimates, optimistic by
+        ``config.ucb`` (:meth:`optimistic_estimates`) when it is above 0.
 
         Returns:
             (len(eligible),) float64 probabilities aligned with ``eligible``, summing to 1, each
             above 0.
         """
-        return inverse_gap_weights(self.estimates(shared, eligible), self.gamma())
+        est = (self.optimistic_estimates(shared, eligible) if self.config.ucb
+               else self.estimates(shared, eligible))
+        return inverse_gap_weights(est, self.gamma())
 
     def _checked_reward(self, eligible: Sequence[int] | np.ndarray | None, chosen: int,
                         probability: float, reward: float) -> float:

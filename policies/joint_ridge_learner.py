@@ -54,7 +54,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +63,7 @@ from scipy.linalg.blas import dger  # type: ignore[import-untyped]
 from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]
 
 from policies.errors import PolicyConfigError, PolicyInputError
-from policies.hashed_ridge import HashedRidge, inverse_gap_weights
+from policies.hashed_ridge import HashedRidge, fingerprint_of
 from policies.vw_format import FeatureSet, feature_items
 
 __all__ = ["JointRidgeConfig", "JointRidgeLearner", "action_columns", "joint_dimension",
@@ -94,7 +94,7 @@ class JointRidgeConfig:
             ``D x D`` float64 inverse (2,048: 34 MB) and each learn passes over it once.
         ucb: optimism, in standard deviations of the rewards learned (>= 0; 0, the default,
             none): the inverse gap weighting runs over ``estimate_a + ucb * sd *
-            sqrt(phi_a' A^-1 phi_a)`` (:meth:`JointRidgeLearner.optimistic_estimates`), as
+            sqrt(phi_a' A^-1 phi_a)`` (:meth:`JointRidgeLearner._quadratic_form`), as
             :class:`~policies.ridge_learner.RidgeConfig`'s ``ucb`` does per action.
     """
 
@@ -133,10 +133,7 @@ class JointRidgeConfig:
     def fingerprint(self) -> str:
         """Everything that shapes the model (a checkpoint made with another is refused);
         ``ucb`` is left out at 0.0, so checkpoints written before it existed still open."""
-        fields = asdict(self)
-        if fields["ucb"] == 0.0:
-            del fields["ucb"]
-        return json.dumps({"kind": "joint", **fields}, sort_keys=True)
+        return fingerprint_of("joint", self, {"ucb": 0.0})
 
 
 def action_columns(actions: Sequence[FeatureSet]) -> tuple[list[str], np.ndarray]:
@@ -309,41 +306,20 @@ class JointRidgeLearner(HashedRidge):
         w[:, -1] += self._zb @ self._theta[cross:]
         return w
 
-    def estimates(self, shared: FeatureSet,
-                  eligible: Sequence[int] | np.ndarray | None = None) -> np.ndarray:
-        """The ridge estimate of each eligible action's reward (on the learned scale)."""
-        idx = self._indices(eligible)
-        x = self.features(shared)
+    def _estimate(self, x: np.ndarray, idx: np.ndarray) -> np.ndarray:
         cross = self._width * self._zc.shape[1]
         per_column = x @ self._theta[:cross].reshape(self._width, self._zc.shape[1])
         return self._zc[idx] @ per_column + self._zb[idx] @ self._theta[cross:]
 
-    def probabilities(self, shared: FeatureSet,
-                      eligible: Sequence[int] | np.ndarray | None = None) -> np.ndarray:
-        """Inverse gap weighting over the eligible actions' estimates, optimistic by
-        ``config.ucb`` (:meth:`optimistic_estimates`) when it is above 0.
+    def _quadratic_form(self, x: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        """``phi_a' A^-1 phi_a`` for every action of ``idx`` at once.
 
-        Returns:
-            (len(eligible),) float64 probabilities aligned with ``eligible``, summing to 1, each
-            above 0.
+        ``phi_a`` is ``E zc_a`` (``E``: ``x`` placed in each crossed column's block) plus the
+        action's constants ``zb_a``, so the forms need ``W = A^-1 E`` (``D x q``, from the
+        ``S q`` columns of ``A^-1`` the context touches) and then ``zc' (E' W) zc +
+        2 zc' W_b' zb + zb' A^-1_bb zb``: ``O(D S q)`` for all actions together instead of
+        ``O(K (S q)^2)``.
         """
-        if self.config.ucb == 0.0:
-            return super().probabilities(shared, eligible)
-        return inverse_gap_weights(self.optimistic_estimates(shared, eligible), self.gamma())
-
-    def optimistic_estimates(self, shared: FeatureSet,
-                             eligible: Sequence[int] | np.ndarray | None = None) -> np.ndarray:
-        """``estimate_a + ucb * sd * sqrt(phi_a' A^-1 phi_a)`` for each eligible action ``a``
-        (``sd``: :meth:`reward_sd`).
-
-        Every action's ``phi_a`` is ``E zc_a`` (``E``: the context placed in each crossed
-        column's block) plus its constants ``zb_a``, so the widths need ``W = A^-1 E``
-        (``D x q``, from the ``S q`` columns of ``A^-1`` the context touches) and then
-        ``zc' (E' W) zc + 2 zc' W_b' zb + zb' A^-1_bb zb``: ``O(D S q)`` for all actions
-        together instead of ``O(K (S q)^2)``.
-        """
-        idx = self._indices(eligible)
-        x = self.features(shared)
         xs = np.flatnonzero(x)
         q, d = self._zc.shape[1], self._theta.size
         cross = self._width * q
@@ -355,10 +331,7 @@ class JointRidgeLearner(HashedRidge):
         if zb.shape[1]:
             quad += 2.0 * ((zb @ w[cross:]) * zc).sum(axis=1)
             quad += ((zb @ self._ainv[cross:, cross:]) * zb).sum(axis=1)
-        width = np.sqrt(np.maximum(quad, 0.0))
-        per_column = x @ self._theta[:cross].reshape(self._width, q)
-        est = zc @ per_column + zb @ self._theta[cross:]
-        return est + self.config.ucb * self.reward_sd() * width
+        return quad
 
     def _phi(self, x: np.ndarray, a: int) -> tuple[np.ndarray, np.ndarray]:
         """The non-zero entries of action ``a``'s joint features: (indices, values)."""

@@ -29,16 +29,15 @@ Example:
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from policies.errors import PolicyConfigError, PolicyInputError
-from policies.hashed_ridge import HashedRidge, feature_slot, inverse_gap_weights
+from policies.hashed_ridge import HashedRidge, feature_slot, fingerprint_of
 from policies.vw_format import FeatureSet
 
 __all__ = ["RidgeConfig", "RidgeLearner", "check_forget", "feature_slot"]
@@ -99,12 +98,7 @@ class RidgeConfig:
         ``forget`` is left out at 1.0 and ``ucb`` at 0.0, so checkpoints written before they
         existed still open.
         """
-        fields = asdict(self)
-        if fields["forget"] == 1.0:
-            del fields["forget"]
-        if fields["ucb"] == 0.0:
-            del fields["ucb"]
-        return json.dumps({"kind": "ridge", **fields}, sort_keys=True)
+        return fingerprint_of("ridge", self, {"forget": 1.0, "ucb": 0.0})
 
 
 def check_forget(value: object, name: str = "forget") -> float:
@@ -192,41 +186,14 @@ class RidgeLearner(HashedRidge):
         self._forget_for = (factor, updates)
 
     # -- predict / learn -----------------------------------------------------------------------
-    def estimates(self, shared: FeatureSet,
-                  eligible: Sequence[int] | np.ndarray | None = None) -> np.ndarray:
-        """The ridge estimate of each eligible action's reward (on the learned scale)."""
-        idx = self._indices(eligible)
-        return self._theta[idx] @ self.features(shared)
+    def _estimate(self, x: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        return self._theta[idx] @ x
 
-    def probabilities(self, shared: FeatureSet,
-                      eligible: Sequence[int] | np.ndarray | None = None) -> np.ndarray:
-        """Inverse gap weighting over the eligible actions' estimates, optimistic by
-        ``config.ucb`` (:meth:`optimistic_estimates`) when it is above 0.
-
-        Returns:
-            (len(eligible),) float64 probabilities aligned with ``eligible``, summing to 1, each
-            above 0.
-        """
-        if self.config.ucb == 0.0:
-            return super().probabilities(shared, eligible)
-        return inverse_gap_weights(self.optimistic_estimates(shared, eligible), self.gamma())
-
-    def optimistic_estimates(self, shared: FeatureSet,
-                             eligible: Sequence[int] | np.ndarray | None = None) -> np.ndarray:
-        """``estimate_a + ucb * sd * sqrt(x' A_a^-1 x)`` for each eligible action ``a``:
-        ``sd`` is the standard deviation of the rewards learned (1 before two), so the width
-        is on the rewards' own scale and a reward in euros explores as one in 0/1.
-
-        The quadratic form runs over the slots ``x`` touches only (``A_a^-1`` restricted to
-        them): ``O(K s^2)`` for ``s`` non-zero features, not ``O(K dim^2)``.
-        """
-        idx = self._indices(eligible)
-        x = self.features(shared)
+    def _quadratic_form(self, x: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        """``x' A_a^-1 x`` over the slots ``x`` touches only (``A_a^-1`` restricted to them):
+        ``O(K s^2)`` for ``s`` non-zero features, not ``O(K dim^2)``."""
         nz = np.flatnonzero(x)
-        xs = x[nz]
-        quad = (self._ainv[np.ix_(idx, nz, nz)] @ xs) @ xs
-        width = np.sqrt(np.maximum(quad, 0.0))
-        return self._theta[idx] @ x + self.config.ucb * self.reward_sd() * width
+        return (self._ainv[np.ix_(idx, nz, nz)] @ x[nz]) @ x[nz]
 
     def weights(self) -> np.ndarray:
         """A copy of every action's weights ``theta``, ``(K, dim + 1)`` (the constant last):
