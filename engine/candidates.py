@@ -14,7 +14,7 @@ learner instead (:class:`~policies.ridge_learner.RidgeConfig` fields: ``dim``, `
 ``gamma_scale``, ``gamma_exponent``, ``forget``, ``ucb``), and ``exploration = "joint"`` (or
 the built-in ``"joint"``) the joint ridge learner, one regression over the context crossed
 with the actions' attributes (:class:`~policies.joint_ridge_learner.JointRidgeConfig` fields:
-``dim``, ``l2``, ``gamma_scale``, ``gamma_exponent``, ``max_dim``).
+``dim``, ``l2``, ``gamma_scale``, ``gamma_exponent``, ``max_dim``, ``ucb``, ``forget``).
 
 Example:
     >>> base = VWConfig(exploration="epsilon", cb_type="dm")

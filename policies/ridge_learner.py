@@ -37,7 +37,13 @@ from pathlib import Path
 import numpy as np
 
 from policies.errors import PolicyConfigError, PolicyInputError
-from policies.hashed_ridge import HashedRidge, feature_slot, fingerprint_of
+from policies.hashed_ridge import (
+    HashedRidge,
+    check_forget,
+    feature_slot,
+    fingerprint_of,
+    restore_penalty,
+)
 from policies.vw_format import FeatureSet
 
 __all__ = ["RidgeConfig", "RidgeLearner", "check_forget", "feature_slot"]
@@ -54,7 +60,7 @@ class RidgeConfig:
         forget: how much of its past an action's regression keeps at each of its own updates,
             in (0, 1]; 1 (the default) forgets nothing. Below 1 the regression is the ridge
             solve weighting each reward ``forget ** age`` (``age``: the action's updates since)
-            with the penalty ``l2`` kept whole (see :meth:`RidgeLearner.learn`).
+            with a penalty between ``l2 / 2`` and ``l2`` (see :meth:`RidgeLearner.learn`).
         ucb: optimism, in standard deviations of the rewards learned (>= 0; 0, the default,
             none): the inverse gap weighting runs over ``estimate_a + ucb * sd *
             sqrt(x' A_a^-1 x)`` instead of the estimates, so the exploration it leaves goes to
@@ -101,19 +107,6 @@ class RidgeConfig:
         return fingerprint_of("ridge", self, {"forget": 1.0, "ucb": 0.0})
 
 
-def check_forget(value: object, name: str = "forget") -> float:
-    """``value`` as a forget factor in (0, 1], or a :class:`PolicyConfigError` naming ``name``.
-
-    Example:
-        >>> check_forget(0.999)
-        0.999
-    """
-    if (isinstance(value, bool) or not isinstance(value, int | float)
-            or not (np.isfinite(value) and 0.0 < value <= 1.0)):
-        raise PolicyConfigError(f"{name}: expected a number in (0, 1], got {value!r}")
-    return float(value)
-
-
 class RidgeLearner(HashedRidge):
     """Disjoint ridge regressions with inverse gap weighting over a fixed list of actions.
 
@@ -139,6 +132,7 @@ class RidgeLearner(HashedRidge):
         self._theta = np.zeros((0, self._width))
         self._n = 0
         self._forget_for = (1.0, 0)  # a temporary forget factor and the updates it has left
+        self._pending = np.ones(0)  # per action, the discount owed since its last solve
         self._moments = np.zeros(3)  # the rewards' count, mean, squared deviations (_welford)
         self._closed = False
         if model_path is not None:
@@ -159,31 +153,8 @@ class RidgeLearner(HashedRidge):
             self._ainv = np.broadcast_to(np.eye(w) / self.config.l2, (k, w, w)).copy()
             self._b = np.zeros((k, w))
             self._theta = np.zeros((k, w))
+            self._pending = np.ones(k)
             self._k = k
-
-    @property
-    def forget(self) -> float:
-        """The forget factor the next update uses: a temporary one while it lasts
-        (:meth:`forget_for`), else ``config.forget``."""
-        factor, left = self._forget_for
-        return factor if left > 0 else self.config.forget
-
-    @property
-    def forget_updates_left(self) -> int:
-        """Updates the temporary forget factor has left (0: ``config.forget`` applies)."""
-        return self._forget_for[1]
-
-    def forget_for(self, factor: float, updates: int) -> None:
-        """Use forget factor ``factor`` for the next ``updates`` updates, then
-        ``config.forget`` again (a drift answer: forget faster for a while).
-
-        Raises:
-            PolicyConfigError: ``factor`` outside (0, 1] or ``updates`` not an integer >= 0.
-        """
-        factor = check_forget(factor, "factor")
-        if isinstance(updates, bool) or not isinstance(updates, int) or updates < 0:
-            raise PolicyConfigError(f"updates: expected an integer >= 0, got {updates!r}")
-        self._forget_for = (factor, updates)
 
     # -- predict / learn -----------------------------------------------------------------------
     def _estimate(self, x: np.ndarray, idx: np.ndarray) -> np.ndarray:
@@ -207,9 +178,10 @@ class RidgeLearner(HashedRidge):
         ``probability`` is checked but not used: the direct method regresses on the played
         action's reward (as VW's ``mtr`` does up to its importance weight). With a forget
         factor ``f < 1`` (``config.forget``, or :meth:`forget_for`'s while it lasts) the played
-        action's statistics are first discounted, ``A <- f A + (1 - f) l2 I`` and ``b <- f b``
-        (:meth:`_discount`), so its regression weights each of its rewards ``f ** age``, age
-        counted in its own updates (an action not played keeps what it knew).
+        action's statistics are first discounted, ``A <- f A`` and ``b <- f b``, the penalty
+        put back once half of it has gone (:meth:`_discount`), so its regression weights each
+        of its rewards ``f ** age``, age counted in its own updates (an action not played keeps
+        what it knew), with a penalty between ``l2 / 2`` and ``l2``.
         """
         r = self._checked_reward(eligible, chosen, probability, reward)
         x = self.features(shared)
@@ -224,35 +196,14 @@ class RidgeLearner(HashedRidge):
         self._n += 1
 
     def _discount(self, a: int) -> None:
-        """Forget: ``A <- f A + (1 - f) l2 I`` and ``b <- f b`` for action ``a`` (nothing at
-        ``f = 1``).
-
-        The penalty is put back as the past fades, so ``A``'s eigenvalues stay >= ``l2``:
-        directions no recent context excites return to the prior instead of their inverse
-        growing as ``f ** -n`` (plain ``A <- f A`` would let one new reward there set the
-        weight unshrunk, and overflow in a long run). ``A^-1`` stays exact:
-        ``(f A + c I)^-1 = (f I + c A^-1)^-1 A^-1``, a solve with a matrix whose eigenvalues
-        lie in ``[f, 1]`` (well conditioned), over the slots some context has touched only:
-        ``O(t^3)`` per update for ``t`` such slots (``dim + 1`` at most), beside
-        Sherman-Morrison's ``O(dim^2)``.
-        """
-        factor, left = self._forget_for
-        if left > 0:
-            self._forget_for = (factor, left - 1)
-        else:
-            factor = self.config.forget
-        if factor == 1.0:
-            return
-        ainv, l2 = self._ainv[a], self.config.l2
-        # slots no context has touched keep A = l2 I exactly, untouched by the discount (it puts
-        # back what it takes) and uncoupled from the rest: the solve needs the touched ones only
-        touched = np.flatnonzero((ainv != np.eye(self._width) / l2).any(axis=1))
-        if touched.size:
-            block = ainv[np.ix_(touched, touched)]
-            m = factor * np.eye(touched.size) + (1.0 - factor) * l2 * block
-            new = np.linalg.solve(m, block)
-            ainv[np.ix_(touched, touched)] = 0.5 * (new + new.T)  # symmetric, kept so
-        self._b[a] *= factor
+        """Forget for action ``a`` (nothing at ``f = 1``): ``A <- f A``, ``b <- f b``, and the
+        penalty put back once half of it is gone (:meth:`_owed`, :func:`restore_penalty`)."""
+        factor, c = self._owed(a)
+        if factor < 1.0:
+            self._ainv[a] /= factor
+            self._b[a] *= factor
+        if c:
+            restore_penalty(self._ainv[a], c)
 
     def _action_weights(self, a: int) -> np.ndarray:
         return self._theta[a]
@@ -263,6 +214,7 @@ class RidgeLearner(HashedRidge):
         self._write(path, ainv=self._ainv, b=self._b, theta=self._theta,
                     n=np.array([self._n], dtype=np.int64),
                     forget_for=np.array([self._forget_for[0], self._forget_for[1]]),
+                    pending=self._pending,
                     moments=self._moments,
                     config=np.array(self.config.fingerprint()))
 
@@ -275,6 +227,7 @@ class RidgeLearner(HashedRidge):
                 ainv, b, theta, n = z["ainv"], z["b"], z["theta"], int(z["n"][0])
                 held = z["forget_for"] if "forget_for" in z.files else np.array([1.0, 0.0])
                 moments = z["moments"] if "moments" in z.files else np.zeros(3)
+                pending = z["pending"] if "pending" in z.files else np.ones(ainv.shape[0])
         except (OSError, ValueError, KeyError) as exc:
             raise PolicyConfigError(f"model_path: expected a ridge model, cannot read "
                                     f"{str(path)!r}: {exc}") from exc
@@ -284,4 +237,5 @@ class RidgeLearner(HashedRidge):
         self._ainv, self._b, self._theta, self._n = ainv.copy(), b.copy(), theta.copy(), n
         self._forget_for = (float(held[0]), int(held[1]))
         self._moments = np.asarray(moments, dtype=np.float64).copy()
+        self._pending = np.asarray(pending, dtype=np.float64).copy()
         self._k = int(ainv.shape[0])

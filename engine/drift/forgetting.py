@@ -1,8 +1,9 @@
 """Forgetting faster on a confirmed change (``[engine.drift] forget_on_change``): the serving
-learner, if it is a ridge learner (:class:`~policies.ridge_learner.RidgeLearner`), uses the
-forget factor ``forget_factor`` for its next ``forget_updates`` updates, then its configured one
-again (``RidgeLearner.forget_for``), so the evidence from before the change fades within a few
-thousand rewards instead of weighing forever.
+learner, if it is a ridge learner (:class:`~policies.ridge_learner.RidgeLearner` or
+:class:`~policies.joint_ridge_learner.JointRidgeLearner`), uses the forget factor
+``forget_factor`` for its next ``forget_updates`` updates, then its configured one again
+(``forget_for``), so the evidence from before the change fades within a few thousand rewards
+instead of weighing forever.
 
 What counts as confirmed is what starts a drift challenger (``engine/drift/recovery.py``): an
 ``alert``-level event. One answer at a time: alerts met while the serving learner still forgets
@@ -94,7 +95,7 @@ class FasterForgetting:
             self.noted = learned_seq
             return [self._event(name, EventLevel.INFO, trigger, learned_seq, None,
                                 f"forget_on_change: {name} has no forget factor (a Vowpal "
-                                f"Wabbit learner or the joint ridge); nothing changed after "
+                                f"Wabbit learner); nothing changed after "
                                 f"'{trigger.message}'")]
         learner.forget_for(factor, updates)
         self.active, self.times = name, self.times + 1

@@ -1,7 +1,8 @@
 """Forgetting faster on a confirmed change (``[engine.drift] forget_on_change``): on the real
-engine, a changed world makes the serving ridge learner use the temporary forget factor, logged
-as a drift event, for ``forget_updates`` updates, then its own again (logged too); a restart in
-between keeps where it stood; a VW learner serving gets a logged note and nothing else."""
+engine, a changed world makes the serving ridge learner (per action or joint) use the temporary
+forget factor, logged as a drift event, for ``forget_updates`` updates, then its own again
+(logged too); a restart in between keeps where it stood; a VW learner serving gets a logged note
+and nothing else."""
 
 from __future__ import annotations
 
@@ -25,11 +26,13 @@ def _stream_until_forgetting(eng) -> int:
     return i
 
 
-def test_a_confirmed_change_makes_the_serving_ridge_forget_faster_for_its_updates(tmp_path):
-    """Catches the setting not wired to the drift alerts, no event logged, or a factor never
-    restored (or restored before its updates are spent)."""
-    with make_engine(tmp_path, drift=FORGET, candidates=RIDGE) as eng:
-        ridge = eng._selection.learners["ridge"]
+@pytest.mark.parametrize("name", ["ridge", "joint"])
+def test_a_confirmed_change_makes_the_serving_ridge_forget_faster_for_its_updates(tmp_path,
+                                                                                  name):
+    """Catches the setting not wired to the drift alerts, no event logged, a factor never
+    restored (or restored before its updates are spent), or the joint ridge left out."""
+    with make_engine(tmp_path, drift=FORGET, candidates=[name]) as eng:
+        ridge = eng._selection.learners[name]
         stream(eng, 0, CHANGE)
         assert ridge.forget == 1.0 and eng.stats()["drift_forgetting_times"] == 0
         i = _stream_until_forgetting(eng)
@@ -43,9 +46,9 @@ def test_a_confirmed_change_makes_the_serving_ridge_forget_faster_for_its_update
         assert ridge.forget == 1.0 and ridge.forget_updates_left == 0
         stats = eng.stats()
     assert not stats["drift_forgetting"] and stats["drift_forgetting_times"] == 1
-    events = [e for e in recovery_events(tmp_path) if e["subject"] == "ridge"]
+    events = [e for e in recovery_events(tmp_path) if e["subject"] == name]
     assert [e["level"] for e in events] == ["action", "info"]
-    assert events[0]["message"].startswith("ridge forgets faster after")
+    assert events[0]["message"].startswith(f"{name} forgets faster after")
     assert "0.99 for its next 400 updates" in events[0]["message"]
     assert "configured factor 1 again" in events[1]["message"]
 

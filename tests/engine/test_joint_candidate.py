@@ -62,7 +62,8 @@ def test_every_candidate_resumes_after_a_restart_and_after_a_crash(tmp_path):
     ({"name": "j", "exploration": "joint", "dim": 100}, "candidates[0].dim"),
     ({"name": "j", "exploration": "joint", "l2": 0}, "candidates[0].l2"),
     ({"name": "j", "exploration": "joint", "max_dim": 1}, "candidates[0].max_dim"),
-    ({"name": "j", "exploration": "joint", "forget": 0.9}, "candidates[0].forget"),
+    ({"name": "j", "exploration": "joint", "forget": 1.5}, "candidates[0].forget"),
+    ({"name": "j", "exploration": "joint", "epsilon": 0.1}, "candidates[0].epsilon"),
 ])
 def test_bad_joint_settings_are_refused_naming_the_field(tmp_path, table, field):
     with pytest.raises(ConfigError, match="^" + re.escape(field)):

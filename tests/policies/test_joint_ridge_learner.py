@@ -94,6 +94,47 @@ def test_the_sherman_morrison_state_is_the_ridge_solve(actions, dim):
         np.testing.assert_allclose(j._ainv, np.linalg.inv(a_mat), rtol=0, atol=1e-9)
 
 
+def test_forgetting_weights_each_reward_forget_to_its_age_and_resumes(tmp_path):
+    """At forget 0.98 (a temporary 0.9 for the first 40 updates) the state is the solve with
+    each reward weighted by the product of the factors after it and the penalty ``l2`` times
+    the product since it was last put back (once it fell to half). Catches the discount left
+    out, applied to ``b`` and not ``A^-1`` (or the reverse), the penalty never put back or
+    put back whole, the weights not recomputed after it, or a save losing the temporary
+    factor or the penalty left."""
+    cfg = JointRidgeConfig(dim=8, l2=0.5, forget=0.98)
+    rng = np.random.default_rng(4)
+    j = JointRidgeLearner(cfg)
+    j.set_actions(ACTIONS)
+    j.forget_for(0.9, 40)
+    a_mat, b, left = cfg.l2 * np.eye(j.joint_dim), np.zeros(j.joint_dim), 1.0
+    for i in range(300):
+        shared = {"c": {"x": float(rng.normal()), "seg": str(rng.choice(["a", "b"]))}}
+        a, r = int(rng.integers(6)), float(rng.normal())
+        f = 0.9 if i < 40 else 0.98
+        left *= f
+        a_mat, b = f * a_mat, f * b
+        if left <= 0.5:
+            a_mat += (1.0 - left) * cfg.l2 * np.eye(j.joint_dim)
+            left = 1.0
+        nz, val = j._phi(j.features(shared), a)
+        phi = np.zeros(j.joint_dim)
+        phi[nz] = val
+        a_mat += np.outer(phi, phi)
+        b += r * phi
+        j.learn(shared, None, a, 0.5, r)
+        if i == 20:
+            j.save(tmp_path / "m")
+            j = JointRidgeLearner(cfg, model_path=tmp_path / "m")
+            j.set_actions(ACTIONS)
+            assert j.forget == 0.9 and j.forget_updates_left == 19
+    assert j.forget == 0.98 and 0.5 < left < 1.0
+    np.testing.assert_allclose(j._theta, np.linalg.solve(a_mat, b), rtol=0, atol=1e-9)
+    np.testing.assert_allclose(j._ainv, np.linalg.inv(a_mat), rtol=0, atol=1e-8)
+    assert "forget" not in JointRidgeConfig().fingerprint()
+    with pytest.raises(PolicyConfigError, match=r"^forget:"):
+        JointRidgeConfig(forget=0.0)
+
+
 def test_a_saved_model_resumes_with_identical_probabilities(tmp_path):
     """Catches state left out of the file (inverse, weights, reward count: gamma) or a model
     loaded for other actions or settings."""

@@ -112,19 +112,29 @@ def test_bad_settings_and_inputs_are_refused_naming_the_field(tmp_path):
         RidgeLearner(RidgeConfig(dim=16), model_path=tmp_path / "m.vw").set_actions(ACTIONS[:2])
 
 
-def _weighted_ridge(rows: list, a: int, forget: float, l2: float, width: int) -> np.ndarray:
+def _weighted_ridge(rows: list, a: int, forget: float, l2: float, width: int,
+                    penalty_left: bool = False) -> np.ndarray:
     """The batch solve: action ``a``'s rewards weighted ``forget ** age`` (age: its later
-    updates), the penalty ``l2`` whole."""
+    updates), the penalty ``l2`` whole, or with ``penalty_left`` the share of it a forgetting
+    learner has left: ``forget ** k``, ``k`` its updates since the penalty was last put back
+    (every ``period`` updates, the first at which ``forget ** period <= 1/2``)."""
     mine = [(x, y) for x, b, y in rows if b == a]
-    w = forget ** np.arange(len(mine) - 1, -1, -1, dtype=float)
+    n = len(mine)
+    w = forget ** np.arange(n - 1, -1, -1, dtype=float)
     X = np.array([x for x, _ in mine])
     y = np.array([v for _, v in mine])
-    return np.linalg.solve(l2 * np.eye(width) + (X * w[:, None]).T @ X, (X * w[:, None]).T @ y)
+    left = 1.0
+    if penalty_left:
+        period = int(np.ceil(np.log(0.5) / np.log(forget) - 1e-9))
+        left = forget ** (n % period)
+        assert 0.5 < left <= 1.0
+    return np.linalg.solve(l2 * left * np.eye(width) + (X * w[:, None]).T @ X,
+                           (X * w[:, None]).T @ y)
 
 
 def test_forgetting_is_the_ridge_solve_weighting_each_reward_forget_to_its_age():
     """Catches the discount left out, applied twice, applied to b and not A (or A and not b),
-    the penalty forgotten with the past, or the inverse not kept exact."""
+    the penalty never put back, or the inverse not kept exact."""
     rng = np.random.default_rng(5)
     cfg = RidgeConfig(dim=32, l2=2.0, forget=0.97)
     r = RidgeLearner(cfg)
@@ -137,9 +147,38 @@ def test_forgetting_is_the_ridge_solve_weighting_each_reward_forget_to_its_age()
         r.learn(s, None, a, 0.25, y)
         rows.append((r.features(s), a, y))
     for a in range(4):
-        theta = _weighted_ridge(rows, a, 0.97, 2.0, 33)
+        theta = _weighted_ridge(rows, a, 0.97, 2.0, 33, penalty_left=True)
         np.testing.assert_allclose(r.weights()[a], theta, atol=1e-9)
         assert not np.allclose(theta, _weighted_ridge(rows, a, 1.0, 2.0, 33), atol=1e-3)
+
+
+def test_the_penalty_comes_back_once_half_is_gone_and_a_save_keeps_what_is_left(tmp_path):
+    """At forget 0.995 each reward weighs ``0.995 ** age`` exactly, and the penalty left is
+    ``l2`` times the product of the factors since it was last put back (at most 138 updates
+    ago: 0.995 ** 139 < 0.5). Catches the penalty never put back (it would sink under
+    ``l2 / 2``), put back at every update (the whole ``l2``), a discount on the new reward
+    too, or what is left forgotten by a save."""
+    rng = np.random.default_rng(8)
+    cfg = RidgeConfig(dim=16, l2=1.5, forget=0.995)
+    r, twin = RidgeLearner(cfg), RidgeLearner(cfg)
+    r.set_actions(ACTIONS)
+    twin.set_actions(ACTIONS)
+    rows = []
+    for i in range(1000):
+        s = _shared(rng)
+        a = int(rng.integers(4))
+        y = _truth(s, a) + 0.1 * rng.normal()
+        r.learn(s, None, a, 0.25, y)
+        twin.learn(s, None, a, 0.25, y)
+        rows.append((r.features(s), a, y))
+        if i == 501:
+            twin.save(tmp_path / "m.npz")
+            twin = RidgeLearner(cfg, model_path=tmp_path / "m.npz")
+    for a in range(4):
+        theta = _weighted_ridge(rows, a, 0.995, 1.5, 17, penalty_left=True)
+        np.testing.assert_allclose(r.weights()[a], theta, atol=1e-9)
+        np.testing.assert_allclose(twin.weights()[a], theta, atol=1e-9)
+        assert not np.allclose(theta, _weighted_ridge(rows, a, 0.995, 1.5, 17), atol=1e-7)
 
 
 def test_a_temporary_forget_factor_lasts_its_updates_and_survives_a_save(tmp_path):
