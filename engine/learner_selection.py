@@ -72,6 +72,7 @@ from engine.reward_scale import RewardScale
 from ope.estimators.paired import PairedDifference
 from ope.estimators.progressive import ProgressiveValue
 from ope.estimators.result import OPEResult
+from ope.estimators.sequential import anytime_interval
 from policies.vw_format import FeatureSet
 
 __all__ = ["KEPT_TARGETS", "LearnerSelection", "LoggedRow", "Switch"]
@@ -271,8 +272,11 @@ class LearnerSelection:
             self._streak[name] = self._streak[name] + 1 if wins else 0
             if self._streak[name] >= self.settings.confirm and low > best_low:
                 best, best_low = name, low
-                rule = (f"paired {est}: lower bound of {name} - {self.serving} above 0"
-                        if paired else f"{est} lower bound of {name} above the {est} upper "
+                both = " (and ips)" if est == "dr" else " (and dr)"
+                bound = "anytime 95 % lower bound" if self.settings.anytime else "lower bound"
+                rule = (f"paired {est}{both if self.settings.agree else ''}: {bound} of "
+                        f"{name} - {self.serving} above 0"
+                        if paired else f"{est} {bound} of {name} above the {est} upper "
                         f"bound of {self.serving}")
                 evidence = {"rule": f"{rule}, {self._streak[name]} checks in a row",
                             "since_seq": since,
@@ -292,9 +296,20 @@ class LearnerSelection:
         est, need = self.settings.estimator, self.settings.min_samples
         if diff is not None:
             d = diff[est]
-            return d.ci[0], d.n >= need and d.ci[0] > 0.0
+            low = self._bounds(d)[0]
+            other = diff["ips" if est == "dr" else "dr"]
+            agreed = not self.settings.agree or self._bounds(other)[0] > 0.0
+            return low, d.n >= need and low > 0.0 and agreed
         assert mine is not None and theirs is not None
-        return mine[est].ci[0], mine[est].n >= need and mine[est].ci[0] > theirs[est].ci[1]
+        low = self._bounds(mine[est])[0]
+        return low, mine[est].n >= need and low > self._bounds(theirs[est])[1]
+
+    def _bounds(self, result: OPEResult) -> tuple[float, float]:
+        """The interval the rule reads: the confidence sequence tightest at ``min_samples``
+        rows (``settings.anytime``), else the estimate's own fixed interval."""
+        if self.settings.anytime:
+            return anytime_interval(result, tight_at=self.settings.min_samples)
+        return result.ci
 
     # -- candidates joining later (drift recovery, issue 15) -----------------------------------
     def add_candidate(self, name: str, learner: CandidateLearner, since: int,

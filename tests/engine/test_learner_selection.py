@@ -105,6 +105,8 @@ def test_candidates_that_follow_the_log_later_learn_what_inline_ones_learn(tmp_p
     ({"candidates": [{"name": "x", "epsilon": 2.0}]}, r"candidates\[0\].epsilon"),
     ({"selection": {"min_sample": 5}}, "selection.min_sample: unknown setting"),
     ({"selection": {"confirm": 0}}, "selection.confirm: expected an integer >= 1"),
+    ({"selection": {"agree": "yes"}}, "selection.agree: expected true or false"),
+    ({"selection": {"anytime": 1}}, "selection.anytime: expected true or false"),
     ({"follow_every": -1}, "follow_every"),
     ({"number_bins": 1}, "number_bins: expected 0"),
     ({"reward_scale": "yes"}, "reward_scale: expected true or false"),

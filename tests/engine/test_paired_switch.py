@@ -44,8 +44,8 @@ def _rows(n: int, effect: float, seed: int, start: int = 1):
         yield LoggedRow(seq, SHARED, (0, 1), a, 0.5, effect * a + 2.0 * rng.standard_normal())
 
 
-def _first_switch(rule: str | None, n: int = 4000):
-    sel = _selection(rule, min_samples=200, check_every=50, confirm=2)
+def _first_switch(rule: str | None, n: int = 4000, **settings):
+    sel = _selection(rule, min_samples=200, check_every=50, confirm=2, **settings)
     try:
         for row in _rows(n, effect=0.5, seed=0):
             sel.process_all(row)
@@ -149,3 +149,71 @@ def test_a_checkpoint_without_pairs_opens_with_empty_pairs(tmp_path):
         assert again.stats()["candidates"]["epsilon"]["n"] == 300
         _stream(again, 300, 350)
         assert again._selection.difference("epsilon", "squarecb")["dr"].n == 50
+
+
+class _Fixed:
+    """A candidate that never learns: the same distribution on every row."""
+
+    def __init__(self, p: list[float]) -> None:
+        self.p = np.asarray(p)
+
+    def probabilities(self, shared, eligible=None) -> np.ndarray:
+        return self.p.copy()
+
+    def learn(self, *args) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _first_switch_on_a_misreported_log(**settings):
+    """Actions logged uniformly but action 1's propensity reported as 0.1; action 0 pays 0.5,
+    action 1 pays 0.4. The challenger (0.9 on action 0) is worth 0.08 more: DR, whose reward
+    model learns each action's mean, says so within a few rows; IPS, reading the misreported
+    weights, puts it 1.2 behind. Returns the switch, or None over 3,000 rows."""
+    sel = LearnerSelection({"serving": _Fixed([0.1, 0.9]), "challenger": _Fixed([0.9, 0.1])},
+                           "serving", SelectionSettings(**settings), n_actions=2)
+    rng = np.random.default_rng(0)
+    try:
+        for seq in range(1, 3001):
+            a = int(rng.integers(2))
+            row = LoggedRow(seq, SHARED, (0, 1), a, 0.5 if a == 0 else 0.1, 0.5 - 0.1 * a)
+            sel.process_all(row)
+            switch = sel.check(seq, at=float(seq))
+            if switch is not None:
+                return switch
+        return None
+    finally:
+        sel.close()
+
+
+def test_a_challenger_switches_only_when_dr_and_ips_agree():
+    """Catches a rule that reads one estimate alone (``agree`` ignored) or the other estimate
+    the wrong way round: on this log the two disagree, each interval far from 0."""
+    alone = _first_switch_on_a_misreported_log(agree=False)
+    assert alone is not None and alone.to_learner == "challenger"
+    diff = alone.evidence["difference"]
+    assert diff["dr"]["ci_low"] > 0.0 > diff["ips"]["ci_high"]
+    assert "(and ips)" not in alone.evidence["rule"]
+    assert _first_switch_on_a_misreported_log() is None  # the default: they must agree
+    ips = _first_switch_on_a_misreported_log(agree=False, estimator="ips")
+    assert ips is None  # IPS alone reads the challenger as behind: no switch either
+
+
+def test_with_both_agreeing_the_switch_evidence_names_both():
+    switch = _first_switch(None)
+    assert switch is not None and "(and ips)" in switch.evidence["rule"]
+    diff = switch.evidence["difference"]
+    assert diff["dr"]["ci_low"] > 0.0 and diff["ips"]["ci_low"] > 0.0
+
+
+def test_the_anytime_interval_switches_later_on_the_same_evidence():
+    """Catches ``anytime`` ignored: its band is wider than the fixed interval at every row, so
+    on the same stream it cannot switch sooner, and here (measured: row 1,150 against 500) it
+    switches later; the evidence says which bound it read."""
+    fixed, anytime = _first_switch(None), _first_switch(None, anytime=True)
+    assert fixed is not None and anytime is not None
+    assert anytime.seq > fixed.seq
+    assert "anytime 95 % lower bound" in anytime.evidence["rule"]
+    assert "anytime" not in fixed.evidence["rule"]
