@@ -13,6 +13,8 @@ tenth (``early``: does a fresh learner collapse?):
 - ``reward``: the mean realised reward over the tail (progressive reward, the cbify figure);
 - ``chosen, random, oracle``: the three means over the tail; ``capture_early``, ``capture_all``;
 - ``seconds`` (wall clock of the whole cell) and ``overrides`` (picks the world could not serve).
+- for an engine, ``serving`` (the candidate serving at the end) and ``switches`` (how many
+  times the serving candidate changed): a cell far below its neighbours often switched.
 
 Example:
     >>> from experiments.learning_suite.contestants import learner
@@ -91,6 +93,7 @@ def run_suite_cell(cell: SuiteCell) -> dict[str, Any]:
         matured = world.flush()
         realised[matured.refs] = matured.rewards
         contestant.learn(matured)
+        serving = _serving(contestant)
     tail = slice(h - round(h * world.tail_fraction), h)
     early = slice(0, max(1, h // 10))
     return {
@@ -101,5 +104,14 @@ def run_suite_cell(cell: SuiteCell) -> dict[str, Any]:
         "random": float(random[tail].mean()), "oracle": float(oracle[tail].mean()),
         "capture_early": _capture(chosen[early], random[early], oracle[early]),
         "capture_all": _capture(chosen, random, oracle),
-        "overrides": overrides, "seconds": time.perf_counter() - start,
+        "overrides": overrides, "seconds": time.perf_counter() - start, **serving,
     }
+
+
+def _serving(contestant: Any) -> dict[str, Any]:
+    """An engine's serving candidate and switch count; nothing for other contestants."""
+    engine = getattr(contestant, "engine", None)
+    if engine is None:
+        return {}
+    stats = engine.stats()
+    return {"serving": stats.get("serving_learner"), "switches": stats.get("learner_switches")}
