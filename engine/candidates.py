@@ -77,9 +77,10 @@ BUILT_IN: dict[str, dict[str, Any]] = {
 }
 
 #: The optimistic ridge: inverse gap weighting over ``estimate + 1 sd * width`` at
-#: ``gamma_scale`` 100 (docs/engine.md, "The optimistic ridge").
+#: ``gamma_scale`` 100, each action weighting its rewards ``0.999 ** age`` (docs/engine.md,
+#: "The optimistic ridge" and "The optimistic ridge that forgets").
 OPTIMISTIC_RIDGE: Mapping[str, Any] = {"name": "ridge", "exploration": "ridge", "ucb": 1.0,
-                                       "gamma_scale": 100.0}
+                                       "gamma_scale": 100.0, "forget": 0.999}
 #: What the engine runs without ``candidates`` (chosen by the learning suite's best worst-case
 #: ratio over the worlds measured, docs/engine.md) on a catalog whose actions share no
 #: attribute (one message per action: classification as a bandit).
@@ -88,6 +89,7 @@ DEFAULT_CANDIDATES: tuple[str | Mapping[str, Any], ...] = (OPTIMISTIC_RIDGE, "sq
 #: checkpoint was made under one of them resumes with it
 #: (:func:`engine.checkpoint.options_for_state`), so an upgrade never refuses its models.
 EARLIER_DEFAULTS: tuple[tuple[str | Mapping[str, Any], ...], ...] = (
+    ({"name": "ridge", "exploration": "ridge", "ucb": 1.0, "gamma_scale": 100.0}, "squarecb"),
     ("ridge", "squarecb"), ("squarecb", "epsilon"))
 #: ... and on a catalog whose actions share attributes (messages x channels x timings): the
 #: joint ridge serving first, at gamma_scale 30 (docs/engine.md, "The joint ridge candidate").
@@ -103,8 +105,11 @@ def default_candidates(action_sets: Sequence[Mapping[str, Any]]) -> tuple[
 
     Example:
         >>> grid = [{"m": {"msg": m}, "n": {"ch": c}} for m in "ab" for c in ("email", "sms")]
-        >>> default_candidates(grid)[0]["name"], default_candidates([{"m": {"msg": "a"}}])[0]
-        ('joint', {'name': 'ridge', 'exploration': 'ridge', 'ucb': 1.0, 'gamma_scale': 100.0})
+        >>> one = [{"m": {"msg": "a"}}]
+        >>> default_candidates(grid)[0]["name"], default_candidates(one)[0]["name"]
+        ('joint', 'ridge')
+        >>> default_candidates(one)[0]["forget"]
+        0.999
     """
     if not shares_attributes(action_sets):
         return DEFAULT_CANDIDATES

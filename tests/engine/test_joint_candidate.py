@@ -101,7 +101,7 @@ def test_a_snapshot_of_the_joint_candidate_serves_its_estimates_in_batch(tmp_pat
 def test_the_default_is_chosen_by_the_catalogs_structure(tmp_path):
     """Catches a default that ignores the catalog: actions sharing a message or a channel get
     the joint ridge first; one message per action (nothing shared) and a catalog past the joint
-    model's max_dim keep ["ridge", "squarecb"]; candidates given are never replaced."""
+    model's max_dim get the one-message default; candidates given are never replaced."""
     from engine import Engine
     from engine.candidates import DEFAULT_CANDIDATES, default_candidates
     from engine.catalog import Catalog
@@ -155,24 +155,32 @@ def _one_message_stream(eng, lo: int, hi: int) -> None:
         eng.reward(d.decision_id, float(d.message == "d" + str(i % 3)), now=T0 + i)
 
 
-def test_one_message_catalogs_get_the_optimistic_ridge_and_older_folders_keep_theirs(tmp_path):
-    """Catches a default that does not reach one-message catalogs (the optimistic ridge,
-    ``ucb`` 1 at ``gamma_scale`` 100, serving first) and an upgrade that refuses a state folder
-    written under the earlier one-message default (["ridge", "squarecb"], plain ridge): opened
-    without ``candidates`` that folder resumes its models bit for bit and keeps its plain
-    ridge, while a fresh folder gets the optimistic one."""
+@pytest.mark.parametrize("earlier, ucb, forget", [
+    (["ridge", "squarecb"], 0.0, 1.0),
+    ([{"name": "ridge", "exploration": "ridge", "ucb": 1.0, "gamma_scale": 100.0}, "squarecb"],
+     1.0, 1.0),
+])
+def test_one_message_catalogs_get_the_optimistic_ridge_and_older_folders_keep_theirs(
+        tmp_path, earlier, ucb, forget):
+    """Catches a default that does not reach one-message catalogs (the optimistic ridge that
+    forgets, ``ucb`` 1 at ``gamma_scale`` 100 and ``forget`` 0.999, serving first) and an
+    upgrade that refuses a state folder written under an earlier one-message default (the
+    plain ridge, then the optimistic one that did not forget): opened without ``candidates``
+    that folder resumes its models bit for bit and keeps its ridge, while a fresh folder gets
+    today's."""
     with _one_message_engine(tmp_path / "new") as fresh:
         ridge = fresh.options.candidate("ridge").config
-        assert (ridge.ucb, ridge.gamma_scale) == (1.0, 100.0)
+        assert (ridge.ucb, ridge.gamma_scale, ridge.forget) == (1.0, 100.0, 0.999)
         assert fresh.stats()["serving_learner"] == "ridge"
         _one_message_stream(fresh, 0, 50)
     with _one_message_engine(tmp_path / "new") as again:  # its own default resumes too
         assert again.options.candidate("ridge").config.ucb == 1.0
         assert again.stats()["replayed_on_start"] == 0
-    with _one_message_engine(tmp_path / "old", candidates=["ridge", "squarecb"]) as old:
+    with _one_message_engine(tmp_path / "old", candidates=earlier) as old:
         _one_message_stream(old, 0, 200)
         before = probe(old)
     with _one_message_engine(tmp_path / "old") as upgraded:
-        assert upgraded.options.candidate("ridge").config.ucb == 0.0
+        config = upgraded.options.candidate("ridge").config
+        assert (config.ucb, config.forget) == (ucb, forget)
         assert upgraded.stats()["replayed_on_start"] == 0
         np.testing.assert_array_equal(probe(upgraded), before)

@@ -46,7 +46,7 @@ def test_the_optimistic_label_is_the_one_message_default():
     default (docs/engine.md, "The optimistic ridge") would then vouch for another learner."""
     from engine.candidates import DEFAULT_CANDIDATES
 
-    params = dict(learner("engine ridge u1 g100+sq paired").params)
+    params = dict(learner("engine ridge u1 g100 f999+sq paired").params)
     assert parse_candidates(params.pop("candidates"), VWConfig()) == parse_candidates(
         DEFAULT_CANDIDATES, VWConfig())
     assert params == {"selection": {"rule": "paired"}}
