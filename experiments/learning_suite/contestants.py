@@ -137,6 +137,8 @@ ENGINE_VARIANTS: tuple[LearnerSpec, ...] = (
                 {"candidates": (_RIDGE_U1_G100,)}),
     LearnerSpec("engine", "engine ridge u1 g100+sq paired",
                 {"candidates": (_RIDGE_U1_G100, "squarecb"), "selection": {"rule": "paired"}}),
+    # the default under the selection rule before stop 5 (DR alone, without IPS agreeing)
+    LearnerSpec("engine", "engine default dr alone", {"selection": {"agree": False}}),
     LearnerSpec("engine", "engine ridge u1 g100 f999+sq paired",
                 {"candidates": ({**_RIDGE_U1_G100, "forget": 0.999}, "squarecb"),
                  "selection": {"rule": "paired"}}),
