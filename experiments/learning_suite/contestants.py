@@ -137,6 +137,13 @@ ENGINE_VARIANTS: tuple[LearnerSpec, ...] = (
                 {"candidates": (_RIDGE_U1_G100,)}),
     LearnerSpec("engine", "engine ridge u1 g100+sq paired",
                 {"candidates": (_RIDGE_U1_G100, "squarecb"), "selection": {"rule": "paired"}}),
+    # the shared-attribute default with its joint ridge forgetting (JointRidgeConfig.forget)
+    LearnerSpec("engine", "engine default joint f9999",
+                {"candidates": ({"name": "joint", "exploration": "joint", "gamma_scale": 30.0,
+                                 "forget": 0.9999}, "ridge", "squarecb")}),
+    LearnerSpec("engine", "engine default joint f9995",
+                {"candidates": ({"name": "joint", "exploration": "joint", "gamma_scale": 30.0,
+                                 "forget": 0.9995}, "ridge", "squarecb")}),
     # the default under the selection rule before stop 5 (DR alone, without IPS agreeing)
     LearnerSpec("engine", "engine default dr alone", {"selection": {"agree": False}}),
     LearnerSpec("engine", "engine ridge u1 g100 f999+sq paired",
