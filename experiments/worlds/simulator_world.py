@@ -7,6 +7,12 @@ catalog in the same action order, rules = what the simulator enforces (consent a
 capacity, given as ``consent_<channel>`` flags), the simulator's clock. A pick the simulator
 cannot serve is played as no contact.
 
+A scenario whose tastes change (``drift_at_hour`` above 0: ``drift``) has the change moved to
+the middle of the horizon: at the scenario's own hour 504 (about 30,000 decisions) it would fall
+after the suite's horizons (6,000 and 10,000 decisions), and the world would be ``baseline``'s
+to the digit. In the middle, the tail the suite scores comes after it, as in the ``shift``
+world: a learner must unlearn.
+
 Example:
     >>> import numpy as np
     >>> w = SimulatorWorld("small", horizon=200, batch_size=100, seed=0)
@@ -17,6 +23,7 @@ Example:
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -25,6 +32,14 @@ from experiments.errors import SpecError
 from experiments.worlds.world import Batch, EngineSetup, Matured, World
 
 __all__ = ["SimulatorWorld"]
+
+
+def _changing_midway(scenario: Any, horizon: int) -> Any:
+    """``scenario`` with its taste change (if it has one) at the middle of ``horizon``
+    decisions, in the scenario's hours."""
+    if not scenario.drift_at_hour:
+        return scenario
+    return replace(scenario, drift_at_hour=horizon / 2 / scenario.decisions_per_hour)
 
 
 class SimulatorWorld(World):
@@ -48,7 +63,8 @@ class SimulatorWorld(World):
             raise SpecError(f"horizon: expected a positive multiple of batch_size={batch_size}, "
                             f"got {horizon}")
         self.name, self.horizon, self.batch_size = scenario, horizon, batch_size
-        self._env = CustomerBatchEnv(load_scenario(scenario), batch_size=batch_size, seed=seed)
+        self._env = CustomerBatchEnv(_changing_midway(load_scenario(scenario), horizon),
+                                     batch_size=batch_size, seed=seed)
         self.problem = problem_from_catalog(self._env)
         self._t0 = T0
         self._obs, self._info = self._env.reset(seed=seed)
