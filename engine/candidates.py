@@ -217,7 +217,8 @@ class SelectionSettings:
             than 5 % of the time. Off by default: it halved the false switches between equal
             candidates on a heavy-weight log, but took 1.5-2x the rows to reach a better
             candidate and kept a drift challenger that the fixed interval let take over
-            within 1,500 rows from serving at all (docs/engine.md, "Two estimates must agree").
+            within 1,500 customers from serving within 8,000 (``benchmarks/drift_takeover.py``;
+            docs/engine.md, "Two estimates must agree").
     """
 
     min_samples: int = 1000

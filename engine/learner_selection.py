@@ -77,6 +77,8 @@ from policies.vw_format import FeatureSet
 
 __all__ = ["KEPT_TARGETS", "LearnerSelection", "LoggedRow", "Switch"]
 
+_OTHER = {"dr": "ips", "ips": "dr"}  # the estimate that must agree (SelectionSettings.agree)
+
 #: Rows of each candidate's distributions kept for the candidates that meet those rows later
 #: (a pair is scored on a row once both met it): K floats each, 1.6 MB a candidate at K = 200.
 KEPT_TARGETS = 1024
@@ -272,7 +274,7 @@ class LearnerSelection:
             self._streak[name] = self._streak[name] + 1 if wins else 0
             if self._streak[name] >= self.settings.confirm and low > best_low:
                 best, best_low = name, low
-                both = " (and ips)" if est == "dr" else " (and dr)"
+                both = f" (and {_OTHER[est]})"
                 bound = "anytime 95 % lower bound" if self.settings.anytime else "lower bound"
                 rule = (f"paired {est}{both if self.settings.agree else ''}: {bound} of "
                         f"{name} - {self.serving} above 0"
@@ -297,7 +299,7 @@ class LearnerSelection:
         if diff is not None:
             d = diff[est]
             low = self._bounds(d)[0]
-            other = diff["ips" if est == "dr" else "dr"]
+            other = diff[_OTHER[est]]
             agreed = not self.settings.agree or self._bounds(other)[0] > 0.0
             return low, d.n >= need and low > 0.0 and agreed
         assert mine is not None and theirs is not None

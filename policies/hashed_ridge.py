@@ -34,7 +34,8 @@ __all__ = ["PENALTY_OWED", "HashedRidge", "check_forget", "feature_slot", "finge
 
 _MAX_CACHE = 100_000  # hashed feature names kept; high-cardinality categories start it over
 
-#: The share of the penalty a forgetting regression may lose before it is put back (``_owed``).
+#: The share of the penalty a forgetting regression may lose before it is put back
+#: (``HashedRidge._forget``).
 PENALTY_OWED = 0.5
 
 
@@ -152,25 +153,24 @@ class HashedRidge:
             raise PolicyConfigError(f"updates: expected an integer >= 0, got {updates!r}")
         self._forget_for = (factor, updates)
 
-    def _owed(self, i: int) -> tuple[float, float]:
-        """Regression ``i``'s forget factor for this update, and the penalty to put back now.
+    def _forget(self, i: int, ainv: np.ndarray, b: np.ndarray) -> bool:
+        """Forget before an update of regression ``i`` (its inverse ``ainv`` and ``b``, changed
+        in place; nothing at a factor of 1). Returns whether the penalty was put back (then
+        the weights ``A^-1 b`` moved and the caller recomputes them).
 
         Forgetting exactly is ``A <- f A + (1 - f) l2 I`` and ``b <- f b`` at each update
         (each reward weighted ``f ** age``, the penalty ``l2`` kept whole, so directions no
         recent context excites return to the prior instead of their inverse growing as
         ``f ** -n`` and one new reward there setting the weight unshrunk). The penalty term
-        is additive, so it may be put back late without changing the rewards' weights: the
-        subclass applies ``A <- f A``, ``b <- f b`` now (``A^-1 / f``: a scaling, and the
-        weights ``A^-1 b`` do not move), and ``A <- A + c I`` (:func:`restore_penalty`, one
-        solve) only once the penalty left, ``l2`` times the product ``P`` of the factors
-        since, has fallen to ``PENALTY_OWED * l2``; then ``c = (1 - P) l2``. Meanwhile the
-        penalty is between half and all of ``l2``. Why late: a solve at every update cost the
-        disjoint ridge 2.4x to 6x a learn at ``forget = 0.999`` (``O(t^3)`` in the touched
-        slots), and the joint ridge's ``D`` reaches 1,223; late, it is paid every 693 updates
-        at 0.999, every 138 at 0.995.
-
-        Returns:
-            ``(factor, c)``: ``(1.0, 0.0)`` when nothing is forgotten.
+        is additive, so it may be put back late without changing the rewards' weights:
+        ``A <- f A``, ``b <- f b`` now (``A^-1 / f``: a scaling, and the weights do not
+        move), and ``A <- A + c I`` (:func:`restore_penalty`, one solve) only once the penalty
+        left, ``l2`` times the product ``P`` of the factors since, has fallen to
+        ``PENALTY_OWED * l2``; then ``c = (1 - P) l2``. Meanwhile the penalty is between half
+        and all of ``l2``. Why late: a solve at every update cost the disjoint ridge 2.4x to
+        6x a learn at ``forget = 0.999`` (``O(t^3)`` in the touched slots), and the joint
+        ridge's ``D`` reaches 1,223; late, it is paid every 693 updates at 0.999, every 138
+        at 0.995.
         """
         factor, left = self._forget_for
         if left > 0:
@@ -178,13 +178,33 @@ class HashedRidge:
         else:
             factor = self.config.forget
         if factor == 1.0:
-            return 1.0, 0.0
+            return False
+        ainv *= 1.0 / factor
+        b *= factor
         self._pending[i] *= factor
         kept = float(self._pending[i])
         if kept > PENALTY_OWED:
-            return factor, 0.0
+            return False
         self._pending[i] = 1.0
-        return factor, (1.0 - kept) * self.config.l2
+        restore_penalty(ainv, (1.0 - kept) * self.config.l2)
+        return True
+
+    def _learned_state(self) -> dict[str, np.ndarray]:
+        """What both learners save beside their regressions: the reward moments, the
+        temporary forget factor and the penalty left per regression."""
+        return {"moments": self._moments, "pending": self._pending,
+                "forget_for": np.array([self._forget_for[0], self._forget_for[1]])}
+
+    def _read_learned_state(self, z: Any, regressions: int) -> None:
+        """Read :meth:`_learned_state` back from an open ``.npz``; a file written before a
+        field existed gets its neutral value (no moments, no temporary factor, the whole
+        penalty)."""
+        moments = z["moments"] if "moments" in z.files else np.zeros(3)
+        held = z["forget_for"] if "forget_for" in z.files else np.array([1.0, 0.0])
+        pending = z["pending"] if "pending" in z.files else np.ones(regressions)
+        self._moments = np.asarray(moments, dtype=np.float64).copy()
+        self._forget_for = (float(held[0]), int(held[1]))
+        self._pending = np.asarray(pending, dtype=np.float64).copy()
 
     def _slot(self, ns: str, name: str) -> int:
         key = (ns, name)

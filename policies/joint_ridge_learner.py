@@ -63,7 +63,7 @@ from scipy.linalg.blas import dger  # type: ignore[import-untyped]
 from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]
 
 from policies.errors import PolicyConfigError, PolicyInputError
-from policies.hashed_ridge import HashedRidge, check_forget, fingerprint_of, restore_penalty
+from policies.hashed_ridge import HashedRidge, check_forget, fingerprint_of
 from policies.vw_format import FeatureSet, feature_items
 
 __all__ = ["JointRidgeConfig", "JointRidgeLearner", "action_columns", "joint_dimension",
@@ -259,7 +259,7 @@ class JointRidgeLearner(HashedRidge):
         self._n = 0
         self._moments = np.zeros(3)  # the rewards' count, mean, squared deviations (_welford)
         self._forget_for = (1.0, 0)  # a temporary forget factor and the updates it has left
-        self._pending = np.ones(1)  # the discount owed since the last solve (one regression)
+        self._pending = np.ones(1)  # the share of the penalty left (one regression; _forget)
         self._closed = False
         if model_path is not None:
             self._load(Path(model_path))
@@ -361,16 +361,11 @@ class JointRidgeLearner(HashedRidge):
         (Sherman-Morrison on ``A^-1``; ``probability`` checked, not used: the direct method).
         With a forget factor below 1 (``config.forget``, or :meth:`forget_for`'s while it
         lasts) the statistics are first discounted, ``A <- f A`` and ``b <- f b``, the penalty
-        put back once half of it has gone (:meth:`_owed`).
+        put back once half of it has gone (:meth:`_forget`).
         """
         r = self._checked_reward(eligible, chosen, probability, reward)
         nz, val = self._phi(self.features(shared), int(chosen))
-        factor, c = self._owed(0)
-        if factor < 1.0:  # A <- f A, b <- f b: the weights A^-1 b do not move
-            self._ainv *= 1.0 / factor
-            self._b *= factor
-        if c:
-            restore_penalty(self._ainv, c)
+        if self._forget(0, self._ainv, self._b):  # the penalty came back: the weights moved
             self._theta = self._ainv @ self._b
         with _one_blas_thread():
             u = self._ainv[:, nz] @ val
@@ -392,9 +387,7 @@ class JointRidgeLearner(HashedRidge):
         """Write the whole model to ``path`` atomically (temp file, fsync, rename)."""
         self._write(path, ainv=self._ainv, b=self._b, theta=self._theta,
                     n=np.array([self._n, self._k], dtype=np.int64),
-                    columns=np.array(json.dumps(self._columns)), moments=self._moments,
-                    forget_for=np.array([self._forget_for[0], self._forget_for[1]]),
-                    pending=self._pending,
+                    columns=np.array(json.dumps(self._columns)), **self._learned_state(),
                     config=np.array(self.config.fingerprint()))
 
     def _load(self, path: Path) -> None:
@@ -405,9 +398,7 @@ class JointRidgeLearner(HashedRidge):
                 saved = str(z["config"])
                 ainv, b, theta, counts = z["ainv"], z["b"], z["theta"], z["n"]
                 columns = json.loads(str(z["columns"]))
-                moments = z["moments"] if "moments" in z.files else np.zeros(3)
-                held = z["forget_for"] if "forget_for" in z.files else np.array([1.0, 0.0])
-                pending = z["pending"] if "pending" in z.files else np.ones(1)
+                self._read_learned_state(z, regressions=1)
         except (OSError, ValueError, KeyError) as exc:
             raise PolicyConfigError(f"model_path: expected a joint ridge model, cannot read "
                                     f"{str(path)!r}: {exc}") from exc
@@ -417,6 +408,3 @@ class JointRidgeLearner(HashedRidge):
         self._ainv, self._b, self._theta = np.asfortranarray(ainv), b.copy(), theta.copy()
         self._n, self._k = int(counts[0]), int(counts[1])
         self._columns = list(columns)
-        self._moments = np.asarray(moments, dtype=np.float64).copy()
-        self._forget_for = (float(held[0]), int(held[1]))
-        self._pending = np.asarray(pending, dtype=np.float64).copy()

@@ -37,13 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from policies.errors import PolicyConfigError, PolicyInputError
-from policies.hashed_ridge import (
-    HashedRidge,
-    check_forget,
-    feature_slot,
-    fingerprint_of,
-    restore_penalty,
-)
+from policies.hashed_ridge import HashedRidge, check_forget, feature_slot, fingerprint_of
 from policies.vw_format import FeatureSet
 
 __all__ = ["RidgeConfig", "RidgeLearner", "check_forget", "feature_slot"]
@@ -132,7 +126,7 @@ class RidgeLearner(HashedRidge):
         self._theta = np.zeros((0, self._width))
         self._n = 0
         self._forget_for = (1.0, 0)  # a temporary forget factor and the updates it has left
-        self._pending = np.ones(0)  # per action, the discount owed since its last solve
+        self._pending = np.ones(0)  # per action, the share of the penalty left (_forget)
         self._moments = np.zeros(3)  # the rewards' count, mean, squared deviations (_welford)
         self._closed = False
         if model_path is not None:
@@ -179,14 +173,14 @@ class RidgeLearner(HashedRidge):
         action's reward (as VW's ``mtr`` does up to its importance weight). With a forget
         factor ``f < 1`` (``config.forget``, or :meth:`forget_for`'s while it lasts) the played
         action's statistics are first discounted, ``A <- f A`` and ``b <- f b``, the penalty
-        put back once half of it has gone (:meth:`_discount`), so its regression weights each
+        put back once half of it has gone (:meth:`_forget`), so its regression weights each
         of its rewards ``f ** age``, age counted in its own updates (an action not played keeps
         what it knew), with a penalty between ``l2 / 2`` and ``l2``.
         """
         r = self._checked_reward(eligible, chosen, probability, reward)
         x = self.features(shared)
         a = int(chosen)
-        self._discount(a)
+        self._forget(a, self._ainv[a], self._b[a])  # theta is recomputed below anyway
         ainv = self._ainv[a]
         u = ainv @ x
         ainv -= np.outer(u, u) / (1.0 + x @ u)
@@ -194,16 +188,6 @@ class RidgeLearner(HashedRidge):
         self._theta[a] = ainv @ self._b[a]
         self._welford(r)
         self._n += 1
-
-    def _discount(self, a: int) -> None:
-        """Forget for action ``a`` (nothing at ``f = 1``): ``A <- f A``, ``b <- f b``, and the
-        penalty put back once half of it is gone (:meth:`_owed`, :func:`restore_penalty`)."""
-        factor, c = self._owed(a)
-        if factor < 1.0:
-            self._ainv[a] /= factor
-            self._b[a] *= factor
-        if c:
-            restore_penalty(self._ainv[a], c)
 
     def _action_weights(self, a: int) -> np.ndarray:
         return self._theta[a]
@@ -213,10 +197,7 @@ class RidgeLearner(HashedRidge):
         """Write the whole model to ``path`` atomically (temp file, fsync, rename)."""
         self._write(path, ainv=self._ainv, b=self._b, theta=self._theta,
                     n=np.array([self._n], dtype=np.int64),
-                    forget_for=np.array([self._forget_for[0], self._forget_for[1]]),
-                    pending=self._pending,
-                    moments=self._moments,
-                    config=np.array(self.config.fingerprint()))
+                    **self._learned_state(), config=np.array(self.config.fingerprint()))
 
     def _load(self, path: Path) -> None:
         if not path.is_file():
@@ -225,9 +206,7 @@ class RidgeLearner(HashedRidge):
             with np.load(path, allow_pickle=False) as z:
                 saved = str(z["config"])
                 ainv, b, theta, n = z["ainv"], z["b"], z["theta"], int(z["n"][0])
-                held = z["forget_for"] if "forget_for" in z.files else np.array([1.0, 0.0])
-                moments = z["moments"] if "moments" in z.files else np.zeros(3)
-                pending = z["pending"] if "pending" in z.files else np.ones(ainv.shape[0])
+                self._read_learned_state(z, regressions=ainv.shape[0])
         except (OSError, ValueError, KeyError) as exc:
             raise PolicyConfigError(f"model_path: expected a ridge model, cannot read "
                                     f"{str(path)!r}: {exc}") from exc
@@ -235,7 +214,4 @@ class RidgeLearner(HashedRidge):
             raise PolicyConfigError(f"model_path: expected a model made with "
                                     f"{self.config.fingerprint()}, got {saved}")
         self._ainv, self._b, self._theta, self._n = ainv.copy(), b.copy(), theta.copy(), n
-        self._forget_for = (float(held[0]), int(held[1]))
-        self._moments = np.asarray(moments, dtype=np.float64).copy()
-        self._pending = np.asarray(pending, dtype=np.float64).copy()
         self._k = int(ainv.shape[0])

@@ -144,6 +144,10 @@ ENGINE_VARIANTS: tuple[LearnerSpec, ...] = (
     LearnerSpec("engine", "engine default joint f9995",
                 {"candidates": ({"name": "joint", "exploration": "joint", "gamma_scale": 30.0,
                                  "forget": 0.9995}, "ridge", "squarecb")}),
+    # the one-message default under the selection rule before stop 5 (DR alone)
+    LearnerSpec("engine", "engine ridge u1 g100 f999+sq dr alone",
+                {"candidates": ({**_RIDGE_U1_G100, "forget": 0.999}, "squarecb"),
+                 "selection": {"rule": "paired", "agree": False}}),
     # the default under the selection rule before stop 5 (DR alone, without IPS agreeing)
     LearnerSpec("engine", "engine default dr alone", {"selection": {"agree": False}}),
     LearnerSpec("engine", "engine ridge u1 g100 f999+sq paired",

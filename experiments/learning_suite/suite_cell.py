@@ -13,8 +13,10 @@ tenth (``early``: does a fresh learner collapse?):
 - ``reward``: the mean realised reward over the tail (progressive reward, the cbify figure);
 - ``chosen, random, oracle``: the three means over the tail; ``capture_early``, ``capture_all``;
 - ``seconds`` (wall clock of the whole cell) and ``overrides`` (picks the world could not serve).
-- for an engine, ``serving`` (the candidate serving at the end) and ``switches`` (how many
-  times the serving candidate changed): a cell far below its neighbours often switched.
+- for an engine, ``serving`` (the candidate serving at the end), ``switches`` (how many
+  times the serving candidate changed: a cell far below its neighbours often switched) and
+  ``switch_log`` (each switch's row, from, to, and under the paired rule the difference's DR
+  and IPS intervals and effective sample size, oldest first).
 
 Example:
     >>> from experiments.learning_suite.contestants import learner
@@ -114,4 +116,13 @@ def _serving(contestant: Any) -> dict[str, Any]:
     if engine is None:
         return {}
     stats = engine.stats()
-    return {"serving": stats.get("serving_learner"), "switches": stats.get("learner_switches")}
+    return {"serving": stats.get("serving_learner"), "switches": stats.get("learner_switches"),
+            "switch_log": [_switch_summary(s) for s in engine.log.switches()[::-1]]}
+
+
+def _switch_summary(switch: dict[str, Any]) -> dict[str, Any]:
+    out = {"seq": switch["seq"], "from": switch["from"], "to": switch["to"]}
+    for est, r in switch["evidence"].get("difference", {}).items():
+        out[est] = [r["ci_low"], r["value"], r["ci_high"]]
+        out[f"{est}_ess"] = r["ess"]
+    return out

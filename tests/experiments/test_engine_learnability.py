@@ -21,7 +21,7 @@ def test_the_default_beats_random_on_iris_turned_bandit():
     # construction; the old default 0.34 on seed 0)
     r = run_suite_cell(SuiteCell("iris", DEFAULT, seed=0))
     assert r["capture"] > 0.3, r
-    assert r["serving"] == "ridge" and r["switches"] == 0  # the record says who served
+    assert r["serving"] == "ridge" and r["switches"] == 0 and r["switch_log"] == []  # who served
 
 
 def test_the_default_beats_random_on_per_action_linear_rewards():

@@ -69,6 +69,20 @@ def test_with_the_sharing_removed_nothing_carries_over():
 ONE_EACH = [{"m": {"msg": f"d{a}"}, "a": {"id": f"d{a}"}} for a in range(6)]
 
 
+def _random_row(rng: np.random.Generator) -> tuple[dict, int, float]:
+    """A context (a number and a segment), one of the six actions, a reward."""
+    shared = {"c": {"x": float(rng.normal()), "seg": str(rng.choice(["a", "b"]))}}
+    return shared, int(rng.integers(6)), float(rng.normal())
+
+
+def _dense_phi(j: JointRidgeLearner, shared: dict, a: int) -> np.ndarray:
+    """Action ``a``'s joint features in this context, as a dense ``(D,)`` vector."""
+    nz, val = j._phi(j.features(shared), a)
+    phi = np.zeros(j.joint_dim)
+    phi[nz] = val
+    return phi
+
+
 @pytest.mark.parametrize("actions, dim", [(ACTIONS, 9 * 6 + 6), (ONE_EACH, 9 * 7)])
 def test_the_sherman_morrison_state_is_the_ridge_solve(actions, dim):
     """Catches a wrong rank-one update of the inverse or of the weights (drift from the exact
@@ -82,11 +96,8 @@ def test_the_sherman_morrison_state_is_the_ridge_solve(actions, dim):
         a_mat = cfg.l2 * np.eye(j.joint_dim)
         b = np.zeros(j.joint_dim)
         for _ in range(300):
-            shared = {"c": {"x": float(rng.normal()), "seg": str(rng.choice(["a", "b"]))}}
-            a, r = int(rng.integers(6)), float(rng.normal())
-            nz, val = j._phi(j.features(shared), a)
-            phi = np.zeros(j.joint_dim)
-            phi[nz] = val
+            shared, a, r = _random_row(rng)
+            phi = _dense_phi(j, shared, a)
             a_mat += np.outer(phi, phi)
             b += r * phi
             j.learn(shared, None, a, 0.5, r)
@@ -108,17 +119,14 @@ def test_forgetting_weights_each_reward_forget_to_its_age_and_resumes(tmp_path):
     j.forget_for(0.9, 40)
     a_mat, b, left = cfg.l2 * np.eye(j.joint_dim), np.zeros(j.joint_dim), 1.0
     for i in range(300):
-        shared = {"c": {"x": float(rng.normal()), "seg": str(rng.choice(["a", "b"]))}}
-        a, r = int(rng.integers(6)), float(rng.normal())
+        shared, a, r = _random_row(rng)
         f = 0.9 if i < 40 else 0.98
         left *= f
         a_mat, b = f * a_mat, f * b
         if left <= 0.5:
             a_mat += (1.0 - left) * cfg.l2 * np.eye(j.joint_dim)
             left = 1.0
-        nz, val = j._phi(j.features(shared), a)
-        phi = np.zeros(j.joint_dim)
-        phi[nz] = val
+        phi = _dense_phi(j, shared, a)
         a_mat += np.outer(phi, phi)
         b += r * phi
         j.learn(shared, None, a, 0.5, r)

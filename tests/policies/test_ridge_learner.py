@@ -132,53 +132,40 @@ def _weighted_ridge(rows: list, a: int, forget: float, l2: float, width: int,
                            (X * w[:, None]).T @ y)
 
 
-def test_forgetting_is_the_ridge_solve_weighting_each_reward_forget_to_its_age():
-    """Catches the discount left out, applied twice, applied to b and not A (or A and not b),
-    the penalty never put back, or the inverse not kept exact."""
+@pytest.mark.parametrize("forget, l2, dim, n", [(0.97, 2.0, 32, 400), (0.995, 1.5, 16, 1000)])
+def test_forgetting_weighs_each_reward_forget_to_its_age_and_a_save_keeps_the_penalty_left(
+        tmp_path, forget, l2, dim, n):
+    """Each reward weighs ``forget ** age`` exactly, and the penalty left is ``l2`` times the
+    product of the factors since it was last put back (once it fell to half: every 23 updates
+    at 0.97, 139 at 0.995). Catches the discount left out, applied twice, applied to ``b`` and
+    not ``A`` (or the reverse), the penalty never put back (it would sink under ``l2 / 2``) or
+    put back at every update (the whole ``l2``), the inverse not kept exact, or what is left
+    forgotten by a save half-way."""
     rng = np.random.default_rng(5)
-    cfg = RidgeConfig(dim=32, l2=2.0, forget=0.97)
-    r = RidgeLearner(cfg)
-    r.set_actions(ACTIONS)
-    rows = []
-    for _ in range(400):
-        s = _shared(rng)
-        a = int(rng.integers(4))
-        y = _truth(s, a) + 0.1 * rng.normal()
-        r.learn(s, None, a, 0.25, y)
-        rows.append((r.features(s), a, y))
-    for a in range(4):
-        theta = _weighted_ridge(rows, a, 0.97, 2.0, 33, penalty_left=True)
-        np.testing.assert_allclose(r.weights()[a], theta, atol=1e-9)
-        assert not np.allclose(theta, _weighted_ridge(rows, a, 1.0, 2.0, 33), atol=1e-3)
-
-
-def test_the_penalty_comes_back_once_half_is_gone_and_a_save_keeps_what_is_left(tmp_path):
-    """At forget 0.995 each reward weighs ``0.995 ** age`` exactly, and the penalty left is
-    ``l2`` times the product of the factors since it was last put back (at most 138 updates
-    ago: 0.995 ** 139 < 0.5). Catches the penalty never put back (it would sink under
-    ``l2 / 2``), put back at every update (the whole ``l2``), a discount on the new reward
-    too, or what is left forgotten by a save."""
-    rng = np.random.default_rng(8)
-    cfg = RidgeConfig(dim=16, l2=1.5, forget=0.995)
+    cfg = RidgeConfig(dim=dim, l2=l2, forget=forget)
     r, twin = RidgeLearner(cfg), RidgeLearner(cfg)
     r.set_actions(ACTIONS)
     twin.set_actions(ACTIONS)
     rows = []
-    for i in range(1000):
+    for i in range(n):
         s = _shared(rng)
         a = int(rng.integers(4))
         y = _truth(s, a) + 0.1 * rng.normal()
         r.learn(s, None, a, 0.25, y)
         twin.learn(s, None, a, 0.25, y)
         rows.append((r.features(s), a, y))
-        if i == 501:
+        if i == n // 2 + 1:
             twin.save(tmp_path / "m.npz")
             twin = RidgeLearner(cfg, model_path=tmp_path / "m.npz")
+    whole = []  # per action: is its penalty whole now (put back on its last update)?
     for a in range(4):
-        theta = _weighted_ridge(rows, a, 0.995, 1.5, 17, penalty_left=True)
+        theta = _weighted_ridge(rows, a, forget, l2, dim + 1, penalty_left=True)
         np.testing.assert_allclose(r.weights()[a], theta, atol=1e-9)
         np.testing.assert_allclose(twin.weights()[a], theta, atol=1e-9)
-        assert not np.allclose(theta, _weighted_ridge(rows, a, 0.995, 1.5, 17), atol=1e-7)
+        assert not np.allclose(theta, _weighted_ridge(rows, a, 1.0, l2, dim + 1), atol=1e-3)
+        whole.append(np.allclose(theta, _weighted_ridge(rows, a, forget, l2, dim + 1),
+                                 atol=1e-7))
+    assert not all(whole)
 
 
 def test_a_temporary_forget_factor_lasts_its_updates_and_survives_a_save(tmp_path):
