@@ -144,6 +144,13 @@ ENGINE_VARIANTS: tuple[LearnerSpec, ...] = (
     LearnerSpec("engine", "engine default joint f9995",
                 {"candidates": ({"name": "joint", "exploration": "joint", "gamma_scale": 30.0,
                                  "forget": 0.9995}, "ridge", "squarecb")}),
+    # the shared-attribute default with a stronger ridge penalty on the joint (JointRidgeConfig.l2)
+    LearnerSpec("engine", "engine default joint l100",
+                {"candidates": ({"name": "joint", "exploration": "joint", "gamma_scale": 30.0,
+                                 "l2": 100.0}, "ridge", "squarecb")}),
+    LearnerSpec("engine", "engine default joint l1000",
+                {"candidates": ({"name": "joint", "exploration": "joint", "gamma_scale": 30.0,
+                                 "l2": 1000.0}, "ridge", "squarecb")}),
     # the one-message default under the selection rule before stop 5 (DR alone)
     LearnerSpec("engine", "engine ridge u1 g100 f999+sq dr alone",
                 {"candidates": ({**_RIDGE_U1_G100, "forget": 0.999}, "squarecb"),
