@@ -54,6 +54,17 @@ class LearnerSpec:
         return (LearnerSpec, (self.kind, self.label, dict(self.params)))
 
 
+def _shared_default(**joint: float) -> dict[str, Any]:
+    """Engine options: the shared-attribute default's candidates
+    (:data:`engine.candidates.SHARED_DEFAULT_CANDIDATES`) with the joint ridge's fields
+    ``joint`` changed."""
+    from engine.candidates import SHARED_DEFAULT_CANDIDATES
+
+    first, *rest = SHARED_DEFAULT_CANDIDATES
+    assert isinstance(first, Mapping)
+    return {"candidates": ({**first, **joint}, *rest)}
+
+
 def _vw(label: str, *args: str) -> LearnerSpec:
     return LearnerSpec("vw", label, {"args": (*_ADF, *args)})
 
@@ -137,20 +148,12 @@ ENGINE_VARIANTS: tuple[LearnerSpec, ...] = (
                 {"candidates": (_RIDGE_U1_G100,)}),
     LearnerSpec("engine", "engine ridge u1 g100+sq paired",
                 {"candidates": (_RIDGE_U1_G100, "squarecb"), "selection": {"rule": "paired"}}),
-    # the shared-attribute default with its joint ridge forgetting (JointRidgeConfig.forget)
-    LearnerSpec("engine", "engine default joint f9999",
-                {"candidates": ({"name": "joint", "exploration": "joint", "gamma_scale": 30.0,
-                                 "forget": 0.9999}, "ridge", "squarecb")}),
-    LearnerSpec("engine", "engine default joint f9995",
-                {"candidates": ({"name": "joint", "exploration": "joint", "gamma_scale": 30.0,
-                                 "forget": 0.9995}, "ridge", "squarecb")}),
-    # the shared-attribute default with a stronger ridge penalty on the joint (JointRidgeConfig.l2)
-    LearnerSpec("engine", "engine default joint l100",
-                {"candidates": ({"name": "joint", "exploration": "joint", "gamma_scale": 30.0,
-                                 "l2": 100.0}, "ridge", "squarecb")}),
-    LearnerSpec("engine", "engine default joint l1000",
-                {"candidates": ({"name": "joint", "exploration": "joint", "gamma_scale": 30.0,
-                                 "l2": 1000.0}, "ridge", "squarecb")}),
+    # the shared-attribute default with one field of its joint ridge changed: forgetting
+    # (JointRidgeConfig.forget), a stronger penalty (JointRidgeConfig.l2)
+    LearnerSpec("engine", "engine default joint f9999", _shared_default(forget=0.9999)),
+    LearnerSpec("engine", "engine default joint f9995", _shared_default(forget=0.9995)),
+    LearnerSpec("engine", "engine default joint l100", _shared_default(l2=100.0)),
+    LearnerSpec("engine", "engine default joint l1000", _shared_default(l2=1000.0)),
     # the one-message default under the selection rule before stop 5 (DR alone)
     LearnerSpec("engine", "engine ridge u1 g100 f999+sq dr alone",
                 {"candidates": ({**_RIDGE_U1_G100, "forget": 0.999}, "squarecb"),
