@@ -85,16 +85,21 @@ OPTIMISTIC_RIDGE: Mapping[str, Any] = {"name": "ridge", "exploration": "ridge", 
 #: ratio over the worlds measured, docs/engine.md) on a catalog whose actions share no
 #: attribute (one message per action: classification as a bandit).
 DEFAULT_CANDIDATES: tuple[str | Mapping[str, Any], ...] = (OPTIMISTIC_RIDGE, "squarecb")
-#: The catalog-independent defaults before this one, newest first: a state folder whose
-#: checkpoint was made under one of them resumes with it
-#: (:func:`engine.checkpoint.options_for_state`), so an upgrade never refuses its models.
+#: The defaults before today's, newest first: a state folder whose checkpoint was made under
+#: one of them resumes with it (:func:`engine.checkpoint.options_for_state`), so an upgrade
+#: never refuses its models. The first is the shared-attribute default before its joint ridge's
+#: penalty went from 1 to 300.
 EARLIER_DEFAULTS: tuple[tuple[str | Mapping[str, Any], ...], ...] = (
+    ({"name": "joint", "exploration": "joint", "gamma_scale": 30.0}, "ridge", "squarecb"),
     ({"name": "ridge", "exploration": "ridge", "ucb": 1.0, "gamma_scale": 100.0}, "squarecb"),
     ("ridge", "squarecb"), ("squarecb", "epsilon"))
 #: ... and on a catalog whose actions share attributes (messages x channels x timings): the
-#: joint ridge serving first, at gamma_scale 30 (docs/engine.md, "The joint ridge candidate").
+#: joint ridge serving first, at gamma_scale 30 and a penalty of 300 (its weights are many
+#: against rewards whose spread is many times their mean; docs/engine.md, "The joint ridge
+#: candidate" and "The joint ridge's penalty").
 SHARED_DEFAULT_CANDIDATES: tuple[str | Mapping[str, Any], ...] = (
-    {"name": "joint", "exploration": "joint", "gamma_scale": 30.0}, "ridge", "squarecb")
+    {"name": "joint", "exploration": "joint", "gamma_scale": 30.0, "l2": 300.0},
+    "ridge", "squarecb")
 
 
 def default_candidates(action_sets: Sequence[Mapping[str, Any]]) -> tuple[

@@ -246,7 +246,7 @@ def load_models(state_dir: str | os.PathLike, catalog: Catalog,
 def options_for_state(options: EngineOptions, catalog: Catalog,
                       state_dir: str | os.PathLike) -> EngineOptions:
     """``options`` for ``catalog`` (:meth:`EngineOptions.for_catalog`), except that a state
-    folder whose checkpoint was made under an earlier catalog-independent default
+    folder whose checkpoint was made under an earlier default
     (:data:`engine.candidates.DEFAULT_CANDIDATES`, or one of
     :data:`engine.candidates.EARLIER_DEFAULTS`) keeps it: an engine upgraded past a default
     resumes its models instead of refusing them. Candidates given explicitly are never

@@ -153,6 +153,9 @@ ENGINE_VARIANTS: tuple[LearnerSpec, ...] = (
     LearnerSpec("engine", "engine default joint f9999", _shared_default(forget=0.9999)),
     LearnerSpec("engine", "engine default joint f9995", _shared_default(forget=0.9995)),
     LearnerSpec("engine", "engine default joint l100", _shared_default(l2=100.0)),
+    LearnerSpec("engine", "engine default joint l300", _shared_default(l2=300.0)),
+    # the shared default before stop 7 (the joint ridge's penalty at 1)
+    LearnerSpec("engine", "engine default joint l1", _shared_default(l2=1.0)),
     LearnerSpec("engine", "engine default joint l1000", _shared_default(l2=1000.0)),
     # the one-message default under the selection rule before stop 5 (DR alone)
     LearnerSpec("engine", "engine ridge u1 g100 f999+sq dr alone",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 
 import numpy as np
@@ -46,11 +47,17 @@ def test_choose_then_reward_is_logged_and_learned(tmp_path):
                                                                     d.probability, T0)
         assert (rec.message, rec.channel, rec.timing) == (d.message, d.channel, "now")
         before = estimate(eng, d.decision_id)
+        learner = eng._selection.learner
+        q = learner._quadratic_form(learner.features(json.loads(rec.features_json)),
+                                    np.array([rec.action_index]))[0]
         ack = eng.reward(d.decision_id, 1.0, now=T0 + 5)
         assert (ack.seq, ack.kind, ack.total, ack.delay_s, ack.learned) == (1, "reward", 1.0,
                                                                             5.0, True)
         assert eng.stats()["learned_seq"] == 1
-        assert estimate(eng, d.decision_id) > before + 0.1  # the learner moved towards 1.0
+        # one ridge step towards 1.0: the error times phi' A^-1 phi / (1 + phi' A^-1 phi)
+        # (Sherman-Morrison), as far as the prior lets one reward move it
+        assert q > 0.0
+        assert estimate(eng, d.decision_id) == pytest.approx(before + (1.0 - before) * q / (1 + q))
 
 
 def test_engine_beats_uniform_on_a_tiny_world(tmp_path):
