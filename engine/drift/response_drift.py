@@ -89,15 +89,20 @@ class ResponseDrift:
             piecewise model, less wrong where the answer is not linear in the number.
         min_positive: rewards above 0 (conversions) a message's reference needs to be
             watched: a model fitted on a handful of conversions predicts little.
+        uncertainty: 0, or ``z`` > 0: a message whose reference held ``c`` rewards above 0
+            has its CUSUMs' allowance raised by ``z / sqrt(c)`` of the row's level (its
+            reference mean is itself known to about ``1 / sqrt(c)``, an error that stays
+            with every reward the model predicts): the soft form of ``min_positive``.
     """
 
     def __init__(self, *, reference: int = 10_000, shift: float = 0.25,
                  threshold: float = 16.0, ridge: float = 0.01, max_columns: int = 64,
                  confirm: int = 1, rises: bool = True, bins: int = 0,
-                 min_positive: int = 0) -> None:
+                 min_positive: int = 0, uncertainty: float = 0.0) -> None:
         self.reference, self.shift, self.threshold = reference, shift, threshold
         self.ridge, self.max_columns, self.confirm = ridge, max_columns, confirm
         self.rises, self.bins, self.min_positive = rises, bins, min_positive
+        self.uncertainty = uncertainty
         self.steps: dict[str, list[float]] = {}  # number -> the edges of its step columns
         self.columns: dict[str, int] = {}
         self.rewards = 0  # rewards taken, in all
@@ -256,6 +261,13 @@ class ResponseDrift:
         if not self.beta:  # no message had enough rewards: gather a new reference
             self._restart()
 
+    def _slack(self, m: str) -> float:
+        """The allowance message ``m``'s CUSUMs add to half their step, relative to a row's
+        level: its reference mean's own error, ``uncertainty / sqrt(c)`` (0 when off)."""
+        if self.uncertainty <= 0.0:
+            return 0.0
+        return self.uncertainty / math.sqrt(max(self.positive.get(m, 0), 1))
+
     # -- taking rewards --------------------------------------------------------------------------
     def add(self, contexts: Sequence[Mapping[str, Any]], messages: Sequence[str | None],
             values: np.ndarray, times: np.ndarray) -> list[RewardChange]:
@@ -365,7 +377,8 @@ class ResponseDrift:
         first detection (its row in ``e``) or None. The increments are counted on a grid of
         ``2**-GRID`` in int64, so the sums, and what they detect, do not depend on how the
         rewards were batched."""
-        var, base = self.sd[m] ** 2, self.delta[m] / self.shift
+        shift, slack = self.shift, self._slack(m)
+        var, base = self.sd[m] ** 2, self.delta[m] / shift
         # a relative change of the row's own prediction, and a spread that grows with it (as
         # counts' does): a policy that sends a message to those likely to answer it raises
         # their rewards' spread, which one spread for all would read as a change
@@ -374,8 +387,8 @@ class ResponseDrift:
         sign = np.array([x[0] for x in SIDES])[:, None]
         scale = np.array([x[1] for x in SIDES])[:, None]
         # all CUSUMs at once, (sides, rows)
-        step = np.rint((sign * e - self.shift * scale * level / 2) * (
-            self.shift * scale * base / var) * 2.0 ** GRID).astype(np.int64)
+        step = np.rint((sign * e - (shift * scale / 2 + slack) * level) * (
+            shift * scale * base / var) * 2.0 ** GRID).astype(np.int64)
         w = np.asarray(self.sums[m], dtype=np.int64)[:, None] + np.cumsum(step, axis=1)
         sides = w - np.minimum(np.minimum.accumulate(w, axis=1), 0)
         over = sides > limit
@@ -403,7 +416,7 @@ class ResponseDrift:
             return None
         side = at.index(k)
         sign_k, scale_k = SIDES[side]
-        weight = self.shift * scale_k * base / var
+        weight = shift * scale_k * base / var
         delta = self.delta[m] * scale_k  # the step at the message's mean level
         change_at = self.zero_at[m][side]
         if math.isnan(change_at):
@@ -412,7 +425,7 @@ class ResponseDrift:
         # the sum since the last 0 is the log-likelihood ratio of those n rewards: their mean
         # residual, back from it (up: sum (e - d/2) d / var; down: sum (-e - d/2) d / var)
         n = max(self.since[m][side], 1)
-        moved = sign_k * (statistic / weight / n + delta / 2)
+        moved = sign_k * (statistic / weight / n + delta / 2 + slack * base)
         before = self.mean[m]
         change = RewardChange(f"response/message={m}", "rise" if sign_k > 0 else "drop",
                               float(t[k]),

@@ -202,3 +202,19 @@ def test_a_message_with_too_few_conversions_in_its_reference_is_not_watched():
         feed(rd, ctx[:12_000], msg[:12_000], y[:12_000], t[:12_000])
     assert set(every.beta) == {"a", "b", "c"}
     assert set(some.beta) == {"a"} and some.positive["b"] < 500 <= some.positive["a"]
+
+
+def test_the_uncertainty_allowance_slows_a_detection_by_its_reference_error():
+    """``uncertainty = z`` raises each message's allowance by ``z / sqrt(c)`` of a row's level
+    (``c``: its reference's conversions): the same change is found later, and at ``z`` well
+    above a's change (a's rate falls by 37 %; its reference holds about 660 conversions, so
+    ``z = 20`` allows 78 %) not at all."""
+    for seed in range(3):
+        data = world(seed, flip_at=CHANGE)
+        plain = feed(detector(), *data)
+        slack = ResponseDrift(reference=10_000, uncertainty=2.0)
+        late = feed(slack, *data)
+        assert late and late[0].stream == "response/message=a", seed
+        assert late[0].at > plain[0].at, seed
+        assert slack._slack("a") == pytest.approx(2.0 / np.sqrt(slack.positive["a"]))
+        assert feed(ResponseDrift(reference=10_000, uncertainty=20.0), *data) == [], seed
