@@ -87,18 +87,18 @@ OPTIMISTIC_RIDGE: Mapping[str, Any] = {"name": "ridge", "exploration": "ridge", 
 DEFAULT_CANDIDATES: tuple[str | Mapping[str, Any], ...] = (OPTIMISTIC_RIDGE, "squarecb")
 #: The defaults before today's, newest first: a state folder whose checkpoint was made under
 #: one of them resumes with it (:func:`engine.checkpoint.options_for_state`), so an upgrade
-#: never refuses its models. The first is the shared-attribute default before its joint ridge's
-#: penalty went from 1 to 300.
+#: never refuses its models. The first is the shared-attribute default before stop 7 (its joint
+#: ridge at penalty 1 and gamma_scale 30).
 EARLIER_DEFAULTS: tuple[tuple[str | Mapping[str, Any], ...], ...] = (
     ({"name": "joint", "exploration": "joint", "gamma_scale": 30.0}, "ridge", "squarecb"),
     ({"name": "ridge", "exploration": "ridge", "ucb": 1.0, "gamma_scale": 100.0}, "squarecb"),
     ("ridge", "squarecb"), ("squarecb", "epsilon"))
 #: ... and on a catalog whose actions share attributes (messages x channels x timings): the
-#: joint ridge serving first, at gamma_scale 30 and a penalty of 300 (its weights are many
-#: against rewards whose spread is many times their mean; docs/engine.md, "The joint ridge
-#: candidate" and "The joint ridge's penalty").
+#: joint ridge serving first, at gamma_scale 30 with a penalty of 100 (its weights are many
+#: against rewards whose spread is many times their mean; a stronger one locked in on a small
+#: noiseless world: docs/engine.md, "The joint ridge candidate" and "The joint ridge's penalty").
 SHARED_DEFAULT_CANDIDATES: tuple[str | Mapping[str, Any], ...] = (
-    {"name": "joint", "exploration": "joint", "gamma_scale": 30.0, "l2": 300.0},
+    {"name": "joint", "exploration": "joint", "gamma_scale": 30.0, "l2": 100.0},
     "ridge", "squarecb")
 
 

@@ -65,6 +65,11 @@ def _shared_default(**joint: float) -> dict[str, Any]:
     return {"candidates": ({**first, **joint}, *rest)}
 
 
+#: The joint ridge's fields of the shared default before stop 7: the labels measured then keep
+#: their configuration when the default moves.
+_STOP6 = {"l2": 1.0, "gamma_scale": 30.0}
+
+
 def _vw(label: str, *args: str) -> LearnerSpec:
     return LearnerSpec("vw", label, {"args": (*_ADF, *args)})
 
@@ -148,15 +153,21 @@ ENGINE_VARIANTS: tuple[LearnerSpec, ...] = (
                 {"candidates": (_RIDGE_U1_G100,)}),
     LearnerSpec("engine", "engine ridge u1 g100+sq paired",
                 {"candidates": (_RIDGE_U1_G100, "squarecb"), "selection": {"rule": "paired"}}),
-    # the shared-attribute default with one field of its joint ridge changed: forgetting
-    # (JointRidgeConfig.forget), a stronger penalty (JointRidgeConfig.l2)
-    LearnerSpec("engine", "engine default joint f9999", _shared_default(forget=0.9999)),
-    LearnerSpec("engine", "engine default joint f9995", _shared_default(forget=0.9995)),
-    LearnerSpec("engine", "engine default joint l100", _shared_default(l2=100.0)),
-    LearnerSpec("engine", "engine default joint l300", _shared_default(l2=300.0)),
-    # the shared default before stop 7 (the joint ridge's penalty at 1)
-    LearnerSpec("engine", "engine default joint l1", _shared_default(l2=1.0)),
-    LearnerSpec("engine", "engine default joint l1000", _shared_default(l2=1000.0)),
+    # the shared default before stop 7 (_STOP6) and with one field of its joint ridge changed:
+    # forgetting (JointRidgeConfig.forget), a stronger penalty (JointRidgeConfig.l2)
+    LearnerSpec("engine", "engine default joint l1", _shared_default(**_STOP6)),
+    LearnerSpec("engine", "engine default joint f9999", _shared_default(**_STOP6, forget=0.9999)),
+    LearnerSpec("engine", "engine default joint f9995", _shared_default(**_STOP6, forget=0.9995)),
+    LearnerSpec("engine", "engine default joint l100", _shared_default(**_STOP6 | {"l2": 100.0})),
+    LearnerSpec("engine", "engine default joint l300 g30",
+                _shared_default(**_STOP6 | {"l2": 300.0})),
+    LearnerSpec("engine", "engine default joint l1000",
+                _shared_default(**_STOP6 | {"l2": 1000.0})),
+    # a stronger penalty with SquareCB's gamma_scale raised to give back the gaps it shrinks
+    LearnerSpec("engine", "engine default joint l300 g100",
+                _shared_default(l2=300.0, gamma_scale=100.0)),
+    LearnerSpec("engine", "engine default joint l300 g300",
+                _shared_default(l2=300.0, gamma_scale=300.0)),
     # the one-message default under the selection rule before stop 5 (DR alone)
     LearnerSpec("engine", "engine ridge u1 g100 f999+sq dr alone",
                 {"candidates": ({**_RIDGE_U1_G100, "forget": 0.999}, "squarecb"),

@@ -111,7 +111,7 @@ def test_the_default_is_chosen_by_the_catalogs_structure(tmp_path):
         assert [c.name for c in eng.options.candidate_specs] == JOINT_FIRST
         assert eng.stats()["serving_learner"] == "joint"
         joint = eng.options.candidate("joint").config
-        assert (joint.gamma_scale, joint.l2) == (30.0, 300.0)
+        assert (joint.gamma_scale, joint.l2) == (30.0, 100.0)
     with Engine(messages=["d0", "d1", "d2"], channels=["web"], timings=["now"],
                 no_contact=False, state_dir=tmp_path / "one") as eng:  # nothing shared
         assert [c.name for c in eng.options.candidate_specs] == ["ridge", "squarecb"]
@@ -143,8 +143,9 @@ def test_a_state_folder_made_under_the_earlier_default_resumes_with_it(tmp_path)
 
 def test_a_folder_made_under_the_joint_ridge_at_the_earlier_penalty_keeps_it(tmp_path):
     """Catches an upgrade that refuses a state folder written under the shared-attribute
-    default before the joint ridge's penalty went from 1 to 300: opened without ``candidates``
-    it resumes its models bit for bit at penalty 1, while a fresh folder gets 300."""
+    default before stop 7 (the joint ridge at penalty 1, gamma_scale 30): opened without
+    ``candidates`` it resumes its models bit for bit at penalty 1, while a fresh folder gets
+    today's 100."""
     earlier = [{"name": "joint", "exploration": "joint", "gamma_scale": 30.0}, "ridge",
                "squarecb"]
     with make_engine(tmp_path / "old", candidates=earlier) as eng:
@@ -156,7 +157,7 @@ def test_a_folder_made_under_the_joint_ridge_at_the_earlier_penalty_keeps_it(tmp
         assert again.stats()["replayed_on_start"] == 0
         np.testing.assert_array_equal(probe(again), before)
     with make_engine(tmp_path / "new") as fresh:
-        assert fresh.options.candidate("joint").config.l2 == 300.0
+        assert fresh.options.candidate("joint").config.l2 == 100.0
 
 
 def _one_message_engine(state_dir, **options):
