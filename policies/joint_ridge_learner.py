@@ -87,7 +87,10 @@ class JointRidgeConfig:
     Attributes:
         dim: hashed slots for the shared features (a power of two, 4..256); the joint
             dimension is ``(dim + 1)`` times the action's columns plus one.
-        l2: the ridge penalty (> 0): ``A`` starts as ``l2 * I``.
+        l2: the ridge penalty (> 0): ``A`` starts as ``l2 * I``. The engine's shared-attribute
+            default sets 100 (rewards are on the engine's scale there, a conversion about 1;
+            docs/engine.md, "The joint ridge's penalty"); 1 here keeps a bare learner's
+            fingerprint, and checkpoints, as they were.
         gamma_scale: SquareCB's gamma at the first reward (> 0).
         gamma_exponent: how fast gamma grows with the rewards learned (0..1).
         max_dim: the largest joint dimension ``D`` allowed (64..8192): the model holds a
