@@ -15,12 +15,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-import numpy as np
-
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # run as a script (E402 below)
 
-from tests.engine.engine_world import T0, context, make_engine, reward_of  # noqa: E402
+from tests.engine.engine_world import make_engine, play  # noqa: E402
 
 #: label -> the joint ridge's fields (beside "ridge" and "squarecb", as the shared default)
 CONFIGS = {"l2 1, gamma 30 (default before stop 7)": {"l2": 1.0, "gamma_scale": 30.0},
@@ -32,16 +30,9 @@ CONFIGS = {"l2 1, gamma 30 (default before stop 7)": {"l2": 1.0, "gamma_scale": 
 def last_500(seed: int, joint: dict[str, float]) -> float:
     """The mean reward of decisions 1,000-1,499 of one seed."""
     candidates = [{"name": "joint", "exploration": "joint", **joint}, "ridge", "squarecb"]
-    got = []
     with tempfile.TemporaryDirectory() as d, \
             make_engine(d, seed=seed, candidates=candidates) as eng:
-        for i in range(1500):
-            ctx = context(i)
-            dec = eng.choose(f"c{i}", ctx, now=T0 + i)
-            r = reward_of(ctx, dec.message, dec.channel)
-            eng.reward(dec.decision_id, r, now=T0 + i + 1)
-            got.append(r)
-    return float(np.mean(got[-500:]))
+        return float(play(eng, 1500)[-500:].mean())
 
 
 def main() -> None:

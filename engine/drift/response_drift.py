@@ -377,8 +377,7 @@ class ResponseDrift:
         first detection (its row in ``e``) or None. The increments are counted on a grid of
         ``2**-GRID`` in int64, so the sums, and what they detect, do not depend on how the
         rewards were batched."""
-        shift, slack = self.shift, self._slack(m)
-        var, base = self.sd[m] ** 2, self.delta[m] / shift
+        var, base, slack = self.sd[m] ** 2, self.delta[m] / self.shift, self._slack(m)
         # a relative change of the row's own prediction, and a spread that grows with it (as
         # counts' does): a policy that sends a message to those likely to answer it raises
         # their rewards' spread, which one spread for all would read as a change
@@ -387,8 +386,8 @@ class ResponseDrift:
         sign = np.array([x[0] for x in SIDES])[:, None]
         scale = np.array([x[1] for x in SIDES])[:, None]
         # all CUSUMs at once, (sides, rows)
-        step = np.rint((sign * e - (shift * scale / 2 + slack) * level) * (
-            shift * scale * base / var) * 2.0 ** GRID).astype(np.int64)
+        step = np.rint((sign * e - (self.shift * scale / 2 + slack) * level) * (
+            self.shift * scale * base / var) * 2.0 ** GRID).astype(np.int64)
         w = np.asarray(self.sums[m], dtype=np.int64)[:, None] + np.cumsum(step, axis=1)
         sides = w - np.minimum(np.minimum.accumulate(w, axis=1), 0)
         over = sides > limit
@@ -416,7 +415,7 @@ class ResponseDrift:
             return None
         side = at.index(k)
         sign_k, scale_k = SIDES[side]
-        weight = shift * scale_k * base / var
+        weight = self.shift * scale_k * base / var
         delta = self.delta[m] * scale_k  # the step at the message's mean level
         change_at = self.zero_at[m][side]
         if math.isnan(change_at):

@@ -18,6 +18,7 @@ from tests.engine.engine_world import (
     context,
     estimate,
     make_engine,
+    play,
     probe,
     reward_of,
 )
@@ -62,13 +63,7 @@ def test_choose_then_reward_is_logged_and_learned(tmp_path):
 
 def test_engine_beats_uniform_on_a_tiny_world(tmp_path):
     with make_engine(tmp_path) as eng:
-        got = []
-        for i in range(1500):
-            ctx = context(i)
-            d = eng.choose(f"c{i}", ctx, now=T0 + i)
-            r = reward_of(ctx, d.message, d.channel)
-            eng.reward(d.decision_id, r, now=T0 + i + 1)
-            got.append(r)
+        got = play(eng, 1500)
     # uniform over the 5 actions earns 1/5; the learner must find the pair per segment
     assert np.mean(got[-500:]) > 0.6
 
