@@ -12,8 +12,10 @@ world.
 
 Each finished cell is appended to ``<out>/cells.jsonl`` as it finishes, and a cell already there
 is not run again, so a long run can be made in parts (``--worlds``/``--learners``) and the table
-rebuilt from everything in the folder (``--table-only``). Writes ``<out>/table.md`` (the wide
-table), ``<out>/table.csv`` (one row per world and learner, with intervals and ratios).
+rebuilt from everything in the folder (``--table-only``); ``--before FOLDER`` pairs each
+learner with its own cells in another folder (the same run at an earlier commit). Writes
+``<out>/table.md`` (the wide table), ``<out>/table.csv`` (one row per world and learner, with
+intervals and ratios).
 
 Run: ``python benchmarks/learning_suite.py --quick`` (a few minutes on 2 cores) or without
 ``--quick`` (every world and learner, 3 seeds: hours; run it in parts).
@@ -82,6 +84,9 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--metric", choices=("capture", "reward"), default="capture")
     p.add_argument("--paired", default="", help="a learner label: print every other learner's "
                    "difference from it per world, paired by seed, with its 95 %% interval")
+    p.add_argument("--before", default="", help="another results folder (the same suite run "
+                   "at an earlier commit): print each learner's difference from its own cells "
+                   "there, paired by world and seed (what a change of code did)")
     p.add_argument("--table-only", action="store_true",
                    help="rebuild the table from the folder, run nothing")
     return p.parse_args(argv)
@@ -141,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.paired:
         _print_paired(recs, shown, [lab for lab in labels if lab != args.paired], args.paired,
                       args.metric)
+    if args.before:
+        _print_before(recs, Path(args.before), shown, labels, seeds, args)
     if failed:
         print(f"FAILED cells: {', '.join(failed)}", file=sys.stderr)
         return 1
@@ -156,6 +163,28 @@ def _print_paired(recs: list[dict[str, Any]], worlds: list[str], labels: list[st
         cells = []
         for lab in labels:
             mean, lo, hi, n = paired_difference(recs, w, lab, ref, metric)
+            cells.append(f"{mean:+.2f} [{lo:+.2f}, {hi:+.2f}] ({n})" if n else "")
+        print(f"| {w} | " + " | ".join(cells) + " |")
+
+
+def _print_before(recs: list[dict[str, Any]], before: Path, worlds: list[str],
+                  labels: list[str], seeds: list[int], args: argparse.Namespace) -> None:
+    """Each learner here minus the same learner's cells in the folder ``before``."""
+    then = [dict(r, learner=f"{r['learner']} (before)") for r in _records(before / "cells.jsonl")
+            if r["learner"] in labels and r["seed"] in seeds
+            and _current(r, args.quick, args.horizon)]
+    if not then:
+        print(f"\n{before}: no cells of {', '.join(labels)} at these seeds", file=sys.stderr)
+        return
+    print(f"\n{args.metric}: this folder minus {before}, the same learner, paired by seed, "
+          "mean [95 % interval] (pairs)")
+    print("| world | " + " | ".join(labels) + " |")
+    print("| --- |" + " --- |" * len(labels))
+    for w in worlds:
+        cells = []
+        for lab in labels:
+            mean, lo, hi, n = paired_difference(recs + then, w, lab, f"{lab} (before)",
+                                                args.metric)
             cells.append(f"{mean:+.2f} [{lo:+.2f}, {hi:+.2f}] ({n})" if n else "")
         print(f"| {w} | " + " | ".join(cells) + " |")
 

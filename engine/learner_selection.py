@@ -73,6 +73,7 @@ from ope.estimators.paired import PairedDifference
 from ope.estimators.progressive import ProgressiveValue
 from ope.estimators.result import OPEResult
 from ope.estimators.sequential import anytime_interval
+from policies.hashed_ridge import HashedRidge
 from policies.vw_format import FeatureSet
 
 __all__ = ["KEPT_TARGETS", "LearnerSelection", "LoggedRow", "Switch"]
@@ -205,10 +206,23 @@ class LearnerSelection:
             self._pair(name, row, target)
             reward = row.reward
             if self.reward_scale:
-                self.scales[name].observe(reward)
-                reward = self.scales[name].normalise(reward)
+                reward = self._normalise(name, learner, reward)
             learner.learn(row.shared, idx, row.action, row.probability, reward)
         self.cursors[name] = row.seq
+
+    def _normalise(self, name: str, learner: CandidateLearner, reward: float) -> float:
+        """``reward`` on candidate ``name``'s scale, after counting it into the scale; a ridge
+        candidate's rewards learned so far are moved to the new scale with it, so that all its
+        rows share one unit (:meth:`~policies.hashed_ridge.HashedRidge.rescale_rewards`). A
+        Vowpal Wabbit candidate keeps its earlier rows in the scale they were learned at: its
+        weights carry per-weight learning-rate state that a multiplication would not keep
+        consistent."""
+        scale = self.scales[name]
+        before = scale.value
+        scale.observe(reward)
+        if isinstance(learner, HashedRidge) and scale.value != before:
+            learner.rescale_rewards(before / scale.value)
+        return scale.normalise(reward)
 
     def _pair(self, name: str, row: LoggedRow, target: np.ndarray) -> None:
         """Add ``row`` to every pair of ``name`` whose other candidate met it already, and keep

@@ -189,6 +189,39 @@ class HashedRidge:
         restore_penalty(ainv, (1.0 - kept) * self.config.l2)
         return True
 
+    def rescale_rewards(self, factor: float) -> None:
+        """Every reward learned so far, multiplied by ``factor`` (> 0), exactly: the weights
+        ``A^-1 b`` and ``b`` are linear in the rewards, their mean too, their squared deviations
+        go by ``factor ** 2``; ``A`` does not hold a reward.
+
+        Why: the engine divides rewards by a running scale (``engine/reward_scale.py``). When
+        the scale moves, rows learned before it would stay in the old unit: on a world whose
+        first rewards are only sending costs (a thousandth of an order's value) the scale starts
+        at the cost and then jumps some thousandfold at the first conversion, and without this
+        the costs learned first would count as much as thousands of conversions.
+
+        Example:
+            >>> from policies.ridge_learner import RidgeConfig, RidgeLearner
+            >>> r = RidgeLearner(RidgeConfig(dim=8))
+            >>> r.set_actions([{"m": {"msg": "a"}}, {"m": {"msg": "b"}}])
+            >>> r.learn({"u": {"x": 1.0}}, None, 0, 0.5, 2.0)
+            >>> before = r.estimates({"u": {"x": 1.0}})
+            >>> r.rescale_rewards(0.5)
+            >>> bool(np.allclose(r.estimates({"u": {"x": 1.0}}), before * 0.5))
+            True
+
+        Raises:
+            PolicyInputError: ``factor`` not a finite number above 0.
+        """
+        if not (isinstance(factor, int | float) and np.isfinite(factor) and factor > 0):
+            raise PolicyInputError(f"factor: expected a finite number above 0, got {factor!r}")
+        if factor == 1.0:
+            return
+        for held in (self._b, self._theta):  # type: ignore[attr-defined]
+            held *= factor
+        self._moments[1] *= factor
+        self._moments[2] *= factor * factor
+
     def _learned_state(self) -> dict[str, np.ndarray]:
         """What both learners save beside their regressions: the reward moments, the
         temporary forget factor and the penalty left per regression."""
