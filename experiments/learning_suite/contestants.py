@@ -30,7 +30,7 @@ from experiments.errors import SpecError
 from experiments.worlds.world import World
 
 __all__ = ["ENGINE_VARIANTS", "FULL_LEARNERS", "KINDS", "LINUCB_VARIANTS", "QUICK_LEARNERS",
-           "LearnerSpec", "build_contestant", "learner"]
+           "VW_VARIANTS", "LearnerSpec", "build_contestant", "learner"]
 
 KINDS = ("engine", "vw", "policy")
 _ADF = ("--cb_explore_adf", "-q", "UA")
@@ -213,7 +213,15 @@ LINUCB_VARIANTS: tuple[LearnerSpec, ...] = (
     LearnerSpec("policy", "linucb a0", {"name": "linucb", "alpha": 0.0}),
     LearnerSpec("policy", "linucb a1", {"name": "linucb", "alpha": 1.0}),
 )
-_BY_LABEL = {s.label: s for s in (*FULL_LEARNERS, *ENGINE_VARIANTS, *LINUCB_VARIANTS)}
+#: The plain VW SquareCB loop with its gamma divided by 40, an order's value on the simulator:
+#: SquareCB reads gaps in the rewards' unit, so this is the loop as greedy as it would be with
+#: each order counted as 1 (the engine's scaled rewards), which tells a gap that comes from
+#: the unit of the rewards from one that comes from learning (docs/engine.md, stop 8).
+VW_VARIANTS: tuple[LearnerSpec, ...] = (
+    _vw("vw squarecb g0.25", "--squarecb", "--gamma_scale", "0.25"),
+)
+_BY_LABEL = {s.label: s for s in (*FULL_LEARNERS, *ENGINE_VARIANTS, *LINUCB_VARIANTS,
+                                   *VW_VARIANTS)}
 QUICK_LEARNERS: tuple[LearnerSpec, ...] = tuple(
     _BY_LABEL[k] for k in ("engine default", "engine old default", "vw squarecb", "linucb",
                            "best fixed"))
