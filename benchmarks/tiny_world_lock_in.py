@@ -6,6 +6,7 @@ configuration of the joint ridge, the mean reward of the last 500 decisions of e
 (uniform earns 0.2, the best 1.0; about 0.5 means one segment was never learned).
 
     python benchmarks/tiny_world_lock_in.py --seeds 10
+    python benchmarks/tiny_world_lock_in.py --seeds 10 --only "l2 100, gamma 100"
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ from tests.engine.engine_world import make_engine, play  # noqa: E402
 CONFIGS = {"l2 1, gamma 30 (default before stop 7)": {"l2": 1.0, "gamma_scale": 30.0},
            "l2 100, gamma 30 (default now)": {"l2": 100.0, "gamma_scale": 30.0},
            "l2 300, gamma 30": {"l2": 300.0, "gamma_scale": 30.0},
-           "l2 300, gamma 100": {"l2": 300.0, "gamma_scale": 100.0}}
+           "l2 300, gamma 100": {"l2": 300.0, "gamma_scale": 100.0},
+           "l2 100, gamma 100": {"l2": 100.0, "gamma_scale": 100.0},
+           "l2 100, gamma 5 n^0.75": {"l2": 100.0, "gamma_scale": 5.0, "gamma_exponent": 0.75}}
 
 
 def last_500(seed: int, joint: dict[str, float]) -> float:
@@ -38,8 +41,12 @@ def last_500(seed: int, joint: dict[str, float]) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seeds", type=int, default=10)
+    ap.add_argument("--only", default="", help="run the configurations whose label holds this "
+                    "text (default: all)")
     args = ap.parse_args()
     for label, joint in CONFIGS.items():
+        if args.only not in label:
+            continue
         got = [last_500(s, joint) for s in range(args.seeds)]
         print(f"{label:40s} " + " ".join(f"{g:.2f}" for g in got)
               + f"   under 0.9: {sum(g < 0.9 for g in got)} of {len(got)}", flush=True)

@@ -168,6 +168,13 @@ ENGINE_VARIANTS: tuple[LearnerSpec, ...] = (
                 _shared_default(l2=300.0, gamma_scale=100.0)),
     LearnerSpec("engine", "engine default joint l300 g300",
                 _shared_default(l2=300.0, gamma_scale=300.0)),
+    # stop 8: the default's penalty with the greedier gamma of l300 g100
+    LearnerSpec("engine", "engine default joint l100 g100",
+                _shared_default(l2=100.0, gamma_scale=100.0)),
+    # stop 8: gamma growing as n ** 0.75 from 5, level with the default's 30 n ** 0.5 at
+    # n = 1,296: as exploratory early (where lock-in happens), greedier later
+    LearnerSpec("engine", "engine default joint l100 g5 e0.75",
+                _shared_default(l2=100.0, gamma_scale=5.0, gamma_exponent=0.75)),
     # the one-message default under the selection rule before stop 5 (DR alone)
     LearnerSpec("engine", "engine ridge u1 g100 f999+sq dr alone",
                 {"candidates": ({**_RIDGE_U1_G100, "forget": 0.999}, "squarecb"),
