@@ -79,14 +79,16 @@ def estimate(eng: Engine, decision_id: str) -> float:
 def model_of_log(log, catalog=None, seed: int = 0, options=None) -> np.ndarray:
     """:func:`readout` of a fresh learner of the first candidate (the one that serves until a
     switch) of ``options`` (default: the engine's defaults) fed every logged reward exactly
-    once, in sequence order, scaled as the engine scales them (holdout, no-contact and inactive
-    decisions skipped, as the engine skips them): the log's own model, to compare a learner's
-    with. ``catalog``: this world's when None."""
+    once, in sequence order, scaled as the engine scales them (a ridge learner's earlier rows
+    moved to each new scale; holdout, no-contact and inactive decisions skipped, as the engine
+    skips them): the log's own model, to compare a learner's with. ``catalog``: this world's
+    when None."""
     from engine.candidate_learners import new_learner
     from engine.catalog import Catalog
     from engine.features import action_feature_sets
     from engine.options import EngineOptions
     from engine.reward_scale import RewardScale
+    from policies.hashed_ridge import HashedRidge
 
     catalog = catalog or Catalog.from_names(["welcome", "winback"], ["email", "sms"], ["now"])
     options = (options or EngineOptions()).for_catalog(catalog)  # the default follows it
@@ -98,7 +100,10 @@ def model_of_log(log, catalog=None, seed: int = 0, options=None) -> np.ndarray:
                 continue
             total = sum(v for s, v, _, _ in log.rewards_of(rec.decision_id) if s <= seq)
             if options.reward_scale:
+                before = scale.value
                 scale.observe(total)
+                if isinstance(ref, HashedRidge) and scale.value != before:
+                    ref.rescale_rewards(before / scale.value)  # one unit for every row
                 total = scale.normalise(total)
             ref.learn(json.loads(rec.features_json), rec.eligible, rec.action_index,
                       rec.probability, total)
