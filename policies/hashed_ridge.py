@@ -52,12 +52,13 @@ def check_forget(value: object, name: str = "forget") -> float:
     return float(value)
 
 
-def restore_penalty(ainv: np.ndarray, c: float) -> None:
-    """In place, ``A^-1`` becomes the inverse of ``A + c I`` (``c >= 0``).
+def restore_penalty(ainv: np.ndarray, c: float | np.ndarray) -> None:
+    """In place, ``A^-1`` becomes the inverse of ``A + C`` with ``C = c I`` (``c >= 0``), or
+    ``C = diag(c)`` for an array of one penalty per weight.
 
-    ``(A + c I)^-1 = (I + c A^-1)^-1 A^-1``, one solve over the slots some context has coupled
+    ``(A + C)^-1 = (I + A^-1 C)^-1 A^-1``, one solve over the slots some context has coupled
     (a row of ``A^-1`` with an entry off its diagonal): ``O(t^3)`` for ``t`` such slots. The
-    others are diagonal, each ``1 / (1 / a_ii + c)``.
+    others are diagonal, each ``1 / (1 / a_ii + c_i)``.
 
     Example:
         >>> a = np.array([[3.0, 1.0, 0.0], [1.0, 2.0, 0.0], [0.0, 0.0, 4.0]])
@@ -65,14 +66,19 @@ def restore_penalty(ainv: np.ndarray, c: float) -> None:
         >>> restore_penalty(ainv, 0.5)
         >>> bool(np.allclose(ainv, np.linalg.inv(a + 0.5 * np.eye(3))))
         True
+        >>> c = np.array([0.5, 2.0, 1.0])
+        >>> restore_penalty(ainv, c)
+        >>> bool(np.allclose(ainv, np.linalg.inv(a + 0.5 * np.eye(3) + np.diag(c))))
+        True
     """
     diag = np.diagonal(ainv).copy()
+    each = np.broadcast_to(np.asarray(c, dtype=np.float64), diag.shape)
     coupled = np.flatnonzero(((ainv != 0.0).sum(axis=1) - (diag != 0.0)) > 0)
     alone = np.setdiff1d(np.arange(ainv.shape[0]), coupled)
-    ainv[alone, alone] = 1.0 / (1.0 / diag[alone] + c)
+    ainv[alone, alone] = 1.0 / (1.0 / diag[alone] + each[alone])
     if coupled.size:
         block = ainv[np.ix_(coupled, coupled)]
-        new = np.linalg.solve(np.eye(coupled.size) + c * block, block)
+        new = np.linalg.solve(np.eye(coupled.size) + block * each[coupled][None, :], block)
         ainv[np.ix_(coupled, coupled)] = 0.5 * (new + new.T)  # symmetric, kept so
 
 
@@ -186,8 +192,13 @@ class HashedRidge:
         if kept > PENALTY_OWED:
             return False
         self._pending[i] = 1.0
-        restore_penalty(ainv, (1.0 - kept) * self.config.l2)
+        restore_penalty(ainv, (1.0 - kept) * self._penalty(i))
         return True
+
+    def _penalty(self, i: int) -> float | np.ndarray:
+        """Regression ``i``'s penalty, which forgetting puts back: ``config.l2`` (a learner
+        with a penalty per weight gives them as an array)."""
+        return float(self.config.l2)
 
     def rescale_rewards(self, factor: float) -> None:
         """Every reward learned so far, multiplied by ``factor`` (> 0), exactly: the weights

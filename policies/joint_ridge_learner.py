@@ -105,6 +105,11 @@ class JointRidgeConfig:
             and ``l2``, as :class:`~policies.ridge_learner.RidgeConfig`'s ``forget`` does per
             action: each update scales ``A^-1`` (one more pass over ``D x D``), and the
             penalty is put back by one ``O(D^3)`` solve every 693 updates at 0.999.
+        own_l2: the penalty on the actions' own effects and the bias (the context's constant
+            crossed with every column, and the actions' constants), ``l2`` on the rest (the
+            context, and its crosses with the attributes); 0 (the default): ``l2`` on every
+            weight. Offline, 300 there with 100 elsewhere recovered most of what 300 on every
+            weight gained over 100 (docs/engine.md, "The joint ridge's penalty").
     """
 
     dim: int = 32
@@ -114,6 +119,7 @@ class JointRidgeConfig:
     max_dim: int = 2048
     ucb: float = 0.0
     forget: float = 1.0
+    own_l2: float = 0.0
 
     def __post_init__(self) -> None:
         for key, least, most in (("dim", 4, 256), ("max_dim", 64, 8192)):
@@ -126,7 +132,8 @@ class JointRidgeConfig:
         for name, low, high, low_open in (("l2", 0.0, 1e6, True),
                                           ("gamma_scale", 0.0, 1e6, True),
                                           ("gamma_exponent", 0.0, 1.0, False),
-                                          ("ucb", 0.0, 1e3, False)):
+                                          ("ucb", 0.0, 1e3, False),
+                                          ("own_l2", 0.0, 1e6, False)):
             v = getattr(self, name)
             ok = (not isinstance(v, bool) and isinstance(v, int | float) and np.isfinite(v)
                   and (v > low if low_open else v >= low) and v <= high)
@@ -143,9 +150,9 @@ class JointRidgeConfig:
 
     def fingerprint(self) -> str:
         """Everything that shapes the model (a checkpoint made with another is refused);
-        ``ucb`` is left out at 0.0 and ``forget`` at 1.0, so checkpoints written before they
-        existed still open."""
-        return fingerprint_of("joint", self, {"ucb": 0.0, "forget": 1.0})
+        ``ucb`` is left out at 0.0, ``forget`` at 1.0 and ``own_l2`` at 0.0, so checkpoints
+        written before they existed still open."""
+        return fingerprint_of("joint", self, {"ucb": 0.0, "forget": 1.0, "own_l2": 0.0})
 
 
 def action_columns(actions: Sequence[FeatureSet]) -> tuple[list[str], np.ndarray]:
@@ -291,9 +298,25 @@ class JointRidgeLearner(HashedRidge):
             return
         self._k, self._columns, self._zc, self._zb = len(actions), crossed, zc, zb
         d = self._width * zc.shape[1] + zb.shape[1]
-        self._ainv = np.asfortranarray(np.eye(d) / self.config.l2)  # columns read, BLAS updated
+        self._ainv = np.asfortranarray(np.diag(1.0 / self._weight_penalties(d)))  # BLAS updated
         self._b = np.zeros(d)
         self._theta = np.zeros(d)
+
+    def _weight_penalties(self, d: int) -> np.ndarray:
+        """Each weight's penalty: ``own_l2`` on the actions' own effects and the bias (the
+        context's constant, the last of the ``(dim + 1) x columns`` grid's rows, and the
+        actions' constants after it), ``l2`` on the rest."""
+        pen = np.full(d, self.config.l2)
+        if self.config.own_l2:
+            q = self._zc.shape[1]
+            pen[(self._width - 1) * q:] = self.config.own_l2
+        return pen
+
+    def _penalty(self, i: int) -> float | np.ndarray:
+        """The prior forgetting puts back: one penalty, or one per weight with ``own_l2``."""
+        if not self.config.own_l2:
+            return self.config.l2
+        return self._weight_penalties(self._ainv.shape[0])
 
     @property
     def joint_dim(self) -> int:

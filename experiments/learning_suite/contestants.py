@@ -175,6 +175,9 @@ ENGINE_VARIANTS: tuple[LearnerSpec, ...] = (
     # n = 1,296: as exploratory early (where lock-in happens), greedier later
     LearnerSpec("engine", "engine default joint l100 g5 e0.75",
                 _shared_default(l2=100.0, gamma_scale=5.0, gamma_exponent=0.75)),
+    # stop 8: 300 on the actions' own effects, the default's 100 on the rest
+    LearnerSpec("engine", "engine default joint own300",
+                _shared_default(l2=100.0, own_l2=300.0)),
     # the one-message default under the selection rule before stop 5 (DR alone)
     LearnerSpec("engine", "engine ridge u1 g100 f999+sq dr alone",
                 {"candidates": ({**_RIDGE_U1_G100, "forget": 0.999}, "squarecb"),

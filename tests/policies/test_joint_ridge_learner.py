@@ -211,3 +211,44 @@ def test_columns_that_split_the_actions_alike_are_kept_once():
                                {"m": {"msg": "b"}, "a": {"id": "b/web"}, "n": {"ch": "web"}}])
     assert names == ["m:msg=a", "m:msg=b"]  # the id repeats the message, the channel is constant
     assert z.tolist() == [[1.0, 0.0], [0.0, 1.0]]
+
+
+def _own_weights(j: JointRidgeLearner, actions: list) -> np.ndarray:
+    """The weights a context does not enter: those an empty context's features reach (the
+    context's constant crossed with each column, and the actions' constants)."""
+    own = np.zeros(j.joint_dim, dtype=bool)
+    for a in range(len(actions)):
+        own |= _dense_phi(j, {}, a) != 0
+    return own
+
+
+@pytest.mark.parametrize("forget", [1.0, 0.98])
+def test_a_penalty_on_the_own_effects_is_the_ridge_solve_with_that_prior(forget):
+    """``own_l2`` puts its penalty on the actions' own effects and ``l2`` on the rest, from the
+    start and each time forgetting puts the prior back. Catches the penalty on other weights,
+    a scalar prior put back by forgetting, or a vector solve that is not ``(A + diag(c))^-1``."""
+    cfg = JointRidgeConfig(dim=8, l2=0.5, own_l2=3.0, forget=forget)
+    rng = np.random.default_rng(7)
+    with JointRidgeLearner(cfg) as j:
+        j.set_actions(ACTIONS)
+        own = _own_weights(j, ACTIONS)
+        assert 0 < own.sum() < j.joint_dim
+        prior = np.diag(np.where(own, cfg.own_l2, cfg.l2))
+        a_mat, b, left = prior.copy(), np.zeros(j.joint_dim), 1.0
+        for _ in range(300):
+            shared, a, r = _random_row(rng)
+            left *= forget
+            a_mat, b = forget * a_mat, forget * b
+            if forget < 1.0 and left <= 0.5:
+                a_mat += (1.0 - left) * prior
+                left = 1.0
+            phi = _dense_phi(j, shared, a)
+            a_mat += np.outer(phi, phi)
+            b += r * phi
+            j.learn(shared, None, a, 0.5, r)
+        np.testing.assert_allclose(j._theta, np.linalg.solve(a_mat, b), rtol=0, atol=1e-9)
+        np.testing.assert_allclose(j._ainv, np.linalg.inv(a_mat), rtol=0, atol=1e-8)
+    assert "own_l2" not in JointRidgeConfig().fingerprint()  # folders made before it open
+    assert '"own_l2": 3.0' in cfg.fingerprint()
+    with pytest.raises(PolicyConfigError, match=r"^own_l2:"):
+        JointRidgeConfig(own_l2=-1.0)
