@@ -75,18 +75,6 @@ def greedy_capture(learner: JointRidgeLearner, log: dict, rows: range) -> float:
     return float((np.mean(picked) - rand) / (best - rand))
 
 
-def weight_groups(learner: JointRidgeLearner) -> np.ndarray:
-    """Each joint weight's group: 0 the actions' own effects and the bias (the context's
-    constant crossed with every column, and the actions' constants), 1 the context alone (the
-    context's slots crossed with the actions' constant column), 2 the crosses of context and
-    attributes (personalisation)."""
-    width, q = learner._width, learner._zc.shape[1]
-    grid = np.full((width, q), 2)
-    grid[:, 0] = 1
-    grid[-1, :] = 0
-    return np.concatenate([grid.ravel(), np.zeros(learner._zb.shape[1], dtype=int)])
-
-
 def evidence_penalty(xtx: np.ndarray, xty: np.ndarray, yty: float, n: int,
                      groups: np.ndarray, iterations: int = 30) -> np.ndarray:
     """A penalty per weight, one per group, that maximises the marginal likelihood of a
@@ -118,7 +106,7 @@ def checkpoint(learner: JointRidgeLearner, base: float, specs: list[str], yty: f
                log: dict, held_out: range) -> list[float]:
     """The capture of each penalty's refit of the learner's statistics (left as they were)."""
     xtx = np.linalg.inv(learner._ainv) - base * np.eye(learner._ainv.shape[0])
-    xty, theta, groups = learner._b.copy(), learner._theta.copy(), weight_groups(learner)
+    xty, theta, groups = learner._b.copy(), learner._theta.copy(), learner.weight_groups()
     caps = []
     for spec in specs:
         pen = penalty_of(spec, groups, (xtx, xty, yty, n))

@@ -298,25 +298,39 @@ class JointRidgeLearner(HashedRidge):
             return
         self._k, self._columns, self._zc, self._zb = len(actions), crossed, zc, zb
         d = self._width * zc.shape[1] + zb.shape[1]
-        self._ainv = np.asfortranarray(np.diag(1.0 / self._weight_penalties(d)))  # BLAS updated
+        self._ainv = np.asfortranarray(np.diag(1.0 / self._weight_penalties()))  # BLAS updated
         self._b = np.zeros(d)
         self._theta = np.zeros(d)
 
-    def _weight_penalties(self, d: int) -> np.ndarray:
-        """Each weight's penalty: ``own_l2`` on the actions' own effects and the bias (the
-        context's constant, the last of the ``(dim + 1) x columns`` grid's rows, and the
-        actions' constants after it), ``l2`` on the rest."""
-        pen = np.full(d, self.config.l2)
+    def weight_groups(self) -> np.ndarray:
+        """Each weight's group, ``(D,)``: 0 the actions' own effects and the bias (the context's
+        constant crossed with every column, and the actions' constants), 1 the context alone
+        (its slots crossed with the constant column), 2 the crosses of the context with the
+        attributes (what personalises).
+
+        Example:
+            >>> grid = [{"m": {"msg": m}, "n": {"ch": c}} for m in "ab" for c in "xy"]
+            >>> j = JointRidgeLearner(JointRidgeConfig(dim=4))
+            >>> j.set_actions(grid)
+            >>> np.bincount(j.weight_groups()).tolist()  # 5 columns; 4 slots + the constant
+            [5, 4, 16]
+        """
+        grid = np.full((self._width, self._zc.shape[1]), 2)
+        grid[:, 0] = 1
+        grid[-1, :] = 0
+        return np.concatenate([grid.ravel(), np.zeros(self._zb.shape[1], dtype=int)])
+
+    def _weight_penalties(self) -> np.ndarray:
+        """Each weight's penalty: ``own_l2`` on group 0 of :meth:`weight_groups` when set,
+        ``l2`` on the rest."""
+        pen = np.full(self._width * self._zc.shape[1] + self._zb.shape[1], self.config.l2)
         if self.config.own_l2:
-            q = self._zc.shape[1]
-            pen[(self._width - 1) * q:] = self.config.own_l2
+            pen[self.weight_groups() == 0] = self.config.own_l2
         return pen
 
     def _penalty(self, i: int) -> float | np.ndarray:
         """The prior forgetting puts back: one penalty, or one per weight with ``own_l2``."""
-        if not self.config.own_l2:
-            return self.config.l2
-        return self._weight_penalties(self._ainv.shape[0])
+        return self._weight_penalties() if self.config.own_l2 else float(self.config.l2)
 
     @property
     def joint_dim(self) -> int:
