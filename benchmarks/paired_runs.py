@@ -1,0 +1,44 @@
+"""One policy of an experiment grid, run twice (at two commits, say): this run minus the other,
+paired by scenario and seed, value per 1,000 customers with its 95 % interval.
+
+Run: ``python benchmarks/paired_runs.py results/long_rescale results/long_joint_l100
+--policy "engine (default)"`` (both folders made by ``offerbandit experiment run``).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pandas as pd
+
+from experiments.metrics import paired
+
+
+def cells_of(folder: Path, policy: str) -> pd.DataFrame:
+    """Every cell row of ``policy`` in the results folder ``folder``."""
+    frames = [pd.read_parquet(f) for f in sorted((folder / "cells").glob("*.parquet"))]
+    rows = pd.concat(frames, ignore_index=True)
+    return rows[rows["policy"] == policy]
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("this", type=Path, help="a results folder")
+    p.add_argument("other", type=Path, help="the same grid's results folder from another run")
+    p.add_argument("--policy", required=True, help="the policy's label in both")
+    args = p.parse_args(argv)
+    now, then = cells_of(args.this, args.policy), cells_of(args.other, args.policy)
+    if now.empty or then.empty:
+        p.error(f"--policy: no cells of {args.policy!r} in "
+                f"{args.this if now.empty else args.other}")
+    then = then.assign(policy=f"{args.policy} ({args.other.name})")
+    table = paired(pd.concat([now, then], ignore_index=True), args.policy)
+    print(f"{args.policy}: {args.this.name} minus {args.other.name}, paired by seed")
+    print(table[["scenario", "seeds", "diff_per_1000", "diff_lo", "diff_hi"]]
+          .round(1).to_string(index=False))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
