@@ -131,6 +131,8 @@ class HashedRidge:
     _n: int
     _slots: dict[tuple[str, str], int]
     _closed: bool
+    _b: np.ndarray  # the sum of rewards times features (per regression)
+    _theta: np.ndarray  # the weights, A^-1 b
     _moments: np.ndarray  # the rewards' count, mean and squared deviations (_welford)
     _forget_for: tuple[float, int]  # a temporary forget factor and the updates it has left
     _pending: np.ndarray  # per regression, the share of the penalty left since it was put back
@@ -228,8 +230,8 @@ class HashedRidge:
             raise PolicyInputError(f"factor: expected a finite number above 0, got {factor!r}")
         if factor == 1.0:
             return
-        for held in (self._b, self._theta):  # type: ignore[attr-defined]
-            held *= factor
+        self._b *= factor
+        self._theta *= factor
         self._moments[1] *= factor
         self._moments[2] *= factor * factor
 
