@@ -16,6 +16,7 @@ from contextlib import ExitStack
 import numpy as np
 
 from experiments.learning_suite.contestants import build_contestant, learner
+from experiments.learning_suite.suite_cell import batch_values
 from experiments.worlds import make_world
 
 
@@ -32,13 +33,11 @@ def phases(world_name: str, label: str, seed: int, quick: bool, n_phases: int) -
             b = world.observe()
             picks, _ = contestant.act(b)
             played = world.served(picks, b.eligible)
-            rows = np.arange(b.refs.size)
-            random = np.where(b.eligible, b.expected, 0.0).sum(1) / b.eligible.sum(1)
-            oracle = np.where(b.eligible, b.expected, -np.inf).max(1)
+            chosen, random, oracle = batch_values(b, played)
             sel = getattr(engine, "_selection", None)
             scale = sel.serving_scale if sel is not None else float("nan")
-            per_batch.append((float(b.expected[rows, played].mean()), float(random.mean()),
-                              float(oracle.mean()), float((played == 0).mean()), scale))
+            per_batch.append((float(chosen.mean()), float(random.mean()), float(oracle.mean()),
+                              float((played == 0).mean()), scale))
             contestant.learn(world.play(picks))
         contestant.learn(world.flush())
     names = ("chosen", "random", "oracle", "no_contact")

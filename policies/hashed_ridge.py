@@ -211,7 +211,7 @@ class HashedRidge:
         the scale moves, rows learned before it would stay in the old unit: on a world whose
         first rewards are only sending costs (a thousandth of an order's value) the scale starts
         at the cost and then jumps some thousandfold at the first conversion, and without this
-        the costs learned first would count as much as thousands of conversions.
+        each cost learned first would weigh about as much as an order.
 
         Example:
             >>> from policies.ridge_learner import RidgeConfig, RidgeLearner

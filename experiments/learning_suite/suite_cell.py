@@ -36,8 +36,9 @@ import numpy as np
 
 from experiments.learning_suite.contestants import LearnerSpec, build_contestant
 from experiments.worlds import make_world
+from experiments.worlds.world import Batch
 
-__all__ = ["SuiteCell", "run_suite_cell"]
+__all__ = ["SuiteCell", "batch_values", "run_suite_cell"]
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,16 @@ def _capture(chosen: np.ndarray, random: np.ndarray, oracle: np.ndarray) -> floa
     return float((chosen.mean() - random.mean()) / gap) if gap > 0 else float("nan")
 
 
+def batch_values(batch: Batch, played: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per row of ``batch``, the exact expected reward of the action ``played``, of uniform
+    random over the eligible actions, and of the best eligible action (the oracle)."""
+    rows = np.arange(batch.refs.size)
+    chosen = batch.expected[rows, played]
+    random = np.where(batch.eligible, batch.expected, 0.0).sum(axis=1) / batch.eligible.sum(1)
+    oracle = np.where(batch.eligible, batch.expected, -np.inf).max(axis=1)
+    return chosen, random, oracle
+
+
 def run_suite_cell(cell: SuiteCell) -> dict[str, Any]:
     """Run one cell and return its record (see the module docstring)."""
     start = time.perf_counter()
@@ -85,10 +96,7 @@ def run_suite_cell(cell: SuiteCell) -> dict[str, Any]:
             picks, _ = contestant.act(b)
             played = world.served(picks, b.eligible)
             overrides += int((played != picks).sum())
-            rows = np.arange(b.refs.size)
-            chosen[b.refs] = b.expected[rows, played]
-            oracle[b.refs] = np.where(b.eligible, b.expected, -np.inf).max(axis=1)
-            random[b.refs] = np.where(b.eligible, b.expected, 0.0).sum(axis=1) / b.eligible.sum(1)
+            chosen[b.refs], random[b.refs], oracle[b.refs] = batch_values(b, played)
             matured = world.play(picks)
             realised[matured.refs] = matured.rewards
             contestant.learn(matured)

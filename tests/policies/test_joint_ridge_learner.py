@@ -83,6 +83,27 @@ def _dense_phi(j: JointRidgeLearner, shared: dict, a: int) -> np.ndarray:
     return phi
 
 
+def _teach_beside_the_solve(j: JointRidgeLearner, rng: np.random.Generator, prior: np.ndarray,
+                            forget: float = 1.0, rows: int = 300
+                            ) -> tuple[np.ndarray, np.ndarray]:
+    """Teach ``j`` ``rows`` random rows and return the exact ``(A, b)`` it should hold: the
+    prior, every update discounted by ``forget``, the prior's spent share put back once half
+    of it is gone (as ``HashedRidge._forget`` documents)."""
+    a_mat, b, left = prior.copy(), np.zeros(j.joint_dim), 1.0
+    for _ in range(rows):
+        shared, a, r = _random_row(rng)
+        left *= forget
+        a_mat, b = forget * a_mat, forget * b
+        if left <= 0.5:
+            a_mat += (1.0 - left) * prior
+            left = 1.0
+        phi = _dense_phi(j, shared, a)
+        a_mat += np.outer(phi, phi)
+        b += r * phi
+        j.learn(shared, None, a, 0.5, r)
+    return a_mat, b
+
+
 @pytest.mark.parametrize("actions, dim", [(ACTIONS, 9 * 6 + 6), (ONE_EACH, 9 * 7)])
 def test_the_sherman_morrison_state_is_the_ridge_solve(actions, dim):
     """Catches a wrong rank-one update of the inverse or of the weights (drift from the exact
@@ -93,14 +114,7 @@ def test_the_sherman_morrison_state_is_the_ridge_solve(actions, dim):
     with JointRidgeLearner(cfg) as j:
         j.set_actions(actions)
         assert j.joint_dim == dim
-        a_mat = cfg.l2 * np.eye(j.joint_dim)
-        b = np.zeros(j.joint_dim)
-        for _ in range(300):
-            shared, a, r = _random_row(rng)
-            phi = _dense_phi(j, shared, a)
-            a_mat += np.outer(phi, phi)
-            b += r * phi
-            j.learn(shared, None, a, 0.5, r)
+        a_mat, b = _teach_beside_the_solve(j, rng, cfg.l2 * np.eye(j.joint_dim))
         np.testing.assert_allclose(j._theta, np.linalg.solve(a_mat, b), rtol=0, atol=1e-9)
         np.testing.assert_allclose(j._ainv, np.linalg.inv(a_mat), rtol=0, atol=1e-9)
 
@@ -234,18 +248,7 @@ def test_a_penalty_on_the_own_effects_is_the_ridge_solve_with_that_prior(forget)
         own = _own_weights(j, ACTIONS)
         assert 0 < own.sum() < j.joint_dim
         prior = np.diag(np.where(own, cfg.own_l2, cfg.l2))
-        a_mat, b, left = prior.copy(), np.zeros(j.joint_dim), 1.0
-        for _ in range(300):
-            shared, a, r = _random_row(rng)
-            left *= forget
-            a_mat, b = forget * a_mat, forget * b
-            if forget < 1.0 and left <= 0.5:
-                a_mat += (1.0 - left) * prior
-                left = 1.0
-            phi = _dense_phi(j, shared, a)
-            a_mat += np.outer(phi, phi)
-            b += r * phi
-            j.learn(shared, None, a, 0.5, r)
+        a_mat, b = _teach_beside_the_solve(j, rng, prior, forget)
         np.testing.assert_allclose(j._theta, np.linalg.solve(a_mat, b), rtol=0, atol=1e-9)
         np.testing.assert_allclose(j._ainv, np.linalg.inv(a_mat), rtol=0, atol=1e-8)
     assert "own_l2" not in JointRidgeConfig().fingerprint()  # folders made before it open
