@@ -76,7 +76,8 @@ class DriftMonitor:
             reference=o.response_reference, shift=o.response_shift,
             threshold=o.response_threshold, ridge=o.response_ridge,
             max_columns=o.max_features, confirm=o.response_confirm,
-            min_positive=o.response_min_positive) if o.response else None
+            min_positive=o.response_min_positive, counts=o.response_counts,
+            refresh=o.response_refresh) if o.response else None
         self.decisions = 0
         self.rewards = 0
         self.counts: dict[str, int] = {}  # "kind/level" -> events

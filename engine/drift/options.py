@@ -30,12 +30,13 @@ _INTEGERS = ("reference_size", "window", "block", "bins", "max_categories", "max
              "warmup", "reward_block", "reward_warmup_blocks", "reward_memory_blocks",
              "lift_window", "lift_windows", "follow_every", "recover_cooldown",
              "recover_batch", "response_reference", "response_warmup", "forget_updates",
-             "response_confirm", "response_min_positive")
+             "response_confirm", "response_min_positive", "response_refresh")
 # settings that leave the monitor's saved state valid (they do not shape what it computes)
 _NOT_SHAPING = ("enabled", "follow_every", "recover", "recover_cooldown", "recover_batch",
                 "forget_on_change", "forget_factor", "forget_updates")
 _LOWEST = {"warmup": 0, "reward_memory_blocks": 0, "bins": 2, "lift_windows": 3,
-           "response_reference": 100, "response_warmup": 0, "response_min_positive": 0}
+           "response_reference": 100, "response_warmup": 0, "response_min_positive": 0,
+           "response_refresh": 0}
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,11 @@ class DriftOptions:
         response_confirm: crossings of a response CUSUM's threshold, by the same message the
             same way, that make an alert (the earlier ones are warnings).
         response_min_positive: rewards above 0 a message's reference needs to be watched.
+        response_counts: test how often a message's rewards are above 0 (its conversions,
+            a Poisson log-likelihood ratio) instead of their level.
+        response_refresh: 0, or ``n`` >= 1: keep fitting the model on each next
+            ``response_reference`` rewards; the one watching is fitted on the ``n``-th last
+            complete reference (a slow change of the world is measured against a recent one).
     """
 
     enabled: bool = True
@@ -124,9 +130,11 @@ class DriftOptions:
     response_ridge: float = 0.01
     response_confirm: int = 1
     response_min_positive: int = 0
+    response_counts: bool = False
+    response_refresh: int = 0
 
     def __post_init__(self) -> None:
-        for name in ("enabled", "recover", "response", "forget_on_change"):
+        for name in ("enabled", "recover", "response", "forget_on_change", "response_counts"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"drift.{name}: expected true or false, got "
                                   f"{getattr(self, name)!r}")

@@ -93,16 +93,32 @@ class ResponseDrift:
             has its CUSUMs' allowance raised by ``z / sqrt(c)`` of the row's level (its
             reference mean is itself known to about ``1 / sqrt(c)``, an error that stays
             with every reward the model predicts): the soft form of ``min_positive``.
+        counts: test how *often* a message's rewards are above 0 (its conversions) instead of
+            their level: the model predicts each row's chance of a reward above 0, and each
+            CUSUM adds the Poisson log-likelihood ratio of a rate ``r`` times the predicted
+            one, ``z log r - (r - 1) p`` (``z`` 1 for a reward above 0), with ``r = 1 +
+            shift`` and ``1 / (1 + shift)`` (and 4 times the shift). The size of an order
+            does not enter, so one large basket cannot make a change, and the threshold is
+            a true log-likelihood ratio of the counts (a CUSUM alarms about once per
+            ``exp(threshold)`` rewards when the model is right).
+        refresh: 0 (off), or ``n`` >= 1: keep fitting. While watching, each next
+            ``reference`` rewards are gathered and fitted, and the model watching is the one
+            fitted on the ``n``-th last complete reference (1: the last). The sums carry on;
+            a message becomes watched, or stops being watched, by the new reference. A slow
+            change of the world is then measured against a recent reference only, and a
+            message the policy took up after the first fit gets watched; an abrupt change
+            must show within about ``n`` references (later, the model has learned it).
     """
 
     def __init__(self, *, reference: int = 10_000, shift: float = 0.25,
                  threshold: float = 16.0, ridge: float = 0.01, max_columns: int = 64,
                  confirm: int = 1, rises: bool = True, bins: int = 0,
-                 min_positive: int = 0, uncertainty: float = 0.0) -> None:
+                 min_positive: int = 0, uncertainty: float = 0.0,
+                 counts: bool = False, refresh: int = 0) -> None:
         self.reference, self.shift, self.threshold = reference, shift, threshold
         self.ridge, self.max_columns, self.confirm = ridge, max_columns, confirm
         self.rises, self.bins, self.min_positive = rises, bins, min_positive
-        self.uncertainty = uncertainty
+        self.uncertainty, self.counts, self.refresh = uncertainty, counts, refresh
         self.steps: dict[str, list[float]] = {}  # number -> the edges of its step columns
         self.columns: dict[str, int] = {}
         self.rewards = 0  # rewards taken, in all
@@ -119,8 +135,10 @@ class ResponseDrift:
         self.xtx: dict[str, np.ndarray] = {}
         self.xty: dict[str, np.ndarray] = {}
         self.yy: dict[str, float] = {}
-        self.count: dict[str, int] = {}
-        self.positive: dict[str, int] = {}  # reference rewards above 0, per message
+        self.count: dict[str, int] = {}  # the model's reference rewards, per message
+        self.positive: dict[str, int] = {}  # of them above 0
+        self.g_count: dict[str, int] = {}  # the same, of the reference being gathered
+        self.g_positive: dict[str, int] = {}
         self.beta: dict[str, np.ndarray] = {}
         self.sd: dict[str, float] = {}
         self.delta: dict[str, float] = {}
@@ -130,6 +148,7 @@ class ResponseDrift:
         self.seen: dict[str, int] = {}  # rewards watched since the fit
         self.zero_at: dict[str, list[float]] = {}  # time each sum last stood at 0
         self.series: dict[str, list[tuple[float, float]]] = {}
+        self.queued: list[dict[str, Any]] = []  # fitted models waiting to watch (refresh > 1)
         # unconfirmed crossings: message -> direction -> [crossings, seen at the first]
         self.crossed: dict[str, dict[str, list[int]]] = {}
 
@@ -219,47 +238,83 @@ class ResponseDrift:
 
     def _sum(self, x: np.ndarray, msg: np.ndarray, y: np.ndarray) -> None:
         d = x.shape[1]
+        positive = y > 0
+        y = self._target(y)
         for m in np.unique(msg).tolist():
             rows = msg == m
             xm, ym = x[rows], y[rows]
             self.xtx[m] = self.xtx.get(m, np.zeros((d, d))) + xm.T @ xm
             self.xty[m] = self.xty.get(m, np.zeros(d)) + xm.T @ ym
             self.yy[m] = self.yy.get(m, 0.0) + float(ym @ ym)
-            self.count[m] = self.count.get(m, 0) + int(rows.sum())
-            self.positive[m] = self.positive.get(m, 0) + int((ym > 0).sum())
+            self.g_count[m] = self.g_count.get(m, 0) + int(rows.sum())
+            self.g_positive[m] = self.g_positive.get(m, 0) + int(positive[rows].sum())
+
+    def _target(self, y: np.ndarray) -> np.ndarray:
+        """What the model predicts: the reward, or (``counts``) whether it is above 0."""
+        return (y > 0).astype(np.float64) if self.counts else y
 
     def _fit(self) -> None:
-        """Solve each message's ridge; its residual spread and the CUSUMs' step."""
-        sums = {m: float(self.xty[m][-1]) for m in self.count}  # the intercept's column: sum y
-        total = sum(self.count.values())
+        """Solve the gathered reference; the model watches now, or (``refresh`` > 1) after
+        the references gathered behind it."""
+        params = self._solve()
+        self.fits += 1
+        # no longer needed: the state stays small
+        self.xtx, self.xty, self.yy, self.pending = {}, {}, {}, []
+        self.g_count, self.g_positive = {}, {}
+        if self.refresh:
+            self.gathered = 0
+        if not self.beta:
+            self._install(params)
+        else:
+            self.queued.append(params)
+            if len(self.queued) >= self.refresh:
+                self._install(self.queued.pop(0))
+        if not self.beta:  # no message had enough rewards: gather a new reference
+            self._restart()
+
+    def _solve(self) -> dict[str, Any]:
+        """Each message's ridge on the gathered reference; its residual spread and the CUSUMs'
+        step (messages with too few rewards left out)."""
+        count, positive = self.g_count, self.g_positive
+        sums = {m: float(self.xty[m][-1]) for m in count}  # the intercept's column: sum y
+        total = sum(count.values())
         mean_all = sum(sums.values()) / max(total, 1)
         ssr: dict[str, float] = {}
-        for m in self.count:
+        fitted: dict[str, np.ndarray] = {}
+        for m in count:
             a = self.xtx[m]
             penalty = self.ridge * np.diag(a).copy() + 1e-9
             penalty[-1] = 1e-9  # the intercept is not shrunk
             beta = np.linalg.solve(a + np.diag(penalty), self.xty[m])
             ssr[m] = max(self.yy[m] - 2 * beta @ self.xty[m] + beta @ a @ beta, 0.0)
-            self.beta[m] = beta
+            fitted[m] = beta
         pooled = sum(ssr.values()) / max(total, 1)
         least = min(MIN_REWARDS, self.reference // 10)
-        for m, n in self.count.items():
-            if n < least or self.positive.get(m, 0) < self.min_positive:
-                # too few to know its answer: not watched until the next fit
-                del self.beta[m]
-                continue
+        out: dict[str, Any] = {"beta": {}, "sd": {}, "mean": {}, "delta": {},
+                               "count": count, "positive": positive}
+        for m, n in count.items():
+            if n < least or positive.get(m, 0) < self.min_positive:
+                continue  # too few to know its answer: not watched until the next fit
+            out["beta"][m] = fitted[m]
             dof = max(n - min(self._width(), n // 2), 1)
             var = (ssr[m] + least * pooled) / (dof + least)
-            self.sd[m] = math.sqrt(max(var, 1e-12))
-            self.mean[m] = sums[m] / n
-            self.delta[m] = self.shift * max(abs(sums[m] / n), abs(mean_all), 1e-12)
-            self.sums[m], self.since[m], self.seen[m] = [0] * len(SIDES), [0] * len(SIDES), 0
-            self.zero_at[m] = [math.nan] * len(SIDES)
-            self.series[m] = []
-        self.fits += 1
-        self.xtx, self.xty, self.pending = {}, {}, []  # no longer needed: the state stays small
-        if not self.beta:  # no message had enough rewards: gather a new reference
-            self._restart()
+            out["sd"][m] = math.sqrt(max(var, 1e-12))
+            out["mean"][m] = sums[m] / n
+            out["delta"][m] = self.shift * max(abs(sums[m] / n), abs(mean_all), 1e-12)
+        return out
+
+    def _install(self, params: Mapping[str, Any]) -> None:
+        """Watch with this model; a message it still watches carries its sums on."""
+        self.beta, self.sd = dict(params["beta"]), dict(params["sd"])
+        self.mean, self.delta = dict(params["mean"]), dict(params["delta"])
+        self.count, self.positive = dict(params["count"]), dict(params["positive"])
+        for m in self.beta:
+            if m not in self.sums:
+                self.sums[m], self.since[m] = [0] * len(SIDES), [0] * len(SIDES)
+                self.seen[m], self.zero_at[m], self.series[m] = 0, [math.nan] * len(SIDES), []
+        for state in (self.sums, self.since, self.seen, self.zero_at, self.series):
+            for m in set(state) - set(self.beta):
+                del state[m]
 
     def _slack(self, m: str) -> float:
         """The allowance message ``m``'s CUSUMs add to half their step, relative to a row's
@@ -287,16 +342,23 @@ class ResponseDrift:
                 if self.gathered >= self.reference:
                     self._fit()
             else:
-                take = y.size - i
-                change = self._watch(contexts[i:], msg[i:], y[i:], t[i:])
+                # with refresh, the next model takes over at the reference's last row
+                end = y.size if not self.refresh else min(y.size,
+                                                          i + self.reference - self.gathered)
+                take = end - i
+                change = self._watch(contexts[i:end], msg[i:end], y[i:end], t[i:end])
                 if change is not None:
                     changes.append(change)
                     take = change.position - self.rewards  # the rows up to the detection
                     if change.confirmed:
                         self._restart()
-                    self.rewards += take
-                    i += take
-                    continue
+                        self.rewards += take
+                        i += take
+                        continue
+                if self.refresh:
+                    self._gather(list(contexts[i:i + take]), msg[i:i + take], y[i:i + take])
+                    if self.gathered >= self.reference:
+                        self._fit()
             self.rewards += take
             i += take
         return changes
@@ -337,7 +399,7 @@ class ResponseDrift:
                 continue
             rows = np.flatnonzero(part == m)
             pred = (x[rows] * self.beta[m]).sum(axis=1)  # row by row: batch-proof
-            found = self._cusum(m, y[rows] - pred, pred, t[rows])
+            found = self._cusum(m, self._target(y[rows]) - pred, pred, t[rows])
             if found is not None and (first is None or rows[found[0]] < first[0]):
                 first = (int(rows[found[0]]), found[1], m)
         return first
@@ -386,8 +448,17 @@ class ResponseDrift:
         sign = np.array([x[0] for x in SIDES])[:, None]
         scale = np.array([x[1] for x in SIDES])[:, None]
         # all CUSUMs at once, (sides, rows)
-        step = np.rint((sign * e - (self.shift * scale / 2 + slack) * level) * (
-            self.shift * scale * base / var) * 2.0 ** GRID).astype(np.int64)
+        if self.counts:
+            # the Poisson log-likelihood ratio of a rate r times the predicted one: linear in
+            # the prediction, so the raw one is used (a floor, as the level test's, would
+            # raise the expected count of a rare answer, and every drop CUSUM with it)
+            ratio = np.where(sign > 0, 1.0 + self.shift * scale, 1.0 / (1.0 + self.shift * scale))
+            hits = (e + pred > 0.5)[None, :]
+            llr = hits * np.log(ratio) - (ratio - 1.0) * pred[None, :]
+        else:
+            llr = (sign * e - (self.shift * scale / 2 + slack) * level) * (
+                self.shift * scale * base / var)
+        step = np.rint(llr * 2.0 ** GRID).astype(np.int64)
         w = np.asarray(self.sums[m], dtype=np.int64)[:, None] + np.cumsum(step, axis=1)
         sides = w - np.minimum(np.minimum.accumulate(w, axis=1), 0)
         over = sides > limit
@@ -426,6 +497,8 @@ class ResponseDrift:
         n = max(self.since[m][side], 1)
         moved = sign_k * (statistic / weight / n + delta / 2 + slack * base)
         before = self.mean[m]
+        if self.counts:  # the rate the detecting sum tested, against the reference's
+            moved = before * ((1.0 + self.shift * scale_k) ** sign_k - 1.0)
         change = RewardChange(f"response/message={m}", "rise" if sign_k > 0 else "drop",
                               float(t[k]),
                               change_at, before, before + moved, statistic / self.threshold, 0)
@@ -462,10 +535,13 @@ class ResponseDrift:
                 "last_change": None if self.last_change is None else vars(self.last_change),
                 "xtx": arrays(self.xtx), "xty": arrays(self.xty), "yy": self.yy,
                 "count": self.count, "positive": self.positive,
+                "g_count": self.g_count, "g_positive": self.g_positive,
                 "beta": arrays(self.beta), "sd": self.sd,
                 "delta": self.delta, "mean": self.mean, "sums": self.sums,
                 "since": self.since, "seen": self.seen, "zero_at": self.zero_at,
-                "series": self.series, "crossed": self.crossed, "steps": self.steps}
+                "series": self.series, "crossed": self.crossed, "steps": self.steps,
+                "queued": [{k: arrays(v) if k == "beta" else v for k, v in q.items()}
+                           for q in self.queued]}
 
     def load(self, s: Mapping[str, Any]) -> None:
         """Restore what :meth:`to_dict` saved."""
@@ -482,6 +558,12 @@ class ResponseDrift:
         self.yy = {k: float(v) for k, v in s["yy"].items()}
         self.count = {k: int(v) for k, v in s["count"].items()}
         self.positive = {k: int(v) for k, v in s.get("positive", {}).items()}
+        # a state saved before the two were apart held the gathered counts in count
+        gathering = not s["beta"]
+        self.g_count = {k: int(v) for k, v in s.get(
+            "g_count", self.count if gathering else {}).items()}
+        self.g_positive = {k: int(v) for k, v in s.get(
+            "g_positive", self.positive if gathering else {}).items()}
         self.beta = arrays(s["beta"])
         self.sd = {k: float(v) for k, v in s["sd"].items()}
         self.delta = {k: float(v) for k, v in s["delta"].items()}
@@ -494,3 +576,8 @@ class ResponseDrift:
         self.steps = {k: [float(a) for a in v] for k, v in s.get("steps", {}).items()}
         self.crossed = {k: {d: [int(a) for a in c] for d, c in v.items()}
                         for k, v in s.get("crossed", {}).items()}
+        self.queued = [{"beta": arrays(q["beta"]),
+                        **{k: {m: float(x) for m, x in q[k].items()}
+                           for k in ("sd", "mean", "delta")},
+                        **{k: {m: int(x) for m, x in q[k].items()}
+                           for k in ("count", "positive")}} for q in s.get("queued", [])]
