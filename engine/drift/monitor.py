@@ -77,7 +77,7 @@ class DriftMonitor:
             threshold=o.response_threshold, ridge=o.response_ridge,
             max_columns=o.max_features, confirm=o.response_confirm,
             min_positive=o.response_min_positive, counts=o.response_counts,
-            refresh=o.response_refresh) if o.response else None
+            refresh=o.response_refresh, bins=o.response_bins) if o.response else None
         self.decisions = 0
         self.rewards = 0
         self.counts: dict[str, int] = {}  # "kind/level" -> events
@@ -122,7 +122,8 @@ class DriftMonitor:
                 # only held-out rows go without a context, and none of them is treated
                 picked = cast(list[Mapping[str, Any]], [contexts[i] for i in treated.tolist()])
                 events += [self._reward_event(c) for c in self.response.add(
-                    picked, [messages[i] for i in treated.tolist()], v[treated], t[treated])]
+                    picked, [messages[i] for i in treated.tolist()], v[treated], t[treated],
+                    [channels[i] for i in treated.tolist()])]
         previous = self.lift.direction
         for trend in self.lift.add(v, h, t):
             if "falling" in (trend["direction"], previous):  # a fall, and its end, are worth a row

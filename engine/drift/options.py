@@ -30,13 +30,14 @@ _INTEGERS = ("reference_size", "window", "block", "bins", "max_categories", "max
              "warmup", "reward_block", "reward_warmup_blocks", "reward_memory_blocks",
              "lift_window", "lift_windows", "follow_every", "recover_cooldown",
              "recover_batch", "response_reference", "response_warmup", "forget_updates",
-             "response_confirm", "response_min_positive", "response_refresh")
+             "response_confirm", "response_min_positive", "response_refresh",
+             "response_bins")
 # settings that leave the monitor's saved state valid (they do not shape what it computes)
 _NOT_SHAPING = ("enabled", "follow_every", "recover", "recover_cooldown", "recover_batch",
                 "forget_on_change", "forget_factor", "forget_updates")
 _LOWEST = {"warmup": 0, "reward_memory_blocks": 0, "bins": 2, "lift_windows": 3,
            "response_reference": 100, "response_warmup": 0, "response_min_positive": 0,
-           "response_refresh": 0}
+           "response_refresh": 0, "response_bins": 0}
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,9 @@ class DriftOptions:
         response_refresh: 0, or ``n`` >= 1: keep fitting the model on each next
             ``response_reference`` rewards; the one watching is fitted on the ``n``-th last
             complete reference (a slow change of the world is measured against a recent one).
+        response_bins: 0 (a linear model of each number), or ``b`` >= 2: steps at each number's
+            ``b``-quantiles in the first reference as well (a piecewise model: less wrong
+            where the policy sends a message to the customers the model ranks highest).
     """
 
     enabled: bool = True
@@ -122,16 +126,17 @@ class DriftOptions:
     forget_on_change: bool = False
     forget_factor: float = 0.995
     forget_updates: int = 5000
-    response: bool = False
-    response_reference: int = 10_000
+    response: bool = True
+    response_reference: int = 20_000
     response_warmup: int = 0
     response_shift: float = 0.25
-    response_threshold: float = 16.0
+    response_threshold: float = 10.0
     response_ridge: float = 0.01
     response_confirm: int = 1
     response_min_positive: int = 0
-    response_counts: bool = False
-    response_refresh: int = 0
+    response_counts: bool = True
+    response_refresh: int = 2
+    response_bins: int = 0
 
     def __post_init__(self) -> None:
         for name in ("enabled", "recover", "response", "forget_on_change", "response_counts"):
@@ -142,6 +147,9 @@ class DriftOptions:
             low = _LOWEST.get(name, 1)
             check_number(f"drift.{name}", getattr(self, name), low=low, integer=True,
                          error=ConfigError)
+        if self.response_bins == 1:
+            raise ConfigError("drift.response_bins: expected 0 (a linear model) or at least 2 "
+                              "quantile steps, got 1")
         if self.window % self.block:
             raise ConfigError(f"drift.window: expected a multiple of drift.block "
                               f"({self.block}), got {self.window}")

@@ -61,6 +61,9 @@ SIDES = ((1.0, 1.0), (-1.0, 1.0), (1.0, 4.0), (-1.0, 4.0))
 CHUNK = 500  # reference rows summed together (fixed chunks: the fit does not depend on batches)
 FLOOR = 0.1  # a row's level is at least this share of its message's mean reward
 MIN_REWARDS = 200  # reference rewards a message needs to be watched (at most a tenth of them)
+# the context key the channel a message went by is modelled under ("@" sorts it first, so the
+# column limit never leaves it out)
+CHANNEL = "@channel"
 HISTORY = 300  # (time, CUSUM statistic) points kept per message for the dashboard
 EVERY = 250  # a message's rewards between two points of its series
 
@@ -144,6 +147,8 @@ class ResponseDrift:
         self.delta: dict[str, float] = {}
         self.mean: dict[str, float] = {}  # the message's mean reward in the reference
         self.sums: dict[str, list[int]] = {}  # the SIDES CUSUMs, in units of 2**-GRID
+        # counts: per sum, (answers, expected answers in 2**-GRID) since it last stood at 0
+        self.window: dict[str, list[list[int]]] = {}
         self.since: dict[str, list[int]] = {}  # rewards since each sum last stood at 0
         self.seen: dict[str, int] = {}  # rewards watched since the fit
         self.zero_at: dict[str, list[float]] = {}  # time each sum last stood at 0
@@ -312,7 +317,8 @@ class ResponseDrift:
             if m not in self.sums:
                 self.sums[m], self.since[m] = [0] * len(SIDES), [0] * len(SIDES)
                 self.seen[m], self.zero_at[m], self.series[m] = 0, [math.nan] * len(SIDES), []
-        for state in (self.sums, self.since, self.seen, self.zero_at, self.series):
+                self.window[m] = [[0, 0] for _ in SIDES]
+        for state in (self.sums, self.since, self.seen, self.zero_at, self.series, self.window):
             for m in set(state) - set(self.beta):
                 del state[m]
 
@@ -325,10 +331,19 @@ class ResponseDrift:
 
     # -- taking rewards --------------------------------------------------------------------------
     def add(self, contexts: Sequence[Mapping[str, Any]], messages: Sequence[str | None],
-            values: np.ndarray, times: np.ndarray) -> list[RewardChange]:
+            values: np.ndarray, times: np.ndarray,
+            channels: Sequence[str | None] | None = None) -> list[RewardChange]:
         """Take treatment rewards in log order (shape (n,) each): the rewarded decisions'
         contexts and messages (None: no contact), the values and their arrival times; return the
-        changes they complete."""
+        changes they complete.
+
+        With ``channels`` (the channel each message went by) the model has a column per
+        channel too (:data:`CHANNEL`): a policy that moves a message from one channel to
+        another changes how often it is answered for the same customers, and without the
+        channel in the model that reads as a change of the answer."""
+        if channels is not None:
+            contexts = [{**c, CHANNEL: ch} if ch is not None else c
+                        for c, ch in zip(contexts, channels, strict=True)]
         y = np.asarray(values, dtype=np.float64)
         t = np.asarray(times, dtype=np.float64)
         msg = np.array(["no_contact" if m is None else m for m in messages], dtype=object)
@@ -420,6 +435,7 @@ class ResponseDrift:
         for side, (s, _) in enumerate(SIDES):
             if s == sign:
                 self.sums[m][side], self.since[m][side], self.zero_at[m][side] = 0, 0, at
+                self.window[m][side] = [0, 0]
         return False
 
     def _watch_state(self) -> dict[str, Any]:
@@ -427,11 +443,12 @@ class ResponseDrift:
         return {"sums": {m: list(v) for m, v in self.sums.items()},
                 "since": {m: list(v) for m, v in self.since.items()},
                 "zero_at": {m: list(v) for m, v in self.zero_at.items()},
-                "seen": dict(self.seen), "series": {m: list(v) for m, v in self.series.items()}}
+                "seen": dict(self.seen), "series": {m: list(v) for m, v in self.series.items()},
+                "window": {m: [list(w) for w in v] for m, v in self.window.items()}}
 
     def _load_watch_state(self, kept: Mapping[str, Any]) -> None:
         self.sums, self.since, self.zero_at = kept["sums"], kept["since"], kept["zero_at"]
-        self.seen, self.series = kept["seen"], kept["series"]
+        self.seen, self.series, self.window = kept["seen"], kept["series"], kept["window"]
 
     def _cusum(self, m: str, e: np.ndarray, pred: np.ndarray, t: np.ndarray
                ) -> tuple[int, RewardChange] | None:
@@ -448,13 +465,13 @@ class ResponseDrift:
         sign = np.array([x[0] for x in SIDES])[:, None]
         scale = np.array([x[1] for x in SIDES])[:, None]
         # all CUSUMs at once, (sides, rows)
+        ratio = np.where(sign > 0, 1.0 + self.shift * scale, 1.0 / (1.0 + self.shift * scale))
         if self.counts:
             # the Poisson log-likelihood ratio of a rate r times the predicted one: linear in
             # the prediction, so the raw one is used (a floor, as the level test's, would
             # raise the expected count of a rare answer, and every drop CUSUM with it)
-            ratio = np.where(sign > 0, 1.0 + self.shift * scale, 1.0 / (1.0 + self.shift * scale))
-            hits = (e + pred > 0.5)[None, :]
-            llr = hits * np.log(ratio) - (ratio - 1.0) * pred[None, :]
+            hits = (e + pred > 0.5).astype(np.int64)
+            llr = hits[None, :] * np.log(ratio) - (ratio - 1.0) * pred[None, :]
         else:
             llr = (sign * e - (self.shift * scale / 2 + slack) * level) * (
                 self.shift * scale * base / var)
@@ -462,12 +479,18 @@ class ResponseDrift:
         w = np.asarray(self.sums[m], dtype=np.int64)[:, None] + np.cumsum(step, axis=1)
         sides = w - np.minimum(np.minimum.accumulate(w, axis=1), 0)
         over = sides > limit
+        if self.counts:  # and the reference's own count must not explain it
+            window = self._windows(m, sides, hits, np.rint(pred * 2.0 ** GRID).astype(np.int64))
+            over &= self._two_sample(m, *window, ratio) > self.threshold
         hit = over.any(axis=1)
         at = np.where(hit, over.argmax(axis=1), e.size).tolist()
         k = min(at)
         end = min(k + 1, e.size)
         zero = sides[:, :end] == 0  # how many rewards since each sum last stood at 0
         last = np.where(zero.any(axis=1), end - 1 - zero[:, ::-1].argmax(axis=1), -1).tolist()
+        if self.counts:
+            self.window[m] = [[int(window[0][side, end - 1]), int(window[1][side, end - 1])]
+                              for side in range(len(SIDES))]
         for side, z in enumerate(last):
             if z >= 0:
                 self.since[m][side] = end - 1 - z
@@ -497,12 +520,38 @@ class ResponseDrift:
         n = max(self.since[m][side], 1)
         moved = sign_k * (statistic / weight / n + delta / 2 + slack * base)
         before = self.mean[m]
-        if self.counts:  # the rate the detecting sum tested, against the reference's
-            moved = before * ((1.0 + self.shift * scale_k) ** sign_k - 1.0)
+        if self.counts:  # the window's answers against what the model expected of them
+            hits_w, expected = self.window[m][side]
+            moved = before * (hits_w / max(expected / 2.0 ** GRID, 1e-12) - 1.0)
         change = RewardChange(f"response/message={m}", "rise" if sign_k > 0 else "drop",
                               float(t[k]),
                               change_at, before, before + moved, statistic / self.threshold, 0)
         return k, change
+
+    def _windows(self, m: str, sides: np.ndarray, hits: np.ndarray, expected: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray]:
+        """For each sum and row, (answers, expected answers in units of ``2**-GRID``) over the
+        rewards since that sum last stood at 0, counting those before this batch."""
+        idx = np.arange(sides.shape[1])
+        lz = np.maximum.accumulate(np.where(sides == 0, idx, -1), axis=1)
+        out = []
+        for j, values in enumerate((hits, expected)):
+            c = np.cumsum(values)
+            carried = np.array([w[j] for w in self.window[m]], dtype=np.int64)[:, None]
+            out.append(np.where(lz >= 0, c[None, :] - c[np.maximum(lz, 0)],
+                                carried + c[None, :]))
+        return out[0], out[1]
+
+    def _two_sample(self, m: str, hits: np.ndarray, expected: np.ndarray,
+                    ratio: np.ndarray) -> np.ndarray:
+        """The log-likelihood ratio of ``hits`` answers where the model expected
+        ``expected``: a rate ``ratio`` times the reference's against the same, with the
+        reference's rate itself known only from its ``c`` answers (a gamma of shape and rate
+        ``c + 1/2``; the counts then follow a negative binomial). With a reference of a
+        handful of answers the same window weighs far less than against a known rate."""
+        a = self.positive.get(m, 0) + 0.5  # the model's answers on its reference: c of them
+        e = np.maximum(expected / 2.0 ** GRID, 0.0)
+        return (a + hits) * np.log((a + e) / (a + ratio * e)) + hits * np.log(ratio)
 
     # -- reading ---------------------------------------------------------------------------------
     def statistics(self) -> dict[str, float]:
@@ -531,7 +580,11 @@ class ResponseDrift:
             return {k: v.tolist() for k, v in d.items()}
         return {"columns": self.columns, "rewards": self.rewards, "fits": self.fits,
                 "alarms": self.alarms, "gathered": self.gathered,
-                "pending": [[c, m.tolist(), y.tolist()] for c, m, y in self.pending],
+                # the rows not yet summed, as one batch whatever batches they came in
+                "pending": [[[c for p in self.pending for c in p[0]],
+                             [m for p in self.pending for m in p[1].tolist()],
+                             [v for p in self.pending for v in p[2].tolist()]]]
+                if self.pending else [],
                 "last_change": None if self.last_change is None else vars(self.last_change),
                 "xtx": arrays(self.xtx), "xty": arrays(self.xty), "yy": self.yy,
                 "count": self.count, "positive": self.positive,
@@ -539,6 +592,7 @@ class ResponseDrift:
                 "beta": arrays(self.beta), "sd": self.sd,
                 "delta": self.delta, "mean": self.mean, "sums": self.sums,
                 "since": self.since, "seen": self.seen, "zero_at": self.zero_at,
+                "window": self.window,
                 "series": self.series, "crossed": self.crossed, "steps": self.steps,
                 "queued": [{k: arrays(v) if k == "beta" else v for k, v in q.items()}
                            for q in self.queued]}
@@ -571,6 +625,9 @@ class ResponseDrift:
         self.sums = {k: [int(a) for a in v] for k, v in s["sums"].items()}
         self.since = {k: [int(a) for a in v] for k, v in s["since"].items()}
         self.seen = {k: int(v) for k, v in s["seen"].items()}
+        self.window = {k: [[int(a) for a in w] for w in v]
+                       for k, v in s.get("window", {m: [[0, 0] for _ in SIDES]
+                                                    for m in self.sums}).items()}
         self.zero_at = {k: [float(a) for a in v] for k, v in s["zero_at"].items()}
         self.series = {k: [(float(a), float(b)) for a, b in v] for k, v in s["series"].items()}
         self.steps = {k: [float(a) for a in v] for k, v in s.get("steps", {}).items()}

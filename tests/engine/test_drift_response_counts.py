@@ -58,7 +58,8 @@ def feed(rd: ResponseDrift, ctx, msg, y, t, batch: int = 1000) -> list:
 
 
 def counts(refresh: int = 2) -> ResponseDrift:
-    return ResponseDrift(reference=20_000, counts=True, refresh=refresh)
+    """The engine's default response test (``[engine.drift]``'s defaults)."""
+    return ResponseDrift(reference=20_000, counts=True, refresh=refresh, threshold=10.0)
 
 
 def test_a_stable_world_of_rare_conversions_raises_nothing():
@@ -75,15 +76,17 @@ def test_a_stable_world_of_rare_conversions_raises_nothing():
         assert (pred[np.asarray(msg[:5000]) == "a"] < 0).mean() > 0.1  # the case in point
 
 
-def test_a_conversion_rate_that_falls_is_found_after_it_fell():
-    for seed in range(3):
-        found = feed(counts(), *world(seed, rate=0.6))
+def test_a_conversion_rate_that_halves_is_found_after_it_fell():
+    """a's reference holds about 120 conversions, so the test cannot be sure of a's rate to
+    better than about 10 %: a change must be large to show within a reference or two."""
+    for seed in range(4):
+        found = feed(counts(), *world(seed, rate=0.5))
         assert found, seed
         first = found[0]
         assert (first.stream, first.direction) == ("response/message=a", "drop"), seed
-        assert CHANGE < first.at < CHANGE + 40_000, (seed, first.at)
-        assert first.after == pytest.approx(first.before / 1.25) or \
-            first.after == pytest.approx(first.before / 2.0)  # the rate the sum tested
+        assert CHANGE < first.at < CHANGE + 30_000, (seed, first.at)
+        # the window's answers against the model's: a drop of at least the shift tested
+        assert 0 < first.after < first.before / 1.25, seed
 
 
 def test_larger_baskets_are_not_a_change_of_how_often_customers_answer():
@@ -97,16 +100,20 @@ def test_larger_baskets_are_not_a_change_of_how_often_customers_answer():
 
 
 def test_a_slow_decline_is_followed_by_a_refreshed_reference_not_reported():
-    """a's chance falls by 30 % over the run, 3 % per reference: the fixed reference ends up
-    far behind and alerts a drop; a refreshed one, at most about 9 % behind with ``refresh``
-    2 (below half the shift of 25 % its CUSUMs test), moves with it. (At 50 % over the run,
-    about 13 % behind, it alerts near the end on one of three seeds: a decline faster than
-    half the shift per ``refresh + 1`` references is reported.)"""
+    """a's chance falls by half over the run, 5 % per reference: the refreshed model moves
+    with it (its rate for a ends near a's late rate, the first model's stays at the early
+    one) and reports nothing."""
     for seed in range(3):
-        data = world(seed, decline=0.3)
-        assert feed(counts(), *data) == [], seed
-        fixed = feed(ResponseDrift(reference=20_000, counts=True), *data)
-        assert ("response/message=a", "drop") in [(c.stream, c.direction) for c in fixed], seed
+        ctx, msg, y, t = world(seed, decline=0.5)
+        refreshed = counts()
+        assert feed(refreshed, ctx, msg, y, t) == [], seed
+        first = counts()
+        feed(first, ctx[:30_000], msg[:30_000], y[:30_000], t[:30_000])
+        assert refreshed.fits == 10 and first.fits == 1
+        # the model watching at the end was fitted on rewards 160,000-180,000 (the last
+        # reference, 180,000-200,000, waits behind it): a's chance there is 0.55-0.60 times
+        # the chance of the first 20,000 (0.95-1)
+        assert 0.5 < refreshed.mean["a"] / first.mean["a"] < 0.8, seed
 
 
 def test_a_message_taken_up_after_the_first_reference_gets_watched():
@@ -133,7 +140,7 @@ def test_the_watching_model_lags_by_refresh_references():
 
 
 def test_batches_do_not_change_what_is_found():
-    data = world(1, rate=0.6)
+    data = world(1, rate=0.5)
     one, other = counts(), counts()
     found = feed(one, *data, batch=997), feed(other, *data, batch=5000)
     assert found[0] == found[1] and found[0]
@@ -142,7 +149,7 @@ def test_batches_do_not_change_what_is_found():
 
 
 def test_a_saved_state_resumes_exactly():
-    ctx, msg, y, t = world(2, rate=0.6)
+    ctx, msg, y, t = world(2, rate=0.5)
     whole = counts()
     found = feed(whole, ctx, msg, y, t)
     # gathering the first reference, a model queued, mid-gathering while watching, mid-change
@@ -157,12 +164,17 @@ def test_a_saved_state_resumes_exactly():
             whole.to_dict(), sort_keys=True)
 
 
-def test_the_monitor_takes_the_settings_and_a_bad_one_is_refused_naming_it():
-    mon = DriftMonitor(DriftOptions(response=True, response_counts=True, response_refresh=2,
-                                    response_reference=5000))
+def test_the_count_test_is_the_default_and_a_bad_setting_is_refused_naming_it():
+    mon = DriftMonitor(DriftOptions())
     assert mon.response is not None
-    assert (mon.response.counts, mon.response.refresh, mon.response.reference) == (True, 2, 5000)
+    assert (mon.response.counts, mon.response.refresh, mon.response.reference,
+            mon.response.threshold) == (True, 2, 20_000, 10.0)
+    level = DriftMonitor(DriftOptions(response_counts=False, response_refresh=0, response_bins=5))
+    assert level.response is not None
+    assert (level.response.counts, level.response.refresh, level.response.bins) == (False, 0, 5)
     with pytest.raises(ConfigError, match=r"drift\.response_refresh"):
         DriftOptions(response_refresh=-1)
+    with pytest.raises(ConfigError, match=r"drift\.response_bins"):
+        DriftOptions(response_bins=1)
     with pytest.raises(ConfigError, match=r"drift\.response_counts"):
         DriftOptions(response_counts="yes")  # type: ignore[arg-type]
