@@ -394,21 +394,34 @@ def _poisson_upper(k: int) -> float:
 
 def tune(logs: Path, tables: list[dict[str, Any]], runs: list[dict[str, Any]]) -> int:
     """Replay each settings table on every kept log: per table, the detection delay on each
-    changing world and the alerts on ``baseline`` (and before each change)."""
+    changing world and the alerts on ``baseline`` (and before each change).
+
+    A changing world and ``baseline`` of the same seed are the same run until the change, and
+    part from it only as the changed rewards reach the learner: an alert on the changing world
+    that ``baseline``'s log of that seed also raised (the same subject within the same hour)
+    is not the change's, and the detection is the first alert that is not."""
     by_name = {f"{r['scenario']}-{r['seed']}": r for r in runs if _arm(r) == "none"}
+    folders = sorted(p for p in logs.iterdir() if p.name in by_name)
     for table in tables:
         delays, false, decisions = [], 0, 0
-        for folder in sorted(p for p in logs.iterdir() if p.name in by_name):
-            run = {**by_name[folder.name], "events": replay_monitor(folder, **table)}
+        found = {f.name: replay_monitor(f, **table) for f in folders}
+        for name, events in found.items():
+            run = {**by_name[name], "events": events}
             if run["change_hour"] is None:
                 false += sum(e["level"] == "alert" for e in run["events"])
                 decisions += run["decisions"]
                 continue
+            twin = found.get(f"baseline-{run['seed']}")
+            if twin is not None:
+                shared = {(e["subject"], round(e["at"] / 3600.0)) for e in twin
+                          if e["level"] == "alert"}
+                run["events"] = [e for e in events if e["level"] != "alert" or
+                                 (e["subject"], round(e["at"] / 3600.0)) not in shared]
             d = detection(run)
             false += d["false_before"]
             decisions += int(run["change_hour"] * run["decisions_per_hour"])
-            delays.append(f"{run['scenario']}-{run['seed']}: "
-                          f"{d['delay'] if d['delay'] is not None else 'none'} ({d['first']})")
+            delays.append(f"{name}: {d['delay'] if d['delay'] is not None else 'none'} "
+                          f"({d['first']})")
         print(f"{json.dumps(table)}: {false} alerts in {decisions:,} unchanged decisions; "
               + "; ".join(delays), flush=True)
     return 0
