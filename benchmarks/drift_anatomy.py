@@ -1,6 +1,7 @@
 """What a change does to the logged data: per message, the treatment's mean reward before and
-after the change, and the mean residual against a reward model fitted on a reference window
-before it (per-message ridge on the context), on an engine log kept by
+after the change, the mean residual against a reward model fitted on a reference window
+before it (per-message ridge on the context), and its answers (rewards above 0) before and
+after, on an engine log kept by
 ``bench_drift.py --keep-logs``.
 
 The question it answers: is a response change (``drift``: tastes rotate) visible per message in
@@ -68,7 +69,8 @@ def main() -> int:
     print(f"{a.log.name}: {len(val):,} treatment rewards, {before.sum():,} decided before the "
           f"change; model fitted on the last {len(ref):,} of those")
     print(f"{'message':>22} {'n before':>8} {'n after':>8} {'mean bef':>9} {'mean aft':>9} "
-          f"{'resid bef':>9} {'resid aft':>9} {'z after':>8} {'sd':>7}")
+          f"{'resid bef':>9} {'resid aft':>9} {'z after':>8} {'sd':>7} {'ans bef':>7} "
+          f"{'ans aft':>7}")
     for m in np.unique(msg):
         rm = ref[msg[ref] == m]
         fit = np.zeros(x.shape[1])
@@ -81,7 +83,8 @@ def main() -> int:
         z = resid[af].mean() / (sd / np.sqrt(max(af.sum(), 1))) if af.any() else float("nan")
         print(f"{m:>22} {b.sum():>8} {af.sum():>8} {val[b].mean():>9.4f} "
               f"{val[af].mean() if af.any() else float('nan'):>9.4f} {resid[b].mean():>9.4f} "
-              f"{resid[af].mean() if af.any() else float('nan'):>9.4f} {z:>8.1f} {sd:>7.3f}")
+              f"{resid[af].mean() if af.any() else float('nan'):>9.4f} {z:>8.1f} {sd:>7.3f} "
+              f"{int((val[b] > 0).sum()):>7} {int((val[af] > 0).sum()):>7}")
     return 0
 
 

@@ -16,11 +16,12 @@ that is neither drift nor a reason to look away (a detector reset at every rise 
 while it warms up again). The holdout is watched both ways; any change of it is an alert.
 Corrections (a second reward summed into a decision) are not taken: each decision counts once.
 
-Response streams (``response = true``): each message's treatment rewards against a reward model
-of the context fitted on a reference window, in a two-sided CUSUM
-(:class:`~engine.drift.response_drift.ResponseDrift`): a change of how customers answer a
-message, which the rates above miss when some messages gain what others lose and the policy
-moves who gets what. Its alerts are ``reward`` events on ``response/message=<message>``.
+Response streams (``response = true``, the default): each message's treatment rewards against a
+model of the context and channel fitted on a reference window (refreshed), in two-sided CUSUMs
+(:class:`~engine.drift.response_drift.ResponseDrift`; by default on how often the message is
+answered, the count test): a change of how customers answer a message, which the rates above
+miss when some messages gain what others lose and the policy moves who gets what. Its alerts
+are ``reward`` events on ``response/message=<message>``.
 
 Example:
     >>> import numpy as np

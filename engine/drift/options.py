@@ -80,7 +80,8 @@ class DriftOptions:
         forget_updates: how many of its updates that lasts before its own factor is back.
         response: watch each message's rewards against a reward model of the context fitted on
             a reference window (``engine/drift/response_drift.py``): a change of the answer
-            with the population unchanged.
+            with the population unchanged (on by default since stop 9, as the count test:
+            docs/drift.md).
         response_reference: treatment rewards that fit that model (again after each alert).
         response_warmup: rewards skipped before the first reference.
         response_shift: the smallest relative change of a message's mean reward worth
