@@ -21,7 +21,7 @@ CHANGE = 100_000
 
 
 def world(seed: int, *, rate: float = 1.0, value: float = 1.0, decline: float = 0.0,
-          late_b: bool = False):
+          late_b: bool = False, target: float | None = None):
     """Three messages. ``a`` converts at 0.05 % to 6 % as a customer's ``x`` rises (as its
     4th power: a linear model of the chance predicts below 0 for many customers), ``b`` at
     1-2 % by segment,
@@ -31,6 +31,8 @@ def world(seed: int, *, rate: float = 1.0, value: float = 1.0, decline: float = 
     From :data:`CHANGE` on, ``a`` converts ``rate`` times as often and its baskets are
     ``value`` times as large; ``decline`` lowers a's chance steadily, by that share over the
     whole run. ``late_b``: ``b`` is not sent before 20,000 (a message the policy took up late).
+    ``target``: from :data:`CHANGE` on the policy sends ``a`` to every customer with ``x``
+    above it and to no one else (who gets what changes; how they answer does not).
     """
     rng = np.random.default_rng(seed)
     x = rng.random(N)
@@ -39,6 +41,9 @@ def world(seed: int, *, rate: float = 1.0, value: float = 1.0, decline: float = 
     msg = rng.choice(["a", "b", "c"], N, p=[0.5, 0.3, 0.2])
     if late_b:
         msg = np.where((msg == "b") & (i < 20_000), "c", msg)
+    if target is not None:
+        late = i >= CHANGE
+        msg = np.where(late & (x > target), "a", np.where(late & (msg == "a"), "b", msg))
     p = np.select([msg == "a", msg == "b"], [0.0005 + 0.06 * x ** 4, 0.01 + 0.01 * (seg == "vip")],
                   0.015)
     a = msg == "a"
@@ -97,6 +102,22 @@ def test_larger_baskets_are_not_a_change_of_how_often_customers_answer():
         assert feed(counts(), *data) == [], seed
         level = feed(ResponseDrift(reference=20_000), *data)
         assert ("response/message=a", "rise") in [(c.stream, c.direction) for c in level], seed
+
+
+def test_a_policy_that_sends_a_to_those_who_answer_it_raises_nothing():
+    """From the middle on ``a`` goes only to customers with ``x`` above 0.5: its rate per send
+    rises 1.8 times, and the linear model, wrong in shape (the chance grows as ``x**4``),
+    misjudges those customers; yet nobody answers differently, and the refreshed reference
+    learns the new mix before the misjudgement adds up. Sent only above 0.8, where the linear
+    model is furthest off, the default alerts a rise on 1 of these 5 seeds (seed 0); with steps
+    at 5 quantiles of ``x`` (``bins``, ``response_bins``) on none."""
+    for seed in range(5):
+        ctx, msg, y, t = world(seed, target=0.5)
+        a, late = np.asarray(msg) == "a", t >= CHANGE
+        assert (y[a & late] > 0).mean() > 1.6 * (y[a & ~late] > 0).mean()
+        assert feed(counts(), ctx, msg, y, t) == [], seed
+        stepped = ResponseDrift(reference=20_000, counts=True, refresh=2, threshold=10.0, bins=5)
+        assert feed(stepped, *world(seed, target=0.8)) == [], seed
 
 
 def test_a_slow_decline_is_followed_by_a_refreshed_reference_not_reported():
