@@ -486,6 +486,10 @@ def main() -> int:
                         help="replay the monitor with these settings on the kept logs instead "
                         "of running engines: a JSON list of [engine.drift] tables; prints "
                         "detection delays and false alarms per table (default: no tuning)")
+    parser.add_argument("--cost-pairs", type=int, default=50_000,
+                        help="choose+reward pairs per engine of the cost part (default 50,000: "
+                        "the response model gathers its first 20,000 rewards before it watches "
+                        "and gathers at once, the steady state)")
     parser.add_argument("--summary-only", action="store_true",
                         help="print the summary of the runs in --out without running any")
     args = parser.parse_args()
@@ -525,7 +529,7 @@ def main() -> int:
     if "false" in parts and not args.quick:
         extra["monitor_only"] = monitor_only_false_alarms(args.monitor_decisions)
     if "cost" in parts:
-        pairs = 6000 if args.quick else 20_000
+        pairs = 6000 if args.quick else args.cost_pairs
         extra["cost"] = {f"{k} actions": pair_cost(pairs, k) for k in ("49", "201")}
     summarise([r for r in _load(out) if r["decisions"] == decisions // BATCH * BATCH], extra)
     return 0
