@@ -549,7 +549,9 @@ class ResponseDrift:
         reference's rate itself known only from its ``c`` answers (a gamma of shape and rate
         ``c + 1/2``; the counts then follow a negative binomial). With a reference of a
         handful of answers the same window weighs far less than against a known rate."""
-        a = self.positive.get(m, 0) + 0.5  # the model's answers on its reference: c of them
+        # the model's answers on its reference, c, and its expected answers there, also c
+        # (the intercept is not shrunk, so the fit's predictions sum to the answers)
+        a = self.positive.get(m, 0) + 0.5
         e = np.maximum(expected / 2.0 ** GRID, 0.0)
         return (a + hits) * np.log((a + e) / (a + ratio * e)) + hits * np.log(ratio)
 
