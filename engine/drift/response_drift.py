@@ -61,6 +61,10 @@ SIDES = ((1.0, 1.0), (-1.0, 1.0), (1.0, 4.0), (-1.0, 4.0))
 CHUNK = 500  # reference rows summed together (fixed chunks: the fit does not depend on batches)
 FLOOR = 0.1  # a row's level is at least this share of its message's mean reward
 MIN_REWARDS = 200  # reference rewards a message needs to be watched (at most a tenth of them)
+# answers (rewards above 0) a message's reference needs for the count test to watch it: with
+# none its model expects none, and any answer reads as a rise without bound; with a handful its
+# rate is known to no better than about a third, and the two-sample ratio gives it no power
+MIN_ANSWERS = 10
 # the context key the channel a message went by is modelled under ("@" sorts it first, so the
 # column limit never leaves it out)
 CHANNEL = "@channel"
@@ -298,7 +302,9 @@ class ResponseDrift:
         out: dict[str, Any] = {"beta": {}, "sd": {}, "mean": {}, "delta": {},
                                "count": count, "positive": positive}
         for m, n in count.items():
-            if n < least or positive.get(m, 0) < self.min_positive:
+            answers = positive.get(m, 0)
+            if n < least or answers < self.min_positive or (self.counts and
+                                                           answers < MIN_ANSWERS):
                 continue  # too few to know its answer: not watched until the next fit
             out["beta"][m] = fitted[m]
             dof = max(n - min(self._width(), n // 2), 1)

@@ -146,6 +146,22 @@ def test_a_message_taken_up_after_the_first_reference_gets_watched():
     assert set(refreshed.beta) == {"a", "b", "c"} and refreshed.fits == 3
 
 
+def test_a_message_with_few_answers_in_its_reference_is_not_counted():
+    """A message whose reference holds no answer is expected to have none, and any answer
+    would read as a rise without bound: the count test watches a message from 10 answers in
+    its reference (the level test watches it from its rows)."""
+    ctx, msg, y, t = world(0)
+    m = np.asarray(msg)
+    y = np.where((m == "c") & (t < 20_000), -0.01, y)  # c answered by no one at first
+    y = np.where((m == "b") & (t < 20_000) & (y > 0) & (np.cumsum((m == "b") & (y > 0)) > 9),
+                 -0.01, y)  # b by 9 customers
+    counted, level = counts(), ResponseDrift(reference=20_000)
+    for rd in (counted, level):
+        feed(rd, ctx[:21_000], msg[:21_000], y[:21_000], t[:21_000])
+    assert counted.positive["b"] == 9 and counted.positive["c"] == 0
+    assert set(counted.beta) == {"a"} and set(level.beta) == {"a", "b", "c"}
+
+
 def test_the_watching_model_lags_by_refresh_references():
     ctx, msg, y, t = world(1)
     one, two = counts(refresh=1), counts(refresh=2)
