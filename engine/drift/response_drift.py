@@ -420,7 +420,7 @@ class ResponseDrift:
                 continue
             rows = np.flatnonzero(part == m)
             pred = (x[rows] * self.beta[m]).sum(axis=1)  # row by row: batch-proof
-            found = self._cusum(m, self._target(y[rows]) - pred, pred, t[rows])
+            found = self._cusum(m, self._target(y[rows]), pred, t[rows])
             if found is not None and (first is None or rows[found[0]] < first[0]):
                 first = (int(rows[found[0]]), found[1], m)
         return first
@@ -456,30 +456,32 @@ class ResponseDrift:
         self.sums, self.since, self.zero_at = kept["sums"], kept["since"], kept["zero_at"]
         self.seen, self.series, self.window = kept["seen"], kept["series"], kept["window"]
 
-    def _cusum(self, m: str, e: np.ndarray, pred: np.ndarray, t: np.ndarray
+    def _cusum(self, m: str, target: np.ndarray, pred: np.ndarray, t: np.ndarray
                ) -> tuple[int, RewardChange] | None:
-        """The CUSUMs of message ``m`` over its residuals ``e`` (its predictions ``pred``); the
-        first detection (its row in ``e``) or None. The increments are counted on a grid of
+        """The CUSUMs of message ``m`` over what the model predicts (``target``: the rewards,
+        or with ``counts`` whether each is above 0) against its predictions ``pred``; the
+        first detection (its row) or None. The increments are counted on a grid of
         ``2**-GRID`` in int64, so the sums, and what they detect, do not depend on how the
         rewards were batched."""
         var, base, slack = self.sd[m] ** 2, self.delta[m] / self.shift, self._slack(m)
-        # a relative change of the row's own prediction, and a spread that grows with it (as
-        # counts' does): a policy that sends a message to those likely to answer it raises
-        # their rewards' spread, which one spread for all would read as a change
-        level = np.maximum(pred, FLOOR * base)
         limit = round(self.threshold * 2.0 ** GRID)
         sign = np.array([x[0] for x in SIDES])[:, None]
         scale = np.array([x[1] for x in SIDES])[:, None]
         # all CUSUMs at once, (sides, rows)
-        ratio = np.where(sign > 0, 1.0 + self.shift * scale, 1.0 / (1.0 + self.shift * scale))
         if self.counts:
             # the Poisson log-likelihood ratio of a rate r times the predicted one: linear in
             # the prediction, so the raw one is used (a floor, as the level test's, would
             # raise the expected count of a rare answer, and every drop CUSUM with it)
-            hits = (e + pred > 0.5).astype(np.int64)
+            ratio = np.where(sign > 0, 1.0 + self.shift * scale,
+                             1.0 / (1.0 + self.shift * scale))
+            hits = target.astype(np.int64)
             llr = hits[None, :] * np.log(ratio) - (ratio - 1.0) * pred[None, :]
         else:
-            llr = (sign * e - (self.shift * scale / 2 + slack) * level) * (
+            # a relative change of the row's own prediction, and a spread that grows with it
+            # (as counts' does): a policy that sends a message to those likely to answer it
+            # raises their rewards' spread, which one spread for all would read as a change
+            level = np.maximum(pred, FLOOR * base)
+            llr = (sign * (target - pred) - (self.shift * scale / 2 + slack) * level) * (
                 self.shift * scale * base / var)
         step = np.rint(llr * 2.0 ** GRID).astype(np.int64)
         w = np.asarray(self.sums[m], dtype=np.int64)[:, None] + np.cumsum(step, axis=1)
@@ -489,9 +491,9 @@ class ResponseDrift:
             window = self._windows(m, sides, hits, np.rint(pred * 2.0 ** GRID).astype(np.int64))
             over &= self._two_sample(m, *window, ratio) > self.threshold
         hit = over.any(axis=1)
-        at = np.where(hit, over.argmax(axis=1), e.size).tolist()
+        at = np.where(hit, over.argmax(axis=1), target.size).tolist()
         k = min(at)
-        end = min(k + 1, e.size)
+        end = min(k + 1, target.size)
         zero = sides[:, :end] == 0  # how many rewards since each sum last stood at 0
         last = np.where(zero.any(axis=1), end - 1 - zero[:, ::-1].argmax(axis=1), -1).tolist()
         if self.counts:
@@ -511,24 +513,26 @@ class ResponseDrift:
             self.series[m] += zip(t[points].tolist(), top.tolist(), strict=True)
             del self.series[m][:-HISTORY]
         self.seen[m] += end
-        if k == e.size:
+        if k == target.size:
             return None
         side = at.index(k)
         sign_k, scale_k = SIDES[side]
-        weight = self.shift * scale_k * base / var
-        delta = self.delta[m] * scale_k  # the step at the message's mean level
         change_at = self.zero_at[m][side]
         if math.isnan(change_at):
             change_at = float(t[0])
         statistic = self.sums[m][side] / 2.0 ** GRID
-        # the sum since the last 0 is the log-likelihood ratio of those n rewards: their mean
-        # residual, back from it (up: sum (e - d/2) d / var; down: sum (-e - d/2) d / var)
-        n = max(self.since[m][side], 1)
-        moved = sign_k * (statistic / weight / n + delta / 2 + slack * base)
         before = self.mean[m]
         if self.counts:  # the window's answers against what the model expected of them
             hits_w, expected = self.window[m][side]
             moved = before * (hits_w / max(expected / 2.0 ** GRID, 1e-12) - 1.0)
+        else:
+            # the sum since the last 0 is the log-likelihood ratio of those n rewards: their
+            # mean residual, back from it (up: sum (e - d/2) d / var; down: sum (-e - d/2) d /
+            # var, with d the step at the message's mean level)
+            weight = self.shift * scale_k * base / var
+            delta = self.delta[m] * scale_k
+            n = max(self.since[m][side], 1)
+            moved = sign_k * (statistic / weight / n + delta / 2 + slack * base)
         change = RewardChange(f"response/message={m}", "rise" if sign_k > 0 else "drop",
                               float(t[k]),
                               change_at, before, before + moved, statistic / self.threshold, 0)

@@ -15,6 +15,7 @@ from engine.drift.monitor import DriftMonitor
 from engine.drift.options import DriftOptions
 from engine.drift.response_drift import ResponseDrift
 from engine.errors import ConfigError
+from tests.engine.test_drift_response import feed
 
 N = 200_000
 CHANGE = 100_000
@@ -52,14 +53,6 @@ def world(seed: int, *, rate: float = 1.0, value: float = 1.0, decline: float = 
     y = np.where(rng.random(N) < p, basket, -0.01)
     ctx = [{"x": float(v), "segment": str(s)} for v, s in zip(x, seg, strict=True)]
     return ctx, msg.tolist(), y, i.astype(float)
-
-
-def feed(rd: ResponseDrift, ctx, msg, y, t, batch: int = 1000) -> list:
-    out = []
-    for lo in range(0, len(y), batch):
-        s = slice(lo, lo + batch)
-        out += rd.add(ctx[s], msg[s], y[s], t[s])
-    return out
 
 
 def counts(refresh: int = 2) -> ResponseDrift:
