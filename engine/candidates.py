@@ -11,10 +11,11 @@ beside it) when the actions share attributes, else :data:`DEFAULT_CANDIDATES` (t
 ridge learner serving first, SquareCB beside it); chosen by the learning suite, docs/engine.md.
 A table with ``exploration = "ridge"`` (or the built-in ``"ridge"``) is the closed-form ridge
 learner instead (:class:`~policies.ridge_learner.RidgeConfig` fields: ``dim``, ``l2``,
-``gamma_scale``, ``gamma_exponent``, ``forget``, ``ucb``), and ``exploration = "joint"`` (or
-the built-in ``"joint"``) the joint ridge learner, one regression over the context crossed
-with the actions' attributes (:class:`~policies.joint_ridge_learner.JointRidgeConfig` fields:
-``dim``, ``l2``, ``gamma_scale``, ``gamma_exponent``, ``max_dim``, ``ucb``, ``forget``).
+``gamma_scale``, ``gamma_exponent``, ``forget``, ``ucb``, ``slots``), and
+``exploration = "joint"`` (or the built-in ``"joint"``) the joint ridge learner, one
+regression over the context crossed with the actions' attributes
+(:class:`~policies.joint_ridge_learner.JointRidgeConfig` fields: ``dim``, ``l2``,
+``gamma_scale``, ``gamma_exponent``, ``max_dim``, ``ucb``, ``forget``, ``own_l2``, ``slots``).
 
 Example:
     >>> base = VWConfig(exploration="epsilon", cb_type="dm")

@@ -29,7 +29,8 @@ from policies.batch_checks import eligible_indices
 from policies.errors import PolicyConfigError, PolicyInputError
 from policies.vw_format import FeatureSet, feature_items
 
-__all__ = ["PENALTY_OWED", "HashedRidge", "check_forget", "feature_slot", "fingerprint_of",
+__all__ = ["PENALTY_OWED", "SLOT_KINDS", "HashedRidge", "check_forget", "check_slots",
+           "feature_slot", "fingerprint_of",
            "inverse_gap_weights", "restore_penalty"]
 
 _MAX_CACHE = 100_000  # hashed feature names kept; high-cardinality categories start it over
@@ -37,6 +38,26 @@ _MAX_CACHE = 100_000  # hashed feature names kept; high-cardinality categories s
 #: The share of the penalty a forgetting regression may lose before it is put back
 #: (``HashedRidge._forget``).
 PENALTY_OWED = 0.5
+
+
+#: How a ridge learner maps a shared feature to a slot: ``hashed`` (CRC-32, stateless: two
+#: features may share a slot, and with more features than slots many do) or ``table`` (each
+#: feature gets the next free slot the first time the learner learns from it, kept in the saved
+#: model; once every slot is taken, later features are hashed as before).
+SLOT_KINDS = ("hashed", "table")
+
+
+def check_slots(value: object) -> str:
+    """``value`` as one of :data:`SLOT_KINDS`, or a :class:`PolicyConfigError` naming
+    ``slots``.
+
+    Example:
+        >>> check_slots("table")
+        'table'
+    """
+    if not isinstance(value, str) or value not in SLOT_KINDS:
+        raise PolicyConfigError(f"slots: expected one of {', '.join(SLOT_KINDS)}, got {value!r}")
+    return value
 
 
 def check_forget(value: object, name: str = "forget") -> float:
@@ -92,7 +113,7 @@ def feature_slot(ns: str, name: str, dim: int) -> int:
     return zlib.crc32(f"{ns}\x00{name}".encode()) & (dim - 1)
 
 
-def fingerprint_of(kind: str, config: Any, left_out: dict[str, float]) -> str:
+def fingerprint_of(kind: str, config: Any, left_out: dict[str, float | str]) -> str:
     """A learner config's fingerprint: ``kind`` and its fields, less each field of
     ``left_out`` at its given value (a field added later is left out at its default, so
     checkpoints written before it existed still open).
@@ -129,7 +150,8 @@ class HashedRidge:
     _width: int
     _k: int
     _n: int
-    _slots: dict[tuple[str, str], int]
+    _slots: dict[tuple[str, str], int]  # hashed slots computed so far (a cache)
+    _table: dict[tuple[str, str], int]  # slots given in order (``slots = "table"``)
     _closed: bool
     _b: np.ndarray  # the sum of rewards times features (per regression)
     _theta: np.ndarray  # the weights, A^-1 b
@@ -238,8 +260,10 @@ class HashedRidge:
     def _learned_state(self) -> dict[str, np.ndarray]:
         """What both learners save beside their regressions: the reward moments, the
         temporary forget factor and the penalty left per regression."""
+        table = sorted(self._table.items(), key=lambda kv: kv[1])
         return {"moments": self._moments, "pending": self._pending,
-                "forget_for": np.array([self._forget_for[0], self._forget_for[1]])}
+                "forget_for": np.array([self._forget_for[0], self._forget_for[1]]),
+                "table": np.array(json.dumps([list(k) for k, _ in table]))}
 
     def _read_learned_state(self, z: Any, regressions: int) -> None:
         """Read :meth:`_learned_state` back from an open ``.npz``; a file written before a
@@ -251,9 +275,25 @@ class HashedRidge:
         self._moments = np.asarray(moments, dtype=np.float64).copy()
         self._forget_for = (float(held[0]), int(held[1]))
         self._pending = np.asarray(pending, dtype=np.float64).copy()
+        names = json.loads(str(z["table"])) if "table" in z.files else []
+        self._table = {(str(ns), str(name)): i for i, (ns, name) in enumerate(names)}
 
-    def _slot(self, ns: str, name: str) -> int:
+    def _slot(self, ns: str, name: str, learning: bool = False) -> int:
+        """Feature ``ns:name``'s slot, or -1 for none. Under ``slots = "table"`` a feature
+        not in the table takes the next free slot when ``learning`` (its weights there are
+        still the prior's, so nothing learned moves), and has none otherwise (it would weigh
+        0 there anyway: choosing and scoring never change the model); once the table is
+        full, such a feature is hashed."""
         key = (ns, name)
+        if self.config.slots == "table":
+            slot = self._table.get(key)
+            if slot is not None:
+                return slot
+            if len(self._table) < self.config.dim:
+                if not learning:
+                    return -1
+                slot = self._table[key] = len(self._table)
+                return slot
         slot = self._slots.get(key)
         if slot is None:
             if len(self._slots) >= _MAX_CACHE:
@@ -262,11 +302,19 @@ class HashedRidge:
             self._slots[key] = slot
         return slot
 
-    def features(self, shared: FeatureSet) -> np.ndarray:
-        """The dense ``(dim + 1,)`` vector of ``shared`` (hashed slots, then the constant 1)."""
+    def slot_table(self) -> dict[tuple[str, str], int]:
+        """A copy of the features given their own slot (``slots = "table"``; empty when
+        hashed): ``(namespace, name) -> slot``."""
+        return dict(self._table)
+
+    def features(self, shared: FeatureSet, learning: bool = False) -> np.ndarray:
+        """The dense ``(dim + 1,)`` vector of ``shared`` (the features' slots, then the
+        constant 1); ``learning`` lets a feature new to the slot table take a slot."""
         x = np.zeros(self._width)
         for ns, name, value in feature_items(shared):
-            x[self._slot(ns, name)] += value
+            slot = self._slot(ns, name, learning)
+            if slot >= 0:
+                x[slot] += value
         x[-1] = 1.0
         return x
 
@@ -370,7 +418,9 @@ class HashedRidge:
         contrib: dict[str, float] = {"constant": float(w[-1])}
         for ns, name, value in feature_items(shared):
             label = f"{ns}:{name}"
-            contrib[label] = contrib.get(label, 0.0) + value * float(w[self._slot(ns, name)])
+            slot = self._slot(ns, name)
+            if slot >= 0:
+                contrib[label] = contrib.get(label, 0.0) + value * float(w[slot])
         score = float(w @ self.features(shared))
         heavy = sorted(contrib.items(), key=lambda kv: -abs(kv[1]))[:top]
         return score, [(k, v) for k, v in heavy if v != 0.0]

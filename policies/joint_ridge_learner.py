@@ -63,7 +63,7 @@ from scipy.linalg.blas import dger  # type: ignore[import-untyped]
 from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]
 
 from policies.errors import PolicyConfigError, PolicyInputError
-from policies.hashed_ridge import HashedRidge, check_forget, fingerprint_of
+from policies.hashed_ridge import HashedRidge, check_forget, check_slots, fingerprint_of
 from policies.vw_format import FeatureSet, feature_items
 
 __all__ = ["JointRidgeConfig", "JointRidgeLearner", "action_columns", "joint_dimension",
@@ -110,6 +110,9 @@ class JointRidgeConfig:
             context, and its crosses with the attributes); 0 (the default): ``l2`` on every
             weight. Offline, 300 there with 100 elsewhere recovered most of what 300 on every
             weight gained over 100 (docs/engine.md, "The joint ridge's penalty").
+        slots: how a shared feature finds its slot, as
+            :class:`~policies.ridge_learner.RidgeConfig`'s ``slots``: ``"hashed"`` (the
+            default) or ``"table"`` (the next free slot, saved with the model).
     """
 
     dim: int = 32
@@ -120,6 +123,7 @@ class JointRidgeConfig:
     ucb: float = 0.0
     forget: float = 1.0
     own_l2: float = 0.0
+    slots: str = "hashed"
 
     def __post_init__(self) -> None:
         for key, least, most in (("dim", 4, 256), ("max_dim", 64, 8192)):
@@ -142,6 +146,7 @@ class JointRidgeConfig:
                 raise PolicyConfigError(f"{name}: expected a number in {bound}{low:g}, "
                                         f"{high:g}], got {v!r}")
         check_forget(self.forget)
+        check_slots(self.slots)
 
     @property
     def exploration(self) -> str:
@@ -152,7 +157,8 @@ class JointRidgeConfig:
         """Everything that shapes the model (a checkpoint made with another is refused);
         ``ucb`` is left out at 0.0, ``forget`` at 1.0 and ``own_l2`` at 0.0, so checkpoints
         written before they existed still open."""
-        return fingerprint_of("joint", self, {"ucb": 0.0, "forget": 1.0, "own_l2": 0.0})
+        return fingerprint_of("joint", self, {"ucb": 0.0, "forget": 1.0, "own_l2": 0.0,
+                                              "slots": "hashed"})
 
 
 def action_columns(actions: Sequence[FeatureSet]) -> tuple[list[str], np.ndarray]:
@@ -259,6 +265,7 @@ class JointRidgeLearner(HashedRidge):
         self.seed = int(seed)
         self._width = self.config.dim + 1  # the context's slots, the constant last
         self._slots: dict[tuple[str, str], int] = {}
+        self._table: dict[tuple[str, str], int] = {}
         self._k = 0
         self._columns: list[str] = []
         self._zc = np.zeros((0, 1))  # (K, Cx + 1): crossed columns, the constant first
@@ -404,7 +411,7 @@ class JointRidgeLearner(HashedRidge):
         put back once half of it has gone (:meth:`_forget`).
         """
         r = self._checked_reward(eligible, chosen, probability, reward)
-        nz, val = self._phi(self.features(shared), int(chosen))
+        nz, val = self._phi(self.features(shared, learning=True), int(chosen))
         if self._forget(0, self._ainv, self._b):  # the penalty came back: the weights moved
             self._theta = self._ainv @ self._b
         with _one_blas_thread():

@@ -55,6 +55,8 @@ class RidgeBatchScorer:
         if not learner.n_actions:
             raise PolicyConfigError("learner: expected actions set (set_actions), got none")
         self._dim = learner.config.dim
+        # the learner's slots as they stand: a feature with none weighs 0 and is left out
+        self._table = learner.slot_table() if learner.config.slots == "table" else None
         self._theta_t = np.ascontiguousarray(learner.weights().T)  # (dim + 1, K)
         self._items: dict[tuple, tuple[tuple[int, float], ...]] = {}
 
@@ -71,10 +73,20 @@ class RidgeBatchScorer:
         if found is None:
             if len(self._items) > _ITEM_CACHE:
                 self._items.clear()
-            found = tuple((feature_slot(n, name, self._dim), v)
-                          for n, name, v in feature_items({ns: {key: value}}))
+            found = tuple((slot, v) for n, name, v in feature_items({ns: {key: value}})
+                          if (slot := self._slot(n, name)) >= 0)
             self._items[cache_key] = found
         return found
+
+    def _slot(self, ns: str, name: str) -> int:
+        """The learner's slot of feature ``ns:name`` (-1: none, while its table has room)."""
+        if self._table is not None:
+            slot = self._table.get((ns, name))
+            if slot is not None:
+                return slot
+            if len(self._table) < self._dim:
+                return -1
+        return feature_slot(ns, name, self._dim)
 
     def features(self, shared: Sequence[FeatureSet]) -> np.ndarray:
         """(n, dim + 1) float64: each row :meth:`RidgeLearner.features` of one feature set."""

@@ -37,7 +37,13 @@ from pathlib import Path
 import numpy as np
 
 from policies.errors import PolicyConfigError, PolicyInputError
-from policies.hashed_ridge import HashedRidge, check_forget, feature_slot, fingerprint_of
+from policies.hashed_ridge import (
+    HashedRidge,
+    check_forget,
+    check_slots,
+    feature_slot,
+    fingerprint_of,
+)
 from policies.vw_format import FeatureSet
 
 __all__ = ["RidgeConfig", "RidgeLearner", "check_forget", "feature_slot"]
@@ -61,6 +67,10 @@ class RidgeConfig:
             the actions the model knows least in this context rather than evenly to every
             action (LinUCB's width over the ridge's own ``A_a^-1``; docs/engine.md, "Why the
             ridge trails LinUCB on multiclass60").
+        slots: how a shared feature finds its slot (:data:`~policies.hashed_ridge.SLOT_KINDS`):
+            ``"hashed"`` (the default: CRC-32, two features may share one) or ``"table"``
+            (each feature learned from takes the next free slot, saved with the model; hashed
+            once all ``dim`` are taken).
     """
 
     dim: int = 128
@@ -69,6 +79,7 @@ class RidgeConfig:
     gamma_exponent: float = 0.5
     forget: float = 1.0
     ucb: float = 0.0
+    slots: str = "hashed"
 
     def __post_init__(self) -> None:
         d = self.dim
@@ -86,6 +97,7 @@ class RidgeConfig:
                 raise PolicyConfigError(f"{name}: expected a number in {bound}{low:g}, "
                                         f"{high:g}], got {v!r}")
         check_forget(self.forget)
+        check_slots(self.slots)
 
     @property
     def exploration(self) -> str:
@@ -98,7 +110,7 @@ class RidgeConfig:
         ``forget`` is left out at 1.0 and ``ucb`` at 0.0, so checkpoints written before they
         existed still open.
         """
-        return fingerprint_of("ridge", self, {"forget": 1.0, "ucb": 0.0})
+        return fingerprint_of("ridge", self, {"forget": 1.0, "ucb": 0.0, "slots": "hashed"})
 
 
 class RidgeLearner(HashedRidge):
@@ -120,6 +132,7 @@ class RidgeLearner(HashedRidge):
         self.seed = int(seed)
         self._width = self.config.dim + 1  # the last slot is the constant
         self._slots: dict[tuple[str, str], int] = {}
+        self._table: dict[tuple[str, str], int] = {}
         self._k = 0
         self._ainv = np.zeros((0, self._width, self._width))
         self._b = np.zeros((0, self._width))
@@ -178,7 +191,7 @@ class RidgeLearner(HashedRidge):
         what it knew), with a penalty between ``l2 / 2`` and ``l2``.
         """
         r = self._checked_reward(eligible, chosen, probability, reward)
-        x = self.features(shared)
+        x = self.features(shared, learning=True)
         a = int(chosen)
         self._forget(a, self._ainv[a], self._b[a])  # theta is recomputed below anyway
         ainv = self._ainv[a]

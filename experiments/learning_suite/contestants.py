@@ -54,7 +54,7 @@ class LearnerSpec:
         return (LearnerSpec, (self.kind, self.label, dict(self.params)))
 
 
-def _shared_default(**joint: float) -> dict[str, Any]:
+def _shared_default(**joint: Any) -> dict[str, Any]:
     """Engine options: the shared-attribute default's candidates
     (:data:`engine.candidates.SHARED_DEFAULT_CANDIDATES`) with the joint ridge's fields
     ``joint`` changed."""
@@ -178,6 +178,17 @@ ENGINE_VARIANTS: tuple[LearnerSpec, ...] = (
     # stop 8: 300 on the actions' own effects, the default's 100 on the rest
     LearnerSpec("engine", "engine default joint own300",
                 _shared_default(l2=100.0, own_l2=300.0)),
+    # stop 10: features given their own slots in order (JointRidgeConfig.slots = "table")
+    # instead of hashed (52 of the simulator's features share 32 hashed slots in 17 groups), at
+    # the default's 32 slots and at 64 (every simulator feature its own, D 2,405: max_dim up)
+    LearnerSpec("engine", "engine default table", _shared_default(slots="table")),
+    LearnerSpec("engine", "engine default table d64",
+                _shared_default(slots="table", dim=64, max_dim=4096)),
+    LearnerSpec("engine", "engine default d64", _shared_default(dim=64, max_dim=4096)),
+    # the one-message default (the optimistic ridge that forgets, then SquareCB) with the table
+    LearnerSpec("engine", "engine ridge default table",
+                {"candidates": ({**_RIDGE_U1_G100, "forget": 0.999, "slots": "table"},
+                                "squarecb")}),
     # the one-message default under the selection rule before stop 5 (DR alone)
     LearnerSpec("engine", "engine ridge u1 g100 f999+sq dr alone",
                 {"candidates": ({**_RIDGE_U1_G100, "forget": 0.999}, "squarecb"),
