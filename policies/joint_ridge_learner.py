@@ -66,8 +66,13 @@ from policies.errors import PolicyConfigError, PolicyInputError
 from policies.hashed_ridge import HashedRidge, check_forget, check_slots, fingerprint_of
 from policies.vw_format import FeatureSet, feature_items
 
-__all__ = ["JointRidgeConfig", "JointRidgeLearner", "action_columns", "joint_dimension",
-           "shares_attributes"]
+__all__ = ["THOMPSON_FLOOR", "JointRidgeConfig", "JointRidgeLearner", "action_columns",
+           "joint_dimension", "shares_attributes"]
+
+#: Under Thompson sampling (``JointRidgeConfig.thompson``), the share of the probability
+#: spread evenly over the eligible actions, so that none is logged at 0 (off-policy estimates
+#: of the other candidates need every action possible).
+THOMPSON_FLOOR = 0.01
 
 _BLAS: list[ThreadpoolController] = []  # made on the first learn (it lists the loaded libraries)
 
@@ -113,6 +118,21 @@ class JointRidgeConfig:
         slots: how a shared feature finds its slot, as
             :class:`~policies.ridge_learner.RidgeConfig`'s ``slots``: ``"hashed"`` (the
             default) or ``"table"`` (the next free slot, saved with the model).
+        thompson: Thompson sampling's posterior scale, in standard deviations of the rewards
+            learned (>= 0; 0, the default, keeps inverse gap weighting): the distribution is
+            the share of a pool of ``draws`` weight vectors drawn from
+            ``N(theta, (thompson * sd)^2 A^-1)`` under which each eligible action is the best,
+            mixed with :data:`THOMPSON_FLOOR` spread evenly (so every eligible action keeps a
+            logged probability above 0). The pool is redrawn every ``redraw`` rewards (and at
+            1, 2, 4... before that), from a generator seeded by the learner's seed and reward
+            count, and saved with the model: a restart or a replay draws the same pools.
+            Why: on marketing54 LinTS, Thompson sampling on a joint ridge, captured 0.79
+            against 0.72 for the same model with epsilon-greedy and 0.54 greedy
+            (docs/engine.md, stop 10).
+        draws: the pool's size (1..4096); probabilities are multiples of ``1 / draws`` before
+            the floor.
+        redraw: rewards between two pools (1..1,000,000): each draw costs a Cholesky
+            factorisation of ``A^-1``, ``O(D^3)``.
     """
 
     dim: int = 32
@@ -124,9 +144,13 @@ class JointRidgeConfig:
     forget: float = 1.0
     own_l2: float = 0.0
     slots: str = "hashed"
+    thompson: float = 0.0
+    draws: int = 64
+    redraw: int = 100
 
     def __post_init__(self) -> None:
-        for key, least, most in (("dim", 4, 256), ("max_dim", 64, 8192)):
+        for key, least, most in (("dim", 4, 256), ("max_dim", 64, 8192), ("draws", 1, 4096),
+                                 ("redraw", 1, 1_000_000)):
             n = getattr(self, key)
             if isinstance(n, bool) or not isinstance(n, int) or not least <= n <= most:
                 raise PolicyConfigError(f"{key}: expected an integer in [{least}, {most}], "
@@ -137,7 +161,8 @@ class JointRidgeConfig:
                                           ("gamma_scale", 0.0, 1e6, True),
                                           ("gamma_exponent", 0.0, 1.0, False),
                                           ("ucb", 0.0, 1e3, False),
-                                          ("own_l2", 0.0, 1e6, False)):
+                                          ("own_l2", 0.0, 1e6, False),
+                                          ("thompson", 0.0, 1e3, False)):
             v = getattr(self, name)
             ok = (not isinstance(v, bool) and isinstance(v, int | float) and np.isfinite(v)
                   and (v > low if low_open else v >= low) and v <= high)
@@ -147,6 +172,8 @@ class JointRidgeConfig:
                                         f"{high:g}], got {v!r}")
         check_forget(self.forget)
         check_slots(self.slots)
+        if self.thompson and self.ucb:
+            raise PolicyConfigError(f"ucb: expected 0 with thompson above 0, got {self.ucb!r}")
 
     @property
     def exploration(self) -> str:
@@ -158,7 +185,14 @@ class JointRidgeConfig:
         ``ucb`` is left out at 0.0, ``forget`` at 1.0 and ``own_l2`` at 0.0, so checkpoints
         written before they existed still open."""
         return fingerprint_of("joint", self, {"ucb": 0.0, "forget": 1.0, "own_l2": 0.0,
-                                              "slots": "hashed"})
+                                              "slots": "hashed", "thompson": 0.0, "draws": 64,
+                                              "redraw": 100})
+
+
+def _redraw_due(n: int, every: int) -> bool:
+    """Whether Thompson sampling's pool is redrawn after the ``n``-th reward: every ``every``
+    rewards, and at 1, 2, 4, 8... before (the first rewards move the posterior most)."""
+    return n % every == 0 or (n < every and n & (n - 1) == 0)
 
 
 def action_columns(actions: Sequence[FeatureSet]) -> tuple[list[str], np.ndarray]:
@@ -277,6 +311,7 @@ class JointRidgeLearner(HashedRidge):
         self._moments = np.zeros(3)  # the rewards' count, mean, squared deviations (_welford)
         self._forget_for = (1.0, 0)  # a temporary forget factor and the updates it has left
         self._pending = np.ones(1)  # the share of the penalty left (one regression; _forget)
+        self._pool = np.zeros((0, 0))  # Thompson sampling's posterior draws (config.thompson)
         self._closed = False
         if model_path is not None:
             self._load(Path(model_path))
@@ -308,6 +343,8 @@ class JointRidgeLearner(HashedRidge):
         self._ainv = np.asfortranarray(np.diag(1.0 / self._weight_penalties()))  # BLAS updated
         self._b = np.zeros(d)
         self._theta = np.zeros(d)
+        if self.config.thompson:
+            self._draw_pool()
 
     def weight_groups(self) -> np.ndarray:
         """Each weight's group, ``(D,)``: 0 the actions' own effects and the bias (the context's
@@ -425,6 +462,52 @@ class JointRidgeLearner(HashedRidge):
         self._b[nz] += r * val
         self._welford(r)
         self._n += 1
+        if self.config.thompson and _redraw_due(self._n, self.config.redraw):
+            self._draw_pool()
+
+    # -- Thompson sampling ---------------------------------------------------------------------
+    def _draw_pool(self) -> None:
+        """``draws`` weight vectors from ``N(theta, (thompson * sd)^2 A^-1)``, from a generator
+        seeded by the seed and the reward count (a replay of the same rewards draws the same)."""
+        rng = np.random.default_rng([self.seed, self._n])
+        with _one_blas_thread():
+            cov = 0.5 * (self._ainv + self._ainv.T)
+            try:
+                root = np.linalg.cholesky(cov)
+            except np.linalg.LinAlgError:  # rounding left it a hair from positive definite
+                vals, vecs = np.linalg.eigh(cov)
+                root = vecs * np.sqrt(np.clip(vals, 0.0, None))
+            noise = rng.standard_normal((self.config.draws, self._theta.size))
+            scale = self.config.thompson * self.reward_sd()
+            self._pool = self._theta + scale * (noise @ root.T)
+
+    def _pool_estimates(self, x: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        """``(draws, len(idx))``: each draw's estimate of each action of ``idx``."""
+        q = self._zc.shape[1]
+        cross = self._width * q
+        xs = np.flatnonzero(x)
+        crossed = self._pool[:, :cross].reshape(-1, self._width, q)[:, xs, :]
+        per_column = np.einsum("s,psc->pc", x[xs], crossed)
+        return per_column @ self._zc[idx].T + self._pool[:, cross:] @ self._zb[idx].T
+
+    def probabilities(self, shared: FeatureSet,
+                      eligible: Sequence[int] | np.ndarray | None = None) -> np.ndarray:
+        """Inverse gap weighting (:meth:`HashedRidge.probabilities`), or under Thompson
+        sampling (``config.thompson`` above 0) each eligible action's share of the pool's
+        draws under which it is the best, ``(1 - THOMPSON_FLOOR)`` of it, plus
+        ``THOMPSON_FLOOR`` spread evenly."""
+        if not self.config.thompson:
+            return super().probabilities(shared, eligible)
+        idx = self._indices(eligible)
+        best = self._pool_estimates(self.features(shared), idx).argmax(axis=1)
+        share = np.bincount(best, minlength=idx.size) / best.size
+        return (1.0 - THOMPSON_FLOOR) * share + THOMPSON_FLOOR / idx.size
+
+    def rescale_rewards(self, factor: float) -> None:
+        """:meth:`HashedRidge.rescale_rewards`, the pool's draws with the weights (each is
+        ``theta`` plus noise in the rewards' own spread: both scale alike)."""
+        super().rescale_rewards(factor)
+        self._pool = self._pool * factor
 
     def _action_weights(self, a: int) -> np.ndarray:
         return self.weights()[a]
@@ -434,7 +517,8 @@ class JointRidgeLearner(HashedRidge):
         """Write the whole model to ``path`` atomically (temp file, fsync, rename)."""
         self._write(path, ainv=self._ainv, b=self._b, theta=self._theta,
                     n=np.array([self._n, self._k], dtype=np.int64),
-                    columns=np.array(json.dumps(self._columns)), **self._learned_state(),
+                    columns=np.array(json.dumps(self._columns)), pool=self._pool,
+                    **self._learned_state(),
                     config=np.array(self.config.fingerprint()))
 
     def _load(self, path: Path) -> None:
@@ -445,6 +529,7 @@ class JointRidgeLearner(HashedRidge):
                 saved = str(z["config"])
                 ainv, b, theta, counts = z["ainv"], z["b"], z["theta"], z["n"]
                 columns = json.loads(str(z["columns"]))
+                pool = z["pool"] if "pool" in z.files else np.zeros((0, 0))
                 self._read_learned_state(z, regressions=1)
         except (OSError, ValueError, KeyError) as exc:
             raise PolicyConfigError(f"model_path: expected a joint ridge model, cannot read "
@@ -455,3 +540,6 @@ class JointRidgeLearner(HashedRidge):
         self._ainv, self._b, self._theta = np.asfortranarray(ainv), b.copy(), theta.copy()
         self._n, self._k = int(counts[0]), int(counts[1])
         self._columns = list(columns)
+        self._pool = np.asarray(pool, dtype=np.float64).copy()
+        if self.config.thompson and self._pool.shape != (self.config.draws, self._theta.size):
+            self._draw_pool()

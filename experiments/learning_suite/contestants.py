@@ -185,6 +185,11 @@ ENGINE_VARIANTS: tuple[LearnerSpec, ...] = (
     LearnerSpec("engine", "engine default table d64",
                 _shared_default(slots="table", dim=64, max_dim=4096)),
     LearnerSpec("engine", "engine default d64", _shared_default(dim=64, max_dim=4096)),
+    # stop 10: Thompson sampling on the shared default's joint ridge (JointRidgeConfig.thompson:
+    # a pool of 64 posterior draws, redrawn every 100 rewards), at three posterior scales
+    LearnerSpec("engine", "engine default ts0.2", _shared_default(thompson=0.2)),
+    LearnerSpec("engine", "engine default ts0.5", _shared_default(thompson=0.5)),
+    LearnerSpec("engine", "engine default ts1", _shared_default(thompson=1.0)),
     # the one-message default (the optimistic ridge that forgets, then SquareCB) with the table
     LearnerSpec("engine", "engine ridge default table",
                 {"candidates": ({**_RIDGE_U1_G100, "forget": 0.999, "slots": "table"},

@@ -1,6 +1,7 @@
-"""A candidate whose features take table slots (``slots = "table"``) in the engine: the table
-is in the checkpoint, so a restart and a crash's replay resume bit for bit; a snapshot serves
-the same estimates in batch."""
+"""Candidates whose features take table slots (``slots = "table"``), and a joint candidate under
+Thompson sampling (``thompson``), in the engine: the table and the pool are in the checkpoint,
+so a restart and a crash's replay resume bit for bit; a snapshot serves the same estimates in
+batch."""
 
 from __future__ import annotations
 
@@ -50,3 +51,27 @@ def test_a_snapshot_of_a_table_candidate_serves_its_estimates_in_batch(tmp_path)
             np.testing.assert_array_equal([served.estimates(p) for p in PROBES], want)
             np.testing.assert_allclose(batch_scorer(served).scores(PROBES), want, rtol=0,
                                        atol=1e-12)
+
+
+THOMPSON_FIRST = [{"name": "joint", "exploration": "joint", "thompson": 0.5}, "ridge",
+                  "squarecb"]
+
+
+def test_a_thompson_candidate_resumes_after_a_restart_and_after_a_crash(tmp_path):
+    """Catches a pool that the checkpoint does not hold, or that a replay draws otherwise:
+    the engine's probabilities after reopening equal the uninterrupted ones."""
+    with make_engine(tmp_path / "clean", candidates=THOMPSON_FIRST) as eng:
+        _stream(eng, 0, 230)
+        before = probe(eng)
+    with make_engine(tmp_path / "clean", candidates=THOMPSON_FIRST) as again:
+        assert again.stats()["serving_learner"] == "joint"
+        np.testing.assert_array_equal(probe(again), before)
+    eng = make_engine(tmp_path / "crash", candidates=THOMPSON_FIRST, checkpoint_every=100)
+    _stream(eng, 0, 250)  # a pool drawn at 200, after the last checkpoint
+    expected = probe(eng)
+    eng.log.close()
+    eng._selection.close()
+    with make_engine(tmp_path / "crash", candidates=THOMPSON_FIRST,
+                     checkpoint_every=100) as again:
+        assert again.stats()["replayed_on_start"] == 50
+        np.testing.assert_array_equal(probe(again), expected)
