@@ -5,8 +5,10 @@ The joint learner's learn is one Sherman-Morrison pass over its ``D x D`` invers
 (dim + 1) * (crossed columns + 1) + constants`` (policies/joint_ridge_learner.py); the disjoint
 ridge's is one over the chosen action's ``(dim + 1)^2``. Prints, per catalog, ``D`` and the us
 per learn and per ``probabilities`` of: the disjoint ridge (its defaults), the joint ridge (its
-defaults), and the joint ridge's update done as numpy's ``A -= outer(u, u)`` instead of BLAS
-``dger`` (the choice the learner made), all in the same run, with the ratios to the disjoint
+defaults), the joint ridge under Thompson sampling (``thompson = 0.5``: a pool of 64 draws,
+redrawn every 100 learns, one Cholesky factorisation each), and the joint ridge's update done
+as numpy's ``A -= outer(u, u)`` instead of BLAS ``dger`` (the choice the learner made), all in
+the same run, with the ratios to the disjoint
 ridge. Contexts: 6 numbers and a 4-valued segment (the marketing world's shape).
 
 Run: ``OPENBLAS_NUM_THREADS=1 python benchmarks/bench_joint_ridge.py [--learns 2000]``.
@@ -77,6 +79,8 @@ def main() -> int:
         base = timed(RidgeLearner(RidgeConfig()), actions, shared)
         rows = [("ridge (disjoint)", "-", base)]
         for label, learner in (("joint", JointRidgeLearner(JointRidgeConfig())),
+                               ("joint, Thompson 0.5",
+                                JointRidgeLearner(JointRidgeConfig(thompson=0.5))),
                                ("joint, numpy outer", _NumpyOuter(JointRidgeConfig()))):
             cost = timed(learner, actions, shared)
             rows.append((label, str(learner.joint_dim), cost))

@@ -312,6 +312,7 @@ class JointRidgeLearner(HashedRidge):
         self._forget_for = (1.0, 0)  # a temporary forget factor and the updates it has left
         self._pending = np.ones(1)  # the share of the penalty left (one regression; _forget)
         self._pool = np.zeros((0, 0))  # Thompson sampling's posterior draws (config.thompson)
+        self._pool_constants = np.zeros((0, 0))  # (draws, K): the actions' constants per draw
         self._closed = False
         if model_path is not None:
             self._load(Path(model_path))
@@ -480,6 +481,7 @@ class JointRidgeLearner(HashedRidge):
             noise = rng.standard_normal((self.config.draws, self._theta.size))
             scale = self.config.thompson * self.reward_sd()
             self._pool = self._theta + scale * (noise @ root.T)
+        self._pool_constants = np.zeros((0, 0))
 
     def _pool_estimates(self, x: np.ndarray, idx: np.ndarray) -> np.ndarray:
         """``(draws, len(idx))``: each draw's estimate of each action of ``idx``."""
@@ -488,7 +490,10 @@ class JointRidgeLearner(HashedRidge):
         xs = np.flatnonzero(x)
         crossed = self._pool[:, :cross].reshape(-1, self._width, q)[:, xs, :]
         per_column = np.einsum("s,psc->pc", x[xs], crossed)
-        return per_column @ self._zc[idx].T + self._pool[:, cross:] @ self._zb[idx].T
+        if self._pool_constants.shape != (self._pool.shape[0], self._k):
+            # the actions' constants under each draw do not depend on the context: once a pool
+            self._pool_constants = self._pool[:, cross:] @ self._zb.T
+        return per_column @ self._zc[idx].T + self._pool_constants[:, idx]
 
     def probabilities(self, shared: FeatureSet,
                       eligible: Sequence[int] | np.ndarray | None = None) -> np.ndarray:
@@ -508,6 +513,7 @@ class JointRidgeLearner(HashedRidge):
         ``theta`` plus noise in the rewards' own spread: both scale alike)."""
         super().rescale_rewards(factor)
         self._pool = self._pool * factor
+        self._pool_constants = np.zeros((0, 0))
 
     def _action_weights(self, a: int) -> np.ndarray:
         return self.weights()[a]
@@ -541,5 +547,6 @@ class JointRidgeLearner(HashedRidge):
         self._n, self._k = int(counts[0]), int(counts[1])
         self._columns = list(columns)
         self._pool = np.asarray(pool, dtype=np.float64).copy()
+        self._pool_constants = np.zeros((0, 0))
         if self.config.thompson and self._pool.shape != (self.config.draws, self._theta.size):
             self._draw_pool()

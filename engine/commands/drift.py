@@ -146,7 +146,11 @@ def format_report(report: dict[str, Any], events: int = 20) -> str:
                    "alarms", "last change"], rows) if rows else ["(no reward yet)"]
     resp = snap.get("response")
     out += ["", report["response"]]
-    if resp and resp["phase"] == "watching":
+    if resp and resp["phase"] == "watching" and resp.get("test") == "count":
+        out += _table(["stream", "reference rewards", "answers in it", "statistic"],
+                      [[m["name"], f"{m['rewards']:,}", f"{m['answers']:,}",
+                        f"{m['statistic']:.2f}"] for m in resp["messages"]])
+    elif resp and resp["phase"] == "watching":
         out += _table(["stream", "reference rewards", "residual sd", "step", "statistic"],
                       [[m["name"], f"{m['rewards']:,}", f"{m['sd']:.4g}", f"{m['delta']:.4g}",
                         f"{m['statistic']:.2f}"] for m in resp["messages"]])

@@ -123,7 +123,9 @@ rewards, for a 25% change; the highest CUSUM response/message=a at 0.40 of its t
         return (f"answers given the context: fitting the reward model "
                 f"({resp['gathered']:,} of {resp['reference']:,} rewards)")
     top = max(resp["messages"], key=lambda m: m["statistic"], default=None)
+    what = ("change in each message's rate of answers (the count test)"
+            if resp.get("test") == "count" else "change")
     return (f"answers given the context: {len(resp['messages'])} messages watched against the "
             f"reward model of {resp['reference']:,} rewards, for a {100 * resp['shift']:g}% "
-            f"change" + ("" if top is None else f"; the highest CUSUM {top['name']} at "
+            f"{what}" + ("" if top is None else f"; the highest CUSUM {top['name']} at "
                          f"{top['statistic']:.2f} of its threshold"))

@@ -572,12 +572,17 @@ class ResponseDrift:
                 for m in self.beta}
 
     def snapshot(self) -> dict[str, Any]:
-        """The phase, the fits, and per watched message its statistic, spread and step."""
+        """The phase, the fits, the test (``count``: each message's answers against the
+        model's expected answers; ``level``: its rewards' level, ``counts`` off), and per
+        watched message its reference's rewards and answers, its statistic, and the level
+        test's spread and step."""
         return {"phase": self.phase, "fits": self.fits, "gathered": self.gathered,
                 "reference": self.reference, "threshold": self.threshold,
                 "shift": self.shift, "alarms": self.alarms,
+                "test": "count" if self.counts else "level",
                 "last_change": None if self.last_change is None else vars(self.last_change),
                 "messages": [{"name": f"response/message={m}", "rewards": self.count[m],
+                              "answers": self.positive.get(m, 0),
                               "statistic": max(self.sums[m]) / 2.0 ** GRID / self.threshold,
                               "sd": self.sd[m], "delta": self.delta[m],
                               "series": [{"t": a, "statistic": b / self.threshold}

@@ -190,6 +190,16 @@ ENGINE_VARIANTS: tuple[LearnerSpec, ...] = (
     LearnerSpec("engine", "engine default ts0.2", _shared_default(thompson=0.2)),
     LearnerSpec("engine", "engine default ts0.5", _shared_default(thompson=0.5)),
     LearnerSpec("engine", "engine default ts1", _shared_default(thompson=1.0)),
+    # ... and with LinTS's own penalty (1), and between
+    LearnerSpec("engine", "engine default ts0.2 l1", _shared_default(thompson=0.2, l2=1.0)),
+    LearnerSpec("engine", "engine default ts0.5 l10", _shared_default(thompson=0.5, l2=10.0)),
+    # ... with the pool redrawn five times as often, and four times as many draws
+    LearnerSpec("engine", "engine default ts0.5 r20", _shared_default(thompson=0.5, redraw=20)),
+    LearnerSpec("engine", "engine default ts0.5 p256", _shared_default(thompson=0.5, draws=256)),
+    # the joint ridge alone under Thompson sampling (no candidates beside it)
+    LearnerSpec("engine", "engine joint ts0.5",
+                {"candidates": ({"name": "joint", "exploration": "joint", "l2": 100.0,
+                                 "thompson": 0.5},)}),
     # the one-message default (the optimistic ridge that forgets, then SquareCB) with the table
     LearnerSpec("engine", "engine ridge default table",
                 {"candidates": ({**_RIDGE_U1_G100, "forget": 0.999, "slots": "table"},

@@ -63,6 +63,11 @@ def test_tables_say_what_the_engine_found(state, capsys):
                for e in logged)
     for stream, value in stats["drift_response_statistic"].items():
         assert rows[stream][-1] == f"{value:.2f}"
+    # the default count test is labelled as one: answers, not the level test's spread and step
+    assert "the count test" in out
+    header = next(line for line in out.splitlines() if line.split()[:1] == ["stream"]
+                  and "statistic" in line and "reference rewards" in line)
+    assert "answers in it" in header and "residual sd" not in header
     assert (path / "drift.json").read_bytes() == before  # it wrote nothing
     with DecisionLog(path) as log:
         assert log.drift_events(limit=10_000)[0]["id"] == logged[0]["id"]
