@@ -196,6 +196,15 @@ ENGINE_VARIANTS: tuple[LearnerSpec, ...] = (
     # ... with the pool redrawn five times as often, and four times as many draws
     LearnerSpec("engine", "engine default ts0.5 r20", _shared_default(thompson=0.5, redraw=20)),
     LearnerSpec("engine", "engine default ts0.5 p256", _shared_default(thompson=0.5, draws=256)),
+    # Thompson sampling as one more candidate of the shared default: last (the default serves
+    # first), and first (the default's joint beside it)
+    LearnerSpec("engine", "engine default+ts0.5",
+                {"candidates": (*_shared_default()["candidates"],
+                                {"name": "joint_ts", "exploration": "joint", "l2": 100.0,
+                                 "thompson": 0.5})}),
+    LearnerSpec("engine", "engine ts0.5+default",
+                {"candidates": ({"name": "joint_ts", "exploration": "joint", "l2": 100.0,
+                                 "thompson": 0.5}, *_shared_default()["candidates"])}),
     # the joint ridge alone under Thompson sampling (no candidates beside it)
     LearnerSpec("engine", "engine joint ts0.5",
                 {"candidates": ({"name": "joint", "exploration": "joint", "l2": 100.0,
