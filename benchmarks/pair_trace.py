@@ -1,7 +1,8 @@
 """The online selection's evidence through one suite cell: every few batches, each candidate's
 paired difference from the serving one (IPS and DR, the value per decision with its 95 %
-interval: ``LearnerSelection.difference``), so a cell where a better candidate never takes over
-shows why (issue 12, stop 10: Thompson sampling beside the default).
+interval: ``LearnerSelection.difference``) and the rewards above 0 matured so far, so a cell
+where a better candidate never takes over shows why (issue 12, stop 10: Thompson sampling
+beside the default).
 
     python benchmarks/pair_trace.py --world cold_start --learner "engine default+ts0.5" --seed 2
 """
@@ -32,15 +33,17 @@ def main() -> None:
     ap.add_argument("--every", type=int, default=15, help="batches between readings")
     args = ap.parse_args()
     world = make_world(args.world, args.seed, None, True)
-    print("decisions  candidate - serving  IPS  DR")
+    print("decisions  rewards above 0 so far  candidate - serving  IPS  DR")
     with ExitStack() as stack:
         stack.callback(world.close)
         contestant = build_contestant(learner(args.learner), world, args.seed, stack)
-        batches = decisions = 0
+        batches = decisions = answered = 0
         while not world.done:
             batch = world.observe()
             picks, _ = contestant.act(batch)
-            contestant.learn(world.play(picks))
+            matured = world.play(picks)
+            contestant.learn(matured)
+            answered += int((matured.rewards > 0).sum())
             batches, decisions = batches + 1, decisions + batch.refs.size
             if batches % args.every:
                 continue
@@ -48,7 +51,8 @@ def main() -> None:
             for name in sel.learners:
                 diff = None if name == sel.serving else sel.difference(name, sel.serving)
                 if diff:
-                    print(f"{decisions:9d}  {name} - {sel.serving}  {_fmt(diff['ips'])}  "
+                    print(f"{decisions:9d}  {answered:9d}  {name} - {sel.serving}  "
+                          f"{_fmt(diff['ips'])}  "
                           f"{_fmt(diff['dr'])}", flush=True)
 
 
