@@ -259,7 +259,8 @@ class HashedRidge:
 
     def _learned_state(self) -> dict[str, np.ndarray]:
         """What both learners save beside their regressions: the reward moments, the
-        temporary forget factor and the penalty left per regression."""
+        temporary forget factor, the penalty left per regression and the slot table (its
+        features in slot order)."""
         table = sorted(self._table.items(), key=lambda kv: kv[1])
         return {"moments": self._moments, "pending": self._pending,
                 "forget_for": np.array([self._forget_for[0], self._forget_for[1]]),
@@ -268,7 +269,7 @@ class HashedRidge:
     def _read_learned_state(self, z: Any, regressions: int) -> None:
         """Read :meth:`_learned_state` back from an open ``.npz``; a file written before a
         field existed gets its neutral value (no moments, no temporary factor, the whole
-        penalty)."""
+        penalty, an empty table)."""
         moments = z["moments"] if "moments" in z.files else np.zeros(3)
         held = z["forget_for"] if "forget_for" in z.files else np.array([1.0, 0.0])
         pending = z["pending"] if "pending" in z.files else np.ones(regressions)
