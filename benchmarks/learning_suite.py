@@ -7,8 +7,8 @@ rewards, a shift halfway, a 54-action marketing world); the example catalog with
 through the Engine; every simulator scenario. Learners (``experiments/learning_suite/
 contestants.py``): the Engine with each exploration it offers, plain VW loops, the policies
 room's learners. Per cell: capture over the world's tail (or ``--metric reward``: progressive
-reward) with a 95 % interval over seeds; per learner: its worst ratio to the best learner of a
-world.
+reward; ``--metric capture_all``: capture over the whole run, what exploring early costs) with a
+95 % interval over seeds; per learner: its worst ratio to the best learner of a world.
 
 Each finished cell is appended to ``<out>/cells.jsonl`` as it finishes, and a cell already there
 is not run again, so a long run can be made in parts (``--worlds``/``--learners``) and the table
@@ -81,7 +81,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
                    "[_quick])")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--address", default=None, help="a Ray cluster address")
-    p.add_argument("--metric", choices=("capture", "reward"), default="capture")
+    p.add_argument("--metric", choices=("capture", "capture_all", "reward"), default="capture")
     p.add_argument("--paired", default="", help="a learner label: print every other learner's "
                    "difference from it per world, paired by seed, with its 95 %% interval")
     p.add_argument("--before", default="", help="another results folder (the same suite run "
@@ -131,7 +131,8 @@ def main(argv: list[str] | None = None) -> int:
     shown = [w for w in worlds if w in set(table["world"])]
     text = markdown(wide(table, shown, [lab for lab in labels if lab in set(table["learner"])]))
     (out / "table.md").write_text(text + "\n")
-    print(f"{args.metric} over each world's tail, mean±half-width of the 95 % interval over "
+    span = "the whole run" if args.metric == "capture_all" else "each world's tail"
+    print(f"{args.metric} over {span}, mean±half-width of the 95 % interval over "
           f"seeds {args.seeds} (* best of the world); worst ratio = lowest mean / best mean")
     print(text)
     skipped = sorted(set(table["world"]) - set(table.dropna(subset=["ratio"])["world"]))

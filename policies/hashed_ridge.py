@@ -29,8 +29,8 @@ from policies.batch_checks import eligible_indices
 from policies.errors import PolicyConfigError, PolicyInputError
 from policies.vw_format import FeatureSet, feature_items
 
-__all__ = ["PENALTY_OWED", "SLOT_KINDS", "HashedRidge", "check_forget", "check_slots",
-           "feature_slot", "fingerprint_of",
+__all__ = ["PENALTY_OWED", "SLOT_KINDS", "FeatureSlots", "HashedRidge", "check_forget",
+           "check_slots", "feature_slot", "fingerprint_of",
            "inverse_gap_weights", "restore_penalty"]
 
 _MAX_CACHE = 100_000  # hashed feature names kept; high-cardinality categories start it over
@@ -58,6 +58,60 @@ def check_slots(value: object) -> str:
     if not isinstance(value, str) or value not in SLOT_KINDS:
         raise PolicyConfigError(f"slots: expected one of {', '.join(SLOT_KINDS)}, got {value!r}")
     return value
+
+
+class FeatureSlots:
+    """Where each shared feature ``(namespace, name)`` goes among ``dim`` slots: hashed
+    (:func:`feature_slot`, remembered in a cache), or under ``kind = "table"`` the next free
+    slot, given when the model learns from the feature (:meth:`slot` with ``learning``),
+    hashed once every slot is taken. One mapping for the learner and for whatever scores with
+    its weights (:meth:`copy`).
+
+    Example:
+        >>> slots = FeatureSlots("table", dim=4)
+        >>> slots.slot("c", "x"), slots.slot("c", "x", learning=True), slots.slot("c", "x")
+        (-1, 0, 0)
+    """
+
+    def __init__(self, kind: str, dim: int, table: Sequence[Sequence[str]] = ()) -> None:
+        self.kind, self.dim = check_slots(kind), dim
+        self._table = {(str(ns), str(name)): i for i, (ns, name) in enumerate(table)}
+        self._hashed: dict[tuple[str, str], int] = {}
+
+    def slot(self, ns: str, name: str, learning: bool = False) -> int:
+        """Feature ``ns:name``'s slot, or -1 for none. Under ``table`` a feature not in the
+        table takes the next free slot when ``learning`` (its weights there are still the
+        prior's, so nothing learned moves), and has none otherwise (it would weigh 0 there
+        anyway: choosing and scoring never change the model); once the table is full, such a
+        feature is hashed."""
+        key = (ns, name)
+        if self.kind == "table":
+            slot = self._table.get(key)
+            if slot is not None:
+                return slot
+            if len(self._table) < self.dim:
+                if not learning:
+                    return -1
+                slot = self._table[key] = len(self._table)
+                return slot
+        slot = self._hashed.get(key)
+        if slot is None:
+            if len(self._hashed) >= _MAX_CACHE:
+                self._hashed.clear()
+            slot = self._hashed[key] = feature_slot(ns, name, self.dim)
+        return slot
+
+    def table(self) -> dict[tuple[str, str], int]:
+        """A copy of the features given their own slot (empty when hashed)."""
+        return dict(self._table)
+
+    def names(self) -> list[list[str]]:
+        """The table's features in slot order, JSON-ready (what a saved model keeps)."""
+        return [list(k) for k, _ in sorted(self._table.items(), key=lambda kv: kv[1])]
+
+    def copy(self) -> FeatureSlots:
+        """The mapping as it stands, apart from this one (a scorer of a snapshot)."""
+        return FeatureSlots(self.kind, self.dim, self.names())
 
 
 def check_forget(value: object, name: str = "forget") -> float:
@@ -150,8 +204,7 @@ class HashedRidge:
     _width: int
     _k: int
     _n: int
-    _slots: dict[tuple[str, str], int]  # hashed slots computed so far (a cache)
-    _table: dict[tuple[str, str], int]  # slots given in order (``slots = "table"``)
+    _slots: FeatureSlots  # where each shared feature goes
     _closed: bool
     _b: np.ndarray  # the sum of rewards times features (per regression)
     _theta: np.ndarray  # the weights, A^-1 b
@@ -261,10 +314,9 @@ class HashedRidge:
         """What both learners save beside their regressions: the reward moments, the
         temporary forget factor, the penalty left per regression and the slot table (its
         features in slot order)."""
-        table = sorted(self._table.items(), key=lambda kv: kv[1])
         return {"moments": self._moments, "pending": self._pending,
                 "forget_for": np.array([self._forget_for[0], self._forget_for[1]]),
-                "table": np.array(json.dumps([list(k) for k, _ in table]))}
+                "table": np.array(json.dumps(self._slots.names()))}
 
     def _read_learned_state(self, z: Any, regressions: int) -> None:
         """Read :meth:`_learned_state` back from an open ``.npz``; a file written before a
@@ -277,43 +329,23 @@ class HashedRidge:
         self._forget_for = (float(held[0]), int(held[1]))
         self._pending = np.asarray(pending, dtype=np.float64).copy()
         names = json.loads(str(z["table"])) if "table" in z.files else []
-        self._table = {(str(ns), str(name)): i for i, (ns, name) in enumerate(names)}
-
-    def _slot(self, ns: str, name: str, learning: bool = False) -> int:
-        """Feature ``ns:name``'s slot, or -1 for none. Under ``slots = "table"`` a feature
-        not in the table takes the next free slot when ``learning`` (its weights there are
-        still the prior's, so nothing learned moves), and has none otherwise (it would weigh
-        0 there anyway: choosing and scoring never change the model); once the table is
-        full, such a feature is hashed."""
-        key = (ns, name)
-        if self.config.slots == "table":
-            slot = self._table.get(key)
-            if slot is not None:
-                return slot
-            if len(self._table) < self.config.dim:
-                if not learning:
-                    return -1
-                slot = self._table[key] = len(self._table)
-                return slot
-        slot = self._slots.get(key)
-        if slot is None:
-            if len(self._slots) >= _MAX_CACHE:
-                self._slots.clear()
-            slot = feature_slot(ns, name, self.config.dim)
-            self._slots[key] = slot
-        return slot
+        self._slots = FeatureSlots(self.config.slots, self.config.dim, names)
 
     def slot_table(self) -> dict[tuple[str, str], int]:
         """A copy of the features given their own slot (``slots = "table"``; empty when
         hashed): ``(namespace, name) -> slot``."""
-        return dict(self._table)
+        return self._slots.table()
+
+    def feature_slots(self) -> FeatureSlots:
+        """A copy of where each shared feature goes (for a scorer of these weights)."""
+        return self._slots.copy()
 
     def features(self, shared: FeatureSet, learning: bool = False) -> np.ndarray:
         """The dense ``(dim + 1,)`` vector of ``shared`` (the features' slots, then the
         constant 1); ``learning`` lets a feature new to the slot table take a slot."""
         x = np.zeros(self._width)
         for ns, name, value in feature_items(shared):
-            slot = self._slot(ns, name, learning)
+            slot = self._slots.slot(ns, name, learning)
             if slot >= 0:
                 x[slot] += value
         x[-1] = 1.0
@@ -419,7 +451,7 @@ class HashedRidge:
         contrib: dict[str, float] = {"constant": float(w[-1])}
         for ns, name, value in feature_items(shared):
             label = f"{ns}:{name}"
-            slot = self._slot(ns, name)
+            slot = self._slots.slot(ns, name)
             if slot >= 0:
                 contrib[label] = contrib.get(label, 0.0) + value * float(w[slot])
         score = float(w @ self.features(shared))

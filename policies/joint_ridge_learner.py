@@ -63,7 +63,13 @@ from scipy.linalg.blas import dger  # type: ignore[import-untyped]
 from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]
 
 from policies.errors import PolicyConfigError, PolicyInputError
-from policies.hashed_ridge import HashedRidge, check_forget, check_slots, fingerprint_of
+from policies.hashed_ridge import (
+    FeatureSlots,
+    HashedRidge,
+    check_forget,
+    check_slots,
+    fingerprint_of,
+)
 from policies.vw_format import FeatureSet, feature_items
 
 __all__ = ["THOMPSON_FLOOR", "JointRidgeConfig", "JointRidgeLearner", "action_columns",
@@ -182,8 +188,9 @@ class JointRidgeConfig:
 
     def fingerprint(self) -> str:
         """Everything that shapes the model (a checkpoint made with another is refused);
-        ``ucb`` is left out at 0.0, ``forget`` at 1.0 and ``own_l2`` at 0.0, so checkpoints
-        written before they existed still open."""
+        ``ucb`` is left out at 0.0, ``forget`` at 1.0, ``own_l2`` at 0.0, ``slots`` at
+        ``"hashed"``, ``thompson`` at 0.0, ``draws`` at 64 and ``redraw`` at 100, so
+        checkpoints written before they existed still open."""
         return fingerprint_of("joint", self, {"ucb": 0.0, "forget": 1.0, "own_l2": 0.0,
                                               "slots": "hashed", "thompson": 0.0, "draws": 64,
                                               "redraw": 100})
@@ -298,8 +305,7 @@ class JointRidgeLearner(HashedRidge):
         self.config = config or JointRidgeConfig()
         self.seed = int(seed)
         self._width = self.config.dim + 1  # the context's slots, the constant last
-        self._slots: dict[tuple[str, str], int] = {}
-        self._table: dict[tuple[str, str], int] = {}
+        self._slots = FeatureSlots(self.config.slots, self.config.dim)
         self._k = 0
         self._columns: list[str] = []
         self._zc = np.zeros((0, 1))  # (K, Cx + 1): crossed columns, the constant first
@@ -311,8 +317,7 @@ class JointRidgeLearner(HashedRidge):
         self._moments = np.zeros(3)  # the rewards' count, mean, squared deviations (_welford)
         self._forget_for = (1.0, 0)  # a temporary forget factor and the updates it has left
         self._pending = np.ones(1)  # the share of the penalty left (one regression; _forget)
-        self._pool = np.zeros((0, 0))  # Thompson sampling's posterior draws (config.thompson)
-        self._pool_constants = np.zeros((0, 0))  # (draws, K): the actions' constants per draw
+        self._set_pool(np.zeros((0, 0)))  # Thompson sampling's posterior draws
         self._closed = False
         if model_path is not None:
             self._load(Path(model_path))
@@ -480,8 +485,13 @@ class JointRidgeLearner(HashedRidge):
                 root = vecs * np.sqrt(np.clip(vals, 0.0, None))
             noise = rng.standard_normal((self.config.draws, self._theta.size))
             scale = self.config.thompson * self.reward_sd()
-            self._pool = self._theta + scale * (noise @ root.T)
-        self._pool_constants = np.zeros((0, 0))
+            self._set_pool(self._theta + scale * (noise @ root.T))
+
+    def _set_pool(self, pool: np.ndarray) -> None:
+        """Serve from ``pool`` (``(draws, D)``); its actions' constants per draw are computed
+        at its first use (they need the actions, which a loaded model gets later)."""
+        self._pool = pool
+        self._pool_constants = np.zeros((0, 0))  # (draws, K) once computed
 
     def _pool_estimates(self, x: np.ndarray, idx: np.ndarray) -> np.ndarray:
         """``(draws, len(idx))``: each draw's estimate of each action of ``idx``."""
@@ -512,8 +522,7 @@ class JointRidgeLearner(HashedRidge):
         """:meth:`HashedRidge.rescale_rewards`, the pool's draws with the weights (each is
         ``theta`` plus noise in the rewards' own spread: both scale alike)."""
         super().rescale_rewards(factor)
-        self._pool = self._pool * factor
-        self._pool_constants = np.zeros((0, 0))
+        self._set_pool(self._pool * factor)
 
     def _action_weights(self, a: int) -> np.ndarray:
         return self.weights()[a]
@@ -546,7 +555,4 @@ class JointRidgeLearner(HashedRidge):
         self._ainv, self._b, self._theta = np.asfortranarray(ainv), b.copy(), theta.copy()
         self._n, self._k = int(counts[0]), int(counts[1])
         self._columns = list(columns)
-        self._pool = np.asarray(pool, dtype=np.float64).copy()
-        self._pool_constants = np.zeros((0, 0))
-        if self.config.thompson and self._pool.shape != (self.config.draws, self._theta.size):
-            self._draw_pool()
+        self._set_pool(np.asarray(pool, dtype=np.float64).copy())

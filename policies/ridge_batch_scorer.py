@@ -30,7 +30,7 @@ import numpy as np
 
 from policies.errors import PolicyConfigError
 from policies.joint_ridge_learner import JointRidgeLearner
-from policies.ridge_learner import RidgeLearner, feature_slot
+from policies.ridge_learner import RidgeLearner
 from policies.vw_format import FeatureSet, feature_items
 
 __all__ = ["RidgeBatchScorer"]
@@ -56,7 +56,7 @@ class RidgeBatchScorer:
             raise PolicyConfigError("learner: expected actions set (set_actions), got none")
         self._dim = learner.config.dim
         # the learner's slots as they stand: a feature with none weighs 0 and is left out
-        self._table = learner.slot_table() if learner.config.slots == "table" else None
+        self._slot = learner.feature_slots().slot
         self._theta_t = np.ascontiguousarray(learner.weights().T)  # (dim + 1, K)
         self._items: dict[tuple, tuple[tuple[int, float], ...]] = {}
 
@@ -77,16 +77,6 @@ class RidgeBatchScorer:
                           if (slot := self._slot(n, name)) >= 0)
             self._items[cache_key] = found
         return found
-
-    def _slot(self, ns: str, name: str) -> int:
-        """The learner's slot of feature ``ns:name`` (-1: none, while its table has room)."""
-        if self._table is not None:
-            slot = self._table.get((ns, name))
-            if slot is not None:
-                return slot
-            if len(self._table) < self._dim:
-                return -1
-        return feature_slot(ns, name, self._dim)
 
     def features(self, shared: Sequence[FeatureSet]) -> np.ndarray:
         """(n, dim + 1) float64: each row :meth:`RidgeLearner.features` of one feature set."""

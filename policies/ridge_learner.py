@@ -38,6 +38,7 @@ import numpy as np
 
 from policies.errors import PolicyConfigError, PolicyInputError
 from policies.hashed_ridge import (
+    FeatureSlots,
     HashedRidge,
     check_forget,
     check_slots,
@@ -107,8 +108,8 @@ class RidgeConfig:
     def fingerprint(self) -> str:
         """Everything that shapes the model (a checkpoint made with another is refused).
 
-        ``forget`` is left out at 1.0 and ``ucb`` at 0.0, so checkpoints written before they
-        existed still open.
+        ``forget`` is left out at 1.0, ``ucb`` at 0.0 and ``slots`` at ``"hashed"``, so
+        checkpoints written before they existed still open.
         """
         return fingerprint_of("ridge", self, {"forget": 1.0, "ucb": 0.0, "slots": "hashed"})
 
@@ -131,8 +132,7 @@ class RidgeLearner(HashedRidge):
         self.config = config or RidgeConfig()
         self.seed = int(seed)
         self._width = self.config.dim + 1  # the last slot is the constant
-        self._slots: dict[tuple[str, str], int] = {}
-        self._table: dict[tuple[str, str], int] = {}
+        self._slots = FeatureSlots(self.config.slots, self.config.dim)
         self._k = 0
         self._ainv = np.zeros((0, self._width, self._width))
         self._b = np.zeros((0, self._width))

@@ -184,7 +184,6 @@ ENGINE_VARIANTS: tuple[LearnerSpec, ...] = (
     LearnerSpec("engine", "engine default table", _shared_default(slots="table")),
     LearnerSpec("engine", "engine default table d64",
                 _shared_default(slots="table", dim=64, max_dim=4096)),
-    LearnerSpec("engine", "engine default d64", _shared_default(dim=64, max_dim=4096)),
     # stop 10: Thompson sampling on the shared default's joint ridge (JointRidgeConfig.thompson:
     # a pool of 64 posterior draws, redrawn every 100 rewards), at three posterior scales
     LearnerSpec("engine", "engine default ts0.2", _shared_default(thompson=0.2)),
@@ -209,10 +208,6 @@ ENGINE_VARIANTS: tuple[LearnerSpec, ...] = (
     LearnerSpec("engine", "engine joint ts0.5",
                 {"candidates": ({"name": "joint", "exploration": "joint", "l2": 100.0,
                                  "thompson": 0.5},)}),
-    # the one-message default (the optimistic ridge that forgets, then SquareCB) with the table
-    LearnerSpec("engine", "engine ridge default table",
-                {"candidates": ({**_RIDGE_U1_G100, "forget": 0.999, "slots": "table"},
-                                "squarecb")}),
     # the one-message default under the selection rule before stop 5 (DR alone)
     LearnerSpec("engine", "engine ridge u1 g100 f999+sq dr alone",
                 {"candidates": ({**_RIDGE_U1_G100, "forget": 0.999}, "squarecb"),

@@ -1,5 +1,6 @@
 """The joint ridge candidate (``candidates = ["joint", ...]``, policies/joint_ridge_learner.py)
-in the engine: it serves and learns, every candidate resumes after a restart or a crash, bad
+in the engine: it serves and learns, every candidate resumes after a restart or a crash (also
+with features in table slots and under Thompson sampling), its snapshot serves the same, bad
 settings are refused naming the field, a checkpoint of another setting is refused."""
 
 from __future__ import annotations
@@ -14,6 +15,15 @@ from engine.errors import CheckpointError, ConfigError
 from tests.engine.engine_world import OPEN_RULES, T0, context, make_engine, probe, reward_of
 
 JOINT_FIRST = ["joint", "ridge", "squarecb"]
+# features in slots given in order (slots = "table"), for the joint and the ridge
+TABLE_FIRST = [{"name": "joint", "exploration": "joint", "slots": "table"},
+               {"name": "ridge", "exploration": "ridge", "slots": "table"}, "squarecb"]
+# Thompson sampling, its pool redrawn every 30 rewards: a crash's replay of 50 rewards after a
+# checkpoint draws pools again (at 420 and 450 below), which must be the same pools
+THOMPSON_FIRST = [{"name": "joint", "exploration": "joint", "thompson": 0.5, "redraw": 30},
+                  "ridge", "squarecb"]
+KINDS = pytest.mark.parametrize("candidates", [JOINT_FIRST, TABLE_FIRST, THOMPSON_FIRST],
+                                ids=["joint", "table", "thompson"])
 
 
 def _stream(eng, lo: int, hi: int) -> None:
@@ -37,23 +47,24 @@ def test_the_joint_candidate_serves_and_learns_the_segments_best_actions(tmp_pat
             assert sum((d.message, d.channel) == best for d in picks) > 60  # uniform: ~20
 
 
-def test_every_candidate_resumes_after_a_restart_and_after_a_crash(tmp_path):
-    """Catches joint state missing from the checkpoint (inverse, weights, reward count), or a
-    replay that relearns or skips rewards: the restarted candidates equal the uninterrupted
-    ones bit for bit."""
-    with make_engine(tmp_path / "clean", candidates=JOINT_FIRST) as eng:
+@KINDS
+def test_every_candidate_resumes_after_a_restart_and_after_a_crash(tmp_path, candidates):
+    """Catches joint state missing from the checkpoint (inverse, weights, reward count, the
+    slot table, Thompson sampling's pool), or a replay that relearns or skips rewards or draws
+    other pools: the restarted candidates equal the uninterrupted ones bit for bit."""
+    with make_engine(tmp_path / "clean", candidates=candidates) as eng:
         _stream(eng, 0, 450)
         before = probe(eng)
-    with make_engine(tmp_path / "clean", candidates=JOINT_FIRST) as again:
+    with make_engine(tmp_path / "clean", candidates=candidates) as again:
         assert again.stats()["replayed_on_start"] == 0
         assert again.stats()["serving_learner"] == "joint"
         np.testing.assert_array_equal(probe(again), before)
-    eng = make_engine(tmp_path / "crash", candidates=JOINT_FIRST, checkpoint_every=100)
+    eng = make_engine(tmp_path / "crash", candidates=candidates, checkpoint_every=100)
     _stream(eng, 0, 450)
     expected = probe(eng)
     eng.log.close()  # a crash: 50 rewards after the last checkpoint
     eng._selection.close()
-    with make_engine(tmp_path / "crash", candidates=JOINT_FIRST, checkpoint_every=100) as again:
+    with make_engine(tmp_path / "crash", candidates=candidates, checkpoint_every=100) as again:
         assert again.stats()["replayed_on_start"] == 50
         np.testing.assert_array_equal(probe(again), expected)
 
@@ -78,14 +89,16 @@ def test_a_checkpoint_of_another_joint_setting_is_refused(tmp_path):
         make_engine(tmp_path, candidates=[{"name": "j", "exploration": "joint", "dim": 16}])
 
 
-def test_a_snapshot_of_the_joint_candidate_serves_its_estimates_in_batch(tmp_path):
+@KINDS
+def test_a_snapshot_of_the_joint_candidate_serves_its_estimates_in_batch(tmp_path, candidates):
     """Catches a snapshot that does not reopen as the joint learner (the fleet and campaigns
-    read it by its fingerprint) or a batch scorer that is not its estimates."""
+    read it by its fingerprint), or a batch scorer that is not its estimates (one that hashed
+    the features a table placed)."""
     from engine.candidate_learners import batch_scorer
     from engine.snapshots import learner_from, snapshot_of
     from tests.engine.engine_world import PROBES
 
-    with make_engine(tmp_path, candidates=JOINT_FIRST) as eng:
+    with make_engine(tmp_path, candidates=candidates) as eng:
         _stream(eng, 0, 300)
         joint = eng._selection.learners["joint"]
         spec = eng.options.candidate("joint")
@@ -94,6 +107,8 @@ def test_a_snapshot_of_the_joint_candidate_serves_its_estimates_in_batch(tmp_pat
         with learner_from(snap, eng.catalog) as served:
             assert type(served).__name__ == "JointRidgeLearner"
             np.testing.assert_array_equal([served.estimates(p) for p in PROBES], want)
+            np.testing.assert_array_equal([served.probabilities(p) for p in PROBES],
+                                          [joint.probabilities(p) for p in PROBES])
             np.testing.assert_allclose(batch_scorer(served).scores(PROBES), want, rtol=0,
                                        atol=1e-12)
 
