@@ -8,12 +8,18 @@ summary pairs the others with it by seed (mean of the last checkpoint, 95 % t-in
 
 A penalty is a number (every weight), ``own/context/cross`` (one per group of weights: the
 actions' own effects and the bias, the context alone, the crosses of context and attributes),
-``evidence`` (the one penalty that maximises the marginal likelihood) or ``group evidence`` (one
-per group, the same way).
+``evidence`` (the one penalty that maximises the marginal likelihood), ``group evidence`` (one
+per group, the same way) or ``slot evidence`` (one per shared slot, its crosses with every
+attribute, beside one for the actions' own effects and one for the context alone: automatic
+relevance determination of the context's features; with ``--slots table`` a slot is a feature).
 
     python benchmarks/joint_penalty_offline.py --world baseline --seeds 1,2,3 --train 16000
     python benchmarks/joint_penalty_offline.py --world example_catalog --train 3000 --test 1000 \
         --penalties "1,100,1/1/100,100/1/1,group evidence"
+    python benchmarks/joint_penalty_offline.py --world baseline --seeds 1,2,3 --dim 64 \
+        --slots table --penalties "100,1000,slot evidence"
+    python benchmarks/joint_penalty_offline.py --world baseline --seeds 1,2,3 --penalties 1000 \
+        --contexts all,segment
 """
 
 from __future__ import annotations
@@ -93,9 +99,24 @@ def evidence_penalty(xtx: np.ndarray, xty: np.ndarray, yty: float, n: int,
     return alpha[groups] / beta
 
 
-def penalty_of(spec: str, groups: np.ndarray, stats_: tuple) -> np.ndarray:
+def slot_groups(learner: JointRidgeLearner) -> np.ndarray:
+    """Each weight's group for ``slot evidence``: its shared slot for the crosses of the
+    context with the attributes, ``dim`` for the context alone, ``dim + 1`` for the actions' own
+    effects and the bias (:meth:`JointRidgeLearner.weight_groups`'s groups 1 and 0)."""
+    width, q = learner._width, learner._zc.shape[1]
+    grid = np.repeat(np.arange(width)[:, None], q, axis=1)
+    grid[:, 0] = width - 1
+    grid[-1, :] = width
+    return np.concatenate([grid.ravel(), np.full(learner._zb.shape[1], width)])
+
+
+def penalty_of(spec: str, groups: np.ndarray, stats_: tuple,
+               slots: np.ndarray | None = None) -> np.ndarray:
     """One penalty per weight for ``spec`` (see the module) given the statistics
-    ``(X'X, X'y, y'y, n)``."""
+    ``(X'X, X'y, y'y, n)`` (``slots``: :func:`slot_groups`, for ``slot evidence``)."""
+    if spec == "slot evidence":
+        assert slots is not None
+        return evidence_penalty(*stats_, slots)
     if spec in ("evidence", "group evidence"):
         return evidence_penalty(*stats_, np.minimum(groups, 0 if spec == "evidence" else 2))
     values = [float(v) for v in spec.split("/")]
@@ -109,22 +130,32 @@ def checkpoint(learner: JointRidgeLearner, base: float, specs: list[str], yty: f
     xty, theta, groups = learner._b.copy(), learner._theta.copy(), learner.weight_groups()
     caps = []
     for spec in specs:
-        pen = penalty_of(spec, groups, (xtx, xty, yty, n))
+        pen = penalty_of(spec, groups, (xtx, xty, yty, n), slot_groups(learner))
         learner._theta = np.linalg.solve(xtx + np.diag(pen), xty)
         caps.append(greedy_capture(learner, log, held_out))
     learner._theta = theta
     return caps
 
 
-def one_seed(args: argparse.Namespace, seed: int, specs: list[str]) -> np.ndarray:
-    """Captures ``(checkpoints, penalties)`` of one seed, printed as they come."""
-    start = time.perf_counter()
-    log = uniform_log(args.world, seed, args.train + args.test)
+def context_subset(log: dict, keep: str) -> dict:
+    """The log with only the context features named in ``keep`` (comma-separated context
+    keys, ``all`` for every one; the uniform log's history namespace is the same on every row,
+    so it goes too)."""
+    if keep == "all":
+        return log
+    names = set(keep.split("+"))
+    feats = [{"c": {k: v for k, v in f.get("c", {}).items() if k in names}} for f in log["feats"]]
+    return {**log, "feats": feats}
+
+
+def one_subset(args: argparse.Namespace, log: dict, specs: list[str]) -> np.ndarray:
+    """Captures ``(checkpoints, penalties)`` of the joint ridge fitted on ``log``."""
     r = log["rewards"][:args.train]
     scale = float(np.mean(np.abs(r))) or 1.0  # as the engine's scale: the argmax ignores it
     held_out, every = range(args.train, args.train + args.test), args.train // args.checkpoints
     rows = []
-    with JointRidgeLearner(JointRidgeConfig(l2=args.base)) as learner:
+    config = JointRidgeConfig(l2=args.base, dim=args.dim, slots=args.slots, max_dim=8192)
+    with JointRidgeLearner(config) as learner:
         learner.set_actions(log["sets"])
         for i in range(args.train):
             learner.learn(log["feats"][i], np.flatnonzero(log["eligible"][i]),
@@ -132,12 +163,27 @@ def one_seed(args: argparse.Namespace, seed: int, specs: list[str]) -> np.ndarra
             if (i + 1) % every == 0:
                 yty = float(np.sum((r[:i + 1] / scale) ** 2))
                 rows.append(checkpoint(learner, args.base, specs, yty, i + 1, log, held_out))
-    caps = np.array(rows)
+    return np.array(rows)
+
+
+def one_seed(args: argparse.Namespace, seed: int, specs: list[str],
+             subsets: list[str]) -> np.ndarray:
+    """Captures ``(checkpoints, subsets x penalties)`` of one seed, printed as they come."""
+    start = time.perf_counter()
+    log = uniform_log(args.world, seed, args.train + args.test)
+    caps = np.hstack([one_subset(args, context_subset(log, k), specs) for k in subsets])
+    r = log["rewards"][:args.train]
     print(f"{args.world} seed {seed}: rewards mean {r.mean():.3f} sd {r.std():.2f}; capture "
-          f"after each {every} rows ({time.perf_counter() - start:.0f} s)", flush=True)
-    for j, spec in enumerate(specs):
-        print(f"  {spec}: " + " ".join(f"{c:.3f}" for c in caps[:, j]), flush=True)
+          f"after each {args.train // args.checkpoints} rows "
+          f"({time.perf_counter() - start:.0f} s)", flush=True)
+    for j, label in enumerate(labels(specs, subsets)):
+        print(f"  {label}: " + " ".join(f"{c:.3f}" for c in caps[:, j]), flush=True)
     return caps
+
+
+def labels(specs: list[str], subsets: list[str]) -> list[str]:
+    """Column labels: the penalty, and the context subset when there are several."""
+    return [s if len(subsets) == 1 else f"{s} @ {k}" for k in subsets for s in specs]
 
 
 def main() -> None:
@@ -150,18 +196,24 @@ def main() -> None:
                     help="comma-separated (see the module); the first is the reference")
     ap.add_argument("--base", type=float, default=1e-3,
                     help="the penalty the statistics are gathered under (taken out again)")
+    ap.add_argument("--dim", type=int, default=32, help="the joint ridge's shared slots")
+    ap.add_argument("--slots", default="hashed", choices=("hashed", "table"))
+    ap.add_argument("--contexts", default="all",
+                    help="context subsets, comma-separated, each 'all' or keys joined by '+' "
+                         "(segment+region): each is fitted with every penalty")
     ap.add_argument("--checkpoints", type=int, default=4, help="scored this many times in training")
     args = ap.parse_args()
     specs = [p.strip() for p in args.penalties.split(",") if p.strip()]
     seeds = [int(s) for s in args.seeds.split(",")]
-    last = np.array([one_seed(args, seed, specs)[-1] for seed in seeds])
+    subsets = [k.strip() for k in args.contexts.split(",") if k.strip()]
+    last = np.array([one_seed(args, seed, specs, subsets)[-1] for seed in seeds])
     print(f"\n{args.world}, last checkpoint, {len(seeds)} seeds: mean capture; minus "
           f"{specs[0]!r}, paired [95 % interval]")
-    for j, spec in enumerate(specs):
+    for j, spec in enumerate(labels(specs, subsets)):
         d = last[:, j] - last[:, 0]
         half = (stats.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d))
                 if len(d) > 1 else float("nan"))
-        print(f"  {spec:>16}: {last[:, j].mean():.3f}"
+        print(f"  {spec:>24}: {last[:, j].mean():.3f}"
               + (f"   {d.mean():+.3f} [{d.mean() - half:+.3f}, {d.mean() + half:+.3f}]"
                  if j else ""))
 

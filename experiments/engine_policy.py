@@ -108,6 +108,9 @@ class EnginePolicy:
                              seed=seed, clock=self._clock, **options)
         self._window_s = float(self.engine.options.reward_window)
         self._ids: dict[int, tuple[str, float]] = {}
+        #: the decisions of the last ``act_customers`` call, in its rows' order (diagnostics
+        #: read their explanations: benchmarks/exploration_cost.py)
+        self.last_decisions: list[Any] = []
 
     def act_customers(self, contexts: np.ndarray, eligible: np.ndarray, customer_ids: np.ndarray,
                       clock_hours: float, refs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -135,8 +138,10 @@ class EnginePolicy:
             ctx.update(zip(self._consent_keys, row, strict=True))
         n = len(ctxs)
         actions, probs = np.empty(n, dtype=np.int64), np.empty(n)
+        self.last_decisions = []
         for i in range(n):  # the engine's public API is per customer; this is what we validate
             d = self.engine.choose(str(int(customer_ids[i])), ctxs[i], now=now)
+            self.last_decisions.append(d)
             actions[i], probs[i] = d.action_index, d.probability
             self._ids[int(refs[i])] = (d.decision_id, now)
         return actions, probs

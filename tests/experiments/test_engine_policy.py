@@ -64,3 +64,20 @@ def test_an_engine_cell_serves_the_capacity_world_without_a_refused_pick():
     # consent: nothing it picks is refused and replaced by no contact
     assert sum(r["overrides"] for r in rows) == 0
     assert sum(r["ch_sms"] for r in rows) > 0 and sum(r["ch_email"] for r in rows) > 0
+
+
+def test_the_last_call_s_decisions_are_kept_in_row_order_with_their_explanations(tmp_path):
+    env = CustomerBatchEnv("small", batch_size=30, seed=2)
+    obs, info = env.reset(seed=2)
+    with EnginePolicy(env, state_dir=tmp_path / "state", seed=2) as pol:
+        for step in range(2):
+            refs = np.arange(step * 30, (step + 1) * 30)
+            a, p = pol.act_customers(obs, info["eligible"], info["customer_ids"],
+                                     info["clock_hours"], refs)
+            kept = pol.last_decisions
+            assert [d.action_index for d in kept] == a.tolist()  # this call's, not the first's
+            assert [d.customer_id for d in kept] == [str(c) for c in info["customer_ids"]]
+            assert np.allclose([d.probability for d in kept], p)
+            ex = kept[0].explain()
+            assert ex.action == kept[0].action_name and ex.top_actions
+            obs, _, _, _, info = env.step(a)
