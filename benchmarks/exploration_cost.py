@@ -43,6 +43,7 @@ class WatchedEngine:
         names = [a.name for a in inner.engine.catalog.actions]
         self._index = {n: i for i, n in enumerate(names)}
         self.rows: list[tuple[int, float, float, float, float, float]] = []
+        self.learners: list[str] = []  # the candidate that served each watched row
 
     def see_expected(self, expected: np.ndarray) -> None:
         self._expected = expected
@@ -60,6 +61,7 @@ class WatchedEngine:
             ok = eligible[i]
             self.rows.append((int(refs[i]), mass, row[self._index[top]], row[actions[i]],
                               row[ok].max(), row[ok].mean()))
+            self.learners.append(ex.learner or "not asked")
         return actions, probs
 
     def learn_refs(self, refs: np.ndarray, rewards: np.ndarray, clock_hours: float) -> None:
@@ -67,9 +69,9 @@ class WatchedEngine:
 
 
 def run(scenario: str, seed: int, horizon: int, every: int, window: int,
-        options: dict[str, Any]) -> np.ndarray:
+        options: dict[str, Any]) -> tuple[np.ndarray, list[str]]:
     """The watched rows (ref, mass on the greedy action, greedy / chosen / best / random
-    expected values) of one engine cell."""
+    expected values) of one engine cell, and the candidate that served each."""
     import tempfile
 
     from simulator import CustomerBatchEnv, load_scenario
@@ -79,7 +81,7 @@ def run(scenario: str, seed: int, horizon: int, every: int, window: int,
     with tempfile.TemporaryDirectory() as d, EnginePolicy(env, d, seed, **options) as pol:
         watched = WatchedEngine(pol, every)
         _loop(cell, env, watched)
-    return np.asarray(watched.rows)
+    return np.asarray(watched.rows), watched.learners
 
 
 def main() -> None:
@@ -92,16 +94,19 @@ def main() -> None:
     ap.add_argument("--candidates", default=None, help="the engine's candidates, as JSON")
     args = ap.parse_args()
     options = {} if args.candidates is None else {"candidates": json.loads(args.candidates)}
-    rows = run(args.scenario, args.seed, args.horizon, args.every, args.window, options)
+    rows, learners = run(args.scenario, args.seed, args.horizon, args.every, args.window, options)
     print(f"{args.scenario} seed {args.seed}, {args.horizon} decisions, every {args.every}th "
           f"treated decision read; expected value per 1,000 customers")
-    print("decisions   mass on greedy   greedy   chosen   best   random")
+    print("decisions   mass on greedy   greedy   chosen   best   random   served by")
     for lo in range(0, args.horizon, args.window):
-        w = rows[(rows[:, 0] >= lo) & (rows[:, 0] < lo + args.window)]
-        if len(w):
-            m = w[:, 1:].mean(axis=0)
+        inside = (rows[:, 0] >= lo) & (rows[:, 0] < lo + args.window)
+        if inside.any():
+            m = rows[inside, 1:].mean(axis=0)
+            names, counts = np.unique(np.asarray(learners)[inside], return_counts=True)
+            served = ", ".join(f"{n} {c / inside.sum():.0%}"
+                               for n, c in zip(names, counts, strict=True))
             print(f"{lo + args.window:>9,}   {m[0]:>14.2f}   {1000 * m[1]:>6.0f}   "
-                  f"{1000 * m[2]:>6.0f}   {1000 * m[3]:>4.0f}   {1000 * m[4]:>6.0f}")
+                  f"{1000 * m[2]:>6.0f}   {1000 * m[3]:>4.0f}   {1000 * m[4]:>6.0f}   {served}")
 
 
 if __name__ == "__main__":
