@@ -11,7 +11,8 @@ actions' own effects and the bias, the context alone, the crosses of context and
 ``evidence`` (the one penalty that maximises the marginal likelihood), ``group evidence`` (one
 per group, the same way) or ``slot evidence`` (one per shared slot, its crosses with every
 attribute, beside one for the actions' own effects and one for the context alone: automatic
-relevance determination of the context's features; with ``--slots table`` a slot is a feature).
+relevance determination of the context's features; with ``--slots table`` a slot is a feature;
+``slot evidence>1000``: none below 1000, so the evidence can only add to it).
 
     python benchmarks/joint_penalty_offline.py --world baseline --seeds 1,2,3 --train 16000
     python benchmarks/joint_penalty_offline.py --world example_catalog --train 3000 --test 1000 \
@@ -114,9 +115,10 @@ def penalty_of(spec: str, groups: np.ndarray, stats_: tuple,
                slots: np.ndarray | None = None) -> np.ndarray:
     """One penalty per weight for ``spec`` (see the module) given the statistics
     ``(X'X, X'y, y'y, n)`` (``slots``: :func:`slot_groups`, for ``slot evidence``)."""
-    if spec == "slot evidence":
+    if spec.startswith("slot evidence"):  # "slot evidence>1000": none below 1000
         assert slots is not None
-        return evidence_penalty(*stats_, slots)
+        floor = float(spec.partition(">")[2] or 0.0)
+        return np.maximum(evidence_penalty(*stats_, slots), floor)
     if spec in ("evidence", "group evidence"):
         return evidence_penalty(*stats_, np.minimum(groups, 0 if spec == "evidence" else 2))
     values = [float(v) for v in spec.split("/")]

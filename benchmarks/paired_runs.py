@@ -2,7 +2,10 @@
 paired by scenario and seed, value per 1,000 customers with its 95 % interval.
 
 Run: ``python benchmarks/paired_runs.py results/long_rescale results/long_joint_l100
---policy "engine (default)"`` (both folders made by ``offerbandit experiment run``).
+--policy "engine (default)"`` (both folders made by ``offerbandit experiment run``). With
+``--other-policy``, this run's ``--policy`` minus another policy of the other run (two grids
+over the same scenarios and seeds: ``python benchmarks/paired_runs.py results/long_exploration
+results/long_rescale --policy "engine (joint ts0.5)" --other-policy "segment rules"``).
 """
 
 from __future__ import annotations
@@ -27,14 +30,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("this", type=Path, help="a results folder")
     p.add_argument("other", type=Path, help="the same grid's results folder from another run")
     p.add_argument("--policy", required=True, help="the policy's label in both")
+    p.add_argument("--other-policy", default=None,
+                   help="the other run's policy to subtract (default: --policy)")
     args = p.parse_args(argv)
-    now, then = cells_of(args.this, args.policy), cells_of(args.other, args.policy)
+    other_policy = args.other_policy or args.policy
+    now, then = cells_of(args.this, args.policy), cells_of(args.other, other_policy)
     if now.empty or then.empty:
-        p.error(f"--policy: no cells of {args.policy!r} in "
+        p.error(f"--policy: no cells of {args.policy if now.empty else other_policy!r} in "
                 f"{args.this if now.empty else args.other}")
-    then = then.assign(policy=f"{args.policy} ({args.other.name})")
+    then = then.assign(policy=f"{other_policy} ({args.other.name})")
     table = paired(pd.concat([now, then], ignore_index=True), args.policy)
-    print(f"{args.policy}: {args.this.name} minus {args.other.name}, paired by seed")
+    print(f"{args.policy} ({args.this.name}) minus {other_policy} ({args.other.name}), "
+          f"paired by seed")
     print(table[["scenario", "seeds", "diff_per_1000", "diff_lo", "diff_hi"]]
           .round(1).to_string(index=False))
     return 0

@@ -29,7 +29,10 @@ CONFIGS = {"l2 1, gamma 30 (default before stop 7)": {"l2": 1.0, "gamma_scale": 
            "l2 100, gamma 100": {"l2": 100.0, "gamma_scale": 100.0},
            "l2 100, gamma 5 n^0.75": {"l2": 100.0, "gamma_scale": 5.0, "gamma_exponent": 0.75},
            "l2 100, own effects 300": {"l2": 100.0, "gamma_scale": 30.0, "own_l2": 300.0},
-           "l2 100, Thompson 0.5": {"l2": 100.0, "gamma_scale": 30.0, "thompson": 0.5}}
+           "l2 100, Thompson 0.5": {"l2": 100.0, "gamma_scale": 30.0, "thompson": 0.5},
+           "l2 1000, Thompson 0.5": {"l2": 1000.0, "gamma_scale": 30.0, "thompson": 0.5},
+           "l2 1000, gamma 30": {"l2": 1000.0, "gamma_scale": 30.0},
+           "l2 1000, Thompson 1.5": {"l2": 1000.0, "gamma_scale": 30.0, "thompson": 1.5}}
 
 
 def last_500(seed: int, joint: dict[str, float]) -> float:
