@@ -39,7 +39,6 @@ class WatchedEngine:
         self.inner, self.every = inner, every
         self.name = inner.name
         self._expected = np.zeros((0, 0))
-        self._step = 0
         names = [a.name for a in inner.engine.catalog.actions]
         self._index = {n: i for i, n in enumerate(names)}
         self.rows: list[tuple[int, float, float, float, float, float]] = []

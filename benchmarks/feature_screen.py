@@ -23,6 +23,8 @@ sys.path.insert(0, str(REPO))  # run as a script (E402 below)
 from benchmarks.joint_penalty_offline import (  # noqa: E402
     context_subset,
     greedy_capture,
+    learn_rows,
+    reward_scale,
     uniform_log,
 )
 from policies.joint_ridge_learner import JointRidgeConfig, JointRidgeLearner  # noqa: E402
@@ -31,18 +33,14 @@ from policies.joint_ridge_learner import JointRidgeConfig, JointRidgeLearner  # 
 def fit(log: dict, names: list[str], train: int, test: int) -> tuple[float, float]:
     """Held-out squared error of the logged rewards, and greedy capture, of the joint ridge
     fitted on the first ``train`` rows with the context features ``names`` only."""
-    sub = context_subset(log, "+".join(names)) if names else \
-        {**log, "feats": [{"c": {}} for _ in log["feats"]]}
-    r = log["rewards"]
-    scale = float(np.mean(np.abs(r[:train]))) or 1.0
+    sub = context_subset(log, "+".join(names))
+    scale = reward_scale(log, train)
     held_out = range(train, train + test)
     with JointRidgeLearner(JointRidgeConfig(l2=1000.0)) as learner:
         learner.set_actions(log["sets"])
-        for i in range(train):
-            learner.learn(sub["feats"][i], np.flatnonzero(log["eligible"][i]),
-                          int(log["chosen"][i]), 1.0 / log["eligible"][i].sum(), r[i] / scale)
+        learn_rows(learner, sub, range(train), scale)
         errors = [(learner.estimates(sub["feats"][j], np.array([log["chosen"][j]]))[0]
-                   - r[j] / scale) ** 2 for j in held_out]
+                   - log["rewards"][j] / scale) ** 2 for j in held_out]
         return float(np.mean(errors)), greedy_capture(learner, sub, held_out)
 
 

@@ -130,9 +130,10 @@ def checkpoint(learner: JointRidgeLearner, base: float, specs: list[str], yty: f
     """The capture of each penalty's refit of the learner's statistics (left as they were)."""
     xtx = np.linalg.inv(learner._ainv) - base * np.eye(learner._ainv.shape[0])
     xty, theta, groups = learner._b.copy(), learner._theta.copy(), learner.weight_groups()
+    slots = slot_groups(learner)
     caps = []
     for spec in specs:
-        pen = penalty_of(spec, groups, (xtx, xty, yty, n), slot_groups(learner))
+        pen = penalty_of(spec, groups, (xtx, xty, yty, n), slots)
         learner._theta = np.linalg.solve(xtx + np.diag(pen), xty)
         caps.append(greedy_capture(learner, log, held_out))
     learner._theta = theta
@@ -140,9 +141,9 @@ def checkpoint(learner: JointRidgeLearner, base: float, specs: list[str], yty: f
 
 
 def context_subset(log: dict, keep: str) -> dict:
-    """The log with only the context features named in ``keep`` (comma-separated context
-    keys, ``all`` for every one; the uniform log's history namespace is the same on every row,
-    so it goes too)."""
+    """The log with only the context features named in ``keep`` (context keys joined by
+    ``+``; ``all`` for every one, ``""`` for none; the uniform log's history namespace is the
+    same on every row, so it goes too)."""
     if keep == "all":
         return log
     names = set(keep.split("+"))
@@ -150,21 +151,33 @@ def context_subset(log: dict, keep: str) -> dict:
     return {**log, "feats": feats}
 
 
+def reward_scale(log: dict, train: int) -> float:
+    """The rewards' scale the learner sees them in, as the engine's (the argmax ignores it)."""
+    return float(np.mean(np.abs(log["rewards"][:train]))) or 1.0
+
+
+def learn_rows(learner: JointRidgeLearner, log: dict, rows: range, scale: float) -> None:
+    """The learner learns the log's ``rows`` in order, each at its uniform propensity."""
+    for i in rows:
+        learner.learn(log["feats"][i], np.flatnonzero(log["eligible"][i]),
+                      int(log["chosen"][i]), 1.0 / log["eligible"][i].sum(),
+                      log["rewards"][i] / scale)
+
+
 def one_subset(args: argparse.Namespace, log: dict, specs: list[str]) -> np.ndarray:
     """Captures ``(checkpoints, penalties)`` of the joint ridge fitted on ``log``."""
-    r = log["rewards"][:args.train]
-    scale = float(np.mean(np.abs(r))) or 1.0  # as the engine's scale: the argmax ignores it
+    scale = reward_scale(log, args.train)
     held_out, every = range(args.train, args.train + args.test), args.train // args.checkpoints
     rows = []
     config = JointRidgeConfig(l2=args.base, dim=args.dim, slots=args.slots, max_dim=8192)
     with JointRidgeLearner(config) as learner:
         learner.set_actions(log["sets"])
-        for i in range(args.train):
-            learner.learn(log["feats"][i], np.flatnonzero(log["eligible"][i]),
-                          int(log["chosen"][i]), 1.0 / log["eligible"][i].sum(), r[i] / scale)
-            if (i + 1) % every == 0:
-                yty = float(np.sum((r[:i + 1] / scale) ** 2))
-                rows.append(checkpoint(learner, args.base, specs, yty, i + 1, log, held_out))
+        for lo in range(0, args.train, every):
+            hi = min(lo + every, args.train)
+            learn_rows(learner, log, range(lo, hi), scale)
+            if hi % every == 0:
+                yty = float(np.sum((log["rewards"][:hi] / scale) ** 2))
+                rows.append(checkpoint(learner, args.base, specs, yty, hi, log, held_out))
     return np.array(rows)
 
 

@@ -192,11 +192,9 @@ ENGINE_VARIANTS: tuple[LearnerSpec, ...] = (
     # ... and with LinTS's own penalty (1), and between
     LearnerSpec("engine", "engine default ts0.2 l1", _shared_default(thompson=0.2, l2=1.0)),
     LearnerSpec("engine", "engine default ts0.5 l10", _shared_default(thompson=0.5, l2=10.0)),
-    # stop 11: offline the penalty 1000 fits better estimates than 100 at 16,000 rows
-    LearnerSpec("engine", "engine default ts0.5 l1000",
-                _shared_default(thompson=0.5, l2=1000.0)),
-    # ... and with the posterior scale that keeps 0.5's width at 100 where nothing was learned
-    # (sqrt(1000 / 100) x 0.5 is about 1.5; 0.5 at 1000 locks in on the tiny world)
+    # stop 11: offline the penalty 1000 fits better estimates than 100 at 16,000 rows; at it,
+    # Thompson 0.5 locks in on the tiny world, 1.5 (0.5's width at 100 where nothing was
+    # learned: sqrt(1000 / 100) x 0.5 is about 1.5) does not
     LearnerSpec("engine", "engine default ts1.5 l1000",
                 _shared_default(thompson=1.5, l2=1000.0)),
     # ... with the pool redrawn five times as often, and four times as many draws
