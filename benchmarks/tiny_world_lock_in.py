@@ -22,7 +22,9 @@ sys.path.insert(0, str(REPO))  # run as a script (E402 below)
 from tests.engine.engine_world import make_engine, play  # noqa: E402
 
 #: label -> the joint ridge's fields (beside "ridge" and "squarecb", as the shared default)
-CONFIGS = {"l2 1, gamma 30 (default before stop 7)": {"l2": 1.0, "gamma_scale": 30.0},
+Joint = dict[str, float | bool]
+CONFIGS: dict[str, Joint] = {
+           "l2 1, gamma 30 (default before stop 7)": {"l2": 1.0, "gamma_scale": 30.0},
            "l2 100, gamma 30 (default now)": {"l2": 100.0, "gamma_scale": 30.0},
            "l2 300, gamma 30": {"l2": 300.0, "gamma_scale": 30.0},
            "l2 300, gamma 100": {"l2": 300.0, "gamma_scale": 100.0},
@@ -32,10 +34,13 @@ CONFIGS = {"l2 1, gamma 30 (default before stop 7)": {"l2": 1.0, "gamma_scale": 
            "l2 100, Thompson 0.5": {"l2": 100.0, "gamma_scale": 30.0, "thompson": 0.5},
            "l2 1000, Thompson 0.5": {"l2": 1000.0, "gamma_scale": 30.0, "thompson": 0.5},
            "l2 1000, gamma 30": {"l2": 1000.0, "gamma_scale": 30.0},
-           "l2 1000, Thompson 1.5": {"l2": 1000.0, "gamma_scale": 30.0, "thompson": 1.5}}
+           "l2 1000, Thompson 1.5": {"l2": 1000.0, "gamma_scale": 30.0, "thompson": 1.5},
+           "l2 1, Thompson 0.2, no action constants": {"l2": 1.0, "gamma_scale": 30.0,
+                                                       "thompson": 0.2,
+                                                       "action_constants": False}}
 
 
-def last_500(seed: int, joint: dict[str, float]) -> float:
+def last_500(seed: int, joint: Joint) -> float:
     """The mean reward of decisions 1,000-1,499 of one seed."""
     candidates = [{"name": "joint", "exploration": "joint", **joint}, "ridge", "squarecb"]
     with tempfile.TemporaryDirectory() as d, \

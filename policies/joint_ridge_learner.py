@@ -72,13 +72,15 @@ from policies.hashed_ridge import (
 )
 from policies.vw_format import FeatureSet, feature_items
 
-__all__ = ["THOMPSON_FLOOR", "JointRidgeConfig", "JointRidgeLearner", "action_columns",
-           "joint_dimension", "shares_attributes"]
+__all__ = ["ATTRIBUTE_SCALES", "THOMPSON_FLOOR", "JointRidgeConfig", "JointRidgeLearner",
+           "action_columns", "joint_dimension", "scale_columns", "shares_attributes"]
 
 #: Under Thompson sampling (``JointRidgeConfig.thompson``), the share of the probability
 #: spread evenly over the eligible actions, so that none is logged at 0 (off-policy estimates
 #: of the other candidates need every action possible).
 THOMPSON_FLOOR = 0.01
+#: ``JointRidgeConfig.attribute_scale``'s values.
+ATTRIBUTE_SCALES = ("raw", "max")
 
 _BLAS: list[ThreadpoolController] = []  # made on the first learn (it lists the loaded libraries)
 
@@ -139,6 +141,16 @@ class JointRidgeConfig:
             the floor.
         redraw: rewards between two pools (1..1,000,000): each draw costs a Cholesky
             factorisation of ``A^-1``, ``O(D^3)``.
+        attribute_scale: how the actions' numeric attributes enter the model: ``"raw"`` (the
+            default) as given, ``"max"`` divided by their largest absolute value over the
+            actions (:func:`scale_columns`), so that a margin in euros or in cents gives the
+            same decisions. Why: the penalty is per unit of a column, so a raw margin of 14-30
+            crossed with the context was barely penalised and a discount of 0.05-0.3 barely
+            allowed (docs/engine.md, stop 12).
+        action_constants: whether an action that has shared columns keeps a constant of its
+            own (``b_a``, its identity column; the default). ``False`` leaves it out, so such
+            an action is only the sum of what its message, channel and timing earn (LinTS's
+            model on the suite's worlds).
     """
 
     dim: int = 32
@@ -153,6 +165,8 @@ class JointRidgeConfig:
     thompson: float = 0.0
     draws: int = 64
     redraw: int = 100
+    attribute_scale: str = "raw"
+    action_constants: bool = True
 
     def __post_init__(self) -> None:
         for key, least, most in (("dim", 4, 256), ("max_dim", 64, 8192), ("draws", 1, 4096),
@@ -178,6 +192,12 @@ class JointRidgeConfig:
                                         f"{high:g}], got {v!r}")
         check_forget(self.forget)
         check_slots(self.slots)
+        if not isinstance(self.action_constants, bool):
+            raise PolicyConfigError(f"action_constants: expected true or false, got "
+                                    f"{self.action_constants!r}")
+        if self.attribute_scale not in ATTRIBUTE_SCALES:
+            raise PolicyConfigError(f"attribute_scale: expected one of "
+                                    f"{', '.join(ATTRIBUTE_SCALES)}, got {self.attribute_scale!r}")
         if self.thompson and self.ucb:
             raise PolicyConfigError(f"ucb: expected 0 with thompson above 0, got {self.ucb!r}")
 
@@ -189,11 +209,13 @@ class JointRidgeConfig:
     def fingerprint(self) -> str:
         """Everything that shapes the model (a checkpoint made with another is refused);
         ``ucb`` is left out at 0.0, ``forget`` at 1.0, ``own_l2`` at 0.0, ``slots`` at
-        ``"hashed"``, ``thompson`` at 0.0, ``draws`` at 64 and ``redraw`` at 100, so
-        checkpoints written before they existed still open."""
+        ``"hashed"``, ``thompson`` at 0.0, ``draws`` at 64, ``redraw`` at 100,
+        ``attribute_scale`` at ``"raw"`` and ``action_constants`` at true, so checkpoints
+        written before they existed still open."""
         return fingerprint_of("joint", self, {"ucb": 0.0, "forget": 1.0, "own_l2": 0.0,
                                               "slots": "hashed", "thompson": 0.0, "draws": 64,
-                                              "redraw": 100})
+                                              "redraw": 100, "attribute_scale": "raw",
+                                              "action_constants": True})
 
 
 def _redraw_due(n: int, every: int) -> bool:
@@ -232,6 +254,19 @@ def action_columns(actions: Sequence[FeatureSet]) -> tuple[list[str], np.ndarray
     return [names[c] for c in keep], z[:, keep]
 
 
+def scale_columns(z: np.ndarray) -> np.ndarray:
+    """The columns divided by their largest absolute value over the actions: a one-hot column
+    is unchanged, a number lands in [-1, 1] whatever its unit, and a zero stays a zero (which
+    actions carry a column, what the model's layout reads, does not change).
+
+    Example:
+        >>> scale_columns(np.array([[1.0, 14.0], [0.0, 30.0], [1.0, 0.0]])).round(3).tolist()
+        [[1.0, 0.467], [0.0, 1.0], [1.0, 0.0]]
+    """
+    top = np.abs(z).max(axis=0, initial=0.0)
+    return z / np.where(top > 0, top, 1.0)
+
+
 def shares_attributes(actions: Sequence[FeatureSet]) -> bool:
     """Whether some attribute column is carried by two actions or more (what the joint model
     can carry from one action to another; classification as a bandit, one message per action,
@@ -261,6 +296,8 @@ def _layout(names: list[str], z: np.ndarray, config: JointRidgeConfig
     described = (z[:, ~own] != 0).any(axis=1)  # actions with a shared column
     constant = own & (z != 0)[described].any(axis=0)
     crossed = ~constant
+    if not config.action_constants:
+        constant = np.zeros_like(constant)
     d = w * (int(crossed.sum()) + 1) + int(constant.sum())
     if d > cap:
         raise PolicyConfigError(
@@ -336,6 +373,8 @@ class JointRidgeLearner(HashedRidge):
         if not actions:
             raise PolicyInputError("actions must hold at least one action, got none")
         names, z = action_columns(actions)
+        if self.config.attribute_scale == "max":
+            z = scale_columns(z)
         crossed, zc, zb = _layout(names, z, self.config)
         if self._k:  # a loaded model, or actions set before: the same ones only
             if crossed != self._columns or zc.shape[0] != self._k:
@@ -484,8 +523,18 @@ class JointRidgeLearner(HashedRidge):
                 vals, vecs = np.linalg.eigh(cov)
                 root = vecs * np.sqrt(np.clip(vals, 0.0, None))
             noise = rng.standard_normal((self.config.draws, self._theta.size))
-            scale = self.config.thompson * self.reward_sd()
+            scale = self.config.thompson * self._posterior_spread()
             self._set_pool(self._theta + scale * (noise @ root.T))
+
+    def _posterior_spread(self) -> float:
+        """The rewards' spread that Thompson sampling's draws are scaled by: their standard
+        deviation, or, while every reward learned is the same number, that number's size (1 if
+        it is 0). Why: a world's first matured rewards are often all 0 (decisions whose
+        answer has not come yet, no cost); a spread of 0 made every draw the mean, every
+        action tied at 0, and the first action won every draw (p 0.99 for action 0 after 8
+        zero rewards on `baseline`, docs/engine.md, stop 12)."""
+        sd = self.reward_sd()
+        return sd if sd > 0.0 else (abs(float(self._moments[1])) or 1.0)
 
     def _set_pool(self, pool: np.ndarray) -> None:
         """Serve from ``pool`` (``(draws, D)``); its actions' constants per draw are computed

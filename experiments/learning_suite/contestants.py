@@ -197,6 +197,22 @@ ENGINE_VARIANTS: tuple[LearnerSpec, ...] = (
     # learned: sqrt(1000 / 100) x 0.5 is about 1.5) does not
     LearnerSpec("engine", "engine default ts1.5 l1000",
                 _shared_default(thompson=1.5, l2=1000.0)),
+    # stop 12: the actions' numeric attributes (margin, discount, cost) divided by their largest
+    # absolute value over the actions (JointRidgeConfig.attribute_scale = "max"), alone and with
+    # Thompson sampling 0.5
+    LearnerSpec("engine", "engine default scaled", _shared_default(attribute_scale="max")),
+    LearnerSpec("engine", "engine default scaled ts0.5",
+                _shared_default(attribute_scale="max", thompson=0.5)),
+    # stop 12: no constant per action beside its message, channel and timing (LinTS's model;
+    # JointRidgeConfig.action_constants = False), alone and with Thompson sampling 0.5
+    LearnerSpec("engine", "engine default nb", _shared_default(action_constants=False)),
+    LearnerSpec("engine", "engine default nb ts0.5",
+                _shared_default(action_constants=False, thompson=0.5)),
+    LearnerSpec("engine", "engine default nb ts0.2 l1",
+                _shared_default(action_constants=False, thompson=0.2, l2=1.0)),
+    LearnerSpec("engine", "engine default nb ts0.2 l1 d64",
+                _shared_default(action_constants=False, thompson=0.2, l2=1.0, slots="table",
+                                dim=64, max_dim=4096)),
     # ... with the pool redrawn five times as often, and four times as many draws
     LearnerSpec("engine", "engine default ts0.5 r20", _shared_default(thompson=0.5, redraw=20)),
     LearnerSpec("engine", "engine default ts0.5 p256", _shared_default(thompson=0.5, draws=256)),

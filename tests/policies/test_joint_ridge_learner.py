@@ -255,3 +255,48 @@ def test_a_penalty_on_the_own_effects_is_the_ridge_solve_with_that_prior(forget)
     assert '"own_l2": 3.0' in cfg.fingerprint()
     with pytest.raises(PolicyConfigError, match=r"^own_l2:"):
         JointRidgeConfig(own_l2=-1.0)
+
+
+def _priced(unit: float) -> list[dict]:
+    """ACTIONS with each message's margin in a unit (1: euros, 100: cents)."""
+    margins = {"m0": 12.0, "m1": 20.0, "m2": 30.0}
+    return [{**a, "m": {**a["m"], "margin": margins[a["m"]["msg"]] * unit}} for a in ACTIONS]
+
+
+@pytest.mark.parametrize("scale, same", [("max", True), ("raw", False)])
+def test_scaled_attributes_give_the_same_estimates_in_any_unit(scale, same):
+    """``attribute_scale = "max"``: a margin in cents learns what one in euros does. Catches a
+    numeric attribute that enters at its raw size (then the penalty is per cent, and the
+    estimates move with the unit: the ``raw`` case, which shows the test can fail)."""
+    est = []
+    for unit in (1.0, 100.0):
+        with JointRidgeLearner(JointRidgeConfig(dim=8, l2=1.0, attribute_scale=scale)) as j:
+            j.set_actions(_priced(unit))
+            _teach(j, np.random.default_rng(3), n=200)
+            est.append(np.array([j.estimates({"c": {"seg": s}}) for s in "ab"]))
+    assert np.allclose(est[0], est[1], rtol=0, atol=1e-9) == same
+    assert np.abs(est[0]).max() > 0.3  # it learned something
+
+
+def test_without_action_constants_an_action_is_the_sum_of_its_attributes():
+    """``action_constants = False``: no action has a constant of its own, so a channel's gap is
+    the same for every message. Catches a constant left in (with it, the rows learn the
+    channel gap of m0 apart from m1's: the default case below)."""
+    gaps = []
+    for constants in (False, True):
+        with JointRidgeLearner(JointRidgeConfig(dim=8, action_constants=constants)) as j:
+            j.set_actions(ACTIONS)
+            rng = np.random.default_rng(5)
+            for _ in range(300):  # sms pays for m0 only: an interaction of message and channel
+                a = int(rng.integers(4))
+                j.learn({}, None, a, 0.25, float(a == 1) + 0.05 * rng.normal())
+            e = j.estimates({})
+            gaps.append((e[1] - e[0], e[3] - e[2], j.joint_dim))
+    (m0, m1, small), (c0, c1, large) = gaps
+    assert abs(m0 - m1) < 1e-9 and large - small == len(ACTIONS)
+    assert c0 - c1 > 0.3
+    assert "action_constants" not in JointRidgeConfig().fingerprint()
+    with pytest.raises(PolicyConfigError, match=r"^action_constants:"):
+        JointRidgeConfig(action_constants=1)  # type: ignore[arg-type]
+    with pytest.raises(PolicyConfigError, match=r"^attribute_scale:"):
+        JointRidgeConfig(attribute_scale="cents")

@@ -96,3 +96,15 @@ def test_off_by_default_and_the_fingerprint_is_unchanged():
     assert JointRidgeConfig().thompson == 0.0
     assert "thompson" not in JointRidgeConfig().fingerprint()
     assert '"thompson": 0.2' in JointRidgeConfig(thompson=0.2).fingerprint()
+
+
+@pytest.mark.parametrize("first", [0.0, -0.02])
+def test_rewards_all_alike_at_first_do_not_collapse_the_draws(first):
+    """A world's first matured rewards are often all 0 (or all one sending cost). Catches a
+    posterior spread of 0 then: every draw is the mean, every action ties, and the first
+    action wins every draw (p 0.99 for it, the collapse the engine met on `baseline`)."""
+    learner = _learner()
+    for i in range(8):
+        learner.learn({"c": {"x": 1.0, "seg": "ab"[i % 2]}}, None, 8, 0.1, first)
+    p = learner.probabilities({"c": {"x": 0.5, "seg": "a"}})
+    assert p.max() < 0.5 and (p > THOMPSON_FLOOR / len(ACTIONS) + 0.02).sum() >= 3
