@@ -198,11 +198,8 @@ ENGINE_VARIANTS: tuple[LearnerSpec, ...] = (
     LearnerSpec("engine", "engine default ts1.5 l1000",
                 _shared_default(thompson=1.5, l2=1000.0)),
     # stop 12: the actions' numeric attributes (margin, discount, cost) divided by their largest
-    # absolute value over the actions (JointRidgeConfig.attribute_scale = "max"), alone and with
-    # Thompson sampling 0.5
+    # absolute value over the actions (JointRidgeConfig.attribute_scale = "max")
     LearnerSpec("engine", "engine default scaled", _shared_default(attribute_scale="max")),
-    LearnerSpec("engine", "engine default scaled ts0.5",
-                _shared_default(attribute_scale="max", thompson=0.5)),
     # stop 12: no constant per action beside its message, channel and timing (LinTS's model;
     # JointRidgeConfig.action_constants = False), alone and with Thompson sampling 0.5
     LearnerSpec("engine", "engine default nb", _shared_default(action_constants=False)),
