@@ -35,14 +35,9 @@ from engine.features import (  # noqa: E402
     shared_features,
 )
 from engine.reward_scale import RewardScale  # noqa: E402
-from experiments.learning_suite.suite_cell import batch_values  # noqa: E402
+from experiments.learning_suite.suite_cell import batch_values, capture  # noqa: E402
 from experiments.worlds import make_world  # noqa: E402
 from policies.joint_ridge_learner import JointRidgeConfig, JointRidgeLearner  # noqa: E402
-
-
-def _capture(chosen: np.ndarray, random: np.ndarray, oracle: np.ndarray) -> float:
-    gap = float(oracle.mean() - random.mean())
-    return float((chosen.mean() - random.mean()) / gap) if gap > 0 else 0.0
 
 
 def bare_cell(world_name: str, seed: int, joint: dict[str, Any]) -> dict[str, Any]:
@@ -77,7 +72,7 @@ def bare_cell(world_name: str, seed: int, joint: dict[str, Any]) -> dict[str, An
         world.close()
     tail = slice(h - round(h * world.tail_fraction), h)
     return {"world": world_name, "seed": seed, "joint": joint,
-            "capture": _capture(chosen[tail], random[tail], oracle[tail]),
+            "capture": capture(chosen[tail], random[tail], oracle[tail]),
             "seconds": time.perf_counter() - start}
 
 

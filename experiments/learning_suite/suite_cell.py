@@ -38,7 +38,7 @@ from experiments.learning_suite.contestants import LearnerSpec, build_contestant
 from experiments.worlds import make_world
 from experiments.worlds.world import Batch
 
-__all__ = ["SuiteCell", "batch_values", "run_suite_cell"]
+__all__ = ["SuiteCell", "batch_values", "capture", "run_suite_cell"]
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,9 @@ class SuiteCell:
         return f"{self.world}__{self.learner.label.replace(' ', '_')}__seed{self.seed}"
 
 
-def _capture(chosen: np.ndarray, random: np.ndarray, oracle: np.ndarray) -> float:
+def capture(chosen: np.ndarray, random: np.ndarray, oracle: np.ndarray) -> float:
+    """The share of the oracle's lead over random that the chosen actions took (NaN when the
+    oracle is no better than random)."""
     gap = oracle.mean() - random.mean()
     return float((chosen.mean() - random.mean()) / gap) if gap > 0 else float("nan")
 
@@ -109,11 +111,11 @@ def run_suite_cell(cell: SuiteCell) -> dict[str, Any]:
     return {
         "world": cell.world, "learner": cell.learner.label, "kind": cell.learner.kind,
         "seed": cell.seed, "horizon": h, "n_tail": tail.stop - tail.start,
-        "capture": _capture(chosen[tail], random[tail], oracle[tail]),
+        "capture": capture(chosen[tail], random[tail], oracle[tail]),
         "reward": float(realised[tail].mean()), "chosen": float(chosen[tail].mean()),
         "random": float(random[tail].mean()), "oracle": float(oracle[tail].mean()),
-        "capture_early": _capture(chosen[early], random[early], oracle[early]),
-        "capture_all": _capture(chosen, random, oracle),
+        "capture_early": capture(chosen[early], random[early], oracle[early]),
+        "capture_all": capture(chosen, random, oracle),
         "overrides": overrides, "seconds": time.perf_counter() - start, **serving,
     }
 
