@@ -42,21 +42,29 @@ from engine.features import (  # noqa: E402
     shared_features,
 )
 from experiments.worlds import make_world  # noqa: E402
+from experiments.worlds.world import Batch, World  # noqa: E402
 from policies.joint_ridge_learner import JointRidgeConfig, JointRidgeLearner  # noqa: E402
+from policies.vw_format import FeatureSet  # noqa: E402
+
+
+def engine_features(world: World, batch: Batch) -> list[FeatureSet]:
+    """The batch's contexts as the engine's learners see them, each customer as one never
+    contacted (the history namespace of no history)."""
+    no_history = history_namespace(None, list(getattr(world, "_channels", ())))
+    return [shared_features(context_namespace(c), no_history)
+            for c in world.engine_contexts(batch)]
 
 
 def uniform_log(world_name: str, seed: int, rows: int) -> dict[str, object]:
     """``rows`` decisions of ``world_name`` played uniformly among the eligible actions."""
     world = make_world(world_name, seed, rows)
     rng = np.random.default_rng(seed)
-    no_history = history_namespace(None, list(getattr(world, "_channels", ())))
     feats, chosen, eligible, expected = [], [], [], []
     rewards = np.zeros(rows)
     while not world.done:
         b = world.observe()
         picks = np.array([rng.choice(np.flatnonzero(r)) for r in b.eligible])
-        feats += [shared_features(context_namespace(c), no_history)
-                  for c in world.engine_contexts(b)]
+        feats += engine_features(world, b)
         chosen += picks.tolist()
         eligible += list(b.eligible)
         expected += list(b.expected)

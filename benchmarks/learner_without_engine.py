@@ -24,20 +24,19 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # run as a script (E402 below)
-from engine.features import (  # noqa: E402
-    action_feature_sets,
-    context_namespace,
-    history_namespace,
-    shared_features,
-)
+from benchmarks.joint_penalty_offline import engine_features  # noqa: E402
+from engine.features import action_feature_sets  # noqa: E402
 from engine.reward_scale import RewardScale  # noqa: E402
 from experiments.learning_suite.suite_cell import batch_values, capture  # noqa: E402
+from experiments.learning_suite.suite_table import paired_difference  # noqa: E402
 from experiments.worlds import make_world  # noqa: E402
 from policies.joint_ridge_learner import JointRidgeConfig, JointRidgeLearner  # noqa: E402
+
+#: the bare learner's label among the suite's records
+BARE = "bare learner"
 
 
 def bare_cell(world_name: str, seed: int, joint: dict[str, Any]) -> dict[str, Any]:
@@ -47,7 +46,6 @@ def bare_cell(world_name: str, seed: int, joint: dict[str, Any]) -> dict[str, An
     rng = np.random.default_rng([seed, 17])
     h = world.horizon
     chosen, oracle, random = np.zeros(h), np.zeros(h), np.zeros(h)
-    no_history = history_namespace(None, list(getattr(world, "_channels", ())))
     rows: dict[int, tuple[dict, np.ndarray, int, float]] = {}
     scale = RewardScale()
     config = JointRidgeConfig(**{"gamma_scale": 30.0, "l2": 100.0, **joint})
@@ -57,8 +55,7 @@ def bare_cell(world_name: str, seed: int, joint: dict[str, Any]) -> dict[str, An
             while not world.done:
                 b = world.observe()
                 picks = np.zeros(b.refs.size, dtype=np.int64)
-                for i, ctx in enumerate(world.engine_contexts(b)):
-                    feats = shared_features(context_namespace(ctx), no_history)
+                for i, feats in enumerate(engine_features(world, b)):
                     idx = np.flatnonzero(b.eligible[i])
                     p = learner.probabilities(feats, idx)
                     j = int(rng.choice(idx.size, p=p / p.sum()))
@@ -86,15 +83,6 @@ def _learn(learner: JointRidgeLearner, scale: RewardScale, rows: dict, matured: 
         learner.learn(feats, idx, a, p, scale.normalise(value))
 
 
-def _recorded(folder: str, label: str) -> dict[tuple[str, int], float]:
-    out = {}
-    for line in (Path(folder) / "cells.jsonl").read_text().splitlines():
-        r = json.loads(line)
-        if r["learner"] == label:
-            out[(r["world"], r["seed"])] = r["capture"]
-    return out
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--worlds", default="drift,baseline")
@@ -108,25 +96,27 @@ def main() -> None:
     joint = json.loads(args.joint)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    done = {(r["world"], r["seed"], json.dumps(r["joint"], sort_keys=True))
-            for r in map(json.loads, out.read_text().splitlines())} if out.exists() else set()
-    key = json.dumps(joint, sort_keys=True)
-    for w in args.worlds.split(","):
-        for s in range(args.seeds):
-            if (w, s, key) not in done:
+    mine = [r for r in _lines(out) if r["joint"] == joint]
+    worlds, seeds = args.worlds.split(","), range(args.seeds)
+    for w in worlds:
+        for s in seeds:
+            if not any(r["world"] == w and r["seed"] == s for r in mine):
+                mine.append(bare_cell(w, s, joint))
                 with out.open("a") as f:
-                    f.write(json.dumps(bare_cell(w, s, joint)) + "\n")
-    mine = {(r["world"], r["seed"]): r["capture"] for r in map(json.loads,
-            out.read_text().splitlines()) if json.dumps(r["joint"], sort_keys=True) == key}
-    for w in args.worlds.split(","):
-        got = np.array([mine[(w, s)] for s in range(args.seeds)])
-        print(f"{w}: bare learner {got.mean():.3f}")
+                    f.write(json.dumps(mine[-1]) + "\n")
+    records = [{**r, "learner": BARE} for r in mine if r["seed"] in seeds]
+    if args.compare:
+        records += _lines(Path(args.compare) / "cells.jsonl")
+    for w in worlds:
+        got = [r["capture"] for r in records if r["learner"] == BARE and r["world"] == w]
+        print(f"{w}: bare learner {np.mean(got):.3f}")
         for label in filter(None, args.labels.split(",")):
-            rec = _recorded(args.compare, label)
-            d = got - np.array([rec[(w, s)] for s in range(args.seeds)])
-            half = stats.t.ppf(0.975, d.size - 1) * d.std(ddof=1) / np.sqrt(d.size)
-            print(f"  minus {label}: {d.mean():+.3f} [{d.mean() - half:+.3f}, "
-                  f"{d.mean() + half:+.3f}] ({d.size} seeds)")
+            mean, lo, hi, n = paired_difference(records, w, BARE, label)
+            print(f"  minus {label}: {mean:+.3f} [{lo:+.3f}, {hi:+.3f}] ({n} seeds)")
+
+
+def _lines(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(x) for x in path.read_text().splitlines()] if path.exists() else []
 
 
 if __name__ == "__main__":

@@ -294,10 +294,9 @@ def _layout(names: list[str], z: np.ndarray, config: JointRidgeConfig
     k, w, cap = z.shape[0], config.dim + 1, config.max_dim
     own = (z != 0).sum(axis=0) == 1
     described = (z[:, ~own] != 0).any(axis=1)  # actions with a shared column
-    constant = own & (z != 0)[described].any(axis=0)
-    crossed = ~constant
-    if not config.action_constants:
-        constant = np.zeros_like(constant)
+    identity = own & (z != 0)[described].any(axis=0)  # an own column beside shared ones
+    crossed = ~identity
+    constant = identity if config.action_constants else np.zeros_like(identity)
     d = w * (int(crossed.sum()) + 1) + int(constant.sum())
     if d > cap:
         raise PolicyConfigError(
@@ -531,8 +530,8 @@ class JointRidgeLearner(HashedRidge):
         deviation, or, while every reward learned is the same number, that number's size (1 if
         it is 0). Why: a world's first matured rewards are often all 0 (decisions whose
         answer has not come yet, no cost); a spread of 0 made every draw the mean, every
-        action tied at 0, and the first action won every draw (p 0.99 for action 0 after 8
-        zero rewards on `baseline`, docs/engine.md, stop 12)."""
+        action tied at 0, and the first action won every draw (on `baseline` a mean logged
+        probability of 0.97-0.99 from the first rewards on: docs/engine.md, stop 12)."""
         sd = self.reward_sd()
         return sd if sd > 0.0 else (abs(float(self._moments[1])) or 1.0)
 
