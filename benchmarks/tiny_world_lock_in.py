@@ -37,6 +37,12 @@ CONFIGS: dict[str, Joint] = {
            "l2 1000, Thompson 1.5": {"l2": 1000.0, "gamma_scale": 30.0, "thompson": 1.5},
            "l2 100, Thompson 1": {"l2": 100.0, "gamma_scale": 30.0, "thompson": 1.0},
            "l2 100, Thompson 2": {"l2": 100.0, "gamma_scale": 30.0, "thompson": 2.0},
+           "l2 100, Thompson 0.5, draws' prior 1": {"l2": 100.0, "gamma_scale": 30.0,
+                                                    "thompson": 0.5, "thompson_l2": 1.0},
+           "l2 100, Thompson 0.5, draws' prior 10": {"l2": 100.0, "gamma_scale": 30.0,
+                                                     "thompson": 0.5, "thompson_l2": 10.0},
+           "l2 100, Thompson 0.2, draws' prior 1": {"l2": 100.0, "gamma_scale": 30.0,
+                                                    "thompson": 0.2, "thompson_l2": 1.0},
            "l2 1, Thompson 0.2, no action constants": {"l2": 1.0, "gamma_scale": 30.0,
                                                        "thompson": 0.2,
                                                        "action_constants": False}}

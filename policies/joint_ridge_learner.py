@@ -59,6 +59,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy.linalg import solve_triangular  # type: ignore[import-untyped]
 from scipy.linalg.blas import dger  # type: ignore[import-untyped]
 from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]
 
@@ -141,6 +142,16 @@ class JointRidgeConfig:
             the floor.
         redraw: rewards between two pools (1..1,000,000): each draw costs a Cholesky
             factorisation of ``A^-1``, ``O(D^3)``.
+        thompson_l2: the draws' own prior penalty (0, the default: ``l2``, the mean's). Above
+            0 the pool is drawn from ``N(theta, (thompson * sd)^2 (X'X + thompson_l2 I)^-1)``
+            (``X'X``: the rows learned, forgetting's weights in), the mean still ``theta``: a
+            direction the model has few rows in keeps a prior spread of
+            ``1 / sqrt(thompson_l2)`` per weight instead of ``1 / sqrt(l2)``, one it has many
+            rows in is drawn as before. Why: the penalty that steadies the mean (100) also
+            said, as a prior, that no action differs from another by more than about a tenth
+            of the rewards' spread, and Thompson sampling at 0.5 left one segment of a small
+            world unserved on 2 seeds of 10 (docs/engine.md, stop 13). The model then also
+            keeps ``X'X`` (``D x D``, saved).
         attribute_scale: how the actions' numeric attributes enter the model: ``"raw"`` (the
             default) as given, ``"max"`` divided by their largest absolute value over the
             actions (:func:`scale_columns`), so that a margin in euros or in cents gives the
@@ -165,6 +176,7 @@ class JointRidgeConfig:
     thompson: float = 0.0
     draws: int = 64
     redraw: int = 100
+    thompson_l2: float = 0.0
     attribute_scale: str = "raw"
     action_constants: bool = True
 
@@ -182,7 +194,8 @@ class JointRidgeConfig:
                                           ("gamma_exponent", 0.0, 1.0, False),
                                           ("ucb", 0.0, 1e3, False),
                                           ("own_l2", 0.0, 1e6, False),
-                                          ("thompson", 0.0, 1e3, False)):
+                                          ("thompson", 0.0, 1e3, False),
+                                          ("thompson_l2", 0.0, 1e6, False)):
             v = getattr(self, name)
             ok = (not isinstance(v, bool) and isinstance(v, int | float) and np.isfinite(v)
                   and (v > low if low_open else v >= low) and v <= high)
@@ -200,6 +213,9 @@ class JointRidgeConfig:
                                     f"{', '.join(ATTRIBUTE_SCALES)}, got {self.attribute_scale!r}")
         if self.thompson and self.ucb:
             raise PolicyConfigError(f"ucb: expected 0 with thompson above 0, got {self.ucb!r}")
+        if self.thompson_l2 and not self.thompson:
+            raise PolicyConfigError(f"thompson_l2: expected 0 without thompson, got "
+                                    f"{self.thompson_l2!r}")
 
     @property
     def exploration(self) -> str:
@@ -210,12 +226,23 @@ class JointRidgeConfig:
         """Everything that shapes the model (a checkpoint made with another is refused);
         ``ucb`` is left out at 0.0, ``forget`` at 1.0, ``own_l2`` at 0.0, ``slots`` at
         ``"hashed"``, ``thompson`` at 0.0, ``draws`` at 64, ``redraw`` at 100,
-        ``attribute_scale`` at ``"raw"`` and ``action_constants`` at true, so checkpoints
-        written before they existed still open."""
+        ``thompson_l2`` at 0.0, ``attribute_scale`` at ``"raw"`` and ``action_constants`` at
+        true, so checkpoints written before they existed still open."""
         return fingerprint_of("joint", self, {"ucb": 0.0, "forget": 1.0, "own_l2": 0.0,
                                               "slots": "hashed", "thompson": 0.0, "draws": 64,
-                                              "redraw": 100, "attribute_scale": "raw",
+                                              "redraw": 100, "thompson_l2": 0.0,
+                                              "attribute_scale": "raw",
                                               "action_constants": True})
+
+
+def _root(cov: np.ndarray) -> np.ndarray:
+    """``R`` with ``R R^T = cov`` (Cholesky; an eigen root where rounding left ``cov`` a hair
+    from positive definite)."""
+    try:
+        return np.linalg.cholesky(cov)
+    except np.linalg.LinAlgError:
+        vals, vecs = np.linalg.eigh(cov)
+        return vecs * np.sqrt(np.clip(vals, 0.0, None))
 
 
 def _redraw_due(n: int, every: int) -> bool:
@@ -354,6 +381,10 @@ class JointRidgeLearner(HashedRidge):
         self._forget_for = (1.0, 0)  # a temporary forget factor and the updates it has left
         self._pending = np.ones(1)  # the share of the penalty left (one regression; _forget)
         self._set_pool(np.zeros((0, 0)))  # Thompson sampling's posterior draws
+        # with thompson_l2: the rows' Gram matrix X'X (forgetting's weights in), kept as
+        # _gram_scale * _gram so that forgetting is one multiplication, not a pass over D x D
+        self._gram = np.zeros((0, 0))
+        self._gram_scale = 1.0
         self._closed = False
         if model_path is not None:
             self._load(Path(model_path))
@@ -387,6 +418,8 @@ class JointRidgeLearner(HashedRidge):
         self._ainv = np.asfortranarray(np.diag(1.0 / self._weight_penalties()))  # BLAS updated
         self._b = np.zeros(d)
         self._theta = np.zeros(d)
+        if self.config.thompson_l2:
+            self._gram = np.zeros((d, d))
         if self.config.thompson:
             self._draw_pool()
 
@@ -493,6 +526,8 @@ class JointRidgeLearner(HashedRidge):
         """
         r = self._checked_reward(eligible, chosen, probability, reward)
         nz, val = self._phi(self.features(shared, learning=True), int(chosen))
+        if self.config.thompson_l2:
+            self._add_to_gram(nz, val, self.forget)
         if self._forget(0, self._ainv, self._b):  # the penalty came back: the weights moved
             self._theta = self._ainv @ self._b
         with _one_blas_thread():
@@ -511,19 +546,38 @@ class JointRidgeLearner(HashedRidge):
 
     # -- Thompson sampling ---------------------------------------------------------------------
     def _draw_pool(self) -> None:
-        """``draws`` weight vectors from ``N(theta, (thompson * sd)^2 A^-1)``, from a generator
-        seeded by the seed and the reward count (a replay of the same rewards draws the same)."""
+        """``draws`` weight vectors from ``N(theta, (thompson * sd)^2 C)``, ``C`` being ``A^-1``
+        (or, with ``thompson_l2``, :meth:`_draw_root`'s), from a generator seeded by the seed
+        and the reward count (a replay of the same rewards draws the same)."""
         rng = np.random.default_rng([self.seed, self._n])
         with _one_blas_thread():
-            cov = 0.5 * (self._ainv + self._ainv.T)
-            try:
-                root = np.linalg.cholesky(cov)
-            except np.linalg.LinAlgError:  # rounding left it a hair from positive definite
-                vals, vecs = np.linalg.eigh(cov)
-                root = vecs * np.sqrt(np.clip(vals, 0.0, None))
             noise = rng.standard_normal((self.config.draws, self._theta.size))
             scale = self.config.thompson * self._posterior_spread()
-            self._set_pool(self._theta + scale * (noise @ root.T))
+            if self.config.thompson_l2:
+                spread = self._prior_swapped_noise(noise)
+            else:
+                spread = noise @ _root(0.5 * (self._ainv + self._ainv.T)).T
+            self._set_pool(self._theta + scale * spread)
+
+    def _add_to_gram(self, nz: np.ndarray, val: np.ndarray, factor: float) -> None:
+        """One row into the Gram matrix after forgetting by ``factor`` (``O(nnz^2)``)."""
+        self._gram_scale *= factor
+        if self._gram_scale < 1e-100:  # fold the scale in before it underflows
+            self._gram *= self._gram_scale
+            self._gram_scale = 1.0
+        self._gram[np.ix_(nz, nz)] += np.outer(val, val) / self._gram_scale
+
+    def _prior_swapped_noise(self, noise: np.ndarray) -> np.ndarray:
+        """``noise`` (``(draws, D)``, standard normal) made ``N(0, (X'X + thompson_l2 I)^-1)``:
+        ``L^-T z`` for ``X'X + thompson_l2 I = L L^T``."""
+        precision = self._gram_scale * self._gram
+        precision[np.diag_indices_from(precision)] += self.config.thompson_l2
+        try:
+            low = np.linalg.cholesky(precision)
+        except np.linalg.LinAlgError:  # rounding: the data's part a hair from semidefinite
+            vals, vecs = np.linalg.eigh(precision)
+            return (noise / np.sqrt(np.clip(vals, self.config.thompson_l2, None))) @ vecs.T
+        return solve_triangular(low, noise.T, lower=True, trans="T").T
 
     def _posterior_spread(self) -> float:
         """The rewards' spread that Thompson sampling's draws are scaled by: their standard
@@ -581,7 +635,7 @@ class JointRidgeLearner(HashedRidge):
         self._write(path, ainv=self._ainv, b=self._b, theta=self._theta,
                     n=np.array([self._n, self._k], dtype=np.int64),
                     columns=np.array(json.dumps(self._columns)), pool=self._pool,
-                    **self._learned_state(),
+                    gram=self._gram_scale * self._gram, **self._learned_state(),
                     config=np.array(self.config.fingerprint()))
 
     def _load(self, path: Path) -> None:
@@ -593,6 +647,7 @@ class JointRidgeLearner(HashedRidge):
                 ainv, b, theta, counts = z["ainv"], z["b"], z["theta"], z["n"]
                 columns = json.loads(str(z["columns"]))
                 pool = z["pool"] if "pool" in z.files else np.zeros((0, 0))
+                gram = z["gram"] if "gram" in z.files else np.zeros((0, 0))
                 self._read_learned_state(z, regressions=1)
         except (OSError, ValueError, KeyError) as exc:
             raise PolicyConfigError(f"model_path: expected a joint ridge model, cannot read "
@@ -604,3 +659,4 @@ class JointRidgeLearner(HashedRidge):
         self._n, self._k = int(counts[0]), int(counts[1])
         self._columns = list(columns)
         self._set_pool(np.asarray(pool, dtype=np.float64).copy())
+        self._gram = np.asarray(gram, dtype=np.float64).copy()

@@ -210,6 +210,13 @@ ENGINE_VARIANTS: tuple[LearnerSpec, ...] = (
     LearnerSpec("engine", "engine default nb ts0.2 l1 d64",
                 _shared_default(action_constants=False, thompson=0.2, l2=1.0, slots="table",
                                 dim=64, max_dim=4096)),
+    # stop 13: Thompson sampling 0.5 with the draws' own prior penalty (JointRidgeConfig.
+    # thompson_l2): the mean keeps the penalty 100, the draws a prior of 1 or 10 where the
+    # model has few rows (0.5 alone left a tiny world's segment unserved on 2 seeds of 10)
+    LearnerSpec("engine", "engine default ts0.5 p1",
+                _shared_default(thompson=0.5, thompson_l2=1.0)),
+    LearnerSpec("engine", "engine default ts0.5 p10",
+                _shared_default(thompson=0.5, thompson_l2=10.0)),
     # ... with the pool redrawn five times as often, and four times as many draws
     LearnerSpec("engine", "engine default ts0.5 r20", _shared_default(thompson=0.5, redraw=20)),
     LearnerSpec("engine", "engine default ts0.5 p256", _shared_default(thompson=0.5, draws=256)),
