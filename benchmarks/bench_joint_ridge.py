@@ -6,10 +6,11 @@ The joint learner's learn is one Sherman-Morrison pass over its ``D x D`` invers
 ridge's is one over the chosen action's ``(dim + 1)^2``. Prints, per catalog, ``D`` and the us
 per learn and per ``probabilities`` of: the disjoint ridge (its defaults), the joint ridge (its
 defaults), the joint ridge under Thompson sampling (``thompson = 0.5``: a pool of 64 draws,
-redrawn every 100 learns, one Cholesky factorisation each), and the joint ridge's update done
-as numpy's ``A -= outer(u, u)`` instead of BLAS ``dger`` (the choice the learner made), all in
-the same run, with the ratios to the disjoint
-ridge. Contexts: 6 numbers and a 4-valued segment (the marketing world's shape).
+redrawn every 100 learns, one Cholesky factorisation each), the same with the draws' own
+prior (``thompson_l2 = 10``: the Gram matrix kept beside ``A^-1``, one more update per learn),
+and the joint ridge's update done as numpy's ``A -= outer(u, u)`` instead of BLAS ``dger`` (the
+choice the learner made), all in the same run, with the ratios to the disjoint ridge.
+Contexts: 6 numbers and a 4-valued segment (the marketing world's shape).
 
 Run: ``OPENBLAS_NUM_THREADS=1 python benchmarks/bench_joint_ridge.py [--learns 2000]``.
 """
@@ -73,7 +74,7 @@ def main() -> int:
     parser.add_argument("--learns", type=int, default=2000, help="learns per cell")
     args = parser.parse_args()
     shared = contexts(args.learns)
-    print("actions  learner              D      us/learn  x ridge   us/probs  x ridge")
+    print("actions  learner                  D      us/learn  x ridge   us/probs  x ridge")
     for grid in ((6, 3, 3), (16, 3, 4)):
         actions = catalog(*grid)
         base = timed(RidgeLearner(RidgeConfig()), actions, shared)
@@ -81,11 +82,14 @@ def main() -> int:
         for label, learner in (("joint", JointRidgeLearner(JointRidgeConfig())),
                                ("joint, Thompson 0.5",
                                 JointRidgeLearner(JointRidgeConfig(thompson=0.5))),
+                               ("joint, TS 0.5, prior 10",
+                                JointRidgeLearner(JointRidgeConfig(thompson=0.5,
+                                                                   thompson_l2=10.0))),
                                ("joint, numpy outer", _NumpyOuter(JointRidgeConfig()))):
             cost = timed(learner, actions, shared)
             rows.append((label, str(learner.joint_dim), cost))
         for label, d, (learn, probs) in rows:
-            print(f"{len(actions):7d}  {label:19s}  {d:>5s}  {learn:9.0f}  {learn / base[0]:7.2f}"
+            print(f"{len(actions):7d}  {label:23s}  {d:>5s}  {learn:9.0f}  {learn / base[0]:7.2f}"
                   f"  {probs:9.0f}  {probs / base[1]:7.2f}")
     return 0
 

@@ -96,8 +96,21 @@ class PolicyEntry:
                             f"or _.+-=,(), got {label!r}")
         object.__setattr__(self, "label", label)
         object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
-        if self.name != ENGINE_POLICY:
+        if self.name == ENGINE_POLICY:
+            self._check_engine_options()
+        else:
             self._check_registered()
+
+    def _check_engine_options(self) -> None:
+        # an engine's options (a candidate's misspelt field, a bad value) fail here, before any
+        # worker starts; its ``rules`` table needs the scenario's catalog and fails in the cell
+        from engine.errors import ConfigError
+        from engine.options import EngineOptions
+
+        try:
+            EngineOptions.from_dict({k: v for k, v in self.params.items() if k != "rules"})
+        except ConfigError as exc:
+            raise SpecError(f"policies[{self.label}].params.{exc}") from None
 
     def _check_registered(self) -> None:
         # names and parameter names fail here, before any worker starts; values fail in the cell

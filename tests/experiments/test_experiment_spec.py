@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+from pathlib import Path
 
 import pytest
 
@@ -93,3 +94,24 @@ def test_the_standard_spec_is_valid():
     assert {"random", "best_fixed", "segment_rules", "engine"} <= names
     assert "oracle" not in names
     assert PolicyEntry("engine").label == "engine"
+
+
+@pytest.mark.parametrize("path", sorted(Path("experiments/configs").glob("*.toml")),
+                         ids=lambda p: p.name)
+def test_every_shipped_spec_loads(path):
+    """Catches a shipped spec that a change of an option left behind (its engine's options are
+    checked at load since stop 13)."""
+    assert load_spec(path).policies
+
+
+@pytest.mark.parametrize("params, match", [
+    ({"candidates": [{"name": "j", "exploration": "joint", "thompson_l3": 1.0}]},
+     r"policies\[engine\]\.params\.candidates\[0\]\.thompson_l3: unknown joint field"),
+    ({"candidates": [{"name": "j", "exploration": "joint", "thompson": -1.0}]},
+     r"policies\[engine\]\.params\.candidates\[0\]\.thompson: expected"),
+    ({"reward_windw": "7d"}, r"policies\[engine\]\.params\.reward_windw: unknown engine option"),
+])
+def test_an_engines_bad_options_are_refused_at_load_naming_the_field(params, match):
+    """Before stop 13 these loaded and failed inside a worker, after the grid had started."""
+    with pytest.raises(SpecError, match=match):
+        PolicyEntry("engine", params)
