@@ -547,14 +547,15 @@ class JointRidgeLearner(HashedRidge):
     # -- Thompson sampling ---------------------------------------------------------------------
     def _draw_pool(self) -> None:
         """``draws`` weight vectors from ``N(theta, (thompson * sd)^2 C)``, ``C`` being ``A^-1``
-        (or, with ``thompson_l2``, :meth:`_draw_root`'s), from a generator seeded by the seed
-        and the reward count (a replay of the same rewards draws the same)."""
+        (with ``thompson_l2``, ``(X'X + thompson_l2 I)^-1``: :meth:`_noise_under_draws_prior`),
+        from a generator seeded by the seed and the reward count (a replay of the same rewards
+        draws the same)."""
         rng = np.random.default_rng([self.seed, self._n])
         with _one_blas_thread():
             noise = rng.standard_normal((self.config.draws, self._theta.size))
             scale = self.config.thompson * self._posterior_spread()
             if self.config.thompson_l2:
-                spread = self._prior_swapped_noise(noise)
+                spread = self._noise_under_draws_prior(noise)
             else:
                 spread = noise @ _root(0.5 * (self._ainv + self._ainv.T)).T
             self._set_pool(self._theta + scale * spread)
@@ -567,7 +568,7 @@ class JointRidgeLearner(HashedRidge):
             self._gram_scale = 1.0
         self._gram[np.ix_(nz, nz)] += np.outer(val, val) / self._gram_scale
 
-    def _prior_swapped_noise(self, noise: np.ndarray) -> np.ndarray:
+    def _noise_under_draws_prior(self, noise: np.ndarray) -> np.ndarray:
         """``noise`` (``(draws, D)``, standard normal) made ``N(0, (X'X + thompson_l2 I)^-1)``:
         ``L^-T z`` for ``X'X + thompson_l2 I = L L^T``."""
         precision = self._gram_scale * self._gram
