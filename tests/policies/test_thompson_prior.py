@@ -33,17 +33,26 @@ def _feed(learner: JointRidgeLearner, n: int, seed: int = 0, segments: str = "ab
         learner.learn(shared, None, a, 1.0 / len(ACTIONS), float(rng.random() < 0.3))
 
 
-@pytest.mark.parametrize("forget", [1.0, 0.99])
-def test_the_kept_gram_matrix_is_the_rows_learned(forget):
+@pytest.mark.parametrize("forget, redraw", [(1.0, 100), (0.99, 100), (0.3, 1000)])
+def test_the_kept_gram_matrix_is_the_rows_learned(forget, redraw):
     """``A = X'X + P`` (``P``: the penalty A holds now, its share after forgetting), so the kept
     ``X'X`` must equal ``A`` less ``P``. Catches a row left out, counted twice, or a forgetting
-    that does not reach the Gram matrix."""
-    learner = _learner(forget=forget)
+    that does not reach the Gram matrix; (0.3, 1000) holds more rows than are held at once and
+    forgets past the scale's fold (0.3 ** 300 is below 1e-100)."""
+    learner = _learner(forget=forget, redraw=redraw)
     _feed(learner, 300)
     held = learner._pending[0] * learner._weight_penalties()
     want = np.linalg.inv(learner._ainv) - np.diag(held)
-    got = learner._gram_scale * learner._gram
+    got = learner._gram_matrix()
     np.testing.assert_allclose(got, want, rtol=0, atol=1e-6 * np.abs(want).max())
+
+
+def test_the_rows_held_between_pools_are_bounded():
+    """Rows wait for the next pool to join the Gram matrix; with pools far apart (``redraw``
+    up to 1,000,000) they must not pile up (800 rows: the last pool at 512, 288 after it)."""
+    learner = _learner(redraw=1_000_000)
+    _feed(learner, 800)
+    assert 0 < len(learner._rows) <= 256
 
 
 def test_a_direction_without_rows_is_drawn_with_the_priors_width():
