@@ -22,7 +22,7 @@ sys.path.insert(0, str(REPO))  # run as a script (E402 below)
 from tests.engine.engine_world import make_engine, play  # noqa: E402
 
 #: label -> the joint ridge's fields (beside "ridge" and "squarecb", as the shared default)
-Joint = dict[str, float | bool]
+Joint = dict[str, float | bool | str]
 CONFIGS: dict[str, Joint] = {
            "l2 1, gamma 30 (default before stop 7)": {"l2": 1.0, "gamma_scale": 30.0},
            "l2 100, gamma 30 (default now)": {"l2": 100.0, "gamma_scale": 30.0},
@@ -45,6 +45,12 @@ CONFIGS: dict[str, Joint] = {
                                                      "thompson": 0.5, "thompson_l2": 30.0},
            "l2 100, Thompson 0.5, draws' prior 50": {"l2": 100.0, "gamma_scale": 30.0,
                                                      "thompson": 0.5, "thompson_l2": 50.0},
+           "l2 100, Thompson 0.5, draws' prior 10 on crosses": {
+               "l2": 100.0, "gamma_scale": 30.0, "thompson": 0.5, "thompson_l2": 10.0,
+               "thompson_l2_on": "crosses"},
+           "l2 100, Thompson 0.5, draws' prior 1 on crosses": {
+               "l2": 100.0, "gamma_scale": 30.0, "thompson": 0.5, "thompson_l2": 1.0,
+               "thompson_l2_on": "crosses"},
            "l2 100, Thompson 0.2, draws' prior 1": {"l2": 100.0, "gamma_scale": 30.0,
                                                     "thompson": 0.2, "thompson_l2": 1.0},
            "l2 1, Thompson 0.2, no action constants": {"l2": 1.0, "gamma_scale": 30.0,

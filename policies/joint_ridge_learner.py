@@ -73,13 +73,16 @@ from policies.hashed_ridge import (
 )
 from policies.vw_format import FeatureSet, feature_items
 
-__all__ = ["ATTRIBUTE_SCALES", "THOMPSON_FLOOR", "JointRidgeConfig", "JointRidgeLearner",
-           "action_columns", "joint_dimension", "scale_columns", "shares_attributes"]
+__all__ = ["ATTRIBUTE_SCALES", "THOMPSON_FLOOR", "THOMPSON_L2_ON", "JointRidgeConfig",
+           "JointRidgeLearner", "action_columns", "joint_dimension", "scale_columns",
+           "shares_attributes"]
 
 #: Under Thompson sampling (``JointRidgeConfig.thompson``), the share of the probability
 #: spread evenly over the eligible actions, so that none is logged at 0 (off-policy estimates
 #: of the other candidates need every action possible).
 THOMPSON_FLOOR = 0.01
+#: ``JointRidgeConfig.thompson_l2_on``'s values.
+THOMPSON_L2_ON = ("all", "crosses")
 #: ``JointRidgeConfig.attribute_scale``'s values.
 ATTRIBUTE_SCALES = ("raw", "max")
 
@@ -154,6 +157,12 @@ class JointRidgeConfig:
             of the rewards' spread, and Thompson sampling at 0.5 left one segment of a small
             world unserved on 2 seeds of 10 (docs/engine.md, stop 13). The model then also
             keeps ``X'X`` (``D x D``, saved).
+        thompson_l2_on: which weights the draws' prior penalty replaces the mean's on:
+            ``"all"`` (the default) or ``"crosses"``, only the crosses of the context with the
+            attributes (group 2 of :meth:`JointRidgeLearner.weight_groups`, what personalises),
+            the rest drawn with the penalty the mean has. Why: the tiny world's lock-in is a
+            segment's own preference (a cross), and a wide prior on every action's own effect
+            spreads the first draws over every action.
         attribute_scale: how the actions' numeric attributes enter the model: ``"raw"`` (the
             default) as given, ``"max"`` divided by their largest absolute value over the
             actions (:func:`scale_columns`), so that a margin in euros or in cents gives the
@@ -179,6 +188,7 @@ class JointRidgeConfig:
     draws: int = 64
     redraw: int = 100
     thompson_l2: float = 0.0
+    thompson_l2_on: str = "all"
     attribute_scale: str = "raw"
     action_constants: bool = True
 
@@ -215,6 +225,9 @@ class JointRidgeConfig:
                                     f"{', '.join(ATTRIBUTE_SCALES)}, got {self.attribute_scale!r}")
         if self.thompson and self.ucb:
             raise PolicyConfigError(f"ucb: expected 0 with thompson above 0, got {self.ucb!r}")
+        if self.thompson_l2_on not in THOMPSON_L2_ON:
+            raise PolicyConfigError(f"thompson_l2_on: expected one of "
+                                    f"{', '.join(THOMPSON_L2_ON)}, got {self.thompson_l2_on!r}")
         if self.thompson_l2 and not self.thompson:
             raise PolicyConfigError(f"thompson_l2: expected 0 without thompson, got "
                                     f"{self.thompson_l2!r}")
@@ -228,11 +241,13 @@ class JointRidgeConfig:
         """Everything that shapes the model (a checkpoint made with another is refused);
         ``ucb`` is left out at 0.0, ``forget`` at 1.0, ``own_l2`` at 0.0, ``slots`` at
         ``"hashed"``, ``thompson`` at 0.0, ``draws`` at 64, ``redraw`` at 100,
-        ``thompson_l2`` at 0.0, ``attribute_scale`` at ``"raw"`` and ``action_constants`` at
-        true, so checkpoints written before they existed still open."""
+        ``thompson_l2`` at 0.0, ``thompson_l2_on`` at ``"all"``, ``attribute_scale`` at
+        ``"raw"`` and ``action_constants`` at true, so checkpoints written before they existed
+        still open."""
         return fingerprint_of("joint", self, {"ucb": 0.0, "forget": 1.0, "own_l2": 0.0,
                                               "slots": "hashed", "thompson": 0.0, "draws": 64,
                                               "redraw": 100, "thompson_l2": 0.0,
+                                              "thompson_l2_on": "all",
                                               "attribute_scale": "raw",
                                               "action_constants": True})
 
@@ -586,10 +601,15 @@ class JointRidgeLearner(HashedRidge):
         return self._gram_scale * self._gram
 
     def _noise_under_draws_prior(self, noise: np.ndarray) -> np.ndarray:
-        """``noise`` (``(draws, D)``, standard normal) made ``N(0, (X'X + thompson_l2 I)^-1)``:
-        ``L^-T z`` for ``X'X + thompson_l2 I = L L^T``."""
+        """``noise`` (``(draws, D)``, standard normal) made ``N(0, (X'X + Q)^-1)``, ``Q`` the
+        draws' prior (``thompson_l2`` on the weights of ``thompson_l2_on``, the penalty ``A``
+        holds on the rest): ``L^-T z`` for ``X'X + Q = L L^T``."""
         precision = self._gram_matrix()
-        precision[np.diag_indices_from(precision)] += self.config.thompson_l2
+        prior = np.full(self._theta.size, self.config.thompson_l2)
+        if self.config.thompson_l2_on == "crosses":
+            kept = self.weight_groups() != 2
+            prior[kept] = self._pending[0] * self._weight_penalties()[kept]
+        precision[np.diag_indices_from(precision)] += prior
         try:
             low = np.linalg.cholesky(precision)
         except np.linalg.LinAlgError:  # rounding: the data's part a hair from semidefinite

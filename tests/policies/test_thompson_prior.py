@@ -72,6 +72,19 @@ def test_a_direction_without_rows_is_drawn_with_the_priors_width():
     np.testing.assert_allclose(narrow._pool[:, block].std(axis=0), sd / 10.0, rtol=0.08)
 
 
+def test_on_crosses_only_the_crosses_get_the_priors_width():
+    """``thompson_l2_on = "crosses"``: before any row, the crosses of the context with the
+    attributes (group 2) are drawn with ``1 / sqrt(thompson_l2)``, every other weight with the
+    mean's ``1 / sqrt(l2)``; ``"all"`` draws every weight with the prior's."""
+    crosses, every = _learner(draws=4096, thompson_l2_on="crosses"), _learner(draws=4096)
+    groups = crosses.weight_groups()
+    sd = crosses.config.thompson * crosses._posterior_spread()
+    spread_c, spread_e = crosses._pool.std(axis=0), every._pool.std(axis=0)
+    np.testing.assert_allclose(spread_c[groups == 2], sd, rtol=0.1)
+    np.testing.assert_allclose(spread_c[groups != 2], sd / 10.0, rtol=0.1)
+    np.testing.assert_allclose(spread_e, sd, rtol=0.1)
+
+
 def test_a_direction_with_many_rows_is_drawn_as_before():
     """Where the rows dominate both penalties (an action's estimate in a context seen 8,000
     times), the two pools spread it alike; a single weight would not do (the columns are
@@ -102,6 +115,7 @@ def test_a_saved_model_draws_the_same_pools_as_one_never_stopped(tmp_path):
     ({"thompson": 0.5, "thompson_l2": -1.0}, "thompson_l2"),
     ({"thompson": 0.5, "thompson_l2": float("nan")}, "thompson_l2"),
     ({"thompson_l2": 1.0}, "thompson_l2"),  # without Thompson sampling it would do nothing
+    ({"thompson": 0.5, "thompson_l2": 1.0, "thompson_l2_on": "cross"}, "thompson_l2_on"),
 ])
 def test_bad_settings_are_refused_naming_the_field(fields, name):
     with pytest.raises(PolicyConfigError, match=f"^{name}: expected"):
@@ -112,16 +126,18 @@ def test_off_by_default_and_the_fingerprint_is_unchanged():
     assert JointRidgeConfig().thompson_l2 == 0.0
     assert "thompson_l2" not in JointRidgeConfig(thompson=0.5).fingerprint()
     assert '"thompson_l2": 1.0' in JointRidgeConfig(thompson=0.5, thompson_l2=1.0).fingerprint()
+    assert "thompson_l2_on" not in JointRidgeConfig(thompson=0.5, thompson_l2=1.0).fingerprint()
 
 
+@pytest.mark.parametrize("on", ["all", "crosses"])
 @pytest.mark.parametrize("seed", [2, 4])
-def test_a_tiny_world_is_served_whole(tmp_path, seed):
+def test_a_tiny_world_is_served_whole(tmp_path, seed, on):
     """The engine's tiny world (two segments, one paying pair each), seeds on which Thompson
     sampling 0.5 at the penalty 100 alone served one segment only (0.49 and 0.50 over the last
-    500 decisions: `benchmarks/tiny_world_lock_in.py`). With the draws' prior at 1 both
-    segments are served."""
+    500 decisions: `benchmarks/tiny_world_lock_in.py`). With the draws' prior at 1, on every
+    weight or on the crosses only, both segments are served."""
     joint = {"name": "joint", "exploration": "joint", "l2": 100.0, "gamma_scale": 30.0,
-             "thompson": 0.5, "thompson_l2": 1.0}
+             "thompson": 0.5, "thompson_l2": 1.0, "thompson_l2_on": on}
     with make_engine(tmp_path, seed=seed, candidates=[joint, "ridge", "squarecb"]) as eng:
         got = play(eng, 1500)
     assert got[-500:].mean() > 0.9
