@@ -222,6 +222,8 @@ ENGINE_VARIANTS: tuple[LearnerSpec, ...] = (
     # ... that prior on the crosses of the context with the attributes only (thompson_l2_on)
     LearnerSpec("engine", "engine default ts0.5 p10 crosses",
                 _shared_default(thompson=0.5, thompson_l2=10.0, thompson_l2_on="crosses")),
+    LearnerSpec("engine", "engine default ts0.5 p30 crosses",
+                _shared_default(thompson=0.5, thompson_l2=30.0, thompson_l2_on="crosses")),
     LearnerSpec("engine", "engine default ts0.5 p1 crosses",
                 _shared_default(thompson=0.5, thompson_l2=1.0, thompson_l2_on="crosses")),
     # ... with the pool redrawn five times as often, and four times as many draws
