@@ -37,25 +37,18 @@ CONFIGS: dict[str, Joint] = {
            "l2 1000, Thompson 1.5": {"l2": 1000.0, "gamma_scale": 30.0, "thompson": 1.5},
            "l2 100, Thompson 1": {"l2": 100.0, "gamma_scale": 30.0, "thompson": 1.0},
            "l2 100, Thompson 2": {"l2": 100.0, "gamma_scale": 30.0, "thompson": 2.0},
-           "l2 100, Thompson 0.5, draws' prior 1": {"l2": 100.0, "gamma_scale": 30.0,
-                                                    "thompson": 0.5, "thompson_l2": 1.0},
-           "l2 100, Thompson 0.5, draws' prior 10": {"l2": 100.0, "gamma_scale": 30.0,
-                                                     "thompson": 0.5, "thompson_l2": 10.0},
-           "l2 100, Thompson 0.5, draws' prior 30": {"l2": 100.0, "gamma_scale": 30.0,
-                                                     "thompson": 0.5, "thompson_l2": 30.0},
-           "l2 100, Thompson 0.5, draws' prior 50": {"l2": 100.0, "gamma_scale": 30.0,
-                                                     "thompson": 0.5, "thompson_l2": 50.0},
-           "l2 100, Thompson 0.5, draws' prior 10 on crosses": {
-               "l2": 100.0, "gamma_scale": 30.0, "thompson": 0.5, "thompson_l2": 10.0,
-               "thompson_l2_on": "crosses"},
-           "l2 100, Thompson 0.5, draws' prior 1 on crosses": {
-               "l2": 100.0, "gamma_scale": 30.0, "thompson": 0.5, "thompson_l2": 1.0,
-               "thompson_l2_on": "crosses"},
            "l2 100, Thompson 0.2, draws' prior 1": {"l2": 100.0, "gamma_scale": 30.0,
                                                     "thompson": 0.2, "thompson_l2": 1.0},
            "l2 1, Thompson 0.2, no action constants": {"l2": 1.0, "gamma_scale": 30.0,
                                                        "thompson": 0.2,
                                                        "action_constants": False}}
+# stop 13: Thompson 0.5 with the draws' own prior penalty (JointRidgeConfig.thompson_l2), on
+# every weight and on the crosses of the context with the attributes only (thompson_l2_on)
+CONFIGS |= {f"l2 100, Thompson 0.5, draws' prior {p:g}{' on crosses' * (on == 'crosses')}":
+            {"l2": 100.0, "gamma_scale": 30.0, "thompson": 0.5, "thompson_l2": p,
+             "thompson_l2_on": on}
+            for on, priors in (("all", (1.0, 10.0, 30.0, 50.0)), ("crosses", (1.0, 10.0)))
+            for p in priors}
 
 
 def last_500(seed: int, joint: Joint) -> float:

@@ -581,8 +581,8 @@ class JointRidgeLearner(HashedRidge):
     def _add_to_gram(self, nz: np.ndarray, val: np.ndarray, factor: float) -> None:
         """One row for the Gram matrix, after forgetting by ``factor``; held, and added with
         the others by one product (:meth:`_gram_matrix`). Why: added alone, in place, a row
-        cost ``O(nnz^2)`` in fancy indexing, 130 us at 140 non-zeros (a simulator world's
-        row); 100 rows as one product cost 1.1 ms at ``D`` 483."""
+        costs ``O(nnz^2)`` in fancy indexing on every learn (a simulator world's row has about
+        140 non-zeros); held, the rows cost one BLAS product per pool."""
         self._gram_scale *= factor
         if self._gram_scale < 1e-100 or len(self._rows) >= _HELD_ROWS:
             self._gram_matrix()  # the held rows in before the scale they were kept at changes
@@ -614,7 +614,7 @@ class JointRidgeLearner(HashedRidge):
             low = np.linalg.cholesky(precision)
         except np.linalg.LinAlgError:  # rounding: the data's part a hair from semidefinite
             vals, vecs = np.linalg.eigh(precision)
-            return (noise / np.sqrt(np.clip(vals, self.config.thompson_l2, None))) @ vecs.T
+            return (noise / np.sqrt(np.clip(vals, prior.min(), None))) @ vecs.T
         return solve_triangular(low, noise.T, lower=True, trans="T").T
 
     def _posterior_spread(self) -> float:

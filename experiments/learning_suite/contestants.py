@@ -211,21 +211,13 @@ ENGINE_VARIANTS: tuple[LearnerSpec, ...] = (
                 _shared_default(action_constants=False, thompson=0.2, l2=1.0, slots="table",
                                 dim=64, max_dim=4096)),
     # stop 13: Thompson sampling 0.5 with the draws' own prior penalty (JointRidgeConfig.
-    # thompson_l2): the mean keeps the penalty 100, the draws a prior of 1 or 10 where the
-    # model has few rows (0.5 alone left a tiny world's segment unserved on 2 seeds of 10)
-    LearnerSpec("engine", "engine default ts0.5 p1",
-                _shared_default(thompson=0.5, thompson_l2=1.0)),
-    LearnerSpec("engine", "engine default ts0.5 p10",
-                _shared_default(thompson=0.5, thompson_l2=10.0)),
-    LearnerSpec("engine", "engine default ts0.5 p30",
-                _shared_default(thompson=0.5, thompson_l2=30.0)),
-    # ... that prior on the crosses of the context with the attributes only (thompson_l2_on)
-    LearnerSpec("engine", "engine default ts0.5 p10 crosses",
-                _shared_default(thompson=0.5, thompson_l2=10.0, thompson_l2_on="crosses")),
-    LearnerSpec("engine", "engine default ts0.5 p30 crosses",
-                _shared_default(thompson=0.5, thompson_l2=30.0, thompson_l2_on="crosses")),
-    LearnerSpec("engine", "engine default ts0.5 p1 crosses",
-                _shared_default(thompson=0.5, thompson_l2=1.0, thompson_l2_on="crosses")),
+    # thompson_l2) at 1, 10 and 30, on every weight and on the crosses of the context with the
+    # attributes only (thompson_l2_on): the mean keeps the penalty 100 (0.5 alone left a tiny
+    # world's segment unserved on 2 seeds of 10). Labels "engine default ts0.5 prior10" and
+    # "engine default ts0.5 prior10 crosses" ("prior": "ts0.5 p256" below is a pool of 256)
+    *(LearnerSpec("engine", f"engine default ts0.5 prior{p:g}{' crosses' * (on == 'crosses')}",
+                  _shared_default(thompson=0.5, thompson_l2=p, thompson_l2_on=on))
+      for on in ("all", "crosses") for p in (1.0, 10.0, 30.0)),
     # ... with the pool redrawn five times as often, and four times as many draws
     LearnerSpec("engine", "engine default ts0.5 r20", _shared_default(thompson=0.5, redraw=20)),
     LearnerSpec("engine", "engine default ts0.5 p256", _shared_default(thompson=0.5, draws=256)),
