@@ -49,14 +49,19 @@ CONFIGS |= {f"l2 100, Thompson 0.5, draws' prior {p:g}{' on crosses' * (on == 'c
              "thompson_l2_on": on}
             for on, priors in (("all", (1.0, 10.0, 30.0, 50.0)), ("crosses", (1.0, 10.0)))
             for p in priors}
+# stop 14: Thompson 0.5 with a share of inverse gap weighting's distribution mixed in
+# (JointRidgeConfig.thompson_mix): a floor that shrinks as the estimates' gaps grow
+CONFIGS |= {f"l2 100, Thompson 0.5, mix {m:g}": {"l2": 100.0, "gamma_scale": 30.0,
+                                                 "thompson": 0.5, "thompson_mix": m}
+            for m in (0.1, 0.2, 0.3)}
 
 
-def last_500(seed: int, joint: Joint) -> float:
-    """The mean reward of decisions 1,000-1,499 of one seed."""
+def last_500(seed: int, joint: Joint, decisions: int = 1500) -> float:
+    """The mean reward of the last 500 of ``decisions`` (1,000-1,499 by default) of one seed."""
     candidates = [{"name": "joint", "exploration": "joint", **joint}, "ridge", "squarecb"]
     with tempfile.TemporaryDirectory() as d, \
             make_engine(d, seed=seed, candidates=candidates) as eng:
-        return float(play(eng, 1500)[-500:].mean())
+        return float(play(eng, decisions)[-500:].mean())
 
 
 def main() -> None:
@@ -64,11 +69,18 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=10)
     ap.add_argument("--only", default="", help="run the configurations whose label holds this "
                     "text (default: all)")
+    ap.add_argument("--exact", action="store_true", help="--only names one label exactly")
+    ap.add_argument("--decisions", type=int, default=1500,
+                    help="decisions per seed, the last 500 read (1,500: the test's horizon)")
+    ap.add_argument("--seed-list", default="", help="these seeds (comma-separated) "
+                    "instead of 0 .. --seeds - 1")
     args = ap.parse_args()
     for label, joint in CONFIGS.items():
-        if args.only not in label:
+        if (args.only != label) if args.exact else (args.only not in label):
             continue
-        got = [last_500(s, joint) for s in range(args.seeds)]
+        seeds = ([int(s) for s in args.seed_list.split(",")] if args.seed_list
+                 else range(args.seeds))
+        got = [last_500(s, joint, args.decisions) for s in seeds]
         print(f"{label:40s} " + " ".join(f"{g:.2f}" for g in got)
               + f"   under 0.9: {sum(g < 0.9 for g in got)} of {len(got)}", flush=True)
 

@@ -218,6 +218,11 @@ ENGINE_VARIANTS: tuple[LearnerSpec, ...] = (
     *(LearnerSpec("engine", f"engine default ts0.5 prior{p:g}{' crosses' * (on == 'crosses')}",
                   _shared_default(thompson=0.5, thompson_l2=p, thompson_l2_on=on))
       for on in ("all", "crosses") for p in (1.0, 10.0, 30.0)),
+    # stop 14: Thompson sampling 0.5 with a share of inverse gap weighting's distribution
+    # mixed in (JointRidgeConfig.thompson_mix): a floor that shrinks as the estimates part.
+    # Labels "engine default ts0.5 mix0.1", "mix0.2", "mix0.3"
+    *(LearnerSpec("engine", f"engine default ts0.5 mix{m:g}",
+                  _shared_default(thompson=0.5, thompson_mix=m)) for m in (0.1, 0.2, 0.3)),
     # ... with the pool redrawn five times as often, and four times as many draws
     LearnerSpec("engine", "engine default ts0.5 r20", _shared_default(thompson=0.5, redraw=20)),
     LearnerSpec("engine", "engine default ts0.5 p256", _shared_default(thompson=0.5, draws=256)),
