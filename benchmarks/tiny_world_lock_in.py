@@ -53,7 +53,9 @@ CONFIGS |= {f"l2 100, Thompson 0.5, draws' prior {p:g}{' on crosses' * (on == 'c
 # (JointRidgeConfig.thompson_mix): a floor that shrinks as the estimates' gaps grow
 CONFIGS |= {f"l2 100, Thompson 0.5, mix {m:g}": {"l2": 100.0, "gamma_scale": 30.0,
                                                  "thompson": 0.5, "thompson_mix": m}
-            for m in (0.1, 0.2, 0.3)}
+            for m in (0.03, 0.05, 0.1, 0.2, 0.3)}
+CONFIGS |= {f"l2 100, Thompson 0.5, mix 0.1 at gamma {g:g}": {
+    "l2": 100.0, "gamma_scale": g, "thompson": 0.5, "thompson_mix": 0.1} for g in (100.0, 300.0)}
 
 
 def last_500(seed: int, joint: Joint, decisions: int = 1500) -> float:

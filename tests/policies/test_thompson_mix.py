@@ -85,10 +85,10 @@ def test_off_by_default_and_the_fingerprint_is_unchanged():
 def test_a_tiny_world_is_served_whole(tmp_path, seed):
     """The engine's tiny world (two segments, one paying pair each), seeds on which Thompson
     sampling 0.5 at the penalty 100 alone served one segment only (0.49 and 0.50 over the last
-    500 of 1,500 decisions: `benchmarks/tiny_world_lock_in.py`). With a tenth of inverse gap
-    weighting mixed in, both segments are served."""
+    500 of 1,500 decisions: `benchmarks/tiny_world_lock_in.py`). With a twentieth of inverse
+    gap weighting mixed in (the shared default's), both segments are served."""
     joint = {"name": "joint", "exploration": "joint", "l2": 100.0, "gamma_scale": 30.0,
-             "thompson": 0.5, "thompson_mix": 0.1}
+             "thompson": 0.5, "thompson_mix": 0.05}
     with make_engine(tmp_path, seed=seed, candidates=[joint, "ridge", "squarecb"]) as eng:
         got = play(eng, 1500)
     assert got[-500:].mean() > 0.9
