@@ -8,8 +8,10 @@ per learn and per ``probabilities`` of: the disjoint ridge (its defaults), the j
 defaults), the joint ridge under Thompson sampling (``thompson = 0.5``: a pool of 64 draws,
 redrawn every 100 learns, one Cholesky factorisation each), the same with the draws' own
 prior (``thompson_l2 = 10``: the Gram matrix kept beside ``A^-1``, one more update per learn),
-and the joint ridge's update done as numpy's ``A -= outer(u, u)`` instead of BLAS ``dger`` (the
-choice the learner made), all in the same run, with the ratios to the disjoint ridge.
+Thompson sampling 0.5 with a twentieth of inverse gap weighting mixed in (``thompson_mix =
+0.05``, the shared default's: one more pass over the estimates per ``probabilities``), the joint
+ridge's update done as numpy's ``A -= outer(u, u)`` instead of BLAS ``dger`` (the choice the
+learner made), all in the same run, with the ratios to the disjoint ridge.
 Contexts: 6 numbers and a 4-valued segment (the marketing world's shape).
 
 Run: ``OPENBLAS_NUM_THREADS=1 python benchmarks/bench_joint_ridge.py [--learns 2000]``.
@@ -85,6 +87,9 @@ def main() -> int:
                                ("joint, TS 0.5, prior 10",
                                 JointRidgeLearner(JointRidgeConfig(thompson=0.5,
                                                                    thompson_l2=10.0))),
+                               ("joint, TS 0.5, mix 0.05",
+                                JointRidgeLearner(JointRidgeConfig(thompson=0.5,
+                                                                   thompson_mix=0.05))),
                                ("joint, numpy outer", _NumpyOuter(JointRidgeConfig()))):
             cost = timed(learner, actions, shared)
             rows.append((label, str(learner.joint_dim), cost))
