@@ -168,8 +168,9 @@ class JointRidgeConfig:
             estimates, at ``gamma_scale``) mixed into Thompson sampling's, in [0, 1] (0, the
             default: none). A floor that shrinks as an action's estimated gap grows, where
             Thompson sampling's draws are narrow at the penalty 100: Thompson 0.5 alone left
-            a segment of a small world unserved for its first 2,000-3,000 decisions on 3
-            seeds of 20, a tenth mixed in on none (docs/engine.md, stop 14).
+            a segment of a small world unserved for its first 2,000-3,000 decisions on 4
+            seeds of 40, a twentieth mixed in (the shared default's) on 1, as many as inverse
+            gap weighting alone (docs/engine.md, stop 14).
         attribute_scale: how the actions' numeric attributes enter the model: ``"raw"`` (the
             default) as given, ``"max"`` divided by their largest absolute value over the
             actions (:func:`scale_columns`), so that a margin in euros or in cents gives the
