@@ -233,6 +233,11 @@ ENGINE_VARIANTS: tuple[LearnerSpec, ...] = (
     # instead of 100: a third of the Cholesky factorisations, the pools' cost
     LearnerSpec("engine", "engine default ts0.5 mix0.05 r300",
                 _shared_default(thompson=0.5, thompson_mix=0.05, redraw=300)),
+    # stop 15: the mix 0.05 (the default since stop 14) with the perturbed pool
+    # (JointRidgeConfig.pool = "perturbed": each draw follows every reward by a rank-one update
+    # of its own, no Cholesky factorisation)
+    LearnerSpec("engine", "engine default perturbed",
+                _shared_default(thompson=0.5, thompson_mix=0.05, pool="perturbed")),
     # ... and the shared default of stops 7-13 (inverse gap weighting on the joint ridge; "engine
     # default" in the cells measured then)
     LearnerSpec("engine", "engine default igw", _shared_default()),

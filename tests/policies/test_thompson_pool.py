@@ -1,0 +1,162 @@
+"""Thompson sampling's perturbed pool (``JointRidgeConfig.pool = "perturbed"``): each draw is
+the ridge's mean plus a deviation ``A^-1 c_j`` that every learn moves by one rank-one update,
+so the deviations stay distributed ``N(0, A^-1)`` (with forgetting too) without a Cholesky
+factorisation; a restart continues the same pool; bad settings are refused naming the field."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import policies.joint_ridge_learner as jrl
+from policies.errors import PolicyConfigError
+from policies.joint_ridge_learner import JointRidgeConfig, JointRidgeLearner
+from tests.engine.engine_world import make_engine, play
+
+#: six actions of three messages x two channels, each with its own id (a constant of its own)
+ACTIONS = [{"m": {"msg": m}, "n": {"ch": c}, "i": {f"{m}-{c}": 1.0}}
+           for m in "abc" for c in ("email", "sms")]
+
+
+def _learner(seed: int = 0, **config) -> JointRidgeLearner:
+    fields = {"dim": 8, "thompson": 0.5, "l2": 3.0, "pool": "perturbed", **config}
+    learner = JointRidgeLearner(JointRidgeConfig(**fields), seed=seed)
+    learner.set_actions(ACTIONS)
+    return learner
+
+
+def _rows(n: int, seed: int = 0):
+    """``n`` (shared, chosen, reward): contexts with numbers and a category, rewards 0/1 at a
+    rate that grows with the action."""
+    rng = np.random.default_rng(seed)
+    for _ in range(n):
+        shared = {"c": {"x": float(rng.normal()), "y": float(rng.normal()),
+                        "s": f"s{rng.integers(3)}"}}
+        a = int(rng.integers(len(ACTIONS)))
+        yield shared, a, float(rng.random() < 0.2 + 0.1 * a)
+
+
+def _feed(learner: JointRidgeLearner, n: int, seed: int = 0) -> None:
+    for shared, a, r in _rows(n, seed):
+        learner.learn(shared, None, a, 1.0 / len(ACTIONS), r)
+
+
+@pytest.mark.parametrize("forget", [1.0, 0.99])
+def test_the_deviations_are_distributed_as_the_posterior(forget):
+    """Over 2,048 draws the deviations' covariance matches ``A^-1`` in 300 random directions
+    (``v' S v / v' A^-1 v`` averages 1 within sampling error, about 0.002 here). Fails without
+    the rows' own noise (the deviations shrink to ``A^-1 c_0``), and, at ``forget`` 0.99,
+    without the ``1 / sqrt(f)`` that forgetting owes them."""
+    learner = _learner(draws=2048, forget=forget)
+    _feed(learner, 500)
+    dev, ainv = learner._pool, learner._ainv
+    sample = dev.T @ dev / dev.shape[0]
+    v = np.random.default_rng(1).normal(size=(300, ainv.shape[0]))
+    ratio = (np.einsum("vd,de,ve->v", v, sample, v) / np.einsum("vd,de,ve->v", v, ainv, v))
+    assert ratio.mean() == pytest.approx(1.0, abs=0.02)
+
+
+def test_no_factorisation_after_the_first_pool(monkeypatch):
+    """The point of the perturbed pool: a learn costs a rank-one update, never a Cholesky
+    factorisation (the redrawn pool takes one at 1, 2, 4 ... rewards and every ``redraw``)."""
+    learner, redrawn = _learner(), _learner(pool="redrawn")
+
+    def refuse(cov: np.ndarray) -> np.ndarray:
+        raise AssertionError("a factorisation on learn")
+
+    monkeypatch.setattr(jrl, "_root", refuse)
+    _feed(learner, 300)
+    assert learner.probabilities({"c": {"x": 0.1}}).sum() == pytest.approx(1.0)
+    with pytest.raises(AssertionError, match="factorisation"):
+        _feed(redrawn, 5)
+
+
+def test_the_pool_follows_every_reward():
+    """Under the redrawn pool a draw stays put between redraws; the perturbed pool's draws move
+    with each learn, so the mean's move reaches the distribution at once."""
+    learner = _learner()
+    _feed(learner, 200)
+    before = learner._pool_estimates(learner.features({"c": {"x": 0.5}}), np.arange(6)).copy()
+    _feed(learner, 1, seed=9)
+    after = learner._pool_estimates(learner.features({"c": {"x": 0.5}}), np.arange(6))
+    assert not np.allclose(before, after)
+
+
+@pytest.mark.parametrize("forget", [1.0, 0.99])
+def test_the_draws_estimates_are_their_weights_times_the_features(forget):
+    """Each draw's estimate of each action is ``(theta + thompson * sd * dev_j) . phi_a``,
+    checked against the features built one action at a time, after learns between which the
+    actions' constants per draw were in use (they are kept up to date, not recomputed).
+    Fails if a learn, or forgetting, leaves the constants behind."""
+    learner = _learner(forget=forget)
+    for i, (shared, a, r) in enumerate(_rows(200)):
+        learner.learn(shared, None, a, 1.0 / 6, r)
+        if i % 7 == 0:
+            learner.probabilities(shared)
+    x = learner.features({"c": {"x": 0.4, "s": "s1"}})
+    got = learner._pool_estimates(x, np.arange(6))
+    scale = learner.config.thompson * learner._posterior_spread()
+    draws = learner._theta[None, :] + scale * learner._pool
+    for a in range(6):
+        nz, val = learner._phi(x, a)
+        np.testing.assert_allclose(got[:, a], draws[:, nz] @ val, atol=1e-10)
+
+
+def test_a_restart_continues_the_same_pool(tmp_path):
+    """A model saved mid-stream and loaded gives, after the same further rewards, the same
+    probabilities as one never stopped: the deviations and the rows' noise generator are
+    saved with it. Fails if the generator restarts from its seed."""
+    config = {"thompson_mix": 0.05, "gamma_scale": 30.0}
+    whole, first = _learner(seed=4, **config), _learner(seed=4, **config)
+    rows = list(_rows(400))
+    for learner in (whole, first):
+        for shared, a, r in rows[:250]:
+            learner.learn(shared, None, a, 1.0 / 6, r)
+    first.save(tmp_path / "m.npz")
+    resumed = JointRidgeLearner(first.config, seed=4, model_path=tmp_path / "m.npz")
+    resumed.set_actions(ACTIONS)
+    for learner in (whole, resumed):
+        for shared, a, r in rows[250:]:
+            learner.learn(shared, None, a, 1.0 / 6, r)
+    for shared, _, _ in rows[:20]:
+        np.testing.assert_array_equal(resumed.probabilities(shared), whole.probabilities(shared))
+
+
+def test_the_rewards_unit_does_not_matter():
+    """Rescaling the rewards (the engine's reward scale) scales the mean and the spread alike:
+    the deviations are unitless and must not be scaled with them (the redrawn pool's draws
+    are). Fails if they are: the draws' spread would grow by the factor twice."""
+    learner, scaled = _learner(), _learner()
+    _feed(learner, 300)
+    for shared, a, r in _rows(300):
+        scaled.learn(shared, None, a, 1.0 / 6, 40.0 * r)
+    scaled.rescale_rewards(1.0 / 40.0)
+    for shared, _, _ in list(_rows(20, seed=3)):
+        np.testing.assert_allclose(scaled.probabilities(shared), learner.probabilities(shared),
+                                   atol=1e-9)
+
+
+@pytest.mark.parametrize(("fields", "match"), [
+    ({"pool": "fresh"}, r"^pool: expected one of redrawn, perturbed, got 'fresh'"),
+    ({"pool": "perturbed", "thompson": 0.0}, r'^pool: expected "redrawn" without thompson'),
+    ({"pool": "perturbed", "thompson_l2": 10.0}, r'^pool: expected "redrawn" with thompson_l2'),
+])
+def test_bad_settings_are_refused_naming_the_field(fields, match):
+    with pytest.raises(PolicyConfigError, match=match):
+        JointRidgeConfig(**{"thompson": 0.5, **fields})
+
+
+def test_redrawn_by_default_and_the_fingerprint_is_unchanged():
+    assert JointRidgeConfig().pool == "redrawn"
+    assert '"pool"' not in JointRidgeConfig(thompson=0.5).fingerprint()
+    assert '"pool": "perturbed"' in JointRidgeConfig(thompson=0.5, pool="perturbed").fingerprint()
+
+
+def test_a_tiny_world_is_served_whole_through_the_engine(tmp_path):
+    """The engine's tiny world (two segments, one paying pair each) under the shared default
+    with the perturbed pool: both segments served over the last 500 of 1,500 decisions."""
+    joint = {"name": "joint", "exploration": "joint", "l2": 100.0, "gamma_scale": 30.0,
+             "thompson": 0.5, "thompson_mix": 0.05, "pool": "perturbed"}
+    with make_engine(tmp_path, seed=0, candidates=[joint, "ridge", "squarecb"]) as eng:
+        got = play(eng, 1500)
+    assert got[-500:].mean() > 0.9
