@@ -149,7 +149,8 @@ class JointRidgeConfig:
         draws: the pool's size (1..4096); probabilities are multiples of ``1 / draws`` before
             the floor.
         redraw: rewards between two pools (1..1,000,000): each draw costs a Cholesky
-            factorisation of ``A^-1``, ``O(D^3)``.
+            factorisation of ``A^-1``, ``O(D^3)`` (under the perturbed ``pool``: between two
+            fresh sets of its deviations).
         thompson_l2: the draws' own prior penalty (0, the default: ``l2``, the mean's). Above
             0 the pool is drawn from ``N(theta, (thompson * sd)^2 (X'X + thompson_l2 I)^-1)``
             (``X'X``: the rows learned, forgetting's weights in), the mean still ``theta``: a
@@ -180,10 +181,12 @@ class JointRidgeConfig:
             ``theta + thompson * sd * dev_j`` with ``dev_j = A^-1 c_j``, ``c_j`` the prior's
             noise plus each learned row times a standard normal of the draw's own: every
             ``dev_j`` is distributed ``N(0, A^-1)`` at every reward, and a learn moves all of
-            them by one rank-one update of ``O(draws x D)`` (Sherman-Morrison on ``c_j``'s new
-            row), so the pool follows every reward and no factorisation is paid (one only
-            where forgetting puts the penalty back). ``redraw`` is read by nothing then;
-            refused with ``thompson_l2`` (the draws' prior is not ``A``'s).
+            row), so the pool follows every reward; the deviations are drawn afresh (one
+            factorisation) every ``redraw`` rewards only, not at 1, 2, 4... before, and
+            where forgetting puts the penalty back. Why afresh at all: a draw's noise
+            persists, and with no fresh draw in 3,500 decisions one tiny-world seed of 40
+            kept a segment unserved (every 300: none of 40; docs/engine.md, stop 15).
+            Refused with ``thompson_l2`` (the draws' prior is not ``A``'s).
         attribute_scale: how the actions' numeric attributes enter the model: ``"raw"`` (the
             default) as given, ``"max"`` divided by their largest absolute value over the
             actions (:func:`scale_columns`), so that a margin in euros or in cents gives the
@@ -611,8 +614,8 @@ class JointRidgeLearner(HashedRidge):
         self._b[nz] += r * val
         self._welford(r)
         self._n += 1
-        if (self.config.thompson and not perturbed
-                and _redraw_due(self._n, self.config.redraw)):
+        if self.config.thompson and (self._n % self.config.redraw == 0 if perturbed
+                                     else _redraw_due(self._n, self.config.redraw)):
             self._draw_pool()
 
     # -- Thompson sampling ---------------------------------------------------------------------

@@ -238,6 +238,11 @@ ENGINE_VARIANTS: tuple[LearnerSpec, ...] = (
     # of its own, no Cholesky factorisation)
     LearnerSpec("engine", "engine default perturbed",
                 _shared_default(thompson=0.5, thompson_mix=0.05, pool="perturbed")),
+    # ... with the deviations drawn afresh every 300 rewards (the perturbed pool alone kept one
+    # tiny-world seed of 40 on one segment for 3,500 decisions: its draws persist)
+    LearnerSpec("engine", "engine default perturbed r300",
+                _shared_default(thompson=0.5, thompson_mix=0.05, pool="perturbed",
+                                redraw=300)),
     # ... and the shared default of stops 7-13 (inverse gap weighting on the joint ridge; "engine
     # default" in the cells measured then)
     LearnerSpec("engine", "engine default igw", _shared_default()),

@@ -19,7 +19,10 @@ ACTIONS = [{"m": {"msg": m}, "n": {"ch": c}, "i": {f"{m}-{c}": 1.0}}
 
 
 def _learner(seed: int = 0, **config) -> JointRidgeLearner:
-    fields = {"dim": 8, "thompson": 0.5, "l2": 3.0, "pool": "perturbed", **config}
+    """A perturbed pool never drawn afresh (unless ``redraw`` is given): what a test checks
+    is then the rank-one updates' doing, not a fresh draw's."""
+    fields = {"dim": 8, "thompson": 0.5, "l2": 3.0, "pool": "perturbed", "redraw": 1_000_000,
+              **config}
     learner = JointRidgeLearner(JointRidgeConfig(**fields), seed=seed)
     learner.set_actions(ACTIONS)
     return learner
@@ -56,19 +59,25 @@ def test_the_deviations_are_distributed_as_the_posterior(forget):
     assert ratio.mean() == pytest.approx(1.0, abs=0.02)
 
 
-def test_no_factorisation_after_the_first_pool(monkeypatch):
-    """The point of the perturbed pool: a learn costs a rank-one update, never a Cholesky
-    factorisation (the redrawn pool takes one at 1, 2, 4 ... rewards and every ``redraw``)."""
-    learner, redrawn = _learner(), _learner(pool="redrawn")
+def test_a_factorisation_every_redraw_rewards_only(monkeypatch):
+    """The point of the perturbed pool: a learn costs a rank-one update; a Cholesky
+    factorisation is paid only every ``redraw`` rewards (the redrawn pool also pays one at 1,
+    2, 4 ... rewards: 7 in the first 100)."""
+    perturbed, redrawn = _learner(redraw=100), _learner(pool="redrawn", redraw=100)
+    calls: list[int] = []
+    root = jrl._root
 
-    def refuse(cov: np.ndarray) -> np.ndarray:
-        raise AssertionError("a factorisation on learn")
+    def counted(cov: np.ndarray) -> np.ndarray:
+        calls.append(1)
+        return root(cov)
 
-    monkeypatch.setattr(jrl, "_root", refuse)
-    _feed(learner, 300)
-    assert learner.probabilities({"c": {"x": 0.1}}).sum() == pytest.approx(1.0)
-    with pytest.raises(AssertionError, match="factorisation"):
-        _feed(redrawn, 5)
+    monkeypatch.setattr(jrl, "_root", counted)
+    _feed(perturbed, 299)
+    assert len(calls) == 2  # at 100 and 200
+    assert perturbed.probabilities({"c": {"x": 0.1}}).sum() == pytest.approx(1.0)
+    calls.clear()
+    _feed(redrawn, 100)
+    assert len(calls) == 8  # at 1, 2, 4, 8, 16, 32, 64 and 100
 
 
 def test_the_pool_follows_every_reward():
