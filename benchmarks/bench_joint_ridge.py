@@ -10,8 +10,8 @@ redrawn every 100 learns, one Cholesky factorisation each), the same with the dr
 prior (``thompson_l2 = 10``: the Gram matrix kept beside ``A^-1``, one more update per learn),
 Thompson sampling 0.5 with a twentieth of inverse gap weighting mixed in (``thompson_mix =
 0.05``, the shared default's: one more pass over the estimates per ``probabilities``), the same
-with the perturbed pool (``pool = "perturbed"``: no factorisation, a rank-one update of the 64
-draws' deviations per learn), the joint
+with the perturbed pool (``pool = "perturbed"``, ``redraw = 300``: a rank-one update of the 64
+draws' deviations per learn, a factorisation every 300 learns), the joint
 ridge's update done as numpy's ``A -= outer(u, u)`` instead of BLAS ``dger`` (the choice the
 learner made), all in the same run, with the ratios to the disjoint ridge.
 Contexts: 6 numbers and a 4-valued segment (the marketing world's shape).
@@ -92,10 +92,11 @@ def main() -> int:
                                ("joint, TS 0.5, mix 0.05",
                                 JointRidgeLearner(JointRidgeConfig(thompson=0.5,
                                                                    thompson_mix=0.05))),
-                               ("mix 0.05, perturbed",
+                               ("mix 0.05, perturbed r300",
                                 JointRidgeLearner(JointRidgeConfig(thompson=0.5,
                                                                    thompson_mix=0.05,
-                                                                   pool="perturbed"))),
+                                                                   pool="perturbed",
+                                                                   redraw=300))),
                                ("joint, numpy outer", _NumpyOuter(JointRidgeConfig()))):
             cost = timed(learner, actions, shared)
             rows.append((label, str(learner.joint_dim), cost))
