@@ -56,13 +56,13 @@ CONFIGS |= {f"l2 100, Thompson 0.5, mix {m:g}": {"l2": 100.0, "gamma_scale": 30.
             for m in (0.03, 0.05, 0.1, 0.2, 0.3)}
 CONFIGS |= {f"l2 100, Thompson 0.5, mix 0.1 at gamma {g:g}": {
     "l2": 100.0, "gamma_scale": g, "thompson": 0.5, "thompson_mix": 0.1} for g in (100.0, 300.0)}
-# stop 15: the perturbed pool (JointRidgeConfig.pool): the draws follow every reward
-CONFIGS |= {f"l2 100, Thompson 0.5{f', mix {m:g}' * bool(m)}, perturbed": {
-    "l2": 100.0, "gamma_scale": 30.0, "thompson": 0.5, "thompson_mix": m, "pool": "perturbed"}
-    for m in (0.0, 0.05)}
-CONFIGS |= {f"l2 100, Thompson 0.5, mix 0.05, perturbed, redrawn every {r}": {
-    "l2": 100.0, "gamma_scale": 30.0, "thompson": 0.5, "thompson_mix": 0.05, "pool": "perturbed",
-    "redraw": r} for r in (300, 1000)}
+# stop 15: the perturbed pool (JointRidgeConfig.pool): the draws follow every reward, drawn
+# afresh every `redraw` rewards, or never ("never afresh": redraw past the run)
+CONFIGS |= {f"l2 100, Thompson 0.5{f', mix {m:g}' * bool(m)}, perturbed, "
+            f"{'never afresh' if r > 10_000 else f'afresh every {r}'}": {
+                "l2": 100.0, "gamma_scale": 30.0, "thompson": 0.5, "thompson_mix": m,
+                "pool": "perturbed", "redraw": r}
+            for m in (0.0, 0.05) for r in (1_000_000, 100, 300, 1000)}
 
 
 def last_500(seed: int, joint: Joint, decisions: int = 1500) -> float:

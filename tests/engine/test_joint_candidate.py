@@ -156,28 +156,37 @@ def test_a_state_folder_made_under_the_earlier_default_resumes_with_it(tmp_path)
         assert [c.name for c in fresh.options.candidate_specs] == JOINT_FIRST
 
 
-@pytest.mark.parametrize("earlier_joint, l2", [
-    ({"name": "joint", "exploration": "joint", "gamma_scale": 30.0}, 1.0),
-    ({"name": "joint", "exploration": "joint", "gamma_scale": 30.0, "l2": 100.0}, 100.0),
-], ids=["before stop 7", "stops 7-13"])
-def test_a_folder_made_under_an_earlier_shared_default_keeps_it(tmp_path, earlier_joint, l2):
+def _shape(joint) -> tuple:
+    """What tells the shared defaults apart: penalty, Thompson scale, mix, pool, redraw."""
+    return joint.l2, joint.thompson, joint.thompson_mix, joint.pool, joint.redraw
+
+
+@pytest.mark.parametrize("earlier_joint, shape", [
+    ({"name": "joint", "exploration": "joint", "gamma_scale": 30.0},
+     (1.0, 0.0, 0.0, "redrawn", 100)),
+    ({"name": "joint", "exploration": "joint", "gamma_scale": 30.0, "l2": 100.0},
+     (100.0, 0.0, 0.0, "redrawn", 100)),
+    ({"name": "joint", "exploration": "joint", "gamma_scale": 30.0, "l2": 100.0,
+      "thompson": 0.5, "thompson_mix": 0.05}, (100.0, 0.5, 0.05, "redrawn", 100)),
+], ids=["before stop 7", "stops 7-13", "stop 14"])
+def test_a_folder_made_under_an_earlier_shared_default_keeps_it(tmp_path, earlier_joint, shape):
     """Catches an upgrade that refuses a state folder written under an earlier shared-attribute
     default: before stop 7 the joint ridge at penalty 1, in stops 7-13 at penalty 100, both
-    under inverse gap weighting at gamma_scale 30. Opened without ``candidates`` it resumes its
-    models bit for bit, at that penalty and without Thompson sampling, while a fresh folder gets
-    today's default (penalty 100, Thompson sampling 0.5 with inverse gap weighting mixed in)."""
+    under inverse gap weighting at gamma_scale 30, in stop 14 under Thompson sampling 0.5 with
+    inverse gap weighting mixed in, its pool redrawn every 100 rewards. Opened without
+    ``candidates`` it resumes its models bit for bit, with that configuration, while a fresh
+    folder gets today's default (the same with the pool perturbed, drawn afresh every 300)."""
     with make_engine(tmp_path / "old", candidates=[earlier_joint, "ridge", "squarecb"]) as eng:
         _stream(eng, 0, 300)
         before = probe(eng)
     with make_engine(tmp_path / "old") as again:
-        joint = again.options.candidate("joint").config
-        assert (joint.l2, joint.thompson, joint.thompson_mix) == (l2, 0.0, 0.0)
+        assert _shape(again.options.candidate("joint").config) == shape
         assert again.stats()["serving_learner"] == "joint"
         assert again.stats()["replayed_on_start"] == 0
         np.testing.assert_array_equal(probe(again), before)
     with make_engine(tmp_path / "new") as fresh:
-        joint = fresh.options.candidate("joint").config
-        assert (joint.l2, joint.thompson, joint.thompson_mix) == (100.0, 0.5, 0.05)
+        assert _shape(fresh.options.candidate("joint").config) == (100.0, 0.5, 0.05,
+                                                                   "perturbed", 300)
 
 
 def _one_message_engine(state_dir, **options):
