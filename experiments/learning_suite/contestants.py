@@ -55,15 +55,16 @@ class LearnerSpec:
 
 
 def _shared_default(**joint: Any) -> dict[str, Any]:
-    """Engine options: the shared-attribute default of stops 7-13 (the first of
-    :data:`engine.candidates.EARLIER_DEFAULTS`: the joint ridge at penalty 100 under inverse
-    gap weighting, then ridge and SquareCB) with the joint ridge's fields ``joint`` changed.
-    Pinned there, so the labels measured then keep their configuration now that the default
-    has moved (``"engine default"`` is the engine's own default, whatever it is)."""
+    """Engine options: the shared-attribute default of stops 7-13 (the second of
+    :data:`engine.candidates.EARLIER_DEFAULTS`, after stop 14's: the joint ridge at penalty 100
+    under inverse gap weighting, then ridge and SquareCB) with the joint ridge's fields
+    ``joint`` changed. Pinned there, so the labels measured then keep their configuration now
+    that the default has moved (``"engine default"`` is the engine's own default, whatever it
+    is)."""
     from engine.candidates import EARLIER_DEFAULTS
 
-    first, *rest = EARLIER_DEFAULTS[0]
-    assert isinstance(first, Mapping) and "thompson" not in first
+    first, *rest = EARLIER_DEFAULTS[1]
+    assert isinstance(first, Mapping) and "thompson" not in first and first["l2"] == 100.0
     return {"candidates": ({**first, **joint}, *rest)}
 
 
@@ -233,13 +234,14 @@ ENGINE_VARIANTS: tuple[LearnerSpec, ...] = (
     # instead of 100: a third of the Cholesky factorisations, the pools' cost
     LearnerSpec("engine", "engine default ts0.5 mix0.05 r300",
                 _shared_default(thompson=0.5, thompson_mix=0.05, redraw=300)),
-    # stop 15: the mix 0.05 (the default since stop 14) with the perturbed pool
-    # (JointRidgeConfig.pool = "perturbed": each draw follows every reward by a rank-one update
-    # of its own, no Cholesky factorisation)
+    # stop 15: the mix 0.05 (stop 14's default, "engine default ts0.5 mix0.05") with the
+    # perturbed pool (JointRidgeConfig.pool = "perturbed": each draw follows every reward by a
+    # rank-one update of its own), never drawn afresh (redraw past any horizon of the suite)
     LearnerSpec("engine", "engine default perturbed",
-                _shared_default(thompson=0.5, thompson_mix=0.05, pool="perturbed")),
-    # ... with the deviations drawn afresh every 300 rewards (the perturbed pool alone kept one
-    # tiny-world seed of 40 on one segment for 3,500 decisions: its draws persist)
+                _shared_default(thompson=0.5, thompson_mix=0.05, pool="perturbed",
+                                redraw=1_000_000)),
+    # ... with the deviations drawn afresh every 300 rewards (the default since stop 15: never
+    # afresh kept one tiny-world seed of 40 on one segment for 3,500 decisions)
     LearnerSpec("engine", "engine default perturbed r300",
                 _shared_default(thompson=0.5, thompson_mix=0.05, pool="perturbed",
                                 redraw=300)),
