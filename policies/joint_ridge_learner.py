@@ -177,9 +177,8 @@ class JointRidgeConfig:
         pool: how Thompson sampling's pool follows the rewards: ``"redrawn"`` (the default)
             draws it afresh every ``redraw`` rewards, a Cholesky factorisation of ``A^-1``
             each (``O(D^3)``: about 3 ms at ``D`` 483 on a quiet core, 24 ms measured on a busy
-            one); ``"perturbed"`` keeps
-            each draw as the ridge fitted to the rewards plus noise of its own,
-            ``theta + thompson * sd * dev_j`` with ``dev_j = A^-1 c_j``, ``c_j`` the prior's
+            one); ``"perturbed"`` keeps each draw as the ridge fitted to the rewards plus noise
+            of its own, ``theta + thompson * sd * dev_j`` with ``dev_j = A^-1 c_j``, ``c_j`` the prior's
             noise plus each learned row times a standard normal of the draw's own: every
             ``dev_j`` is distributed ``N(0, A^-1)`` at every reward, and a learn moves all of
             them by one rank-one update of ``O(draws x D)`` (Sherman-Morrison on ``c_j``'s new
