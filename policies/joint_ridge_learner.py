@@ -178,15 +178,15 @@ class JointRidgeConfig:
             draws it afresh every ``redraw`` rewards, a Cholesky factorisation of ``A^-1``
             each (``O(D^3)``: about 3 ms at ``D`` 483 on a quiet core, 24 ms measured on a busy
             one); ``"perturbed"`` keeps each draw as the ridge fitted to the rewards plus noise
-            of its own, ``theta + thompson * sd * dev_j`` with ``dev_j = A^-1 c_j``, ``c_j`` the prior's
-            noise plus each learned row times a standard normal of the draw's own: every
-            ``dev_j`` is distributed ``N(0, A^-1)`` at every reward, and a learn moves all of
-            them by one rank-one update of ``O(draws x D)`` (Sherman-Morrison on ``c_j``'s new
-            row), so the pool follows every reward; the deviations are drawn afresh (one
-            factorisation) every ``redraw`` rewards only, not at 1, 2, 4... before, and
-            where forgetting puts the penalty back. Why afresh at all: a draw's noise
-            persists, and with no fresh draw in 3,500 decisions one tiny-world seed of 40
-            kept a segment unserved (every 300: none of 40; docs/engine.md, stop 15).
+            of its own, ``theta + thompson * sd * dev_j`` with ``dev_j = A^-1 c_j``, ``c_j``
+            the prior's noise plus each learned row times a standard normal of the draw's
+            own: every ``dev_j`` is distributed ``N(0, A^-1)`` at every reward, and a learn
+            moves all of them by one rank-one update of ``O(draws x D)`` (Sherman-Morrison on
+            ``c_j``'s new row), so the pool follows every reward; the deviations are drawn
+            afresh (one factorisation) every ``redraw`` rewards only, not at 1, 2, 4...
+            before, and where forgetting puts the penalty back. Why afresh at all: a draw's
+            noise persists, and with no fresh draw in 3,500 decisions one tiny-world seed of
+            40 kept a segment unserved (every 300: none of 40; docs/engine.md, stop 15).
             Refused with ``thompson_l2`` (the draws' prior is not ``A``'s).
         attribute_scale: how the actions' numeric attributes enter the model: ``"raw"`` (the
             default) as given, ``"max"`` divided by their largest absolute value over the
