@@ -253,14 +253,14 @@ class JointRidgeConfig:
                                     f"{', '.join(ATTRIBUTE_SCALES)}, got {self.attribute_scale!r}")
         if self.thompson and self.ucb:
             raise PolicyConfigError(f"ucb: expected 0 with thompson above 0, got {self.ucb!r}")
-        if self.pool != "redrawn" and not self.thompson:
-            raise PolicyConfigError(f"pool: expected \"redrawn\" without thompson, got "
-                                    f"{self.pool!r}")
         if self.thompson_l2_on not in THOMPSON_L2_ON:
             raise PolicyConfigError(f"thompson_l2_on: expected one of "
                                     f"{', '.join(THOMPSON_L2_ON)}, got {self.thompson_l2_on!r}")
         if self.pool not in POOLS:
             raise PolicyConfigError(f"pool: expected one of {', '.join(POOLS)}, got "
+                                    f"{self.pool!r}")
+        if self.pool != "redrawn" and not self.thompson:
+            raise PolicyConfigError(f"pool: expected \"redrawn\" without thompson, got "
                                     f"{self.pool!r}")
         if self.pool == "perturbed" and self.thompson_l2:
             raise PolicyConfigError(f"pool: expected \"redrawn\" with thompson_l2 above 0, "
@@ -595,7 +595,7 @@ class JointRidgeLearner(HashedRidge):
         nz, val = self._phi(self.features(shared, learning=True), int(chosen))
         if self.config.thompson_l2:
             self._add_to_gram(nz, val, self.forget)
-        factor = self._forget_for[0] if self._forget_for[1] > 0 else self.config.forget
+        factor = self.forget  # before _forget spends a temporary factor's update
         restored = self._forget(0, self._ainv, self._b)
         if restored:  # the penalty came back: the weights moved
             self._theta = self._ainv @ self._b
@@ -761,8 +761,9 @@ class JointRidgeLearner(HashedRidge):
         return p
 
     def rescale_rewards(self, factor: float) -> None:
-        """:meth:`HashedRidge.rescale_rewards`, the pool's draws with the weights (each is
-        ``theta`` plus noise in the rewards' own spread: both scale alike)."""
+        """:meth:`HashedRidge.rescale_rewards`; the redrawn pool's draws with the weights (each
+        is ``theta`` plus noise in the rewards' own spread: both scale alike), the perturbed
+        pool's deviations not (they are unitless: the spread is read at each use)."""
         super().rescale_rewards(factor)
         if self.config.pool == "redrawn":  # the perturbed pool's deviations are unitless
             self._set_pool(self._pool * factor)
@@ -801,7 +802,7 @@ class JointRidgeLearner(HashedRidge):
         self._ainv, self._b, self._theta = np.asfortranarray(ainv), b.copy(), theta.copy()
         self._n, self._k = int(counts[0]), int(counts[1])
         self._columns = list(columns)
-        self._set_pool(np.asfortranarray(pool, dtype=np.float64).copy(order="F"))
+        self._set_pool(np.array(pool, dtype=np.float64, order="F"))  # dger updates it
         if noise is not None:
             self._noise.bit_generator.state = noise
         self._gram = np.asarray(gram, dtype=np.float64).copy()

@@ -44,13 +44,16 @@ def _feed(learner: JointRidgeLearner, n: int, seed: int = 0) -> None:
         learner.learn(shared, None, a, 1.0 / len(ACTIONS), r)
 
 
-@pytest.mark.parametrize("forget", [1.0, 0.99])
+@pytest.mark.parametrize("forget", [1.0, 0.99, "for 400 updates"])
 def test_the_deviations_are_distributed_as_the_posterior(forget):
-    """Over 2,048 draws the deviations' covariance matches ``A^-1`` in 300 random directions
-    (``v' S v / v' A^-1 v`` averages 1 within sampling error, about 0.002 here). Fails without
-    the rows' own noise (the deviations shrink to ``A^-1 c_0``), and, at ``forget`` 0.99,
-    without the ``1 / sqrt(f)`` that forgetting owes them."""
-    learner = _learner(draws=2048, forget=forget)
+    """Over 2,048 draws the deviations' covariance matches ``A^-1`` in 300 random directions:
+    ``v' S v / v' A^-1 v`` averages 1 within 0.02. Fails without the rows' own noise (the
+    deviations shrink to ``A^-1 c_0``), and, forgetting at 0.99 (the setting, or a temporary
+    factor for 400 updates, as drift recovery sets it), without the ``1 / sqrt(f)`` that
+    forgetting owes them."""
+    learner = _learner(draws=2048, forget=0.99 if forget == 0.99 else 1.0)
+    if forget == "for 400 updates":
+        learner.forget_for(0.99, 400)
     _feed(learner, 500)
     dev, ainv = learner._pool, learner._ainv
     sample = dev.T @ dev / dev.shape[0]
