@@ -13,7 +13,12 @@ reward; ``--metric capture_all``: capture over the whole run, what exploring ear
 Each finished cell is appended to ``<out>/cells.jsonl`` as it finishes, and a cell already there
 is not run again, so a long run can be made in parts (``--worlds``/``--learners``) and the table
 rebuilt from everything in the folder (``--table-only``); ``--before FOLDER`` pairs each
-learner with its own cells in another folder (the same run at an earlier commit). Writes
+learner with its own cells in another folder (the same run at an earlier commit);
+``--confirm SEEDS --paired LABEL`` judges ``LABEL`` on held-out seeds: each world's best learner
+is chosen on ``--seeds`` (or named, ``--bests world=label,...``) and measured on the ``--confirm``
+seeds, where ``LABEL - 0.9 x best`` (``--bar``), paired by seed, says with its interval whether
+``LABEL`` reaches 0.9 of that best (the best's mean on the seeds that chose it is the largest of
+several noisy means, and overstates it). Writes
 ``<out>/table.md`` (the wide table), ``<out>/table.csv`` (one row per world and learner, with
 intervals and ratios).
 
@@ -37,6 +42,9 @@ from experiments.learning_suite.contestants import (
 )
 from experiments.learning_suite.suite_cell import SuiteCell, run_suite_cell
 from experiments.learning_suite.suite_table import (
+    against_bar,
+    bar_reading,
+    bests,
     markdown,
     paired_difference,
     summarise,
@@ -87,9 +95,33 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--before", default="", help="another results folder (the same suite run "
                    "at an earlier commit): print each learner's difference from its own cells "
                    "there, paired by world and seed (what a change of code did)")
+    p.add_argument("--confirm", default="", help="held-out seeds (comma-separated): with "
+                   "--paired, choose each world's best learner on --seeds and judge the "
+                   "--paired learner against --bar times it on these seeds")
+    p.add_argument("--bests", default="", help="with --confirm, each world's best named "
+                   "instead of chosen: world=label,world=label")
+    p.add_argument("--bar", type=float, default=0.9, help="with --confirm, the share of the "
+                   "best to reach (default 0.9)")
     p.add_argument("--table-only", action="store_true",
                    help="rebuild the table from the folder, run nothing")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.confirm and not args.paired:
+        p.error("--confirm: expected --paired LABEL too (the learner judged)")
+    if args.bests and not args.confirm:
+        p.error("--bests: expected --confirm SEEDS too")
+    return args
+
+
+def _seed_list(text: str) -> list[int]:
+    return [int(s) for s in text.split(",") if s.strip()]
+
+
+def _named_bests(text: str) -> dict[str, str]:
+    pairs = [item.split("=", 1) for item in text.split(",") if item.strip()]
+    bad = [item for item in pairs if len(item) != 2 or not all(x.strip() for x in item)]
+    if bad:
+        raise SystemExit(f"--bests: expected world=label items, got {'='.join(bad[0])!r}")
+    return {w.strip(): lab.strip() for w, lab in pairs}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -102,14 +134,15 @@ def main(argv: list[str] | None = None) -> int:
         specs = tuple(learner(label) for label in args.learners.split(","))
     else:
         specs = QUICK_LEARNERS if args.quick else FULL_LEARNERS
-    seeds = [int(s) for s in args.seeds.split(",")]
+    seeds = _seed_list(args.seeds)
+    confirm = _seed_list(args.confirm)
     out = Path(args.out or ("results/learning_suite_quick" if args.quick
                             else "results/learning_suite"))
     out.mkdir(parents=True, exist_ok=True)
     log = out / "cells.jsonl"
     have = {_cell_id(r) for r in _records(log) if _current(r, args.quick, args.horizon)}
     cells = [SuiteCell(w, s, seed, quick=args.quick, horizon=args.horizon)
-             for w in worlds for s in specs for seed in seeds]
+             for w in worlds for s in specs for seed in dict.fromkeys(seeds + confirm)]
     todo = [c for c in cells if c.cell_id not in have]
     failed = []
     if todo and not args.table_only:
@@ -149,6 +182,11 @@ def main(argv: list[str] | None = None) -> int:
                       args.metric)
     if args.before:
         _print_before(recs, Path(args.before), shown, labels, seeds, args)
+    if confirm:
+        held = [r for r in _records(log) if r["world"] in worlds and r["learner"] in labels
+                and r["seed"] in confirm and _current(r, args.quick, args.horizon)]
+        chosen = bests(recs, args.metric) | _named_bests(args.bests)
+        _print_confirmed(held, shown, chosen, args)
     if failed:
         print(f"FAILED cells: {', '.join(failed)}", file=sys.stderr)
         return 1
@@ -166,6 +204,39 @@ def _print_paired(recs: list[dict[str, Any]], worlds: list[str], labels: list[st
             mean, lo, hi, n = paired_difference(recs, w, lab, ref, metric)
             cells.append(f"{mean:+.2f} [{lo:+.2f}, {hi:+.2f}] ({n})" if n else "")
         print(f"| {w} | " + " | ".join(cells) + " |")
+
+
+def _print_confirmed(held: list[dict[str, Any]], worlds: list[str], chosen: dict[str, str],
+                     args: argparse.Namespace) -> None:
+    """The --paired learner against --bar times each world's best (chosen elsewhere) on the
+    held-out seeds."""
+    ref, bar, named = args.paired, args.bar, _named_bests(args.bests)
+    print(f"\nheld out: {args.metric} on seeds {args.confirm}; each world's best chosen on "
+          f"seeds {args.seeds}{' or named (--bests)' * bool(named)}; {ref} - {bar:g} x best, "
+          "paired by seed, mean [95 % interval] (pairs)")
+    print(f"| world | best | best's mean | {ref}'s mean | ratio | {ref} - {bar:g} x best | "
+          "reads |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for w in worlds:
+        best = chosen.get(w)
+        if best is None:
+            continue
+        mine = [r[args.metric] for r in held if r["world"] == w and r["learner"] == ref]
+        theirs = [r[args.metric] for r in held if r["world"] == w and r["learner"] == best]
+        if not mine or not theirs:
+            print(f"| {w} | {best} | {_mean(theirs)} | {_mean(mine)} | | no cells of both on "
+                  f"the held-out seeds | |")
+            continue
+        a, b = sum(mine) / len(mine), sum(theirs) / len(theirs)
+        mean, lo, hi, n = against_bar(held, w, ref, best, bar, args.metric)
+        reads = "is the best" if best == ref else bar_reading(lo, hi, bar)
+        ratio = f"{a / b:.2f}" if b > 0 else ""
+        print(f"| {w} | {best} | {b:.3f} | {a:.3f} | {ratio} | {mean:+.3f} [{lo:+.3f}, "
+              f"{hi:+.3f}] ({n}) | {reads} |")
+
+
+def _mean(values: list[float]) -> str:
+    return f"{sum(values) / len(values):.3f}" if values else "(none)"
 
 
 def _print_before(recs: list[dict[str, Any]], before: Path, worlds: list[str],

@@ -15,6 +15,12 @@ Example:
     {'a': 1.0, 'b': 0.56}
     >>> [round(v, 2) for v in paired_difference(recs, "w", "a", "b")]
     [0.4, 0.4, 0.4, 3]
+    >>> bests(recs)
+    {'w': 'a'}
+    >>> [round(v, 2) for v in against_bar(recs, "w", "b", "a", bar=0.5)]
+    [0.05, -0.07, 0.17, 3]
+    >>> bar_reading(-0.07, 0.17, 0.5)
+    'not separated'
 """
 
 from __future__ import annotations
@@ -28,7 +34,8 @@ import pandas as pd
 
 from experiments.metrics import mean_ci, t95
 
-__all__ = ["MIN_BEST", "markdown", "paired_difference", "summarise", "wide", "worst_ratios"]
+__all__ = ["MIN_BEST", "against_bar", "bar_reading", "bests", "markdown", "paired_difference",
+           "summarise", "wide", "worst_ratios"]
 
 #: Worlds whose best learner captures less than this are left out of the ratios.
 MIN_BEST = 0.05
@@ -60,11 +67,24 @@ def paired_difference(records: Iterable[Mapping[str, Any]], world: str, a: str, 
                       metric: str = "capture") -> tuple[float, float, float, int]:
     """Mean of ``a - b`` over the seeds both ran in ``world`` (the same world draws: paired),
     its 95 % Student-t interval and the number of pairs."""
+    return against_bar(records, world, a, b, bar=1.0, metric=metric)
+
+
+def against_bar(records: Iterable[Mapping[str, Any]], world: str, a: str, best: str,
+                bar: float = 0.9, metric: str = "capture") -> tuple[float, float, float, int]:
+    """Mean of ``a - bar * best`` over the seeds both ran in ``world``, its 95 % Student-t
+    interval and the number of pairs.
+
+    ``a`` reaches ``bar`` times ``best``'s mean exactly where this mean is at or above 0 (for
+    a positive ``best`` mean), so the interval says whether the ratio's bar is met with the
+    seeds' noise in: above 0, met, separated; below 0, missed, separated. A ratio of two noisy
+    means has no interval of its own that is as simple; this difference, paired by seed, has.
+    """
     df = pd.DataFrame(list(records))
     df = df[df["world"] == world]
     pa = df[df["learner"] == a].set_index("seed")[metric]
-    pb = df[df["learner"] == b].set_index("seed")[metric]
-    d = (pa - pb).dropna().to_numpy()
+    pb = df[df["learner"] == best].set_index("seed")[metric]
+    d = (pa - bar * pb).dropna().to_numpy()
     if d.size == 0:
         return math.nan, math.nan, math.nan, 0
     mean = float(d.mean())
@@ -72,6 +92,25 @@ def paired_difference(records: Iterable[Mapping[str, Any]], world: str, a: str, 
         return mean, -math.inf, math.inf, 1
     half = t95(d.size - 1) * float(d.std(ddof=1)) / math.sqrt(d.size)
     return mean, mean - half, mean + half, int(d.size)
+
+
+def bar_reading(lo: float, hi: float, bar: float) -> str:
+    """What an :func:`against_bar` interval says, in words."""
+    if lo > 0:
+        return f"at or above {bar:g} x best, separated"
+    if hi < 0:
+        return f"below {bar:g} x best, separated"
+    return "not separated"
+
+
+def bests(records: Iterable[Mapping[str, Any]], metric: str = "capture") -> dict[str, str]:
+    """Each world's best learner: the highest mean ``metric`` over its records (the first met
+    where two tie). Chosen on one set of seeds and judged on another (``learning_suite.py
+    --confirm``), the best's mean is not the maximum of several noisy means, which overstates
+    it on the seeds that chose it."""
+    table = summarise(records, metric)
+    return {str(w): str(g.sort_values("mean", ascending=False, kind="stable")["learner"].iloc[0])
+            for w, g in table.groupby("world", sort=False)}
 
 
 def wide(table: pd.DataFrame, worlds: Sequence[str], learners: Sequence[str]) -> pd.DataFrame:

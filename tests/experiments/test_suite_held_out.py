@@ -1,0 +1,110 @@
+"""The learning suite judged on held-out seeds: each world's best chosen on some seeds, the
+judged learner against 0.9 x that best on others (``benchmarks/learning_suite.py --confirm``)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from benchmarks import learning_suite
+from experiments.learning_suite.suite_table import against_bar, bar_reading, bests
+from experiments.worlds import HORIZONS
+
+DEFAULT, LINUCB, LINTS = "engine default perturbed r300", "linucb", "lints"
+
+
+def _rec(world: str, learner: str, seed: int, capture: float) -> dict:
+    return {"world": world, "learner": learner, "seed": seed, "capture": capture,
+            "reward": capture, "seconds": 1.0, "horizon": HORIZONS[world][1]}
+
+
+def _pairs(share: float, n: int = 12) -> list[dict]:
+    """A best learner whose capture varies a lot from seed to seed, and another at ``share`` of
+    it on every seed plus a little noise of its own."""
+    rng = np.random.default_rng(0)
+    best = rng.uniform(0.1, 0.5, n)
+    other = share * best + rng.normal(0.0, 0.005, n)
+    return ([_rec("small", "b", s, float(c)) for s, c in enumerate(best)]
+            + [_rec("small", "a", s, float(c)) for s, c in enumerate(other)])
+
+
+def test_the_bar_is_met_separated_where_the_learner_keeps_above_it_seed_by_seed():
+    _, lo, hi, n = against_bar(_pairs(0.95), "small", "a", "b", bar=0.9)
+    assert n == 12 and lo > 0  # a 0.05 share above the bar, seed by seed
+    assert bar_reading(lo, hi, 0.9) == "at or above 0.9 x best, separated"
+    # the same learner against the best itself (the bar 1) is behind, separated
+    _, lo, hi, _ = against_bar(_pairs(0.95), "small", "a", "b", bar=1.0)
+    assert hi < 0
+
+
+def test_the_bar_is_missed_separated_where_the_learner_keeps_below_it():
+    _, lo, hi, _ = against_bar(_pairs(0.8), "small", "a", "b", bar=0.9)
+    assert hi < 0 and bar_reading(lo, hi, 0.9) == "below 0.9 x best, separated"
+
+
+def test_a_learner_near_the_bar_with_noisy_seeds_is_not_separated():
+    recs = _pairs(0.9)
+    for r in recs:  # noise of the learner's own, as large as the share it is judged by
+        if r["learner"] == "a":
+            r["capture"] += 0.05 * (1 if r["seed"] % 2 else -1)
+    _, lo, hi, _ = against_bar(recs, "small", "a", "b", bar=0.9)
+    assert lo < 0 < hi and bar_reading(lo, hi, 0.9) == "not separated"
+
+
+def test_unpaired_seeds_are_left_out_and_no_pairs_give_nan():
+    recs = [*_pairs(0.95)[:12], _rec("small", "a", 99, 0.0)]  # b's seeds, and one of a's alone
+    assert math.isnan(against_bar(recs, "small", "a", "b")[0])
+    recs = [*_pairs(0.95), _rec("small", "a", 99, -5.0)]  # a seed b never ran: not a pair
+    assert against_bar(recs, "small", "a", "b")[3] == 12
+
+
+def test_each_worlds_best_is_the_highest_mean_and_the_first_of_a_tie():
+    recs = [_rec("small", "a", 0, 0.2), _rec("small", "b", 0, 0.3), _rec("fatigue", "a", 0, 0.1),
+            _rec("fatigue", "b", 0, 0.1)]
+    assert bests(recs) == {"small": "b", "fatigue": "a"}
+
+
+def _write(folder, recs):
+    folder.mkdir()
+    (folder / "cells.jsonl").write_text("".join(json.dumps(r) + "\n" for r in recs))
+
+
+def test_the_cli_chooses_the_best_on_the_first_seeds_and_judges_on_the_held_out_ones(
+        tmp_path, capsys):
+    # on seeds 0-4 LinUCB leads; on 5-9 LinTS leads and the default is at 0.95 of LinUCB
+    recs = []
+    for seed in range(10):
+        late = seed >= 5
+        recs += [_rec("small", LINUCB, seed, 0.30 + 0.01 * seed),
+                 _rec("small", LINTS, seed, 0.50 if late else 0.10),
+                 _rec("small", DEFAULT, seed, 0.95 * (0.30 + 0.01 * seed))]
+    _write(tmp_path / "out", recs)
+    argv = ["--quick", "--worlds", "small", "--learners", f"{DEFAULT},{LINUCB},{LINTS}",
+            "--seeds", "0,1,2,3,4", "--confirm", "5,6,7,8,9", "--paired", DEFAULT,
+            "--out", str(tmp_path / "out"), "--table-only"]
+    assert learning_suite.main(argv) == 0
+    held = capsys.readouterr().out.split("held out:")[1]
+    row = next(line for line in held.splitlines() if line.startswith("| small"))
+    assert f"| {LINUCB} |" in row and "| 0.95 |" in row  # chosen on 0-4, not LinTS of 5-9
+    assert "at or above 0.9 x best, separated" in row
+    # named instead of chosen: against LinTS the default is far below the bar
+    assert learning_suite.main([*argv, "--bests", f"small={LINTS}"]) == 0
+    held = capsys.readouterr().out.split("held out:")[1]
+    row = next(line for line in held.splitlines() if line.startswith("| small"))
+    assert f"| {LINTS} |" in row and "below 0.9 x best, separated" in row
+
+
+@pytest.mark.parametrize("extra", [["--confirm", "5"], ["--bests", "small=linucb"],
+                                   ["--confirm", "5", "--paired", DEFAULT, "--bests", "small"]])
+def test_the_cli_refuses_an_incomplete_held_out_request(tmp_path, extra, capsys):
+    _write(tmp_path / "out", [_rec("small", DEFAULT, s, 0.1) for s in range(6)])
+    argv = ["--quick", "--worlds", "small", "--learners", DEFAULT, "--seeds", "0,1",
+            "--out", str(tmp_path / "out"), "--table-only", *extra]
+    with pytest.raises(SystemExit) as exc:
+        learning_suite.main(argv)
+    assert exc.value.code not in (0, None)
+    said = capsys.readouterr().err + str(exc.value.code)
+    assert "--confirm" in said or "--bests" in said
