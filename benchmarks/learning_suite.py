@@ -116,6 +116,21 @@ def _seed_list(text: str) -> list[int]:
     return [int(s) for s in text.split(",") if s.strip()]
 
 
+def _span(text: str) -> str:
+    """Seeds as runs: ``"0,1,2,3,7"`` reads ``"0-3,7"``.
+
+    >>> _span("20,21,22,23,5")
+    '20-23,5'
+    """
+    runs: list[list[int]] = []
+    for seed in _seed_list(text):
+        if runs and seed == runs[-1][1] + 1:
+            runs[-1][1] = seed
+        else:
+            runs.append([seed, seed])
+    return ",".join(f"{a}-{b}" if b > a else f"{a}" for a, b in runs)
+
+
 def _named_bests(text: str) -> dict[str, str]:
     pairs = [item.split("=", 1) for item in text.split(",") if item.strip()]
     bad = [item for item in pairs if len(item) != 2 or not all(x.strip() for x in item)]
@@ -166,7 +181,8 @@ def main(argv: list[str] | None = None) -> int:
     (out / "table.md").write_text(text + "\n")
     span = "the whole run" if args.metric == "capture_all" else "each world's tail"
     print(f"{args.metric} over {span}, mean±half-width of the 95 % interval over "
-          f"seeds {args.seeds} (* best of the world); worst ratio = lowest mean / best mean")
+          f"seeds {_span(args.seeds)} (* best of the world); worst ratio = lowest mean / best "
+          "mean")
     print(text)
     skipped = sorted(set(table["world"]) - set(table.dropna(subset=["ratio"])["world"]))
     if skipped:
@@ -211,8 +227,9 @@ def _print_confirmed(held: list[dict[str, Any]], worlds: list[str], chosen: dict
     """The --paired learner against --bar times each world's best (chosen elsewhere) on the
     held-out seeds."""
     ref, bar, named = args.paired, args.bar, _named_bests(args.bests)
-    print(f"\nheld out: {args.metric} on seeds {args.confirm}; each world's best chosen on "
-          f"seeds {args.seeds}{' or named (--bests)' * bool(named)}; {ref} - {bar:g} x best, "
+    print(f"\nheld out: {args.metric} on seeds {_span(args.confirm)}; each world's best chosen "
+          f"on seeds {_span(args.seeds)}{' or named (--bests)' * bool(named)}; {ref} - {bar:g} x "
+          "best, "
           "paired by seed, mean [95 % interval] (pairs)")
     print(f"| world | best | best's mean | {ref}'s mean | ratio | {ref} - {bar:g} x best | "
           "reads |")

@@ -108,3 +108,8 @@ def test_the_cli_refuses_an_incomplete_held_out_request(tmp_path, extra, capsys)
     assert exc.value.code not in (0, None)
     said = capsys.readouterr().err + str(exc.value.code)
     assert "--confirm" in said or "--bests" in said
+
+
+def test_the_tables_name_seeds_as_runs():
+    assert learning_suite._span("0,1,2,3,7,9,10") == "0-3,7,9-10"
+    assert learning_suite._span("5") == "5"
