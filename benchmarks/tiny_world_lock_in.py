@@ -62,7 +62,7 @@ CONFIGS |= {f"l2 100, Thompson 0.5{f', mix {m:g}' * bool(m)}, perturbed, "
             f"{'never afresh' if r > 10_000 else f'afresh every {r}'}": {
                 "l2": 100.0, "gamma_scale": 30.0, "thompson": 0.5, "thompson_mix": m,
                 "pool": "perturbed", "redraw": r}
-            for m in (0.0, 0.05) for r in (1_000_000, 100, 300, 1000)}
+            for m in (0.0, 0.05) for r in (1_000_000, 100, 300, 600, 1000)}
 
 
 def last_500(seed: int, joint: Joint, decisions: int = 1500) -> float:
