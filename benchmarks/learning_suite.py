@@ -201,8 +201,8 @@ def main(argv: list[str] | None = None) -> int:
     if confirm:
         held = [r for r in _records(log) if r["world"] in worlds and r["learner"] in labels
                 and r["seed"] in confirm and _current(r, args.quick, args.horizon)]
-        chosen = bests(recs, args.metric) | _named_bests(args.bests)
-        _print_confirmed(held, shown, chosen, args)
+        named = _named_bests(args.bests)
+        _print_confirmed(held, shown, bests(recs, args.metric) | named, bool(named), args)
     if failed:
         print(f"FAILED cells: {', '.join(failed)}", file=sys.stderr)
         return 1
@@ -223,14 +223,13 @@ def _print_paired(recs: list[dict[str, Any]], worlds: list[str], labels: list[st
 
 
 def _print_confirmed(held: list[dict[str, Any]], worlds: list[str], chosen: dict[str, str],
-                     args: argparse.Namespace) -> None:
+                     named: bool, args: argparse.Namespace) -> None:
     """The --paired learner against --bar times each world's best (chosen elsewhere) on the
-    held-out seeds."""
-    ref, bar, named = args.paired, args.bar, _named_bests(args.bests)
+    held-out seeds both ran: the means, their ratio and the interval on the same pairs."""
+    ref, bar = args.paired, args.bar
     print(f"\nheld out: {args.metric} on seeds {_span(args.confirm)}; each world's best chosen "
-          f"on seeds {_span(args.seeds)}{' or named (--bests)' * bool(named)}; {ref} - {bar:g} x "
-          "best, "
-          "paired by seed, mean [95 % interval] (pairs)")
+          f"on seeds {_span(args.seeds)}{' or named (--bests)' * named}; {ref} - {bar:g} x "
+          "best, paired by seed, mean [95 % interval] (pairs)")
     print(f"| world | best | best's mean | {ref}'s mean | ratio | {ref} - {bar:g} x best | "
           "reads |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
@@ -238,22 +237,21 @@ def _print_confirmed(held: list[dict[str, Any]], worlds: list[str], chosen: dict
         best = chosen.get(w)
         if best is None:
             continue
-        mine = [r[args.metric] for r in held if r["world"] == w and r["learner"] == ref]
-        theirs = [r[args.metric] for r in held if r["world"] == w and r["learner"] == best]
-        if not mine or not theirs:
-            print(f"| {w} | {best} | {_mean(theirs)} | {_mean(mine)} | | no cells of both on "
-                  f"the held-out seeds | |")
+        mine = {r["seed"]: r[args.metric] for r in held if r["world"] == w and r["learner"] == ref}
+        theirs = {r["seed"]: r[args.metric] for r in held
+                  if r["world"] == w and r["learner"] == best}
+        pairs = sorted(mine.keys() & theirs.keys())
+        if not pairs:
+            print(f"| {w} | {best} | | | | no held-out seed run by both (is {best} in "
+                  f"--learners?) | |")
             continue
-        a, b = sum(mine) / len(mine), sum(theirs) / len(theirs)
+        a = sum(mine[s] for s in pairs) / len(pairs)
+        b = sum(theirs[s] for s in pairs) / len(pairs)
         mean, lo, hi, n = against_bar(held, w, ref, best, bar, args.metric)
         reads = "is the best" if best == ref else bar_reading(lo, hi, bar)
         ratio = f"{a / b:.2f}" if b > 0 else ""
         print(f"| {w} | {best} | {b:.3f} | {a:.3f} | {ratio} | {mean:+.3f} [{lo:+.3f}, "
               f"{hi:+.3f}] ({n}) | {reads} |")
-
-
-def _mean(values: list[float]) -> str:
-    return f"{sum(values) / len(values):.3f}" if values else "(none)"
 
 
 def _print_before(recs: list[dict[str, Any]], before: Path, worlds: list[str],

@@ -599,7 +599,7 @@ class JointRidgeLearner(HashedRidge):
         restored = self._forget(0, self._ainv, self._b)
         if restored:  # the penalty came back: the weights moved
             self._theta = self._ainv @ self._b
-        perturbed = self.config.thompson > 0 and self.config.pool == "perturbed"
+        perturbed = self.config.pool == "perturbed"  # refused without thompson
         if perturbed and (restored or factor != 1.0):
             self._forget_deviations(factor, restored)
         with _one_blas_thread():
@@ -628,14 +628,14 @@ class JointRidgeLearner(HashedRidge):
         rng = np.random.default_rng([self.seed, self._n])
         with _one_blas_thread():
             noise = rng.standard_normal((self.config.draws, self._theta.size))
-            scale = self.config.thompson * self._posterior_spread()
             if self.config.thompson_l2:
                 spread = self._noise_under_draws_prior(noise)
             else:
                 spread = noise @ _root(0.5 * (self._ainv + self._ainv.T)).T
-            if self.config.pool == "perturbed":  # the deviations alone (_perturb)
+            if self.config.pool == "perturbed":  # the deviations alone, unitless (_perturb)
                 self._set_pool(np.asfortranarray(spread))
             else:
+                scale = self.config.thompson * self._posterior_spread()
                 self._set_pool(self._theta + scale * spread)
 
     def _perturb(self, nz: np.ndarray, val: np.ndarray, u: np.ndarray, denom: float) -> None:

@@ -81,9 +81,11 @@ def test_the_cli_chooses_the_best_on_the_first_seeds_and_judges_on_the_held_out_
         recs += [_rec("small", LINUCB, seed, 0.30 + 0.01 * seed),
                  _rec("small", LINTS, seed, 0.50 if late else 0.10),
                  _rec("small", DEFAULT, seed, 0.95 * (0.30 + 0.01 * seed))]
+    # a held-out seed the default ran alone: out of the means and the ratio, as of the interval
+    recs.append(_rec("small", DEFAULT, 12, 10.0))
     _write(tmp_path / "out", recs)
     argv = ["--quick", "--worlds", "small", "--learners", f"{DEFAULT},{LINUCB},{LINTS}",
-            "--seeds", "0,1,2,3,4", "--confirm", "5,6,7,8,9", "--paired", DEFAULT,
+            "--seeds", "0,1,2,3,4", "--confirm", "5,6,7,8,9,12", "--paired", DEFAULT,
             "--out", str(tmp_path / "out"), "--table-only"]
     assert learning_suite.main(argv) == 0
     held = capsys.readouterr().out.split("held out:")[1]
@@ -95,6 +97,10 @@ def test_the_cli_chooses_the_best_on_the_first_seeds_and_judges_on_the_held_out_
     held = capsys.readouterr().out.split("held out:")[1]
     row = next(line for line in held.splitlines() if line.startswith("| small"))
     assert f"| {LINTS} |" in row and "below 0.9 x best, separated" in row
+    # a best with no held-out cells is said so, not judged
+    assert learning_suite.main([*argv, "--bests", "small=best fixed"]) == 0
+    held = capsys.readouterr().out.split("held out:")[1]
+    assert "no held-out seed run by both (is best fixed in --learners?)" in held
 
 
 @pytest.mark.parametrize("extra", [["--confirm", "5"], ["--bests", "small=linucb"],
