@@ -11,6 +11,8 @@ every loop stops by itself after its time.
 
     python benchmarks/bench_service.py            # 60 s of load
     python benchmarks/bench_service.py --quick    # 10 s
+    python benchmarks/bench_service.py --quick --compare-follow   # and a server whose
+        # candidates all learn inside each reward (--follow inline), next to the default
 """
 
 from __future__ import annotations
@@ -120,6 +122,7 @@ def _load_child(port: int, clients: int, seconds: float, out: mp.Queue) -> None:
     out.put({"pairs_per_s": r.pairs_per_s, "pairs": r.pairs, "errors": r.errors,
              "error_rate": r.error_rate, "samples": r.error_samples,
              "p50_ms": r.percentile_ms("choose", 50), "p99_ms": r.percentile_ms("choose", 99),
+             "reward_p50_ms": r.percentile_ms("reward", 50),
              "reward_p99_ms": r.percentile_ms("reward", 99), "acked": r.acked})
 
 
@@ -140,6 +143,8 @@ def over_http(state_dir: Path, clients: int, seconds: float, *extra: str) -> dic
         stats = httpx.get(f"http://127.0.0.1:{port}/v1/dashboard/summary", timeout=30,
                           headers={"Authorization": f"Bearer {TOKEN}"}).json()["engine"]
         result["lock"] = (stats.get("guard_acquisitions"), stats.get("guard_contended"))
+        result["follow_lag"] = stats.get("follow_lag")
+        result["scored"] = {n: c.get("n") for n, c in (stats.get("candidates") or {}).items()}
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=60)
@@ -160,6 +165,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--clients", type=int, default=8, help="concurrent keep-alive clients")
     p.add_argument("--compare", action="store_true",
                    help="also load a server without the hot path (FastAPI's router only)")
+    p.add_argument("--compare-follow", action="store_true",
+                   help="also load a server whose candidates all learn inside each reward "
+                   "(--follow inline; the default server follows the log between requests)")
     args = p.parse_args(argv)
     seconds = args.seconds or (10.0 if args.quick else 60.0)
     with tempfile.TemporaryDirectory() as tmp:
@@ -168,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
         http = over_http(Path(tmp) / "http", args.clients, seconds)
         routed = (over_http(Path(tmp) / "routed", args.clients, seconds, "--no-hot-path")
                   if args.compare else None)
+        inline = (over_http(Path(tmp) / "inline", args.clients, seconds, "--follow", "inline")
+                  if args.compare_follow else None)
     ratio = http["pairs_per_s"] / ref["pairs_per_s"]
     print(f"bench_service: {seconds:.0f} s of load, {args.clients} clients, 49 actions, "
           f"{os.cpu_count()} CPUs, loopback")
@@ -176,6 +186,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{ratio:8.2f}")
     print(f"{'choose p50 ms':28}{http['p50_ms']:12.2f}{ref['p50_ms']:14.2f}")
     print(f"{'choose p99 ms':28}{http['p99_ms']:12.2f}{ref['p99_ms']:14.2f}")
+    print(f"{'reward p50 ms':28}{http['reward_p50_ms']:12.2f}")
     print(f"{'reward p99 ms':28}{http['reward_p99_ms']:12.2f}")
     if http["cpu_ms_per_pair"] is not None:
         print(f"{'CPU ms per pair (server)':28}{http['cpu_ms_per_pair']:12.3f}"
@@ -200,6 +211,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{'without the hot path':28}{routed['pairs_per_s']:12.0f} pairs/s, choose p99 "
               f"{routed['p99_ms']:.2f} ms, errors {routed['errors']}, lost {routed['lost']} "
               f"(hot path / router: {http['pairs_per_s'] / routed['pairs_per_s']:.2f}x)")
+    print(f"candidates beside the serving one: learned between requests (--follow "
+          f"background), {http['follow_lag']} rewards behind when the load stopped; rewards "
+          f"scored per candidate {http['scored']}")
+    if inline is not None:
+        print(f"{'--follow inline':28}{inline['pairs_per_s']:12.0f} pairs/s, choose p50 "
+              f"{inline['p50_ms']:.2f} ms, p99 {inline['p99_ms']:.2f} ms, reward p50 "
+              f"{inline['reward_p50_ms']:.2f} ms, p99 {inline['reward_p99_ms']:.2f} ms, errors "
+              f"{inline['errors']}, lost "
+              f"{inline['lost']} (background / inline pairs/s: "
+              f"{http['pairs_per_s'] / inline['pairs_per_s']:.2f}x; choose p99 "
+              f"{http['p99_ms'] / inline['p99_ms']:.2f}x, reward p99 "
+              f"{http['reward_p99_ms'] / inline['reward_p99_ms']:.2f}x)")
     if http["samples"]:
         print("error samples:", *http["samples"], sep="\n  ")
     met = (http["pairs_per_s"] >= 1000 and http["p99_ms"] <= 25 and http["errors"] == 0

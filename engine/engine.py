@@ -725,27 +725,54 @@ class Engine:
             self._checkpoint_quietly()
         return row.shared is not None
 
-    def follow(self) -> int:
+    def follow(self, limit: int | None = None) -> int:
         """Let every candidate catch up with the log (what ``follow_every`` does by itself),
         then run the switch rule; return how many logged rewards were met.
 
         With ``follow_every=0`` nothing but this (or a restart) teaches the candidates that do
-        not serve: call it from a thread or a process that follows the log.
+        not serve: call it from a thread or a process that follows the log (the HTTP service
+        does, between requests: ``engine.http.create_app``). ``limit`` meets at most that many
+        rewards per call, so that a caller can follow in slices and answer requests between
+        them; :attr:`follow_lag` says how many are left.
+
+        Example:
+            >>> import tempfile
+            >>> with tempfile.TemporaryDirectory() as d:
+            ...     with Engine(messages=["a", "b"], channels=["email"], state_dir=d,
+            ...                 follow_every=0, holdout_fraction=0.0) as eng:
+            ...         for i in range(5):
+            ...             dec = eng.choose(f"c{i}", {"consent": {"email": True}})
+            ...             _ = eng.reward(dec.decision_id, 1.0)
+            ...         lag, met, left = eng.follow_lag, eng.follow(limit=2), eng.follow_lag
+            >>> lag, met, left
+            (5, 2, 3)
         """
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)
+                                  or limit < 1):
+            raise ConfigError(f"limit: expected a whole number of rewards of at least 1 or "
+                              f"None, got {limit!r}")
         with self._guard:
             self._check_open()
-            n = self._follow(self._learned_seq)
+            n = self._follow(self._learned_seq, limit)
             self._record_switch(self._selection.check(self._learned_seq, self.clock()))
             return n
 
-    def _follow(self, upto: int) -> int:
+    @property
+    def follow_lag(self) -> int:
+        """How many reward sequence numbers the furthest-behind candidate has still to meet (0
+        when every candidate is level with what the engine learned; held challengers aside)."""
+        with self._guard:
+            return max(0, self._learned_seq - self._selection.oldest_cursor)
+
+    def _follow(self, upto: int, limit: int | None = None) -> int:
         sel = self._selection
         lagging = sel.lagging(upto)
         if not lagging:
             return 0
         n = 0
-        for rseq, rec, _, _ in self.log.rewards_since(min(sel.cursors[c] for c in lagging)):
-            if rseq > upto:
+        for rseq, rec, _, _ in self.log.rewards_since(min(sel.cursors[c] for c in lagging),
+                                                      batch=min(limit or 1000, 1000)):
+            if rseq > upto or (limit is not None and n >= limit):
                 break
             row = self._row(rec, rseq)
             for name in lagging:
@@ -872,6 +899,7 @@ class Engine:
             summary = sel.summary()
             out.update(
                 learned_seq=self._learned_seq, replayed_on_start=self._replayed,
+                follow_lag=max(0, self._learned_seq - sel.oldest_cursor),
                 rewards_not_learned=self._skipped,
                 exploration=sel.learner.config.exploration,
                 serving_learner=sel.serving, candidates=summary,

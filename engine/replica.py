@@ -165,7 +165,7 @@ class ReplicaEngine(Engine):
                       at: float | None = None, replay: bool = False) -> bool:
         return False  # the learner follows the log and learns it
 
-    def follow(self) -> int:
+    def follow(self, limit: int | None = None) -> int:
         return 0  # the learner's candidates follow the log; a replica only serves
 
     def _settle(self, t: float, limit: int) -> int:

@@ -3,8 +3,10 @@
 Two ways to run it:
 
 - ``--state-dir DIR`` (the default way): one process holds the engine, its SQLite log and its
-  learner, and learns every reward as it comes. Several uvicorn workers would each open the same
-  state directory, so there is exactly one.
+  learner, and learns every reward as it comes: the serving candidate inside ``reward``, the
+  others between requests (``--follow background``, the default: ``follow_every = 0``, the
+  service following the log in slices) or inside ``reward`` too (``--follow inline``). Several
+  uvicorn workers would each open the same state directory, so there is exactly one.
 - ``--store URL``: a choose replica of a shared log (``engine.replica``): it serves the latest
   model snapshot that ``offerbandit learn --store URL`` publishes and writes decisions and
   rewards to the log; run as many as the load needs, on as many machines, behind any load
@@ -77,8 +79,23 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument("--settle-every-s", type=_positive_seconds, default=60.0,
                    help="how often the background settler learns the default reward of "
                    "decisions whose reward window passed (default 60)")
+    p.add_argument("--follow", choices=("background", "inline"), default="background",
+                   help="with --state-dir: when the candidate learners that do not serve learn "
+                   "each reward: 'background' (the default) between requests, off the reward's "
+                   "path (follow_every = 0), unless the catalog's [engine] sets follow_every; "
+                   "'inline' as the catalog says (1 when unset: inside each reward)")
     p.set_defaults(func=run)
     return p
+
+
+def _follow_options(args: argparse.Namespace) -> dict[str, int]:
+    """``follow_every = 0`` (the service then follows the log between requests) when asked to
+    follow in the background and the catalog's ``[engine]`` table does not set it."""
+    from engine.config import load_config
+
+    if getattr(args, "follow", "background") != "background":
+        return {}
+    return {} if "follow_every" in load_config(args.catalog)[2] else {"follow_every": 0}
 
 
 def _positive_seconds(text: str) -> float:
@@ -126,7 +143,8 @@ def build_app(args: argparse.Namespace):
                                             refresh_s=args.snapshot_refresh_s)
     else:
         Path(args.state_dir).mkdir(parents=True, exist_ok=True)
-        engine = Engine.from_catalog(args.catalog, state_dir=args.state_dir, seed=args.seed)
+        engine = Engine.from_catalog(args.catalog, state_dir=args.state_dir, seed=args.seed,
+                                     **_follow_options(args))
     app = create_app(engine, token=token, max_body_bytes=args.max_body_bytes,
                      experiment=experiment, close_engine=True, refresh_s=args.refresh_s,
                      hot_path=not args.no_hot_path, settle_every_s=args.settle_every_s)

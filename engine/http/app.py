@@ -7,8 +7,10 @@ so a thread hop per request would only add latency (measured in ``benchmarks/ben
 Every answer is JSON except ``/metrics`` (Prometheus text) and the pages: refusals carry the
 :class:`ErrorBody`, a failing store or checkpoint is a 503, and an unexpected error is a counted
 JSON 500 (:class:`Service` is the last resort for what escapes everything else). A background
-settler learns the default reward of expired decisions on the engine's clock; it survives errors
-(logged, counted, retried with backoff) and shutdown always closes the engine.
+settler learns the default reward of expired decisions on the engine's clock, and with an engine
+whose ``follow_every`` is 0 a follower teaches the candidates that do not serve between requests
+(off the reward's path); both survive errors (logged, retried with backoff) and shutdown always
+closes the engine.
 
 Example:
     >>> import tempfile
@@ -119,11 +121,43 @@ async def _settle_forever(engine: EngineSurface, every_s: float) -> None:
             delay, failures = every_s, 0
 
 
+async def _follow_forever(engine: Any, slice_rows: int, idle_s: float) -> None:
+    """Let the candidates that do not serve catch up with the log between requests (an engine
+    with ``follow_every = 0``): at most ``slice_rows`` rewards at a time, then the loop answers
+    what waits; ``idle_s`` between looks once they are level. On the event loop like every
+    engine call of the handlers: a slice is a few milliseconds and needs the engine's lock.
+
+    It never dies of an error: each failure is logged and retried after ``idle_s``, doubled
+    each time up to a minute (the log keeps every reward, so nothing is lost meanwhile).
+    """
+    failures = 0
+    while True:
+        try:
+            met = engine.follow(limit=slice_rows)
+        except Exception:  # a full disk, a locked store, a bug: say so, try again later
+            failures += 1
+            delay = min(60.0, idle_s * 2 ** min(failures, 30))
+            _log.exception("following the log failed (%d in a row); retrying in %.2f s",
+                           failures, delay)
+            await asyncio.sleep(delay)
+            continue
+        failures = 0
+        await asyncio.sleep(0.0 if met >= slice_rows else idle_s)
+
+
+def _follows_off_path(engine: EngineSurface) -> bool:
+    """Whether the engine leaves its other candidates to a follower (``follow_every = 0``;
+    a replica has none: its learner is another process)."""
+    return callable(getattr(engine, "follow", None)) and getattr(
+        engine.options, "follow_every", 1) == 0
+
+
 def create_app(engine: EngineSurface, *, token: str | None,
                max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
                experiment: Mapping[str, Any] | None = None,
                close_engine: bool = False, refresh_s: float = 5.0,
-               hot_path: bool = True, settle_every_s: float | None = 60.0) -> Service:
+               hot_path: bool = True, settle_every_s: float | None = 60.0,
+               follow_slice: int = 32, follow_idle_s: float = 0.05) -> Service:
     """Build the service around one engine.
 
     Args:
@@ -140,7 +174,16 @@ def create_app(engine: EngineSurface, *, token: str | None,
         settle_every_s: how often to learn the default reward of decisions whose window passed
             unrewarded (``Engine.expire_rewards``), so it happens on time even when no request
             comes; None leaves it to the engine's own calls.
+        follow_slice: with an engine whose ``follow_every`` is 0 (``offerbandit serve``'s
+            default), the candidates that do not serve learn off the reward's path, at most
+            this many rewards between two turns of the event loop (``Engine.follow``).
+        follow_idle_s: seconds between two looks at the log once those candidates are level.
     """
+    if isinstance(follow_slice, bool) or not isinstance(follow_slice, int) or follow_slice < 1:
+        raise ValueError(f"follow_slice: expected a whole number of at least 1, got "
+                         f"{follow_slice!r}")
+    if not follow_idle_s > 0:
+        raise ValueError(f"follow_idle_s: expected seconds above 0, got {follow_idle_s!r}")
     metrics = ServiceMetrics(stats=engine.stats)  # read at each scrape
     check = BearerCheck(token)
 
@@ -148,13 +191,16 @@ def create_app(engine: EngineSurface, *, token: str | None,
     async def lifespan(_: FastAPI):
         settler = (asyncio.create_task(_settle_forever(engine, settle_every_s))
                    if settle_every_s else None)
+        follower = (asyncio.create_task(_follow_forever(engine, follow_slice, follow_idle_s))
+                    if _follows_off_path(engine) else None)
         try:
             yield
-        finally:  # whatever happened to the settler, the engine is closed (and checkpointed)
-            if settler is not None:
-                settler.cancel()
-                with contextlib.suppress(BaseException):
-                    await settler
+        finally:  # whatever happened to the tasks, the engine is closed (and checkpointed)
+            for task in (settler, follower):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(BaseException):
+                        await task
             if close_engine:
                 try:
                     await asyncio.to_thread(engine.close)  # waits for a settle in flight

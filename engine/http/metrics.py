@@ -151,6 +151,9 @@ ENGINE_STATS: tuple[StatFamily, ...] = (
                "Sequence number of the last reward written to the log."),
     StatFamily("learned_seq", "offerbandit_learned_reward_seq", MetricKind.GAUGE,
                "Sequence number of the last reward the learner has learned."),
+    StatFamily("follow_lag", "offerbandit_follow_lag", MetricKind.GAUGE,
+               "Reward sequence numbers the furthest-behind candidate learner has still to "
+               "meet (with follow_every = 0 the service follows the log between requests)."),
     StatFamily("exploration_rate", "offerbandit_exploration_rate", MetricKind.GAUGE,
                "Share of decisions since the engine started that were not the policy's most "
                "probable action."),
