@@ -63,6 +63,13 @@ CONFIGS |= {f"l2 100, Thompson 0.5{f', mix {m:g}' * bool(m)}, perturbed, "
                 "l2": 100.0, "gamma_scale": 30.0, "thompson": 0.5, "thompson_mix": m,
                 "pool": "perturbed", "redraw": r}
             for m in (0.0, 0.05) for r in (1_000_000, 100, 300, 600, 1000)}
+# stop 17: a share of the perturbed pool drawn afresh at each redraw (JointRidgeConfig.
+# redraw_share), the next block in turn: half every 150 rewards (each deviation lives 300, as
+# the default's) and half every 300 (each lives 600)
+CONFIGS |= {f"l2 100, Thompson 0.5, mix 0.05, perturbed, half afresh every {r}": {
+                "l2": 100.0, "gamma_scale": 30.0, "thompson": 0.5, "thompson_mix": 0.05,
+                "pool": "perturbed", "redraw": r, "redraw_share": 0.5}
+            for r in (150, 300)}
 
 
 def last_500(seed: int, joint: Joint, decisions: int = 1500) -> float:

@@ -245,6 +245,13 @@ ENGINE_VARIANTS: tuple[LearnerSpec, ...] = (
     LearnerSpec("engine", "engine default perturbed r300",
                 _shared_default(thompson=0.5, thompson_mix=0.05, pool="perturbed",
                                 redraw=300)),
+    # stop 17: half of the perturbed pool's deviations drawn afresh at each redraw
+    # (JointRidgeConfig.redraw_share), the next half in turn: every 150 rewards (each lives 300
+    # rewards, as the default's) and every 300 (each lives 600)
+    *(LearnerSpec("engine", f"engine default perturbed r{r} half",
+                  _shared_default(thompson=0.5, thompson_mix=0.05, pool="perturbed", redraw=r,
+                                  redraw_share=0.5))
+      for r in (150, 300)),
     # ... and the shared default of stops 7-13 (inverse gap weighting on the joint ridge; "engine
     # default" in the cells measured then)
     LearnerSpec("engine", "engine default igw", _shared_default()),

@@ -148,8 +148,44 @@ def test_the_rewards_unit_does_not_matter():
                                    atol=1e-9)
 
 
+def test_a_share_of_the_pool_is_drawn_afresh_in_turn():
+    """``redraw_share = 0.5`` every 5 rewards: at the 5th reward the second half of the
+    deviations is drawn afresh, the first half being what a pool never drawn afresh holds (the
+    same rows' noise moved both); at the 10th the first half, the second following the reward
+    only; the pool's covariance still matches ``A^-1``. Fails if the whole pool is drawn
+    afresh, or the same block each time."""
+    part, never = _learner(draws=8, redraw=5, redraw_share=0.5), _learner(draws=8)
+    rows = list(_rows(10))
+
+    def learn(shared_a_r) -> None:
+        shared, a, r = shared_a_r
+        for learner in (part, never):
+            learner.learn(shared, None, a, 1.0 / 6, r)
+
+    for row in rows[:5]:
+        learn(row)
+    np.testing.assert_allclose(part._pool[:4], never._pool[:4], atol=1e-12)
+    assert not np.allclose(part._pool[4:], never._pool[4:])
+    for row in rows[5:9]:
+        learn(row)
+    never._set_pool(part._pool.copy(order="F"))  # the same pool before the 10th reward
+    learn(rows[9])
+    np.testing.assert_allclose(part._pool[4:], never._pool[4:], atol=1e-12)
+    assert not np.allclose(part._pool[:4], never._pool[:4])
+    wide = _learner(draws=2048, redraw=50, redraw_share=0.25)
+    _feed(wide, 500)
+    dev, ainv = wide._pool, wide._ainv
+    v = np.random.default_rng(1).normal(size=(300, ainv.shape[0]))
+    ratio = (np.einsum("vd,de,ve->v", v, dev.T @ dev / dev.shape[0], v)
+             / np.einsum("vd,de,ve->v", v, ainv, v))
+    assert ratio.mean() == pytest.approx(1.0, abs=0.02)
+
+
 @pytest.mark.parametrize(("fields", "match"), [
     ({"pool": "fresh"}, r"^pool: expected one of redrawn, perturbed, got 'fresh'"),
+    ({"pool": "perturbed", "redraw_share": 0.0}, r"^redraw_share: expected a number in \(0"),
+    ({"pool": "perturbed", "redraw_share": 1.5}, r"^redraw_share: expected a number in \(0"),
+    ({"redraw_share": 0.5}, r"^redraw_share: expected 1 without the perturbed pool"),
     ({"pool": "perturbed", "thompson": 0.0}, r'^pool: expected "redrawn" without thompson'),
     ({"pool": "perturbed", "thompson_l2": 10.0}, r'^pool: expected "redrawn" with thompson_l2'),
 ])
@@ -161,6 +197,7 @@ def test_bad_settings_are_refused_naming_the_field(fields, match):
 def test_redrawn_by_default_and_the_fingerprint_is_unchanged():
     assert JointRidgeConfig().pool == "redrawn"
     assert '"pool"' not in JointRidgeConfig(thompson=0.5).fingerprint()
+    assert '"redraw_share"' not in JointRidgeConfig(thompson=0.5, pool="perturbed").fingerprint()
     assert '"pool": "perturbed"' in JointRidgeConfig(thompson=0.5, pool="perturbed").fingerprint()
 
 
