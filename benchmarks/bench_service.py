@@ -140,11 +140,14 @@ def over_http(state_dir: Path, clients: int, seconds: float, *extra: str) -> dic
         result = queue.get(timeout=seconds + 120)
         cpu1 = _cpu_s(proc.pid)
         child.join(timeout=30)
-        stats = httpx.get(f"http://127.0.0.1:{port}/v1/dashboard/summary", timeout=30,
-                          headers={"Authorization": f"Bearer {TOKEN}"}).json()["engine"]
+        summary = httpx.get(f"http://127.0.0.1:{port}/v1/dashboard/summary", timeout=30,
+                            headers={"Authorization": f"Bearer {TOKEN}"}).json()
+        stats = summary["engine"]
         result["lock"] = (stats.get("guard_acquisitions"), stats.get("guard_contended"))
         result["follow_lag"] = stats.get("follow_lag")
-        result["scored"] = {n: c.get("n") for n, c in (stats.get("candidates") or {}).items()}
+        result["scored"] = {n: c.get("learned_seq")
+                            for n, c in summary["learners"]["candidates"].items()}
+        result["scored"]["log"] = stats.get("last_seq")
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=60)
@@ -212,8 +215,8 @@ def main(argv: list[str] | None = None) -> int:
               f"{routed['p99_ms']:.2f} ms, errors {routed['errors']}, lost {routed['lost']} "
               f"(hot path / router: {http['pairs_per_s'] / routed['pairs_per_s']:.2f}x)")
     print(f"candidates beside the serving one: learned between requests (--follow "
-          f"background), {http['follow_lag']} rewards behind when the load stopped; rewards "
-          f"scored per candidate {http['scored']}")
+          f"background), {http['follow_lag']} rewards behind when read just after the load; "
+          f"each one's last reward learned against the log's: {http['scored']}")
     if inline is not None:
         print(f"{'--follow inline':28}{inline['pairs_per_s']:12.0f} pairs/s, choose p50 "
               f"{inline['p50_ms']:.2f} ms, p99 {inline['p99_ms']:.2f} ms, reward p50 "

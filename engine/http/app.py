@@ -121,11 +121,18 @@ async def _settle_forever(engine: EngineSurface, every_s: float) -> None:
             delay, failures = every_s, 0
 
 
+_CATCH_UP_PER = 100  # the follower meets one more reward per turn for each 100 it is behind
+
+
 async def _follow_forever(engine: Any, slice_rows: int, idle_s: float) -> None:
     """Let the candidates that do not serve catch up with the log between requests (an engine
-    with ``follow_every = 0``): at most ``slice_rows`` rewards at a time, then the loop answers
-    what waits; ``idle_s`` between looks once they are level. On the event loop like every
-    engine call of the handlers: a slice is a few milliseconds and needs the engine's lock.
+    with ``follow_every = 0``): ``slice_rows`` rewards per turn of the event loop, plus one for
+    each 100 they are behind, then the loop answers what waits; ``idle_s`` between looks once
+    they are level. On the event loop like every engine call of the handlers. Why the growing
+    slice: a request waits for at most one slice, so it is small while the candidates keep up,
+    but under a load that leaves few idle turns a fixed slice of 1 fell 3,468 rewards behind in
+    10 s (``benchmarks/bench_service.py --clients 8``); growing with the lag, the slice takes
+    more per turn than the requests add once the lag is a few hundred.
 
     It never dies of an error: each failure is logged and retried after ``idle_s``, doubled
     each time up to a minute (the log keeps every reward, so nothing is lost meanwhile).
@@ -133,7 +140,8 @@ async def _follow_forever(engine: Any, slice_rows: int, idle_s: float) -> None:
     failures = 0
     while True:
         try:
-            met = engine.follow(limit=slice_rows)
+            lag = engine.follow_lag
+            met = engine.follow(limit=slice_rows + lag // _CATCH_UP_PER) if lag else 0
         except Exception:  # a full disk, a locked store, a bug: say so, try again later
             failures += 1
             delay = min(60.0, idle_s * 2 ** min(failures, 30))
@@ -142,7 +150,7 @@ async def _follow_forever(engine: Any, slice_rows: int, idle_s: float) -> None:
             await asyncio.sleep(delay)
             continue
         failures = 0
-        await asyncio.sleep(0.0 if met >= slice_rows else idle_s)
+        await asyncio.sleep(0.0 if met else idle_s)
 
 
 def _follows_off_path(engine: EngineSurface) -> bool:
@@ -157,7 +165,7 @@ def create_app(engine: EngineSurface, *, token: str | None,
                experiment: Mapping[str, Any] | None = None,
                close_engine: bool = False, refresh_s: float = 5.0,
                hot_path: bool = True, settle_every_s: float | None = 60.0,
-               follow_slice: int = 32, follow_idle_s: float = 0.05) -> Service:
+               follow_slice: int = 1, follow_idle_s: float = 0.05) -> Service:
     """Build the service around one engine.
 
     Args:
@@ -175,8 +183,9 @@ def create_app(engine: EngineSurface, *, token: str | None,
             unrewarded (``Engine.expire_rewards``), so it happens on time even when no request
             comes; None leaves it to the engine's own calls.
         follow_slice: with an engine whose ``follow_every`` is 0 (``offerbandit serve``'s
-            default), the candidates that do not serve learn off the reward's path, at most
-            this many rewards between two turns of the event loop (``Engine.follow``).
+            default), the candidates that do not serve learn off the reward's path, this many
+            rewards per turn of the event loop (``Engine.follow``), one more for each 100
+            they are behind.
         follow_idle_s: seconds between two looks at the log once those candidates are level.
     """
     if isinstance(follow_slice, bool) or not isinstance(follow_slice, int) or follow_slice < 1:
