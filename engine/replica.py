@@ -168,6 +168,10 @@ class ReplicaEngine(Engine):
     def follow(self, limit: int | None = None) -> int:
         return 0  # the learner's candidates follow the log; a replica only serves
 
+    @property
+    def follow_lag(self) -> int:
+        return 0  # nothing for a replica to follow (the service's follower stays idle)
+
     def _settle(self, t: float, limit: int) -> int:
         return 0  # the learner writes default rewards: one writer, no race between replicas
 

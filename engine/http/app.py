@@ -154,8 +154,9 @@ async def _follow_forever(engine: Any, slice_rows: int, idle_s: float) -> None:
 
 
 def _follows_off_path(engine: EngineSurface) -> bool:
-    """Whether the engine leaves its other candidates to a follower (``follow_every = 0``;
-    a replica has none: its learner is another process)."""
+    """Whether the engine leaves its other candidates to a follower (``follow_every = 0``; a
+    replica's ``follow`` meets nothing and its ``follow_lag`` is 0: its learner is another
+    process)."""
     return callable(getattr(engine, "follow", None)) and getattr(
         engine.options, "follow_every", 1) == 0
 
