@@ -186,7 +186,8 @@ class JointRidgeConfig:
             afresh (one factorisation) every ``redraw`` rewards only, not at 1, 2, 4...
             before, and where forgetting puts the penalty back. Why afresh at all: a draw's
             noise persists, and with no fresh draw in 3,500 decisions one tiny-world seed of
-            40 kept a segment unserved (every 300: none of 40; docs/engine.md, stop 15).
+            40 kept a segment unserved (every 300: none of seeds 0-39, stop 15, but 3 of seeds
+            40-79, stop 17; docs/engine.md).
             Refused with ``thompson_l2`` (the draws' prior is not ``A``'s).
         redraw_share: under the perturbed ``pool``, the share of its deviations drawn afresh
             every ``redraw`` rewards, in (0, 1] (1, the default: all of them): the next block
