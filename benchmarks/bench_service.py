@@ -147,7 +147,7 @@ def over_http(state_dir: Path, clients: int, seconds: float, *extra: str) -> dic
         result["follow_lag"] = stats.get("follow_lag")
         result["scored"] = {n: c.get("learned_seq")
                             for n, c in summary["learners"]["candidates"].items()}
-        result["scored"]["log"] = stats.get("last_seq")
+        result["log_seq"] = stats.get("last_seq")
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=60)
@@ -216,7 +216,8 @@ def main(argv: list[str] | None = None) -> int:
               f"(hot path / router: {http['pairs_per_s'] / routed['pairs_per_s']:.2f}x)")
     print(f"candidates beside the serving one: learned between requests (--follow "
           f"background), {http['follow_lag']} rewards behind when read just after the load; "
-          f"each one's last reward learned against the log's: {http['scored']}")
+          f"each one's last reward learned {http['scored']} against the log's "
+          f"{http['log_seq']}")
     if inline is not None:
         print(f"{'--follow inline':28}{inline['pairs_per_s']:12.0f} pairs/s, choose p50 "
               f"{inline['p50_ms']:.2f} ms, p99 {inline['p99_ms']:.2f} ms, reward p50 "

@@ -660,9 +660,8 @@ class JointRidgeLearner(HashedRidge):
             else:
                 spread = noise @ _root(0.5 * (self._ainv + self._ainv.T)).T
             if rows is not None:  # a block of the perturbed pool's deviations, the rest kept
-                pool = self._pool.copy(order="F")
-                pool[rows] = spread
-                self._set_pool(pool)
+                self._pool[rows] = spread
+                self._set_pool(self._pool)  # its actions' constants computed afresh
             elif self.config.pool == "perturbed":  # the deviations alone, unitless (_perturb)
                 self._set_pool(np.asfortranarray(spread))
             else:

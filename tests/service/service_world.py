@@ -149,3 +149,23 @@ class LearnProcess(ChildProcess):
         for line in self.proc.stdout:
             self.output = [*self.output[-50:], line]
 
+
+#: a deliberately poor candidate serving first, SquareCB beside it (the switch tests)
+POOR_FIRST = [{"name": "poor", "exploration": "epsilon", "epsilon": 1.0}, "squarecb"]
+
+
+def reward_of(i: int, action: int) -> float:
+    """Customer ``i``'s reward for ``action``: three actions pay, by customer."""
+    return 1.0 if action == i % 3 else 0.0
+
+
+def play_over_http(client, n: int) -> None:
+    """``n`` choose+reward pairs through the service (customer ``c<i>``, context ``k = v<i % 3>``,
+    rewarded by :func:`reward_of`)."""
+    for i in range(n):
+        d = client.post("/v1/choose", json={"customer_id": f"c{i}",
+                                            "context": {"k": f"v{i % 3}"}},
+                        headers=AUTH).json()
+        client.post("/v1/reward", json={"decision_id": d["decision_id"],
+                                        "value": reward_of(i, d["action_index"])},
+                    headers=AUTH)

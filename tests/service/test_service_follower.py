@@ -15,20 +15,23 @@ from engine import Engine
 from engine.commands import serve
 from engine.errors import ConfigError
 from engine.http import create_app
-from tests.service.service_world import AUTH, CATALOG, TOKEN, Scrape
+from tests.service.service_world import (
+    AUTH,
+    CATALOG,
+    POOR_FIRST,
+    TOKEN,
+    Scrape,
+    play_over_http,
+    reward_of,
+)
 
-POOR_FIRST = [{"name": "poor", "exploration": "epsilon", "epsilon": 1.0}, "squarecb"]
 SELECTION = {"min_samples": 300, "check_every": 50, "confirm": 2}
-
-
-def _reward_of(i: int, action: int) -> float:
-    return 1.0 if action == i % 3 else 0.0  # three actions pay, by customer
 
 
 def _play(eng: Engine, n: int) -> None:
     for i in range(n):
         d = eng.choose(f"c{i}", {"k": f"v{i % 3}"})
-        eng.reward(d.decision_id, _reward_of(i, d.action_index))
+        eng.reward(d.decision_id, reward_of(i, d.action_index))
 
 
 def test_follow_in_slices_meets_what_inline_learning_met(tmp_path):
@@ -79,13 +82,7 @@ def test_the_service_follows_the_log_between_requests_and_switches(tmp_path):
                               candidates=POOR_FIRST, selection=SELECTION, follow_every=0)
     app = create_app(eng, token=TOKEN, close_engine=True, follow_slice=16)
     with TestClient(app) as client:
-        for i in range(1500):
-            d = client.post("/v1/choose", json={"customer_id": f"c{i}",
-                                                "context": {"k": f"v{i % 3}"}},
-                            headers=AUTH).json()
-            client.post("/v1/reward", json={"decision_id": d["decision_id"],
-                                            "value": _reward_of(i, d["action_index"])},
-                        headers=AUTH)
+        play_over_http(client, 1500)
         s = _wait_level(client)
         assert s.value("offerbandit_follow_lag") == 0.0
         assert s.value("offerbandit_candidate_rewards_scored", learner="poor") == 1500

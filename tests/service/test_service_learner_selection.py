@@ -8,13 +8,14 @@ from fastapi.testclient import TestClient
 
 from engine import Engine
 from engine.http import create_app
-from tests.service.service_world import AUTH, CATALOG, TOKEN, Scrape
-
-POOR_FIRST = [{"name": "poor", "exploration": "epsilon", "epsilon": 1.0}, "squarecb"]
-
-
-def _reward_of(i: int, action: int) -> float:
-    return 1.0 if action == i % 3 else 0.0  # three actions pay, by customer
+from tests.service.service_world import (
+    AUTH,
+    CATALOG,
+    POOR_FIRST,
+    TOKEN,
+    Scrape,
+    play_over_http,
+)
 
 
 def test_metrics_and_the_dashboard_show_the_candidates_and_the_switch(tmp_path):
@@ -23,13 +24,7 @@ def test_metrics_and_the_dashboard_show_the_candidates_and_the_switch(tmp_path):
                               selection={"min_samples": 300, "check_every": 50, "confirm": 2})
     app = create_app(eng, token=TOKEN, close_engine=True)
     with TestClient(app) as client:
-        for i in range(1500):
-            d = client.post("/v1/choose", json={"customer_id": f"c{i}",
-                                                "context": {"k": f"v{i % 3}"}},
-                            headers=AUTH).json()
-            client.post("/v1/reward", json={"decision_id": d["decision_id"],
-                                            "value": _reward_of(i, d["action_index"])},
-                        headers=AUTH)
+        play_over_http(client, 1500)
         s = Scrape(client.get("/metrics", headers=AUTH).text)
         assert s.value("offerbandit_serving_learner", learner="squarecb") == 1.0
         assert s.value("offerbandit_learner_switches_total") == 1.0
