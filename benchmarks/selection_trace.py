@@ -3,12 +3,16 @@ list, then every switch with its evidence and each candidate's DR estimate at th
 
 Run: ``python benchmarks/selection_trace.py per_action_linear 0 squarecb,epsilon,ridge``
 (``--rule unpaired`` for the rule before the paired one; ``--full`` for the world's full
-horizon instead of the suite's quick one).
+horizon instead of the suite's quick one, ``--horizon N`` for N decisions). The candidates may
+also be a JSON list, as ``[engine] candidates`` takes them:
+``python benchmarks/selection_trace.py baseline 3 '["joint", {"name": "seg", "exploration":
+"joint", "context_keys": ["segment"]}]' --horizon 20000``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import tempfile
 
 from experiments.learning_suite.engine_contestant import EngineContestant
@@ -19,13 +23,16 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("world")
     p.add_argument("seed", type=int)
-    p.add_argument("candidates", help="comma-separated built-in candidate names")
+    p.add_argument("candidates", help="comma-separated built-in candidate names, or a JSON list")
     p.add_argument("--rule", default="paired", choices=("paired", "unpaired"))
     p.add_argument("--full", action="store_true")
+    p.add_argument("--horizon", type=int, default=None)
     args = p.parse_args(argv)
-    w = make_world(args.world, args.seed, None, not args.full)
+    w = make_world(args.world, args.seed, args.horizon, not args.full)
+    candidates = (tuple(json.loads(args.candidates)) if args.candidates.startswith("[")
+                  else tuple(args.candidates.split(",")))
     with tempfile.TemporaryDirectory() as d, EngineContestant(
-            w, d, seed=args.seed, candidates=tuple(args.candidates.split(",")),
+            w, d, seed=args.seed, candidates=candidates,
             selection={"rule": args.rule}) as eng:
         while not w.done:
             eng.learn(w.play(eng.act(w.observe())[0]))

@@ -27,7 +27,7 @@ import numpy as np
 
 from policies.batch_checks import eligible_indices
 from policies.errors import PolicyConfigError, PolicyInputError
-from policies.vw_format import FeatureSet, feature_items
+from policies.vw_format import FeatureSet, clean_token, feature_items
 
 __all__ = ["PENALTY_OWED", "SLOT_KINDS", "FeatureSlots", "HashedRidge", "check_forget",
            "check_slots", "feature_slot", "fingerprint_of",
@@ -65,16 +65,25 @@ class FeatureSlots:
     (:func:`feature_slot`, remembered in a cache), or under ``kind = "table"`` the next free
     slot, given when the model learns from the feature (:meth:`slot` with ``learning``),
     hashed once every slot is taken. One mapping for the learner and for whatever scores with
-    its weights (:meth:`copy`).
+    its weights (:meth:`copy`). With ``context_keys`` only the context's (namespace ``c``)
+    features of those keys have a slot (``key`` itself, a number, or ``key=value``, a
+    category); every other feature has none.
 
     Example:
         >>> slots = FeatureSlots("table", dim=4)
         >>> slots.slot("c", "x"), slots.slot("c", "x", learning=True), slots.slot("c", "x")
         (-1, 0, 0)
+        >>> by_segment = FeatureSlots("hashed", dim=4, context_keys=("segment",))
+        >>> by_segment.slot("c", "age") == by_segment.slot("h", "contacts_7d") == -1
+        True
+        >>> by_segment.slot("c", "segment=vip") >= 0
+        True
     """
 
-    def __init__(self, kind: str, dim: int, table: Sequence[Sequence[str]] = ()) -> None:
+    def __init__(self, kind: str, dim: int, table: Sequence[Sequence[str]] = (),
+                 context_keys: Sequence[str] = ()) -> None:
         self.kind, self.dim = check_slots(kind), dim
+        self.context_keys = tuple(clean_token(k) for k in context_keys)
         self._table = {(str(ns), str(name)): i for i, (ns, name) in enumerate(table)}
         self._hashed: dict[tuple[str, str], int] = {}
 
@@ -84,6 +93,8 @@ class FeatureSlots:
         prior's, so nothing learned moves), and has none otherwise (it would weigh 0 there
         anyway: choosing and scoring never change the model); once the table is full, such a
         feature is hashed."""
+        if self.context_keys and not self._kept(ns, name):
+            return -1
         key = (ns, name)
         if self.kind == "table":
             slot = self._table.get(key)
@@ -101,6 +112,10 @@ class FeatureSlots:
             slot = self._hashed[key] = feature_slot(ns, name, self.dim)
         return slot
 
+    def _kept(self, ns: str, name: str) -> bool:
+        return ns == "c" and any(name == k or name.startswith(k + "=")
+                                 for k in self.context_keys)
+
     def table(self) -> dict[tuple[str, str], int]:
         """A copy of the features given their own slot (empty when hashed)."""
         return dict(self._table)
@@ -111,7 +126,7 @@ class FeatureSlots:
 
     def copy(self) -> FeatureSlots:
         """The mapping as it stands, apart from this one (a scorer of a snapshot)."""
-        return FeatureSlots(self.kind, self.dim, self.names())
+        return FeatureSlots(self.kind, self.dim, self.names(), self.context_keys)
 
 
 def check_forget(value: object, name: str = "forget") -> float:
@@ -167,7 +182,7 @@ def feature_slot(ns: str, name: str, dim: int) -> int:
     return zlib.crc32(f"{ns}\x00{name}".encode()) & (dim - 1)
 
 
-def fingerprint_of(kind: str, config: Any, left_out: dict[str, float | str]) -> str:
+def fingerprint_of(kind: str, config: Any, left_out: dict[str, Any]) -> str:
     """A learner config's fingerprint: ``kind`` and its fields, less each field of
     ``left_out`` at its given value (a field added later is left out at its default, so
     checkpoints written before it existed still open).
@@ -329,7 +344,8 @@ class HashedRidge:
         self._forget_for = (float(held[0]), int(held[1]))
         self._pending = np.asarray(pending, dtype=np.float64).copy()
         names = json.loads(str(z["table"])) if "table" in z.files else []
-        self._slots = FeatureSlots(self.config.slots, self.config.dim, names)
+        self._slots = FeatureSlots(self.config.slots, self.config.dim, names,
+                                   getattr(self.config, "context_keys", ()))
 
     def slot_table(self) -> dict[tuple[str, str], int]:
         """A copy of the features given their own slot (``slots = "table"``; empty when

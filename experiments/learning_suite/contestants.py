@@ -68,6 +68,19 @@ def _shared_default(**joint: Any) -> dict[str, Any]:
     return {"candidates": ({**first, **joint}, *rest)}
 
 
+def _perturbed_r300() -> dict[str, Any]:
+    """Engine options: stop 15's shared default ("engine default perturbed r300")."""
+    return _shared_default(thompson=0.5, thompson_mix=0.05, pool="perturbed", redraw=300)
+
+
+#: Stop 18's candidate: the joint ridge of the context's ``segment`` alone, at the penalty 1000,
+#: under the shared default's Thompson sampling.
+_SEGMENT_CANDIDATE: dict[str, Any] = {
+    "name": "segment", "exploration": "joint", "gamma_scale": 30.0, "l2": 1000.0,
+    "thompson": 0.5, "thompson_mix": 0.05, "pool": "perturbed", "redraw": 300, "dim": 16,
+    "context_keys": ("segment",)}
+
+
 #: The joint ridge's fields of the shared default before stop 7: the labels measured then keep
 #: their configuration when the default moves.
 _STOP6 = {"l2": 1.0, "gamma_scale": 30.0}
@@ -252,6 +265,14 @@ ENGINE_VARIANTS: tuple[LearnerSpec, ...] = (
                   _shared_default(thompson=0.5, thompson_mix=0.05, pool="perturbed", redraw=r,
                                   redraw_share=0.5))
       for r in (150, 300)),
+    # stop 18: a fourth candidate beside stop 15's default, the joint ridge of the context's
+    # `segment` alone (JointRidgeConfig.context_keys) at the penalty 1000, last and first; and
+    # that model serving alone
+    LearnerSpec("engine", "engine default+segment",
+                {"candidates": (*_perturbed_r300()["candidates"], _SEGMENT_CANDIDATE)}),
+    LearnerSpec("engine", "engine segment first",
+                {"candidates": (_SEGMENT_CANDIDATE, *_perturbed_r300()["candidates"])}),
+    LearnerSpec("engine", "engine segment alone", {"candidates": (_SEGMENT_CANDIDATE,)}),
     # ... and the shared default of stops 7-13 (inverse gap weighting on the joint ridge; "engine
     # default" in the cells measured then)
     LearnerSpec("engine", "engine default igw", _shared_default()),

@@ -22,8 +22,12 @@ TABLE_FIRST = [{"name": "joint", "exploration": "joint", "slots": "table"},
 # checkpoint draws pools again (at 420 and 450 below), which must be the same pools
 THOMPSON_FIRST = [{"name": "joint", "exploration": "joint", "thompson": 0.5, "redraw": 30},
                   "ridge", "squarecb"]
-KINDS = pytest.mark.parametrize("candidates", [JOINT_FIRST, TABLE_FIRST, THOMPSON_FIRST],
-                                ids=["joint", "table", "thompson"])
+# the context's segment alone (context_keys), under Thompson sampling as the default's joint
+SEGMENT_FIRST = [{"name": "joint", "exploration": "joint", "context_keys": ["segment"],
+                  "thompson": 0.5, "pool": "perturbed", "redraw": 30}, "ridge", "squarecb"]
+KINDS = pytest.mark.parametrize("candidates",
+                                [JOINT_FIRST, TABLE_FIRST, THOMPSON_FIRST, SEGMENT_FIRST],
+                                ids=["joint", "table", "thompson", "segment"])
 
 
 def _stream(eng, lo: int, hi: int) -> None:
@@ -75,6 +79,8 @@ def test_every_candidate_resumes_after_a_restart_and_after_a_crash(tmp_path, can
     ({"name": "j", "exploration": "joint", "max_dim": 1}, "candidates[0].max_dim"),
     ({"name": "j", "exploration": "joint", "forget": 1.5}, "candidates[0].forget"),
     ({"name": "j", "exploration": "joint", "epsilon": 0.1}, "candidates[0].epsilon"),
+    ({"name": "j", "exploration": "joint", "context_keys": "segment"},
+     "candidates[0].context_keys"),
 ])
 def test_bad_joint_settings_are_refused_naming_the_field(tmp_path, table, field):
     with pytest.raises(ConfigError, match="^" + re.escape(field)):
