@@ -93,26 +93,28 @@ class FeatureSlots:
         prior's, so nothing learned moves), and has none otherwise (it would weigh 0 there
         anyway: choosing and scoring never change the model); once the table is full, such a
         feature is hashed."""
-        if self.context_keys and not self._kept(ns, name):
-            return -1
         key = (ns, name)
         if self.kind == "table":
             slot = self._table.get(key)
             if slot is not None:
                 return slot
-            if len(self._table) < self.dim:
+            if len(self._table) < self.dim and self._reads(ns, name):
                 if not learning:
                     return -1
                 slot = self._table[key] = len(self._table)
                 return slot
         slot = self._hashed.get(key)
-        if slot is None:
+        if slot is None:  # a feature outside ``context_keys`` is cached as -1: one check each
             if len(self._hashed) >= _MAX_CACHE:
                 self._hashed.clear()
-            slot = self._hashed[key] = feature_slot(ns, name, self.dim)
+            slot = self._hashed[key] = (feature_slot(ns, name, self.dim)
+                                        if self._reads(ns, name) else -1)
         return slot
 
-    def _kept(self, ns: str, name: str) -> bool:
+    def _reads(self, ns: str, name: str) -> bool:
+        """Whether the mapping gives feature ``ns:name`` a slot at all (``context_keys``)."""
+        if not self.context_keys:
+            return True
         return ns == "c" and any(name == k or name.startswith(k + "=")
                                  for k in self.context_keys)
 
@@ -345,7 +347,7 @@ class HashedRidge:
         self._pending = np.asarray(pending, dtype=np.float64).copy()
         names = json.loads(str(z["table"])) if "table" in z.files else []
         self._slots = FeatureSlots(self.config.slots, self.config.dim, names,
-                                   getattr(self.config, "context_keys", ()))
+                                   self._slots.context_keys)
 
     def slot_table(self) -> dict[tuple[str, str], int]:
         """A copy of the features given their own slot (``slots = "table"``; empty when

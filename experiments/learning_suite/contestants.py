@@ -255,9 +255,7 @@ ENGINE_VARIANTS: tuple[LearnerSpec, ...] = (
                                 redraw=1_000_000)),
     # ... with the deviations drawn afresh every 300 rewards (the default since stop 15: never
     # afresh kept one tiny-world seed of 40 on one segment for 3,500 decisions)
-    LearnerSpec("engine", "engine default perturbed r300",
-                _shared_default(thompson=0.5, thompson_mix=0.05, pool="perturbed",
-                                redraw=300)),
+    LearnerSpec("engine", "engine default perturbed r300", _perturbed_r300()),
     # stop 17: half of the perturbed pool's deviations drawn afresh at each redraw
     # (JointRidgeConfig.redraw_share), the next half in turn: every 150 rewards (each lives 300
     # rewards, as the default's) and every 300 (each lives 600)

@@ -32,11 +32,14 @@ def _teach(learner: JointRidgeLearner, n: int = 300) -> None:
         learner.learn(ctx, None, a, 0.25, reward)
 
 
-def test_only_the_named_keys_move_the_estimates():
+@pytest.mark.parametrize("slots", ["hashed", "table"])
+def test_only_the_named_keys_move_the_estimates(slots):
     """Catches a filter that lets another key or the history through (the age moves the
-    estimates of the model of every feature), and one that drops the named key."""
-    with JointRidgeLearner(JointRidgeConfig(dim=16, l2=1.0, context_keys=("segment",))) as seg, \
-            JointRidgeLearner(JointRidgeConfig(dim=16, l2=1.0)) as every:
+    estimates of the model of every feature), and one that drops the named key; in hashed
+    slots and in a table (where a feature left out must not take a slot either)."""
+    keyed = JointRidgeConfig(dim=16, l2=1.0, slots=slots, context_keys=("segment",))
+    with JointRidgeLearner(keyed) as seg, \
+            JointRidgeLearner(JointRidgeConfig(dim=16, l2=1.0, slots=slots)) as every:
         for j in (seg, every):
             j.set_actions(ACTIONS)
             _teach(j)
@@ -48,6 +51,8 @@ def test_only_the_named_keys_move_the_estimates():
         gap_a = seg.estimates(base)[1] - seg.estimates(base)[0]
         gap_b = seg.estimates(other)[1] - seg.estimates(other)[0]
         assert gap_a > 0.5 and gap_b < -0.3  # segment a answers sms, b email
+        if slots == "table":
+            assert {name for _, name in seg.slot_table()} == {"segment=a", "segment=b"}
 
 
 def test_the_batch_scorer_and_a_restart_read_the_same_keys(tmp_path):
@@ -67,7 +72,7 @@ def test_the_batch_scorer_and_a_restart_read_the_same_keys(tmp_path):
                                    atol=1e-12)
 
 
-def test_bad_context_keys_are_refused_and_none_is_left_out_of_the_fingerprint():
+def test_bad_context_keys_are_refused_and_an_empty_list_is_left_out_of_the_fingerprint():
     for bad in ("segment", ["segment", "segment"], [""], [3], ["a\nb"], ["k"] * 65):
         with pytest.raises(PolicyConfigError, match=r"^context_keys:"):
             JointRidgeConfig(context_keys=bad)  # type: ignore[arg-type]
