@@ -218,7 +218,9 @@ class SelectionSettings:
         min_samples: rows a challenger's estimate needs before it may win a check.
         check_every: rows between two checks.
         confirm: checks in a row a challenger must win to take over.
-        estimator: the estimate the rule reads, ``"dr"`` or ``"ips"``.
+        estimator: the estimate the rule reads: ``"dr"``, ``"dr_cv"`` (DR with its reward
+            model's weight fitted for the least variance, :mod:`ope.estimators.dr_cv`) or
+            ``"ips"``.
         window: the rule compares the candidates over the last ``window`` rows only (to the
             granularity of 1,000-row blocks), so that what a candidate was worth while it was
             still learning does not weigh forever; 0 compares over every row.
@@ -259,8 +261,8 @@ class SelectionSettings:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise ConfigError(f"selection.{name}: expected an integer >= 1, got {v!r}")
-        if self.estimator not in ("dr", "ips"):
-            raise ConfigError(f"selection.estimator: expected 'dr' or 'ips', got "
+        if self.estimator not in ("dr", "dr_cv", "ips"):
+            raise ConfigError(f"selection.estimator: expected 'dr', 'dr_cv' or 'ips', got "
                               f"{self.estimator!r}")
         for flag in ("agree", "anytime"):
             if not isinstance(getattr(self, flag), bool):

@@ -78,7 +78,8 @@ from policies.vw_format import FeatureSet
 
 __all__ = ["KEPT_TARGETS", "LearnerSelection", "LoggedRow", "Switch"]
 
-_OTHER = {"dr": "ips", "ips": "dr"}  # the estimate that must agree (SelectionSettings.agree)
+#: The estimate that must agree with the one the rule reads (SelectionSettings.agree).
+_OTHER = {"dr": "ips", "dr_cv": "ips", "ips": "dr"}
 
 #: Rows of each candidate's distributions kept for the candidates that meet those rows later
 #: (a pair is scored on a row once both met it): K floats each, 1.6 MB a candidate at K = 200.
@@ -311,12 +312,16 @@ class LearnerSelection:
         """(the challenger's lower bound the rule reads, whether it wins this check)."""
         est, need = self.settings.estimator, self.settings.min_samples
         if diff is not None:
+            if est not in diff or _OTHER[est] not in diff:  # pairs kept before dr_cv was
+                return -np.inf, False
             d = diff[est]
             low = self._bounds(d)[0]
             other = diff[_OTHER[est]]
             agreed = not self.settings.agree or self._bounds(other)[0] > 0.0
             return low, d.n >= need and low > 0.0 and agreed
         assert mine is not None and theirs is not None
+        if est not in mine or est not in theirs:
+            return -np.inf, False
         low = self._bounds(mine[est])[0]
         return low, mine[est].n >= need and low > self._bounds(theirs[est])[1]
 
@@ -363,8 +368,8 @@ class LearnerSelection:
             row: dict[str, Any] = {"serving": name == self.serving,
                                    "learned_seq": self.cursors[name],
                                    "n": 0 if est is None else est["ips"].n}
-            for k in ("ips", "dr"):
-                r = None if est is None else est[k]
+            for k in ("ips", "dr", "dr_cv"):
+                r = None if est is None else est.get(k)
                 row[k] = None if r is None else r.value
                 row[f"{k}_low"] = None if r is None else r.ci[0]
                 row[f"{k}_high"] = None if r is None else r.ci[1]

@@ -5,11 +5,11 @@ learners, to watch its own log and to feed the dashboard; the lab uses it to val
 offline. Three groups:
 
 - :mod:`ope.estimators`: one estimator per module (``dm``, ``ips``, ``snips``, ``dr``, ``sndr``,
-  ``switch_dr``), one entry point (:func:`estimate`), a streaming :class:`Accumulator` that merges
-  partial results, a cross-fitted ridge reward model (:func:`fit_reward_model`) and a cross-fitted
-  stacking of reward predictions (:func:`stack_reward_models`), and DR with a
-  partial-identification bound for the target's mass the log does not support
-  (:func:`partially_identified_dr`);
+  ``switch_dr``, ``dr_cv``), one entry point (:func:`estimate`), a streaming
+  :class:`Accumulator` that merges partial results, a cross-fitted ridge reward model
+  (:func:`fit_reward_model`) and a cross-fitted stacking of reward predictions
+  (:func:`stack_reward_models`), and DR with a partial-identification bound for the target's
+  mass the log does not support (:func:`partially_identified_dr`);
 - :mod:`ope.readers`: logged decisions as arrays (:class:`LoggedDecisions`) from the engine's
   Parquet export or Vowpal Wabbit DSJSON;
 - :mod:`ope.alternatives`: the value of simple alternatives (logged policy, uniform, best fixed

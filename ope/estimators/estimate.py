@@ -19,6 +19,7 @@ from ope.errors import OPEInputError
 from ope.estimators.accumulator import Accumulator
 from ope.estimators.dm import DirectMethod
 from ope.estimators.dr import DoublyRobust
+from ope.estimators.dr_cv import ControlVariateDR
 from ope.estimators.ips import IPS
 from ope.estimators.protocol import Estimator
 from ope.estimators.result import OPEResult
@@ -28,14 +29,14 @@ from ope.estimators.switch_dr import DEFAULT_TAU, SwitchDR
 
 __all__ = ["ESTIMATORS", "estimate", "make_estimator"]
 
-ESTIMATORS: tuple[str, ...] = ("dm", "ips", "snips", "dr", "sndr", "switch_dr")
+ESTIMATORS: tuple[str, ...] = ("dm", "ips", "snips", "dr", "sndr", "switch_dr", "dr_cv")
 
 
 def make_estimator(name: str, tau: float = DEFAULT_TAU) -> Estimator:
     """The estimator called ``name`` (one of :data:`ESTIMATORS`); ``tau`` is Switch-DR's."""
     table: dict[str, Callable[[], Estimator]] = {
         "dm": DirectMethod, "ips": IPS, "snips": SNIPS, "dr": DoublyRobust,
-        "sndr": SelfNormalizedDR}
+        "sndr": SelfNormalizedDR, "dr_cv": ControlVariateDR}
     if name == "switch_dr":
         return SwitchDR(tau=tau)
     if name not in table:
@@ -48,12 +49,13 @@ def estimate(estimator: str, rewards, actions, propensities, target_probs, rewar
     """Estimate a target policy's mean reward per decision from logged decisions.
 
     Args:
-        estimator: one of "dm", "ips", "snips", "dr", "sndr", "switch_dr".
+        estimator: one of "dm", "ips", "snips", "dr", "sndr", "switch_dr", "dr_cv".
         rewards: (n,) observed rewards.
         actions: (n,) logged action indices in [0, K).
         propensities: (n,) the logger's probability of each logged action, in (0, 1].
         target_probs: (n, K) the target policy's action distribution on each logged context.
-        reward_hat: (n, K) reward-model predictions (required for dm, dr, sndr, switch_dr);
+        reward_hat: (n, K) reward-model predictions (required for dm, dr, sndr, switch_dr,
+            dr_cv);
             use :func:`ope.fit_reward_model` for cross-fitted ones.
         alpha: the interval is two-sided at level ``1 - alpha``.
         tau: Switch-DR's weight threshold (ignored by the others).

@@ -36,6 +36,7 @@ import numpy as np
 from ope.errors import OPEInputError
 from ope.estimators.accumulator import Accumulator
 from ope.estimators.dr import DoublyRobust
+from ope.estimators.dr_cv import ControlVariateDR
 from ope.estimators.input_checks import LoggedBatch
 from ope.estimators.ips import IPS
 from ope.estimators.moments import Moments
@@ -44,7 +45,8 @@ from ope.estimators.result import OPEResult
 
 __all__ = ["ProgressiveValue"]
 
-_ESTIMATORS: dict[str, Estimator] = {"ips": IPS(), "dr": DoublyRobust()}
+_ESTIMATORS: dict[str, Estimator] = {"ips": IPS(), "dr": DoublyRobust(),
+                                     "dr_cv": ControlVariateDR()}
 
 
 class _Block:
@@ -150,7 +152,8 @@ class ProgressiveValue:
             acc = blocks[0].accs[k]
             for b in blocks[1:]:
                 acc = acc + b.accs[k]
-            out[k] = acc.get(alpha)
+            if acc.moments is not None:  # None: blocks from a state before ``k`` was kept
+                out[k] = acc.get(alpha)
         return out
 
     # -- state ---------------------------------------------------------------------------------
@@ -174,7 +177,8 @@ class ProgressiveValue:
         for b in state["blocks"]:
             block = _Block(int(b["start_seq"]), v.n_actions)
             for k in block.accs:
-                _load_acc(block.accs[k], b[k])
+                if k in b:  # a state written before an estimator joined: empty until new rows
+                    _load_acc(block.accs[k], b[k])
             v._blocks.append(block)
         return v
 

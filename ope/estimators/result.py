@@ -19,7 +19,8 @@ class OPEResult:
     """An estimate of a target policy's mean reward per decision from logged data.
 
     Attributes:
-        estimator: the estimator's name ("dm", "ips", "snips", "dr", "sndr", "switch_dr").
+        estimator: the estimator's name ("dm", "ips", "snips", "dr", "sndr", "switch_dr",
+            "dr_cv").
         value: the estimated mean reward per decision of the target policy.
         ci: (low, high), the two-sided ``1 - alpha`` confidence interval.
         std_error: the standard error behind ``ci``.

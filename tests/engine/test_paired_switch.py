@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
 from engine.candidates import SelectionSettings
 from engine.learner_selection import LearnerSelection, LoggedRow
@@ -73,18 +74,19 @@ def test_the_paired_rule_switches_to_a_better_candidate_in_far_fewer_rows():
     assert "difference" not in unpaired.evidence
 
 
-def test_equal_candidates_are_not_switched_over_many_checks():
+@pytest.mark.parametrize("estimator", ["dr", "dr_cv"])
+def test_equal_candidates_are_not_switched_over_many_checks(estimator):
     """Catches a rule that reads the difference's mean, or a one-sided bound at >= 0, instead
     of its lower bound above 0: the two candidates are worth the same (every action pays 0 on
     average), the greedy one chases noise, and over 70 checks its estimated difference is above
     0 at some of them."""
-    sel = _selection(None)  # the defaults: 1,000 rows, a check every 100, 3 in a row
-    means = []
+    sel = _selection(None, estimator=estimator)  # else the defaults: 1,000 rows, a check
+    means = []                                   # every 100, 3 in a row
     for row in _rows(8000, effect=0.0, seed=3):
         sel.process_all(row)
         assert sel.check(row.seq, at=float(row.seq)) is None
         if row.seq % 100 == 0 and row.seq >= 1000:
-            means.append(sel.difference("greedy", "uniform")["dr"].value)
+            means.append(sel.difference("greedy", "uniform")[estimator].value)
     assert sel.serving == "uniform"
     assert max(means) > 0  # a rule reading the mean alone would have had its chance
     assert sel.difference("greedy", "uniform")["dr"].n == 8000
@@ -217,3 +219,34 @@ def test_the_anytime_interval_switches_later_on_the_same_evidence():
     assert anytime.seq > fixed.seq
     assert "anytime 95 % lower bound" in anytime.evidence["rule"]
     assert "anytime" not in fixed.evidence["rule"]
+
+
+def test_the_rule_can_read_the_control_variate_dr():
+    """Catches ``estimator = "dr_cv"`` accepted but not read (the evidence would show DR's
+    bound), and the other estimate's agreement dropped with it."""
+    switch = _first_switch(None, estimator="dr_cv")
+    assert switch is not None and switch.to_learner == "greedy"
+    assert switch.evidence["rule"].startswith("paired dr_cv (and ips)")
+    diff = switch.evidence["difference"]
+    assert diff["dr_cv"]["ci_low"] > 0.0 and diff["ips"]["ci_low"] > 0.0
+
+
+def test_a_checkpoint_without_dr_cv_opens_and_the_rule_waits_for_its_rows(tmp_path):
+    """A checkpoint written before ``dr_cv`` was kept still opens under a rule that reads it:
+    the candidates' and pairs' ``dr_cv`` start from the next reward, IPS and DR keep theirs,
+    and no check fails on the missing estimate."""
+    with make_engine(tmp_path, candidates=CANDIDATES, selection=SLOW) as eng:
+        _stream(eng, 0, 300)
+    sidecar = tmp_path / "checkpoint.json"
+    info = json.loads(sidecar.read_text())
+    sel = info["state"]["selection"]
+    for state in [*sel["values"].values(), *(p for _, _, p in sel["pairs"])]:
+        for block in state["blocks"]:
+            del block["dr_cv"]
+    sidecar.write_text(json.dumps(info))
+    with make_engine(tmp_path, candidates=CANDIDATES,
+                     selection={**SLOW, "estimator": "dr_cv"}) as again:
+        assert "dr_cv" not in again._selection.difference("epsilon", "squarecb")
+        _stream(again, 300, 350)
+        diff = again._selection.difference("epsilon", "squarecb")
+        assert (diff["dr"].n, diff["dr_cv"].n) == (350, 50)

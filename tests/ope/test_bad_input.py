@@ -40,7 +40,7 @@ def test_bad_arrays_are_named(change, match):
 
 
 @pytest.mark.parametrize(("estimator", "kwargs", "match"), [
-    ("ipw", {}, r"estimator must be one of dm, ips, snips, dr, sndr, switch_dr; got 'ipw'"),
+    ("ipw", {}, r"estimator must be one of dm, ips, snips, dr, sndr, switch_dr, dr_cv; got 'ipw'"),
     ("dm", {"reward_hat": None}, r"reward_hat is required for estimator 'dm'"),
     ("dr", {"reward_hat": None}, r"reward_hat is required for estimator 'dr'"),
     ("sndr", {"reward_hat": None}, r"reward_hat is required for estimator 'sndr'"),
