@@ -8,7 +8,7 @@ an unbiased estimate: ``beta = 1`` is DR, ``beta = 0`` IPS. The one that minimis
 the per-row terms is the regression coefficient of ``u`` on ``z``: ``z`` is a control variate.
 Where the model predicts the rewards, ``beta`` is near 1 and this is DR; where its predictions
 are mostly noise (many actions, few and large rewards: a running mean of an action met a few
-times), DR's terms can spread 5-21x wider than IPS's (``benchmarks/dr_model_ceiling.py``), and
+times), DR's interval can be 5-310x wider than IPS's (``benchmarks/dr_model_ceiling.py``), and
 here ``beta`` falls towards 0, so the interval is never much wider than the narrower of the two.
 Fitting ``beta`` on the same rows adds a bias of order ``1 / n``; the interval is the delta
 method's on the four column means (``u``, ``z``, ``u z``, ``z^2``), which carries ``beta``'s
