@@ -186,8 +186,9 @@ def main(argv: list[str] | None = None) -> int:
     models = {"none": np.zeros_like(oracle), "action mean": _running_means(a, r, k),
               "shrunk mean": _shrunk_means(a, r, k),
               "oracle": oracle}
-    print(f"{args.world} seed {args.seed}: {len(seqs)} rows, serving {first}; "
-          f"min propensity {p.min():.2e}; rewards > 0 on {np.mean(r > 0):.1%} of rows")
+    decisions = len({recorder.decision_of[s] for s in seqs})
+    print(f"{args.world} seed {args.seed}: {len(seqs)} rows of {decisions} decisions, serving "
+          f"{first}; min propensity {p.min():.2e}; rewards > 0 on {np.mean(r > 0):.1%} of rows")
     for name, targets in recorder.targets.items():
         if name == first:
             continue
