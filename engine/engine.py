@@ -904,7 +904,8 @@ class Engine:
                 exploration=sel.learner.config.exploration,
                 serving_learner=sel.serving, candidates=summary,
                 **{f"candidate_{k}": {n: v[k] for n, v in summary.items() if v[k] is not None}
-                   for k in ("ips", "dr", "dr_low", "dr_high", "n")},
+                   for k in ("ips", "dr", "dr_low", "dr_high", "dr_cv", "dr_cv_low",
+                             "dr_cv_high", "n")},
                 exploration_rate=(self._explored / self._sampled) if self._sampled else 0.0,
                 checkpoint_failures=self._checkpoint_failures,
                 settle_failures=self._settle_failures,

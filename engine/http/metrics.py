@@ -171,6 +171,18 @@ ENGINE_STATS: tuple[StatFamily, ...] = (
     StatFamily("candidate_dr_high", "offerbandit_candidate_value_dr_high", MetricKind.GAUGE,
                "Upper end of the 95 % interval of offerbandit_candidate_value_dr.",
                label="learner"),
+    StatFamily("candidate_dr_cv", "offerbandit_candidate_value_dr_cv", MetricKind.GAUGE,
+               "Each candidate learner's value per decision, doubly robust with the reward "
+               "model weighted for the least variance (ope.estimators.dr_cv), progressive on "
+               "the live log.", label="learner"),
+    StatFamily("candidate_dr_cv_low", "offerbandit_candidate_value_dr_cv_low",
+               MetricKind.GAUGE,
+               "Lower end of the 95 % interval of offerbandit_candidate_value_dr_cv.",
+               label="learner"),
+    StatFamily("candidate_dr_cv_high", "offerbandit_candidate_value_dr_cv_high",
+               MetricKind.GAUGE,
+               "Upper end of the 95 % interval of offerbandit_candidate_value_dr_cv.",
+               label="learner"),
     StatFamily("candidate_ips", "offerbandit_candidate_value_ips", MetricKind.GAUGE,
                "Each candidate learner's value per decision, inverse propensity scored, "
                "progressive on the live log.", label="learner"),

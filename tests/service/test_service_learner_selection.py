@@ -31,6 +31,9 @@ def test_metrics_and_the_dashboard_show_the_candidates_and_the_switch(tmp_path):
         assert (s.value("offerbandit_candidate_value_dr_low", learner="squarecb")
                 > s.value("offerbandit_candidate_value_dr_high", learner="poor"))
         assert s.value("offerbandit_candidate_rewards_scored", learner="poor") == 1500
+        cv_low = s.value("offerbandit_candidate_value_dr_cv_low", learner="squarecb")
+        assert cv_low < s.value("offerbandit_candidate_value_dr_cv", learner="squarecb") \
+            < s.value("offerbandit_candidate_value_dr_cv_high", learner="squarecb")
         summary = client.get("/v1/dashboard/summary", headers=AUTH).json()
         learners = summary["learners"]
         assert learners["serving"] == "squarecb" and summary["engine"]["learner_switches"] == 1
