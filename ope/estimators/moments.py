@@ -26,7 +26,7 @@ __all__ = ["Moments"]
 
 
 def _products(centred: np.ndarray) -> np.ndarray:
-    """(p, p) sums of column products. Estimators have p <= 3 columns; plain elementwise sums
+    """(p, p) sums of column products. Estimators have p <= 4 columns; plain elementwise sums
     beat BLAS here, whose threaded small-matrix kernels stall for milliseconds on a busy machine.
     """
     p = centred.shape[1]
