@@ -903,6 +903,7 @@ class Engine:
                 rewards_not_learned=self._skipped,
                 exploration=sel.learner.config.exploration,
                 serving_learner=sel.serving, candidates=summary,
+                selection_estimator=sel.settings.estimator,
                 **{f"candidate_{k}": {n: v[k] for n, v in summary.items() if v[k] is not None}
                    for k in ("ips", "dr", "dr_low", "dr_high", "dr_cv", "dr_cv_low",
                              "dr_cv_high", "n")},

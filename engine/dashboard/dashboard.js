@@ -58,16 +58,23 @@
     }
   }
 
+  const ESTIMATE_NAMES = { dr: "doubly robust", dr_cv: "control-variate doubly robust",
+                           ips: "inverse propensity" };
+
   function drawLearners(l, where, asOf) {
     scope("scope-learners", `${where}; serving: ${l.serving || "–"}`, asOf);
-    const rows = Object.entries(l.candidates || {}).filter(([, c]) => c.dr !== null);
+    // the estimate the switch rule reads: on many actions DR's interval can be far wider
+    // than the rule's own (docs/engine.md, "DR's reward model on many actions")
+    const est = l.estimator || "dr";
+    const rows = Object.entries(l.candidates || {}).filter(([, c]) => c[est] != null);
     if (!rows.length) {
       Charts.empty($("chart-learners"), "no reward learned yet");
     } else {
       Charts.intervals($("chart-learners"), rows.map(([name, c]) => ({
-        label: c.serving ? `${name} (serving)` : name, value: per1000(c.dr),
-        lo: per1000(c.dr_low), hi: per1000(c.dr_high), muted: !c.serving })),
-        { valueTitle: "estimated reward per 1,000 decisions (doubly robust, 95% CI)" });
+        label: c.serving ? `${name} (serving)` : name, value: per1000(c[est]),
+        lo: per1000(c[`${est}_low`]), hi: per1000(c[`${est}_high`]), muted: !c.serving })),
+        { valueTitle: `estimated reward per 1,000 decisions (${ESTIMATE_NAMES[est] || est}, ` +
+                      "95% CI)" });
     }
     const list = $("learner-switches");
     list.replaceChildren();

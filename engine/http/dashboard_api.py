@@ -184,6 +184,7 @@ def dashboard_router(src: DashboardSources) -> APIRouter:
                                       "reward"},
                 "engine": {k: v for k, v in stats.items() if isinstance(v, int | float | str)},
                 "learners": {"serving": stats.get("serving_learner"),
+                             "estimator": stats.get("selection_estimator", "dr"),
                              "candidates": stats.get("candidates", {}),
                              "switches": src.engine.log.switches(limit=10)},
                 "generated_at": now, "as_of": now}
