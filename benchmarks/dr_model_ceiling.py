@@ -1,20 +1,22 @@
-"""How much a better reward model could narrow the online selection's paired DR interval: one
-learning-suite world through the Engine with several candidates, every candidate's distribution
-on every logged row recorded, then the paired difference (challenger minus serving) recomputed
-offline under three reward models ``q`` of the DR term:
+"""Where the online selection's paired DR width comes from: one learning-suite world through
+the Engine with several candidates, every candidate's distribution on every logged row recorded
+(the one the selection took, before the candidate learned the row), then each challenger's
+paired difference from the serving candidate recomputed offline under these estimates:
 
-- ``none``: q = 0 (IPS);
-- ``action mean``: each action's running mean reward over the rows before (today's
-  :class:`ope.estimators.paired.PairedDifference`);
-- ``oracle``: the world's exact expected reward of every action for that decision (no model
-  can do better: only the reward's own noise is left).
+- ``none``: IPS (a reward model of 0);
+- ``action mean``: DR on each action's running mean reward over the rows before (the
+  selection's :class:`ope.estimators.paired.PairedDifference`);
+- ``shrunk mean``: DR on those means shrunk towards the overall mean (:func:`shrunk_means`);
+- ``oracle``: DR on the world's exact expected reward of every action for that decision (on
+  the simulator worlds not on the scale of the rewards the engine learns: docs/engine.md);
+- ``action mean fitted`` and ``shrunk mean fitted``: the control-variate DR
+  (:mod:`ope.estimators.dr_cv`) on those models.
 
-For each, the mean difference and its 95 % half-width over the rows, and the rows the
-``oracle`` model would need for today's half-width (``(sd_oracle / sd_mean) ** 2``). If even
-the oracle leaves the half-width where it is, a model-based DR term cannot give the switch rule
-its power, and the noise is the rewards' own (issue 12, stop 19).
+For each, the mean difference and its 95 % half-width over the rows, and "true": the
+difference by the world's expected rewards (issue 12, stop 19).
 
     python benchmarks/dr_model_ceiling.py baseline 3 --horizon 20000
+    python benchmarks/dr_model_ceiling.py marketing54 0 --learner "engine segment first"
 """
 
 from __future__ import annotations
@@ -51,23 +53,21 @@ class _Recorder:
 
     def install(self) -> None:
         rec_self = self
-        row_of, process = Engine._row, LearnerSelection.process
+        row_of, pair = Engine._row, LearnerSelection._pair
 
         def _row(engine: Engine, rec: Any, seq: int, total: float | None = None) -> LoggedRow:
             rec_self.decision_of[seq] = rec.decision_id
             return row_of(engine, rec, seq, total)
 
-        def _process(sel: LearnerSelection, name: str, row: LoggedRow) -> None:
-            if row.seq > sel.cursors[name] and row.shared is not None:
-                idx = np.asarray(row.eligible, dtype=np.int64)
-                target = np.zeros(sel.n_actions)
-                target[idx] = sel.learners[name].probabilities(row.shared, idx)
-                rec_self.targets[name][row.seq] = target
-                rec_self.rows[row.seq] = (row.action, row.probability, row.reward)
-            process(sel, name, row)
+        def _pair(sel: LearnerSelection, name: str, row: LoggedRow, target: np.ndarray) -> None:
+            # the distribution the selection itself took (no second call: a learner's
+            # probabilities may move its state)
+            rec_self.targets[name][row.seq] = target.copy()
+            rec_self.rows[row.seq] = (row.action, row.probability, row.reward)
+            pair(sel, name, row, target)
 
         Engine._row = _row  # type: ignore[method-assign]
-        LearnerSelection.process = _process  # type: ignore[method-assign]
+        LearnerSelection._pair = _pair  # type: ignore[method-assign]
 
 
 def _paired_terms(diff: np.ndarray, a: np.ndarray, p: np.ndarray, r: np.ndarray,
