@@ -272,12 +272,8 @@ ENGINE_VARIANTS: tuple[LearnerSpec, ...] = (
                 {"candidates": (_SEGMENT_CANDIDATE, *_perturbed_r300()["candidates"])}),
     LearnerSpec("engine", "engine segment alone", {"candidates": (_SEGMENT_CANDIDATE,)}),
     # stop 19: the switch rule reading the control-variate DR (ope.estimators.dr_cv: DR's
-    # reward model weighted for the least variance; IPS must still agree), under the default
-    # and with the segment model serving first
+    # reward model weighted for the least variance; IPS must still agree)
     LearnerSpec("engine", "engine default dr_cv", {"selection": {"estimator": "dr_cv"}}),
-    LearnerSpec("engine", "engine segment first dr_cv",
-                {"candidates": (_SEGMENT_CANDIDATE, *_perturbed_r300()["candidates"]),
-                 "selection": {"estimator": "dr_cv"}}),
     # ... and the shared default of stops 7-13 (inverse gap weighting on the joint ridge; "engine
     # default" in the cells measured then)
     LearnerSpec("engine", "engine default igw", _shared_default()),

@@ -59,21 +59,26 @@ class ControlVariateDR:
         return np.column_stack([u, z, u * z, z * z])
 
     @staticmethod
-    def beta(means: np.ndarray) -> float:
-        """The fitted coefficient ``Cov(u, z) / Var(z)`` (0 with no spread in ``z``)."""
+    def _fit(means: np.ndarray) -> tuple[float, float, float, float] | None:
+        """``(mean u, mean z, Cov(u, z), Var(z))`` from the four means; None with no spread in
+        ``z`` (nothing to fit: ``beta = 0``)."""
         mu, mz, muz, mzz = (float(m) for m in means)
         var = mzz - mz * mz
         if var <= _FLAT * max(mzz, 1.0):
-            return 0.0
-        return (muz - mu * mz) / var
+            return None
+        return mu, mz, muz - mu * mz, var
+
+    def beta(self, means: np.ndarray) -> float:
+        """The fitted coefficient ``Cov(u, z) / Var(z)`` (0 with no spread in ``z``)."""
+        fit = self._fit(means)
+        return 0.0 if fit is None else fit[2] / fit[3]
 
     def value_and_gradient(self, means: np.ndarray) -> tuple[float, np.ndarray]:
         """``mean(u) - beta mean(z)`` and its gradient in the four means."""
-        mu, mz, muz, mzz = (float(m) for m in means)
-        var = mzz - mz * mz
-        if var <= _FLAT * max(mzz, 1.0):
-            return mu, np.array([1.0, 0.0, 0.0, 0.0])
-        cov = muz - mu * mz
+        fit = self._fit(means)
+        if fit is None:
+            return float(means[0]), np.array([1.0, 0.0, 0.0, 0.0])
+        mu, mz, cov, var = fit
         beta = cov / var
         d_mz = -beta - mz * (-mu / var + 2.0 * mz * cov / var ** 2)
         grad = np.array([1.0 + mz * mz / var, d_mz, -mz / var, mz * cov / var ** 2])
