@@ -47,6 +47,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from engine.errors import ConfigError
+from ope.estimators.progressive import PROGRESSIVE_ESTIMATORS
 from policies.errors import PolicyConfigError
 from policies.joint_ridge_learner import JointRidgeConfig, joint_dimension, shares_attributes
 from policies.ridge_learner import RidgeConfig
@@ -261,8 +262,9 @@ class SelectionSettings:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise ConfigError(f"selection.{name}: expected an integer >= 1, got {v!r}")
-        if self.estimator not in ("dr", "dr_cv", "ips"):
-            raise ConfigError(f"selection.estimator: expected 'dr', 'dr_cv' or 'ips', got "
+        if self.estimator not in PROGRESSIVE_ESTIMATORS:
+            names = ", ".join(repr(n) for n in PROGRESSIVE_ESTIMATORS)
+            raise ConfigError(f"selection.estimator: expected one of {names}, got "
                               f"{self.estimator!r}")
         for flag in ("agree", "anytime"):
             if not isinstance(getattr(self, flag), bool):

@@ -84,6 +84,7 @@ from engine.reward_window import RewardWindow
 from engine.snapshots import ModelSnapshot, snapshot_of
 from engine.store import DecisionRecord
 from engine.store_url import open_store
+from ope.estimators.progressive import PROGRESSIVE_ESTIMATORS
 from policies.allocation import explore_distribution
 from policies.number_check import check_number
 from policies.sampling import sample_actions
@@ -94,6 +95,9 @@ _log = logging.getLogger("offerbandit.engine")
 _DAY = 86400.0
 _EXPIRE_EVERY = 16  # settle expired decisions on every 16th call: bounded, amortised cost
 _CHECKPOINT_RETRY_S = (1.0, 300.0)  # a failed checkpoint is retried after 1 s, 2 s... 5 min
+# stats()'s per-candidate maps (candidate_dr_cv_low...): every estimate the selection keeps
+_CANDIDATE_STATS = (*(f"{k}{end}" for k in PROGRESSIVE_ESTIMATORS
+                       for end in ("", "_low", "_high")), "n")
 
 
 class Engine:
@@ -905,8 +909,7 @@ class Engine:
                 serving_learner=sel.serving, candidates=summary,
                 selection_estimator=sel.settings.estimator,
                 **{f"candidate_{k}": {n: v[k] for n, v in summary.items() if v[k] is not None}
-                   for k in ("ips", "dr", "dr_low", "dr_high", "dr_cv", "dr_cv_low",
-                             "dr_cv_high", "n")},
+                   for k in _CANDIDATE_STATS},
                 exploration_rate=(self._explored / self._sampled) if self._sampled else 0.0,
                 checkpoint_failures=self._checkpoint_failures,
                 settle_failures=self._settle_failures,

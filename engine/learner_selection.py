@@ -70,7 +70,7 @@ from engine.candidates import SelectionSettings
 from engine.errors import ConfigError
 from engine.reward_scale import RewardScale
 from ope.estimators.paired import PairedDifference
-from ope.estimators.progressive import ProgressiveValue
+from ope.estimators.progressive import PROGRESSIVE_ESTIMATORS, ProgressiveValue
 from ope.estimators.result import OPEResult
 from ope.estimators.sequential import anytime_interval
 from policies.hashed_ridge import HashedRidge
@@ -78,8 +78,9 @@ from policies.vw_format import FeatureSet
 
 __all__ = ["KEPT_TARGETS", "LearnerSelection", "LoggedRow", "Switch"]
 
-#: The estimate that must agree with the one the rule reads (SelectionSettings.agree).
-_OTHER = {"dr": "ips", "dr_cv": "ips", "ips": "dr"}
+#: The estimate that must agree with the one the rule reads (SelectionSettings.agree): IPS,
+#: which needs no reward model, for every estimate but IPS itself, which DR checks.
+_OTHER = {name: "dr" if name == "ips" else "ips" for name in PROGRESSIVE_ESTIMATORS}
 
 #: Rows of each candidate's distributions kept for the candidates that meet those rows later
 #: (a pair is scored on a row once both met it): K floats each, 1.6 MB a candidate at K = 200.
@@ -368,7 +369,7 @@ class LearnerSelection:
             row: dict[str, Any] = {"serving": name == self.serving,
                                    "learned_seq": self.cursors[name],
                                    "n": 0 if est is None else est["ips"].n}
-            for k in ("ips", "dr", "dr_cv"):
+            for k in PROGRESSIVE_ESTIMATORS:
                 r = None if est is None else est.get(k)
                 row[k] = None if r is None else r.value
                 row[f"{k}_low"] = None if r is None else r.ci[0]

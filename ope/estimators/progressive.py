@@ -43,10 +43,13 @@ from ope.estimators.moments import Moments
 from ope.estimators.protocol import Estimator
 from ope.estimators.result import OPEResult
 
-__all__ = ["ProgressiveValue"]
+__all__ = ["PROGRESSIVE_ESTIMATORS", "ProgressiveValue"]
 
 _ESTIMATORS: dict[str, Estimator] = {"ips": IPS(), "dr": DoublyRobust(),
                                      "dr_cv": ControlVariateDR()}
+#: The estimates a :class:`ProgressiveValue` keeps, by name: what the engine's switch rule may
+#: read (``SelectionSettings.estimator``) and what ``stats()`` shows per candidate.
+PROGRESSIVE_ESTIMATORS: tuple[str, ...] = tuple(_ESTIMATORS)
 
 
 class _Block:

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from engine.errors import ConfigError
+from ope.estimators.progressive import PROGRESSIVE_ESTIMATORS
 from tests.engine.engine_world import T0, context, make_engine, probe, reward_of
 
 POOR_FIRST = [{"name": "poor", "exploration": "epsilon", "epsilon": 1.0}, "squarecb"]
@@ -35,6 +36,9 @@ def test_a_deliberately_poor_serving_candidate_is_replaced_with_evidence(tmp_pat
         assert ev["squarecb"]["dr"]["n"] >= FAST["min_samples"]
         cands = stats["candidates"]
         assert cands["squarecb"]["dr"] > cands["poor"]["dr"] and cands["squarecb"]["serving"]
+        for est in PROGRESSIVE_ESTIMATORS:  # every estimate kept is shown per candidate
+            for key in (est, f"{est}_low", f"{est}_high"):
+                assert stats[f"candidate_{key}"] == {n: c[key] for n, c in cands.items()}
         d = eng.choose("someone", context(0), now=T0 + 2000)
         assert d.explain().learner == "squarecb" and "learner squarecb" in str(d.explain())
 
@@ -107,6 +111,8 @@ def test_candidates_that_follow_the_log_later_learn_what_inline_ones_learn(tmp_p
     ({"selection": {"confirm": 0}}, "selection.confirm: expected an integer >= 1"),
     ({"selection": {"agree": "yes"}}, "selection.agree: expected true or false"),
     ({"selection": {"anytime": 1}}, "selection.anytime: expected true or false"),
+    ({"selection": {"estimator": "snips"}},
+     "selection.estimator: expected one of 'ips', 'dr', 'dr_cv', got 'snips'"),
     ({"follow_every": -1}, "follow_every"),
     ({"number_bins": 1}, "number_bins: expected 0"),
     ({"reward_scale": "yes"}, "reward_scale: expected true or false"),
