@@ -45,6 +45,13 @@ def main(argv: list[str] | None = None) -> int:
         for name, c in eng.engine.stats()["candidates"].items():
             print(f"{name}: serving={c['serving']} rows={c['n']} DR {c['dr']:.3f} "
                   f"[{c['dr_low']:.3f}, {c['dr_high']:.3f}]")
+        sel = eng.engine._selection  # the rule's own paired estimates, as it read them last
+        for name in sel.learners:
+            diff = None if name == sel.serving else sel.difference(name, sel.serving)
+            if diff is not None:
+                print(f"{name} - {sel.serving}, paired on every row: " + ", ".join(
+                    f"{k} {r.value:+.3f} [{r.ci[0]:+.3f}, {r.ci[1]:+.3f}] n={r.n}"
+                    for k, r in diff.items()))
     w.close()
     return 0
 

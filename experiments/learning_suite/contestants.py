@@ -73,6 +73,11 @@ def _perturbed_r300() -> dict[str, Any]:
     return _shared_default(thompson=0.5, thompson_mix=0.05, pool="perturbed", redraw=300)
 
 
+#: Stop 20's candidate: the shared default's joint ridge under Thompson sampling at 0.2
+#: instead of 0.5 (the same model, less exploration).
+_GREEDIER_CANDIDATE: dict[str, Any] = {
+    "name": "greedier", "exploration": "joint", "gamma_scale": 30.0, "l2": 100.0,
+    "thompson": 0.2, "thompson_mix": 0.05, "pool": "perturbed", "redraw": 300}
 #: Stop 18's candidate: the joint ridge of the context's ``segment`` alone, at the penalty 1000,
 #: under the shared default's Thompson sampling.
 _SEGMENT_CANDIDATE: dict[str, Any] = {
@@ -274,6 +279,15 @@ ENGINE_VARIANTS: tuple[LearnerSpec, ...] = (
     # stop 19: the switch rule reading the control-variate DR (ope.estimators.dr_cv: DR's
     # reward model weighted for the least variance; IPS must still agree)
     LearnerSpec("engine", "engine default dr_cv", {"selection": {"estimator": "dr_cv"}}),
+    # stop 20: a greedier copy of the default's joint ridge as a fourth candidate (Thompson
+    # sampling at 0.2 instead of 0.5): the same model with less exploration, for the switch
+    # rule to take on evidence that exploiting pays
+    LearnerSpec("engine", "engine default+greedier",
+                {"candidates": (*_perturbed_r300()["candidates"], _GREEDIER_CANDIDATE)}),
+    # ... and with the switch rule reading the control-variate DR
+    LearnerSpec("engine", "engine default+greedier dr_cv",
+                {"candidates": (*_perturbed_r300()["candidates"], _GREEDIER_CANDIDATE),
+                 "selection": {"estimator": "dr_cv"}}),
     # ... and the shared default of stops 7-13 (inverse gap weighting on the joint ridge; "engine
     # default" in the cells measured then)
     LearnerSpec("engine", "engine default igw", _shared_default()),
