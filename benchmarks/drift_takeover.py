@@ -23,14 +23,15 @@ sys.path.insert(0, str(REPO))  # run as a script: the test world lives in tests/
 from tests.engine.engine_world import make_engine  # noqa: E402
 from tests.engine.test_drift_recovery import CHANGE, DRIFT, FAST, stream  # noqa: E402
 
-ARMS: list[tuple[str, dict[str, bool]]] = [
-    ("DR and IPS agree (default)", {}),
-    ("DR alone (before stop 5)", {"agree": False}),
-    ("agree, anytime interval", {"anytime": True}),
+ARMS: list[tuple[str, dict[str, bool | str]]] = [
+    ("DR and IPS agree (stops 5-19)", {"estimator": "dr"}),
+    ("control-variate DR and IPS agree", {"estimator": "dr_cv"}),
+    ("DR alone (before stop 5)", {"estimator": "dr", "agree": False}),
+    ("DR and IPS agree, anytime interval", {"estimator": "dr", "anytime": True}),
 ]
 
 
-def takeover(settings: dict[str, bool], after: int, step: int) -> int | None:
+def takeover(settings: dict[str, bool | str], after: int, step: int) -> int | None:
     """Customers after the change by which ``drift1`` serves (read every ``step``), or None."""
     with tempfile.TemporaryDirectory() as d, make_engine(
             d, drift=DRIFT, selection={**FAST, **settings}) as eng:

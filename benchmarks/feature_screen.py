@@ -50,8 +50,13 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--train", type=int, default=16000)
     ap.add_argument("--test", type=int, default=1500)
+    ap.add_argument("--conversions", action="store_true",
+                    help="screen on whether each reward is above 0, not on its size (heavy "
+                         "tails aside)")
     args = ap.parse_args()
     log = uniform_log(args.world, args.seed, args.train + args.test)
+    if args.conversions:
+        log = {**log, "rewards": (np.asarray(log["rewards"]) > 0).astype(np.float64)}
     keys = sorted(log["feats"][0].get("c", {}))
     none, _ = fit(log, [], args.train, args.test)
     alone = {k: fit(log, [k], args.train, args.test) for k in keys}

@@ -1,9 +1,11 @@
 """Which candidate served when: one learning-suite world through the Engine with a candidates
-list, then every switch with its evidence and each candidate's DR estimate at the end.
+list, then every switch with its evidence, each candidate's DR estimate at the end, and each
+challenger's paired difference from the serving candidate (IPS, DR, dr_cv) over every row.
 
 Run: ``python benchmarks/selection_trace.py per_action_linear 0 squarecb,epsilon,ridge``
-(``--rule unpaired`` for the rule before the paired one; ``--full`` for the world's full
-horizon instead of the suite's quick one, ``--horizon N`` for N decisions). The candidates may
+(``--rule unpaired`` for the rule before the paired one; ``--estimator dr`` for the estimate it
+read before stop 20; ``--full`` for the world's full horizon instead of the suite's quick one,
+``--horizon N`` for N decisions). The candidates may
 also be a JSON list, as ``[engine] candidates`` takes them:
 ``python benchmarks/selection_trace.py baseline 3 '["joint", {"name": "seg", "exploration":
 "joint", "context_keys": ["segment"]}]' --horizon 20000``.
@@ -17,6 +19,7 @@ import tempfile
 
 from experiments.learning_suite.engine_contestant import EngineContestant
 from experiments.worlds import make_world
+from ope.estimators.progressive import PROGRESSIVE_ESTIMATORS
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,6 +28,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("seed", type=int)
     p.add_argument("candidates", help="comma-separated built-in candidate names, or a JSON list")
     p.add_argument("--rule", default="paired", choices=("paired", "unpaired"))
+    p.add_argument("--estimator", default=None, choices=PROGRESSIVE_ESTIMATORS,
+                   help="the estimate the rule reads (default: the engine's)")
     p.add_argument("--full", action="store_true")
     p.add_argument("--horizon", type=int, default=None)
     args = p.parse_args(argv)
@@ -33,7 +38,8 @@ def main(argv: list[str] | None = None) -> int:
                   else tuple(args.candidates.split(",")))
     with tempfile.TemporaryDirectory() as d, EngineContestant(
             w, d, seed=args.seed, candidates=candidates,
-            selection={"rule": args.rule}) as eng:
+            selection={"rule": args.rule, **({"estimator": args.estimator}
+                                              if args.estimator else {})}) as eng:
         while not w.done:
             eng.learn(w.play(eng.act(w.observe())[0]))
         for s in eng.engine.log.switches():

@@ -219,9 +219,13 @@ class SelectionSettings:
         min_samples: rows a challenger's estimate needs before it may win a check.
         check_every: rows between two checks.
         confirm: checks in a row a challenger must win to take over.
-        estimator: the estimate the rule reads: ``"dr"``, ``"dr_cv"`` (DR with its reward
-            model's weight fitted for the least variance, :mod:`ope.estimators.dr_cv`) or
-            ``"ips"``.
+        estimator: the estimate the rule reads: ``"dr_cv"`` (the default since stop 20: DR
+            with its reward model's weight fitted for the least variance,
+            :mod:`ope.estimators.dr_cv`), ``"dr"`` or ``"ips"``. On many actions DR's
+            per-action reward model made its intervals 5-310x IPS's, so the rule could not
+            move; ``dr_cv``'s are never wider than either on the pairs measured, and every cell
+            it changed was a gain (docs/engine.md, "The switch rule reads the control-variate
+            DR").
         window: the rule compares the candidates over the last ``window`` rows only (to the
             granularity of 1,000-row blocks), so that what a candidate was worth while it was
             still learning does not weigh forever; 0 compares over every row.
@@ -249,7 +253,7 @@ class SelectionSettings:
     min_samples: int = 1000
     check_every: int = 100
     confirm: int = 3
-    estimator: str = "dr"
+    estimator: str = "dr_cv"
     window: int = 0
     rule: str = "paired"
     agree: bool = True

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from fastapi import APIRouter, Query
 
+from engine.candidates import SelectionSettings
 from engine.decision_store import DecisionStore
 from engine.drift.drift_view import drift_view
 from engine.http.dashboard_data import (
@@ -184,7 +185,8 @@ def dashboard_router(src: DashboardSources) -> APIRouter:
                                       "reward"},
                 "engine": {k: v for k, v in stats.items() if isinstance(v, int | float | str)},
                 "learners": {"serving": stats.get("serving_learner"),
-                             "estimator": stats.get("selection_estimator", "dr"),
+                             "estimator": stats.get("selection_estimator",
+                                                    SelectionSettings().estimator),
                              "candidates": stats.get("candidates", {}),
                              "switches": src.engine.log.switches(limit=10)},
                 "generated_at": now, "as_of": now}

@@ -279,6 +279,8 @@ ENGINE_VARIANTS: tuple[LearnerSpec, ...] = (
     # stop 19: the switch rule reading the control-variate DR (ope.estimators.dr_cv: DR's
     # reward model weighted for the least variance; IPS must still agree)
     LearnerSpec("engine", "engine default dr_cv", {"selection": {"estimator": "dr_cv"}}),
+    # ... the rule reading DR, as it did until stop 20 made dr_cv the default's
+    LearnerSpec("engine", "engine default dr", {"selection": {"estimator": "dr"}}),
     # stop 20: a greedier copy of the default's joint ridge as a fourth candidate (Thompson
     # sampling at 0.2 instead of 0.5): the same model with less exploration, for the switch
     # rule to take on evidence that exploiting pays

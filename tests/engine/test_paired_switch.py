@@ -193,7 +193,7 @@ def _first_switch_on_a_misreported_log(**settings):
 def test_a_challenger_switches_only_when_dr_and_ips_agree():
     """Catches a rule that reads one estimate alone (``agree`` ignored) or the other estimate
     the wrong way round: on this log the two disagree, each interval far from 0."""
-    alone = _first_switch_on_a_misreported_log(agree=False)
+    alone = _first_switch_on_a_misreported_log(agree=False, estimator="dr")
     assert alone is not None and alone.to_learner == "challenger"
     diff = alone.evidence["difference"]
     assert diff["dr"]["ci_low"] > 0.0 > diff["ips"]["ci_high"]
@@ -204,8 +204,17 @@ def test_a_challenger_switches_only_when_dr_and_ips_agree():
 
 
 def test_with_both_agreeing_the_switch_evidence_names_both():
+    """The default rule reads the control-variate DR (since stop 20) with IPS agreeing; the
+    evidence names both and both bounds are above 0."""
     switch = _first_switch(None)
-    assert switch is not None and "(and ips)" in switch.evidence["rule"]
+    assert switch is not None and switch.evidence["rule"].startswith("paired dr_cv (and ips)")
+    diff = switch.evidence["difference"]
+    assert diff["dr_cv"]["ci_low"] > 0.0 and diff["ips"]["ci_low"] > 0.0
+
+
+def test_the_rule_can_still_read_dr():
+    switch = _first_switch(None, estimator="dr")
+    assert switch is not None and switch.evidence["rule"].startswith("paired dr (and ips)")
     diff = switch.evidence["difference"]
     assert diff["dr"]["ci_low"] > 0.0 and diff["ips"]["ci_low"] > 0.0
 

@@ -155,12 +155,13 @@ def test_dashboard_draws_what_the_api_returns(serve, tmp_path):
         # The candidate learners: one interval per candidate scored so far, the serving one named.
         learners = summary["learners"]
         drawn = by_id["chart-learners"]
-        assert learners["estimator"] == "dr"  # the rule's estimate, drawn and named
-        scored = [n for n, c in learners["candidates"].items() if c["dr"] is not None]
+        assert learners["estimator"] == "dr_cv"  # the rule's estimate, drawn and named
+        scored = [n for n, c in learners["candidates"].items() if c["dr_cv"] is not None]
         assert len(drawn["labels"]) == len(scored) >= 1
         assert drawn["datasets"][0]["data"] == pytest.approx(
-            [1000 * learners["candidates"][n]["dr"] for n in scored])
-        assert any("(doubly robust, 95% CI)" in (sc["title"] or "") for sc in drawn["scales"])
+            [1000 * learners["candidates"][n]["dr_cv"] for n in scored])
+        assert any("(control-variate doubly robust, 95% CI)" in (sc["title"] or "")
+                   for sc in drawn["scales"])
         assert f"{learners['serving']} (serving)" in drawn["labels"]
         assert f"serving: {learners['serving']}" in page.inner_text("#scope-learners")
         assert page.inner_text("#learner-switches")  # the switches, or why there is none

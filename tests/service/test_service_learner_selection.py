@@ -46,14 +46,14 @@ def test_metrics_and_the_dashboard_show_the_candidates_and_the_switch(tmp_path):
 
 
 def test_the_dashboard_names_the_estimate_the_switch_rule_reads(tmp_path):
-    """Catches a summary that leaves the rule's estimator out (the panel would draw DR's
-    interval, on many actions far wider than the one the rule reads)."""
+    """Catches a summary that leaves the rule's estimator out (the panel would draw the
+    default's estimate, not the one a catalog set the rule to read)."""
     eng = Engine.from_catalog(CATALOG, state_dir=tmp_path, seed=0, holdout_fraction=0.0,
-                              candidates=POOR_FIRST, selection={"estimator": "dr_cv"})
+                              candidates=POOR_FIRST, selection={"estimator": "ips"})
     app = create_app(eng, token=TOKEN, close_engine=True)
     with TestClient(app) as client:
         play_over_http(client, 200)
         learners = client.get("/v1/dashboard/summary", headers=AUTH).json()["learners"]
-    assert learners["estimator"] == "dr_cv"
+    assert learners["estimator"] == "ips"
     for c in learners["candidates"].values():
-        assert c["dr_cv_low"] < c["dr_cv"] < c["dr_cv_high"]
+        assert c["ips_low"] < c["ips"] < c["ips_high"]
