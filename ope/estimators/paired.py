@@ -7,7 +7,8 @@ what the rows have in common. Here each row contributes the *difference* of its 
 terms (IPS: ``(pi_b(a) - pi_a(a)) / p * r``; DR: ``(pi_b - pi_a) . q + (pi_b(a) - pi_a(a)) / p *
 (r - q(a))``, with one reward model ``q`` for both: each action's running mean reward over the
 pair's rows before), and the interval is that of the mean difference: where the two targets
-agree, the row adds nothing to the spread.
+agree, the row adds nothing to the spread. The control-variate DR (:mod:`ope.estimators.dr_cv`)
+of the difference is kept beside them; the engine's switch rule reads it by default.
 
 DR's and IPS's per-row terms are linear in the target's distribution, so the difference is the
 estimate of the signed "distribution" ``pi_b - pi_a``: :class:`PairedDifference` is a
