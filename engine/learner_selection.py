@@ -4,22 +4,25 @@ evidence.
 
 For every logged reward, each candidate, *before* it learns that decision, gives its
 distribution over the decision's eligible actions; its probability of the logged action against
-the logged propensity feeds IPS and DR (:class:`ope.estimators.progressive.ProgressiveValue`).
+the logged propensity feeds IPS, DR and the control-variate DR
+(:class:`ope.estimators.progressive.ProgressiveValue`).
 Then it learns. So a candidate's value is out of sample on every row, and all candidates are
 scored on the same rows.
 
 The switch rule (checked every ``check_every`` rows), paired by default
 (``SelectionSettings.rule``): every two candidates are also scored as a pair on the rows both
-meet, each row adding the difference of their DR (and IPS) terms under one shared reward model
-(:class:`ope.estimators.paired.PairedDifference`), so that the noise the two estimates share
-cancels; a challenger with at least ``min_samples`` paired rows whose difference from the
-serving candidate (challenger minus serving, over the last ``window`` of those rows) has its
-lower bound above 0 wins the check. With ``rule="unpaired"`` it wins when its own DR lower bound
-beats the serving candidate's DR upper bound on the same rows (two intervals, each carrying the
-shared noise in full: far more rows to the same decision). It takes over after winning
-``confirm`` checks in a row (hysteresis: a lucky streak of one check does not switch, and a
-switch back needs the same evidence the other way). Each switch is returned as a
-:class:`Switch` with its evidence, for the engine to log.
+meet, each row adding the difference of their IPS, DR and control-variate DR terms under one
+shared reward model (:class:`ope.estimators.paired.PairedDifference`), so that the noise the two
+estimates share cancels; a challenger with at least ``min_samples`` paired rows whose difference
+from the serving candidate (challenger minus serving, over the last ``window`` of those rows)
+has its lower bound above 0, under the estimate the rule reads (``SelectionSettings.estimator``,
+the control-variate DR by default) and under IPS (``agree``), wins the check. With
+``rule="unpaired"`` it
+wins when its own lower bound beats the serving candidate's upper bound on the same rows (two
+intervals, each carrying the shared noise in full: far more rows to the same decision). It
+takes over after winning ``confirm`` checks in a row (hysteresis: a lucky streak of one check
+does not switch, and a switch back needs the same evidence the other way). Each switch is
+returned as a :class:`Switch` with its evidence, for the engine to log.
 
 A pair is added to when the second of its two candidates meets a row: the first one's
 distribution on that row is kept until then (the last :data:`KEPT_TARGETS` rows of each
