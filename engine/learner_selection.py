@@ -17,12 +17,11 @@ estimates share cancels; a challenger with at least ``min_samples`` paired rows 
 from the serving candidate (challenger minus serving, over the last ``window`` of those rows)
 has its lower bound above 0, under the estimate the rule reads (``SelectionSettings.estimator``,
 the control-variate DR by default) and under IPS (``agree``), wins the check. With
-``rule="unpaired"`` it
-wins when its own lower bound beats the serving candidate's upper bound on the same rows (two
-intervals, each carrying the shared noise in full: far more rows to the same decision). It
-takes over after winning ``confirm`` checks in a row (hysteresis: a lucky streak of one check
-does not switch, and a switch back needs the same evidence the other way). Each switch is
-returned as a :class:`Switch` with its evidence, for the engine to log.
+``rule="unpaired"`` it wins when its own lower bound beats the serving candidate's upper bound
+on the same rows (two intervals, each carrying the shared noise in full: far more rows to the
+same decision). It takes over after winning ``confirm`` checks in a row (hysteresis: a lucky
+streak of one check does not switch, and a switch back needs the same evidence the other way).
+Each switch is returned as a :class:`Switch` with its evidence, for the engine to log.
 
 A pair is added to when the second of its two candidates meets a row: the first one's
 distribution on that row is kept until then (the last :data:`KEPT_TARGETS` rows of each
