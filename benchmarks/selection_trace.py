@@ -1,6 +1,7 @@
 """Which candidate served when: one learning-suite world through the Engine with a candidates
-list, then every switch with its evidence, each candidate's DR estimate at the end, and each
-challenger's paired difference from the serving candidate (IPS, DR, dr_cv) over every row.
+list, then every switch with its evidence, each candidate's DR estimate at the end (and the
+one the rule reads, when another), and each challenger's paired difference from the serving
+candidate (IPS, DR, dr_cv) over every row.
 
 Run: ``python benchmarks/selection_trace.py per_action_linear 0 squarecb,epsilon,ridge``
 (``--rule unpaired`` for the rule before the paired one; ``--estimator dr`` for the estimate it
@@ -48,9 +49,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"reward {s['seq']}: {s['from']} -> {s['to']} ({ev['rule']}); " + ", ".join(
                 f"{k} {r['value']:+.3f} [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}] n={r['n']}"
                 for k, r in shown.items()))
-        for name, c in eng.engine.stats()["candidates"].items():
+        stats = eng.engine.stats()
+        est = stats["selection_estimator"]  # each candidate's value as the rule reads it
+        for name, c in stats["candidates"].items():
             print(f"{name}: serving={c['serving']} rows={c['n']} DR {c['dr']:.3f} "
-                  f"[{c['dr_low']:.3f}, {c['dr_high']:.3f}]")
+                  f"[{c['dr_low']:.3f}, {c['dr_high']:.3f}]" + (
+                      "" if est == "dr" else f", {est} {c[est]:.3f} "
+                      f"[{c[f'{est}_low']:.3f}, {c[f'{est}_high']:.3f}]"))
         sel = eng.engine._selection  # the rule's own paired estimates, as it read them last
         for name in sel.learners:
             diff = None if name == sel.serving else sel.difference(name, sel.serving)

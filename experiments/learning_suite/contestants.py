@@ -75,9 +75,8 @@ def _perturbed_r300() -> dict[str, Any]:
 
 #: Stop 20's candidate: the shared default's joint ridge under Thompson sampling at 0.2
 #: instead of 0.5 (the same model, less exploration).
-_GREEDIER_CANDIDATE: dict[str, Any] = {
-    "name": "greedier", "exploration": "joint", "gamma_scale": 30.0, "l2": 100.0,
-    "thompson": 0.2, "thompson_mix": 0.05, "pool": "perturbed", "redraw": 300}
+_GREEDIER_CANDIDATE: dict[str, Any] = {**_perturbed_r300()["candidates"][0],
+                                       "name": "greedier", "thompson": 0.2}
 #: Stop 18's candidate: the joint ridge of the context's ``segment`` alone, at the penalty 1000,
 #: under the shared default's Thompson sampling.
 _SEGMENT_CANDIDATE: dict[str, Any] = {
