@@ -99,9 +99,17 @@ class Accumulator:
             raise OPEInputError("no logged decisions were added; call add() first")
         m = self.moments
         value, grad = self.estimator.value_and_gradient(m.mean)
-        variance = float(grad @ m.covariance() @ grad)
+        cov = m.covariance()
+        variance = float(grad @ cov @ grad)
+        # The delta method's variance is a difference of terms: where they cancel exactly (a
+        # fitted control variate on two rows), rounding leaves a residue of either sign whose
+        # square root is far from 0 and differs between a split and a one-shot log; below
+        # rounding's reach of the terms' own scale it is 0.
+        scale = float(np.abs(grad) @ np.sqrt(np.clip(np.diag(cov), 0.0, None))) ** 2
+        if variance <= 1e-12 * scale:
+            variance = 0.0
         # One row says nothing about the spread: an infinite interval, not a zero-width one.
-        se = float(np.sqrt(max(variance, 0.0) / m.n)) if m.n > 1 else float("inf")
+        se = float(np.sqrt(variance / m.n)) if m.n > 1 else float("inf")
         z = NormalDist().inv_cdf(1.0 - alpha / 2.0)
         ess = self.sum_w**2 / self.sum_w2 if self.sum_w2 > 0 else 0.0
         unsupported = float(self.target_mass[~self.seen].sum() / m.n)
