@@ -26,6 +26,7 @@ from experiments.worlds.low_rank import LowRank
 from experiments.worlds.marketing import Marketing
 from experiments.worlds.multiclass import Multiclass
 from experiments.worlds.per_action_linear import PerActionLinear
+from experiments.worlds.random_catalog import RandomCatalog
 from experiments.worlds.shift import Shift
 from experiments.worlds.simulator_world import SimulatorWorld
 from experiments.worlds.sparse_categories import SparseCategories
@@ -43,7 +44,7 @@ _TABULAR: dict[str, type] = {
     "multiclass60": Multiclass, "per_action_linear": PerActionLinear, "low_rank": LowRank,
     "sparse_categories": SparseCategories, "thresholds": Thresholds,
     "sparse_delayed": SparseDelayed, "shift": Shift, "marketing54": Marketing,
-    "example_catalog": ExampleCatalog,
+    "example_catalog": ExampleCatalog, "random_catalog": RandomCatalog,
 }
 #: Every world name, in the order of the suite's table.
 WORLDS: tuple[str, ...] = (*DATASETS, *_TABULAR, *SCENARIOS)
@@ -57,6 +58,7 @@ HORIZONS: dict[str, tuple[int | None, int | None]] = {
     "low_rank": (6_000, 4_000), "sparse_categories": (10_000, 6_000),
     "thresholds": (6_000, 4_000), "sparse_delayed": (15_000, 10_000),
     "shift": (10_000, 6_000), "marketing54": (10_000, 4_000), "example_catalog": (6_000, 3_000),
+    "random_catalog": (8_000, 4_000),
     **dict.fromkeys(SCENARIOS, (10_000, 6_000)),
 }
 

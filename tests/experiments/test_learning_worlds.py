@@ -58,7 +58,8 @@ def test_the_engines_catalog_is_the_worlds_action_list(name):
     b = w.observe()
     ctxs = w.engine_contexts(b)
     assert len(ctxs) == b.refs.size and all(isinstance(c, dict) for c in ctxs)
-    if name in ("marketing54", "example_catalog"):  # structured catalogs: names line up
+    # structured catalogs: names line up
+    if name in ("marketing54", "example_catalog", "random_catalog"):
         assert tuple(a.name for a in setup.catalog.actions) == w.problem.action_names
 
 
@@ -96,3 +97,43 @@ def test_an_ineligible_pick_is_refused_naming_the_decision():
 def test_an_unknown_world_is_refused_with_the_list():
     with pytest.raises(SpecError, match="world: expected one of digits, wine"):
         make_world("mnist", seed=0)
+
+
+def test_the_random_catalog_draws_a_different_kind_of_world_per_seed():
+    shapes = [make_world("random_catalog", seed=s, horizon=100).describe() for s in range(20)]
+    for trait in ("revenue", "key_matters"):
+        assert {d[trait] for d in shapes} == {True, False}, trait
+    assert {d["mean_delay"] > 0 for d in shapes} == {True, False}
+    assert len({d["actions"] for d in shapes}) >= 5
+    assert min(d["numbers"] for d in shapes) < 5 < 15 < max(d["numbers"] for d in shapes)
+
+
+def test_the_random_catalogs_segment_moves_the_rewards_only_where_it_matters():
+    """Where the key matters its levels' mean expected rewards differ by far more than their
+    sampling noise; where it does not, by about that noise."""
+    for seed in range(12):
+        w = make_world("random_catalog", seed=seed, horizon=4000)
+        exp, levels = [], []
+        while not w.done:
+            b = w.observe()
+            exp.append(b.expected)
+            levels.extend(c["segment"] for c in w.engine_contexts(b))
+            w.play(np.zeros(b.refs.size, dtype=np.int64))
+        rows, lv = np.vstack(exp), np.array(levels)
+        t = [_anova_f(rows[:, a], lv) for a in range(rows.shape[1])]
+        if w.describe()["key_matters"]:
+            assert max(t) > 20.0, (seed, max(t))
+        else:
+            assert max(t) < 5.0, (seed, max(t))
+
+
+def _anova_f(values: np.ndarray, groups: np.ndarray) -> float:
+    """One-way F statistic of ``values`` across ``groups`` (about 1 where the groups share a
+    mean)."""
+    names = np.unique(groups)
+    means = np.array([values[groups == g].mean() for g in names])
+    counts = np.array([(groups == g).sum() for g in names])
+    between = float((counts * (means - values.mean()) ** 2).sum()) / (names.size - 1)
+    within = float(sum(((values[groups == g] - m) ** 2).sum() for g, m in zip(names, means,
+                                                                                strict=True)))
+    return between / (within / (values.size - names.size))

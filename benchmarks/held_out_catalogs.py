@@ -1,0 +1,103 @@
+"""The engine's default on catalogs nobody tuned it to: the learning suite's ``random_catalog``
+cells (each seed a different world), split by what each world drew, the default against every
+other learner paired by seed (a world's draw is the same for every learner).
+
+Run the cells first, then this:
+``python benchmarks/learning_suite.py --quick --worlds random_catalog --seeds 0,1,...,99
+--learners "engine default,lints,linucb,vw squarecb,segment rules,best fixed"
+--out results/held_out`` and ``python benchmarks/held_out_catalogs.py results/held_out``.
+
+Each row: a group of worlds (all of them, then each trait of a world both ways), its number of
+worlds, the default's mean capture of the tail, and per other learner its mean and the default
+minus it with the 95 % interval (Student t over the worlds). ``--worst`` lists the worlds where
+the default trails the best learner of its row the most.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from experiments.metrics import mean_ci
+from experiments.worlds import make_world
+
+DEFAULT = "engine default"
+
+
+def world_traits(seeds: list[int]) -> pd.DataFrame:
+    """What each seed's world drew (:meth:`RandomCatalog.describe`), one row per seed."""
+    rows = [{"seed": s, **make_world("random_catalog", seed=s, quick=True).describe()}
+            for s in seeds]
+    out = pd.DataFrame(rows).set_index("seed")
+    out["keys"] = out["keys"].map(len)
+    return out
+
+
+def groups(traits: pd.DataFrame) -> dict[str, pd.Index]:
+    """Named groups of worlds: all, then each trait both ways."""
+    cuts = {"revenue": traits["revenue"], "delayed": traits["mean_delay"] > 0,
+            "segment matters": traits["key_matters"],
+            "over 12 actions": traits["actions"] > 12,
+            "over 8 numbers": traits["numbers"] > 8,
+            "base rate under 4 %": traits["base_rate"] < 0.04,
+            "no informative number": traits["informative_numbers"] == 0}
+    out = {"all": traits.index}
+    for name, mask in cuts.items():
+        out[name] = traits.index[mask.to_numpy()]
+        out[f"not {name}"] = traits.index[~mask.to_numpy()]
+    return out
+
+
+def table(cells: pd.DataFrame, traits: pd.DataFrame) -> pd.DataFrame:
+    """One row per group: the default's mean and, per other learner, its mean and the
+    default's paired difference from it."""
+    wide = cells.pivot_table(index="seed", columns="learner", values="capture")
+    others = [c for c in wide.columns if c != DEFAULT]
+    rows = []
+    for name, seeds in groups(traits.loc[wide.index]).items():
+        part = wide.loc[seeds]
+        row: dict[str, object] = {"worlds": name, "n": len(part),
+                                  DEFAULT: round(float(part[DEFAULT].mean()), 3)}
+        for other in others:
+            diff = (part[DEFAULT] - part[other]).dropna()
+            mean, lo, hi = mean_ci(diff) if diff.size > 1 else (0.0, 0.0, 0.0)
+            row[other] = (f"{part[other].mean():.3f} ({mean:+.3f} [{lo:+.3f}, {hi:+.3f}])"
+                          if diff.size > 1 else "-")
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def worst(cells: pd.DataFrame, traits: pd.DataFrame, n: int) -> pd.DataFrame:
+    """The ``n`` worlds where the default trails that world's best learner the most."""
+    wide = cells.pivot_table(index="seed", columns="learner", values="capture")
+    gap = wide.max(axis=1) - wide[DEFAULT]
+    out = traits.loc[wide.index].assign(best=wide.idxmax(axis=1), best_capture=wide.max(axis=1),
+                                        default=wide[DEFAULT], gap=gap)
+    return out.sort_values("gap", ascending=False).head(n).round(3)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("folder", type=Path, help="a learning-suite results folder")
+    p.add_argument("--worst", type=int, default=8, help="worlds listed where the default trails")
+    args = p.parse_args(argv)
+    lines = (args.folder / "cells.jsonl").read_text().splitlines()
+    cells = pd.DataFrame([json.loads(x) for x in lines if x.strip()])
+    cells = cells[cells["world"] == "random_catalog"]
+    if cells.empty or DEFAULT not in set(cells["learner"]):
+        p.error(f"folder: no random_catalog cells of {DEFAULT!r} in {args.folder}")
+    cells = cells.drop_duplicates(["learner", "seed"], keep="last")
+    traits = world_traits(sorted(cells["seed"].unique().tolist()))
+    print(f"capture of the tail on random_catalog; the default ({DEFAULT}) minus each learner, "
+          "paired by world, mean [95 % interval]")
+    print(table(cells, traits).to_string(index=False))
+    print(f"\nthe {args.worst} worlds where the default trails the best the most")
+    print(worst(cells, traits, args.worst).to_string())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
