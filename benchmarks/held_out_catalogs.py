@@ -42,6 +42,7 @@ def groups(traits: pd.DataFrame) -> dict[str, pd.Index]:
             "segment matters": traits["key_matters"],
             "over 12 actions": traits["actions"] > 12,
             "over 8 numbers": traits["numbers"] > 8,
+            "numbers on a euro scale": traits["euro_numbers"] > 0,
             "base rate under 4 %": traits["base_rate"] < 0.04,
             "no informative number": traits["informative_numbers"] == 0}
     out = {"all": traits.index}

@@ -17,7 +17,8 @@ regression over the context crossed with the actions' attributes
 (:class:`~policies.joint_ridge_learner.JointRidgeConfig` fields: ``dim``, ``l2``,
 ``gamma_scale``, ``gamma_exponent``, ``max_dim``, ``ucb``, ``forget``, ``own_l2``, ``slots``,
 ``thompson``, ``draws``, ``redraw``, ``thompson_l2``, ``thompson_l2_on``, ``thompson_mix``,
-``pool``, ``redraw_share``, ``attribute_scale``, ``action_constants``).
+``pool``, ``redraw_share``, ``attribute_scale``, ``action_constants``, ``context_keys``,
+``numbers_describe``).
 
 Example:
     >>> base = VWConfig(exploration="epsilon", cb_type="dm")

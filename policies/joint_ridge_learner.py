@@ -16,14 +16,15 @@ action's id, learn the same thing twice), and so is a column equal on every acti
 constant's); then a constant column.
 
 Which columns are crossed with ``x``: every column two actions or more share (a message, a
-channel, a timing), and an action's own column (carried by it alone: its id) when the action
-has no shared one, as when each action is one message (classification as a bandit) or for
-the no-contact action. The own column of an action that does have shared ones keeps only a
-per-action constant ``b_a``: crossed with ``x`` it would make the model contain the disjoint
-one, at a dimension growing with the number of actions and with the shared columns' evidence
-spread over it. ``D = (dim + 1) * (crossed columns + 1) + constants``; a catalog for which it
-exceeds ``max_dim`` is refused (:class:`~policies.errors.PolicyConfigError` naming
-``max_dim``): 54 actions of 6 messages x 3 channels x 3 timings at ``dim`` 32 are
+channel, a timing, a margin), and an action's own column (carried by it alone: its id) when
+the action shares no category with another, as when each action is one message
+(classification as a bandit, or one message per channel and timing whatever numbers the
+messages carry) or for the no-contact action. The own column of an action that does share a
+category keeps only a per-action constant ``b_a``: crossed with ``x`` it would make the model
+contain the disjoint one, at a dimension growing with the number of actions and with the shared
+columns' evidence spread over it. ``D = (dim + 1) * (crossed columns + 1) + constants``; a
+catalog for which it exceeds ``max_dim`` is refused (:class:`~policies.errors.PolicyConfigError`
+naming ``max_dim``): 54 actions of 6 messages x 3 channels x 3 timings at ``dim`` 32 are
 ``33 * 13 + 54 = 483``; ten one-message actions are ``33 * 11 = 363``.
 
 The model keeps the dense inverse ``A^-1`` of the ``D x D`` ridge matrix (``A = l2 I +
@@ -214,6 +215,12 @@ class JointRidgeConfig:
             out. Why: on `baseline` (one world) a model of the segment alone, at the penalty
             1000, chose better than one of every feature at the same penalty after 16,000
             uniform rows (capture 0.60 against 0.43, 4 seeds; docs/engine.md, stop 18).
+        numbers_describe: whether a number two actions or more carry (a margin, a cost) counts
+            as describing them, so that an action sharing only numbers keeps a constant of
+            its own instead of its own crosses with the context (``False``, the default: only
+            a shared category does; ``True``: the layout before stop 21, where a catalog of
+            one message per channel and timing whose messages carry a margin had no
+            per-message response to the context; docs/engine.md, stop 21).
     """
 
     dim: int = 32
@@ -236,6 +243,7 @@ class JointRidgeConfig:
     attribute_scale: str = "raw"
     action_constants: bool = True
     context_keys: tuple[str, ...] = ()
+    numbers_describe: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "context_keys", check_context_keys(self.context_keys))
@@ -265,9 +273,10 @@ class JointRidgeConfig:
                                         f"{high:g}], got {v!r}")
         check_forget(self.forget)
         check_slots(self.slots)
-        if not isinstance(self.action_constants, bool):
-            raise PolicyConfigError(f"action_constants: expected true or false, got "
-                                    f"{self.action_constants!r}")
+        for name in ("action_constants", "numbers_describe"):
+            if not isinstance(getattr(self, name), bool):
+                raise PolicyConfigError(f"{name}: expected true or false, got "
+                                        f"{getattr(self, name)!r}")
         if self.attribute_scale not in ATTRIBUTE_SCALES:
             raise PolicyConfigError(f"attribute_scale: expected one of "
                                     f"{', '.join(ATTRIBUTE_SCALES)}, got {self.attribute_scale!r}")
@@ -304,8 +313,9 @@ class JointRidgeConfig:
         ``"hashed"``, ``thompson`` at 0.0, ``draws`` at 64, ``redraw`` at 100,
         ``thompson_l2`` at 0.0, ``thompson_l2_on`` at ``"all"``, ``thompson_mix`` at 0.0,
         ``pool`` at ``"redrawn"``, ``redraw_share`` at 1.0, ``attribute_scale`` at
-        ``"raw"``, ``action_constants`` at true and ``context_keys`` empty, so checkpoints
-        written before they existed still open."""
+        ``"raw"``, ``action_constants`` at true, ``context_keys`` empty and
+        ``numbers_describe`` at false, so checkpoints written before they existed still open
+        (one written under the earlier layout opens with it: :meth:`set_actions`)."""
         return fingerprint_of("joint", self, {"ucb": 0.0, "forget": 1.0, "own_l2": 0.0,
                                               "slots": "hashed", "thompson": 0.0, "draws": 64,
                                               "redraw": 100, "thompson_l2": 0.0,
@@ -314,7 +324,8 @@ class JointRidgeConfig:
                                               "pool": "redrawn", "redraw_share": 1.0,
                                               "attribute_scale": "raw",
                                               "action_constants": True,
-                                              "context_keys": ()})
+                                              "context_keys": (),
+                                              "numbers_describe": False})
 
 
 def check_context_keys(keys: object) -> tuple[str, ...]:
@@ -410,19 +421,31 @@ def shares_attributes(actions: Sequence[FeatureSet]) -> bool:
     return bool(((z != 0).sum(axis=0) >= 2).any())
 
 
-def _layout(names: list[str], z: np.ndarray, config: JointRidgeConfig
-            ) -> tuple[list[str], np.ndarray, np.ndarray]:
+def _layout(names: list[str], z: np.ndarray, config: JointRidgeConfig,
+            numbers_describe: bool | None = None) -> tuple[list[str], np.ndarray, np.ndarray]:
     """Which columns are crossed with the context, as (their names, the constant-only ones
     marked, Zc, Zb): a column two actions or more share, and an action's own column when the
-    action has no shared one (its identity is all that describes it); the own column of an
-    action that has shared ones is its constant only.
+    action shares no category with another (its identity is all that tells it apart); the own
+    column of an action that shares a category is its constant only.
+
+    A shared number (a margin, a cost) does not tell actions apart as a category does: one
+    weight per context slot, the same for every action but for the number's size. Counted as
+    describing the actions (``numbers_describe``, default ``config.numbers_describe``: the
+    layout of models saved before stop 21),
+    it left a catalog of one message per channel and timing whose messages carry a margin
+    without any per-message response to the context (on ``random_catalog`` seed 32 the joint
+    ridge's greedy choice captured 0.33 of a uniform log's lead, a ridge per action 0.83).
 
     Raises:
         PolicyConfigError: the joint dimension exceeds ``max_dim``.
     """
     k, w, cap = z.shape[0], config.dim + 1, config.max_dim
     own = (z != 0).sum(axis=0) == 1
-    described = (z[:, ~own] != 0).any(axis=1)  # actions with a shared column
+    category = np.isin(z, (0.0, 1.0)).all(axis=0)
+    if numbers_describe is None:
+        numbers_describe = config.numbers_describe
+    shared = ~own if numbers_describe else ~own & category
+    described = (z[:, shared] != 0).any(axis=1)  # actions that share a category
     identity = own & (z != 0)[described].any(axis=0)  # an own column beside shared ones
     crossed = ~identity
     constant = identity if config.action_constants else np.zeros_like(identity)
@@ -516,6 +539,10 @@ class JointRidgeLearner(HashedRidge):
         if self.config.attribute_scale == "max":
             z = scale_columns(z)
         crossed, zc, zb = _layout(names, z, self.config)
+        if self._k and crossed != self._columns:  # a model saved under the earlier layout
+            earlier = _layout(names, z, self.config, numbers_describe=True)
+            if earlier[0] == self._columns:
+                crossed, zc, zb = earlier
         if self._k:  # a loaded model, or actions set before: the same ones only
             if crossed != self._columns or zc.shape[0] != self._k:
                 raise PolicyInputError(f"actions: expected the model's {self._k} actions "

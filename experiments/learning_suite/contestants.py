@@ -289,6 +289,11 @@ ENGINE_VARIANTS: tuple[LearnerSpec, ...] = (
     LearnerSpec("engine", "engine default+greedier dr_cv",
                 {"candidates": (*_perturbed_r300()["candidates"], _GREEDIER_CANDIDATE),
                  "selection": {"estimator": "dr_cv"}}),
+    # stop 21: the joint ridge's layout before stop 21 (a number the actions share, a margin,
+    # counted as describing them: no per-message crosses where each message is one action)
+    LearnerSpec("engine", "engine default numbers describe",
+                _shared_default(thompson=0.5, thompson_mix=0.05, pool="perturbed", redraw=300,
+                                numbers_describe=True)),
     # ... and the shared default of stops 7-13 (inverse gap weighting on the joint ridge; "engine
     # default" in the cells measured then)
     LearnerSpec("engine", "engine default igw", _shared_default()),

@@ -101,6 +101,7 @@ class RandomCatalog(TabularWorld):
         return {"actions": m * c * t, "messages": m, "channels": c, "timings": t,
                 "numbers": self._mix.shape[1],
                 "informative_numbers": int((self._mix != 0).any(axis=0).sum()),
+                "euro_numbers": int((self._euros > 0).sum()),
                 "keys": self._levels.tolist(), "key_matters": self._key_matters,
                 "base_rate": round(float(1.0 / (1.0 + np.exp(-self._logit0))), 4),
                 "revenue": self._revenue, "mean_delay": round(self._mean_delay, 1)}

@@ -204,6 +204,7 @@ def test_the_batch_scorer_equals_the_learners_estimates(actions):
     ({"dim": 12}, "dim"), ({"dim": 512}, "dim"), ({"l2": 0.0}, "l2"),
     ({"gamma_scale": -1.0}, "gamma_scale"), ({"gamma_exponent": 2.0}, "gamma_exponent"),
     ({"max_dim": 10}, "max_dim"), ({"dim": True}, "dim"),
+    ({"numbers_describe": 1}, "numbers_describe"),
 ])
 def test_bad_settings_are_refused_naming_the_field(kwargs, field):
     with pytest.raises(PolicyConfigError, match=f"^{field}:"):
@@ -300,3 +301,56 @@ def test_without_action_constants_an_action_is_the_sum_of_its_attributes():
         JointRidgeConfig(action_constants=1)  # type: ignore[arg-type]
     with pytest.raises(PolicyConfigError, match=r"^attribute_scale:"):
         JointRidgeConfig(attribute_scale="cents")
+
+
+#: One message per action, each with a margin (a number every action carries): the margins
+#: are not in the order of what the messages pay to either kind of customer.
+MARGINS = [{"m": {"msg": m, "margin": margin}, "a": {"id": f"{m}/web"}}
+           for m, margin in (("m0", 10.0), ("m1", 20.0), ("m2", 30.0), ("m3", 40.0))]
+
+
+def _margins_teach(learner, rng: np.random.Generator, n: int = 800) -> None:
+    """Customers with x = 1 answer m0 and m2, those with x = 0 answer m1 and m3."""
+    for _ in range(n):
+        x, a = float(rng.integers(0, 2)), int(rng.integers(0, 4))
+        pays = (a % 2 == 0) == (x == 1.0)
+        learner.learn({"c": {"x": x}}, None, a, 0.25, float(pays) + 0.1 * rng.normal())
+
+
+def test_a_shared_number_leaves_each_message_its_own_response_to_the_context():
+    """Catches a layout that counts a margin as describing the messages: each message then
+    answers the context only through its margin (one slope per slot times the margin), which
+    cannot rank m0 and m2 first for one customer and m1 and m3 for the other."""
+    with JointRidgeLearner(JointRidgeConfig(dim=8)) as j:
+        j.set_actions(MARGINS)
+        _margins_teach(j, np.random.default_rng(0))
+        one, zero = (j.estimates({"c": {"x": x}}) for x in (1.0, 0.0))
+    assert set(np.argsort(one)[-2:]) == {0, 2} and set(np.argsort(zero)[-2:]) == {1, 3}
+    assert min(one[[0, 2]]) > max(one[[1, 3]]) + 0.5
+
+
+def test_a_model_saved_under_the_earlier_layout_still_opens(tmp_path, monkeypatch):
+    """A checkpoint written before stop 21 (the margin counted as describing the messages)
+    resumes with its own layout and estimates; a fresh model takes the new one."""
+    import functools
+
+    import policies.joint_ridge_learner as jrl
+
+    earlier = functools.partial(jrl._layout, numbers_describe=True)
+    with monkeypatch.context() as m:
+        m.setattr(jrl, "_layout", earlier)
+        with JointRidgeLearner(JointRidgeConfig(dim=8)) as old:
+            old.set_actions(MARGINS)
+            _margins_teach(old, np.random.default_rng(1), n=100)
+            old.save(tmp_path / "old")
+            want, old_dim = old.estimates({"c": {"x": 1.0}}), old.joint_dim
+    with JointRidgeLearner(JointRidgeConfig(dim=8), model_path=tmp_path / "old") as again:
+        again.set_actions(MARGINS)
+        np.testing.assert_array_equal(again.estimates({"c": {"x": 1.0}}), want)
+        assert again.joint_dim == old_dim
+    with JointRidgeLearner(JointRidgeConfig(dim=8)) as fresh:
+        fresh.set_actions(MARGINS)
+        assert fresh.joint_dim > old_dim  # each message's own column crossed now
+    with JointRidgeLearner(JointRidgeConfig(dim=8, numbers_describe=True)) as asked:
+        asked.set_actions(MARGINS)  # the earlier layout, asked for
+        assert asked.joint_dim == old_dim
