@@ -5,7 +5,8 @@ other learner paired by seed (a world's draw is the same for every learner).
 Run the cells first, then this:
 ``python benchmarks/learning_suite.py --quick --worlds random_catalog --seeds 0,1,...,99
 --learners "engine default,lints,linucb,vw squarecb,segment rules,best fixed"
---out results/held_out`` and ``python benchmarks/held_out_catalogs.py results/held_out``.
+--out results/held_out`` and ``python benchmarks/held_out_catalogs.py results/held_out``
+(several folders: a later one's cells replace an earlier one's of the same learner and seed).
 
 Each row: a group of worlds (all of them, then each trait of a world both ways), its number of
 worlds, the default's mean capture of the tail, and per other learner its mean and the default
@@ -82,14 +83,16 @@ def worst(cells: pd.DataFrame, traits: pd.DataFrame, n: int) -> pd.DataFrame:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("folder", type=Path, help="a learning-suite results folder")
+    p.add_argument("folders", type=Path, nargs="+",
+                   help="learning-suite results folders (a later one's cell of the same "
+                        "learner and seed replaces an earlier one's: a rerun at a newer commit)")
     p.add_argument("--worst", type=int, default=8, help="worlds listed where the default trails")
     args = p.parse_args(argv)
-    lines = (args.folder / "cells.jsonl").read_text().splitlines()
+    lines = [x for f in args.folders for x in (f / "cells.jsonl").read_text().splitlines()]
     cells = pd.DataFrame([json.loads(x) for x in lines if x.strip()])
     cells = cells[cells["world"] == "random_catalog"]
     if cells.empty or DEFAULT not in set(cells["learner"]):
-        p.error(f"folder: no random_catalog cells of {DEFAULT!r} in {args.folder}")
+        p.error(f"folders: no random_catalog cells of {DEFAULT!r} in {args.folders}")
     cells = cells.drop_duplicates(["learner", "seed"], keep="last")
     traits = world_traits(sorted(cells["seed"].unique().tolist()))
     print(f"capture of the tail on random_catalog; the default ({DEFAULT}) minus each learner, "
