@@ -7,6 +7,9 @@ Variants:
 - ``unit_numbers``: the numbers on a euro scale given to the Engine divided by that scale (on
   the worlds that drew any; the other learners see the world's array as before).
 
+A learner is a learning-suite label, or ``bare default joint``: the default's joint ridge
+without the Engine around it (``benchmarks/learner_without_engine.py``'s cell).
+
 Prints, per learner, its mean capture of the tail both ways and the variant minus as drawn, and
 per pair of learners the difference of those differences (what the trait costs the first more
 than the second), each with its 95 % interval over the worlds.
@@ -31,6 +34,8 @@ from tqdm import tqdm
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # run as a script (E402 below)
 import experiments.worlds as worlds  # noqa: E402
+from benchmarks.learner_without_engine import bare_cell  # noqa: E402
+from engine.candidates import SHARED_DEFAULT_CANDIDATES  # noqa: E402
 from experiments.learning_suite.contestants import learner  # noqa: E402
 from experiments.learning_suite.suite_cell import SuiteCell, run_suite_cell  # noqa: E402
 from experiments.metrics import mean_ci  # noqa: E402
@@ -57,6 +62,12 @@ class UnitNumbersCatalog(RandomCatalog):
         return context_dicts(self.problem.context_names, x)
 
 
+#: The default's joint ridge run without the Engine around it (``learner_without_engine.py``'s
+#: cell: no store, no rules, no other candidates): what the engine adds or costs.
+BARE = "bare default joint"
+_JOINT = {k: v for k, v in dict(SHARED_DEFAULT_CANDIDATES[0]).items()  # type: ignore[arg-type]
+          if k not in ("name", "exploration")}
+
 VARIANTS: dict[str, tuple[type[RandomCatalog], str]] = {
     "prompt": (PromptCatalog, "mean_delay"), "unit_numbers": (UnitNumbersCatalog, "euro_numbers")}
 
@@ -72,7 +83,7 @@ def seeds_of(text: str) -> list[int]:
 def run(variant: str, seeds: list[int], labels: list[str], out: Path | None) -> pd.DataFrame:
     """Every (seed, learner) both ways, as rows of seed, learner, way, capture."""
     cls, trait = VARIANTS[variant]
-    specs = [learner(label) for label in labels]
+    specs: list[Any] = [label if label == BARE else learner(label) for label in labels]
     kept = [s for s in seeds
             if worlds.make_world("random_catalog", s, quick=True).describe()[trait]]
     rows = []
@@ -82,8 +93,12 @@ def run(variant: str, seeds: list[int], labels: list[str], out: Path | None) -> 
                 list(itertools.product(kept, specs, (("as drawn", original), (variant, cls)))),
                 desc=f"{variant}", unit="cell"):
             worlds._TABULAR["random_catalog"] = world_cls
-            cell = run_suite_cell(SuiteCell("random_catalog", spec, seed, quick=True))
-            rows.append({"seed": seed, "learner": spec.label, "way": way,
+            if spec == BARE:
+                cell, label = bare_cell("random_catalog", seed, _JOINT), BARE
+            else:
+                cell = run_suite_cell(SuiteCell("random_catalog", spec, seed, quick=True))
+                label = spec.label
+            rows.append({"seed": seed, "learner": label, "way": way,
                          "capture": cell["capture"]})
             if out is not None:
                 with out.open("a") as f:

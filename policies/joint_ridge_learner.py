@@ -431,17 +431,17 @@ def _layout(names: list[str], z: np.ndarray, config: JointRidgeConfig,
     A shared number (a margin, a cost) does not tell actions apart as a category does: one
     weight per context slot, the same for every action but for the number's size. Counted as
     describing the actions (``numbers_describe``, default ``config.numbers_describe``: the
-    layout of models saved before stop 21),
-    it left a catalog of one message per channel and timing whose messages carry a margin
-    without any per-message response to the context (on ``random_catalog`` seed 32 the joint
-    ridge's greedy choice captured 0.33 of a uniform log's lead, a ridge per action 0.83).
+    layout of models saved before stop 21), it left a catalog of one message per channel and
+    timing whose messages carry a margin without any per-message response to the context (on
+    ``random_catalog`` seed 32 the joint ridge's greedy choice captured 0.33 of a uniform log's
+    lead, a ridge per action 0.83).
 
     Raises:
         PolicyConfigError: the joint dimension exceeds ``max_dim``.
     """
     k, w, cap = z.shape[0], config.dim + 1, config.max_dim
     own = (z != 0).sum(axis=0) == 1
-    category = np.isin(z, (0.0, 1.0)).all(axis=0)
+    category = np.array(["=" in n for n in names], dtype=bool)  # "m:msg=a", not "m:margin"
     if numbers_describe is None:
         numbers_describe = config.numbers_describe
     shared = ~own if numbers_describe else ~own & category
