@@ -35,6 +35,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # run as a script (E402 below)
 import experiments.worlds as worlds  # noqa: E402
 from benchmarks.learner_without_engine import bare_cell  # noqa: E402
+from benchmarks.paired_switch import seed_list  # noqa: E402
 from engine.candidates import SHARED_DEFAULT_CANDIDATES  # noqa: E402
 from experiments.learning_suite.contestants import learner  # noqa: E402
 from experiments.learning_suite.suite_cell import SuiteCell, run_suite_cell  # noqa: E402
@@ -70,14 +71,6 @@ _JOINT = {k: v for k, v in dict(SHARED_DEFAULT_CANDIDATES[0]).items()  # type: i
 
 VARIANTS: dict[str, tuple[type[RandomCatalog], str]] = {
     "prompt": (PromptCatalog, "mean_delay"), "unit_numbers": (UnitNumbersCatalog, "euro_numbers")}
-
-
-def seeds_of(text: str) -> list[int]:
-    """``0-99`` or ``1,5,9``."""
-    if "-" in text:
-        lo, hi = text.split("-")
-        return list(range(int(lo), int(hi) + 1))
-    return [int(s) for s in text.split(",")]
 
 
 def run(variant: str, seeds: list[int], labels: list[str], out: Path | None) -> pd.DataFrame:
@@ -141,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
             p.error("--table-only: expected --out naming a file of cells")
         rows = pd.DataFrame([json.loads(x) for x in args.out.read_text().splitlines() if x])
     else:
-        rows = run(args.variant, seeds_of(args.seeds), args.learners.split(","), args.out)
+        rows = run(args.variant, seed_list(args.seeds), args.learners.split(","), args.out)
     print(report(rows, args.variant))
     return 0
 

@@ -98,7 +98,8 @@ def heavy(rows: int, seed: int, settings: dict) -> int | None:
                                           SelectionSettings(**settings), n_actions=2), stream)
 
 
-def _seeds(text: str) -> list[int]:
+def seed_list(text: str) -> list[int]:
+    """``0-39`` (a range, both ends in) or ``1,5,9``."""
     if "-" in text:
         lo, hi = text.split("-")
         return list(range(int(lo), int(hi) + 1))
@@ -115,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--heavy", action="store_true",
                    help="equal candidates on a log with heavy importance weights, every arm")
     args = p.parse_args(argv)
-    seeds = _seeds(args.seeds)
+    seeds = seed_list(args.seeds)
     if args.null or args.heavy:
         print(f"runs with a false switch ({args.rows} rows each, default settings: a check "
               f"every {SelectionSettings().check_every}, {SelectionSettings().confirm} in a row)")

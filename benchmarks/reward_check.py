@@ -19,6 +19,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # run as a script (E402 below)
 
 from benchmarks.joint_penalty_offline import uniform_log  # noqa: E402
+from experiments.metrics import mean_ci  # noqa: E402
 
 
 def groups(sets: list[dict], namespace: str) -> dict[str, list[int]]:
@@ -32,10 +33,9 @@ def groups(sets: list[dict], namespace: str) -> dict[str, list[int]]:
 
 def line(label: str, realised: np.ndarray, expected: np.ndarray) -> str:
     """One row: count, means, and the mean difference with its 95 % half-width."""
-    d = realised - expected
-    half = 1.96 * d.std() / np.sqrt(d.size) if d.size > 1 else float("nan")
-    return (f"  {label[:48]:<48} n {d.size:6d}  realised {realised.mean():+.4f}  expected "
-            f"{expected.mean():+.4f}  difference {d.mean():+.4f} +- {half:.4f}")
+    mean, lo, hi = mean_ci(realised - expected)
+    return (f"  {label[:48]:<48} n {realised.size:6d}  realised {realised.mean():+.4f}  "
+            f"expected {expected.mean():+.4f}  difference {mean:+.4f} +- {(hi - lo) / 2:.4f}")
 
 
 def main() -> None:

@@ -55,7 +55,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -421,8 +421,8 @@ def shares_attributes(actions: Sequence[FeatureSet]) -> bool:
     return bool(((z != 0).sum(axis=0) >= 2).any())
 
 
-def _layout(names: list[str], z: np.ndarray, config: JointRidgeConfig,
-            numbers_describe: bool | None = None) -> tuple[list[str], np.ndarray, np.ndarray]:
+def _layout(names: list[str], z: np.ndarray, config: JointRidgeConfig
+            ) -> tuple[list[str], np.ndarray, np.ndarray]:
     """Which columns are crossed with the context, as (their names, the constant-only ones
     marked, Zc, Zb): a column two actions or more share, and an action's own column when the
     action shares no category with another (its identity is all that tells it apart); the own
@@ -430,11 +430,11 @@ def _layout(names: list[str], z: np.ndarray, config: JointRidgeConfig,
 
     A shared number (a margin, a cost) does not tell actions apart as a category does: one
     weight per context slot, the same for every action but for the number's size. Counted as
-    describing the actions (``numbers_describe``, default ``config.numbers_describe``: the
-    layout of models saved before stop 21), it left a catalog of one message per channel and
-    timing whose messages carry a margin without any per-message response to the context (on
-    ``random_catalog`` seed 32, after 3,000 uniform rows, the greedy choice captured 0.35 under
-    that layout and 0.83 under this one: docs/engine.md, stop 21).
+    describing the actions (``config.numbers_describe``: the layout of models saved before
+    stop 21), it left a catalog of one message per channel and timing whose messages carry a
+    margin without any per-message response to the context (on ``random_catalog`` seed 32,
+    after 3,000 uniform rows, the greedy choice captured 0.35 under that layout and 0.83 under
+    this one: docs/engine.md, stop 21).
 
     Raises:
         PolicyConfigError: the joint dimension exceeds ``max_dim``.
@@ -442,9 +442,7 @@ def _layout(names: list[str], z: np.ndarray, config: JointRidgeConfig,
     k, w, cap = z.shape[0], config.dim + 1, config.max_dim
     own = (z != 0).sum(axis=0) == 1
     category = np.array(["=" in n for n in names], dtype=bool)  # "m:msg=a", not "m:margin"
-    if numbers_describe is None:
-        numbers_describe = config.numbers_describe
-    shared = ~own if numbers_describe else ~own & category
+    shared = ~own if config.numbers_describe else ~own & category
     described = (z[:, shared] != 0).any(axis=1)  # actions that share a category
     identity = own & (z != 0)[described].any(axis=0)  # an own column beside shared ones
     crossed = ~identity
@@ -540,7 +538,7 @@ class JointRidgeLearner(HashedRidge):
             z = scale_columns(z)
         crossed, zc, zb = _layout(names, z, self.config)
         if self._k and crossed != self._columns:  # a model saved under the earlier layout
-            earlier = _layout(names, z, self.config, numbers_describe=True)
+            earlier = _layout(names, z, replace(self.config, numbers_describe=True))
             if earlier[0] == self._columns:
                 crossed, zc, zb = earlier
         if self._k:  # a loaded model, or actions set before: the same ones only

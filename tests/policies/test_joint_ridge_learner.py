@@ -332,11 +332,15 @@ def test_a_shared_number_leaves_each_message_its_own_response_to_the_context():
 def test_a_model_saved_under_the_earlier_layout_still_opens(tmp_path, monkeypatch):
     """A checkpoint written before stop 21 (the margin counted as describing the messages)
     resumes with its own layout and estimates; a fresh model takes the new one."""
-    import functools
+    from dataclasses import replace
 
     import policies.joint_ridge_learner as jrl
 
-    earlier = functools.partial(jrl._layout, numbers_describe=True)
+    layout = jrl._layout
+
+    def earlier(names, z, config):  # what set_actions computed before stop 21, unasked
+        return layout(names, z, replace(config, numbers_describe=True))
+
     with monkeypatch.context() as m:
         m.setattr(jrl, "_layout", earlier)
         with JointRidgeLearner(JointRidgeConfig(dim=8)) as old:

@@ -1,0 +1,53 @@
+"""Which worlds the joint ridge's stop-21 layout changes: the worlds whose catalog gets other
+crossed columns with ``JointRidgeConfig.numbers_describe`` false (today) than true (the layout
+before stop 21). Every suite world is checked at seed 0 (a catalog does not depend on the seed
+but in ``random_catalog``); ``random_catalog``'s seeds in the range given are listed.
+
+    python benchmarks/layout_changes.py --seeds 0-999
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # run as a script (E402 below)
+from benchmarks.paired_switch import seed_list  # noqa: E402
+from engine.candidates import SHARED_DEFAULT_CANDIDATES  # noqa: E402
+from engine.features import action_feature_sets  # noqa: E402
+from experiments.worlds import WORLDS, make_world  # noqa: E402
+from experiments.worlds.classification import DATASETS  # noqa: E402
+from policies.joint_ridge_learner import JointRidgeConfig, joint_dimension  # noqa: E402
+
+_JOINT = {k: v for k, v in dict(SHARED_DEFAULT_CANDIDATES[0]).items()  # type: ignore[arg-type]
+          if k not in ("name", "exploration")}
+
+
+def changes(world: str, seed: int) -> tuple[int, int] | None:
+    """The default joint ridge's dimension on ``world``'s catalog under the earlier layout and
+    today's, or None where the two are the same."""
+    horizon = None if world in DATASETS else 100  # a data set runs its own passes
+    sets = action_feature_sets(make_world(world, seed, horizon).engine_setup().catalog)
+    dims = tuple(joint_dimension(sets, JointRidgeConfig(**_JOINT, numbers_describe=flag))
+                 for flag in (True, False))
+    return None if dims[0] == dims[1] else (dims[0], dims[1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--seeds", default="0-99", help="random_catalog seeds: 0-999 or 1,5,9")
+    args = p.parse_args(argv)
+    for world in WORLDS:
+        got = changes(world, 0)
+        print(f"{world}: {'changes ' + str(got) if got else 'the same layout'}")
+    seeds = seed_list(args.seeds)
+    changed = [s for s in seeds if changes("random_catalog", s)]
+    print(f"random_catalog: the layout changes on {len(changed)} of {len(seeds)} seeds: "
+          f"{','.join(map(str, changed))}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
