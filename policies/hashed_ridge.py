@@ -27,6 +27,7 @@ import numpy as np
 
 from policies.batch_checks import eligible_indices
 from policies.errors import PolicyConfigError, PolicyInputError
+from policies.number_scale import NumberScale
 from policies.vw_format import FeatureSet, clean_token, feature_items
 
 __all__ = ["PENALTY_OWED", "SLOT_KINDS", "FeatureSlots", "HashedRidge", "check_forget",
@@ -222,6 +223,7 @@ class HashedRidge:
     _k: int
     _n: int
     _slots: FeatureSlots  # where each shared feature goes
+    _numbers: NumberScale  # the scale each context number is read on
     _closed: bool
     _b: np.ndarray  # the sum of rewards times features (per regression)
     _theta: np.ndarray  # the weights, A^-1 b
@@ -329,16 +331,17 @@ class HashedRidge:
 
     def _learned_state(self) -> dict[str, np.ndarray]:
         """What both learners save beside their regressions: the reward moments, the
-        temporary forget factor, the penalty left per regression and the slot table (its
-        features in slot order)."""
+        temporary forget factor, the penalty left per regression, the slot table (its
+        features in slot order) and the numbers' scale."""
         return {"moments": self._moments, "pending": self._pending,
                 "forget_for": np.array([self._forget_for[0], self._forget_for[1]]),
-                "table": np.array(json.dumps(self._slots.names()))}
+                "table": np.array(json.dumps(self._slots.names())),
+                "number_scale": np.array(json.dumps(self._numbers.to_state()))}
 
     def _read_learned_state(self, z: Any, regressions: int) -> None:
         """Read :meth:`_learned_state` back from an open ``.npz``; a file written before a
         field existed gets its neutral value (no moments, no temporary factor, the whole
-        penalty, an empty table)."""
+        penalty, an empty table, numbers read as they come: the model learned them so)."""
         moments = z["moments"] if "moments" in z.files else np.zeros(3)
         held = z["forget_for"] if "forget_for" in z.files else np.array([1.0, 0.0])
         pending = z["pending"] if "pending" in z.files else np.ones(regressions)
@@ -348,6 +351,8 @@ class HashedRidge:
         names = json.loads(str(z["table"])) if "table" in z.files else []
         self._slots = FeatureSlots(self.config.slots, self.config.dim, names,
                                    self._slots.context_keys)
+        self._numbers = (NumberScale.from_state(json.loads(str(z["number_scale"])))
+                         if "number_scale" in z.files else NumberScale(enabled=False))
 
     def slot_table(self) -> dict[tuple[str, str], int]:
         """A copy of the features given their own slot (``slots = "table"``; empty when
@@ -358,14 +363,22 @@ class HashedRidge:
         """A copy of where each shared feature goes (for a scorer of these weights)."""
         return self._slots.copy()
 
+    def number_scale(self) -> NumberScale:
+        """A copy of the scale each context number is read on (for a scorer of these
+        weights)."""
+        return self._numbers.copy()
+
     def features(self, shared: FeatureSet, learning: bool = False) -> np.ndarray:
         """The dense ``(dim + 1,)`` vector of ``shared`` (the features' slots, then the
-        constant 1); ``learning`` lets a feature new to the slot table take a slot."""
+        constant 1; a context number on its scale: ``policies/number_scale.py``);
+        ``learning`` lets a feature new to the slot table take a slot and a number being
+        collected count the value."""
         x = np.zeros(self._width)
+        read = self._numbers.read
         for ns, name, value in feature_items(shared):
             slot = self._slots.slot(ns, name, learning)
             if slot >= 0:
-                x[slot] += value
+                x[slot] += read(ns, name, value, learning)
         x[-1] = 1.0
         return x
 

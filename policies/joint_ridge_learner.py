@@ -73,6 +73,7 @@ from policies.hashed_ridge import (
     fingerprint_of,
     inverse_gap_weights,
 )
+from policies.number_scale import NumberScale, check_number_scale
 from policies.vw_format import FeatureSet, feature_items
 
 __all__ = ["ATTRIBUTE_SCALES", "POOLS", "THOMPSON_FLOOR", "THOMPSON_L2_ON", "JointRidgeConfig",
@@ -221,6 +222,11 @@ class JointRidgeConfig:
             a shared category does; ``True``: the layout before stop 21, where a catalog of
             one message per channel and timing whose messages carry a margin had no
             per-message response to the context; docs/engine.md, stop 21).
+        number_scale: how the context's numbers are read
+            (:data:`~policies.number_scale.NUMBER_SCALES`): ``"spread"`` (the default: each on
+            a scale fixed from its first values learned, ``policies/number_scale.py``) or
+            ``"raw"`` (as they come: the reading before the setting existed, which a model
+            saved then keeps whatever this says).
     """
 
     dim: int = 32
@@ -244,6 +250,7 @@ class JointRidgeConfig:
     action_constants: bool = True
     context_keys: tuple[str, ...] = ()
     numbers_describe: bool = False
+    number_scale: str = "spread"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "context_keys", check_context_keys(self.context_keys))
@@ -273,6 +280,7 @@ class JointRidgeConfig:
                                         f"{high:g}], got {v!r}")
         check_forget(self.forget)
         check_slots(self.slots)
+        check_number_scale(self.number_scale)
         for name in ("action_constants", "numbers_describe"):
             if not isinstance(getattr(self, name), bool):
                 raise PolicyConfigError(f"{name}: expected true or false, got "
@@ -313,9 +321,11 @@ class JointRidgeConfig:
         ``"hashed"``, ``thompson`` at 0.0, ``draws`` at 64, ``redraw`` at 100,
         ``thompson_l2`` at 0.0, ``thompson_l2_on`` at ``"all"``, ``thompson_mix`` at 0.0,
         ``pool`` at ``"redrawn"``, ``redraw_share`` at 1.0, ``attribute_scale`` at
-        ``"raw"``, ``action_constants`` at true, ``context_keys`` empty and
-        ``numbers_describe`` at false, so checkpoints written before they existed still open
-        (one written under the earlier layout opens with it: :meth:`set_actions`)."""
+        ``"raw"``, ``action_constants`` at true, ``context_keys`` empty,
+        ``numbers_describe`` at false and ``number_scale`` at ``"spread"``, so checkpoints
+        written before they existed still open (one written under the earlier layout opens
+        with it: :meth:`set_actions`; one written before ``number_scale`` reads its numbers
+        raw, as it learned them)."""
         return fingerprint_of("joint", self, {"ucb": 0.0, "forget": 1.0, "own_l2": 0.0,
                                               "slots": "hashed", "thompson": 0.0, "draws": 64,
                                               "redraw": 100, "thompson_l2": 0.0,
@@ -325,7 +335,8 @@ class JointRidgeConfig:
                                               "attribute_scale": "raw",
                                               "action_constants": True,
                                               "context_keys": (),
-                                              "numbers_describe": False})
+                                              "numbers_describe": False,
+                                              "number_scale": "spread"})
 
 
 def check_context_keys(keys: object) -> tuple[str, ...]:
@@ -496,6 +507,7 @@ class JointRidgeLearner(HashedRidge):
         self._width = self.config.dim + 1  # the context's slots, the constant last
         self._slots = FeatureSlots(self.config.slots, self.config.dim,
                                    context_keys=self.config.context_keys)
+        self._numbers = NumberScale(enabled=self.config.number_scale == "spread")
         self._k = 0
         self._columns: list[str] = []
         self._zc = np.zeros((0, 1))  # (K, Cx + 1): crossed columns, the constant first

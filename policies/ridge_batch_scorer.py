@@ -57,6 +57,7 @@ class RidgeBatchScorer:
         self._dim = learner.config.dim
         # the learner's slots as they stand: a feature with none weighs 0 and is left out
         self._slot = learner.feature_slots().slot
+        self._read = learner.number_scale().read  # numbers on the learner's scale, as it reads
         self._theta_t = np.ascontiguousarray(learner.weights().T)  # (dim + 1, K)
         self._items: dict[tuple, tuple[tuple[int, float], ...]] = {}
 
@@ -73,7 +74,8 @@ class RidgeBatchScorer:
         if found is None:
             if len(self._items) > _ITEM_CACHE:
                 self._items.clear()
-            found = tuple((slot, v) for n, name, v in feature_items({ns: {key: value}})
+            found = tuple((slot, self._read(n, name, v))
+                          for n, name, v in feature_items({ns: {key: value}})
                           if (slot := self._slot(n, name)) >= 0)
             self._items[cache_key] = found
         return found

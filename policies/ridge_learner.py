@@ -45,6 +45,7 @@ from policies.hashed_ridge import (
     feature_slot,
     fingerprint_of,
 )
+from policies.number_scale import NumberScale, check_number_scale
 from policies.vw_format import FeatureSet
 
 __all__ = ["RidgeConfig", "RidgeLearner", "check_forget", "feature_slot"]
@@ -72,6 +73,11 @@ class RidgeConfig:
             ``"hashed"`` (the default: CRC-32, two features may share one) or ``"table"``
             (each feature learned from takes the next free slot, saved with the model; hashed
             once all ``dim`` are taken).
+        number_scale: how the context's numbers are read
+            (:data:`~policies.number_scale.NUMBER_SCALES`): ``"spread"`` (the default: each on
+            a scale fixed from its first values learned, ``policies/number_scale.py``) or
+            ``"raw"`` (as they come: the reading before the setting existed, which a model
+            saved then keeps whatever this says).
     """
 
     dim: int = 128
@@ -81,6 +87,7 @@ class RidgeConfig:
     forget: float = 1.0
     ucb: float = 0.0
     slots: str = "hashed"
+    number_scale: str = "spread"
 
     def __post_init__(self) -> None:
         d = self.dim
@@ -99,6 +106,7 @@ class RidgeConfig:
                                         f"{high:g}], got {v!r}")
         check_forget(self.forget)
         check_slots(self.slots)
+        check_number_scale(self.number_scale)
 
     @property
     def exploration(self) -> str:
@@ -108,10 +116,12 @@ class RidgeConfig:
     def fingerprint(self) -> str:
         """Everything that shapes the model (a checkpoint made with another is refused).
 
-        ``forget`` is left out at 1.0, ``ucb`` at 0.0 and ``slots`` at ``"hashed"``, so
-        checkpoints written before they existed still open.
+        ``forget`` is left out at 1.0, ``ucb`` at 0.0, ``slots`` at ``"hashed"`` and
+        ``number_scale`` at ``"spread"``, so checkpoints written before they existed still
+        open (one written before ``number_scale`` reads its numbers raw: it learned them so).
         """
-        return fingerprint_of("ridge", self, {"forget": 1.0, "ucb": 0.0, "slots": "hashed"})
+        return fingerprint_of("ridge", self, {"forget": 1.0, "ucb": 0.0, "slots": "hashed",
+                                              "number_scale": "spread"})
 
 
 class RidgeLearner(HashedRidge):
@@ -133,6 +143,7 @@ class RidgeLearner(HashedRidge):
         self.seed = int(seed)
         self._width = self.config.dim + 1  # the last slot is the constant
         self._slots = FeatureSlots(self.config.slots, self.config.dim)
+        self._numbers = NumberScale(enabled=self.config.number_scale == "spread")
         self._k = 0
         self._ainv = np.zeros((0, self._width, self._width))
         self._b = np.zeros((0, self._width))

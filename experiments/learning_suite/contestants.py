@@ -297,6 +297,10 @@ ENGINE_VARIANTS: tuple[LearnerSpec, ...] = (
     # ... and the shared default of stops 7-13 (inverse gap weighting on the joint ridge; "engine
     # default" in the cells measured then)
     LearnerSpec("engine", "engine default igw", _shared_default()),
+    # stop 22: the engine's own default (whichever the catalog gets), its ridge candidates
+    # reading the context's numbers as they come (number_scale "raw", the reading before)
+    LearnerSpec("engine", "engine default raw numbers",
+                {"ridge_fields": {"number_scale": "raw"}}),
     # Thompson sampling as one more candidate of the shared default: last (the default serves
     # first), and first (the default's joint beside it)
     LearnerSpec("engine", "engine default+ts0.5",
