@@ -11,14 +11,14 @@ beside it) when the actions share attributes, else :data:`DEFAULT_CANDIDATES` (t
 ridge learner serving first, SquareCB beside it); chosen by the learning suite, docs/engine.md.
 A table with ``exploration = "ridge"`` (or the built-in ``"ridge"``) is the closed-form ridge
 learner instead (:class:`~policies.ridge_learner.RidgeConfig` fields: ``dim``, ``l2``,
-``gamma_scale``, ``gamma_exponent``, ``forget``, ``ucb``, ``slots``), and
+``gamma_scale``, ``gamma_exponent``, ``forget``, ``ucb``, ``slots``, ``number_scale``), and
 ``exploration = "joint"`` (or the built-in ``"joint"``) the joint ridge learner, one
 regression over the context crossed with the actions' attributes
 (:class:`~policies.joint_ridge_learner.JointRidgeConfig` fields: ``dim``, ``l2``,
 ``gamma_scale``, ``gamma_exponent``, ``max_dim``, ``ucb``, ``forget``, ``own_l2``, ``slots``,
 ``thompson``, ``draws``, ``redraw``, ``thompson_l2``, ``thompson_l2_on``, ``thompson_mix``,
 ``pool``, ``redraw_share``, ``attribute_scale``, ``action_constants``, ``context_keys``,
-``numbers_describe``).
+``numbers_describe``, ``number_scale``).
 
 Example:
     >>> base = VWConfig(exploration="epsilon", cb_type="dm")

@@ -476,15 +476,17 @@ class HashedRidge:
         Returns:
             ``(score, [(feature, contribution), ...])``: the ``top`` contributions of largest
             magnitude, named ``"ns:name"`` (``"constant"`` for the constant); features that
-            share a hashed slot each show that slot's weight times their own value.
+            share a hashed slot each show that slot's weight times their own value (a number
+            on its scale: ``policies/number_scale.py``).
         """
         w = self._action_weights(int(self._indices([action])[0]))
         contrib: dict[str, float] = {"constant": float(w[-1])}
         for ns, name, value in feature_items(shared):
             label = f"{ns}:{name}"
             slot = self._slots.slot(ns, name)
-            if slot >= 0:
-                contrib[label] = contrib.get(label, 0.0) + value * float(w[slot])
+            if slot >= 0:  # a number on its scale, as the score reads it
+                read = self._numbers.read(ns, name, value)
+                contrib[label] = contrib.get(label, 0.0) + read * float(w[slot])
         score = float(w @ self.features(shared))
         heavy = sorted(contrib.items(), key=lambda kv: -abs(kv[1]))[:top]
         return score, [(k, v) for k, v in heavy if v != 0.0]

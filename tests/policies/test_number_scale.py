@@ -166,3 +166,16 @@ def test_the_saved_state_is_json():
     scale.read("c", "b", 7.0, learning=True)
     back = NumberScale.from_state(json.loads(json.dumps(scale.to_state())))
     assert back.to_state() == scale.to_state()
+
+
+@LEARNERS
+def test_an_explanation_reads_the_numbers_as_the_estimate_does(make):
+    """Catches contributions computed from the raw value (a spend in euros shown a thousand
+    times its weight in the score): the contributions add up to the score."""
+    with make() as learner:
+        learner.set_actions(ACTIONS)
+        _teach(learner, 2 * WARMUP, 1000.0)
+        shared = {"c": {"spend": 2500.0, "seg": "a", "x": 0.3}}
+        for a in range(len(ACTIONS)):
+            score, parts = learner.explain(shared, a, top=100)
+            assert score == pytest.approx(sum(v for _, v in parts), abs=1e-9)
