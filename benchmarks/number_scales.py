@@ -1,10 +1,11 @@
 """Which worlds the ridge learners' number scale (``number_scale = "spread"``,
-``policies/number_scale.py``) reads differently from the numbers as they come: the factor each
-context number gets from its first values, per world. Every suite world is checked at seed 0
-(its numbers' distribution does not depend on the seed but in ``random_catalog``, whose seeds
-in the range given are listed).
+``policies/number_scale.py``) reads differently from the numbers as they come: for each suite
+world, on how many of the seeds given any context number gets a factor other than 1, and which
+factors (a world draws its numbers per seed, and the spread is read from 32 values); for
+``random_catalog``, which seeds.
 
-    python benchmarks/number_scales.py --seeds 0-99
+    python benchmarks/number_scales.py --seeds 0-19
+    python benchmarks/number_scales.py --worlds random_catalog --seeds 0-99
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ from policies.vw_format import feature_items  # noqa: E402
 
 
 def factors(world: str, seed: int) -> dict[str, float]:
-    """The factors above 1 the scale fixes on ``world``'s first contexts (the learner meets a
-    sample of them; all of the first ones is the same distribution)."""
+    """The factors other than 1 the scale fixes on ``world``'s first contexts at ``seed`` (the
+    learner meets a sample of them: the same distribution)."""
     horizon = None if world in DATASETS else 4000  # a multiple of every world's batch
     w = make_world(world, seed, horizon)
     scale = NumberScale()
@@ -47,18 +48,19 @@ def factors(world: str, seed: int) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--seeds", default="0-99", help="random_catalog seeds: 0-999 or 1,5,9")
+    p.add_argument("--seeds", default="0-19", help="seeds: 0-99 or 1,5,9")
+    p.add_argument("--worlds", default=",".join(WORLDS), help="comma-separated suite worlds")
     args = p.parse_args(argv)
-    for world in WORLDS:
-        if world == "random_catalog":
-            continue
-        got = factors(world, 0)
-        print(f"{world}: " + (f"{len(got)} numbers scaled, factors "
-                              f"{sorted(set(got.values()))}" if got else "every number raw"))
     seeds = seed_list(args.seeds)
-    changed = [s for s in seeds if factors("random_catalog", s)]
-    print(f"random_catalog: numbers scaled on {len(changed)} of {len(seeds)} seeds: "
-          f"{','.join(map(str, changed))}")
+    for world in args.worlds.split(","):
+        got = {s: f for s in seeds if (f := factors(world, s))}
+        if not got:
+            print(f"{world}: every number raw on seeds {args.seeds}", flush=True)
+            continue
+        kinds = sorted({v for f in got.values() for v in f.values()})
+        listed = f": {','.join(map(str, got))}" if world == "random_catalog" else ""
+        print(f"{world}: numbers scaled on {len(got)} of {len(seeds)} seeds, factors "
+              f"{kinds}{listed}", flush=True)
     return 0
 
 
