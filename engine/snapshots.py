@@ -114,7 +114,7 @@ def config_of(fingerprint: str) -> CandidateConfig:
         0.1
         >>> config_of(RidgeConfig(dim=64).fingerprint())  # doctest: +NORMALIZE_WHITESPACE
         RidgeConfig(dim=64, l2=1.0, gamma_scale=10.0, gamma_exponent=0.5, forget=1.0, ucb=0.0,
-                    slots='hashed')
+                    slots='hashed', number_scale='spread')
     """
     fields = json.loads(fingerprint)
     kind = fields.pop("kind", None)
