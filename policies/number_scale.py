@@ -7,7 +7,9 @@ the Thompson draws. The fix is a scale per number, taken from data (the learner 
 the unit):
 
 - each number of the context (namespace ``c``; a category or a flag never moves) collects its
-  first :data:`WARMUP` nonzero values learned (zeros never reach a learner);
+  first :data:`WARMUP` nonzero values learned (zeros never reach a learner). A category's
+  feature is named ``key=value``, so a number whose key holds ``=`` is taken for one and read
+  raw, as every number was before;
 - then its scale is fixed: ``s`` = the 95th percentile of ``|v - median|`` over 1.96 (the
   standard deviation, for normal values, but an outlier cannot move it). A number spread over
   a few units (``s`` under 2 ** 2.5, about 5.7) is read as it comes: the defaults were tuned on
