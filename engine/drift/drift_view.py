@@ -4,8 +4,8 @@ from its snapshot.
 Plain functions over the plain dict of ``LogFollower.snapshot()``, tested without a server:
 which features to chart (those that reached ``warn`` in the kept history, else the highest PSI,
 at most ``top``), their PSI over time beside the two thresholds, each reward stream's block means
-per 1,000 decisions with its detected change points, the features (those that moved first, each
-with its latest move), the lift's trend, the events, and one
+per 1,000 decisions with its detected change points, the features (those that moved first, an
+alert before a warning, each with its latest move), the lift's trend, the events, and one
 sentence saying what moved: the alerts of the last days, then what stands out now.
 
 Example:
@@ -44,13 +44,17 @@ def _charted_features(ctx: Mapping[str, Any], top: int) -> list[str]:
 def _verdict(snap: Mapping[str, Any], now: float, lookback_s: float) -> dict[str, Any]:
     """What moved, in one sentence: the alerts of the last ``lookback_s`` (the reference
     re-anchors and a detector warms up again after a change, so the state alone would forget
-    them), then what stands out now."""
+    them), the context's first, then what stands out now. The context's come first because a
+    population that moves is usually the cause and comes first, and the reward streams it
+    moves alert after it: listed newest first, six reward drops would hide it."""
     recent: dict[str, str] = {}
-    for e in snap["events"]:  # newest first: each subject's latest alert
-        if e["level"] == "alert" and e["at"] >= now - lookback_s:
-            what = (f"{e['subject']} moved (PSI {e['value']:.2f})" if e["kind"] == "context"
-                    else f"{e['subject']} reward {e['detail'].get('direction', 'change')}")
-            recent.setdefault(e["subject"], what)
+    for context_first in (True, False):
+        for e in snap["events"]:  # newest first: each subject's latest alert
+            if (e["level"] == "alert" and e["at"] >= now - lookback_s
+                    and (e["kind"] == "context") == context_first):
+                what = (f"{e['subject']} moved (PSI {e['value']:.2f})" if context_first
+                        else f"{e['subject']} reward {e['detail'].get('direction', 'change')}")
+                recent.setdefault(e["subject"], what)
     current = [f"{f['name']} at {f['level']} (PSI {f['psi']:.2f})"
                for f in snap["context"]["features"]
                if f["level"] in ("warn", "alert") and f["name"] not in recent]
@@ -85,8 +89,11 @@ def drift_view(snap: Mapping[str, Any], now: float, lookback_s: float = 7 * 8640
             moved.setdefault(e["subject"], {"at": e["at"], "psi": e["value"], "level": e["level"],
                                             "change_at": e["change_at"]})
     features = [{**f, "last_moved": moved.get(f["name"])} for f in ctx["features"]]
-    # the features that moved first (the latest move first), then the rest by PSI now
+    # the features that moved first (an alert before a warning, then the latest move first:
+    # a feature at warn by chance after the one that alerted must not hide it), then the rest
+    # by PSI now
     features.sort(key=lambda f: (f["last_moved"] is None,
+                                 (f["last_moved"] or {}).get("level") != "alert",
                                  -(f["last_moved"] or {}).get("at", 0.0), -(f["psi"] or 0.0)))
     psi_series = [{"label": n, "x": [p["t"] for p in ctx["history"]],
                    "y": [p["psi"].get(n) for p in ctx["history"]]} for n in names]
