@@ -48,13 +48,12 @@ def _verdict(snap: Mapping[str, Any], now: float, lookback_s: float) -> dict[str
     population that moves is usually the cause and comes first, and the reward streams it
     moves alert after it: listed newest first, six reward drops would hide it."""
     recent: dict[str, str] = {}
-    for context_first in (True, False):
-        for e in snap["events"]:  # newest first: each subject's latest alert
-            if (e["level"] == "alert" and e["at"] >= now - lookback_s
-                    and (e["kind"] == "context") == context_first):
-                what = (f"{e['subject']} moved (PSI {e['value']:.2f})" if context_first
-                        else f"{e['subject']} reward {e['detail'].get('direction', 'change')}")
-                recent.setdefault(e["subject"], what)
+    # the context's events first; a stable sort keeps each kind newest first
+    for e in sorted(snap["events"], key=lambda e: e["kind"] != "context"):
+        if e["level"] == "alert" and e["at"] >= now - lookback_s:  # each subject's latest
+            what = (f"{e['subject']} moved (PSI {e['value']:.2f})" if e["kind"] == "context"
+                    else f"{e['subject']} reward {e['detail'].get('direction', 'change')}")
+            recent.setdefault(e["subject"], what)
     current = [f"{f['name']} at {f['level']} (PSI {f['psi']:.2f})"
                for f in snap["context"]["features"]
                if f["level"] in ("warn", "alert") and f["name"] not in recent]

@@ -26,7 +26,8 @@ def _stream(eng, lo: int, hi: int) -> None:
 
 def _factors(eng) -> dict[str, dict[str, float]]:
     return {name: learner.number_scale().factors
-            for name, learner in eng._selection.learners.items() if hasattr(learner, "_numbers")}
+            for name, learner in eng._selection.learners.items()
+            if hasattr(learner, "number_scale")}
 
 
 def test_the_defaults_ridge_candidates_scale_a_number_in_euros(tmp_path):
