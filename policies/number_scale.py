@@ -21,7 +21,16 @@ the unit):
   bigger one is left out (weighs 0), so a euro never enters the model raw. The warm-up is
   short because a number left out of the first rows is missing from the rows that steer the
   first exploration (256 rows cost the held-out family of catalogs more than the scale won:
-  docs/engine.md, stop 22).
+  docs/engine.md, stop 22);
+- once its scale is fixed, a value is also held within a limit: ``|median| +``
+  :data:`LIMIT_SPREADS` ``* s`` (``s`` as above), on the number's scale, and never under
+  :data:`RAW_BOUND`, so a value far out of line (an age of 1e9, a spend typed in cents) is
+  read as the limit. Why: a ridge learns a row of a huge value as an exact fit in that
+  number's direction, and the model never learns that number again (one age of 1e3 among
+  3,300 rows of ages of one unit halved what a ridge per action had learned from it, for
+  good; ``benchmarks/number_limits.py``). One caller's typing error must not cost every
+  other customer. A model saved before the limit reads its numbers unheld, as it learned
+  them.
 
 No centring: a learner reads a sparse vector in which 0 means "absent", and a centred number
 would make its median indistinguishable from a missing value. The learner's constant takes
@@ -41,6 +50,8 @@ Example:
     {'spend': 512.0}
     >>> scale.read("c", "spend", 1024.0), scale.read("c", "age=vip", 1.0)
     (2.0, 1.0)
+    >>> round(scale.read("c", "spend", 1e9), 2)  # held at |median| + 8 s, on its scale
+    12.77
 """
 
 from __future__ import annotations
@@ -53,13 +64,16 @@ import numpy as np
 
 from policies.errors import PolicyConfigError
 
-__all__ = ["MAX_NUMBERS", "NUMBER_SCALES", "RAW_BOUND", "WARMUP", "NumberScale",
-           "check_number_scale"]
+__all__ = ["LIMIT_SPREADS", "MAX_NUMBERS", "NUMBER_SCALES", "RAW_BOUND", "WARMUP",
+           "NumberScale", "check_number_scale", "read_limit", "spread_factor"]
 
 #: Values of a number collected before its scale is fixed.
 WARMUP = 32
 #: Until its scale is fixed, a number's value is read as it comes within +- this, else left out.
 RAW_BOUND = 4.0
+#: Once a number's scale is fixed, its values are held within ``|median| + LIMIT_SPREADS * s``
+#: (its robust spread ``s``): 8 standard deviations of a normal number.
+LIMIT_SPREADS = 8.0
 #: Numbers (context keys) given a scale; a later one keeps the warm-up's reading for good.
 MAX_NUMBERS = 4096
 #: ``number_scale`` settings of the ridge learners: ``"spread"`` (this module) or ``"raw"``
@@ -81,6 +95,12 @@ def check_number_scale(value: object) -> str:
     return value
 
 
+def _robust_spread(values: np.ndarray) -> float:
+    """The 95th percentile of ``|v - median|`` over 1.96: the standard deviation of normal
+    values, which one outlier in 32 cannot move."""
+    return float(np.quantile(np.abs(values - np.median(values)), 0.95)) / 1.96
+
+
 def spread_factor(values: np.ndarray) -> float:
     """The power of two nearest the values' robust spread, or 1 for a spread under about 5.7
     (module docstring).
@@ -89,11 +109,25 @@ def spread_factor(values: np.ndarray) -> float:
         >>> [spread_factor(np.array(v)) for v in ([0.5, -1.0, 1.5], [0, 5.0], [10.0, 90.0])]
         [1.0, 1.0, 16.0]
     """
-    s = float(np.quantile(np.abs(values - np.median(values)), 0.95)) / 1.96
+    s = _robust_spread(values)
     if not (s > 0.0 and math.isfinite(s)):
         return 1.0
     power = round(math.log2(s))
     return float(2.0**power) if power >= 3 else 1.0
+
+
+def read_limit(values: np.ndarray, factor: float) -> float:
+    """The largest size a number's value is read at, on its scale (``value / factor``):
+    ``(|median| + LIMIT_SPREADS * s) / factor``, and never under :data:`RAW_BOUND`.
+
+    Example:
+        >>> read_limit(np.array([-0.5, 0.0, 0.5]), 1.0)  # under a unit: the floor
+        4.0
+        >>> round(read_limit(np.array([10.0, 50.0, 90.0]), 16.0), 2)  # (50 + 8 * 40 / 1.96) / 16
+        13.33
+    """
+    limit = (abs(float(np.median(values))) + LIMIT_SPREADS * _robust_spread(values)) / factor
+    return max(limit, RAW_BOUND) if math.isfinite(limit) else RAW_BOUND
 
 
 class NumberScale:
@@ -108,6 +142,7 @@ class NumberScale:
     def __init__(self, enabled: bool = True, warmup: int = WARMUP) -> None:
         self.enabled, self.warmup = enabled, warmup
         self.factors: dict[str, float] = {}
+        self.limits: dict[str, float] = {}  # a model saved before the limits has none
         self._values: dict[str, list[float]] = {}
 
     def read(self, ns: str, name: str, value: float, learning: bool = False) -> float:
@@ -115,15 +150,14 @@ class NumberScale:
         first (a value being learned)."""
         if not self.enabled or ns != "c" or "=" in name:
             return value
-        factor = self.factors.get(name)
-        if factor is not None:
-            return value / factor
-        if learning:
-            self._collect(name, value)
-            factor = self.factors.get(name)
-            if factor is not None:
-                return value / factor
-        return value if -RAW_BOUND <= value <= RAW_BOUND else 0.0
+        if name not in self.factors:
+            if learning:
+                self._collect(name, value)
+            if name not in self.factors:
+                return value if -RAW_BOUND <= value <= RAW_BOUND else 0.0
+        scaled = value / self.factors[name]
+        limit = self.limits.get(name)
+        return scaled if limit is None else min(max(scaled, -limit), limit)
 
     def _collect(self, name: str, value: float) -> None:
         values = self._values.get(name)
@@ -133,7 +167,9 @@ class NumberScale:
             values = self._values[name] = []
         values.append(value)
         if len(values) >= self.warmup:
-            self.factors[name] = spread_factor(np.asarray(values))
+            seen = np.asarray(values)
+            factor = self.factors[name] = spread_factor(seen)
+            self.limits[name] = read_limit(seen, factor)
             del self._values[name]
 
     def copy(self) -> NumberScale:
@@ -141,14 +177,15 @@ class NumberScale:
         return NumberScale.from_state(self.to_state())
 
     def to_state(self) -> dict[str, Any]:
-        """Factors and the values still being collected (JSON-ready)."""
+        """Factors, limits and the values still being collected (JSON-ready)."""
         return {"enabled": self.enabled, "warmup": self.warmup, "factors": self.factors,
-                "values": self._values}
+                "limits": self.limits, "values": self._values}
 
     @classmethod
     def from_state(cls, state: Mapping[str, Any]) -> NumberScale:
         """The scale :meth:`to_state` wrote."""
         out = cls(bool(state["enabled"]), int(state["warmup"]))
         out.factors = {str(k): float(v) for k, v in state["factors"].items()}
+        out.limits = {str(k): float(v) for k, v in state.get("limits", {}).items()}
         out._values = {str(k): [float(e) for e in v] for k, v in state["values"].items()}
         return out

@@ -1,7 +1,8 @@
 """The ridge candidates' number scale (policies/number_scale.py) in the engine: a context
 number in euros is scaled by the default's candidates, the scale (fixed or still being
-collected) survives a restart and a crash's replay bit for bit, and a snapshot (what the
-fleet's replicas and campaigns serve) reads the numbers as the learner does."""
+collected) survives a restart and a crash's replay bit for bit, a snapshot (what the
+fleet's replicas and campaigns serve) reads the numbers as the learner does, and one
+caller's absurd number is held at its limit."""
 
 from __future__ import annotations
 
@@ -24,10 +25,14 @@ def _stream(eng, lo: int, hi: int) -> None:
         eng.reward(d.decision_id, reward_of(ctx, d.message, d.channel), now=T0 + i)
 
 
-def _factors(eng) -> dict[str, dict[str, float]]:
-    return {name: learner.number_scale().factors
+def _scales(eng) -> dict:
+    return {name: learner.number_scale()
             for name, learner in eng._selection.learners.items()
             if hasattr(learner, "number_scale")}
+
+
+def _factors(eng) -> dict[str, tuple[dict[str, float], dict[str, float]]]:
+    return {name: (s.factors, s.limits) for name, s in _scales(eng).items()}
 
 
 def test_the_defaults_ridge_candidates_scale_a_number_in_euros(tmp_path):
@@ -36,7 +41,25 @@ def test_the_defaults_ridge_candidates_scale_a_number_in_euros(tmp_path):
         _stream(eng, 0, 300)
         got = _factors(eng)
     assert set(got) == {"joint", "ridge"}
-    assert all(f.get("spend", 1.0) >= 256.0 for f in got.values())
+    assert all(f.get("spend", 1.0) >= 256.0 for f, _ in got.values())
+
+
+def test_one_callers_absurd_number_is_held_at_its_limit(tmp_path):
+    """Catches a spend of 1e15 euros (within what the engine accepts) read as it comes by the
+    default's candidates once their scale is fixed, or the limits lost in a restart."""
+    with make_engine(tmp_path) as eng:
+        _stream(eng, 0, 300)
+        d = eng.choose("typo", {**_context(300), "spend": 1e15}, now=T0 + 300)
+        eng.reward(d.decision_id, 1.0, now=T0 + 300)
+        scales = _scales(eng)
+        assert set(scales) == {"joint", "ridge"}
+        for scale in scales.values():
+            limit = scale.limits["spend"]
+            assert 1.0 < limit < 100.0  # spends of 40 to 5,000 euros, on a scale of 512
+            assert scale.read("c", "spend", 1e15) == limit
+        kept = _factors(eng)
+    with make_engine(tmp_path) as again:
+        assert _factors(again) == kept
 
 
 @pytest.mark.parametrize("decisions", [200, 450], ids=["collecting", "fixed"])
