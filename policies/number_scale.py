@@ -11,12 +11,14 @@ the unit):
   feature is named ``key=value``, so a number whose key holds ``=`` is taken for one and read
   raw, as every number was before;
 - then its scale is fixed: ``s`` = the 95th percentile of ``|v - median|`` over 1.96 (the
-  standard deviation, for normal values, but an outlier cannot move it). A number spread over
-  a few units (``s`` under 2 ** 2.5, about 5.7) is read as it comes: the defaults were tuned on
+  standard deviation, for normal values, but an outlier cannot move it), over the values
+  within :data:`GROSS_MADS` median absolute deviations of their median (so that a few
+  stand-ins for "unknown", a spend of 999999, cannot either). A number spread over a few
+  units (``s`` under 2 ** 2.5, about 5.7) is read as it comes: the defaults were tuned on
   such numbers, and dividing those spread over 3 to 5 units by 4 cost the held-out family
-  0.005 of capture (docs/engine.md, stop 22). A wider one is divided from then on by the power
-  of two nearest ``s`` (exact in floating point), so it lands within a factor of 1.4 of one
-  unit;
+  0.005 of capture (docs/engine.md, stop 22). A wider one is divided from then on by the
+  power of two nearest ``s`` (exact in floating point), so it lands within a factor of 1.4
+  of one unit;
 - until its scale is fixed, a value within +-:data:`RAW_BOUND` is read as it comes and a
   bigger one is left out (weighs 0), so a euro never enters the model raw. The warm-up is
   short because a number left out of the first rows is missing from the rows that steer the
@@ -26,11 +28,11 @@ the unit):
   :data:`LIMIT_SPREADS` ``* s`` (``s`` as above), on the number's scale, and never under
   :data:`RAW_BOUND`, so a value far out of line (an age of 1e9, a spend typed in cents) is
   read as the limit. Why: a ridge learns a row of a huge value as an exact fit in that
-  number's direction, and the model never learns that number again (one age of 1e3 among
-  3,300 rows of ages of one unit halved what a ridge per action had learned from it, for
-  good; ``benchmarks/number_limits.py``). One caller's typing error must not cost every
-  other customer. A model saved before the limit reads its numbers unheld, as it learned
-  them.
+  number's direction, and the model never learns that number again (ten rows of ``x =
+  1e9`` among 6,000 left a ridge per action's slope of ``x`` at 0.60 where it learned 1.19
+  without them: ``tests/policies/test_number_scale.py``; ``benchmarks/number_limits.py``).
+  One caller's typing error must not cost every other customer. A model saved before the
+  limit reads its numbers unheld, as it learned them.
 
 No centring: a learner reads a sparse vector in which 0 means "absent", and a centred number
 would make its median indistinguishable from a missing value. The learner's constant takes
@@ -64,8 +66,9 @@ import numpy as np
 
 from policies.errors import PolicyConfigError
 
-__all__ = ["LIMIT_SPREADS", "MAX_NUMBERS", "NUMBER_SCALES", "RAW_BOUND", "WARMUP",
-           "NumberScale", "check_number_scale", "read_limit", "spread_factor"]
+__all__ = ["GROSS_MADS", "LIMIT_SPREADS", "MAX_NUMBERS", "NUMBER_SCALES", "RAW_BOUND",
+           "WARMUP", "NumberScale", "check_number_scale", "plausible", "read_limit",
+           "spread_factor"]
 
 #: Values of a number collected before its scale is fixed.
 WARMUP = 32
@@ -74,6 +77,10 @@ RAW_BOUND = 4.0
 #: Once a number's scale is fixed, its values are held within ``|median| + LIMIT_SPREADS * s``
 #: (its robust spread ``s``): 8 standard deviations of a normal number.
 LIMIT_SPREADS = 8.0
+#: A value beyond this many median absolute deviations of its number's first values is left
+#: out of the spread and the limit read from them (a stand-in for "unknown"); no value of a
+#: normal number is (1,000 deviations are some 670 standard deviations).
+GROSS_MADS = 1000.0
 #: Numbers (context keys) given a scale; a later one keeps the warm-up's reading for good.
 MAX_NUMBERS = 4096
 #: ``number_scale`` settings of the ridge learners: ``"spread"`` (this module) or ``"raw"``
@@ -93,6 +100,21 @@ def check_number_scale(value: object) -> str:
         raise PolicyConfigError(f"number_scale: expected one of {', '.join(NUMBER_SCALES)}, "
                                 f"got {value!r}")
     return value
+
+
+def plausible(values: np.ndarray) -> np.ndarray:
+    """``values`` without those beyond :data:`GROSS_MADS` median absolute deviations of their
+    median (all of them when that deviation is 0): what the scale and the limit are read
+    from, so that a few stand-ins for "unknown" (999999, -1e9) among a number's first values
+    cannot set its scale.
+
+    Example:
+        >>> plausible(np.array([120.0, 80.0, 999999.0, 95.0, 300.0])).tolist()
+        [120.0, 80.0, 95.0, 300.0]
+    """
+    dev = np.abs(values - np.median(values))
+    mad = float(np.median(dev))
+    return values[dev <= GROSS_MADS * mad] if mad > 0.0 else values
 
 
 def _robust_spread(values: np.ndarray) -> float:
@@ -167,7 +189,7 @@ class NumberScale:
             values = self._values[name] = []
         values.append(value)
         if len(values) >= self.warmup:
-            seen = np.asarray(values)
+            seen = plausible(np.asarray(values))
             factor = self.factors[name] = spread_factor(seen)
             self.limits[name] = read_limit(seen, factor)
             del self._values[name]

@@ -16,6 +16,7 @@ import pytest
 from policies.errors import PolicyConfigError
 from policies.joint_ridge_learner import JointRidgeConfig, JointRidgeLearner
 from policies.number_scale import (
+    GROSS_MADS,
     LIMIT_SPREADS,
     MAX_NUMBERS,
     RAW_BOUND,
@@ -213,6 +214,27 @@ def test_once_fixed_a_value_out_of_line_is_held_at_the_limit():
     for v in (0.01, 0.02, 0.03, 0.02):  # a rate: never held under the warm-up's bound
         tiny.read("c", "rate", v, learning=True)
     assert tiny.limits["rate"] == RAW_BOUND and tiny.read("c", "rate", 3.0) == 3.0
+
+
+@pytest.mark.parametrize("stand_in", [999999.0, -1e9])
+def test_stand_ins_among_the_first_values_set_neither_scale_nor_limit(stand_in):
+    """Catches a scale read from every first value: three stand-ins for "unknown" among 32
+    spends of 50 to 300 set a factor of 2 ** 19 for 999999 and 2 ** 29 for -1e9 (the 95th
+    percentile of the deviations lands on them), and
+    every real spend is read as about 0 from then on."""
+    rng = np.random.default_rng(5)
+    spends = rng.uniform(50.0, 300.0, WARMUP)
+    hit = spends.copy()
+    hit[[3, 11, 20]] = stand_in
+    clean, dirty = NumberScale(), NumberScale()
+    for a, b in zip(spends, hit, strict=True):
+        clean.read("c", "spend", float(a), learning=True)
+        dirty.read("c", "spend", float(b), learning=True)
+    assert clean.factors["spend"] == 64.0
+    assert dirty.factors == clean.factors
+    assert dirty.limits["spend"] == pytest.approx(clean.limits["spend"], rel=0.2)
+    assert abs(dirty.read("c", "spend", stand_in)) == dirty.limits["spend"]
+    assert GROSS_MADS * np.median(np.abs(spends - np.median(spends))) < abs(stand_in)
 
 
 def _slope(learner) -> float:
