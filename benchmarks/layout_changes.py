@@ -1,9 +1,12 @@
-"""Which worlds the joint ridge's stop-21 layout changes: the worlds whose catalog gets other
-crossed columns with ``JointRidgeConfig.numbers_describe`` false (today) than true (the layout
-before stop 21). Every suite world is checked at seed 0 (a catalog does not depend on the seed
-but in ``random_catalog``); ``random_catalog``'s seeds in the range given are listed.
+"""Which worlds a change of the joint ridge's layout touches: the worlds whose catalog gets
+other crossed columns under today's default than under the earlier layout named by
+``--setting``: ``numbers_describe`` (true: the layout before stop 21) or ``cross_identity``
+(``"unshared"``: the layout before stop 23). Every suite world is checked at seed 0 (a catalog
+does not depend on the seed but in ``random_catalog``); ``random_catalog``'s seeds in the
+range given are listed.
 
     python benchmarks/layout_changes.py --seeds 0-999
+    python benchmarks/layout_changes.py --setting cross_identity --seeds 0-299
 """
 
 from __future__ import annotations
@@ -25,25 +28,30 @@ _JOINT = {k: v for k, v in dict(SHARED_DEFAULT_CANDIDATES[0]).items()  # type: i
           if k not in ("name", "exploration")}
 
 
-def changes(world: str, seed: int) -> tuple[int, int] | None:
+#: Each setting's value under the earlier layout.
+EARLIER = {"numbers_describe": True, "cross_identity": "unshared"}
+
+
+def changes(world: str, seed: int, setting: str = "numbers_describe") -> tuple[int, int] | None:
     """The default joint ridge's dimension on ``world``'s catalog under the earlier layout and
     today's, or None where the two are the same."""
     horizon = None if world in DATASETS else 100  # a data set runs its own passes
     sets = action_feature_sets(make_world(world, seed, horizon).engine_setup().catalog)
-    dims = tuple(joint_dimension(sets, JointRidgeConfig(**_JOINT, numbers_describe=flag))
-                 for flag in (True, False))
-    return None if dims[0] == dims[1] else (dims[0], dims[1])
+    earlier = JointRidgeConfig(**_JOINT, **{setting: EARLIER[setting]})
+    dims = (joint_dimension(sets, earlier), joint_dimension(sets, JointRidgeConfig(**_JOINT)))
+    return None if dims[0] == dims[1] else dims
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seeds", default="0-99", help="random_catalog seeds: 0-999 or 1,5,9")
+    p.add_argument("--setting", choices=tuple(EARLIER), default="numbers_describe")
     args = p.parse_args(argv)
     for world in WORLDS:
-        got = changes(world, 0)
+        got = changes(world, 0, args.setting)
         print(f"{world}: {'changes ' + str(got) if got else 'the same layout'}")
     seeds = seed_list(args.seeds)
-    changed = [s for s in seeds if changes("random_catalog", s)]
+    changed = [s for s in seeds if changes("random_catalog", s, args.setting)]
     print(f"random_catalog: the layout changes on {len(changed)} of {len(seeds)} seeds: "
           f"{','.join(map(str, changed))}")
     return 0

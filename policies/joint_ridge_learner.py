@@ -76,9 +76,9 @@ from policies.hashed_ridge import (
 from policies.number_scale import NumberScale, check_number_scale
 from policies.vw_format import FeatureSet, feature_items
 
-__all__ = ["ATTRIBUTE_SCALES", "POOLS", "THOMPSON_FLOOR", "THOMPSON_L2_ON", "JointRidgeConfig",
-           "JointRidgeLearner", "action_columns", "joint_dimension", "scale_columns",
-           "shares_attributes"]
+__all__ = ["ATTRIBUTE_SCALES", "CROSS_IDENTITY", "POOLS", "THOMPSON_FLOOR", "THOMPSON_L2_ON",
+           "JointRidgeConfig", "JointRidgeLearner", "action_columns", "joint_dimension",
+           "scale_columns", "shares_attributes"]
 
 #: Under Thompson sampling (``JointRidgeConfig.thompson``), the share of the probability
 #: spread evenly over the eligible actions, so that none is logged at 0 (off-policy estimates
@@ -90,6 +90,13 @@ THOMPSON_L2_ON = ("all", "crosses")
 POOLS = ("redrawn", "perturbed")
 #: ``JointRidgeConfig.attribute_scale``'s values.
 ATTRIBUTE_SCALES = ("raw", "max")
+#: ``JointRidgeConfig.cross_identity``'s values.
+CROSS_IDENTITY = ("untold", "unshared")
+#: The layouts a saved model may have been written under, newest first: stops 21-22 (every
+#: identity of an action that shares a category a constant), and before stop 21 (a shared
+#: number counting as describing the actions, too).
+_EARLIER_LAYOUTS: tuple[dict[str, Any], ...] = (
+    {"cross_identity": "unshared"}, {"cross_identity": "unshared", "numbers_describe": True})
 
 #: With ``thompson_l2``: rows held for the Gram matrix before they are added as one product.
 _HELD_ROWS = 256
@@ -222,6 +229,18 @@ class JointRidgeConfig:
             a shared category does; ``True``: the layout before stop 21, where a catalog of
             one message per channel and timing whose messages carry a margin had no
             per-message response to the context; docs/engine.md, stop 21).
+        cross_identity: when an action's own column (its identity) is crossed with the
+            context (:data:`CROSS_IDENTITY`): ``"untold"`` (the default) when the categories
+            it shares do not tell it apart from another action (two messages of one theme,
+            each its own action, or an action that shares nothing), ``"unshared"`` only when
+            it shares no category with another (the layout before stop 23). Why: on a
+            catalog of one message per action in a few themes the model had no per-message
+            response to the context, only the theme's, and where the messages differ within a
+            theme the default captured 0.28 where LinTS captured 0.74 (``random_catalog``
+            seed 194; docs/engine.md, stop 23). An action that its shared categories do tell
+            apart (a message on a channel at a timing) keeps a constant of its own, as
+            before: crossing it would be the disjoint model. Where the crosses would take the
+            model past ``max_dim`` the identities stay constants.
         number_scale: how the context's numbers are read
             (:data:`~policies.number_scale.NUMBER_SCALES`): ``"spread"`` (the default: each on
             a scale fixed from its first values learned, ``policies/number_scale.py``) or
@@ -251,6 +270,7 @@ class JointRidgeConfig:
     context_keys: tuple[str, ...] = ()
     numbers_describe: bool = False
     number_scale: str = "spread"
+    cross_identity: str = "untold"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "context_keys", check_context_keys(self.context_keys))
@@ -285,6 +305,9 @@ class JointRidgeConfig:
             if not isinstance(getattr(self, name), bool):
                 raise PolicyConfigError(f"{name}: expected true or false, got "
                                         f"{getattr(self, name)!r}")
+        if self.cross_identity not in CROSS_IDENTITY:
+            raise PolicyConfigError(f"cross_identity: expected one of "
+                                    f"{', '.join(CROSS_IDENTITY)}, got {self.cross_identity!r}")
         if self.attribute_scale not in ATTRIBUTE_SCALES:
             raise PolicyConfigError(f"attribute_scale: expected one of "
                                     f"{', '.join(ATTRIBUTE_SCALES)}, got {self.attribute_scale!r}")
@@ -322,8 +345,9 @@ class JointRidgeConfig:
         ``thompson_l2`` at 0.0, ``thompson_l2_on`` at ``"all"``, ``thompson_mix`` at 0.0,
         ``pool`` at ``"redrawn"``, ``redraw_share`` at 1.0, ``attribute_scale`` at
         ``"raw"``, ``action_constants`` at true, ``context_keys`` empty,
-        ``numbers_describe`` at false and ``number_scale`` at ``"spread"``, so checkpoints
-        written before they existed still open (one written under the earlier layout opens
+        ``numbers_describe`` at false, ``number_scale`` at ``"spread"`` and
+        ``cross_identity`` at ``"untold"``, so checkpoints written before they existed still
+        open (one written under the earlier layout opens
         with it: :meth:`set_actions`; one written before ``number_scale`` reads its numbers
         raw, as it learned them)."""
         return fingerprint_of("joint", self, {"ucb": 0.0, "forget": 1.0, "own_l2": 0.0,
@@ -336,7 +360,8 @@ class JointRidgeConfig:
                                               "action_constants": True,
                                               "context_keys": (),
                                               "numbers_describe": False,
-                                              "number_scale": "spread"})
+                                              "number_scale": "spread",
+                                              "cross_identity": "untold"})
 
 
 def check_context_keys(keys: object) -> tuple[str, ...]:
@@ -436,8 +461,10 @@ def _layout(names: list[str], z: np.ndarray, config: JointRidgeConfig
             ) -> tuple[list[str], np.ndarray, np.ndarray]:
     """Which columns are crossed with the context, as (their names, the constant-only ones
     marked, Zc, Zb): a column two actions or more share, and an action's own column when the
-    action shares no category with another (its identity is all that tells it apart); the own
-    column of an action that shares a category is its constant only.
+    categories it shares do not tell it apart from another action (``config.cross_identity``
+    ``"untold"``; ``"unshared"``: when it shares no category); the own column of an action
+    that its shared categories tell apart is its constant only. Where crossing those
+    identities would take the model past ``max_dim``, they are constants.
 
     A shared number (a margin, a cost) does not tell actions apart as a category does: one
     weight per context slot, the same for every action but for the number's size. Counted as
@@ -455,10 +482,10 @@ def _layout(names: list[str], z: np.ndarray, config: JointRidgeConfig
     category = np.array(["=" in n for n in names], dtype=bool)  # "m:msg=a", not "m:margin"
     shared = ~own if config.numbers_describe else ~own & category
     described = (z[:, shared] != 0).any(axis=1)  # actions that share a category
-    identity = own & (z != 0)[described].any(axis=0)  # an own column beside shared ones
-    crossed = ~identity
-    constant = identity if config.action_constants else np.zeros_like(identity)
-    d = w * (int(crossed.sum()) + 1) + int(constant.sum())
+    told = described & (config.cross_identity == "unshared" or _told_apart(z[:, shared]))
+    crossed, constant, d = _sizes(z, own, told, config)
+    if d > cap and config.cross_identity == "untold":  # the identities' crosses too many
+        crossed, constant, d = _sizes(z, own, described, config)
     if d > cap:
         raise PolicyConfigError(
             f"max_dim: expected the joint dimension (dim + 1) x (crossed columns + 1) + "
@@ -467,6 +494,28 @@ def _layout(names: list[str], z: np.ndarray, config: JointRidgeConfig
     marked = [n for n, c in zip(names, crossed, strict=True) if c] + \
         [f"{n} (constant)" for n, c in zip(names, constant, strict=True) if c]
     return marked, np.hstack([np.ones((k, 1)), z[:, crossed]]), z[:, constant]
+
+
+def _told_apart(shared: np.ndarray) -> np.ndarray:
+    """``(K,)``: whether each action's shared columns (``(K, S)``) differ from every other
+    action's.
+
+    Example:
+        >>> _told_apart(np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])).tolist()
+        [False, False, True]
+    """
+    _, where, counts = np.unique(shared, axis=0, return_inverse=True, return_counts=True)
+    return np.asarray(counts[where.ravel()] == 1)
+
+
+def _sizes(z: np.ndarray, own: np.ndarray, told: np.ndarray, config: JointRidgeConfig
+           ) -> tuple[np.ndarray, np.ndarray, int]:
+    """The crossed columns, the constant ones and ``D`` when the own columns of the actions
+    ``told`` apart are their constants only."""
+    identity = own & (z != 0)[told].any(axis=0)
+    crossed = ~identity
+    constant = identity if config.action_constants else np.zeros_like(identity)
+    return crossed, constant, (config.dim + 1) * (int(crossed.sum()) + 1) + int(constant.sum())
 
 
 def joint_dimension(actions: Sequence[FeatureSet], config: JointRidgeConfig) -> int:
@@ -549,10 +598,12 @@ class JointRidgeLearner(HashedRidge):
         if self.config.attribute_scale == "max":
             z = scale_columns(z)
         crossed, zc, zb = _layout(names, z, self.config)
-        if self._k and crossed != self._columns:  # a model saved under the earlier layout
-            earlier = _layout(names, z, replace(self.config, numbers_describe=True))
-            if earlier[0] == self._columns:
-                crossed, zc, zb = earlier
+        if self._k and crossed != self._columns:  # a model saved under an earlier layout
+            for before in _EARLIER_LAYOUTS:  # stops 21-22; before stop 21
+                earlier = _layout(names, z, replace(self.config, **before))
+                if earlier[0] == self._columns:
+                    crossed, zc, zb = earlier
+                    break
         if self._k:  # a loaded model, or actions set before: the same ones only
             if crossed != self._columns or zc.shape[0] != self._k:
                 raise PolicyInputError(f"actions: expected the model's {self._k} actions "

@@ -301,6 +301,10 @@ ENGINE_VARIANTS: tuple[LearnerSpec, ...] = (
     # reading the context's numbers as they come (number_scale "raw", the reading before)
     LearnerSpec("engine", "engine default raw numbers",
                 {"ridge_fields": {"number_scale": "raw"}}),
+    # stop 23: the engine's own default, its joint ridge crossing an action's identity with the
+    # context only when the action shares no category (the layout before stop 23)
+    LearnerSpec("engine", "engine default identity unshared",
+                {"joint_fields": {"cross_identity": "unshared"}}),
     # Thompson sampling as one more candidate of the shared default: last (the default serves
     # first), and first (the default's joint beside it)
     LearnerSpec("engine", "engine default+ts0.5",

@@ -28,16 +28,17 @@ from experiments.worlds.world import Batch, Matured, World
 __all__ = ["EngineContestant"]
 
 
-def _default_with(catalog: Any, changed: dict[str, Any]) -> list[Any]:
-    """The engine's default candidates for ``catalog``, ``changed`` set on each ridge or
-    joint ridge one (a built-in name becomes its table)."""
+def _default_with(catalog: Any, changed: dict[str, Any],
+                  explorations: tuple[str, ...] = ("ridge", "joint")) -> list[Any]:
+    """The engine's default candidates for ``catalog``, ``changed`` set on each one of
+    ``explorations`` (a built-in name becomes its table)."""
     from engine.candidates import BUILT_IN, default_candidates
     from engine.features import action_feature_sets
 
     out: list[Any] = []
     for c in default_candidates(action_feature_sets(catalog)):
         table = {"name": c, **BUILT_IN[c]} if isinstance(c, str) else dict(c)
-        out.append({**table, **changed} if table["exploration"] in ("ridge", "joint") else c)
+        out.append({**table, **changed} if table["exploration"] in explorations else c)
     return out
 
 
@@ -52,7 +53,8 @@ class EngineContestant:
             ``learner``...), over the world's own (reward window...); and
             ``ridge_fields``, fields set on each ridge candidate (ridge or joint) of the
             engine's own default as chosen for the world's catalog (the default with one
-            setting changed, whichever default the catalog gets).
+            setting changed, whichever default the catalog gets); ``joint_fields``, the same
+            on its joint ridge candidate only.
     """
 
     def __init__(self, world: World, state_dir: str | os.PathLike, seed: int = 0,
@@ -63,6 +65,9 @@ class EngineContestant:
         setup = world.engine_setup()
         if "ridge_fields" in options:
             options["candidates"] = _default_with(setup.catalog, options.pop("ridge_fields"))
+        if "joint_fields" in options:
+            options["candidates"] = _default_with(setup.catalog, options.pop("joint_fields"),
+                                                  ("joint",))
         self.world = world
         # the engine runs on the world's time: it settles on its own clock, never a caller's
         self._clock = ManualClock(world.start_time())

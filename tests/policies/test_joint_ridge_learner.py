@@ -204,7 +204,8 @@ def test_the_batch_scorer_equals_the_learners_estimates(actions):
     ({"dim": 12}, "dim"), ({"dim": 512}, "dim"), ({"l2": 0.0}, "l2"),
     ({"gamma_scale": -1.0}, "gamma_scale"), ({"gamma_exponent": 2.0}, "gamma_exponent"),
     ({"max_dim": 10}, "max_dim"), ({"dim": True}, "dim"),
-    ({"numbers_describe": 1}, "numbers_describe"),
+    ({"numbers_describe": 1}, "numbers_describe"), ({"cross_identity": "always"}, "cross_identity"),
+    ({"cross_identity": None}, "cross_identity"),
 ])
 def test_bad_settings_are_refused_naming_the_field(kwargs, field):
     with pytest.raises(PolicyConfigError, match=f"^{field}:"):
@@ -358,3 +359,86 @@ def test_a_model_saved_under_the_earlier_layout_still_opens(tmp_path, monkeypatc
     with JointRidgeLearner(JointRidgeConfig(dim=8, numbers_describe=True)) as asked:
         asked.set_actions(MARGINS)  # the earlier layout, asked for
         assert asked.joint_dim == old_dim
+
+
+#: One message per action, two themes of two messages each (one channel, one timing).
+THEMES = [{"m": {"msg": m, "theme": t}, "n": {"ch": "web"}, "a": {"id": f"{m}/web"}}
+          for m, t in (("m0", "t0"), ("m1", "t0"), ("m2", "t1"), ("m3", "t1"))]
+
+
+def _themes_teach(learner, rng: np.random.Generator, n: int = 800) -> None:
+    """Within each theme, customers with x = 1 answer the first message, those with x = 0 the
+    second: a theme says nothing of whom its messages suit."""
+    for _ in range(n):
+        x, a = float(rng.integers(0, 2)), int(rng.integers(0, 4))
+        pays = (a % 2 == 0) == (x == 1.0)
+        learner.learn({"c": {"x": x}}, None, a, 0.25, float(pays) + 0.1 * rng.normal())
+
+
+@pytest.mark.parametrize("cross_identity, told", [("untold", True), ("unshared", False)])
+def test_messages_that_share_a_theme_keep_their_own_response_to_the_context(cross_identity,
+                                                                            told):
+    """Catches the layout before stop 23: two messages of one theme, each its own action,
+    had only their theme's response to the context (and a constant each), so neither
+    customer could be told which message of a theme suits them."""
+    with JointRidgeLearner(JointRidgeConfig(dim=8, cross_identity=cross_identity)) as j:
+        j.set_actions(THEMES)
+        _themes_teach(j, np.random.default_rng(0))
+        one, zero = (j.estimates({"c": {"x": x}}) for x in (1.0, 0.0))
+        crossed = [c for c in j._columns if not c.endswith("(constant)")]
+    right = bool(min(one[[0, 2]]) > max(one[[1, 3]]) + 0.5
+                 and min(zero[[1, 3]]) > max(zero[[0, 2]]) + 0.5)
+    assert right is told
+    assert ("m:msg=m0" in crossed) is told
+
+
+def test_actions_their_shared_categories_tell_apart_keep_a_constant_only():
+    """Catches identities crossed where the message, channel and timing already tell each
+    action apart (the disjoint model, at a dimension growing with the actions); an action
+    that shares nothing is crossed whatever the setting."""
+    for setting in ("untold", "unshared"):
+        with JointRidgeLearner(JointRidgeConfig(dim=8, cross_identity=setting)) as j:
+            j.set_actions(ACTIONS)  # 3 messages x 2 channels
+            assert j.joint_dim == 9 * (5 + 1) + 6
+    mixed = [*THEMES[:3], {"m": {"msg": "m9"}, "n": {"ch": "sms"}, "a": {"id": "m9/sms"}}]
+    with JointRidgeLearner(JointRidgeConfig(dim=8)) as j:
+        j.set_actions(mixed)  # m2, the one web message outside t0, is told apart
+        constants = [c for c in j._columns if c.endswith("(constant)")]
+    assert constants == ["m:msg=m2 (constant)"]  # its id repeats the message
+
+
+def test_identities_whose_crosses_pass_max_dim_stay_constants():
+    """Catches a catalog refused (or a model past its cap) because the identities' crosses
+    do not fit: 60 messages in 2 themes at dim 16 would be 17 x 63 = 1071 weights."""
+    many = [{"m": {"msg": f"m{i}", "theme": f"t{i % 2}"}} for i in range(60)]
+    with JointRidgeLearner(JointRidgeConfig(dim=16, max_dim=1024)) as j:
+        j.set_actions(many)
+        assert j.joint_dim == 17 * 3 + 60
+    with JointRidgeLearner(JointRidgeConfig(dim=16, max_dim=2048)) as j:
+        j.set_actions(many)
+        assert j.joint_dim == 17 * 63
+
+
+def test_a_model_saved_before_stop_23_opens_with_its_layout(tmp_path):
+    """A checkpoint written under the layout of stops 21-22 (its fingerprint without
+    ``cross_identity``) resumes with its own columns and estimates; a fresh model takes the
+    new layout."""
+    default = JointRidgeConfig(dim=8)
+    with JointRidgeLearner(JointRidgeConfig(dim=8, cross_identity="unshared")) as old:
+        old.set_actions(THEMES)
+        _themes_teach(old, np.random.default_rng(1), n=100)
+        old.save(tmp_path / "old")
+        want, old_dim = old.estimates({"c": {"x": 1.0}}), old.joint_dim
+    with np.load(tmp_path / "old", allow_pickle=False) as z:
+        files = {k: z[k] for k in z.files}
+    files["config"] = np.array(default.fingerprint())  # as written then
+    with open(tmp_path / "before", "wb") as f:
+        np.savez(f, **files)
+    with JointRidgeLearner(default, model_path=tmp_path / "before") as again:
+        again.set_actions(THEMES)
+        np.testing.assert_array_equal(again.estimates({"c": {"x": 1.0}}), want)
+        assert again.joint_dim == old_dim
+    with JointRidgeLearner(default) as fresh:
+        fresh.set_actions(THEMES)
+        assert fresh.joint_dim > old_dim
+    assert "cross_identity" not in default.fingerprint()
