@@ -239,3 +239,34 @@ def test_one_message_catalogs_get_the_optimistic_ridge_and_older_folders_keep_th
         assert (config.ucb, config.forget) == (ucb, forget)
         assert upgraded.stats()["replayed_on_start"] == 0
         np.testing.assert_array_equal(probe(upgraded), before)
+
+
+@pytest.mark.parametrize("cross_identity, told", [("untold", True), ("unshared", False)])
+def test_the_default_tells_apart_messages_that_share_a_theme(tmp_path, cross_identity, told):
+    """Catches the layout before stop 23 in the engine's default: on one channel, two messages
+    of one theme, each answered by one segment only, beside a third of its own theme that
+    pays 0.3 to both. The joint ridge had only the theme's response to the segment (and a
+    constant per message), so at most one segment could be sent its message (200 and 1 of
+    200 probes then; 200 and 200 now)."""
+    from engine.candidates import SHARED_DEFAULT_CANDIDATES
+    from engine.catalog import Catalog, Message
+
+    joint = {**SHARED_DEFAULT_CANDIDATES[0], "cross_identity": cross_identity}  # type: ignore[dict-item]
+    msgs = [Message("m0", theme="t0"), Message("m1", theme="t0"), Message("m2", theme="t1")]
+    catalog = Catalog.from_names(msgs, ["email"], ["now"], no_contact=False)
+    suits = {"a": "m0", "b": "m1"}
+
+    def pay(segment: str, message: str | None) -> float:
+        return 1.0 if message == suits[segment] else 0.3 if message == "m2" else 0.0
+
+    with make_engine(tmp_path, catalog=catalog, holdout_fraction=0.0,
+                     candidates=[joint, *SHARED_DEFAULT_CANDIDATES[1:]]) as eng:
+        for i in range(1500):
+            seg = "ab"[i % 2]
+            d = eng.choose(f"c{i}", {"segment": seg, "consent": {"email": True}}, now=T0 + i)
+            eng.reward(d.decision_id, pay(seg, d.message), now=T0 + i)
+        assert eng.stats()["serving_learner"] == "joint"
+        right = [sum(eng.choose(f"p{s}{k}", {"segment": s, "consent": {"email": True}},
+                                now=T0 + 2000).message == suits[s] for k in range(200))
+                 for s in "ab"]
+    assert (min(right) > 160) is told, right
