@@ -33,20 +33,16 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # run as a script (E402 below)
-from engine.candidates import SHARED_DEFAULT_CANDIDATES  # noqa: E402
+from benchmarks.number_units import ACTIONS, DEFAULT_JOINT  # noqa: E402
 from policies.joint_ridge_learner import JointRidgeConfig, JointRidgeLearner  # noqa: E402
 from policies.ridge_learner import RidgeConfig, RidgeLearner  # noqa: E402
 from policies.vw_config import VWConfig  # noqa: E402
 from policies.vw_learner import VWLearner  # noqa: E402
 
-ACTIONS = [{"m": {"msg": m}, "n": {"ch": c}, "a": {"id": f"{m}/{c}"}}
-           for m in ("m0", "m1") for c in ("email", "sms")]
-_JOINT = {k: v for k, v in dict(SHARED_DEFAULT_CANDIDATES[0]).items()  # type: ignore[arg-type]
-          if k not in ("name", "exploration")}
 LEARNERS: dict[str, Callable[[], Any]] = {
-    "joint (the default's), spread": lambda: JointRidgeLearner(JointRidgeConfig(**_JOINT)),
+    "joint (the default's), spread": lambda: JointRidgeLearner(JointRidgeConfig(**DEFAULT_JOINT)),
     "joint (the default's), raw": lambda: JointRidgeLearner(
-        JointRidgeConfig(**_JOINT, number_scale="raw")),
+        JointRidgeConfig(**DEFAULT_JOINT, number_scale="raw")),
     "ridge, spread": lambda: RidgeLearner(RidgeConfig()),
     "ridge, raw": lambda: RidgeLearner(RidgeConfig(number_scale="raw")),
     "squarecb (VW, raw)": lambda: VWLearner(VWConfig(exploration="squarecb", cb_type="mtr")),

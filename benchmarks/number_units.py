@@ -30,11 +30,13 @@ from policies.ridge_learner import RidgeConfig, RidgeLearner  # noqa: E402
 
 ACTIONS = [{"m": {"msg": m}, "n": {"ch": c}, "a": {"id": f"{m}/{c}"}}
            for m in ("m0", "m1") for c in ("email", "sms")]
-_JOINT = {k: v for k, v in dict(SHARED_DEFAULT_CANDIDATES[0]).items()  # type: ignore[arg-type]
-          if k not in ("name", "exploration")}
+#: The default's joint ridge settings (the shared-attribute default's first candidate).
+DEFAULT_JOINT = {
+    k: v for k, v in dict(SHARED_DEFAULT_CANDIDATES[0]).items()  # type: ignore[arg-type]
+    if k not in ("name", "exploration")}
 LEARNERS: dict[str, Callable[[str], Any]] = {
     "joint (the default's)": lambda scale: JointRidgeLearner(
-        JointRidgeConfig(**_JOINT, number_scale=scale)),
+        JointRidgeConfig(**DEFAULT_JOINT, number_scale=scale)),
     "ridge": lambda scale: RidgeLearner(RidgeConfig(number_scale=scale)),
 }
 

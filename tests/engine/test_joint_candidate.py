@@ -251,7 +251,8 @@ def test_the_default_tells_apart_messages_that_share_a_theme(tmp_path, cross_ide
     from engine.candidates import SHARED_DEFAULT_CANDIDATES
     from engine.catalog import Catalog, Message
 
-    joint = {**SHARED_DEFAULT_CANDIDATES[0], "cross_identity": cross_identity}  # type: ignore[dict-item]
+    first = dict(SHARED_DEFAULT_CANDIDATES[0])  # type: ignore[arg-type]
+    joint = {**first, "cross_identity": cross_identity}
     msgs = [Message("m0", theme="t0"), Message("m1", theme="t0"), Message("m2", theme="t1")]
     catalog = Catalog.from_names(msgs, ["email"], ["now"], no_contact=False)
     suits = {"a": "m0", "b": "m1"}
