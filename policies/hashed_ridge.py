@@ -497,7 +497,8 @@ class HashedRidge:
         path = Path(path)
         tmp = path.with_name(path.name + ".tmp")
         buf = io.BytesIO()
-        np.savez(buf, **arrays)  # type: ignore[arg-type]  # numpy's stub types the keywords as allow_pickle
+        # numpy's stub types the keyword arguments as allow_pickle's
+        np.savez(buf, **arrays)  # type: ignore[arg-type]
         with open(tmp, "wb") as f:
             f.write(buf.getvalue())
             f.flush()
