@@ -44,10 +44,9 @@ def _read(world: str, seed: int, contexts: int | None) -> tuple[NumberScale, int
             seen += len(batch.refs)
             for ctx in w.engine_contexts(batch):
                 for ns, name, value in feature_items({"c": context_namespace(ctx)}):
-                    got = scale.read(ns, name, value, learning=True)
-                    limit = scale.limits.get(name)
+                    scale.read(ns, name, value, learning=True)
                     read += 1
-                    held += limit is not None and abs(got) == limit and abs(value) != limit
+                    held += scale.held(name, value)
             w.play(np.argmax(batch.eligible, axis=1))
     finally:
         w.close()

@@ -163,35 +163,61 @@ class NumberScale:
 
     def __init__(self, enabled: bool = True, warmup: int = WARMUP) -> None:
         self.enabled, self.warmup = enabled, warmup
-        self.factors: dict[str, float] = {}
-        self.limits: dict[str, float] = {}  # a model saved before the limits has none
+        # each fixed number's (factor, limit), one lookup per read on the hot path; the limit
+        # is infinite for a number fixed by a model saved before the limits
+        self._fixed: dict[str, tuple[float, float]] = {}
         self._values: dict[str, list[float]] = {}
+
+    @property
+    def factors(self) -> dict[str, float]:
+        """Each fixed number's factor."""
+        return {k: f for k, (f, _) in self._fixed.items()}
+
+    @property
+    def limits(self) -> dict[str, float]:
+        """Each fixed number's limit, on its scale (none for a number fixed before them)."""
+        return {k: lim for k, (_, lim) in self._fixed.items() if math.isfinite(lim)}
 
     def read(self, ns: str, name: str, value: float, learning: bool = False) -> float:
         """Feature ``ns:name``'s value as the learner reads it; ``learning`` collects it
         first (a value being learned)."""
         if not self.enabled or ns != "c" or "=" in name:
             return value
-        if name not in self.factors:
+        fixed = self._fixed.get(name)
+        if fixed is None:
             if learning:
                 self._collect(name, value)
-            if name not in self.factors:
+            fixed = self._fixed.get(name)
+            if fixed is None:
                 return value if -RAW_BOUND <= value <= RAW_BOUND else 0.0
-        scaled = value / self.factors[name]
-        limit = self.limits.get(name)
-        return scaled if limit is None else min(max(scaled, -limit), limit)
+        scaled = value / fixed[0]
+        limit = fixed[1]
+        return limit if scaled > limit else -limit if scaled < -limit else scaled
+
+    def held(self, name: str, value: float) -> bool:
+        """Whether context number ``name``'s ``value`` is read at its limit (beyond it).
+
+        Example:
+            >>> scale = NumberScale(warmup=2)
+            >>> for v in (10.0, 30.0):
+            ...     _ = scale.read("c", "n", v, learning=True)
+            >>> scale.held("n", 50.0), scale.held("n", 1e9), scale.held("other", 1e9)
+            (False, True, False)
+        """
+        fixed = self._fixed.get(name)
+        return fixed is not None and abs(value / fixed[0]) > fixed[1]
 
     def _collect(self, name: str, value: float) -> None:
         values = self._values.get(name)
         if values is None:
-            if len(self._values) + len(self.factors) >= MAX_NUMBERS:
+            if len(self._values) + len(self._fixed) >= MAX_NUMBERS:
                 return
             values = self._values[name] = []
         values.append(value)
         if len(values) >= self.warmup:
             seen = plausible(np.asarray(values))
-            factor = self.factors[name] = spread_factor(seen)
-            self.limits[name] = read_limit(seen, factor)
+            factor = spread_factor(seen)
+            self._fixed[name] = (factor, read_limit(seen, factor))
             del self._values[name]
 
     def copy(self) -> NumberScale:
@@ -207,7 +233,8 @@ class NumberScale:
     def from_state(cls, state: Mapping[str, Any]) -> NumberScale:
         """The scale :meth:`to_state` wrote."""
         out = cls(bool(state["enabled"]), int(state["warmup"]))
-        out.factors = {str(k): float(v) for k, v in state["factors"].items()}
-        out.limits = {str(k): float(v) for k, v in state.get("limits", {}).items()}
+        limits = state.get("limits", {})  # a scale saved before the limits has none
+        out._fixed = {str(k): (float(v), float(limits.get(k, math.inf)))
+                      for k, v in state["factors"].items()}
         out._values = {str(k): [float(e) for e in v] for k, v in state["values"].items()}
         return out

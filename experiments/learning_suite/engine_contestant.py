@@ -28,17 +28,18 @@ from experiments.worlds.world import Batch, Matured, World
 __all__ = ["EngineContestant"]
 
 
-def _default_with(catalog: Any, changed: dict[str, Any],
-                  explorations: tuple[str, ...] = ("ridge", "joint")) -> list[Any]:
-    """The engine's default candidates for ``catalog``, ``changed`` set on each one of
-    ``explorations`` (a built-in name becomes its table)."""
+def _default_with(catalog: Any, ridge: dict[str, Any], joint: dict[str, Any]) -> list[Any]:
+    """The engine's default candidates for ``catalog``, ``ridge`` set on each ridge or joint
+    ridge one and ``joint`` on each joint ridge one (a built-in name becomes its table)."""
     from engine.candidates import BUILT_IN, default_candidates
     from engine.features import action_feature_sets
 
     out: list[Any] = []
     for c in default_candidates(action_feature_sets(catalog)):
         table = {"name": c, **BUILT_IN[c]} if isinstance(c, str) else dict(c)
-        out.append({**table, **changed} if table["exploration"] in explorations else c)
+        kind = table["exploration"]
+        out.append(c if kind not in ("ridge", "joint")
+                   else {**table, **ridge, **(joint if kind == "joint" else {})})
     return out
 
 
@@ -63,11 +64,10 @@ class EngineContestant:
         from engine.clock import ManualClock
 
         setup = world.engine_setup()
-        if "ridge_fields" in options:
-            options["candidates"] = _default_with(setup.catalog, options.pop("ridge_fields"))
-        if "joint_fields" in options:
-            options["candidates"] = _default_with(setup.catalog, options.pop("joint_fields"),
-                                                  ("joint",))
+        if "ridge_fields" in options or "joint_fields" in options:
+            options["candidates"] = _default_with(setup.catalog,
+                                                  options.pop("ridge_fields", {}),
+                                                  options.pop("joint_fields", {}))
         self.world = world
         # the engine runs on the world's time: it settles on its own clock, never a caller's
         self._clock = ManualClock(world.start_time())
