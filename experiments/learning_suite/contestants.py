@@ -305,6 +305,21 @@ ENGINE_VARIANTS: tuple[LearnerSpec, ...] = (
     # context only when the action shares no category (the layout before stop 23)
     LearnerSpec("engine", "engine default identity unshared",
                 {"joint_fields": {"cross_identity": "unshared"}}),
+    # stop 24: every action's identity crossed with the context (a per-action response on top
+    # of the shared one) where the model stays within max_dim
+    LearnerSpec("engine", "engine default identity always",
+                {"joint_fields": {"cross_identity": "always"}}),
+    # stop 24: the engine's own default, its joint ridge giving each context feature a slot of
+    # its own (slots "table") instead of hashing them into its 32
+    LearnerSpec("engine", "engine default joint table",
+                {"joint_fields": {"slots": "table"}}),
+    # stop 24: the engine's own default, its joint ridge nearer LinTS (which leads it on
+    # random_catalog): a weaker penalty on the context and its crosses (10; 100 stays on the
+    # actions' own effects), or Thompson sampling at LinTS's scale (0.2)
+    LearnerSpec("engine", "engine default joint l10 own100",
+                {"joint_fields": {"l2": 10.0, "own_l2": 100.0}}),
+    LearnerSpec("engine", "engine default joint ts0.2",
+                {"joint_fields": {"thompson": 0.2}}),
     # Thompson sampling as one more candidate of the shared default: last (the default serves
     # first), and first (the default's joint beside it)
     LearnerSpec("engine", "engine default+ts0.5",

@@ -204,7 +204,7 @@ def test_the_batch_scorer_equals_the_learners_estimates(actions):
     ({"dim": 12}, "dim"), ({"dim": 512}, "dim"), ({"l2": 0.0}, "l2"),
     ({"gamma_scale": -1.0}, "gamma_scale"), ({"gamma_exponent": 2.0}, "gamma_exponent"),
     ({"max_dim": 10}, "max_dim"), ({"dim": True}, "dim"),
-    ({"numbers_describe": 1}, "numbers_describe"), ({"cross_identity": "always"}, "cross_identity"),
+    ({"numbers_describe": 1}, "numbers_describe"), ({"cross_identity": "every"}, "cross_identity"),
     ({"cross_identity": None}, "cross_identity"),
 ])
 def test_bad_settings_are_refused_naming_the_field(kwargs, field):
@@ -442,3 +442,42 @@ def test_a_model_saved_before_stop_23_opens_with_its_layout(tmp_path):
         fresh.set_actions(THEMES)
         assert fresh.joint_dim > old_dim
     assert "cross_identity" not in default.fingerprint()
+
+
+#: Two messages x two channels whose pairs answer the context differently: customers with
+#: x = 1 answer m0 by email and m1 by sms, those with x = 0 the other two pairs.
+CROSSED_PAIRS = [{"m": {"msg": m}, "n": {"ch": c}, "a": {"id": f"{m}/{c}"}}
+                 for m in ("m0", "m1") for c in ("email", "sms")]
+
+
+def _pairs_teach(learner, rng: np.random.Generator, n: int = 1200) -> None:
+    for _ in range(n):
+        x, a = float(rng.integers(0, 2)), int(rng.integers(0, 4))
+        pays = (a in (0, 3)) == (x == 1.0)  # m0/email and m1/sms for x = 1
+        learner.learn({"c": {"x": x}}, None, a, 0.25, float(pays) + 0.1 * rng.normal())
+
+
+@pytest.mark.parametrize("cross_identity, learns", [("always", True), ("untold", False)])
+def test_every_identity_crossed_learns_a_response_its_attributes_do_not_add_up_to(
+        cross_identity, learns):
+    """Under ``"always"`` each action's own column is crossed with the context, so a response
+    that the message's and the channel's crosses cannot sum to (here an exclusive or) is
+    learned; under the default's layout it cannot be."""
+    with JointRidgeLearner(JointRidgeConfig(dim=8, cross_identity=cross_identity)) as j:
+        j.set_actions(CROSSED_PAIRS)
+        _pairs_teach(j, np.random.default_rng(0))
+        one, zero = (j.estimates({"c": {"x": x}}) for x in (1.0, 0.0))
+    right = bool(min(one[[0, 3]]) > max(one[[1, 2]]) + 0.5
+                 and min(zero[[1, 2]]) > max(zero[[0, 3]]) + 0.5)
+    assert right is learns
+
+
+def test_every_identity_crossed_falls_back_to_the_default_layout_past_max_dim():
+    """Catches ``"always"`` refusing a catalog (or passing its cap) where the identities'
+    crosses do not fit: it keeps the default's layout there."""
+    with JointRidgeLearner(JointRidgeConfig(dim=8, cross_identity="always")) as j:
+        j.set_actions(ACTIONS)  # 3 messages x 2 channels: 5 categories and 6 identities
+        assert j.joint_dim == 9 * (5 + 6 + 1)
+    with JointRidgeLearner(JointRidgeConfig(dim=8, cross_identity="always", max_dim=64)) as j:
+        j.set_actions(ACTIONS)
+        assert j.joint_dim == 9 * (5 + 1) + 6
