@@ -70,6 +70,11 @@ CONFIGS |= {f"l2 100, Thompson 0.5, mix 0.05, perturbed, half afresh every {r}":
                 "l2": 100.0, "gamma_scale": 30.0, "thompson": 0.5, "thompson_mix": 0.05,
                 "pool": "perturbed", "redraw": r, "redraw_share": 0.5}
             for r in (150, 300)}
+# stop 24: the default with Thompson sampling at LinTS's scale (0.2), level with LinTS on the
+# mean on random_catalog where 0.5 trails it
+CONFIGS |= {"l2 100, Thompson 0.2, mix 0.05, perturbed, afresh every 300": {
+    "l2": 100.0, "gamma_scale": 30.0, "thompson": 0.2, "thompson_mix": 0.05,
+    "pool": "perturbed", "redraw": 300}}
 
 
 def last_500(seed: int, joint: Joint, decisions: int = 1500) -> float:

@@ -467,7 +467,8 @@ def _layout(names: list[str], z: np.ndarray, config: JointRidgeConfig
     """Which columns are crossed with the context, as (their names, the constant-only ones
     marked, Zc, Zb): a column two actions or more share, and an action's own column when the
     categories it shares do not tell it apart from another action (``config.cross_identity``
-    ``"untold"``; ``"unshared"``: when it shares no category); the own column of an action
+    ``"untold"``; ``"unshared"``: when it shares no category; ``"always"``: every action's,
+    as under ``"untold"`` where that would pass ``max_dim``); the own column of an action
     that its shared categories tell apart is its constant only. Where crossing those
     identities would take the model past ``max_dim``, they are constants.
 
