@@ -10,7 +10,8 @@ Run the cells first, then this:
 
 Each row: a group of worlds (all of them, then each trait of a world both ways), its number of
 worlds, the default's mean capture of the tail, and per other learner its mean and the default
-minus it with the 95 % interval (Student t over the worlds). ``--worst`` lists the worlds where
+minus it with the 95 % interval (Student t over the worlds; over the worlds both ran, named
+when a learner lacks some of the row's). ``--worst`` lists the worlds where
 the default trails the best learner of its row the most.
 """
 
@@ -66,8 +67,11 @@ def table(cells: pd.DataFrame, traits: pd.DataFrame) -> pd.DataFrame:
         for other in others:
             diff = (part[DEFAULT] - part[other]).dropna()
             mean, lo, hi = mean_ci(diff) if diff.size > 1 else (0.0, 0.0, 0.0)
-            row[other] = (f"{part[other].mean():.3f} ({mean:+.3f} [{lo:+.3f}, {hi:+.3f}])"
-                          if diff.size > 1 else "-")
+            # a learner run on fewer of the group's worlds (or a run read before it ended)
+            # is paired on those only: say on how many
+            pairs = f", {diff.size} worlds" if diff.size != len(part) else ""
+            row[other] = (f"{part[other].mean():.3f} ({mean:+.3f} [{lo:+.3f}, {hi:+.3f}]"
+                          f"{pairs})" if diff.size > 1 else "-")
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -35,8 +35,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # run as a script (E402 below)
 import experiments.worlds as worlds  # noqa: E402
 from benchmarks.learner_without_engine import bare_cell  # noqa: E402
+from benchmarks.number_units import DEFAULT_JOINT  # noqa: E402
 from benchmarks.paired_switch import seed_list  # noqa: E402
-from engine.candidates import SHARED_DEFAULT_CANDIDATES  # noqa: E402
 from experiments.learning_suite.contestants import learner  # noqa: E402
 from experiments.learning_suite.suite_cell import SuiteCell, run_suite_cell  # noqa: E402
 from experiments.metrics import mean_ci  # noqa: E402
@@ -66,8 +66,6 @@ class UnitNumbersCatalog(RandomCatalog):
 #: The default's joint ridge run without the Engine around it (``learner_without_engine.py``'s
 #: cell: no store, no rules, no other candidates): what the engine adds or costs.
 BARE = "bare default joint"
-_JOINT = {k: v for k, v in dict(SHARED_DEFAULT_CANDIDATES[0]).items()  # type: ignore[arg-type]
-          if k not in ("name", "exploration")}
 
 VARIANTS: dict[str, tuple[type[RandomCatalog], str]] = {
     "prompt": (PromptCatalog, "mean_delay"), "unit_numbers": (UnitNumbersCatalog, "euro_numbers")}
@@ -87,7 +85,7 @@ def run(variant: str, seeds: list[int], labels: list[str], out: Path | None) -> 
                 desc=f"{variant}", unit="cell"):
             worlds._TABULAR["random_catalog"] = world_cls
             if spec == BARE:
-                cell, label = bare_cell("random_catalog", seed, _JOINT), BARE
+                cell, label = bare_cell("random_catalog", seed, DEFAULT_JOINT), BARE
             else:
                 cell = run_suite_cell(SuiteCell("random_catalog", spec, seed, quick=True))
                 label = spec.label

@@ -244,7 +244,7 @@ class JointRidgeConfig:
             ``"always"`` crosses every action's identity (a response of its own on top of
             the shared ones: what its message, channel and timing cannot add up to), falling
             back to ``"untold"`` past ``max_dim``; an option: on ``random_catalog`` seeds
-            200-299 it captured 0.041 [0.030, 0.052] less than the default
+            200-299 it captured 0.042 [0.031, 0.052] less than the default
             (docs/engine.md, stop 24).
         number_scale: how the context's numbers are read
             (:data:`~policies.number_scale.NUMBER_SCALES`): ``"spread"`` (the default: each on
@@ -489,14 +489,14 @@ def _layout(names: list[str], z: np.ndarray, config: JointRidgeConfig
     shared = ~own if config.numbers_describe else ~own & category
     described = (z[:, shared] != 0).any(axis=1)  # actions that share a category
     apart = described & _told_apart(z[:, shared])
-    told = {"unshared": described, "untold": apart,
-            "always": np.zeros_like(described)}[config.cross_identity]
-    crossed, constant, d = _sizes(z, own, told, config)
-    if d > cap and config.cross_identity == "always":  # every identity's crosses too many
-        told = apart
+    # the actions whose identity is a constant, the setting's first and then each coarser
+    # layout in turn: the first whose crosses fit within max_dim
+    layouts = {"always": (np.zeros_like(described), apart, described),
+               "untold": (apart, described), "unshared": (described,)}[config.cross_identity]
+    for told in layouts:
         crossed, constant, d = _sizes(z, own, told, config)
-    if d > cap and config.cross_identity != "unshared":  # the identities' crosses too many
-        crossed, constant, d = _sizes(z, own, described, config)
+        if d <= cap:
+            break
     if d > cap:
         raise PolicyConfigError(
             f"max_dim: expected the joint dimension (dim + 1) x (crossed columns + 1) + "
