@@ -77,6 +77,14 @@ CONFIGS |= {"l2 100, Thompson 0.2, mix 0.05, perturbed, afresh every 300": {
     "pool": "perturbed", "redraw": 300}}
 
 
+# stop 25: the default with Thompson sampling's scale falling from 0.5 toward 0.2, halfway
+# after h rewards (JointRidgeConfig.thompson_halfway)
+CONFIGS |= {f"l2 100, Thompson 0.5 to 0.2 halfway at {h}, mix 0.05, perturbed, afresh every 300": {
+    "l2": 100.0, "gamma_scale": 30.0, "thompson": 0.5, "thompson_final": 0.2,
+    "thompson_halfway": h, "pool": "perturbed", "redraw": 300, "thompson_mix": 0.05}
+    for h in (300, 1000, 3000)}
+
+
 def last_500(seed: int, joint: Joint, decisions: int = 1500) -> float:
     """The mean reward of the last 500 of ``decisions`` (1,000-1,499 by default) of one seed."""
     candidates = [{"name": "joint", "exploration": "joint", **joint}, "ridge", "squarecb"]

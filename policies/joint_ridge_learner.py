@@ -155,6 +155,15 @@ class JointRidgeConfig:
             Why: on marketing54 LinTS, Thompson sampling on a joint ridge, captured 0.79
             against 0.72 for the same model with epsilon-greedy and 0.54 greedy
             (docs/engine.md, stop 10).
+        thompson_final: with ``thompson_halfway`` above 0, the scale Thompson sampling's
+            falls toward as rewards are learned, in [0, ``thompson``) (0.0, the default).
+        thompson_halfway: rewards learned after which the scale is halfway from ``thompson``
+            to ``thompson_final``: ``final + (thompson - final) * h / (h + n)`` after ``n``
+            rewards (0, the default: the scale stays at ``thompson``). Why: at 0.2 the
+            default's joint ridge was level with LinTS on fresh random catalogs, where 0.5
+            trails it, but locked in on a small noiseless world (3 seeds of 10) that 0.5 does
+            not (docs/engine.md, stop 24): the early rewards need the wide draws, the later
+            ones the narrow.
         draws: the pool's size (1..4096); probabilities are multiples of ``1 / draws`` before
             the floor.
         redraw: rewards between two pools (1..1,000,000): each draw costs a Cholesky
@@ -263,6 +272,8 @@ class JointRidgeConfig:
     own_l2: float = 0.0
     slots: str = "hashed"
     thompson: float = 0.0
+    thompson_final: float = 0.0
+    thompson_halfway: int = 0
     draws: int = 64
     redraw: int = 100
     thompson_l2: float = 0.0
@@ -280,7 +291,7 @@ class JointRidgeConfig:
     def __post_init__(self) -> None:
         object.__setattr__(self, "context_keys", check_context_keys(self.context_keys))
         for key, least, most in (("dim", 4, 256), ("max_dim", 64, 8192), ("draws", 1, 4096),
-                                 ("redraw", 1, 1_000_000)):
+                                 ("redraw", 1, 1_000_000), ("thompson_halfway", 0, 10**9)):
             n = getattr(self, key)
             if isinstance(n, bool) or not isinstance(n, int) or not least <= n <= most:
                 raise PolicyConfigError(f"{key}: expected an integer in [{least}, {most}], "
@@ -293,6 +304,7 @@ class JointRidgeConfig:
                                           ("ucb", 0.0, 1e3, False),
                                           ("own_l2", 0.0, 1e6, False),
                                           ("thompson", 0.0, 1e3, False),
+                                          ("thompson_final", 0.0, 1e3, False),
                                           ("thompson_l2", 0.0, 1e6, False),
                                           ("thompson_mix", 0.0, 1.0, False),
                                           ("redraw_share", 0.0, 1.0, True)):
@@ -333,10 +345,17 @@ class JointRidgeConfig:
         if self.pool == "perturbed" and self.thompson_l2:
             raise PolicyConfigError(f"pool: expected \"redrawn\" with thompson_l2 above 0, "
                                     f"got {self.pool!r}")
-        for name in ("thompson_l2", "thompson_mix"):
+        for name in ("thompson_l2", "thompson_mix", "thompson_halfway"):
             if getattr(self, name) and not self.thompson:
                 raise PolicyConfigError(f"{name}: expected 0 without thompson, got "
                                         f"{getattr(self, name)!r}")
+        if self.thompson_halfway and not self.thompson_final < self.thompson:
+            raise PolicyConfigError(f"thompson_final: expected a number below thompson "
+                                    f"({self.thompson!r}) with thompson_halfway above 0, got "
+                                    f"{self.thompson_final!r}")
+        if self.thompson_final and not self.thompson_halfway:
+            raise PolicyConfigError(f"thompson_final: expected 0 with thompson_halfway at 0, "
+                                    f"got {self.thompson_final!r}")
 
     @property
     def exploration(self) -> str:
@@ -346,7 +365,8 @@ class JointRidgeConfig:
     def fingerprint(self) -> str:
         """Everything that shapes the model (a checkpoint made with another is refused);
         ``ucb`` is left out at 0.0, ``forget`` at 1.0, ``own_l2`` at 0.0, ``slots`` at
-        ``"hashed"``, ``thompson`` at 0.0, ``draws`` at 64, ``redraw`` at 100,
+        ``"hashed"``, ``thompson`` at 0.0, ``thompson_final`` at 0.0, ``thompson_halfway``
+        at 0, ``draws`` at 64, ``redraw`` at 100,
         ``thompson_l2`` at 0.0, ``thompson_l2_on`` at ``"all"``, ``thompson_mix`` at 0.0,
         ``pool`` at ``"redrawn"``, ``redraw_share`` at 1.0, ``attribute_scale`` at
         ``"raw"``, ``action_constants`` at true, ``context_keys`` empty,
@@ -356,7 +376,9 @@ class JointRidgeConfig:
         with it: :meth:`set_actions`; one written before ``number_scale`` reads its numbers
         raw, as it learned them)."""
         return fingerprint_of("joint", self, {"ucb": 0.0, "forget": 1.0, "own_l2": 0.0,
-                                              "slots": "hashed", "thompson": 0.0, "draws": 64,
+                                              "slots": "hashed", "thompson": 0.0,
+                                              "thompson_final": 0.0, "thompson_halfway": 0,
+                                              "draws": 64,
                                               "redraw": 100, "thompson_l2": 0.0,
                                               "thompson_l2_on": "all",
                                               "thompson_mix": 0.0,
@@ -795,7 +817,7 @@ class JointRidgeLearner(HashedRidge):
             elif self.config.pool == "perturbed":  # the deviations alone, unitless (_perturb)
                 self._set_pool(np.asfortranarray(spread))
             else:
-                scale = self.config.thompson * self._posterior_spread()
+                scale = self._thompson_scale() * self._posterior_spread()
                 self._set_pool(self._theta + scale * spread)
 
     def _perturb(self, nz: np.ndarray, val: np.ndarray, u: np.ndarray, denom: float) -> None:
@@ -860,6 +882,15 @@ class JointRidgeLearner(HashedRidge):
             return (noise / np.sqrt(np.clip(vals, prior.min(), None))) @ vecs.T
         return solve_triangular(low, noise.T, lower=True, trans="T").T
 
+    def _thompson_scale(self) -> float:
+        """Thompson sampling's scale after the rewards learned: ``thompson``, or with
+        ``thompson_halfway`` ``h`` above 0, ``final + (thompson - final) * h / (h + n)``."""
+        c = self.config
+        if not c.thompson_halfway:
+            return c.thompson
+        return c.thompson_final + (c.thompson - c.thompson_final) * (
+            c.thompson_halfway / (c.thompson_halfway + self._n))
+
     def _posterior_spread(self) -> float:
         """The rewards' spread that Thompson sampling's draws are scaled by: their standard
         deviation, or, while every reward learned is the same number, that number's size (1 if
@@ -883,7 +914,7 @@ class JointRidgeLearner(HashedRidge):
         times each deviation's)."""
         if self.config.pool == "perturbed":
             mean = self._estimate(x, idx) if mean is None else mean
-            scale = self.config.thompson * self._posterior_spread()
+            scale = self._thompson_scale() * self._posterior_spread()
             return mean[None, :] + scale * self._pool_products(x, idx)
         return self._pool_products(x, idx)
 

@@ -320,6 +320,11 @@ ENGINE_VARIANTS: tuple[LearnerSpec, ...] = (
                 {"joint_fields": {"l2": 10.0, "own_l2": 100.0}}),
     LearnerSpec("engine", "engine default joint ts0.2",
                 {"joint_fields": {"thompson": 0.2}}),
+    # stop 25: Thompson sampling's scale falling from 0.5 toward 0.2 as rewards are learned
+    # (halfway after h of them): 0.2's lead on random_catalog without its tiny-world lock-in?
+    *(LearnerSpec("engine", f"engine default joint ts0.5to0.2 h{h}",
+                  {"joint_fields": {"thompson_final": 0.2, "thompson_halfway": h}})
+      for h in (300, 1000, 3000)),
     # Thompson sampling as one more candidate of the shared default: last (the default serves
     # first), and first (the default's joint beside it)
     LearnerSpec("engine", "engine default+ts0.5",
