@@ -12,7 +12,8 @@ Each row: a group of worlds (all of them, then each trait of a world both ways),
 worlds, the default's mean capture of the tail, and per other learner its mean and the default
 minus it with the 95 % interval (Student t over the worlds; over the worlds both ran, named
 when a learner lacks some of the row's). ``--worst`` lists the worlds where
-the default trails the best learner of its row the most.
+the default trails the best learner of its row the most. ``--default LABEL`` puts another
+learner in the default's place (every other learner is then paired against it).
 """
 
 from __future__ import annotations
@@ -54,18 +55,18 @@ def groups(traits: pd.DataFrame) -> dict[str, pd.Index]:
     return out
 
 
-def table(cells: pd.DataFrame, traits: pd.DataFrame) -> pd.DataFrame:
-    """One row per group: the default's mean and, per other learner, its mean and the
-    default's paired difference from it."""
+def table(cells: pd.DataFrame, traits: pd.DataFrame, default: str = DEFAULT) -> pd.DataFrame:
+    """One row per group: ``default``'s mean and, per other learner, its mean and
+    ``default``'s paired difference from it."""
     wide = cells.pivot_table(index="seed", columns="learner", values="capture")
-    others = [c for c in wide.columns if c != DEFAULT]
+    others = [c for c in wide.columns if c != default]
     rows = []
     for name, seeds in groups(traits.loc[wide.index]).items():
         part = wide.loc[seeds]
         row: dict[str, object] = {"worlds": name, "n": len(part),
-                                  DEFAULT: round(float(part[DEFAULT].mean()), 3)}
+                                  default: round(float(part[default].mean()), 3)}
         for other in others:
-            diff = (part[DEFAULT] - part[other]).dropna()
+            diff = (part[default] - part[other]).dropna()
             mean, lo, hi = mean_ci(diff) if diff.size > 1 else (0.0, 0.0, 0.0)
             # a learner run on fewer of the group's worlds (or a run read before it ended)
             # is paired on those only: say on how many
@@ -76,12 +77,13 @@ def table(cells: pd.DataFrame, traits: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def worst(cells: pd.DataFrame, traits: pd.DataFrame, n: int) -> pd.DataFrame:
-    """The ``n`` worlds where the default trails that world's best learner the most."""
+def worst(cells: pd.DataFrame, traits: pd.DataFrame, n: int,
+          default: str = DEFAULT) -> pd.DataFrame:
+    """The ``n`` worlds where ``default`` trails that world's best learner the most."""
     wide = cells.pivot_table(index="seed", columns="learner", values="capture")
-    gap = wide.max(axis=1) - wide[DEFAULT]
+    gap = wide.max(axis=1) - wide[default]
     out = traits.loc[wide.index].assign(best=wide.idxmax(axis=1), best_capture=wide.max(axis=1),
-                                        default=wide[DEFAULT], gap=gap)
+                                        default=wide[default], gap=gap)
     return out.sort_values("gap", ascending=False).head(n).round(3)
 
 
@@ -91,19 +93,22 @@ def main(argv: list[str] | None = None) -> int:
                    help="learning-suite results folders (a later one's cell of the same "
                         "learner and seed replaces an earlier one's: a rerun at a newer commit)")
     p.add_argument("--worst", type=int, default=8, help="worlds listed where the default trails")
+    p.add_argument("--default", default=DEFAULT, help="the learner every other is paired "
+                   f"against (default {DEFAULT!r})")
     args = p.parse_args(argv)
+    default = args.default
     lines = [x for f in args.folders for x in (f / "cells.jsonl").read_text().splitlines()]
     cells = pd.DataFrame([json.loads(x) for x in lines if x.strip()])
     cells = cells[cells["world"] == "random_catalog"]
-    if cells.empty or DEFAULT not in set(cells["learner"]):
-        p.error(f"folders: no random_catalog cells of {DEFAULT!r} in {args.folders}")
+    if cells.empty or default not in set(cells["learner"]):
+        p.error(f"folders: no random_catalog cells of {default!r} in {args.folders}")
     cells = cells.drop_duplicates(["learner", "seed"], keep="last")
     traits = world_traits(sorted(cells["seed"].unique().tolist()))
-    print(f"capture of the tail on random_catalog; the default ({DEFAULT}) minus each learner, "
+    print(f"capture of the tail on random_catalog; the default ({default}) minus each learner, "
           "paired by world, mean [95 % interval]")
-    print(table(cells, traits).to_string(index=False))
+    print(table(cells, traits, default).to_string(index=False))
     print(f"\nthe {args.worst} worlds where the default trails the best the most")
-    print(worst(cells, traits, args.worst).to_string())
+    print(worst(cells, traits, args.worst, default).to_string())
     return 0
 
 

@@ -102,6 +102,9 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
                    "instead of chosen: world=label,world=label")
     p.add_argument("--bar", type=float, default=0.9, help="with --confirm, the share of the "
                    "best to reach (default 0.9)")
+    p.add_argument("--digits", type=int, default=2, choices=range(1, 6),
+                   help="decimals of the paired differences (--paired, --before; "
+                   "default 2)")
     p.add_argument("--table-only", action="store_true",
                    help="rebuild the table from the folder, run nothing")
     args = p.parse_args(argv)
@@ -195,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
               f"({worst[best]:.2f})")
     if args.paired:
         _print_paired(recs, shown, [lab for lab in labels if lab != args.paired], args.paired,
-                      args.metric)
+                      args.metric, args.digits)
     if args.before:
         _print_before(recs, Path(args.before), shown, labels, seeds, args)
     if confirm:
@@ -210,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _print_paired(recs: list[dict[str, Any]], worlds: list[str], labels: list[str], ref: str,
-                  metric: str) -> None:
+                  metric: str, digits: int = 2) -> None:
     print(f"\n{metric}: learner - {ref}, paired by seed, mean [95 % interval] (pairs)")
     print("| world | " + " | ".join(labels) + " |")
     print("| --- |" + " --- |" * len(labels))
@@ -218,7 +221,8 @@ def _print_paired(recs: list[dict[str, Any]], worlds: list[str], labels: list[st
         cells = []
         for lab in labels:
             mean, lo, hi, n = paired_difference(recs, w, lab, ref, metric)
-            cells.append(f"{mean:+.2f} [{lo:+.2f}, {hi:+.2f}] ({n})" if n else "")
+            d = digits
+            cells.append(f"{mean:+.{d}f} [{lo:+.{d}f}, {hi:+.{d}f}] ({n})" if n else "")
         print(f"| {w} | " + " | ".join(cells) + " |")
 
 
@@ -272,7 +276,8 @@ def _print_before(recs: list[dict[str, Any]], before: Path, worlds: list[str],
         for lab in labels:
             mean, lo, hi, n = paired_difference(recs + then, w, lab, f"{lab} (before)",
                                                 args.metric)
-            cells.append(f"{mean:+.2f} [{lo:+.2f}, {hi:+.2f}] ({n})" if n else "")
+            d = args.digits
+            cells.append(f"{mean:+.{d}f} [{lo:+.{d}f}, {hi:+.{d}f}] ({n})" if n else "")
         print(f"| {w} | " + " | ".join(cells) + " |")
 
 

@@ -159,13 +159,16 @@ class JointRidgeConfig:
             draws fall toward as rewards are learned, in [0, ``thompson``) (0.0, the default).
         thompson_halfway: rewards learned after which the scale is halfway from ``thompson``
             to ``thompson_final``: ``final + (thompson - final) * h / (h + n)`` after ``n``
-            rewards (0, the default: the scale stays at ``thompson``). Why: at 0.2 the
-            default's joint ridge was level with LinTS on fresh random catalogs, where 0.5
-            trails it, but locked in on a small noiseless world (docs/engine.md, stop 24).
+            rewards (0, the default: the scale stays at ``thompson``). ``n`` is every reward
+            learned: forgetting widens the posterior again but does not raise the scale; the
+            redrawn pool reads the scale at each redraw, the perturbed one at each use.
+            Why: at 0.2 the default's joint ridge was level with LinTS on fresh random
+            catalogs, where 0.5 trails it, but locked in on a small noiseless world
+            (docs/engine.md, stop 24).
             Falling from 0.5 to 0.2, halfway at 1,000, it beat the default on 100 held-out
             random catalogs (+0.025 [0.015, 0.035]), but was behind it on `capacity` on the
-            mean and locked in on that small world on 8 seeds of 80 against 3, so it is an
-            option, off (docs/engine.md, stop 25).
+            mean and locked in on that small world on 8 seeds of 80 against 3 (neither
+            separated), so it is an option, off (docs/engine.md, stop 25).
         draws: the pool's size (1..4096); probabilities are multiples of ``1 / draws`` before
             the floor.
         redraw: rewards between two pools (1..1,000,000): each draw costs a Cholesky

@@ -65,7 +65,8 @@ def test_a_fixed_scale_keeps_the_fingerprint_it_had():
     """Checkpoints written before the schedule existed still open: its fields at their
     defaults leave the fingerprint unchanged, and a schedule changes it."""
     base = {"thompson": 0.5, "pool": "perturbed", "redraw": 300}
-    assert "thompson_halfway" not in JointRidgeConfig(**base).fingerprint()
+    fingerprint = JointRidgeConfig(**base).fingerprint()
+    assert "thompson_halfway" not in fingerprint and "thompson_final" not in fingerprint
     assert (JointRidgeConfig(**base, thompson_final=0.2, thompson_halfway=1000).fingerprint()
             != JointRidgeConfig(**base).fingerprint())
 
