@@ -83,6 +83,14 @@ CONFIGS |= {f"l2 100, Thompson 0.5 to 0.2 halfway at {h}, mix 0.05, perturbed, a
     "l2": 100.0, "gamma_scale": 30.0, "thompson": 0.5, "thompson_final": 0.2,
     "thompson_halfway": h, "pool": "perturbed", "redraw": 300, "thompson_mix": 0.05}
     for h in (300, 1000, 3000)}
+# stop 26: the same fall, its n each action's own evidence in the context at hand
+# (JointRidgeConfig.thompson_counts "evidence")
+CONFIGS |= {f"l2 100, Thompson 0.5 to 0.2 halfway at {h} of its own, mix 0.05, perturbed, "
+            f"afresh every 300": {
+                "l2": 100.0, "gamma_scale": 30.0, "thompson": 0.5, "thompson_final": 0.2,
+                "thompson_halfway": h, "thompson_counts": "evidence", "pool": "perturbed",
+                "redraw": 300, "thompson_mix": 0.05}
+            for h in (30, 100, 300)}
 
 
 def last_500(seed: int, joint: Joint, decisions: int = 1500) -> float:

@@ -16,9 +16,10 @@ learner instead (:class:`~policies.ridge_learner.RidgeConfig` fields: ``dim``, `
 regression over the context crossed with the actions' attributes
 (:class:`~policies.joint_ridge_learner.JointRidgeConfig` fields: ``dim``, ``l2``,
 ``gamma_scale``, ``gamma_exponent``, ``max_dim``, ``ucb``, ``forget``, ``own_l2``, ``slots``,
-``thompson``, ``thompson_final``, ``thompson_halfway``, ``draws``, ``redraw``, ``thompson_l2``,
-``thompson_l2_on``, ``thompson_mix``, ``pool``, ``redraw_share``, ``attribute_scale``,
-``action_constants``, ``context_keys``, ``numbers_describe``, ``number_scale``).
+``thompson``, ``thompson_final``, ``thompson_halfway``, ``thompson_counts``, ``draws``,
+``redraw``, ``thompson_l2``, ``thompson_l2_on``, ``thompson_mix``, ``pool``, ``redraw_share``,
+``attribute_scale``, ``action_constants``, ``context_keys``, ``numbers_describe``,
+``number_scale``).
 
 Example:
     >>> base = VWConfig(exploration="epsilon", cb_type="dm")

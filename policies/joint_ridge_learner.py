@@ -76,7 +76,8 @@ from policies.hashed_ridge import (
 from policies.number_scale import NumberScale, check_number_scale
 from policies.vw_format import FeatureSet, feature_items
 
-__all__ = ["ATTRIBUTE_SCALES", "CROSS_IDENTITY", "POOLS", "THOMPSON_FLOOR", "THOMPSON_L2_ON",
+__all__ = ["ATTRIBUTE_SCALES", "CROSS_IDENTITY", "POOLS", "THOMPSON_COUNTS", "THOMPSON_FLOOR",
+           "THOMPSON_L2_ON",
            "JointRidgeConfig", "JointRidgeLearner", "action_columns", "joint_dimension",
            "scale_columns", "shares_attributes"]
 
@@ -86,6 +87,8 @@ __all__ = ["ATTRIBUTE_SCALES", "CROSS_IDENTITY", "POOLS", "THOMPSON_FLOOR", "THO
 THOMPSON_FLOOR = 0.01
 #: ``JointRidgeConfig.thompson_l2_on``'s values.
 THOMPSON_L2_ON = ("all", "crosses")
+#: ``JointRidgeConfig.thompson_counts``'s values.
+THOMPSON_COUNTS = ("rewards", "evidence")
 #: ``JointRidgeConfig.pool``'s values.
 POOLS = ("redrawn", "perturbed")
 #: ``JointRidgeConfig.attribute_scale``'s values.
@@ -169,6 +172,17 @@ class JointRidgeConfig:
             random catalogs (+0.025 [0.015, 0.035]), but was behind it on `capacity` on the
             mean and locked in on that small world on 8 seeds of 80 against 3 (neither
             separated), so it is an option, off (docs/engine.md, stop 25).
+        thompson_counts: what ``thompson_halfway``'s ``n`` counts (:data:`THOMPSON_COUNTS`):
+            ``"rewards"`` (the default), every reward learned, one scale for every action;
+            ``"evidence"``, each action's own in the context at hand, ``1 / (phi' A^-1 phi) -
+            1 / (phi' P^-1 phi)`` (``P`` the penalties: the prior alone), which is exactly
+            ``n`` after ``n`` rows equal to ``phi`` and 0 where nothing was learned (below 0,
+            where forgetting took more than the rows gave, read as 0). So a pair of context
+            and action the model knows is drawn narrow while one it has not tried keeps the
+            wide draws. Needs the perturbed ``pool`` (the redrawn one holds its draws scaled)
+            and costs one quadratic form per eligible action at each use. Why: the scale
+            falling with every reward learned left a segment of a small world unserved once
+            the draws had narrowed before it was found (docs/engine.md, stop 25).
         draws: the pool's size (1..4096); probabilities are multiples of ``1 / draws`` before
             the floor.
         redraw: rewards between two pools (1..1,000,000): each draw costs a Cholesky
@@ -279,6 +293,7 @@ class JointRidgeConfig:
     thompson: float = 0.0
     thompson_final: float = 0.0
     thompson_halfway: int = 0
+    thompson_counts: str = "rewards"
     draws: int = 64
     redraw: int = 100
     thompson_l2: float = 0.0
@@ -335,6 +350,15 @@ class JointRidgeConfig:
                                     f"{', '.join(ATTRIBUTE_SCALES)}, got {self.attribute_scale!r}")
         if self.thompson and self.ucb:
             raise PolicyConfigError(f"ucb: expected 0 with thompson above 0, got {self.ucb!r}")
+        if self.thompson_counts not in THOMPSON_COUNTS:
+            raise PolicyConfigError(f"thompson_counts: expected one of "
+                                    f"{', '.join(THOMPSON_COUNTS)}, got "
+                                    f"{self.thompson_counts!r}")
+        if self.thompson_counts != "rewards" and (not self.thompson_halfway
+                                                  or self.pool != "perturbed"):
+            raise PolicyConfigError(f"thompson_counts: expected \"rewards\" without "
+                                    f"thompson_halfway above 0 and the perturbed pool, got "
+                                    f"{self.thompson_counts!r}")
         if self.thompson_l2_on not in THOMPSON_L2_ON:
             raise PolicyConfigError(f"thompson_l2_on: expected one of "
                                     f"{', '.join(THOMPSON_L2_ON)}, got {self.thompson_l2_on!r}")
@@ -371,7 +395,7 @@ class JointRidgeConfig:
         """Everything that shapes the model (a checkpoint made with another is refused);
         ``ucb`` is left out at 0.0, ``forget`` at 1.0, ``own_l2`` at 0.0, ``slots`` at
         ``"hashed"``, ``thompson`` at 0.0, ``thompson_final`` at 0.0, ``thompson_halfway``
-        at 0, ``draws`` at 64, ``redraw`` at 100,
+        at 0, ``thompson_counts`` at ``"rewards"``, ``draws`` at 64, ``redraw`` at 100,
         ``thompson_l2`` at 0.0, ``thompson_l2_on`` at ``"all"``, ``thompson_mix`` at 0.0,
         ``pool`` at ``"redrawn"``, ``redraw_share`` at 1.0, ``attribute_scale`` at
         ``"raw"``, ``action_constants`` at true, ``context_keys`` empty,
@@ -383,7 +407,7 @@ class JointRidgeConfig:
         return fingerprint_of("joint", self, {"ucb": 0.0, "forget": 1.0, "own_l2": 0.0,
                                               "slots": "hashed", "thompson": 0.0,
                                               "thompson_final": 0.0, "thompson_halfway": 0,
-                                              "draws": 64,
+                                              "thompson_counts": "rewards", "draws": 64,
                                               "redraw": 100, "thompson_l2": 0.0,
                                               "thompson_l2_on": "all",
                                               "thompson_mix": 0.0,
@@ -896,6 +920,26 @@ class JointRidgeLearner(HashedRidge):
         return c.thompson_final + (c.thompson - c.thompson_final) * (
             c.thompson_halfway / (c.thompson_halfway + self._n))
 
+    def _thompson_scales(self, x: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        """Each action of ``idx``'s scale in context ``x`` when ``thompson_halfway`` counts
+        its own evidence (``thompson_counts = "evidence"``): the schedule of
+        :meth:`_thompson_scale` at ``n = 1 / (phi' A^-1 phi) - 1 / (phi' P^-1 phi)``.
+
+        Why that ``n``: ``A = P + X'X``, and after ``n`` rows equal to ``phi`` Sherman-Morrison
+        gives ``phi' A^-1 phi = q0 / (1 + n q0)`` with ``q0 = phi' P^-1 phi``, so the
+        difference of the inverses is ``n`` itself; rows near ``phi`` count in part, rows
+        orthogonal to it not at all.
+        """
+        c = self.config
+        cross = self._width * self._zc.shape[1]
+        inverse = 1.0 / self._weight_penalties()
+        per_column = (x * x) @ inverse[:cross].reshape(self._width, self._zc.shape[1])
+        prior = (self._zc[idx] ** 2) @ per_column + (self._zb[idx] ** 2) @ inverse[cross:]
+        left = np.maximum(self._quadratic_form(x, idx), 1e-300)
+        n = np.maximum(1.0 / left - 1.0 / np.maximum(prior, 1e-300), 0.0)
+        return c.thompson_final + (c.thompson - c.thompson_final) * (
+            c.thompson_halfway / (c.thompson_halfway + n))
+
     def _posterior_spread(self) -> float:
         """The rewards' spread that Thompson sampling's draws are scaled by: their standard
         deviation, or, while every reward learned is the same number, that number's size (1 if
@@ -919,7 +963,8 @@ class JointRidgeLearner(HashedRidge):
         times each deviation's)."""
         if self.config.pool == "perturbed":
             mean = self._estimate(x, idx) if mean is None else mean
-            scale = self._thompson_scale() * self._posterior_spread()
+            scale = (self._thompson_scales(x, idx) if self.config.thompson_counts == "evidence"
+                     else self._thompson_scale()) * self._posterior_spread()
             return mean[None, :] + scale * self._pool_products(x, idx)
         return self._pool_products(x, idx)
 

@@ -325,6 +325,12 @@ ENGINE_VARIANTS: tuple[LearnerSpec, ...] = (
     *(LearnerSpec("engine", f"engine default joint ts0.5to0.2 h{h}",
                   {"joint_fields": {"thompson_final": 0.2, "thompson_halfway": h}})
       for h in (300, 1000, 3000)),
+    # stop 26: the same fall counted in each action's own evidence in the context at hand
+    # (thompson_counts "evidence"): a pair the model has not tried keeps the wide draws
+    *(LearnerSpec("engine", f"engine default joint ts0.5to0.2 own{h}",
+                  {"joint_fields": {"thompson_final": 0.2, "thompson_halfway": h,
+                                    "thompson_counts": "evidence"}})
+      for h in (30, 100, 300)),
     # Thompson sampling as one more candidate of the shared default: last (the default serves
     # first), and first (the default's joint beside it)
     LearnerSpec("engine", "engine default+ts0.5",
