@@ -1,6 +1,7 @@
 """The joint ridge candidate (``candidates = ["joint", ...]``, policies/joint_ridge_learner.py)
 in the engine: it serves and learns, every candidate resumes after a restart or a crash (also
-with features in table slots and under Thompson sampling), its snapshot serves the same, bad
+with features in table slots, under Thompson sampling, and with its scale falling with each
+action's own evidence), its snapshot serves the same, bad
 settings are refused naming the field, a checkpoint of another setting is refused."""
 
 from __future__ import annotations
@@ -25,9 +26,14 @@ THOMPSON_FIRST = [{"name": "joint", "exploration": "joint", "thompson": 0.5, "re
 # the context's segment alone (context_keys), under Thompson sampling as the default's joint
 SEGMENT_FIRST = [{"name": "joint", "exploration": "joint", "context_keys": ["segment"],
                   "thompson": 0.5, "pool": "perturbed", "redraw": 30}, "ridge", "squarecb"]
+# Thompson sampling's scale falling with each action's own evidence (thompson_counts)
+EVIDENCE_FIRST = [{"name": "joint", "exploration": "joint", "thompson": 0.5,
+                   "thompson_final": 0.2, "thompson_halfway": 30, "thompson_counts": "evidence",
+                   "pool": "perturbed", "redraw": 30}, "ridge", "squarecb"]
 KINDS = pytest.mark.parametrize("candidates",
-                                [JOINT_FIRST, TABLE_FIRST, THOMPSON_FIRST, SEGMENT_FIRST],
-                                ids=["joint", "table", "thompson", "segment"])
+                                [JOINT_FIRST, TABLE_FIRST, THOMPSON_FIRST, SEGMENT_FIRST,
+                                 EVIDENCE_FIRST],
+                                ids=["joint", "table", "thompson", "segment", "evidence"])
 
 
 def _stream(eng, lo: int, hi: int) -> None:
@@ -81,6 +87,9 @@ def test_every_candidate_resumes_after_a_restart_and_after_a_crash(tmp_path, can
     ({"name": "j", "exploration": "joint", "epsilon": 0.1}, "candidates[0].epsilon"),
     ({"name": "j", "exploration": "joint", "context_keys": "segment"},
      "candidates[0].context_keys"),
+    ({"name": "j", "exploration": "joint", "thompson": 0.5, "thompson_final": 0.2,
+      "thompson_halfway": 30, "thompson_counts": "own", "pool": "perturbed"},
+     "candidates[0].thompson_counts"),
 ])
 def test_bad_joint_settings_are_refused_naming_the_field(tmp_path, table, field):
     with pytest.raises(ConfigError, match="^" + re.escape(field)):
