@@ -163,8 +163,9 @@ class JointRidgeConfig:
         thompson_halfway: rewards learned after which the scale is halfway from ``thompson``
             to ``thompson_final``: ``final + (thompson - final) * h / (h + n)`` after ``n``
             rewards (0, the default: the scale stays at ``thompson``). ``n`` is every reward
-            learned: forgetting widens the posterior again but does not raise the scale; the
-            redrawn pool reads the scale at each redraw, the perturbed one at each use.
+            learned (``thompson_counts`` can make it each action's own evidence): forgetting
+            widens the posterior again but does not raise the scale; the redrawn pool reads
+            the scale at each redraw, the perturbed one at each use.
             Why: at 0.2 the default's joint ridge was level with LinTS on fresh random
             catalogs, where 0.5 trails it, but locked in on a small noiseless world
             (docs/engine.md, stop 24).
@@ -360,8 +361,8 @@ class JointRidgeConfig:
                                     f"{self.thompson_counts!r}")
         if self.thompson_counts != "rewards" and (not self.thompson_halfway
                                                   or self.pool != "perturbed"):
-            raise PolicyConfigError(f"thompson_counts: expected \"rewards\" without "
-                                    f"thompson_halfway above 0 and the perturbed pool, got "
+            raise PolicyConfigError(f"thompson_counts: expected \"rewards\" unless "
+                                    f"thompson_halfway is above 0 and the pool perturbed, got "
                                     f"{self.thompson_counts!r}")
         if self.thompson_l2_on not in THOMPSON_L2_ON:
             raise PolicyConfigError(f"thompson_l2_on: expected one of "
