@@ -171,8 +171,10 @@ class JointRidgeConfig:
             (docs/engine.md, stop 24).
             Falling from 0.5 to 0.2, halfway at 1,000, it beat the default on 100 held-out
             random catalogs (+0.025 [0.015, 0.035]), but was behind it on `capacity` on the
-            mean and locked in on that small world on 8 seeds of 80 against 3 (neither
-            separated), so it is an option, off (docs/engine.md, stop 25).
+            mean over seeds 0-9 (level over seeds 0-29: -0.009 [-0.040, +0.021], stop 26) and
+            locked in on that small world on 8 seeds of 80 against 3 (not separated; two
+            still locked after 4,000 decisions), so it is an option, off (docs/engine.md,
+            stops 25 and 26).
         thompson_counts: what ``thompson_halfway``'s ``n`` counts (:data:`THOMPSON_COUNTS`):
             ``"rewards"`` (the default), every reward learned, one scale for every action;
             ``"evidence"``, each action's own in the context at hand, ``1 / (phi' A^-1 phi) -
