@@ -173,8 +173,8 @@ class JointRidgeConfig:
             random catalogs (+0.025 [0.015, 0.035]), but was behind it on `capacity` on the
             mean over seeds 0-9 (level over seeds 0-29: -0.009 [-0.040, +0.021], stop 26) and
             locked in on that small world on 8 seeds of 80 against 3 (not separated; two
-            still locked after 4,000 decisions), so it is an option, off (docs/engine.md,
-            stops 25 and 26).
+            still locked after 4,000 decisions; halfway at 3,000, 14 of 160 against 4,
+            separated), so it is an option, off (docs/engine.md, stops 25 and 26).
         thompson_counts: what ``thompson_halfway``'s ``n`` counts (:data:`THOMPSON_COUNTS`):
             ``"rewards"`` (the default), every reward learned, one scale for every action;
             ``"evidence"``, each action's own in the context at hand, ``1 / (phi' A^-1 phi) -
