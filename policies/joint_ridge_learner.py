@@ -918,34 +918,33 @@ class JointRidgeLearner(HashedRidge):
             return (noise / np.sqrt(np.clip(vals, prior.min(), None))) @ vecs.T
         return solve_triangular(low, noise.T, lower=True, trans="T").T
 
-    def _thompson_scale(self) -> float:
-        """Thompson sampling's scale after the rewards learned: ``thompson``, or with
-        ``thompson_halfway`` ``h`` above 0, ``final + (thompson - final) * h / (h + n)``."""
+    def _thompson_scale(self, n: np.ndarray | None = None) -> float | np.ndarray:
+        """Thompson sampling's scale: ``thompson``, or with ``thompson_halfway`` ``h`` above
+        0, ``final + (thompson - final) * h / (h + n)``, ``n`` the rewards learned or, given,
+        each action's own evidence (:meth:`_own_evidence`; below 0 read as 0)."""
         c = self.config
         if not c.thompson_halfway:
             return c.thompson
+        count = self._n if n is None else np.maximum(n, 0.0)
         return c.thompson_final + (c.thompson - c.thompson_final) * (
-            c.thompson_halfway / (c.thompson_halfway + self._n))
+            c.thompson_halfway / (c.thompson_halfway + count))
 
-    def _thompson_scales(self, x: np.ndarray, idx: np.ndarray) -> np.ndarray:
-        """Each action of ``idx``'s scale in context ``x`` when ``thompson_halfway`` counts
-        its own evidence (``thompson_counts = "evidence"``): the schedule of
-        :meth:`_thompson_scale` at ``n = 1 / (phi' A^-1 phi) - 1 / (phi' P^-1 phi)``.
+    def _own_evidence(self, x: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        """Each action of ``idx``'s own evidence in context ``x`` (``thompson_counts =
+        "evidence"``): ``1 / (phi' A^-1 phi) - 1 / (phi' P^-1 phi)``, below 0 where
+        forgetting took more than the rows gave.
 
-        Why that ``n``: ``A = P + X'X``, and after ``n`` rows equal to ``phi`` Sherman-Morrison
+        Why that: ``A = P + X'X``, and after ``n`` rows equal to ``phi`` Sherman-Morrison
         gives ``phi' A^-1 phi = q0 / (1 + n q0)`` with ``q0 = phi' P^-1 phi``, so the
         difference of the inverses is ``n`` itself; rows near ``phi`` count in part, rows
         orthogonal to it not at all.
         """
-        c = self.config
         cross = self._width * self._zc.shape[1]
         inverse = 1.0 / self._weight_penalties()
         per_column = (x * x) @ inverse[:cross].reshape(self._width, self._zc.shape[1])
         prior = (self._zc[idx] ** 2) @ per_column + (self._zb[idx] ** 2) @ inverse[cross:]
         left = np.maximum(self._quadratic_form(x, idx), 1e-300)
-        n = np.maximum(1.0 / left - 1.0 / np.maximum(prior, 1e-300), 0.0)
-        return c.thompson_final + (c.thompson - c.thompson_final) * (
-            c.thompson_halfway / (c.thompson_halfway + n))
+        return np.asarray(1.0 / left - 1.0 / np.maximum(prior, 1e-300))
 
     def _posterior_spread(self) -> float:
         """The rewards' spread that Thompson sampling's draws are scaled by: their standard
@@ -970,8 +969,9 @@ class JointRidgeLearner(HashedRidge):
         times each deviation's)."""
         if self.config.pool == "perturbed":
             mean = self._estimate(x, idx) if mean is None else mean
-            scale = (self._thompson_scales(x, idx) if self.config.thompson_counts == "evidence"
-                     else self._thompson_scale()) * self._posterior_spread()
+            own = (self._own_evidence(x, idx) if self.config.thompson_counts == "evidence"
+                   else None)
+            scale = self._thompson_scale(own) * self._posterior_spread()
             return mean[None, :] + scale * self._pool_products(x, idx)
         return self._pool_products(x, idx)
 

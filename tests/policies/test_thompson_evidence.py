@@ -28,7 +28,7 @@ def _learner(counts: str = "evidence", **config) -> JointRidgeLearner:
 
 def _scales(learner: JointRidgeLearner, shared: dict = SHARED) -> np.ndarray:
     x = learner.features(shared)
-    return learner._thompson_scales(x, learner._indices(None))
+    return np.asarray(learner._thompson_scale(learner._own_evidence(x, learner._indices(None))))
 
 
 def _schedule(n: float) -> float:
@@ -86,13 +86,19 @@ def test_an_action_tried_in_one_context_only_stays_wide_in_another():
 
 
 def test_forgetting_never_lifts_the_scale_above_thompson():
-    """Forgetting shrinks ``A`` below the prior on rows it never had: ``n`` is read as 0
-    there, not below (which would scale the draws past ``thompson``)."""
-    learner = _learner(forget=0.95)
-    _feed(learner, 400)
+    """Forgetting at 0.9 shrinks ``A`` below the prior before the penalty is put back, so
+    after 5 rows the evidence is below 0 in both contexts (checked: the case exists); the
+    scale reads it as 0, exactly ``thompson``, not above it. Fails without the clip."""
+    learner = _learner(forget=0.9)
+    for _ in range(5):
+        learner.learn(SHARED, None, 0, 0.5, 1.0)
     for shared in (SHARED, OTHER):
+        x = learner.features(shared)
+        own = learner._own_evidence(x, learner._indices(None))
+        assert own.min() < -0.05
         scales = _scales(learner, shared)
-        assert np.all(scales <= 0.5 + 1e-12) and np.all(scales >= 0.2)
+        np.testing.assert_array_equal(scales[own <= 0], 0.5)
+        assert np.all(scales <= 0.5) and np.all(scales >= 0.2)
 
 
 def test_a_restart_resumes_with_the_same_probabilities(tmp_path):
