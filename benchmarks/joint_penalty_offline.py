@@ -41,6 +41,7 @@ from engine.features import (  # noqa: E402
     history_namespace,
     shared_features,
 )
+from experiments.learning_suite.suite_cell import capture  # noqa: E402
 from experiments.worlds import make_world  # noqa: E402
 from experiments.worlds.world import Batch, World  # noqa: E402
 from policies.joint_ridge_learner import JointRidgeConfig, JointRidgeLearner  # noqa: E402
@@ -56,15 +57,18 @@ def engine_features(world: World, batch: Batch) -> list[FeatureSet]:
 
 
 def uniform_log(world_name: str, seed: int, rows: int) -> dict[str, object]:
-    """``rows`` decisions of ``world_name`` played uniformly among the eligible actions."""
+    """``rows`` decisions of ``world_name`` played uniformly among the eligible actions: the
+    engine's features (``feats``) and the world's own context rows (``contexts``, what the
+    numpy policies see, with the world's ``problem``)."""
     world = make_world(world_name, seed, rows)
     rng = np.random.default_rng(seed)
-    feats, chosen, eligible, expected = [], [], [], []
+    feats, contexts, chosen, eligible, expected = [], [], [], [], []
     rewards = np.zeros(rows)
     while not world.done:
         b = world.observe()
         picks = np.array([rng.choice(np.flatnonzero(r)) for r in b.eligible])
         feats += engine_features(world, b)
+        contexts += list(b.contexts)
         chosen += picks.tolist()
         eligible += list(b.eligible)
         expected += list(b.expected)
@@ -73,21 +77,27 @@ def uniform_log(world_name: str, seed: int, rows: int) -> dict[str, object]:
     m = world.flush()
     rewards[m.refs] = m.rewards
     return {"sets": action_feature_sets(world.engine_setup().catalog), "feats": feats,
+            "contexts": np.array(contexts), "problem": world.problem,
             "chosen": np.array(chosen), "eligible": np.array(eligible),
             "expected": np.array(expected), "rewards": rewards}
 
 
 def greedy_capture(learner: JointRidgeLearner, log: dict, rows: range) -> float:
     """Capture of the learner's top estimate on ``rows`` of the log."""
-    e, x = log["eligible"], log["expected"]
-    picked = []
-    for j in rows:
-        idx = np.flatnonzero(e[j])
-        picked.append(x[j, idx[np.argmax(learner.estimates(log["feats"][j], idx))]])
+    e = log["eligible"]
+    picked = [int(np.flatnonzero(e[j])[np.argmax(learner.estimates(
+        log["feats"][j], np.flatnonzero(e[j])))]) for j in rows]
+    return log_capture(log, rows, np.array(picked))
+
+
+def log_capture(log: dict, rows: range, picked: np.ndarray) -> float:
+    """The suite's capture (:func:`~experiments.learning_suite.suite_cell.capture`) of the
+    actions ``picked`` on ``rows`` of the log, by the world's exact expected rewards."""
     sl = slice(rows.start, rows.stop)
-    best = np.where(e[sl], x[sl], -np.inf).max(axis=1).mean()
-    rand = (np.where(e[sl], x[sl], 0.0).sum(axis=1) / e[sl].sum(axis=1)).mean()
-    return float((np.mean(picked) - rand) / (best - rand))
+    e, x = log["eligible"][sl], log["expected"][sl]
+    chosen = x[np.arange(len(picked)), picked]
+    random = np.where(e, x, 0.0).sum(axis=1) / e.sum(axis=1)
+    return capture(chosen, random, np.where(e, x, -np.inf).max(axis=1))
 
 
 def evidence_penalty(xtx: np.ndarray, xty: np.ndarray, yty: float, n: int,

@@ -5,7 +5,8 @@ Run: ``python benchmarks/paired_runs.py results/long_rescale results/long_joint_
 --policy "engine (default)"`` (both folders made by ``offerbandit experiment run``). With
 ``--other-policy``, this run's ``--policy`` minus another policy of the other run (two grids
 over the same scenarios and seeds: ``python benchmarks/paired_runs.py results/long_exploration
-results/long_rescale --policy "engine (joint ts0.5)" --other-policy "segment rules"``).
+results/long_rescale --policy "engine (joint ts0.5)" --other-policy "segment rules"``). With
+``--seeds 0-7``, those seeds only (to pair a 20-seed run with an 8-seed one on the same seeds).
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from benchmarks.paired_switch import seed_list
 from experiments.metrics import paired
+from experiments.results_io import read_results
 
 
 def cells_of(folder: Path, policy: str) -> pd.DataFrame:
     """Every cell row of ``policy`` in the results folder ``folder``."""
-    frames = [pd.read_parquet(f) for f in sorted((folder / "cells").glob("*.parquet"))]
-    rows = pd.concat(frames, ignore_index=True)
+    rows = read_results(folder)
     return rows[rows["policy"] == policy]
 
 
@@ -32,9 +34,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--policy", required=True, help="the policy's label in both")
     p.add_argument("--other-policy", default=None,
                    help="the other run's policy to subtract (default: --policy)")
+    p.add_argument("--seeds", default="", help="these seeds only: 0-7 or 0,3,5 (default: "
+                   "every seed both runs have)")
     args = p.parse_args(argv)
     other_policy = args.other_policy or args.policy
     now, then = cells_of(args.this, args.policy), cells_of(args.other, other_policy)
+    if args.seeds:
+        keep = seed_list(args.seeds)
+        now, then = now[now["seed"].isin(keep)], then[then["seed"].isin(keep)]
     if now.empty or then.empty:
         p.error(f"--policy: no cells of {args.policy if now.empty else other_policy!r} in "
                 f"{args.this if now.empty else args.other}")

@@ -15,33 +15,23 @@ from pathlib import Path
 
 import pandas as pd
 
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # run as a script (E402 below)
+from benchmarks.paired_runs import cells_of  # noqa: E402
+from benchmarks.paired_switch import seed_list  # noqa: E402
+
 #: the counts printed, as the cells name them
 COUNTS = ("expected_treated", "contacts", "no_contact", "opened", "clicked", "converted",
           "unsubscribed", "churned")
 
 
-def seed_range(text: str) -> set[int]:
-    """``"0-7"`` or ``"0,3,5"`` as a set of seeds.
-
-    Example:
-        >>> sorted(seed_range("0-2")), sorted(seed_range("4,1"))
-        ([0, 1, 2], [1, 4])
-    """
-    if "-" in text:
-        lo, hi = (int(v) for v in text.split("-"))
-        return set(range(lo, hi + 1))
-    return {int(v) for v in text.split(",")}
-
-
-def window_counts(out: Path, policy: str, seeds: set[int] | None = None) -> pd.DataFrame:
+def window_counts(out: Path, policy: str, seeds: list[int] | None = None) -> pd.DataFrame:
     """Each window's counts (rows) for ``policy``'s cells in ``out``, a mean over seeds."""
-    files = sorted((out / "cells").glob("*.parquet"))
-    cells = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
-    cells = cells[cells["policy"] == policy]
+    cells = cells_of(out, policy)
     if seeds is not None:
         cells = cells[cells["seed"].isin(seeds)]
     if cells.empty:
-        raise SystemExit(f"no cells of policy {policy!r} (seeds {sorted(seeds or [])}) in {out}")
+        raise SystemExit(f"no cells of policy {policy!r} (seeds {seeds or 'all'}) in {out}")
     sums = cells.groupby(["window", "step"])[list(COUNTS)].sum()
     return (sums / cells["seed"].nunique()).round(0).astype(int)
 
@@ -52,7 +42,7 @@ def main() -> None:
     ap.add_argument("policy", help="the policy's label in the cells")
     ap.add_argument("--seeds", default="", help="these seeds only: 0-7 or 0,3,5")
     args = ap.parse_args()
-    seeds = seed_range(args.seeds) if args.seeds else None
+    seeds = seed_list(args.seeds) if args.seeds else None
     table = window_counts(args.out, args.policy, seeds)
     n = "all" if seeds is None else len(seeds)
     print(f"{args.policy} in {args.out}: per window, mean over seeds ({n})")
@@ -60,4 +50,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
