@@ -19,7 +19,7 @@ regression over the context crossed with the actions' attributes
 ``thompson``, ``thompson_final``, ``thompson_halfway``, ``thompson_counts``, ``draws``,
 ``redraw``, ``thompson_l2``, ``thompson_l2_on``, ``thompson_mix``, ``pool``, ``redraw_share``,
 ``attribute_scale``, ``action_constants``, ``context_keys``, ``numbers_describe``,
-``number_scale``).
+``number_scale``, ``cross_identity``, ``history``).
 
 Example:
     >>> base = VWConfig(exploration="epsilon", cb_type="dm")

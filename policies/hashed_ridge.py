@@ -68,7 +68,8 @@ class FeatureSlots:
     hashed once every slot is taken. One mapping for the learner and for whatever scores with
     its weights (:meth:`copy`). With ``context_keys`` only the context's (namespace ``c``)
     features of those keys have a slot (``key`` itself, a number, or ``key=value``, a
-    category); every other feature has none.
+    category); every other feature has none. A feature of a namespace in ``left_out`` (as
+    ``"h"``, the contact history) has none either.
 
     Example:
         >>> slots = FeatureSlots("table", dim=4)
@@ -79,12 +80,15 @@ class FeatureSlots:
         True
         >>> by_segment.slot("c", "segment=vip") >= 0
         True
+        >>> FeatureSlots("hashed", dim=4, left_out=("h",)).slot("h", "contacts_7d")
+        -1
     """
 
     def __init__(self, kind: str, dim: int, table: Sequence[Sequence[str]] = (),
-                 context_keys: Sequence[str] = ()) -> None:
+                 context_keys: Sequence[str] = (), left_out: Sequence[str] = ()) -> None:
         self.kind, self.dim = check_slots(kind), dim
         self.context_keys = tuple(clean_token(k) for k in context_keys)
+        self.left_out = tuple(left_out)
         self._table = {(str(ns), str(name)): i for i, (ns, name) in enumerate(table)}
         self._hashed: dict[tuple[str, str], int] = {}
 
@@ -113,7 +117,10 @@ class FeatureSlots:
         return slot
 
     def _reads(self, ns: str, name: str) -> bool:
-        """Whether the mapping gives feature ``ns:name`` a slot at all (``context_keys``)."""
+        """Whether the mapping gives feature ``ns:name`` a slot at all (``context_keys``,
+        ``left_out``)."""
+        if ns in self.left_out:
+            return False
         if not self.context_keys:
             return True
         return ns == "c" and any(name == k or name.startswith(k + "=")
@@ -129,7 +136,8 @@ class FeatureSlots:
 
     def copy(self) -> FeatureSlots:
         """The mapping as it stands, apart from this one (a scorer of a snapshot)."""
-        return FeatureSlots(self.kind, self.dim, self.names(), self.context_keys)
+        return FeatureSlots(self.kind, self.dim, self.names(), self.context_keys,
+                            self.left_out)
 
 
 def check_forget(value: object, name: str = "forget") -> float:
@@ -350,7 +358,7 @@ class HashedRidge:
         self._pending = np.asarray(pending, dtype=np.float64).copy()
         names = json.loads(str(z["table"])) if "table" in z.files else []
         self._slots = FeatureSlots(self.config.slots, self.config.dim, names,
-                                   self._slots.context_keys)
+                                   self._slots.context_keys, self._slots.left_out)
         self._numbers = (NumberScale.from_state(json.loads(str(z["number_scale"])))
                          if "number_scale" in z.files else NumberScale(enabled=False))
 

@@ -76,8 +76,8 @@ from policies.hashed_ridge import (
 from policies.number_scale import NumberScale, check_number_scale
 from policies.vw_format import FeatureSet, feature_items
 
-__all__ = ["ATTRIBUTE_SCALES", "CROSS_IDENTITY", "POOLS", "THOMPSON_COUNTS", "THOMPSON_FLOOR",
-           "THOMPSON_L2_ON",
+__all__ = ["ATTRIBUTE_SCALES", "CROSS_IDENTITY", "HISTORY", "POOLS", "THOMPSON_COUNTS",
+           "THOMPSON_FLOOR", "THOMPSON_L2_ON",
            "JointRidgeConfig", "JointRidgeLearner", "action_columns", "joint_dimension",
            "scale_columns", "shares_attributes"]
 
@@ -95,6 +95,8 @@ POOLS = ("redrawn", "perturbed")
 ATTRIBUTE_SCALES = ("raw", "max")
 #: ``JointRidgeConfig.cross_identity``'s values.
 CROSS_IDENTITY = ("untold", "unshared", "always")
+#: ``JointRidgeConfig.history``'s values.
+HISTORY = ("crossed", "left_out")
 #: The layouts a saved model may have been written under, newest first: stops 21-22 (every
 #: identity of an action that shares a category a constant), and before stop 21 (a shared
 #: number counting as describing the actions, too).
@@ -281,6 +283,17 @@ class JointRidgeConfig:
             back to ``"untold"`` past ``max_dim``; an option: on ``random_catalog`` seeds
             200-299 it captured 0.042 [0.031, 0.052] less than the default
             (docs/engine.md, stop 24).
+        history: what the model does with the contact history the engine keeps (the shared
+            namespace ``h``: contacts in the last 1 / 7 / 30 days, days since the last contact
+            per channel, the last outcome; :func:`engine.features.history_namespace`)
+            (:data:`HISTORY`): ``"crossed"`` (the default) hashes it into the slots beside the
+            context, so it is crossed with every attribute as the context is; ``"left_out"``
+            gives it no slot (the contact rules still read it). Why: on the simulator's
+            `baseline` at 40,000 decisions the default's joint ridge without the history's
+            features gained +103 [+66, +140] per 1,000 decisions (8 seeds; docs/engine.md,
+            stop 27). A reading of why, not traced: the history is what the serving policy
+            made it, so crossed with every attribute it teaches the model the policy's own
+            pattern of contacts as much as the customer's.
         number_scale: how the context's numbers are read
             (:data:`~policies.number_scale.NUMBER_SCALES`): ``"spread"`` (the default: each on
             a scale fixed from its first values learned, ``policies/number_scale.py``) or
@@ -314,6 +327,7 @@ class JointRidgeConfig:
     numbers_describe: bool = False
     number_scale: str = "spread"
     cross_identity: str = "untold"
+    history: str = "crossed"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "context_keys", check_context_keys(self.context_keys))
@@ -352,6 +366,9 @@ class JointRidgeConfig:
         if self.cross_identity not in CROSS_IDENTITY:
             raise PolicyConfigError(f"cross_identity: expected one of "
                                     f"{', '.join(CROSS_IDENTITY)}, got {self.cross_identity!r}")
+        if self.history not in HISTORY:
+            raise PolicyConfigError(f"history: expected one of {', '.join(HISTORY)}, got "
+                                    f"{self.history!r}")
         if self.attribute_scale not in ATTRIBUTE_SCALES:
             raise PolicyConfigError(f"attribute_scale: expected one of "
                                     f"{', '.join(ATTRIBUTE_SCALES)}, got {self.attribute_scale!r}")
@@ -406,9 +423,9 @@ class JointRidgeConfig:
         ``thompson_l2`` at 0.0, ``thompson_l2_on`` at ``"all"``, ``thompson_mix`` at 0.0,
         ``pool`` at ``"redrawn"``, ``redraw_share`` at 1.0, ``attribute_scale`` at
         ``"raw"``, ``action_constants`` at true, ``context_keys`` empty,
-        ``numbers_describe`` at false, ``number_scale`` at ``"spread"`` and
-        ``cross_identity`` at ``"untold"``, so checkpoints written before they existed still
-        open (one written under the earlier layout opens
+        ``numbers_describe`` at false, ``number_scale`` at ``"spread"``,
+        ``cross_identity`` at ``"untold"`` and ``history`` at ``"crossed"``, so checkpoints
+        written before they existed still open (one written under the earlier layout opens
         with it: :meth:`set_actions`; one written before ``number_scale`` reads its numbers
         raw, as it learned them)."""
         return fingerprint_of("joint", self, {"ucb": 0.0, "forget": 1.0, "own_l2": 0.0,
@@ -424,7 +441,8 @@ class JointRidgeConfig:
                                               "context_keys": (),
                                               "numbers_describe": False,
                                               "number_scale": "spread",
-                                              "cross_identity": "untold"})
+                                              "cross_identity": "untold",
+                                              "history": "crossed"})
 
 
 def check_context_keys(keys: object) -> tuple[str, ...]:
@@ -445,6 +463,11 @@ def check_context_keys(keys: object) -> tuple[str, ...]:
     if len(set(keys)) != len(keys):
         raise PolicyConfigError(f"context_keys: expected no key twice, got {list(keys)!r}")
     return tuple(keys)
+
+
+def _left_out(config: JointRidgeConfig) -> tuple[str, ...]:
+    """The shared namespaces ``config`` gives no slot (``history``)."""
+    return ("h",) if config.history == "left_out" else ()
 
 
 def _root(cov: np.ndarray) -> np.ndarray:
@@ -624,7 +647,8 @@ class JointRidgeLearner(HashedRidge):
         self.seed = int(seed)
         self._width = self.config.dim + 1  # the context's slots, the constant last
         self._slots = FeatureSlots(self.config.slots, self.config.dim,
-                                   context_keys=self.config.context_keys)
+                                   context_keys=self.config.context_keys,
+                                   left_out=_left_out(self.config))
         self._numbers = NumberScale(enabled=self.config.number_scale == "spread")
         self._k = 0
         self._columns: list[str] = []

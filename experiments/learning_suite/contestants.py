@@ -320,6 +320,11 @@ ENGINE_VARIANTS: tuple[LearnerSpec, ...] = (
                 {"joint_fields": {"l2": 10.0, "own_l2": 100.0}}),
     LearnerSpec("engine", "engine default joint ts0.2",
                 {"joint_fields": {"thompson": 0.2}}),
+    # stop 28: the engine's own default, its joint ridge without the contact history's
+    # features (JointRidgeConfig.history "left_out"; at 40,000 decisions on `baseline` that
+    # gained +103 [+66, +140] per 1,000, stop 27)
+    LearnerSpec("engine", "engine default joint no history",
+                {"joint_fields": {"history": "left_out"}}),
     # stop 25: Thompson sampling's scale falling from 0.5 toward 0.2 as rewards are learned
     # (halfway after h of them): 0.2's lead on random_catalog without its tiny-world lock-in?
     *(LearnerSpec("engine", f"engine default joint ts0.5to0.2 h{h}",

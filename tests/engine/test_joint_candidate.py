@@ -30,10 +30,16 @@ SEGMENT_FIRST = [{"name": "joint", "exploration": "joint", "context_keys": ["seg
 EVIDENCE_FIRST = [{"name": "joint", "exploration": "joint", "thompson": 0.5,
                    "thompson_final": 0.2, "thompson_halfway": 30, "thompson_counts": "evidence",
                    "pool": "perturbed", "redraw": 30}, "ridge", "squarecb"]
+# the contact history left out of the joint ridge's slots, in a table (where it must not take
+# one) under the default's Thompson sampling
+HISTORY_LEFT_OUT = [{"name": "joint", "exploration": "joint", "history": "left_out",
+                     "slots": "table", "thompson": 0.5, "pool": "perturbed", "redraw": 30},
+                    "ridge", "squarecb"]
 KINDS = pytest.mark.parametrize("candidates",
                                 [JOINT_FIRST, TABLE_FIRST, THOMPSON_FIRST, SEGMENT_FIRST,
-                                 EVIDENCE_FIRST],
-                                ids=["joint", "table", "thompson", "segment", "evidence"])
+                                 EVIDENCE_FIRST, HISTORY_LEFT_OUT],
+                                ids=["joint", "table", "thompson", "segment", "evidence",
+                                     "history"])
 
 
 def _stream(eng, lo: int, hi: int) -> None:
@@ -87,6 +93,7 @@ def test_every_candidate_resumes_after_a_restart_and_after_a_crash(tmp_path, can
     ({"name": "j", "exploration": "joint", "epsilon": 0.1}, "candidates[0].epsilon"),
     ({"name": "j", "exploration": "joint", "context_keys": "segment"},
      "candidates[0].context_keys"),
+    ({"name": "j", "exploration": "joint", "history": "none"}, "candidates[0].history"),
     ({"name": "j", "exploration": "joint", "thompson": 0.5, "thompson_final": 0.2,
       "thompson_halfway": 30, "thompson_counts": "own", "pool": "perturbed"},
      "candidates[0].thompson_counts"),
