@@ -34,11 +34,16 @@ from experiments.worlds.sparse_delayed import SparseDelayed
 from experiments.worlds.thresholds import Thresholds
 from experiments.worlds.world import Batch, EngineSetup, Matured, World
 
-__all__ = ["HORIZONS", "SCENARIOS", "WORLDS", "Batch", "EngineSetup", "Matured", "World",
+__all__ = ["HIDING", "HORIZONS", "SCENARIOS", "WORLDS", "Batch", "EngineSetup", "Matured", "World",
            "make_world"]
 
 #: Simulator scenarios in the suite (every one shipped in simulator/scenarios).
 SCENARIOS = ("baseline", "capacity", "cold_start", "drift", "fatigue", "small")
+#: Scenarios with context columns kept from the learners: world -> (scenario, hidden columns).
+#: ``fatigue_unrecorded``: ``fatigue`` without ``contact_pressure`` (the simulator's record of
+#: recent contacts), so a learner's only memory of past contacts is its own.
+HIDING: dict[str, tuple[str, tuple[str, ...]]] = {
+    "fatigue_unrecorded": ("fatigue", ("contact_pressure",))}
 
 _TABULAR: dict[str, type] = {
     "multiclass60": Multiclass, "per_action_linear": PerActionLinear, "low_rank": LowRank,
@@ -47,7 +52,7 @@ _TABULAR: dict[str, type] = {
     "example_catalog": ExampleCatalog, "random_catalog": RandomCatalog,
 }
 #: Every world name, in the order of the suite's table.
-WORLDS: tuple[str, ...] = (*DATASETS, *_TABULAR, *SCENARIOS)
+WORLDS: tuple[str, ...] = (*DATASETS, *_TABULAR, *SCENARIOS, *HIDING)
 
 #: (full, quick) horizon of each world; None: the data set's three passes. Sized so that the
 #: whole suite runs in a few hours on 2 shared cores (the engine and the VW loops decide one
@@ -59,7 +64,7 @@ HORIZONS: dict[str, tuple[int | None, int | None]] = {
     "thresholds": (6_000, 4_000), "sparse_delayed": (15_000, 10_000),
     "shift": (10_000, 6_000), "marketing54": (10_000, 4_000), "example_catalog": (6_000, 3_000),
     "random_catalog": (8_000, 4_000),
-    **dict.fromkeys(SCENARIOS, (10_000, 6_000)),
+    **dict.fromkeys((*SCENARIOS, *HIDING), (10_000, 6_000)),
 }
 
 
@@ -67,7 +72,7 @@ def _batch_size(name: str) -> int:
     """Decisions per batch: per decision in spirit (cbify), but LinTS redraws its posterior
     (a Cholesky of D x D) after each batch, so worlds with many context x action features
     learn in larger batches; the simulator steps 100 customers at a time as in the benchmarks."""
-    if name in SCENARIOS:
+    if name in SCENARIOS or name in HIDING:
         return 100
     return {"sparse_categories": 50, "multiclass60": 20}.get(name, 10)
 
@@ -92,5 +97,9 @@ def make_world(name: str, seed: int, horizon: int | None = None, quick: bool = F
         return Classification(name, seed=seed, batch_size=batch, horizon=n)
     if name in SCENARIOS:
         return SimulatorWorld(name, horizon=n, batch_size=batch, seed=seed)
+    if name in HIDING:
+        scenario, hidden = HIDING[name]
+        return SimulatorWorld(scenario, horizon=n, batch_size=batch, seed=seed, hidden=hidden,
+                              name=name)
     builder: Callable[..., World] = _TABULAR[name]
     return builder(horizon=n, batch_size=batch, seed=seed)

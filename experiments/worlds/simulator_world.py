@@ -13,6 +13,11 @@ after the suite's horizons (6,000 and 10,000 decisions), and the world would be 
 to the digit. In the middle, the tail the suite scores comes after it, as in the ``shift``
 world: a learner must unlearn.
 
+``hidden`` context columns are kept from every learner (the world still runs on them): the
+``fatigue`` scenario without ``contact_pressure``, the simulator's record of each customer's
+recent contacts, is a world where the only memory of past contacts a learner has is its own
+(the engine's contact history).
+
 Example:
     >>> import numpy as np
     >>> w = SimulatorWorld("small", horizon=200, batch_size=100, seed=0)
@@ -50,11 +55,14 @@ class SimulatorWorld(World):
         horizon: decisions (a multiple of ``batch_size``).
         batch_size: customers per simulator step.
         seed: seeds the world.
+        hidden: context columns no learner sees.
+        name: the world's name (default: the scenario's).
     """
 
     tail_fraction = 0.25
 
-    def __init__(self, scenario: str, horizon: int, batch_size: int, seed: int) -> None:
+    def __init__(self, scenario: str, horizon: int, batch_size: int, seed: int,
+                 hidden: tuple[str, ...] = (), name: str | None = None) -> None:
         from experiments.engine_policy import T0
         from experiments.sim_problem import problem_from_catalog
         from simulator import CustomerBatchEnv, load_scenario
@@ -62,10 +70,15 @@ class SimulatorWorld(World):
         if horizon < 1 or horizon % batch_size:
             raise SpecError(f"horizon: expected a positive multiple of batch_size={batch_size}, "
                             f"got {horizon}")
-        self.name, self.horizon, self.batch_size = scenario, horizon, batch_size
+        self.name, self.horizon, self.batch_size = name or scenario, horizon, batch_size
         self._env = CustomerBatchEnv(_changing_midway(load_scenario(scenario), horizon),
                                      batch_size=batch_size, seed=seed)
-        self.problem = problem_from_catalog(self._env)
+        names = self._env.context_names
+        if unknown := sorted(set(hidden) - set(names)):
+            raise SpecError(f"hidden: expected context columns of {scenario!r}, got {unknown}")
+        self._shown = np.array([i for i, n in enumerate(names) if n not in hidden])
+        full = problem_from_catalog(self._env)
+        self.problem = replace(full, context_names=tuple(names[i] for i in self._shown))
         self._t0 = T0
         self._obs, self._info = self._env.reset(seed=seed)
         self._start = self._now(self._info["clock_hours"])
@@ -87,8 +100,8 @@ class SimulatorWorld(World):
         info = self._info
         refs = np.arange(self._t, self._t + self.batch_size)
         ids = np.asarray(info["customer_ids"]).astype(str)
-        return Batch(refs, self._obs, info["eligible"], self._env.expected_rewards(), ids,
-                     self._now(info["clock_hours"]))
+        return Batch(refs, self._obs[:, self._shown], info["eligible"],
+                     self._env.expected_rewards(), ids, self._now(info["clock_hours"]))
 
     def play(self, actions: np.ndarray) -> Matured:
         played = self.served(actions, self._info["eligible"])

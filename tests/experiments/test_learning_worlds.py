@@ -8,9 +8,9 @@ import pytest
 from scipy.stats import f_oneway
 
 from experiments.errors import SpecError
-from experiments.worlds import SCENARIOS, WORLDS, make_world
+from experiments.worlds import HIDING, SCENARIOS, WORLDS, make_world
 
-TABULAR = [w for w in WORLDS if w not in SCENARIOS]
+TABULAR = [w for w in WORLDS if w not in SCENARIOS and w not in HIDING]
 
 
 def _run(world, seed: int = 0, n_batches: int | None = None):
