@@ -91,6 +91,10 @@ CONFIGS |= {f"l2 100, Thompson 0.5 to 0.2 halfway at {h} of its own, mix 0.05, p
                 "thompson_halfway": h, "thompson_counts": "evidence", "pool": "perturbed",
                 "redraw": 300, "thompson_mix": 0.05}
             for h in (30, 100, 300)}
+# stop 28: the default without the contact history's features (JointRidgeConfig.history)
+CONFIGS |= {"l2 100, Thompson 0.5, mix 0.05, perturbed, afresh every 300, no history": {
+    "l2": 100.0, "gamma_scale": 30.0, "thompson": 0.5, "thompson_mix": 0.05,
+    "pool": "perturbed", "redraw": 300, "history": "left_out"}}
 
 
 def last_500(seed: int, joint: Joint, decisions: int = 1500) -> float:
