@@ -288,12 +288,13 @@ class JointRidgeConfig:
             per channel, the last outcome; :func:`engine.features.history_namespace`)
             (:data:`HISTORY`): ``"crossed"`` (the default) hashes it into the slots beside the
             context, so it is crossed with every attribute as the context is; ``"left_out"``
-            gives it no slot (the contact rules still read it). Why: on the simulator's
-            `baseline` at 40,000 decisions the default's joint ridge without the history's
-            features gained +103 [+66, +140] per 1,000 decisions (8 seeds; docs/engine.md,
-            stop 27). A reading of why, not traced: the history is what the serving policy
-            made it, so crossed with every attribute it teaches the model the policy's own
-            pattern of contacts as much as the customer's.
+            gives it no slot (the contact rules still read it; the engine's shared default
+            since stop 28). Why: on the simulator's `baseline` at 40,000 decisions the
+            default's joint ridge without the history's features gained +103 [+66, +140] per
+            1,000 decisions (8 seeds; docs/engine.md, stop 27), and on `capacity` +27.9
+            [+13.1, +42.8] (20 seeds; stop 28). A reading of why, not traced: the history
+            is what the serving policy made it, so crossed with every attribute it teaches
+            the model the policy's own pattern of contacts as much as the customer's.
         number_scale: how the context's numbers are read
             (:data:`~policies.number_scale.NUMBER_SCALES`): ``"spread"`` (the default: each on
             a scale fixed from its first values learned, ``policies/number_scale.py``) or

@@ -55,15 +55,16 @@ class LearnerSpec:
 
 
 def _shared_default(**joint: Any) -> dict[str, Any]:
-    """Engine options: the shared-attribute default of stops 7-13 (the second of
-    :data:`engine.candidates.EARLIER_DEFAULTS`, after stop 14's: the joint ridge at penalty 100
+    """Engine options: the shared-attribute default of stops 7-13 (the third of
+    :data:`engine.candidates.EARLIER_DEFAULTS`, after stop 15's and 14's: the joint ridge at
+    penalty 100
     under inverse gap weighting, then ridge and SquareCB) with the joint ridge's fields
     ``joint`` changed. Pinned there, so the labels measured then keep their configuration now
     that the default has moved (``"engine default"`` is the engine's own default, whatever it
     is)."""
     from engine.candidates import EARLIER_DEFAULTS
 
-    first, *rest = EARLIER_DEFAULTS[1]
+    first, *rest = EARLIER_DEFAULTS[2]
     assert isinstance(first, Mapping) and "thompson" not in first and first["l2"] == 100.0
     return {"candidates": ({**first, **joint}, *rest)}
 
@@ -325,6 +326,10 @@ ENGINE_VARIANTS: tuple[LearnerSpec, ...] = (
     # gained +103 [+66, +140] per 1,000, stop 27)
     LearnerSpec("engine", "engine default joint no history",
                 {"joint_fields": {"history": "left_out"}}),
+    # stop 28: ... and with the history crossed with every attribute (the default before
+    # stop 28; since then "engine default joint no history" is the default itself)
+    LearnerSpec("engine", "engine default joint history crossed",
+                {"joint_fields": {"history": "crossed"}}),
     # stop 25: Thompson sampling's scale falling from 0.5 toward 0.2 as rewards are learned
     # (halfway after h of them): 0.2's lead on random_catalog without its tiny-world lock-in?
     *(LearnerSpec("engine", f"engine default joint ts0.5to0.2 h{h}",

@@ -179,25 +179,31 @@ def test_a_state_folder_made_under_the_earlier_default_resumes_with_it(tmp_path)
 
 
 def _shape(joint) -> tuple:
-    """What tells the shared defaults apart: penalty, Thompson scale, mix, pool, redraw."""
-    return joint.l2, joint.thompson, joint.thompson_mix, joint.pool, joint.redraw
+    """What tells the shared defaults apart: penalty, Thompson scale, mix, pool, redraw and
+    whether the model reads the contact history."""
+    return (joint.l2, joint.thompson, joint.thompson_mix, joint.pool, joint.redraw,
+            joint.history)
 
 
 @pytest.mark.parametrize("earlier_joint, shape", [
     ({"name": "joint", "exploration": "joint", "gamma_scale": 30.0},
-     (1.0, 0.0, 0.0, "redrawn", 100)),
+     (1.0, 0.0, 0.0, "redrawn", 100, "crossed")),
     ({"name": "joint", "exploration": "joint", "gamma_scale": 30.0, "l2": 100.0},
-     (100.0, 0.0, 0.0, "redrawn", 100)),
+     (100.0, 0.0, 0.0, "redrawn", 100, "crossed")),
     ({"name": "joint", "exploration": "joint", "gamma_scale": 30.0, "l2": 100.0,
-      "thompson": 0.5, "thompson_mix": 0.05}, (100.0, 0.5, 0.05, "redrawn", 100)),
-], ids=["before stop 7", "stops 7-13", "stop 14"])
+      "thompson": 0.5, "thompson_mix": 0.05}, (100.0, 0.5, 0.05, "redrawn", 100, "crossed")),
+    ({"name": "joint", "exploration": "joint", "gamma_scale": 30.0, "l2": 100.0,
+      "thompson": 0.5, "thompson_mix": 0.05, "pool": "perturbed", "redraw": 300},
+     (100.0, 0.5, 0.05, "perturbed", 300, "crossed")),
+], ids=["before stop 7", "stops 7-13", "stop 14", "stops 15-27"])
 def test_a_folder_made_under_an_earlier_shared_default_keeps_it(tmp_path, earlier_joint, shape):
     """Catches an upgrade that refuses a state folder written under an earlier shared-attribute
     default: before stop 7 the joint ridge at penalty 1, in stops 7-13 at penalty 100, both
     under inverse gap weighting at gamma_scale 30, in stop 14 under Thompson sampling 0.5 with
-    inverse gap weighting mixed in, its pool redrawn every 100 rewards. Opened without
-    ``candidates`` it resumes its models bit for bit, with that configuration, while a fresh
-    folder gets today's default (the same with the pool perturbed, drawn afresh every 300)."""
+    inverse gap weighting mixed in, its pool redrawn every 100 rewards, in stops 15-27 the
+    same with the pool perturbed, drawn afresh every 300, and the contact history crossed with
+    every attribute. Opened without ``candidates`` it resumes its models bit for bit, with that
+    configuration, while a fresh folder gets today's default (the history left out)."""
     with make_engine(tmp_path / "old", candidates=[earlier_joint, "ridge", "squarecb"]) as eng:
         _stream(eng, 0, 300)
         before = probe(eng)
@@ -208,7 +214,8 @@ def test_a_folder_made_under_an_earlier_shared_default_keeps_it(tmp_path, earlie
         np.testing.assert_array_equal(probe(again), before)
     with make_engine(tmp_path / "new") as fresh:
         assert _shape(fresh.options.candidate("joint").config) == (100.0, 0.5, 0.05,
-                                                                   "perturbed", 300)
+                                                                   "perturbed", 300,
+                                                                   "left_out")
 
 
 def _one_message_engine(state_dir, **options):
