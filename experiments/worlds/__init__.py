@@ -12,7 +12,7 @@ Example:
     Traceback (most recent call last):
     ...
     experiments.errors.SpecError: world: expected one of digits, wine, breast_cancer, iris,
-        multiclass60, ..., small; got 'mnist'
+        multiclass60, ..., fatigue_unrecorded; got 'mnist'
 """
 
 from __future__ import annotations
