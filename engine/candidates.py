@@ -121,10 +121,11 @@ EARLIER_DEFAULTS: tuple[tuple[str | Mapping[str, Any], ...], ...] = (
 #: lock-in in 40 seeds against 1, a learn 95 us against 127 at 54 actions (docs/engine.md,
 #: "The perturbed pool"); the contact history's features left out of its model since stop 28
 #: (the contact rules still read the history): a better worst-case ratio on the nine worlds
-#: (0.64 against 0.40 on seeds 0-9, 0.78 against 0.50 on held-out seeds), ahead at 40,000
-#: decisions on `baseline` and `capacity` with separated intervals, no tiny-world lock-in in
-#: 160 seeds against 4, level on 100 fresh catalogs; it trails on `cold_start` (docs/engine.md,
-#: "The contact history left out of the joint ridge").
+#: (0.64 against 0.40 on seeds 0-9, 0.78 against 0.50 on held-out seeds), ahead of the
+#: history crossed at 40,000 decisions on `baseline` and `capacity` with separated intervals
+#: (and of segment rules on `capacity`), no tiny-world lock-in in 160 seeds against 4, level
+#: on 100 fresh catalogs; it trails on `cold_start` (docs/engine.md, "The contact history left
+#: out of the joint ridge").
 SHARED_DEFAULT_CANDIDATES: tuple[str | Mapping[str, Any], ...] = (
     {"name": "joint", "exploration": "joint", "gamma_scale": 30.0, "l2": 100.0,
      "thompson": 0.5, "thompson_mix": 0.05, "pool": "perturbed", "redraw": 300,

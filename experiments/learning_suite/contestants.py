@@ -56,12 +56,11 @@ class LearnerSpec:
 
 def _shared_default(**joint: Any) -> dict[str, Any]:
     """Engine options: the shared-attribute default of stops 7-13 (the third of
-    :data:`engine.candidates.EARLIER_DEFAULTS`, after stop 15's and 14's: the joint ridge at
-    penalty 100
-    under inverse gap weighting, then ridge and SquareCB) with the joint ridge's fields
-    ``joint`` changed. Pinned there, so the labels measured then keep their configuration now
-    that the default has moved (``"engine default"`` is the engine's own default, whatever it
-    is)."""
+    :data:`engine.candidates.EARLIER_DEFAULTS`, after those of stops 15-27 and 14: the joint
+    ridge at penalty 100 under inverse gap weighting, then ridge and SquareCB) with the joint
+    ridge's fields ``joint`` changed. Pinned there, so the labels measured then keep their
+    configuration now that the default has moved (``"engine default"`` is the engine's own
+    default, whatever it is)."""
     from engine.candidates import EARLIER_DEFAULTS
 
     first, *rest = EARLIER_DEFAULTS[2]
