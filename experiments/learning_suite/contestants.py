@@ -55,16 +55,17 @@ class LearnerSpec:
 
 
 def _shared_default(**joint: Any) -> dict[str, Any]:
-    """Engine options: the shared-attribute default of stops 7-13 (the third of
-    :data:`engine.candidates.EARLIER_DEFAULTS`, after those of stops 15-27 and 14: the joint
-    ridge at penalty 100 under inverse gap weighting, then ridge and SquareCB) with the joint
-    ridge's fields ``joint`` changed. Pinned there, so the labels measured then keep their
+    """Engine options: the shared-attribute default of stops 7-13 (in
+    :data:`engine.candidates.EARLIER_DEFAULTS`, the one whose joint ridge has penalty 100 and no
+    Thompson sampling: inverse gap weighting, then ridge and SquareCB) with the joint ridge's
+    fields ``joint`` changed. Pinned there, so the labels measured then keep their
     configuration now that the default has moved (``"engine default"`` is the engine's own
-    default, whatever it is)."""
+    default, whatever it is); found by what it is, not by its place, which moves each time a
+    default is added."""
     from engine.candidates import EARLIER_DEFAULTS
 
-    first, *rest = EARLIER_DEFAULTS[2]
-    assert isinstance(first, Mapping) and "thompson" not in first and first["l2"] == 100.0
+    first, *rest = next(d for d in EARLIER_DEFAULTS if isinstance(d[0], Mapping)
+                        and d[0].get("l2") == 100.0 and "thompson" not in d[0])
     return {"candidates": ({**first, **joint}, *rest)}
 
 

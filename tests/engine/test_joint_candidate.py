@@ -218,6 +218,21 @@ def test_a_folder_made_under_an_earlier_shared_default_keeps_it(tmp_path, earlie
                                                                    "left_out")
 
 
+def test_the_default_given_explicitly_learns_as_the_default(tmp_path):
+    """Catches a defaulted engine that builds or serves its candidates otherwise than one given
+    the same candidates (a config that pins a default by writing it out, as
+    experiments/configs/long_history_capacity.toml does, must measure that default)."""
+    from engine.candidates import SHARED_DEFAULT_CANDIDATES
+
+    with make_engine(tmp_path / "defaulted") as defaulted, \
+            make_engine(tmp_path / "given", candidates=list(SHARED_DEFAULT_CANDIDATES)) as given:
+        assert (defaulted.options.candidate("joint").config
+                == given.options.candidate("joint").config)
+        for eng in (defaulted, given):
+            _stream(eng, 0, 300)
+        np.testing.assert_array_equal(probe(given), probe(defaulted))
+
+
 def _one_message_engine(state_dir, **options):
     from engine import Engine
 
