@@ -124,9 +124,9 @@ EARLIER_DEFAULTS: tuple[tuple[str | Mapping[str, Any], ...], ...] = (
 #: the two (the history left out or crossed: 0.64 against 0.40 on seeds 0-9, 0.78 against
 #: 0.50 on held-out seeds), ahead of the history crossed at 40,000 decisions on `baseline`
 #: and `capacity` with separated intervals, ahead of segment rules on `capacity` (separated)
-#: and level with them on `baseline`, no tiny-world lock-in in 160 seeds against 4, level on
-#: 100 fresh catalogs; it trails on `cold_start` (docs/engine.md, "The contact history left
-#: out of the joint ridge").
+#: and not separated from them on `baseline`, no tiny-world lock-in in 160 seeds against 4,
+#: not separated on 100 fresh catalogs (+0.003 [-0.007, +0.013]); it trails on `cold_start`
+#: (docs/engine.md, "The contact history left out of the joint ridge").
 SHARED_DEFAULT_CANDIDATES: tuple[str | Mapping[str, Any], ...] = (
     {"name": "joint", "exploration": "joint", "gamma_scale": 30.0, "l2": 100.0,
      "thompson": 0.5, "thompson_mix": 0.05, "pool": "perturbed", "redraw": 300,
