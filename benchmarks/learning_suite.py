@@ -18,7 +18,10 @@ learner with its own cells in another folder (the same run at an earlier commit)
 is chosen on ``--seeds`` (or named, ``--bests world=label,...``) and measured on the ``--confirm``
 seeds, where ``LABEL - 0.9 x best`` (``--bar``), paired by seed, says with its interval whether
 ``LABEL`` reaches 0.9 of that best (the best's mean on the seeds that chose it is the largest of
-several noisy means, and overstates it). Writes
+several noisy means, and overstates it). ``--take FOLDER`` copies another folder's cells into
+this one first (a cell already here is kept), ``--renamed "old=new,..."`` relabelling them on
+the way: a label such as ``engine default`` names another configuration once the default
+changes, and the cells of a run made before are still the same code's. Writes
 ``<out>/table.md`` (the wide table), ``<out>/table.csv`` (one row per world and learner, with
 intervals and ratios).
 
@@ -107,7 +110,14 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
                    "default 2)")
     p.add_argument("--table-only", action="store_true",
                    help="rebuild the table from the folder, run nothing")
+    p.add_argument("--take", action="append", default=[], metavar="FOLDER",
+                   help="copy another results folder's cells into --out first (repeatable; a "
+                   "cell already in --out is kept)")
+    p.add_argument("--renamed", default="", help="with --take, relabel the taken cells: "
+                   "'old label=new label,...' (all at once, so two labels can swap)")
     args = p.parse_args(argv)
+    if args.renamed and not args.take:
+        p.error("--renamed: expected --take FOLDER too")
     if args.confirm and not args.paired:
         p.error("--confirm: expected --paired LABEL too (the learner judged)")
     if args.bests and not args.confirm:
@@ -134,6 +144,40 @@ def _span(text: str) -> str:
     return ",".join(f"{a}-{b}" if b > a else f"{a}" for a, b in runs)
 
 
+def _renames(text: str) -> dict[str, str]:
+    """``--renamed``'s pairs; raises ``SystemExit`` naming the flag on a malformed item.
+
+    >>> _renames("engine default=old one,new one=engine default")
+    {'engine default': 'old one', 'new one': 'engine default'}
+    """
+    pairs = [item.split("=", 1) for item in text.split(",") if item.strip()]
+    bad = [item for item in pairs if len(item) != 2 or not all(x.strip() for x in item)]
+    if bad:
+        raise SystemExit(f"--renamed: expected old=new items, got {'='.join(bad[0])!r}")
+    return {old.strip(): new.strip() for old, new in pairs}
+
+
+def _take(log: Path, folders: list[Path], renames: dict[str, str]) -> None:
+    """Append the cells of each folder's ``cells.jsonl`` to ``log``, relabelled by
+    ``renames``, except those whose cell (world, learner, seed, horizon) ``log`` already
+    holds; raises ``SystemExit`` for a folder without cells."""
+    have = {(_cell_id(r), r["horizon"]) for r in _records(log)}
+    new = []
+    for folder in folders:
+        recs = _records(folder / "cells.jsonl")
+        if not recs:
+            raise SystemExit(f"--take: no cells in {folder / 'cells.jsonl'}")
+        for r in recs:
+            r = dict(r, learner=renames.get(r["learner"], r["learner"]))
+            if (_cell_id(r), r["horizon"]) not in have:
+                have.add((_cell_id(r), r["horizon"]))
+                new.append(json.dumps(r) + "\n")
+    if new:
+        with log.open("a") as f:
+            f.writelines(new)
+        print(f"took {len(new)} cells from {', '.join(map(str, folders))}", file=sys.stderr)
+
+
 def _named_bests(text: str) -> dict[str, str]:
     pairs = [item.split("=", 1) for item in text.split(",") if item.strip()]
     bad = [item for item in pairs if len(item) != 2 or not all(x.strip() for x in item)]
@@ -158,6 +202,7 @@ def main(argv: list[str] | None = None) -> int:
                             else "results/learning_suite"))
     out.mkdir(parents=True, exist_ok=True)
     log = out / "cells.jsonl"
+    _take(log, [Path(f) for f in args.take], _renames(args.renamed))
     have = {_cell_id(r) for r in _records(log) if _current(r, args.quick, args.horizon)}
     cells = [SuiteCell(w, s, seed, quick=args.quick, horizon=args.horizon)
              for w in worlds for s in specs for seed in dict.fromkeys(seeds + confirm)]

@@ -14,6 +14,7 @@ from experiments.learning_suite.suite_table import against_bar, bar_reading, bes
 from experiments.worlds import HORIZONS
 
 DEFAULT, LINUCB, LINTS = "engine default perturbed r300", "linucb", "lints"
+OLD, NEW = "engine default joint history crossed", "engine default joint no history"
 
 
 def _rec(world: str, learner: str, seed: int, capture: float) -> dict:
@@ -119,3 +120,38 @@ def test_the_cli_refuses_an_incomplete_held_out_request(tmp_path, extra, capsys)
 def test_the_tables_name_seeds_as_runs():
     assert learning_suite._span("0,1,2,3,7,9,10") == "0-3,7,9-10"
     assert learning_suite._span("5") == "5"
+
+
+def test_taken_cells_are_relabelled_at_once_and_cells_already_here_are_kept(tmp_path, capsys):
+    # a run made before the default changed (stop 28): its "engine default" is now OLD, and
+    # what it called NEW is "engine default"
+    _write(tmp_path / "before", [_rec("small", "engine default", s, 0.1) for s in range(3)]
+           + [_rec("small", NEW, s, 0.3) for s in range(3)])
+    _write(tmp_path / "out", [_rec("small", "engine default", 0, 0.9)])  # measured here
+    argv = ["--quick", "--worlds", "small", "--learners", f"engine default,{OLD}",
+            "--seeds", "0,1,2", "--out", str(tmp_path / "out"), "--table-only",
+            "--take", str(tmp_path / "before"),
+            "--renamed", f"engine default={OLD},{NEW}=engine default"]
+    assert learning_suite.main(argv) == 0
+    cells = {(r["learner"], r["seed"]): r["capture"]
+             for r in map(json.loads, (tmp_path / "out" / "cells.jsonl").read_text().splitlines())}
+    assert cells == {("engine default", 0): 0.9, ("engine default", 1): 0.3,
+                     ("engine default", 2): 0.3, (OLD, 0): 0.1, (OLD, 1): 0.1,
+                     (OLD, 2): 0.1}
+    assert "took 5 cells" in capsys.readouterr().err
+    assert learning_suite.main(argv) == 0  # taking again adds nothing
+    assert len((tmp_path / "out" / "cells.jsonl").read_text().splitlines()) == 6
+
+
+@pytest.mark.parametrize("extra, said", [(["--renamed", "a=b"], "--take"),
+                                         (["--take", "nowhere"], "no cells"),
+                                         (["--take", "{here}", "--renamed", "a"], "--renamed")])
+def test_the_cli_refuses_a_take_it_cannot_do(tmp_path, extra, said, capsys):
+    _write(tmp_path / "out", [_rec("small", DEFAULT, s, 0.1) for s in range(2)])
+    extra = [e.format(here=tmp_path / "out") for e in extra]
+    argv = ["--quick", "--worlds", "small", "--learners", DEFAULT, "--seeds", "0,1",
+            "--out", str(tmp_path / "out"), "--table-only", *extra]
+    with pytest.raises(SystemExit) as exc:
+        learning_suite.main(argv)
+    assert exc.value.code not in (0, None)
+    assert said in capsys.readouterr().err + str(exc.value.code)
