@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import re
 import tomllib
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +69,52 @@ def _check_number(kind: str, what: str, value: Any, minimum: float | None = 0.0)
     return check_number(f"{kind}.{what}", value, low=minimum, error=CatalogError)
 
 
+def _check_instant(kind: str, what: str, value: Any) -> datetime | None:
+    """An aware UTC datetime from an aware datetime, an ISO 8601 string with its offset
+    (``"2026-11-27T09:00:00+01:00"``, ``"...Z"``), a date (its UTC midnight) or epoch
+    seconds; None stays None.
+
+    A time without an offset is refused: read in the server's zone or in UTC, a launch would
+    move by hours between the machines that load the same catalog.
+
+    Example:
+        >>> _check_instant("message 'm'", "available_from", "2026-11-27T09:00:00+01:00")
+        datetime.datetime(2026, 11, 27, 8, 0, tzinfo=datetime.timezone.utc)
+        >>> _check_instant("message 'm'", "available_from", "2026-11-27T09:00")
+        Traceback (most recent call last):
+        ...
+        engine.errors.CatalogError: message 'm'.available_from: expected a time with its offset \
+('...Z' or '...+01:00'), a date or epoch seconds, got '2026-11-27T09:00'
+    """
+    if value is None:
+        return None
+    out = _instant(value)
+    if out is None or out.tzinfo is None or out.utcoffset() is None:
+        raise CatalogError(f"{kind}.{what}: expected a time with its offset ('...Z' or "
+                           f"'...+01:00'), a date or epoch seconds, got {value!r}")
+    return out.astimezone(UTC)
+
+
+def _instant(value: Any) -> datetime | None:
+    """``value`` read as a datetime (naive where it says no offset), or None if it is none."""
+    if isinstance(value, str):
+        text = value.strip()
+        try:  # a date alone ("2026-12-25") is its UTC midnight, as a TOML date is
+            value = date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
+        except ValueError:
+            return None
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        try:
+            return datetime.fromtimestamp(value, UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+    return None
+
+
 @dataclass(frozen=True)
 class Message:
     """A message that can be sent, with the attributes the learner generalises over.
@@ -79,10 +127,17 @@ class Message:
         margin: margin per conversion, any finite number.
         segments: segments it may go to; empty means every segment.
         min_tenure_days: only for customers with at least this tenure (``tenure_days`` in context).
+        available_from: chosen only at or after this time (the decision's; a launch), an aware
+            UTC datetime once built (see :func:`_check_instant` for what is accepted); None:
+            always.
+        available_until: sent only before this time (the send's, after its timing: an offer
+            that ends); None: never ends.
 
     Example:
         >>> Message("vip15", theme="loyalty", discount=0.15, segments=["vip"]).segments
         ('vip',)
+        >>> Message("xmas", available_until="2026-12-25").available_until.isoformat()
+        '2026-12-25T00:00:00+00:00'
     """
 
     name: str
@@ -92,6 +147,8 @@ class Message:
     margin: float = 0.0
     segments: tuple[str, ...] = ()
     min_tenure_days: float = 0.0
+    available_from: datetime | None = None
+    available_until: datetime | None = None
 
     def __post_init__(self) -> None:
         _check_name("message", self.name)
@@ -109,6 +166,23 @@ class Message:
             raise CatalogError(f"{label}.segments: expected non-empty strings, "
                                f"got {list(self.segments)!r}")
         object.__setattr__(self, "segments", tuple(self.segments))
+        start = _check_instant(label, "available_from", self.available_from)
+        end = _check_instant(label, "available_until", self.available_until)
+        if start is not None and end is not None and end <= start:
+            raise CatalogError(f"{label}.available_until: expected a time after available_from "
+                               f"({start.isoformat()}), got {end.isoformat()}")
+        object.__setattr__(self, "available_from", start)
+        object.__setattr__(self, "available_until", end)
+
+    def content(self) -> dict[str, Any]:
+        """The message as plain JSON data; the times as ISO strings, left out while unset
+        (so a catalog without them keeps the version it had before they existed)."""
+        out = asdict(self)
+        for key in ("available_from", "available_until"):
+            when = out.pop(key)
+            if when is not None:
+                out[key] = when.isoformat()
+        return out
 
 
 @dataclass(frozen=True)
@@ -343,7 +417,7 @@ class Catalog:
             >>> a.version == Catalog.from_names(["m"], ["sms"], ["now"]).version
             False
         """
-        content = {"messages": [asdict(m) for m in self.messages],
+        content = {"messages": [m.content() for m in self.messages],
                    "channels": [asdict(c) for c in self.channels],
                    "timings": [asdict(t) for t in self.timings],
                    "no_contact": self.no_contact}

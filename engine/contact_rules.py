@@ -10,10 +10,13 @@ under exactly one rule (the first that removed it) in :attr:`RuleOutcome.removed
    ``segment``; a customer without one gets only messages for every segment).
 3. ``min_tenure``: context or profile ``tenure_days`` >= the message's ``min_tenure_days``
    (missing tenure counts as 0).
-4. ``max_per_day`` / ``max_per_week``: contacts in the last 24 h / 7 days (all channels).
-5. ``max_per_day_per_channel``: contacts on that channel in the last 24 h.
-6. ``capacity``: the channel's sends today (UTC day, all customers) reached ``daily_capacity``.
-7. ``quiet_hours``: ``send_at`` falls in the quiet hours of the customer's local time (context or
+4. ``availability``: a message is chosen only from its ``available_from`` (the decision time:
+   a launch) and sent only before its ``available_until`` (the send time after the timing:
+   an offer that ends).
+5. ``max_per_day`` / ``max_per_week``: contacts in the last 24 h / 7 days (all channels).
+6. ``max_per_day_per_channel``: contacts on that channel in the last 24 h.
+7. ``capacity``: the channel's sends today (UTC day, all customers) reached ``daily_capacity``.
+8. ``quiet_hours``: ``send_at`` falls in the quiet hours of the customer's local time (context or
    profile ``timezone``, UTC when missing); ``(21, 8)`` means 21:00 to 07:59 is quiet.
 
 The no-contact action is never removed. When nothing but no contact is left, ``reason`` says why.
@@ -55,7 +58,7 @@ if TYPE_CHECKING:
 
 __all__ = ["RULE_NAMES", "BatchRuleOutcome", "ContactRules", "RuleOutcome", "RulesConfig"]
 
-RULE_NAMES = ("consent", "segment", "min_tenure", "max_per_day", "max_per_week",
+RULE_NAMES = ("consent", "segment", "min_tenure", "availability", "max_per_day", "max_per_week",
               "max_per_day_per_channel", "capacity", "quiet_hours")
 
 
@@ -228,6 +231,14 @@ class ContactRules:
         self._capacity = tuple(c.daily_capacity for c in catalog.channels)
         self._keep_no_contact_only = ~self._contact
         self._keep_no_contact_only.setflags(write=False)
+        msgs, n_slots = catalog.messages, len(catalog.timings)
+        self._from = np.array([-np.inf if m.available_from is None
+                               else m.available_from.timestamp() for m in msgs])
+        self._until = np.array([np.inf if m.available_until is None
+                                else m.available_until.timestamp() for m in msgs])
+        self._windowed = bool(np.isfinite(self._from).any() or np.isfinite(self._until).any())
+        # each action's (message, timing) pair, flattened; -1 for no contact
+        self._pair = np.where(self._msg >= 0, self._msg * n_slots + self._slot, -1)
 
     # -- per-rule verdicts: a list of bools per message, channel or timing, True = keeps ---------
     def _consent(self, context: Mapping, profile: Mapping | None) -> list[bool]:
@@ -268,6 +279,14 @@ class ContactRules:
         tenure = self._tenure_of(context, profile)
         return [tenure >= m.min_tenure_days for m in self.catalog.messages]
 
+    def _available(self, now: float, times: np.ndarray) -> np.ndarray:
+        """``(..., M * T)``: whether each (message, timing) pair is inside the message's window,
+        at the decision time ``now`` and the slots' send times ``times`` (``(..., T)``, epoch
+        seconds)."""
+        chosen = (now >= self._from)[:, None]  # (M, 1)
+        sent = times[..., None, :] < self._until[:, None]  # (..., M, T)
+        return (chosen & sent).reshape(*times.shape[:-1], -1)
+
     def _quiet(self, times: tuple[datetime, ...], tz: Any) -> list[bool]:
         qh = self.config.quiet_hours
         if qh is None:
@@ -302,15 +321,20 @@ class ContactRules:
         return np.array([*verdicts, True])[index]
 
     def _masks(self, context: Mapping, history: ContactHistory | None,
-               capacity_used: Mapping[str, int], profile: Mapping | None,
+               capacity_used: Mapping[str, int], profile: Mapping | None, now: datetime,
                times: tuple[datetime, ...], tz: Any) -> list[tuple[str, np.ndarray | None]]:
         consent = self._consent(context, profile) if self.config.consent_required else True
         segment, tenure = self._segment(context, profile), self._tenure(context, profile)
+        available: list[bool] | bool = True
+        if self._windowed:
+            available = self._available(now.timestamp(), np.array(
+                [t.timestamp() for t in times])).tolist()
         day, week, per, capacity = self._caps(history, capacity_used)
         quiet = self._quiet(times, tz)
         return [("consent", self._keep(consent, self._ch)),
                 ("segment", self._keep(segment, self._msg)),
                 ("min_tenure", self._keep(tenure, self._msg)),
+                ("availability", self._keep(available, self._pair)),
                 ("max_per_day", self._keep(day, self._ch)),
                 ("max_per_week", self._keep(week, self._ch)),
                 ("max_per_day_per_channel", self._keep(per, self._ch)),
@@ -344,7 +368,8 @@ class ContactRules:
         times = tuple(send_at(slot, now, tz) for slot in self.catalog.timings)
         allowed = np.ones(len(self._ch), dtype=bool)
         removed: dict[str, tuple[int, ...]] = {}
-        for name, keep in self._masks(context, history, capacity_used, profile, times, tz):
+        for name, keep in self._masks(context, history, capacity_used, profile, now, times,
+                                      tz):
             if keep is None:
                 continue
             drop = np.flatnonzero(allowed & ~keep)
@@ -409,10 +434,12 @@ class ContactRules:
             except ContextError as exc:
                 raise ContextError(f"row {i}: {exc}") from None
         tenure_ok = tenure[:, None] >= np.array([m.min_tenure_days for m in msgs])[None, :]
+        available = (self._available(now.timestamp(), times) if self._windowed
+                     else np.ones((n, 1), dtype=bool))
         # in RULE_NAMES order, as apply's _masks
         masks = [(consent, self._ch), (segment, self._msg), (tenure_ok, self._msg),
-                 (day, None), (week, None), (per, self._ch), (capacity, self._ch),
-                 (quiet, self._slot)]
+                 (available, self._pair), (day, None), (week, None), (per, self._ch),
+                 (capacity, self._ch), (quiet, self._slot)]
         allowed = np.ones((n, len(self._ch)), dtype=bool)
         removed_by = np.full(allowed.shape, -1, dtype=np.int8)
         for r, (verdict, index) in enumerate(masks):

@@ -126,7 +126,8 @@ _WHEN = {"now": "now", "morning": "in the morning", "lunch": "at lunch",
          "afternoon": "in the afternoon", "evening": "in the evening", "night": "at night",
          "weekend": "at the weekend"}
 _RULES = {"consent": "no consent", "segment": "not for this segment",
-          "min_tenure": "customer too new", "max_per_day": "daily contact limit",
+          "min_tenure": "customer too new", "availability": "message not available then",
+          "max_per_day": "daily contact limit",
           "max_per_week": "weekly contact limit",
           "max_per_day_per_channel": "daily limit of the channel",
           "capacity": "channel capacity used up", "quiet_hours": "quiet hours"}

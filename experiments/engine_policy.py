@@ -16,8 +16,10 @@ and each decision's total reward goes to ``Engine.reward`` when the simulator re
   ``consent_<channel>`` says whether the simulator leaves the channel open to the customer
   (consent and the channel's remaining daily capacity), which is what a CRM knows.
 
-A decision the simulator still cannot serve (a message not yet available) is played as no
-contact by the cell and rewarded 0 here; the cell counts them (``overrides``).
+A message the simulator sends only from an hour on (``cold_start``) carries that hour as its
+``available_from``, so the engine's rules never choose it before. A decision the simulator
+still cannot serve is played as no contact by the cell and rewarded 0 here; the cell counts
+them (``overrides``).
 
 Example:
     >>> import tempfile
@@ -58,8 +60,13 @@ def engine_catalog(env: Any) -> Any:
     from engine.catalog import Catalog, Channel, Message, TimingSlot
 
     sc = env.scenario
+    # a message the simulator sends only from an hour on (cold_start) is a launch the engine
+    # is told of, as a CRM knows its campaigns' dates (before stop 29 it was not, and picked it)
     msgs = tuple(Message(m.name, theme=m.theme, offer_type=m.offer, discount=m.discount,
-                         margin=m.margin) for m in sc.messages)
+                         margin=m.margin,
+                         available_from=(T0 + m.available_from_hour * 3600.0
+                                         if m.available_from_hour > 0 else None))
+                 for m in sc.messages)
     chans = tuple(Channel(c.name, cost=c.cost, daily_capacity=c.daily_cap or None)
                   for c in sc.channels)
     tims = tuple(TimingSlot(t.name, _rule(t.hour, t.weekend)) for t in sc.timings)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, timedelta, timezone
 from importlib.resources import files
 from pathlib import Path
 
@@ -86,6 +87,34 @@ def test_version_is_stable_and_content_sensitive():
                       (TimingSlot("now", "now"),))
     assert a.version != cheaper.version
     assert len(a.version) == 16
+
+
+def test_a_catalog_without_windows_keeps_the_version_it_had_before_they_existed():
+    # measured at the commit before Message had available_from / available_until: a state
+    # folder's checkpoints name their catalog's version, and a changed one is refused
+    assert Catalog.from_toml(EXAMPLE).version == "9bd94bb27b55635a"
+    assert Catalog.from_names(["a", "b"], ["email"], ["now"]).version == "9695df34d8013a6d"
+    launched = Catalog.from_names([Message("a", available_from="2026-12-01"), "b"], ["email"],
+                                  ["now"])
+    assert launched.version != "9695df34d8013a6d"
+
+
+def test_a_window_reads_any_clear_time_as_the_same_utc_instant(tmp_path):
+    utc = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+    for given in ("2026-12-01T09:00:00+01:00", "2026-12-01T08:00:00Z", utc.timestamp(),
+                  datetime(2026, 12, 1, 9, 0, tzinfo=timezone(timedelta(hours=1)))):
+        assert Message("m", available_from=given).available_from == utc
+    assert Message("m", available_until=date(2026, 12, 25)).available_until == datetime(
+        2026, 12, 25, tzinfo=UTC)
+    text = GOOD.replace('name = "m2"', 'name = "m2"\navailable_from = 2026-12-01T09:00:00+01:00'
+                        '\navailable_until = 2026-12-25')  # TOML's own datetime and date
+    cat, _, _ = load_config(write(tmp_path, text))
+    assert (cat.messages[1].available_from, cat.messages[1].available_until) == (
+        utc, datetime(2026, 12, 25, tzinfo=UTC))
+    naive = GOOD.replace('name = "m2"', 'name = "m2"\navailable_from = 2026-12-01T09:00:00')
+    with pytest.raises(CatalogError, match=r"messages\[1\]: message 'm2'\.available_from: "
+                       r"expected a time with its offset"):
+        load_config(write(tmp_path, naive))
 
 
 def test_channel_lookup():
@@ -184,6 +213,13 @@ BAD_OBJECTS = [
     (lambda: Catalog(("m",), (Channel("c"),), (TimingSlot("t", "now"),)),
      r"messages: expected Message objects"),
     (lambda: Catalog.from_names(["m"], ["c"], ["someday"]), r"timings: expected one of now"),
+    (lambda: Message("m", available_from="2026-11-27T09:00"),
+     r"message 'm'\.available_from: expected a time with its offset"),
+    (lambda: Message("m", available_until="soon"), r"available_until: expected a time"),
+    (lambda: Message("m", available_until=float("inf")), r"available_until: expected a time"),
+    (lambda: Message("m", available_from=True), r"available_from: expected a time"),
+    (lambda: Message("m", available_from="2026-12-01", available_until="2026-12-01"),
+     r"available_until: expected a time after available_from \(2026-12-01T00:00:00\+00:00\)"),
 ]
 
 

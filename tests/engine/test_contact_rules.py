@@ -79,6 +79,31 @@ def test_segment_and_tenure_eligibility():
                                                                   "no_contact"}
 
 
+def test_a_message_is_chosen_from_its_launch_and_sent_before_its_end():
+    # launched at 13:00 (the decision's time counts); ends at 18:00 (the send's time counts)
+    cat = catalog(messages=(Message("launch", available_from=NOON + timedelta(hours=1)),
+                            Message("ends", available_until="2026-03-06T18:00:00Z")),
+                  timings=(TimingSlot("now", "now"), TimingSlot("evening", "at 19:00")))
+    rules = ContactRules(cat, RulesConfig(quiet_hours=None))
+    before = rules.apply(ALL, None, NOON, {})
+    assert names(cat, before.allowed) == {"ends/email/now", "ends/sms/now", "no_contact"}
+    assert set(before.removed) == {"availability"}
+    launched = rules.apply(ALL, None, NOON + timedelta(hours=1), {})  # at the launch itself
+    assert {n for n in names(cat, launched.allowed) if n.startswith("launch")} == {
+        "launch/email/now", "launch/email/evening", "launch/sms/now", "launch/sms/evening"}
+    ended = rules.apply(ALL, None, datetime(2026, 3, 6, 18, 0, tzinfo=UTC), {})
+    assert not {n for n in names(cat, ended.allowed) if n.startswith("ends")}
+    gone = rules.apply(ALL, None, datetime(2026, 3, 6, 17, 0, tzinfo=UTC), {}, {})
+    assert names(cat, gone.allowed) >= {"ends/email/now"}  # 17:00 < 18:00, the evening not
+    assert "ends/email/evening" not in names(cat, gone.allowed)
+
+
+def test_a_catalog_without_windows_never_removes_by_availability():
+    out = ContactRules(catalog(), RulesConfig(quiet_hours=None)).apply(
+        {"consent": {"email": True}}, None, NOON, {})
+    assert "availability" not in out.removed and out.allowed[:2].all()
+
+
 @pytest.mark.parametrize(("history", "config", "left"), [
     (ContactHistory(contacts_1d=1, contacts_7d=1), RulesConfig(quiet_hours=None), set()),
     (ContactHistory(contacts_1d=0, contacts_7d=3), RulesConfig(quiet_hours=None), set()),
@@ -207,9 +232,17 @@ consent_st = st.dictionaries(st.sampled_from(CHANNELS), st.booleans())
 
 @st.composite
 def worlds(draw):
-    msgs = draw(messages_st)
-    msgs = [Message(f"m{i}", segments=m.segments, min_tenure_days=m.min_tenure_days)
-            for i, m in enumerate(msgs)]
+    now = draw(st.datetimes(min_value=datetime(2024, 1, 1), max_value=datetime(2030, 1, 1),
+                            timezones=st.just(UTC)))
+    msgs = []
+    for i, m in enumerate(draw(messages_st)):  # windows around now, in hours (None: open)
+        start = draw(st.sampled_from([None, None, -5.0, 0.0, 2.0]))
+        end = draw(st.sampled_from([None, None, 1.0, 13.5, 30.0, 200.0]))
+        if start is not None and end is not None and end <= start:
+            end = None
+        msgs.append(Message(f"m{i}", segments=m.segments, min_tenure_days=m.min_tenure_days,
+                            available_from=None if start is None else now + timedelta(hours=start),
+                            available_until=None if end is None else now + timedelta(hours=end)))
     chans = [Channel(CHANNELS[i], daily_capacity=c.daily_capacity)
              for i, c in enumerate(draw(channels_st))]
     slots = [TimingSlot(f"t{i}", r) for i, r in enumerate(draw(timings_st))]
@@ -237,8 +270,6 @@ def worlds(draw):
         contacts_1d=draw(st.integers(0, 3)), contacts_7d=draw(st.integers(0, 6)),
         sends_today_by_channel=draw(st.dictionaries(st.sampled_from(names), st.integers(0, 3))))
     used = draw(st.dictionaries(st.sampled_from(names), st.integers(0, 6)))
-    now = draw(st.datetimes(min_value=datetime(2024, 1, 1), max_value=datetime(2030, 1, 1),
-                            timezones=st.just(UTC)))
     return cat, config, context, profile, history, used, now
 
 
@@ -260,6 +291,11 @@ def breaks_a_rule(action, cat, cfg, context, profile, history, used, now) -> boo
         return True
     if context.get("tenure_days", prof.get("tenure_days", 0.0)) < msg.min_tenure_days:
         return True
+    if msg.available_from is not None and now < msg.available_from:
+        return True
+    tz = context.get("timezone", prof.get("timezone"))
+    if msg.available_until is not None and send_at(action.timing, now, tz) >= msg.available_until:
+        return True
     if cfg.max_per_day is not None and history.contacts_1d >= cfg.max_per_day:
         return True
     if cfg.max_per_week is not None and history.contacts_7d >= cfg.max_per_week:
@@ -271,7 +307,6 @@ def breaks_a_rule(action, cat, cfg, context, profile, history, used, now) -> boo
     if capacity is not None and used.get(ch, 0) >= capacity:
         return True
     if cfg.quiet_hours is not None:
-        tz = context.get("timezone", prof.get("timezone"))
         hour = send_at(action.timing, now, tz).astimezone(ZoneInfo(tz or "UTC")).hour
         start, end = cfg.quiet_hours
         quiet = start <= hour < end if start < end else (hour >= start or hour < end)

@@ -18,7 +18,11 @@ ZONES = (None, "UTC", "Europe/Paris", "Asia/Tokyo", "America/Los_Angeles")
 
 def _catalog(no_contact: bool) -> Catalog:
     msgs = (Message("a"), Message("vip", segments=("vip",)), Message("old", min_tenure_days=30),
-            Message("both", segments=("new", "vip"), min_tenure_days=5.5))
+            Message("both", segments=("new", "vip"), min_tenure_days=5.5),
+            # a launch between the first two decision times; an offer that ends between the
+            # sends of some timings and others
+            Message("launch", available_from=1.7e9 + 3600 * 5),
+            Message("ends", available_until=1.7e9 + 3600 * 10))
     chans = (Channel("email"), Channel("sms", daily_capacity=3), Channel("push"))
     timings = (TimingSlot("now", "now"), TimingSlot("morning", "at 09:00"),
                TimingSlot("late", "at 22:30"), TimingSlot("soon", "in 3h"))
