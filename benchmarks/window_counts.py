@@ -1,7 +1,8 @@
 """What a policy did, window by window, in an experiment's cells: the per-window counts every
 cell records (expected value of the treated decisions, contacts, opens, clicks, conversions,
-unsubscribes), summed over its seeds and divided by their number, one row per window. It reads
-the parquet cells ``offerbandit experiment run`` writes under ``<out>/cells``.
+unsubscribes, picks the simulator replaced by no contact), summed over its seeds and divided by
+their number, one row per window. It reads the parquet cells ``offerbandit experiment run``
+writes under ``<out>/cells``.
 
     python benchmarks/window_counts.py results/s24/long_baseline "engine (default)" --seeds 0-7
     python benchmarks/window_counts.py results/s27/long_lints lints --seeds 0-7
@@ -22,7 +23,7 @@ from benchmarks.paired_switch import seed_list  # noqa: E402
 
 #: the counts printed, as the cells name them
 COUNTS = ("expected_treated", "contacts", "no_contact", "opened", "clicked", "converted",
-          "unsubscribed", "churned")
+          "unsubscribed", "churned", "overrides")
 
 
 def window_counts(out: Path, policy: str, seeds: list[int] | None = None) -> pd.DataFrame:
