@@ -125,8 +125,10 @@ EARLIER_DEFAULTS: tuple[tuple[str | Mapping[str, Any], ...], ...] = (
 #: 0.50 on held-out seeds), ahead of the history crossed at 40,000 decisions on `baseline`
 #: and `capacity` with separated intervals, ahead of segment rules on `capacity` (separated)
 #: and not separated from them on `baseline`, no tiny-world lock-in in 160 seeds against 4,
-#: not separated on 100 fresh catalogs (+0.003 [-0.007, +0.013]); it trails on `cold_start`
-#: (docs/engine.md, "The contact history left out of the joint ridge").
+#: not separated on 100 fresh catalogs (+0.003 [-0.007, +0.013]) (docs/engine.md, "The
+#: contact history left out of the joint ridge"). It trailed on `cold_start` only while the
+#: engine was not told of that world's launch: told, it leads every learner there over 20
+#: seeds, separated (docs/engine.md, stop 29).
 SHARED_DEFAULT_CANDIDATES: tuple[str | Mapping[str, Any], ...] = (
     {"name": "joint", "exploration": "joint", "gamma_scale": 30.0, "l2": 100.0,
      "thompson": 0.5, "thompson_mix": 0.05, "pool": "perturbed", "redraw": 300,
