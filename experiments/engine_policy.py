@@ -63,14 +63,29 @@ def engine_catalog(env: Any) -> Any:
     # a message the simulator sends only from an hour on (cold_start) is a launch the engine
     # is told of, as a CRM knows its campaigns' dates (before stop 29 it was not, and picked it)
     msgs = tuple(Message(m.name, theme=m.theme, offer_type=m.offer, discount=m.discount,
-                         margin=m.margin,
-                         available_from=(T0 + m.available_from_hour * 3600.0
-                                         if m.available_from_hour > 0 else None))
+                         margin=m.margin, available_from=_launch(m.available_from_hour))
                  for m in sc.messages)
     chans = tuple(Channel(c.name, cost=c.cost, daily_capacity=c.daily_cap or None)
                   for c in sc.channels)
     tims = tuple(TimingSlot(t.name, _rule(t.hour, t.weekend)) for t in sc.timings)
     return Catalog(msgs, chans, tims, no_contact=sc.allow_no_contact)
+
+
+def _launch(hour: float) -> float | None:
+    """The engine's ``available_from`` (epoch seconds) of a message the simulator sends from
+    ``hour`` on, or None for one it always sends.
+
+    One second after the hour: the simulator's clock is a float sum of its steps, so at the
+    launch's own step it can read a hair under the hour (40 steps of 8.4 hours sum to
+    335.99999999999994) while the engine's epoch seconds round up to it; the engine must never
+    take for launched what the simulator still holds back (its pick would be replaced by no
+    contact), and a second's caution costs at most that one step.
+
+    Example:
+        >>> _launch(336.0) - T0, _launch(0.0)
+        (1209601.0, None)
+    """
+    return T0 + hour * 3600.0 + 1.0 if hour > 0 else None
 
 
 def _rule(hour: float, weekend: bool) -> str:

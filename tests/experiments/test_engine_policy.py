@@ -84,24 +84,27 @@ def test_the_last_call_s_decisions_are_kept_in_row_order_with_their_explanations
 
 
 def test_a_message_launched_mid_run_is_never_picked_before_and_is_served_after(tmp_path):
-    # cold_start's two messages launched at hour 3 instead of 336, so a test reaches the launch
-    launch = {"available_from_hour": 3.0}
+    # cold_start's two messages launched at hour 31.92 instead of 336, so that a test reaches
+    # the launch: 19 steps of 1.68 hours, whose float sum (31.919999999999998) falls a hair
+    # short of it, so the simulator holds them back one step more (as 40 steps of 8.4 hours
+    # do for the real launch at 336)
+    launch = {"available_from_hour": 31.92}
     sc = load_scenario("cold_start", message_overrides={"newin15": launch, "seasonal20": launch})
     env = CustomerBatchEnv(sc, batch_size=100, seed=3)
     obs, info = env.reset(seed=3)
     late = [sc.messages.index(m) for m in sc.messages if m.name in ("newin15", "seasonal20")]
     before = after = 0
     with EnginePolicy(env, state_dir=tmp_path / "state", seed=3) as pol:
-        for step in range(8):
+        for step in range(24):
             refs = np.arange(step * 100, (step + 1) * 100)
             a, _ = pol.act_customers(obs, info["eligible"], info["customer_ids"],
                                      info["clock_hours"], refs)
             # nothing the engine picks is refused by the simulator (and replaced by no contact)
-            assert info["eligible"][np.arange(100), a].all()
+            assert info["eligible"][np.arange(100), a].all(), f"step {step}"
             new = int(np.isin(env.catalog.message_of[a[a != env.catalog.no_contact_action]],
                               late).sum())
-            before, after = ((before + new, after) if info["clock_hours"] < 3.0
-                             else (before, after + new))
+            launched = info["eligible"][:, env.catalog.message_of == late[0]].any()
+            before, after = (before, after + new) if launched else (before + new, after)
             obs, _, _, _, info = env.step(a)
             pol.learn_refs(info["matured_refs"], info["matured_rewards"], info["clock_hours"])
     assert before == 0 and after > 0
