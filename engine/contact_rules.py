@@ -325,16 +325,16 @@ class ContactRules:
                times: tuple[datetime, ...], tz: Any) -> list[tuple[str, np.ndarray | None]]:
         consent = self._consent(context, profile) if self.config.consent_required else True
         segment, tenure = self._segment(context, profile), self._tenure(context, profile)
-        available: list[bool] | bool = True
-        if self._windowed:
-            available = self._available(now.timestamp(), np.array(
-                [t.timestamp() for t in times])).tolist()
+        available = None
+        if self._windowed:  # the mask straight from numpy: no per-pair Python list
+            ok = self._available(now.timestamp(), np.array([t.timestamp() for t in times]))
+            available = None if ok.all() else np.append(ok, True)[self._pair]
         day, week, per, capacity = self._caps(history, capacity_used)
         quiet = self._quiet(times, tz)
         return [("consent", self._keep(consent, self._ch)),
                 ("segment", self._keep(segment, self._msg)),
                 ("min_tenure", self._keep(tenure, self._msg)),
-                ("availability", self._keep(available, self._pair)),
+                ("availability", available),
                 ("max_per_day", self._keep(day, self._ch)),
                 ("max_per_week", self._keep(week, self._ch)),
                 ("max_per_day_per_channel", self._keep(per, self._ch)),
