@@ -144,17 +144,18 @@ def _span(text: str) -> str:
     return ",".join(f"{a}-{b}" if b > a else f"{a}" for a, b in runs)
 
 
-def _renames(text: str) -> dict[str, str]:
-    """``--renamed``'s pairs; raises ``SystemExit`` naming the flag on a malformed item.
+def _label_pairs(text: str, flag: str, shape: str) -> dict[str, str]:
+    """``flag``'s ``a=b,c=d`` items as a dict; raises ``SystemExit`` naming the flag and the
+    expected ``shape`` on a malformed item.
 
-    >>> _renames("engine default=old one,new one=engine default")
+    >>> _label_pairs("engine default=old one,new one=engine default", "--renamed", "old=new")
     {'engine default': 'old one', 'new one': 'engine default'}
     """
     pairs = [item.split("=", 1) for item in text.split(",") if item.strip()]
     bad = [item for item in pairs if len(item) != 2 or not all(x.strip() for x in item)]
     if bad:
-        raise SystemExit(f"--renamed: expected old=new items, got {'='.join(bad[0])!r}")
-    return {old.strip(): new.strip() for old, new in pairs}
+        raise SystemExit(f"{flag}: expected {shape} items, got {'='.join(bad[0])!r}")
+    return {a.strip(): b.strip() for a, b in pairs}
 
 
 def _take(log: Path, folders: list[Path], renames: dict[str, str]) -> None:
@@ -178,14 +179,6 @@ def _take(log: Path, folders: list[Path], renames: dict[str, str]) -> None:
         print(f"took {len(new)} cells from {', '.join(map(str, folders))}", file=sys.stderr)
 
 
-def _named_bests(text: str) -> dict[str, str]:
-    pairs = [item.split("=", 1) for item in text.split(",") if item.strip()]
-    bad = [item for item in pairs if len(item) != 2 or not all(x.strip() for x in item)]
-    if bad:
-        raise SystemExit(f"--bests: expected world=label items, got {'='.join(bad[0])!r}")
-    return {w.strip(): lab.strip() for w, lab in pairs}
-
-
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
     worlds = tuple(filter(None, args.worlds.split(","))) or (
@@ -202,7 +195,8 @@ def main(argv: list[str] | None = None) -> int:
                             else "results/learning_suite"))
     out.mkdir(parents=True, exist_ok=True)
     log = out / "cells.jsonl"
-    _take(log, [Path(f) for f in args.take], _renames(args.renamed))
+    _take(log, [Path(f) for f in args.take],
+          _label_pairs(args.renamed, "--renamed", "old=new"))
     have = {_cell_id(r) for r in _records(log) if _current(r, args.quick, args.horizon)}
     cells = [SuiteCell(w, s, seed, quick=args.quick, horizon=args.horizon)
              for w in worlds for s in specs for seed in dict.fromkeys(seeds + confirm)]
@@ -249,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     if confirm:
         held = [r for r in _records(log) if r["world"] in worlds and r["learner"] in labels
                 and r["seed"] in confirm and _current(r, args.quick, args.horizon)]
-        named = _named_bests(args.bests)
+        named = _label_pairs(args.bests, "--bests", "world=label")
         _print_confirmed(held, shown, bests(recs, args.metric) | named, bool(named), args)
     if failed:
         print(f"FAILED cells: {', '.join(failed)}", file=sys.stderr)

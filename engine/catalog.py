@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import re
 import tomllib
@@ -30,8 +29,8 @@ from typing import Any
 
 import numpy as np
 
-from engine.errors import CatalogError
-from engine.send_time import parse_rule
+from engine.errors import CatalogError, ContextError
+from engine.send_time import as_utc, parse_rule
 from policies.number_check import check_number
 
 __all__ = [
@@ -88,31 +87,25 @@ def _check_instant(kind: str, what: str, value: Any) -> datetime | None:
     """
     if value is None:
         return None
-    out = _instant(value)
-    if out is None or out.tzinfo is None or out.utcoffset() is None:
+    try:
+        return as_utc(_as_datetime(value))
+    except ContextError:  # naive, not finite, out of range, or not a time at all
         raise CatalogError(f"{kind}.{what}: expected a time with its offset ('...Z' or "
-                           f"'...+01:00'), a date or epoch seconds, got {value!r}")
-    return out.astimezone(UTC)
+                           f"'...+01:00'), a date or epoch seconds, got {value!r}") from None
 
 
-def _instant(value: Any) -> datetime | None:
-    """``value`` read as a datetime (naive where it says no offset), or None if it is none."""
+def _as_datetime(value: Any) -> Any:
+    """A string or a date as the datetime it names (naive where it gives no offset; a date
+    alone, "2026-12-25" or TOML's, is its UTC midnight); anything else as given."""
     if isinstance(value, str):
         text = value.strip()
-        try:  # a date alone ("2026-12-25") is its UTC midnight, as a TOML date is
+        try:
             value = date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
         except ValueError:
-            return None
-    if isinstance(value, datetime):
-        return value
-    if isinstance(value, date):
+            return value
+    if isinstance(value, date) and not isinstance(value, datetime):
         return datetime(value.year, value.month, value.day, tzinfo=UTC)
-    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
-        try:
-            return datetime.fromtimestamp(value, UTC)
-        except (OverflowError, OSError, ValueError):
-            return None
-    return None
+    return value
 
 
 @dataclass(frozen=True)

@@ -311,30 +311,32 @@ class ContactRules:
         return (cfg.max_per_day is None or day < cfg.max_per_day,
                 cfg.max_per_week is None or week < cfg.max_per_week, per, capacity)
 
-    def _keep(self, verdicts: list[bool] | bool, index: np.ndarray) -> np.ndarray | None:
+    def _keep(self, verdicts: list[bool] | np.ndarray | bool, index: np.ndarray
+              ) -> np.ndarray | None:
         """The (K,) keep mask of per-item verdicts, or None when they keep everything."""
-        if verdicts is True or (verdicts is not False and all(verdicts)):
+        if verdicts is True:
             return None
         if verdicts is False:
             return self._keep_no_contact_only
         # index -1 (no contact) picks the appended True: no contact is never removed
-        return np.array([*verdicts, True])[index]
+        if isinstance(verdicts, np.ndarray):  # numpy's own all and append (a list's are slower)
+            return None if verdicts.all() else np.append(verdicts, True)[index]
+        return None if all(verdicts) else np.array([*verdicts, True])[index]
 
     def _masks(self, context: Mapping, history: ContactHistory | None,
                capacity_used: Mapping[str, int], profile: Mapping | None, now: datetime,
                times: tuple[datetime, ...], tz: Any) -> list[tuple[str, np.ndarray | None]]:
         consent = self._consent(context, profile) if self.config.consent_required else True
         segment, tenure = self._segment(context, profile), self._tenure(context, profile)
-        available = None
-        if self._windowed:  # the mask straight from numpy: no per-pair Python list
-            ok = self._available(now.timestamp(), np.array([t.timestamp() for t in times]))
-            available = None if ok.all() else np.append(ok, True)[self._pair]
+        available: np.ndarray | bool = True
+        if self._windowed:  # a catalog without windows pays nothing for the rule
+            available = self._available(now.timestamp(), np.array([t.timestamp() for t in times]))
         day, week, per, capacity = self._caps(history, capacity_used)
         quiet = self._quiet(times, tz)
         return [("consent", self._keep(consent, self._ch)),
                 ("segment", self._keep(segment, self._msg)),
                 ("min_tenure", self._keep(tenure, self._msg)),
-                ("availability", available),
+                ("availability", self._keep(available, self._pair)),
                 ("max_per_day", self._keep(day, self._ch)),
                 ("max_per_week", self._keep(week, self._ch)),
                 ("max_per_day_per_channel", self._keep(per, self._ch)),
@@ -434,6 +436,7 @@ class ContactRules:
             except ContextError as exc:
                 raise ContextError(f"row {i}: {exc}") from None
         tenure_ok = tenure[:, None] >= np.array([m.min_tenure_days for m in msgs])[None, :]
+        # without windows an all-true verdict: the loop below skips it, keeping RULE_NAMES' codes
         available = (self._available(now.timestamp(), times) if self._windowed
                      else np.ones((n, 1), dtype=bool))
         # in RULE_NAMES order, as apply's _masks

@@ -148,11 +148,16 @@ def as_utc(now: datetime | float) -> datetime:
     """An aware UTC datetime from an aware datetime or epoch seconds.
 
     Raises:
-        ContextError: ``now`` is naive, not finite, or of another type.
+        ContextError: ``now`` is naive, not finite, out of a datetime's range, or of another
+            type.
 
     Example:
         >>> as_utc(0).isoformat()
         '1970-01-01T00:00:00+00:00'
+        >>> as_utc(1e20)
+        Traceback (most recent call last):
+        ...
+        engine.errors.ContextError: now: expected epoch seconds within a datetime's range, got 1e+20
     """
     if isinstance(now, datetime):
         if now.tzinfo is UTC:  # the common case, and send_at calls this once per slot
@@ -161,7 +166,11 @@ def as_utc(now: datetime | float) -> datetime:
             raise ContextError(f"now: expected an aware datetime (with tzinfo), got naive {now}")
         return now.astimezone(UTC)
     if isinstance(now, (int, float)) and not isinstance(now, bool) and math.isfinite(now):
-        return datetime.fromtimestamp(float(now), tz=UTC)
+        try:
+            return datetime.fromtimestamp(float(now), tz=UTC)
+        except (OverflowError, OSError, ValueError):
+            raise ContextError(f"now: expected epoch seconds within a datetime's range, "
+                               f"got {now!r}") from None
     raise ContextError(f"now: expected an aware datetime or epoch seconds, got {now!r}")
 
 

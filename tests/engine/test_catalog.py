@@ -217,6 +217,7 @@ BAD_OBJECTS = [
      r"message 'm'\.available_from: expected a time with its offset"),
     (lambda: Message("m", available_until="soon"), r"available_until: expected a time"),
     (lambda: Message("m", available_until=float("inf")), r"available_until: expected a time"),
+    (lambda: Message("m", available_until=1e20), r"available_until: expected a time"),
     (lambda: Message("m", available_from=True), r"available_from: expected a time"),
     (lambda: Message("m", available_from="2026-12-01", available_until="2026-12-01"),
      r"available_until: expected a time after available_from \(2026-12-01T00:00:00\+00:00\)"),

@@ -98,6 +98,15 @@ def test_a_message_is_chosen_from_its_launch_and_sent_before_its_end():
     assert "ends/email/evening" not in names(cat, gone.allowed)
 
 
+def test_a_decision_time_no_datetime_can_hold_is_a_context_error():
+    rules = ContactRules(catalog(), RulesConfig())
+    for now in (1e20, -1e20):  # once an OverflowError from datetime, untyped
+        with pytest.raises(ContextError, match=r"now: expected epoch seconds within"):
+            rules.apply({}, None, now, {})
+        with pytest.raises(ContextError, match=r"now: expected epoch seconds within"):
+            rules.apply_batch([{}], [None], now, {})
+
+
 def test_a_catalog_without_windows_never_removes_by_availability():
     out = ContactRules(catalog(), RulesConfig(quiet_hours=None)).apply(
         {"consent": {"email": True}}, None, NOON, {})
