@@ -16,6 +16,14 @@ and each decision's total reward goes to ``Engine.reward`` when the simulator re
   ``consent_<channel>`` says whether the simulator leaves the channel open to the customer
   (consent and the channel's remaining daily capacity), which is what a CRM knows.
 
+- Rewards: each total as the simulator reports it (``rewards_at="due"``): a conversion's when
+  it happens, a total without one when its conversion window ends, as a client that reports
+  conversions as they come and lets the rest close. ``rewards_at="window_end"`` holds every
+  total until its decision's conversion window has passed, as a client that reports each
+  decision once it is final: every decision is then learned as late as the others, so the
+  conversions of the actions chosen lately are not learned before their zeros (issue 12,
+  stop 30: the favourites that held for thousands of decisions on ``baseline``).
+
 A message the simulator sends only from an hour on (``cold_start``) carries that hour as its
 ``available_from``, so the engine's rules never choose it before. A decision the simulator
 still cannot serve is played as no contact by the cell and rewarded 0 here; the cell counts
@@ -36,12 +44,18 @@ Example:
 
 from __future__ import annotations
 
+import heapq
 import os
 from typing import Any, Self
 
 import numpy as np
 
-__all__ = ["T0", "EnginePolicy", "engine_catalog"]
+__all__ = ["ADAPTER_PARAMS", "REWARDS_AT", "T0", "EnginePolicy", "engine_catalog"]
+
+#: When the adapter hands a total to ``Engine.reward`` (see the module docstring).
+REWARDS_AT = ("due", "window_end")
+#: The engine policy's parameters that are the adapter's, not :class:`EngineOptions` fields.
+ADAPTER_PARAMS = ("rules", "rewards_at")
 
 #: The simulator's hour 0: 2023-11-15 00:00 UTC (a UTC midnight, so capacity days line up).
 T0 = 1_700_006_400.0
@@ -69,6 +83,21 @@ def engine_catalog(env: Any) -> Any:
                   for c in sc.channels)
     tims = tuple(TimingSlot(t.name, _rule(t.hour, t.weekend)) for t in sc.timings)
     return Catalog(msgs, chans, tims, no_contact=sc.allow_no_contact)
+
+
+def check_rewards_at(value: object) -> None:
+    """Refuse a ``rewards_at`` that is not one of :data:`REWARDS_AT`, naming the field.
+
+    Example:
+        >>> check_rewards_at("at_once")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        experiments.errors.SpecError: rewards_at: expected one of due, window_end; got 'at_once'
+    """
+    from experiments.errors import SpecError
+
+    if value not in REWARDS_AT:
+        raise SpecError(f"rewards_at: expected one of {', '.join(REWARDS_AT)}; got {value!r}")
 
 
 def _launch(hour: float) -> float | None:
@@ -103,6 +132,8 @@ class EnginePolicy:
         state_dir: an empty folder for the engine's log and checkpoints.
         seed: the engine's seed.
         rules: the engine's ``[rules]`` table; default: consent and channel capacity only.
+        rewards_at: ``"due"`` (each total when the simulator reports it) or ``"window_end"``
+            (each held until its decision's conversion window has passed).
         **options: :class:`~engine.options.EngineOptions` fields (``exploration``, ``learner``,
             ...); the reward window defaults to the simulator's conversion window plus two
             steps and a day (a total is never reported later than that).
@@ -110,10 +141,13 @@ class EnginePolicy:
 
 
     def __init__(self, env: Any, state_dir: str | os.PathLike, seed: int = 0,
-                 rules: dict[str, Any] | None = None, **options: Any) -> None:
+                 rules: dict[str, Any] | None = None, rewards_at: str = "due",
+                 **options: Any) -> None:
         from engine import Engine
         from engine.clock import ManualClock
         from engine.contact_rules import RulesConfig
+
+        check_rewards_at(rewards_at)
 
         catalog = engine_catalog(env)
         rules_config = RulesConfig(max_per_day=None, max_per_week=None, quiet_hours=None) \
@@ -129,6 +163,10 @@ class EnginePolicy:
         self.engine = Engine(catalog=catalog, rules=rules_config, state_dir=state_dir,
                              seed=seed, clock=self._clock, **options)
         self._window_s = float(self.engine.options.reward_window)
+        self._hold_s = (env.scenario.conversion_window_hours * 3600.0
+                        if rewards_at == "window_end" else 0.0)
+        #: totals held until their release time: (release, decision id, decided, total)
+        self._held: list[tuple[float, str, float, float]] = []
         self._ids: dict[int, tuple[str, float]] = {}
         #: the decisions of the last ``act_customers`` call, in its rows' order (diagnostics
         #: read their explanations: benchmarks/exploration_cost.py)
@@ -173,10 +211,18 @@ class EnginePolicy:
         now = T0 + clock_hours * 3600.0
         for ref, value in zip(refs.tolist(), rewards.tolist(), strict=True):
             decision_id, decided = self._ids.pop(ref)
-            # the simulator reports totals at step ends (and all at flush); each came in time
-            arrival = min(now, decided + self._window_s - 1.0)
-            self._clock.set(arrival)
-            self.engine.reward(decision_id, value)
+            if self._hold_s:
+                heapq.heappush(self._held, (decided + self._hold_s, decision_id, decided, value))
+            else:
+                self._reward(decision_id, decided, value, now)
+        while self._held and self._held[0][0] <= now:
+            _, decision_id, decided, value = heapq.heappop(self._held)
+            self._reward(decision_id, decided, value, now)
+
+    def _reward(self, decision_id: str, decided: float, value: float, now: float) -> None:
+        # the simulator reports totals at step ends (and all at flush); each came in time
+        self._clock.set(min(now, decided + self._window_s - 1.0))
+        self.engine.reward(decision_id, value)
 
     def close(self) -> None:
         """Close the engine (safe to call twice)."""

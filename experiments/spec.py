@@ -106,10 +106,13 @@ class PolicyEntry:
         # worker starts; its ``rules`` table needs the scenario's catalog and fails in the cell
         from engine.errors import ConfigError
         from engine.options import EngineOptions
+        from experiments.engine_policy import ADAPTER_PARAMS, check_rewards_at
 
         try:
-            EngineOptions.from_dict({k: v for k, v in self.params.items() if k != "rules"})
-        except ConfigError as exc:
+            EngineOptions.from_dict({k: v for k, v in self.params.items()
+                                     if k not in ADAPTER_PARAMS})
+            check_rewards_at(self.params.get("rewards_at", "due"))
+        except (ConfigError, SpecError) as exc:
             raise SpecError(f"policies[{self.label}].params.{exc}") from None
 
     def _check_registered(self) -> None:

@@ -108,3 +108,45 @@ def test_a_message_launched_mid_run_is_never_picked_before_and_is_served_after(t
             obs, _, _, _, info = env.step(a)
             pol.learn_refs(info["matured_refs"], info["matured_rewards"], info["clock_hours"])
     assert before == 0 and after > 0
+
+
+def test_totals_held_to_the_window_end_are_learned_no_sooner_and_none_is_lost(tmp_path):
+    # a conversion's total comes from the simulator at the conversion, a zero at the window's
+    # end; held, each is learned once its decision's conversion window has passed
+    env = CustomerBatchEnv("small", batch_size=50, seed=2)
+    window_h = env.scenario.conversion_window_hours
+    obs, info = env.reset(seed=2)
+    decided: dict[int, float] = {}
+    with EnginePolicy(env, state_dir=tmp_path / "state", seed=2, rewards_at="window_end") as pol:
+        reported = 0
+        for step in range(30):
+            refs = np.arange(step * 50, (step + 1) * 50)
+            a, _ = pol.act_customers(obs, info["eligible"], info["customer_ids"],
+                                     info["clock_hours"], refs)
+            decided.update(dict.fromkeys(refs.tolist(), info["clock_hours"]))
+            obs, _, _, _, info = env.step(a)
+            reported += len(info["matured_refs"])
+            pol.learn_refs(info["matured_refs"], info["matured_rewards"], info["clock_hours"])
+            # the final learned rows: no decision learned before its window passed
+            due = sum(h + window_h <= info["clock_hours"] for h in decided.values())
+            learned = pol.engine.stats()["rewards"]
+            assert learned <= due
+        early = [r for r in range(1500) if decided[r] + window_h > info["clock_hours"]]
+        assert reported > learned and early  # some totals came before their window passed
+        refs, flushed = env.flush()
+        pol.learn_refs(refs, flushed, info["clock_hours"] + 10 * window_h)
+        assert pol.engine.stats()["rewards"] == 1500  # every held total was learned
+
+
+def test_an_unknown_rewards_at_is_refused_naming_it(tmp_path):
+    import pytest
+
+    from experiments.errors import SpecError
+
+    with pytest.raises(SpecError, match=r"policies\[e\]\.params\.rewards_at: expected one of "
+                                        r"due, window_end; got 'end'"):
+        PolicyEntry("engine", {"rewards_at": "end"}, label="e")
+    env = CustomerBatchEnv("small", batch_size=5, seed=0)
+    with pytest.raises(SpecError, match="rewards_at"):
+        EnginePolicy(env, state_dir=tmp_path / "s", rewards_at="end")
+    assert not (tmp_path / "s").exists()  # refused before the engine made its folder
