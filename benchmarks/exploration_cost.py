@@ -7,15 +7,16 @@ Where the greedy value is far above the chosen one late in a run, the policy kno
 it acts: the cost is exploration, not learning (issue 12, stop 11: the long horizon on
 ``baseline``, 201 actions). ``--names N`` adds each window's N most frequent greedy choices
 (their share of the window's watched rows and their true value there), and ``--taught N`` the
-N actions whose learned rewards summed highest (sends learned, reward sum, rewards above 0,
-mean): a window where the greedy value falls shows which favourite the model held and on how
-few rewards above 0 (issue 12, stop 30). It ends with how many decisions were made between a
+N actions whose reported totals summed highest (sends reported, reward sum, rewards above 0,
+mean; with the default ``--rewards-at due`` each is learned as it is reported): a window
+where the greedy value falls shows which favourite the model held and on how few rewards
+above 0 (issue 12, stop 30). It ends with how many decisions were made between a
 decision and the simulator's report of its total (its delay in decisions).
 
     python benchmarks/exploration_cost.py --scenario baseline --seed 3 --horizon 40000
-    python benchmarks/exploration_cost.py --seed 7 --horizon 18000 --window 2000 --names 3 \
+    python benchmarks/exploration_cost.py --seed 7 --horizon 18000 --window 2000 --names 3 \\
         --taught 6
-    python benchmarks/exploration_cost.py --seed 7 --horizon 18000 --window 2000 --names 3 \
+    python benchmarks/exploration_cost.py --seed 7 --horizon 18000 --window 2000 --names 3 \\
         --taught 6 --rewards-at window_end
     python benchmarks/exploration_cost.py --scenario baseline --seed 3 --horizon 40000 \\
         --candidates '[{"name": "joint", "exploration": "joint", "thompson": 0.5,
@@ -53,8 +54,8 @@ class WatchedEngine:
         self.rows: list[tuple[int, float, float, float, float, float]] = []
         self.learners: list[str] = []  # the candidate that served each watched row
         self.greedy: list[str] = []  # the greedy action's name at each watched row
-        self._played: dict[int, int] = {}  # ref -> action index, until its reward is learned
-        #: action name -> [sends learned, reward sum, rewards above 0]
+        self._played: dict[int, int] = {}  # ref -> action index, until its total is reported
+        #: action name -> [sends reported, reward sum, rewards above 0]
         self.taught: dict[str, list[float]] = {}
         #: (decisions made since the reported one, total) of every reported total
         self.delays: list[tuple[int, float]] = []
@@ -97,7 +98,7 @@ def run(scenario: str, seed: int, horizon: int, every: int, window: int,
         options: dict[str, Any], rewards_at: str = "due") -> WatchedEngine:
     """One engine cell, watched: its rows (ref, mass on the greedy action, greedy / chosen /
     best / random expected values), the candidate that served each, the greedy action's
-    name at each, and the rewards each action was taught."""
+    name at each, and the totals reported for each action."""
     import tempfile
 
     from simulator import CustomerBatchEnv, load_scenario
@@ -132,8 +133,8 @@ def _print_delays(delays: list[tuple[int, float]]) -> None:
 
 
 def _print_taught(taught: dict[str, list[float]], n: int) -> None:
-    print(f"the {n} actions whose learned rewards summed highest:")
-    print("action   sends learned   reward sum   rewards above 0   mean")
+    print(f"the {n} actions whose reported totals summed highest:")
+    print("action   sends reported   reward sum   rewards above 0   mean")
     for name, (sends, total, positive) in sorted(taught.items(), key=lambda kv: -kv[1][1])[:n]:
         print(f"{name}   {sends:,.0f}   {total:.1f}   {positive:.0f}   {total / sends:.3f}")
 
@@ -149,7 +150,7 @@ def main() -> None:
     ap.add_argument("--names", type=int, default=0,
                     help="each window's n most frequent greedy choices, with their true value")
     ap.add_argument("--taught", type=int, default=0,
-                    help="the n actions whose learned rewards summed highest")
+                    help="the n actions whose reported totals summed highest")
     ap.add_argument("--rewards-at", default="due", choices=REWARDS_AT,
                     help="when the adapter hands each total to the engine")
     args = ap.parse_args()

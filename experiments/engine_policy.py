@@ -133,7 +133,8 @@ class EnginePolicy:
         seed: the engine's seed.
         rules: the engine's ``[rules]`` table; default: consent and channel capacity only.
         rewards_at: ``"due"`` (each total when the simulator reports it) or ``"window_end"``
-            (each held until its decision's conversion window has passed).
+            (each held until its decision's conversion window has passed; totals still held
+            when the run ends are never learned, as a client's would not be).
         **options: :class:`~engine.options.EngineOptions` fields (``exploration``, ``learner``,
             ...); the reward window defaults to the simulator's conversion window plus two
             steps and a day (a total is never reported later than that).
@@ -163,6 +164,7 @@ class EnginePolicy:
         self.engine = Engine(catalog=catalog, rules=rules_config, state_dir=state_dir,
                              seed=seed, clock=self._clock, **options)
         self._window_s = float(self.engine.options.reward_window)
+        # how long a total waits after its decision; 0: handed over as reported
         self._hold_s = (env.scenario.conversion_window_hours * 3600.0
                         if rewards_at == "window_end" else 0.0)
         #: totals held until their release time: (release, decision id, decided, total)

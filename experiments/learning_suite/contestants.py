@@ -403,12 +403,12 @@ LINUCB_VARIANTS: tuple[LearnerSpec, ...] = (
 #: SquareCB reads gaps in the rewards' unit, so this is the loop as greedy as it would be with
 #: each order counted as 1 (the engine's scaled rewards), which tells a gap that comes from
 #: the unit of the rewards from one that comes from learning (docs/engine.md, stop 8).
-#: RegCB-opt with the cost range declared: VW assumes costs in [0, 1] (``--cb_min_cost``,
-#: ``--cb_max_cost``), while the suite's costs are minus the rewards, at most 0, so the issue's
-#: ``vw regcb-opt`` loop (VW's defaults) captures about 0 everywhere; -100 to 0.1 is the range
-#: the early screen declared (docs/engine.md, "Other explorations"; stop 30).
 VW_VARIANTS: tuple[LearnerSpec, ...] = (
     _vw("vw squarecb g0.25", "--squarecb", "--gamma_scale", "0.25"),
+    # RegCB-opt with its cost range declared: VW assumes costs in [0, 1] (--cb_min_cost,
+    # --cb_max_cost), while the suite's costs are minus the rewards, at most 0 but for a
+    # send's cost, so the issue's ``vw regcb-opt`` (VW's defaults) captures about 0 on every
+    # world; -100 to 0.1 is the range the early screen declared (docs/engine.md, stop 30)
     _vw("vw regcb-opt costs declared", "--regcbopt", "--cb_min_cost", "-100", "--cb_max_cost",
         "0.1"),
 )

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow.parquet as pq
+import pytest
 
 from experiments.cell import run_cell
 from experiments.engine_policy import EnginePolicy, engine_catalog
+from experiments.errors import SpecError
 from experiments.spec import CellSpec, PolicyEntry
 from simulator import CustomerBatchEnv, load_scenario
 
@@ -127,22 +129,17 @@ def test_totals_held_to_the_window_end_are_learned_no_sooner_and_none_is_lost(tm
             obs, _, _, _, info = env.step(a)
             reported += len(info["matured_refs"])
             pol.learn_refs(info["matured_refs"], info["matured_rewards"], info["clock_hours"])
-            # the final learned rows: no decision learned before its window passed
+            # no more learned than the decisions whose window has passed by now
             due = sum(h + window_h <= info["clock_hours"] for h in decided.values())
             learned = pol.engine.stats()["rewards"]
             assert learned <= due
-        early = [r for r in range(1500) if decided[r] + window_h > info["clock_hours"]]
-        assert reported > learned and early  # some totals came before their window passed
+        assert reported > learned  # some totals came before their window passed, and wait
         refs, flushed = env.flush()
         pol.learn_refs(refs, flushed, info["clock_hours"] + 10 * window_h)
         assert pol.engine.stats()["rewards"] == 1500  # every held total was learned
 
 
 def test_an_unknown_rewards_at_is_refused_naming_it(tmp_path):
-    import pytest
-
-    from experiments.errors import SpecError
-
     with pytest.raises(SpecError, match=r"policies\[e\]\.params\.rewards_at: expected one of "
                                         r"due, window_end; got 'end'"):
         PolicyEntry("engine", {"rewards_at": "end"}, label="e")
