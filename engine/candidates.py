@@ -38,7 +38,7 @@ Example:
     ...
     engine.errors.ConfigError: candidates[0].gama_scale: unknown learner field; expected one of
         exploration, epsilon, gamma_scale, bag_size, cb_type, learning_rate, power_t, l2, bits,
-        interactions
+        interactions, cost_min, cost_max, mellowness
 """
 
 from __future__ import annotations
@@ -78,6 +78,8 @@ BUILT_IN: dict[str, dict[str, Any]] = {
     "squarecb": {"exploration": "squarecb", "cb_type": "mtr"},
     "epsilon": {"exploration": "epsilon"},
     "bag": {"exploration": "bag"},
+    # RegCB-opt on mtr, as the suite's plain VW loop runs it (docs/engine.md, stop 31)
+    "regcbopt": {"exploration": "regcbopt", "cb_type": "mtr"},
     "ridge": {"exploration": "ridge"},  # the closed-form ridge learner (RidgeConfig defaults)
     "joint": {"exploration": "joint"},  # the joint ridge learner (JointRidgeConfig defaults)
 }

@@ -9,12 +9,17 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 
+import numpy as np
+
 from policies.errors import PolicyConfigError
 from policies.number_check import check_number
 
 __all__ = ["CB_TYPES", "EXPLORATIONS", "VWConfig"]
 
-EXPLORATIONS = ("epsilon", "squarecb", "bag")
+EXPLORATIONS = ("epsilon", "squarecb", "bag", "regcbopt")
+#: The fields only ``regcbopt`` reads: left out of other configurations' fingerprints, so that
+#: checkpoints written before they existed still match.
+_REGCB_FIELDS = ("cost_min", "cost_max", "mellowness")
 CB_TYPES = ("mtr", "dm", "ips", "dr")
 
 
@@ -23,12 +28,17 @@ class VWConfig:
     """How the VW learner explores and learns. Validated at construction.
 
     Attributes:
-        exploration: ``"epsilon"`` (epsilon-greedy), ``"squarecb"`` or ``"bag"`` (bootstrap
-            Thompson-like bagging). A saved model resumes epsilon and SquareCB exactly; bag
-            resumes its weights but not the random stream of its bootstrap, so learning after a
-            resume draws other bootstrap weights. ``--cover`` is left out on purpose: VW does
-            not restore its state from a saved model, so a checkpoint would change the policy.
-        epsilon: exploration floor for ``epsilon`` and ``bag``.
+        exploration: ``"epsilon"`` (epsilon-greedy), ``"squarecb"``, ``"bag"`` (bootstrap
+            Thompson-like bagging) or ``"regcbopt"`` (RegCB-opt: the action whose cost's
+            lower confidence bound is least, VW's ``--regcbopt``). A saved model resumes
+            epsilon, SquareCB and RegCB-opt exactly; bag resumes its weights but not the
+            random stream of its bootstrap, so learning after a resume draws other bootstrap
+            weights. ``--cover`` is left out on purpose: VW does not restore its state from a
+            saved model, so a checkpoint would change the policy.
+        epsilon: exploration floor for ``epsilon``, ``bag`` and ``regcbopt`` (VW's RegCB-opt
+            plays one action with probability 1; the learner mixes ``epsilon`` uniform over
+            the eligible actions in, so that every action keeps a logged propensity above 0
+            and the log can be evaluated off-policy: :meth:`floor`).
         gamma_scale: SquareCB's exploration scale (larger = greedier).
         bag_size: number of bootstrapped models for ``bag``.
         cb_type: how costs are estimated: ``mtr``, ``dm`` (direct regression, no importance
@@ -38,6 +48,12 @@ class VWConfig:
         l2: VW ``--l2`` regularisation.
         bits: VW ``-b``, log2 of the weight table size.
         interactions: namespace pairs/triples by first letter, e.g. ``("cm", "cn")``.
+        cost_min, cost_max: the range of costs (minus the rewards the learner sees) that
+            ``regcbopt`` bounds its confidence intervals with (VW's ``--cb_min_cost``,
+            ``--cb_max_cost``; VW's own default, 0 to 1, cannot hold a reward above 0). The
+            engine gives its learners rewards on one scale, a typical reward above 0 counting
+            about 1 (``engine/reward_scale.py``), so the default range is in that unit.
+        mellowness: RegCB's confidence width (VW's ``--mellowness``; smaller = greedier).
 
     Example:
         >>> VWConfig(exploration="bag", bag_size=3).arguments(seed=7)[:4]
@@ -46,7 +62,7 @@ class VWConfig:
         Traceback (most recent call last):
         ...
         policies.errors.PolicyConfigError: exploration must be one of ('epsilon', 'squarecb',
-            'bag'), got 'cover'
+            'bag', 'regcbopt'), got 'cover'
     """
 
     exploration: str = "squarecb"
@@ -59,6 +75,9 @@ class VWConfig:
     l2: float = 0.0
     bits: int = 18
     interactions: tuple[str, ...] = field(default=())
+    cost_min: float = -4.0
+    cost_max: float = 1.0
+    mellowness: float = 0.1
 
     def __post_init__(self) -> None:
         if self.exploration not in EXPLORATIONS:
@@ -75,6 +94,12 @@ class VWConfig:
         _check_range("learning_rate", self.learning_rate, 1e-9, 1e3)
         _check_range("power_t", self.power_t, 0.0, 1.0)
         _check_range("l2", self.l2, 0.0, 1.0)
+        _check_range("cost_min", self.cost_min, -1e6, 1e6)
+        _check_range("cost_max", self.cost_max, -1e6, 1e6)
+        if not self.cost_min < self.cost_max:
+            raise PolicyConfigError(f"cost_max must be above cost_min ({self.cost_min!r}), got "
+                                    f"{self.cost_max!r}")
+        _check_range("mellowness", self.mellowness, 1e-9, 1e3)
         if not isinstance(self.bag_size, int) or not 2 <= self.bag_size <= 64:
             raise PolicyConfigError(f"bag_size must be an int in [2, 64], got {self.bag_size!r}")
         if not isinstance(self.bits, int) or not 10 <= self.bits <= 28:
@@ -99,11 +124,28 @@ class VWConfig:
             args += ["--epsilon", repr(self.epsilon)]
         elif self.exploration == "squarecb":
             args += ["--squarecb", "--gamma_scale", repr(self.gamma_scale)]
-        else:
+        elif self.exploration == "bag":
             args += ["--bag", str(self.bag_size), "--epsilon", repr(self.epsilon)]
+        else:
+            args += ["--regcbopt", "--mellowness", repr(self.mellowness),
+                     "--cb_min_cost", repr(self.cost_min), "--cb_max_cost", repr(self.cost_max)]
         for term in self.interactions:
             args += ["--interactions", term]
         return args
+
+    def floor(self, probabilities: np.ndarray) -> np.ndarray:
+        """VW's distribution over the eligible actions as the learner serves it: ``regcbopt``
+        mixes ``epsilon`` uniform in (VW gives it no floor); the others are VW's own.
+
+        Example:
+            >>> VWConfig(exploration="regcbopt", epsilon=0.1).floor(np.array([1.0, 0.0]))
+            array([0.95, 0.05])
+        """
+        p = np.asarray(probabilities, dtype=np.float64)
+        p = p / p.sum()  # VW's float32 sum can be off by an ulp; RegCB gives ties 1 each
+        if self.exploration != "regcbopt" or p.size == 0:
+            return p
+        return (1.0 - self.epsilon) * p + self.epsilon / p.size
 
     def fingerprint(self) -> str:
         """A stable text of every setting, stored beside checkpoints to refuse a mismatch.
@@ -114,7 +156,11 @@ class VWConfig:
             >>> VWConfig().fingerprint() == VWConfig(epsilon=0.1).fingerprint()
             False
         """
-        return json.dumps(asdict(self), sort_keys=True)
+        fields = asdict(self)
+        if self.exploration != "regcbopt":
+            for name in _REGCB_FIELDS:
+                del fields[name]
+        return json.dumps(fields, sort_keys=True)
 
 
 def _check_range(name: str, value: float, lo: float, hi: float) -> None:

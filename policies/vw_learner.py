@@ -121,8 +121,7 @@ class VWLearner:
         idx = self._indices(eligible)
         vw = self._workspace()
         ex = [Example(vw, shared_line(shared))] + [self._examples[i] for i in idx]
-        probs = np.asarray(vw.predict(ex), dtype=np.float64)
-        return probs / probs.sum()  # VW's float32 sum can be off by an ulp
+        return self.config.floor(np.asarray(vw.predict(ex), dtype=np.float64))
 
     def learn(self, shared: FeatureSet, eligible: Sequence[int] | np.ndarray | None, chosen: int,
               probability: float, reward: float) -> None:

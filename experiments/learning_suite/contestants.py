@@ -394,6 +394,16 @@ ENGINE_VARIANTS: tuple[LearnerSpec, ...] = (
     LearnerSpec("engine", "engine joint g3",
                 {"candidates": ({"name": "joint", "exploration": "joint", "gamma_scale": 3.0},)}),
 )
+#: Stop 31: the engine's RegCB-opt candidate (``exploration = "regcbopt"``, its cost range
+#: declared on the engine's reward scale, 5 % uniform mixed in): alone, and serving first
+#: beside the shared-attribute default's candidates.
+_REGCB_VARIANTS: tuple[LearnerSpec, ...] = (
+    LearnerSpec("engine", "engine regcbopt", {"candidates": ("regcbopt",)}),
+    LearnerSpec("engine", "engine regcbopt floor 1%",
+                {"candidates": ({"name": "regcbopt", "exploration": "regcbopt",
+                                 "cb_type": "mtr", "epsilon": 0.01},)}),
+)
+ENGINE_VARIANTS += _REGCB_VARIANTS
 #: LinUCB's exploration width (its default alpha is 0.3): greedy, and wider (by label only).
 LINUCB_VARIANTS: tuple[LearnerSpec, ...] = (
     LearnerSpec("policy", "linucb a0", {"name": "linucb", "alpha": 0.0}),

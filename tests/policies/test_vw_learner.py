@@ -65,7 +65,8 @@ def test_reused_examples_predict_exactly_like_the_text_loop(exploration):
             acts = [ACTIONS[a] for a in eligible[i]]
             p_text = np.asarray(ref.predict(multi_example(shared[i], acts)))
             p = learner.probabilities(shared[i], eligible[i])
-            np.testing.assert_allclose(p, p_text / p_text.sum(), rtol=0, atol=1e-7)
+            # config.floor: VW's distribution normalised (and, for regcbopt, floored)
+            np.testing.assert_allclose(p, config.floor(p_text), rtol=0, atol=1e-7)
             j = int(np.random.default_rng(i).choice(len(p), p=p))
             a = int(eligible[i][j])
             r = _reward(seg[i], a)
@@ -91,7 +92,7 @@ def test_a_saved_model_predicts_exactly_as_before_the_save(exploration, tmp_path
 
 # bag is left out: VW does not save the random stream of its bootstrap weights, so learning
 # after a resume draws other weights (same model, other future); docs/engine.md says so.
-@pytest.mark.parametrize("exploration", ["epsilon", "squarecb"])
+@pytest.mark.parametrize("exploration", ["epsilon", "squarecb", "regcbopt"])
 def test_a_saved_model_resumes_exactly_exploration_state_included(exploration, tmp_path):
     config = VWConfig(exploration=exploration, interactions=("cm", "cn"))
     world = _world(400, seed=1)
@@ -161,6 +162,9 @@ def test_close_is_safe_twice_and_a_closed_learner_refuses_work():
     ({"bits": 40}, "bits must be an int"),
     ({"interactions": ("c",)}, "interactions must be 2-3 namespace letters"),
     ({"interactions": ("c:m",)}, "interactions must be 2-3 namespace letters"),
+    ({"cost_min": 1.0, "cost_max": 1.0}, r"cost_max must be above cost_min \(1.0\), got 1.0"),
+    ({"cost_max": float("inf")}, "cost_max: expected a number"),
+    ({"mellowness": 0.0}, "mellowness: expected a number"),
 ])
 def test_bad_config_is_refused_at_construction(kwargs, match):
     with pytest.raises(PolicyConfigError, match=match):
@@ -245,3 +249,43 @@ def test_explain_recomputes_vws_own_score():
         assert int(np.argmax(scores)) % 3 == 2  # the rewarded family for segment s2
         _, heavy = vw.explain(probe, int(np.argmax(scores)), top=3)
         assert len(heavy) == 3 and any("*" in name for name, _ in heavy)
+
+
+def test_regcbopt_keeps_a_floor_under_every_eligible_action():
+    config = VWConfig(exploration="regcbopt", epsilon=0.04, interactions=("cm", "cn"))
+    world = _world(600, seed=3)
+    with VWLearner(config, seed=0) as vw:
+        vw.set_actions(ACTIONS)
+        probs = _run(vw, 0, 600, world)
+    late = probs[-1]
+    assert late.max() > 0.9  # it does commit ...
+    for p in probs:  # ... yet never below the floor, so the log stays evaluable off-policy
+        assert p.min() >= 0.04 / len(p) - 1e-12
+
+
+def test_regcbopt_learns_only_with_a_cost_range_that_holds_the_rewards():
+    """VW's own range (costs 0 to 1) cannot hold a reward of 1 (cost -1): RegCB-opt then
+    learns nothing; the declared range is what makes it learn."""
+    world = _world(1500, seed=2)
+    _, seg, _shared, eligible = world
+    tail = range(1000, 1500)
+
+    def tail_reward(**rng: float) -> float:
+        config = VWConfig(exploration="regcbopt", interactions=("cm", "cn"), **rng)
+        with VWLearner(config, seed=0) as vw:
+            vw.set_actions(ACTIONS)
+            probs = _run(vw, 0, 1500, world)
+        return float(np.mean([sum(p[j] * _reward(seg[i], int(eligible[i][j]))
+                                  for j in range(len(p)))
+                              for i, p in zip(tail, probs[1000:], strict=True)]))
+
+    declared, vw_default = tail_reward(), tail_reward(cost_min=0.0, cost_max=1.0)
+    assert declared > vw_default + 0.3, (declared, vw_default)
+
+
+def test_regcb_fields_stay_out_of_other_explorations_fingerprints():
+    # checkpoints written before RegCB-opt existed carry fingerprints without these fields
+    for exploration in ("epsilon", "squarecb", "bag"):
+        assert "cost_min" not in VWConfig(exploration=exploration).fingerprint()
+    regcb = VWConfig(exploration="regcbopt")
+    assert regcb.fingerprint() != VWConfig(exploration="regcbopt", cost_min=-2.0).fingerprint()
