@@ -208,8 +208,9 @@ def _one(i: int, item: str | Mapping[str, Any], base: VWConfig) -> CandidateSpec
                               f"{', '.join(_FIELDS)}")
     if "interactions" in values:
         values["interactions"] = tuple(values["interactions"])
-    if values.get("exploration") == "squarecb":
-        values.setdefault("cb_type", "mtr")  # VW runs SquareCB on mtr only
+    if values.get("exploration") in ("squarecb", "regcbopt"):
+        # VW runs SquareCB on mtr only; RegCB-opt on mtr is the suite's plain loop
+        values.setdefault("cb_type", "mtr")
     try:
         return CandidateSpec(name, replace(base, **values))
     except PolicyConfigError as exc:

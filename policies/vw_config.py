@@ -97,8 +97,8 @@ class VWConfig:
         _check_range("cost_min", self.cost_min, -1e6, 1e6)
         _check_range("cost_max", self.cost_max, -1e6, 1e6)
         if not self.cost_min < self.cost_max:
-            raise PolicyConfigError(f"cost_max must be above cost_min ({self.cost_min!r}), got "
-                                    f"{self.cost_max!r}")
+            raise PolicyConfigError(f"cost_max: expected a number above cost_min "
+                                    f"({self.cost_min!r}), got {self.cost_max!r}")
         _check_range("mellowness", self.mellowness, 1e-9, 1e3)
         if not isinstance(self.bag_size, int) or not 2 <= self.bag_size <= 64:
             raise PolicyConfigError(f"bag_size must be an int in [2, 64], got {self.bag_size!r}")

@@ -403,6 +403,22 @@ _REGCB_VARIANTS: tuple[LearnerSpec, ...] = (
                 {"candidates": ({"name": "regcbopt", "exploration": "regcbopt",
                                  "cb_type": "mtr", "epsilon": 0.01},)}),
 )
+def _regcb(label: str, **fields: Any) -> LearnerSpec:
+    return LearnerSpec("engine", label, {"candidates": (
+        {"name": "regcbopt", "exploration": "regcbopt", "cb_type": "mtr", **fields},)})
+
+
+#: The same with its floor or cost range changed: what separates it from the plain VW loop.
+_REGCB_VARIANTS += (
+    _regcb("engine regcbopt no floor", epsilon=0.0),
+    _regcb("engine regcbopt range 2", cost_min=-2.0, cost_max=0.01, epsilon=0.01),
+    _regcb("engine regcbopt range 2 no floor", cost_min=-2.0, cost_max=0.01, epsilon=0.0),
+    # the loop's own range on the loop's own (unscaled) rewards, without a floor
+    LearnerSpec("engine", "engine regcbopt unscaled as the loop", {
+        "reward_scale": False, "candidates": ({
+            "name": "regcbopt", "exploration": "regcbopt", "cb_type": "mtr", "epsilon": 0.0,
+            "cost_min": -100.0, "cost_max": 0.1},)}),
+)
 ENGINE_VARIANTS += _REGCB_VARIANTS
 #: LinUCB's exploration width (its default alpha is 0.3): greedy, and wider (by label only).
 LINUCB_VARIANTS: tuple[LearnerSpec, ...] = (

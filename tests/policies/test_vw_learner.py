@@ -162,7 +162,8 @@ def test_close_is_safe_twice_and_a_closed_learner_refuses_work():
     ({"bits": 40}, "bits must be an int"),
     ({"interactions": ("c",)}, "interactions must be 2-3 namespace letters"),
     ({"interactions": ("c:m",)}, "interactions must be 2-3 namespace letters"),
-    ({"cost_min": 1.0, "cost_max": 1.0}, r"cost_max must be above cost_min \(1.0\), got 1.0"),
+    ({"cost_min": 1.0, "cost_max": 1.0},
+     r"cost_max: expected a number above cost_min \(1.0\), got 1.0"),
     ({"cost_max": float("inf")}, "cost_max: expected a number"),
     ({"mellowness": 0.0}, "mellowness: expected a number"),
 ])

@@ -1,0 +1,102 @@
+"""The RegCB-opt candidate (``candidates = ["regcbopt"]``, VW's ``--regcbopt`` with its cost
+range declared and a uniform floor mixed in): the engine logs the very probability its draw
+used and never 0, it learns the engine world's best actions, every candidate resumes after a
+restart or a crash, bad settings are refused naming the field. How it learns on the suite's
+worlds: docs/engine.md, stop 31."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+
+from engine.errors import ConfigError
+from tests.engine.engine_world import T0, context, make_engine, play, probe, reward_of
+
+REGCB_FIRST = ["regcbopt", "squarecb"]
+
+
+def _stream(eng, lo: int, hi: int) -> None:
+    for i in range(lo, hi):
+        ctx = context(i)
+        d = eng.choose(f"c{i}", ctx, now=T0 + i)
+        eng.reward(d.decision_id, reward_of(ctx, d.message, d.channel), now=T0 + i)
+
+
+def test_the_logged_probability_is_the_floored_regcb_distribution(tmp_path):
+    """Catches a logged propensity of 0 (VW's RegCB-opt plays one action with probability 1;
+    without the floor the log could not be evaluated off-policy) or one that is not the
+    distribution the draw used."""
+    with make_engine(tmp_path, candidates=["regcbopt"]) as eng:
+        _stream(eng, 0, 400)
+        regcb = eng._selection.learners["regcbopt"]
+        counts: dict[int, int] = {}
+        want = None
+        for i in range(2000):  # no rewards now: the distribution is fixed
+            d = eng.choose(f"fresh{i}", context(0), now=T0 + 500)
+            rec = eng.log.get_decision(d.decision_id)
+            p = regcb.probabilities(json.loads(rec.features_json), rec.eligible)
+            assert p.sum() == pytest.approx(1.0, abs=1e-12)
+            assert p.min() >= 0.05 / len(p) - 1e-12  # the default floor, 5 % uniform
+            j = rec.eligible.index(d.action_index)
+            assert d.probability == rec.probability == p[j]
+            want = dict(zip(rec.eligible, p, strict=True)) if want is None else want
+            counts[d.action_index] = counts.get(d.action_index, 0) + 1
+        assert max(want.values()) > 0.9  # it committed to segment a's best action
+        for a, pa in want.items():
+            assert abs(counts.get(a, 0) / 2000 - pa) < 4 * np.sqrt(pa * (1 - pa) / 2000) + 1e-3
+
+
+def test_it_learns_the_worlds_best_actions_on_a_scale_of_euros(tmp_path):
+    """The cost range is declared on the engine's reward scale, so rewards of 80 (euros) learn
+    as rewards of 1 do; catches a range given in the business's unit (VW would clip every
+    estimate at the range's end and learn nothing)."""
+    with make_engine(tmp_path / "one", candidates=["regcbopt"]) as eng:
+        ones = play(eng, 600)
+    with make_engine(tmp_path / "euros", candidates=["regcbopt"]) as eng:
+        got = np.zeros(600)
+        for i in range(600):
+            ctx = context(i)
+            d = eng.choose(f"c{i}", ctx, now=T0 + i)
+            got[i] = reward_of(ctx, d.message, d.channel)
+            eng.reward(d.decision_id, 80.0 * got[i], now=T0 + i + 1)
+    # random play earns 1 in 4 (4 actions, one pays per segment)
+    assert ones[300:].mean() > 0.8 and got[300:].mean() > 0.8, (ones[300:].mean(),
+                                                                got[300:].mean())
+
+
+def test_every_candidate_resumes_after_a_restart_and_after_a_crash(tmp_path):
+    """Catches RegCB's state missing from the checkpoint, or a replay that relearns (or skips)
+    rewards: the restarted candidates equal the uninterrupted ones bit for bit."""
+    with make_engine(tmp_path / "clean", candidates=REGCB_FIRST) as eng:
+        _stream(eng, 0, 450)
+        before = probe(eng)
+    with make_engine(tmp_path / "clean", candidates=REGCB_FIRST) as again:
+        assert again.stats()["replayed_on_start"] == 0
+        assert again.stats()["serving_learner"] == "regcbopt"
+        np.testing.assert_array_equal(probe(again), before)
+    eng = make_engine(tmp_path / "crash", candidates=REGCB_FIRST, checkpoint_every=100)
+    _stream(eng, 0, 450)
+    expected = probe(eng)
+    eng.log.close()  # a crash: 50 rewards after the last checkpoint
+    eng._selection.close()
+    with make_engine(tmp_path / "crash", candidates=REGCB_FIRST, checkpoint_every=100) as again:
+        assert again.stats()["replayed_on_start"] == 50
+        np.testing.assert_array_equal(probe(again), expected)
+
+
+@pytest.mark.parametrize("table, field", [
+    ({"name": "r", "exploration": "regcbopt", "cost_min": 1.0}, "candidates[0].cost_max"),
+    ({"name": "r", "exploration": "regcbopt", "cost_min": float("nan")},
+     "candidates[0].cost_min"),
+    ({"name": "r", "exploration": "regcbopt", "mellowness": -1}, "candidates[0].mellowness"),
+    ({"name": "r", "exploration": "regcbopt", "epsilon": 2}, "candidates[0].epsilon"),
+    ({"name": "r", "exploration": "regcbopt", "cost_range": [0, 1]},
+     "candidates[0].cost_range"),
+])
+def test_bad_regcb_settings_are_refused_naming_the_field(tmp_path, table, field):
+    with pytest.raises(ConfigError, match="^" + re.escape(field)):
+        make_engine(tmp_path / "s", candidates=[table])
+    assert not (tmp_path / "s").exists() or not any((tmp_path / "s").iterdir())
