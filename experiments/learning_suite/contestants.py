@@ -418,8 +418,31 @@ _REGCB_VARIANTS += (
         "reward_scale": False, "candidates": ({
             "name": "regcbopt", "exploration": "regcbopt", "cb_type": "mtr", "epsilon": 0.0,
             "cost_min": -100.0, "cost_max": 0.1},)}),
+    # ... and without the contact history's crosses (the loop has no history)
+    LearnerSpec("engine", "engine regcbopt as the loop no history", {
+        "reward_scale": False, "candidates": ({
+            "name": "regcbopt", "exploration": "regcbopt", "cb_type": "mtr", "epsilon": 0.0,
+            "cost_min": -100.0, "cost_max": 0.1, "interactions": ("cm", "cn", "ct", "ca")},)}),
 )
 ENGINE_VARIANTS += _REGCB_VARIANTS
+
+
+def _optimistic_joint(label: str, gamma_scale: float) -> LearnerSpec:
+    """The shared default with its joint ridge optimistic (``ucb`` 1, as the one-message
+    default's ridge) under inverse gap weighting at ``gamma_scale``, without Thompson
+    sampling: RegCB-opt's kind of exploration on the joint model (stop 31)."""
+    from engine.candidates import SHARED_DEFAULT_CANDIDATES
+
+    first, *rest = SHARED_DEFAULT_CANDIDATES
+    assert isinstance(first, Mapping)
+    joint = {k: v for k, v in first.items()
+             if k not in ("thompson", "thompson_mix", "pool", "redraw")}
+    return LearnerSpec("engine", label, {"candidates": (
+        {**joint, "ucb": 1.0, "gamma_scale": gamma_scale}, *rest)})
+
+
+ENGINE_VARIANTS += (_optimistic_joint("engine joint optimistic g100", 100.0),
+                    _optimistic_joint("engine joint optimistic g1000", 1000.0))
 #: LinUCB's exploration width (its default alpha is 0.3): greedy, and wider (by label only).
 LINUCB_VARIANTS: tuple[LearnerSpec, ...] = (
     LearnerSpec("policy", "linucb a0", {"name": "linucb", "alpha": 0.0}),

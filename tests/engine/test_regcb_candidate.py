@@ -100,3 +100,13 @@ def test_bad_regcb_settings_are_refused_naming_the_field(tmp_path, table, field)
     with pytest.raises(ConfigError, match="^" + re.escape(field)):
         make_engine(tmp_path / "s", candidates=[table])
     assert not (tmp_path / "s").exists() or not any((tmp_path / "s").iterdir())
+
+
+def test_a_snapshots_fingerprint_rebuilds_the_regcb_configuration():
+    """Catches the RegCB fields missing from the fingerprint a fleet snapshot carries (a
+    replica would rebuild RegCB-opt on VW's default range)."""
+    from engine.snapshots import config_of
+    from policies.vw_config import VWConfig
+
+    config = VWConfig(exploration="regcbopt", cost_min=-2.5, cost_max=0.5, mellowness=0.2)
+    assert config_of(config.fingerprint()) == config
