@@ -394,37 +394,30 @@ ENGINE_VARIANTS: tuple[LearnerSpec, ...] = (
     LearnerSpec("engine", "engine joint g3",
                 {"candidates": ({"name": "joint", "exploration": "joint", "gamma_scale": 3.0},)}),
 )
-#: Stop 31: the engine's RegCB-opt candidate (``exploration = "regcbopt"``, its cost range
-#: declared on the engine's reward scale, 5 % uniform mixed in): alone, and serving first
-#: beside the shared-attribute default's candidates.
-_REGCB_VARIANTS: tuple[LearnerSpec, ...] = (
-    LearnerSpec("engine", "engine regcbopt", {"candidates": ("regcbopt",)}),
-    LearnerSpec("engine", "engine regcbopt floor 1%",
-                {"candidates": ({"name": "regcbopt", "exploration": "regcbopt",
-                                 "cb_type": "mtr", "epsilon": 0.01},)}),
-)
 def _regcb(label: str, **fields: Any) -> LearnerSpec:
+    """The engine with one candidate, RegCB-opt on mtr, its ``fields`` changed (stop 31)."""
     return LearnerSpec("engine", label, {"candidates": (
         {"name": "regcbopt", "exploration": "regcbopt", "cb_type": "mtr", **fields},)})
 
 
-#: The same with its floor or cost range changed: what separates it from the plain VW loop.
-_REGCB_VARIANTS += (
+#: The loop's own cost range (``vw regcb-opt costs declared``), no floor.
+_AS_THE_LOOP = {"cost_min": -100.0, "cost_max": 0.1, "epsilon": 0.0}
+#: Stop 31: the engine's RegCB-opt candidate (``exploration = "regcbopt"``, its cost range
+#: declared on the engine's reward scale, 5 % uniform mixed in), and what might separate it
+#: from the plain VW loop: its floor, its range, the rewards' scale (the loop's own range on
+#: unscaled rewards), the contact history's crosses (the loop has no history).
+_REGCB_VARIANTS: tuple[LearnerSpec, ...] = (
+    LearnerSpec("engine", "engine regcbopt", {"candidates": ("regcbopt",)}),
+    _regcb("engine regcbopt floor 1%", epsilon=0.01),
     _regcb("engine regcbopt no floor", epsilon=0.0),
     _regcb("engine regcbopt range 2", cost_min=-2.0, cost_max=0.01, epsilon=0.01),
     _regcb("engine regcbopt range 2 no floor", cost_min=-2.0, cost_max=0.01, epsilon=0.0),
-    # the loop's own range on the loop's own (unscaled) rewards, without a floor
     LearnerSpec("engine", "engine regcbopt unscaled as the loop", {
-        "reward_scale": False, "candidates": ({
-            "name": "regcbopt", "exploration": "regcbopt", "cb_type": "mtr", "epsilon": 0.0,
-            "cost_min": -100.0, "cost_max": 0.1},)}),
-    # ... and without the contact history's crosses (the loop has no history)
+        "reward_scale": False, "candidates": _regcb("", **_AS_THE_LOOP).params["candidates"]}),
     LearnerSpec("engine", "engine regcbopt as the loop no history", {
-        "reward_scale": False, "candidates": ({
-            "name": "regcbopt", "exploration": "regcbopt", "cb_type": "mtr", "epsilon": 0.0,
-            "cost_min": -100.0, "cost_max": 0.1, "interactions": ("cm", "cn", "ct", "ca")},)}),
+        "reward_scale": False, "candidates": _regcb(
+            "", **_AS_THE_LOOP, interactions=("cm", "cn", "ct", "ca")).params["candidates"]}),
 )
-ENGINE_VARIANTS += _REGCB_VARIANTS
 
 
 def _optimistic_joint(label: str, gamma_scale: float) -> LearnerSpec:
@@ -441,7 +434,8 @@ def _optimistic_joint(label: str, gamma_scale: float) -> LearnerSpec:
         {**joint, "ucb": 1.0, "gamma_scale": gamma_scale}, *rest)})
 
 
-ENGINE_VARIANTS += (_optimistic_joint("engine joint optimistic g100", 100.0),
+ENGINE_VARIANTS += (*_REGCB_VARIANTS,
+                    _optimistic_joint("engine joint optimistic g100", 100.0),
                     _optimistic_joint("engine joint optimistic g1000", 1000.0))
 #: LinUCB's exploration width (its default alpha is 0.3): greedy, and wider (by label only).
 LINUCB_VARIANTS: tuple[LearnerSpec, ...] = (
