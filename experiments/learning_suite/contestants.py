@@ -434,7 +434,18 @@ def _optimistic_joint(label: str, gamma_scale: float) -> LearnerSpec:
         {**joint, "ucb": 1.0, "gamma_scale": gamma_scale}, *rest)})
 
 
-ENGINE_VARIANTS += (*_REGCB_VARIANTS,
+def _greedier_default(label: str, thompson: float) -> LearnerSpec:
+    """Today's shared default with its joint ridge's Thompson sampling at ``thompson``
+    instead of 0.5 (stop 31: RegCB-opt, nearly greedy, leads on `fatigue`, where every
+    exploratory contact also tires the customer)."""
+    from engine.candidates import SHARED_DEFAULT_CANDIDATES
+
+    first, *rest = SHARED_DEFAULT_CANDIDATES
+    assert isinstance(first, Mapping)
+    return LearnerSpec("engine", label, {"candidates": ({**first, "thompson": thompson}, *rest)})
+
+
+ENGINE_VARIANTS += (*_REGCB_VARIANTS, _greedier_default("engine default thompson 0.2", 0.2),
                     _optimistic_joint("engine joint optimistic g100", 100.0),
                     _optimistic_joint("engine joint optimistic g1000", 1000.0))
 #: LinUCB's exploration width (its default alpha is 0.3): greedy, and wider (by label only).
