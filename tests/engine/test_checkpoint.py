@@ -17,16 +17,9 @@ from engine.candidate_learners import new_learner
 from engine.errors import CheckpointError
 from engine.features import action_feature_sets
 from engine.reward_scale import RewardScale
-from tests.engine.engine_world import T0, context, make_engine, probe, readout, reward_of
+from tests.engine.engine_world import make_engine, probe, readout, stream
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _stream(eng: Engine, lo: int, hi: int) -> None:
-    for i in range(lo, hi):
-        ctx = context(i)
-        d = eng.choose(f"c{i}", ctx, now=T0 + i)
-        eng.reward(d.decision_id, reward_of(ctx, d.message, d.channel), now=T0 + i)
 
 
 def _from_log_alone(eng: Engine) -> np.ndarray:
@@ -53,7 +46,7 @@ def _from_log_alone(eng: Engine) -> np.ndarray:
 
 def test_restart_resumes_from_checkpoint_plus_replay(tmp_path):
     eng = make_engine(tmp_path, checkpoint_every=10)
-    _stream(eng, 0, 95)  # last checkpoint at 90: 5 rewards to replay
+    stream(eng, 0, 95)  # last checkpoint at 90: 5 rewards to replay
     expected = probe(eng)
     eng.log.close()  # a crash: no checkpoint on close
     eng._selection.close()
@@ -68,7 +61,7 @@ def test_restart_resumes_from_checkpoint_plus_replay(tmp_path):
 
 def test_close_writes_a_checkpoint_and_nothing_is_replayed(tmp_path):
     with make_engine(tmp_path) as eng:
-        _stream(eng, 0, 30)
+        stream(eng, 0, 30)
         expected = probe(eng)
     with make_engine(tmp_path) as again:
         assert again.stats()["replayed_on_start"] == 0
@@ -84,7 +77,7 @@ def test_close_writes_a_checkpoint_and_nothing_is_replayed(tmp_path):
 ])
 def test_a_checkpoint_of_another_catalog_or_config_is_refused(tmp_path, change, match):
     with make_engine(tmp_path) as eng:
-        _stream(eng, 0, 5)
+        stream(eng, 0, 5)
     kwargs = {"messages": ["welcome", "winback"], "channels": ["email", "sms"],
               "timings": ["now"], **change}
     with pytest.raises(CheckpointError, match=match):
@@ -93,7 +86,7 @@ def test_a_checkpoint_of_another_catalog_or_config_is_refused(tmp_path, change, 
 
 def test_a_corrupt_sidecar_is_refused(tmp_path):
     with make_engine(tmp_path) as eng:
-        _stream(eng, 0, 3)
+        stream(eng, 0, 3)
     (tmp_path / "checkpoint.json").write_text("{not json")
     with pytest.raises(CheckpointError, match=r"checkpoint\.json: expected a checkpoint sidecar"):
         make_engine(tmp_path)

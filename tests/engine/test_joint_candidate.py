@@ -13,7 +13,15 @@ import pytest
 
 from engine.clock import ManualClock
 from engine.errors import CheckpointError, ConfigError
-from tests.engine.engine_world import OPEN_RULES, T0, context, make_engine, probe, reward_of
+from tests.engine.engine_world import (
+    OPEN_RULES,
+    T0,
+    check_resumes_after_restart_and_crash,
+    context,
+    make_engine,
+    probe,
+    stream,
+)
 
 JOINT_FIRST = ["joint", "ridge", "squarecb"]
 # features in slots given in order (slots = "table"), for the joint and the ridge
@@ -42,18 +50,11 @@ KINDS = pytest.mark.parametrize("candidates",
                                      "history"])
 
 
-def _stream(eng, lo: int, hi: int) -> None:
-    for i in range(lo, hi):
-        ctx = context(i)
-        d = eng.choose(f"c{i}", ctx, now=T0 + i)
-        eng.reward(d.decision_id, reward_of(ctx, d.message, d.channel), now=T0 + i)
-
-
 def test_the_joint_candidate_serves_and_learns_the_segments_best_actions(tmp_path):
     """Catches a joint candidate that is not the one serving, or that the engine does not
     teach (probabilities still uniform after 400 rewards)."""
     with make_engine(tmp_path, candidates=JOINT_FIRST) as eng:
-        _stream(eng, 0, 400)
+        stream(eng, 0, 400)
         assert eng.stats()["serving_learner"] == "joint"
         assert eng.stats()["exploration"] == "joint"
         joint = eng._selection.learners["joint"]
@@ -68,21 +69,7 @@ def test_every_candidate_resumes_after_a_restart_and_after_a_crash(tmp_path, can
     """Catches joint state missing from the checkpoint (inverse, weights, reward count, the
     slot table, Thompson sampling's pool), or a replay that relearns or skips rewards or draws
     other pools: the restarted candidates equal the uninterrupted ones bit for bit."""
-    with make_engine(tmp_path / "clean", candidates=candidates) as eng:
-        _stream(eng, 0, 450)
-        before = probe(eng)
-    with make_engine(tmp_path / "clean", candidates=candidates) as again:
-        assert again.stats()["replayed_on_start"] == 0
-        assert again.stats()["serving_learner"] == "joint"
-        np.testing.assert_array_equal(probe(again), before)
-    eng = make_engine(tmp_path / "crash", candidates=candidates, checkpoint_every=100)
-    _stream(eng, 0, 450)
-    expected = probe(eng)
-    eng.log.close()  # a crash: 50 rewards after the last checkpoint
-    eng._selection.close()
-    with make_engine(tmp_path / "crash", candidates=candidates, checkpoint_every=100) as again:
-        assert again.stats()["replayed_on_start"] == 50
-        np.testing.assert_array_equal(probe(again), expected)
+    check_resumes_after_restart_and_crash(tmp_path, candidates, "joint")
 
 
 @pytest.mark.parametrize("table, field", [
@@ -121,7 +108,7 @@ def test_a_snapshot_of_the_joint_candidate_serves_its_estimates_in_batch(tmp_pat
     from tests.engine.engine_world import PROBES
 
     with make_engine(tmp_path, candidates=candidates) as eng:
-        _stream(eng, 0, 300)
+        stream(eng, 0, 300)
         joint = eng._selection.learners["joint"]
         spec = eng.options.candidate("joint")
         snap = snapshot_of(joint, eng.catalog, spec.config, learned_seq=300, learner_name="joint")
@@ -164,14 +151,14 @@ def test_a_state_folder_made_under_the_earlier_default_resumes_with_it(tmp_path)
     ridge existed): opened without ``candidates`` it resumes those models bit for bit, while a
     fresh folder on the same catalog gets the joint ridge first."""
     with make_engine(tmp_path / "old", candidates=["ridge", "squarecb"]) as eng:
-        _stream(eng, 0, 300)
+        stream(eng, 0, 300)
         before = probe(eng)
     with make_engine(tmp_path / "old") as again:  # no candidates: the default
         assert [c.name for c in again.options.candidate_specs] == ["ridge", "squarecb"]
         assert again.stats()["serving_learner"] == "ridge"
         assert again.stats()["replayed_on_start"] == 0
         np.testing.assert_array_equal(probe(again), before)
-        _stream(again, 300, 320)  # and goes on learning, checkpointing under that default
+        stream(again, 300, 320)  # and goes on learning, checkpointing under that default
     with make_engine(tmp_path / "old") as third:
         assert [c.name for c in third.options.candidate_specs] == ["ridge", "squarecb"]
     with make_engine(tmp_path / "new") as fresh:
@@ -205,7 +192,7 @@ def test_a_folder_made_under_an_earlier_shared_default_keeps_it(tmp_path, earlie
     every attribute. Opened without ``candidates`` it resumes its models bit for bit, with that
     configuration, while a fresh folder gets today's default (the history left out)."""
     with make_engine(tmp_path / "old", candidates=[earlier_joint, "ridge", "squarecb"]) as eng:
-        _stream(eng, 0, 300)
+        stream(eng, 0, 300)
         before = probe(eng)
     with make_engine(tmp_path / "old") as again:
         assert _shape(again.options.candidate("joint").config) == shape
@@ -229,7 +216,7 @@ def test_the_default_given_explicitly_learns_as_the_default(tmp_path):
         assert (defaulted.options.candidate("joint").config
                 == given.options.candidate("joint").config)
         for eng in (defaulted, given):
-            _stream(eng, 0, 300)
+            stream(eng, 0, 300)
         np.testing.assert_array_equal(probe(given), probe(defaulted))
 
 
@@ -241,7 +228,7 @@ def _one_message_engine(state_dir, **options):
         state_dir=state_dir, rules=OPEN_RULES, clock=ManualClock(T0), seed=0, **options)
 
 
-def _one_message_stream(eng, lo: int, hi: int) -> None:
+def _one_messagestream(eng, lo: int, hi: int) -> None:
     for i in range(lo, hi):
         ctx = {**context(i), "consent": {"web": True}}
         d = eng.choose(f"c{i}", ctx, now=T0 + i)
@@ -265,12 +252,12 @@ def test_one_message_catalogs_get_the_optimistic_ridge_and_older_folders_keep_th
         ridge = fresh.options.candidate("ridge").config
         assert (ridge.ucb, ridge.gamma_scale, ridge.forget) == (1.0, 100.0, 0.999)
         assert fresh.stats()["serving_learner"] == "ridge"
-        _one_message_stream(fresh, 0, 50)
+        _one_messagestream(fresh, 0, 50)
     with _one_message_engine(tmp_path / "new") as again:  # its own default resumes too
         assert again.options.candidate("ridge").config.ucb == 1.0
         assert again.stats()["replayed_on_start"] == 0
     with _one_message_engine(tmp_path / "old", candidates=earlier) as old:
-        _one_message_stream(old, 0, 200)
+        _one_messagestream(old, 0, 200)
         before = probe(old)
     with _one_message_engine(tmp_path / "old") as upgraded:
         config = upgraded.options.candidate("ridge").config

@@ -9,23 +9,16 @@ import pytest
 
 from engine.errors import ConfigError
 from ope.estimators.progressive import PROGRESSIVE_ESTIMATORS
-from tests.engine.engine_world import T0, context, make_engine, probe, reward_of
+from tests.engine.engine_world import T0, context, make_engine, probe, stream
 
 POOR_FIRST = [{"name": "poor", "exploration": "epsilon", "epsilon": 1.0}, "squarecb"]
 FAST = {"min_samples": 300, "check_every": 50, "confirm": 2}
 
 
-def _stream(eng, lo: int, hi: int) -> None:
-    for i in range(lo, hi):
-        ctx = context(i)
-        d = eng.choose(f"c{i}", ctx, now=T0 + i)
-        eng.reward(d.decision_id, reward_of(ctx, d.message, d.channel), now=T0 + i)
-
-
 def test_a_deliberately_poor_serving_candidate_is_replaced_with_evidence(tmp_path):
     with make_engine(tmp_path, candidates=POOR_FIRST, selection=FAST) as eng:
         assert eng.stats()["serving_learner"] == "poor"
-        _stream(eng, 0, 1500)
+        stream(eng, 0, 1500)
         stats = eng.stats()
         assert stats["serving_learner"] == "squarecb"
         assert stats["learner_switches"] == 1
@@ -47,7 +40,7 @@ def test_equal_candidates_are_not_switched(tmp_path):
     near_twins = [{"name": "eps5", "exploration": "epsilon", "epsilon": 0.05},
                   {"name": "eps6", "exploration": "epsilon", "epsilon": 0.06}]
     with make_engine(tmp_path, candidates=near_twins, selection=FAST) as eng:
-        _stream(eng, 0, 1500)
+        stream(eng, 0, 1500)
         stats = eng.stats()
         assert stats["serving_learner"] == "eps5" and stats["learner_switches"] == 0
         c = stats["candidates"]
@@ -56,7 +49,7 @@ def test_equal_candidates_are_not_switched(tmp_path):
 
 def test_every_candidate_and_the_serving_choice_survive_a_restart(tmp_path):
     with make_engine(tmp_path, candidates=POOR_FIRST, selection=FAST) as eng:
-        _stream(eng, 0, 1500)
+        stream(eng, 0, 1500)
         before, serving = probe(eng), eng.stats()["serving_learner"]
         estimates = eng.stats()["candidates"]
     assert serving == "squarecb"
@@ -65,13 +58,13 @@ def test_every_candidate_and_the_serving_choice_survive_a_restart(tmp_path):
         assert again.stats()["replayed_on_start"] == 0
         np.testing.assert_array_equal(probe(again), before)  # every candidate, bit for bit
         assert again.stats()["candidates"] == estimates
-        _stream(again, 1500, 1600)  # and they go on learning, the switch is not re-logged
+        stream(again, 1500, 1600)  # and they go on learning, the switch is not re-logged
         assert again.stats()["learner_switches"] == 1
 
 
 def test_a_switch_replayed_after_a_crash_is_logged_once(tmp_path):
     eng = make_engine(tmp_path, candidates=POOR_FIRST, selection=FAST, checkpoint_every=200)
-    _stream(eng, 0, 1500)
+    stream(eng, 0, 1500)
     expected = probe(eng)
     eng.log.close()  # a crash: the last checkpoint is older than the switch
     eng._selection.close()
@@ -86,11 +79,11 @@ def test_a_switch_replayed_after_a_crash_is_logged_once(tmp_path):
 def test_candidates_that_follow_the_log_later_learn_what_inline_ones_learn(tmp_path):
     # fewer rewards than min_samples: no switch, so both engines serve the same decisions
     with make_engine(tmp_path / "inline", candidates=POOR_FIRST, selection=FAST) as inline:
-        _stream(inline, 0, 250)
+        stream(inline, 0, 250)
         want, estimates = probe(inline), inline.stats()["candidates"]
     with make_engine(tmp_path / "later", candidates=POOR_FIRST, selection=FAST,
                      follow_every=0) as later:
-        _stream(later, 0, 250)
+        stream(later, 0, 250)
         assert later._selection.cursors["squarecb"] == 0  # off the reward's path entirely
         assert later.follow() == 250
         np.testing.assert_array_equal(probe(later), want)

@@ -13,16 +13,17 @@ import numpy as np
 import pytest
 
 from engine.errors import ConfigError
-from tests.engine.engine_world import T0, context, make_engine, play, probe, reward_of
+from tests.engine.engine_world import (
+    T0,
+    check_resumes_after_restart_and_crash,
+    context,
+    make_engine,
+    play,
+    reward_of,
+    stream,
+)
 
 REGCB_FIRST = ["regcbopt", "squarecb"]
-
-
-def _stream(eng, lo: int, hi: int) -> None:
-    for i in range(lo, hi):
-        ctx = context(i)
-        d = eng.choose(f"c{i}", ctx, now=T0 + i)
-        eng.reward(d.decision_id, reward_of(ctx, d.message, d.channel), now=T0 + i)
 
 
 def test_the_logged_probability_is_the_floored_regcb_distribution(tmp_path):
@@ -30,7 +31,7 @@ def test_the_logged_probability_is_the_floored_regcb_distribution(tmp_path):
     without the floor the log could not be evaluated off-policy) or one that is not the
     distribution the draw used."""
     with make_engine(tmp_path, candidates=["regcbopt"]) as eng:
-        _stream(eng, 0, 400)
+        stream(eng, 0, 400)
         regcb = eng._selection.learners["regcbopt"]
         counts: dict[int, int] = {}
         want = None
@@ -70,21 +71,7 @@ def test_it_learns_the_worlds_best_actions_on_a_scale_of_euros(tmp_path):
 def test_every_candidate_resumes_after_a_restart_and_after_a_crash(tmp_path):
     """Catches RegCB's state missing from the checkpoint, or a replay that relearns (or skips)
     rewards: the restarted candidates equal the uninterrupted ones bit for bit."""
-    with make_engine(tmp_path / "clean", candidates=REGCB_FIRST) as eng:
-        _stream(eng, 0, 450)
-        before = probe(eng)
-    with make_engine(tmp_path / "clean", candidates=REGCB_FIRST) as again:
-        assert again.stats()["replayed_on_start"] == 0
-        assert again.stats()["serving_learner"] == "regcbopt"
-        np.testing.assert_array_equal(probe(again), before)
-    eng = make_engine(tmp_path / "crash", candidates=REGCB_FIRST, checkpoint_every=100)
-    _stream(eng, 0, 450)
-    expected = probe(eng)
-    eng.log.close()  # a crash: 50 rewards after the last checkpoint
-    eng._selection.close()
-    with make_engine(tmp_path / "crash", candidates=REGCB_FIRST, checkpoint_every=100) as again:
-        assert again.stats()["replayed_on_start"] == 50
-        np.testing.assert_array_equal(probe(again), expected)
+    check_resumes_after_restart_and_crash(tmp_path, REGCB_FIRST, "regcbopt")
 
 
 @pytest.mark.parametrize("table, field", [

@@ -13,23 +13,22 @@ import numpy as np
 import pytest
 
 from engine.errors import CheckpointError, ConfigError
-from tests.engine.engine_world import T0, context, make_engine, probe, reward_of
+from tests.engine.engine_world import (
+    T0,
+    check_resumes_after_restart_and_crash,
+    context,
+    make_engine,
+    stream,
+)
 
 RIDGE_FIRST = ["ridge", "squarecb"]
-
-
-def _stream(eng, lo: int, hi: int) -> None:
-    for i in range(lo, hi):
-        ctx = context(i)
-        d = eng.choose(f"c{i}", ctx, now=T0 + i)
-        eng.reward(d.decision_id, reward_of(ctx, d.message, d.channel), now=T0 + i)
 
 
 def test_the_logged_probability_is_the_ridge_distribution_the_draw_used(tmp_path):
     """Catches a logged propensity that is not the serving distribution's (off-policy
     evaluation would be biased), a feasible action at 0, or draws that do not follow it."""
     with make_engine(tmp_path, candidates=["ridge"]) as eng:
-        _stream(eng, 0, 400)
+        stream(eng, 0, 400)
         ridge = eng._selection.learners["ridge"]
         counts: dict[int, int] = {}
         want = None
@@ -50,23 +49,7 @@ def test_the_logged_probability_is_the_ridge_distribution_the_draw_used(tmp_path
 def test_every_candidate_resumes_after_a_restart_and_after_a_crash(tmp_path):
     """Catches ridge state missing from the checkpoint, or a replay that relearns (or skips)
     rewards: the restarted candidates equal the uninterrupted ones bit for bit."""
-    with make_engine(tmp_path / "clean", candidates=RIDGE_FIRST) as eng:
-        _stream(eng, 0, 450)
-        before = probe(eng)
-        estimates = eng.stats()["candidates"]
-    with make_engine(tmp_path / "clean", candidates=RIDGE_FIRST) as again:
-        assert again.stats()["replayed_on_start"] == 0
-        assert again.stats()["serving_learner"] == "ridge"
-        np.testing.assert_array_equal(probe(again), before)
-        assert again.stats()["candidates"] == estimates
-    eng = make_engine(tmp_path / "crash", candidates=RIDGE_FIRST, checkpoint_every=100)
-    _stream(eng, 0, 450)
-    expected = probe(eng)
-    eng.log.close()  # a crash: 50 rewards after the last checkpoint
-    eng._selection.close()
-    with make_engine(tmp_path / "crash", candidates=RIDGE_FIRST, checkpoint_every=100) as again:
-        assert again.stats()["replayed_on_start"] == 50
-        np.testing.assert_array_equal(probe(again), expected)
+    check_resumes_after_restart_and_crash(tmp_path, RIDGE_FIRST, "ridge")
 
 
 @pytest.mark.parametrize("table, field", [
