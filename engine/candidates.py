@@ -38,7 +38,7 @@ Example:
     ...
     engine.errors.ConfigError: candidates[0].gama_scale: unknown learner field; expected one of
         exploration, epsilon, gamma_scale, bag_size, cb_type, learning_rate, power_t, l2, bits,
-        interactions, cost_min, cost_max, mellowness
+        interactions, cost_min, cost_max, mellowness, history
 """
 
 from __future__ import annotations

@@ -60,6 +60,7 @@ class VWBatchScorer:
 
     def __init__(self, learner: VWLearner) -> None:
         self._w = learner.weights()
+        self._reads = learner.config.shared  # the part of a shared set the model learned from
         sets = learner.action_sets
         if not sets:
             raise PolicyConfigError("learner: expected actions set (set_actions), got none")
@@ -187,7 +188,7 @@ class VWBatchScorer:
         """
         out = self._base.copy()
         names = self._feature_names()
-        for ns, namespace in shared.items():
+        for ns, namespace in self._reads(shared).items():
             for key, value in namespace.items():
                 for j, v in self._shared_items(ns, key, value):
                     if j >= len(names):
@@ -205,7 +206,7 @@ class VWBatchScorer:
         cols: list[int] = []
         vals: list[float] = []
         for i, feats in enumerate(shared):
-            for ns, namespace in feats.items():
+            for ns, namespace in self._reads(feats).items():
                 for key, value in namespace.items():
                     for j, v in self._shared_items(ns, key, value):
                         rows.append(i)

@@ -8,15 +8,21 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from policies.errors import PolicyConfigError
 from policies.number_check import check_number
 
-__all__ = ["CB_TYPES", "EXPLORATIONS", "VWConfig"]
+if TYPE_CHECKING:
+    from policies.vw_format import FeatureSet
+
+__all__ = ["CB_TYPES", "EXPLORATIONS", "HISTORY", "VWConfig"]
 
 EXPLORATIONS = ("epsilon", "squarecb", "bag", "regcbopt")
+#: ``VWConfig.history``'s values.
+HISTORY = ("kept", "left_out")
 #: The fields only ``regcbopt`` reads: left out of other configurations' fingerprints, so that
 #: checkpoints written before they existed still match.
 _REGCB_FIELDS = ("cost_min", "cost_max", "mellowness")
@@ -54,6 +60,10 @@ class VWConfig:
             engine gives its learners rewards on one scale, a typical reward above 0 counting
             about 1 (``engine/reward_scale.py``), so the default range is in that unit.
         mellowness: RegCB's confidence width (VW's ``--mellowness``; smaller = greedier).
+        history: what the learner does with the contact history the engine keeps (the shared
+            namespace ``h``) (:data:`HISTORY`): ``"kept"`` (the default) learns from it as
+            from the context; ``"left_out"`` never shows it to VW (the contact rules still
+            read it), as the joint ridge's ``history = "left_out"`` does.
 
     Example:
         >>> VWConfig(exploration="bag", bag_size=3).arguments(seed=7)[:4]
@@ -78,6 +88,7 @@ class VWConfig:
     cost_min: float = -4.0
     cost_max: float = 1.0
     mellowness: float = 0.1
+    history: str = "kept"
 
     def __post_init__(self) -> None:
         if self.exploration not in EXPLORATIONS:
@@ -100,6 +111,9 @@ class VWConfig:
             raise PolicyConfigError(f"cost_max: expected a number above cost_min "
                                     f"({self.cost_min!r}), got {self.cost_max!r}")
         _check_range("mellowness", self.mellowness, 1e-9, 1e3)
+        if self.history not in HISTORY:
+            raise PolicyConfigError(f"history: expected one of {', '.join(HISTORY)}, got "
+                                    f"{self.history!r}")
         if not isinstance(self.bag_size, int) or not 2 <= self.bag_size <= 64:
             raise PolicyConfigError(f"bag_size must be an int in [2, 64], got {self.bag_size!r}")
         if not isinstance(self.bits, int) or not 10 <= self.bits <= 28:
@@ -147,6 +161,18 @@ class VWConfig:
             return p
         return (1.0 - self.epsilon) * p + self.epsilon / p.size
 
+    def shared(self, shared: FeatureSet) -> FeatureSet:
+        """The part of a shared feature set this learner reads: without the contact history
+        ``h`` when ``history`` is ``"left_out"``.
+
+        Example:
+            >>> VWConfig(history="left_out").shared({"c": {"x": 1}, "h": {"contacts_1d": 2}})
+            {'c': {'x': 1}}
+        """
+        if self.history == "kept":
+            return shared
+        return {ns: v for ns, v in shared.items() if ns[:1] != "h"}
+
     def fingerprint(self) -> str:
         """A stable text of every setting, stored beside checkpoints to refuse a mismatch.
 
@@ -160,6 +186,8 @@ class VWConfig:
         if self.exploration != "regcbopt":
             for name in _REGCB_FIELDS:
                 del fields[name]
+        if self.history == "kept":
+            del fields["history"]
         return json.dumps(fields, sort_keys=True)
 
 

@@ -120,7 +120,8 @@ class VWLearner:
         """
         idx = self._indices(eligible)
         vw = self._workspace()
-        ex = [Example(vw, shared_line(shared))] + [self._examples[i] for i in idx]
+        ex = [Example(vw, shared_line(self.config.shared(shared)))]
+        ex += [self._examples[i] for i in idx]
         return self.config.floor(np.asarray(vw.predict(ex), dtype=np.float64))
 
     def learn(self, shared: FeatureSet, eligible: Sequence[int] | np.ndarray | None, chosen: int,
@@ -140,7 +141,8 @@ class VWLearner:
             raise PolicyInputError(f"chosen must be one of the eligible actions, got {chosen}")
         label = cb_label(cost_of(reward), float(probability))
         vw = self._workspace()
-        ex = [Example(vw, shared_line(shared))] + [self._examples[i] for i in idx]
+        ex = [Example(vw, shared_line(self.config.shared(shared)))]
+        ex += [self._examples[i] for i in idx]
         ex[1 + int(pos[0])] = Example(vw, f"{label} {self._lines[int(chosen)]}")
         vw.learn(ex)
 
@@ -174,7 +176,8 @@ class VWLearner:
         idx = self._indices([action])
         w = self.weights()
         items: dict[str, list[tuple[str, int, float]]] = {}
-        for ns, name, value in feature_items(shared) + feature_items(self._sets[int(idx[0])]):
+        for ns, name, value in (feature_items(self.config.shared(shared))
+                                + feature_items(self._sets[int(idx[0])])):
             items.setdefault(ns[:1], []).append((f"{ns}:{name}", w.feature_hash(ns, name), value))
         contrib: dict[str, float] = {"constant": -w.weight(w.constant_index)}
         for feats in items.values():

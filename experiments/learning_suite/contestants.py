@@ -405,13 +405,14 @@ _AS_THE_LOOP = {"cost_min": -100.0, "cost_max": 0.1, "epsilon": 0.0}
 #: Stop 31: the engine's RegCB-opt candidate (``exploration = "regcbopt"``, its cost range
 #: declared on the engine's reward scale, 5 % uniform mixed in), and what might separate it
 #: from the plain VW loop: its floor, its range, the rewards' scale (the loop's own range on
-#: unscaled rewards), the contact history's crosses (the loop has no history).
+#: unscaled rewards), the contact history (the loop has none): its crosses, or all of it.
 _REGCB_VARIANTS: tuple[LearnerSpec, ...] = (
     LearnerSpec("engine", "engine regcbopt", {"candidates": ("regcbopt",)}),
     _regcb("engine regcbopt floor 1%", epsilon=0.01),
     _regcb("engine regcbopt no floor", epsilon=0.0),
     _regcb("engine regcbopt range 2", cost_min=-2.0, cost_max=0.01, epsilon=0.01),
     _regcb("engine regcbopt range 2 no floor", cost_min=-2.0, cost_max=0.01, epsilon=0.0),
+    _regcb("engine regcbopt history left out", history="left_out"),
     LearnerSpec("engine", "engine regcbopt unscaled as the loop", {
         "reward_scale": False, "candidates": _regcb("", **_AS_THE_LOOP).params["candidates"]}),
     LearnerSpec("engine", "engine regcbopt as the loop no history", {

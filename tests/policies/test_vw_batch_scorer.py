@@ -103,3 +103,24 @@ def test_feature_items_are_the_tokens_of_the_text(features):
             name, sep, value = tok.rpartition(":")
             from_text.append((ns, name, float(value)) if sep else (ns, tok, 1.0))
     assert feature_items(features) == from_text
+
+
+def test_a_learner_with_the_history_left_out_scores_without_it():
+    """The scorer reads what the learner read: with ``history = "left_out"`` the contact
+    history of a shared set changes no score."""
+    vw = VWLearner(VWConfig(interactions=INTERACTIONS, history="left_out"), seed=0)
+    try:
+        vw.set_actions(ACTIONS)
+        rng = np.random.default_rng(0)
+        for _ in range(200):
+            s = _shared(rng)
+            a = int(rng.integers(K))
+            vw.learn(s, list(range(K)), a, 1 / K, float(a % 3 == int(s["c"]["segment"][1])))
+        probe = _shared(np.random.default_rng(2))
+        bare = {"c": probe["c"]}
+        scorer = VWBatchScorer(vw)
+        np.testing.assert_array_equal(scorer.scores([probe]), scorer.scores([bare]))
+        np.testing.assert_array_equal(scorer.score_one(probe), scorer.score_one(bare))
+        assert np.abs(scorer.scores([bare])).max() > 0.05  # it learned something
+    finally:
+        vw.close()
