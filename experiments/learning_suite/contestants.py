@@ -446,7 +446,18 @@ def _greedier_default(label: str, thompson: float) -> LearnerSpec:
     return LearnerSpec("engine", label, {"candidates": ({**first, "thompson": thompson}, *rest)})
 
 
+def _default_with_regcb(label: str) -> LearnerSpec:
+    """Today's shared default with RegCB-opt (the contact history left out) as a fourth
+    candidate: the two are ahead on different worlds (stop 31), the case the online
+    selection is for."""
+    from engine.candidates import SHARED_DEFAULT_CANDIDATES
+
+    regcb = _regcb("", history="left_out").params["candidates"][0]
+    return LearnerSpec("engine", label, {"candidates": (*SHARED_DEFAULT_CANDIDATES, regcb)})
+
+
 ENGINE_VARIANTS += (*_REGCB_VARIANTS, _greedier_default("engine default thompson 0.2", 0.2),
+                    _default_with_regcb("engine default+regcbopt"),
                     _optimistic_joint("engine joint optimistic g100", 100.0),
                     _optimistic_joint("engine joint optimistic g1000", 1000.0))
 #: LinUCB's exploration width (its default alpha is 0.3): greedy, and wider (by label only).
