@@ -78,8 +78,7 @@ BUILT_IN: dict[str, dict[str, Any]] = {
     "squarecb": {"exploration": "squarecb", "cb_type": "mtr"},
     "epsilon": {"exploration": "epsilon"},
     "bag": {"exploration": "bag"},
-    # RegCB-opt on mtr, as the suite's plain VW loop runs it (docs/engine.md, stop 31)
-    "regcbopt": {"exploration": "regcbopt", "cb_type": "mtr"},
+    "regcbopt": {"exploration": "regcbopt"},  # on mtr, as every table naming it (_one)
     "ridge": {"exploration": "ridge"},  # the closed-form ridge learner (RidgeConfig defaults)
     "joint": {"exploration": "joint"},  # the joint ridge learner (JointRidgeConfig defaults)
 }

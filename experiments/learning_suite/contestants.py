@@ -394,10 +394,9 @@ ENGINE_VARIANTS: tuple[LearnerSpec, ...] = (
     LearnerSpec("engine", "engine joint g3",
                 {"candidates": ({"name": "joint", "exploration": "joint", "gamma_scale": 3.0},)}),
 )
-def _regcb(label: str, **fields: Any) -> LearnerSpec:
-    """The engine with one candidate, RegCB-opt on mtr, its ``fields`` changed (stop 31)."""
-    return LearnerSpec("engine", label, {"candidates": (
-        {"name": "regcbopt", "exploration": "regcbopt", "cb_type": "mtr", **fields},)})
+def _regcb_candidate(**fields: Any) -> dict[str, Any]:
+    """A RegCB-opt candidate table on mtr, its ``fields`` changed (stop 31)."""
+    return {"name": "regcbopt", "exploration": "regcbopt", "cb_type": "mtr", **fields}
 
 
 #: The loop's own cost range (``vw regcb-opt costs declared``), no floor.
@@ -406,60 +405,34 @@ _AS_THE_LOOP = {"cost_min": -100.0, "cost_max": 0.1, "epsilon": 0.0}
 #: declared on the engine's reward scale, 5 % uniform mixed in), and what might separate it
 #: from the plain VW loop: its floor, its range, the rewards' scale (the loop's own range on
 #: unscaled rewards), the contact history (the loop has none): its crosses, or all of it.
-_REGCB_VARIANTS: tuple[LearnerSpec, ...] = (
+#: Then the default's joint ridge optimistic under inverse gap weighting without Thompson
+#: sampling (RegCB-opt's kind of exploration on the default's model), the default's Thompson
+#: sampling at 0.2, and RegCB-opt (history left out) as a fourth candidate beside the default
+#: (``joint_fields`` and ``extra_candidates`` change whichever default the world's catalog
+#: gets).
+_STOP31_VARIANTS: tuple[LearnerSpec, ...] = (
     LearnerSpec("engine", "engine regcbopt", {"candidates": ("regcbopt",)}),
-    _regcb("engine regcbopt floor 1%", epsilon=0.01),
-    _regcb("engine regcbopt no floor", epsilon=0.0),
-    _regcb("engine regcbopt range 2", cost_min=-2.0, cost_max=0.01, epsilon=0.01),
-    _regcb("engine regcbopt range 2 no floor", cost_min=-2.0, cost_max=0.01, epsilon=0.0),
-    _regcb("engine regcbopt history left out", history="left_out"),
+    *(LearnerSpec("engine", label, {"candidates": (_regcb_candidate(**fields),)})
+      for label, fields in (
+          ("engine regcbopt floor 1%", {"epsilon": 0.01}),
+          ("engine regcbopt no floor", {"epsilon": 0.0}),
+          ("engine regcbopt range 2", {"cost_min": -2.0, "cost_max": 0.01, "epsilon": 0.01}),
+          ("engine regcbopt range 2 no floor",
+           {"cost_min": -2.0, "cost_max": 0.01, "epsilon": 0.0}),
+          ("engine regcbopt history left out", {"history": "left_out"}))),
     LearnerSpec("engine", "engine regcbopt unscaled as the loop", {
-        "reward_scale": False, "candidates": _regcb("", **_AS_THE_LOOP).params["candidates"]}),
+        "reward_scale": False, "candidates": (_regcb_candidate(**_AS_THE_LOOP),)}),
     LearnerSpec("engine", "engine regcbopt as the loop no history", {
-        "reward_scale": False, "candidates": _regcb(
-            "", **_AS_THE_LOOP, interactions=("cm", "cn", "ct", "ca")).params["candidates"]}),
+        "reward_scale": False, "candidates": (_regcb_candidate(
+            **_AS_THE_LOOP, interactions=("cm", "cn", "ct", "ca")),)}),
+    LearnerSpec("engine", "engine default thompson 0.2", {"joint_fields": {"thompson": 0.2}}),
+    LearnerSpec("engine", "engine default+regcbopt",
+                {"extra_candidates": (_regcb_candidate(history="left_out"),)}),
+    *(LearnerSpec("engine", f"engine joint optimistic g{g:g}", {"joint_fields": {
+        "ucb": 1.0, "gamma_scale": float(g), "thompson": 0.0, "thompson_mix": 0.0,
+        "pool": "redrawn", "redraw": 100}}) for g in (100, 1000)),
 )
-
-
-def _optimistic_joint(label: str, gamma_scale: float) -> LearnerSpec:
-    """The shared default with its joint ridge optimistic (``ucb`` 1, as the one-message
-    default's ridge) under inverse gap weighting at ``gamma_scale``, without Thompson
-    sampling: RegCB-opt's kind of exploration on the joint model (stop 31)."""
-    from engine.candidates import SHARED_DEFAULT_CANDIDATES
-
-    first, *rest = SHARED_DEFAULT_CANDIDATES
-    assert isinstance(first, Mapping)
-    joint = {k: v for k, v in first.items()
-             if k not in ("thompson", "thompson_mix", "pool", "redraw")}
-    return LearnerSpec("engine", label, {"candidates": (
-        {**joint, "ucb": 1.0, "gamma_scale": gamma_scale}, *rest)})
-
-
-def _greedier_default(label: str, thompson: float) -> LearnerSpec:
-    """Today's shared default with its joint ridge's Thompson sampling at ``thompson``
-    instead of 0.5 (stop 31: RegCB-opt, nearly greedy, leads on `fatigue`, where every
-    exploratory contact also tires the customer)."""
-    from engine.candidates import SHARED_DEFAULT_CANDIDATES
-
-    first, *rest = SHARED_DEFAULT_CANDIDATES
-    assert isinstance(first, Mapping)
-    return LearnerSpec("engine", label, {"candidates": ({**first, "thompson": thompson}, *rest)})
-
-
-def _default_with_regcb(label: str) -> LearnerSpec:
-    """Today's shared default with RegCB-opt (the contact history left out) as a fourth
-    candidate: the two are ahead on different worlds (stop 31), the case the online
-    selection is for."""
-    from engine.candidates import SHARED_DEFAULT_CANDIDATES
-
-    regcb = _regcb("", history="left_out").params["candidates"][0]
-    return LearnerSpec("engine", label, {"candidates": (*SHARED_DEFAULT_CANDIDATES, regcb)})
-
-
-ENGINE_VARIANTS += (*_REGCB_VARIANTS, _greedier_default("engine default thompson 0.2", 0.2),
-                    _default_with_regcb("engine default+regcbopt"),
-                    _optimistic_joint("engine joint optimistic g100", 100.0),
-                    _optimistic_joint("engine joint optimistic g1000", 1000.0))
+ENGINE_VARIANTS += _STOP31_VARIANTS
 #: LinUCB's exploration width (its default alpha is 0.3): greedy, and wider (by label only).
 LINUCB_VARIANTS: tuple[LearnerSpec, ...] = (
     LearnerSpec("policy", "linucb a0", {"name": "linucb", "alpha": 0.0}),

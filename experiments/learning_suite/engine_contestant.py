@@ -19,6 +19,7 @@ Example:
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from typing import Any, Self
 
 import numpy as np
@@ -28,9 +29,11 @@ from experiments.worlds.world import Batch, Matured, World
 __all__ = ["EngineContestant"]
 
 
-def _default_with(catalog: Any, ridge: dict[str, Any], joint: dict[str, Any]) -> list[Any]:
+def _default_with(catalog: Any, ridge: dict[str, Any], joint: dict[str, Any],
+                  extra: Sequence[Any] = ()) -> list[Any]:
     """The engine's default candidates for ``catalog``, ``ridge`` set on each ridge or joint
-    ridge one and ``joint`` on each joint ridge one (a built-in name becomes its table)."""
+    ridge one and ``joint`` on each joint ridge one (a built-in name becomes its table), then
+    the candidates ``extra``."""
     from engine.candidates import BUILT_IN, default_candidates
     from engine.features import action_feature_sets
 
@@ -40,7 +43,7 @@ def _default_with(catalog: Any, ridge: dict[str, Any], joint: dict[str, Any]) ->
         kind = table["exploration"]
         out.append(c if kind not in ("ridge", "joint")
                    else {**table, **ridge, **(joint if kind == "joint" else {})})
-    return out
+    return [*out, *extra]
 
 
 class EngineContestant:
@@ -55,7 +58,8 @@ class EngineContestant:
             ``ridge_fields``, fields set on each ridge candidate (ridge or joint) of the
             engine's own default as chosen for the world's catalog (the default with one
             setting changed, whichever default the catalog gets); ``joint_fields``, the same
-            on its joint ridge candidate only.
+            on its joint ridge candidate only; ``extra_candidates``, candidates added after
+            that default's own.
     """
 
     def __init__(self, world: World, state_dir: str | os.PathLike, seed: int = 0,
@@ -64,10 +68,11 @@ class EngineContestant:
         from engine.clock import ManualClock
 
         setup = world.engine_setup()
-        if "ridge_fields" in options or "joint_fields" in options:
+        if {"ridge_fields", "joint_fields", "extra_candidates"} & options.keys():
             options["candidates"] = _default_with(setup.catalog,
                                                   options.pop("ridge_fields", {}),
-                                                  options.pop("joint_fields", {}))
+                                                  options.pop("joint_fields", {}),
+                                                  options.pop("extra_candidates", ()))
         self.world = world
         # the engine runs on the world's time: it settles on its own clock, never a caller's
         self._clock = ManualClock(world.start_time())

@@ -35,15 +35,16 @@ def reward_of(ctx: dict, message: str | None, channel: str | None) -> float:
     return 1.0 if (message, channel) == best else 0.0
 
 
-def play(eng: Engine, decisions: int) -> np.ndarray:
+def play(eng: Engine, decisions: int, unit: float = 1.0) -> np.ndarray:
     """Customers ``c0``, ``c1``, ... chosen for one second apart and rewarded
-    (:func:`reward_of`) a second after each choice; the rewards, in order."""
+    (:func:`reward_of`, times ``unit``: a conversion worth 80 euros) a second after each
+    choice; the rewards in :func:`reward_of`'s unit, in order."""
     got = np.zeros(decisions)
     for i in range(decisions):
         ctx = context(i)
         d = eng.choose(f"c{i}", ctx, now=T0 + i)
         got[i] = reward_of(ctx, d.message, d.channel)
-        eng.reward(d.decision_id, float(got[i]), now=T0 + i + 1)
+        eng.reward(d.decision_id, unit * float(got[i]), now=T0 + i + 1)
     return got
 
 

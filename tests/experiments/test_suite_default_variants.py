@@ -1,6 +1,7 @@
-"""The suite's variants of the engine's own default (``ridge_fields``, ``joint_fields`` of the
-engine contestant): each setting lands on the candidates it names, and both together compose
-(the second no longer replaces the first's candidates)."""
+"""The suite's variants of the engine's own default (``ridge_fields``, ``joint_fields``,
+``extra_candidates`` of the engine contestant): each setting lands on the candidates it names,
+both field settings together compose (the second no longer replaces the first's candidates),
+and extra candidates come after the default's own."""
 
 from __future__ import annotations
 
@@ -30,3 +31,11 @@ def test_joint_fields_alone_leave_the_ridge_candidate_as_it_was():
     got = _by_name(_default_with(THEMED, {}, {"cross_identity": "unshared"}))
     assert got["joint"]["cross_identity"] == "unshared"
     assert set(got["ridge"]) == {"name", "exploration"}
+
+
+def test_extra_candidates_follow_the_defaults_own():
+    extra = {"name": "regcbopt", "exploration": "regcbopt", "history": "left_out"}
+    got = _default_with(THEMED, {}, {}, (extra,))
+    assert [c["name"] if isinstance(c, dict) else c for c in got] == [
+        "joint", "ridge", "squarecb", "regcbopt"]
+    assert got[-1] == extra

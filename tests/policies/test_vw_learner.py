@@ -296,28 +296,19 @@ def test_a_learner_with_the_history_left_out_never_reads_it():
     """Catches the contact history ``h`` reaching VW (in learning, in predicting or in the
     explanation) when ``history = "left_out"``: the learner then acts the same whatever
     ``h`` holds, where one that keeps it does not."""
-    world = _world(300, seed=4)
-    _rng, seg, shared, eligible = world
+    rng, seg, shared, eligible = _world(300, seed=4)
+    with_h = [{**s, "h": {"contacts_7d": float(i % 5)}} for i, s in enumerate(shared)]
+    probe = {"c": {"seg": "s1", "x": 0.5}, "h": {"contacts_7d": 4.0}}
 
-    def run(history: str, with_h: bool) -> list[np.ndarray]:
-        config = VWConfig(interactions=("cm", "hm"), history=history)
-        with VWLearner(config, seed=0) as vw:
+    def run(history: str, sets: list[dict]) -> list[np.ndarray]:
+        with VWLearner(VWConfig(interactions=("cm", "hm"), history=history), seed=0) as vw:
             vw.set_actions(ACTIONS)
-            out = []
-            for i in range(300):
-                s = {**shared[i], "h": {"contacts_7d": float(i % 5)}} if with_h else shared[i]
-                p = vw.probabilities(s, eligible[i])
-                j = int(np.random.default_rng(i).choice(len(p), p=p))
-                a = int(eligible[i][j])
-                vw.learn(s, eligible[i], a, float(p[j]), _reward(seg[i], a))
-                out.append(p)
-            probe = {"c": {"seg": "s1", "x": 0.5}, "h": {"contacts_7d": 4.0}}
-            out.append(np.array([vw.explain(probe, 0)[0]]))
-            return out
+            return [*_run(vw, 0, 300, (rng, seg, sets, eligible)),
+                    np.array([vw.explain(probe, 0)[0]])]
 
-    for a, b in zip(run("left_out", True), run("left_out", False), strict=True):
+    for a, b in zip(run("left_out", with_h), run("left_out", shared), strict=True):
         np.testing.assert_array_equal(a, b)
-    kept = zip(run("kept", True), run("kept", False), strict=True)
+    kept = zip(run("kept", with_h), run("kept", shared), strict=True)
     assert any(not np.array_equal(a, b) for a, b in kept)
 
 
