@@ -576,10 +576,12 @@ class Engine:
             else:
                 prior = self.log.rewards_of(did)
                 kind = "correction" if prior else "reward"
-                total = value + sum(r[1] for r in prior)
+                before = sum(r[1] for r in prior) if prior else None
+                total = value + (before or 0.0)
                 check_number("value", total, low=low, high=high, error=RewardError)
                 seq = self.log.write_reward(did, value, t, kind)
-            learned = self._learn_logged(rec, seq, total, at=t)
+            learned = self._learn_logged(rec, seq, total, at=t,
+                                         previous=None if kind == "reward" else before)
             self._settle_some()
         return RewardAck(did, seq, kind, total, t - activated_at, learned)
 
@@ -691,26 +693,31 @@ class Engine:
         return len(due)
 
     # -- learning ------------------------------------------------------------------------------
-    def _row(self, rec: DecisionRecord, seq: int, total: float | None = None) -> LoggedRow:
+    def _row(self, rec: DecisionRecord, seq: int, total: float | None = None,
+             previous: float | None = None) -> LoggedRow:
         """A logged reward as the candidates meet it. ``total`` is the decision's reward up to
-        and including ``seq`` (read from the log when not given). Holdout decisions (control,
-        for lift) and decisions of another catalog are logged but not learned."""
+        and including ``seq``, ``previous`` its total before (None: ``seq`` is its first
+        reward); both read from the log when ``total`` is not given. Holdout decisions
+        (control, for lift) and decisions of another catalog are logged but not learned."""
         if not (not rec.holdout and rec.action_index >= 0 and rec.active
                 and rec.catalog_version == self._version):
             return LoggedRow(seq, None)
         if total is None:
-            total = sum(v for s, v, _, _ in self.log.rewards_of(rec.decision_id) if s <= seq)
+            logged = [(s, v) for s, v, _, _ in self.log.rewards_of(rec.decision_id) if s <= seq]
+            previous = sum(v for s, v in logged if s < seq) if len(logged) > 1 else None
+            total = sum(v for _, v in logged)
         return LoggedRow(seq, json.loads(rec.features_json), rec.eligible, rec.action_index,
-                         rec.probability, total, rec.created_at)
+                         rec.probability, total, rec.created_at, previous)
 
     def _learn_logged(self, rec: DecisionRecord, seq: int, total: float | None = None, *,
-                      at: float | None = None, replay: bool = False) -> bool:
+                      at: float | None = None, replay: bool = False,
+                      previous: float | None = None) -> bool:
         """Learn one logged reward (live, or replayed after a restart) and advance learned_seq.
 
         The serving candidate learns it now; the others now too (``follow_every=1``), or when
         the engine follows the log (every ``follow_every`` rewards, or :meth:`follow`).
         """
-        row = self._row(rec, seq, total)
+        row = self._row(rec, seq, total, previous)
         sel = self._selection
         every = self.options.follow_every
         if every == 1 or replay:

@@ -103,6 +103,8 @@ class LoggedRow:
         reward: the decision's total reward so far, on the business scale.
         decided_at: when the decision was made (epoch s; a candidate may learn only decisions
             made from some time on, see :meth:`LearnerSelection.add_candidate`).
+        previous: for a correction (``reward_mode = "sum"``), the decision's total before it,
+            which the candidates learned already; None for a decision's first reward.
     """
 
     seq: int
@@ -112,6 +114,7 @@ class LoggedRow:
     probability: float = 1.0
     reward: float = 0.0
     decided_at: float = 0.0
+    previous: float | None = None
 
 
 @dataclass(frozen=True)
@@ -208,11 +211,30 @@ class LearnerSelection:
             target[idx] = learner.probabilities(row.shared, idx)
             self.values[name].add(row.seq, row.action, row.probability, row.reward, target)
             self._pair(name, row, target)
-            reward = row.reward
-            if self.reward_scale:
-                reward = self._normalise(name, learner, reward)
-            learner.learn(row.shared, idx, row.action, row.probability, reward)
+            if row.previous is not None and isinstance(learner, HashedRidge):
+                self._correct(name, learner, row, idx)
+            else:  # a Vowpal Wabbit candidate learns a correction as one more example
+                reward = row.reward
+                if self.reward_scale:
+                    reward = self._normalise(name, learner, reward)
+                learner.learn(row.shared, idx, row.action, row.probability, reward)
         self.cursors[name] = row.seq
+
+    def _correct(self, name: str, learner: HashedRidge, row: LoggedRow,
+                 idx: np.ndarray) -> None:
+        """A ridge candidate replaces the reward it learned for ``row``'s decision
+        (``row.previous``) by the total now (:meth:`HashedRidge.correct`), the scale counting
+        the new total in place of the old."""
+        assert row.shared is not None and row.previous is not None
+        previous, reward = row.previous, row.reward
+        if self.reward_scale:
+            scale = self.scales[name]
+            before = scale.value
+            scale.replace(previous, reward)
+            if scale.value != before:
+                learner.rescale_rewards(before / scale.value)
+            previous, reward = scale.normalise(previous), scale.normalise(reward)
+        learner.correct(row.shared, idx, row.action, row.probability, previous, reward)
 
     def _normalise(self, name: str, learner: CandidateLearner, reward: float) -> float:
         """``reward`` on candidate ``name``'s scale, after counting it into the scale; a ridge

@@ -162,7 +162,8 @@ class ReplicaEngine(Engine):
                              self.model_version, exc)
 
     def _learn_logged(self, rec: DecisionRecord, seq: int, total: float | None = None, *,
-                      at: float | None = None, replay: bool = False) -> bool:
+                      at: float | None = None, replay: bool = False,
+                      previous: float | None = None) -> bool:
         return False  # the learner follows the log and learns it
 
     def follow(self, limit: int | None = None) -> int:

@@ -45,6 +45,13 @@ class RewardScale:
             self.sum_abs += abs(reward)
             self.sum_sq += reward * reward
 
+    def replace(self, old: float, new: float) -> None:
+        """Count ``new`` in place of ``old``, counted before (a decision's corrected total)."""
+        self.sum_abs += abs(new) - abs(old)
+        self.sum_sq += new * new - old * old
+        if self.sum_abs <= 0.0:  # every non-zero reward replaced by 0: as before any
+            self.sum_abs = self.sum_sq = 0.0
+
     def normalise(self, reward: float) -> float:
         """``reward`` on the learners' scale."""
         return reward / self.value

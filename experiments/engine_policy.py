@@ -23,6 +23,10 @@ and each decision's total reward goes to ``Engine.reward`` when the simulator re
   decision once it is final: every decision is then learned as late as the others, so the
   conversions of the actions chosen lately are not learned before their zeros (issue 12,
   stop 30: the favourites that held for thousands of decisions on ``baseline``).
+  ``rewards_at="provisional"`` reports 0 for each decision as it is made and a total other
+  than 0 as a correction when the simulator reports it (the engine in ``reward_mode="sum"``),
+  as a client that reports each send at once and its conversion when it comes: every
+  decision is learned at once, its zero as early as anyone's (issue 12, stop 32).
 
 A message the simulator sends only from an hour on (``cold_start``) carries that hour as its
 ``available_from``, so the engine's rules never choose it before. A decision the simulator
@@ -53,7 +57,7 @@ import numpy as np
 __all__ = ["ADAPTER_PARAMS", "REWARDS_AT", "T0", "EnginePolicy", "engine_catalog"]
 
 #: When the adapter hands a total to ``Engine.reward`` (see the module docstring).
-REWARDS_AT = ("due", "window_end")
+REWARDS_AT = ("due", "window_end", "provisional")
 #: The engine policy's parameters that are the adapter's, not :class:`EngineOptions` fields.
 ADAPTER_PARAMS = ("rules", "rewards_at")
 
@@ -92,12 +96,29 @@ def check_rewards_at(value: object) -> None:
         >>> check_rewards_at("at_once")  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        experiments.errors.SpecError: rewards_at: expected one of due, window_end; got 'at_once'
+        experiments.errors.SpecError: rewards_at: expected one of due, ...; got 'at_once'
     """
     from experiments.errors import SpecError
 
     if value not in REWARDS_AT:
         raise SpecError(f"rewards_at: expected one of {', '.join(REWARDS_AT)}; got {value!r}")
+
+
+def check_provisional_mode(reward_mode: object) -> None:
+    """``rewards_at="provisional"`` adds each total to the 0 reported at the decision, which
+    the engine takes only with ``reward_mode="sum"``; refuse another, naming the field.
+
+    Example:
+        >>> check_provisional_mode("refuse")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        experiments.errors.SpecError: reward_mode: rewards_at = "provisional" adds each ...
+    """
+    from experiments.errors import SpecError
+
+    if reward_mode != "sum":
+        raise SpecError(f'reward_mode: rewards_at = "provisional" adds each total to the 0 '
+                        f'reported at the decision, so it needs "sum"; got {reward_mode!r}')
 
 
 def _launch(hour: float) -> float | None:
@@ -132,9 +153,11 @@ class EnginePolicy:
         state_dir: an empty folder for the engine's log and checkpoints.
         seed: the engine's seed.
         rules: the engine's ``[rules]`` table; default: consent and channel capacity only.
-        rewards_at: ``"due"`` (each total when the simulator reports it) or ``"window_end"``
+        rewards_at: ``"due"`` (each total when the simulator reports it), ``"window_end"``
             (each held until its decision's conversion window has passed; totals still held
-            when the run ends are never learned, as a client's would not be).
+            when the run ends are never learned, as a client's would not be) or
+            ``"provisional"`` (0 at each decision, a total other than 0 added when reported;
+            the engine's ``reward_mode`` must then be ``"sum"``, its default here).
         **options: :class:`~engine.options.EngineOptions` fields (``exploration``, ``learner``,
             ...); the reward window defaults to the simulator's conversion window plus two
             steps and a day (a total is never reported later than that).
@@ -149,6 +172,8 @@ class EnginePolicy:
         from engine.contact_rules import RulesConfig
 
         check_rewards_at(rewards_at)
+        if rewards_at == "provisional":
+            check_provisional_mode(options.setdefault("reward_mode", "sum"))
 
         catalog = engine_catalog(env)
         rules_config = RulesConfig(max_per_day=None, max_per_week=None, quiet_hours=None) \
@@ -169,6 +194,7 @@ class EnginePolicy:
                         if rewards_at == "window_end" else 0.0)
         #: totals held until their release time: (release, decision id, decided, total)
         self._held: list[tuple[float, str, float, float]] = []
+        self._provisional = rewards_at == "provisional"
         self._ids: dict[int, tuple[str, float]] = {}
         #: the decisions of the last ``act_customers`` call, in its rows' order (diagnostics
         #: read their explanations: benchmarks/exploration_cost.py)
@@ -206,6 +232,8 @@ class EnginePolicy:
             self.last_decisions.append(d)
             actions[i], probs[i] = d.action_index, d.probability
             self._ids[int(refs[i])] = (d.decision_id, now)
+            if self._provisional:
+                self.engine.reward(d.decision_id, 0.0, now=now)
         return actions, probs
 
     def learn_refs(self, refs: np.ndarray, rewards: np.ndarray, clock_hours: float) -> None:
@@ -213,6 +241,8 @@ class EnginePolicy:
         now = T0 + clock_hours * 3600.0
         for ref, value in zip(refs.tolist(), rewards.tolist(), strict=True):
             decision_id, decided = self._ids.pop(ref)
+            if self._provisional and value == 0.0:
+                continue  # its 0 was reported at the decision
             if self._hold_s:
                 heapq.heappush(self._held, (decided + self._hold_s, decision_id, decided, value))
             else:

@@ -106,12 +106,18 @@ class PolicyEntry:
         # worker starts; its ``rules`` table needs the scenario's catalog and fails in the cell
         from engine.errors import ConfigError
         from engine.options import EngineOptions
-        from experiments.engine_policy import ADAPTER_PARAMS, check_rewards_at
+        from experiments.engine_policy import (
+            ADAPTER_PARAMS,
+            check_provisional_mode,
+            check_rewards_at,
+        )
 
         try:
             EngineOptions.from_dict({k: v for k, v in self.params.items()
                                      if k not in ADAPTER_PARAMS})
             check_rewards_at(self.params.get("rewards_at", "due"))
+            if self.params.get("rewards_at") == "provisional":
+                check_provisional_mode(self.params.get("reward_mode", "sum"))
         except (ConfigError, SpecError) as exc:
             raise SpecError(f"policies[{self.label}].params.{exc}") from None
 

@@ -337,6 +337,52 @@ class HashedRidge:
         self._moments[1] *= factor
         self._moments[2] *= factor * factor
 
+    def correct(self, shared: FeatureSet, eligible: Sequence[int] | np.ndarray | None,
+                chosen: int, probability: float, previous: float, reward: float) -> None:
+        """A decision learned before with reward ``previous`` now has reward ``reward`` (both on
+        the scale learned now): the right-hand side ``b`` moves by the difference and ``A``
+        does not, so the model is the one that learned ``reward`` in the first place. Exact
+        with forgetting off (the shared default's joint ridge) and features read as when it
+        was learned; with ``forget < 1`` the difference counts whole, as if learned now.
+
+        Why: a client that reports each send as 0 at once and a conversion as a correction
+        when it comes (``reward_mode = "sum"``) has every decision learned without waiting,
+        its zeros as early as its conversions (docs/engine.md, stop 32). Learning the
+        correction as one more row would count the decision twice, once at 0.
+
+        Example:
+            >>> from policies.ridge_learner import RidgeConfig, RidgeLearner
+            >>> once, twice = RidgeLearner(RidgeConfig(dim=8)), RidgeLearner(RidgeConfig(dim=8))
+            >>> for r in (once, twice):
+            ...     r.set_actions([{"m": {"msg": "a"}}, {"m": {"msg": "b"}}])
+            >>> once.learn({"u": {"x": 1.0}}, None, 0, 0.5, 3.0)
+            >>> twice.learn({"u": {"x": 1.0}}, None, 0, 0.5, 0.0)
+            >>> twice.correct({"u": {"x": 1.0}}, None, 0, 0.5, 0.0, 3.0)
+            >>> bool(np.allclose(once.estimates({"u": {"x": 1.0}}),
+            ...                  twice.estimates({"u": {"x": 1.0}})))
+            True
+
+        Raises:
+            PolicyInputError: as :meth:`learn`, or ``previous`` not finite.
+        """
+        r = self._checked_reward(eligible, chosen, probability, reward)
+        old = float(previous)
+        if not np.isfinite(old):
+            raise PolicyInputError(f"previous must be finite, got {previous!r}")
+        if r == old:
+            return
+        self._add_to_b(self.features(shared), int(chosen), r - old)
+        m = self._moments  # the learned rewards' moments with one value replaced, count kept
+        if m[0] >= 1.0:
+            mean = m[1] + (r - old) / m[0]
+            m[2] = max(0.0, m[2] + (r - old) * (r - mean + old - m[1]))
+            m[1] = mean
+
+    def _add_to_b(self, x: np.ndarray, a: int, delta: float) -> None:
+        """``b`` of action ``a``'s row ``x`` moves by ``delta`` times its features; the
+        weights follow (``A^-1`` times the change)."""
+        raise NotImplementedError
+
     def _learned_state(self) -> dict[str, np.ndarray]:
         """What both learners save beside their regressions: the reward moments, the
         temporary forget factor, the penalty left per regression, the slot table (its

@@ -1041,6 +1041,18 @@ class JointRidgeLearner(HashedRidge):
         if self.config.pool == "redrawn":  # the perturbed pool's deviations are unitless
             self._set_pool(self._pool * factor)
 
+    def _add_to_b(self, x: np.ndarray, a: int, delta: float) -> None:
+        """:meth:`HashedRidge._add_to_b`; the redrawn pool's draws move with the weights
+        (each is ``theta`` plus noise), the perturbed pool's deviations not (``A`` did not
+        change)."""
+        nz, val = self._phi(x, a)
+        self._b[nz] += delta * val
+        with _one_blas_thread():
+            step = self._ainv[:, nz] @ (delta * val)
+        self._theta += step
+        if self.config.pool == "redrawn" and self._pool.shape[-1:] == step.shape:
+            self._set_pool(self._pool + step)
+
     def _action_weights(self, a: int) -> np.ndarray:
         return self.weights()[a]
 

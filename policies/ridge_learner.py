@@ -213,6 +213,10 @@ class RidgeLearner(HashedRidge):
         self._welford(r)
         self._n += 1
 
+    def _add_to_b(self, x: np.ndarray, a: int, delta: float) -> None:
+        self._b[a] += delta * x
+        self._theta[a] += self._ainv[a] @ (delta * x)
+
     def _action_weights(self, a: int) -> np.ndarray:
         return self._theta[a]
 

@@ -24,6 +24,7 @@ from typing import Any, Self
 
 import numpy as np
 
+from experiments.errors import SpecError
 from experiments.worlds.world import Batch, Matured, World
 
 __all__ = ["EngineContestant"]
@@ -59,15 +60,25 @@ class EngineContestant:
             engine's own default as chosen for the world's catalog (the default with one
             setting changed, whichever default the catalog gets); ``joint_fields``, the same
             on its joint ridge candidate only; ``extra_candidates``, candidates added after
-            that default's own.
+            that default's own; ``rewards_at``, ``"due"`` (each reward as the world reports
+            it) or ``"provisional"`` (0 at each decision, a reward other than 0 added as a
+            correction when reported; the engine's ``reward_mode`` then ``"sum"``), as
+            :class:`experiments.engine_policy.EnginePolicy`'s.
     """
 
     def __init__(self, world: World, state_dir: str | os.PathLike, seed: int = 0,
                  **options: Any) -> None:
         from engine import Engine
         from engine.clock import ManualClock
+        from experiments.engine_policy import check_provisional_mode
 
         setup = world.engine_setup()
+        rewards_at = options.pop("rewards_at", "due")
+        if rewards_at not in ("due", "provisional"):
+            raise SpecError(f"rewards_at: expected one of due, provisional; got {rewards_at!r}")
+        self._provisional = rewards_at == "provisional"
+        if self._provisional:
+            check_provisional_mode(options.setdefault("reward_mode", "sum"))
         if {"ridge_fields", "joint_fields", "extra_candidates"} & options.keys():
             options["candidates"] = _default_with(setup.catalog,
                                                   options.pop("ridge_fields", {}),
@@ -94,6 +105,8 @@ class EngineContestant:
             d = choose(cid, ctx, now=batch.now)
             actions[i], probs[i] = d.action_index, d.probability
             self._ids[batch.refs[i]] = d.decision_id
+            if self._provisional:
+                self.engine.reward(d.decision_id, 0.0, now=batch.now)
         self._at[batch.refs] = batch.now
         return actions, probs
 
@@ -102,6 +115,8 @@ class EngineContestant:
         window: a world's clock may jump past it between batches)."""
         reward = self.engine.reward
         for ref, value in zip(matured.refs.tolist(), matured.rewards.tolist(), strict=True):
+            if self._provisional and value == 0.0:
+                continue  # its 0 was reported at the decision
             at = self._at[ref]
             arrival = min(max(matured.now, at), at + self._window - 1.0)
             self._clock.set(arrival)
