@@ -141,9 +141,40 @@ def test_totals_held_to_the_window_end_are_learned_no_sooner_and_none_is_lost(tm
 
 def test_an_unknown_rewards_at_is_refused_naming_it(tmp_path):
     with pytest.raises(SpecError, match=r"policies\[e\]\.params\.rewards_at: expected one of "
-                                        r"due, window_end; got 'end'"):
+                                        r"due, window_end, provisional; got 'end'"):
         PolicyEntry("engine", {"rewards_at": "end"}, label="e")
     env = CustomerBatchEnv("small", batch_size=5, seed=0)
     with pytest.raises(SpecError, match="rewards_at"):
         EnginePolicy(env, state_dir=tmp_path / "s", rewards_at="end")
     assert not (tmp_path / "s").exists()  # refused before the engine made its folder
+
+
+def test_provisional_reports_each_decision_at_once_and_adds_only_conversions(tmp_path):
+    # every decision is rewarded 0 as it is made; a total other than 0 comes as a correction
+    env = CustomerBatchEnv("small", batch_size=50, seed=2)
+    obs, info = env.reset(seed=2)
+    with EnginePolicy(env, state_dir=tmp_path / "state", seed=2,
+                      rewards_at="provisional") as pol:
+        assert pol.engine.options.reward_mode == "sum"
+        nonzero = 0
+        for step in range(20):
+            refs = np.arange(step * 50, (step + 1) * 50)
+            a, _ = pol.act_customers(obs, info["eligible"], info["customer_ids"],
+                                     info["clock_hours"], refs)
+            assert pol.engine.stats()["rewards"] == (step + 1) * 50 + nonzero
+            obs, _, _, _, info = env.step(a)
+            nonzero += int(np.count_nonzero(info["matured_rewards"]))
+            pol.learn_refs(info["matured_refs"], info["matured_rewards"], info["clock_hours"])
+        assert nonzero > 0
+        assert pol.engine.stats()["rewards"] == 1000 + nonzero
+
+
+def test_provisional_with_a_reward_mode_that_refuses_corrections_is_refused(tmp_path):
+    with pytest.raises(SpecError, match=r"policies\[e\]\.params\.reward_mode: rewards_at = "
+                                        r'"provisional" .* needs "sum"; got \'refuse\''):
+        PolicyEntry("engine", {"rewards_at": "provisional", "reward_mode": "refuse"}, label="e")
+    env = CustomerBatchEnv("small", batch_size=5, seed=0)
+    with pytest.raises(SpecError, match="reward_mode"):
+        EnginePolicy(env, state_dir=tmp_path / "s", rewards_at="provisional",
+                     reward_mode="refuse")
+    assert not (tmp_path / "s").exists()

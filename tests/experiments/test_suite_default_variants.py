@@ -5,8 +5,13 @@ and extra candidates come after the default's own."""
 
 from __future__ import annotations
 
+import numpy as np
+import pytest
+
 from engine.catalog import Catalog, Message
-from experiments.learning_suite.engine_contestant import _default_with
+from experiments.errors import SpecError
+from experiments.learning_suite.engine_contestant import EngineContestant, _default_with
+from experiments.worlds import make_world
 
 #: two messages of one theme beside one of its own: the actions share a category, so the
 #: default is the joint ridge, the ridge and SquareCB
@@ -39,3 +44,25 @@ def test_extra_candidates_follow_the_defaults_own():
     assert [c["name"] if isinstance(c, dict) else c for c in got] == [
         "joint", "ridge", "squarecb", "regcbopt"]
     assert got[-1] == extra
+
+
+def test_the_contestant_reports_provisional_zeros_and_refuses_what_it_cannot_run(tmp_path):
+    # rewards_at = "provisional": each decision rewarded 0 as made, a reward other than 0 added
+    world = make_world("example_catalog", seed=0, horizon=400)
+    with EngineContestant(world, tmp_path / "p", 0, rewards_at="provisional") as eng:
+        assert eng.engine.options.reward_mode == "sum"
+        nonzero = 0
+        while not world.done:
+            picks, _ = eng.act(world.observe())
+            matured = world.play(picks)
+            nonzero += int(np.count_nonzero(matured.rewards))
+            eng.learn(matured)
+        assert 0 < nonzero < 400
+        assert eng.engine.stats()["rewards"] == 400 + nonzero  # a zero each, then corrections
+    with pytest.raises(SpecError, match="rewards_at: expected one of due, provisional; got "
+                                        "'window_end'"):
+        EngineContestant(world, tmp_path / "w", 0, rewards_at="window_end")
+    with pytest.raises(SpecError, match=r"reward_mode: .* needs \"sum\"; got 'refuse'"):
+        EngineContestant(world, tmp_path / "r", 0, rewards_at="provisional",
+                         reward_mode="refuse")
+    assert not (tmp_path / "w").exists() and not (tmp_path / "r").exists()
