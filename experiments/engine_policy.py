@@ -23,10 +23,12 @@ and each decision's total reward goes to ``Engine.reward`` when the simulator re
   decision once it is final: every decision is then learned as late as the others, so the
   conversions of the actions chosen lately are not learned before their zeros (issue 12,
   stop 30: the favourites that held for thousands of decisions on ``baseline``).
-  ``rewards_at="provisional"`` reports 0 for each decision as it is made and a total other
-  than 0 as a correction when the simulator reports it (the engine in ``reward_mode="sum"``),
-  as a client that reports each send at once and its conversion when it comes: every
-  decision is learned at once, its zero as early as anyone's (issue 12, stop 32).
+  ``rewards_at="provisional"`` reports 0 for each decision ``provisional_after_h`` hours after
+  it is made (0: as it is made) unless its total came first, and a total other than 0 that
+  comes after its 0 as a correction (the engine in ``reward_mode="sum"``;
+  :class:`experiments.provisional_zeros.ProvisionalZeros`), as a client that reports each
+  send as 0 and its conversion when it comes: every decision is learned by then (issue 12,
+  stop 32).
 
 A message the simulator sends only from an hour on (``cold_start``) carries that hour as its
 ``available_from``, so the engine's rules never choose it before. A decision the simulator
@@ -59,7 +61,7 @@ __all__ = ["ADAPTER_PARAMS", "REWARDS_AT", "T0", "EnginePolicy", "engine_catalog
 #: When the adapter hands a total to ``Engine.reward`` (see the module docstring).
 REWARDS_AT = ("due", "window_end", "provisional")
 #: The engine policy's parameters that are the adapter's, not :class:`EngineOptions` fields.
-ADAPTER_PARAMS = ("rules", "rewards_at")
+ADAPTER_PARAMS = ("rules", "rewards_at", "provisional_after_h")
 
 #: The simulator's hour 0: 2023-11-15 00:00 UTC (a UTC midnight, so capacity days line up).
 T0 = 1_700_006_400.0
@@ -102,6 +104,23 @@ def check_rewards_at(value: object) -> None:
 
     if value not in REWARDS_AT:
         raise SpecError(f"rewards_at: expected one of {', '.join(REWARDS_AT)}; got {value!r}")
+
+
+def provisional_zeros(rewards_at: str, after_h: object, options: dict[str, Any]) -> Any:
+    """The :class:`~experiments.provisional_zeros.ProvisionalZeros` of ``rewards_at =
+    "provisional"`` (``options``' ``reward_mode`` set to ``"sum"`` where not given), else
+    None; a ``provisional_after_h`` without it, or a bad one, is refused naming it."""
+    from experiments.errors import SpecError
+    from experiments.provisional_zeros import ProvisionalZeros, check_after_h
+
+    after = check_after_h(after_h)
+    if rewards_at != "provisional":
+        if after:
+            raise SpecError(f'provisional_after_h: only with rewards_at = "provisional", '
+                            f"got rewards_at = {rewards_at!r}")
+        return None
+    check_provisional_mode(options.setdefault("reward_mode", "sum"))
+    return ProvisionalZeros(after)
 
 
 def check_provisional_mode(reward_mode: object) -> None:
@@ -158,6 +177,8 @@ class EnginePolicy:
             when the run ends are never learned, as a client's would not be) or
             ``"provisional"`` (0 at each decision, a total other than 0 added when reported;
             the engine's ``reward_mode`` must then be ``"sum"``, its default here).
+        provisional_after_h: with ``"provisional"``, the hours after a decision its 0 waits
+            for its total (0: reported as the decision is made).
         **options: :class:`~engine.options.EngineOptions` fields (``exploration``, ``learner``,
             ...); the reward window defaults to the simulator's conversion window plus two
             steps and a day (a total is never reported later than that).
@@ -166,14 +187,13 @@ class EnginePolicy:
 
     def __init__(self, env: Any, state_dir: str | os.PathLike, seed: int = 0,
                  rules: dict[str, Any] | None = None, rewards_at: str = "due",
-                 **options: Any) -> None:
+                 provisional_after_h: float = 0.0, **options: Any) -> None:
         from engine import Engine
         from engine.clock import ManualClock
         from engine.contact_rules import RulesConfig
 
         check_rewards_at(rewards_at)
-        if rewards_at == "provisional":
-            check_provisional_mode(options.setdefault("reward_mode", "sum"))
+        self._zeros = provisional_zeros(rewards_at, provisional_after_h, options)
 
         catalog = engine_catalog(env)
         rules_config = RulesConfig(max_per_day=None, max_per_week=None, quiet_hours=None) \
@@ -194,7 +214,6 @@ class EnginePolicy:
                         if rewards_at == "window_end" else 0.0)
         #: totals held until their release time: (release, decision id, decided, total)
         self._held: list[tuple[float, str, float, float]] = []
-        self._provisional = rewards_at == "provisional"
         self._ids: dict[int, tuple[str, float]] = {}
         #: the decisions of the last ``act_customers`` call, in its rows' order (diagnostics
         #: read their explanations: benchmarks/exploration_cost.py)
@@ -219,6 +238,7 @@ class EnginePolicy:
 
         now = T0 + clock_hours * 3600.0
         self._clock.set(now)
+        self._report_zeros(now)
         ctxs = context_dicts(self.context_names, contexts)
         open_ = np.stack([eligible[:, self._channel_of == j].any(axis=1)
                           for j in range(len(self._consent_keys))], axis=1)
@@ -232,17 +252,25 @@ class EnginePolicy:
             self.last_decisions.append(d)
             actions[i], probs[i] = d.action_index, d.probability
             self._ids[int(refs[i])] = (d.decision_id, now)
-            if self._provisional:
+            if self._zeros is not None and self._zeros.decided(d.decision_id, now):
                 self.engine.reward(d.decision_id, 0.0, now=now)
         return actions, probs
+
+    def _report_zeros(self, now: float) -> None:
+        """Report as 0 the decisions whose provisional zero is due by ``now``."""
+        if self._zeros is not None:
+            for decision_id, at in self._zeros.due(now):
+                self._clock.set(at)  # as the client would have, when it was due
+                self.engine.reward(decision_id, 0.0)
+            self._clock.set(now)
 
     def learn_refs(self, refs: np.ndarray, rewards: np.ndarray, clock_hours: float) -> None:
         """``Engine.reward`` for each matured decision (refs the cell gave at ``act_customers``)."""
         now = T0 + clock_hours * 3600.0
         for ref, value in zip(refs.tolist(), rewards.tolist(), strict=True):
             decision_id, decided = self._ids.pop(ref)
-            if self._provisional and value == 0.0:
-                continue  # its 0 was reported at the decision
+            if self._zeros is not None and not self._zeros.report(decision_id, value):
+                continue  # its 0 was reported already
             if self._hold_s:
                 heapq.heappush(self._held, (decided + self._hold_s, decision_id, decided, value))
             else:
@@ -250,6 +278,7 @@ class EnginePolicy:
         while self._held and self._held[0][0] <= now:
             _, decision_id, decided, value = heapq.heappop(self._held)
             self._reward(decision_id, decided, value, now)
+        self._report_zeros(now)
 
     def _reward(self, decision_id: str, decided: float, value: float, now: float) -> None:
         # the simulator reports totals at step ends (and all at flush); each came in time

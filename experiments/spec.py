@@ -108,16 +108,16 @@ class PolicyEntry:
         from engine.options import EngineOptions
         from experiments.engine_policy import (
             ADAPTER_PARAMS,
-            check_provisional_mode,
             check_rewards_at,
+            provisional_zeros,
         )
 
         try:
             EngineOptions.from_dict({k: v for k, v in self.params.items()
                                      if k not in ADAPTER_PARAMS})
             check_rewards_at(self.params.get("rewards_at", "due"))
-            if self.params.get("rewards_at") == "provisional":
-                check_provisional_mode(self.params.get("reward_mode", "sum"))
+            provisional_zeros(self.params.get("rewards_at", "due"),
+                              self.params.get("provisional_after_h", 0.0), dict(self.params))
         except (ConfigError, SpecError) as exc:
             raise SpecError(f"policies[{self.label}].params.{exc}") from None
 

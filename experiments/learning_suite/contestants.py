@@ -433,11 +433,14 @@ _STOP31_VARIANTS: tuple[LearnerSpec, ...] = (
         "pool": "redrawn", "redraw": 100}}) for g in (100, 1000)),
 )
 ENGINE_VARIANTS += _STOP31_VARIANTS
-#: Stop 32: each decision reported as 0 when it is made and a reward other than 0 added as a
-#: correction when it comes (``rewards_at = "provisional"``), which the ridge candidates learn
-#: exactly (a decision's reward replaced, not a row added): the default so.
+#: Stop 32: each decision reported as 0 when it is made (or, ``after``, that many hours after
+#: unless its reward came first) and a reward other than 0 added as a correction when it comes
+#: (``rewards_at = "provisional"``), which the ridge candidates learn exactly (a decision's
+#: reward replaced, not a row added): the default so.
 _STOP32_VARIANTS: tuple[LearnerSpec, ...] = (
     LearnerSpec("engine", "engine default provisional", {"rewards_at": "provisional"}),
+    *(LearnerSpec("engine", f"engine default provisional after {h}h", {
+        "rewards_at": "provisional", "provisional_after_h": float(h)}) for h in (24, 48)),
 )
 ENGINE_VARIANTS += _STOP32_VARIANTS
 #: LinUCB's exploration width (its default alpha is 0.3): greedy, and wider (by label only).

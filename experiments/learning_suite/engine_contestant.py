@@ -62,23 +62,22 @@ class EngineContestant:
             on its joint ridge candidate only; ``extra_candidates``, candidates added after
             that default's own; ``rewards_at``, ``"due"`` (each reward as the world reports
             it) or ``"provisional"`` (0 at each decision, a reward other than 0 added as a
-            correction when reported; the engine's ``reward_mode`` then ``"sum"``), as
-            :class:`experiments.engine_policy.EnginePolicy`'s.
+            correction when reported; the engine's ``reward_mode`` then ``"sum"``) and
+            ``provisional_after_h``, as :class:`experiments.engine_policy.EnginePolicy`'s.
     """
 
     def __init__(self, world: World, state_dir: str | os.PathLike, seed: int = 0,
                  **options: Any) -> None:
         from engine import Engine
         from engine.clock import ManualClock
-        from experiments.engine_policy import check_provisional_mode
+        from experiments.engine_policy import provisional_zeros
 
         setup = world.engine_setup()
         rewards_at = options.pop("rewards_at", "due")
         if rewards_at not in ("due", "provisional"):
             raise SpecError(f"rewards_at: expected one of due, provisional; got {rewards_at!r}")
-        self._provisional = rewards_at == "provisional"
-        if self._provisional:
-            check_provisional_mode(options.setdefault("reward_mode", "sum"))
+        self._zeros = provisional_zeros(rewards_at, options.pop("provisional_after_h", 0.0),
+                                        options)
         if {"ridge_fields", "joint_fields", "extra_candidates"} & options.keys():
             options["candidates"] = _default_with(setup.catalog,
                                                   options.pop("ridge_fields", {}),
@@ -101,11 +100,12 @@ class EngineContestant:
         actions, probs = np.empty(n, dtype=np.int64), np.empty(n)
         choose = self.engine.choose
         self._clock.set(batch.now)
+        self._report_zeros(batch.now)
         for i, (cid, ctx) in enumerate(zip(batch.customer_ids.tolist(), ctxs, strict=True)):
             d = choose(cid, ctx, now=batch.now)
             actions[i], probs[i] = d.action_index, d.probability
             self._ids[batch.refs[i]] = d.decision_id
-            if self._provisional:
+            if self._zeros is not None and self._zeros.decided(d.decision_id, batch.now):
                 self.engine.reward(d.decision_id, 0.0, now=batch.now)
         self._at[batch.refs] = batch.now
         return actions, probs
@@ -115,12 +115,22 @@ class EngineContestant:
         window: a world's clock may jump past it between batches)."""
         reward = self.engine.reward
         for ref, value in zip(matured.refs.tolist(), matured.rewards.tolist(), strict=True):
-            if self._provisional and value == 0.0:
-                continue  # its 0 was reported at the decision
+            if self._zeros is not None and not self._zeros.report(self._ids[ref], value):
+                continue  # its 0 was reported already
             at = self._at[ref]
             arrival = min(max(matured.now, at), at + self._window - 1.0)
             self._clock.set(arrival)
             reward(self._ids[ref], value, now=arrival)
+        self._report_zeros(matured.now)
+
+    def _report_zeros(self, now: float) -> None:
+        """Report as 0, each at the time it was due, the decisions whose provisional zero is
+        due by ``now``."""
+        if self._zeros is not None:
+            for decision_id, at in self._zeros.due(now):
+                self._clock.set(at)
+                self.engine.reward(decision_id, 0.0, now=at)
+            self._clock.set(now)
 
     def close(self) -> None:
         """Close the engine (safe to call twice)."""

@@ -178,3 +178,36 @@ def test_provisional_with_a_reward_mode_that_refuses_corrections_is_refused(tmp_
         EnginePolicy(env, state_dir=tmp_path / "s", rewards_at="provisional",
                      reward_mode="refuse")
     assert not (tmp_path / "s").exists()
+
+
+def test_provisional_zeros_wait_their_hours_for_a_total_that_comes_first(tmp_path):
+    # with provisional_after_h, a decision whose total comes within those hours is reported
+    # once; the others are reported as 0 when their hours are up, and a conversion after that
+    # as a correction
+    env = CustomerBatchEnv("small", batch_size=50, seed=2)
+    obs, info = env.reset(seed=2)
+    with EnginePolicy(env, state_dir=tmp_path / "state", seed=2, rewards_at="provisional",
+                      provisional_after_h=40.0) as pol:
+        decided: dict[int, float] = {}
+        firsts = corrections = 0
+        for step in range(30):
+            refs = np.arange(step * 50, (step + 1) * 50)
+            a, _ = pol.act_customers(obs, info["eligible"], info["customer_ids"],
+                                     info["clock_hours"], refs)
+            decided.update(dict.fromkeys(refs.tolist(), info["clock_hours"]))
+            obs, _, _, _, info = env.step(a)
+            pol.learn_refs(info["matured_refs"], info["matured_rewards"], info["clock_hours"])
+            # every decision 40 hours old or more is reported, no younger one without a total
+            old = sum(h + 40.0 <= info["clock_hours"] for h in decided.values())
+            rows = list(pol.engine.log.rewards_since(0))
+            kinds = [kind for _, _, _, kind in rows]
+            firsts, corrections = kinds.count("reward"), kinds.count("correction")
+            assert firsts >= old
+        assert corrections > 0
+        # some totals came within their 40 hours: reported once, as the first reward
+        assert any(value != 0.0 and kind == "reward" for _, _, value, kind in rows)
+    with pytest.raises(SpecError, match="provisional_after_h: only with rewards_at"):
+        EnginePolicy(env, state_dir=tmp_path / "x", provisional_after_h=12.0)
+    with pytest.raises(SpecError, match=r"provisional_after_h: expected hours, a number >= 0"):
+        PolicyEntry("engine", {"rewards_at": "provisional", "provisional_after_h": -1.0},
+                    label="e")
