@@ -212,8 +212,10 @@ class EnginePolicy:
         # how long a total waits after its decision; 0: handed over as reported
         self._hold_s = (env.scenario.conversion_window_hours * 3600.0
                         if rewards_at == "window_end" else 0.0)
-        #: totals held until their release time: (release, decision id, decided, total)
-        self._held: list[tuple[float, str, float, float]] = []
+        #: totals held until their release time: (release, ref, decision id, decided, total);
+        #: the ref (the order decided) breaks a tie, not the random decision id, so a run is
+        #: the same each time
+        self._held: list[tuple[float, int, str, float, float]] = []
         self._ids: dict[int, tuple[str, float]] = {}
         #: the decisions of the last ``act_customers`` call, in its rows' order (diagnostics
         #: read their explanations: benchmarks/exploration_cost.py)
@@ -272,11 +274,12 @@ class EnginePolicy:
             if self._zeros is not None and not self._zeros.report(decision_id, value):
                 continue  # its 0 was reported already
             if self._hold_s:
-                heapq.heappush(self._held, (decided + self._hold_s, decision_id, decided, value))
+                heapq.heappush(self._held,
+                               (decided + self._hold_s, ref, decision_id, decided, value))
             else:
                 self._reward(decision_id, decided, value, now)
         while self._held and self._held[0][0] <= now:
-            _, decision_id, decided, value = heapq.heappop(self._held)
+            _, _, decision_id, decided, value = heapq.heappop(self._held)
             self._reward(decision_id, decided, value, now)
         self._report_zeros(now)
 

@@ -51,7 +51,10 @@ class ProvisionalZeros:
 
     def __init__(self, after_h: float = 0.0) -> None:
         self.after_s = check_after_h(after_h) * 3600.0
-        self._waiting: list[tuple[float, str]] = []  # (when its 0 is due, decision id)
+        # (when its 0 is due, the order decided, decision id): the order breaks ties, so the
+        # zeros of one batch are reported in the order decided, not of their random ids
+        self._waiting: list[tuple[float, int, str]] = []
+        self._decided = 0
         self._open: set[str] = set()  # decided, nothing reported yet
         self._zeroed: set[str] = set()  # reported as 0, its total not yet come
 
@@ -61,7 +64,8 @@ class ProvisionalZeros:
             self._zeroed.add(decision_id)
             return True
         self._open.add(decision_id)
-        heapq.heappush(self._waiting, (at + self.after_s, decision_id))
+        heapq.heappush(self._waiting, (at + self.after_s, self._decided, decision_id))
+        self._decided += 1
         return False
 
     def due(self, now: float) -> list[tuple[str, float]]:
@@ -69,7 +73,7 @@ class ProvisionalZeros:
         each with the time its 0 was due, in that order."""
         out = []
         while self._waiting and self._waiting[0][0] <= now:
-            at, did = heapq.heappop(self._waiting)
+            at, _, did = heapq.heappop(self._waiting)
             if did in self._open:
                 self._open.discard(did)
                 self._zeroed.add(did)

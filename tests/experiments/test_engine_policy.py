@@ -112,23 +112,31 @@ def test_a_message_launched_mid_run_is_never_picked_before_and_is_served_after(t
     assert before == 0 and after > 0
 
 
+def _play(pol: EnginePolicy, env: CustomerBatchEnv, steps: int = 30, batch: int = 50):
+    """``steps`` simulator steps of ``batch`` customers chosen for by ``pol``, each step's
+    reported totals handed to it; yields after each step the simulator's info and the hour of
+    each decision so far (by ref)."""
+    obs, info = env.reset(seed=2)
+    decided: dict[int, float] = {}
+    for step in range(steps):
+        refs = np.arange(step * batch, (step + 1) * batch)
+        a, _ = pol.act_customers(obs, info["eligible"], info["customer_ids"],
+                                 info["clock_hours"], refs)
+        decided.update(dict.fromkeys(refs.tolist(), info["clock_hours"]))
+        obs, _, _, _, info = env.step(a)
+        pol.learn_refs(info["matured_refs"], info["matured_rewards"], info["clock_hours"])
+        yield info, decided
+
+
 def test_totals_held_to_the_window_end_are_learned_no_sooner_and_none_is_lost(tmp_path):
     # a conversion's total comes from the simulator at the conversion, a zero at the window's
     # end; held, each is learned once its decision's conversion window has passed
     env = CustomerBatchEnv("small", batch_size=50, seed=2)
     window_h = env.scenario.conversion_window_hours
-    obs, info = env.reset(seed=2)
-    decided: dict[int, float] = {}
     with EnginePolicy(env, state_dir=tmp_path / "state", seed=2, rewards_at="window_end") as pol:
         reported = 0
-        for step in range(30):
-            refs = np.arange(step * 50, (step + 1) * 50)
-            a, _ = pol.act_customers(obs, info["eligible"], info["customer_ids"],
-                                     info["clock_hours"], refs)
-            decided.update(dict.fromkeys(refs.tolist(), info["clock_hours"]))
-            obs, _, _, _, info = env.step(a)
+        for info, decided in _play(pol, env):
             reported += len(info["matured_refs"])
-            pol.learn_refs(info["matured_refs"], info["matured_rewards"], info["clock_hours"])
             # no more learned than the decisions whose window has passed by now
             due = sum(h + window_h <= info["clock_hours"] for h in decided.values())
             learned = pol.engine.stats()["rewards"]
@@ -152,19 +160,13 @@ def test_an_unknown_rewards_at_is_refused_naming_it(tmp_path):
 def test_provisional_reports_each_decision_at_once_and_adds_only_conversions(tmp_path):
     # every decision is rewarded 0 as it is made; a total other than 0 comes as a correction
     env = CustomerBatchEnv("small", batch_size=50, seed=2)
-    obs, info = env.reset(seed=2)
     with EnginePolicy(env, state_dir=tmp_path / "state", seed=2,
                       rewards_at="provisional") as pol:
         assert pol.engine.options.reward_mode == "sum"
         nonzero = 0
-        for step in range(20):
-            refs = np.arange(step * 50, (step + 1) * 50)
-            a, _ = pol.act_customers(obs, info["eligible"], info["customer_ids"],
-                                     info["clock_hours"], refs)
-            assert pol.engine.stats()["rewards"] == (step + 1) * 50 + nonzero
-            obs, _, _, _, info = env.step(a)
+        for info, decided in _play(pol, env, steps=20):
             nonzero += int(np.count_nonzero(info["matured_rewards"]))
-            pol.learn_refs(info["matured_refs"], info["matured_rewards"], info["clock_hours"])
+            assert pol.engine.stats()["rewards"] == len(decided) + nonzero
         assert nonzero > 0
         assert pol.engine.stats()["rewards"] == 1000 + nonzero
 
@@ -185,29 +187,38 @@ def test_provisional_zeros_wait_their_hours_for_a_total_that_comes_first(tmp_pat
     # once; the others are reported as 0 when their hours are up, and a conversion after that
     # as a correction
     env = CustomerBatchEnv("small", batch_size=50, seed=2)
-    obs, info = env.reset(seed=2)
     with EnginePolicy(env, state_dir=tmp_path / "state", seed=2, rewards_at="provisional",
-                      provisional_after_h=40.0) as pol:
-        decided: dict[int, float] = {}
-        firsts = corrections = 0
-        for step in range(30):
-            refs = np.arange(step * 50, (step + 1) * 50)
-            a, _ = pol.act_customers(obs, info["eligible"], info["customer_ids"],
-                                     info["clock_hours"], refs)
-            decided.update(dict.fromkeys(refs.tolist(), info["clock_hours"]))
-            obs, _, _, _, info = env.step(a)
-            pol.learn_refs(info["matured_refs"], info["matured_rewards"], info["clock_hours"])
-            # every decision 40 hours old or more is reported, no younger one without a total
-            old = sum(h + 40.0 <= info["clock_hours"] for h in decided.values())
+                      provisional_after_h=60.0) as pol:
+        corrections = 0
+        for info, decided in _play(pol, env):
+            # every decision 60 hours old or more has been reported
+            old = sum(h + 60.0 <= info["clock_hours"] for h in decided.values())
             rows = list(pol.engine.log.rewards_since(0))
             kinds = [kind for _, _, _, kind in rows]
             firsts, corrections = kinds.count("reward"), kinds.count("correction")
             assert firsts >= old
         assert corrections > 0
-        # some totals came within their 40 hours: reported once, as the first reward
+        # some totals came within their 60 hours: reported once, as the first reward
         assert any(value != 0.0 and kind == "reward" for _, _, value, kind in rows)
     with pytest.raises(SpecError, match="provisional_after_h: only with rewards_at"):
         EnginePolicy(env, state_dir=tmp_path / "x", provisional_after_h=12.0)
     with pytest.raises(SpecError, match=r"provisional_after_h: expected hours, a number >= 0"):
         PolicyEntry("engine", {"rewards_at": "provisional", "provisional_after_h": -1.0},
                     label="e")
+
+
+@pytest.mark.parametrize("params", [{"rewards_at": "window_end"},
+                                    {"rewards_at": "provisional", "provisional_after_h": 60.0}])
+def test_held_totals_and_zeros_are_reported_the_same_in_every_run(tmp_path, params):
+    # a batch's held totals (or zeros) fall due at one time; they are reported in the order
+    # decided, not in the order of the decisions' random ids, so two runs learn alike
+    logs = []
+    for run in range(2):
+        env = CustomerBatchEnv("small", batch_size=50, seed=2)
+        with EnginePolicy(env, state_dir=tmp_path / str(run), seed=2, **params) as pol:
+            for _ in _play(pol, env, steps=12):
+                pass
+            logs.append([(rec.action_index, value, kind)
+                         for _, rec, value, kind in pol.engine.log.rewards_since(0)])
+    assert len(logs[0]) > 300
+    assert logs[0] == logs[1]
