@@ -46,10 +46,19 @@ class RewardScale:
             self.sum_sq += reward * reward
 
     def replace(self, old: float, new: float) -> None:
-        """Count ``new`` in place of ``old``, counted before (a decision's corrected total)."""
+        """Count ``new`` in place of ``old``, counted before (a decision's corrected total).
+
+        Example (every reward corrected to 0: the scale is as before any, not what rounding
+        left of the sums):
+            >>> s = RewardScale()
+            >>> s.observe(0.1), s.observe(0.2), s.replace(0.1, 0.0), s.replace(0.2, 0.0)
+            (None, None, None, None)
+            >>> s.value
+            1.0
+        """
         self.sum_abs += abs(new) - abs(old)
         self.sum_sq += new * new - old * old
-        if self.sum_abs <= 0.0:  # every non-zero reward replaced by 0: as before any
+        if self.sum_abs <= 1e-9 * abs(old):  # nothing left but rounding
             self.sum_abs = self.sum_sq = 0.0
 
     def normalise(self, reward: float) -> float:
