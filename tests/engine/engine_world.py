@@ -77,13 +77,16 @@ def estimate(eng: Engine, decision_id: str) -> float:
     return eng._selection.learner.explain(json.loads(rec.features_json), rec.action_index, 0)[0]
 
 
-def model_of_log(log, catalog=None, seed: int = 0, options=None) -> np.ndarray:
-    """:func:`readout` of a fresh learner of the first candidate (the one that serves until a
-    switch) of ``options`` (default: the engine's defaults) fed every logged reward exactly
-    once, in sequence order, scaled as the engine scales them (a ridge learner's earlier rows
-    moved to each new scale; holdout, no-contact and inactive decisions skipped, as the engine
-    skips them): the log's own model, to compare a learner's with. ``catalog``: this world's
-    when None."""
+def model_of_log(log, catalog=None, seed: int = 0, options=None, candidate: str | None = None,
+                 once: bool = False) -> np.ndarray:
+    """:func:`readout` of a fresh learner of candidate ``candidate`` (default: the first, the
+    one that serves until a switch) of ``options`` (default: the engine's defaults) fed every
+    logged reward exactly once, in sequence order, scaled as the engine scales them (a ridge
+    learner's earlier rows moved to each new scale; holdout, no-contact and inactive decisions
+    skipped, as the engine skips them): the log's own model, to compare a learner's with.
+    ``once``: each decision learned once instead, at its final total, in the order of its
+    first reward (what a ridge learner that replaces a corrected reward holds). ``catalog``:
+    this world's when None."""
     from engine.candidate_learners import new_learner
     from engine.catalog import Catalog
     from engine.features import action_feature_sets
@@ -93,13 +96,17 @@ def model_of_log(log, catalog=None, seed: int = 0, options=None) -> np.ndarray:
 
     catalog = catalog or Catalog.from_names(["welcome", "winback"], ["email", "sms"], ["now"])
     options = (options or EngineOptions()).for_catalog(catalog)  # the default follows it
+    spec = next(c for c in options.candidate_specs if candidate in (None, c.name))
+    rows = [(seq, rec) for seq, rec, _, kind in log.rewards_since(0)
+            if not once or kind != "correction"]
     scale = RewardScale()
-    with new_learner(options.candidate_specs[0].config, seed=seed) as ref:
+    with new_learner(spec.config, seed=seed) as ref:
         ref.set_actions(action_feature_sets(catalog, options.prune_features))
-        for seq, rec, _, _ in log.rewards_since(0):
+        for seq, rec in rows:
             if rec.holdout or rec.action_index < 0 or not rec.active:
                 continue
-            total = sum(v for s, v, _, _ in log.rewards_of(rec.decision_id) if s <= seq)
+            total = sum(v for s, v, _, _ in log.rewards_of(rec.decision_id)
+                        if once or s <= seq)
             if options.reward_scale:
                 before = scale.value
                 scale.observe(total)

@@ -4,14 +4,10 @@ decision once, at its total; a restart and a crash change nothing."""
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 
-from engine.catalog import Catalog
-from engine.reward_scale import RewardScale
-from tests.engine.engine_world import T0, context, make_engine, readout, reward_of
+from tests.engine.engine_world import T0, context, make_engine, model_of_log, readout, reward_of
 
 DELAY = 7  # a conversion is reported this many decisions after its decision
 
@@ -32,35 +28,6 @@ def provisional_stream(eng, lo: int, hi: int, unit: float = 1.0, pending=None) -
     return pending
 
 
-def once_each(eng, name: str) -> np.ndarray:
-    """:func:`readout` of a fresh learner of candidate ``name`` taught each logged decision once,
-    in the order decided, at its final total, scaled as the engine scales rewards."""
-    from engine.candidate_learners import new_learner
-    from engine.features import action_feature_sets
-    from policies.hashed_ridge import HashedRidge
-
-    spec = next(c for c in eng.options.candidate_specs if c.name == name)
-    totals: dict[str, float] = {}
-    first: dict[str, tuple] = {}
-    for _, rec, value, _ in eng.log.rewards_since(0):
-        totals[rec.decision_id] = totals.get(rec.decision_id, 0.0) + value
-        first.setdefault(rec.decision_id, rec)
-    scale = RewardScale()
-    catalog = Catalog.from_names(["welcome", "winback"], ["email", "sms"], ["now"])
-    with new_learner(spec.config, seed=0) as ref:
-        ref.set_actions(action_feature_sets(catalog, eng.options.prune_features))
-        for did, rec in first.items():
-            if rec.holdout or rec.action_index < 0:
-                continue
-            before = scale.value
-            scale.observe(totals[did])
-            if isinstance(ref, HashedRidge) and scale.value != before:
-                ref.rescale_rewards(before / scale.value)
-            ref.learn(json.loads(rec.features_json), rec.eligible, rec.action_index,
-                      rec.probability, scale.normalise(totals[did]))
-        return readout(ref)
-
-
 @pytest.mark.parametrize("unit", [1.0, 80.0])
 def test_the_ridge_candidates_learn_each_decision_once_at_its_total(tmp_path, unit):
     with make_engine(tmp_path / "s", reward_mode="sum") as eng:
@@ -71,7 +38,8 @@ def test_the_ridge_candidates_learn_each_decision_once_at_its_total(tmp_path, un
         assert eng.stats()["rewards"] > 400 + DELAY  # corrections were written and learned
         for name in names:
             np.testing.assert_allclose(readout(eng._selection.learners[name]),
-                                       once_each(eng, name), atol=1e-8)
+                                       model_of_log(eng.log, options=eng.options,
+                                                    candidate=name, once=True), atol=1e-8)
 
 
 def test_corrected_candidates_resume_after_a_restart_and_a_crash(tmp_path):
