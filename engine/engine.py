@@ -156,7 +156,8 @@ class Engine:
         else:
             rules_config = RulesConfig.from_dict(rules, catalog)
         self.rules = ContactRules(catalog, rules_config)
-        self.window = RewardWindow(self.options.reward_window_s, self.options.default_reward)
+        self.window = RewardWindow(self.options.reward_window_s, self.options.default_reward,
+                                   self.options.provisional_after)
         self.seed = seed
         self.state_dir = Path(state_dir)
         self._channels = tuple(c.name for c in catalog.channels)
@@ -602,7 +603,8 @@ class Engine:
                 self._capacity_day = -1.0  # recount: the send counts on its decision day
 
     def expire_rewards(self, now: datetime | float | None = None) -> int:
-        """Learn the default reward of every active decision whose window passed unrewarded.
+        """Learn the default reward of every active decision whose window passed unrewarded
+        (with ``provisional_after``: unrewarded that long after activation).
 
         Each is written (kind ``"default"``) and learned once. Returns how many.
 

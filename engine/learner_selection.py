@@ -204,6 +204,9 @@ class LearnerSelection:
         cursor were met before and are skipped)."""
         if row.seq <= self.cursors[name]:
             return
+        if row.previous is not None and row.previous == row.reward:
+            self.cursors[name] = row.seq  # a correction that leaves the total: nothing to learn
+            return
         if row.shared is not None and row.decided_at >= self.decided_from.get(name, -np.inf):
             learner = self.learners[name]
             idx = np.asarray(row.eligible, dtype=np.int64)

@@ -7,7 +7,7 @@ Example:
     Traceback (most recent call last):
     ...
     engine.errors.ConfigError: reward_windw: unknown engine option; expected one of reward_window,
-        default_reward, reward_mode, reward_range, max_clock_skew, max_clock_lag,
+        default_reward, reward_mode, provisional_after, reward_range, max_clock_skew, max_clock_lag,
         holdout_fraction, holdout_salt, holdout_action, checkpoint_every, expire_batch,
         synchronous, thread_safe, explain_top, exploration, learner, candidates, selection,
         follow_every, reward_scale, number_bins, bins_warmup, prune_features, store, drift,
@@ -82,6 +82,11 @@ class EngineOptions:
         default_reward: learned once when the window passes with no reward.
         reward_mode: ``"refuse"`` a second reward (DuplicateRewardError), or ``"sum"`` it with
             the first (learned as a correction of the same decision).
+        provisional_after: None (off), or a duration shorter than ``reward_window``: a decision
+            with no reward that long after its activation is learned at ``default_reward``
+            then, not when its window ends, and a reward that comes later in the window is
+            added to it as a correction (so it needs ``reward_mode = "sum"``). The ridge
+            candidates learn that correction exactly (docs/engine.md, *Provisional rewards*).
         reward_range: ``(low, high)``: a reward (and a decision's summed total) outside it is
             refused with RewardError naming ``value``; at most +-:data:`MAX_REWARD_MAGNITUDE`,
             so that no accepted reward can drive the learner to NaN or infinity.
@@ -131,6 +136,7 @@ class EngineOptions:
     reward_window: float | str = "7d"
     default_reward: float = 0.0
     reward_mode: str = "refuse"
+    provisional_after: float | str | None = None
     reward_range: tuple[float, float] = (-1e6, 1e6)
     max_clock_skew: float | str = "1d"
     max_clock_lag: float | str | None = None
@@ -164,6 +170,7 @@ class EngineOptions:
             raise ConfigError(f"reward_mode: expected one of {', '.join(REWARD_MODES)}, got "
                               f"{self.reward_mode!r}")
         object.__setattr__(self, "reward_range", self._reward_range())
+        object.__setattr__(self, "provisional_after", self._provisional_after())
         check_number("default_reward", self.default_reward, low=self.reward_range[0],
                      high=self.reward_range[1], error=ConfigError)
         object.__setattr__(self, "max_clock_skew",
@@ -215,6 +222,19 @@ class EngineOptions:
         """How far a caller's ``now`` may be from the engine's clock."""
         assert self.max_clock_lag is not None  # __post_init__ turned None into seconds
         return ClockBounds(float(self.max_clock_skew), float(self.max_clock_lag))
+
+    def _provisional_after(self) -> float | None:
+        if self.provisional_after is None:
+            return None
+        after = parse_duration(self.provisional_after, "provisional_after")
+        if not after < self.reward_window_s:
+            raise ConfigError(f"provisional_after: expected less than reward_window "
+                              f"({self.reward_window_s:g} s), got {after:g} s")
+        if self.reward_mode != "sum":
+            raise ConfigError(f'provisional_after: a reward after the provisional one is added '
+                              f'to it, so it needs reward_mode = "sum"; got reward_mode = '
+                              f'{self.reward_mode!r}')
+        return after
 
     def _reward_range(self) -> tuple[float, float]:
         given = self.reward_range

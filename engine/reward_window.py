@@ -1,6 +1,8 @@
 """The reward window: how long a decision waits for its reward before the default is learned.
 
 The window starts when the decision becomes active (at decision time, or at deferred activation).
+With a provisional time, the default is learned that long after activation instead, and a
+reward that comes later in the window corrects it (``reward_mode = "sum"``).
 
 Example:
     >>> import tempfile
@@ -12,6 +14,13 @@ Example:
     ...     [r.decision_id for r in window.due(log, now=1800.0)], [
     ...      r.decision_id for r in window.due(log, now=3600.0)]
     ([], ['d1'])
+    >>> early = RewardWindow(window_s=3600.0, provisional_s=600.0)
+    >>> with tempfile.TemporaryDirectory() as d, DecisionLog(d) as log:
+    ...     log.write_decision(DecisionRecord("d1", "c1", 0.0, 0, 1.0, False, "{}", "{}", (0,),
+    ...                                       None, True, "v1"))
+    ...     [r.decision_id for r in early.due(log, now=600.0)], early.is_open(
+    ...      log.get_decision("d1"), 1800.0)
+    (['d1'], True)
 """
 
 from __future__ import annotations
@@ -60,22 +69,38 @@ class RewardWindow:
     Attributes:
         window_s: seconds a reward is accepted after activation, > 0.
         default_reward: the reward learned (once) when none came in time, finite.
+        provisional_s: None, or seconds after activation at which a decision with no reward
+            is learned at ``default_reward`` (shorter than ``window_s``; a later reward in the
+            window is then a correction of it).
     """
 
     window_s: float
     default_reward: float = 0.0
+    provisional_s: float | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "window_s", parse_duration(self.window_s, "window_s"))
         object.__setattr__(self, "default_reward",
                            check_number("default_reward", self.default_reward, error=ConfigError))
+        if self.provisional_s is not None:
+            after = parse_duration(self.provisional_s, "provisional_after")
+            if not after < self.window_s:
+                raise ConfigError(f"provisional_after: expected less than the reward window "
+                                  f"({self.window_s:g} s), got {after:g} s")
+            object.__setattr__(self, "provisional_s", after)
+
+    @property
+    def wait_s(self) -> float:
+        """Seconds after activation at which an unrewarded decision gets its default."""
+        return self.window_s if self.provisional_s is None else self.provisional_s
 
     def is_open(self, rec: DecisionRecord, now: float) -> bool:
         """Whether a reward for ``rec`` is still accepted at ``now`` (inactive: not yet open)."""
         return rec.activated_at is not None and now < rec.activated_at + self.window_s
 
     def due(self, log: DecisionStore, now: float, limit: int = 1000) -> list[DecisionRecord]:
-        """Active decisions whose window has passed with no reward, oldest first, at most
-        ``limit``; the caller learns ``default_reward`` for each and writes it (kind
-        ``"default"``), which takes it off the list."""
-        return log.expired_without_reward(now, self.window_s, limit)
+        """Active decisions with no reward :attr:`wait_s` after activation (the window, or the
+        provisional time), oldest first, at most ``limit``; the caller learns
+        ``default_reward`` for each and writes it (kind ``"default"``), which takes it off the
+        list."""
+        return log.expired_without_reward(now, self.wait_s, limit)

@@ -241,6 +241,8 @@ class EnginePolicy:
         now = T0 + clock_hours * 3600.0
         self._clock.set(now)
         self._report_zeros(now)
+        if self.engine.options.provisional_after is not None:
+            self.engine.expire_rewards()  # as the HTTP service's settler does, between requests
         ctxs = context_dicts(self.context_names, contexts)
         open_ = np.stack([eligible[:, self._channel_of == j].any(axis=1)
                           for j in range(len(self._consent_keys))], axis=1)

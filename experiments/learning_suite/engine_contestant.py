@@ -101,6 +101,7 @@ class EngineContestant:
         choose = self.engine.choose
         self._clock.set(batch.now)
         self._report_zeros(batch.now)
+        self._settle()
         for i, (cid, ctx) in enumerate(zip(batch.customer_ids.tolist(), ctxs, strict=True)):
             d = choose(cid, ctx, now=batch.now)
             actions[i], probs[i] = d.action_index, d.probability
@@ -122,6 +123,12 @@ class EngineContestant:
             self._clock.set(arrival)
             reward(self._ids[ref], value, now=arrival)
         self._report_zeros(matured.now)
+
+    def _settle(self) -> None:
+        """With ``provisional_after``, learn the default of each decision due by the world's
+        clock, as the HTTP service's settler does (every minute) between requests."""
+        if self.engine.options.provisional_after is not None:
+            self.engine.expire_rewards()
 
     def _report_zeros(self, now: float) -> None:
         """Report as 0, each at the time it was due, the decisions whose provisional zero is

@@ -7,7 +7,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.engine.engine_world import T0, context, make_engine, model_of_log, readout, reward_of
+from tests.engine.engine_world import (
+    T0,
+    context,
+    make_engine,
+    model_of_log,
+    probe,
+    readout,
+    reward_of,
+)
 
 DELAY = 7  # a conversion is reported this many decisions after its decision
 
@@ -62,3 +70,90 @@ def test_corrected_candidates_resume_after_a_restart_and_a_crash(tmp_path):
         for got, want in zip((readout(again._selection.learners[n])
                               for n in again._selection.learners), expected, strict=True):
             np.testing.assert_array_equal(got, want)
+
+
+# -- the engine's own provisional rewards (``provisional_after``) ------------------------------
+MINUTE, HOUR = 60.0, 3600.0
+
+
+def settled_stream(eng, clock, n: int) -> list:
+    """Customers decided a minute apart. A conversion (:func:`reward_of`) is reported 30
+    minutes after its decision for even customers and two hours after it for odd ones; no
+    conversion is never reported. The engine learns the default an hour after a decision with
+    no reward (its settler runs before every event, as the HTTP service's does between
+    requests). Returns ``(customer, decision id, conversion)`` in order decided."""
+    queue = [(T0 + i * MINUTE, i, None) for i in range(n)]
+    out = []
+    while queue:
+        queue.sort()
+        t, i, decision_id = queue.pop(0)
+        clock.set(t)
+        eng.expire_rewards()
+        if decision_id is None:
+            ctx = context(i)
+            d = eng.choose(f"c{i}", ctx, now=t)
+            value = reward_of(ctx, d.message, d.channel)
+            out.append((i, d.decision_id, value))
+            if value:
+                queue.append((t + (0.5 if i % 2 == 0 else 2.0) * HOUR, i, d.decision_id))
+        else:
+            ack = eng.reward(decision_id, 1.0, now=t)
+            assert (ack.kind, ack.total) == ("reward" if i % 2 == 0 else "correction", 1.0)
+    return out
+
+
+def provisional_engine(state_dir, **options):
+    from engine.clock import ManualClock
+
+    clock = ManualClock(T0)
+    return make_engine(state_dir, clock=clock, reward_mode="sum", reward_window="1d",
+                       provisional_after="1h", **options), clock
+
+
+def test_the_engine_learns_the_default_early_and_a_later_conversion_as_its_correction(tmp_path):
+    eng, clock = provisional_engine(tmp_path / "s")
+    with eng:
+        out = settled_stream(eng, clock, 300)
+        clock.set(T0 + 300 * MINUTE + 2 * HOUR)
+        eng.expire_rewards()
+        kinds = {did: [k for _, _, _, k in eng.log.rewards_of(did)] for _, did, _ in out}
+        want = {did: (["reward"] if value and i % 2 == 0 else ["default", "correction"] if value
+                      else ["default"]) for i, did, value in out}
+        assert kinds == want
+        assert sum(1 for _, _, v in out if v) > 50  # both kinds of conversion were met
+        for name in ("joint", "ridge"):  # each decision learned once, at its total
+            np.testing.assert_allclose(readout(eng._selection.learners[name]),
+                                       model_of_log(eng.log, options=eng.options,
+                                                    candidate=name, once=True), atol=1e-8)
+        clock.set(T0 + 300 * MINUTE + 2 * 86400.0)
+        assert eng.expire_rewards() == 0  # the window's end adds nothing: each has its default
+
+
+def test_a_correction_that_leaves_the_total_teaches_no_candidate(tmp_path):
+    eng, clock = provisional_engine(tmp_path / "s")
+    with eng:
+        out = settled_stream(eng, clock, 120)
+        clock.set(T0 + 3 * HOUR)
+        eng.expire_rewards()
+        unconverted = next(did for _, did, v in out[:100] if not v)
+        before = probe(eng)
+        learned, values = eng._learned_seq, {n: v.n for n, v in eng._selection.values.items()}
+        ack = eng.reward(unconverted, 0.0, now=T0 + 3 * HOUR)  # the world's 0 at its end
+        assert (ack.kind, ack.total) == ("correction", 0.0)
+        np.testing.assert_array_equal(probe(eng), before)  # squarecb (VW) too
+        assert eng._learned_seq == ack.seq > learned
+        assert {n: v.n for n, v in eng._selection.values.items()} == values
+
+
+@pytest.mark.parametrize(("options", "field"), [
+    ({"provisional_after": "1h"}, 'needs reward_mode = "sum"'),
+    ({"provisional_after": "1d", "reward_mode": "sum"}, "expected less than reward_window"),
+    ({"provisional_after": "soon", "reward_mode": "sum"}, "expected a positive duration"),
+    ({"provisional_after": -5, "reward_mode": "sum"}, "expected a positive duration"),
+])
+def test_a_bad_provisional_time_is_refused_naming_it(tmp_path, options, field):
+    from engine.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=f"^provisional_after: .*{field}"):
+        make_engine(tmp_path / "s", reward_window="1d", **options)
+    assert not (tmp_path / "s").exists() or not any((tmp_path / "s").iterdir())
