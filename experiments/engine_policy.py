@@ -261,12 +261,8 @@ class EnginePolicy:
         return actions, probs
 
     def _report_zeros(self, now: float) -> None:
-        """Report as 0 the decisions whose provisional zero is due by ``now``."""
         if self._zeros is not None:
-            for decision_id, at in self._zeros.due(now):
-                self._clock.set(at)  # as the client would have, when it was due
-                self.engine.reward(decision_id, 0.0)
-            self._clock.set(now)
+            self._zeros.report_due(self.engine, self._clock, now)
 
     def learn_refs(self, refs: np.ndarray, rewards: np.ndarray, clock_hours: float) -> None:
         """``Engine.reward`` for each matured decision (refs the cell gave at ``act_customers``)."""

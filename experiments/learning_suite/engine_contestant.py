@@ -131,13 +131,8 @@ class EngineContestant:
             self.engine.expire_rewards()
 
     def _report_zeros(self, now: float) -> None:
-        """Report as 0, each at the time it was due, the decisions whose provisional zero is
-        due by ``now``."""
         if self._zeros is not None:
-            for decision_id, at in self._zeros.due(now):
-                self._clock.set(at)
-                self.engine.reward(decision_id, 0.0, now=at)
-            self._clock.set(now)
+            self._zeros.report_due(self.engine, self._clock, now)
 
     def close(self) -> None:
         """Close the engine (safe to call twice)."""

@@ -222,3 +222,24 @@ def test_held_totals_and_zeros_are_reported_the_same_in_every_run(tmp_path, para
                          for _, rec, value, kind in pol.engine.log.rewards_since(0)])
     assert len(logs[0]) > 300
     assert logs[0] == logs[1]
+
+
+def test_the_engine_s_own_provisional_default_is_settled_each_step_and_corrected_later(tmp_path):
+    # provisional_after: the adapter settles before each step, as the service's settler does,
+    # so every decision 60 hours old has its default or its total; the simulator's totals
+    # after that come as corrections, its zeros at the window's end teach nothing
+    env = CustomerBatchEnv("small", batch_size=50, seed=2)
+    with EnginePolicy(env, state_dir=tmp_path / "state", seed=2, reward_mode="sum",
+                      provisional_after="60h") as pol:
+        for info, decided in _play(pol, env):
+            rows = list(pol.engine.log.rewards_since(0))
+            kinds = [kind for _, _, _, kind in rows]
+            firsts = kinds.count("reward") + kinds.count("default")
+            # decided 60 hours before the last step's start (the settling time) or earlier
+            step_h = env.hours_per_step
+            old = sum(h + 60.0 <= info["clock_hours"] - step_h for h in decided.values())
+            assert firsts >= old
+        assert kinds.count("default") > 0 and kinds.count("reward") > 0
+        late = [value for _, _, value, kind in rows if kind == "correction"]
+        assert any(v != 0.0 for v in late)  # conversions after their default
+        assert pol.engine.stats()["settle_failures"] == 0
