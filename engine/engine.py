@@ -157,7 +157,7 @@ class Engine:
             rules_config = RulesConfig.from_dict(rules, catalog)
         self.rules = ContactRules(catalog, rules_config)
         self.window = RewardWindow(self.options.reward_window_s, self.options.default_reward,
-                                   self.options.provisional_after)
+                                   self.options.provisional_after_s)
         self.seed = seed
         self.state_dir = Path(state_dir)
         self._channels = tuple(c.name for c in catalog.channels)

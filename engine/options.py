@@ -218,6 +218,11 @@ class EngineOptions:
         return float(self.reward_window)
 
     @property
+    def provisional_after_s(self) -> float | None:
+        """``provisional_after`` in seconds, or None when off."""
+        return None if self.provisional_after is None else float(self.provisional_after)
+
+    @property
     def clock_bounds(self) -> ClockBounds:
         """How far a caller's ``now`` may be from the engine's clock."""
         assert self.max_clock_lag is not None  # __post_init__ turned None into seconds
