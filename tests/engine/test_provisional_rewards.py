@@ -102,10 +102,10 @@ def settled_stream(eng, clock, n: int) -> list:
     return out
 
 
-def provisional_engine(state_dir, **options):
+def provisional_engine(state_dir, clock=None, **options):
     from engine.clock import ManualClock
 
-    clock = ManualClock(T0)
+    clock = clock or ManualClock(T0)
     return make_engine(state_dir, clock=clock, reward_mode="sum", reward_window="1d",
                        provisional_after="1h", **options), clock
 
@@ -127,6 +127,10 @@ def test_the_engine_learns_the_default_early_and_a_later_conversion_as_its_corre
                                                     candidate=name, once=True), atol=1e-8)
         clock.set(T0 + 300 * MINUTE + 2 * 86400.0)
         assert eng.expire_rewards() == 0  # the window's end adds nothing: each has its default
+        before = probe(eng)
+    again, _ = provisional_engine(tmp_path / "s", clock=clock)
+    with again:  # every candidate resumes as it was
+        np.testing.assert_array_equal(probe(again), before)
 
 
 def test_a_correction_that_leaves_the_total_teaches_no_candidate(tmp_path):
