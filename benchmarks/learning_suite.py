@@ -41,6 +41,7 @@ from experiments.learning_suite.contestants import (
     ENGINE_VARIANTS,
     FULL_LEARNERS,
     QUICK_LEARNERS,
+    label_id,
     learner,
 )
 from experiments.learning_suite.suite_cell import SuiteCell, run_suite_cell
@@ -67,7 +68,7 @@ def _records(path: Path) -> list[dict[str, Any]]:
 
 
 def _cell_id(rec: dict[str, Any]) -> str:
-    return f"{rec['world']}__{rec['learner'].replace(' ', '_')}__seed{rec['seed']}"
+    return f"{rec['world']}__{label_id(rec['learner'])}__seed{rec['seed']}"
 
 
 def _current(rec: dict[str, Any], quick: bool, horizon: int | None) -> bool:

@@ -29,8 +29,9 @@ from typing import Any
 from experiments.errors import SpecError
 from experiments.worlds.world import World
 
-__all__ = ["ENGINE_VARIANTS", "FULL_LEARNERS", "KINDS", "LINUCB_VARIANTS", "QUICK_LEARNERS",
-           "VW_VARIANTS", "LearnerSpec", "build_contestant", "learner"]
+__all__ = ["ALL_LEARNERS", "ENGINE_VARIANTS", "FULL_LEARNERS", "KINDS", "LINUCB_VARIANTS",
+           "QUICK_LEARNERS", "VW_VARIANTS", "LearnerSpec", "build_contestant", "label_id",
+           "learner"]
 
 KINDS = ("engine", "vw", "policy")
 _ADF = ("--cb_explore_adf", "-q", "UA")
@@ -447,7 +448,7 @@ ENGINE_VARIANTS += _STOP32_VARIANTS
 #: decision with no reward a day after it is learned at the default reward, and a reward that
 #: comes later is added to it as a correction; the world reports every total as it comes.
 _STOP33_VARIANTS: tuple[LearnerSpec, ...] = tuple(
-    LearnerSpec("engine", f"engine default provisional_after {h}h",
+    LearnerSpec("engine", f"engine default provisional_after ({h}h)",
                 {"reward_mode": "sum", "provisional_after": f"{h}h"}) for h in (24, 48))
 ENGINE_VARIANTS += _STOP33_VARIANTS
 #: LinUCB's exploration width (its default alpha is 0.3): greedy, and wider (by label only).
@@ -468,8 +469,20 @@ VW_VARIANTS: tuple[LearnerSpec, ...] = (
     _vw("vw regcb-opt costs declared", "--regcbopt", "--cb_min_cost", "-100", "--cb_max_cost",
         "0.1"),
 )
-_BY_LABEL = {s.label: s for s in (*FULL_LEARNERS, *ENGINE_VARIANTS, *LINUCB_VARIANTS,
-                                   *VW_VARIANTS)}
+ALL_LEARNERS: tuple[LearnerSpec, ...] = (*FULL_LEARNERS, *ENGINE_VARIANTS, *LINUCB_VARIANTS,
+                                         *VW_VARIANTS)
+_BY_LABEL = {s.label: s for s in ALL_LEARNERS}
+
+
+def label_id(label: str) -> str:
+    """A learner's label as it names a cell (``benchmarks/learning_suite.py``'s cell ids):
+    spaces become underscores, so two labels that differ only there name one cell.
+
+    Example:
+        >>> label_id("engine default")
+        'engine_default'
+    """
+    return label.replace(" ", "_")
 QUICK_LEARNERS: tuple[LearnerSpec, ...] = tuple(
     _BY_LABEL[k] for k in ("engine default", "engine old default", "vw squarecb", "linucb",
                            "best fixed"))

@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from experiments.learning_suite.contestants import LearnerSpec, build_contestant
+from experiments.learning_suite.contestants import LearnerSpec, build_contestant, label_id
 from experiments.worlds import make_world
 from experiments.worlds.world import Batch
 
@@ -62,7 +62,7 @@ class SuiteCell:
     @property
     def cell_id(self) -> str:
         """``world__learner__seedN`` (spaces in labels become ``_``)."""
-        return f"{self.world}__{self.learner.label.replace(' ', '_')}__seed{self.seed}"
+        return f"{self.world}__{label_id(self.learner.label)}__seed{self.seed}"
 
 
 def capture(chosen: np.ndarray, random: np.ndarray, oracle: np.ndarray) -> float:

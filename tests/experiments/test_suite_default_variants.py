@@ -66,3 +66,13 @@ def test_the_contestant_reports_provisional_zeros_and_refuses_what_it_cannot_run
         EngineContestant(world, tmp_path / "r", 0, rewards_at="provisional",
                          reward_mode="refuse")
     assert not (tmp_path / "w").exists() and not (tmp_path / "r").exists()
+
+
+def test_every_learner_of_the_suite_names_a_cell_of_its_own():
+    # a cell is found by its label with spaces made underscores: two labels that differ only
+    # there would share every cell, and the table would show one's cells as the other's
+    from experiments.learning_suite.contestants import ALL_LEARNERS, label_id
+
+    labels = [spec.label for spec in ALL_LEARNERS]
+    assert len(set(labels)) == len(labels)
+    assert len({label_id(label) for label in labels}) == len(labels)
