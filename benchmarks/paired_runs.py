@@ -7,6 +7,12 @@ Run: ``python benchmarks/paired_runs.py results/long_rescale results/long_joint_
 over the same scenarios and seeds: ``python benchmarks/paired_runs.py results/long_exploration
 results/long_rescale --policy "engine (joint ts0.5)" --other-policy "segment rules"``). With
 ``--seeds 0-7``, those seeds only (to pair a 20-seed run with an 8-seed one on the same seeds).
+With ``--this-also FOLDER`` / ``--other-also FOLDER`` (repeatable), the same policy's cells of
+further runs join each side (more seeds run later: ``python benchmarks/paired_runs.py
+results/s33/long_engine_provisional results/s28/long_default_baseline --this-also
+results/s33/long_more_seeds --other-also results/s33/long_more_seeds --policy "engine
+(provisional_after 24h)" --other-policy "segment rules"``); a seed found twice on one side is
+refused.
 """
 
 from __future__ import annotations
@@ -21,10 +27,19 @@ from experiments.metrics import paired
 from experiments.results_io import read_results
 
 
-def cells_of(folder: Path, policy: str) -> pd.DataFrame:
-    """Every cell row of ``policy`` in the results folder ``folder``."""
-    rows = read_results(folder)
-    return rows[rows["policy"] == policy]
+def cells_of(folder: Path, policy: str, also: list[Path] | None = None) -> pd.DataFrame:
+    """Every cell row of ``policy`` in the results folder ``folder`` and in each of ``also``;
+    raises ``SystemExit`` when two of them hold one (scenario, seed)."""
+    parts = [read_results(f) for f in (folder, *(also or ()))]
+    rows = [r[r["policy"] == policy] for r in parts]
+    seen: set[tuple[str, int]] = set()
+    for f, r in zip((folder, *(also or ())), rows, strict=True):
+        keys = set(zip(r["scenario"], r["seed"], strict=True))
+        if keys & seen:
+            raise SystemExit(f"{f}: {policy!r} has seeds another folder of that side has: "
+                             f"{sorted(keys & seen)[:3]}")
+        seen |= keys
+    return pd.concat(rows, ignore_index=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,11 +49,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--policy", required=True, help="the policy's label in both")
     p.add_argument("--other-policy", default=None,
                    help="the other run's policy to subtract (default: --policy)")
+    p.add_argument("--this-also", action="append", type=Path, default=[], metavar="FOLDER",
+                   help="another results folder whose cells of --policy join this side")
+    p.add_argument("--other-also", action="append", type=Path, default=[], metavar="FOLDER",
+                   help="another results folder whose cells of the other policy join that side")
     p.add_argument("--seeds", default="", help="these seeds only: 0-7 or 0,3,5 (default: "
                    "every seed both runs have)")
     args = p.parse_args(argv)
     other_policy = args.other_policy or args.policy
-    now, then = cells_of(args.this, args.policy), cells_of(args.other, other_policy)
+    now = cells_of(args.this, args.policy, args.this_also)
+    then = cells_of(args.other, other_policy, args.other_also)
     if args.seeds:
         keep = seed_list(args.seeds)
         now, then = now[now["seed"].isin(keep)], then[then["seed"].isin(keep)]
