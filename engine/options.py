@@ -86,7 +86,7 @@ class EngineOptions:
             with no reward that long after its activation is learned at ``default_reward``
             then, not when its window ends, and a reward that comes later in the window is
             added to it as a correction (so it needs ``reward_mode = "sum"``). The ridge
-            candidates learn that correction exactly (docs/engine.md, *Provisional rewards*).
+            candidates learn that correction exactly (docs/engine.md, *Reward*).
         reward_range: ``(low, high)``: a reward (and a decision's summed total) outside it is
             refused with RewardError naming ``value``; at most +-:data:`MAX_REWARD_MAGNITUDE`,
             so that no accepted reward can drive the learner to NaN or infinity.
