@@ -30,16 +30,17 @@ from experiments.results_io import read_results
 def cells_of(folder: Path, policy: str, also: list[Path] | None = None) -> pd.DataFrame:
     """Every cell row of ``policy`` in the results folder ``folder`` and in each of ``also``;
     raises ``SystemExit`` when two of them hold one (scenario, seed)."""
-    parts = [read_results(f) for f in (folder, *(also or ()))]
-    rows = [r[r["policy"] == policy] for r in parts]
-    seen: set[tuple[str, int]] = set()
-    for f, r in zip((folder, *(also or ())), rows, strict=True):
-        keys = set(zip(r["scenario"], r["seed"], strict=True))
+    parts, seen = [], set()
+    for f in (folder, *(also or ())):
+        rows = read_results(f)
+        rows = rows[rows["policy"] == policy]
+        keys = set(zip(rows["scenario"], rows["seed"], strict=True))
         if keys & seen:
             raise SystemExit(f"{f}: {policy!r} has seeds another folder of that side has: "
                              f"{sorted(keys & seen)[:3]}")
         seen |= keys
-    return pd.concat(rows, ignore_index=True)
+        parts.append(rows)
+    return pd.concat(parts, ignore_index=True)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -35,7 +35,7 @@ from engine.drift.options import DriftOptions
 from engine.errors import ConfigError
 from engine.features import INTERACTIONS, action_feature_sets
 from engine.price_settings import PriceSettings
-from engine.reward_window import parse_duration
+from engine.reward_window import check_provisional, parse_duration
 from engine.setting_table import setting_table
 from engine.store_url import store_kind
 from policies.errors import PolicyConfigError
@@ -231,10 +231,7 @@ class EngineOptions:
     def _provisional_after(self) -> float | None:
         if self.provisional_after is None:
             return None
-        after = parse_duration(self.provisional_after, "provisional_after")
-        if not after < self.reward_window_s:
-            raise ConfigError(f"provisional_after: expected less than reward_window "
-                              f"({self.reward_window_s:g} s), got {after:g} s")
+        after = check_provisional(self.provisional_after, self.reward_window_s)
         if self.reward_mode != "sum":
             raise ConfigError(f'provisional_after: a reward after the provisional one is added '
                               f'to it, so it needs reward_mode = "sum"; got reward_mode = '

@@ -33,7 +33,7 @@ from engine.errors import ConfigError
 from engine.store import DecisionRecord
 from policies.number_check import check_number
 
-__all__ = ["RewardWindow", "parse_duration"]
+__all__ = ["RewardWindow", "check_provisional", "parse_duration"]
 
 _UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 
@@ -62,6 +62,27 @@ def parse_duration(value: str | float, name: str = "reward_window") -> float:
     return seconds
 
 
+def check_provisional(value: str | float, window_s: float) -> float:
+    """``provisional_after`` in seconds: a positive duration shorter than the window.
+
+    Raises:
+        ConfigError: not so; the message names ``provisional_after``.
+
+    Example:
+        >>> check_provisional("1h", 86400.0)
+        3600.0
+        >>> check_provisional("1d", 86400.0)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        engine.errors.ConfigError: provisional_after: expected less than reward_window ...
+    """
+    after = parse_duration(value, "provisional_after")
+    if not after < window_s:
+        raise ConfigError(f"provisional_after: expected less than reward_window ({window_s:g} s), "
+                          f"got {after:g} s")
+    return after
+
+
 @dataclass(frozen=True)
 class RewardWindow:
     """A reward window and the default reward learned when it passes.
@@ -83,11 +104,8 @@ class RewardWindow:
         object.__setattr__(self, "default_reward",
                            check_number("default_reward", self.default_reward, error=ConfigError))
         if self.provisional_s is not None:
-            after = parse_duration(self.provisional_s, "provisional_after")
-            if not after < self.window_s:
-                raise ConfigError(f"provisional_after: expected less than the reward window "
-                                  f"({self.window_s:g} s), got {after:g} s")
-            object.__setattr__(self, "provisional_s", after)
+            object.__setattr__(self, "provisional_s",
+                               check_provisional(self.provisional_s, self.window_s))
 
     @property
     def wait_s(self) -> float:

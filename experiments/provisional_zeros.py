@@ -25,7 +25,11 @@ from __future__ import annotations
 
 import heapq
 import math
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from engine import Engine
+    from engine.clock import ManualClock
 
 __all__ = ["ProvisionalZeros", "check_after_h"]
 
@@ -90,10 +94,10 @@ class ProvisionalZeros:
         self._open.discard(decision_id)
         return True
 
-    def report_due(self, engine: Any, clock: Any, now: float) -> None:
+    def report_due(self, engine: Engine, clock: ManualClock, now: float) -> None:
         """Report to ``engine`` as 0 the decisions whose 0 is due by ``now``, each at the time
-        it was due (the engine's ``clock``, a :class:`~engine.clock.ManualClock`, set there,
-        as the client's would have been), and leave the clock at ``now``."""
+        it was due (the engine's ``clock`` set there, as the client's would have been), and
+        leave the clock at ``now``."""
         for decision_id, at in self.due(now):
             clock.set(at)
             engine.reward(decision_id, 0.0, now=at)

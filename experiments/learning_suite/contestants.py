@@ -444,9 +444,10 @@ _STOP32_VARIANTS: tuple[LearnerSpec, ...] = (
         "rewards_at": "provisional", "provisional_after_h": float(h)}) for h in (24, 48)),
 )
 ENGINE_VARIANTS += _STOP32_VARIANTS
-#: Stop 33: the same held a day, done by the engine itself (``provisional_after``): each
-#: decision with no reward a day after it is learned at the default reward, and a reward that
-#: comes later is added to it as a correction; the world reports every total as it comes.
+#: Stop 33: the same held a day or two, done by the engine itself (``provisional_after``):
+#: each decision with no reward that long after it is learned at the default reward, and a
+#: reward that comes later is added to it as a correction; the world reports every total as
+#: it comes.
 _STOP33_VARIANTS: tuple[LearnerSpec, ...] = tuple(
     LearnerSpec("engine", f"engine default provisional_after ({h}h)",
                 {"reward_mode": "sum", "provisional_after": f"{h}h"}) for h in (24, 48))

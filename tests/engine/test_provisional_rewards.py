@@ -1,8 +1,11 @@
-"""Each decision reported as 0 when made and its conversion added as a correction later
-(``reward_mode = "sum"``): the engine's ridge candidates end as the model that learned every
-decision once, at its total; a restart and a crash change nothing."""
+"""Each decision reported as 0 when made (or learned at 0 by the engine itself,
+``provisional_after``) and its conversion added as a correction later (``reward_mode =
+"sum"``): the engine's ridge candidates end as the model that learned every decision once, at
+its total; a restart and a crash change nothing."""
 
 from __future__ import annotations
+
+import heapq
 
 import numpy as np
 import pytest
@@ -82,20 +85,21 @@ def settled_stream(eng, clock, n: int) -> list:
     conversion is never reported. The engine learns the default an hour after a decision with
     no reward (its settler runs before every event, as the HTTP service's does between
     requests). Returns ``(customer, decision id, conversion)`` in order decided."""
-    queue = [(T0 + i * MINUTE, i, None) for i in range(n)]
+    queue = [(T0 + i * MINUTE, i, "") for i in range(n)]  # "": the customer's decision
+    heapq.heapify(queue)
     out = []
     while queue:
-        queue.sort()
-        t, i, decision_id = queue.pop(0)
+        t, i, decision_id = heapq.heappop(queue)
         clock.set(t)
         eng.expire_rewards()
-        if decision_id is None:
+        if not decision_id:
             ctx = context(i)
             d = eng.choose(f"c{i}", ctx, now=t)
             value = reward_of(ctx, d.message, d.channel)
             out.append((i, d.decision_id, value))
             if value:
-                queue.append((t + (0.5 if i % 2 == 0 else 2.0) * HOUR, i, d.decision_id))
+                heapq.heappush(queue, (t + (0.5 if i % 2 == 0 else 2.0) * HOUR, i,
+                                       d.decision_id))
         else:
             ack = eng.reward(decision_id, 1.0, now=t)
             assert (ack.kind, ack.total) == ("reward" if i % 2 == 0 else "correction", 1.0)
