@@ -110,6 +110,13 @@ class DecisionStore(Protocol):
         """Log a reward and return its sequence number."""
         ...
 
+    def write_client_reward(self, decision_id: str, value: float, at: float
+                            ) -> tuple[int, float | None]:
+        """Log a client's one reward, over the engine's defaults if any came first (a
+        correction holding ``value`` minus their sum); return ``(seq, their sum or None)``;
+        ``DuplicateRewardError`` if a client's reward exists."""
+        ...
+
     def rewards_of(self, decision_id: str) -> list[tuple[int, float, float, str]]:
         """``(seq, value, at, kind)`` of a decision's rewards, oldest first."""
         ...

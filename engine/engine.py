@@ -571,7 +571,12 @@ class Engine:
                     f"decision_id: {did!r}: its reward window of {self.window.window_s:g} s "
                     f"closed at {activated_at + self.window.window_s:.0f}, the reward came "
                     f"at {arrival:.0f}")
-            if self.options.reward_mode == "refuse":
+            if self.options.reward_mode == "refuse" and self.window.provisional_s is not None:
+                # the engine's provisional default may have come first: the client's one
+                # reward replaces it (a correction by the difference), a second is refused
+                seq, before = self.log.write_client_reward(did, value, t)
+                kind, total = "reward" if before is None else "correction", value
+            elif self.options.reward_mode == "refuse":
                 seq = self.log.write_reward(did, value, t, "reward", refuse_duplicate=True)
                 kind, total = "reward", value
             else:

@@ -84,9 +84,11 @@ class EngineOptions:
             the first (learned as a correction of the same decision).
         provisional_after: None (off), or a duration shorter than ``reward_window``: a decision
             with no reward that long after its activation is learned at ``default_reward``
-            then, not when its window ends, and a reward that comes later in the window is
-            added to it as a correction (so it needs ``reward_mode = "sum"``). The ridge
-            candidates learn that correction exactly (docs/engine.md, *Reward*).
+            then, not when its window ends. A reward that comes later in the window is a
+            correction: with ``reward_mode = "sum"`` added to the default; with ``"refuse"``
+            the client's one reward replaces it (the row holds the difference; a second is
+            refused). The ridge candidates learn a correction exactly (docs/engine.md,
+            *Reward*).
         reward_range: ``(low, high)``: a reward (and a decision's summed total) outside it is
             refused with RewardError naming ``value``; at most +-:data:`MAX_REWARD_MAGNITUDE`,
             so that no accepted reward can drive the learner to NaN or infinity.
@@ -231,12 +233,7 @@ class EngineOptions:
     def _provisional_after(self) -> float | None:
         if self.provisional_after is None:
             return None
-        after = check_provisional(self.provisional_after, self.reward_window_s)
-        if self.reward_mode != "sum":
-            raise ConfigError(f'provisional_after: a reward after the provisional one is added '
-                              f'to it, so it needs reward_mode = "sum"; got reward_mode = '
-                              f'{self.reward_mode!r}')
-        return after
+        return check_provisional(self.provisional_after, self.reward_window_s)
 
     def _reward_range(self) -> tuple[float, float]:
         given = self.reward_range

@@ -548,6 +548,27 @@ class PostgresLog(LogQueries):
                     raise unknown_decision(decision_id)
             return int(row[0])
 
+    def write_client_reward(self, decision_id: str, value: float, at: float
+                            ) -> tuple[int, float | None]:
+        """A client's one reward, over the engine's defaults if any came first (see
+        ``DecisionLog.write_client_reward``); the decision's row is locked to commit."""
+        value, at = check_reward(value, at, "reward")
+        with self._tx() as db:
+            if db.execute("SELECT 1 FROM decisions WHERE decision_id = %s FOR UPDATE",
+                          (decision_id,)).fetchone() is None:
+                raise unknown_decision(decision_id)
+            prior = db.execute("SELECT kind, value FROM rewards WHERE decision_id = %s",
+                               (decision_id,)).fetchall()
+            if any(kind != "default" for kind, _ in prior):
+                raise duplicate_reward(decision_id)
+            previous = sum(v for _, v in prior) if prior else None
+            args = {"d": decision_id, "v": value - (previous or 0.0), "at": at,
+                    "k": "reward" if previous is None else "correction"}
+            row = db.execute(_FIRST_REWARD if previous is None else _LATER_REWARD,
+                             args).fetchone()
+            assert row is not None  # the decision is locked: it cannot go in between
+            return int(row[0]), previous
+
     def last_seq(self) -> int:
         """The highest reward sequence number ever given (0 when none)."""
         return int(self._read("SELECT last FROM reward_seq")[0][0])

@@ -2,7 +2,8 @@
 
 The window starts when the decision becomes active (at decision time, or at deferred activation).
 With a provisional time, the default is learned that long after activation instead, and a
-reward that comes later in the window corrects it (``reward_mode = "sum"``).
+reward that comes later in the window corrects it (added to it with ``reward_mode = "sum"``,
+in its place with ``"refuse"``).
 
 Example:
     >>> import tempfile

@@ -545,6 +545,42 @@ class DecisionLog(LogQueries):
             assert cur.lastrowid is not None  # set by every INSERT that did not raise
             return cur.lastrowid
 
+    def write_client_reward(self, decision_id: str, value: float, at: float
+                            ) -> tuple[int, float | None]:
+        """Log a client's one reward of a decision whose default may have come first
+        (``reward_mode = "refuse"`` with ``provisional_after``); return ``(seq, previous)``.
+
+        No row yet: a first reward (kind ``"reward"``), ``previous`` None. Only the engine's
+        defaults (kind ``"default"``): a ``"correction"`` holding ``value`` minus their sum, so
+        that the decision's rows sum to ``value``; ``previous`` is that sum. All in one
+        transaction, so two writers cannot both pass.
+
+        Raises:
+            UnknownDecisionError: no such decision.
+            RewardError: value not finite.
+            DuplicateRewardError: a client's reward (kind ``"reward"`` or ``"correction"``)
+                exists.
+        """
+        value, at = check_reward(value, at, "reward")
+        with self._tx() as db:
+            row = db.execute("SELECT customer_id FROM decisions WHERE decision_id = ?",
+                             (decision_id,)).fetchall()
+            if not row:
+                raise unknown_decision(decision_id)
+            prior = db.execute("SELECT kind, value FROM rewards WHERE decision_id = ?",
+                               (decision_id,)).fetchall()
+            if any(kind != "default" for kind, _ in prior):
+                raise duplicate_reward(decision_id)
+            previous = sum(v for _, v in prior) if prior else None
+            db.execute("UPDATE decisions SET rewarded = 1 WHERE decision_id = ?", (decision_id,))
+            cur = db.execute(
+                "INSERT INTO rewards (decision_id, customer_id, value, at, kind) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (decision_id, row[0][0], value - (previous or 0.0), at,
+                 "reward" if previous is None else "correction"))
+            assert cur.lastrowid is not None  # set by every INSERT that did not raise
+            return cur.lastrowid, previous
+
     def last_seq(self) -> int:
         """The highest reward sequence number ever given (0 when none)."""
         rows = self._read("SELECT seq FROM sqlite_sequence WHERE name = 'rewards'")

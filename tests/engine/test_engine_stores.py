@@ -112,6 +112,38 @@ def test_two_engines_on_one_log_never_exceed_a_channel_capacity(store_url, tmp_p
             eng.close()
 
 
+def test_two_engines_on_one_log_take_one_client_reward_over_a_provisional_default(
+        store_url, tmp_path):
+    # provisional_after with reward_mode "refuse": both engines report each decision's
+    # outcome after its default; one client reward per decision passes, the other is refused
+    clock = ManualClock(T0)
+    engines = [make_engine(tmp_path / f"s{k}", store=store_url, seed=k, clock=clock,
+                           reward_window="1d", provisional_after="1h", default_reward=-0.25,
+                           reward_range=(-1.0, 1.0)) for k in range(2)]
+    try:
+        ids = [engines[0].choose(f"c{i}", context(i), now=T0).decision_id for i in range(30)]
+        clock.set(T0 + 7200)
+        assert engines[0].expire_rewards() == 30
+        passed: list[str] = []
+
+        def report(eng: Engine) -> None:
+            for did in ids:
+                try:
+                    passed.append(eng.reward(did, 1.0, now=T0 + 7200).kind)
+                except DuplicateRewardError:
+                    continue
+
+        _run_threads(engines, report)
+        assert passed == ["correction"] * 30
+        with open_store(store_url) as log:
+            for did in ids:  # the default, then the difference: the rows sum to the outcome
+                assert [(v, k) for _, v, _, k in log.rewards_of(did)] == [
+                    (-0.25, "default"), (1.25, "correction")]
+    finally:
+        for eng in engines:
+            eng.close()
+
+
 def test_the_service_and_its_dashboard_run_on_a_replica_of_either_store(store_url):
     from fastapi.testclient import TestClient
 

@@ -1,7 +1,8 @@
 """Each decision reported as 0 when made (or learned at 0 by the engine itself,
 ``provisional_after``) and its conversion added as a correction later (``reward_mode =
-"sum"``): the engine's ridge candidates end as the model that learned every decision once, at
-its total; a restart and a crash change nothing."""
+"sum"``, or in the default's place with ``provisional_after`` and ``"refuse"``): the engine's
+ridge candidates end as the model that learned every decision once, at its total; a restart
+and a crash change nothing."""
 
 from __future__ import annotations
 
@@ -106,16 +107,18 @@ def settled_stream(eng, clock, n: int) -> list:
     return out
 
 
-def provisional_engine(state_dir, clock=None, **options):
+def provisional_engine(state_dir, clock=None, mode="sum", **options):
     from engine.clock import ManualClock
 
     clock = clock or ManualClock(T0)
-    return make_engine(state_dir, clock=clock, reward_mode="sum", reward_window="1d",
+    return make_engine(state_dir, clock=clock, reward_mode=mode, reward_window="1d",
                        provisional_after="1h", **options), clock
 
 
-def test_the_engine_learns_the_default_early_and_a_later_conversion_as_its_correction(tmp_path):
-    eng, clock = provisional_engine(tmp_path / "s")
+@pytest.mark.parametrize("mode", ["sum", "refuse"])
+def test_the_engine_learns_the_default_early_and_a_later_conversion_as_its_correction(
+        tmp_path, mode):
+    eng, clock = provisional_engine(tmp_path / "s", mode=mode)
     with eng:
         out = settled_stream(eng, clock, 300)
         clock.set(T0 + 300 * MINUTE + 2 * HOUR)
@@ -132,13 +135,14 @@ def test_the_engine_learns_the_default_early_and_a_later_conversion_as_its_corre
         clock.set(T0 + 300 * MINUTE + 2 * 86400.0)
         assert eng.expire_rewards() == 0  # the window's end adds nothing: each has its default
         before = probe(eng)
-    again, _ = provisional_engine(tmp_path / "s", clock=clock)
+    again, _ = provisional_engine(tmp_path / "s", clock=clock, mode=mode)
     with again:  # every candidate resumes as it was
         np.testing.assert_array_equal(probe(again), before)
 
 
-def test_a_correction_that_leaves_the_total_teaches_no_candidate(tmp_path):
-    eng, clock = provisional_engine(tmp_path / "s")
+@pytest.mark.parametrize("mode", ["sum", "refuse"])
+def test_a_correction_that_leaves_the_total_teaches_no_candidate(tmp_path, mode):
+    eng, clock = provisional_engine(tmp_path / "s", mode=mode)
     with eng:
         out = settled_stream(eng, clock, 120)
         clock.set(T0 + 3 * HOUR)
@@ -153,11 +157,41 @@ def test_a_correction_that_leaves_the_total_teaches_no_candidate(tmp_path):
         assert {n: v.n for n, v in eng._selection.values.items()} == values
 
 
+@pytest.mark.parametrize("default", [0.0, -0.5])
+def test_with_refuse_the_clients_one_reward_replaces_the_default_and_a_second_is_refused(
+        tmp_path, default):
+    from engine.errors import DuplicateRewardError
+
+    eng, clock = provisional_engine(tmp_path / "s", mode="refuse", default_reward=default,
+                                    reward_range=(-1.0, 2.0))
+    with eng:
+        early, late, never = (eng.choose(f"c{i}", context(i), now=T0 + i).decision_id
+                              for i in range(3))
+        assert eng.reward(early, 1.0, now=T0 + 10).kind == "reward"
+        clock.set(T0 + 2 * HOUR)
+        assert eng.expire_rewards() == 2  # late and never; early has its reward
+        ack = eng.reward(late, 1.0, now=T0 + 2 * HOUR)
+        assert (ack.kind, ack.total) == ("correction", 1.0)  # in its place, not added
+        rows = {d: [(v, k) for _, v, _, k in eng.log.rewards_of(d)] for d in (early, late)}
+        assert rows == {early: [(1.0, "reward")],
+                        late: [(default, "default"), (1.0 - default, "correction")]}
+        learned, seq = eng._learned_seq, eng.log.last_seq()
+        for did in (early, late):
+            with pytest.raises(DuplicateRewardError, match=f"^decision_id: {did!r} already"):
+                eng.reward(did, 0.5, now=T0 + 2 * HOUR)
+        assert (eng._learned_seq, eng.log.last_seq()) == (learned, seq)  # nothing written
+        assert [v for _, v, _, _ in eng.log.rewards_of(never)] == [default]
+        for name in ("joint", "ridge"):  # each decision learned once, at its outcome
+            np.testing.assert_allclose(readout(eng._selection.learners[name]),
+                                       model_of_log(eng.log, options=eng.options,
+                                                    candidate=name, once=True), atol=1e-8)
+
+
 @pytest.mark.parametrize(("options", "field"), [
-    ({"provisional_after": "1h"}, 'needs reward_mode = "sum"'),
+    ({"provisional_after": "1d"}, "expected less than reward_window"),
     ({"provisional_after": "1d", "reward_mode": "sum"}, "expected less than reward_window"),
-    ({"provisional_after": "soon", "reward_mode": "sum"}, "expected a positive duration"),
-    ({"provisional_after": -5, "reward_mode": "sum"}, "expected a positive duration"),
+    ({"provisional_after": "soon"}, "expected a positive duration"),
+    ({"provisional_after": -5}, "expected a positive duration"),
 ])
 def test_a_bad_provisional_time_is_refused_naming_it(tmp_path, options, field):
     from engine.errors import ConfigError
