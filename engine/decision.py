@@ -236,10 +236,12 @@ class RewardAck:
     Attributes:
         decision_id: the decision rewarded.
         seq: the reward's sequence number in the log.
-        kind: ``"reward"``, or ``"correction"`` for a later reward summed with the first.
+        kind: ``"reward"``, or ``"correction"`` for a later reward summed with the first, or
+            one that came after the engine's provisional default (``provisional_after``).
         total: the decision's reward after this one (the sum, in ``reward_mode="sum"``).
         delay_s: seconds from activation to this reward.
-        learned: False for holdout decisions (logged for lift, never learned from).
+        learned: False for holdout decisions (logged for lift, never learned from) and for a
+            correction that leaves the decision's total as it was (nothing to learn).
     """
 
     decision_id: str

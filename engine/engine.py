@@ -741,7 +741,7 @@ class Engine:
         if (self._since_checkpoint >= self.options.checkpoint_every
                 and time.monotonic() >= self._checkpoint_retry_at):
             self._checkpoint_quietly()
-        return row.shared is not None
+        return row.teaches
 
     def follow(self, limit: int | None = None) -> int:
         """Let every candidate catch up with the log (what ``follow_every`` does by itself),

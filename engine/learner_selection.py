@@ -103,8 +103,9 @@ class LoggedRow:
         reward: the decision's total reward so far, on the business scale.
         decided_at: when the decision was made (epoch s; a candidate may learn only decisions
             made from some time on, see :meth:`LearnerSelection.add_candidate`).
-        previous: for a correction (``reward_mode = "sum"``), the decision's total before it,
-            which the candidates learned already; None for a decision's first reward.
+        previous: for a correction (a later reward, or one after the engine's provisional
+            default), the decision's total before it, which the candidates learned already;
+            None for a decision's first reward.
     """
 
     seq: int
@@ -115,6 +116,12 @@ class LoggedRow:
     reward: float = 0.0
     decided_at: float = 0.0
     previous: float | None = None
+
+    @property
+    def teaches(self) -> bool:
+        """Whether a candidate learns anything from the row: False for one no learner learns
+        and for a correction that leaves the decision's total as it was."""
+        return self.shared is not None and self.previous != self.reward
 
 
 @dataclass(frozen=True)
@@ -204,10 +211,7 @@ class LearnerSelection:
         cursor were met before and are skipped)."""
         if row.seq <= self.cursors[name]:
             return
-        if row.previous is not None and row.previous == row.reward:
-            self.cursors[name] = row.seq  # a correction that leaves the total: nothing to learn
-            return
-        if row.shared is not None and row.decided_at >= self.decided_from.get(name, -np.inf):
+        if row.teaches and row.decided_at >= self.decided_from.get(name, -np.inf):
             learner = self.learners[name]
             idx = np.asarray(row.eligible, dtype=np.int64)
             target = np.zeros(self.n_actions)

@@ -151,7 +151,7 @@ def test_a_correction_that_leaves_the_total_teaches_no_candidate(tmp_path, mode)
         before = probe(eng)
         learned, values = eng._learned_seq, {n: v.n for n, v in eng._selection.values.items()}
         ack = eng.reward(unconverted, 0.0, now=T0 + 3 * HOUR)  # the world's 0 at its end
-        assert (ack.kind, ack.total) == ("correction", 0.0)
+        assert (ack.kind, ack.total, ack.learned) == ("correction", 0.0, False)
         np.testing.assert_array_equal(probe(eng), before)  # squarecb (VW) too
         assert eng._learned_seq == ack.seq > learned
         assert {n: v.n for n, v in eng._selection.values.items()} == values
@@ -171,7 +171,7 @@ def test_with_refuse_the_clients_one_reward_replaces_the_default_and_a_second_is
         clock.set(T0 + 2 * HOUR)
         assert eng.expire_rewards() == 2  # late and never; early has its reward
         ack = eng.reward(late, 1.0, now=T0 + 2 * HOUR)
-        assert (ack.kind, ack.total) == ("correction", 1.0)  # in its place, not added
+        assert (ack.kind, ack.total, ack.learned) == ("correction", 1.0, True)  # in its place
         rows = {d: [(v, k) for _, v, _, k in eng.log.rewards_of(d)] for d in (early, late)}
         assert rows == {early: [(1.0, "reward")],
                         late: [(default, "default"), (1.0 - default, "correction")]}
