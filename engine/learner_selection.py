@@ -211,7 +211,8 @@ class LearnerSelection:
         cursor were met before and are skipped)."""
         if row.seq <= self.cursors[name]:
             return
-        if row.teaches and row.decided_at >= self.decided_from.get(name, -np.inf):
+        if row.teaches and row.shared is not None and row.decided_at >= self.decided_from.get(
+                name, -np.inf):
             learner = self.learners[name]
             idx = np.asarray(row.eligible, dtype=np.int64)
             target = np.zeros(self.n_actions)
