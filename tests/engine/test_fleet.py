@@ -151,6 +151,32 @@ def test_the_learner_writes_expired_defaults_which_it_then_learns_in_order(store
         assert loop.step() == 1 and loop.status().learned_seq == 1
 
 
+def test_a_replicas_reward_after_the_learners_provisional_default_takes_its_place(store_url):
+    # provisional_after in the default reward mode ("refuse"): the learner writes each default
+    # an hour after the decision, a replica's later reward replaces it (a correction by the
+    # difference), a second is refused; the learner learns each decision once, at its outcome
+    from engine.errors import DuplicateRewardError
+
+    clock = ManualClock(T0)
+    opts = {"reward_window": "1d", "provisional_after": "1h", "default_reward": -0.5,
+            "reward_range": (-1.0, 2.0), "clock": clock}
+    with replica(store_url, **opts) as rep, learner(store_url, **opts) as loop:
+        ids = [rep.choose(f"c{i}", context(i), now=T0 + i).decision_id for i in range(40)]
+        clock.set(T0 + 3600 + 40)
+        assert loop.settle() == 40
+        acks = [rep.reward(d, 1.0 if i % 4 else 0.0, now=T0 + 3700)
+                for i, d in enumerate(ids[::2])]
+        assert {(a.kind, a.total) for a in acks} == {("correction", 1.0), ("correction", 0.0)}
+        with pytest.raises(DuplicateRewardError):
+            rep.reward(ids[0], 1.0, now=T0 + 3800)
+        assert [r[1:] for r in rep.log.rewards_of(ids[2])] == [
+            (-0.5, T0 + 3600 + 40, "default"), (1.5, T0 + 3700, "correction")]
+        catch_up(loop)
+        assert loop.status().learned_seq == 60
+        np.testing.assert_allclose(probe(loop.engine), model_of_log(
+            rep.log, CATALOG, options=loop.engine.options, once=True), atol=1e-8)
+
+
 def test_one_learner_per_log(store_url):
     with learner(store_url), pytest.raises(StoreError, match=r"another learner holds the lock"):
         learner(store_url, lock_wait_s=0.3)

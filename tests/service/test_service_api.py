@@ -291,3 +291,32 @@ def test_default_rewards_are_learned_on_time_without_traffic(tmp_path):
             assert eng.log.counts()["default_rewards"] == 2
             scrape = Scrape(client.get("/metrics", headers=AUTH).text)
             assert scrape.value("offerbandit_default_rewards_total") == 2
+
+
+def test_a_reward_after_the_settlers_provisional_default_replaces_it_and_a_second_is_409(
+        tmp_path):
+    # provisional_after in the default reward mode: the service's settler writes the default,
+    # the client's one reward comes after it as a correction, a second is refused
+    import time
+
+    from fastapi.testclient import TestClient
+
+    from engine import Engine
+    from engine.http import create_app
+    from tests.service.service_world import CATALOG, TOKEN
+
+    eng = Engine.from_catalog(CATALOG, state_dir=tmp_path / "s", reward_window=60.0,
+                              provisional_after=0.3, holdout_fraction=0.0)
+    with eng, TestClient(create_app(eng, token=TOKEN, settle_every_s=0.1)) as client:
+        did = _choose(client, customer="late-1")["decision_id"]
+        deadline = time.monotonic() + 20
+        while eng.log.counts()["default_rewards"] < 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        first = client.post("/v1/reward", json={"decision_id": did, "value": 1.0}, headers=AUTH)
+        again = client.post("/v1/reward", json={"decision_id": did, "value": 1.0}, headers=AUTH)
+    assert first.status_code == 200, first.text
+    assert (first.json()["kind"], first.json()["total"]) == ("correction", 1.0)
+    assert again.status_code == 409 and again.json()["error"] == "DuplicateRewardError"
+    with DecisionLog(tmp_path / "s") as log:
+        assert [(r[1], r[3]) for r in log.rewards_of(did)] == [(0.0, "default"),
+                                                               (1.0, "correction")]
