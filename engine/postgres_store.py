@@ -56,6 +56,7 @@ from engine.log_rows import (
     capacity_reached,
     check_reward,
     decision_row,
+    defaults_replaced,
     duplicate_decision,
     duplicate_reward,
     history_of,
@@ -557,11 +558,9 @@ class PostgresLog(LogQueries):
             if db.execute("SELECT 1 FROM decisions WHERE decision_id = %s FOR UPDATE",
                           (decision_id,)).fetchone() is None:
                 raise unknown_decision(decision_id)
-            prior = db.execute("SELECT kind, value FROM rewards WHERE decision_id = %s",
-                               (decision_id,)).fetchall()
-            if any(kind != "default" for kind, _ in prior):
-                raise duplicate_reward(decision_id)
-            previous = sum(v for _, v in prior) if prior else None
+            previous = defaults_replaced(decision_id, db.execute(
+                "SELECT kind, value FROM rewards WHERE decision_id = %s",
+                (decision_id,)).fetchall())
             args = {"d": decision_id, "v": value - (previous or 0.0), "at": at,
                     "k": "reward" if previous is None else "correction"}
             row = db.execute(_FIRST_REWARD if previous is None else _LATER_REWARD,

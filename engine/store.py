@@ -57,6 +57,7 @@ from engine.log_rows import (
     check_reward,
     chunks,
     decision_row,
+    defaults_replaced,
     duplicate_decision,
     duplicate_reward,
     history_of,
@@ -567,11 +568,8 @@ class DecisionLog(LogQueries):
                              (decision_id,)).fetchall()
             if not row:
                 raise unknown_decision(decision_id)
-            prior = db.execute("SELECT kind, value FROM rewards WHERE decision_id = ?",
-                               (decision_id,)).fetchall()
-            if any(kind != "default" for kind, _ in prior):
-                raise duplicate_reward(decision_id)
-            previous = sum(v for _, v in prior) if prior else None
+            previous = defaults_replaced(decision_id, db.execute(
+                "SELECT kind, value FROM rewards WHERE decision_id = ?", (decision_id,)).fetchall())
             db.execute("UPDATE decisions SET rewarded = 1 WHERE decision_id = ?", (decision_id,))
             cur = db.execute(
                 "INSERT INTO rewards (decision_id, customer_id, value, at, kind) "
