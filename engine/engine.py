@@ -58,6 +58,7 @@ from engine.errors import (
     CapacityReachedError,
     ConfigError,
     ContextError,
+    DuplicateRewardError,
     EngineError,
     ExpiredDecisionError,
     InactiveDecisionError,
@@ -611,7 +612,9 @@ class Engine:
         """Learn the default reward of every active decision whose window passed unrewarded
         (with ``provisional_after``: unrewarded that long after activation).
 
-        Each is written (kind ``"default"``) and learned once. Returns how many.
+        Each is written (kind ``"default"``) and learned once. Returns how many this engine
+        wrote: a decision that another engine on the same log settled first, or that got its
+        reward or was erased in between, is passed over.
 
         Args:
             now: settle as of this time, never later than the engine's clock (default: the
@@ -629,9 +632,9 @@ class Engine:
             self._check_open()
             try:
                 while True:
-                    done = self._settle(t, 500)
-                    n += done
-                    if done < 500:
+                    due, written = self._settle(t, 500)
+                    n += written
+                    if due < 500:
                         return n
             except Exception:
                 self._settle_failures += 1
@@ -690,14 +693,20 @@ class Engine:
         for rseq, rec, _, _ in itertools.islice(self.log.rewards_since(seq, batch=limit), limit):
             yield self._row(rec, rseq)
 
-    def _settle(self, t: float, limit: int) -> int:
+    def _settle(self, t: float, limit: int) -> tuple[int, int]:
+        """Write and learn the default of up to ``limit`` decisions due at ``t``; return how
+        many were due and how many of them this engine wrote."""
         due = self.window.due(self.log, t, limit)
-        default = self.window.default_reward
+        default, written = self.window.default_reward, 0
         for rec in due:
-            seq = self.log.write_reward(rec.decision_id, default, t, "default",
-                                        refuse_duplicate=True)
+            try:
+                seq = self.log.write_reward(rec.decision_id, default, t, "default",
+                                            refuse_duplicate=True)
+            except (DuplicateRewardError, UnknownDecisionError):
+                continue  # another engine on the log, a reward or an erasure came first
             self._learn_logged(rec, seq, default, at=t)
-        return len(due)
+            written += 1
+        return len(due), written
 
     # -- learning ------------------------------------------------------------------------------
     def _row(self, rec: DecisionRecord, seq: int, total: float | None = None,

@@ -173,8 +173,8 @@ class ReplicaEngine(Engine):
     def follow_lag(self) -> int:
         return 0  # nothing for a replica to follow (the service's follower stays idle)
 
-    def _settle(self, t: float, limit: int) -> int:
-        return 0  # the learner writes default rewards: one writer, no race between replicas
+    def _settle(self, t: float, limit: int) -> tuple[int, int]:
+        return 0, 0  # the learner writes default rewards: one writer, no race between replicas
 
     def _write_checkpoint(self) -> None:
         return None  # the learner's snapshots are the checkpoints

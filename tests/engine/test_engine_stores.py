@@ -144,6 +144,27 @@ def test_two_engines_on_one_log_take_one_client_reward_over_a_provisional_defaul
             eng.close()
 
 
+def test_two_engines_on_one_log_settle_the_same_due_decisions_once_without_an_error(
+        store_url, tmp_path):
+    # both read the same due decisions and write their defaults at once: each decision gets
+    # one default, and the engine that comes second passes over it instead of failing
+    clock = ManualClock(T0)
+    engines = [make_engine(tmp_path / f"s{k}", store=store_url, seed=k, clock=clock,
+                           reward_window="1h") for k in range(2)]
+    try:
+        ids = [engines[0].choose(f"c{i}", context(i), now=T0).decision_id for i in range(300)]
+        clock.set(T0 + 7200)
+        settled: list[int] = []
+        _run_threads(engines, lambda eng: settled.append(eng.expire_rewards()))
+        assert sum(settled) == 300
+        assert [e.stats()["settle_failures"] for e in engines] == [0, 0]
+        with open_store(store_url) as log:
+            assert all([k for _, _, _, k in log.rewards_of(d)] == ["default"] for d in ids)
+    finally:
+        for eng in engines:
+            eng.close()
+
+
 def test_the_service_and_its_dashboard_run_on_a_replica_of_either_store(store_url):
     from fastapi.testclient import TestClient
 
