@@ -4,6 +4,8 @@ sharing one log: the caps and capacities hold across them."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pyarrow.parquet as pq
 import pytest
@@ -58,6 +60,19 @@ def test_an_unknown_store_scheme_is_a_config_error_naming_the_field(tmp_path):
         make_engine(tmp_path, store="mysql://x")
     with pytest.raises(ConfigError, match=r"store: expected a store URL or an open store"):
         make_engine(tmp_path, store=42)
+
+
+@contextmanager
+def engines_on_one_log(store_url: str, tmp_path, **options) -> Iterator[list[Engine]]:
+    """Two engines (seeds 0 and 1, state of their own) on the log at ``store_url``, closed
+    after."""
+    engines = [make_engine(tmp_path / f"s{k}", store=store_url, seed=k, **options)
+               for k in range(2)]
+    try:
+        yield engines
+    finally:
+        for eng in engines:
+            eng.close()
 
 
 def _run_threads(engines: list[Engine], work) -> None:
@@ -117,10 +132,9 @@ def test_two_engines_on_one_log_take_one_client_reward_over_a_provisional_defaul
     # provisional_after with reward_mode "refuse": both engines report each decision's
     # outcome after its default; one client reward per decision passes, the other is refused
     clock = ManualClock(T0)
-    engines = [make_engine(tmp_path / f"s{k}", store=store_url, seed=k, clock=clock,
-                           reward_window="1d", provisional_after="1h", default_reward=-0.25,
-                           reward_range=(-1.0, 1.0)) for k in range(2)]
-    try:
+    with engines_on_one_log(store_url, tmp_path, clock=clock, reward_window="1d",
+                            provisional_after="1h", default_reward=-0.25,
+                            reward_range=(-1.0, 1.0)) as engines:
         ids = [engines[0].choose(f"c{i}", context(i), now=T0).decision_id for i in range(30)]
         clock.set(T0 + 7200)
         assert engines[0].expire_rewards() == 30
@@ -139,9 +153,6 @@ def test_two_engines_on_one_log_take_one_client_reward_over_a_provisional_defaul
             for did in ids:  # the default, then the difference: the rows sum to the outcome
                 assert [(v, k) for _, v, _, k in log.rewards_of(did)] == [
                     (-0.25, "default"), (1.25, "correction")]
-    finally:
-        for eng in engines:
-            eng.close()
 
 
 def test_two_engines_on_one_log_settle_the_same_due_decisions_once_without_an_error(
@@ -149,9 +160,7 @@ def test_two_engines_on_one_log_settle_the_same_due_decisions_once_without_an_er
     # both read the same due decisions and write their defaults at once: each decision gets
     # one default, and the engine that comes second passes over it instead of failing
     clock = ManualClock(T0)
-    engines = [make_engine(tmp_path / f"s{k}", store=store_url, seed=k, clock=clock,
-                           reward_window="1h") for k in range(2)]
-    try:
+    with engines_on_one_log(store_url, tmp_path, clock=clock, reward_window="1h") as engines:
         ids = [engines[0].choose(f"c{i}", context(i), now=T0).decision_id for i in range(300)]
         clock.set(T0 + 7200)
         settled: list[int] = []
@@ -160,9 +169,6 @@ def test_two_engines_on_one_log_settle_the_same_due_decisions_once_without_an_er
         assert [e.stats()["settle_failures"] for e in engines] == [0, 0]
         with open_store(store_url) as log:
             assert all([k for _, _, _, k in log.rewards_of(d)] == ["default"] for d in ids)
-    finally:
-        for eng in engines:
-            eng.close()
 
 
 def test_the_service_and_its_dashboard_run_on_a_replica_of_either_store(store_url):
