@@ -112,9 +112,9 @@ class DecisionStore(Protocol):
 
     def write_client_reward(self, decision_id: str, value: float, at: float
                             ) -> tuple[int, float | None]:
-        """Log a client's one reward, over the engine's defaults if any came first (a
-        correction holding ``value`` minus their sum); return ``(seq, their sum or None)``;
-        ``DuplicateRewardError`` if a client's reward exists."""
+        """Log a client's one reward (``reward_mode = "refuse"``), over the engine's defaults if
+        any came first (a correction holding ``value`` minus their sum); return ``(seq, their
+        sum or None)``; ``DuplicateRewardError`` if a client's reward exists."""
         ...
 
     def rewards_of(self, decision_id: str) -> list[tuple[int, float, float, str]]:

@@ -58,7 +58,6 @@ from engine.errors import (
     CapacityReachedError,
     ConfigError,
     ContextError,
-    DuplicateRewardError,
     EngineError,
     ExpiredDecisionError,
     InactiveDecisionError,
@@ -572,14 +571,11 @@ class Engine:
                     f"decision_id: {did!r}: its reward window of {self.window.window_s:g} s "
                     f"closed at {activated_at + self.window.window_s:.0f}, the reward came "
                     f"at {arrival:.0f}")
-            if self.options.reward_mode == "refuse" and self.window.provisional_s is not None:
-                # the engine's provisional default may have come first: the client's one
-                # reward replaces it (a correction by the difference), a second is refused
+            if self.options.reward_mode == "refuse":
+                # the client's one reward; over a provisional default it takes its place (a
+                # correction by the difference)
                 seq, before = self.log.write_client_reward(did, value, t)
                 kind, total = "reward" if before is None else "correction", value
-            elif self.options.reward_mode == "refuse":
-                seq = self.log.write_reward(did, value, t, "reward", refuse_duplicate=True)
-                kind, total = "reward", value
             else:
                 prior = self.log.rewards_of(did)
                 kind = "correction" if prior else "reward"
@@ -696,17 +692,10 @@ class Engine:
     def _settle(self, t: float, limit: int) -> tuple[int, int]:
         """Write and learn the default of up to ``limit`` decisions due at ``t``; return how
         many were due and how many of them this engine wrote."""
-        due = self.window.due(self.log, t, limit)
-        default, written = self.window.default_reward, 0
-        for rec in due:
-            try:
-                seq = self.log.write_reward(rec.decision_id, default, t, "default",
-                                            refuse_duplicate=True)
-            except (DuplicateRewardError, UnknownDecisionError):
-                continue  # another engine on the log, a reward or an erasure came first
-            self._learn_logged(rec, seq, default, at=t)
-            written += 1
-        return len(due), written
+        due, written = self.window.write_defaults(self.log, t, limit)
+        for rec, seq in written:
+            self._learn_logged(rec, seq, self.window.default_reward, at=t)
+        return due, len(written)
 
     # -- learning ------------------------------------------------------------------------------
     def _row(self, rec: DecisionRecord, seq: int, total: float | None = None,

@@ -55,9 +55,7 @@ from engine.engine import Engine
 from engine.errors import (
     CheckpointError,
     ConfigError,
-    DuplicateRewardError,
     StoreError,
-    UnknownDecisionError,
 )
 from engine.features import FEATURES_VERSION
 from engine.options import EngineOptions
@@ -246,17 +244,11 @@ class LearnerLoop:
         """Write the default reward of every decision whose window passed unrewarded by the
         learner's clock (learned later, in sequence order, by :meth:`step`); return how many."""
         t = self.engine.clock()
-        window, n = self.engine.window, 0
+        n = 0
         while True:
-            due = window.due(self.log, t, 500)
-            for rec in due:
-                try:
-                    self.log.write_reward(rec.decision_id, window.default_reward, t, "default",
-                                          refuse_duplicate=True)
-                    n += 1
-                except (DuplicateRewardError, UnknownDecisionError):
-                    continue  # a reward (or an erasure) came first: nothing to default
-            if len(due) < 500:
+            due, written = self.engine.window.write_defaults(self.log, t, 500)
+            n += len(written)
+            if due < 500:
                 break
         self._defaults += n
         self._last_settle = time.monotonic()

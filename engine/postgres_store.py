@@ -44,7 +44,7 @@ import psycopg
 from psycopg import errors as pg_errors
 
 from engine.decision_store import day_start
-from engine.errors import StoreError
+from engine.errors import DuplicateRewardError, StoreError
 from engine.log_queries import LogQueries
 from engine.log_rows import (
     DAY,
@@ -552,8 +552,12 @@ class PostgresLog(LogQueries):
     def write_client_reward(self, decision_id: str, value: float, at: float
                             ) -> tuple[int, float | None]:
         """A client's one reward, over the engine's defaults if any came first (see
-        ``DecisionLog.write_client_reward``); the decision's row is locked to commit."""
-        value, at = check_reward(value, at, "reward")
+        ``DecisionLog.write_client_reward``): a first reward in one round trip; over defaults,
+        the decision's row locked from the check to the commit."""
+        try:
+            return self.write_reward(decision_id, value, at, "reward", refuse_duplicate=True), None
+        except DuplicateRewardError:
+            pass  # rewarded already: by the engine's default alone, or by a client
         with self._tx() as db:
             if db.execute("SELECT 1 FROM decisions WHERE decision_id = %s FOR UPDATE",
                           (decision_id,)).fetchone() is None:
@@ -561,12 +565,8 @@ class PostgresLog(LogQueries):
             previous = defaults_replaced(decision_id, db.execute(
                 "SELECT kind, value FROM rewards WHERE decision_id = %s",
                 (decision_id,)).fetchall())
-            args = {"d": decision_id, "v": value - (previous or 0.0), "at": at,
-                    "k": "reward" if previous is None else "correction"}
-            row = db.execute(_FIRST_REWARD if previous is None else _LATER_REWARD,
-                             args).fetchone()
-            assert row is not None  # the decision is locked: it cannot go in between
-            return int(row[0]), previous
+            return self.write_reward(decision_id, value - (previous or 0.0), at,
+                                     "correction"), previous
 
     def last_seq(self) -> int:
         """The highest reward sequence number ever given (0 when none)."""

@@ -30,7 +30,7 @@ import math
 from dataclasses import dataclass
 
 from engine.decision_store import DecisionStore
-from engine.errors import ConfigError
+from engine.errors import ConfigError, DuplicateRewardError, UnknownDecisionError
 from engine.store import DecisionRecord
 from policies.number_check import check_number
 
@@ -123,3 +123,19 @@ class RewardWindow:
         ``default_reward`` for each and writes it (kind ``"default"``), which takes it off the
         list."""
         return log.expired_without_reward(now, self.wait_s, limit)
+
+    def write_defaults(self, log: DecisionStore, now: float, limit: int = 500
+                       ) -> tuple[int, list[tuple[DecisionRecord, int]]]:
+        """Write the default (kind ``"default"``) of up to ``limit`` decisions :meth:`due` at
+        ``now``; return how many were due (a caller loops while a full batch comes back) and
+        ``(decision, seq)`` of each default written. A decision that got its reward, its
+        default from another writer on the log, or its erasure in between is passed over."""
+        due = self.due(log, now, limit)
+        written = []
+        for rec in due:
+            try:
+                written.append((rec, log.write_reward(rec.decision_id, self.default_reward, now,
+                                                      "default", refuse_duplicate=True)))
+            except (DuplicateRewardError, UnknownDecisionError):
+                continue
+        return len(due), written

@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from engine.decision_store import day_start
-from engine.errors import StoreError
+from engine.errors import DuplicateRewardError, StoreError
 from engine.log_queries import LogQueries
 from engine.log_rows import (
     DAY,
@@ -548,13 +548,15 @@ class DecisionLog(LogQueries):
 
     def write_client_reward(self, decision_id: str, value: float, at: float
                             ) -> tuple[int, float | None]:
-        """Log a client's one reward of a decision whose default may have come first
-        (``reward_mode = "refuse"`` with ``provisional_after``); return ``(seq, previous)``.
+        """Log a client's one reward of a decision (``reward_mode = "refuse"``), over the
+        engine's defaults if any came first (``provisional_after``); return ``(seq,
+        previous)``.
 
-        No row yet: a first reward (kind ``"reward"``), ``previous`` None. Only the engine's
-        defaults (kind ``"default"``): a ``"correction"`` holding ``value`` minus their sum, so
-        that the decision's rows sum to ``value``; ``previous`` is that sum. All in one
-        transaction, so two writers cannot both pass.
+        No row yet: a first reward (kind ``"reward"``, one statement as in
+        :meth:`write_reward`), ``previous`` None. Only the engine's defaults: a
+        ``"correction"`` holding ``value`` minus their sum, so that the decision's rows sum to
+        ``value``; ``previous`` is that sum. The check and that write share one transaction
+        (SQLite's write lock), so two writers cannot both pass.
 
         Raises:
             UnknownDecisionError: no such decision.
@@ -562,22 +564,15 @@ class DecisionLog(LogQueries):
             DuplicateRewardError: a client's reward (kind ``"reward"`` or ``"correction"``)
                 exists.
         """
-        value, at = check_reward(value, at, "reward")
+        try:
+            return self.write_reward(decision_id, value, at, "reward", refuse_duplicate=True), None
+        except DuplicateRewardError:
+            pass  # rewarded already: by the engine's default alone, or by a client
         with self._tx() as db:
-            row = db.execute("SELECT customer_id FROM decisions WHERE decision_id = ?",
-                             (decision_id,)).fetchall()
-            if not row:
-                raise unknown_decision(decision_id)
             previous = defaults_replaced(decision_id, db.execute(
                 "SELECT kind, value FROM rewards WHERE decision_id = ?", (decision_id,)).fetchall())
-            db.execute("UPDATE decisions SET rewarded = 1 WHERE decision_id = ?", (decision_id,))
-            cur = db.execute(
-                "INSERT INTO rewards (decision_id, customer_id, value, at, kind) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (decision_id, row[0][0], value - (previous or 0.0), at,
-                 "reward" if previous is None else "correction"))
-            assert cur.lastrowid is not None  # set by every INSERT that did not raise
-            return cur.lastrowid, previous
+            return self.write_reward(decision_id, value - (previous or 0.0), at,
+                                     "correction"), previous
 
     def last_seq(self) -> int:
         """The highest reward sequence number ever given (0 when none)."""
