@@ -14,7 +14,7 @@ from engine import Engine
 from engine.catalog import Channel
 from engine.clock import ManualClock
 from engine.contact_rules import RulesConfig
-from engine.errors import ConfigError, DuplicateRewardError
+from engine.errors import ConfigError, DuplicateRewardError, ExpiredDecisionError
 from engine.store_url import open_store
 from tests.engine.engine_world import CONSENT, T0, context, make_engine, reward_of
 
@@ -169,6 +169,35 @@ def test_two_engines_on_one_log_settle_the_same_due_decisions_once_without_an_er
         assert [e.stats()["settle_failures"] for e in engines] == [0, 0]
         with open_store(store_url) as log:
             assert all([k for _, _, _, k in log.rewards_of(d)] == ["default"] for d in ids)
+
+
+def test_a_reward_in_one_engines_open_window_replaces_a_default_written_by_a_faster_clock(
+        store_url, tmp_path):
+    # engine 1's clock runs ahead: it closes the window and writes the default while engine
+    # 0's clock still has the window open. The client's outcome, reported to engine 0, takes
+    # the default's place (before stop 35 it was refused as a duplicate and lost); the window
+    # is judged by the clock of the engine that receives the reward.
+    slow, fast = ManualClock(T0), ManualClock(T0 + 3600 + 600)
+    engines = [make_engine(tmp_path / f"s{k}", store=store_url, seed=k, clock=c,
+                           reward_window="1h") for k, c in enumerate((slow, fast))]
+    try:
+        did = engines[0].choose("c0", context(0)).decision_id
+        assert engines[1].expire_rewards() == 1
+        slow.set(T0 + 1800)
+        ack = engines[0].reward(did, 1.0)
+        assert (ack.kind, ack.total, ack.learned) == ("correction", 1.0, True)
+        with open_store(store_url) as log:
+            assert [(v, k) for _, v, _, k in log.rewards_of(did)] == [
+                (0.0, "default"), (1.0, "correction")]
+        with pytest.raises(DuplicateRewardError):
+            engines[0].reward(did, 0.5)
+        with pytest.raises(ExpiredDecisionError):
+            engines[1].reward(did, 0.5)
+        with open_store(store_url) as log:
+            assert len(log.rewards_of(did)) == 2  # the refused rewards wrote nothing
+    finally:
+        for eng in engines:
+            eng.close()
 
 
 def test_the_service_and_its_dashboard_run_on_a_replica_of_either_store(store_url):
