@@ -447,10 +447,10 @@ ENGINE_VARIANTS += _STOP32_VARIANTS
 #: Stop 33: the same held a day or two, done by the engine itself (``provisional_after``):
 #: each decision with no reward that long after it is learned at the default reward, and a
 #: reward that comes later is added to it as a correction; the world reports every total as
-#: it comes.
+#: it comes. Stop 35 added 6 and 12 hours, shorter than ``fatigue``'s quick horizon (25 hours).
 _STOP33_VARIANTS: tuple[LearnerSpec, ...] = tuple(
     LearnerSpec("engine", f"engine default provisional_after ({h}h)",
-                {"reward_mode": "sum", "provisional_after": f"{h}h"}) for h in (24, 48))
+                {"reward_mode": "sum", "provisional_after": f"{h}h"}) for h in (6, 12, 24, 48))
 ENGINE_VARIANTS += _STOP33_VARIANTS
 #: LinUCB's exploration width (its default alpha is 0.3): greedy, and wider (by label only).
 LINUCB_VARIANTS: tuple[LearnerSpec, ...] = (
