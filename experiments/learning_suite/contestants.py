@@ -452,6 +452,14 @@ _STOP33_VARIANTS: tuple[LearnerSpec, ...] = tuple(
     LearnerSpec("engine", f"engine default provisional_after ({h}h)",
                 {"reward_mode": "sum", "provisional_after": f"{h}h"}) for h in (6, 12, 24, 48))
 ENGINE_VARIANTS += _STOP33_VARIANTS
+#: Stop 35: the engine's RegCB-opt set as the loop is (its range, unscaled rewards, no floor,
+#: no history crosses) with the history's own namespace left out as well: what the engine's
+#: copy still has that the loop lacks, on the world where the loop leads the default most.
+ENGINE_VARIANTS += (
+    LearnerSpec("engine", "engine regcbopt as the loop history left out", {
+        "reward_scale": False, "candidates": (_regcb_candidate(
+            **_AS_THE_LOOP, interactions=("cm", "cn", "ct", "ca"), history="left_out"),)}),
+)
 #: LinUCB's exploration width (its default alpha is 0.3): greedy, and wider (by label only).
 LINUCB_VARIANTS: tuple[LearnerSpec, ...] = (
     LearnerSpec("policy", "linucb a0", {"name": "linucb", "alpha": 0.0}),
