@@ -175,7 +175,7 @@ def test_a_reward_in_one_engines_open_window_replaces_a_default_written_by_a_fas
         store_url, tmp_path):
     # engine 1's clock runs ahead: it closes the window and writes the default while engine
     # 0's clock still has the window open. The client's outcome, reported to engine 0, takes
-    # the default's place (before stop 35 it was refused as a duplicate and lost); the window
+    # the default's place (before stop 34 it was refused as a duplicate and lost); the window
     # is judged by the clock of the engine that receives the reward.
     slow, fast = ManualClock(T0), ManualClock(T0 + 3600 + 600)
     engines = [make_engine(tmp_path / f"s{k}", store=store_url, seed=k, clock=c,
