@@ -27,8 +27,10 @@ def seen_by_the_end(world_name: str, seed: int, quick: bool) -> dict[str, float]
     among those that converted and those that did not."""
     world = make_world(world_name, seed, None, quick)
     rng = np.random.default_rng(seed)
-    env = world._env  # the simulator behind the world: its outcomes say who converted
+    # the simulator behind the world: only its step's outcomes say who converted
+    no_contact = world._env.catalog.no_contact_action
     contact, converted, matured = [], [], []
+    end = world.start_time()
     try:
         while not world.done:
             b = world.observe()
@@ -37,10 +39,11 @@ def seen_by_the_end(world_name: str, seed: int, quick: bool) -> dict[str, float]
             out = world.play(played)
             info = world._info
             assert np.array_equal(info["refs"], b.refs)  # the ledger's refs are the world's
-            contact.append(played != env.catalog.no_contact_action)
+            contact.append(played != no_contact)
             converted.append(np.asarray(info["converted"], dtype=bool))
             matured.append(np.asarray(out.refs))
-        hours = (world._now(world._info["clock_hours"]) - world.start_time()) / 3600.0
+            end = out.now
+        hours = (end - world.start_time()) / 3600.0
     finally:
         world.close()
     contact_a, converted_a = np.concatenate(contact), np.concatenate(converted)

@@ -63,10 +63,12 @@ def test_an_unknown_store_scheme_is_a_config_error_naming_the_field(tmp_path):
 
 
 @contextmanager
-def engines_on_one_log(store_url: str, tmp_path, **options) -> Iterator[list[Engine]]:
+def engines_on_one_log(store_url: str, tmp_path, clocks: tuple = (), **options
+                       ) -> Iterator[list[Engine]]:
     """Two engines (seeds 0 and 1, state of their own) on the log at ``store_url``, closed
-    after."""
-    engines = [make_engine(tmp_path / f"s{k}", store=store_url, seed=k, **options)
+    after; ``clocks`` gives each its own clock (default: ``options``' one, if any)."""
+    own = [{"clock": c} for c in clocks] or [{}, {}]
+    engines = [make_engine(tmp_path / f"s{k}", store=store_url, seed=k, **options, **own[k])
                for k in range(2)]
     try:
         yield engines
@@ -178,9 +180,8 @@ def test_a_reward_in_one_engines_open_window_replaces_a_default_written_by_a_fas
     # the default's place (before stop 34 it was refused as a duplicate and lost); the window
     # is judged by the clock of the engine that receives the reward.
     slow, fast = ManualClock(T0), ManualClock(T0 + 3600 + 600)
-    engines = [make_engine(tmp_path / f"s{k}", store=store_url, seed=k, clock=c,
-                           reward_window="1h") for k, c in enumerate((slow, fast))]
-    try:
+    with engines_on_one_log(store_url, tmp_path, clocks=(slow, fast),
+                            reward_window="1h") as engines:
         did = engines[0].choose("c0", context(0)).decision_id
         assert engines[1].expire_rewards() == 1
         slow.set(T0 + 1800)
@@ -195,9 +196,6 @@ def test_a_reward_in_one_engines_open_window_replaces_a_default_written_by_a_fas
             engines[1].reward(did, 0.5)
         with open_store(store_url) as log:
             assert len(log.rewards_of(did)) == 2  # the refused rewards wrote nothing
-    finally:
-        for eng in engines:
-            eng.close()
 
 
 def test_the_service_and_its_dashboard_run_on_a_replica_of_either_store(store_url):
