@@ -67,10 +67,15 @@ _JOINT_FIELDS = tuple(f.name for f in fields(JointRidgeConfig))
 
 @dataclass(frozen=True)
 class CandidateSpec:
-    """One candidate: a name (``[a-z][a-z0-9_]*``, at most 32 characters) and its learner."""
+    """One candidate: a name (``[a-z][a-z0-9_]*``, at most 32 characters) and its learner;
+    ``scale_rewards`` False (a table's ``scale_rewards = false``) has it learn rewards on the
+    business scale even when the engine's ``reward_scale`` divides them for the others (a
+    learner whose cost range is declared in business units, as the plain VW RegCB-opt loop's
+    is)."""
 
     name: str
     config: VWConfig | RidgeConfig | JointRidgeConfig
+    scale_rewards: bool = True
 
 
 #: Built-in candidates by name: VWConfig fields over the engine's base learner.
@@ -197,6 +202,14 @@ def _one(i: int, item: str | Mapping[str, Any], base: VWConfig) -> CandidateSpec
     if not isinstance(name, str) or not _NAME.match(name):
         raise ConfigError(f"candidates[{i}].name: expected lower-case letters, digits or '_' "
                           f"(at most 32, a letter first), got {name!r}")
+    scaled = values.pop("scale_rewards", True)
+    if not isinstance(scaled, bool):
+        raise ConfigError(f"candidates[{i}].scale_rewards: expected true or false, got "
+                          f"{scaled!r:.80}")
+    return replace(_learner(i, values, base, name), scale_rewards=scaled)
+
+
+def _learner(i: int, values: dict[str, Any], base: VWConfig, name: str) -> CandidateSpec:
     if values.get("exploration") == "ridge":
         return CandidateSpec(name, _ridge(i, values, RidgeConfig, _RIDGE_FIELDS))
     if values.get("exploration") == "joint":
@@ -267,6 +280,17 @@ class SelectionSettings:
             candidate and kept a drift challenger that the fixed interval let take over
             within 1,500 customers from serving within 8,000 (``benchmarks/drift_takeover.py``;
             docs/engine.md, "Two estimates must agree").
+        trial_share: the share of decisions served by the challengers on trial (split
+            equally between them), so that each challenger's estimate rests on decisions it
+            would have made and not only on the serving candidate's exploration: a nearly
+            deterministic challenger whose best actions the serving one rarely plays is
+            otherwise estimated on a few rows of heavy weights, and the rule cannot move
+            (docs/engine.md, "Challengers on trial"). A challenger is off trial while the
+            rule's estimate over the recent rows (the last ``2 * min_samples``) puts it
+            behind the serving candidate (the upper bound of its difference below 0), and
+            every one returns to it after a switch. The logged propensity is the mixture's,
+            so every estimate stays unbiased. 0 (the default): the serving candidate alone
+            decides.
     """
 
     min_samples: int = 1000
@@ -277,6 +301,7 @@ class SelectionSettings:
     rule: str = "paired"
     agree: bool = True
     anytime: bool = False
+    trial_share: float = 0.0
 
     def __post_init__(self) -> None:
         if isinstance(self.window, bool) or not isinstance(self.window, int) or self.window < 0:
@@ -296,3 +321,9 @@ class SelectionSettings:
         if self.rule not in ("paired", "unpaired"):
             raise ConfigError(f"selection.rule: expected 'paired' or 'unpaired', got "
                               f"{self.rule!r}")
+        share = self.trial_share
+        if (isinstance(share, bool) or not isinstance(share, int | float)
+                or not 0.0 <= share <= 0.5):  # NaN fails the comparison too
+            raise ConfigError(f"selection.trial_share: expected a number in [0, 0.5], got "
+                              f"{share!r}")
+        object.__setattr__(self, "trial_share", float(share))

@@ -262,7 +262,8 @@ class Engine:
         try:
             self._selection = LearnerSelection(
                 saved.learners, saved.serving, self.options.selection_settings,
-                self.catalog.n_actions, self.options.reward_scale, state.get("selection"))
+                self.catalog.n_actions, self.options.reward_scale, state.get("selection"),
+                unscaled=[c.name for c in self.options.candidate_specs if not c.scale_rewards])
         except BaseException:
             saved.close()
             raise
@@ -407,7 +408,7 @@ class Engine:
             action, prob = int(eligible[0]), 1.0
         else:
             if self._prices is None:
-                probs = self._selection.learner.probabilities(shared, eligible)
+                probs = self._selection.probabilities(shared, eligible)
             else:
                 probs, prices = self._priced_probabilities(shared, eligible, t)
             j = int(sample_actions(probs[None, :], self._rng)[0])
@@ -518,7 +519,7 @@ class Engine:
                 self._check_open()
                 sel = self._selection
                 learner = sel.learners.get(learner_name, sel.learner)
-                scale = sel.scales[learner_name].value if sel.reward_scale else 1.0
+                scale = sel.scale_of(learner_name)
                 score, feats = learner.explain(shared, action, top)
                 scores = tuple(scale * learner.explain(shared, int(eligible[i]), 0)[0]
                                for i in order)
@@ -920,6 +921,8 @@ class Engine:
                 exploration=sel.learner.config.exploration,
                 serving_learner=sel.serving, candidates=summary,
                 selection_estimator=sel.settings.estimator,
+                trial_share=sel.settings.trial_share, candidates_on_trial=sel.on_trial(),
+                candidate_on_trial={n: int(v["on_trial"]) for n, v in summary.items()},
                 **{f"candidate_{k}": {n: v[k] for n, v in summary.items() if v[k] is not None}
                    for k in _CANDIDATE_STATS},
                 exploration_rate=(self._explored / self._sampled) if self._sampled else 0.0,

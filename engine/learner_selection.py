@@ -61,7 +61,7 @@ Example:
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -144,12 +144,15 @@ class LearnerSelection:
         settings: the switch rule.
         n_actions: K, the catalog's actions.
         reward_scale: divide rewards by each candidate's running scale before it learns.
+        unscaled: candidates that learn rewards on the business scale all the same
+            (``scale_rewards = false`` in their table).
         state: what :meth:`state` returned (from a checkpoint), or None for fresh learners.
     """
 
     def __init__(self, learners: Mapping[str, CandidateLearner], serving: str,
                  settings: SelectionSettings, n_actions: int, reward_scale: bool = False,
-                 state: Mapping[str, Any] | None = None) -> None:
+                 state: Mapping[str, Any] | None = None, unscaled: Collection[str] = ()
+                 ) -> None:
         if serving not in learners:
             raise ConfigError(f"serving: expected one of {', '.join(learners)}, got {serving!r}")
         self.learners = dict(learners)
@@ -157,6 +160,7 @@ class LearnerSelection:
         self.settings = settings
         self.n_actions = n_actions
         self.reward_scale = reward_scale
+        self.unscaled = frozenset(unscaled)
         s: Mapping[str, Any] = state or {}
 
         def per(key: str, default: int) -> dict[str, int]:
@@ -184,6 +188,12 @@ class LearnerSelection:
             if a in learners and b in learners}
         self._targets: dict[str, OrderedDict[int, np.ndarray]] = {
             n: OrderedDict() for n in learners}
+        # challengers the rule put behind the serving one: off trial until the next switch
+        self.off_trial: set[str] = {n for n in s.get("off_trial", ()) if n in learners}
+        # the challenger the last check put closest to winning: the trial's whole share goes
+        # to it (None before a check has an estimate: the share split between all)
+        leader = s.get("trial_leader")
+        self.trial_leader: str | None = leader if leader in learners else None
 
     # -- serving -------------------------------------------------------------------------------
     @property
@@ -191,10 +201,44 @@ class LearnerSelection:
         """The serving candidate's learner."""
         return self.learners[self.serving]
 
+    def on_trial(self) -> list[str]:
+        """The challengers that serve a share of decisions (``settings.trial_share``): the
+        leading one (the highest estimated difference from the serving candidate at the last
+        check), or before any estimate every candidate but the serving one; never a held one
+        or one the rule put behind the serving one."""
+        if self.settings.trial_share <= 0.0:
+            return []
+        open_ = [n for n in self.learners
+                 if n != self.serving and n not in self.held and n not in self.off_trial]
+        return [self.trial_leader] if self.trial_leader in open_ else open_
+
+    def probabilities(self, shared: FeatureSet, eligible: np.ndarray) -> np.ndarray:
+        """The distribution a decision is drawn from, over ``eligible``: the serving
+        candidate's, with ``settings.trial_share`` of it given to the challengers on trial in
+        equal parts (their own distributions), so each is estimated on decisions it would
+        have made."""
+        probs = self.learner.probabilities(shared, eligible)
+        trial = self.on_trial()
+        if not trial:
+            return probs
+        share = self.settings.trial_share
+        mixed = (1.0 - share) * probs
+        for name in trial:
+            mixed += (share / len(trial)) * self.learners[name].probabilities(shared, eligible)
+        return mixed / mixed.sum()  # the parts' rounding aside, it sums to 1 already
+
     @property
     def serving_scale(self) -> float:
         """The serving candidate's reward scale (1 when rewards are not scaled)."""
-        return self.scales[self.serving].value if self.reward_scale else 1.0
+        return self.scale_of(self.serving)
+
+    def scale_of(self, name: str) -> float:
+        """Candidate ``name``'s reward scale (1 when it learns unscaled rewards)."""
+        return self.scales[name].value if self.scaled(name) else 1.0
+
+    def scaled(self, name: str) -> bool:
+        """Whether candidate ``name`` learns rewards divided by its running scale."""
+        return self.reward_scale and name not in self.unscaled
 
     def lagging(self, seq: int) -> list[str]:
         """Candidates that have not yet met every row up to ``seq`` (held ones aside)."""
@@ -223,7 +267,7 @@ class LearnerSelection:
                 self._correct(name, learner, row, idx)
             else:  # a Vowpal Wabbit candidate learns a correction as one more example
                 reward = row.reward
-                if self.reward_scale:
+                if self.scaled(name):
                     reward = self._normalise(name, learner, reward)
                 learner.learn(row.shared, idx, row.action, row.probability, reward)
         self.cursors[name] = row.seq
@@ -235,7 +279,7 @@ class LearnerSelection:
         the new total in place of the old."""
         assert row.shared is not None and row.previous is not None
         previous, reward = row.previous, row.reward
-        if self.reward_scale:
+        if self.scaled(name):
             scale = self.scales[name]
             before = scale.value
             scale.replace(previous, reward)
@@ -308,6 +352,7 @@ class LearnerSelection:
         self._next_check = seq + self.settings.check_every
         est = self.settings.estimator
         best, best_low, evidence = None, -np.inf, {}
+        lead, lead_value = None, -np.inf
         for name in self.learners:
             if name == self.serving or name in self.held:
                 continue
@@ -320,6 +365,14 @@ class LearnerSelection:
                 continue
             low, wins = self._wins(mine, theirs, diff)
             self._streak[name] = self._streak[name] + 1 if wins else 0
+            if self.settings.trial_share > 0.0:  # off trial while the recent rows say behind
+                if self._behind(name, since, seq, paired):
+                    self.off_trial.add(name)
+                else:
+                    self.off_trial.discard(name)
+                    ahead = self._ahead_by(mine, diff)
+                    if ahead > lead_value:
+                        lead, lead_value = name, ahead
             if self._streak[name] >= self.settings.confirm and low > best_low:
                 best, best_low = name, low
                 both = f" (and {_OTHER[est]})"
@@ -333,11 +386,15 @@ class LearnerSelection:
                             name: _dicts(mine), self.serving: _dicts(theirs)}
                 if diff is not None:
                     evidence["difference"] = _dicts(diff)
+        if self.settings.trial_share > 0.0:
+            self.trial_leader = lead
         if best is None:
             return None
         switch = Switch(seq, at, self.serving, best, evidence)
         self.serving = best
         self._streak = dict.fromkeys(self._streak, 0)
+        self.off_trial.clear()  # behind the old serving one says nothing of the new
+        self.trial_leader = None
         return switch
 
     def _wins(self, mine: dict[str, OPEResult] | None, theirs: dict[str, OPEResult] | None,
@@ -357,6 +414,35 @@ class LearnerSelection:
             return -np.inf, False
         low = self._bounds(mine[est])[0]
         return low, mine[est].n >= need and low > self._bounds(theirs[est])[1]
+
+    def _ahead_by(self, mine: dict[str, OPEResult] | None,
+                  diff: dict[str, OPEResult] | None) -> float:
+        """The challenger's standing for the trial: its estimated difference from the serving
+        candidate (paired), or its own estimate (unpaired); -inf without one."""
+        est = self.settings.estimator
+        got = diff if diff is not None else mine
+        return got[est].value if got is not None and est in got else -np.inf
+
+    def _behind(self, name: str, since: int, seq: int, paired: bool) -> bool:
+        """Whether the estimate the rule reads puts challenger ``name`` behind the serving
+        candidate on the recent rows (the last ``2 * min_samples``, at least ``min_samples``
+        of them): the upper bound of its paired difference below 0 (``rule="paired"``), or
+        its own upper bound below the serving one's lower bound. Recent rows only: a
+        challenger that learns slower than the serving one starts behind it, and a trial that
+        ended on its first rows would never see it catch up."""
+        est, need = self.settings.estimator, self.settings.min_samples
+        since = max(since, seq - 2 * need)
+        if paired:
+            diff = self.difference(name, self.serving, since)
+            if diff is None:
+                return False
+            d = diff.get(est)
+            return d is not None and d.n >= need and self._bounds(d)[1] < 0.0
+        mine, theirs = self.estimates(name, since), self.estimates(self.serving, since)
+        if mine is None or theirs is None or est not in mine or est not in theirs:
+            return False
+        return (mine[est].n >= need
+                and self._bounds(mine[est])[1] < self._bounds(theirs[est])[0])
 
     def _bounds(self, result: OPEResult) -> tuple[float, float]:
         """The interval the rule reads: the confidence sequence tightest at ``min_samples``
@@ -389,16 +475,20 @@ class LearnerSelection:
         return {"serving": self.serving, "cursors": dict(self.cursors),
                 "since": dict(self.since), "streak": dict(self._streak),
                 "next_check": self._next_check, "decided_from": dict(self.decided_from),
+                "off_trial": sorted(self.off_trial), "trial_leader": self.trial_leader,
                 "values": {n: v.to_state() for n, v in self.values.items()},
                 "pairs": [[a, b, p.to_state()] for (a, b), p in self.pairs.items()],
                 "scales": {n: v.to_state() for n, v in self.scales.items()}}
 
     def summary(self) -> dict[str, dict[str, Any]]:
-        """Per candidate: serving or not, its cursor, rows scored, IPS and DR with intervals."""
+        """Per candidate: serving or not, on trial or not, its cursor, rows scored, IPS and DR
+        with intervals."""
         out: dict[str, dict[str, Any]] = {}
+        trial = self.on_trial()
         for name in self.learners:
             est = self.estimates(name)
             row: dict[str, Any] = {"serving": name == self.serving,
+                                   "on_trial": name in trial,
                                    "learned_seq": self.cursors[name],
                                    "n": 0 if est is None else est["ips"].n}
             for k in PROGRESSIVE_ESTIMATORS:

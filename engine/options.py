@@ -258,6 +258,12 @@ class EngineOptions:
         """The candidate learners, the first serving first (parsed at construction)."""
         return self._specs
 
+    def scales_rewards(self, name: str) -> bool:
+        """Whether candidate ``name`` learns rewards divided by their running scale: the
+        engine's ``reward_scale`` and the candidate's own ``scale_rewards`` (a candidate not
+        configured, a drift challenger, follows ``reward_scale``)."""
+        return self.reward_scale and all(c.scale_rewards for c in self._specs if c.name == name)
+
     def candidate(self, name: str) -> CandidateSpec:
         """The candidate called ``name``.
 

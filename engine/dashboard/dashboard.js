@@ -71,7 +71,9 @@
       Charts.empty($("chart-learners"), "no reward learned yet");
     } else {
       Charts.intervals($("chart-learners"), rows.map(([name, c]) => ({
-        label: c.serving ? `${name} (serving)` : name, value: per1000(c[est]),
+        // a challenger on trial serves its share of decisions (selection.trial_share)
+        label: c.serving ? `${name} (serving)` : c.on_trial ? `${name} (on trial)` : name,
+        value: per1000(c[est]),
         lo: per1000(c[`${est}_low`]), hi: per1000(c[`${est}_high`]), muted: !c.serving })),
         { valueTitle: `estimated reward per 1,000 decisions (${ESTIMATE_NAMES[est] || est}, ` +
                       "95% CI)" });

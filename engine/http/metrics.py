@@ -188,6 +188,9 @@ ENGINE_STATS: tuple[StatFamily, ...] = (
                "progressive on the live log.", label="learner"),
     StatFamily("candidate_n", "offerbandit_candidate_rewards_scored", MetricKind.GAUGE,
                "Logged rewards each candidate learner has been scored on.", label="learner"),
+    StatFamily("candidate_on_trial", "offerbandit_candidate_on_trial", MetricKind.GAUGE,
+               "1 for each challenger that serves its share of decisions (selection "
+               "trial_share), 0 for the others.", label="learner"),
     StatFamily("checkpoint_failures", "offerbandit_checkpoint_failures_total",
                MetricKind.COUNTER, "Periodic checkpoints that could not be written since the "
                "engine started (each retried later; the log keeps every reward)."),

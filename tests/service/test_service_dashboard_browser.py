@@ -376,3 +376,32 @@ def test_docs_render_offline(serve):
     assert {"/v1/choose", "/v1/reward", "/metrics"} <= set(paths)
     assert errors == []
     assert all(u.startswith((sp.url, "data:")) for u in requested), requested
+
+
+def test_the_learners_panel_names_the_challenger_on_trial(serve, tmp_path):
+    """Catches a trial the dashboard hides: with ``selection.trial_share`` set, the candidate
+    the summary says is on trial (serving a share of decisions) is labelled so in the learners
+    panel, the serving one as serving, and no other candidate as either."""
+    catalog = tmp_path / "trial_catalog.toml"
+    catalog.write_text(CATALOG.read_text() + "\n[engine.selection]\ntrial_share = 0.2\n")
+    sp = serve(None, "--catalog", str(catalog)).start()
+    _traffic(sp.url, 160)
+    api = httpx.Client(base_url=sp.url, headers=AUTH, timeout=10)
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM if os.path.exists(CHROMIUM)
+                                     else shutil.which("chromium"), args=ARGS, headless=True)
+        page = browser.new_context(viewport={"width": 1400, "height": 1500}).new_page()
+        page.goto(f"{sp.url}/dashboard#token={TOKEN}")
+        page.wait_for_function("Number(document.body.dataset.refreshed || 0) >= 1",
+                               timeout=30_000)
+        learners = api.get("/v1/dashboard/summary").json()["learners"]  # cached: as drawn
+        drawn = {c["id"]: c for c in page.evaluate(_CHARTS)}["chart-learners"]["labels"]
+        labels = [" ".join(x) if isinstance(x, list) else x for x in drawn]  # wrapped lines
+        browser.close()
+    candidates = learners["candidates"]
+    on_trial = [n for n, c in candidates.items() if c["on_trial"]]
+    assert len(on_trial) >= 1 and learners["serving"] not in on_trial
+    want = {n: f"{n} (serving)" if c["serving"] else f"{n} (on trial)" if c["on_trial"] else n
+            for n, c in candidates.items() if c["dr_cv"] is not None}
+    assert sorted(labels) == sorted(want.values())
+    assert any(label.endswith("(on trial)") for label in labels)

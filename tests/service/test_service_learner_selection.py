@@ -57,3 +57,25 @@ def test_the_dashboard_names_the_estimate_the_switch_rule_reads(tmp_path):
     assert learners["estimator"] == "ips"
     for c in learners["candidates"].values():
         assert c["ips_low"] < c["ips"] < c["ips_high"]
+
+
+def test_metrics_and_the_dashboard_show_which_challengers_are_on_trial(tmp_path):
+    """Catches a trial the service does not show: a challenger serving a share of decisions
+    (``selection.trial_share``) is 1 on ``offerbandit_candidate_on_trial`` until the rule puts
+    it behind the serving candidate, then 0."""
+    eng = Engine.from_catalog(CATALOG, state_dir=tmp_path, seed=0, holdout_fraction=0.0,
+                              candidates=["squarecb", POOR_FIRST[0]],
+                              selection={"min_samples": 300, "check_every": 50, "confirm": 2,
+                                         "trial_share": 0.2})
+    poor = POOR_FIRST[0]["name"]
+    app = create_app(eng, token=TOKEN, close_engine=True)
+    with TestClient(app) as client:
+        s = Scrape(client.get("/metrics", headers=AUTH).text)
+        assert s.value("offerbandit_candidate_on_trial", learner=poor) == 1.0
+        assert s.value("offerbandit_candidate_on_trial", learner="squarecb") == 0.0
+        play_over_http(client, 1500)
+        s = Scrape(client.get("/metrics", headers=AUTH).text)
+        assert s.value("offerbandit_candidate_on_trial", learner=poor) == 0.0
+        learners = client.get("/v1/dashboard/summary", headers=AUTH).json()["learners"]
+        assert learners["serving"] == "squarecb"
+        assert learners["candidates"][poor]["on_trial"] is False
