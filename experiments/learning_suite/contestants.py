@@ -467,7 +467,7 @@ ENGINE_VARIANTS += tuple(
     LearnerSpec("engine", f"engine default{extra} trial {share:g}", {
         "selection": {"trial_share": share},
         **({"extra_candidates": (_regcb_candidate(history="left_out"),)} if extra else {})})
-    for extra in ("", "+regcbopt") for share in (0.1, 0.2))
+    for extra in ("", "+regcbopt") for share in (0.1, 0.2, 0.3))
 #: ... and the loop's learner (``engine regcbopt as the loop history left out``) as a fourth
 #: candidate, unscaled on its own (``scale_rewards = false``), the others as in the default.
 _LOOP_CANDIDATE = {**_regcb_candidate(**_AS_THE_LOOP, interactions=("cm", "cn", "ct", "ca"),

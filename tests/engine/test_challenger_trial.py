@@ -105,3 +105,20 @@ def test_bad_trial_options_are_refused_naming_the_field(tmp_path, options, match
     with pytest.raises(ConfigError, match=match):
         make_engine(tmp_path, **options)
     assert not (tmp_path / "checkpoint.json").exists()
+
+
+def test_the_trial_goes_to_the_leading_challenger(tmp_path):
+    """Before any check every challenger has an equal part of the share; after one, the whole
+    share goes to the challenger with the highest estimated difference from the serving one
+    (here the learning one, not the uniform one), which concentrates the evidence where a
+    switch may come from."""
+    candidates = [*STUCK_FIRST, {"name": "uniform", "exploration": "epsilon", "epsilon": 1.0}]
+    with make_engine(tmp_path, candidates=candidates,
+                     selection={**FAST, "trial_share": 0.2}) as eng:
+        assert eng.stats()["candidates_on_trial"] == ["squarecb", "uniform"]
+        stream(eng, 0, 250)  # checks ran, fewer rows than min_samples: nobody switched
+        stats = eng.stats()
+        assert stats["serving_learner"] == "stuck"
+        assert stats["candidates_on_trial"] == ["squarecb"]
+        c = stats["candidates"]
+        assert c["squarecb"]["dr_cv"] > c["uniform"]["dr_cv"]
