@@ -11,6 +11,8 @@ follows the log, timed apart as ``follow us/reward``); their ratios to the refer
 engine). Run: ``python benchmarks/bench_engine.py [--quick]``. ``--candidates ridge`` (a
 comma-separated ``[engine] candidates`` list) times the engine with those candidates instead,
 against the same reference: the VW text loop of the default's serving configuration.
+``--trial-share 0.3`` times it with challengers on trial (``selection.trial_share``: a share of
+each decision drawn from a challenger's distribution, so each choose asks two learners).
 """
 
 from __future__ import annotations
@@ -141,10 +143,14 @@ def main() -> int:
                         "separated (default: the engine's own); the reference stays the default's")
     parser.add_argument("--one-message", action="store_true", help="48 and 192 actions that "
                         "share nothing (one message each, one channel, one timing)")
+    parser.add_argument("--trial-share", type=float, default=0.0, help="selection.trial_share "
+                        "(default 0: the serving candidate alone decides)")
     args = parser.parse_args()
     given = args.candidates.strip()
-    extra = {"candidates": json.loads(given) if given.startswith("[") else given.split(",")
-             } if given else {}
+    extra: dict[str, Any] = {"candidates": json.loads(given) if given.startswith("[")
+                             else given.split(",")} if given else {}
+    if args.trial_share:
+        extra["selection"] = {"trial_share": args.trial_share}
     sizes = (4, 16)  # x 3 channels x 4 timings + no contact = 49 and 193 actions
     if args.one_message:
         LAYOUT.update(channels=["email"], timings=["now"], no_contact=False)
@@ -153,7 +159,8 @@ def main() -> int:
     ctxs = contexts(n)
     with tempfile.TemporaryDirectory() as d, make_engine(4, d, **extra) as eng:
         names = [c.name for c in eng.options.candidate_specs]
-    print(f"candidates: {', '.join(names)} (the first serves)")
+    print(f"candidates: {', '.join(names)} (the first serves); trial_share "
+          f"{args.trial_share:g}")
     print(f"{'actions':>7} {'VW text us/pair':>16} {'engine us/pair':>15} {'ratio':>6} "
           f"{'off-path us/pair':>16} {'ratio':>6} {'follow us/reward':>16} "
           f"{'choose p50':>10} {'p99':>7} {'no-guard us/pair':>17} {'4 threads':>9}")
