@@ -28,6 +28,11 @@ Example:
     >>> parse_candidates(["squarecb", {"name": "r64", "exploration": "ridge", "dim": 64}],
     ...                  base)[1].config.dim
     64
+    >>> parse_candidates([{"name": "raw", "exploration": "regcbopt", "cost_min": -100.0,
+    ...                    "cost_max": 0.1, "scale_rewards": False}], base)[0].scale_rewards
+    False
+    >>> SelectionSettings(trial_share=0.3).trial_share
+    0.3
     >>> parse_candidates([{"name": "r", "exploration": "ridge", "dim": 100}], base)
     Traceback (most recent call last):
     ...

@@ -29,6 +29,11 @@ candidate), so a candidate that learns off the reward's path, or a drift challen
 the log since its change point, is paired on every row it meets within that reach of the
 others. A row met by one candidate before a restart and by the other after it is not paired.
 
+With ``SelectionSettings.trial_share`` a share of each decision's distribution is the leading
+challenger's own (:meth:`LearnerSelection.probabilities`; the engine logs the mixture's
+propensity), so a challenger that the serving candidate seldom imitates is estimated on
+decisions it would make; a challenger the recent rows put behind leaves the trial.
+
 Two later features plug in here without changing the rule: a drift challenger (issue 15) is
 :meth:`LearnerSelection.add_candidate` with ``since`` = the change point (it is trained on the
 log from there and compared with the serving one on the rows since then only); a fleet learner
@@ -188,7 +193,7 @@ class LearnerSelection:
             if a in learners and b in learners}
         self._targets: dict[str, OrderedDict[int, np.ndarray]] = {
             n: OrderedDict() for n in learners}
-        # challengers the rule put behind the serving one: off trial until the next switch
+        # challengers the recent rows put behind the serving one: off trial while they do
         self.off_trial: set[str] = {n for n in s.get("off_trial", ()) if n in learners}
         # the challenger the last check put closest to winning: the trial's whole share goes
         # to it (None before a check has an estimate: the share split between all)
