@@ -309,9 +309,12 @@ class EngineOptions:
         return self._defaulted
 
     def fingerprint(self) -> str:
-        """Everything that shapes the learners' models: the candidates (names and configs), the
-        reward scale and the bins (a checkpoint made with another is refused)."""
-        return json.dumps({"candidates": [[c.name, c.config.fingerprint()]
+        """Everything that shapes the learners' models: the candidates (names, configs, and
+        ``scale_rewards`` where it is off: named only then, so that every checkpoint made
+        before it existed keeps its fingerprint), the reward scale and the bins (a checkpoint
+        made with another is refused)."""
+        return json.dumps({"candidates": [[c.name, c.config.fingerprint(),
+                                           *([] if c.scale_rewards else ["unscaled"])]
                                           for c in self.candidate_specs],
                            "reward_scale": self.reward_scale, "number_bins": self.number_bins,
                            "bins_warmup": self.bins_warmup,

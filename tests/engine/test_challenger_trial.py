@@ -122,3 +122,24 @@ def test_the_trial_goes_to_the_leading_challenger(tmp_path):
         assert stats["candidates_on_trial"] == ["squarecb"]
         c = stats["candidates"]
         assert c["squarecb"]["dr_cv"] > c["uniform"]["dr_cv"]
+
+
+def test_a_checkpoint_learned_scaled_is_refused_to_a_candidate_now_unscaled(tmp_path):
+    """Catches a model learned on one reward unit resumed as if learned on another: turning a
+    candidate's ``scale_rewards`` off changes the options' fingerprint, and the checkpoint
+    made before is refused naming it; a candidate that leaves it on keeps the fingerprint of
+    a checkpoint made before the setting existed."""
+    from engine.errors import CheckpointError
+    from engine.options import EngineOptions
+
+    scaled = [{"name": "raw", "exploration": "squarecb"}]
+    with make_engine(tmp_path, candidates=scaled) as eng:
+        stream(eng, 0, 20)
+    with pytest.raises(CheckpointError, match="checkpoint"):
+        make_engine(tmp_path, candidates=[{**scaled[0], "scale_rewards": False}])
+    with make_engine(tmp_path, candidates=[{**scaled[0], "scale_rewards": True}]) as again:
+        assert again.stats()["replayed_on_start"] == 0
+    before = EngineOptions(candidates=scaled).fingerprint()
+    assert "unscaled" not in before
+    assert EngineOptions(candidates=[{**scaled[0], "scale_rewards": True}]).fingerprint() \
+        == before
