@@ -16,9 +16,10 @@ from contextlib import ExitStack
 
 from experiments.learning_suite.contestants import build_contestant, learner
 from experiments.worlds import make_world
+from ope.estimators.result import OPEResult
 
 
-def _fmt(r) -> str:
+def _fmt(r: OPEResult) -> str:
     return f"{r.value:+.4f} [{r.ci[0]:+.4f}, {r.ci[1]:+.4f}]"
 
 

@@ -97,7 +97,7 @@ _EXPIRE_EVERY = 16  # settle expired decisions on every 16th call: bounded, amor
 _CHECKPOINT_RETRY_S = (1.0, 300.0)  # a failed checkpoint is retried after 1 s, 2 s... 5 min
 # stats()'s per-candidate maps (candidate_dr_cv_low...): every estimate the selection keeps
 _CANDIDATE_STATS = (*(f"{k}{end}" for k in PROGRESSIVE_ESTIMATORS
-                       for end in ("", "_low", "_high")), "n")
+                       for end in ("", "_low", "_high")), "n", "on_trial")
 
 
 class Engine:
@@ -263,7 +263,7 @@ class Engine:
             self._selection = LearnerSelection(
                 saved.learners, saved.serving, self.options.selection_settings,
                 self.catalog.n_actions, self.options.reward_scale, state.get("selection"),
-                unscaled=[c.name for c in self.options.candidate_specs if not c.scale_rewards])
+                unscaled=self.options.unscaled_candidates)
         except BaseException:
             saved.close()
             raise
@@ -921,8 +921,7 @@ class Engine:
                 exploration=sel.learner.config.exploration,
                 serving_learner=sel.serving, candidates=summary,
                 selection_estimator=sel.settings.estimator,
-                trial_share=sel.settings.trial_share, candidates_on_trial=sel.on_trial(),
-                candidate_on_trial={n: int(v["on_trial"]) for n, v in summary.items()},
+                trial_share=sel.settings.trial_share,
                 **{f"candidate_{k}": {n: v[k] for n, v in summary.items() if v[k] is not None}
                    for k in _CANDIDATE_STATS},
                 exploration_rate=(self._explored / self._sampled) if self._sampled else 0.0,

@@ -262,7 +262,13 @@ class EngineOptions:
         """Whether candidate ``name`` learns rewards divided by their running scale: the
         engine's ``reward_scale`` and the candidate's own ``scale_rewards`` (a candidate not
         configured, a drift challenger, follows ``reward_scale``)."""
-        return self.reward_scale and all(c.scale_rewards for c in self._specs if c.name == name)
+        own = next((c.scale_rewards for c in self._specs if c.name == name), True)
+        return self.reward_scale and own
+
+    @property
+    def unscaled_candidates(self) -> tuple[str, ...]:
+        """The candidates configured with ``scale_rewards = false``."""
+        return tuple(c.name for c in self._specs if not c.scale_rewards)
 
     def candidate(self, name: str) -> CandidateSpec:
         """The candidate called ``name``.

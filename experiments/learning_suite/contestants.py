@@ -460,16 +460,10 @@ ENGINE_VARIANTS += (
         "reward_scale": False, "candidates": (_regcb_candidate(
             **_AS_THE_LOOP, interactions=("cm", "cn", "ct", "ca"), history="left_out"),)}),
 )
-#: Stop 36: challengers on trial (``selection.trial_share``): a share of the decisions served by
-#: the challengers, so the switch rule estimates each on decisions it would make; the default's
-#: own candidates, and with the engine's RegCB-opt (history left out) as a fourth.
-ENGINE_VARIANTS += tuple(
-    LearnerSpec("engine", f"engine default{extra} trial {share:g}", {
-        "selection": {"trial_share": share},
-        **({"extra_candidates": (_regcb_candidate(history="left_out"),)} if extra else {})})
-    for extra in ("", "+regcbopt") for share in (0.1, 0.2, 0.3))
-#: ... and the loop's learner (``engine regcbopt as the loop history left out``) as a fourth
-#: candidate, unscaled on its own (``scale_rewards = false``), the others as in the default.
+#: Stop 36: the loop's learner (``engine regcbopt as the loop history left out``) as a fourth
+#: candidate beside the default's, unscaled on its own (``scale_rewards = false``), without
+#: and with challengers on trial (``selection.trial_share``: a share of the decisions served
+#: by the leading challenger, so the switch rule estimates it on decisions it would make).
 _LOOP_CANDIDATE = {**_regcb_candidate(**_AS_THE_LOOP, interactions=("cm", "cn", "ct", "ca"),
                                       history="left_out"), "name": "regcbloop",
                    "scale_rewards": False}
