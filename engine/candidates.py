@@ -76,11 +76,15 @@ class CandidateSpec:
     ``scale_rewards`` False (a table's ``scale_rewards = false``) has it learn rewards on the
     business scale even when the engine's ``reward_scale`` divides them for the others (a
     learner whose cost range is declared in business units, as the plain VW RegCB-opt loop's
-    is)."""
+    is). ``reward_unit`` (a positive number, 1 by default) is what a typical reward counts as
+    for this candidate when rewards are scaled: VW's RegCB-opt (its confidence width and its
+    steps) does not behave alike on rewards of 1 and of 64, so a candidate tuned on rewards
+    of a size gets rewards of that size on every world, whatever the business counts in."""
 
     name: str
     config: VWConfig | RidgeConfig | JointRidgeConfig
     scale_rewards: bool = True
+    reward_unit: float = 1.0
 
 
 #: Built-in candidates by name: VWConfig fields over the engine's base learner.
@@ -211,7 +215,13 @@ def _one(i: int, item: str | Mapping[str, Any], base: VWConfig) -> CandidateSpec
     if not isinstance(scaled, bool):
         raise ConfigError(f"candidates[{i}].scale_rewards: expected true or false, got "
                           f"{scaled!r:.80}")
-    return replace(_learner(i, values, base, name), scale_rewards=scaled)
+    unit = values.pop("reward_unit", 1.0)
+    if (isinstance(unit, bool) or not isinstance(unit, (int, float))
+            or not 1e-6 <= unit <= 1e6):
+        raise ConfigError(f"candidates[{i}].reward_unit: expected a number in [1e-06, 1e+06], "
+                          f"got {unit!r:.80}")
+    return replace(_learner(i, values, base, name), scale_rewards=scaled,
+                   reward_unit=float(unit))
 
 
 def _learner(i: int, values: dict[str, Any], base: VWConfig, name: str) -> CandidateSpec:

@@ -180,6 +180,7 @@ class Engine:
         self._sampled = 0
         self._replayed = 0
         self._skipped = 0
+        self._relearned: dict[str, int] = {}  # times each candidate learned the log again
         self._since_checkpoint = 0
         self._checkpoint_failures = 0
         self._checkpoint_retry_at = 0.0  # time.monotonic() before which no retry is made
@@ -263,7 +264,7 @@ class Engine:
             self._selection = LearnerSelection(
                 saved.learners, saved.serving, self.options.selection_settings,
                 self.catalog.n_actions, self.options.reward_scale, state.get("selection"),
-                unscaled=self.options.unscaled_candidates)
+                unscaled=self.options.unscaled_candidates, units=self.options.reward_units)
         except BaseException:
             saved.close()
             raise
@@ -732,6 +733,8 @@ class Engine:
             sel.process(sel.serving, row)
             if every and seq % every == 0:
                 self._follow(seq)
+        if sel.relearn_due:
+            self._relearn()
         if row.shared is None:
             self._skipped += 1
         self._learned_seq = max(self._learned_seq, seq)
@@ -795,7 +798,31 @@ class Engine:
             for name in lagging:
                 sel.process(name, row)
             n += 1
+        if sel.relearn_due:
+            self._relearn()
         return n
+
+    def _relearn(self) -> None:
+        """Every Vowpal Wabbit candidate whose reward scale moved too far since it learned its
+        rows learns them again, fresh, at the scale now (``LearnerSelection.relearn``)."""
+        sel = self._selection
+        for name in sorted(sel.relearn_due):
+            fresh = self._fresh_learner(self._base_of(name))
+            rows = (self._row(rec, rseq) for rseq, rec, _, _ in self.log.rewards_since(
+                sel.since[name], batch=1000))
+            n = sel.relearn(name, fresh, rows)
+            self._relearned[name] = self._relearned.get(name, 0) + 1
+            _log.info("candidate %s learned %d logged rewards again at reward scale %.6g",
+                     name, n, sel.scales[name].value)
+
+    def _base_of(self, name: str) -> str:
+        """The configured candidate whose configuration ``name`` has (itself, or the one a
+        drift challenger was made from)."""
+        if self.recovery is not None:
+            for c in self.recovery.challengers:
+                if c.name == name:
+                    return c.base
+        return name
 
     def _record_switch(self, switch: Switch | None) -> None:
         if switch is not None:  # a replay meets the same switch again: the log keeps the first
@@ -917,7 +944,7 @@ class Engine:
             out.update(
                 learned_seq=self._learned_seq, replayed_on_start=self._replayed,
                 follow_lag=max(0, self._learned_seq - sel.oldest_cursor),
-                rewards_not_learned=self._skipped,
+                rewards_not_learned=self._skipped, relearned=dict(self._relearned),
                 exploration=sel.learner.config.exploration,
                 serving_learner=sel.serving, candidates=summary,
                 selection_estimator=sel.settings.estimator,

@@ -203,7 +203,8 @@ class LearnerLoop:
         state = {"selection": {"cursors": {spec.name: snap.learned_seq},
                                "since": {spec.name: snap.learned_seq},
                                "scales": {spec.name: scale_of_log(
-                                   log, catalog, snap.learned_seq).to_state()}}}
+                                   log, catalog, snap.learned_seq,
+                                   options.reward_unit(spec.name)).to_state()}}}
         with learner_from(snap, catalog, seed=seed) as learner:
             CheckpointStore(self._tmp.name).write({spec.name: learner}, spec.name,
                                                   snap.learned_seq, options.fingerprint(),

@@ -42,7 +42,13 @@ the serving candidate's model.
 
 Rewards reach the learners divided by each candidate's own running scale (when
 ``reward_scale``: ``engine/reward_scale.py``); every candidate meets the rows in log order, so a
-row's scale is the same for all, whenever they process it.
+row's scale is the same for all, whenever they process it. A ridge candidate moves the rewards
+it learned to each new scale; a Vowpal Wabbit candidate cannot (its weights carry per-weight
+learning-rate state), so when its scale has moved by more than :data:`RELEARN_FACTOR` since
+its rows were learned it is due to learn them again at the new scale (:attr:`relearn_due`,
+:meth:`relearn`; the engine does it at once, from the log). Without it, a send's cost of
+0.002 met before any order made the scale 0.002 and was learned as a loss of one whole
+typical reward, which locked RegCB-opt onto no contact (docs/engine.md, stop 37).
 
 Example:
     >>> from policies.vw_config import VWConfig
@@ -66,7 +72,7 @@ Example:
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -83,7 +89,7 @@ from ope.estimators.sequential import anytime_interval
 from policies.hashed_ridge import HashedRidge
 from policies.vw_format import FeatureSet
 
-__all__ = ["KEPT_TARGETS", "LearnerSelection", "LoggedRow", "Switch"]
+__all__ = ["KEPT_TARGETS", "RELEARN_FACTOR", "LearnerSelection", "LoggedRow", "Switch"]
 
 #: The estimate that must agree with the one the rule reads (SelectionSettings.agree): IPS,
 #: which needs no reward model, for every estimate but IPS itself, which DR checks.
@@ -92,6 +98,12 @@ _OTHER = {name: "dr" if name == "ips" else "ips" for name in PROGRESSIVE_ESTIMAT
 #: Rows of each candidate's distributions kept for the candidates that meet those rows later
 #: (a pair is scored on a row once both met it): K floats each, 1.6 MB a candidate at K = 200.
 KEPT_TARGETS = 1024
+
+#: A Vowpal Wabbit candidate learns the log again when its reward scale is more than this
+#: factor above or below the scale its rows were learned at: each time costs a pass over the
+#: log, and a scale counted from many rewards seldom moves that far (twice early on in the
+#: simulator's worlds: the first cost, then the first orders).
+RELEARN_FACTOR = 2.0
 
 
 @dataclass(frozen=True)
@@ -151,13 +163,15 @@ class LearnerSelection:
         reward_scale: divide rewards by each candidate's running scale before it learns.
         unscaled: candidates that learn rewards on the business scale all the same
             (``scale_rewards = false`` in their table).
+        units: candidate name -> what a typical reward counts as for it (its
+            ``reward_unit``; 1 for a candidate not named).
         state: what :meth:`state` returned (from a checkpoint), or None for fresh learners.
     """
 
     def __init__(self, learners: Mapping[str, CandidateLearner], serving: str,
                  settings: SelectionSettings, n_actions: int, reward_scale: bool = False,
-                 state: Mapping[str, Any] | None = None, unscaled: Collection[str] = ()
-                 ) -> None:
+                 state: Mapping[str, Any] | None = None, unscaled: Collection[str] = (),
+                 units: Mapping[str, float] | None = None) -> None:
         if serving not in learners:
             raise ConfigError(f"serving: expected one of {', '.join(learners)}, got {serving!r}")
         self.learners = dict(learners)
@@ -177,8 +191,14 @@ class LearnerSelection:
         values, scales = s.get("values", {}), s.get("scales", {})
         self.values = {n: ProgressiveValue.from_state(values[n]) if n in values
                        else ProgressiveValue(n_actions) for n in learners}
-        self.scales = {n: RewardScale.from_state(scales[n]) if n in scales else RewardScale()
-                       for n in learners}
+        unit = {n: float((units or {}).get(n, 1.0)) for n in learners}
+        self.scales = {n: RewardScale.from_state(scales[n], unit[n]) if n in scales
+                       else RewardScale(unit=unit[n]) for n in learners}
+        # per Vowpal Wabbit candidate, the scale its learned rows were divided by (none before
+        # a reward other than 0), and those whose scale has since moved too far (RELEARN_FACTOR)
+        self.learned_at: dict[str, float] = {
+            n: float(v) for n, v in s.get("learned_at", {}).items() if n in learners}
+        self.relearn_due: set[str] = set()
         self._next_check = int(s.get("next_check", settings.check_every))
         # per candidate that learns only decisions made from a time on (a drift challenger)
         self.decided_from: dict[str, float] = {
@@ -274,7 +294,8 @@ class LearnerSelection:
                 reward = row.reward
                 if self.scaled(name):
                     reward = self._normalise(name, learner, reward)
-                learner.learn(row.shared, idx, row.action, row.probability, reward)
+                if name not in self.relearn_due:  # else relearn() learns it with the rest
+                    learner.learn(row.shared, idx, row.action, row.probability, reward)
         self.cursors[name] = row.seq
 
     def _correct(self, name: str, learner: HashedRidge, row: LoggedRow,
@@ -303,9 +324,35 @@ class LearnerSelection:
         scale = self.scales[name]
         before = scale.value
         scale.observe(reward)
-        if isinstance(learner, HashedRidge) and scale.value != before:
-            learner.rescale_rewards(before / scale.value)
+        if isinstance(learner, HashedRidge):
+            if scale.value != before:
+                learner.rescale_rewards(before / scale.value)
+        elif reward != 0.0 and name not in self.decided_from:
+            at = self.learned_at.setdefault(name, scale.value)
+            if not 1.0 / RELEARN_FACTOR <= scale.value / at <= RELEARN_FACTOR:
+                self.relearn_due.add(name)
         return scale.normalise(reward)
+
+    def relearn(self, name: str, learner: CandidateLearner, rows: Iterable[LoggedRow]) -> int:
+        """Replace candidate ``name``'s learner by ``learner`` (fresh, actions set) after it has
+        learned ``rows`` (the log's rewards up to the candidate's cursor, in order) at its scale
+        now; return how many it learned. Nothing is scored again: the candidate's estimates
+        are of the choices it made before it learned each row, which stay as they were."""
+        scale = self.scales[name]
+        n = 0
+        for row in rows:
+            if row.seq > self.cursors[name]:
+                break
+            if row.teaches and row.shared is not None:
+                idx = np.asarray(row.eligible, dtype=np.int64)
+                learner.learn(row.shared, idx, row.action, row.probability,
+                              scale.normalise(row.reward))
+                n += 1
+        old, self.learners[name] = self.learners[name], learner
+        old.close()
+        self.learned_at[name] = scale.value
+        self.relearn_due.discard(name)
+        return n
 
     def _pair(self, name: str, row: LoggedRow, target: np.ndarray) -> None:
         """Add ``row`` to every pair of ``name`` whose other candidate met it already, and keep
@@ -483,7 +530,8 @@ class LearnerSelection:
                 "off_trial": sorted(self.off_trial), "trial_leader": self.trial_leader,
                 "values": {n: v.to_state() for n, v in self.values.items()},
                 "pairs": [[a, b, p.to_state()] for (a, b), p in self.pairs.items()],
-                "scales": {n: v.to_state() for n, v in self.scales.items()}}
+                "scales": {n: v.to_state() for n, v in self.scales.items()},
+                "learned_at": dict(self.learned_at)}
 
     def summary(self) -> dict[str, dict[str, Any]]:
         """Per candidate: serving or not, on trial or not, its cursor, rows scored, IPS and DR

@@ -270,6 +270,15 @@ class EngineOptions:
         """The candidates configured with ``scale_rewards = false``."""
         return tuple(c.name for c in self._specs if not c.scale_rewards)
 
+    @property
+    def reward_units(self) -> dict[str, float]:
+        """The candidates configured with a ``reward_unit`` other than 1: name -> unit."""
+        return {c.name: c.reward_unit for c in self._specs if c.reward_unit != 1.0}
+
+    def reward_unit(self, name: str) -> float:
+        """What a typical reward counts as for candidate ``name`` (1 unless configured)."""
+        return self.reward_units.get(name, 1.0)
+
     def candidate(self, name: str) -> CandidateSpec:
         """The candidate called ``name``.
 
@@ -316,11 +325,14 @@ class EngineOptions:
 
     def fingerprint(self) -> str:
         """Everything that shapes the learners' models: the candidates (names, configs, and
-        ``scale_rewards`` where it is off: named only then, so that every checkpoint made
-        before it existed keeps its fingerprint), the reward scale and the bins (a checkpoint
+        ``scale_rewards`` where it is off and ``reward_unit`` where it is not 1: named only
+        then, so that every checkpoint made before they existed keeps its fingerprint), the
+        reward scale and the bins (a checkpoint
         made with another is refused)."""
         return json.dumps({"candidates": [[c.name, c.config.fingerprint(),
-                                           *([] if c.scale_rewards else ["unscaled"])]
+                                           *([] if c.scale_rewards else ["unscaled"]),
+                                           *([] if c.reward_unit == 1.0
+                                             else [f"unit {c.reward_unit!r}"])]
                                           for c in self.candidate_specs],
                            "reward_scale": self.reward_scale, "number_bins": self.number_bins,
                            "bins_warmup": self.bins_warmup,

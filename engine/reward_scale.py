@@ -29,15 +29,24 @@ __all__ = ["RewardScale", "scale_of_log"]
 
 
 class RewardScale:
-    """A running scale of rewards (see the module docstring)."""
+    """A running scale of rewards (see the module docstring); ``unit`` is what a typical
+    reward counts as for the learner (a candidate's ``reward_unit``, 1 unless configured).
 
-    def __init__(self, sum_abs: float = 0.0, sum_sq: float = 0.0) -> None:
-        self.sum_abs, self.sum_sq = float(sum_abs), float(sum_sq)
+    Example (a learner that wants a typical reward to count 64):
+        >>> s = RewardScale(unit=64.0)
+        >>> _ = [s.observe(r) for r in (0.0, 1.0, 0.0, 1.0)]
+        >>> s.normalise(1.0), s.value
+        (64.0, 0.015625)
+    """
+
+    def __init__(self, sum_abs: float = 0.0, sum_sq: float = 0.0, unit: float = 1.0) -> None:
+        self.sum_abs, self.sum_sq, self.unit = float(sum_abs), float(sum_sq), float(unit)
 
     @property
     def value(self) -> float:
-        """The current scale (1 before any non-zero reward)."""
-        return self.sum_sq / self.sum_abs if self.sum_abs > 0 else 1.0
+        """The current scale: what the learner's rewards are multiplied by to be on the
+        business scale (1 before any non-zero reward)."""
+        return self.sum_sq / self.sum_abs / self.unit if self.sum_abs > 0 else 1.0
 
     def observe(self, reward: float) -> None:
         """Count one reward into the scale."""
@@ -70,16 +79,17 @@ class RewardScale:
         return {"sum_abs": self.sum_abs, "sum_sq": self.sum_sq}
 
     @classmethod
-    def from_state(cls, state: dict[str, Any]) -> RewardScale:
-        """The scale :meth:`to_state` wrote."""
-        return cls(state["sum_abs"], state["sum_sq"])
+    def from_state(cls, state: dict[str, Any], unit: float = 1.0) -> RewardScale:
+        """The scale :meth:`to_state` wrote (the unit is configuration, not state)."""
+        return cls(state["sum_abs"], state["sum_sq"], unit)
 
 
-def scale_of_log(log: DecisionStore, catalog: Catalog, upto: int) -> RewardScale:
+def scale_of_log(log: DecisionStore, catalog: Catalog, upto: int,
+                 unit: float = 1.0) -> RewardScale:
     """The reward scale a learner had after learning the log up to ``upto``: every reward it
     learned, observed in sequence order (a snapshot does not carry it: the fleet's learner
     resuming from one and a campaign scoring with one both read it here)."""
-    scale = RewardScale()
+    scale = RewardScale(unit=unit)
     for seq, rec, value, kind in log.rewards_since(0):
         if seq > upto:
             break

@@ -146,7 +146,8 @@ def current_model(log: DecisionStore, state_dir: Path | None, catalog: Catalog,
     if published is None:
         return ServingModel(None)
     published.check(catalog)
-    scale = (scale_of_log(log, catalog, published.learned_seq)
+    scale = (scale_of_log(log, catalog, published.learned_seq,
+                          options.reward_unit(published.learner_name))
              if options.scales_rewards(published.learner_name) else None)
     return ServingModel(published, 1.0 if scale is None else scale.value)
 
@@ -162,7 +163,7 @@ def _checkpointed(state_dir: Path, catalog: Catalog, options: EngineOptions) -> 
     finally:
         saved.close()
     scales = saved.state.get("selection", {}).get("scales", {})
-    scale = (RewardScale.from_state(scales[saved.serving])
+    scale = (RewardScale.from_state(scales[saved.serving], options.reward_unit(saved.serving))
              if options.scales_rewards(saved.serving) and saved.serving in scales
              else RewardScale())
     return ServingModel(snap, scale.value)
