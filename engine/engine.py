@@ -806,23 +806,15 @@ class Engine:
         """Every Vowpal Wabbit candidate whose reward scale moved too far since it learned its
         rows learns them again, fresh, at the scale now (``LearnerSelection.relearn``)."""
         sel = self._selection
-        for name in sorted(sel.relearn_due):
-            fresh = self._fresh_learner(self._base_of(name))
+        for name in sel.relearn_due:
+            base = name if self.recovery is None else self.recovery.base_of(name)
+            fresh = self._fresh_learner(base)
             rows = (self._row(rec, rseq) for rseq, rec, _, _ in self.log.rewards_since(
                 sel.since[name], batch=1000))
             n = sel.relearn(name, fresh, rows)
             self._relearned[name] = self._relearned.get(name, 0) + 1
             _log.info("candidate %s learned %d logged rewards again at reward scale %.6g",
                      name, n, sel.scales[name].value)
-
-    def _base_of(self, name: str) -> str:
-        """The configured candidate whose configuration ``name`` has (itself, or the one a
-        drift challenger was made from)."""
-        if self.recovery is not None:
-            for c in self.recovery.challengers:
-                if c.name == name:
-                    return c.base
-        return name
 
     def _record_switch(self, switch: Switch | None) -> None:
         if switch is not None:  # a replay meets the same switch again: the log keeps the first

@@ -101,8 +101,9 @@ KEPT_TARGETS = 1024
 
 #: A Vowpal Wabbit candidate learns the log again when its reward scale is more than this
 #: factor above or below the scale its rows were learned at: each time costs a pass over the
-#: log, and a scale counted from many rewards seldom moves that far (twice early on in the
-#: simulator's worlds: the first cost, then the first orders).
+#: log; a scale counted from many rewards should seldom move that far (not counted on the
+#: suite's worlds; once, when the first orders follow the first costs, in
+#: tests/engine/test_relearn_on_rescale.py).
 RELEARN_FACTOR = 2.0
 
 
@@ -195,10 +196,9 @@ class LearnerSelection:
         self.scales = {n: RewardScale.from_state(scales[n], unit[n]) if n in scales
                        else RewardScale(unit=unit[n]) for n in learners}
         # per Vowpal Wabbit candidate, the scale its learned rows were divided by (none before
-        # a reward other than 0), and those whose scale has since moved too far (RELEARN_FACTOR)
+        # a reward other than 0); whether it is due to learn them again follows from it
         self.learned_at: dict[str, float] = {
             n: float(v) for n, v in s.get("learned_at", {}).items() if n in learners}
-        self.relearn_due: set[str] = set()
         self._next_check = int(s.get("next_check", settings.check_every))
         # per candidate that learns only decisions made from a time on (a drift challenger)
         self.decided_from: dict[str, float] = {
@@ -294,7 +294,7 @@ class LearnerSelection:
                 reward = row.reward
                 if self.scaled(name):
                     reward = self._normalise(name, learner, reward)
-                if name not in self.relearn_due:  # else relearn() learns it with the rest
+                if not self._due(name):  # else relearn() learns it with the rest
                     learner.learn(row.shared, idx, row.action, row.probability, reward)
         self.cursors[name] = row.seq
 
@@ -328,10 +328,21 @@ class LearnerSelection:
             if scale.value != before:
                 learner.rescale_rewards(before / scale.value)
         elif reward != 0.0 and name not in self.decided_from:
-            at = self.learned_at.setdefault(name, scale.value)
-            if not 1.0 / RELEARN_FACTOR <= scale.value / at <= RELEARN_FACTOR:
-                self.relearn_due.add(name)
+            self.learned_at.setdefault(name, scale.value)
         return scale.normalise(reward)
+
+    def _due(self, name: str) -> bool:
+        """Whether candidate ``name``'s scale has moved more than :data:`RELEARN_FACTOR` from
+        the one its rows were learned at."""
+        at = self.learned_at.get(name)
+        return at is not None and not (
+            1.0 / RELEARN_FACTOR <= self.scales[name].value / at <= RELEARN_FACTOR)
+
+    @property
+    def relearn_due(self) -> list[str]:
+        """The candidates due to learn their rows again (:meth:`relearn`), derived from the
+        scales and ``learned_at``, so a restart between the two cannot lose one."""
+        return [n for n in self.learned_at if self._due(n)]
 
     def relearn(self, name: str, learner: CandidateLearner, rows: Iterable[LoggedRow]) -> int:
         """Replace candidate ``name``'s learner by ``learner`` (fresh, actions set) after it has
@@ -351,7 +362,6 @@ class LearnerSelection:
         old, self.learners[name] = self.learners[name], learner
         old.close()
         self.learned_at[name] = scale.value
-        self.relearn_due.discard(name)
         return n
 
     def _pair(self, name: str, row: LoggedRow, target: np.ndarray) -> None:

@@ -277,7 +277,7 @@ class EngineOptions:
 
     def reward_unit(self, name: str) -> float:
         """What a typical reward counts as for candidate ``name`` (1 unless configured)."""
-        return self.reward_units.get(name, 1.0)
+        return next((c.reward_unit for c in self._specs if c.name == name), 1.0)
 
     def candidate(self, name: str) -> CandidateSpec:
         """The candidate called ``name``.
