@@ -306,6 +306,16 @@ class SelectionSettings:
             every one returns to it after a switch. The logged propensity is the mixture's,
             so every estimate stays unbiased. 0 (the default): the serving candidate alone
             decides.
+        trial_share_max: above ``trial_share``, the leading challenger's share grows with the
+            evidence that it is ahead: the probability, under the paired estimate the rule
+            reads over its ``min_samples`` or more rows (the lower of it and IPS's with
+            ``agree``), that its difference from the serving candidate is above 0, kept
+            between ``trial_share`` and this (probability matching between the two, as
+            Thompson sampling does between actions). The switch rule needs a lower bound above
+            0, which a world of rare, large rewards may not give within its horizon even to
+            a challenger far ahead; this lets such a challenger decide most decisions before
+            it wins (docs/engine.md, stop 38). 0 (the default): the share stays
+            ``trial_share``; the paired rule only.
     """
 
     min_samples: int = 1000
@@ -317,6 +327,7 @@ class SelectionSettings:
     agree: bool = True
     anytime: bool = False
     trial_share: float = 0.0
+    trial_share_max: float = 0.0
 
     def __post_init__(self) -> None:
         if isinstance(self.window, bool) or not isinstance(self.window, int) or self.window < 0:
@@ -342,3 +353,13 @@ class SelectionSettings:
             raise ConfigError(f"selection.trial_share: expected a number in [0, 0.5], got "
                               f"{share!r}")
         object.__setattr__(self, "trial_share", float(share))
+        top = self.trial_share_max
+        if (isinstance(top, bool) or not isinstance(top, int | float)
+                or not (top == 0.0 or 0.0 < share < top <= 0.95)):  # NaN fails them too
+            raise ConfigError(f"selection.trial_share_max: expected 0, or with trial_share "
+                              f"above 0 a number above it ({share:g}) and at most 0.95, got "
+                              f"{top!r}")
+        if top and self.rule != "paired":
+            raise ConfigError("selection.trial_share_max: needs rule = 'paired' (the share "
+                              "reads the paired difference)")
+        object.__setattr__(self, "trial_share_max", float(top))

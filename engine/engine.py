@@ -97,7 +97,8 @@ _EXPIRE_EVERY = 16  # settle expired decisions on every 16th call: bounded, amor
 _CHECKPOINT_RETRY_S = (1.0, 300.0)  # a failed checkpoint is retried after 1 s, 2 s... 5 min
 # stats()'s per-candidate maps (candidate_dr_cv_low...): every estimate the selection keeps
 _CANDIDATE_STATS = (*(f"{k}{end}" for k in PROGRESSIVE_ESTIMATORS
-                       for end in ("", "_low", "_high")), "n", "on_trial")
+                       for end in ("", "_low", "_high")), "n", "on_trial",
+                    "share")
 
 
 class Engine:

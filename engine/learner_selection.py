@@ -77,6 +77,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
+from scipy import special
 
 from engine.candidate_learners import CandidateLearner
 from engine.candidates import SelectionSettings
@@ -105,6 +106,8 @@ KEPT_TARGETS = 1024
 #: suite's worlds; once, when the first orders follow the first costs, in
 #: tests/engine/test_relearn_on_rescale.py).
 RELEARN_FACTOR = 2.0
+
+_Z95 = float(special.ndtri(0.975))
 
 
 @dataclass(frozen=True)
@@ -219,6 +222,9 @@ class LearnerSelection:
         # to it (None before a check has an estimate: the share split between all)
         leader = s.get("trial_leader")
         self.trial_leader: str | None = leader if leader in learners else None
+        # the share of each decision the challengers on trial draw (settings.trial_share, or
+        # more with settings.trial_share_max while the evidence puts the leader ahead)
+        self.trial_weight = self._clip_share(float(s.get("trial_weight", settings.trial_share)))
 
     # -- serving -------------------------------------------------------------------------------
     @property
@@ -246,7 +252,7 @@ class LearnerSelection:
         trial = self.on_trial()
         if not trial:
             return probs
-        share = self.settings.trial_share
+        share = self.trial_weight
         mixed = (1.0 - share) * probs
         for name in trial:
             mixed += (share / len(trial)) * self.learners[name].probabilities(shared, eligible)
@@ -414,7 +420,7 @@ class LearnerSelection:
         self._next_check = seq + self.settings.check_every
         est = self.settings.estimator
         best, best_low, evidence = None, -np.inf, {}
-        lead, lead_value = None, -np.inf
+        lead, lead_value, lead_share = None, -np.inf, self.settings.trial_share
         for name in self.learners:
             if name == self.serving or name in self.held:
                 continue
@@ -434,7 +440,7 @@ class LearnerSelection:
                     self.off_trial.discard(name)
                     ahead = self._ahead_by(mine, diff)
                     if ahead > lead_value:
-                        lead, lead_value = name, ahead
+                        lead, lead_value, lead_share = name, ahead, self._share_of(diff)
             if self._streak[name] >= self.settings.confirm and low > best_low:
                 best, best_low = name, low
                 both = f" (and {_OTHER[est]})"
@@ -449,14 +455,14 @@ class LearnerSelection:
                 if diff is not None:
                     evidence["difference"] = _dicts(diff)
         if self.settings.trial_share > 0.0:
-            self.trial_leader = lead
+            self.trial_leader, self.trial_weight = lead, lead_share
         if best is None:
             return None
         switch = Switch(seq, at, self.serving, best, evidence)
         self.serving = best
         self._streak = dict.fromkeys(self._streak, 0)
         self.off_trial.clear()  # behind the old serving one says nothing of the new
-        self.trial_leader = None
+        self.trial_leader, self.trial_weight = None, self.settings.trial_share
         return switch
 
     def _wins(self, mine: dict[str, OPEResult] | None, theirs: dict[str, OPEResult] | None,
@@ -484,6 +490,24 @@ class LearnerSelection:
         est = self.settings.estimator
         got = diff if diff is not None else mine
         return got[est].value if got is not None and est in got else -np.inf
+
+    def _share_of(self, diff: dict[str, OPEResult] | None) -> float:
+        """The leading challenger's share of each decision: ``settings.trial_share``, or with
+        ``settings.trial_share_max`` the probability that its paired difference from the
+        serving candidate is above 0 (a normal approximation of the estimate the rule reads,
+        and of IPS's with ``agree``: the lower), kept between the two settings; the floor
+        until the difference has ``min_samples`` rows."""
+        est = self.settings.estimator
+        if not self.settings.trial_share_max or diff is None or est not in diff:
+            return self.settings.trial_share
+        if diff[est].n < self.settings.min_samples:
+            return self.settings.trial_share
+        reads = [est, _OTHER[est]] if self.settings.agree and _OTHER[est] in diff else [est]
+        return self._clip_share(min(_p_above_zero(diff[k]) for k in reads))
+
+    def _clip_share(self, share: float) -> float:
+        top = max(self.settings.trial_share, self.settings.trial_share_max)
+        return float(np.clip(share, self.settings.trial_share, top))
 
     def _behind(self, name: str, since: int, seq: int, paired: bool) -> bool:
         """Whether the estimate the rule reads puts challenger ``name`` behind the serving
@@ -538,20 +562,24 @@ class LearnerSelection:
                 "since": dict(self.since), "streak": dict(self._streak),
                 "next_check": self._next_check, "decided_from": dict(self.decided_from),
                 "off_trial": sorted(self.off_trial), "trial_leader": self.trial_leader,
+                "trial_weight": self.trial_weight,
                 "values": {n: v.to_state() for n, v in self.values.items()},
                 "pairs": [[a, b, p.to_state()] for (a, b), p in self.pairs.items()],
                 "scales": {n: v.to_state() for n, v in self.scales.items()},
                 "learned_at": dict(self.learned_at)}
 
     def summary(self) -> dict[str, dict[str, Any]]:
-        """Per candidate: serving or not, on trial or not, its cursor, rows scored, IPS and DR
-        with intervals."""
+        """Per candidate: serving or not, on trial or not, the share of each decision drawn
+        from its distribution, its cursor, rows scored, IPS and DR with intervals."""
         out: dict[str, dict[str, Any]] = {}
         trial = self.on_trial()
         for name in self.learners:
             est = self.estimates(name)
+            share = (self.trial_weight / len(trial) if name in trial
+                     else 1.0 - self.trial_weight if name == self.serving and trial else
+                     float(name == self.serving))
             row: dict[str, Any] = {"serving": name == self.serving,
-                                   "on_trial": name in trial,
+                                   "on_trial": name in trial, "share": share,
                                    "learned_seq": self.cursors[name],
                                    "n": 0 if est is None else est["ips"].n}
             for k in PROGRESSIVE_ESTIMATORS:
@@ -566,6 +594,14 @@ class LearnerSelection:
         """Release every learner (safe to call twice)."""
         for learner in self.learners.values():
             learner.close()
+
+
+def _p_above_zero(result: OPEResult) -> float:
+    """P(value > 0) under the normal approximation behind ``result``'s 95 % interval."""
+    se = (result.ci[1] - result.ci[0]) / (2.0 * _Z95)
+    if not se > 0.0:
+        return 1.0 if result.value > 0.0 else 0.0
+    return float(special.ndtr(result.value / se))
 
 
 def _dicts(results: Mapping[str, OPEResult] | None) -> dict[str, Any] | None:

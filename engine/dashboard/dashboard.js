@@ -61,6 +61,13 @@
   const ESTIMATE_NAMES = { dr: "doubly robust", dr_cv: "control-variate doubly robust",
                            ips: "inverse propensity" };
 
+  function learnerLabel(name, c) {
+    const part = c.share != null && c.share > 0 && c.share < 1
+      ? `, ${Math.round(100 * c.share)} % of decisions` : "";
+    if (c.serving) return `${name} (serving${part})`;
+    return c.on_trial ? `${name} (on trial${part})` : name;
+  }
+
   function drawLearners(l, where, asOf) {
     scope("scope-learners", `${where}; serving: ${l.serving || "–"}`, asOf);
     // the estimate the switch rule reads: on many actions DR's interval can be far wider
@@ -71,8 +78,9 @@
       Charts.empty($("chart-learners"), "no reward learned yet");
     } else {
       Charts.intervals($("chart-learners"), rows.map(([name, c]) => ({
-        // a challenger on trial serves its share of decisions (selection.trial_share)
-        label: c.serving ? `${name} (serving)` : c.on_trial ? `${name} (on trial)` : name,
+        // a challenger on trial serves its share of decisions (selection.trial_share, which
+        // grows up to trial_share_max with the evidence): shown beside each name that has one
+        label: learnerLabel(name, c),
         value: per1000(c[est]),
         lo: per1000(c[`${est}_low`]), hi: per1000(c[`${est}_high`]), muted: !c.serving })),
         { valueTitle: `estimated reward per 1,000 decisions (${ESTIMATE_NAMES[est] || est}, ` +

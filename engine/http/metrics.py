@@ -191,6 +191,10 @@ ENGINE_STATS: tuple[StatFamily, ...] = (
     StatFamily("candidate_on_trial", "offerbandit_candidate_on_trial", MetricKind.GAUGE,
                "1 for each challenger that serves its share of decisions (selection "
                "trial_share), 0 for the others.", label="learner"),
+    StatFamily("candidate_share", "offerbandit_candidate_share", MetricKind.GAUGE,
+               "The share of each decision drawn from each candidate learner's distribution: "
+               "the serving one's and those on trial (selection trial_share, or up to "
+               "trial_share_max while the evidence puts the leader ahead).", label="learner"),
     StatFamily("checkpoint_failures", "offerbandit_checkpoint_failures_total",
                MetricKind.COUNTER, "Periodic checkpoints that could not be written since the "
                "engine started (each retried later; the log keeps every reward)."),

@@ -509,6 +509,23 @@ ENGINE_VARIANTS += tuple(
                 {"extra_candidates": (_SCALED_LOOP,),
                  **({"selection": {"trial_share": share}} if share else {})})
     for share in (0, 0.3))
+#: Stop 38: the same trial, with the leading challenger's share growing with the evidence
+#: that it is ahead (``selection.trial_share_max``: the probability that its paired
+#: difference is above 0, between the floor and the cap). At 0.3 with no growth the switch
+#: rule never moved to it on ``small`` (0 switches in seeds 10-19) and kept +0.03 of its +0.19.
+ENGINE_VARIANTS += tuple(
+    LearnerSpec("engine", f"engine default+regcbloop scaled trial {lo:g}-{hi:g}", {
+        "extra_candidates": (_SCALED_LOOP,),
+        "selection": {"trial_share": lo, "trial_share_max": hi}})
+    for lo, hi in ((0.3, 0.9), (0.1, 0.9)))
+#: ... and that learner serving first, the default's candidates beside it as challengers: as a
+#: challenger it learns from the others' decisions, not from its own optimism, and led the
+#: default on ``small`` only when it served (alone).
+ENGINE_VARIANTS += tuple(
+    LearnerSpec("engine", f"engine regcbloop scaled first+default trial {lo:g}-{hi:g}", {
+        "first_candidates": (_SCALED_LOOP,),
+        "selection": {"trial_share": lo, "trial_share_max": hi}})
+    for lo, hi in ((0.3, 0.9), (0.1, 0.9)))
 #: LinUCB's exploration width (its default alpha is 0.3): greedy, and wider (by label only).
 LINUCB_VARIANTS: tuple[LearnerSpec, ...] = (
     LearnerSpec("policy", "linucb a0", {"name": "linucb", "alpha": 0.0}),

@@ -31,10 +31,11 @@ __all__ = ["EngineContestant"]
 
 
 def _default_with(catalog: Any, ridge: dict[str, Any], joint: dict[str, Any],
-                  extra: Sequence[Any] = ()) -> list[Any]:
-    """The engine's default candidates for ``catalog``, ``ridge`` set on each ridge or joint
-    ridge one and ``joint`` on each joint ridge one (a built-in name becomes its table), then
-    the candidates ``extra``."""
+                  extra: Sequence[Any] = (), first: Sequence[Any] = ()) -> list[Any]:
+    """The candidates ``first`` (the first of them serves first), then the engine's default
+    candidates for ``catalog``, ``ridge`` set on each ridge or joint ridge one and ``joint``
+    on each joint ridge one (a built-in name becomes its table), then the candidates
+    ``extra``."""
     from engine.candidates import BUILT_IN, default_candidates
     from engine.features import action_feature_sets
 
@@ -44,7 +45,7 @@ def _default_with(catalog: Any, ridge: dict[str, Any], joint: dict[str, Any],
         kind = table["exploration"]
         out.append(c if kind not in ("ridge", "joint")
                    else {**table, **ridge, **(joint if kind == "joint" else {})})
-    return [*out, *extra]
+    return [*first, *out, *extra]
 
 
 class EngineContestant:
@@ -60,7 +61,8 @@ class EngineContestant:
             engine's own default as chosen for the world's catalog (the default with one
             setting changed, whichever default the catalog gets); ``joint_fields``, the same
             on its joint ridge candidate only; ``extra_candidates``, candidates added after
-            that default's own; ``rewards_at``, ``"due"`` (each reward as the world reports
+            that default's own; ``first_candidates``, candidates put before them (the first
+            serves first); ``rewards_at``, ``"due"`` (each reward as the world reports
             it) or ``"provisional"`` (0 at each decision, a reward other than 0 added as a
             correction when reported; the engine's ``reward_mode`` then ``"sum"``) and
             ``provisional_after_h``, as :class:`experiments.engine_policy.EnginePolicy`'s.
@@ -78,11 +80,13 @@ class EngineContestant:
             raise SpecError(f"rewards_at: expected one of due, provisional; got {rewards_at!r}")
         self._zeros = provisional_zeros(rewards_at, options.pop("provisional_after_h", 0.0),
                                         options)
-        if {"ridge_fields", "joint_fields", "extra_candidates"} & options.keys():
+        if {"ridge_fields", "joint_fields", "extra_candidates",
+                "first_candidates"} & options.keys():
             options["candidates"] = _default_with(setup.catalog,
                                                   options.pop("ridge_fields", {}),
                                                   options.pop("joint_fields", {}),
-                                                  options.pop("extra_candidates", ()))
+                                                  options.pop("extra_candidates", ()),
+                                                  options.pop("first_candidates", ()))
         self.world = world
         # the engine runs on the world's time: it settles on its own clock, never a caller's
         self._clock = ManualClock(world.start_time())

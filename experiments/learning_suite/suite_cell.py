@@ -16,7 +16,9 @@ tenth (``early``: does a fresh learner collapse?):
 - for an engine, ``serving`` (the candidate serving at the end), ``switches`` (how many
   times the serving candidate changed: a cell far below its neighbours often switched) and
   ``switch_log`` (each switch's row, from, to, and under the paired rule the difference's DR
-  and IPS intervals and effective sample size, oldest first).
+  and IPS intervals and effective sample size, oldest first), ``shares`` (the share of each
+  decision each candidate drew at the end: ``selection.trial_share``) and ``relearned`` (the
+  Vowpal Wabbit candidates' relearns on a moved reward scale).
 
 Example:
     >>> from experiments.learning_suite.contestants import learner
@@ -127,6 +129,7 @@ def _serving(contestant: Any) -> dict[str, Any]:
         return {}
     stats = engine.stats()
     return {"serving": stats.get("serving_learner"), "switches": stats.get("learner_switches"),
+            "shares": stats.get("candidate_share"), "relearned": stats.get("relearned"),
             "switch_log": [_switch_summary(s) for s in engine.log.switches()[::-1]]}
 
 

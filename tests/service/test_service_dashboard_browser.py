@@ -381,7 +381,8 @@ def test_docs_render_offline(serve):
 def test_the_learners_panel_names_the_challenger_on_trial(serve, tmp_path):
     """Catches a trial the dashboard hides: with ``selection.trial_share`` set, the candidate
     the summary says is on trial (serving a share of decisions) is labelled so in the learners
-    panel, the serving one as serving, and no other candidate as either."""
+    panel, with the share it draws, the serving one as serving, and no other candidate as
+    either."""
     catalog = tmp_path / "trial_catalog.toml"
     catalog.write_text(CATALOG.read_text() + "\n[engine.selection]\ntrial_share = 0.2\n")
     sp = serve(None, "--catalog", str(catalog)).start()
@@ -401,7 +402,11 @@ def test_the_learners_panel_names_the_challenger_on_trial(serve, tmp_path):
     candidates = learners["candidates"]
     on_trial = [n for n, c in candidates.items() if c["on_trial"]]
     assert len(on_trial) >= 1 and learners["serving"] not in on_trial
-    want = {n: f"{n} (serving)" if c["serving"] else f"{n} (on trial)" if c["on_trial"] else n
+    part = {n: f", {round(100 * c['share'])} % of decisions" if 0 < c["share"] < 1 else ""
+            for n, c in candidates.items()}
+    want = {n: f"{n} (serving{part[n]})" if c["serving"]
+            else f"{n} (on trial{part[n]})" if c["on_trial"] else n
             for n, c in candidates.items() if c["dr_cv"] is not None}
     assert sorted(labels) == sorted(want.values())
-    assert any(label.endswith("(on trial)") for label in labels)
+    # the share each one draws is on its label: 80 % serving, 20 % to the one on trial
+    assert any(label.endswith("(on trial, 20 % of decisions)") for label in labels)

@@ -1,0 +1,89 @@
+"""A trial that grows with the evidence (``selection.trial_share_max``): the leading
+challenger's share of each decision is the probability that its paired difference from the
+serving candidate is above 0, kept between ``trial_share`` and ``trial_share_max``; a challenger
+shown behind keeps the floor or leaves the trial; the share is logged in each propensity,
+shown in ``stats()`` and kept across a restart."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from engine.errors import ConfigError
+from tests.engine.engine_world import T0, context, make_engine, stream
+from tests.engine.test_challenger_trial import STUCK_FIRST
+
+#: no switch within the test's rows (confirm far away): the share alone is under test
+NO_SWITCH = {"min_samples": 300, "check_every": 50, "confirm": 10**6}
+GROW = {**NO_SWITCH, "trial_share": 0.1, "trial_share_max": 0.9}
+
+
+def shares(eng) -> dict[str, float]:
+    return eng.stats()["candidate_share"]
+
+
+def test_the_share_of_a_challenger_far_ahead_grows_to_the_cap(tmp_path):
+    with make_engine(tmp_path / "fixed", candidates=STUCK_FIRST,
+                     selection={**NO_SWITCH, "trial_share": 0.1}) as fixed:
+        stream(fixed, 0, 600)
+        assert shares(fixed) == {"stuck": pytest.approx(0.9), "squarecb": pytest.approx(0.1)}
+    with make_engine(tmp_path / "grow", candidates=STUCK_FIRST, selection=GROW) as eng:
+        stream(eng, 0, 250)  # fewer paired rows than min_samples: the floor
+        assert shares(eng)["squarecb"] == pytest.approx(0.1)
+        stream(eng, 250, 600)
+        stats = eng.stats()
+        assert stats["serving_learner"] == "stuck" and stats["learner_switches"] == 0
+        assert shares(eng) == {"stuck": pytest.approx(0.1), "squarecb": pytest.approx(0.9)}
+        # the decision is drawn from the grown mixture, and logged with its propensity
+        sel = eng._selection
+        d = eng.choose("someone", context(0), now=T0 + 5000)
+        rec = eng.log.get_decision(d.decision_id)
+        shared, eligible = json.loads(rec.features_json), np.asarray(rec.eligible)
+        want = (0.1 * sel.learners["stuck"].probabilities(shared, eligible)
+                + 0.9 * sel.learners["squarecb"].probabilities(shared, eligible))
+        j = int(np.flatnonzero(eligible == rec.action_index)[0])
+        assert rec.probability == pytest.approx(want[j], rel=1e-9)
+
+
+def test_a_challenger_behind_never_gets_more_than_the_floor(tmp_path):
+    poor_second = ["squarecb", {"name": "poor", "exploration": "epsilon", "epsilon": 1.0}]
+    with make_engine(tmp_path, candidates=poor_second, selection=GROW) as eng:
+        seen = []
+        for lo in range(0, 1500, 100):
+            stream(eng, lo, lo + 100)
+            seen.append(shares(eng)["poor"])
+        assert eng.stats()["serving_learner"] == "squarecb"
+        assert max(seen) == pytest.approx(0.1)  # the floor, or 0 while off trial
+        assert min(seen) == 0.0
+
+
+def test_the_grown_share_survives_a_restart(tmp_path):
+    with make_engine(tmp_path, candidates=STUCK_FIRST, selection=GROW) as eng:
+        stream(eng, 0, 600)
+        assert shares(eng)["squarecb"] == pytest.approx(0.9)
+    with make_engine(tmp_path, candidates=STUCK_FIRST, selection=GROW) as again:
+        assert shares(again)["squarecb"] == pytest.approx(0.9)
+    # a restart with a lower cap keeps the share within the new settings
+    lower = {**GROW, "trial_share_max": 0.5}
+    with make_engine(tmp_path, candidates=STUCK_FIRST, selection=lower) as capped:
+        assert shares(capped)["squarecb"] == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("selection, match", [
+    ({"trial_share": 0.2, "trial_share_max": 0.1}, r"selection.trial_share_max: expected 0, or"),
+    ({"trial_share": 0.2, "trial_share_max": 0.2}, r"selection.trial_share_max: expected 0, or"),
+    ({"trial_share": 0.2, "trial_share_max": 0.96}, r"selection.trial_share_max: expected"),
+    ({"trial_share": 0.2, "trial_share_max": float("nan")}, r"selection.trial_share_max"),
+    ({"trial_share": 0.2, "trial_share_max": True}, r"selection.trial_share_max: expected"),
+    ({"trial_share": 0.2, "trial_share_max": "0.9"}, r"selection.trial_share_max: expected"),
+    ({"trial_share_max": 0.9}, r"selection.trial_share_max: expected 0, or with trial_share "
+                               r"above 0 a number above it \(0\)"),
+    ({"trial_share": 0.2, "trial_share_max": 0.9, "rule": "unpaired"},
+     r"selection.trial_share_max: needs rule = 'paired'"),
+])
+def test_bad_growth_settings_are_refused_naming_the_field(tmp_path, selection, match):
+    with pytest.raises(ConfigError, match=match):
+        make_engine(tmp_path, selection=selection)
+    assert not (tmp_path / "checkpoint.json").exists()
