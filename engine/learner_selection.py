@@ -74,10 +74,10 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
-from scipy import special
 
 from engine.candidate_learners import CandidateLearner
 from engine.candidates import SelectionSettings
@@ -107,7 +107,8 @@ KEPT_TARGETS = 1024
 #: tests/engine/test_relearn_on_rescale.py).
 RELEARN_FACTOR = 2.0
 
-_Z95 = float(special.ndtri(0.975))
+_NORMAL = NormalDist()
+_Z95 = _NORMAL.inv_cdf(0.975)
 
 
 @dataclass(frozen=True)
@@ -601,7 +602,7 @@ def _p_above_zero(result: OPEResult) -> float:
     se = (result.ci[1] - result.ci[0]) / (2.0 * _Z95)
     if not se > 0.0:
         return 1.0 if result.value > 0.0 else 0.0
-    return float(special.ndtr(result.value / se))
+    return _NORMAL.cdf(result.value / se)
 
 
 def _dicts(results: Mapping[str, OPEResult] | None) -> dict[str, Any] | None:
