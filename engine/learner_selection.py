@@ -571,7 +571,8 @@ class LearnerSelection:
 
     def summary(self) -> dict[str, dict[str, Any]]:
         """Per candidate: serving or not, on trial or not, the share of each decision drawn
-        from its distribution, its cursor, rows scored, IPS and DR with intervals."""
+        from its distribution, its cursor, rows scored, IPS and DR with intervals, and for a
+        challenger its paired difference from the serving one (:meth:`_standing`)."""
         out: dict[str, dict[str, Any]] = {}
         trial = self.on_trial()
         for name in self.learners:
@@ -588,8 +589,27 @@ class LearnerSelection:
                 row[k] = None if r is None else r.value
                 row[f"{k}_low"] = None if r is None else r.ci[0]
                 row[f"{k}_high"] = None if r is None else r.ci[1]
+            row.update(self._standing(name))
             out[name] = row
         return out
+
+    def _standing(self, name: str) -> dict[str, Any]:
+        """A challenger's paired difference from the serving candidate on the rows the switch
+        rule reads now (``difference``, ``difference_low``, ``difference_high`` of the rule's
+        estimate, and ``difference_n`` rows): how far it is from winning a check. None for the
+        serving one, under the unpaired rule, and before a paired row."""
+        keys = ("difference", "difference_low", "difference_high", "difference_n")
+        if name == self.serving or self.settings.rule != "paired":
+            return dict.fromkeys(keys)
+        window = self.settings.window
+        since = max(self.since[name], self.since[self.serving],
+                    self.cursors[name] - window if window else 0)
+        diff = self.difference(name, self.serving, since)
+        d = None if diff is None else diff.get(self.settings.estimator)
+        if d is None:
+            return dict.fromkeys(keys)
+        low, high = self._bounds(d)
+        return dict(zip(keys, (d.value, low, high, d.n), strict=True))
 
     def close(self) -> None:
         """Release every learner (safe to call twice)."""

@@ -36,6 +36,10 @@ def test_the_share_of_a_challenger_far_ahead_grows_to_the_cap(tmp_path):
         stats = eng.stats()
         assert stats["serving_learner"] == "stuck" and stats["learner_switches"] == 0
         assert shares(eng) == {"stuck": pytest.approx(0.1), "squarecb": pytest.approx(0.9)}
+        # its standing says why: the paired difference's interval is above 0
+        ahead, serving = stats["candidates"]["squarecb"], stats["candidates"]["stuck"]
+        assert 0.0 < ahead["difference_low"] < ahead["difference"] < ahead["difference_high"]
+        assert ahead["difference_n"] >= 300 and serving["difference"] is None
         # the decision is drawn from the grown mixture, and logged with its propensity
         sel = eng._selection
         d = eng.choose("someone", context(0), now=T0 + 5000)
