@@ -1,6 +1,6 @@
-"""What the relearn on a moved reward scale changes (``RELEARN_FACTOR`` in
+"""What the relearn on a moved reward scale changes (``selection.relearn_factor``,
 ``engine/learner_selection.py``): suite cells of one engine learner run with it and with it
-off (the factor infinite), paired by seed.
+off (``relearn_factor = 0``), paired by seed.
 
 Run: ``python benchmarks/relearn_effect.py --world small --learner "engine regcbscaled unit 1
 alone" --seeds 10-29`` (about 10 seconds a cell on 2 cores, two cells a seed, one process).
@@ -13,8 +13,8 @@ import argparse
 import numpy as np
 from scipy import stats
 
-import engine.learner_selection as learner_selection
-from experiments.learning_suite.contestants import learner
+from engine.learner_selection import RELEARN_FACTOR
+from experiments.learning_suite.contestants import LearnerSpec, learner
 from experiments.learning_suite.suite_cell import SuiteCell, run_suite_cell
 
 
@@ -26,14 +26,18 @@ def seeds_of(text: str) -> list[int]:
     return [int(x) for x in text.split(",")]
 
 
+def with_factor(spec: LearnerSpec, factor: float) -> LearnerSpec:
+    """``spec`` with ``selection.relearn_factor`` set to ``factor`` (an engine learner)."""
+    if spec.kind != "engine":
+        raise SystemExit(f"--learner: expected an engine learner, got {spec.label!r}")
+    selection = {**spec.params.get("selection", {}), "relearn_factor": factor}
+    return LearnerSpec(spec.kind, spec.label, {**spec.params, "selection": selection})
+
+
 def cell(world: str, label: str, seed: int, factor: float) -> float:
-    """The capture of one quick suite cell with ``RELEARN_FACTOR`` set to ``factor``."""
-    kept = learner_selection.RELEARN_FACTOR
-    learner_selection.RELEARN_FACTOR = factor
-    try:
-        return float(run_suite_cell(SuiteCell(world, learner(label), seed, True))["capture"])
-    finally:
-        learner_selection.RELEARN_FACTOR = kept
+    """The capture of one quick suite cell with ``selection.relearn_factor`` = ``factor``."""
+    spec = with_factor(learner(label), factor)
+    return float(run_suite_cell(SuiteCell(world, spec, seed, True))["capture"])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,8 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     print("| --- | --- | --- |")
     with_, without = [], []
     for seed in seeds_of(args.seeds):
-        with_.append(cell(args.world, args.learner, seed, learner_selection.RELEARN_FACTOR))
-        without.append(cell(args.world, args.learner, seed, np.inf))
+        with_.append(cell(args.world, args.learner, seed, RELEARN_FACTOR))
+        without.append(cell(args.world, args.learner, seed, 0.0))
         print(f"| {seed} | {with_[-1]:.3f} | {without[-1]:.3f} |", flush=True)
     d = np.array(with_) - np.array(without)
     half = (stats.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d))

@@ -316,6 +316,10 @@ class SelectionSettings:
             a challenger far ahead; this lets such a challenger decide most decisions before
             it wins (docs/engine.md, stop 38). 0 (the default): the share stays
             ``trial_share``; the paired rule only.
+        relearn_factor: a Vowpal Wabbit candidate learns its rows again when its reward scale
+            has moved more than this factor above or below the scale they were learned at
+            (``engine/learner_selection.py``, stop 37); 0 never (a learner then keeps what it
+            learned at the first scale, which locked RegCB-opt onto no contact on ``small``).
     """
 
     min_samples: int = 1000
@@ -328,6 +332,7 @@ class SelectionSettings:
     anytime: bool = False
     trial_share: float = 0.0
     trial_share_max: float = 0.0
+    relearn_factor: float = 2.0
 
     def __post_init__(self) -> None:
         if isinstance(self.window, bool) or not isinstance(self.window, int) or self.window < 0:
@@ -363,3 +368,9 @@ class SelectionSettings:
             raise ConfigError("selection.trial_share_max: needs rule = 'paired' (the share "
                               "reads the paired difference)")
         object.__setattr__(self, "trial_share_max", float(top))
+        factor = self.relearn_factor
+        if (isinstance(factor, bool) or not isinstance(factor, int | float)
+                or not (factor == 0.0 or 1.0 < factor <= 1e6)):  # NaN fails them too
+            raise ConfigError(f"selection.relearn_factor: expected 0 (never) or a number above "
+                              f"1 and at most 1e6, got {factor!r}")
+        object.__setattr__(self, "relearn_factor", float(factor))

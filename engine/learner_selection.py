@@ -44,7 +44,8 @@ Rewards reach the learners divided by each candidate's own running scale (when
 ``reward_scale``: ``engine/reward_scale.py``); every candidate meets the rows in log order, so a
 row's scale is the same for all, whenever they process it. A ridge candidate moves the rewards
 it learned to each new scale; a Vowpal Wabbit candidate cannot (its weights carry per-weight
-learning-rate state), so when its scale has moved by more than :data:`RELEARN_FACTOR` since
+learning-rate state), so when its scale has moved by more than
+``SelectionSettings.relearn_factor`` (:data:`RELEARN_FACTOR` by default) since
 its rows were learned it is due to learn them again at the new scale (:attr:`relearn_due`,
 :meth:`relearn`; the engine does it at once, from the log). Without it, a send's cost of
 0.002 met before any order made the scale 0.002 and was learned as a loss of one whole
@@ -100,12 +101,13 @@ _OTHER = {name: "dr" if name == "ips" else "ips" for name in PROGRESSIVE_ESTIMAT
 #: (a pair is scored on a row once both met it): K floats each, 1.6 MB a candidate at K = 200.
 KEPT_TARGETS = 1024
 
-#: A Vowpal Wabbit candidate learns the log again when its reward scale is more than this
-#: factor above or below the scale its rows were learned at: each time costs a pass over the
-#: log; a scale counted from many rewards should seldom move that far (not counted on the
-#: suite's worlds; once, when the first orders follow the first costs, in
+#: The default of ``SelectionSettings.relearn_factor``: a Vowpal Wabbit candidate learns the
+#: log again when its reward scale is more than this factor above or below the scale its rows
+#: were learned at. Each time costs a pass over the log; a scale counted from many rewards
+#: seldom moves that far (suite cells record ``relearned``: 1 to 3 a candidate on ``small``,
+#: stop 38; once, when the first orders follow the first costs, in
 #: tests/engine/test_relearn_on_rescale.py).
-RELEARN_FACTOR = 2.0
+RELEARN_FACTOR = SelectionSettings.relearn_factor
 
 _NORMAL = NormalDist()
 _Z95 = _NORMAL.inv_cdf(0.975)
@@ -339,11 +341,11 @@ class LearnerSelection:
         return scale.normalise(reward)
 
     def _due(self, name: str) -> bool:
-        """Whether candidate ``name``'s scale has moved more than :data:`RELEARN_FACTOR` from
-        the one its rows were learned at."""
-        at = self.learned_at.get(name)
-        return at is not None and not (
-            1.0 / RELEARN_FACTOR <= self.scales[name].value / at <= RELEARN_FACTOR)
+        """Whether candidate ``name``'s scale has moved more than
+        ``settings.relearn_factor`` from the one its rows were learned at."""
+        at, factor = self.learned_at.get(name), self.settings.relearn_factor
+        return at is not None and factor > 0.0 and not (
+            1.0 / factor <= self.scales[name].value / at <= factor)
 
     @property
     def relearn_due(self) -> list[str]:
