@@ -12,7 +12,8 @@ engine). Run: ``python benchmarks/bench_engine.py [--quick]``. ``--candidates ri
 comma-separated ``[engine] candidates`` list) times the engine with those candidates instead,
 against the same reference: the VW text loop of the default's serving configuration.
 ``--trial-share 0.3`` times it with challengers on trial (``selection.trial_share``: a share of
-each decision drawn from a challenger's distribution, so each choose asks two learners).
+each decision drawn from a challenger's distribution, so each choose asks two learners);
+``--trial-share-max 0.9`` lets that share grow (``selection.trial_share_max``).
 """
 
 from __future__ import annotations
@@ -145,12 +146,15 @@ def main() -> int:
                         "share nothing (one message each, one channel, one timing)")
     parser.add_argument("--trial-share", type=float, default=0.0, help="selection.trial_share "
                         "(default 0: the serving candidate alone decides)")
+    parser.add_argument("--trial-share-max", type=float, default=0.0,
+                        help="selection.trial_share_max (default 0: the share stays fixed)")
     args = parser.parse_args()
     given = args.candidates.strip()
     extra: dict[str, Any] = {"candidates": json.loads(given) if given.startswith("[")
                              else given.split(",")} if given else {}
     if args.trial_share:
-        extra["selection"] = {"trial_share": args.trial_share}
+        extra["selection"] = {"trial_share": args.trial_share,
+                              "trial_share_max": args.trial_share_max}
     sizes = (4, 16)  # x 3 channels x 4 timings + no contact = 49 and 193 actions
     if args.one_message:
         LAYOUT.update(channels=["email"], timings=["now"], no_contact=False)
@@ -160,7 +164,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as d, make_engine(4, d, **extra) as eng:
         names = [c.name for c in eng.options.candidate_specs]
     print(f"candidates: {', '.join(names)} (the first serves); trial_share "
-          f"{args.trial_share:g}")
+          f"{args.trial_share:g}, trial_share_max {args.trial_share_max:g}")
     print(f"{'actions':>7} {'VW text us/pair':>16} {'engine us/pair':>15} {'ratio':>6} "
           f"{'off-path us/pair':>16} {'ratio':>6} {'follow us/reward':>16} "
           f"{'choose p50':>10} {'p99':>7} {'no-guard us/pair':>17} {'4 threads':>9}")

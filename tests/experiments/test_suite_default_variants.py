@@ -1,7 +1,8 @@
 """The suite's variants of the engine's own default (``ridge_fields``, ``joint_fields``,
-``extra_candidates`` of the engine contestant): each setting lands on the candidates it names,
-both field settings together compose (the second no longer replaces the first's candidates),
-and extra candidates come after the default's own."""
+``extra_candidates``, ``first_candidates`` of the engine contestant): each setting lands on
+the candidates it names, both field settings together compose (the second no longer replaces
+the first's candidates), extra candidates come after the default's own and first ones before
+them."""
 
 from __future__ import annotations
 
@@ -44,6 +45,18 @@ def test_extra_candidates_follow_the_defaults_own():
     assert [c["name"] if isinstance(c, dict) else c for c in got] == [
         "joint", "ridge", "squarecb", "regcbopt"]
     assert got[-1] == extra
+
+
+def test_first_candidates_come_before_the_defaults_own_and_serve_first(tmp_path):
+    first = {"name": "regcbloop", "exploration": "regcbopt", "history": "left_out"}
+    got = _default_with(THEMED, {}, {}, first=(first,))
+    assert [c["name"] if isinstance(c, dict) else c for c in got] == [
+        "regcbloop", "joint", "ridge", "squarecb"]
+    world = make_world("example_catalog", seed=0, horizon=100)
+    with EngineContestant(world, tmp_path, 0, first_candidates=(first,)) as eng:
+        stats = eng.engine.stats()
+        assert stats["serving_learner"] == "regcbloop"
+        assert list(stats["candidates"]) == ["regcbloop", "joint", "ridge", "squarecb"]
 
 
 def test_the_contestant_reports_provisional_zeros_and_refuses_what_it_cannot_run(tmp_path):
