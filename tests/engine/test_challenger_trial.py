@@ -27,21 +27,26 @@ STUCK_FIRST = [{"name": "stuck", "exploration": "epsilon", "epsilon": 0.02,
 FAST = {"min_samples": 300, "check_every": 50, "confirm": 2}
 
 
+def assert_drawn_from(eng, shares: dict[str, float], now: float) -> None:
+    """A new decision is drawn from the mixture of the candidates' distributions at
+    ``shares`` (name -> share), and logged and returned with that mixture's propensity."""
+    sel = eng._selection
+    d = eng.choose("someone", context(0), now=now)
+    rec = eng.log.get_decision(d.decision_id)
+    shared, eligible = json.loads(rec.features_json), np.asarray(rec.eligible)
+    want = sum(w * sel.learners[n].probabilities(shared, eligible) for n, w in shares.items())
+    j = int(np.flatnonzero(eligible == rec.action_index)[0])
+    assert rec.probability == pytest.approx(want[j], rel=1e-9)
+    assert d.probability == rec.probability
+    np.testing.assert_allclose(sel.probabilities(shared, eligible), want, rtol=1e-9)
+
+
 def test_a_decision_is_drawn_from_the_mixture_and_logged_with_its_propensity(tmp_path):
     with make_engine(tmp_path, candidates=STUCK_FIRST,
                      selection={**FAST, "trial_share": 0.3}) as eng:
         stream(eng, 0, 200)  # fewer rows than min_samples: both serve their shares still
         assert on_trial(eng) == ["squarecb"]
-        sel = eng._selection
-        d = eng.choose("someone", context(0), now=T0 + 500)
-        rec = eng.log.get_decision(d.decision_id)
-        shared, eligible = json.loads(rec.features_json), np.asarray(rec.eligible)
-        want = (0.7 * sel.learners["stuck"].probabilities(shared, eligible)
-                + 0.3 * sel.learners["squarecb"].probabilities(shared, eligible))
-        j = int(np.flatnonzero(eligible == rec.action_index)[0])
-        assert rec.probability == pytest.approx(want[j], rel=1e-9)
-        assert d.probability == rec.probability
-        np.testing.assert_allclose(sel.probabilities(shared, eligible), want, rtol=1e-9)
+        assert_drawn_from(eng, {"stuck": 0.7, "squarecb": 0.3}, now=T0 + 500)
 
 
 def test_a_trial_reaches_a_challenger_the_serving_one_never_imitates(tmp_path):

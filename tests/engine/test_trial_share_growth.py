@@ -6,14 +6,11 @@ shown in ``stats()`` and kept across a restart."""
 
 from __future__ import annotations
 
-import json
-
-import numpy as np
 import pytest
 
 from engine.errors import ConfigError
-from tests.engine.engine_world import T0, context, make_engine, stream
-from tests.engine.test_challenger_trial import STUCK_FIRST
+from tests.engine.engine_world import T0, make_engine, stream
+from tests.engine.test_challenger_trial import STUCK_FIRST, assert_drawn_from
 
 #: no switch within the test's rows (confirm far away): the share alone is under test
 NO_SWITCH = {"min_samples": 300, "check_every": 50, "confirm": 10**6}
@@ -41,14 +38,7 @@ def test_the_share_of_a_challenger_far_ahead_grows_to_the_cap(tmp_path):
         assert 0.0 < ahead["difference_low"] < ahead["difference"] < ahead["difference_high"]
         assert ahead["difference_n"] >= 300 and serving["difference"] is None
         # the decision is drawn from the grown mixture, and logged with its propensity
-        sel = eng._selection
-        d = eng.choose("someone", context(0), now=T0 + 5000)
-        rec = eng.log.get_decision(d.decision_id)
-        shared, eligible = json.loads(rec.features_json), np.asarray(rec.eligible)
-        want = (0.1 * sel.learners["stuck"].probabilities(shared, eligible)
-                + 0.9 * sel.learners["squarecb"].probabilities(shared, eligible))
-        j = int(np.flatnonzero(eligible == rec.action_index)[0])
-        assert rec.probability == pytest.approx(want[j], rel=1e-9)
+        assert_drawn_from(eng, {"stuck": 0.1, "squarecb": 0.9}, now=T0 + 5000)
 
 
 def test_a_challenger_behind_never_gets_more_than_the_floor(tmp_path):
