@@ -104,7 +104,7 @@ KEPT_TARGETS = 1024
 #: The default of ``SelectionSettings.relearn_factor``: a Vowpal Wabbit candidate learns the
 #: log again when its reward scale is more than this factor above or below the scale its rows
 #: were learned at. Each time costs a pass over the log; a scale counted from many rewards
-#: seldom moves that far (suite cells record ``relearned``: 1 to 3 a candidate on ``small``,
+#: seldom moves that far (suite cells record ``relearned``: up to 4 a candidate on ``small``,
 #: stop 38; once, when the first orders follow the first costs, in
 #: tests/engine/test_relearn_on_rescale.py).
 RELEARN_FACTOR = SelectionSettings.relearn_factor
