@@ -427,8 +427,7 @@ class LearnerSelection:
         for name in self.learners:
             if name == self.serving or name in self.held:
                 continue
-            since = max(self.since[name], self.since[self.serving],
-                        seq - self.settings.window if self.settings.window else 0)
+            since = self._rule_since(name, seq)
             mine, theirs = self.estimates(name, since), self.estimates(self.serving, since)
             paired = self.settings.rule == "paired"
             diff = self.difference(name, self.serving, since) if paired else None
@@ -467,6 +466,12 @@ class LearnerSelection:
         self.off_trial.clear()  # behind the old serving one says nothing of the new
         self.trial_leader, self.trial_weight = None, self.settings.trial_share
         return switch
+
+    def _rule_since(self, name: str, seq: int) -> int:
+        """The first row the rule compares challenger ``name`` with the serving candidate on,
+        at row ``seq``: both met it, and within ``settings.window`` of ``seq``."""
+        window = self.settings.window
+        return max(self.since[name], self.since[self.serving], seq - window if window else 0)
 
     def _wins(self, mine: dict[str, OPEResult] | None, theirs: dict[str, OPEResult] | None,
               diff: dict[str, OPEResult] | None) -> tuple[float, bool]:
@@ -579,11 +584,9 @@ class LearnerSelection:
         trial = self.on_trial()
         for name in self.learners:
             est = self.estimates(name)
-            share = (self.trial_weight / len(trial) if name in trial
-                     else 1.0 - self.trial_weight if name == self.serving and trial else
-                     float(name == self.serving))
             row: dict[str, Any] = {"serving": name == self.serving,
-                                   "on_trial": name in trial, "share": share,
+                                   "on_trial": name in trial,
+                                   "share": self._share_drawn(name, trial),
                                    "learned_seq": self.cursors[name],
                                    "n": 0 if est is None else est["ips"].n}
             for k in PROGRESSIVE_ESTIMATORS:
@@ -595,6 +598,15 @@ class LearnerSelection:
             out[name] = row
         return out
 
+    def _share_drawn(self, name: str, trial: list[str]) -> float:
+        """The share of each decision drawn from candidate ``name``'s distribution, given the
+        challengers on ``trial`` (:meth:`probabilities`)."""
+        if name in trial:
+            return self.trial_weight / len(trial)
+        if name != self.serving:
+            return 0.0
+        return 1.0 - self.trial_weight if trial else 1.0
+
     def _standing(self, name: str) -> dict[str, Any]:
         """A challenger's paired difference from the serving candidate on the rows the switch
         rule reads now (``difference``, ``difference_low``, ``difference_high`` of the rule's
@@ -603,10 +615,7 @@ class LearnerSelection:
         keys = ("difference", "difference_low", "difference_high", "difference_n")
         if name == self.serving or self.settings.rule != "paired":
             return dict.fromkeys(keys)
-        window = self.settings.window
-        since = max(self.since[name], self.since[self.serving],
-                    self.cursors[name] - window if window else 0)
-        diff = self.difference(name, self.serving, since)
+        diff = self.difference(name, self.serving, self._rule_since(name, self.cursors[name]))
         d = None if diff is None else diff.get(self.settings.estimator)
         if d is None:
             return dict.fromkeys(keys)
