@@ -14,6 +14,9 @@ against the same reference: the VW text loop of the default's serving configurat
 ``--trial-share 0.3`` times it with challengers on trial (``selection.trial_share``: a share of
 each decision drawn from a challenger's distribution, so each choose asks two learners);
 ``--trial-share-max 0.9`` lets that share grow (``selection.trial_share_max``).
+``--served-memory 0`` times the engine as it was before stop 39: each reward asks the serving
+candidate for its distribution again instead of taking the one it decided with
+(``served_memory``, ``engine/served_memory.py``).
 """
 
 from __future__ import annotations
@@ -148,6 +151,8 @@ def main() -> int:
                         "(default 0: the serving candidate alone decides)")
     parser.add_argument("--trial-share-max", type=float, default=0.0,
                         help="selection.trial_share_max (default 0: the share stays fixed)")
+    parser.add_argument("--served-memory", type=int, default=None,
+                        help="served_memory (default: the engine's; 0 asks again per reward)")
     args = parser.parse_args()
     given = args.candidates.strip()
     extra: dict[str, Any] = {"candidates": json.loads(given) if given.startswith("[")
@@ -155,6 +160,8 @@ def main() -> int:
     if args.trial_share:
         extra["selection"] = {"trial_share": args.trial_share,
                               "trial_share_max": args.trial_share_max}
+    if args.served_memory is not None:
+        extra["served_memory"] = args.served_memory
     sizes = (4, 16)  # x 3 channels x 4 timings + no contact = 49 and 193 actions
     if args.one_message:
         LAYOUT.update(channels=["email"], timings=["now"], no_contact=False)
@@ -163,8 +170,10 @@ def main() -> int:
     ctxs = contexts(n)
     with tempfile.TemporaryDirectory() as d, make_engine(4, d, **extra) as eng:
         names = [c.name for c in eng.options.candidate_specs]
+        memory = eng.options.served_memory
     print(f"candidates: {', '.join(names)} (the first serves); trial_share "
-          f"{args.trial_share:g}, trial_share_max {args.trial_share_max:g}")
+          f"{args.trial_share:g}, trial_share_max {args.trial_share_max:g}; served_memory "
+          f"{memory}")
     print(f"{'actions':>7} {'VW text us/pair':>16} {'engine us/pair':>15} {'ratio':>6} "
           f"{'off-path us/pair':>16} {'ratio':>6} {'follow us/reward':>16} "
           f"{'choose p50':>10} {'p99':>7} {'no-guard us/pair':>17} {'4 threads':>9}")

@@ -81,6 +81,7 @@ from engine.live_scores import LiveScores
 from engine.number_bins import NumberBins
 from engine.options import EngineOptions
 from engine.reward_window import RewardWindow
+from engine.served_memory import ServedMemory
 from engine.snapshots import ModelSnapshot, snapshot_of
 from engine.store import DecisionRecord
 from engine.store_url import open_store
@@ -182,6 +183,7 @@ class Engine:
         self._replayed = 0
         self._skipped = 0
         self._relearned: dict[str, int] = {}  # times each candidate learned the log again
+        self._served = ServedMemory(self.options.served_memory)
         self._since_checkpoint = 0
         self._checkpoint_failures = 0
         self._checkpoint_retry_at = 0.0  # time.monotonic() before which no retry is made
@@ -397,6 +399,7 @@ class Engine:
             bins.observe(context_ns)
         holdout = in_holdout(cid, self.options.holdout_fraction, self.options.holdout_salt)
         probs: np.ndarray | None = None
+        served: tuple[str, np.ndarray] | None = None  # the serving candidate's own distribution
         prices: dict[str, float] = {}
         reason = outcome.reason
         if holdout:
@@ -410,7 +413,8 @@ class Engine:
             action, prob = int(eligible[0]), 1.0
         else:
             if self._prices is None:
-                probs = self._selection.probabilities(shared, eligible)
+                probs, own = self._selection.distributions(shared, eligible)
+                served = (self._selection.serving, own)
             else:
                 probs, prices = self._priced_probabilities(shared, eligible, t)
             j = int(sample_actions(probs[None, :], self._rng)[0])
@@ -434,6 +438,8 @@ class Engine:
             catalog_version=self._version,
             message=message, channel=channel, timing=timing, model_version=self.model_version)
         log.write_decision(rec, capacity=self._daily_capacity.get(channel) if channel else None)
+        if served is not None:  # written: its reward may come
+            self._served.put(rec.decision_id, *served)
         if channel is not None:  # a contact; pending (deferred) sends count too: ContactHistory
             self._count_send(channel, t)
         return Decision(rec.decision_id, cid, rec.message, rec.channel, rec.timing, send_at,
@@ -702,10 +708,12 @@ class Engine:
 
     # -- learning ------------------------------------------------------------------------------
     def _row(self, rec: DecisionRecord, seq: int, total: float | None = None,
-             previous: float | None = None) -> LoggedRow:
+             previous: float | None = None,
+             served: tuple[str, np.ndarray] | None = None) -> LoggedRow:
         """A logged reward as the candidates meet it. ``total`` is the decision's reward up to
         and including ``seq``, ``previous`` its total before (None: ``seq`` is its first
-        reward); both read from the log when ``total`` is not given. Holdout decisions
+        reward); both read from the log when ``total`` is not given. ``served``: the serving
+        candidate and the distribution it decided with, for a first reward. Holdout decisions
         (control, for lift) and decisions of another catalog are logged but not learned."""
         if not (not rec.holdout and rec.action_index >= 0 and rec.active
                 and rec.catalog_version == self._version):
@@ -714,8 +722,9 @@ class Engine:
             logged = [(s, v) for s, v, _, _ in self.log.rewards_of(rec.decision_id) if s <= seq]
             previous = sum(v for s, v in logged if s < seq) if len(logged) > 1 else None
             total = sum(v for _, v in logged)
+        by, dist = (None, None) if served is None or previous is not None else served
         return LoggedRow(seq, json.loads(rec.features_json), rec.eligible, rec.action_index,
-                         rec.probability, total, rec.created_at, previous)
+                         rec.probability, total, rec.created_at, previous, dist, by)
 
     def _learn_logged(self, rec: DecisionRecord, seq: int, total: float | None = None, *,
                       at: float | None = None, replay: bool = False,
@@ -725,7 +734,7 @@ class Engine:
         The serving candidate learns it now; the others now too (``follow_every=1``), or when
         the engine follows the log (every ``follow_every`` rewards, or :meth:`follow`).
         """
-        row = self._row(rec, seq, total, previous)
+        row = self._row(rec, seq, total, previous, self._served.take(rec.decision_id))
         sel = self._selection
         every = self.options.follow_every
         if every == 1 or replay:

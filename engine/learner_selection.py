@@ -130,6 +130,11 @@ class LoggedRow:
         previous: for a correction (a later reward, or one after the engine's provisional
             default), the decision's total before it, which the candidates learned already;
             None for a decision's first reward.
+        served: the distribution over ``eligible`` that candidate ``served_by`` decided with,
+            where the engine still held it (``engine/served_memory.py``); that candidate is
+            scored on it instead of on its distribution now. None: every candidate is scored
+            on its distribution when it meets the row.
+        served_by: the candidate that ``served`` belongs to.
     """
 
     seq: int
@@ -140,6 +145,8 @@ class LoggedRow:
     reward: float = 0.0
     decided_at: float = 0.0
     previous: float | None = None
+    served: np.ndarray | None = None
+    served_by: str | None = None
 
     @property
     def teaches(self) -> bool:
@@ -251,15 +258,21 @@ class LearnerSelection:
         candidate's, with ``settings.trial_share`` of it given to the challengers on trial in
         equal parts (their own distributions), so each is estimated on decisions it would
         have made."""
+        return self.distributions(shared, eligible)[0]
+
+    def distributions(self, shared: FeatureSet, eligible: np.ndarray
+                      ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`probabilities`, and the serving candidate's own distribution within it
+        (the same array when no challenger is on trial); neither is to be changed."""
         probs = self.learner.probabilities(shared, eligible)
         trial = self.on_trial()
         if not trial:
-            return probs
+            return probs, probs
         share = self.trial_weight
         mixed = (1.0 - share) * probs
         for name in trial:
             mixed += (share / len(trial)) * self.learners[name].probabilities(shared, eligible)
-        return mixed / mixed.sum()  # the parts' rounding aside, it sums to 1 already
+        return mixed / mixed.sum(), probs  # the parts' rounding aside, it sums to 1 already
 
     @property
     def serving_scale(self) -> float:
@@ -294,7 +307,8 @@ class LearnerSelection:
             learner = self.learners[name]
             idx = np.asarray(row.eligible, dtype=np.int64)
             target = np.zeros(self.n_actions)
-            target[idx] = learner.probabilities(row.shared, idx)
+            target[idx] = (row.served if row.served_by == name and row.served is not None
+                           else learner.probabilities(row.shared, idx))
             self.values[name].add(row.seq, row.action, row.probability, row.reward, target)
             self._pair(name, row, target)
             if row.previous is not None and isinstance(learner, HashedRidge):

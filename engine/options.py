@@ -10,8 +10,8 @@ Example:
         default_reward, reward_mode, provisional_after, reward_range, max_clock_skew, max_clock_lag,
         holdout_fraction, holdout_salt, holdout_action, checkpoint_every, expire_batch,
         synchronous, thread_safe, explain_top, exploration, learner, candidates, selection,
-        follow_every, reward_scale, number_bins, bins_warmup, prune_features, store, drift,
-        prices
+        follow_every, served_memory, reward_scale, number_bins, bins_warmup, prune_features,
+        store, drift, prices
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from engine.errors import ConfigError
 from engine.features import INTERACTIONS, action_feature_sets
 from engine.price_settings import PriceSettings
 from engine.reward_window import check_provisional, parse_duration
+from engine.served_memory import SERVED_MEMORY
 from engine.setting_table import setting_table
 from engine.store_url import store_kind
 from policies.errors import PolicyConfigError
@@ -118,6 +119,10 @@ class EngineOptions:
         follow_every: when the candidates that do not serve learn: ``1`` with every reward,
             ``n`` every n rewards (in a batch, off the reward's own path), ``0`` only when
             :meth:`Engine.follow` is called (by another thread or process following the log).
+        served_memory: decisions whose serving candidate's distribution is held until their
+            reward (``engine/served_memory.py``), so that the reward scores that candidate on
+            the distribution it decided with instead of asking it again; 0 holds none (each
+            reward asks every candidate, as before).
         reward_scale: divide rewards by their running scale before the learners see them, so
             0/1 rewards and euros learn alike (``engine/reward_scale.py``).
         number_bins: cut each context number into this many quantile bins learned from the
@@ -155,6 +160,7 @@ class EngineOptions:
     candidates: Sequence[str | Mapping[str, Any]] | None = None
     selection: SelectionSettings | Mapping[str, Any] | None = None
     follow_every: int = 1
+    served_memory: int = SERVED_MEMORY
     reward_scale: bool = True
     number_bins: int = 0
     bins_warmup: int = 1000
@@ -195,6 +201,8 @@ class EngineOptions:
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"{name}: expected true or false, got {getattr(self, name)!r}")
         check_number("follow_every", self.follow_every, low=0, integer=True, error=ConfigError)
+        check_number("served_memory", self.served_memory, low=0, high=10**7, integer=True,
+                     error=ConfigError)
         check_number("number_bins", self.number_bins, low=0, high=64, integer=True,
                      error=ConfigError)
         check_number("bins_warmup", self.bins_warmup, low=1, integer=True, error=ConfigError)

@@ -41,6 +41,7 @@ from engine.engine import Engine
 from engine.errors import CheckpointError, ConfigError, EngineError
 from engine.learner_selection import LearnerSelection
 from engine.number_bins import NumberBins
+from engine.served_memory import ServedMemory
 from engine.snapshots import ModelSnapshot, learner_from
 from engine.store import DecisionRecord
 
@@ -87,6 +88,7 @@ class ReplicaEngine(Engine):
             raise
         # Replicas started alike must not draw alike: each gets a sampling stream of its own.
         self._rng = np.random.default_rng([self.seed, secrets.randbits(64)])
+        self._served = ServedMemory(0)  # the learner meets the rewards, in another process
         if refresh_s is not None:
             self._follower = threading.Thread(target=self._follow_snapshots, args=(refresh_s,),
                                               name="offerbandit-snapshots", daemon=True)

@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -105,15 +106,48 @@ _EARLIER_LAYOUTS: tuple[dict[str, Any], ...] = (
 
 #: With ``thompson_l2``: rows held for the Gram matrix before they are added as one product.
 _HELD_ROWS = 256
-_BLAS: list[ThreadpoolController] = []  # made on the first learn (it lists the loaded libraries)
-
-
-def _one_blas_thread() -> Any:
+class _OneBlasThread:
     """A context in which BLAS runs one thread: a rank-one update is memory-bound, and with
-    two threads on a loaded machine it took 25 times as long (8 ms against 0.36 ms at D 483)."""
-    if not _BLAS:
-        _BLAS.append(ThreadpoolController())
-    return _BLAS[0].limit(limits=1, user_api="blas")
+    two threads on a loaded machine it took 25 times as long (8 ms against 0.36 ms at D 483).
+
+    The loaded BLAS libraries are listed once (on the first use, after numpy and scipy have
+    loaded theirs) and then set directly: threadpoolctl's ``limit`` selects them afresh at
+    each call, about 9 us a learn at 49 actions against 2 here. Nested uses keep the outer
+    one's setting; like ``limit``, the setting is the process's, not the thread's.
+    """
+
+    def __init__(self) -> None:
+        self._libs: list[Any] | None = None
+        self._mine = threading.local()  # each thread's depth and the counts it found
+
+    def __enter__(self) -> None:
+        mine = self._mine
+        mine.depth = getattr(mine, "depth", 0) + 1
+        if mine.depth > 1:
+            return
+        if self._libs is None:
+            self._libs = ThreadpoolController().select(user_api="blas").lib_controllers
+        mine.before = [lib.get_num_threads() for lib in self._libs]
+        for lib, n in zip(self._libs, mine.before, strict=True):
+            if n != 1:
+                lib.set_num_threads(1)
+
+    def __exit__(self, *exc: object) -> None:
+        mine = self._mine
+        mine.depth -= 1
+        if mine.depth or self._libs is None:
+            return
+        for lib, n in zip(self._libs, mine.before, strict=True):
+            if n != 1:
+                lib.set_num_threads(n)
+
+
+_ONE_BLAS_THREAD = _OneBlasThread()
+
+
+def _one_blas_thread() -> _OneBlasThread:
+    """The context in which BLAS runs one thread (:class:`_OneBlasThread`)."""
+    return _ONE_BLAS_THREAD
 
 
 @dataclass(frozen=True)

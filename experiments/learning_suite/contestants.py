@@ -526,6 +526,10 @@ ENGINE_VARIANTS += tuple(
         "first_candidates": (_SCALED_LOOP,),
         "selection": {"trial_share": lo, "trial_share_max": hi}})
     for lo, hi in ((0.3, 0.9), (0.1, 0.9)))
+#: Stop 39: the default as it was before the serving candidate was scored on the distribution
+#: it decided with (``served_memory``, ``engine/served_memory.py``): every candidate, the
+#: serving one too, scored on its distribution when it meets the reward.
+ENGINE_VARIANTS += (LearnerSpec("engine", "engine default served 0", {"served_memory": 0}),)
 #: LinUCB's exploration width (its default alpha is 0.3): greedy, and wider (by label only).
 LINUCB_VARIANTS: tuple[LearnerSpec, ...] = (
     LearnerSpec("policy", "linucb a0", {"name": "linucb", "alpha": 0.0}),
