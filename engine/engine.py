@@ -184,6 +184,9 @@ class Engine:
         self._skipped = 0
         self._relearned: dict[str, int] = {}  # times each candidate learned the log again
         self._served = ServedMemory(self.options.served_memory)
+        # first rewards whose serving candidate was scored on the distribution it decided with
+        # (held), and those it was asked for again (not held: late, a restart, a switch since)
+        self._served_counts = {"held": 0, "asked": 0}
         self._since_checkpoint = 0
         self._checkpoint_failures = 0
         self._checkpoint_retry_at = 0.0  # time.monotonic() before which no retry is made
@@ -736,6 +739,8 @@ class Engine:
         """
         row = self._row(rec, seq, total, previous, self._served.take(rec.decision_id))
         sel = self._selection
+        if row.teaches and row.previous is None:
+            self._served_counts["held" if row.served_by == sel.serving else "asked"] += 1
         every = self.options.follow_every
         if every == 1 or replay:
             sel.process_all(row)
@@ -947,6 +952,8 @@ class Engine:
                 learned_seq=self._learned_seq, replayed_on_start=self._replayed,
                 follow_lag=max(0, self._learned_seq - sel.oldest_cursor),
                 rewards_not_learned=self._skipped, relearned=dict(self._relearned),
+                served_held=self._served_counts["held"],
+                served_asked=self._served_counts["asked"],
                 exploration=sel.learner.config.exploration,
                 serving_learner=sel.serving, candidates=summary,
                 selection_estimator=sel.settings.estimator,

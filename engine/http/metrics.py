@@ -147,6 +147,13 @@ ENGINE_STATS: tuple[StatFamily, ...] = (
     StatFamily("rewards_not_learned", "offerbandit_rewards_not_learned_total", MetricKind.COUNTER,
                "Logged rewards not learned since the engine started (holdout, no-contact or "
                "inactive decisions, or another catalog's)."),
+    StatFamily("served_held", "offerbandit_served_held_total", MetricKind.COUNTER,
+               "First rewards since the engine started whose serving candidate was scored on "
+               "the distribution it decided with, held since its choose (served_memory)."),
+    StatFamily("served_asked", "offerbandit_served_asked_total", MetricKind.COUNTER,
+               "First rewards since the engine started whose serving candidate was asked for "
+               "its distribution again (the decision no longer held: older than "
+               "served_memory decisions, made before a restart, or by another candidate)."),
     StatFamily("last_seq", "offerbandit_logged_reward_seq", MetricKind.GAUGE,
                "Sequence number of the last reward written to the log."),
     StatFamily("learned_seq", "offerbandit_learned_reward_seq", MetricKind.GAUGE,

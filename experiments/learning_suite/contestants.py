@@ -529,7 +529,14 @@ ENGINE_VARIANTS += tuple(
 #: Stop 39: the default as it was before the serving candidate was scored on the distribution
 #: it decided with (``served_memory``, ``engine/served_memory.py``): every candidate, the
 #: serving one too, scored on its distribution when it meets the reward.
-ENGINE_VARIANTS += (LearnerSpec("engine", "engine default served 0", {"served_memory": 0}),)
+#: The same on the one configuration measured where the rule's estimates move every check:
+#: stop 38's trial growing with the evidence.
+ENGINE_VARIANTS += (LearnerSpec("engine", "engine default served 0", {"served_memory": 0}),
+                    LearnerSpec("engine", "engine default+regcbloop scaled trial 0.3-0.9 "
+                                "served 0", {"extra_candidates": (_SCALED_LOOP,),
+                                             "selection": {"trial_share": 0.3,
+                                                           "trial_share_max": 0.9},
+                                             "served_memory": 0}))
 #: LinUCB's exploration width (its default alpha is 0.3): greedy, and wider (by label only).
 LINUCB_VARIANTS: tuple[LearnerSpec, ...] = (
     LearnerSpec("policy", "linucb a0", {"name": "linucb", "alpha": 0.0}),

@@ -42,6 +42,8 @@ def test_the_serving_candidate_is_scored_on_the_distribution_it_decided_with(tmp
         got = play_late(eng, 300)
         assert len(eng._served) == 0  # every held distribution was taken by its reward
         assert serving_ips(eng) == pytest.approx(np.mean(got), abs=1e-12)
+        stats = eng.stats()
+        assert (stats["served_held"], stats["served_asked"]) == (len(got), 0)
     # the same stream scored at reward time: the learner moved in the 20 decisions between,
     # so its estimate is not its mean reward (it was 0.06 above it when this test was written)
     with make_engine(tmp_path / "asked", served_memory=0) as eng:
@@ -55,6 +57,9 @@ def test_a_reward_the_memory_no_longer_holds_is_scored_at_reward_time(tmp_path):
         got = play_late(eng, 300)
         assert abs(serving_ips(eng) - np.mean(got)) > 0.01
         assert len(eng._served) == 0
+        stats = eng.stats()
+        # of the 20 rewarded together at the end, only the last two decisions were still held
+        assert stats["served_held"] == 2 and stats["served_asked"] == len(got) - 2
 
 
 def test_a_restart_forgets_the_held_distributions_and_scores_at_reward_time(tmp_path):
@@ -64,7 +69,9 @@ def test_a_restart_forgets_the_held_distributions_and_scores_at_reward_time(tmp_
     with make_engine(tmp_path / "e") as eng:
         assert len(eng._served) == 0
         ack = eng.reward(d.decision_id, 1.0, now=T0 + 1)  # learned as before the memory
-        assert ack.learned and eng.stats()["candidates"]["joint"]["n"] == 1
+        stats = eng.stats()
+        assert ack.learned and stats["candidates"]["joint"]["n"] == 1
+        assert (stats["served_held"], stats["served_asked"]) == (0, 1)
 
 
 @pytest.mark.parametrize("bad", [-1, 1.5, "many", True, None, 10**8])
