@@ -121,8 +121,9 @@ class EngineOptions:
             :meth:`Engine.follow` is called (by another thread or process following the log).
         served_memory: decisions whose serving candidate's distribution is held until their
             reward (``engine/served_memory.py``), so that the reward scores that candidate on
-            the distribution it decided with instead of asking it again; 0 holds none (each
-            reward asks every candidate, as before).
+            the distribution it decided with instead of asking it again (within 32 MiB
+            whatever the catalog); 0 holds none (each reward asks every candidate, as
+            before).
         reward_scale: divide rewards by their running scale before the learners see them, so
             0/1 rewards and euros learn alike (``engine/reward_scale.py``).
         number_bins: cut each context number into this many quantile bins learned from the

@@ -5,8 +5,9 @@ logged action, taken before it learns that decision (``engine/learner_selection.
 candidate that served the decision, the distribution it decided with is such a probability,
 and the one the decision was drawn from: the engine holds it from ``choose`` to the reward,
 so that the reward's path does not ask the serving candidate for it a second time. Held in
-memory for the latest ``capacity`` decisions only; a reward for an older decision, or one after
-a restart, is scored as the other candidates are, on the distribution at reward time.
+memory for the latest ``capacity`` decisions only, and within :data:`SERVED_BYTES` (a catalog of
+thousands of actions holds fewer); a reward for an older decision, or one after a restart, is
+scored as the other candidates are, on the distribution at reward time.
 
 Example:
     >>> import numpy as np
@@ -28,34 +29,48 @@ from collections import OrderedDict
 
 import numpy as np
 
-__all__ = ["SERVED_MEMORY", "ServedMemory"]
+__all__ = ["SERVED_BYTES", "SERVED_MEMORY", "ServedMemory"]
 
 #: The default of ``EngineOptions.served_memory``: decisions whose serving distribution is
 #: held, about 6 MB at 49 eligible actions (float64) and 22 MB at 193.
 SERVED_MEMORY = 16_384
+#: The most the held distributions' floats take, whatever the catalog's size (32 MiB: 16,384
+#: decisions up to 256 eligible actions each, 4,096 at 1,024).
+SERVED_BYTES = 32 << 20
 
 
 class ServedMemory:
     """Decision id -> (serving candidate, its distribution over the eligible actions), the
-    latest ``capacity`` decisions (0 holds none)."""
+    latest ``capacity`` decisions (0 holds none) whose distributions fit in ``max_bytes``."""
 
-    def __init__(self, capacity: int = SERVED_MEMORY) -> None:
-        self.capacity = capacity
+    def __init__(self, capacity: int = SERVED_MEMORY, max_bytes: int = SERVED_BYTES) -> None:
+        self.capacity, self.max_bytes = capacity, max_bytes
         self._held: OrderedDict[str, tuple[str, np.ndarray]] = OrderedDict()
+        self._bytes = 0
 
     def put(self, decision_id: str, candidate: str, probabilities: np.ndarray) -> None:
         """Hold ``probabilities`` (the caller's array, not copied: it must not change it) as
-        ``candidate``'s distribution for ``decision_id``."""
-        if self.capacity <= 0:
+        ``candidate``'s distribution for ``decision_id``; the oldest make room."""
+        if self.capacity <= 0 or probabilities.nbytes > self.max_bytes:
             return
+        self.take(decision_id)  # a second put replaces the first, counted once
         self._held[decision_id] = (candidate, probabilities)
-        if len(self._held) > self.capacity:
-            self._held.popitem(last=False)
+        self._bytes += probabilities.nbytes
+        while len(self._held) > self.capacity or self._bytes > self.max_bytes:
+            self._bytes -= self._held.popitem(last=False)[1][1].nbytes
 
     def take(self, decision_id: str) -> tuple[str, np.ndarray] | None:
         """The held ``(candidate, distribution)`` of ``decision_id``, no longer held after
         this; None when it is not held."""
-        return self._held.pop(decision_id, None)
+        held = self._held.pop(decision_id, None)
+        if held is not None:
+            self._bytes -= held[1].nbytes
+        return held
+
+    @property
+    def nbytes(self) -> int:
+        """The held distributions' bytes."""
+        return self._bytes
 
     def __len__(self) -> int:
         return len(self._held)

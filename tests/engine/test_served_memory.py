@@ -92,3 +92,16 @@ def test_the_memory_holds_the_latest_decisions_and_gives_each_once():
     none = ServedMemory(capacity=0)
     none.put("d0", "joint", np.ones(1))
     assert len(none) == 0
+
+
+def test_the_memory_stays_within_its_bytes_whatever_the_catalog():
+    memory = ServedMemory(capacity=1000, max_bytes=10 * 8 * 100)  # ten rows of 100 actions
+    for i in range(50):
+        memory.put(f"d{i}", "joint", np.full(100, 0.01))
+    assert len(memory) == 10 and memory.nbytes == 8_000
+    assert memory.take("d39") is None and memory.take("d40") is not None
+    assert memory.nbytes == 7_200
+    memory.put("d41", "ridge", np.ones(1))  # a second put of a held decision replaces it
+    assert len(memory) == 9 and memory.nbytes == 6_408
+    memory.put("big", "joint", np.ones(1001))  # larger than the whole memory: not held
+    assert memory.take("big") is None and len(memory) == 9
