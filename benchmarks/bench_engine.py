@@ -16,7 +16,8 @@ each decision drawn from a challenger's distribution, so each choose asks two le
 ``--trial-share-max 0.9`` lets that share grow (``selection.trial_share_max``).
 ``--served-memory 0`` times the engine as it was before stop 39: each reward asks the serving
 candidate for its distribution again instead of taking the one it decided with
-(``served_memory``, ``engine/served_memory.py``).
+(``served_memory``, ``engine/served_memory.py``). ``--no-drift`` times it without the drift
+monitor, which reads the log's new rows on the path every ``drift.follow_every`` calls.
 """
 
 from __future__ import annotations
@@ -153,6 +154,8 @@ def main() -> int:
                         help="selection.trial_share_max (default 0: the share stays fixed)")
     parser.add_argument("--served-memory", type=int, default=None,
                         help="served_memory (default: the engine's; 0 asks again per reward)")
+    parser.add_argument("--no-drift", action="store_true",
+                        help="drift.enabled = false (what the drift monitor costs on the path)")
     args = parser.parse_args()
     given = args.candidates.strip()
     extra: dict[str, Any] = {"candidates": json.loads(given) if given.startswith("[")
@@ -162,6 +165,8 @@ def main() -> int:
                               "trial_share_max": args.trial_share_max}
     if args.served_memory is not None:
         extra["served_memory"] = args.served_memory
+    if args.no_drift:
+        extra["drift"] = {"enabled": False}
     sizes = (4, 16)  # x 3 channels x 4 timings + no contact = 49 and 193 actions
     if args.one_message:
         LAYOUT.update(channels=["email"], timings=["now"], no_contact=False)
@@ -173,7 +178,7 @@ def main() -> int:
         memory = eng.options.served_memory
     print(f"candidates: {', '.join(names)} (the first serves); trial_share "
           f"{args.trial_share:g}, trial_share_max {args.trial_share_max:g}; served_memory "
-          f"{memory}")
+          f"{memory}; drift monitor {'off' if args.no_drift else 'on'}")
     print(f"{'actions':>7} {'VW text us/pair':>16} {'engine us/pair':>15} {'ratio':>6} "
           f"{'off-path us/pair':>16} {'ratio':>6} {'follow us/reward':>16} "
           f"{'choose p50':>10} {'p99':>7} {'no-guard us/pair':>17} {'4 threads':>9}")
