@@ -106,13 +106,16 @@ _EARLIER_LAYOUTS: tuple[dict[str, Any], ...] = (
 
 #: With ``thompson_l2``: rows held for the Gram matrix before they are added as one product.
 _HELD_ROWS = 256
+
+
 class _OneBlasThread:
     """A context in which BLAS runs one thread: a rank-one update is memory-bound, and with
     two threads on a loaded machine it took 25 times as long (8 ms against 0.36 ms at D 483).
 
     The loaded BLAS libraries are listed once (on the first use, after numpy and scipy have
     loaded theirs) and then set directly: threadpoolctl's ``limit`` selects them afresh at
-    each call, about 9 us an entry and exit against 4 here (timeit). Nested uses keep the outer
+    each call, 11-12 us an entry and exit against 4-5 here (``python -m timeit``, the
+    commands in docs/engine.md, stop 39). Nested uses keep the outer
     one's setting; like ``limit``, the setting is the process's, not the thread's.
     """
 

@@ -528,9 +528,8 @@ ENGINE_VARIANTS += tuple(
     for lo, hi in ((0.3, 0.9), (0.1, 0.9)))
 #: Stop 39: the default as it was before the serving candidate was scored on the distribution
 #: it decided with (``served_memory``, ``engine/served_memory.py``): every candidate, the
-#: serving one too, scored on its distribution when it meets the reward.
-#: The same on the one configuration measured where the rule's estimates move every check:
-#: stop 38's trial growing with the evidence.
+#: serving one too, scored on its distribution when it meets the reward; and the same on stop
+#: 38's trial growing with the evidence, where the rule's estimates set the share at each check.
 ENGINE_VARIANTS += (LearnerSpec("engine", "engine default served 0", {"served_memory": 0}),
                     LearnerSpec("engine", "engine default+regcbloop scaled trial 0.3-0.9 "
                                 "served 0", {"extra_candidates": (_SCALED_LOOP,),
