@@ -30,9 +30,12 @@ naming ``max_dim``): 54 actions of 6 messages x 3 channels x 3 timings at ``dim`
 The model keeps the dense inverse ``A^-1`` of the ``D x D`` ridge matrix (``A = l2 I +
 sum phi phi^T``), updated by Sherman-Morrison: ``phi`` has few non-zeros (the context's
 slots times the action's attributes), so ``u = A^-1 phi`` reads those columns only (the matrix
-is kept column-major), and the rank-one update is one in-place BLAS pass (``dger``) over the
-``D x D`` matrix, about three times faster than numpy's ``A -= outer(u, u)`` with its ``D x D``
-temporary (``benchmarks/bench_joint_ridge.py``). Probabilities are inverse gap weighting over the
+is kept column-major). The rank-one updates are held, up to :data:`_HELD_UPDATES` of them, as
+the columns of ``W`` (``A^-1 = B - W W'``, ``B`` the matrix as last folded), and folded into
+``B`` together by one BLAS matrix product: one pass over the ``D x D`` matrix per
+:data:`_HELD_UPDATES` rewards instead of one per reward (``dger``, which was itself about three
+times faster than numpy's ``A -= outer(u, u)`` with its ``D x D`` temporary:
+``benchmarks/bench_joint_ridge.py``). Probabilities are inverse gap weighting over the
 estimates, exactly :class:`~policies.ridge_learner.RidgeLearner`'s (``gamma_scale``,
 ``gamma_exponent``). :meth:`JointRidgeLearner.weights` gives every action's effective weights
 over ``x``, so :class:`~policies.ridge_batch_scorer.RidgeBatchScorer` scores it as it scores the
@@ -62,7 +65,7 @@ from typing import Any
 
 import numpy as np
 from scipy.linalg import solve_triangular  # type: ignore[import-untyped]
-from scipy.linalg.blas import dger  # type: ignore[import-untyped]
+from scipy.linalg.blas import dgemm, dger  # type: ignore[import-untyped]
 from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]
 
 from policies.errors import PolicyConfigError, PolicyInputError
@@ -106,6 +109,18 @@ _EARLIER_LAYOUTS: tuple[dict[str, Any], ...] = (
 
 #: With ``thompson_l2``: rows held for the Gram matrix before they are added as one product.
 _HELD_ROWS = 256
+#: Rank-one updates of ``A^-1`` held before they are folded in by one matrix product. Why:
+#: each update passed over the whole ``D x D`` inverse (2 MB at ``D = 510``, a core's whole
+#: L2 cache here), which cost the update itself 74 us and evicted what the rest of a
+#: choose+reward pair reads; held, a learn reads the ``nnz`` columns it needs, ``W``'s
+#: ``D x held`` block, and the matrix once per this many (docs/engine.md, stop 40).
+_HELD_UPDATES = 32
+#: A row whose ``1 + phi' A^-1 phi`` exceeds this is applied at once, not held: such a row lies
+#: far outside what was learned (a number of absurd size read raw), and held beside the others
+#: its column of ``W`` is large enough that ``B - W W'`` loses the small directions to rounding
+#: (ten rows of ``x = 1e9``, ``tests/policies/test_number_scale.py``, turned a later
+#: ``phi' A^-1 phi`` negative, a ``W`` column's square root undefined).
+_FOLD_AT_LEVERAGE = 1e3
 
 
 class _OneBlasThread:
@@ -692,7 +707,12 @@ class JointRidgeLearner(HashedRidge):
         self._columns: list[str] = []
         self._zc = np.zeros((0, 1))  # (K, Cx + 1): crossed columns, the constant first
         self._zb = np.zeros((0, 0))  # (K, U): identity columns kept as constants only
-        self._ainv = np.zeros((0, 0))
+        # per action: its non-zero crossed columns and their values, its constants' indices
+        # in the joint vector and their values (_set_columns)
+        self._nonzero: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+        self._base = np.zeros((0, 0), order="F")  # A^-1 as last folded (B; _inverse_columns)
+        self._held = np.zeros((0, _HELD_UPDATES), order="F")  # W: A^-1 = B - W[:, :n] W[:, :n]'
+        self._held_n = 0
         self._b = np.zeros(0)
         self._theta = np.zeros(0)
         self._n = 0
@@ -740,17 +760,28 @@ class JointRidgeLearner(HashedRidge):
                 raise PolicyInputError(f"actions: expected the model's {self._k} actions "
                                        f"with columns {self._columns[:6]}..., got "
                                        f"{len(actions)} with {crossed[:6]}...")
-            self._zc, self._zb = zc, zb
+            self._set_columns(zc, zb)
             return
-        self._k, self._columns, self._zc, self._zb = len(actions), crossed, zc, zb
+        self._k, self._columns = len(actions), crossed
+        self._set_columns(zc, zb)
         d = self._width * zc.shape[1] + zb.shape[1]
-        self._ainv = np.asfortranarray(np.diag(1.0 / self._weight_penalties()))  # BLAS updated
+        self._set_inverse(np.diag(1.0 / self._weight_penalties()))
         self._b = np.zeros(d)
         self._theta = np.zeros(d)
         if self.config.thompson_l2:
             self._gram = np.zeros((d, d))
         if self.config.thompson:
             self._draw_pool()
+
+    def _set_columns(self, zc: np.ndarray, zb: np.ndarray) -> None:
+        """The actions' crossed columns ``zc`` and constants ``zb``, and each action's
+        non-zero ones (:meth:`_phi` reads them at every learn)."""
+        self._zc, self._zb = zc, zb
+        cross = self._width * zc.shape[1]
+        self._nonzero = []
+        for a in range(zc.shape[0]):
+            cs, bs = np.flatnonzero(zc[a]), np.flatnonzero(zb[a])
+            self._nonzero.append((cs, zc[a, cs], cross + bs, zb[a, bs]))
 
     def weight_groups(self) -> np.ndarray:
         """Each weight's group, ``(D,)``: 0 the actions' own effects and the bias (the context's
@@ -807,6 +838,76 @@ class JointRidgeLearner(HashedRidge):
         w[:, -1] += self._zb @ self._theta[cross:]
         return w
 
+    # -- the inverse: folded, plus the updates held ---------------------------------------------
+    @property
+    def _ainv(self) -> np.ndarray:
+        """``A^-1`` as it stands, the held updates in: the folded matrix itself when none is
+        held, else a new array (reading it folds nothing, so that when the updates are folded
+        never depends on who read the matrix: a replay rounds as the live run did)."""
+        if not self._held_n:
+            return self._base
+        w = self._held[:, :self._held_n]
+        with _one_blas_thread():
+            return self._base - w @ w.T
+
+    @_ainv.setter
+    def _ainv(self, value: np.ndarray) -> None:
+        self._set_inverse(value)
+
+    def _set_inverse(self, value: np.ndarray, held: np.ndarray | None = None) -> None:
+        """Make ``value`` the folded ``A^-1`` (column-major: BLAS updates it in place), with
+        ``held``'s columns (``D x n``, ``n <= _HELD_UPDATES``) the updates held, none if None."""
+        self._base = np.asfortranarray(value, dtype=np.float64)
+        self._held = np.zeros((self._base.shape[0], _HELD_UPDATES), order="F")
+        self._held_n = 0 if held is None else held.shape[1]
+        if self._held_n:
+            self._held[:, :self._held_n] = held
+
+    def _fold(self) -> None:
+        """Fold the held updates into the matrix: ``B <- B - W W'``, one BLAS product."""
+        if not self._held_n:
+            return
+        w = self._held[:, :self._held_n]
+        with _one_blas_thread():
+            self._base = dgemm(-1.0, w, w, beta=1.0, c=self._base, trans_b=True,
+                               overwrite_c=True)
+        self._held_n = 0
+
+    def _update_inverse(self, u: np.ndarray, denom: float) -> None:
+        """``A^-1 -= u u' / denom``: held as ``W``'s next column, ``u / sqrt(denom)``, and
+        folded when ``W`` is full; a row of large leverage, or one whose ``denom`` rounding
+        took below 1, is applied at once, in place, as before the updates were held."""
+        if 1.0 <= denom <= _FOLD_AT_LEVERAGE:
+            self._held[:, self._held_n] = u * (1.0 / np.sqrt(denom))
+            self._held_n += 1
+            if self._held_n == _HELD_UPDATES:
+                self._fold()
+            return
+        self._fold()
+        with _one_blas_thread():
+            self._base = dger(-1.0 / denom, u, u, a=self._base, overwrite_a=True)
+
+    def _inverse_columns(self, cols: np.ndarray) -> np.ndarray:
+        """``A^-1``'s columns ``cols``, the held updates in, one per row (``len(cols) x D``).
+        Why rows: the matrix is column-major, so its transpose's rows are the columns, each
+        copied whole; ``B[:, cols]`` gathered them element by element (in a choose+reward
+        pair, 56 us for 26 columns at ``D = 510``, against 11 us with the matrix in cache)."""
+        out = self._base.T[cols]
+        if self._held_n:
+            w = self._held[:, :self._held_n]
+            out -= w[cols] @ w.T
+        return out
+
+    def _inverse_times(self, cols: np.ndarray, vals: np.ndarray) -> np.ndarray:
+        """``A^-1 phi`` for the sparse ``phi`` with values ``vals`` at ``cols``: the folded
+        matrix's columns (as :meth:`_inverse_columns` reads them), less ``W (W' phi)``, two
+        products of ``held`` terms (not the ``len(cols) x D`` correction of every column)."""
+        out = vals @ self._base.T[cols]
+        if self._held_n:
+            w = self._held[:, :self._held_n]
+            out -= w @ (vals @ w[cols])
+        return out
+
     def _estimate(self, x: np.ndarray, idx: np.ndarray) -> np.ndarray:
         cross = self._width * self._zc.shape[1]
         per_column = x @ self._theta[:cross].reshape(self._width, self._zc.shape[1])
@@ -827,25 +928,23 @@ class JointRidgeLearner(HashedRidge):
         q, d = self._zc.shape[1], self._theta.size
         cross = self._width * q
         cols = (xs[:, None] * q + np.arange(q)[None, :]).ravel()
-        w = np.einsum("dsc,s->dc", self._ainv[:, cols].reshape(d, xs.size, q), x[xs])
+        w = np.einsum("scd,s->dc", self._inverse_columns(cols).reshape(xs.size, q, d), x[xs])
         inner = np.einsum("scd,s->cd", w[cols].reshape(xs.size, q, q), x[xs])
         zc, zb = self._zc[idx], self._zb[idx]
         quad = np.einsum("kc,cd,kd->k", zc, inner, zc)
         if zb.shape[1]:
             quad += 2.0 * ((zb @ w[cross:]) * zc).sum(axis=1)
-            quad += ((zb @ self._ainv[cross:, cross:]) * zb).sum(axis=1)
+            constants = self._inverse_columns(np.arange(cross, d))[:, cross:]  # symmetric
+            quad += ((zb @ constants) * zb).sum(axis=1)
         return quad
 
     def _phi(self, x: np.ndarray, a: int) -> tuple[np.ndarray, np.ndarray]:
         """The non-zero entries of action ``a``'s joint features: (indices, values)."""
         xs = np.flatnonzero(x)
-        zc, zb = self._zc[a], self._zb[a]
-        cs, bs = np.flatnonzero(zc), np.flatnonzero(zb)
-        q = zc.size
-        idx = (xs[:, None] * q + cs[None, :]).ravel()
-        val = (x[xs][:, None] * zc[cs][None, :]).ravel()
-        return (np.concatenate([idx, self._width * q + bs]),
-                np.concatenate([val, zb[bs]]))
+        cs, cv, bs, bv = self._nonzero[a]
+        idx = (xs[:, None] * self._zc.shape[1] + cs[None, :]).ravel()
+        val = (x[xs][:, None] * cv[None, :]).ravel()
+        return np.concatenate([idx, bs]), np.concatenate([val, bv])
 
     def learn(self, shared: FeatureSet, eligible: Sequence[int] | np.ndarray | None, chosen: int,
               probability: float, reward: float) -> None:
@@ -860,22 +959,29 @@ class JointRidgeLearner(HashedRidge):
         if self.config.thompson_l2:
             self._add_to_gram(nz, val, self.forget)
         factor = self.forget  # before _forget spends a temporary factor's update
-        restored = self._forget(0, self._ainv, self._b)
+        if factor != 1.0:  # forgetting scales the whole matrix: the held updates in first
+            self._fold()
+        restored = self._forget(0, self._base, self._b)
         if restored:  # the penalty came back: the weights moved
-            self._theta = self._ainv @ self._b
+            self._theta = self._base @ self._b
         perturbed = self.config.pool == "perturbed"  # refused without thompson
         if perturbed and (restored or factor != 1.0):
             self._forget_deviations(factor, restored)
         with _one_blas_thread():
-            u = self._ainv[:, nz] @ val
+            u = self._inverse_times(nz, val)
             denom = 1.0 + val @ u[nz]
+            if self._held_n and not denom >= 1.0:
+                # phi' A^-1 phi is >= 0 exactly: below, B - W W' lost it to rounding (a
+                # row of absurd size, against held updates of another); fold and ask again
+                self._fold()
+                u = self._inverse_times(nz, val)
+                denom = 1.0 + val @ u[nz]
             error = r - self._theta[nz] @ val
             if perturbed:
                 self._perturb(nz, val, u, denom)
             # theta = A^-1 b after the update: theta + u (r - phi . theta) / (1 + phi . u)
             self._theta += u * (error / denom)
-            # A^-1 -= u u^T / denom, in place (one pass over the matrix, no D x D temporary)
-            self._ainv = dger(-1.0 / denom, u, u, a=self._ainv, overwrite_a=True)
+            self._update_inverse(u, denom)
         self._b[nz] += r * val
         self._welford(r)
         self._n += 1
@@ -908,12 +1014,13 @@ class JointRidgeLearner(HashedRidge):
             if self.config.thompson_l2:
                 spread = self._noise_under_draws_prior(noise)
             else:
-                spread = noise @ _root(0.5 * (self._ainv + self._ainv.T)).T
+                inverse = self._ainv
+                spread = noise @ _root(0.5 * (inverse + inverse.T)).T
             if rows is not None:  # a block of the perturbed pool's deviations, the rest kept
                 self._pool[rows] = spread
                 self._set_pool(self._pool)  # its actions' constants computed afresh
             elif self.config.pool == "perturbed":  # the deviations alone, unitless (_perturb)
-                self._set_pool(np.asfortranarray(spread))
+                self._set_pool(spread)
             else:
                 scale = self._thompson_scale() * self._posterior_spread()
                 self._set_pool(self._theta + scale * spread)
@@ -925,7 +1032,7 @@ class JointRidgeLearner(HashedRidge):
         ``dev_j = A^-1 c_j`` becomes ``dev_j + u (e_j - phi' dev_j) / denom`` (Sherman-Morrison
         on both), one rank-one update of the ``(draws, D)`` deviations."""
         e = self._noise.standard_normal(self._pool.shape[0])
-        coef = (e - self._pool[:, nz] @ val) / denom
+        coef = (e - val @ self._pool.T[nz]) / denom  # .T: the columns copied whole (F order)
         self._pool = dger(1.0, coef, u, a=self._pool, overwrite_a=True)
         if self._pool_constants.shape == (self._pool.shape[0], self._k):
             cross = self._width * self._zc.shape[1]
@@ -1020,8 +1127,10 @@ class JointRidgeLearner(HashedRidge):
 
     def _set_pool(self, pool: np.ndarray) -> None:
         """Serve from ``pool`` (``(draws, D)``); its actions' constants per draw are computed
-        at its first use (they need the actions, which a loaded model gets later)."""
-        self._pool = pool
+        at its first use (they need the actions, which a loaded model gets later). Kept
+        column-major, whichever pool: dger updates the perturbed one in place, and both are
+        read by their transpose's rows (:meth:`_pool_products`)."""
+        self._pool = np.asfortranarray(pool)
         self._pool_constants = np.zeros((0, 0))  # (draws, K) once computed
 
     def _pool_estimates(self, x: np.ndarray, idx: np.ndarray,
@@ -1043,8 +1152,10 @@ class JointRidgeLearner(HashedRidge):
         q = self._zc.shape[1]
         cross = self._width * q
         xs = np.flatnonzero(x)
-        crossed = self._pool[:, :cross].reshape(-1, self._width, q)[:, xs, :]
-        per_column = np.einsum("s,psc->pc", x[xs], crossed)
+        # the pool's transpose, (D, draws), is C-ordered where the pool is column-major (the
+        # perturbed one, for dger): its rows reshape without a copy of the whole pool
+        crossed = self._pool.T[:cross].reshape(self._width, q, -1)[xs]
+        per_column = np.einsum("s,scp->pc", x[xs], crossed)
         if self._pool_constants.shape != (self._pool.shape[0], self._k):
             # the actions' constants under each draw do not depend on the context: once a pool
             self._pool_constants = self._pool[:, cross:] @ self._zb.T
@@ -1085,7 +1196,7 @@ class JointRidgeLearner(HashedRidge):
         nz, val = self._phi(x, a)
         self._b[nz] += delta * val
         with _one_blas_thread():
-            step = self._ainv[:, nz] @ (delta * val)
+            step = self._inverse_times(nz, delta * val)
         self._theta += step
         if self.config.pool == "redrawn" and self._pool.shape[-1:] == step.shape:
             self._set_pool(self._pool + step)
@@ -1096,7 +1207,12 @@ class JointRidgeLearner(HashedRidge):
     # -- persistence ---------------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> None:
         """Write the whole model to ``path`` atomically (temp file, fsync, rename)."""
-        self._write(path, ainv=self._ainv, b=self._b, theta=self._theta,
+        # ainv: the whole inverse, as a reader from before the held updates expects; the
+        # folded matrix and the held updates beside it, so that a resumed model folds (and
+        # rounds) where this one will
+        held = ({"ainv_base": self._base, "held": self._held[:, :self._held_n]}
+                if self._held_n else {})
+        self._write(path, ainv=self._ainv, **held, b=self._b, theta=self._theta,
                     n=np.array([self._n, self._k], dtype=np.int64),
                     columns=np.array(json.dumps(self._columns)), pool=self._pool,
                     pool_noise=np.array(json.dumps(self._noise.bit_generator.state)),
@@ -1110,6 +1226,9 @@ class JointRidgeLearner(HashedRidge):
             with np.load(path, allow_pickle=False) as z:
                 saved = str(z["config"])
                 ainv, b, theta, counts = z["ainv"], z["b"], z["theta"], z["n"]
+                held = z["held"] if "held" in z.files else None
+                if held is not None:
+                    ainv = z["ainv_base"]
                 columns = json.loads(str(z["columns"]))
                 pool = z["pool"] if "pool" in z.files else np.zeros((0, 0))
                 gram = z["gram"] if "gram" in z.files else np.zeros((0, 0))
@@ -1121,10 +1240,16 @@ class JointRidgeLearner(HashedRidge):
         if saved != self.config.fingerprint():
             raise PolicyConfigError(f"model_path: expected a model made with "
                                     f"{self.config.fingerprint()}, got {saved}")
-        self._ainv, self._b, self._theta = np.asfortranarray(ainv), b.copy(), theta.copy()
+        if held is not None and (held.ndim != 2 or held.shape[0] != ainv.shape[0]
+                                 or held.shape[1] > _HELD_UPDATES):
+            raise PolicyConfigError(f"model_path: expected held updates of shape "
+                                    f"({ainv.shape[0]}, <= {_HELD_UPDATES}), got "
+                                    f"{held.shape} in {str(path)!r}")
+        self._set_inverse(ainv, held)
+        self._b, self._theta = b.copy(), theta.copy()
         self._n, self._k = int(counts[0]), int(counts[1])
         self._columns = list(columns)
-        self._set_pool(np.array(pool, dtype=np.float64, order="F"))  # dger updates it
+        self._set_pool(np.array(pool, dtype=np.float64))
         if noise is not None:
             self._noise.bit_generator.state = noise
         self._gram = np.asarray(gram, dtype=np.float64).copy()
