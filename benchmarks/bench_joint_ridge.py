@@ -13,7 +13,9 @@ Thompson sampling 0.5 with a twentieth of inverse gap weighting mixed in (``thom
 with the perturbed pool (``pool = "perturbed"``, ``redraw = 300``: a rank-one update of the 64
 draws' deviations per learn, a factorisation every 300 learns), the joint
 ridge's update done as numpy's ``A -= outer(u, u)`` instead of BLAS ``dger`` (the choice the
-learner made), all in the same run, with the ratios to the disjoint ridge.
+learner made until stop 40), the perturbed default with each update applied at once by ``dger``
+(one pass over ``D x D`` per learn: what the held updates replaced, ``_HELD_UPDATES``), all in
+the same run, with the ratios to the disjoint ridge.
 Contexts: 6 numbers and a 4-valued segment (the marketing world's shape).
 
 Run: ``OPENBLAS_NUM_THREADS=1 python benchmarks/bench_joint_ridge.py [--learns 2000]``.
@@ -25,6 +27,7 @@ import argparse
 import time
 
 import numpy as np
+from scipy.linalg.blas import dger  # type: ignore[import-untyped]
 
 from policies.joint_ridge_learner import JointRidgeConfig, JointRidgeLearner
 from policies.ridge_learner import RidgeConfig, RidgeLearner
@@ -55,6 +58,15 @@ class _NumpyOuter(JointRidgeLearner):
         self._ainv -= np.outer(u, u / denom)
         self._b[nz] += float(reward) * val
         self._n += 1
+
+
+class _DgerEach(JointRidgeLearner):
+    """The joint learner with each rank-one update applied at once, in place (``dger``), as
+    before the updates were held."""
+
+    def _update_inverse(self, u, denom, *rest):  # type: ignore[no-untyped-def]
+        self._fold()
+        self._base = dger(-1.0 / denom, u, u, a=self._base, overwrite_a=True)
 
 
 def timed(learner, actions: list[dict], shared: list[dict]) -> tuple[float, float]:
@@ -97,6 +109,9 @@ def main() -> int:
                                                                    thompson_mix=0.05,
                                                                    pool="perturbed",
                                                                    redraw=300))),
+                               ("perturbed r300, dger each",
+                                _DgerEach(JointRidgeConfig(thompson=0.5, thompson_mix=0.05,
+                                                           pool="perturbed", redraw=300))),
                                ("joint, numpy outer", _NumpyOuter(JointRidgeConfig()))):
             cost = timed(learner, actions, shared)
             rows.append((label, str(learner.joint_dim), cost))

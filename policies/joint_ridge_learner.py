@@ -858,7 +858,8 @@ class JointRidgeLearner(HashedRidge):
         """Make ``value`` the folded ``A^-1`` (column-major: BLAS updates it in place), with
         ``held``'s columns (``D x n``, ``n <= _HELD_UPDATES``) the updates held, none if None."""
         self._base = np.asfortranarray(value, dtype=np.float64)
-        self._held = np.zeros((self._base.shape[0], _HELD_UPDATES), order="F")
+        if self._held.shape[0] != self._base.shape[0]:
+            self._held = np.zeros((self._base.shape[0], _HELD_UPDATES), order="F")
         self._held_n = 0 if held is None else held.shape[1]
         if self._held_n:
             self._held[:, :self._held_n] = held
