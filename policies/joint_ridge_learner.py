@@ -182,7 +182,8 @@ class JointRidgeConfig:
         gamma_scale: SquareCB's gamma at the first reward (> 0).
         gamma_exponent: how fast gamma grows with the rewards learned (0..1).
         max_dim: the largest joint dimension ``D`` allowed (64..8192): the model holds a
-            ``D x D`` float64 inverse (2,048: 34 MB) and each learn passes over it once.
+            ``D x D`` float64 inverse (2,048: 34 MB), passed over once per
+            :data:`_HELD_UPDATES` learns (at every learn under forgetting).
         ucb: optimism, in standard deviations of the rewards learned (>= 0; 0, the default,
             none): the inverse gap weighting runs over ``estimate_a + ucb * sd *
             sqrt(phi_a' A^-1 phi_a)`` (:meth:`JointRidgeLearner._quadratic_form`), as
