@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from policies.errors import PolicyConfigError
+from policies.errors import PolicyConfigError, PolicyInputError
 from policies.joint_ridge_learner import JointRidgeConfig, JointRidgeLearner
 from policies.ridge_batch_scorer import RidgeBatchScorer
 
@@ -124,3 +124,20 @@ def test_a_bad_history_is_refused_and_the_default_is_left_out_of_the_fingerprint
             JointRidgeConfig(history=bad)  # type: ignore[arg-type]
     assert "history" not in JointRidgeConfig().fingerprint()
     assert "left_out" in JointRidgeConfig(history="left_out").fingerprint()
+
+
+def test_a_left_out_history_is_not_read_at_all():
+    """Catches the history's items formatted and looked up only to be dropped (what it cost the
+    engine's pair before stop 40): a history whose value no reader accepts passes unread
+    where the history is left out, and is refused where the model crosses it; the features
+    of the context are the same with or without the history."""
+    odd = {"c": {"segment": "a", "age": 0.3}, "h": {"contacts_7d": {"not": "a number"}}}
+    with JointRidgeLearner(JointRidgeConfig(dim=16, history="left_out")) as left, \
+            JointRidgeLearner(JointRidgeConfig(dim=16)) as crossed:
+        for j in (left, crossed):
+            j.set_actions(ACTIONS)
+        for learning in (False, True):
+            np.testing.assert_array_equal(left.features(odd, learning=learning),
+                                          left.features({"c": odd["c"]}, learning=learning))
+        with pytest.raises(PolicyInputError, match=r"h\.contacts_7d"):
+            crossed.features(odd)
