@@ -32,6 +32,16 @@ def _learned(config: JointRidgeConfig, rows: list) -> JointRidgeLearner:
     return j
 
 
+def _same_then_closed(one: JointRidgeLearner, other: JointRidgeLearner,
+                      fields: tuple[str, ...]) -> None:
+    """Both learners hold the same ``fields``, bit for bit; then both are closed."""
+    for field in fields:
+        np.testing.assert_array_equal(getattr(one, field), getattr(other, field),
+                                      err_msg=field)
+    one.close()
+    other.close()
+
+
 def test_with_updates_held_the_inverse_is_the_ridge_solve():
     """Catches a held update lost or counted twice (the inverse or the weights off the exact
     solve of ``l2 I + sum phi phi'`` against ``sum r phi``) while some are held."""
@@ -103,11 +113,7 @@ def test_a_save_resumes_the_held_updates_to_the_last_bit(tmp_path, first):
         for j in (live, resumed):
             j.learn(shared, None, a, 0.5, r)
         np.testing.assert_array_equal(resumed.probabilities(shared), live.probabilities(shared))
-    np.testing.assert_array_equal(resumed._theta, live._theta)
-    np.testing.assert_array_equal(resumed._ainv, live._ainv)
-    np.testing.assert_array_equal(resumed._pool, live._pool)
-    live.close()
-    resumed.close()
+    _same_then_closed(resumed, live, ("_theta", "_ainv", "_pool"))
 
 
 def test_reading_the_inverse_folds_nothing():
@@ -121,11 +127,7 @@ def test_reading_the_inverse_folds_nothing():
         _ = read._ainv, read._pool, read._quadratic_form(read.features(shared), np.arange(6))
         for j in (read, unread):
             j.learn(shared, None, a, 0.5, r)
-    np.testing.assert_array_equal(read._theta, unread._theta)
-    np.testing.assert_array_equal(read._base, unread._base)
-    np.testing.assert_array_equal(read._pool, unread._pool)
-    read.close()
-    unread.close()
+    _same_then_closed(read, unread, ("_theta", "_base", "_pool"))
 
 
 def test_the_quadratic_form_reads_the_held_updates():
