@@ -111,9 +111,10 @@ _EARLIER_LAYOUTS: tuple[dict[str, Any], ...] = (
 _HELD_ROWS = 256
 #: Rank-one updates of ``A^-1`` held before they are folded in by one matrix product. Why:
 #: each update passed over the whole ``D x D`` inverse (2 MB at ``D = 510``, a core's whole
-#: L2 cache here), which cost the update itself 74 us and evicted what the rest of a
-#: choose+reward pair reads; held, a learn reads the ``nnz`` columns it needs, ``W``'s
-#: ``D x held`` block, and the matrix once per this many (docs/engine.md, stop 40).
+#: L2 cache on the machine measured), 74 us a learn in a throwaway profile; held, a learn
+#: reads the ``nnz`` columns it needs and ``W``'s ``D x held`` block, and the matrix is passed
+#: over once per this many (the shared default's learn: 113 us against 217 with each update
+#: applied at once, ``benchmarks/bench_joint_ridge.py``; docs/engine.md, stop 40).
 _HELD_UPDATES = 32
 #: A row whose ``1 + phi' A^-1 phi`` exceeds this is applied at once, not held: such a row lies
 #: far outside what was learned (a number of absurd size read raw), and held beside the others
@@ -892,8 +893,8 @@ class JointRidgeLearner(HashedRidge):
     def _inverse_columns(self, cols: np.ndarray) -> np.ndarray:
         """``A^-1``'s columns ``cols``, the held updates in, one per row (``len(cols) x D``).
         Why rows: the matrix is column-major, so its transpose's rows are the columns, each
-        copied whole; ``B[:, cols]`` gathered them element by element (in a choose+reward
-        pair, 56 us for 26 columns at ``D = 510``, against 11 us with the matrix in cache)."""
+        copied whole; ``B[:, cols]`` gathered them element by element (a throwaway profile of
+        the engine's pair at ``D = 510``, 26 columns: 56 us a pair gathered, 35 as rows)."""
         out = self._base.T[cols]
         if self._held_n:
             w = self._held[:, :self._held_n]
