@@ -51,6 +51,7 @@ from experiments.learning_suite.suite_table import (
     bests,
     markdown,
     paired_difference,
+    same_cells,
     summarise,
     wide,
     worst_ratios,
@@ -308,7 +309,9 @@ def _print_before(recs: list[dict[str, Any]], before: Path, worlds: list[str],
         print(f"\n{before}: no cells of {', '.join(labels)} at these seeds", file=sys.stderr)
         return
     print(f"\n{args.metric}: this folder minus {before}, the same learner, paired by seed, "
-          "mean [95 % interval] (pairs)")
+          "mean [95 % interval] (pairs; of them, cells the same to the last bit in capture, the "
+          "whole run's capture and the tail's expected and realised rewards; the cells' mean "
+          "seconds)")
     print("| world | " + " | ".join(labels) + " |")
     print("| --- |" + " --- |" * len(labels))
     for w in worlds:
@@ -316,9 +319,18 @@ def _print_before(recs: list[dict[str, Any]], before: Path, worlds: list[str],
         for lab in labels:
             mean, lo, hi, n = paired_difference(recs + then, w, lab, f"{lab} (before)",
                                                 args.metric)
+            same, _ = same_cells(recs + then, w, lab, f"{lab} (before)")
             d = args.digits
-            cells.append(f"{mean:+.{d}f} [{lo:+.{d}f}, {hi:+.{d}f}] ({n})" if n else "")
+            cells.append(f"{mean:+.{d}f} [{lo:+.{d}f}, {hi:+.{d}f}] ({n}; {same} the same "
+                         f"to the last bit; {_seconds(then, w, lab + ' (before)'):.0f} s a "
+                         f"cell before, {_seconds(recs, w, lab):.0f} s now)" if n else "")
         print(f"| {w} | " + " | ".join(cells) + " |")
+
+
+def _seconds(recs: list[dict[str, Any]], world: str, label: str) -> float:
+    """The mean of a learner's cells' own time in a world (their ``seconds``)."""
+    times = [r["seconds"] for r in recs if r["world"] == world and r["learner"] == label]
+    return sum(times) / len(times) if times else float("nan")
 
 
 if __name__ == "__main__":

@@ -94,6 +94,32 @@ def against_bar(records: Iterable[Mapping[str, Any]], world: str, a: str, best: 
     return mean, mean - half, mean + half, int(d.size)
 
 
+#: What :func:`same_cells` compares: the tail's capture, the tail's mean expected reward of the
+#: actions played (``chosen``) and realised reward, and the whole run's capture.
+SAME_FIELDS = ("capture", "chosen", "reward", "capture_all")
+
+
+def same_cells(records: Iterable[Mapping[str, Any]], world: str, a: str, b: str,
+               fields: Sequence[str] = SAME_FIELDS) -> tuple[int, int]:
+    """How many of the seeds both ``a`` and ``b`` ran in ``world`` give them the same
+    ``fields`` to the last bit, and how many both ran: a change meant to move no decision
+    (the same learner before and after) shows as all of them. Equal means are not equal
+    decisions, but a decision moved anywhere in the run would have to leave the whole run's
+    capture and the tail's expected and realised rewards all unchanged to the last bit.
+
+    Example:
+        >>> rows = [{"world": "w", "learner": l, "seed": s, "capture": c}
+        ...         for l, s, c in (("a", 0, 0.5), ("b", 0, 0.5), ("a", 1, 0.5), ("b", 1, 0.25))]
+        >>> same_cells(rows, "w", "a", "b", fields=("capture",))
+        (1, 2)
+    """
+    mine = {r["seed"]: r for r in records if r["world"] == world and r["learner"] == a}
+    theirs = {r["seed"]: r for r in records if r["world"] == world and r["learner"] == b}
+    both = mine.keys() & theirs.keys()
+    same = sum(all(mine[s].get(f) == theirs[s].get(f) for f in fields) for s in both)
+    return same, len(both)
+
+
 def bar_reading(lo: float, hi: float, bar: float) -> str:
     """What an :func:`against_bar` interval says, in words."""
     if lo > 0:

@@ -155,3 +155,19 @@ def test_the_cli_refuses_a_take_it_cannot_do(tmp_path, extra, said, capsys):
         learning_suite.main(argv)
     assert exc.value.code not in (0, None)
     assert said in capsys.readouterr().err + str(exc.value.code)
+
+
+def test_before_counts_the_cells_a_change_left_the_same_to_the_last_bit(tmp_path, capsys):
+    """Catches ``--before`` calling two runs the same where a decision moved: a cell whose
+    capture is equal but whose realised reward differs by a rounding's worth is not counted,
+    and the cells' mean seconds are shown for both runs."""
+    now = [_rec("small", DEFAULT, s, 0.1 * s) for s in range(3)]
+    then = [dict(r, seconds=2.0) for r in now]
+    then[2] = dict(then[2], reward=then[2]["reward"] + 1e-15)
+    _write(tmp_path / "now", now)
+    _write(tmp_path / "then", then)
+    assert learning_suite.main(["--quick", "--worlds", "small", "--learners", DEFAULT,
+                                "--seeds", "0,1,2", "--out", str(tmp_path / "now"),
+                                "--table-only", "--before", str(tmp_path / "then")]) == 0
+    row = capsys.readouterr().out.split("minus")[1].splitlines()[-1]
+    assert "(3; 2 the same to the last bit; 2 s a cell before, 1 s now)" in row
