@@ -110,11 +110,12 @@ _EARLIER_LAYOUTS: tuple[dict[str, Any], ...] = (
 #: With ``thompson_l2``: rows held for the Gram matrix before they are added as one product.
 _HELD_ROWS = 256
 #: Rank-one updates of ``A^-1`` held before they are folded in by one matrix product. Why:
-#: each update passed over the whole ``D x D`` inverse (2 MB at ``D = 510``, a core's whole
-#: L2 cache on the machine measured), 74 us a learn in a throwaway profile; held, a learn
-#: reads the ``nnz`` columns it needs and ``W``'s ``D x held`` block, and the matrix is passed
-#: over once per this many (the shared default's learn: 113 us against 217 with each update
-#: applied at once, ``benchmarks/bench_joint_ridge.py``; docs/engine.md, stop 40).
+#: each update passed over the whole ``D x D`` inverse (2 MB at ``D = 510``), one ``dger`` of
+#: about 60 us, where one product folds 32 of them in about 315 us, 10 us each (one BLAS
+#: thread, the ``timeit`` commands of docs/engine.md, stop 40); a learn in between reads only
+#: the ``nnz`` columns it needs and ``W``'s ``D x held`` block
+#: (``benchmarks/bench_joint_ridge.py``: the shared default's learn against each update
+#: applied at once).
 _HELD_UPDATES = 32
 #: A row whose ``1 + phi' A^-1 phi`` exceeds this is applied at once, not held: such a row lies
 #: far outside what was learned (a number of absurd size read raw), and held beside the others
@@ -891,21 +892,18 @@ class JointRidgeLearner(HashedRidge):
             self._base = dger(-1.0 / denom, u, u, a=self._base, overwrite_a=True)
 
     def _inverse_columns(self, cols: np.ndarray) -> np.ndarray:
-        """``A^-1``'s columns ``cols``, the held updates in, one per row (``len(cols) x D``).
-        Why rows: the matrix is column-major, so its transpose's rows are the columns, each
-        copied whole; ``B[:, cols]`` gathered them element by element (a throwaway profile of
-        the engine's pair at ``D = 510``, 26 columns: 56 us a pair gathered, 35 as rows)."""
-        out = self._base.T[cols]
+        """``A^-1[:, cols]``, the held updates in (``D x len(cols)``)."""
+        out = self._base[:, cols]
         if self._held_n:
             w = self._held[:, :self._held_n]
-            out -= w[cols] @ w.T
+            out -= w @ w[cols].T
         return out
 
     def _inverse_times(self, cols: np.ndarray, vals: np.ndarray) -> np.ndarray:
         """``A^-1 phi`` for the sparse ``phi`` with values ``vals`` at ``cols``: the folded
-        matrix's columns (as :meth:`_inverse_columns` reads them), less ``W (W' phi)``, two
-        products of ``held`` terms (not the ``len(cols) x D`` correction of every column)."""
-        out = vals @ self._base.T[cols]
+        matrix's columns times ``vals``, less ``W (W' phi)``, two products of ``held`` terms
+        (not the ``D x len(cols)`` correction of every column)."""
+        out = self._base[:, cols] @ vals
         if self._held_n:
             w = self._held[:, :self._held_n]
             out -= w @ (vals @ w[cols])
@@ -931,13 +929,13 @@ class JointRidgeLearner(HashedRidge):
         q, d = self._zc.shape[1], self._theta.size
         cross = self._width * q
         cols = (xs[:, None] * q + np.arange(q)[None, :]).ravel()
-        w = np.einsum("scd,s->dc", self._inverse_columns(cols).reshape(xs.size, q, d), x[xs])
+        w = np.einsum("dsc,s->dc", self._inverse_columns(cols).reshape(d, xs.size, q), x[xs])
         inner = np.einsum("scd,s->cd", w[cols].reshape(xs.size, q, q), x[xs])
         zc, zb = self._zc[idx], self._zb[idx]
         quad = np.einsum("kc,cd,kd->k", zc, inner, zc)
         if zb.shape[1]:
             quad += 2.0 * ((zb @ w[cross:]) * zc).sum(axis=1)
-            constants = self._inverse_columns(np.arange(cross, d))[:, cross:]  # symmetric
+            constants = self._inverse_columns(np.arange(cross, d))[cross:]
             quad += ((zb @ constants) * zb).sum(axis=1)
         return quad
 
@@ -1023,7 +1021,7 @@ class JointRidgeLearner(HashedRidge):
                 self._pool[rows] = spread
                 self._set_pool(self._pool)  # its actions' constants computed afresh
             elif self.config.pool == "perturbed":  # the deviations alone, unitless (_perturb)
-                self._set_pool(spread)
+                self._set_pool(np.asfortranarray(spread))
             else:
                 scale = self._thompson_scale() * self._posterior_spread()
                 self._set_pool(self._theta + scale * spread)
@@ -1035,7 +1033,7 @@ class JointRidgeLearner(HashedRidge):
         ``dev_j = A^-1 c_j`` becomes ``dev_j + u (e_j - phi' dev_j) / denom`` (Sherman-Morrison
         on both), one rank-one update of the ``(draws, D)`` deviations."""
         e = self._noise.standard_normal(self._pool.shape[0])
-        coef = (e - val @ self._pool.T[nz]) / denom  # .T: the columns copied whole (F order)
+        coef = (e - self._pool[:, nz] @ val) / denom
         self._pool = dger(1.0, coef, u, a=self._pool, overwrite_a=True)
         if self._pool_constants.shape == (self._pool.shape[0], self._k):
             cross = self._width * self._zc.shape[1]
@@ -1130,10 +1128,8 @@ class JointRidgeLearner(HashedRidge):
 
     def _set_pool(self, pool: np.ndarray) -> None:
         """Serve from ``pool`` (``(draws, D)``); its actions' constants per draw are computed
-        at its first use (they need the actions, which a loaded model gets later). Kept
-        column-major, whichever pool: dger updates the perturbed one in place, and both are
-        read by their transpose's rows (:meth:`_pool_products`)."""
-        self._pool = np.asfortranarray(pool)
+        at its first use (they need the actions, which a loaded model gets later)."""
+        self._pool = pool
         self._pool_constants = np.zeros((0, 0))  # (draws, K) once computed
 
     def _pool_estimates(self, x: np.ndarray, idx: np.ndarray,
@@ -1155,10 +1151,8 @@ class JointRidgeLearner(HashedRidge):
         q = self._zc.shape[1]
         cross = self._width * q
         xs = np.flatnonzero(x)
-        # the pool's transpose, (D, draws), is C-ordered where the pool is column-major (the
-        # perturbed one, for dger): its rows reshape without a copy of the whole pool
-        crossed = self._pool.T[:cross].reshape(self._width, q, -1)[xs]
-        per_column = np.einsum("s,scp->pc", x[xs], crossed)
+        crossed = self._pool[:, :cross].reshape(-1, self._width, q)[:, xs, :]
+        per_column = np.einsum("s,psc->pc", x[xs], crossed)
         if self._pool_constants.shape != (self._pool.shape[0], self._k):
             # the actions' constants under each draw do not depend on the context: once a pool
             self._pool_constants = self._pool[:, cross:] @ self._zb.T
@@ -1252,7 +1246,7 @@ class JointRidgeLearner(HashedRidge):
         self._b, self._theta = b.copy(), theta.copy()
         self._n, self._k = int(counts[0]), int(counts[1])
         self._columns = list(columns)
-        self._set_pool(np.array(pool, dtype=np.float64))
+        self._set_pool(np.array(pool, dtype=np.float64, order="F"))  # dger updates it
         if noise is not None:
             self._noise.bit_generator.state = noise
         self._gram = np.asarray(gram, dtype=np.float64).copy()
