@@ -111,9 +111,9 @@ _EARLIER_LAYOUTS: tuple[dict[str, Any], ...] = (
 _HELD_ROWS = 256
 #: Rank-one updates of ``A^-1`` held before they are folded in by one matrix product. Why:
 #: each update passed over the whole ``D x D`` inverse (2 MB at ``D = 510``), one ``dger`` of
-#: about 60 us, where one product folds 32 of them in about 315 us, 10 us each (one BLAS
-#: thread, the ``timeit`` commands of docs/engine.md, stop 40); a learn in between reads only
-#: the ``nnz`` columns it needs and ``W``'s ``D x held`` block
+#: 48-54 us, where one product folds 32 of them in 419-435 us, 13-14 us each (one BLAS
+#: thread, the ``timeit`` commands of docs/engine.md, stop 40, run at stop 41); a learn in
+#: between reads only the ``nnz`` columns it needs and ``W``'s ``D x held`` block
 #: (``benchmarks/bench_joint_ridge.py``: the shared default's learn against each update
 #: applied at once).
 _HELD_UPDATES = 32
