@@ -176,8 +176,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as d, make_engine(4, d, **extra) as eng:
         names = [c.name for c in eng.options.candidate_specs]
         memory = eng.options.served_memory
+        trial = eng.options.selection_settings  # the default's own where none was given
     print(f"candidates: {', '.join(names)} (the first serves); trial_share "
-          f"{args.trial_share:g}, trial_share_max {args.trial_share_max:g}; served_memory "
+          f"{trial.trial_share:g}, trial_share_max {trial.trial_share_max:g}; served_memory "
           f"{memory}; drift monitor {'off' if args.no_drift else 'on'}")
     print(f"{'actions':>7} {'VW text us/pair':>16} {'engine us/pair':>15} {'ratio':>6} "
           f"{'off-path us/pair':>16} {'ratio':>6} {'follow us/reward':>16} "
