@@ -9,9 +9,11 @@ change, the first 1,000 after it, the last 1,000 and all of them after it, the s
 candidate at the end, the switches, and the drift challenger's paired difference from the
 serving candidate (the estimate the switch rule reads) with its 95 % interval.
 
-Arms: the default (``default``), and ``regcb first``: the four tables RegCB-opt first, the
+Arms: the default (``default``); ``regcb first``: the four tables RegCB-opt first, the
 default's joint ridge, the ridge and SquareCB beside it, the leading one on a trial of 0.1
-growing to 0.9 (stop 38's ``engine regcbloop scaled first+default trial 0.1-0.9``).
+growing to 0.9 (stop 38's ``engine regcbloop scaled first+default trial 0.1-0.9``); the same
+without the trial (``regcb first no trial``); RegCB-opt alone (``regcb alone``; its drift
+challenger is then its only rival).
 
 Run: ``python benchmarks/drift_recovery_by_candidates.py [--after 2500]
 [--arms "default,regcb first"]``.
@@ -42,6 +44,8 @@ ARMS: dict[str, dict[str, Any]] = {
     "default": {},
     "regcb first": {"candidates": [REGCB, *SHARED_DEFAULT_CANDIDATES],
                     "selection": {"trial_share": 0.1, "trial_share_max": 0.9}},
+    "regcb first no trial": {"candidates": [REGCB, *SHARED_DEFAULT_CANDIDATES]},
+    "regcb alone": {"candidates": [REGCB]},
 }
 
 
@@ -74,7 +78,7 @@ def main() -> int:
     unknown = [a for a in names if a not in ARMS]
     if unknown:
         parser.error(f"--arms: expected some of {', '.join(ARMS)}; got {', '.join(unknown)}")
-    print(f"{'arm':<13} {'before':>7} {'first 1000 after':>17} {'last 1000':>10} "
+    print(f"{'arm':<22} {'before':>7} {'first 1000 after':>17} {'last 1000':>10} "
           f"{'all after':>10} {'serving':>8} {'switches':>8}  drift1 minus serving [95 %] "
           f"(rows)")
     for name in names:
@@ -84,7 +88,7 @@ def main() -> int:
         diff = ("-" if c.get("difference") is None else
                 f"{c['difference']:+.3f} [{c['difference_low']:+.3f}, "
                 f"{c['difference_high']:+.3f}] ({c['difference_n']})")
-        print(f"{name:<13} {r[CHANGE - 1000:CHANGE].mean():>7.3f} "
+        print(f"{name:<22} {r[CHANGE - 1000:CHANGE].mean():>7.3f} "
               f"{r[CHANGE:CHANGE + 1000].mean():>17.3f} {r[-1000:].mean():>10.3f} "
               f"{r[CHANGE:].mean():>10.3f} {out['serving']:>8} {out['switches']:>8}  {diff}")
     return 0
