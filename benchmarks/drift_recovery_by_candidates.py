@@ -13,7 +13,9 @@ Arms: the default (``default``); ``regcb first``: the four tables RegCB-opt firs
 default's joint ridge, the ridge and SquareCB beside it, the leading one on a trial of 0.1
 growing to 0.9 (stop 38's ``engine regcbloop scaled first+default trial 0.1-0.9``); the same
 without the trial (``regcb first no trial``); RegCB-opt alone (``regcb alone``; its drift
-challenger is then its only rival).
+challenger is then its only rival); the first and the last with 5 % uniform mixed into
+RegCB-opt (``epsilon = 0.05``, the engine's own ``regcbopt`` floor: ``regcb floor first``,
+``regcb floor alone``).
 
 Run: ``python benchmarks/drift_recovery_by_candidates.py [--after 2500]
 [--arms "default,regcb first"]``.
@@ -46,6 +48,9 @@ ARMS: dict[str, dict[str, Any]] = {
                     "selection": {"trial_share": 0.1, "trial_share_max": 0.9}},
     "regcb first no trial": {"candidates": [REGCB, *SHARED_DEFAULT_CANDIDATES]},
     "regcb alone": {"candidates": [REGCB]},
+    "regcb floor first": {"candidates": [{**REGCB, "epsilon": 0.05}, *SHARED_DEFAULT_CANDIDATES],
+                          "selection": {"trial_share": 0.1, "trial_share_max": 0.9}},
+    "regcb floor alone": {"candidates": [{**REGCB, "epsilon": 0.05}]},
 }
 
 

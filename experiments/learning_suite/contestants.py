@@ -526,6 +526,13 @@ ENGINE_VARIANTS += tuple(
         "first_candidates": (_SCALED_LOOP,),
         "selection": {"trial_share": lo, "trial_share_max": hi}})
     for lo, hi in ((0.3, 0.9), (0.1, 0.9)))
+#: Stop 41: the same with 5 % uniform mixed into RegCB-opt (``epsilon = 0.05``, the floor of
+#: the engine's own ``regcbopt``): with no floor it never explores, and in the drift-recovery
+#: test world it earned nothing after a change (benchmarks/drift_recovery_by_candidates.py).
+ENGINE_VARIANTS += (
+    LearnerSpec("engine", "engine regcbloop scaled floor first+default trial 0.1-0.9", {
+        "first_candidates": ({**_SCALED_LOOP, "epsilon": 0.05},),
+        "selection": {"trial_share": 0.1, "trial_share_max": 0.9}}),)
 #: Stop 39: the default as it was before the serving candidate was scored on the distribution
 #: it decided with (``served_memory``, ``engine/served_memory.py``): every candidate, the
 #: serving one too, scored on its distribution when it meets the reward; and the same on stop
