@@ -9,13 +9,12 @@ change, the first 1,000 after it, the last 1,000 and all of them after it, the s
 candidate at the end, the switches, and the drift challenger's paired difference from the
 serving candidate (the estimate the switch rule reads) with its 95 % interval.
 
-Arms: the default (``default``); ``regcb first``: the four tables RegCB-opt first, the
-default's joint ridge, the ridge and SquareCB beside it, the leading one on a trial of 0.1
-growing to 0.9 (stop 38's ``engine regcbloop scaled first+default trial 0.1-0.9``); the same
-without the trial (``regcb first no trial``); RegCB-opt alone (``regcb alone``; its drift
-challenger is then its only rival); the first and the last with 5 % uniform mixed into
-RegCB-opt (``epsilon = 0.05``, the engine's own ``regcbopt`` floor: ``regcb floor first``,
-``regcb floor alone``).
+Arms: the default (``default``); ``regcb first``: the suite's ``engine regcbloop scaled
+first+default trial 0.1-0.9`` (RegCB-opt first, the default's joint ridge, the ridge and
+SquareCB beside it, the leading one on a trial of 0.1 growing to 0.9); the same without the
+trial (``regcb first no trial``); its RegCB-opt alone (``regcb alone``: its drift challenger
+is then its only rival); and the three again with 5 % uniform mixed into RegCB-opt, from the
+label ``engine regcbloop scaled floor first+default trial 0.1-0.9`` (``regcb floor ...``).
 
 Run: ``python benchmarks/drift_recovery_by_candidates.py [--after 2500]
 [--arms "default,regcb first"]``.
@@ -35,23 +34,30 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # run as a script: the test world lives in tests/ (E402 below)
 
 from engine.candidates import SHARED_DEFAULT_CANDIDATES  # noqa: E402
+from experiments.learning_suite.contestants import learner  # noqa: E402
 from tests.engine.engine_world import T0, context, make_engine, reward_of  # noqa: E402
 from tests.engine.test_drift_recovery import CHANGE, DRIFT, FAST, swapped  # noqa: E402
 
-#: RegCB-opt as the suite's ``_SCALED_LOOP`` (experiments/learning_suite/contestants.py).
-REGCB = {"name": "regcb", "exploration": "regcbopt", "cb_type": "mtr", "cost_min": -100.0,
-         "cost_max": 0.1, "epsilon": 0.0, "interactions": ["cm", "cn", "ct", "ca"],
-         "history": "left_out"}
-ARMS: dict[str, dict[str, Any]] = {
-    "default": {},
-    "regcb first": {"candidates": [REGCB, *SHARED_DEFAULT_CANDIDATES],
-                    "selection": {"trial_share": 0.1, "trial_share_max": 0.9}},
-    "regcb first no trial": {"candidates": [REGCB, *SHARED_DEFAULT_CANDIDATES]},
-    "regcb alone": {"candidates": [REGCB]},
-    "regcb floor first": {"candidates": [{**REGCB, "epsilon": 0.05}, *SHARED_DEFAULT_CANDIDATES],
-                          "selection": {"trial_share": 0.1, "trial_share_max": 0.9}},
-    "regcb floor alone": {"candidates": [{**REGCB, "epsilon": 0.05}]},
-}
+FIRST = "engine regcbloop scaled first+default trial 0.1-0.9"
+FLOOR = "engine regcbloop scaled floor first+default trial 0.1-0.9"
+
+
+def _arms() -> dict[str, dict[str, Any]]:
+    """Each arm's engine options, built from the suite's labels (the same tables, not copies):
+    RegCB-opt first with the default's candidates and the label's trial, without the trial,
+    and alone; with no floor and with the floor."""
+    out: dict[str, dict[str, Any]] = {"default": {}}
+    for name, label in (("regcb", FIRST), ("regcb floor", FLOOR)):
+        params = learner(label).params
+        first = list(params["first_candidates"])
+        out[f"{name} first"] = {"candidates": [*first, *SHARED_DEFAULT_CANDIDATES],
+                                "selection": dict(params["selection"])}
+        out[f"{name} first no trial"] = {"candidates": [*first, *SHARED_DEFAULT_CANDIDATES]}
+        out[f"{name} alone"] = {"candidates": first[:1]}
+    return out
+
+
+ARMS = _arms()
 
 
 def run(options: dict[str, Any], after: int) -> dict[str, Any]:
@@ -75,7 +81,7 @@ def run(options: dict[str, Any], after: int) -> dict[str, Any]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--after", type=int, default=2500, help="customers after the change")
-    parser.add_argument("--arms", default=",".join(ARMS), help="comma-separated arm names")
+    parser.add_argument("--arms", default="default,regcb first", help="comma-separated arm names")
     args = parser.parse_args()
     if args.after < 1000:
         parser.error(f"--after: expected at least 1000, got {args.after}")
@@ -84,7 +90,7 @@ def main() -> int:
     if unknown:
         parser.error(f"--arms: expected some of {', '.join(ARMS)}; got {', '.join(unknown)}")
     print(f"{'arm':<22} {'before':>7} {'first 1000 after':>17} {'last 1000':>10} "
-          f"{'all after':>10} {'serving':>8} {'switches':>8}  drift1 minus serving [95 %] "
+          f"{'all after':>10} {'serving':>10} {'switches':>8}  drift1 minus serving [95 %] "
           f"(rows)")
     for name in names:
         out = run(ARMS[name], args.after)
@@ -95,7 +101,7 @@ def main() -> int:
                 f"{c['difference_high']:+.3f}] ({c['difference_n']})")
         print(f"{name:<22} {r[CHANGE - 1000:CHANGE].mean():>7.3f} "
               f"{r[CHANGE:CHANGE + 1000].mean():>17.3f} {r[-1000:].mean():>10.3f} "
-              f"{r[CHANGE:].mean():>10.3f} {out['serving']:>8} {out['switches']:>8}  {diff}")
+              f"{r[CHANGE:].mean():>10.3f} {out['serving']:>10} {out['switches']:>8}  {diff}")
     return 0
 
 

@@ -428,8 +428,8 @@ class HashedRidge:
         ``learning`` lets a feature new to the slot table take a slot and a number being
         collected count the value. A namespace the slots leave out (``left_out``: the
         shared joint ridge's contact history) is not read at all: none of its features would
-        take a slot (on ``benchmarks/bench_engine.py``'s context a call took 12.1-12.7 us with
-        the history read, 5.9-6.1 without: docs/engine.md, stop 40, its ``timeit``)."""
+        take a slot (``benchmarks/engine_pair_parts.py``: the pair's two calls took 45 us with
+        the history read, 37 without; one run each, docs/engine.md, stop 40)."""
         x = np.zeros(self._width)
         read = self._numbers.read
         left_out = self._slots.left_out
