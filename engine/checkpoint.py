@@ -34,6 +34,7 @@ from engine.catalog import Catalog
 from engine.drift.recovery import saved_challengers
 from engine.errors import CheckpointError
 from engine.features import FEATURES_VERSION, action_feature_sets, catalog_interactions
+from engine.learner_selection import LearnerSelection
 from engine.options import EngineOptions
 from policies.vw_config import VWConfig
 
@@ -195,6 +196,20 @@ class SavedModels:
         """Release every learner."""
         for learner in self.learners.values():
             learner.close()
+
+    def selection(self, options: EngineOptions, n_actions: int) -> LearnerSelection:
+        """The candidates as the engine decides with them: :attr:`learners` under the saved
+        switch state (the serving one, the challengers on trial and their share), a drift
+        challenger still catching up held out of it. ``options`` are the engine's, as
+        :func:`options_for_state` resolves them for this folder. The learners become the
+        selection's: close them with it (or with :meth:`close`)."""
+        selection = LearnerSelection(
+            self.learners, self.serving, options.selection_settings, n_actions,
+            options.reward_scale, self.state.get("selection"),
+            unscaled=options.unscaled_candidates, units=options.reward_units)
+        selection.held.update(c.name for c in saved_challengers(self.state.get("drift_recovery"))
+                              if not c.caught_up)
+        return selection
 
 
 def load_models(state_dir: str | os.PathLike, catalog: Catalog,

@@ -52,7 +52,7 @@ from engine.decision_store import DecisionStore
 from engine.drift.events import DriftEvent
 from engine.drift.forgetting import FasterForgetting, ForgetSettings
 from engine.drift.log_follower import LogFollower
-from engine.drift.recovery import Recovery, RecoverySettings, saved_challengers
+from engine.drift.recovery import Recovery, RecoverySettings
 from engine.drift.seq_clock import SeqClock
 from engine.errors import (
     CapacityReachedError,
@@ -267,10 +267,7 @@ class Engine:
         saved = load_models(self.state_dir, self.catalog, self.options, seed=self.seed)
         state = saved.state
         try:
-            self._selection = LearnerSelection(
-                saved.learners, saved.serving, self.options.selection_settings,
-                self.catalog.n_actions, self.options.reward_scale, state.get("selection"),
-                unscaled=self.options.unscaled_candidates, units=self.options.reward_units)
+            self._selection = saved.selection(self.options, self.catalog.n_actions)
         except BaseException:
             saved.close()
             raise
@@ -279,8 +276,6 @@ class Engine:
         # a drift challenger still catching up meets the log through its own replay, later
         self._recovery_state = state.get("drift_recovery")
         self._forgetting_state = state.get("drift_forgetting")
-        self._selection.held.update(c.name for c in saved_challengers(self._recovery_state)
-                                    if not c.caught_up)
         for rseq, rec, _, _ in self.log.rewards_since(self._selection.oldest_cursor):
             self._learn_logged(rec, rseq, replay=True)
             self._replayed += 1

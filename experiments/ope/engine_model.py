@@ -5,9 +5,11 @@ the checkpointed Vowpal Wabbit model can say what it would have played on every 
 the checkpoint is read (nothing in ``state_dir`` is written, so a serving engine's folder is safe)
 and rewards logged after it are not replayed: the target is the model as saved.
 
-The model is opened by :func:`engine.checkpoint.load_learner` (the serving candidate's, as the
-sidecar names it), from the same checkpoint the engine starts from, so what is evaluated is what
-serves.
+The models are opened by :func:`engine.checkpoint.load_models`, from the same checkpoint the
+engine starts from, and replayed as the engine decides with them: the serving candidate's
+distribution, with the challengers on trial mixed in at their saved share when the engine runs a
+trial (``selection.trial_share``), so what is evaluated is what decided. (Before stop 42 the
+serving model alone was replayed, which is not what decided under a trial.)
 
 Example:
     >>> import tempfile
@@ -39,7 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.checkpoint import load_learner
+from engine.checkpoint import load_models, options_for_state
 from engine.config import load_config
 from engine.errors import EngineError
 from engine.options import EngineOptions
@@ -67,19 +69,22 @@ def engine_model_probabilities(log: LoggedDecisions, catalog: str | Path,
                             "column); a saved engine model can only be replayed on its export")
     try:
         cat, _, settings = load_config(catalog)
-        engine_options = EngineOptions.from_dict({**settings, **options}).for_catalog(cat)
-        learner, _ = load_learner(state_dir, cat, engine_options, required=True)
+        engine_options = options_for_state(EngineOptions.from_dict({**settings, **options}),
+                                           cat, state_dir)
+        saved = load_models(state_dir, cat, engine_options, required=True)
     except EngineError as exc:
         raise OPEInputError(f"saved engine model: {exc}") from exc
     k = len(cat.actions)
-    if k != log.n_actions:
-        learner.close()
-        raise OPEInputError(f"the catalog has {k} actions but the log has {log.n_actions}; "
-                            "read the export with n_actions equal to the catalog's size")
-    probs = np.zeros((log.n, k))
-    with learner:
+    try:
+        if k != log.n_actions:
+            raise OPEInputError(f"the catalog has {k} actions but the log has {log.n_actions};"
+                                " read the export with n_actions equal to the catalog's size")
+        selection = saved.selection(engine_options, k)
+        probs = np.zeros((log.n, k))
         for i, shared in enumerate(log.learner_features):  # VW predicts one example at a time
             eligible = np.flatnonzero(log.eligible[i])
             probs[i, eligible] = (1.0 if eligible.size == 1 else
-                                  learner.probabilities(json.loads(shared), eligible))
+                                  selection.probabilities(json.loads(shared), eligible))
+    finally:
+        saved.close()
     return probs

@@ -159,3 +159,79 @@ def test_engine_target_bad_input(engine_with_snapshot, tmp_path, change, match):
     state = tmp_path if change.get("state") == "empty" else tmp / "snapshot"
     with pytest.raises(OPEInputError, match=match):
         engine_model_probabilities(log, catalog, state)
+
+
+#: The same catalog with challengers on trial: each decision is drawn from the serving
+#: candidate's distribution with a share given to the leading challenger (``trial_share``,
+#: growing towards ``trial_share_max`` with the evidence), so the logged propensity is the
+#: mixture's, not the serving model's alone.
+TRIAL_CATALOG = CATALOG + """[engine]
+selection = { trial_share = 0.3, trial_share_max = 0.9, min_samples = 60, check_every = 20 }
+"""
+
+
+@pytest.fixture(scope="module")
+def trial_snapshot(tmp_path_factory):
+    """An engine that learned until a challenger leads its trial, then made 120 decisions
+    from one saved state (snapshot) before any of them was rewarded."""
+    import shutil
+
+    tmp = tmp_path_factory.mktemp("engine_trial")
+    catalog = tmp / "catalog.toml"
+    catalog.write_text(TRIAL_CATALOG)
+    rng = np.random.default_rng(2)
+    t0 = 1_700_000_000.0
+
+    def context(i: int) -> dict:
+        return {"age": int(rng.integers(18, 80)), "segment": "vip" if i % 2 else "new"}
+
+    ids = []
+    with Engine.from_catalog(catalog, state_dir=tmp / "state", seed=0,
+                             clock=ManualClock(t0)) as eng:
+        for i in range(400):  # sms pays more for vips: the candidates learn apart
+            d = eng.choose(f"w{i}", context(i), now=t0 + i)
+            eng.reward(d.decision_id, float(d.channel == "sms") * (1 + i % 2), now=t0 + i)
+        eng.checkpoint()
+        for i in range(120):
+            d = eng.choose(f"c{i}", context(i), now=t0 + 400 + i)
+            ids.append(d.decision_id)
+        eng.checkpoint()
+        k = len(eng.catalog.actions)
+    shutil.copytree(tmp / "state", tmp / "snapshot")  # the engine that made the last 120
+    with Engine.from_catalog(catalog, state_dir=tmp / "state", seed=0,
+                             clock=ManualClock(t0 + 1_000)) as eng:
+        for i, did in enumerate(ids):
+            eng.reward(did, 0.0, now=t0 + 1_000 + i)
+        eng.export_parquet(tmp / "log.parquet")
+    return catalog, tmp, k
+
+
+def test_saved_model_with_a_trial_replays_the_mixture(trial_snapshot):
+    from engine.checkpoint import CheckpointStore, load_learner
+    from engine.config import load_config
+    from engine.options import EngineOptions
+    from experiments.ope.engine_model import engine_model_probabilities
+
+    catalog, tmp, k = trial_snapshot
+    log = read_parquet_log(tmp / "log.parquet", n_actions=k)
+    last = np.arange(log.n - 120, log.n)  # the decisions the snapshot made
+    selection = CheckpointStore(tmp / "snapshot").latest().state["selection"]
+    assert selection["trial_leader"] is not None  # the whole share goes to the leader
+    probs = engine_model_probabilities(log, catalog, tmp / "snapshot")
+    assert np.allclose(probs.sum(axis=1), 1.0) and np.all(probs[~log.eligible] == 0)
+    # the saved engine decided with the mixture: every logged probability comes back
+    assert np.allclose(probs[last, log.actions[last]], log.propensities[last], atol=1e-6)
+    # ... which the serving model alone does not give (what the replay read before)
+    cat, _, settings = load_config(catalog)
+    options = EngineOptions.from_dict(settings).for_catalog(cat)
+    serving, _ = load_learner(tmp / "snapshot", cat, options, required=True)
+    with serving:
+        alone = np.array([_logged_probability(serving, log, i) for i in last])
+    assert np.abs(alone - log.propensities[last]).max() > 0.01
+
+
+def _logged_probability(learner, log, i: int) -> float:
+    """What ``learner`` alone gives row ``i``'s logged action."""
+    eligible = np.flatnonzero(log.eligible[i])
+    probs = learner.probabilities(json.loads(log.learner_features[i]), eligible)
+    return float(probs[np.flatnonzero(eligible == log.actions[i])[0]])
