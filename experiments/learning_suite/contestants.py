@@ -533,6 +533,11 @@ ENGINE_VARIANTS += (
     LearnerSpec("engine", "engine regcbloop scaled floor first+default trial 0.1-0.9", {
         "first_candidates": ({**_SCALED_LOOP, "epsilon": 0.05},),
         "selection": {"trial_share": 0.1, "trial_share_max": 0.9}}),)
+#: Stop 42: that RegCB-opt with its floor alone, what a fleet's replicas, a campaign's runner
+#: and the priced path would serve under it until a switch (they run no trial).
+ENGINE_VARIANTS += (
+    LearnerSpec("engine", "engine regcbloop scaled floor alone", {
+        "candidates": ({**_SCALED_LOOP, "epsilon": 0.05},)}),)
 #: Stop 39: the default as it was before the serving candidate was scored on the distribution
 #: it decided with (``served_memory``, ``engine/served_memory.py``): every candidate, the
 #: serving one too, scored on its distribution when it meets the reward; and the same on stop
