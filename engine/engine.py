@@ -952,7 +952,9 @@ class Engine:
                 exploration=sel.learner.config.exploration,
                 serving_learner=sel.serving, candidates=summary,
                 selection_estimator=sel.settings.estimator,
-                trial_share=sel.settings.trial_share,
+                # the share in effect: none where no challenger can be on trial (one
+                # candidate, or a fleet's replica serving the published learner alone)
+                trial_share=sel.settings.trial_share if len(sel.learners) > 1 else 0.0,
                 **{f"candidate_{k}": {n: v[k] for n, v in summary.items() if v[k] is not None}
                    for k in _CANDIDATE_STATS},
                 exploration_rate=(self._explored / self._sampled) if self._sampled else 0.0,

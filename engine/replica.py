@@ -86,6 +86,10 @@ class ReplicaEngine(Engine):
         except BaseException:
             self._tmp.cleanup()
             raise
+        if self.options.selection_settings.trial_share > 0:
+            _log.warning("selection.trial_share = %g has no effect on a replica: it serves the "
+                         "fleet learner's published candidate alone (no challenger on trial)",
+                         self.options.selection_settings.trial_share)
         # Replicas started alike must not draw alike: each gets a sampling stream of its own.
         self._rng = np.random.default_rng([self.seed, secrets.randbits(64)])
         self._served = ServedMemory(0)  # the learner meets the rewards, in another process

@@ -158,3 +158,14 @@ def test_a_checkpoint_learned_scaled_is_refused_to_a_candidate_now_unscaled(tmp_
     assert "unscaled" not in before
     assert EngineOptions(candidates=[{**scaled[0], "scale_rewards": True}]).fingerprint() \
         == before
+
+
+def test_stats_give_the_trial_share_in_effect(tmp_path):
+    # one candidate has no challenger to put on trial: a configured share is not in effect,
+    # and stats() must not say it is (a fleet's replica serves one published learner alike)
+    trial = {**FAST, "trial_share": 0.3}
+    with make_engine(tmp_path / "one", candidates=["squarecb"], selection=trial) as alone:
+        stream(alone, 0, 50)
+        assert alone.stats()["trial_share"] == 0.0
+    with make_engine(tmp_path / "two", candidates=STUCK_FIRST, selection=trial) as eng:
+        assert eng.stats()["trial_share"] == 0.3

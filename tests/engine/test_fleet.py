@@ -199,3 +199,25 @@ def test_a_replica_needs_a_store_and_a_positive_refresh(tmp_path):
         ReplicaEngine(catalog=CATALOG)
     with pytest.raises(ConfigError, match=r"refresh_s: expected a positive number"):
         ReplicaEngine(catalog=CATALOG, store=f"sqlite:///{tmp_path}", refresh_s=0)
+
+
+def test_a_replica_says_it_runs_no_trial(store_url, caplog):
+    # a replica serves the published learner alone: a configured trial has no effect there,
+    # which it says when it starts and in stats(), and each decision's propensity is the
+    # published learner's own
+    import json
+    import logging
+
+    with caplog.at_level(logging.WARNING, logger="offerbandit.replica"):
+        rep = replica(store_url, selection={"trial_share": 0.3})
+    try:
+        assert any("trial_share" in r.getMessage() for r in caplog.records)
+        assert rep.stats()["trial_share"] == 0.0
+        d = rep.choose("c0", context(0), now=T0)
+        rec = rep.log.get_decision(d.decision_id)
+        eligible = np.asarray(rec.eligible)
+        probs = rep._selection.learner.probabilities(json.loads(rec.features_json), eligible)
+        assert d.probability == pytest.approx(
+            probs[int(np.flatnonzero(eligible == rec.action_index)[0])], rel=1e-12)
+    finally:
+        rep.close()
