@@ -185,26 +185,32 @@ class SavedModels:
         serving: the serving candidate's name.
         learned_seq: the last reward the serving model holds.
         state: the sidecar's ``state`` (empty for fresh learners).
+        options: the engine options they were opened with, as :func:`options_for_state`
+            resolves them for the folder (an earlier default's candidates where it was made
+            under one).
+        n_actions: the catalog's actions, K.
     """
 
     learners: dict[str, CandidateLearner]
     serving: str
     learned_seq: int
     state: dict[str, Any]
+    options: EngineOptions
+    n_actions: int
 
     def close(self) -> None:
         """Release every learner."""
         for learner in self.learners.values():
             learner.close()
 
-    def selection(self, options: EngineOptions, n_actions: int) -> LearnerSelection:
+    def selection(self) -> LearnerSelection:
         """The candidates as the engine decides with them: :attr:`learners` under the saved
         switch state (the serving one, the challengers on trial and their share), a drift
-        challenger still catching up held out of it. ``options`` are the engine's, as
-        :func:`options_for_state` resolves them for this folder. The learners become the
-        selection's: close them with it (or with :meth:`close`)."""
+        challenger still catching up held out of it. The learners become the selection's:
+        close them with it (or with :meth:`close`)."""
+        options = self.options
         selection = LearnerSelection(
-            self.learners, self.serving, options.selection_settings, n_actions,
+            self.learners, self.serving, options.selection_settings, self.n_actions,
             options.reward_scale, self.state.get("selection"),
             unscaled=options.unscaled_candidates, units=options.reward_units)
         selection.held.update(c.name for c in saved_challengers(self.state.get("drift_recovery"))
@@ -243,7 +249,7 @@ def load_models(state_dir: str | os.PathLike, catalog: Catalog,
         store.check(info, options.fingerprint(), catalog.version, FEATURES_VERSION)
     out = SavedModels({}, specs[0].name if info is None else info.serving,
                       0 if info is None else info.learned_seq,
-                      {} if info is None else dict(info.state))
+                      {} if info is None else dict(info.state), options, catalog.n_actions)
     # drift challengers (engine/drift/recovery.py) join at run time: each reopens beside the
     # configured candidates, with the configuration of the candidate it was made from
     added = {c.name: c.base for c in saved_challengers(out.state.get("drift_recovery"))}

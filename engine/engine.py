@@ -267,7 +267,7 @@ class Engine:
         saved = load_models(self.state_dir, self.catalog, self.options, seed=self.seed)
         state = saved.state
         try:
-            self._selection = saved.selection(self.options, self.catalog.n_actions)
+            self._selection = saved.selection()
         except BaseException:
             saved.close()
             raise
@@ -952,9 +952,7 @@ class Engine:
                 exploration=sel.learner.config.exploration,
                 serving_learner=sel.serving, candidates=summary,
                 selection_estimator=sel.settings.estimator,
-                # the share in effect: none where no challenger can be on trial (one
-                # candidate, or a fleet's replica serving the published learner alone)
-                trial_share=sel.settings.trial_share if len(sel.learners) > 1 else 0.0,
+                trial_share=sel.trial_share,
                 **{f"candidate_{k}": {n: v[k] for n, v in summary.items() if v[k] is not None}
                    for k in _CANDIDATE_STATS},
                 exploration_rate=(self._explored / self._sampled) if self._sampled else 0.0,

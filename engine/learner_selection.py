@@ -242,6 +242,12 @@ class LearnerSelection:
         """The serving candidate's learner."""
         return self.learners[self.serving]
 
+    @property
+    def trial_share(self) -> float:
+        """``settings.trial_share`` where a challenger can be on trial; 0 with one candidate
+        (a fleet's replica holds the published learner alone), where none can."""
+        return self.settings.trial_share if len(self.learners) > 1 else 0.0
+
     def on_trial(self) -> list[str]:
         """The challengers that serve a share of decisions (``settings.trial_share``): the
         leading one (the highest estimated difference from the serving candidate at the last

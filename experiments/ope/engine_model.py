@@ -8,8 +8,7 @@ and rewards logged after it are not replayed: the target is the model as saved.
 The models are opened by :func:`engine.checkpoint.load_models`, from the same checkpoint the
 engine starts from, and replayed as the engine decides with them: the serving candidate's
 distribution, with the challengers on trial mixed in at their saved share when the engine runs a
-trial (``selection.trial_share``), so what is evaluated is what decided. (Before stop 42 the
-serving model alone was replayed, which is not what decided under a trial.)
+trial (``selection.trial_share``), so what is evaluated is what decided.
 
 Example:
     >>> import tempfile
@@ -41,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.checkpoint import load_models, options_for_state
+from engine.checkpoint import load_models
 from engine.config import load_config
 from engine.errors import EngineError
 from engine.options import EngineOptions
@@ -69,9 +68,8 @@ def engine_model_probabilities(log: LoggedDecisions, catalog: str | Path,
                             "column); a saved engine model can only be replayed on its export")
     try:
         cat, _, settings = load_config(catalog)
-        engine_options = options_for_state(EngineOptions.from_dict({**settings, **options}),
-                                           cat, state_dir)
-        saved = load_models(state_dir, cat, engine_options, required=True)
+        saved = load_models(state_dir, cat, EngineOptions.from_dict({**settings, **options}),
+                            required=True)
     except EngineError as exc:
         raise OPEInputError(f"saved engine model: {exc}") from exc
     k = len(cat.actions)
@@ -79,7 +77,7 @@ def engine_model_probabilities(log: LoggedDecisions, catalog: str | Path,
         if k != log.n_actions:
             raise OPEInputError(f"the catalog has {k} actions but the log has {log.n_actions};"
                                 " read the export with n_actions equal to the catalog's size")
-        selection = saved.selection(engine_options, k)
+        selection = saved.selection()
         probs = np.zeros((log.n, k))
         for i, shared in enumerate(log.learner_features):  # VW predicts one example at a time
             eligible = np.flatnonzero(log.eligible[i])
