@@ -538,6 +538,22 @@ ENGINE_VARIANTS += (
 ENGINE_VARIANTS += (
     LearnerSpec("engine", "engine regcbloop scaled floor alone", {
         "candidates": ({**_SCALED_LOOP, "epsilon": 0.05},)}),)
+#: Stop 43: the default's joint ridge serving first, as today, with that RegCB-opt (its floor)
+#: as its one challenger, on a trial growing with the evidence: where no trial runs (a fleet's
+#: replicas, a campaign's runner, the priced path) the joint ridge serves alone, as under the
+#: default, and the trial's share cannot go to the plain ridge or SquareCB on noise (stop 38's
+#: reading of why the default + RegCB-opt's grown trial did not gain on ``small``).
+def _joint_and(*challengers: Mapping[str, Any]) -> dict[str, Any]:
+    from engine.candidates import SHARED_DEFAULT_CANDIDATES
+
+    return {"candidates": (SHARED_DEFAULT_CANDIDATES[0], *challengers)}
+
+
+ENGINE_VARIANTS += tuple(
+    LearnerSpec("engine", f"engine joint+regcbloop scaled floor trial {lo:g}-{hi:g}", {
+        **_joint_and({**_SCALED_LOOP, "epsilon": 0.05}),
+        "selection": {"trial_share": lo, "trial_share_max": hi}})
+    for lo, hi in ((0.3, 0.9), (0.1, 0.9)))
 #: Stop 39: the default as it was before the serving candidate was scored on the distribution
 #: it decided with (``served_memory``, ``engine/served_memory.py``): every candidate, the
 #: serving one too, scored on its distribution when it meets the reward; and the same on stop
