@@ -24,16 +24,14 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # run as a script (E402 below)
-from engine.candidates import SHARED_DEFAULT_CANDIDATES  # noqa: E402
+from engine.candidates import JOINT_RIDGE  # noqa: E402
 from policies.joint_ridge_learner import JointRidgeConfig, JointRidgeLearner  # noqa: E402
 from policies.ridge_learner import RidgeConfig, RidgeLearner  # noqa: E402
 
 ACTIONS = [{"m": {"msg": m}, "n": {"ch": c}, "a": {"id": f"{m}/{c}"}}
            for m in ("m0", "m1") for c in ("email", "sms")]
-#: The default's joint ridge settings (the shared-attribute default's first candidate).
-DEFAULT_JOINT = {
-    k: v for k, v in dict(SHARED_DEFAULT_CANDIDATES[0]).items()  # type: ignore[arg-type]
-    if k not in ("name", "exploration")}
+#: The default's joint ridge settings (a candidate of the shared-attribute default).
+DEFAULT_JOINT = {k: v for k, v in JOINT_RIDGE.items() if k not in ("name", "exploration")}
 LEARNERS: dict[str, Callable[[str], Any]] = {
     "joint (the default's)": lambda scale: JointRidgeLearner(
         JointRidgeConfig(**DEFAULT_JOINT, number_scale=scale)),

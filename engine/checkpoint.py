@@ -278,7 +278,7 @@ def options_for_state(options: EngineOptions, catalog: Catalog,
         >>> cat = Catalog.from_names(["a", "b"], ["email", "sms"], ["now"])
         >>> with tempfile.TemporaryDirectory() as d:  # no checkpoint: the catalog's default
         ...     [c.name for c in options_for_state(EngineOptions(), cat, d).candidate_specs]
-        ['joint', 'ridge', 'squarecb']
+        ['joint', 'regcb']
     """
     resolved = options.for_catalog(catalog)
     if not options.defaulted:

@@ -23,6 +23,7 @@ from typing import Any
 
 from engine.candidates import (
     DEFAULT_CANDIDATES,
+    SHARED_DEFAULT_SELECTION,
     CandidateSpec,
     SelectionSettings,
     default_candidates,
@@ -113,9 +114,14 @@ class EngineOptions:
         learner: a :class:`VWConfig` or a dict of its fields.
         candidates: the candidate learners (``engine/candidates.py``): names of built-ins or
             tables ``{name, <VWConfig fields>}`` over ``learner``; the first serves until the
-            selection finds a better one. Default: :data:`DEFAULT_CANDIDATES`, unless
-            ``learner`` or ``exploration`` is given (then that one learner, alone).
-        selection: the switch rule's settings (:class:`SelectionSettings` fields).
+            selection finds a better one. Default: :data:`DEFAULT_CANDIDATES`, or
+            :data:`SHARED_DEFAULT_CANDIDATES` on a catalog whose actions share attributes
+            (:meth:`for_catalog`), unless ``learner`` or ``exploration`` is given (then that
+            one learner, alone).
+        selection: the switch rule's settings (:class:`SelectionSettings` fields). With the
+            shared-attribute default candidates, the trial of
+            :data:`SHARED_DEFAULT_SELECTION` unless this names ``trial_share``,
+            ``trial_share_max`` or ``rule``.
         follow_every: when the candidates that do not serve learn: ``1`` with every reward,
             ``n`` every n rewards (in a batch, off the reward's own path), ``0`` only when
             :meth:`Engine.follow` is called (by another thread or process following the log).
@@ -168,6 +174,8 @@ class EngineOptions:
     prune_features: bool = False
     _specs: tuple[CandidateSpec, ...] = field(default=(), init=False, repr=False, compare=False)
     _defaulted: bool = field(default=False, init=False, repr=False, compare=False)
+    _selection_named: frozenset[str] = field(default=frozenset(), init=False, repr=False,
+                                             compare=False)
     store: Any = None
     drift: DriftOptions | Mapping[str, Any] | None = field(default=None)
     prices: PriceSettings | Mapping[str, Any] | None = field(default=None)
@@ -211,6 +219,7 @@ class EngineOptions:
             raise ConfigError("number_bins: expected 0 (off) or at least 2 bins, got 1")
         explicit = self.learner is not None or self.exploration is not None
         object.__setattr__(self, "learner", self._learner())
+        object.__setattr__(self, "_selection_named", self._named_selection())
         object.__setattr__(self, "selection", self._selection())
         object.__setattr__(self, "_specs", self._candidates(explicit))
         object.__setattr__(self, "_defaulted", self.candidates is None and not explicit)
@@ -308,15 +317,19 @@ class EngineOptions:
 
     def for_catalog(self, catalog: Catalog) -> EngineOptions:
         """These options with the default candidates chosen for ``catalog``
-        (:func:`engine.candidates.default_candidates`: the joint ridge first when its actions
-        share attributes); unchanged when ``candidates``, ``learner`` or ``exploration`` was
-        given. Every place that builds the engine's learners from a catalog calls it, so they
-        agree on the candidates (and the checkpoints' fingerprint).
+        (:func:`engine.candidates.default_candidates`: the joint ridge first, RegCB-opt beside
+        it on trial, when its actions share attributes); unchanged when ``candidates``,
+        ``learner`` or ``exploration`` was given. Every place that builds the engine's
+        learners from a catalog calls it, so they agree on the candidates (and the
+        checkpoints' fingerprint).
 
         Example:
             >>> cat = Catalog.from_names(["a", "b"], ["email", "sms"], ["now"])
-            >>> [c.name for c in EngineOptions().for_catalog(cat).candidate_specs]
-            ['joint', 'ridge', 'squarecb']
+            >>> shared = EngineOptions().for_catalog(cat)
+            >>> [c.name for c in shared.candidate_specs]
+            ['joint', 'regcb']
+            >>> shared.selection_settings.trial_share, shared.selection_settings.trial_share_max
+            (0.1, 0.9)
             >>> one = Catalog.from_names(["a", "b", "c"], ["web"], ["now"], no_contact=False)
             >>> [c.name for c in EngineOptions().for_catalog(one).candidate_specs]
             ['ridge', 'squarecb']
@@ -324,7 +337,43 @@ class EngineOptions:
         if not self._defaulted:
             return self
         wanted = default_candidates(action_feature_sets(catalog, self.prune_features))
-        return self if wanted == DEFAULT_CANDIDATES else replace(self, candidates=list(wanted))
+        if wanted == DEFAULT_CANDIDATES:
+            return self
+        resolved = replace(self, candidates=list(wanted), selection=self._shared_selection())
+        # the fields the caller named, not all of the settings the default filled in
+        object.__setattr__(resolved, "_selection_named", self._selection_named)
+        return resolved
+
+    def _shared_selection(self) -> SelectionSettings:
+        """The selection settings for :data:`SHARED_DEFAULT_CANDIDATES`: the trial of
+        :data:`SHARED_DEFAULT_SELECTION`, unless ``selection`` named the trial or the rule
+        (then as given: a trial the caller set, or none, is theirs to choose)."""
+        if self._selection_named & {"trial_share", "trial_share_max", "rule"}:
+            return self.selection_settings
+        return replace(self.selection_settings,
+                       trial_share=SHARED_DEFAULT_SELECTION["trial_share"],
+                       trial_share_max=SHARED_DEFAULT_SELECTION["trial_share_max"])
+
+    def _named_selection(self) -> frozenset[str]:
+        """The ``selection`` fields the caller named (all of them for a
+        :class:`SelectionSettings`)."""
+        if isinstance(self.selection, SelectionSettings):
+            return frozenset(f.name for f in fields(SelectionSettings))
+        return frozenset(self.selection) if isinstance(self.selection, Mapping) else frozenset()
+
+    @property
+    def trial_configured(self) -> bool:
+        """Whether the caller set a trial (``selection`` named ``trial_share`` above 0), not
+        the default's own (:data:`SHARED_DEFAULT_SELECTION`).
+
+        Example:
+            >>> cat = Catalog.from_names(["a", "b"], ["email", "sms"], ["now"])
+            >>> EngineOptions().for_catalog(cat).trial_configured
+            False
+            >>> EngineOptions(selection={"trial_share": 0.2}).for_catalog(cat).trial_configured
+            True
+        """
+        return "trial_share" in self._selection_named and self.selection_settings.trial_share > 0
 
     @property
     def defaulted(self) -> bool:

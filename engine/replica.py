@@ -86,7 +86,7 @@ class ReplicaEngine(Engine):
         except BaseException:
             self._tmp.cleanup()
             raise
-        if self.options.selection_settings.trial_share > 0:
+        if self.options.trial_configured:  # the default's own trial is not worth a warning
             _log.warning("selection.trial_share = %g has no effect on a replica: it serves the "
                          "fleet learner's published candidate alone (no challenger on trial)",
                          self.options.selection_settings.trial_share)

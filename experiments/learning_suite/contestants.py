@@ -544,9 +544,9 @@ ENGINE_VARIANTS += (
 #: default, and the trial's share cannot go to the plain ridge or SquareCB on noise (stop 38's
 #: reading of why the default + RegCB-opt's grown trial did not gain on ``small``).
 def _joint_and(*challengers: Mapping[str, Any]) -> dict[str, Any]:
-    from engine.candidates import SHARED_DEFAULT_CANDIDATES
+    from engine.candidates import JOINT_RIDGE
 
-    return {"candidates": (SHARED_DEFAULT_CANDIDATES[0], *challengers)}
+    return {"candidates": (JOINT_RIDGE, *challengers)}
 
 
 ENGINE_VARIANTS += tuple(
@@ -564,6 +564,10 @@ ENGINE_VARIANTS += (LearnerSpec("engine", "engine default served 0", {"served_me
                                              "selection": {"trial_share": 0.3,
                                                            "trial_share_max": 0.9},
                                              "served_memory": 0}))
+#: Stop 43: the engine's default of stops 28-42 (the joint ridge serving first, the ridge and
+#: SquareCB beside it where the actions share attributes, no trial), what the new default
+#: (the joint ridge first, RegCB-opt beside it on trial) is paired against.
+ENGINE_VARIANTS += (LearnerSpec("engine", "engine default stop 42", {"earlier_default": True}),)
 #: LinUCB's exploration width (its default alpha is 0.3): greedy, and wider (by label only).
 LINUCB_VARIANTS: tuple[LearnerSpec, ...] = (
     LearnerSpec("policy", "linucb a0", {"name": "linucb", "alpha": 0.0}),

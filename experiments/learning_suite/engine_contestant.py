@@ -27,20 +27,31 @@ import numpy as np
 from experiments.errors import SpecError
 from experiments.worlds.world import Batch, Matured, World
 
-__all__ = ["EngineContestant"]
+__all__ = ["EngineContestant", "variants_base"]
+
+
+def variants_base(catalog: Any) -> tuple[Any, ...]:
+    """The candidates the suite's variants of the default change (``ridge_fields``...): the
+    engine's default for ``catalog`` as it was at stops 28-42, the joint ridge serving first
+    where the actions share attributes (:data:`engine.candidates.EARLIER_DEFAULTS`' first),
+    so that every label keeps meaning what it measured after the default moved (stop 43:
+    RegCB-opt beside the joint ridge, on trial)."""
+    from engine.candidates import DEFAULT_CANDIDATES, EARLIER_DEFAULTS, default_candidates
+    from engine.features import action_feature_sets
+
+    own = default_candidates(action_feature_sets(catalog))
+    return own if own == DEFAULT_CANDIDATES else EARLIER_DEFAULTS[0]
 
 
 def _default_with(catalog: Any, ridge: dict[str, Any], joint: dict[str, Any],
                   extra: Sequence[Any] = (), first: Sequence[Any] = ()) -> list[Any]:
-    """The candidates ``first`` (the first of them serves first), then the engine's default
-    candidates for ``catalog``, ``ridge`` set on each ridge or joint ridge one and ``joint``
-    on each joint ridge one (a built-in name becomes its table), then the candidates
-    ``extra``."""
-    from engine.candidates import BUILT_IN, default_candidates
-    from engine.features import action_feature_sets
+    """The candidates ``first`` (the first of them serves first), then :func:`variants_base`
+    for ``catalog``, ``ridge`` set on each ridge or joint ridge one and ``joint`` on each
+    joint ridge one (a built-in name becomes its table), then the candidates ``extra``."""
+    from engine.candidates import BUILT_IN
 
     out: list[Any] = []
-    for c in default_candidates(action_feature_sets(catalog)):
+    for c in variants_base(catalog):
         table = {"name": c, **BUILT_IN[c]} if isinstance(c, str) else dict(c)
         kind = table["exploration"]
         out.append(c if kind not in ("ridge", "joint")
@@ -58,8 +69,10 @@ class EngineContestant:
         **options: :class:`~engine.options.EngineOptions` fields (``exploration``,
             ``learner``...), over the world's own (reward window...); and
             ``ridge_fields``, fields set on each ridge candidate (ridge or joint) of the
-            engine's own default as chosen for the world's catalog (the default with one
-            setting changed, whichever default the catalog gets); ``joint_fields``, the same
+            engine's default for the world's catalog as it was at stops 28-42
+            (:func:`variants_base`; the default with one setting changed, whichever default
+            the catalog gets); ``earlier_default``, that default unchanged (the engine's own
+            before stop 43, no trial); ``joint_fields``, the same
             on its joint ridge candidate only; ``extra_candidates``, candidates added after
             that default's own; ``first_candidates``, candidates put before them (the first
             serves first); ``rewards_at``, ``"due"`` (each reward as the world reports
@@ -80,6 +93,8 @@ class EngineContestant:
             raise SpecError(f"rewards_at: expected one of due, provisional; got {rewards_at!r}")
         self._zeros = provisional_zeros(rewards_at, options.pop("provisional_after_h", 0.0),
                                         options)
+        if options.pop("earlier_default", False):
+            options.setdefault("extra_candidates", ())
         if {"ridge_fields", "joint_fields", "extra_candidates",
                 "first_candidates"} & options.keys():
             options["candidates"] = _default_with(setup.catalog,

@@ -213,6 +213,12 @@ def test_a_replica_says_it_runs_no_trial(store_url, caplog):
     try:
         assert any("trial_share" in r.getMessage() for r in caplog.records)
         assert rep.stats()["trial_share"] == 0.0
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="offerbandit.replica"):
+            quiet = replica(store_url)  # the default's own trial: nothing to warn of
+        quiet.close()
+        assert quiet.options.selection_settings.trial_share > 0
+        assert not any("trial_share" in r.getMessage() for r in caplog.records)
         d = rep.choose("c0", context(0), now=T0)
         rec = rep.log.get_decision(d.decision_id)
         eligible = np.asarray(rec.eligible)

@@ -24,6 +24,8 @@ from tests.engine.engine_world import (
 )
 
 JOINT_FIRST = ["joint", "ridge", "squarecb"]
+# the shared-attribute default since stop 43: the joint ridge first, RegCB-opt beside it on trial
+JOINT_REGCB = ["joint", "regcb"]
 # features in slots given in order (slots = "table"), for the joint and the ridge
 TABLE_FIRST = [{"name": "joint", "exploration": "joint", "slots": "table"},
                {"name": "ridge", "exploration": "ridge", "slots": "table"}, "squarecb"]
@@ -124,21 +126,37 @@ def test_a_snapshot_of_the_joint_candidate_serves_its_estimates_in_batch(tmp_pat
 
 def test_the_default_is_chosen_by_the_catalogs_structure(tmp_path):
     """Catches a default that ignores the catalog: actions sharing a message or a channel get
-    the joint ridge first; one message per action (nothing shared) and a catalog past the joint
-    model's max_dim get the one-message default; candidates given are never replaced."""
+    the joint ridge first, RegCB-opt beside it on a trial of 0.1 growing to 0.9; one message
+    per action (nothing shared) and a catalog past the joint model's max_dim get the
+    one-message default, without a trial; candidates given are never replaced, nor a trial or
+    rule the caller set."""
     from engine import Engine
     from engine.candidates import DEFAULT_CANDIDATES, default_candidates
     from engine.catalog import Catalog
     from engine.features import action_feature_sets
 
     with make_engine(tmp_path / "grid") as eng:  # 2 messages x 2 channels: shared
-        assert [c.name for c in eng.options.candidate_specs] == JOINT_FIRST
+        assert [c.name for c in eng.options.candidate_specs] == JOINT_REGCB
         assert eng.stats()["serving_learner"] == "joint"
+        assert eng.options.candidate("regcb").config.exploration == "regcbopt"
         joint = eng.options.candidate("joint").config
         assert (joint.gamma_scale, joint.l2) == (30.0, 100.0)
+        settings = eng.options.selection_settings
+        assert (settings.trial_share, settings.trial_share_max) == (0.1, 0.9)
+    with make_engine(tmp_path / "tuned", selection={"min_samples": 500}) as eng:
+        settings = eng.options.selection_settings  # a field beside the trial keeps the trial
+        assert (settings.min_samples, settings.trial_share, settings.trial_share_max) == (
+            500, 0.1, 0.9)
+    for i, named in enumerate(({"trial_share": 0.0}, {"rule": "unpaired"},
+                               {"trial_share": 0.2})):
+        with make_engine(tmp_path / f"named{i}", selection=named) as eng:
+            settings = eng.options.selection_settings  # the trial or rule named is theirs
+            assert settings.trial_share == named.get("trial_share", 0.0)
+            assert settings.trial_share_max == 0.0
     with Engine(messages=["d0", "d1", "d2"], channels=["web"], timings=["now"],
                 no_contact=False, state_dir=tmp_path / "one") as eng:  # nothing shared
         assert [c.name for c in eng.options.candidate_specs] == ["ridge", "squarecb"]
+        assert eng.options.selection_settings.trial_share == 0.0
     with make_engine(tmp_path / "given", candidates=["ridge", "squarecb"]) as eng:
         assert eng.stats()["serving_learner"] == "ridge"
     big = Catalog.from_names([f"m{i}" for i in range(60)], ["email", "sms"], ["now"])
@@ -162,7 +180,7 @@ def test_a_state_folder_made_under_the_earlier_default_resumes_with_it(tmp_path)
     with make_engine(tmp_path / "old") as third:
         assert [c.name for c in third.options.candidate_specs] == ["ridge", "squarecb"]
     with make_engine(tmp_path / "new") as fresh:
-        assert [c.name for c in fresh.options.candidate_specs] == JOINT_FIRST
+        assert [c.name for c in fresh.options.candidate_specs] == JOINT_REGCB
 
 
 def _shape(joint) -> tuple:
@@ -182,24 +200,33 @@ def _shape(joint) -> tuple:
     ({"name": "joint", "exploration": "joint", "gamma_scale": 30.0, "l2": 100.0,
       "thompson": 0.5, "thompson_mix": 0.05, "pool": "perturbed", "redraw": 300},
      (100.0, 0.5, 0.05, "perturbed", 300, "crossed")),
-], ids=["before stop 7", "stops 7-13", "stop 14", "stops 15-27"])
+    ({"name": "joint", "exploration": "joint", "gamma_scale": 30.0, "l2": 100.0,
+      "thompson": 0.5, "thompson_mix": 0.05, "pool": "perturbed", "redraw": 300,
+      "history": "left_out"}, (100.0, 0.5, 0.05, "perturbed", 300, "left_out")),
+], ids=["before stop 7", "stops 7-13", "stop 14", "stops 15-27", "stops 28-42"])
 def test_a_folder_made_under_an_earlier_shared_default_keeps_it(tmp_path, earlier_joint, shape):
     """Catches an upgrade that refuses a state folder written under an earlier shared-attribute
     default: before stop 7 the joint ridge at penalty 1, in stops 7-13 at penalty 100, both
     under inverse gap weighting at gamma_scale 30, in stop 14 under Thompson sampling 0.5 with
     inverse gap weighting mixed in, its pool redrawn every 100 rewards, in stops 15-27 the
     same with the pool perturbed, drawn afresh every 300, and the contact history crossed with
-    every attribute. Opened without ``candidates`` it resumes its models bit for bit, with that
-    configuration, while a fresh folder gets today's default (the history left out)."""
+    every attribute, in stops 28-42 the history left out. Opened without ``candidates`` it
+    resumes its models bit for bit, with that configuration and without the trial of today's
+    default, while a fresh folder gets today's default (the joint ridge of stops 28-42 first,
+    RegCB-opt beside it on trial)."""
     with make_engine(tmp_path / "old", candidates=[earlier_joint, "ridge", "squarecb"]) as eng:
         stream(eng, 0, 300)
         before = probe(eng)
     with make_engine(tmp_path / "old") as again:
         assert _shape(again.options.candidate("joint").config) == shape
         assert again.stats()["serving_learner"] == "joint"
+        assert [c.name for c in again.options.candidate_specs] == JOINT_FIRST
+        assert again.options.selection_settings.trial_share == 0.0
         assert again.stats()["replayed_on_start"] == 0
         np.testing.assert_array_equal(probe(again), before)
     with make_engine(tmp_path / "new") as fresh:
+        assert [c.name for c in fresh.options.candidate_specs] == JOINT_REGCB
+        assert fresh.options.selection_settings.trial_share == 0.1
         assert _shape(fresh.options.candidate("joint").config) == (100.0, 0.5, 0.05,
                                                                    "perturbed", 300,
                                                                    "left_out")
@@ -207,14 +234,15 @@ def test_a_folder_made_under_an_earlier_shared_default_keeps_it(tmp_path, earlie
 
 def test_the_default_given_explicitly_learns_as_the_default(tmp_path):
     """Catches a defaulted engine that builds or serves its candidates otherwise than one given
-    the same candidates (a config that pins a default by writing it out, as
-    experiments/configs/long_history_capacity.toml does, must measure that default)."""
-    from engine.candidates import SHARED_DEFAULT_CANDIDATES
+    the same candidates and the same trial (a config that pins a default by writing it out,
+    as experiments/configs/long_history_capacity.toml does, must measure that default)."""
+    from engine.candidates import SHARED_DEFAULT_CANDIDATES, SHARED_DEFAULT_SELECTION
 
     with make_engine(tmp_path / "defaulted") as defaulted, \
-            make_engine(tmp_path / "given", candidates=list(SHARED_DEFAULT_CANDIDATES)) as given:
-        assert (defaulted.options.candidate("joint").config
-                == given.options.candidate("joint").config)
+            make_engine(tmp_path / "given", candidates=list(SHARED_DEFAULT_CANDIDATES),
+                        selection=dict(SHARED_DEFAULT_SELECTION)) as given:
+        assert defaulted.options.candidate_specs == given.options.candidate_specs
+        assert defaulted.options.selection_settings == given.options.selection_settings
         for eng in (defaulted, given):
             stream(eng, 0, 300)
         np.testing.assert_array_equal(probe(given), probe(defaulted))
@@ -273,11 +301,10 @@ def test_the_default_tells_apart_messages_that_share_a_theme(tmp_path, cross_ide
     pays 0.3 to both. The joint ridge had only the theme's response to the segment (and a
     constant per message), so at most one segment could be sent its message (200 and 1 of
     200 probes then; 200 and 200 now)."""
-    from engine.candidates import SHARED_DEFAULT_CANDIDATES
+    from engine.candidates import JOINT_RIDGE
     from engine.catalog import Catalog, Message
 
-    first = dict(SHARED_DEFAULT_CANDIDATES[0])  # type: ignore[arg-type]
-    joint = {**first, "cross_identity": cross_identity}
+    joint = {**JOINT_RIDGE, "cross_identity": cross_identity}
     msgs = [Message("m0", theme="t0"), Message("m1", theme="t0"), Message("m2", theme="t1")]
     catalog = Catalog.from_names(msgs, ["email"], ["now"], no_contact=False)
     suits = {"a": "m0", "b": "m1"}
@@ -286,7 +313,7 @@ def test_the_default_tells_apart_messages_that_share_a_theme(tmp_path, cross_ide
         return 1.0 if message == suits[segment] else 0.3 if message == "m2" else 0.0
 
     with make_engine(tmp_path, catalog=catalog, holdout_fraction=0.0,
-                     candidates=[joint, *SHARED_DEFAULT_CANDIDATES[1:]]) as eng:
+                     candidates=[joint, "ridge", "squarecb"]) as eng:
         for i in range(1500):
             seg = "ab"[i % 2]
             d = eng.choose(f"c{i}", {"segment": seg, "consent": {"email": True}}, now=T0 + i)

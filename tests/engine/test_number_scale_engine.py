@@ -1,5 +1,5 @@
 """The ridge candidates' number scale (policies/number_scale.py) in the engine: a context
-number in euros is scaled by the default's candidates, the scale (fixed or still being
+number in euros is scaled by both kinds of ridge candidate, the scale (fixed or still being
 collected) survives a restart and a crash's replay bit for bit, a snapshot (what the
 fleet's replicas and campaigns serve) reads the numbers as the learner does, and one
 caller's absurd number is held at its limit."""
@@ -9,7 +9,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.engine.engine_world import CONSENT, T0, make_engine, probe, reward_of
+from engine.candidates import JOINT_RIDGE
+from tests.engine.engine_world import CONSENT, T0, probe, reward_of
+from tests.engine.engine_world import make_engine as make_default_engine
+
+#: both kinds of ridge candidate, the joint and the per-action one, as the shared default of
+#: stops 28-42 had them (since stop 43 it has the joint ridge and RegCB-opt): what these tests
+#: check holds for each
+RIDGES = [JOINT_RIDGE, "ridge", "squarecb"]
+
+
+def make_engine(state_dir, **options):
+    return make_default_engine(state_dir, **{"candidates": RIDGES, **options})
 
 
 def _context(i: int) -> dict:
@@ -35,8 +46,8 @@ def _factors(eng) -> dict[str, tuple[dict[str, float], dict[str, float]]]:
     return {name: (s.factors, s.limits) for name, s in _scales(eng).items()}
 
 
-def test_the_defaults_ridge_candidates_scale_a_number_in_euros(tmp_path):
-    """Catches the default's candidates reading euros raw (no scale fixed after the warm-up)."""
+def test_the_ridge_candidates_scale_a_number_in_euros(tmp_path):
+    """Catches the ridge candidates reading euros raw (no scale fixed after the warm-up)."""
     with make_engine(tmp_path) as eng:
         _stream(eng, 0, 300)
         got = _factors(eng)
@@ -46,7 +57,7 @@ def test_the_defaults_ridge_candidates_scale_a_number_in_euros(tmp_path):
 
 def test_one_callers_absurd_number_is_held_at_its_limit(tmp_path):
     """Catches a spend of 1e15 euros (within what the engine accepts) read as it comes by the
-    default's candidates once their scale is fixed, or the limits lost in a restart."""
+    ridge candidates once their scale is fixed, or the limits lost in a restart."""
     with make_engine(tmp_path) as eng:
         _stream(eng, 0, 300)
         d = eng.choose("typo", {**_context(300), "spend": 1e15}, now=T0 + 300)

@@ -11,15 +11,26 @@ import heapq
 import numpy as np
 import pytest
 
+from engine.candidates import JOINT_RIDGE
 from tests.engine.engine_world import (
     T0,
     context,
-    make_engine,
     model_of_log,
     probe,
     readout,
     reward_of,
 )
+from tests.engine.engine_world import make_engine as make_default_engine
+
+#: both kinds of ridge candidate, the joint and the per-action one, as the shared default of
+#: stops 28-42 had them (since stop 43 it has the joint ridge and RegCB-opt): each must learn
+#: every decision once, at its total
+RIDGES = [JOINT_RIDGE, "ridge", "squarecb"]
+
+
+def make_engine(state_dir, **options):
+    return make_default_engine(state_dir, **{"candidates": RIDGES, **options})
+
 
 DELAY = 7  # a conversion is reported this many decisions after its decision
 
@@ -46,7 +57,7 @@ def test_the_ridge_candidates_learn_each_decision_once_at_its_total(tmp_path, un
         pending = provisional_stream(eng, 0, 400, unit)
         provisional_stream(eng, 400, 400 + DELAY, unit, pending)  # the last ones reported
         names = [n for n in eng._selection.learners if n in ("joint", "ridge")]
-        assert names == ["joint", "ridge"]  # the shared default's two ridge candidates
+        assert names == ["joint", "ridge"]  # the two kinds of ridge candidate
         assert eng.stats()["rewards"] > 400 + DELAY  # corrections were written and learned
         for name in names:
             np.testing.assert_allclose(readout(eng._selection.learners[name]),

@@ -37,8 +37,11 @@ def serving_ips(eng) -> float:
     return stats["candidates"][stats["serving_learner"]]["ips"]
 
 
+NO_TRIAL = {"trial_share": 0.0}  # the default's challenger on trial would share the decisions
+
+
 def test_the_serving_candidate_is_scored_on_the_distribution_it_decided_with(tmp_path):
-    with make_engine(tmp_path / "held") as eng:
+    with make_engine(tmp_path / "held", selection=NO_TRIAL) as eng:
         got = play_late(eng, 300)
         assert len(eng._served) == 0  # every held distribution was taken by its reward
         assert serving_ips(eng) == pytest.approx(np.mean(got), abs=1e-12)
@@ -46,7 +49,7 @@ def test_the_serving_candidate_is_scored_on_the_distribution_it_decided_with(tmp
         assert (stats["served_held"], stats["served_asked"]) == (len(got), 0)
     # the same stream scored at reward time: the learner moved in the 20 decisions between,
     # so its estimate is not its mean reward (it was 0.036 above it when this test was written)
-    with make_engine(tmp_path / "asked", served_memory=0) as eng:
+    with make_engine(tmp_path / "asked", served_memory=0, selection=NO_TRIAL) as eng:
         got = play_late(eng, 300)
         assert abs(serving_ips(eng) - np.mean(got)) > 0.01
 

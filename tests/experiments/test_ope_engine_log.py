@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from engine import Engine
+from engine.candidates import JOINT_RIDGE
 from engine.cli import main
 from engine.clock import ManualClock
 from ope import estimate
@@ -164,9 +165,13 @@ def test_engine_target_bad_input(engine_with_snapshot, tmp_path, change, match):
 #: The same catalog with challengers on trial: each decision is drawn from the serving
 #: candidate's distribution with a share given to the leading challenger (``trial_share``,
 #: growing towards ``trial_share_max`` with the evidence), so the logged propensity is the
-#: mixture's, not the serving model's alone.
-TRIAL_CATALOG = CATALOG + """[engine]
-selection = { trial_share = 0.3, trial_share_max = 0.9, min_samples = 60, check_every = 20 }
+#: mixture's, not the serving model's alone. The candidates are written out (the default of
+#: stops 28-42), so that the serving model and the leader stay apart by more than the test's
+#: margin whatever the default becomes.
+TRIAL_CATALOG = CATALOG + f"""[engine]
+selection = {{ trial_share = 0.3, trial_share_max = 0.9, min_samples = 60, check_every = 20 }}
+candidates = [{{ {", ".join(f"{k} = {json.dumps(v)}" for k, v in JOINT_RIDGE.items())} }},
+              "ridge", "squarecb"]
 """
 
 

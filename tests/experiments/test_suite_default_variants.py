@@ -15,7 +15,7 @@ from experiments.learning_suite.engine_contestant import EngineContestant, _defa
 from experiments.worlds import make_world
 
 #: two messages of one theme beside one of its own: the actions share a category, so the
-#: default is the joint ridge, the ridge and SquareCB
+#: variants' base is the joint ridge, the ridge and SquareCB (the default of stops 28-42)
 THEMED = Catalog.from_names([Message("m0", theme="t0"), Message("m1", theme="t0"),
                              Message("m2", theme="t1")], ["email"], ["now"], no_contact=False)
 
@@ -89,3 +89,25 @@ def test_every_learner_of_the_suite_names_a_cell_of_its_own():
     labels = [spec.label for spec in ALL_LEARNERS]
     assert len(set(labels)) == len(labels)
     assert len({label_id(label) for label in labels}) == len(labels)
+
+
+def test_the_variants_keep_the_default_of_stops_28_to_42_and_the_label_for_it_runs_it(tmp_path):
+    """Catches variants that moved with the default (a label measured at an earlier stop would
+    measure something else) and an ``earlier_default`` that is not that default as it ran:
+    the joint ridge, the ridge and SquareCB, no trial; the engine's own default has the joint
+    ridge first and RegCB-opt beside it on a trial; one-message catalogs get their own default
+    either way."""
+    from engine.candidates import DEFAULT_CANDIDATES, EARLIER_DEFAULTS
+    from experiments.learning_suite.engine_contestant import variants_base
+
+    assert variants_base(THEMED) == EARLIER_DEFAULTS[0]
+    one = Catalog.from_names(["a", "b", "c"], ["web"], ["now"], no_contact=False)
+    assert variants_base(one) == DEFAULT_CANDIDATES
+    world = make_world("example_catalog", seed=0, horizon=100)
+    with EngineContestant(world, tmp_path / "earlier", 0, earlier_default=True) as eng:
+        assert eng.engine.stats()["serving_learner"] == "joint"
+        assert list(eng.engine.stats()["candidates"]) == ["joint", "ridge", "squarecb"]
+        assert eng.engine.options.selection_settings.trial_share == 0.0
+    with EngineContestant(world, tmp_path / "own", 0) as eng:
+        assert list(eng.engine.stats()["candidates"]) == ["joint", "regcb"]
+        assert eng.engine.options.selection_settings.trial_share == 0.1

@@ -162,7 +162,10 @@ def test_dashboard_draws_what_the_api_returns(serve, tmp_path):
             [1000 * learners["candidates"][n]["dr_cv"] for n in scored])
         assert any("(control-variate doubly robust, 95% CI)" in (sc["title"] or "")
                    for sc in drawn["scales"])
-        assert f"{learners['serving']} (serving)" in drawn["labels"]
+        serving = learners["candidates"][learners["serving"]]
+        part = f", {round(100 * serving['share'])} % of decisions" if serving["share"] < 1 else ""
+        labels = [" ".join(x) if isinstance(x, list) else x for x in drawn["labels"]]  # wrapped
+        assert f"{learners['serving']} (serving{part})" in labels
         assert f"serving: {learners['serving']}" in page.inner_text("#scope-learners")
         assert page.inner_text("#learner-switches")  # the switches, or why there is none
 
@@ -341,7 +344,8 @@ def test_drift_panel_shows_what_moved_when_and_how_much(serve, tmp_path):
     assert any("segment moved: PSI" in e for e in events)
     # The answer: a challenger started, listed with the candidates once it has been scored.
     assert any("challenger drift1 started after" in e for e in events)
-    assert any(label.split(" ")[0] == "drift1" for label in charts["chart-learners"]["labels"])
+    assert any((label[0] if isinstance(label, list) else label.split(" ")[0]) == "drift1"
+               for label in charts["chart-learners"]["labels"])  # a label with a share wraps
 
 
 def test_dashboard_without_token_says_how_to_open_it(serve):
