@@ -78,6 +78,11 @@ _CHARTS = """() => [...document.querySelectorAll('canvas')].map(c => {
 TIME_AXES = ("chart-reward-rate", "chart-drift-psi", "chart-drift-reward")
 
 
+def _text(label: str | list[str]) -> str:
+    """A chart label as one line (Chart.js draws a list as wrapped lines)."""
+    return " ".join(label) if isinstance(label, list) else label
+
+
 def _nice(step: float) -> bool:
     """A 1-2-5 step (x a power of ten)."""
     mantissa = step / 10 ** np.floor(np.log10(step))
@@ -163,9 +168,9 @@ def test_dashboard_draws_what_the_api_returns(serve, tmp_path):
         assert any("(control-variate doubly robust, 95% CI)" in (sc["title"] or "")
                    for sc in drawn["scales"])
         serving = learners["candidates"][learners["serving"]]
-        part = f", {round(100 * serving['share'])} % of decisions" if serving["share"] < 1 else ""
-        labels = [" ".join(x) if isinstance(x, list) else x for x in drawn["labels"]]  # wrapped
-        assert f"{learners['serving']} (serving{part})" in labels
+        share = serving["share"]
+        part = f", {round(100 * share)} % of decisions" if 0 < share < 1 else ""
+        assert f"{learners['serving']} (serving{part})" in map(_text, drawn["labels"])
         assert f"serving: {learners['serving']}" in page.inner_text("#scope-learners")
         assert page.inner_text("#learner-switches")  # the switches, or why there is none
 
@@ -187,7 +192,7 @@ def test_dashboard_draws_what_the_api_returns(serve, tmp_path):
         # Off-policy alternatives with their effective sample size; thin evidence greyed out.
         assert alts["available"], alts
         chart = by_id["chart-alternatives"]
-        assert [" ".join(x) if isinstance(x, list) else x for x in chart["labels"]] == [
+        assert [_text(x) for x in chart["labels"]] == [
             e["name"] for e in alts["estimates"]]  # long names on two lines
         assert np.allclose(chart["datasets"][0]["data"],
                            [1000 * e["value"] for e in alts["estimates"]])
@@ -344,8 +349,8 @@ def test_drift_panel_shows_what_moved_when_and_how_much(serve, tmp_path):
     assert any("segment moved: PSI" in e for e in events)
     # The answer: a challenger started, listed with the candidates once it has been scored.
     assert any("challenger drift1 started after" in e for e in events)
-    assert any((label[0] if isinstance(label, list) else label.split(" ")[0]) == "drift1"
-               for label in charts["chart-learners"]["labels"])  # a label with a share wraps
+    assert any(_text(label).split(" ")[0] == "drift1"
+               for label in charts["chart-learners"]["labels"])
 
 
 def test_dashboard_without_token_says_how_to_open_it(serve):
@@ -401,7 +406,7 @@ def test_the_learners_panel_names_the_challenger_on_trial(serve, tmp_path):
                                timeout=30_000)
         learners = api.get("/v1/dashboard/summary").json()["learners"]  # cached: as drawn
         drawn = {c["id"]: c for c in page.evaluate(_CHARTS)}["chart-learners"]["labels"]
-        labels = [" ".join(x) if isinstance(x, list) else x for x in drawn]  # wrapped lines
+        labels = [_text(x) for x in drawn]
         browser.close()
     candidates = learners["candidates"]
     on_trial = [n for n, c in candidates.items() if c["on_trial"]]
