@@ -33,14 +33,14 @@ __all__ = ["EngineContestant", "variants_base"]
 def variants_base(catalog: Any) -> tuple[Any, ...]:
     """The candidates the suite's variants of the default change (``ridge_fields``...): the
     engine's default for ``catalog`` as it was at stops 28-42, the joint ridge serving first
-    where the actions share attributes (:data:`engine.candidates.EARLIER_DEFAULTS`' first),
+    where the actions share attributes (:data:`engine.candidates.JOINT_RIDGE_SQUARECB`),
     so that every label keeps meaning what it measured after the default moved (stop 43:
     RegCB-opt beside the joint ridge, on trial)."""
-    from engine.candidates import DEFAULT_CANDIDATES, EARLIER_DEFAULTS, default_candidates
+    from engine.candidates import DEFAULT_CANDIDATES, JOINT_RIDGE_SQUARECB, default_candidates
     from engine.features import action_feature_sets
 
     own = default_candidates(action_feature_sets(catalog))
-    return own if own == DEFAULT_CANDIDATES else EARLIER_DEFAULTS[0]
+    return own if own == DEFAULT_CANDIDATES else JOINT_RIDGE_SQUARECB
 
 
 def _default_with(catalog: Any, ridge: dict[str, Any], joint: dict[str, Any],
@@ -94,7 +94,7 @@ class EngineContestant:
         self._zeros = provisional_zeros(rewards_at, options.pop("provisional_after_h", 0.0),
                                         options)
         if options.pop("earlier_default", False):
-            options.setdefault("extra_candidates", ())
+            options["candidates"] = list(variants_base(setup.catalog))
         if {"ridge_fields", "joint_fields", "extra_candidates",
                 "first_candidates"} & options.keys():
             options["candidates"] = _default_with(setup.catalog,

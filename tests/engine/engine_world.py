@@ -24,6 +24,15 @@ def make_engine(state_dir, **options) -> Engine:
                   state_dir=state_dir, **{"seed": 0, **options})
 
 
+def make_ridges_engine(state_dir, **options) -> Engine:
+    """:func:`make_engine` with both kinds of ridge candidate, the joint and the per-action
+    one (:data:`engine.candidates.JOINT_RIDGE_SQUARECB`, the shared default of stops 28-42),
+    for what must hold for each; ``candidates`` given wins."""
+    from engine.candidates import JOINT_RIDGE_SQUARECB
+
+    return make_engine(state_dir, **{"candidates": list(JOINT_RIDGE_SQUARECB), **options})
+
+
 def context(i: int) -> dict:
     """The i-th customer's context: segment a or b, one number."""
     return {"segment": "ab"[i % 2], "x": (i % 7) / 7, "consent": CONSENT}

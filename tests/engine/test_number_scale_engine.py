@@ -9,18 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.candidates import JOINT_RIDGE
 from tests.engine.engine_world import CONSENT, T0, probe, reward_of
-from tests.engine.engine_world import make_engine as make_default_engine
-
-#: both kinds of ridge candidate, the joint and the per-action one, as the shared default of
-#: stops 28-42 had them (since stop 43 it has the joint ridge and RegCB-opt): what these tests
-#: check holds for each
-RIDGES = [JOINT_RIDGE, "ridge", "squarecb"]
-
-
-def make_engine(state_dir, **options):
-    return make_default_engine(state_dir, **{"candidates": RIDGES, **options})
+from tests.engine.engine_world import make_ridges_engine as make_engine
 
 
 def _context(i: int) -> dict:

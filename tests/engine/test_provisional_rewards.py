@@ -11,7 +11,6 @@ import heapq
 import numpy as np
 import pytest
 
-from engine.candidates import JOINT_RIDGE
 from tests.engine.engine_world import (
     T0,
     context,
@@ -20,17 +19,7 @@ from tests.engine.engine_world import (
     readout,
     reward_of,
 )
-from tests.engine.engine_world import make_engine as make_default_engine
-
-#: both kinds of ridge candidate, the joint and the per-action one, as the shared default of
-#: stops 28-42 had them (since stop 43 it has the joint ridge and RegCB-opt): each must learn
-#: every decision once, at its total
-RIDGES = [JOINT_RIDGE, "ridge", "squarecb"]
-
-
-def make_engine(state_dir, **options):
-    return make_default_engine(state_dir, **{"candidates": RIDGES, **options})
-
+from tests.engine.engine_world import make_ridges_engine as make_engine
 
 DELAY = 7  # a conversion is reported this many decisions after its decision
 

@@ -97,10 +97,10 @@ def test_the_variants_keep_the_default_of_stops_28_to_42_and_the_label_for_it_ru
     the joint ridge, the ridge and SquareCB, no trial; the engine's own default has the joint
     ridge first and RegCB-opt beside it on a trial; one-message catalogs get their own default
     either way."""
-    from engine.candidates import DEFAULT_CANDIDATES, EARLIER_DEFAULTS
+    from engine.candidates import DEFAULT_CANDIDATES, JOINT_RIDGE_SQUARECB
     from experiments.learning_suite.engine_contestant import variants_base
 
-    assert variants_base(THEMED) == EARLIER_DEFAULTS[0]
+    assert variants_base(THEMED) == JOINT_RIDGE_SQUARECB
     one = Catalog.from_names(["a", "b", "c"], ["web"], ["now"], no_contact=False)
     assert variants_base(one) == DEFAULT_CANDIDATES
     world = make_world("example_catalog", seed=0, horizon=100)
