@@ -63,8 +63,8 @@ from policies.vw_config import VWConfig
 
 __all__ = ["BUILT_IN", "DEFAULT_CANDIDATES", "EARLIER_DEFAULTS", "JOINT_RIDGE",
            "JOINT_RIDGE_SQUARECB", "OPTIMISTIC_RIDGE", "REGCB_OPT", "SHARED_DEFAULT_CANDIDATES",
-           "SHARED_DEFAULT_SELECTION", "CandidateSpec",
-           "SelectionSettings", "default_candidates", "parse_candidates"]
+           "SHARED_DEFAULT_SELECTION", "TRIAL_GROWTHS", "CandidateSpec", "SelectionSettings",
+           "default_candidates", "parse_candidates"]
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 _FIELDS = tuple(f.name for f in fields(VWConfig))
@@ -295,6 +295,11 @@ def _ridge(i: int, values: dict[str, Any], kind: type[RidgeConfig] | type[JointR
         raise ConfigError(f"candidates[{i}].{exc}") from None
 
 
+#: How the leading challenger's share grows with the probability that it is ahead
+#: (``SelectionSettings.trial_growth``).
+TRIAL_GROWTHS = ("matching", "margin")
+
+
 @dataclass(frozen=True)
 class SelectionSettings:
     """The switch rule's settings (``[engine] selection = {...}``).
@@ -354,6 +359,11 @@ class SelectionSettings:
             a challenger far ahead; this lets such a challenger decide most decisions before
             it wins (docs/engine.md, stop 38). 0 (the default): the share stays
             ``trial_share``; the paired rule only.
+        trial_growth: how that probability ``p`` sets the share between ``trial_share`` and
+            ``trial_share_max``: ``"matching"`` (the default) is ``p`` itself; ``"margin"``
+            is ``trial_share + (trial_share_max - trial_share) * max(0, 2p - 1)``, the
+            floor until the challenger is more likely ahead than behind, then growing with
+            how much more (docs/engine.md, stop 44).
         relearn_factor: a Vowpal Wabbit candidate learns its rows again when its reward scale
             has moved more than this factor above or below the scale they were learned at
             (``engine/learner_selection.py``, stop 37); 0 never (a learner then keeps what it
@@ -370,6 +380,7 @@ class SelectionSettings:
     anytime: bool = False
     trial_share: float = 0.0
     trial_share_max: float = 0.0
+    trial_growth: str = "matching"
     relearn_factor: float = 2.0
 
     def __post_init__(self) -> None:
@@ -406,6 +417,10 @@ class SelectionSettings:
             raise ConfigError("selection.trial_share_max: needs rule = 'paired' (the share "
                               "reads the paired difference)")
         object.__setattr__(self, "trial_share_max", float(top))
+        if self.trial_growth not in TRIAL_GROWTHS:
+            names = ", ".join(repr(n) for n in TRIAL_GROWTHS)
+            raise ConfigError(f"selection.trial_growth: expected one of {names}, got "
+                              f"{self.trial_growth!r}")
         factor = self.relearn_factor
         if (isinstance(factor, bool) or not isinstance(factor, int | float)
                 or not (factor == 0.0 or 1.0 < factor <= 1e6)):  # NaN fails them too

@@ -91,7 +91,8 @@ from ope.estimators.sequential import anytime_interval
 from policies.hashed_ridge import HashedRidge
 from policies.vw_format import FeatureSet
 
-__all__ = ["KEPT_TARGETS", "RELEARN_FACTOR", "LearnerSelection", "LoggedRow", "Switch"]
+__all__ = ["KEPT_TARGETS", "RELEARN_FACTOR", "LearnerSelection", "LoggedRow", "Switch",
+           "grown_share"]
 
 #: The estimate that must agree with the one the rule reads (SelectionSettings.agree): IPS,
 #: which needs no reward model, for every estimate but IPS itself, which DR checks.
@@ -523,15 +524,18 @@ class LearnerSelection:
         """The leading challenger's share of each decision: ``settings.trial_share``, or with
         ``settings.trial_share_max`` the probability that its paired difference from the
         serving candidate is above 0 (a normal approximation of the estimate the rule reads,
-        and of IPS's with ``agree``: the lower), kept between the two settings; the floor
-        until the difference has ``min_samples`` rows."""
+        and of IPS's with ``agree``: the lower), mapped by ``settings.trial_growth`` and
+        kept between the two settings; the floor until the difference has ``min_samples``
+        rows."""
         est = self.settings.estimator
         if not self.settings.trial_share_max or diff is None or est not in diff:
             return self.settings.trial_share
         if diff[est].n < self.settings.min_samples:
             return self.settings.trial_share
         reads = [est, _OTHER[est]] if self.settings.agree and _OTHER[est] in diff else [est]
-        return self._clip_share(min(_p_above_zero(diff[k]) for k in reads))
+        p = min(_p_above_zero(diff[k]) for k in reads)
+        s = self.settings
+        return grown_share(p, s.trial_share, s.trial_share_max, s.trial_growth)
 
     def _clip_share(self, share: float) -> float:
         top = max(self.settings.trial_share, self.settings.trial_share_max)
@@ -646,6 +650,22 @@ class LearnerSelection:
         """Release every learner (safe to call twice)."""
         for learner in self.learners.values():
             learner.close()
+
+
+def grown_share(p: float, floor: float, cap: float, growth: str = "matching") -> float:
+    """The leading challenger's share of each decision when ``p`` is the probability that it
+    is ahead of the serving candidate (``SelectionSettings.trial_growth``): ``p`` itself
+    (``"matching"``) or ``floor + (cap - floor) * max(0, 2p - 1)`` (``"margin"``), kept
+    between ``floor`` and ``cap``.
+
+    Example:
+        >>> grown_share(0.4, 0.1, 0.9), grown_share(0.4, 0.1, 0.9, "margin")
+        (0.4, 0.1)
+        >>> round(grown_share(0.75, 0.1, 0.9, "margin"), 6)
+        0.5
+    """
+    share = floor + (cap - floor) * max(0.0, 2.0 * p - 1.0) if growth == "margin" else p
+    return float(np.clip(share, floor, max(floor, cap)))
 
 
 def _p_above_zero(result: OPEResult) -> float:

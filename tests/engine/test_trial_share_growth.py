@@ -7,8 +7,11 @@ shown in ``stats()`` and kept across a restart."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from engine.errors import ConfigError
+from engine.learner_selection import grown_share
 from tests.engine.engine_world import T0, make_engine, stream
 from tests.engine.test_challenger_trial import STUCK_FIRST, assert_drawn_from
 
@@ -39,6 +42,34 @@ def test_the_share_of_a_challenger_far_ahead_grows_to_the_cap(tmp_path):
         assert ahead["difference_n"] >= 300 and serving["difference"] is None
         # the decision is drawn from the grown mixture, and logged with its propensity
         assert_drawn_from(eng, {"stuck": 0.1, "squarecb": 0.9}, now=T0 + 5000)
+
+
+def test_by_the_margin_a_challenger_far_ahead_still_grows_to_the_cap(tmp_path):
+    margin = {**GROW, "trial_growth": "margin"}
+    with make_engine(tmp_path, candidates=STUCK_FIRST, selection=margin) as eng:
+        stream(eng, 0, 250)
+        assert shares(eng)["squarecb"] == pytest.approx(0.1)
+        stream(eng, 250, 600)
+        assert shares(eng)["squarecb"] == pytest.approx(0.9, abs=0.01)
+        assert eng.stats()["learner_switches"] == 0
+
+
+_P = st.floats(0.0, 1.0)
+_FLOOR = st.floats(0.01, 0.5)
+
+
+@given(_P, _P, _FLOOR, st.floats(0.0, 0.45))
+def test_the_margin_gives_a_challenger_no_more_than_matching_and_grows_with_p(p, q, floor,
+                                                                              above):
+    cap = floor + above + 0.01
+    for growth in ("matching", "margin"):
+        lo, hi = sorted((p, q))
+        assert floor <= grown_share(lo, floor, cap, growth) <= grown_share(hi, floor, cap,
+                                                                           growth) <= cap
+    assert grown_share(p, floor, cap, "margin") <= grown_share(p, floor, cap, "matching")
+    if p <= 0.5:  # no more likely ahead than behind: the floor
+        assert grown_share(p, floor, cap, "margin") == floor
+    assert grown_share(1.0, floor, cap, "margin") == pytest.approx(cap)
 
 
 def test_a_challenger_behind_never_gets_more_than_the_floor(tmp_path):
@@ -76,6 +107,10 @@ def test_the_grown_share_survives_a_restart(tmp_path):
                                r"above 0 a number above it \(0\)"),
     ({"trial_share": 0.2, "trial_share_max": 0.9, "rule": "unpaired"},
      r"selection.trial_share_max: needs rule = 'paired'"),
+    ({"trial_share": 0.2, "trial_share_max": 0.9, "trial_growth": "linear"},
+     r"selection.trial_growth: expected one of 'matching', 'margin', got 'linear'"),
+    ({"trial_share": 0.2, "trial_share_max": 0.9, "trial_growth": None},
+     r"selection.trial_growth: expected one of"),
 ])
 def test_bad_growth_settings_are_refused_naming_the_field(tmp_path, selection, match):
     with pytest.raises(ConfigError, match=match):
