@@ -240,6 +240,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.paired:
         _print_paired(recs, shown, [lab for lab in labels if lab != args.paired], args.paired,
                       args.metric, args.digits)
+        _print_ratios(table, shown, args.paired)
     if args.before:
         _print_before(recs, Path(args.before), shown, labels, seeds, args)
     if confirm:
@@ -265,6 +266,22 @@ def _print_paired(recs: list[dict[str, Any]], worlds: list[str], labels: list[st
             d = digits
             cells.append(f"{mean:+.{d}f} [{lo:+.{d}f}, {hi:+.{d}f}] ({n})" if n else "")
         print(f"| {w} | " + " | ".join(cells) + " |")
+
+
+def _print_ratios(table: Any, worlds: list[str], ref: str) -> None:
+    """Per world, ``ref``'s mean over the best learner's mean (the table's ``ratio``), and which
+    learner that best is: what the worst ratio is the lowest of."""
+    print(f"\n{ref}: mean / each world's best mean")
+    print("| world | best | ratio |")
+    print("| --- | --- | --- |")
+    for w in worlds:
+        rows = table[table["world"] == w]
+        mine = rows[rows["learner"] == ref]
+        if mine.empty:
+            continue
+        best = rows.loc[rows["mean"].idxmax(), "learner"]
+        ratio = mine["ratio"].iloc[0]
+        print(f"| {w} | {best} | {'' if ratio != ratio else f'{ratio:.3f}'} |")
 
 
 def _print_confirmed(held: list[dict[str, Any]], worlds: list[str], chosen: dict[str, str],

@@ -171,3 +171,19 @@ def test_before_counts_the_cells_a_change_left_the_same_to_the_last_bit(tmp_path
                                 "--table-only", "--before", str(tmp_path / "then")]) == 0
     row = capsys.readouterr().out.split("minus")[1].splitlines()[-1]
     assert "(3; 2 the same to the last bit; 2 s a cell before, 1 s now)" in row
+
+
+def test_paired_prints_the_learners_ratio_to_each_worlds_best(tmp_path, capsys):
+    # the default at 0.8 of LinUCB on small and the best on cold_start: the worst ratio (0.80)
+    # and each world's own, with the learner it is taken against
+    recs = []
+    for seed in range(3):
+        recs += [_rec("small", LINUCB, seed, 0.50), _rec("small", DEFAULT, seed, 0.40),
+                 _rec("cold_start", LINUCB, seed, 0.20), _rec("cold_start", DEFAULT, seed, 0.30)]
+    _write(tmp_path / "out", recs)
+    assert learning_suite.main(["--quick", "--worlds", "small,cold_start", "--learners",
+                                f"{DEFAULT},{LINUCB}", "--seeds", "0,1,2", "--paired", DEFAULT,
+                                "--out", str(tmp_path / "out"), "--table-only"]) == 0
+    out = capsys.readouterr().out.split(f"{DEFAULT}: mean / each world's best mean")[1]
+    assert f"| small | {LINUCB} | 0.800 |" in out
+    assert f"| cold_start | {DEFAULT} | 1.000 |" in out
