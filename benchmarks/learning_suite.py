@@ -12,18 +12,19 @@ reward; ``--metric capture_all``: capture over the whole run, what exploring ear
 
 Each finished cell is appended to ``<out>/cells.jsonl`` as it finishes, and a cell already there
 is not run again, so a long run can be made in parts (``--worlds``/``--learners``) and the table
-rebuilt from everything in the folder (``--table-only``); ``--before FOLDER`` pairs each
-learner with its own cells in another folder (the same run at an earlier commit);
-``--confirm SEEDS --paired LABEL`` judges ``LABEL`` on held-out seeds: each world's best learner
-is chosen on ``--seeds`` (or named, ``--bests world=label,...``) and measured on the ``--confirm``
-seeds, where ``LABEL - 0.9 x best`` (``--bar``), paired by seed, says with its interval whether
-``LABEL`` reaches 0.9 of that best (the best's mean on the seeds that chose it is the largest of
-several noisy means, and overstates it). ``--take FOLDER`` copies another folder's cells into
-this one first (a cell already here is kept), ``--renamed "old=new,..."`` relabelling them on
-the way: a label such as ``engine default`` names another configuration once the default
-changes, and the cells of a run made before are still the same code's. Writes
-``<out>/table.md`` (the wide table), ``<out>/table.csv`` (one row per world and learner, with
-intervals and ratios).
+rebuilt from everything in the folder (``--table-only``); ``--before FOLDER`` pairs each learner
+with its own cells in another folder (the same run at an earlier commit); ``--paired LABEL``
+prints every other learner minus ``LABEL`` per world, paired by seed, and ``LABEL``'s ratio to
+each world's best (naming that best); ``--confirm SEEDS --paired LABEL`` judges ``LABEL`` on
+held-out seeds: each world's best learner is chosen on ``--seeds`` (or named, ``--bests
+world=label,...``) and measured on the ``--confirm`` seeds, where ``LABEL - 0.9 x best``
+(``--bar``), paired by seed, says with its interval whether ``LABEL`` reaches 0.9 of that best
+(the best's mean on the seeds that chose it is the largest of several noisy means, and
+overstates it). ``--take FOLDER`` copies another folder's cells into this one first (a cell
+already here is kept), ``--renamed "old=new,..."`` relabelling them on the way: a label such as
+``engine default`` names another configuration once the default changes, and the cells of a run
+made before are still the same code's. Writes ``<out>/table.md`` (the wide table),
+``<out>/table.csv`` (one row per world and learner, with intervals and ratios).
 
 Run: ``python benchmarks/learning_suite.py --quick`` (a few minutes on 2 cores) or without
 ``--quick`` (every world and learner, 3 seeds: hours; run it in parts).
@@ -96,7 +97,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--address", default=None, help="a Ray cluster address")
     p.add_argument("--metric", choices=("capture", "capture_all", "reward"), default="capture")
     p.add_argument("--paired", default="", help="a learner label: print every other learner's "
-                   "difference from it per world, paired by seed, with its 95 %% interval")
+                   "difference from it per world, paired by seed, with its 95 %% interval, "
+                   "and its ratio to each world's best")
     p.add_argument("--before", default="", help="another results folder (the same suite run "
                    "at an earlier commit): print each learner's difference from its own cells "
                    "there, paired by world and seed (what a change of code did)")
