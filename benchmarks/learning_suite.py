@@ -38,6 +38,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from experiments.learning_suite.contestants import (
     ENGINE_VARIANTS,
     FULL_LEARNERS,
@@ -270,9 +272,10 @@ def _print_paired(recs: list[dict[str, Any]], worlds: list[str], labels: list[st
         print(f"| {w} | " + " | ".join(cells) + " |")
 
 
-def _print_ratios(table: Any, worlds: list[str], ref: str) -> None:
-    """Per world, ``ref``'s mean over the best learner's mean (the table's ``ratio``), and which
-    learner that best is: what the worst ratio is the lowest of."""
+def _print_ratios(table: pd.DataFrame, worlds: list[str], ref: str) -> None:
+    """Per world, ``ref``'s mean over the best learner's mean (the table's ``ratio``, blank
+    where the world is left out of the ratios), and which learner that best is (the first of
+    a tie): what the worst ratio is the lowest of."""
     print(f"\n{ref}: mean / each world's best mean")
     print("| world | best | ratio |")
     print("| --- | --- | --- |")
@@ -281,9 +284,9 @@ def _print_ratios(table: Any, worlds: list[str], ref: str) -> None:
         mine = rows[rows["learner"] == ref]
         if mine.empty:
             continue
-        best = rows.loc[rows["mean"].idxmax(), "learner"]
+        best = rows[rows["best"]]["learner"].iloc[0]
         ratio = mine["ratio"].iloc[0]
-        print(f"| {w} | {best} | {'' if ratio != ratio else f'{ratio:.3f}'} |")
+        print(f"| {w} | {best} | {'' if pd.isna(ratio) else f'{ratio:.3f}'} |")
 
 
 def _print_confirmed(held: list[dict[str, Any]], worlds: list[str], chosen: dict[str, str],

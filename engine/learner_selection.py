@@ -235,7 +235,8 @@ class LearnerSelection:
         self.trial_leader: str | None = leader if leader in learners else None
         # the share of each decision the challengers on trial draw (settings.trial_share, or
         # more with settings.trial_share_max while the evidence puts the leader ahead)
-        self.trial_weight = self._clip_share(float(s.get("trial_weight", settings.trial_share)))
+        saved = float(s.get("trial_weight", settings.trial_share))
+        self.trial_weight = _within(saved, settings.trial_share, settings.trial_share_max)
 
     # -- serving -------------------------------------------------------------------------------
     @property
@@ -537,10 +538,6 @@ class LearnerSelection:
         s = self.settings
         return grown_share(p, s.trial_share, s.trial_share_max, s.trial_growth)
 
-    def _clip_share(self, share: float) -> float:
-        top = max(self.settings.trial_share, self.settings.trial_share_max)
-        return float(np.clip(share, self.settings.trial_share, top))
-
     def _behind(self, name: str, since: int, seq: int, paired: bool) -> bool:
         """Whether the estimate the rule reads puts challenger ``name`` behind the serving
         candidate on the recent rows (the last ``2 * min_samples``, at least ``min_samples``
@@ -664,7 +661,14 @@ def grown_share(p: float, floor: float, cap: float, growth: str = "matching") ->
         >>> round(grown_share(0.75, 0.1, 0.9, "margin"), 6)
         0.5
     """
+    if growth not in ("matching", "margin"):
+        raise ValueError(f"growth: expected 'matching' or 'margin', got {growth!r}")
     share = floor + (cap - floor) * max(0.0, 2.0 * p - 1.0) if growth == "margin" else p
+    return _within(share, floor, cap)
+
+
+def _within(share: float, floor: float, cap: float) -> float:
+    """``share`` kept between the trial's floor and its cap (the floor alone with no cap)."""
     return float(np.clip(share, floor, max(floor, cap)))
 
 

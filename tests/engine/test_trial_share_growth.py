@@ -72,6 +72,11 @@ def test_the_margin_gives_a_challenger_no_more_than_matching_and_grows_with_p(p,
     assert grown_share(1.0, floor, cap, "margin") == pytest.approx(cap)
 
 
+def test_an_unknown_growth_is_refused_not_read_as_matching():
+    with pytest.raises(ValueError, match="growth: expected 'matching' or 'margin', got 'marg'"):
+        grown_share(0.4, 0.1, 0.9, "marg")
+
+
 def test_a_challenger_behind_never_gets_more_than_the_floor(tmp_path):
     poor_second = ["squarecb", {"name": "poor", "exploration": "epsilon", "epsilon": 1.0}]
     with make_engine(tmp_path, candidates=poor_second, selection=GROW) as eng:
