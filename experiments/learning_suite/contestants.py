@@ -597,6 +597,13 @@ VW_VARIANTS: tuple[LearnerSpec, ...] = (
     # world; -100 to 0.1 is the range the early screen declared (docs/engine.md, stop 30)
     _vw("vw regcb-opt costs declared", "--regcbopt", "--cb_min_cost", "-100", "--cb_max_cost",
         "0.1"),
+    # the same loop on the Engine's own features (stop 45): the context in ``c``, each action's
+    # ``m n t a`` sets crossed as the Engine's RegCB-opt crosses them, which tells a gap that
+    # comes from the features from one that comes from the Engine around the learner
+    LearnerSpec("vw", "vw regcb-opt costs declared engine features", {
+        "args": ("--cb_explore_adf", "--regcbopt", "--cb_min_cost", "-100", "--cb_max_cost",
+                 "0.1", *(a for t in ("cm", "cn", "ct", "ca") for a in ("--interactions", t))),
+        "features": "engine"}),
 )
 ALL_LEARNERS: tuple[LearnerSpec, ...] = (*FULL_LEARNERS, *ENGINE_VARIANTS, *LINUCB_VARIANTS,
                                          *VW_VARIANTS)
@@ -639,7 +646,8 @@ def build_contestant(spec: LearnerSpec, world: World, seed: int, stack: ExitStac
     if spec.kind == "vw":
         from experiments.learning_suite.vw_loop import VWLoop
 
-        return stack.enter_context(VWLoop(world, params["args"], seed))
+        return stack.enter_context(VWLoop(world, params["args"], seed,
+                                          params.get("features", "suite")))
     from experiments.learning_suite.policy_contestant import PolicyContestant
 
     contestant = PolicyContestant(world, params.pop("name"), seed, **params)

@@ -6,7 +6,11 @@ VW formatter; each action's line is formatted once, as any loop over a fixed cat
 predicts, samples from VW's distribution with its own generator, and learns the
 reward when it matures from a freshly parsed labelled example. Context in namespace ``U`` (the
 same dict the Engine gets, less the rule-only keys), each action in namespace ``A`` (its name
-and attributes); the arguments (exploration, ``-q UA``...) are given whole.
+and attributes); the arguments (exploration, ``-q UA``...) are given whole. With
+``features="engine"`` the loop reads the Engine's own namespaces instead: the context in ``c``
+and each action's ``m n t a`` sets of the world's catalog as the Engine builds them
+(:func:`engine.features.action_feature_sets`), so that the arguments cross them as the
+Engine's candidates do (``--interactions cm``...).
 
 Example:
     >>> from experiments.worlds import make_world
@@ -22,13 +26,26 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Self
+from typing import Any, Self
 
 import numpy as np
 
+from experiments.errors import SpecError
 from experiments.worlds.world import Batch, Matured, World
 
-__all__ = ["VWLoop"]
+__all__ = ["FEATURES", "VWLoop"]
+
+#: The feature sets a loop can read: the suite's own, or the Engine's.
+FEATURES = ("suite", "engine")
+
+
+def _action_sets(world: World, features: str) -> list[dict[str, dict[str, Any]]]:
+    if features == "suite":
+        return [{"A": feats} for feats in world.action_feature_dicts()]
+    from engine.features import action_feature_sets
+
+    setup = world.engine_setup()
+    return action_feature_sets(setup.catalog, bool(setup.options.get("prune_features", False)))
 
 
 class VWLoop:
@@ -39,17 +56,22 @@ class VWLoop:
         args: VW arguments (``--cb_explore_adf`` and the rest); ``--quiet`` and the seed are
             added.
         seed: VW's ``--random_seed`` and the sampling generator's seed.
+        features: ``"suite"`` (namespaces ``U`` and ``A``) or ``"engine"`` (the Engine's).
     """
 
-    def __init__(self, world: World, args: Sequence[str], seed: int = 0) -> None:
+    def __init__(self, world: World, args: Sequence[str], seed: int = 0,
+                 features: str = "suite") -> None:
         from vowpalwabbit import Workspace
 
+        from policies.vw_format import action_line
+
+        if features not in FEATURES:
+            raise SpecError(f"features: expected one of {', '.join(FEATURES)}, got {features!r}")
         self.world = world
         self.args = [*args, "--quiet", "--random_seed", str(seed)]
         self._vw = Workspace(arg_list=self.args)
-        from policies.vw_format import action_line
-
-        self._lines = [action_line({"A": feats}) for feats in world.action_feature_dicts()]
+        self._shared_ns = "U" if features == "suite" else "c"
+        self._lines = [action_line(sets) for sets in _action_sets(world, features)]
         self._rng = np.random.default_rng([seed, 31])
         self._memory: dict[int, tuple[str, np.ndarray, int, float]] = {}
 
@@ -63,7 +85,7 @@ class VWLoop:
         actions, probs = np.empty(n, dtype=np.int64), np.empty(n)
         u = self._rng.random(n)
         for i, ctx in enumerate(ctxs):
-            shared = shared_line({"U": context_namespace(ctx)})
+            shared = shared_line({self._shared_ns: context_namespace(ctx)})
             idx = np.flatnonzero(batch.eligible[i])
             p = np.asarray(self._vw.predict([shared, *(self._lines[j] for j in idx)]),
                            dtype=np.float64)
