@@ -566,6 +566,14 @@ ENGINE_VARIANTS += (
     LearnerSpec("engine", "engine default trial margin", {
         **_joint_and(_FLOORED_LOOP),
         "selection": {"trial_share": 0.1, "trial_share_max": 0.9, "trial_growth": "margin"}}),)
+#: Stop 45: the default's joint ridge alone, and beside its RegCB-opt with no trial (the switch
+#: rule only), which tell whether the default's loss to the earlier one on
+#: ``example_catalog`` comes from the trial's decisions (stop 44's reading: RegCB-opt's early
+#: decisions take the place of the joint ridge's own exploration).
+ENGINE_VARIANTS += (
+    LearnerSpec("engine", "engine joint alone", _joint_and()),
+    LearnerSpec("engine", "engine joint+regcbloop scaled floor no trial", {
+        **_joint_and(_FLOORED_LOOP), "selection": {"trial_share": 0.0}}),)
 #: Stop 39: the default as it was before the serving candidate was scored on the distribution
 #: it decided with (``served_memory``, ``engine/served_memory.py``): every candidate, the
 #: serving one too, scored on its distribution when it meets the reward; and the same on stop
