@@ -573,7 +573,12 @@ ENGINE_VARIANTS += (
 ENGINE_VARIANTS += (
     LearnerSpec("engine", "engine joint alone", _joint_and()),
     LearnerSpec("engine", "engine joint+regcbloop scaled floor no trial", {
-        **_joint_and(_FLOORED_LOOP), "selection": {"trial_share": 0.0}}),)
+        **_joint_and(_FLOORED_LOOP), "selection": {"trial_share": 0.0}}),
+    # half the default's floor: what the trial's tenth costs where RegCB-opt is behind
+    # (``example_catalog``) against what it finds where it is ahead (``small``)
+    LearnerSpec("engine", "engine joint+regcbloop scaled floor trial 0.05-0.9", {
+        **_joint_and(_FLOORED_LOOP),
+        "selection": {"trial_share": 0.05, "trial_share_max": 0.9}}),)
 #: Stop 39: the default as it was before the serving candidate was scored on the distribution
 #: it decided with (``served_memory``, ``engine/served_memory.py``): every candidate, the
 #: serving one too, scored on its distribution when it meets the reward; and the same on stop
