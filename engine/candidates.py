@@ -174,8 +174,10 @@ REGCB_OPT: Mapping[str, Any] = {
 #: joint ridge serves alone, as under the default of stops 28-42. By the suite's rule (the
 #: best worst-case ratio) it ranks first of the three configurations run on the eleven
 #: shared-attribute worlds, seeds 10-19: 0.90 (`example_catalog`) against 0.45 (`small`) for
-#: the default of stops 28-42 and 0.59 for RegCB-opt serving first (0.77, still first of the
-#: ten labels, against most of the field: stop 44); ahead on
+#: the default of stops 28-42 and 0.59 for RegCB-opt serving first (0.72, still first of the
+#: seventeen labels, against most of the field, the worst on `fatigue`: stops 44-45; on
+#: held-out seeds at or above 0.9 of each world's best on nine of the eleven, `fatigue` 0.66:
+#: stop 45); ahead on
 #: `small` (+0.139, separated), behind on `example_catalog` (-0.066, separated), the other
 #: nine not separated (docs/engine.md, stop 43). The ridge and SquareCB, beside the joint
 #: ridge in stops 28-42, served at the end of 2 of its 110 cells there; without them the
