@@ -26,7 +26,7 @@ sys.path.insert(0, str(REPO))  # run as a script (E402 below)
 
 from engine.learner_selection import LearnerSelection  # noqa: E402
 from experiments.learning_suite.contestants import build_contestant, learner  # noqa: E402
-from experiments.learning_suite.suite_cell import batch_values  # noqa: E402
+from experiments.learning_suite.suite_cell import batch_values, capture  # noqa: E402
 from experiments.metrics import mean_ci  # noqa: E402
 from experiments.worlds import make_world  # noqa: E402
 
@@ -35,7 +35,7 @@ class _Recorder:
     """Every distribution the selection serves, with the serving candidate's own part."""
 
     def __init__(self) -> None:
-        self.rows: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self.rows: list[tuple[np.ndarray, np.ndarray, np.ndarray, float]] = []
         self._original = LearnerSelection.distributions
 
     def __enter__(self) -> _Recorder:
@@ -43,7 +43,8 @@ class _Recorder:
 
         def recorded(sel: LearnerSelection, shared: Any, eligible: np.ndarray):
             mixed, own = original(sel, shared, eligible)
-            rows.append((np.asarray(eligible).copy(), mixed.copy(), own.copy()))
+            share = sel.trial_weight if sel.on_trial() else 0.0  # what the mixture gave them
+            rows.append((np.asarray(eligible).copy(), mixed.copy(), own.copy(), share))
             return mixed, own
 
         LearnerSelection.distributions = recorded  # type: ignore[method-assign]
@@ -60,6 +61,8 @@ def _parts(world_name: str, label: str, seed: int) -> dict[str, float]:
     h = world.horizon
     tail = h - round(h * world.tail_fraction)
     served, own, rest, rand, best = [], [], [], [], []
+    rest_rand: list[float] = []
+    rest_best: list[float] = []
     with ExitStack() as stack, _Recorder() as rec:
         stack.callback(world.close)
         contestant = build_contestant(learner(label), world, seed, stack)
@@ -85,23 +88,24 @@ def _parts(world_name: str, label: str, seed: int) -> dict[str, float]:
                 if part is None:
                     served.append(chosen[i])
                     own.append(chosen[i])
-                    rest.append(chosen[i])
                 else:
-                    elig, mixed, mine = part
+                    elig, mixed, mine, share = part
                     values = b.expected[i, elig]
-                    share = 1.0 - float(np.min(np.where(mine > 0, mixed / mine, np.inf)))
                     served.append(mixed @ values)
                     own.append(mine @ values)
-                    # the challengers' part: what is left of the served distribution
-                    rest.append((mixed - (1 - share) * mine) @ values / share if share > 1e-9
-                                else mine @ values)
+                    if share > 0.0:  # the challengers' part: what is left of the mixture
+                        rest.append((mixed - (1 - share) * mine) @ values / share)
+                        rest_rand.append(r[i])
+                        rest_best.append(o[i])
                 rand.append(r[i])
                 best.append(o[i])
             contestant.learn(world.play(picks))
         contestant.learn(world.flush())
-    gap = np.mean(best) - np.mean(rand)
-    return {k: float((np.mean(v) - np.mean(rand)) / gap)
-            for k, v in (("served", served), ("own", own), ("challengers", rest))}
+    out = {k: capture(np.array(v), np.array(rand), np.array(best))
+           for k, v in (("served", served), ("own", own))}
+    # over the rows where a challenger was on trial only (none: NaN)
+    out["challengers"] = capture(np.array(rest), np.array(rest_rand), np.array(rest_best))
+    return out
 
 
 def main() -> None:

@@ -81,7 +81,7 @@ from typing import Any
 import numpy as np
 
 from engine.candidate_learners import CandidateLearner
-from engine.candidates import SelectionSettings
+from engine.candidates import TRIAL_GROWTHS, SelectionSettings
 from engine.errors import ConfigError
 from engine.reward_scale import RewardScale
 from ope.estimators.paired import PairedDifference
@@ -661,8 +661,8 @@ def grown_share(p: float, floor: float, cap: float, growth: str = "matching") ->
         >>> round(grown_share(0.75, 0.1, 0.9, "margin"), 6)
         0.5
     """
-    if growth not in ("matching", "margin"):
-        raise ValueError(f"growth: expected 'matching' or 'margin', got {growth!r}")
+    if growth not in TRIAL_GROWTHS:  # the one list the settings check too
+        raise ValueError(f"growth: expected one of {TRIAL_GROWTHS}, got {growth!r}")
     share = floor + (cap - floor) * max(0.0, 2.0 * p - 1.0) if growth == "margin" else p
     return _within(share, floor, cap)
 
