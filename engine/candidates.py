@@ -61,7 +61,7 @@ from policies.joint_ridge_learner import JointRidgeConfig, joint_dimension, shar
 from policies.ridge_learner import RidgeConfig
 from policies.vw_config import VWConfig
 
-__all__ = ["BUILT_IN", "DEFAULT_CANDIDATES", "EARLIER_DEFAULTS", "JOINT_RIDGE",
+__all__ = ["BUILT_IN", "CORRECTIONS", "DEFAULT_CANDIDATES", "EARLIER_DEFAULTS", "JOINT_RIDGE",
            "JOINT_RIDGE_SQUARECB", "OPTIMISTIC_RIDGE", "REGCB_OPT", "SHARED_DEFAULT_CANDIDATES",
            "SHARED_DEFAULT_SELECTION", "TRIAL_GROWTHS", "CandidateSpec", "SelectionSettings",
            "default_candidates", "parse_candidates"]
@@ -301,6 +301,8 @@ def _ridge(i: int, values: dict[str, Any], kind: type[RidgeConfig] | type[JointR
 #: How the leading challenger's share grows with the probability that it is ahead
 #: (``SelectionSettings.trial_growth``).
 TRIAL_GROWTHS = ("matching", "margin")
+#: How a Vowpal Wabbit candidate learns a correction (``SelectionSettings.correction``).
+CORRECTIONS = ("total", "added")
 
 
 @dataclass(frozen=True)
@@ -371,6 +373,15 @@ class SelectionSettings:
             has moved more than this factor above or below the scale they were learned at
             (``engine/learner_selection.py``, stop 37); 0 never (a learner then keeps what it
             learned at the first scale, which locked RegCB-opt onto no contact on ``small``).
+        correction: how a Vowpal Wabbit candidate learns a correction (a decision's later
+            reward in ``reward_mode = "sum"``, or one after the engine's provisional default,
+            ``provisional_after``), one more example of the decision either way:
+            ``"total"`` (the default since stop 46) gives that example the reward at which
+            the decision's examples average to its total now, so that a conversion after a
+            provisional 0 counts as a conversion (under squared loss, the decision's ``k``
+            examples then weigh as ``k`` examples at its total); ``"added"`` gives it the
+            total itself, as before stop 46, so that such a conversion counted half. A ridge
+            candidate replaces the decision's reward exactly either way.
     """
 
     min_samples: int = 1000
@@ -385,6 +396,7 @@ class SelectionSettings:
     trial_share_max: float = 0.0
     trial_growth: str = "matching"
     relearn_factor: float = 2.0
+    correction: str = "total"
 
     def __post_init__(self) -> None:
         if isinstance(self.window, bool) or not isinstance(self.window, int) or self.window < 0:
@@ -430,3 +442,7 @@ class SelectionSettings:
             raise ConfigError(f"selection.relearn_factor: expected 0 (never) or a number above "
                               f"1 and at most 1e6, got {factor!r}")
         object.__setattr__(self, "relearn_factor", float(factor))
+        if self.correction not in CORRECTIONS:
+            names = ", ".join(repr(n) for n in CORRECTIONS)
+            raise ConfigError(f"selection.correction: expected one of {names}, got "
+                              f"{self.correction!r}")

@@ -716,13 +716,17 @@ class Engine:
         if not (not rec.holdout and rec.action_index >= 0 and rec.active
                 and rec.catalog_version == self._version):
             return LoggedRow(seq, None)
-        if total is None:
+        taught = 0  # the decision's earlier rows that taught: its first, and changed totals
+        if total is None or previous is not None:  # a live first reward needs no read
             logged = [(s, v) for s, v, _, _ in self.log.rewards_of(rec.decision_id) if s <= seq]
-            previous = sum(v for s, v in logged if s < seq) if len(logged) > 1 else None
-            total = sum(v for _, v in logged)
+            earlier = [v for s, v in logged if s < seq]
+            taught = 1 + sum(1 for v in earlier[1:] if v != 0.0) if earlier else 0
+            if total is None:
+                previous = sum(earlier) if earlier else None
+                total = sum(v for _, v in logged)
         by, dist = (None, None) if served is None or previous is not None else served
         return LoggedRow(seq, json.loads(rec.features_json), rec.eligible, rec.action_index,
-                         rec.probability, total, rec.created_at, previous, dist, by)
+                         rec.probability, total, rec.created_at, previous, dist, by, taught)
 
     def _learn_logged(self, rec: DecisionRecord, seq: int, total: float | None = None, *,
                       at: float | None = None, replay: bool = False,

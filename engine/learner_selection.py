@@ -73,7 +73,7 @@ Example:
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from statistics import NormalDist
 from typing import Any
@@ -92,7 +92,7 @@ from policies.hashed_ridge import HashedRidge
 from policies.vw_format import FeatureSet
 
 __all__ = ["KEPT_TARGETS", "RELEARN_FACTOR", "LearnerSelection", "LoggedRow", "Switch",
-           "grown_share"]
+           "correction_target", "grown_share"]
 
 #: The estimate that must agree with the one the rule reads (SelectionSettings.agree): IPS,
 #: which needs no reward model, for every estimate but IPS itself, which DR checks.
@@ -136,6 +136,10 @@ class LoggedRow:
             scored on it instead of on its distribution now. None: every candidate is scored
             on its distribution when it meets the row.
         served_by: the candidate that ``served`` belongs to.
+        taught_before: how many of the decision's earlier rows taught the candidates (its
+            first, and each correction that changed its total); 0 for a first reward. A
+            Vowpal Wabbit candidate needs it to learn a correction at the total
+            (:func:`correction_target`).
     """
 
     seq: int
@@ -148,6 +152,7 @@ class LoggedRow:
     previous: float | None = None
     served: np.ndarray | None = None
     served_by: str | None = None
+    taught_before: int = 0
 
     @property
     def teaches(self) -> bool:
@@ -325,6 +330,7 @@ class LearnerSelection:
                 reward = row.reward
                 if self.scaled(name):
                     reward = self._normalise(name, learner, reward)
+                reward = self._example_reward(name, row, reward, self.scales[name].normalise)
                 if not self._due(name):  # else relearn() learns it with the rest
                     learner.learn(row.shared, idx, row.action, row.probability, reward)
         self.cursors[name] = row.seq
@@ -362,6 +368,18 @@ class LearnerSelection:
             self.learned_at.setdefault(name, scale.value)
         return scale.normalise(reward)
 
+    def _example_reward(self, name: str, row: LoggedRow, total: float,
+                        normalise: Callable[[float], float]) -> float:
+        """The reward of the example a Vowpal Wabbit candidate learns for ``row``, whose
+        decision's total is ``total`` on the candidate's scale (``normalise`` puts a business
+        reward there, for a scaled candidate): the total, or for a correction with
+        ``settings.correction = "total"`` the reward at which the decision's examples average
+        to it (:func:`correction_target`)."""
+        if row.previous is None or self.settings.correction != "total":
+            return total
+        previous = normalise(row.previous) if self.scaled(name) else row.previous
+        return correction_target(total, previous, row.taught_before)
+
     def _due(self, name: str) -> bool:
         """Whether candidate ``name``'s scale has moved more than
         ``settings.relearn_factor`` from the one its rows were learned at."""
@@ -387,8 +405,9 @@ class LearnerSelection:
                 break
             if row.teaches and row.shared is not None:
                 idx = np.asarray(row.eligible, dtype=np.int64)
-                learner.learn(row.shared, idx, row.action, row.probability,
-                              scale.normalise(row.reward))
+                reward = self._example_reward(name, row, scale.normalise(row.reward),
+                                              scale.normalise)
+                learner.learn(row.shared, idx, row.action, row.probability, reward)
                 n += 1
         old, self.learners[name] = self.learners[name], learner
         old.close()
@@ -647,6 +666,23 @@ class LearnerSelection:
         """Release every learner (safe to call twice)."""
         for learner in self.learners.values():
             learner.close()
+
+
+def correction_target(total: float, previous: float, taught_before: int) -> float:
+    """The reward of one more example at which a decision's examples average to ``total``,
+    when ``taught_before`` examples (at least one) averaged to ``previous``: under squared
+    loss the ``k + 1`` examples then weigh as ``k + 1`` examples at ``total``, where adding
+    one at ``total`` would leave the decision at the mean of the two (a conversion after a
+    provisional 0 counted as half a conversion).
+
+    Example (a provisional 0, then a conversion worth 1; then 2 more in ``"sum"`` mode):
+        >>> correction_target(1.0, 0.0, 1)
+        2.0
+        >>> (0.0 + 2.0 + correction_target(3.0, 1.0, 2)) / 3
+        3.0
+    """
+    k = max(int(taught_before), 1)
+    return (k + 1) * total - k * previous
 
 
 def grown_share(p: float, floor: float, cap: float, growth: str = "matching") -> float:

@@ -581,6 +581,15 @@ ENGINE_VARIANTS += (
     LearnerSpec("engine", "engine joint+regcbloop scaled floor trial 0.05-0.9", {
         **_joint_and(_FLOORED_LOOP),
         "selection": {"trial_share": 0.05, "trial_share_max": 0.9}}),)
+#: Stop 46: zeros after 12 hours under the default of stop 43, with its RegCB-opt learning a
+#: conversion after the zero as it did before stop 46, one more example at the total (the
+#: decision then at the mean of its two examples, half a conversion), against
+#: ``engine default provisional_after (12h)``, which learns it at the total
+#: (``selection.correction = "total"``, the default since stop 46).
+ENGINE_VARIANTS += (
+    LearnerSpec("engine", "engine default provisional_after (12h) corrections added",
+                {"reward_mode": "sum", "provisional_after": "12h",
+                 "selection": {"correction": "added"}}),)
 #: Stop 39: the default as it was before the serving candidate was scored on the distribution
 #: it decided with (``served_memory``, ``engine/served_memory.py``): every candidate, the
 #: serving one too, scored on its distribution when it meets the reward; and the same on stop
