@@ -586,10 +586,18 @@ ENGINE_VARIANTS += (
 #: decision then at the mean of its two examples, half a conversion), against
 #: ``engine default provisional_after (12h)``, which learns it at the total
 #: (``selection.correction = "total"``, the default since stop 46).
+#: The default's RegCB-opt alone (``engine regcbloop scaled floor alone``, stop 42) learns every
+#: row itself, where the default's joint ridge serves and replaces a reward exactly: the same
+#: two ways with zeros after 12 hours.
 ENGINE_VARIANTS += (
     LearnerSpec("engine", "engine default provisional_after (12h) corrections added",
                 {"reward_mode": "sum", "provisional_after": "12h",
-                 "selection": {"correction": "added"}}),)
+                 "selection": {"correction": "added"}}),
+    *(LearnerSpec("engine", f"engine regcbloop scaled floor alone provisional_after (12h)"
+                  f"{suffix}", {"candidates": (_FLOORED_LOOP,), "reward_mode": "sum",
+                                "provisional_after": "12h",
+                                "selection": {"correction": correction}})
+      for suffix, correction in (("", "total"), (" corrections added", "added"))))
 #: Stop 39: the default as it was before the serving candidate was scored on the distribution
 #: it decided with (``served_memory``, ``engine/served_memory.py``): every candidate, the
 #: serving one too, scored on its distribution when it meets the reward; and the same on stop
