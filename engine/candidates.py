@@ -302,7 +302,7 @@ def _ridge(i: int, values: dict[str, Any], kind: type[RidgeConfig] | type[JointR
 #: (``SelectionSettings.trial_growth``).
 TRIAL_GROWTHS = ("matching", "margin")
 #: How a Vowpal Wabbit candidate learns a correction (``SelectionSettings.correction``).
-CORRECTIONS = ("total", "added")
+CORRECTIONS = ("added", "total")
 
 
 @dataclass(frozen=True)
@@ -375,13 +375,15 @@ class SelectionSettings:
             learned at the first scale, which locked RegCB-opt onto no contact on ``small``).
         correction: how a Vowpal Wabbit candidate learns a correction (a decision's later
             reward in ``reward_mode = "sum"``, or one after the engine's provisional default,
-            ``provisional_after``), one more example of the decision either way:
-            ``"total"`` (the default since stop 46) gives that example the reward at which
-            the decision's examples average to its total now, so that a conversion after a
-            provisional 0 counts as a conversion (under squared loss, the decision's ``k``
-            examples then weigh as ``k`` examples at its total); ``"added"`` gives it the
-            total itself, as before stop 46, so that such a conversion counted half. A ridge
-            candidate replaces the decision's reward exactly either way.
+            ``provisional_after``), one more example of the decision either way (it cannot
+            take one back): ``"added"`` (the default) gives that example the total, so that
+            the decision's examples say the mean of its totals (a conversion after a
+            provisional 0, half a conversion); ``"total"`` (stop 46) the reward at which they
+            average to the total now (under squared loss, ``k`` examples at the total). A
+            ridge candidate replaces the decision's reward exactly either way. ``"total"``
+            was measured no better (docs/engine.md, stop 46: on the default with zeros after
+            12 hours, means lower on ``small`` and ``capacity``, not separated), so the
+            default stays as before.
     """
 
     min_samples: int = 1000
@@ -396,7 +398,7 @@ class SelectionSettings:
     trial_share_max: float = 0.0
     trial_growth: str = "matching"
     relearn_factor: float = 2.0
-    correction: str = "total"
+    correction: str = "added"
 
     def __post_init__(self) -> None:
         if isinstance(self.window, bool) or not isinstance(self.window, int) or self.window < 0:

@@ -582,22 +582,23 @@ ENGINE_VARIANTS += (
         **_joint_and(_FLOORED_LOOP),
         "selection": {"trial_share": 0.05, "trial_share_max": 0.9}}),)
 #: Stop 46: zeros after 12 hours under the default of stop 43, with its RegCB-opt learning a
-#: conversion after the zero as it did before stop 46, one more example at the total (the
-#: decision then at the mean of its two examples, half a conversion), against
-#: ``engine default provisional_after (12h)``, which learns it at the total
-#: (``selection.correction = "total"``, the default since stop 46).
-#: The default's RegCB-opt alone (``engine regcbloop scaled floor alone``, stop 42) learns every
-#: row itself, where the default's joint ridge serves and replaces a reward exactly: the same
-#: two ways with zeros after 12 hours.
+#: conversion after the zero at the total (``selection.correction = "total"``: the decision's
+#: two examples average to its total) instead of as one more example at the total (the
+#: default, ``engine default provisional_after (12h)``: the decision at the mean of its two
+#: examples, half a conversion); and the default's RegCB-opt alone (``engine regcbloop scaled
+#: floor alone``, stop 42), which learns every row itself where the default's joint ridge
+#: serves and replaces a reward exactly, with zeros after 12 hours, both ways.
+_TOTAL = {"selection": {"correction": "total"}}
+_ZEROS_12H = {"reward_mode": "sum", "provisional_after": "12h"}
 ENGINE_VARIANTS += (
-    LearnerSpec("engine", "engine default provisional_after (12h) corrections added",
-                {"reward_mode": "sum", "provisional_after": "12h",
-                 "selection": {"correction": "added"}}),
-    *(LearnerSpec("engine", f"engine regcbloop scaled floor alone provisional_after (12h)"
-                  f"{suffix}", {"candidates": (_FLOORED_LOOP,), "reward_mode": "sum",
-                                "provisional_after": "12h",
-                                "selection": {"correction": correction}})
-      for suffix, correction in (("", "total"), (" corrections added", "added"))))
+    LearnerSpec("engine", "engine default provisional_after (12h) corrections at the total",
+                {**_ZEROS_12H, **_TOTAL}),
+    LearnerSpec("engine", "engine regcbloop scaled floor alone provisional_after (12h)",
+                {"candidates": (_FLOORED_LOOP,), **_ZEROS_12H}),
+    LearnerSpec("engine", "engine regcbloop scaled floor alone provisional_after (12h) "
+                "corrections at the total", {"candidates": (_FLOORED_LOOP,), **_ZEROS_12H,
+                                             **_TOTAL}),
+)
 #: Stop 39: the default as it was before the serving candidate was scored on the distribution
 #: it decided with (``served_memory``, ``engine/served_memory.py``): every candidate, the
 #: serving one too, scored on its distribution when it meets the reward; and the same on stop

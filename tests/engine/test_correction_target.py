@@ -1,6 +1,7 @@
-"""A Vowpal Wabbit candidate learns a correction (a conversion after a provisional 0, or a
-later reward in ``reward_mode = "sum"``) so that the decision counts at its total, not at the
-mean of its rows; the engine counts the rows that taught the same live and on replay."""
+"""With ``selection.correction = "total"`` a Vowpal Wabbit candidate learns a correction (a
+conversion after a provisional 0, or a later reward in ``reward_mode = "sum"``) so that the
+decision counts at its total, not at the mean of its rows as by default; the engine counts
+the rows that taught the same live and on replay."""
 
 from __future__ import annotations
 
@@ -66,8 +67,9 @@ def _taught_directly(rewards) -> list[float]:
 
 
 def test_a_conversion_after_the_provisional_zero_is_learned_at_twice_its_value():
-    """The decision's two examples, 0 and 2, average to its total, 1; before stop 46 the
-    second was 1, so the decision counted as half a conversion."""
+    """With ``"total"`` the decision's two examples, 0 and 2, average to its total, 1; with
+    ``"added"`` (the default) the second is 1, and the decision counts as half a
+    conversion."""
     rows = _late_and_sure(400, 0.8)
     whole = [r.reward if r.previous is None else 2.0 * r.reward for r in rows]
     assert _through_selection("total", False) == _taught_directly(whole)
@@ -96,7 +98,8 @@ def test_the_target_holds_the_mean_at_the_total_over_several_corrections():
 
 
 def test_a_bad_correction_setting_is_refused_naming_it():
-    with pytest.raises(ConfigError, match=r"selection\.correction: expected one of 'total'"):
+    with pytest.raises(ConfigError,
+                       match=r"selection\.correction: expected one of 'added', 'total'"):
         SelectionSettings(correction="half")
 
 
