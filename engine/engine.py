@@ -75,7 +75,7 @@ from engine.features import (
 from engine.guard import Guard, NoGuard
 from engine.holdout import in_holdout
 from engine.ids import check_id
-from engine.learner_selection import LearnerSelection, LoggedRow, Switch
+from engine.learner_selection import LearnerSelection, LoggedRow, Switch, rows_taught
 from engine.live_prices import LivePrices
 from engine.live_scores import LiveScores
 from engine.number_bins import NumberBins
@@ -716,11 +716,14 @@ class Engine:
         if not (not rec.holdout and rec.action_index >= 0 and rec.active
                 and rec.catalog_version == self._version):
             return LoggedRow(seq, None)
-        taught = 0  # the decision's earlier rows that taught: its first, and changed totals
-        if total is None or previous is not None:  # a live first reward needs no read
+        # Only corrections learned at the total need the decision's earlier rows counted: a
+        # live reward reads the log for nothing else.
+        counted = self._selection.settings.correction == "total"
+        taught = 0
+        if total is None or (counted and previous is not None):
             logged = [(s, v) for s, v, _, _ in self.log.rewards_of(rec.decision_id) if s <= seq]
             earlier = [v for s, v in logged if s < seq]
-            taught = 1 + sum(1 for v in earlier[1:] if v != 0.0) if earlier else 0
+            taught = rows_taught(earlier) if counted else 0
             if total is None:
                 previous = sum(earlier) if earlier else None
                 total = sum(v for _, v in logged)

@@ -73,7 +73,7 @@ Example:
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from statistics import NormalDist
 from typing import Any
@@ -92,7 +92,7 @@ from policies.hashed_ridge import HashedRidge
 from policies.vw_format import FeatureSet
 
 __all__ = ["KEPT_TARGETS", "RELEARN_FACTOR", "LearnerSelection", "LoggedRow", "Switch",
-           "correction_target", "grown_share"]
+           "correction_target", "grown_share", "rows_taught"]
 
 #: The estimate that must agree with the one the rule reads (SelectionSettings.agree): IPS,
 #: which needs no reward model, for every estimate but IPS itself, which DR checks.
@@ -330,7 +330,7 @@ class LearnerSelection:
                 reward = row.reward
                 if self.scaled(name):
                     reward = self._normalise(name, learner, reward)
-                reward = self._example_reward(name, row, reward, self.scales[name].normalise)
+                reward = self._example_reward(name, row, reward)
                 if not self._due(name):  # else relearn() learns it with the rest
                     learner.learn(row.shared, idx, row.action, row.probability, reward)
         self.cursors[name] = row.seq
@@ -368,16 +368,15 @@ class LearnerSelection:
             self.learned_at.setdefault(name, scale.value)
         return scale.normalise(reward)
 
-    def _example_reward(self, name: str, row: LoggedRow, total: float,
-                        normalise: Callable[[float], float]) -> float:
+    def _example_reward(self, name: str, row: LoggedRow, total: float) -> float:
         """The reward of the example a Vowpal Wabbit candidate learns for ``row``, whose
-        decision's total is ``total`` on the candidate's scale (``normalise`` puts a business
-        reward there, for a scaled candidate): the total, or for a correction with
-        ``settings.correction = "total"`` the reward at which the decision's examples average
-        to it (:func:`correction_target`)."""
+        decision's total is ``total`` on the candidate's scale: the total, or for a
+        correction with ``settings.correction = "total"`` the reward at which the decision's
+        examples average to it (:func:`correction_target`)."""
         if row.previous is None or self.settings.correction != "total":
             return total
-        previous = normalise(row.previous) if self.scaled(name) else row.previous
+        previous = (self.scales[name].normalise(row.previous) if self.scaled(name)
+                    else row.previous)
         return correction_target(total, previous, row.taught_before)
 
     def _due(self, name: str) -> bool:
@@ -405,8 +404,7 @@ class LearnerSelection:
                 break
             if row.teaches and row.shared is not None:
                 idx = np.asarray(row.eligible, dtype=np.int64)
-                reward = self._example_reward(name, row, scale.normalise(row.reward),
-                                              scale.normalise)
+                reward = self._example_reward(name, row, scale.normalise(row.reward))
                 learner.learn(row.shared, idx, row.action, row.probability, reward)
                 n += 1
         old, self.learners[name] = self.learners[name], learner
@@ -683,6 +681,18 @@ def correction_target(total: float, previous: float, taught_before: int) -> floa
     """
     k = max(int(taught_before), 1)
     return (k + 1) * total - k * previous
+
+
+def rows_taught(values: Sequence[float]) -> int:
+    """How many of a decision's logged rewards ``values`` (in order) taught the candidates:
+    the first, and each later one that changed the total (:attr:`LoggedRow.teaches`; a
+    correction of 0 teaches nothing).
+
+    Example:
+        >>> rows_taught([0.0, 0.0, 1.0]), rows_taught([])
+        (2, 0)
+    """
+    return 1 + sum(1 for v in values[1:] if v != 0.0) if values else 0
 
 
 def grown_share(p: float, floor: float, cap: float, growth: str = "matching") -> float:

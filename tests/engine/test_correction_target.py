@@ -111,24 +111,52 @@ def _rows_taught(eng) -> list[tuple[int, float | None, int]]:
     return out
 
 
-def test_live_and_replayed_rows_count_the_same_rows_taught(tmp_path):
-    """In "sum" mode with rewards of 0 among them (which teach nothing) the live path counts
-    the decision's earlier rows that taught as a replay after a crash does."""
+def _rewarded_in_sum_mode(eng, log_reads: list[str]) -> dict[int, tuple]:
+    """40 decisions rewarded 0, 0, a conversion and 0.5 in ``"sum"`` mode; what the live path
+    built for each reward (previous total, rows taught), and each read of a decision's rows
+    into ``log_reads``."""
     seen: dict[int, tuple[int, float | None, int]] = {}
-    with make_engine(tmp_path, exploration="squarecb", reward_mode="sum") as eng:
-        real = eng._row
+    real_row, real_read = eng._row, eng.log.rewards_of
 
-        def spy(rec, seq, total=None, previous=None, served=None):
-            row = real(rec, seq, total, previous, served)
-            seen.setdefault(seq, (seq, row.previous, row.taught_before))
-            return row
+    def row_spy(rec, seq, total=None, previous=None, served=None):
+        row = real_row(rec, seq, total, previous, served)
+        seen.setdefault(seq, (seq, row.previous, row.taught_before))
+        return row
 
-        eng._row = spy
-        for i in range(40):
-            ctx = context(i)
-            d = eng.choose(f"c{i}", ctx, now=T0 + i)
-            for value in (0.0, 0.0, reward_of(ctx, d.message, d.channel) + 1.0, 0.5):
-                eng.reward(d.decision_id, value, now=T0 + i)
+    def read_spy(decision_id):
+        log_reads.append(decision_id)
+        return real_read(decision_id)
+
+    eng._row, eng.log.rewards_of = row_spy, read_spy
+    for i in range(40):
+        ctx = context(i)
+        d = eng.choose(f"c{i}", ctx, now=T0 + i)
+        for value in (0.0, 0.0, reward_of(ctx, d.message, d.channel) + 1.0, 0.5):
+            eng.reward(d.decision_id, value, now=T0 + i)
+    eng._row, eng.log.rewards_of = real_row, real_read
+    return seen
+
+
+def test_live_and_replayed_rows_count_the_same_rows_taught(tmp_path):
+    """With ``"total"``, in "sum" mode with rewards of 0 among them (which teach nothing), the
+    live path counts the decision's earlier rows that taught as a replay after a crash
+    does."""
+    with make_engine(tmp_path, exploration="squarecb", reward_mode="sum",
+                     selection={"correction": "total"}) as eng:
+        seen = _rewarded_in_sum_mode(eng, [])
         replayed = _rows_taught(eng)
     assert sorted(seen.values()) == replayed
     assert {t for _, _, t in replayed} == {0, 1, 2}  # first, after one, after two that taught
+
+
+def test_by_default_a_live_correction_reads_the_log_no_more(tmp_path):
+    """Only ``"total"`` counts the rows taught; with ``"added"`` a live reward reads the
+    decision's rows once (``reward`` sums them in "sum" mode), as before stop 46."""
+    reads: dict[str, list[str]] = {"added": [], "total": []}
+    for mode, got in reads.items():
+        with make_engine(tmp_path / mode, exploration="squarecb", reward_mode="sum",
+                         selection={"correction": mode}) as eng:
+            seen = _rewarded_in_sum_mode(eng, got)
+        assert {t for _, _, t in seen.values()} == ({0} if mode == "added" else {0, 1, 2})
+    assert len(reads["added"]) == 4 * 40  # one read per reward
+    assert len(reads["total"]) > len(reads["added"])
