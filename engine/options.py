@@ -36,7 +36,7 @@ from engine.drift.options import DriftOptions
 from engine.errors import ConfigError
 from engine.features import INTERACTIONS, action_feature_sets
 from engine.price_settings import PriceSettings
-from engine.reward_window import check_provisional, parse_duration
+from engine.reward_window import parse_duration, resolve_provisional
 from engine.served_memory import SERVED_MEMORY
 from engine.setting_table import setting_table
 from engine.store_url import store_kind
@@ -84,13 +84,14 @@ class EngineOptions:
         default_reward: learned once when the window passes with no reward.
         reward_mode: ``"refuse"`` a second reward (DuplicateRewardError), or ``"sum"`` it with
             the first (learned as a correction of the same decision).
-        provisional_after: None (off), or a duration shorter than ``reward_window``: a decision
-            with no reward that long after its activation is learned at ``default_reward``
-            then, not when its window ends. A reward that comes later in the window is a
-            correction: with ``reward_mode = "sum"`` added to the default; with ``"refuse"``
-            the client's one reward replaces it (the row holds the difference; a second is
-            refused). The ridge candidates learn a correction exactly (docs/engine.md,
-            *Reward*).
+        provisional_after: ``"auto"`` (the default since stop 47: 12 hours where
+            ``reward_window`` is longer, else off), ``"off"`` or None, or a duration shorter
+            than ``reward_window``: a decision with no reward that long after its activation
+            is learned at ``default_reward`` then, not when its window ends. A reward that
+            comes later in the window is a correction: with ``reward_mode = "sum"`` added to
+            the default; with ``"refuse"`` the client's one reward replaces it (the row holds
+            the difference; a second is refused). The ridge candidates learn a correction
+            exactly (docs/engine.md, *Reward*).
         reward_range: ``(low, high)``: a reward (and a decision's summed total) outside it is
             refused with RewardError naming ``value``; at most +-:data:`MAX_REWARD_MAGNITUDE`,
             so that no accepted reward can drive the learner to NaN or infinity.
@@ -150,7 +151,7 @@ class EngineOptions:
     reward_window: float | str = "7d"
     default_reward: float = 0.0
     reward_mode: str = "refuse"
-    provisional_after: float | str | None = None
+    provisional_after: float | str | None = "auto"
     reward_range: tuple[float, float] = (-1e6, 1e6)
     max_clock_skew: float | str = "1d"
     max_clock_lag: float | str | None = None
@@ -249,9 +250,7 @@ class EngineOptions:
         return ClockBounds(float(self.max_clock_skew), float(self.max_clock_lag))
 
     def _provisional_after(self) -> float | None:
-        if self.provisional_after is None:
-            return None
-        return check_provisional(self.provisional_after, self.reward_window_s)
+        return resolve_provisional(self.provisional_after, self.reward_window_s)
 
     def _reward_range(self) -> tuple[float, float]:
         given = self.reward_range

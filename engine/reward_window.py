@@ -34,9 +34,18 @@ from engine.errors import ConfigError, DuplicateRewardError, UnknownDecisionErro
 from engine.store import DecisionRecord
 from policies.number_check import check_number
 
-__all__ = ["RewardWindow", "check_provisional", "parse_duration"]
+__all__ = ["PROVISIONAL_DEFAULT_S", "RewardWindow", "check_provisional", "parse_duration",
+           "resolve_provisional"]
 
 _UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+
+#: What ``provisional_after = "auto"`` (the default since stop 47) means where the reward
+#: window is longer: a decision with no reward 12 hours after activation is learned at the
+#: default then. Without it a learner meets a contact's conversions days before the contacts
+#: that did not convert (those only when the window ends), and so overrates contacting; the
+#: learning suite measured 12 hours to lift the default on ``fatigue`` and to raise its
+#: worst-case ratio over the shared worlds (docs/engine.md, stop 47).
+PROVISIONAL_DEFAULT_S = 43_200.0
 
 
 def parse_duration(value: str | float, name: str = "reward_window") -> float:
@@ -63,6 +72,25 @@ def parse_duration(value: str | float, name: str = "reward_window") -> float:
     return seconds
 
 
+def resolve_provisional(value: str | float | None, window_s: float) -> float | None:
+    """``provisional_after`` in seconds, or None when off: ``"auto"`` is
+    :data:`PROVISIONAL_DEFAULT_S` where the window is longer (off where it is not: a window
+    that short learns its defaults soon anyway); ``"off"`` or None is off; anything else a
+    duration shorter than the window (:func:`check_provisional`).
+
+    Example:
+        >>> resolve_provisional("auto", 7 * 86400.0), resolve_provisional("auto", 3600.0)
+        (43200.0, None)
+        >>> resolve_provisional("off", 86400.0), resolve_provisional("2h", 86400.0)
+        (None, 7200.0)
+    """
+    if value is None or value == "off":
+        return None
+    if value == "auto":
+        return PROVISIONAL_DEFAULT_S if window_s > PROVISIONAL_DEFAULT_S else None
+    return check_provisional(value, window_s)
+
+
 def check_provisional(value: str | float, window_s: float) -> float:
     """``provisional_after`` in seconds: a positive duration shorter than the window.
 
@@ -77,7 +105,10 @@ def check_provisional(value: str | float, window_s: float) -> float:
         ...
         engine.errors.ConfigError: provisional_after: expected less than reward_window ...
     """
-    after = parse_duration(value, "provisional_after")
+    try:
+        after = parse_duration(value, "provisional_after")
+    except ConfigError as e:
+        raise ConfigError(f"{e} (or 'auto', or 'off')") from None
     if not after < window_s:
         raise ConfigError(f"provisional_after: expected less than reward_window ({window_s:g} s), "
                           f"got {after:g} s")

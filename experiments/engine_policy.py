@@ -109,11 +109,17 @@ def check_rewards_at(value: object) -> None:
 def provisional_zeros(rewards_at: str, after_h: object, options: dict[str, Any]) -> Any:
     """The :class:`~experiments.provisional_zeros.ProvisionalZeros` of ``rewards_at =
     "provisional"`` (``options``' ``reward_mode`` set to ``"sum"`` where not given), else
-    None; a ``provisional_after_h`` without it, or a bad one, is refused naming it."""
+    None; a ``provisional_after_h`` without it, or a bad one, is refused naming it. With any
+    ``rewards_at`` but ``"due"``, ``options``' ``provisional_after`` is ``"off"`` where not
+    given: the client's schedule replaces the engine's own zeros."""
     from experiments.errors import SpecError
     from experiments.provisional_zeros import ProvisionalZeros, check_after_h
 
     after = check_after_h(after_h)
+    if rewards_at != "due":
+        # the client's own schedule of reports stands in for the engine's zeros after 12 hours
+        # (its default since stop 47), as when these schemes were measured
+        options.setdefault("provisional_after", "off")
     if rewards_at != "provisional":
         if after:
             raise SpecError(f'provisional_after_h: only with rewards_at = "provisional", '

@@ -640,6 +640,23 @@ VW_VARIANTS: tuple[LearnerSpec, ...] = (
                  "0.1", *(a for t in ("cm", "cn", "ct", "ca") for a in ("--interactions", t))),
         "features": "engine"}),
 )
+#: Stop 47: the engine's default before zeros after 12 hours became its default
+#: (``provisional_after = "auto"``), what the new default is paired against.
+ENGINE_VARIANTS += (LearnerSpec("engine", "engine default stop 46", {"provisional_after": "off"}),)
+
+
+def _as_measured(spec: LearnerSpec) -> LearnerSpec:
+    """``spec`` as its cells were measured: every engine label but ``engine default`` ran with
+    ``provisional_after`` off before stop 47 made zeros after 12 hours the default, and keeps
+    it off unless it names it, so that it still runs what its cells recorded."""
+    if spec.kind != "engine" or spec.label == "engine default" or (
+            "provisional_after" in spec.params):
+        return spec
+    return LearnerSpec(spec.kind, spec.label, {**spec.params, "provisional_after": "off"})
+
+
+FULL_LEARNERS = tuple(map(_as_measured, FULL_LEARNERS))
+ENGINE_VARIANTS = tuple(map(_as_measured, ENGINE_VARIANTS))
 ALL_LEARNERS: tuple[LearnerSpec, ...] = (*FULL_LEARNERS, *ENGINE_VARIANTS, *LINUCB_VARIANTS,
                                          *VW_VARIANTS)
 _BY_LABEL = {s.label: s for s in ALL_LEARNERS}

@@ -199,3 +199,48 @@ def test_a_bad_provisional_time_is_refused_naming_it(tmp_path, options, field):
     with pytest.raises(ConfigError, match=f"^provisional_after: .*{field}"):
         make_engine(tmp_path / "s", reward_window="1d", **options)
     assert not (tmp_path / "s").exists() or not any((tmp_path / "s").iterdir())
+
+
+# -- the default since stop 47: zeros after 12 hours where the window is longer -------------------
+def test_by_default_a_decision_unrewarded_12_hours_is_learned_at_the_default(tmp_path):
+    from engine.clock import ManualClock
+
+    clock = ManualClock(T0)
+    with make_engine(tmp_path / "s", clock=clock) as eng:  # reward_window 7 days, "refuse"
+        assert eng.options.provisional_after_s == 12 * HOUR
+        late, never = (eng.choose(f"c{i}", context(i), now=T0).decision_id for i in range(2))
+        clock.set(T0 + 12 * HOUR - 1.0)
+        assert eng.expire_rewards() == 0
+        clock.set(T0 + 12 * HOUR)
+        assert eng.expire_rewards() == 2  # days before the window's end
+        clock.set(T0 + 2 * 86400.0)
+        ack = eng.reward(late, 1.0, now=T0 + 2 * 86400.0)  # a conversion two days on
+        assert (ack.kind, ack.total, ack.learned) == ("correction", 1.0, True)
+        assert [k for _, _, _, k in eng.log.rewards_of(never)] == ["default"]
+
+
+@pytest.mark.parametrize(("options", "due_h"), [
+    ({"reward_window": "6h"}, 6.0),           # a window no longer than 12 hours: off
+    ({"reward_window": "12h"}, 12.0),
+    ({"provisional_after": "off"}, 7 * 24.0),  # off: the window's end, as before stop 47
+    ({"provisional_after": None}, 7 * 24.0),
+    ({"provisional_after": "auto", "reward_window": "2d"}, 12.0),
+    ({"provisional_after": "3h"}, 3.0),
+])
+def test_the_default_is_learned_when_the_setting_says(tmp_path, options, due_h):
+    from engine.clock import ManualClock
+
+    clock = ManualClock(T0)
+    with make_engine(tmp_path / "s", clock=clock, **options) as eng:
+        eng.choose("c0", context(0), now=T0)
+        clock.set(T0 + due_h * HOUR - 1.0)
+        assert eng.expire_rewards() == 0
+        clock.set(T0 + due_h * HOUR)
+        assert eng.expire_rewards() == 1
+
+
+def test_a_bad_provisional_setting_names_what_it_accepts(tmp_path):
+    from engine.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"^provisional_after: .*'auto', or 'off'"):
+        make_engine(tmp_path / "s", provisional_after="automatic")

@@ -46,8 +46,14 @@ def test_every_decision_is_logged_and_each_matured_total_rewards_its_own_decisio
         pol.learn_refs(refs, flushed, info["clock_hours"])
         totals.update(zip(refs.tolist(), flushed.tolist(), strict=True))
         stats = pol.engine.stats()
+        pol_log_rows = list(pol.engine.log.rewards_since(0))
         pol.engine.export_parquet(tmp_path / "log.parquet")
-    assert stats["decisions"] == stats["rewards"] == 200
+    assert stats["decisions"] == 200
+    # each matured total written once: as the decision's reward, or over the default the engine
+    # learned for it 12 hours on (provisional_after's default since stop 47)
+    kinds = [k for _, _, _, k in pol_log_rows]
+    assert kinds.count("reward") + kinds.count("correction") == 200
+    assert stats["rewards"] == len(kinds)
     # the export lists decisions in the order they were made, which is the simulator's ref order
     rows = pq.read_table(tmp_path / "log.parquet").to_pylist()
     assert [r["customer_id"] for r in rows] == customers

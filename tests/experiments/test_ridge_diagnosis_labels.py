@@ -26,6 +26,7 @@ def test_each_ridge_label_changes_one_setting_of_the_default_ridge(label):
     """Catches a label whose table is misspelt into another setting (or none): the comparison
     against ``engine ridge`` would then measure something else than its name says."""
     params = dict(learner(label).params)
+    assert params.pop("provisional_after") == "off"  # as measured, before stop 47's default
     [spec] = parse_candidates(params.pop("candidates"), VWConfig())
     assert isinstance(spec.config, RidgeConfig)
     changed = {k: v for k, v in asdict(spec.config).items() if v != asdict(RidgeConfig())[k]}
@@ -47,6 +48,7 @@ def test_the_optimistic_label_is_the_one_message_default():
     from engine.candidates import DEFAULT_CANDIDATES
 
     params = dict(learner("engine ridge u1 g100 f999+sq paired").params)
+    assert params.pop("provisional_after") == "off"  # as measured, before stop 47's default
     assert parse_candidates(params.pop("candidates"), VWConfig()) == parse_candidates(
         DEFAULT_CANDIDATES, VWConfig())
     assert params == {"selection": {"rule": "paired"}}
