@@ -83,12 +83,22 @@ def resolve_provisional(value: str | float | None, window_s: float) -> float | N
         (43200.0, None)
         >>> resolve_provisional("off", 86400.0), resolve_provisional("2h", 86400.0)
         (None, 7200.0)
+        >>> resolve_provisional("soon", 86400.0)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        engine.errors.ConfigError: provisional_after: ... 'auto' or 'off', got 'soon'
     """
     if value is None or value == "off":
         return None
     if value == "auto":
         return PROVISIONAL_DEFAULT_S if window_s > PROVISIONAL_DEFAULT_S else None
-    return check_provisional(value, window_s)
+    try:
+        return check_provisional(value, window_s)
+    except ConfigError as e:
+        if "expected a positive duration" not in str(e):
+            raise
+        raise ConfigError(f"provisional_after: expected a positive duration (seconds, or '7d', "
+                          f"'12h', '30m', '90s'), 'auto' or 'off', got {value!r}") from None
 
 
 def check_provisional(value: str | float, window_s: float) -> float:
@@ -105,10 +115,7 @@ def check_provisional(value: str | float, window_s: float) -> float:
         ...
         engine.errors.ConfigError: provisional_after: expected less than reward_window ...
     """
-    try:
-        after = parse_duration(value, "provisional_after")
-    except ConfigError as e:
-        raise ConfigError(f"{e} (or 'auto', or 'off')") from None
+    after = parse_duration(value, "provisional_after")
     if not after < window_s:
         raise ConfigError(f"provisional_after: expected less than reward_window ({window_s:g} s), "
                           f"got {after:g} s")

@@ -242,5 +242,6 @@ def test_the_default_is_learned_when_the_setting_says(tmp_path, options, due_h):
 def test_a_bad_provisional_setting_names_what_it_accepts(tmp_path):
     from engine.errors import ConfigError
 
-    with pytest.raises(ConfigError, match=r"^provisional_after: .*'auto', or 'off'"):
+    want = r"^provisional_after: expected a positive duration .*, 'auto' or 'off', got 'automatic'$"
+    with pytest.raises(ConfigError, match=want):
         make_engine(tmp_path / "s", provisional_after="automatic")
