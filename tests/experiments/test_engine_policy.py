@@ -53,6 +53,7 @@ def test_every_decision_is_logged_and_each_matured_total_rewards_its_own_decisio
     # learned for it 12 hours on (provisional_after's default since stop 47)
     kinds = [k for _, _, _, k in pol_log_rows]
     assert kinds.count("reward") + kinds.count("correction") == 200
+    assert kinds.count("default") > 0  # 16.8 simulated hours a step: the default path ran
     assert stats["rewards"] == len(kinds)
     # the export lists decisions in the order they were made, which is the simulator's ref order
     rows = pq.read_table(tmp_path / "log.parquet").to_pylist()
