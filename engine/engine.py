@@ -582,16 +582,18 @@ class Engine:
                 # the client's one reward; over a provisional default it takes its place (a
                 # correction by the difference)
                 seq, before = self.log.write_client_reward(did, value, t)
-                kind, total = "reward" if before is None else "correction", value
+                kind, total, first = "reward" if before is None else "correction", value, None
             else:
                 prior = self.log.rewards_of(did)
                 kind = "correction" if prior else "reward"
                 before = sum(r[1] for r in prior) if prior else None
+                first = prior[0][0] if prior else None
                 total = value + (before or 0.0)
                 check_number("value", total, low=low, high=high, error=RewardError)
                 seq = self.log.write_reward(did, value, t, kind)
             learned = self._learn_logged(rec, seq, total, at=t,
-                                         previous=None if kind == "reward" else before)
+                                         previous=None if kind == "reward" else before,
+                                         first=first)
             self._settle_some()
         return RewardAck(did, seq, kind, total, t - activated_at, learned)
 
@@ -706,40 +708,46 @@ class Engine:
 
     # -- learning ------------------------------------------------------------------------------
     def _row(self, rec: DecisionRecord, seq: int, total: float | None = None,
-             previous: float | None = None,
-             served: tuple[str, np.ndarray] | None = None) -> LoggedRow:
+             previous: float | None = None, served: tuple[str, np.ndarray] | None = None,
+             first: int | None = None) -> LoggedRow:
         """A logged reward as the candidates meet it. ``total`` is the decision's reward up to
         and including ``seq``, ``previous`` its total before (None: ``seq`` is its first
         reward); both read from the log when ``total`` is not given. ``served``: the serving
-        candidate and the distribution it decided with, for a first reward. Holdout decisions
-        (control, for lift) and decisions of another catalog are logged but not learned."""
+        candidate and the distribution it decided with, for a first reward. ``first``: for a
+        correction, the seq of the decision's first reward where the caller read it. Holdout
+        decisions (control, for lift) and decisions of another catalog are logged but not
+        learned."""
         if not (not rec.holdout and rec.action_index >= 0 and rec.active
                 and rec.catalog_version == self._version):
             return LoggedRow(seq, None)
-        # Only corrections learned at the total need the decision's earlier rows counted: a
-        # live reward reads the log for nothing else.
+        # A live first reward reads the log for nothing; a correction reads the decision's
+        # rows for the seq of its first (the row its estimates are corrected on) where the
+        # caller did not, and with corrections learned at the total for how many taught.
         counted = self._selection.settings.correction == "total"
         taught = 0
-        if total is None or (counted and previous is not None):
+        if total is None or (previous is not None and (counted or first is None)):
             logged = [(s, v) for s, v, _, _ in self.log.rewards_of(rec.decision_id) if s <= seq]
             earlier = [v for s, v in logged if s < seq]
             taught = rows_taught(earlier) if counted else 0
             if total is None:
                 previous = sum(earlier) if earlier else None
                 total = sum(v for _, v in logged)
+            first = logged[0][0] if earlier else None
+        first = None if previous is None else first
         by, dist = (None, None) if served is None or previous is not None else served
         return LoggedRow(seq, json.loads(rec.features_json), rec.eligible, rec.action_index,
-                         rec.probability, total, rec.created_at, previous, dist, by, taught)
+                         rec.probability, total, rec.created_at, previous, dist, by, taught,
+                         first)
 
     def _learn_logged(self, rec: DecisionRecord, seq: int, total: float | None = None, *,
                       at: float | None = None, replay: bool = False,
-                      previous: float | None = None) -> bool:
+                      previous: float | None = None, first: int | None = None) -> bool:
         """Learn one logged reward (live, or replayed after a restart) and advance learned_seq.
 
         The serving candidate learns it now; the others now too (``follow_every=1``), or when
         the engine follows the log (every ``follow_every`` rewards, or :meth:`follow`).
         """
-        row = self._row(rec, seq, total, previous, self._served.take(rec.decision_id))
+        row = self._row(rec, seq, total, previous, self._served.take(rec.decision_id), first)
         sel = self._selection
         if row.teaches and row.previous is None:
             self._served_counts["held" if row.served_by == sel.serving else "asked"] += 1

@@ -140,6 +140,11 @@ class LoggedRow:
             first, and each correction that changed its total); 0 for a first reward. A
             Vowpal Wabbit candidate needs it to learn a correction at the total
             (:func:`correction_target`).
+        first_seq: for a correction, the sequence number of the decision's first reward, the
+            row each candidate was scored on: the correction replaces that row's reward in
+            the estimates (:meth:`~ope.estimators.progressive.ProgressiveValue.correct`), so
+            a decision counts once, scored before the candidate learned it. None: the
+            correction is scored as a row of its own (as before stop 48).
     """
 
     seq: int
@@ -153,6 +158,7 @@ class LoggedRow:
     served: np.ndarray | None = None
     served_by: str | None = None
     taught_before: int = 0
+    first_seq: int | None = None
 
     @property
     def teaches(self) -> bool:
@@ -319,11 +325,12 @@ class LearnerSelection:
                 name, -np.inf):
             learner = self.learners[name]
             idx = np.asarray(row.eligible, dtype=np.int64)
-            target = np.zeros(self.n_actions)
-            target[idx] = (row.served if row.served_by == name and row.served is not None
-                           else learner.probabilities(row.shared, idx))
-            self.values[name].add(row.seq, row.action, row.probability, row.reward, target)
-            self._pair(name, row, target)
+            if not self._rescore(name, row):
+                target = np.zeros(self.n_actions)
+                target[idx] = (row.served if row.served_by == name and row.served is not None
+                               else learner.probabilities(row.shared, idx))
+                self.values[name].add(row.seq, row.action, row.probability, row.reward, target)
+                self._pair(name, row, target)
             if row.previous is not None and isinstance(learner, HashedRidge):
                 self._correct(name, learner, row, idx)
             else:  # a Vowpal Wabbit candidate learns a correction as one more example
@@ -334,6 +341,24 @@ class LearnerSelection:
                 if not self._due(name):  # else relearn() learns it with the rest
                     learner.learn(row.shared, idx, row.action, row.probability, reward)
         self.cursors[name] = row.seq
+
+    def _rescore(self, name: str, row: LoggedRow) -> bool:
+        """For a correction, give the decision's scored row its new total in candidate
+        ``name``'s estimate and in each of its pairs (setting a total twice changes nothing, so
+        both candidates of a pair may do it); False, changing nothing, for a first reward or
+        a row no longer kept (the correction is then scored as a row of its own).
+
+        Why: scored as a row of its own, a conversion after the engine's provisional 0 made
+        the decision count twice (once at 0), and was scored on the candidate's distribution
+        after it had learned that 0 for the same customer and action."""
+        if row.previous is None or row.first_seq is None:
+            return False
+        if not self.values[name].correct(row.first_seq, row.reward):
+            return False
+        for (first, second), pair in self.pairs.items():
+            if name in (first, second):
+                pair.correct(row.first_seq, row.reward)
+        return True
 
     def _correct(self, name: str, learner: HashedRidge, row: LoggedRow,
                  idx: np.ndarray) -> None:

@@ -169,7 +169,7 @@ class ReplicaEngine(Engine):
 
     def _learn_logged(self, rec: DecisionRecord, seq: int, total: float | None = None, *,
                       at: float | None = None, replay: bool = False,
-                      previous: float | None = None) -> bool:
+                      previous: float | None = None, first: int | None = None) -> bool:
         return False  # the learner follows the log and learns it
 
     def follow(self, limit: int | None = None) -> int:

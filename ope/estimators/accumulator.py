@@ -75,6 +75,16 @@ class Accumulator:
         self.seen[batch.actions] = True
         self.target_mass += target_mass
 
+    def replace_row(self, old, new) -> None:
+        """Replace one row already folded in, given as the one-row batch ``old``, by the
+        one-row batch ``new`` of the same decision with another reward (a later conversion
+        after a provisional 0): the weights, the actions seen and the target's mass stay as
+        they were, the moments take the new row's columns in place of the old's."""
+        if self.moments is None:
+            raise OPEInputError("replace_row: no logged decisions were added")
+        cols = self.estimator.columns
+        self.moments = self.moments.replaced(cols(old)[0], cols(new)[0])
+
     def __add__(self, other: Accumulator) -> Accumulator:
         if other.estimator != self.estimator or other.n_actions != self.n_actions:
             raise OPEInputError(

@@ -76,3 +76,34 @@ class Moments:
         if self.n < 2:
             return np.zeros_like(self.comoment)
         return self.comoment / (self.n - 1)
+
+    def replaced(self, old: np.ndarray, new: np.ndarray) -> Moments:
+        """These moments with one row's columns ``old`` (p,) replaced by ``new`` (p,): the
+        row taken out (Welford's update run backwards), then ``new`` put in. ``old`` must be a
+        row these moments hold; the count stays as it was.
+
+        Example:
+            >>> x = np.array([[1.0, 2.0], [3.0, 5.0], [4.0, 4.0]])
+            >>> m = Moments.of(x).replaced(x[1], np.array([0.0, 7.0]))
+            >>> y = np.array([[1.0, 2.0], [0.0, 7.0], [4.0, 4.0]])
+            >>> bool(np.allclose(m.mean, y.mean(axis=0))), bool(np.allclose(m.covariance(),
+            ...                                                              np.cov(y.T)))
+            (True, True)
+        """
+        if self.n < 1:
+            raise ValueError("replaced: no row to replace")
+        if self.n == 1:
+            return Moments(1, np.array(new, dtype=np.float64), np.zeros_like(self.comoment))
+        n = self.n
+        rest_mean = (n * self.mean - old) / (n - 1)
+        comoment = self.comoment - _symmetric(old - rest_mean, old - self.mean)
+        mean = rest_mean + (new - rest_mean) / n
+        comoment = comoment + _symmetric(new - rest_mean, new - mean)
+        return Moments(n, mean, comoment)
+
+
+def _symmetric(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The symmetric part of ``outer(a, b)`` (the two factors of Welford's update differ only
+    by a multiple of one vector, so the product is symmetric up to rounding)."""
+    out = np.outer(a, b)
+    return 0.5 * (out + out.T)

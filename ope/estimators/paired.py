@@ -68,6 +68,12 @@ class PairedDifference:
                         np.asarray(target, dtype=np.float64)
                         - np.asarray(reference, dtype=np.float64))
 
+    def correct(self, seq: int, reward: float) -> bool:
+        """Give the decision added as row ``seq`` the reward ``reward`` in place of its old one,
+        both distributions as they were scored (:meth:`ProgressiveValue.correct`); False when
+        the row is no longer kept."""
+        return self._value.correct(seq, reward)
+
     def results(self, since: int = 0, alpha: float = 0.05) -> dict[str, OPEResult] | None:
         """``{"ips": ..., "dr": ...}`` of ``target - reference`` over the rows of the blocks
         that start at or after ``since``; None before any such row."""

@@ -43,7 +43,10 @@ from ope.estimators.moments import Moments
 from ope.estimators.protocol import Estimator
 from ope.estimators.result import OPEResult
 
-__all__ = ["PROGRESSIVE_ESTIMATORS", "ProgressiveValue"]
+__all__ = ["CORRECTABLE_ROWS", "PROGRESSIVE_ESTIMATORS", "ProgressiveValue"]
+
+#: Rows whose reward :meth:`ProgressiveValue.correct` can still replace (seven numbers each).
+CORRECTABLE_ROWS = 65536
 
 _ESTIMATORS: dict[str, Estimator] = {"ips": IPS(), "dr": DoublyRobust(),
                                      "dr_cv": ControlVariateDR()}
@@ -77,7 +80,7 @@ class ProgressiveValue:
     """
 
     def __init__(self, n_actions: int, block_rows: int = 1000, max_blocks: int = 64,
-                 buffer_rows: int = 64) -> None:
+                 buffer_rows: int = 64, correctable_rows: int = CORRECTABLE_ROWS) -> None:
         if n_actions < 1:
             raise OPEInputError(f"n_actions: expected an integer >= 1, got {n_actions!r}")
         self.n_actions, self.block_rows, self.max_blocks = n_actions, block_rows, max_blocks
@@ -92,6 +95,7 @@ class ProgressiveValue:
         self._t = np.zeros((b, k))
         self._q = np.zeros((b, k))
         self._n = 0
+        self._kept = _KeptRows(correctable_rows)
 
     @property
     def n(self) -> int:
@@ -108,12 +112,44 @@ class ProgressiveValue:
         i = self._n
         self._seq[i], self._a[i], self._p[i], self._r[i] = seq, action, propensity, reward
         self._t[i] = target
-        self._q[i] = self._sum / np.maximum(self._count, 1.0)
+        q = self._q[i] = self._sum / np.maximum(self._count, 1.0)
+        self._kept.put(seq, action, propensity, target[action] / propensity,
+                       float(target @ q), q[action], reward)
         self._sum[action] += reward
         self._count[action] += 1.0
         self._n += 1
         if self._n == self._seq.size:
             self._fold()
+
+    def correct(self, seq: int, reward: float) -> bool:
+        """Give the decision added as row ``seq`` the reward ``reward`` in place of the one it
+        was added with (a conversion that came after the engine's provisional 0): the row's
+        terms are recomputed with the target and reward model it was scored on, so the
+        decision still counts once, scored before the target learned it. False, changing
+        nothing, when the row is no longer kept (more than ``correctable_rows`` rows ago, or
+        before a restart: the caller then adds the correction as a row of its own).
+
+        Example:
+            >>> v = ProgressiveValue(n_actions=2)
+            >>> v.add(1, 1, 0.5, 0.0, np.array([0.0, 1.0]))
+            >>> v.add(2, 1, 0.5, 1.0, np.array([0.0, 1.0]))
+            >>> v.correct(1, 1.0), v.n, v.results()["ips"].value
+            (True, 2, 2.0)
+        """
+        if self._n:
+            self._fold()
+        slot = self._kept.slot(seq)
+        if slot is None or not self._blocks:
+            return False
+        old, new, action = self._kept.batch(slot), self._kept.batch(slot, reward), \
+            int(self._kept.action[slot])
+        block = next(b for b in reversed(self._blocks) if b.start_seq <= seq)
+        for acc in block.accs.values():
+            if acc.moments is not None:
+                acc.replace_row(old, new)
+        self._sum[action] += reward - float(self._kept.reward[slot])
+        self._kept.reward[slot] = reward
+        return True
 
     def _fold(self) -> None:
         n, self._n = self._n, 0
@@ -184,6 +220,47 @@ class ProgressiveValue:
                     _load_acc(block.accs[k], b[k])
             v._blocks.append(block)
         return v
+
+
+class _KeptRows:
+    """The last ``size`` rows' terms, in the order added (sequence numbers increasing), so that
+    a later reward can replace a row's (:meth:`ProgressiveValue.correct`): per row its logged
+    action and propensity, weight ``w``, the reward model's value of the target ``direct`` and
+    of the logged action ``q``, and its reward. Seven numbers a row, in memory only."""
+
+    def __init__(self, size: int) -> None:
+        size = max(int(size), 1)
+        self.seq = np.full(size, -1, dtype=np.int64)
+        self.action = np.zeros(size, dtype=np.int64)
+        self.terms = np.zeros((size, 4))  # propensity, w, direct, q
+        self.reward = np.zeros(size)
+        self._head = 0  # the next slot written: the oldest row once every slot is used
+
+    def put(self, seq: int, action: int, propensity: float, w: float, direct: float,
+            q: float, reward: float) -> None:
+        i = self._head
+        self.seq[i], self.action[i], self.reward[i] = seq, action, reward
+        self.terms[i] = (propensity, w, direct, q)
+        self._head = (i + 1) % self.seq.size
+
+    def slot(self, seq: int) -> int | None:
+        """Where row ``seq`` is kept, or None. The slots from the head on and those before it
+        are each in the order added."""
+        h = self._head
+        for lo, hi in ((h, self.seq.size), (0, h)):
+            i = lo + int(np.searchsorted(self.seq[lo:hi], seq))
+            if i < hi and self.seq[i] == seq:
+                return i
+        return None
+
+    def batch(self, i: int, reward: float | None = None) -> LoggedBatch:
+        """Slot ``i``'s row as a one-row batch with its reward or ``reward``. The estimators
+        read a row's weight, reward, ``direct`` and ``q`` only, so two columns carry them:
+        the logged action's and one that makes up the rest of ``direct``."""
+        p, w, direct, q = self.terms[i]
+        r = self.reward[i] if reward is None else reward
+        return LoggedBatch(np.array([r]), np.zeros(1, dtype=np.int64), np.array([p]),
+                           np.ones((1, 2)), np.array([[q, direct - q]]), np.array([w]))
 
 
 def _acc_state(acc: Accumulator) -> dict[str, Any]:

@@ -118,8 +118,8 @@ def _rewarded_in_sum_mode(eng, log_reads: list[str]) -> dict[int, tuple]:
     seen: dict[int, tuple[int, float | None, int]] = {}
     real_row, real_read = eng._row, eng.log.rewards_of
 
-    def row_spy(rec, seq, total=None, previous=None, served=None):
-        row = real_row(rec, seq, total, previous, served)
+    def row_spy(rec, seq, total=None, previous=None, served=None, first=None):
+        row = real_row(rec, seq, total, previous, served, first)
         seen.setdefault(seq, (seq, row.previous, row.taught_before))
         return row
 

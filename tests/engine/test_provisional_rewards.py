@@ -245,3 +245,22 @@ def test_a_bad_provisional_setting_names_what_it_accepts(tmp_path):
     want = r"^provisional_after: expected a positive duration .*, 'auto' or 'off', got 'automatic'$"
     with pytest.raises(ConfigError, match=want):
         make_engine(tmp_path / "s", provisional_after="automatic")
+
+
+@pytest.mark.parametrize("mode", ["sum", "refuse"])
+def test_a_conversion_after_the_default_counts_its_decision_once_in_every_estimate(
+        tmp_path, mode):
+    # stop 48: scored as a row of its own, the conversion counted its decision a second time
+    eng, clock = provisional_engine(tmp_path / "s", mode=mode)
+    with eng:
+        out = settled_stream(eng, clock, 300)
+        clock.set(T0 + 300 * MINUTE + 2 * HOUR)
+        eng.expire_rewards()
+        assert eng.stats()["corrections"] > 20  # odd customers' conversions, after the default
+        learned = sum(1 for _, did, _ in out if (rec := eng.log.get_decision(did)).active
+                      and not rec.holdout and rec.action_index >= 0)
+        sel = eng._selection
+        assert learned > 250
+        assert {n: v.n for n, v in sel.values.items()} == dict.fromkeys(sel.learners, learned)
+        assert sel.pairs and {p.n for p in sel.pairs.values()} == {learned}
+        assert {row["n"] for row in eng.stats()["candidates"].values()} == {learned}
