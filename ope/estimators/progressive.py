@@ -226,27 +226,41 @@ class _KeptRows:
     """The last ``size`` rows' terms, in the order added (sequence numbers increasing), so that
     a later reward can replace a row's (:meth:`ProgressiveValue.correct`): per row its logged
     action and propensity, weight ``w``, the reward model's value of the target ``direct`` and
-    of the logged action ``q``, and its reward. Seven numbers a row, in memory only."""
+    of the logged action ``q``, and its reward. Seven numbers a row, in memory only; the arrays
+    grow to ``size`` rows as rows come (56 bytes a row: 3.7 MB at 65,536)."""
 
     def __init__(self, size: int) -> None:
-        size = max(int(size), 1)
-        self.seq = np.full(size, -1, dtype=np.int64)
-        self.action = np.zeros(size, dtype=np.int64)
-        self.terms = np.zeros((size, 4))  # propensity, w, direct, q
-        self.reward = np.zeros(size)
+        self.size = max(int(size), 1)
+        n = min(self.size, 1024)
+        self.seq = np.full(n, -1, dtype=np.int64)
+        self.action = np.zeros(n, dtype=np.int64)
+        self.terms = np.zeros((n, 4))  # propensity, w, direct, q
+        self.reward = np.zeros(n)
         self._head = 0  # the next slot written: the oldest row once every slot is used
 
     def put(self, seq: int, action: int, propensity: float, w: float, direct: float,
             q: float, reward: float) -> None:
         i = self._head
+        if i == self.seq.size:  # every slot used: grow while below ``size``, else wrap
+            if i < self.size:
+                self._grow(min(2 * i, self.size))
+            else:
+                i = 0
         self.seq[i], self.action[i], self.reward[i] = seq, action, reward
         self.terms[i] = (propensity, w, direct, q)
-        self._head = (i + 1) % self.seq.size
+        self._head = i + 1
+
+    def _grow(self, n: int) -> None:
+        extra = n - self.seq.size
+        self.seq = np.concatenate([self.seq, np.full(extra, -1, dtype=np.int64)])
+        self.action = np.concatenate([self.action, np.zeros(extra, dtype=np.int64)])
+        self.terms = np.concatenate([self.terms, np.zeros((extra, 4))])
+        self.reward = np.concatenate([self.reward, np.zeros(extra)])
 
     def slot(self, seq: int) -> int | None:
         """Where row ``seq`` is kept, or None. The slots from the head on and those before it
         are each in the order added."""
-        h = self._head
+        h = self._head  # at the arrays' end until they wrap: then one segment only
         for lo, hi in ((h, self.seq.size), (0, h)):
             i = lo + int(np.searchsorted(self.seq[lo:hi], seq))
             if i < hi and self.seq[i] == seq:

@@ -113,3 +113,12 @@ def test_a_paired_difference_corrects_both_distributions_as_scored():
     assert all(d.correct(int(i) + 1, 1.0) for i in late)
     got, want = d.results()["ips"], paired(rewards).results()["ips"]
     assert (got.n, got.value) == (want.n, pytest.approx(want.value, rel=1e-12))
+
+
+def test_kept_rows_grow_then_wrap_and_each_is_found_until_it_is_overwritten():
+    actions, rewards, targets = _log(5, n=3000)
+    v = _value(actions, rewards * 0.0, targets, correctable_rows=2500)
+    assert v._kept.seq.size == 2500  # grown from 1024 by doubling, up to the size
+    assert not v.correct(500, 1.0)  # overwritten by rows 2501..3000
+    assert all(v.correct(seq, 1.0) for seq in (501, 1024, 1025, 2500, 2501, 3000))
+    assert v.results()["ips"].n == 3000
