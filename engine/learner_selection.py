@@ -641,7 +641,7 @@ class LearnerSelection:
 
     def summary(self) -> dict[str, dict[str, Any]]:
         """Per candidate: serving or not, on trial or not, the share of each decision drawn
-        from its distribution, its cursor, rows scored, IPS and DR with intervals, and for a
+        from its distribution, its cursor, decisions scored, IPS and DR with intervals, and for a
         challenger its paired difference from the serving one (:meth:`_standing`)."""
         out: dict[str, dict[str, Any]] = {}
         trial = self.on_trial()

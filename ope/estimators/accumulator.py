@@ -75,15 +75,15 @@ class Accumulator:
         self.seen[batch.actions] = True
         self.target_mass += target_mass
 
-    def replace_row(self, old, new) -> None:
-        """Replace one row already folded in, given as the one-row batch ``old``, by the
-        one-row batch ``new`` of the same decision with another reward (a later conversion
-        after a provisional 0): the weights, the actions seen and the target's mass stay as
-        they were, the moments take the new row's columns in place of the old's."""
+    def replace_row(self, rows) -> None:
+        """Replace one row already folded in by the same decision with another reward (a
+        later conversion after a provisional 0), ``rows`` a two-row batch of the row as added
+        and as it is now: the weights, the actions seen and the target's mass stay as they
+        were, the moments take the new row's columns in place of the old's."""
         if self.moments is None:
             raise OPEInputError("replace_row: no logged decisions were added")
-        cols = self.estimator.columns
-        self.moments = self.moments.replaced(cols(old)[0], cols(new)[0])
+        old, new = self.estimator.columns(rows)
+        self.moments = self.moments.replaced(old, new)
 
     def __add__(self, other: Accumulator) -> Accumulator:
         if other.estimator != self.estimator or other.n_actions != self.n_actions:

@@ -78,9 +78,10 @@ class Moments:
         return self.comoment / (self.n - 1)
 
     def replaced(self, old: np.ndarray, new: np.ndarray) -> Moments:
-        """These moments with one row's columns ``old`` (p,) replaced by ``new`` (p,): the
-        row taken out (Welford's update run backwards), then ``new`` put in. ``old`` must be a
-        row these moments hold; the count stays as it was.
+        """These moments with one row's columns ``old`` (p,) replaced by ``new`` (p,); ``old``
+        must be a row these moments hold, and the count stays as it was. With ``a``, ``b`` the
+        two rows centred on the old mean and ``d = new - old``, the co-moment gains
+        ``b b' - a a' - d d' / n``.
 
         Example:
             >>> x = np.array([[1.0, 2.0], [3.0, 5.0], [4.0, 4.0]])
@@ -92,18 +93,7 @@ class Moments:
         """
         if self.n < 1:
             raise ValueError("replaced: no row to replace")
-        if self.n == 1:
-            return Moments(1, np.array(new, dtype=np.float64), np.zeros_like(self.comoment))
-        n = self.n
-        rest_mean = (n * self.mean - old) / (n - 1)
-        comoment = self.comoment - _symmetric(old - rest_mean, old - self.mean)
-        mean = rest_mean + (new - rest_mean) / n
-        comoment = comoment + _symmetric(new - rest_mean, new - mean)
-        return Moments(n, mean, comoment)
-
-
-def _symmetric(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """The symmetric part of ``outer(a, b)`` (the two factors of Welford's update differ only
-    by a multiple of one vector, so the product is symmetric up to rounding)."""
-    out = np.outer(a, b)
-    return 0.5 * (out + out.T)
+        a, b, d = old - self.mean, new - self.mean, new - old
+        # broadcast products, not np.outer: its checks cost more than the arithmetic at p <= 4
+        comoment = self.comoment + (b[:, None] * b - a[:, None] * a - d[:, None] * (d / self.n))
+        return Moments(self.n, self.mean + d / self.n, comoment)

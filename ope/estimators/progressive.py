@@ -136,19 +136,21 @@ class ProgressiveValue:
             >>> v.correct(1, 1.0), v.n, v.results()["ips"].value
             (True, 2, 2.0)
         """
-        if self._n:
-            self._fold()
         slot = self._kept.slot(seq)
-        if slot is None or not self._blocks:
+        if slot is None:
             return False
-        old, new, action = self._kept.batch(slot), self._kept.batch(slot, reward), \
-            int(self._kept.action[slot])
-        block = next(b for b in reversed(self._blocks) if b.start_seq <= seq)
-        for acc in block.accs.values():
-            if acc.moments is not None:
-                acc.replace_row(old, new)
-        self._sum[action] += reward - float(self._kept.reward[slot])
-        self._kept.reward[slot] = reward
+        kept = self._kept
+        buffered = np.flatnonzero(self._seq[:self._n] == seq)
+        if buffered.size:  # not folded in yet: its reward is still to be read
+            self._r[buffered[0]] = reward
+        else:
+            rows = kept.rows(slot, reward)
+            block = next(b for b in reversed(self._blocks) if b.start_seq <= seq)
+            for acc in block.accs.values():
+                if acc.moments is not None:
+                    acc.replace_row(rows)
+        self._sum[kept.action[slot]] += reward - kept.reward[slot]
+        kept.reward[slot] = reward
         return True
 
     def _fold(self) -> None:
@@ -267,14 +269,14 @@ class _KeptRows:
                 return i
         return None
 
-    def batch(self, i: int, reward: float | None = None) -> LoggedBatch:
-        """Slot ``i``'s row as a one-row batch with its reward or ``reward``. The estimators
-        read a row's weight, reward, ``direct`` and ``q`` only, so two columns carry them:
-        the logged action's and one that makes up the rest of ``direct``."""
+    def rows(self, i: int, reward: float) -> LoggedBatch:
+        """Slot ``i``'s row twice, with its reward and with ``reward``. The estimators read a
+        row's weight, reward, ``direct`` and ``q`` only, so two action columns carry them: the
+        logged action's and one that makes up the rest of ``direct``."""
         p, w, direct, q = self.terms[i]
-        r = self.reward[i] if reward is None else reward
-        return LoggedBatch(np.array([r]), np.zeros(1, dtype=np.int64), np.array([p]),
-                           np.ones((1, 2)), np.array([[q, direct - q]]), np.array([w]))
+        return LoggedBatch(np.array([self.reward[i], reward]), np.zeros(2, dtype=np.int64),
+                           np.full(2, p), np.ones((2, 2)), np.tile([q, direct - q], (2, 1)),
+                           np.full(2, w))
 
 
 def _acc_state(acc: Accumulator) -> dict[str, Any]:
