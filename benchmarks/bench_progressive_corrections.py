@@ -20,33 +20,23 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # run as a script (E402 below)
 
+from benchmarks import bench_progressive  # noqa: E402
 from ope.estimators import progressive  # noqa: E402
 
 
-def _stream(k: int, rows: int):
-    rng = np.random.default_rng(0)
-    a = rng.integers(0, k, rows)
-    r = np.where(rng.random(rows) < 0.05, rng.exponential(10.0, rows), 0.0)
-    return a, r, rng.dirichlet(np.ones(k), size=64)
-
-
 def per_row_us(k: int, rows: int, keep: bool) -> float:
-    """Microseconds per ``add`` (folds and a final read included) over ``rows`` rows."""
-    a, r, targets = _stream(k, rows)
-    with mock.patch.object(progressive._KeptRows, "put",
-                           progressive._KeptRows.put if keep else lambda *args: None):
-        v = progressive.ProgressiveValue(k)
-        start = time.perf_counter()
-        for i in range(rows):
-            v.add(i + 1, int(a[i]), 1.0 / k, float(r[i]), targets[i % 64])
-        v.results()
-        return (time.perf_counter() - start) / rows * 1e6
+    """Microseconds per ``add`` (:func:`benchmarks.bench_progressive.per_row_us`, with today's
+    estimators), with each row's terms kept or not."""
+    put = progressive._KeptRows.put if keep else (lambda *args: None)
+    with mock.patch.object(progressive._KeptRows, "put", put):
+        return bench_progressive.per_row_us(k, rows, dict(progressive._ESTIMATORS))
 
 
 def per_correction_us(k: int, rows: int, corrections: int) -> float:
     """Microseconds per ``correct`` of rows spread over the last ``rows`` (one read at the end,
     as the switch rule reads every 100 rows at most)."""
-    a, _, targets = _stream(k, rows)
+    rng = np.random.default_rng(0)
+    a, targets = rng.integers(0, k, rows), rng.dirichlet(np.ones(k), size=64)
     v = progressive.ProgressiveValue(k)
     for i in range(rows):
         v.add(i + 1, int(a[i]), 1.0 / k, 0.0, targets[i % 64])

@@ -115,14 +115,25 @@ def provisional_engine(state_dir, clock=None, mode="sum", **options):
                        provisional_after="1h", **options), clock
 
 
+def settled_engine(state_dir, mode: str, n: int = 300):
+    """:func:`provisional_engine` after :func:`settled_stream` of ``n`` customers and the
+    settling two hours after the last: ``(engine, clock, the stream's decisions)``."""
+    eng, clock = provisional_engine(state_dir, mode=mode)
+    try:
+        out = settled_stream(eng, clock, n)
+        clock.set(T0 + n * MINUTE + 2 * HOUR)
+        eng.expire_rewards()
+    except BaseException:
+        eng.close()
+        raise
+    return eng, clock, out
+
+
 @pytest.mark.parametrize("mode", ["sum", "refuse"])
 def test_the_engine_learns_the_default_early_and_a_later_conversion_as_its_correction(
         tmp_path, mode):
-    eng, clock = provisional_engine(tmp_path / "s", mode=mode)
+    eng, clock, out = settled_engine(tmp_path / "s", mode)
     with eng:
-        out = settled_stream(eng, clock, 300)
-        clock.set(T0 + 300 * MINUTE + 2 * HOUR)
-        eng.expire_rewards()
         kinds = {did: [k for _, _, _, k in eng.log.rewards_of(did)] for _, did, _ in out}
         want = {did: (["reward"] if value and i % 2 == 0 else ["default", "correction"] if value
                       else ["default"]) for i, did, value in out}
@@ -251,11 +262,8 @@ def test_a_bad_provisional_setting_names_what_it_accepts(tmp_path):
 def test_a_conversion_after_the_default_counts_its_decision_once_in_every_estimate(
         tmp_path, mode):
     # stop 48: scored as a row of its own, the conversion counted its decision a second time
-    eng, clock = provisional_engine(tmp_path / "s", mode=mode)
+    eng, _, out = settled_engine(tmp_path / "s", mode)
     with eng:
-        out = settled_stream(eng, clock, 300)
-        clock.set(T0 + 300 * MINUTE + 2 * HOUR)
-        eng.expire_rewards()
         assert eng.stats()["corrections"] > 20  # odd customers' conversions, after the default
         learned = sum(1 for _, did, _ in out if (rec := eng.log.get_decision(did)).active
                       and not rec.holdout and rec.action_index >= 0)
