@@ -30,13 +30,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any, Protocol, Self, runtime_checkable
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, Self, runtime_checkable
 
 if TYPE_CHECKING:
     from engine.snapshots import ModelSnapshot
     from engine.store import ContactHistory, DecisionRecord
 
-__all__ = ["DecisionStore", "day_start"]
+__all__ = ["ClientReward", "DecisionStore", "day_start"]
 
 DAY_S = 86400.0
 
@@ -49,6 +49,23 @@ def day_start(t: float) -> float:
         259200.0
     """
     return t - t % DAY_S
+
+
+class ClientReward(NamedTuple):
+    """What :meth:`DecisionStore.write_client_reward` wrote: the row's ``seq``; over the
+    engine's defaults, their sum (``previous``) and the seq of the first of them (``first``,
+    the row a correction replaces in the switch rule's estimates); both None for a first
+    reward. The store reads them in the transaction that checks for a duplicate, so the
+    engine need not read the decision's rows again.
+
+    Example:
+        >>> ClientReward(7, None, None).previous is None, ClientReward(9, 0.0, 4).first
+        (True, 4)
+    """
+
+    seq: int
+    previous: float | None
+    first: int | None
 
 
 @runtime_checkable
@@ -110,11 +127,10 @@ class DecisionStore(Protocol):
         """Log a reward and return its sequence number."""
         ...
 
-    def write_client_reward(self, decision_id: str, value: float, at: float
-                            ) -> tuple[int, float | None]:
+    def write_client_reward(self, decision_id: str, value: float, at: float) -> ClientReward:
         """Log a client's one reward (``reward_mode = "refuse"``), over the engine's defaults if
-        any came first (a correction holding ``value`` minus their sum); return ``(seq, their
-        sum or None)``; ``DuplicateRewardError`` if a client's reward exists."""
+        any came first (a correction holding ``value`` minus their sum); return its
+        :class:`ClientReward`; ``DuplicateRewardError`` if a client's reward exists."""
         ...
 
     def rewards_of(self, decision_id: str) -> list[tuple[int, float, float, str]]:

@@ -580,9 +580,9 @@ class Engine:
                     f"at {arrival:.0f}")
             if self.options.reward_mode == "refuse":
                 # the client's one reward; over a provisional default it takes its place (a
-                # correction by the difference)
-                seq, before = self.log.write_client_reward(did, value, t)
-                kind, total, first = "reward" if before is None else "correction", value, None
+                # correction by the difference), and the store says which row it corrects
+                seq, before, first = self.log.write_client_reward(did, value, t)
+                kind, total = "reward" if before is None else "correction", value
             else:
                 prior = self.log.rewards_of(did)
                 kind = "correction" if prior else "reward"
@@ -722,7 +722,8 @@ class Engine:
             return LoggedRow(seq, None)
         # A live first reward reads the log for nothing; a correction reads the decision's
         # rows for the seq of its first (the row its estimates are corrected on) where the
-        # caller did not, and with corrections learned at the total for how many taught.
+        # caller did not (both reward modes do on the live path), and with corrections learned
+        # at the total for how many taught.
         counted = self._selection.settings.correction == "total"
         taught = 0
         if total is None or (previous is not None and (counted or first is None)):

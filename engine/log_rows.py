@@ -194,21 +194,23 @@ def duplicate_reward(decision_id: str) -> DuplicateRewardError:
                                 f"one is refused (reward_mode='refuse')")
 
 
-def defaults_replaced(decision_id: str, prior: Sequence[tuple[str, float]]) -> float | None:
-    """The sum of the engine's defaults that a client's one reward replaces, from the
-    decision's ``(kind, value)`` rows; None when it has none (a first reward).
+def defaults_replaced(decision_id: str, prior: Sequence[tuple[int, str, float]]
+                      ) -> tuple[float, int] | None:
+    """The sum of the engine's defaults that a client's one reward replaces, and the seq of
+    the first of them, from the decision's ``(seq, kind, value)`` rows; None when it has none
+    (a first reward).
 
     Raises:
         DuplicateRewardError: a client's reward (kind ``"reward"`` or ``"correction"``) is
             among them.
 
     Example:
-        >>> defaults_replaced("d1", []), defaults_replaced("d1", [("default", -0.5)])
-        (None, -0.5)
+        >>> defaults_replaced("d1", []), defaults_replaced("d1", [(5, "default", -0.5)])
+        (None, (-0.5, 5))
     """
-    if any(kind != "default" for kind, _ in prior):
+    if any(kind != "default" for _, kind, _ in prior):
         raise duplicate_reward(decision_id)
-    return sum(v for _, v in prior) if prior else None
+    return (sum(v for _, _, v in prior), min(q for q, _, _ in prior)) if prior else None
 
 
 def capacity_reached(channel: str, capacity: int, day: float) -> CapacityReachedError:

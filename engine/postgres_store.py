@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any
 import psycopg
 from psycopg import errors as pg_errors
 
-from engine.decision_store import day_start
+from engine.decision_store import ClientReward, day_start
 from engine.errors import DuplicateRewardError, StoreError
 from engine.log_queries import LogQueries
 from engine.log_rows import (
@@ -549,24 +549,25 @@ class PostgresLog(LogQueries):
                     raise unknown_decision(decision_id)
             return int(row[0])
 
-    def write_client_reward(self, decision_id: str, value: float, at: float
-                            ) -> tuple[int, float | None]:
+    def write_client_reward(self, decision_id: str, value: float, at: float) -> ClientReward:
         """A client's one reward, over the engine's defaults if any came first (see
         ``DecisionLog.write_client_reward``): a first reward in one round trip; over defaults,
         the decision's row locked from the check to the commit."""
         try:
-            return self.write_reward(decision_id, value, at, "reward", refuse_duplicate=True), None
+            seq = self.write_reward(decision_id, value, at, "reward", refuse_duplicate=True)
+            return ClientReward(seq, None, None)
         except DuplicateRewardError:
             pass  # rewarded already: by the engine's default alone, or by a client
         with self._tx() as db:
             if db.execute("SELECT 1 FROM decisions WHERE decision_id = %s FOR UPDATE",
                           (decision_id,)).fetchone() is None:
                 raise unknown_decision(decision_id)
-            previous = defaults_replaced(decision_id, db.execute(
-                "SELECT kind, value FROM rewards WHERE decision_id = %s",
+            replaced = defaults_replaced(decision_id, db.execute(
+                "SELECT seq, kind, value FROM rewards WHERE decision_id = %s",
                 (decision_id,)).fetchall())
-            return self.write_reward(decision_id, value - (previous or 0.0), at,
-                                     "correction"), previous
+            previous, first = replaced if replaced else (None, None)
+            seq = self.write_reward(decision_id, value - (previous or 0.0), at, "correction")
+            return ClientReward(seq, previous, first)
 
     def last_seq(self) -> int:
         """The highest reward sequence number ever given (0 when none)."""

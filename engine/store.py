@@ -42,7 +42,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from engine.decision_store import day_start
+from engine.decision_store import ClientReward, day_start
 from engine.errors import DuplicateRewardError, StoreError
 from engine.log_queries import LogQueries
 from engine.log_rows import (
@@ -546,17 +546,17 @@ class DecisionLog(LogQueries):
             assert cur.lastrowid is not None  # set by every INSERT that did not raise
             return cur.lastrowid
 
-    def write_client_reward(self, decision_id: str, value: float, at: float
-                            ) -> tuple[int, float | None]:
+    def write_client_reward(self, decision_id: str, value: float, at: float) -> ClientReward:
         """Log a client's one reward of a decision (``reward_mode = "refuse"``), over the
-        engine's defaults if any came first (``provisional_after``); return ``(seq,
-        previous)``.
+        engine's defaults if any came first (``provisional_after``); return its
+        :class:`~engine.decision_store.ClientReward`.
 
         No row yet: a first reward (kind ``"reward"``, one statement as in
-        :meth:`write_reward`), ``previous`` None. Only the engine's defaults: a
+        :meth:`write_reward`), ``previous`` and ``first`` None. Only the engine's defaults: a
         ``"correction"`` holding ``value`` minus their sum, so that the decision's rows sum to
-        ``value``; ``previous`` is that sum. The check and that write share one transaction
-        (SQLite's write lock), so two writers cannot both pass.
+        ``value``; ``previous`` is that sum and ``first`` the first default's seq. The check
+        and that write share one transaction (SQLite's write lock), so two writers cannot both
+        pass.
 
         Raises:
             UnknownDecisionError: no such decision.
@@ -565,14 +565,17 @@ class DecisionLog(LogQueries):
                 exists.
         """
         try:
-            return self.write_reward(decision_id, value, at, "reward", refuse_duplicate=True), None
+            seq = self.write_reward(decision_id, value, at, "reward", refuse_duplicate=True)
+            return ClientReward(seq, None, None)
         except DuplicateRewardError:
             pass  # rewarded already: by the engine's default alone, or by a client
         with self._tx() as db:
-            previous = defaults_replaced(decision_id, db.execute(
-                "SELECT kind, value FROM rewards WHERE decision_id = ?", (decision_id,)).fetchall())
-            return self.write_reward(decision_id, value - (previous or 0.0), at,
-                                     "correction"), previous
+            replaced = defaults_replaced(decision_id, db.execute(
+                "SELECT seq, kind, value FROM rewards WHERE decision_id = ?",
+                (decision_id,)).fetchall())
+            previous, first = replaced if replaced else (None, None)
+            seq = self.write_reward(decision_id, value - (previous or 0.0), at, "correction")
+            return ClientReward(seq, previous, first)
 
     def last_seq(self) -> int:
         """The highest reward sequence number ever given (0 when none)."""

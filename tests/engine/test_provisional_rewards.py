@@ -272,3 +272,22 @@ def test_a_conversion_after_the_default_counts_its_decision_once_in_every_estima
         assert {n: v.n for n, v in sel.values.items()} == dict.fromkeys(sel.learners, learned)
         assert sel.pairs and {p.n for p in sel.pairs.values()} == {learned}
         assert {row["n"] for row in eng.stats()["candidates"].values()} == {learned}
+
+
+def test_a_client_conversion_after_the_default_reads_no_rows_of_its_decision(tmp_path):
+    # stop 49: the store hands the engine the default's seq from the reward's own
+    # transaction; before, each late conversion in "refuse" mode read its decision's rows
+    eng, clock = provisional_engine(tmp_path / "s", mode="refuse")
+    reads: list[str] = []
+    real_read = eng.log.rewards_of
+
+    def read_spy(decision_id):
+        reads.append(decision_id)
+        return real_read(decision_id)
+
+    with eng:
+        eng.log.rewards_of = read_spy
+        settled_stream(eng, clock, 300)
+        assert eng.stats()["corrections"] > 20
+        assert reads == []
+

@@ -155,6 +155,25 @@ def test_refuse_duplicate_is_atomic(log):
                                     (first + 1, 0.5, 3.0, "correction")]
 
 
+def test_a_client_reward_says_which_defaults_it_replaced(log):
+    # the engine corrects the switch rule's estimates on the first default's row, from
+    # what the store read in the reward's own transaction (no second read)
+    for did in ("first", "over"):
+        log.write_decision(rec(did))
+    head = log.write_reward("over", -0.25, at=1.0, kind="default")
+    log.write_reward("first", 0.3, at=1.5, kind="default")  # another decision's between
+    log.write_reward("over", -0.5, at=2.0, kind="default")
+    got = log.write_client_reward("over", 1.0, at=3.0)
+    assert (got.previous, got.first) == (-0.75, head)
+    assert log.rewards_of("over")[-1] == (got.seq, 1.75, 3.0, "correction")
+    log.write_decision(rec("fresh"))
+    got = log.write_client_reward("fresh", 1.0, at=4.0)
+    assert (got.previous, got.first) == (None, None)
+    assert log.rewards_of("fresh") == [(got.seq, 1.0, 4.0, "reward")]
+    with pytest.raises(DuplicateRewardError, match=r"'over' already has a reward"):
+        log.write_client_reward("over", 1.0, at=5.0)
+
+
 def test_concurrent_first_rewards_admit_exactly_one(log):
     log.write_decision(rec("d1"))
     results: list[str] = []
