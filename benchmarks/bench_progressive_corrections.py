@@ -1,7 +1,9 @@
 """What a decision's later reward costs the live selection since stop 48: microseconds per
 logged row of :class:`ope.estimators.progressive.ProgressiveValue` (each candidate's value and
 each pair's difference is one) keeping each row's terms so that a correction can replace them,
-against the same code with the keeping switched off (the row's terms not written), and the
+against the same code with the keeping switched off (the rows' terms neither computed nor
+written at the fold; since stop 49 they are written there, vectorised, not one row per
+``add``), and the
 microseconds of one :meth:`~ope.estimators.progressive.ProgressiveValue.correct` against one
 ``add``; measured in the same run at 49 and 201 actions.
 
@@ -27,8 +29,8 @@ from ope.estimators import progressive  # noqa: E402
 def per_row_us(k: int, rows: int, keep: bool) -> float:
     """Microseconds per ``add`` (:func:`benchmarks.bench_progressive.per_row_us`, with today's
     estimators), with each row's terms kept or not."""
-    put = progressive._KeptRows.put if keep else (lambda *args: None)
-    with mock.patch.object(progressive._KeptRows, "put", put):
+    put = progressive.ProgressiveValue._keep if keep else (lambda *args: None)
+    with mock.patch.object(progressive.ProgressiveValue, "_keep", put):
         return bench_progressive.per_row_us(k, rows, dict(progressive._ESTIMATORS))
 
 

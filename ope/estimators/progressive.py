@@ -112,9 +112,7 @@ class ProgressiveValue:
         i = self._n
         self._seq[i], self._a[i], self._p[i], self._r[i] = seq, action, propensity, reward
         self._t[i] = target
-        q = self._q[i] = self._sum / np.maximum(self._count, 1.0)
-        self._kept.put(seq, action, propensity, target[action] / propensity,
-                       float(target @ q), q[action], reward)
+        self._q[i] = self._sum / np.maximum(self._count, 1.0)
         self._sum[action] += reward
         self._count[action] += 1.0
         self._n += 1
@@ -126,8 +124,9 @@ class ProgressiveValue:
         was added with (a conversion that came after the engine's provisional 0): the row's
         terms are recomputed with the target and reward model it was scored on, so the
         decision still counts once, scored before the target learned it. False, changing
-        nothing, when the row is no longer kept (more than ``correctable_rows`` rows ago, or
-        before a restart: the caller then adds the correction as a row of its own).
+        nothing, when the row is no longer kept (the rows still buffered are, and the last
+        ``correctable_rows`` folded in; not those scored before a restart: the caller then
+        adds the correction as a row of its own).
 
         Example:
             >>> v = ProgressiveValue(n_actions=2)
@@ -136,25 +135,28 @@ class ProgressiveValue:
             >>> v.correct(1, 1.0), v.n, v.results()["ips"].value
             (True, 2, 2.0)
         """
-        slot = self._kept.slot(seq)
+        buffered = np.flatnonzero(self._seq[:self._n] == seq)
+        if buffered.size:  # not folded in yet: its reward is still to be read, and kept
+            i = buffered[0]
+            self._sum[self._a[i]] += reward - self._r[i]
+            self._r[i] = reward
+            return True
+        kept = self._kept
+        slot = kept.slot(seq)
         if slot is None:
             return False
-        kept = self._kept
-        buffered = np.flatnonzero(self._seq[:self._n] == seq)
-        if buffered.size:  # not folded in yet: its reward is still to be read
-            self._r[buffered[0]] = reward
-        else:
-            rows = kept.rows(slot, reward)
-            block = next(b for b in reversed(self._blocks) if b.start_seq <= seq)
-            for acc in block.accs.values():
-                if acc.moments is not None:
-                    acc.replace_row(rows)
+        rows = kept.rows(slot, reward)
+        block = next(b for b in reversed(self._blocks) if b.start_seq <= seq)
+        for acc in block.accs.values():
+            if acc.moments is not None:
+                acc.replace_row(rows)
         self._sum[kept.action[slot]] += reward - kept.reward[slot]
         kept.reward[slot] = reward
         return True
 
     def _fold(self) -> None:
         n, self._n = self._n, 0
+        self._keep(n)
         start = 0
         while start < n:
             block = self._block_for(int(self._seq[start]))
@@ -170,6 +172,14 @@ class ProgressiveValue:
             for acc in block.accs.values():
                 acc.add_validated(batch, mass)
             start = stop
+
+    def _keep(self, n: int) -> None:
+        """Keep the first ``n`` buffered rows' terms for :meth:`correct`, as the estimators
+        compute them from the batch."""
+        a, t, q, p = self._a[:n], self._t[:n], self._q[:n], self._p[:n]
+        rows = np.arange(n)
+        terms = np.column_stack([p, t[rows, a] / p, np.einsum("ij,ij->i", t, q), q[rows, a]])
+        self._kept.put_many(self._seq[:n], a, terms, self._r[:n])
 
     def _block_for(self, seq: int) -> _Block:
         if not self._blocks or self._blocks[-1].n >= self.block_rows:
@@ -228,8 +238,9 @@ class _KeptRows:
     """The last ``size`` rows' terms, in the order added (sequence numbers increasing), so that
     a later reward can replace a row's (:meth:`ProgressiveValue.correct`): per row its logged
     action and propensity, weight ``w``, the reward model's value of the target ``direct`` and
-    of the logged action ``q``, and its reward. Seven numbers a row, in memory only; the arrays
-    grow to ``size`` rows as rows come (56 bytes a row: 3.7 MB at 65,536)."""
+    of the logged action ``q``, and its reward, written as the rows are folded in (the terms
+    as the estimators computed them, in one vectorised write). Seven numbers a row, in memory
+    only; the arrays grow to ``size`` rows as rows come (56 bytes a row: 3.7 MB at 65,536)."""
 
     def __init__(self, size: int) -> None:
         self.size = max(int(size), 1)
@@ -240,17 +251,23 @@ class _KeptRows:
         self.reward = np.zeros(n)
         self._head = 0  # the next slot written: the oldest row once every slot is used
 
-    def put(self, seq: int, action: int, propensity: float, w: float, direct: float,
-            q: float, reward: float) -> None:
-        i = self._head
-        if i == self.seq.size:  # every slot used: grow while below ``size``, else wrap
-            if i < self.size:
-                self._grow(min(2 * i, self.size))
-            else:
-                i = 0
-        self.seq[i], self.action[i], self.reward[i] = seq, action, reward
-        self.terms[i] = (propensity, w, direct, q)
-        self._head = i + 1
+    def put_many(self, seq: np.ndarray, action: np.ndarray, terms: np.ndarray,
+                 reward: np.ndarray) -> None:
+        """Keep rows (sequence numbers increasing, after every row kept), ``terms`` (n, 4):
+        propensity, w, direct, q; the oldest go once every slot is used."""
+        start, n = 0, len(seq)
+        while start < n:
+            i = self._head
+            if i == self.seq.size:  # every slot used: grow while below ``size``, else wrap
+                if i < self.size:
+                    self._grow(min(2 * i, self.size))
+                else:
+                    i = 0
+            stop = start + min(n - start, self.seq.size - i)
+            into, src = slice(i, i + stop - start), slice(start, stop)
+            self.seq[into], self.action[into] = seq[src], action[src]
+            self.terms[into], self.reward[into] = terms[src], reward[src]
+            self._head, start = into.stop, stop
 
     def _grow(self, n: int) -> None:
         extra = n - self.seq.size

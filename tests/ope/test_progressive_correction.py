@@ -118,7 +118,22 @@ def test_a_paired_difference_corrects_both_distributions_as_scored():
 def test_kept_rows_grow_then_wrap_and_each_is_found_until_it_is_overwritten():
     actions, rewards, targets = _log(5, n=3000)
     v = _value(actions, rewards * 0.0, targets, correctable_rows=2500)
+    v.results()  # rows are kept as they are folded in: a read folds the last 56 buffered
     assert v._kept.seq.size == 2500  # grown from 1024 by doubling, up to the size
     assert not v.correct(500, 1.0)  # overwritten by rows 2501..3000
     assert all(v.correct(seq, 1.0) for seq in (501, 1024, 1025, 2500, 2501, 3000))
     assert v.results()["ips"].n == 3000
+
+
+def test_a_buffered_row_is_corrected_before_it_is_kept_and_kept_at_its_new_reward():
+    actions, rewards, targets = _log(6, n=130)  # 64 rows folded, 64 more, 2 buffered
+    rewards[-1] = 1.0
+    first = rewards.copy()
+    first[-1] = 0.0
+    v = _value(actions, first, targets)
+    assert v.correct(130, 1.0)  # in the buffer: no kept slot yet
+    want = _value(actions, rewards, targets)
+    assert v.results() == want.results()
+    assert v.correct(130, 0.0) and want.correct(130, 0.0)  # kept at 1.0 once folded in
+    assert v.results() == want.results()
+
