@@ -23,10 +23,13 @@ import contextlib
 import json
 import os
 import time
+import zipfile
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from engine.candidate_learners import CandidateConfig, CandidateLearner, new_learner
 from engine.candidates import DEFAULT_CANDIDATES, EARLIER_DEFAULTS
@@ -36,6 +39,7 @@ from engine.errors import CheckpointError
 from engine.features import FEATURES_VERSION, action_feature_sets, catalog_interactions
 from engine.learner_selection import LearnerSelection
 from engine.options import EngineOptions
+from ope.errors import OPEInputError
 from policies.vw_config import VWConfig
 
 __all__ = ["SIDECAR", "CheckpointInfo", "CheckpointStore", "SavedModels", "fresh_learner",
@@ -61,6 +65,9 @@ class CheckpointInfo:
         serving: the serving candidate's name.
         state: what the engine keeps beside the models (each candidate's cursor and estimates,
             the reward scale, the bins), JSON.
+        rows_file: the file of the estimates' rows that a later reward may still correct
+            (``rows-<seq>.npz``, NumPy arrays; None in a checkpoint written before stop 49, or
+            with no such rows).
     """
 
     model_file: str
@@ -73,6 +80,7 @@ class CheckpointInfo:
     models: dict[str, str] = field(default_factory=dict)
     serving: str = ""
     state: dict[str, Any] = field(default_factory=dict)
+    rows_file: str | None = None
 
 
 class CheckpointStore:
@@ -95,11 +103,27 @@ class CheckpointStore:
         except (OSError, ValueError, TypeError) as exc:
             raise CheckpointError(f"{SIDECAR}: expected a checkpoint sidecar, cannot read "
                                   f"{str(path)!r}: {exc}") from exc
-        for name in {info.model_file, *info.models.values()}:
+        for name in {info.model_file, *info.models.values(), *_named(info.rows_file)}:
             if not (self.dir / name).is_file():
                 raise CheckpointError(f"{SIDECAR}: model file {name!r} is missing from "
                                       f"{str(self.dir)!r}")
         return info
+
+    def rows(self, info: CheckpointInfo) -> dict[str, np.ndarray]:
+        """The arrays of a checkpoint's rows file (empty when it has none).
+
+        Raises:
+            CheckpointError: the file cannot be read as NumPy arrays.
+        """
+        if info.rows_file is None:
+            return {}
+        path = self.dir / info.rows_file
+        try:
+            with np.load(path, allow_pickle=False) as saved:
+                return {k: saved[k] for k in saved.files}
+        except (OSError, ValueError, zipfile.BadZipFile) as exc:
+            raise CheckpointError(f"{SIDECAR}: rows file {info.rows_file!r}: expected NumPy "
+                                  f"arrays, cannot read {str(path)!r}: {exc}") from exc
 
     def check(self, info: CheckpointInfo, learner_config: str, catalog_version: str,
               features: str) -> None:
@@ -127,35 +151,45 @@ class CheckpointStore:
 
     def write(self, learners: Mapping[str, CandidateLearner], serving: str, learned_seq: int,
               learner_config: str, catalog_version: str, features: str,
-              state: Mapping[str, Any] | None = None) -> CheckpointInfo:
-        """Save every candidate's learner and make them the current checkpoint (crash-safe,
-        see the module docstring).
+              state: Mapping[str, Any] | None = None,
+              rows: Mapping[str, np.ndarray] | None = None) -> CheckpointInfo:
+        """Save every candidate's learner (and ``rows``, the estimates' correctable rows, as
+        one ``.npz``) and make them the current checkpoint (crash-safe, see the module
+        docstring).
 
         Raises:
             CheckpointError: it could not be written (a full disk, an I/O error); the previous
                 checkpoint stays current and nothing half-written is left behind.
         """
         files = {name: f"model-{int(learned_seq)}-{name}.vw" for name in learners}
+        rows_file = f"rows-{int(learned_seq)}.npz" if rows else None
+        written = [*files.values(), *_named(rows_file)]
         tmp = self.dir / (SIDECAR + ".tmp")
         try:
             self.dir.mkdir(parents=True, exist_ok=True)
             for name, learner in learners.items():
                 learner.save(self.dir / files[name])
+            if rows_file is not None:
+                _save_rows(self.dir / rows_file, rows or {})
             info = CheckpointInfo(files[serving], int(learned_seq), learner_config,
                                   catalog_version, features, time.time(), FORMAT, files, serving,
-                                  dict(state or {}))
+                                  dict(state or {}), rows_file)
             with open(tmp, "w") as f:
-                json.dump(asdict(info), f, sort_keys=True)
+                # shallow, and in one string: asdict deep-copies the whole state, and
+                # json.dump encodes in Python where dumps uses the C encoder (together 3/4
+                # of a checkpoint's time at 20,000 rewards: benchmarks/bench_checkpoint_rows.py)
+                f.write(json.dumps({k.name: getattr(info, k.name) for k in fields(info)},
+                                   sort_keys=True))
                 f.flush()
                 os.fsync(f.fileno())
             os.replace(tmp, self.dir / SIDECAR)
         except (OSError, RuntimeError) as exc:  # VW's own save raises RuntimeError
-            self._remove_partial(list(files.values()), tmp)
-            raise CheckpointError(f"checkpoint: cannot write models {sorted(files.values())}: "
+            self._remove_partial(written, tmp)
+            raise CheckpointError(f"checkpoint: cannot write models {sorted(written)}: "
                                   f"{exc}") from exc
         _fsync_dir(self.dir)
-        keep = set(files.values())
-        for old in self.dir.glob("model-*.vw"):
+        keep = set(written)
+        for old in [*self.dir.glob("model-*.vw"), *self.dir.glob("rows-*.npz")]:
             if old.name not in keep:
                 old.unlink(missing_ok=True)
         return info
@@ -166,7 +200,8 @@ class CheckpointStore:
         try:
             if current.exists():
                 saved = json.loads(current.read_text())
-                keep = {saved.get("model_file"), *saved.get("models", {}).values()}
+                keep = {saved.get("model_file"), *saved.get("models", {}).values(),
+                        saved.get("rows_file")}
         except (OSError, ValueError):
             keep = set()
         paths = [tmp, *(self.dir / (n + ".tmp") for n in names), *(self.dir / n for n in names)]
@@ -189,6 +224,8 @@ class SavedModels:
             resolves them for the folder (an earlier default's candidates where it was made
             under one).
         n_actions: the catalog's actions, K.
+        rows: the estimates' correctable rows, as the checkpoint's rows file holds them
+            (:meth:`LearnerSelection.kept_rows`; empty when it has none).
     """
 
     learners: dict[str, CandidateLearner]
@@ -197,6 +234,7 @@ class SavedModels:
     state: dict[str, Any]
     options: EngineOptions
     n_actions: int
+    rows: dict[str, np.ndarray] = field(default_factory=dict)
 
     def close(self) -> None:
         """Release every learner."""
@@ -215,6 +253,10 @@ class SavedModels:
             unscaled=options.unscaled_candidates, units=options.reward_units)
         selection.held.update(c.name for c in saved_challengers(self.state.get("drift_recovery"))
                               if not c.caught_up)
+        try:
+            selection.restore_kept_rows(self.rows)
+        except OPEInputError as exc:
+            raise CheckpointError(f"{SIDECAR}: rows file: {exc}") from exc
         return selection
 
 
@@ -249,7 +291,8 @@ def load_models(state_dir: str | os.PathLike, catalog: Catalog,
         store.check(info, options.fingerprint(), catalog.version, FEATURES_VERSION)
     out = SavedModels({}, specs[0].name if info is None else info.serving,
                       0 if info is None else info.learned_seq,
-                      {} if info is None else dict(info.state), options, catalog.n_actions)
+                      {} if info is None else dict(info.state), options, catalog.n_actions,
+                      {} if info is None else store.rows(info))
     # drift challengers (engine/drift/recovery.py) join at run time: each reopens beside the
     # configured candidates, with the configuration of the candidate it was made from
     added = {c.name: c.base for c in saved_challengers(out.state.get("drift_recovery"))}
@@ -354,6 +397,22 @@ def load_learner(state_dir: str | os.PathLike, catalog: Catalog,
     serving = models.learners.pop(models.serving)
     models.close()
     return serving, models.learned_seq
+
+
+def _save_rows(path: Path, rows: Mapping[str, np.ndarray]) -> None:
+    """Write ``rows`` as one ``.npz`` at ``path`` whole or not at all (a temp file, fsync,
+    rename), as the learners save their models: a checkpoint at the same seq rewrites it."""
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as f:
+        # numpy's stubs type **kwds as its own flags; the keys are array names
+        np.savez(f, **dict(rows))  # type: ignore[arg-type]
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _named(name: str | None) -> list[str]:
+    return [] if name is None else [name]
 
 
 def _fsync_dir(path: Path) -> None:

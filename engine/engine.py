@@ -917,7 +917,7 @@ class Engine:
         if self._bins is not None:
             state["bins"] = self._bins.to_state()
         self._checkpoints.write(sel.learners, sel.serving, self._learned_seq, *self._fingerprints,
-                                state=state)
+                                state=state, rows=sel.kept_rows())
         self._since_checkpoint = 0
         if self.drift is not None:
             self.drift.save()

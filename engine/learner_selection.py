@@ -84,6 +84,7 @@ from engine.candidate_learners import CandidateLearner
 from engine.candidates import TRIAL_GROWTHS, SelectionSettings
 from engine.errors import ConfigError
 from engine.reward_scale import RewardScale
+from ope.errors import OPEInputError
 from ope.estimators.paired import PairedDifference
 from ope.estimators.progressive import PROGRESSIVE_ESTIMATORS, ProgressiveValue
 from ope.estimators.result import OPEResult
@@ -638,6 +639,42 @@ class LearnerSelection:
                 "pairs": [[a, b, p.to_state()] for (a, b), p in self.pairs.items()],
                 "scales": {n: v.to_state() for n, v in self.scales.items()},
                 "learned_at": dict(self.learned_at)}
+
+    def kept_rows(self) -> dict[str, np.ndarray]:
+        """Every estimate's rows that a correction can still replace, as arrays for the
+        checkpoint's ``rows`` file: ``index`` (one ``[kind, name, other]`` row per estimate,
+        kind ``value`` or ``pair``) and ``e<i>.<field>`` for the i-th
+        (:meth:`ProgressiveValue.kept_rows`). Without them a conversion after a restart
+        counts its decision twice in the estimates (stop 48's fallback)."""
+        owners = [("value", n, "", v) for n, v in self.values.items()] + [
+            ("pair", a, b, p) for (a, b), p in self.pairs.items()]
+        out: dict[str, np.ndarray] = {
+            "index": np.array([[k, a, b] for k, a, b, _ in owners], dtype=str).reshape(-1, 3)}
+        for i, (*_, est) in enumerate(owners):
+            out.update({f"e{i}.{k}": v for k, v in est.kept_rows().items()})
+        return out
+
+    def restore_kept_rows(self, arrays: Mapping[str, np.ndarray]) -> None:
+        """Keep the rows :meth:`kept_rows` saved in the estimates restored with them
+        (estimates no longer here are passed over).
+
+        Raises:
+            OPEInputError: the arrays are not what :meth:`kept_rows` writes.
+        """
+        index = np.asarray(arrays.get("index", np.empty((0, 3), dtype=str)))
+        if index.ndim != 2 or index.shape[1] != 3:
+            raise OPEInputError(f"kept rows: expected an (n, 3) index, got {index.shape}")
+        for i, (kind, a, b) in enumerate(index.tolist()):
+            est: ProgressiveValue | PairedDifference | None = (
+                self.values.get(a) if kind == "value" else self.pairs.get((a, b)))
+            if est is None:
+                continue
+            try:
+                rows = {k: arrays[f"e{i}.{k}"] for k in ("seq", "action", "terms", "reward")}
+            except KeyError as exc:
+                raise OPEInputError(f"kept rows: expected {exc.args[0]!r} for the {kind} of "
+                                    f"{a!r}") from exc
+            est.restore_kept_rows(rows)
 
     def summary(self) -> dict[str, dict[str, Any]]:
         """Per candidate: serving or not, on trial or not, the share of each decision drawn

@@ -74,6 +74,14 @@ class PairedDifference:
         the row is no longer kept."""
         return self._value.correct(seq, reward)
 
+    def kept_rows(self) -> dict[str, np.ndarray]:
+        """The rows :meth:`correct` can still replace (:meth:`ProgressiveValue.kept_rows`)."""
+        return self._value.kept_rows()
+
+    def restore_kept_rows(self, arrays: dict[str, np.ndarray]) -> None:
+        """Keep the rows :meth:`kept_rows` gave (:meth:`ProgressiveValue.restore_kept_rows`)."""
+        self._value.restore_kept_rows(arrays)
+
     def results(self, since: int = 0, alpha: float = 0.05) -> dict[str, OPEResult] | None:
         """``{"ips": ..., "dr": ...}`` of ``target - reference`` over the rows of the blocks
         that start at or after ``since``; None before any such row."""

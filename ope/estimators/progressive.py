@@ -213,7 +213,8 @@ class ProgressiveValue:
         if self._n:
             self._fold()
         return {"n_actions": self.n_actions, "block_rows": self.block_rows,
-                "max_blocks": self.max_blocks, "sum": self._sum.tolist(),
+                "max_blocks": self.max_blocks, "correctable_rows": self._kept.size,
+                "sum": self._sum.tolist(),
                 "count": self._count.tolist(),
                 "blocks": [{"start_seq": b.start_seq,
                             **{k: _acc_state(a) for k, a in b.accs.items()}}
@@ -222,7 +223,8 @@ class ProgressiveValue:
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> ProgressiveValue:
         """The estimate :meth:`to_state` wrote."""
-        v = cls(int(state["n_actions"]), int(state["block_rows"]), int(state["max_blocks"]))
+        v = cls(int(state["n_actions"]), int(state["block_rows"]), int(state["max_blocks"]),
+                correctable_rows=int(state.get("correctable_rows", CORRECTABLE_ROWS)))
         v._sum = np.asarray(state["sum"], dtype=np.float64)
         v._count = np.asarray(state["count"], dtype=np.float64)
         for b in state["blocks"]:
@@ -232,6 +234,33 @@ class ProgressiveValue:
                     _load_acc(block.accs[k], b[k])
             v._blocks.append(block)
         return v
+
+    def kept_rows(self) -> dict[str, np.ndarray]:
+        """The rows :meth:`correct` can still replace, oldest first, as arrays (``seq``,
+        ``action``, ``terms``, ``reward``): what a checkpoint saves beside :meth:`to_state`,
+        so that a conversion after a restart still replaces its row (buffered rows are folded
+        first)."""
+        if self._n:
+            self._fold()
+        return self._kept.to_arrays()
+
+    def restore_kept_rows(self, arrays: dict[str, np.ndarray]) -> None:
+        """Keep the rows :meth:`kept_rows` gave (the estimate's own, restored by
+        :meth:`from_state` at the same checkpoint), before any row is added.
+
+        Raises:
+            OPEInputError: the arrays are not rows as :meth:`kept_rows` writes them.
+        """
+        if self.n_kept or self._n:
+            raise OPEInputError("kept rows: expected an estimate with no row added since "
+                                "its state was restored")
+        self._kept.put_many(*_checked_rows(arrays))
+
+    @property
+    def n_kept(self) -> int:
+        """Rows :meth:`correct` can replace: those kept as they were folded in, and the ones
+        still buffered."""
+        return self._kept.n + self._n
 
 
 class _KeptRows:
@@ -269,6 +298,18 @@ class _KeptRows:
             self.terms[into], self.reward[into] = terms[src], reward[src]
             self._head, start = into.stop, stop
 
+    @property
+    def n(self) -> int:
+        """Rows kept (slots never written hold seq -1)."""
+        return int(np.count_nonzero(self.seq >= 0))
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """The kept rows, oldest first (copies)."""
+        order = np.r_[self._head:self.seq.size, 0:self._head]
+        order = order[self.seq[order] >= 0]
+        return {"seq": self.seq[order], "action": self.action[order],
+                "terms": self.terms[order], "reward": self.reward[order]}
+
     def _grow(self, n: int) -> None:
         extra = n - self.seq.size
         self.seq = np.concatenate([self.seq, np.full(extra, -1, dtype=np.int64)])
@@ -294,6 +335,26 @@ class _KeptRows:
         return LoggedBatch(np.array([self.reward[i], reward]), np.zeros(2, dtype=np.int64),
                            np.full(2, p), np.ones((2, 2)), np.tile([q, direct - q], (2, 1)),
                            np.full(2, w))
+
+
+def _checked_rows(arrays: dict[str, np.ndarray]
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``seq``, ``action``, ``terms``, ``reward`` of saved kept rows, checked."""
+    try:
+        seq = np.asarray(arrays["seq"], dtype=np.int64)
+        action = np.asarray(arrays["action"], dtype=np.int64)
+        terms = np.asarray(arrays["terms"], dtype=np.float64)
+        reward = np.asarray(arrays["reward"], dtype=np.float64)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise OPEInputError(f"kept rows: expected arrays seq, action, terms and reward: "
+                            f"{exc!r}") from exc
+    n = seq.shape[0] if seq.ndim == 1 else -1
+    if (n < 0 or action.shape != (n,) or terms.shape != (n, 4) or reward.shape != (n,)
+            or np.any(np.diff(seq) <= 0)):
+        raise OPEInputError(f"kept rows: expected n rows in increasing seq, (n, 4) terms; got "
+                            f"seq {seq.shape}, action {action.shape}, terms {terms.shape}, "
+                            f"reward {reward.shape}")
+    return seq, action, terms, reward
 
 
 def _acc_state(acc: Accumulator) -> dict[str, Any]:

@@ -92,6 +92,56 @@ def test_a_corrupt_sidecar_is_refused(tmp_path):
         make_engine(tmp_path)
 
 
+def test_the_estimates_correctable_rows_are_one_file_beside_the_models(tmp_path):
+    # stop 49: without them a conversion after a restart counted its decision twice
+    with make_engine(tmp_path, checkpoint_every=10) as eng:
+        stream(eng, 0, 25)
+        kept = {n: v.n_kept for n, v in eng._selection.values.items()}
+    assert [p.name for p in tmp_path.glob("rows-*.npz")] == ["rows-25.npz"]  # older ones gone
+    sidecar = json.loads((tmp_path / "checkpoint.json").read_text())
+    assert sidecar["rows_file"] == "rows-25.npz"
+    with make_engine(tmp_path) as again:
+        assert {n: v.n_kept for n, v in again._selection.values.items()} == kept
+        assert set(kept.values()) == {25}
+
+
+@pytest.mark.parametrize("damage, match", [
+    ("missing", r"model file 'rows-5\.npz' is missing"),
+    ("corrupt", r"rows file 'rows-5\.npz': expected NumPy arrays"),
+    ("wrong", r"rows file: kept rows: expected n rows in increasing seq"),
+])
+def test_a_damaged_rows_file_is_refused_naming_it(tmp_path, damage, match):
+    with make_engine(tmp_path) as eng:
+        stream(eng, 0, 5)
+    path = tmp_path / "rows-5.npz"
+    if damage == "missing":
+        path.unlink()
+    elif damage == "corrupt":
+        path.write_bytes(b"not a zip")
+    else:
+        arrays = dict(np.load(path))
+        arrays["e0.seq"] = arrays["e0.seq"][::-1].copy()
+        with open(path, "wb") as f:
+            np.savez(f, **arrays)
+    with pytest.raises(CheckpointError, match=match):
+        make_engine(tmp_path)
+
+
+def test_a_checkpoint_without_a_rows_file_resumes_with_no_row_kept(tmp_path):
+    # a checkpoint written before stop 49: its corrections fall back to rows of their own
+    with make_engine(tmp_path) as eng:
+        stream(eng, 0, 20)
+        expected = probe(eng)
+        n = {name: v.n for name, v in eng._selection.values.items()}
+    sidecar = json.loads((tmp_path / "checkpoint.json").read_text())
+    (tmp_path / sidecar.pop("rows_file")).unlink()
+    (tmp_path / "checkpoint.json").write_text(json.dumps(sidecar))
+    with make_engine(tmp_path) as again:
+        np.testing.assert_array_equal(probe(again), expected)
+        assert {name: v.n for name, v in again._selection.values.items()} == n
+        assert {v.n_kept for v in again._selection.values.values()} == {0}
+
+
 def test_sigkill_at_a_random_moment_loses_nothing_and_learns_nothing_twice(tmp_path):
     rng = np.random.default_rng(int.from_bytes(os.urandom(4), "little"))
     acked_d, acked_r = set(), set()

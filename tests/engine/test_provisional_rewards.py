@@ -291,3 +291,43 @@ def test_a_client_conversion_after_the_default_reads_no_rows_of_its_decision(tmp
         assert eng.stats()["corrections"] > 20
         assert reads == []
 
+
+def _learned(eng, ids) -> int:
+    """How many of the decisions ``ids`` the candidates learn (active, not holdout, a
+    contact)."""
+    return sum(1 for did in ids if (rec := eng.log.get_decision(did)).active
+               and not rec.holdout and rec.action_index >= 0)
+
+
+@pytest.mark.parametrize("crash", [False, True])
+def test_a_conversion_after_a_restart_counts_its_decision_once_in_every_estimate(
+        tmp_path, crash):
+    # stop 49: the estimates' correctable rows are in the checkpoint; before, a conversion
+    # after a restart, of a decision scored before it, counted as a row of its own
+    eng, clock = provisional_engine(tmp_path / "s", mode="refuse", checkpoint_every=100)
+    out = []
+    for i in range(290):  # 290 defaults: the last checkpoint is at the 200th
+        clock.set(T0 + i * MINUTE)
+        eng.expire_rewards()
+        ctx = context(i)
+        d = eng.choose(f"c{i}", ctx)
+        out.append((d.decision_id, reward_of(ctx, d.message, d.channel)))
+    clock.set(T0 + 290 * MINUTE + 2 * HOUR)
+    eng.expire_rewards()  # every decision has its default now, none its conversion
+    if crash:  # the rewards after the last checkpoint are replayed on the restart
+        eng.log.close()
+        eng._selection.close()
+    else:
+        eng.close()
+    again, _ = provisional_engine(tmp_path / "s", clock=clock, mode="refuse",
+                                  checkpoint_every=100)
+    with again:
+        assert (again.stats()["replayed_on_start"] > 0) == crash
+        kinds = [again.reward(did, 1.0).kind for did, value in out if value]
+        assert len(kinds) > 50 and set(kinds) == {"correction"}
+        learned = _learned(again, [did for did, _ in out])
+        sel = again._selection
+        assert learned > 250
+        assert {n: v.n for n, v in sel.values.items()} == dict.fromkeys(sel.learners, learned)
+        assert sel.pairs and {p.n for p in sel.pairs.values()} == {learned}
+

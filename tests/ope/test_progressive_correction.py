@@ -11,6 +11,7 @@ from hypothesis.extra.numpy import arrays
 
 from ope.estimators.moments import Moments
 from ope.estimators.paired import PairedDifference
+from ope.estimators.progressive import CORRECTABLE_ROWS as CORRECTABLE
 from ope.estimators.progressive import ProgressiveValue
 
 K = 4
@@ -136,4 +137,43 @@ def test_a_buffered_row_is_corrected_before_it_is_kept_and_kept_at_its_new_rewar
     assert v.results() == want.results()
     assert v.correct(130, 0.0) and want.correct(130, 0.0)  # kept at 1.0 once folded in
     assert v.results() == want.results()
+
+
+@pytest.mark.parametrize("kept", [CORRECTABLE, 700])  # all rows kept; wrapped round
+def test_kept_rows_saved_and_restored_correct_as_if_never_saved(kept):
+    actions, rewards, targets = _log(7, n=1000)
+    late = np.flatnonzero(rewards)
+    first = rewards.copy()
+    first[late] = 0.0
+    whole = _value(actions[:900], first[:900], targets[:900], correctable_rows=kept)
+    saved = ProgressiveValue.from_state(whole.to_state())
+    saved.restore_kept_rows(whole.kept_rows())
+    took = []
+    for v in (whole, saved):  # 100 more rows after the restart, then every conversion
+        for i in range(900, 1000):
+            v.add(i + 1, int(actions[i]), 1.0 / K, float(first[i]), targets[i])
+        took.append([v.correct(int(i) + 1, 1.0) for i in late])
+    assert saved.n_kept == whole.n_kept == min(kept + 36, 1000)  # 36 rows still buffered
+    assert took[0] == took[1]
+    assert all(took[0]) == (kept == CORRECTABLE) and any(took[0])
+    assert saved.results() == whole.results()
+
+
+@pytest.mark.parametrize(("arrays", "match"), [
+    ({"seq": [3, 2], "action": [0, 0], "terms": np.ones((2, 4)), "reward": [0, 0]},
+     "increasing seq"),
+    ({"seq": [1, 2], "action": [0], "terms": np.ones((2, 4)), "reward": [0, 0]},
+     "increasing seq"),
+    ({"seq": [1, 2], "action": [0, 0], "reward": [0, 0]}, "expected arrays seq"),
+])
+def test_malformed_kept_rows_are_refused_and_nothing_is_kept(arrays, match):
+    from ope.errors import OPEInputError
+
+    v = ProgressiveValue(K)
+    with pytest.raises(OPEInputError, match=match):
+        v.restore_kept_rows({k: np.asarray(a) for k, a in arrays.items()})
+    assert v.n_kept == 0
+    v.add(1, 0, 0.5, 0.0, np.full(K, 1.0 / K))
+    with pytest.raises(OPEInputError, match="no row added"):
+        v.restore_kept_rows(v.kept_rows())
 
