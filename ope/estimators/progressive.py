@@ -268,8 +268,10 @@ class _KeptRows:
     a later reward can replace a row's (:meth:`ProgressiveValue.correct`): per row its logged
     action and propensity, weight ``w``, the reward model's value of the target ``direct`` and
     of the logged action ``q``, and its reward, written as the rows are folded in (the terms
-    as the estimators computed them, in one vectorised write). Seven numbers a row, in memory
-    only; the arrays grow to ``size`` rows as rows come (56 bytes a row: 3.7 MB at 65,536)."""
+    as the estimators computed them, in one vectorised write). Seven numbers a row; the arrays
+    grow to ``size`` rows as rows come (56 bytes a row: 3.7 MB at 65,536). Not in
+    :meth:`ProgressiveValue.to_state` (JSON): a caller that checkpoints saves
+    :meth:`ProgressiveValue.kept_rows` as arrays beside it (the engine does, since stop 49)."""
 
     def __init__(self, size: int) -> None:
         self.size = max(int(size), 1)
