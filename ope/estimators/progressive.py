@@ -12,7 +12,8 @@ so a row costs a few array writes. Blocks of ``block_rows`` rows are kept apart 
 there are more than ``max_blocks``), so a value can also be read over the recent rows only
 (:meth:`ProgressiveValue.results` with ``since``): two targets are compared on the same rows even
 if one of them joined late. The whole state is plain numbers (:meth:`to_state`), checkpointed as
-JSON.
+JSON; the rows a later reward may still correct (:meth:`correct`) come apart, as arrays
+(:meth:`kept_rows`, :meth:`restore_kept_rows`).
 
 Example:
     >>> import numpy as np
