@@ -105,7 +105,8 @@ class CheckpointStore:
                                   f"{str(path)!r}: {exc}") from exc
         for name in {info.model_file, *info.models.values(), *_named(info.rows_file)}:
             if not (self.dir / name).is_file():
-                raise CheckpointError(f"{SIDECAR}: model file {name!r} is missing from "
+                kind = "rows file" if name == info.rows_file else "model file"
+                raise CheckpointError(f"{SIDECAR}: {kind} {name!r} is missing from "
                                       f"{str(self.dir)!r}")
         return info
 
@@ -176,8 +177,8 @@ class CheckpointStore:
                                   dict(state or {}), rows_file)
             with open(tmp, "w") as f:
                 # shallow, and in one string: asdict deep-copies the whole state, and
-                # json.dump encodes in Python where dumps uses the C encoder (together 3/4
-                # of a checkpoint's time at 20,000 rewards: benchmarks/bench_checkpoint_rows.py)
+                # json.dump encodes in Python where dumps uses the C encoder (together most
+                # of a checkpoint's time at 66,000 rewards: benchmarks/bench_checkpoint_rows.py)
                 f.write(json.dumps({k.name: getattr(info, k.name) for k in fields(info)},
                                    sort_keys=True))
                 f.flush()

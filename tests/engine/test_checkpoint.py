@@ -106,7 +106,7 @@ def test_the_estimates_correctable_rows_are_one_file_beside_the_models(tmp_path)
 
 
 @pytest.mark.parametrize("damage, match", [
-    ("missing", r"model file 'rows-5\.npz' is missing"),
+    ("missing", r"rows file 'rows-5\.npz' is missing"),
     ("corrupt", r"rows file 'rows-5\.npz': expected NumPy arrays"),
     ("wrong", r"rows file: kept rows: expected n rows in increasing seq"),
 ])
