@@ -195,10 +195,10 @@ def duplicate_reward(decision_id: str) -> DuplicateRewardError:
 
 
 def defaults_replaced(decision_id: str, prior: Sequence[tuple[int, str, float]]
-                      ) -> tuple[float, int] | None:
+                      ) -> tuple[float | None, int | None]:
     """The sum of the engine's defaults that a client's one reward replaces, and the seq of
-    the first of them, from the decision's ``(seq, kind, value)`` rows; None when it has none
-    (a first reward).
+    the first of them, from the decision's ``(seq, kind, value)`` rows; ``(None, None)`` when
+    it has none (a first reward).
 
     Raises:
         DuplicateRewardError: a client's reward (kind ``"reward"`` or ``"correction"``) is
@@ -206,11 +206,13 @@ def defaults_replaced(decision_id: str, prior: Sequence[tuple[int, str, float]]
 
     Example:
         >>> defaults_replaced("d1", []), defaults_replaced("d1", [(5, "default", -0.5)])
-        (None, (-0.5, 5))
+        ((None, None), (-0.5, 5))
     """
     if any(kind != "default" for _, kind, _ in prior):
         raise duplicate_reward(decision_id)
-    return (sum(v for _, _, v in prior), min(q for q, _, _ in prior)) if prior else None
+    if not prior:
+        return None, None
+    return sum(v for _, _, v in prior), min(q for q, _, _ in prior)
 
 
 def capacity_reached(channel: str, capacity: int, day: float) -> CapacityReachedError:

@@ -562,10 +562,9 @@ class PostgresLog(LogQueries):
             if db.execute("SELECT 1 FROM decisions WHERE decision_id = %s FOR UPDATE",
                           (decision_id,)).fetchone() is None:
                 raise unknown_decision(decision_id)
-            replaced = defaults_replaced(decision_id, db.execute(
+            previous, first = defaults_replaced(decision_id, db.execute(
                 "SELECT seq, kind, value FROM rewards WHERE decision_id = %s",
                 (decision_id,)).fetchall())
-            previous, first = replaced if replaced else (None, None)
             seq = self.write_reward(decision_id, value - (previous or 0.0), at, "correction")
             return ClientReward(seq, previous, first)
 

@@ -570,10 +570,9 @@ class DecisionLog(LogQueries):
         except DuplicateRewardError:
             pass  # rewarded already: by the engine's default alone, or by a client
         with self._tx() as db:
-            replaced = defaults_replaced(decision_id, db.execute(
+            previous, first = defaults_replaced(decision_id, db.execute(
                 "SELECT seq, kind, value FROM rewards WHERE decision_id = ?",
                 (decision_id,)).fetchall())
-            previous, first = replaced if replaced else (None, None)
             seq = self.write_reward(decision_id, value - (previous or 0.0), at, "correction")
             return ClientReward(seq, previous, first)
 

@@ -157,7 +157,9 @@ class ProgressiveValue:
 
     def _fold(self) -> None:
         n, self._n = self._n, 0
-        self._keep(n)
+        a_all = self._a[:n]
+        w_all = self._t[np.arange(n), a_all] / self._p[:n]  # the rows' weights, once for both
+        self._keep(n, w_all)
         start = 0
         while start < n:
             block = self._block_for(int(self._seq[start]))
@@ -166,20 +168,19 @@ class ProgressiveValue:
             stop = min(n, start + max(room, 1))
             rows = slice(start, stop)
             a, t = self._a[rows], self._t[rows]
-            w = t[np.arange(stop - start), a] / self._p[rows]
             batch = LoggedBatch(self._r[rows].copy(), a.copy(), self._p[rows].copy(), t.copy(),
-                                self._q[rows].copy(), w)
+                                self._q[rows].copy(), w_all[rows])
             mass = t.sum(axis=0)
             for acc in block.accs.values():
                 acc.add_validated(batch, mass)
             start = stop
 
-    def _keep(self, n: int) -> None:
-        """Keep the first ``n`` buffered rows' terms for :meth:`correct`, as the estimators
-        compute them from the batch."""
-        a, t, q, p = self._a[:n], self._t[:n], self._q[:n], self._p[:n]
-        rows = np.arange(n)
-        terms = np.column_stack([p, t[rows, a] / p, np.einsum("ij,ij->i", t, q), q[rows, a]])
+    def _keep(self, n: int, w: np.ndarray) -> None:
+        """Keep the first ``n`` buffered rows' terms for :meth:`correct` (``w`` their weights),
+        as the estimators compute them from the batch."""
+        a, t, q = self._a[:n], self._t[:n], self._q[:n]
+        terms = np.column_stack([self._p[:n], w, np.einsum("ij,ij->i", t, q),
+                                 q[np.arange(n), a]])
         self._kept.put_many(self._seq[:n], a, terms, self._r[:n])
 
     def _block_for(self, seq: int) -> _Block:
@@ -252,7 +253,7 @@ class ProgressiveValue:
         Raises:
             OPEInputError: the arrays are not rows as :meth:`kept_rows` writes them.
         """
-        if self.n_kept or self._n:
+        if self.n_kept:  # counts the buffered rows too
             raise OPEInputError("kept rows: expected an estimate with no row added since "
                                 "its state was restored")
         self._kept.put_many(*_checked_rows(arrays))

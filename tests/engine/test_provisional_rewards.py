@@ -258,6 +258,13 @@ def test_a_bad_provisional_setting_names_what_it_accepts(tmp_path):
         make_engine(tmp_path / "s", provisional_after="automatic")
 
 
+def _learned(eng, ids) -> int:
+    """How many of the decisions ``ids`` the candidates learn (active, not holdout, a
+    contact)."""
+    return sum(1 for did in ids if (rec := eng.log.get_decision(did)).active
+               and not rec.holdout and rec.action_index >= 0)
+
+
 @pytest.mark.parametrize("mode", ["sum", "refuse"])
 def test_a_conversion_after_the_default_counts_its_decision_once_in_every_estimate(
         tmp_path, mode):
@@ -265,8 +272,7 @@ def test_a_conversion_after_the_default_counts_its_decision_once_in_every_estima
     eng, _, out = settled_engine(tmp_path / "s", mode)
     with eng:
         assert eng.stats()["corrections"] > 20  # odd customers' conversions, after the default
-        learned = sum(1 for _, did, _ in out if (rec := eng.log.get_decision(did)).active
-                      and not rec.holdout and rec.action_index >= 0)
+        learned = _learned(eng, [did for _, did, _ in out])
         sel = eng._selection
         assert learned > 250
         assert {n: v.n for n, v in sel.values.items()} == dict.fromkeys(sel.learners, learned)
@@ -290,13 +296,6 @@ def test_a_client_conversion_after_the_default_reads_no_rows_of_its_decision(tmp
         settled_stream(eng, clock, 300)
         assert eng.stats()["corrections"] > 20
         assert reads == []
-
-
-def _learned(eng, ids) -> int:
-    """How many of the decisions ``ids`` the candidates learn (active, not holdout, a
-    contact)."""
-    return sum(1 for did in ids if (rec := eng.log.get_decision(did)).active
-               and not rec.holdout and rec.action_index >= 0)
 
 
 @pytest.mark.parametrize("crash", [False, True])
