@@ -55,9 +55,9 @@ class _Recorder:
         rec_self = self
         row_of, pair = Engine._row, LearnerSelection._pair
 
-        def _row(engine: Engine, rec: Any, seq: int, total: float | None = None) -> LoggedRow:
+        def _row(engine: Engine, rec: Any, seq: int, *args: Any, **kwargs: Any) -> LoggedRow:
             rec_self.decision_of[seq] = rec.decision_id
-            return row_of(engine, rec, seq, total)
+            return row_of(engine, rec, seq, *args, **kwargs)
 
         def _pair(sel: LearnerSelection, name: str, row: LoggedRow, target: np.ndarray) -> None:
             # the distribution the selection itself took (no second call: a learner's
@@ -66,8 +66,13 @@ class _Recorder:
             rec_self.rows[row.seq] = (row.action, row.probability, row.reward)
             pair(sel, name, row, target)
 
+        self._originals = (row_of, pair)
         Engine._row = _row  # type: ignore[method-assign]
         LearnerSelection._pair = _pair  # type: ignore[method-assign]
+
+    def uninstall(self) -> None:
+        """Put back what :meth:`install` wrapped (a later recorder then wraps the engine's own)."""
+        Engine._row, LearnerSelection._pair = self._originals  # type: ignore[method-assign]
 
 
 def _paired_terms(diff: np.ndarray, a: np.ndarray, p: np.ndarray, r: np.ndarray,

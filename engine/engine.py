@@ -81,7 +81,7 @@ from engine.live_scores import LiveScores
 from engine.number_bins import NumberBins
 from engine.options import EngineOptions
 from engine.reward_window import RewardWindow
-from engine.served_memory import ServedMemory
+from engine.served_memory import Served, ServedMemory
 from engine.snapshots import ModelSnapshot, snapshot_of
 from engine.store import DecisionRecord
 from engine.store_url import open_store
@@ -397,7 +397,7 @@ class Engine:
             bins.observe(context_ns)
         holdout = in_holdout(cid, self.options.holdout_fraction, self.options.holdout_salt)
         probs: np.ndarray | None = None
-        served: tuple[str, np.ndarray] | None = None  # the serving candidate's own distribution
+        served: Served | None = None  # the parts of the distribution the action is drawn from
         prices: dict[str, float] = {}
         reason = outcome.reason
         if holdout:
@@ -411,8 +411,9 @@ class Engine:
             action, prob = int(eligible[0]), 1.0
         else:
             if self._prices is None:
-                probs, own = self._selection.distributions(shared, eligible)
-                served = (self._selection.serving, own)
+                probs, parts = self._selection.served_parts(shared, eligible)
+                serving = self._selection.serving
+                served = Served(serving, parts.pop(serving), parts)
             else:
                 probs, prices = self._priced_probabilities(shared, eligible, t)
             j = int(sample_actions(probs[None, :], self._rng)[0])
@@ -708,12 +709,13 @@ class Engine:
 
     # -- learning ------------------------------------------------------------------------------
     def _row(self, rec: DecisionRecord, seq: int, total: float | None = None,
-             previous: float | None = None, served: tuple[str, np.ndarray] | None = None,
+             previous: float | None = None, served: Served | None = None,
              first: int | None = None) -> LoggedRow:
         """A logged reward as the candidates meet it. ``total`` is the decision's reward up to
         and including ``seq``, ``previous`` its total before (None: ``seq`` is its first
         reward); both read from the log when ``total`` is not given. ``served``: the serving
-        candidate and the distribution it decided with, for a first reward. ``first``: for a
+        candidate and the distribution it decided with, and each challenger's on trial, for a
+        first reward. ``first``: for a
         correction, the seq of the decision's first reward where the caller read it. Holdout
         decisions (control, for lift) and decisions of another catalog are logged but not
         learned."""
@@ -735,10 +737,12 @@ class Engine:
                 total = sum(v for _, v in logged)
             first = logged[0][0] if earlier else None
         first = None if previous is None else first
-        by, dist = (None, None) if served is None or previous is not None else served
+        held = None if previous is not None else served
         return LoggedRow(seq, json.loads(rec.features_json), rec.eligible, rec.action_index,
-                         rec.probability, total, rec.created_at, previous, dist, by, taught,
-                         first)
+                         rec.probability, total, rec.created_at, previous,
+                         None if held is None else held.probabilities,
+                         None if held is None else held.candidate, taught, first,
+                         None if held is None else held.trial)
 
     def _learn_logged(self, rec: DecisionRecord, seq: int, total: float | None = None, *,
                       at: float | None = None, replay: bool = False,

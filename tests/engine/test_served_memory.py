@@ -89,8 +89,8 @@ def test_the_memory_holds_the_latest_decisions_and_gives_each_once():
     for i in range(5):
         memory.put(f"d{i}", "joint", np.full(2, i / 10))
     assert len(memory) == 3 and memory.take("d1") is None
-    name, dist = memory.take("d4")
-    assert name == "joint" and dist.tolist() == [0.4, 0.4]
+    name, dist, trial = memory.take("d4")
+    assert name == "joint" and dist.tolist() == [0.4, 0.4] and trial is None
     assert memory.take("d4") is None and len(memory) == 2
     none = ServedMemory(capacity=0)
     none.put("d0", "joint", np.ones(1))
@@ -108,3 +108,56 @@ def test_the_memory_stays_within_its_bytes_whatever_the_catalog():
     assert len(memory) == 9 and memory.nbytes == 6_408
     memory.put("big", "joint", np.ones(1001))  # larger than the whole memory: not held
     assert memory.take("big") is None and len(memory) == 9
+
+
+
+def _record_parts(eng) -> list[tuple[np.ndarray, dict[str, np.ndarray]]]:
+    """Each drawn decision's eligible actions and the parts of the distribution it was drawn
+    from, in order (the selection's own method, wrapped to keep copies of what it returned)."""
+    sel, kept = eng._selection, []
+    real = sel.served_parts
+
+    def served_parts(shared, eligible):
+        mixed, parts = real(shared, eligible)
+        kept.append((np.asarray(eligible).copy(), {k: p.copy() for k, p in parts.items()}))
+        return mixed, parts
+
+    sel.served_parts = served_parts
+    return kept
+
+
+TRIAL = {"trial_share": 0.3, "trial_share_max": 0.0}  # one challenger, a fixed share
+
+
+def _late_trial(eng) -> tuple[str, float, float]:
+    """300 decisions with a challenger on trial, every reward after every choice (so the
+    learners moved between a decision and its reward); the challenger's name, its IPS as the
+    engine holds it, and its IPS on the distributions it served with."""
+    parts = _record_parts(eng)
+    decisions = [eng.choose(f"c{i}", context(i), now=T0 + i) for i in range(300)]
+    drawn = [d for d in decisions if not d.holdout]
+    assert len(parts) == len(drawn)  # each drawn decision was drawn from the parts
+    terms = []
+    for i, d in enumerate(decisions):
+        r = reward_of(context(i), d.message, d.channel)
+        eng.reward(d.decision_id, r, now=T0 + 400 + i)
+    sel = eng._selection
+    (name,) = [n for n in sel.learners if n != sel.serving]
+    for d, (eligible, got) in zip(drawn, parts, strict=True):
+        r = reward_of(context(int(d.customer_id[1:])), d.message, d.channel)
+        j = int(np.flatnonzero(eligible == d.action_index)[0])
+        terms.append(got[name][j] / d.probability * r)
+    return name, eng.stats()["candidates"][name]["ips"], float(np.mean(terms))
+
+
+def test_a_challenger_on_trial_is_scored_on_the_distribution_it_served_with(tmp_path):
+    """Stop 50: scored at reward time, a challenger on trial was credited by where it had
+    moved since it served, not by what it served; it is now scored as the serving candidate
+    is, on its held part of the distribution the action was drawn from."""
+    with make_engine(tmp_path / "held", selection=TRIAL) as eng:
+        _, held, served = _late_trial(eng)
+        assert held == pytest.approx(served, abs=1e-12)
+    # the same stream with nothing held: scored where the challenger had moved by the reward
+    with make_engine(tmp_path / "asked", selection=TRIAL, served_memory=0) as eng:
+        _, asked, served = _late_trial(eng)
+        assert abs(asked - served) > 0.01
