@@ -184,6 +184,10 @@ class Engine:
         self._skipped = 0
         self._relearned: dict[str, int] = {}  # times each candidate learned the log again
         self._served = ServedMemory(self.options.served_memory)
+        # what a first reward's decision was drawn from, by the reward's seq, while the
+        # candidates that do not serve have yet to meet it (follow_every != 1): a challenger
+        # on trial is scored on its part when the follower reaches the row
+        self._unfollowed = ServedMemory(self.options.served_memory)
         # first rewards whose serving candidate was scored on the distribution it decided with
         # (held), and those it was asked for again (not held: late, a restart, a switch since)
         self._served_counts = {"held": 0, "asked": 0}
@@ -761,6 +765,8 @@ class Engine:
             sel.process_all(row)
         else:
             sel.process(sel.serving, row)
+            if row.trial and row.served is not None and row.served_by is not None:
+                self._unfollowed.put(str(seq), row.served_by, row.served, row.trial)
             if every and seq % every == 0:
                 self._follow(seq)
         if sel.relearn_due:
@@ -824,7 +830,7 @@ class Engine:
                                                       batch=min(limit or 1000, 1000)):
             if rseq > upto or (limit is not None and n >= limit):
                 break
-            row = self._row(rec, rseq)
+            row = self._row(rec, rseq, served=self._unfollowed.take(str(rseq)))
             for name in lagging:
                 sel.process(name, row)
             n += 1

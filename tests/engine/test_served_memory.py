@@ -141,6 +141,7 @@ def _late_trial(eng) -> tuple[str, float, float]:
     for i, d in enumerate(decisions):
         r = reward_of(context(i), d.message, d.channel)
         eng.reward(d.decision_id, r, now=T0 + 400 + i)
+    eng.follow()
     sel = eng._selection
     (name,) = [n for n in sel.learners if n != sel.serving]
     for d, (eligible, got) in zip(drawn, parts, strict=True):
@@ -150,13 +151,18 @@ def _late_trial(eng) -> tuple[str, float, float]:
     return name, eng.stats()["candidates"][name]["ips"], float(np.mean(terms))
 
 
-def test_a_challenger_on_trial_is_scored_on_the_distribution_it_served_with(tmp_path):
+@pytest.mark.parametrize("follow_every", [1, 0, 7])
+def test_a_challenger_on_trial_is_scored_on_the_distribution_it_served_with(tmp_path,
+                                                                           follow_every):
     """Stop 50: scored at reward time, a challenger on trial was credited by where it had
     moved since it served, not by what it served; it is now scored as the serving candidate
-    is, on its held part of the distribution the action was drawn from."""
-    with make_engine(tmp_path / "held", selection=TRIAL) as eng:
+    is, on its held part of the distribution the action was drawn from, whether it meets the
+    reward with the serving candidate (1), from a follower (0, as ``offerbandit serve`` runs),
+    or every few rewards (7)."""
+    with make_engine(tmp_path / "held", selection=TRIAL, follow_every=follow_every) as eng:
         _, held, served = _late_trial(eng)
         assert held == pytest.approx(served, abs=1e-12)
+        assert len(eng._unfollowed) == 0  # each held part was taken when its row was met
     # the same stream with nothing held: scored where the challenger had moved by the reward
     with make_engine(tmp_path / "asked", selection=TRIAL, served_memory=0) as eng:
         _, asked, served = _late_trial(eng)
