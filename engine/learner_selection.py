@@ -140,12 +140,14 @@ class LoggedRow:
         trial: the distributions over ``eligible`` that the challengers on trial decided with
             (their parts of the distribution the action was drawn from), by name, where the
             engine still held them; each is scored on its own, as ``served_by`` is, instead
-            of on its distribution when it meets the row. Why: scored at reward time, a
-            challenger on trial was credited by where it had moved since, not by what it
-            served; on ``capacity`` RegCB-opt's inverse-propensity estimate on the exact
-            expected rewards fell 0.5-6 half-widths below its exact value on 5 of 6 seeds
-            (its mean weight 0.60-1.96), and within 0.7 on all 6 scored on what it served
-            (docs/engine.md, stop 50). None or absent: scored when it meets the row.
+            of on its distribution when it meets the row. Why: its distribution when it
+            meets the row was computed after the action, and can depend on it through the
+            action's consequences (the capacity it used, the customer's next contexts), which
+            IPS's weights must not; on ``capacity`` (seeds 3-8, 3,000 decisions) the rule's
+            IPS of RegCB-opt minus the joint ridge on the exact expected rewards held the
+            exact difference on 3 of 6 seeds scored then, on 6 of 6 scored on what it
+            served (``benchmarks/rule_estimate_truth.py``; docs/engine.md, stop 50). None
+            or absent: scored when it meets the row.
         taught_before: how many of the decision's earlier rows taught the candidates (its
             first, and each correction that changed its total); 0 for a first reward. A
             Vowpal Wabbit candidate needs it to learn a correction at the total
