@@ -1,0 +1,71 @@
+"""Where the trial ended, per world, from a learning suite's results folder: the mean share of
+each decision the challengers drew at the end of each cell (the ``shares`` a cell records), on
+how many cells it ended at the trial's floor and on how many with no challenger on trial (one
+put behind the serving candidate, or a world whose default has no trial), and the switches;
+with ``--before``, the same cells of another folder beside it (the seeds both hold).
+
+    python benchmarks/trial_shares.py results/s50/a_after --before results/s48/f40 \\
+        --worlds capacity,fatigue_unrecorded --seeds 10-29
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmarks.paired_switch import seed_list
+
+
+def cells(folder: Path, learner: str) -> dict[tuple[str, int], dict[str, Any]]:
+    """The learner's cells of a results folder, by (world, seed)."""
+    out = {}
+    for line in (folder / "cells.jsonl").read_text().splitlines():
+        rec = json.loads(line)
+        if line.strip() and rec["learner"] == learner:
+            out[rec["world"], int(rec["seed"])] = rec
+    return out
+
+
+def summary(recs: list[dict[str, Any]], serving: str, floor: float) -> str:
+    """Mean challenger share at the end, cells at the floor and with none on trial, switches."""
+    shares = np.array([1.0 - r["shares"].get(serving, 1.0) for r in recs])
+    at_floor = int(np.sum(np.abs(shares - floor) <= 1e-9))
+    none = int(np.sum(shares <= 1e-9))
+    return (f"challengers' share {shares.mean():.3f}, at the floor on {at_floor} of "
+            f"{len(recs)}, none on trial on {none}, "
+            f"{sum(r['switches'] for r in recs)} switches")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("folder", type=Path)
+    ap.add_argument("--before", type=Path, default=None)
+    ap.add_argument("--learner", default="engine default")
+    ap.add_argument("--worlds", default=None, help="comma-separated (default: every world)")
+    ap.add_argument("--seeds", default=None, help="a range 10-29 or a list (default: all)")
+    ap.add_argument("--serving", default="joint", help="the candidate that serves first")
+    ap.add_argument("--floor", type=float, default=0.1, help="the trial's floor share")
+    args = ap.parse_args(argv)
+    now = cells(args.folder, args.learner)
+    then = cells(args.before, args.learner) if args.before else None
+    worlds = args.worlds.split(",") if args.worlds else sorted({w for w, _ in now})
+    seeds = set(seed_list(args.seeds)) if args.seeds else None
+    for world in worlds:
+        keys = sorted(k for k in now if k[0] == world and (seeds is None or k[1] in seeds)
+                      and (then is None or k in then))
+        if not keys:
+            continue
+        mine = summary([now[k] for k in keys], args.serving, args.floor)
+        line = f"{world} ({len(keys)} cells): {mine}"
+        if then is not None:
+            line += f"; before: {summary([then[k] for k in keys], args.serving, args.floor)}"
+        print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
