@@ -719,10 +719,9 @@ class Engine:
         and including ``seq``, ``previous`` its total before (None: ``seq`` is its first
         reward); both read from the log when ``total`` is not given. ``served``: the serving
         candidate and the distribution it decided with, and each challenger's on trial, for a
-        first reward. ``first``: for a
-        correction, the seq of the decision's first reward where the caller read it. Holdout
-        decisions (control, for lift) and decisions of another catalog are logged but not
-        learned."""
+        first reward. ``first``: for a correction, the seq of the decision's first reward where
+        the caller read it. Holdout decisions (control, for lift) and decisions of another
+        catalog are logged but not learned."""
         if not (not rec.holdout and rec.action_index >= 0 and rec.active
                 and rec.catalog_version == self._version):
             return LoggedRow(seq, None)

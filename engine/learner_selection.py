@@ -141,13 +141,13 @@ class LoggedRow:
             (their parts of the distribution the action was drawn from), by name, where the
             engine still held them; each is scored on its own, as ``served_by`` is, instead
             of on its distribution when it meets the row. Why: its distribution when it
-            meets the row was computed after the action, and can depend on it through the
-            action's consequences (the capacity it used, the customer's next contexts), which
-            IPS's weights must not; on ``capacity`` (seeds 3-8, 3,000 decisions) the rule's
-            IPS of RegCB-opt minus the joint ridge on the exact expected rewards held the
-            exact difference on 3 of 6 seeds scored then, on 6 of 6 scored on what it
-            served (``benchmarks/rule_estimate_truth.py``; docs/engine.md, stop 50). None
-            or absent: scored when it meets the row.
+            meets the row was computed after the action, and can depend on it (through the
+            action's consequences, a reading not traced), which IPS's weights must not; and
+            it credits the challenger with what it learned since. On ``capacity`` (seeds
+            3-8, 3,000 decisions) the rule's IPS of RegCB-opt minus the joint ridge on the
+            exact expected rewards held the exact difference on 3 of 6 seeds scored then,
+            on 6 of 6 scored on what it served (``benchmarks/rule_estimate_truth.py``;
+            docs/engine.md, stop 50). None or absent: scored when it meets the row.
         taught_before: how many of the decision's earlier rows taught the candidates (its
             first, and each correction that changed its total); 0 for a first reward. A
             Vowpal Wabbit candidate needs it to learn a correction at the total
@@ -297,21 +297,14 @@ class LearnerSelection:
         candidate's, with ``settings.trial_share`` of it given to the challengers on trial in
         equal parts (their own distributions), so each is estimated on decisions it would
         have made."""
-        return self.distributions(shared, eligible)[0]
-
-    def distributions(self, shared: FeatureSet, eligible: np.ndarray
-                      ) -> tuple[np.ndarray, np.ndarray]:
-        """:meth:`probabilities`, and the serving candidate's own distribution within it
-        (the same array when no challenger is on trial); neither is to be changed."""
-        mixed, parts = self.served_parts(shared, eligible)
-        return mixed, parts[self.serving]
+        return self.served_parts(shared, eligible)[0]
 
     def served_parts(self, shared: FeatureSet, eligible: np.ndarray
                      ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        """:meth:`probabilities`, and each part of it: the serving candidate's own distribution
-        and each challenger's on trial, by name (the serving candidate's array is the first
-        when no challenger is on trial); none is to be changed. The engine holds the parts
-        until the decision's reward, and scores each candidate on the one it served with
+        """:meth:`probabilities`, and each part of it by name: the serving candidate's own
+        distribution (the same array as the first when no challenger is on trial) and each
+        challenger's on trial; none is to be changed. The engine holds the parts until the
+        decision's reward, and scores each candidate on the one it served with
         (:attr:`LoggedRow.served`, :attr:`LoggedRow.trial`)."""
         probs = self.learner.probabilities(shared, eligible)
         trial = self.on_trial()
