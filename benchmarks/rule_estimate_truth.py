@@ -70,8 +70,8 @@ def one_seed(world_name: str, seed: int, label: str, horizon: int | None
     """Run one cell and return, per challenger, the exact difference and each estimate."""
     recorder = _Recorder()
     recorder.install()
+    w = make_world(world_name, seed, horizon, True)
     try:
-        w = make_world(world_name, seed, horizon, True)
         values: dict[str, np.ndarray] = {}
         totals: dict[str, float] = {}
         with tempfile.TemporaryDirectory() as d, EngineContestant(
@@ -94,8 +94,8 @@ def one_seed(world_name: str, seed: int, label: str, horizon: int | None
             rule = {name: sel.difference(name, serving) for name in sel.learners
                     if name != serving}
             share = sel.trial_weight
-        w.close()
     finally:
+        w.close()
         recorder.uninstall()
     out = []
     for name, diff in rule.items():
