@@ -42,7 +42,7 @@ from ope.estimators.dr_cv import ControlVariateDR  # noqa: E402
 from ope.estimators.moments import Moments  # noqa: E402
 
 
-class _Recorder:
+class RowRecorder:
     """What the candidates met, row by row: which decision a log row is, and each candidate's
     distribution on it before learning it."""
 
@@ -167,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--learner", default="engine default+segment", help="an engine label")
     ap.add_argument("--horizon", type=int, default=20000)
     args = ap.parse_args(argv)
-    recorder = _Recorder()
+    recorder = RowRecorder()
     recorder.install()
     w = make_world(args.world, args.seed, args.horizon, True)
     expected: dict[str, np.ndarray] = {}

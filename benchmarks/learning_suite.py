@@ -65,7 +65,8 @@ from experiments.worlds import HORIZONS, WORLDS
 QUICK_WORLDS = ("wine", "per_action_linear", "thresholds", "marketing54", "example_catalog")
 
 
-def _records(path: Path) -> list[dict[str, Any]]:
+def read_cells(path: Path) -> list[dict[str, Any]]:
+    """The cell records of a ``cells.jsonl`` (none when the file is missing)."""
     if not path.exists():
         return []
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
@@ -168,10 +169,10 @@ def _take(log: Path, folders: list[Path], renames: dict[str, str]) -> None:
     """Append the cells of each folder's ``cells.jsonl`` to ``log``, relabelled by
     ``renames``, except those whose cell (world, learner, seed, horizon) ``log`` already
     holds; raises ``SystemExit`` for a folder without cells."""
-    have = {(_cell_id(r), r["horizon"]) for r in _records(log)}
+    have = {(_cell_id(r), r["horizon"]) for r in read_cells(log)}
     new = []
     for folder in folders:
-        recs = _records(folder / "cells.jsonl")
+        recs = read_cells(folder / "cells.jsonl")
         if not recs:
             raise SystemExit(f"--take: no cells in {folder / 'cells.jsonl'}")
         for r in recs:
@@ -203,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     log = out / "cells.jsonl"
     _take(log, [Path(f) for f in args.take],
           _label_pairs(args.renamed, "--renamed", "old=new"))
-    have = {_cell_id(r) for r in _records(log) if _current(r, args.quick, args.horizon)}
+    have = {_cell_id(r) for r in read_cells(log) if _current(r, args.quick, args.horizon)}
     cells = [SuiteCell(w, s, seed, quick=args.quick, horizon=args.horizon)
              for w in worlds for s in specs for seed in dict.fromkeys(seeds + confirm)]
     todo = [c for c in cells if c.cell_id not in have]
@@ -217,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
                         desc="learning suite", key=lambda c: c.cell_id, on_done=write)
         failed = [k for k, o in ran.items() if o.status == "failed"]
     labels = [s.label for s in specs]
-    recs = [r for r in _records(log) if r["world"] in worlds and r["learner"] in labels
+    recs = [r for r in read_cells(log) if r["world"] in worlds and r["learner"] in labels
             and r["seed"] in seeds and _current(r, args.quick, args.horizon)]
     if not recs:
         print("no finished cells yet", file=sys.stderr)
@@ -248,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.before:
         _print_before(recs, Path(args.before), shown, labels, seeds, args)
     if confirm:
-        held = [r for r in _records(log) if r["world"] in worlds and r["learner"] in labels
+        held = [r for r in read_cells(log) if r["world"] in worlds and r["learner"] in labels
                 and r["seed"] in confirm and _current(r, args.quick, args.horizon)]
         named = _label_pairs(args.bests, "--bests", "world=label")
         _print_confirmed(held, shown, bests(recs, args.metric) | named, bool(named), args)
@@ -324,7 +325,7 @@ def _print_confirmed(held: list[dict[str, Any]], worlds: list[str], chosen: dict
 def _print_before(recs: list[dict[str, Any]], before: Path, worlds: list[str],
                   labels: list[str], seeds: list[int], args: argparse.Namespace) -> None:
     """Each learner here minus the same learner's cells in the folder ``before``."""
-    then = [dict(r, learner=f"{r['learner']} (before)") for r in _records(before / "cells.jsonl")
+    then = [dict(r, learner=f"{r['learner']} (before)") for r in read_cells(before / "cells.jsonl")
             if r["learner"] in labels and r["seed"] in seeds
             and _current(r, args.quick, args.horizon)]
     if not then:

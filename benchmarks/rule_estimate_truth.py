@@ -39,7 +39,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # run as a script (E402 below)
 
-from benchmarks.dr_model_ceiling import _Recorder  # noqa: E402
+from benchmarks.dr_model_ceiling import RowRecorder  # noqa: E402
 from benchmarks.paired_switch import seed_list  # noqa: E402
 from experiments.learning_suite.contestants import learner  # noqa: E402
 from experiments.learning_suite.engine_contestant import EngineContestant  # noqa: E402
@@ -68,7 +68,7 @@ def _mean_interval(terms: np.ndarray) -> tuple[float, float, float]:
 def one_seed(world_name: str, seed: int, label: str, horizon: int | None
              ) -> list[dict[str, Any]]:
     """Run one cell and return, per challenger, the exact difference and each estimate."""
-    recorder = _Recorder()
+    recorder = RowRecorder()
     recorder.install()
     w = make_world(world_name, seed, horizon, True)
     try:

@@ -36,22 +36,23 @@ class _Recorder:
 
     def __init__(self) -> None:
         self.rows: list[tuple[np.ndarray, np.ndarray, np.ndarray, float]] = []
-        self._original = LearnerSelection.distributions
+        self._original = LearnerSelection.served_parts
 
     def __enter__(self) -> _Recorder:
         original, rows = self._original, self.rows
 
         def recorded(sel: LearnerSelection, shared: Any, eligible: np.ndarray):
-            mixed, own = original(sel, shared, eligible)
+            mixed, parts = original(sel, shared, eligible)
+            own = parts[sel.serving]
             share = sel.trial_weight if sel.on_trial() else 0.0  # what the mixture gave them
             rows.append((np.asarray(eligible).copy(), mixed.copy(), own.copy(), share))
-            return mixed, own
+            return mixed, parts
 
-        LearnerSelection.distributions = recorded  # type: ignore[method-assign]
+        LearnerSelection.served_parts = recorded  # type: ignore[method-assign]
         return self
 
     def __exit__(self, *exc: object) -> None:
-        LearnerSelection.distributions = self._original  # type: ignore[method-assign]
+        LearnerSelection.served_parts = self._original  # type: ignore[method-assign]
 
 
 def _parts(world_name: str, label: str, seed: int) -> dict[str, float]:

@@ -11,28 +11,25 @@ with ``--before``, the same cells of another folder beside it (the seeds both ho
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from benchmarks.learning_suite import read_cells
 from benchmarks.paired_switch import seed_list
 
 
 def cells(folder: Path, learner: str) -> dict[tuple[str, int], dict[str, Any]]:
     """The learner's cells of a results folder, by (world, seed)."""
-    out = {}
-    for line in (folder / "cells.jsonl").read_text().splitlines():
-        rec = json.loads(line)
-        if line.strip() and rec["learner"] == learner:
-            out[rec["world"], int(rec["seed"])] = rec
-    return out
+    return {(r["world"], int(r["seed"])): r for r in read_cells(folder / "cells.jsonl")
+            if r["learner"] == learner}
 
 
-def summary(recs: list[dict[str, Any]], serving: str, floor: float) -> str:
-    """Mean challenger share at the end, cells at the floor and with none on trial, switches."""
-    shares = np.array([1.0 - r["shares"].get(serving, 1.0) for r in recs])
+def summary(recs: list[dict[str, Any]], floor: float) -> str:
+    """Mean challenger share at the end (all but the share of the candidate serving then),
+    cells at the floor and with none on trial, switches."""
+    shares = np.array([1.0 - r["shares"].get(r["serving"], 1.0) for r in recs])
     at_floor = int(np.sum(np.abs(shares - floor) <= 1e-9))
     none = int(np.sum(shares <= 1e-9))
     return (f"challengers' share {shares.mean():.3f}, at the floor on {at_floor} of "
@@ -47,7 +44,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--learner", default="engine default")
     ap.add_argument("--worlds", default=None, help="comma-separated (default: every world)")
     ap.add_argument("--seeds", default=None, help="a range 10-29 or a list (default: all)")
-    ap.add_argument("--serving", default="joint", help="the candidate that serves first")
     ap.add_argument("--floor", type=float, default=0.1, help="the trial's floor share")
     args = ap.parse_args(argv)
     now = cells(args.folder, args.learner)
@@ -59,10 +55,10 @@ def main(argv: list[str] | None = None) -> int:
                       and (then is None or k in then))
         if not keys:
             continue
-        mine = summary([now[k] for k in keys], args.serving, args.floor)
+        mine = summary([now[k] for k in keys], args.floor)
         line = f"{world} ({len(keys)} cells): {mine}"
         if then is not None:
-            line += f"; before: {summary([then[k] for k in keys], args.serving, args.floor)}"
+            line += f"; before: {summary([then[k] for k in keys], args.floor)}"
         print(line)
     return 0
 

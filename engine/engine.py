@@ -401,7 +401,9 @@ class Engine:
             bins.observe(context_ns)
         holdout = in_holdout(cid, self.options.holdout_fraction, self.options.holdout_salt)
         probs: np.ndarray | None = None
-        served: Served | None = None  # the parts of the distribution the action is drawn from
+        # the serving candidate, its distribution and each challenger's on trial: the parts of
+        # the distribution the action is drawn from, held until the reward
+        served: tuple[str, np.ndarray, dict[str, np.ndarray]] | None = None
         prices: dict[str, float] = {}
         reason = outcome.reason
         if holdout:
@@ -417,7 +419,7 @@ class Engine:
             if self._prices is None:
                 probs, parts = self._selection.served_parts(shared, eligible)
                 serving = self._selection.serving
-                served = Served(serving, parts.pop(serving), parts)
+                served = (serving, parts.pop(serving), parts)
             else:
                 probs, prices = self._priced_probabilities(shared, eligible, t)
             j = int(sample_actions(probs[None, :], self._rng)[0])

@@ -137,17 +137,15 @@ def _late_trial(eng) -> tuple[str, float, float]:
     decisions = [eng.choose(f"c{i}", context(i), now=T0 + i) for i in range(300)]
     drawn = [d for d in decisions if not d.holdout]
     assert len(parts) == len(drawn)  # each drawn decision was drawn from the parts
-    terms = []
+    rewards = {}
     for i, d in enumerate(decisions):
-        r = reward_of(context(i), d.message, d.channel)
-        eng.reward(d.decision_id, r, now=T0 + 400 + i)
+        rewards[d.decision_id] = reward_of(context(i), d.message, d.channel)
+        eng.reward(d.decision_id, rewards[d.decision_id], now=T0 + 400 + i)
     eng.follow()
     sel = eng._selection
     (name,) = [n for n in sel.learners if n != sel.serving]
-    for d, (eligible, got) in zip(drawn, parts, strict=True):
-        r = reward_of(context(int(d.customer_id[1:])), d.message, d.channel)
-        j = int(np.flatnonzero(eligible == d.action_index)[0])
-        terms.append(got[name][j] / d.probability * r)
+    terms = [got[name][int(np.flatnonzero(eligible == d.action_index)[0])] / d.probability
+             * rewards[d.decision_id] for d, (eligible, got) in zip(drawn, parts, strict=True)]
     return name, eng.stats()["candidates"][name]["ips"], float(np.mean(terms))
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from benchmarks.dr_model_ceiling import _Recorder
+from benchmarks.dr_model_ceiling import RowRecorder
 from benchmarks.rule_estimate_truth import one_seed, played_values
 from engine.engine import Engine
 from engine.learner_selection import LearnerSelection
@@ -29,7 +29,7 @@ def test_a_pick_the_simulator_cannot_serve_is_worth_no_contact():
 
 def test_the_recorder_puts_the_engine_back():
     row, pair = Engine._row, LearnerSelection._pair
-    recorder = _Recorder()
+    recorder = RowRecorder()
     recorder.install()
     assert Engine._row is not row and LearnerSelection._pair is not pair
     recorder.uninstall()
