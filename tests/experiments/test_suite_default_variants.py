@@ -111,3 +111,24 @@ def test_the_variants_keep_the_default_of_stops_28_to_42_and_the_label_for_it_ru
     with EngineContestant(world, tmp_path / "own", 0) as eng:
         assert list(eng.engine.stats()["candidates"]) == ["joint", "regcb"]
         assert eng.engine.options.selection_settings.trial_share == 0.1
+
+
+def test_stop_51s_labels_run_the_defaults_candidates_reordered_or_on_dm(tmp_path):
+    """``engine regcb first joint on trial`` serves RegCB-opt first with the joint ridge on the
+    default's trial; ``engine default regcb dm`` is the default with its RegCB-opt on dm."""
+    from engine.candidates import SHARED_DEFAULT_SELECTION
+    from experiments.learning_suite.contestants import learner
+
+    world = make_world("example_catalog", seed=0, horizon=100)
+    first = learner("engine regcb first joint on trial").params
+    with EngineContestant(world, tmp_path / "first", 0, **dict(first)) as eng:
+        stats = eng.engine.stats()
+        assert stats["serving_learner"] == "regcb"
+        assert list(stats["candidates"]) == ["regcb", "joint"]
+        assert eng.engine.options.selection.trial_share == SHARED_DEFAULT_SELECTION[
+            "trial_share"] > 0
+    dm = learner("engine default regcb dm").params
+    with EngineContestant(world, tmp_path / "dm", 0, **dict(dm)) as eng:
+        assert eng.engine.stats()["serving_learner"] == "joint"
+        specs = {c.name: c for c in eng.engine.options.candidate_specs}
+        assert specs["regcb"].config.cb_type == "dm"
