@@ -613,39 +613,31 @@ ENGINE_VARIANTS += (LearnerSpec("engine", "engine default served 0", {"served_me
 #: SquareCB beside it where the actions share attributes, no trial), what the new default
 #: (the joint ridge first, RegCB-opt beside it on trial) is paired against.
 ENGINE_VARIANTS += (LearnerSpec("engine", "engine default stop 42", {"earlier_default": True}),)
-#: Stop 51: the default's two candidates the other way round, RegCB-opt serving first and the
-#: joint ridge its challenger on the same trial, zeros after 12 hours as the default's
-#: (``"auto"``). Stops 41-42 lost with RegCB-opt first while the switch rule scored a
-#: challenger on trial where it had moved by the reward; stop 50 scored it on what it served,
-#: and RegCB-opt served alone was 0.97 of the loop on ``capacity`` (stop 49), where the
-#: default is 0.83. Over seeds 10-29 it is level with the default on ten worlds, nothing
-#: separated (``capacity`` +0.013, ``example_catalog`` -0.020; docs/engine.md, stop 51).
-def _regcb_first_joint() -> dict[str, Any]:
-    from engine.candidates import JOINT_RIDGE, REGCB_OPT, SHARED_DEFAULT_SELECTION
+#: Stop 51: the default's two candidates the other way round (RegCB-opt serving first, the
+#: joint ridge its challenger on the same trial), and the default with its RegCB-opt on
+#: ``cb_type = "dm"`` (on mtr VW weighs each row by one over the mixture's propensity; RegCB's
+#: oracle is a plain least-squares fit, which dm is); zeros after 12 hours as the default's
+#: (``"auto"``). Stops 41-42 lost with RegCB-opt first while a challenger on trial was scored
+#: where it had moved by the reward (stop 50's fix). Seeds 10-29: RegCB-opt first is level
+#: with the default on ten worlds, nothing separated (``capacity`` +0.013, ``example_catalog``
+#: -0.020); dm lost ``capacity`` by 0.031 [-0.066, +0.004] (docs/engine.md, stop 51).
+def _on_the_defaults_trial(*candidates: Mapping[str, Any]) -> dict[str, Any]:
+    from engine.candidates import SHARED_DEFAULT_SELECTION
 
-    return {"candidates": (REGCB_OPT, JOINT_RIDGE), "selection": dict(SHARED_DEFAULT_SELECTION),
+    return {"candidates": candidates, "selection": dict(SHARED_DEFAULT_SELECTION),
             "provisional_after": "auto"}
 
 
-ENGINE_VARIANTS += (
-    LearnerSpec("engine", "engine regcb first joint on trial", _regcb_first_joint()),)
-#: ... and the default with its RegCB-opt on ``cb_type = "dm"``: on mtr VW weighs each logged
-#: row by one over its propensity, which under a trial is the mixture's, not RegCB-opt's own;
-#: RegCB's oracle is a plain least-squares fit (Foster et al. 2018), which dm is. It lost
-#: ``capacity`` by 0.031 [-0.066, +0.004] and was level on ``fatigue_unrecorded`` (stop 51).
-def _default_regcb_dm(*, alone: bool = False) -> dict[str, Any]:
-    from engine.candidates import JOINT_RIDGE, REGCB_OPT, SHARED_DEFAULT_SELECTION
+def _stop51_variants() -> tuple[LearnerSpec, ...]:
+    from engine.candidates import JOINT_RIDGE, REGCB_OPT
 
-    dm = {**REGCB_OPT, "cb_type": "dm"}
-    if alone:
-        return {"candidates": (dm,), "provisional_after": "auto"}
-    return {"candidates": (JOINT_RIDGE, dm), "selection": dict(SHARED_DEFAULT_SELECTION),
-            "provisional_after": "auto"}
+    return (LearnerSpec("engine", "engine regcb first joint on trial",
+                        _on_the_defaults_trial(REGCB_OPT, JOINT_RIDGE)),
+            LearnerSpec("engine", "engine default regcb dm",
+                        _on_the_defaults_trial(JOINT_RIDGE, {**REGCB_OPT, "cb_type": "dm"})))
 
 
-ENGINE_VARIANTS += (
-    LearnerSpec("engine", "engine default regcb dm", _default_regcb_dm()),
-    LearnerSpec("engine", "engine regcb dm alone", _default_regcb_dm(alone=True)))
+ENGINE_VARIANTS += _stop51_variants()
 #: LinUCB's exploration width (its default alpha is 0.3): greedy, and wider (by label only).
 LINUCB_VARIANTS: tuple[LearnerSpec, ...] = (
     LearnerSpec("policy", "linucb a0", {"name": "linucb", "alpha": 0.0}),
