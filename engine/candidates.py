@@ -300,7 +300,7 @@ def _ridge(i: int, values: dict[str, Any], kind: type[RidgeConfig] | type[JointR
 
 #: How the leading challenger's share grows with the probability that it is ahead
 #: (``SelectionSettings.trial_growth``).
-TRIAL_GROWTHS = ("matching", "margin")
+TRIAL_GROWTHS = ("matching", "margin", "even")
 #: How a Vowpal Wabbit candidate learns a correction (``SelectionSettings.correction``).
 CORRECTIONS = ("added", "total")
 
@@ -368,7 +368,10 @@ class SelectionSettings:
             ``trial_share_max``: ``"matching"`` (the default) is ``p`` itself; ``"margin"``
             is ``trial_share + (trial_share_max - trial_share) * max(0, 2p - 1)``, the
             floor until the challenger is more likely ahead than behind, then growing with
-            how much more (docs/engine.md, stop 44).
+            how much more (docs/engine.md, stop 44); ``"even"`` is ``p`` read from the
+            rule's estimate alone (not the lower of it and IPS's), and the midpoint of the two
+            settings before ``min_samples`` paired rows and after a switch, so that neither
+            candidate is favoured by which one serves first (docs/engine.md, stop 52).
         relearn_factor: a Vowpal Wabbit candidate learns its rows again when its reward scale
             has moved more than this factor above or below the scale they were learned at
             (``engine/learner_selection.py``, stop 37); 0 never (a learner then keeps what it

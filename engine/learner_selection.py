@@ -93,7 +93,7 @@ from policies.hashed_ridge import HashedRidge
 from policies.vw_format import FeatureSet
 
 __all__ = ["KEPT_TARGETS", "RELEARN_FACTOR", "LearnerSelection", "LoggedRow", "Switch",
-           "correction_target", "grown_share", "rows_taught"]
+           "correction_target", "grown_share", "rows_taught", "start_share"]
 
 #: The estimate that must agree with the one the rule reads (SelectionSettings.agree): IPS,
 #: which needs no reward model, for every estimate but IPS itself, which DR checks.
@@ -266,7 +266,7 @@ class LearnerSelection:
         self.trial_leader: str | None = leader if leader in learners else None
         # the share of each decision the challengers on trial draw (settings.trial_share, or
         # more with settings.trial_share_max while the evidence puts the leader ahead)
-        saved = float(s.get("trial_weight", settings.trial_share))
+        saved = float(s.get("trial_weight", start_share(settings)))
         self.trial_weight = _within(saved, settings.trial_share, settings.trial_share_max)
 
     # -- serving -------------------------------------------------------------------------------
@@ -513,7 +513,7 @@ class LearnerSelection:
         self._next_check = seq + self.settings.check_every
         est = self.settings.estimator
         best, best_low, evidence = None, -np.inf, {}
-        lead, lead_value, lead_share = None, -np.inf, self.settings.trial_share
+        lead, lead_value, lead_share = None, -np.inf, start_share(self.settings)
         for name in self.learners:
             if name == self.serving or name in self.held:
                 continue
@@ -554,7 +554,7 @@ class LearnerSelection:
         self.serving = best
         self._streak = dict.fromkeys(self._streak, 0)
         self.off_trial.clear()  # behind the old serving one says nothing of the new
-        self.trial_leader, self.trial_weight = None, self.settings.trial_share
+        self.trial_leader, self.trial_weight = None, start_share(self.settings)
         return switch
 
     def _rule_since(self, name: str, seq: int) -> int:
@@ -594,14 +594,15 @@ class LearnerSelection:
         ``settings.trial_share_max`` the probability that its paired difference from the
         serving candidate is above 0 (a normal approximation of the estimate the rule reads,
         and of IPS's with ``agree``: the lower), mapped by ``settings.trial_growth`` and
-        kept between the two settings; the floor until the difference has ``min_samples``
-        rows."""
+        kept between the two settings; :func:`start_share` until the difference has
+        ``min_samples`` rows. ``"even"`` growth reads the rule's estimate alone."""
         est = self.settings.estimator
         if not self.settings.trial_share_max or diff is None or est not in diff:
-            return self.settings.trial_share
+            return start_share(self.settings)
         if diff[est].n < self.settings.min_samples:
-            return self.settings.trial_share
-        reads = [est, _OTHER[est]] if self.settings.agree and _OTHER[est] in diff else [est]
+            return start_share(self.settings)
+        lower_of_two = self.settings.agree and self.settings.trial_growth != "even"
+        reads = [est, _OTHER[est]] if lower_of_two and _OTHER[est] in diff else [est]
         p = min(_p_above_zero(diff[k]) for k in reads)
         s = self.settings
         return grown_share(p, s.trial_share, s.trial_share_max, s.trial_growth)
@@ -782,11 +783,30 @@ def rows_taught(values: Sequence[float]) -> int:
     return 1 + sum(1 for v in values[1:] if v != 0.0) if values else 0
 
 
+def start_share(settings: SelectionSettings) -> float:
+    """The leading challenger's share before its paired difference has ``min_samples`` rows,
+    and after a switch: ``trial_share``, or with ``trial_growth = "even"`` and a cap the
+    midpoint of ``trial_share`` and ``trial_share_max`` (a half at the shared default's 0.1
+    and 0.9), so that the first candidate named is not favoured by serving first.
+
+    Example:
+        >>> start_share(SelectionSettings(trial_share=0.1, trial_share_max=0.9))
+        0.1
+        >>> start_share(SelectionSettings(trial_share=0.1, trial_share_max=0.9,
+        ...                               trial_growth="even"))
+        0.5
+    """
+    if settings.trial_growth == "even" and settings.trial_share_max:
+        return (settings.trial_share + settings.trial_share_max) / 2.0
+    return settings.trial_share
+
+
 def grown_share(p: float, floor: float, cap: float, growth: str = "matching") -> float:
     """The leading challenger's share of each decision when ``p`` is the probability that it
     is ahead of the serving candidate (``SelectionSettings.trial_growth``): ``p`` itself
-    (``"matching"``) or ``floor + (cap - floor) * max(0, 2p - 1)`` (``"margin"``), kept
-    between ``floor`` and ``cap``.
+    (``"matching"``, and ``"even"``, which differs in what ``p`` reads and where the share
+    starts: :func:`start_share`) or ``floor + (cap - floor) * max(0, 2p - 1)``
+    (``"margin"``), kept between ``floor`` and ``cap``.
 
     Example:
         >>> grown_share(0.4, 0.1, 0.9), grown_share(0.4, 0.1, 0.9, "margin")

@@ -638,6 +638,21 @@ def _stop51_variants() -> tuple[LearnerSpec, ...]:
 
 
 ENGINE_VARIANTS += _stop51_variants()
+
+
+def _stop52_variant() -> LearnerSpec:
+    # the default's candidates in the default's order, on a trial that starts each at a half
+    # and reads the rule's estimate alone (trial_growth "even"): which one is named first no
+    # longer decides who serves nine tenths of the first 1,000 paired rows (docs/engine.md,
+    # stop 52)
+    from engine.candidates import JOINT_RIDGE, REGCB_OPT
+
+    spec = _on_the_defaults_trial(JOINT_RIDGE, REGCB_OPT)
+    spec["selection"]["trial_growth"] = "even"
+    return LearnerSpec("engine", "engine default even trial", spec)
+
+
+ENGINE_VARIANTS += (_stop52_variant(),)
 #: LinUCB's exploration width (its default alpha is 0.3): greedy, and wider (by label only).
 LINUCB_VARIANTS: tuple[LearnerSpec, ...] = (
     LearnerSpec("policy", "linucb a0", {"name": "linucb", "alpha": 0.0}),

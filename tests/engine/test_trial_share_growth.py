@@ -10,8 +10,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from engine.candidates import SelectionSettings
 from engine.errors import ConfigError
-from engine.learner_selection import grown_share
+from engine.learner_selection import LearnerSelection, grown_share
+from ope.estimators.result import OPEResult
+from policies.vw_config import VWConfig
+from policies.vw_learner import VWLearner
 from tests.engine.engine_world import T0, make_engine, stream
 from tests.engine.test_challenger_trial import STUCK_FIRST, assert_drawn_from
 
@@ -52,6 +56,60 @@ def test_by_the_margin_a_challenger_far_ahead_still_grows_to_the_cap(tmp_path):
         stream(eng, 250, 600)
         assert shares(eng)["squarecb"] == pytest.approx(0.9, abs=0.01)
         assert eng.stats()["learner_switches"] == 0
+
+
+EVEN = {**GROW, "trial_growth": "even"}
+UNIFORM_FIRST = [{"name": "uniform", "exploration": "epsilon", "epsilon": 1.0}, "squarecb"]
+
+
+def test_an_even_trial_starts_at_a_half_and_grows_to_the_cap_for_a_challenger_ahead(tmp_path):
+    # "matching" gives the challenger the floor until min_samples paired rows; "even" gives
+    # it a half, so the candidate named first is not the one that serves nine tenths. (Not
+    # STUCK_FIRST: its greedy learner, tiny steps and all, finds each segment's best action
+    # once half the decisions explore, and is then ahead of SquareCB, as the rule reads.)
+    with make_engine(tmp_path, candidates=UNIFORM_FIRST, selection=EVEN) as eng:
+        assert shares(eng) == {"uniform": pytest.approx(0.5), "squarecb": pytest.approx(0.5)}
+        stream(eng, 0, 250)
+        assert shares(eng) == {"uniform": pytest.approx(0.5), "squarecb": pytest.approx(0.5)}
+        assert_drawn_from(eng, {"uniform": 0.5, "squarecb": 0.5}, now=T0 + 3000)
+        stream(eng, 250, 600)
+        assert shares(eng)["squarecb"] == pytest.approx(0.9)
+        assert eng.stats()["learner_switches"] == 0
+    with make_engine(tmp_path, candidates=UNIFORM_FIRST, selection=EVEN) as again:
+        assert shares(again)["squarecb"] == pytest.approx(0.9)  # kept, not back at a half
+
+
+def test_an_even_trial_takes_a_challenger_behind_down_from_its_half(tmp_path):
+    poor_second = ["squarecb", {"name": "poor", "exploration": "epsilon", "epsilon": 1.0}]
+    with make_engine(tmp_path, candidates=poor_second, selection=EVEN) as eng:
+        stream(eng, 0, 100)
+        assert shares(eng)["poor"] == pytest.approx(0.5)
+        seen = []
+        for lo in range(100, 1500, 100):
+            stream(eng, lo, lo + 100)
+            seen.append(shares(eng)["poor"])
+        assert eng.stats()["serving_learner"] == "squarecb"
+        assert seen[-1] <= 0.1 and min(seen) == 0.0  # at the floor or off trial by the end
+
+
+def _estimate(name: str, value: float, half_width: float, n: int = 2000) -> OPEResult:
+    return OPEResult(name, value, (value - half_width, value + half_width), half_width / 1.96,
+                     float(n), 1.0, 0.0, n, 0.05, "normal")
+
+
+def test_an_even_trial_reads_the_rules_estimate_alone_where_matching_reads_the_lower():
+    # the rule's estimate (dr_cv) puts the challenger ahead, IPS puts it a little behind:
+    # "matching" with agree takes the lower probability, "even" the rule's own
+    diff = {"dr_cv": _estimate("dr_cv", 0.02, 0.02), "ips": _estimate("ips", -0.01, 0.05)}
+    got = {}
+    for growth in ("matching", "even"):
+        settings = SelectionSettings(trial_share=0.1, trial_share_max=0.9, trial_growth=growth)
+        learners = {n: VWLearner(VWConfig(exploration="squarecb"), seed=0) for n in "ab"}
+        sel = LearnerSelection(learners, "a", settings, n_actions=2)
+        got[growth] = sel._share_of(diff)
+        sel.close()
+    assert got["matching"] == pytest.approx(0.3475, abs=1e-3)  # P(IPS above 0), normal
+    assert got["even"] == pytest.approx(0.9)  # P(dr_cv above 0) = 0.975, at the cap
 
 
 _P = st.floats(0.0, 1.0)
@@ -113,7 +171,7 @@ def test_the_grown_share_survives_a_restart(tmp_path):
     ({"trial_share": 0.2, "trial_share_max": 0.9, "rule": "unpaired"},
      r"selection.trial_share_max: needs rule = 'paired'"),
     ({"trial_share": 0.2, "trial_share_max": 0.9, "trial_growth": "linear"},
-     r"selection.trial_growth: expected one of 'matching', 'margin', got 'linear'"),
+     r"selection.trial_growth: expected one of 'matching', 'margin', 'even', got 'linear'"),
     ({"trial_share": 0.2, "trial_share_max": 0.9, "trial_growth": None},
      r"selection.trial_growth: expected one of"),
 ])

@@ -132,3 +132,18 @@ def test_stop_51s_labels_run_the_defaults_candidates_reordered_or_on_dm(tmp_path
         assert eng.engine.stats()["serving_learner"] == "joint"
         specs = {c.name: c for c in eng.engine.options.candidate_specs}
         assert specs["regcb"].config.cb_type == "dm"
+
+
+def test_stop_52s_label_runs_the_defaults_candidates_on_an_even_trial(tmp_path):
+    """``engine default even trial`` is the default's joint ridge serving first, its RegCB-opt
+    on trial at a half from the first decision (``trial_growth = "even"``)."""
+    from experiments.learning_suite.contestants import learner
+
+    world = make_world("example_catalog", seed=0, horizon=100)
+    even = learner("engine default even trial").params
+    with EngineContestant(world, tmp_path, 0, **dict(even)) as eng:
+        stats = eng.engine.stats()
+        assert stats["serving_learner"] == "joint"
+        assert list(stats["candidates"]) == ["joint", "regcb"]
+        assert stats["candidate_share"] == {"joint": 0.5, "regcb": 0.5}
+        assert eng.engine.options.selection.trial_growth == "even"
