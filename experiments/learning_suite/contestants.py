@@ -621,10 +621,12 @@ ENGINE_VARIANTS += (LearnerSpec("engine", "engine default stop 42", {"earlier_de
 #: where it had moved by the reward (stop 50's fix). Seeds 10-29: RegCB-opt first is level
 #: with the default on ten worlds, nothing separated (``capacity`` +0.013, ``example_catalog``
 #: -0.020); dm lost ``capacity`` by 0.031 [-0.066, +0.004] (docs/engine.md, stop 51).
-def _on_the_defaults_trial(*candidates: Mapping[str, Any]) -> dict[str, Any]:
+def _on_the_defaults_trial(*candidates: Mapping[str, Any], **selection: Any) -> dict[str, Any]:
+    """``candidates`` on the default's trial (with ``selection`` fields on top of it), zeros
+    after 12 hours as the default's."""
     from engine.candidates import SHARED_DEFAULT_SELECTION
 
-    return {"candidates": candidates, "selection": dict(SHARED_DEFAULT_SELECTION),
+    return {"candidates": candidates, "selection": {**SHARED_DEFAULT_SELECTION, **selection},
             "provisional_after": "auto"}
 
 
@@ -647,9 +649,8 @@ def _stop52_variant() -> LearnerSpec:
     # stop 52)
     from engine.candidates import JOINT_RIDGE, REGCB_OPT
 
-    spec = _on_the_defaults_trial(JOINT_RIDGE, REGCB_OPT)
-    spec["selection"]["trial_growth"] = "even"
-    return LearnerSpec("engine", "engine default even trial", spec)
+    return LearnerSpec("engine", "engine default even trial",
+                       _on_the_defaults_trial(JOINT_RIDGE, REGCB_OPT, trial_growth="even"))
 
 
 ENGINE_VARIANTS += (_stop52_variant(),)

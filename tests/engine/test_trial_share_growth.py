@@ -92,6 +92,20 @@ def test_an_even_trial_takes_a_challenger_behind_down_from_its_half(tmp_path):
         assert seen[-1] <= 0.1 and min(seen) == 0.0  # at the floor or off trial by the end
 
 
+def test_an_even_trial_starts_again_at_a_half_after_a_switch(tmp_path):
+    # the old serving candidate becomes the challenger at a half (not at the floor), until
+    # the next check reads the paired difference the two still hold
+    with make_engine(tmp_path, candidates=UNIFORM_FIRST, selection={**EVEN, "confirm": 2}) as eng:
+        for lo in range(0, 1500, 50):  # check_every rows at a time: stats right after a check
+            stream(eng, lo, lo + 50)
+            if eng.stats()["learner_switches"]:
+                break
+        assert eng.stats()["serving_learner"] == "squarecb"
+        assert shares(eng) == {"uniform": pytest.approx(0.5), "squarecb": pytest.approx(0.5)}
+        stream(eng, lo + 50, lo + 100)
+        assert shares(eng)["uniform"] <= 0.1  # behind: the floor or off trial
+
+
 def _estimate(name: str, value: float, half_width: float, n: int = 2000) -> OPEResult:
     return OPEResult(name, value, (value - half_width, value + half_width), half_width / 1.96,
                      float(n), 1.0, 0.0, n, 0.05, "normal")
