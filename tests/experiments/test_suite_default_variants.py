@@ -147,3 +147,30 @@ def test_stop_52s_label_runs_the_defaults_candidates_on_an_even_trial(tmp_path):
         assert list(stats["candidates"]) == ["joint", "regcb"]
         assert stats["candidate_share"] == {"joint": 0.5, "regcb": 0.5}
         assert eng.engine.options.selection.trial_growth == "even"
+
+
+def _first_decision(eng: EngineContestant, world) -> object:
+    """``Engine.choose`` for the first customer of the world's first batch."""
+    b = world.observe()
+    ctx = world.engine_contexts(b)[0]
+    return eng.engine.choose(str(b.customer_ids[0]), ctx, now=b.now)
+
+
+def test_stop_53s_label_prices_the_capped_channels_and_is_the_default_elsewhere(tmp_path):
+    """``engine default priced`` decides at channel prices where the world declares a daily
+    capacity (``capacity``'s sms and email), and is the default's trial where none is
+    (``small``: no channel has a cap)."""
+    from experiments.learning_suite.contestants import learner
+
+    priced = dict(learner("engine default priced").params)
+    world = make_world("capacity", seed=0, horizon=100)
+    with EngineContestant(world, tmp_path / "capacity", 0, **priced) as eng:
+        decision = _first_decision(eng, world)
+        # day 0 has no forecast: the prices are 0, but they are there, one per capped channel
+        assert decision.explain().prices == {"sms": 0.0, "email": 0.0}
+        assert eng.engine.options.provisional_after is not None  # zeros after 12 hours
+    world = make_world("small", seed=0, horizon=100)
+    with EngineContestant(world, tmp_path / "small", 0, **priced) as eng, \
+            EngineContestant(world, tmp_path / "default", 0) as default:
+        assert _first_decision(eng, world).explain().prices == {}
+        assert eng.engine.stats()["candidate_share"] == default.engine.stats()["candidate_share"]
