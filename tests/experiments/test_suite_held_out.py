@@ -187,3 +187,26 @@ def test_paired_prints_the_learners_ratio_to_each_worlds_best(tmp_path, capsys):
     out = capsys.readouterr().out.split(f"{DEFAULT}: mean / each world's best mean")[1]
     assert f"| small | {LINUCB} | 0.800 |" in out
     assert f"| cold_start | {DEFAULT} | 1.000 |" in out
+
+
+def test_the_metric_chosen_pairs_the_value_delivered_where_capture_disagrees(tmp_path, capsys):
+    """On a world whose eligible actions follow the learner's own picks (``capacity``), each
+    learner's capture is over its own random and oracle: ``--metric chosen`` reads the value
+    the actions played were worth, paired on the same customers. Here the default captures
+    more of its own (lower) reference and delivers less."""
+    recs = []
+    for seed in range(4):
+        d = 0.01 * seed
+        recs += [dict(_rec("capacity", DEFAULT, seed, 0.30 + d), chosen=0.12 + d),
+                 dict(_rec("capacity", LINUCB, seed, 0.20 + d), chosen=0.17 + d)]
+    _write(tmp_path / "out", recs)
+    argv = ["--quick", "--worlds", "capacity", "--learners", f"{DEFAULT},{LINUCB}",
+            "--seeds", "0,1,2,3", "--paired", DEFAULT, "--out", str(tmp_path / "out"),
+            "--table-only"]
+    assert learning_suite.main(argv) == 0
+    assert f"| capacity | {DEFAULT} | 1.000 |" in capsys.readouterr().out
+    assert learning_suite.main([*argv, "--metric", "chosen"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("chosen over each world's tail")
+    assert f"| capacity | {LINUCB} | 0.730 |" in out.split("each world's best mean")[1]
+    assert "+0.05 [+0.05, +0.05] (4)" in out  # LinUCB minus the default, the same on each seed
