@@ -117,6 +117,21 @@ class SimulatorWorld(World):
         rows = np.arange(actions.size)
         return np.where(eligible[rows, actions], actions, nc) if nc is not None else actions
 
+    @property
+    def channels(self) -> tuple[str, ...]:
+        """The scenario's channel names, in the order of :meth:`room_left`."""
+        return tuple(self._channels)
+
+    def channel_of(self, actions: np.ndarray) -> np.ndarray:
+        """Each action's channel index into :attr:`channels` (-1 for no contact)."""
+        return self._channel_of[np.asarray(actions)]
+
+    def room_left(self) -> np.ndarray:
+        """(C,) sends each channel has left today before the next batch is played (``inf``
+        for a channel without a daily cap): where a learner's own sends leave the capped
+        channels for the rest of the day."""
+        return np.asarray(self._env.capacity_left(), dtype=float)
+
     def flush(self) -> Matured:
         refs, totals = self._env.flush()
         return Matured(refs, totals, self._now(self._info["clock_hours"]))

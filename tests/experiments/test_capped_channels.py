@@ -1,0 +1,40 @@
+"""A simulator world's capped channels as the suite sees them (``benchmarks/capped_channels.py``,
+issue 12, stop 53): the room each channel has left today, taken off by the sends played."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from benchmarks import capped_channels
+from experiments.worlds import make_world
+
+
+def test_room_left_falls_by_the_sends_played_and_not_by_what_the_world_refused():
+    """Catches a room that ignores the sends (or counts a pick the world turned into no
+    contact), and a channel index that is not the action's."""
+    world = make_world("capacity", seed=0, horizon=300)
+    assert world.channels == ("email", "sms", "push", "inapp")
+    room = world.room_left()
+    assert room[:2].tolist() == [300.0, 60.0] and np.isinf(room[2:]).all()
+    b = world.observe()
+    sms = np.flatnonzero(world.channel_of(np.arange(b.eligible.shape[1])) == 1)
+    # every row sends its first eligible sms, or nothing where it has none
+    nc = b.eligible.shape[1] - 1
+    picks = np.array([next((a for a in sms if row[a]), nc) for row in b.eligible])
+    assert (world.channel_of(picks[picks != nc]) == 1).all()
+    world.play(picks)
+    sent = int((picks != nc).sum())
+    assert 0 < sent <= 60
+    assert world.room_left()[1] == 60 - sent and world.room_left()[0] == 300
+    world.close()
+
+
+def test_the_benchmark_counts_the_tail_sends_and_refuses_a_world_without_channels():
+    """Catches sends counted outside the tail (the whole run's 400 rows) and a world without
+    channels run to a crash instead of refused."""
+    out = capped_channels.spend("capacity", "best fixed", 0, horizon=400)
+    assert out["batches"] == 1  # the tail is the last quarter: one batch of 100
+    assert 0 < out["sends"].sum() <= 100
+    with pytest.raises(SystemExit, match="expected a simulator world"):
+        capped_channels.main(["--world", "iris", "--seeds", "0"])
