@@ -9,7 +9,7 @@ contestants.py``): the Engine with each exploration it offers, plain VW loops, t
 room's learners. Per cell: capture over the world's tail (or ``--metric reward``: progressive
 reward; ``--metric capture_all``: capture over the whole run, what exploring early costs;
 ``--metric chosen``: the tail's mean exact expected reward of the actions played, the value
-delivered) with a 95 % interval over seeds; per learner: its worst ratio to the best learner of
+delivered; ``--metric oracle``: the tail's mean of each row's best eligible action) with a 95 % interval over seeds; per learner: its worst ratio to the best learner of
 a world. Capture's random and oracle are each row's, over the actions eligible for it; where a
 learner's own picks change what is eligible later (``capacity``: a channel full for the day is
 ineligible), each learner is measured against a reference of its own, and ``chosen`` is the
@@ -103,7 +103,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
                    "[_quick])")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--address", default=None, help="a Ray cluster address")
-    p.add_argument("--metric", choices=("capture", "capture_all", "reward", "chosen"),
+    p.add_argument("--metric", choices=("capture", "capture_all", "reward", "chosen",
+                                         "oracle"),
                    default="capture")
     p.add_argument("--paired", default="", help="a learner label: print every other learner's "
                    "difference from it per world, paired by seed, with its 95 %% interval, "

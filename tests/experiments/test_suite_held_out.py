@@ -197,8 +197,8 @@ def test_the_metric_chosen_pairs_the_value_delivered_where_capture_disagrees(tmp
     recs = []
     for seed in range(4):
         d = 0.01 * seed
-        recs += [dict(_rec("capacity", DEFAULT, seed, 0.30 + d), chosen=0.12 + d),
-                 dict(_rec("capacity", LINUCB, seed, 0.20 + d), chosen=0.17 + d)]
+        recs += [dict(_rec("capacity", DEFAULT, seed, 0.30 + d), chosen=0.12 + d, oracle=0.5),
+                 dict(_rec("capacity", LINUCB, seed, 0.20 + d), chosen=0.17 + d, oracle=0.6)]
     _write(tmp_path / "out", recs)
     argv = ["--quick", "--worlds", "capacity", "--learners", f"{DEFAULT},{LINUCB}",
             "--seeds", "0,1,2,3", "--paired", DEFAULT, "--out", str(tmp_path / "out"),
@@ -210,3 +210,6 @@ def test_the_metric_chosen_pairs_the_value_delivered_where_capture_disagrees(tmp
     assert out.startswith("chosen over each world's tail")
     assert f"| capacity | {LINUCB} | 0.730 |" in out.split("each world's best mean")[1]
     assert "+0.05 [+0.05, +0.05] (4)" in out  # LinUCB minus the default, the same on each seed
+    # the default's own reference is the lower: it left its later rows less to choose from
+    assert learning_suite.main([*argv, "--metric", "oracle"]) == 0
+    assert "+0.10 [+0.10, +0.10] (4)" in capsys.readouterr().out
