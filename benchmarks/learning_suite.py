@@ -9,11 +9,12 @@ contestants.py``): the Engine with each exploration it offers, plain VW loops, t
 room's learners. Per cell: capture over the world's tail (or ``--metric reward``: progressive
 reward; ``--metric capture_all``: capture over the whole run, what exploring early costs;
 ``--metric chosen``: the tail's mean exact expected reward of the actions played, the value
-delivered; ``--metric oracle``: the tail's mean of each row's best eligible action) with a 95 % interval over seeds; per learner: its worst ratio to the best learner of
-a world. Capture's random and oracle are each row's, over the actions eligible for it; where a
+delivered; ``--metric oracle``: the tail's mean of each row's best eligible action) with a
+95 % interval over seeds; per learner: its worst ratio to the best learner of a world.
+Capture's random and oracle are each row's, over the actions eligible for it; where a
 learner's own picks change what is eligible later (``capacity``: a channel full for the day is
 ineligible), each learner is measured against a reference of its own, and ``chosen`` is the
-figure paired on the same customers' worth (docs/engine.md, stop 53).
+figure to pair by seed (docs/engine.md, stop 53).
 
 Each finished cell is appended to ``<out>/cells.jsonl`` as it finishes, and a cell already there
 is not run again, so a long run can be made in parts (``--worlds``/``--learners``) and the table
