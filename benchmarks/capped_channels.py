@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from contextlib import ExitStack
 from pathlib import Path
 
 import numpy as np
@@ -26,42 +25,51 @@ from tqdm import tqdm
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # run as a script (E402 below)
 
-from experiments.learning_suite.contestants import build_contestant, learner  # noqa: E402
-from experiments.learning_suite.suite_cell import batch_values  # noqa: E402
+from experiments.learning_suite.contestants import learner  # noqa: E402
+from experiments.learning_suite.suite_cell import (  # noqa: E402
+    SuiteCell,
+    batch_values,
+    run_suite_cell,
+)
 from experiments.worlds import make_world  # noqa: E402
 from experiments.worlds.simulator_world import SimulatorWorld  # noqa: E402
+from experiments.worlds.world import Batch, World  # noqa: E402
+
+
+class _TailSpend:
+    """A suite cell's :data:`BatchWatch`: over the world's tail, per channel, the sends, their
+    summed expected reward and the batches that met the channel with room left."""
+
+    def __init__(self) -> None:
+        self.sends = self.value = self.roomy = np.zeros(0)
+        self.batches = 0
+
+    def __call__(self, world: World, b: Batch, played: np.ndarray) -> None:
+        assert isinstance(world, SimulatorWorld)  # main refused any other world
+        c = len(world.channels)
+        if not self.sends.size:
+            self.sends, self.value, self.roomy = np.zeros(c), np.zeros(c), np.zeros(c)
+        if b.refs[0] < world.horizon - round(world.horizon * world.tail_fraction):
+            return
+        worth = batch_values(b, played)[0]
+        ch = world.channel_of(played)
+        self.sends += np.bincount(ch[ch >= 0], minlength=c)
+        self.value += np.bincount(ch[ch >= 0], weights=worth[ch >= 0], minlength=c)
+        self.roomy += world.room_left() > 0
+        self.batches += 1
 
 
 def spend(world_name: str, label: str, seed: int, horizon: int | None = None
           ) -> dict[str, np.ndarray | float]:
-    """One quick cell's tail: per channel, sends, summed expected reward of the sends, and
-    batches met with room left; the tail's mean chosen and oracle values and its batches."""
-    world = make_world(world_name, seed, horizon, quick=True)
-    assert isinstance(world, SimulatorWorld)  # main refused any other world
-    c = len(world.channels)
-    sends, value, roomy = np.zeros(c), np.zeros(c), np.zeros(c)
-    chosen, oracle, batches = 0.0, 0.0, 0
-    start = world.horizon - round(world.horizon * world.tail_fraction)
-    with ExitStack() as stack:
-        stack.callback(world.close)
-        contestant = build_contestant(learner(label), world, seed, stack)
-        while not world.done:
-            b = world.observe()
-            room = world.room_left()
-            picks, _ = contestant.act(b)
-            played = world.served(picks, b.eligible)
-            if b.refs[0] >= start:
-                worth, _, best = batch_values(b, played)
-                ch = world.channel_of(played)
-                sends += np.bincount(ch[ch >= 0], minlength=c)
-                value += np.bincount(ch[ch >= 0], weights=worth[ch >= 0], minlength=c)
-                roomy += room > 0
-                chosen, oracle, batches = chosen + worth.sum(), oracle + best.sum(), batches + 1
-            contestant.learn(world.play(picks))
-        contestant.learn(world.flush())
-    rows = world.horizon - start
-    return {"sends": sends, "value": value, "roomy": roomy, "batches": float(batches),
-            "chosen": chosen / rows, "oracle": oracle / rows}
+    """One quick suite cell (:func:`run_suite_cell`: its record's tail ``chosen`` and
+    ``oracle``) and its tail's spend per channel (``sends``, ``value``, ``roomy``, over
+    ``batches``)."""
+    tail = _TailSpend()
+    record = run_suite_cell(SuiteCell(world_name, learner(label), seed, quick=True,
+                                      horizon=horizon), tail)
+    return {"sends": tail.sends, "value": tail.value, "roomy": tail.roomy,
+            "batches": float(tail.batches), "chosen": record["chosen"],
+            "oracle": record["oracle"]}
 
 
 def _report(label: str, channels: tuple[str, ...], cells: list[dict]) -> None:

@@ -30,6 +30,7 @@ Example:
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
@@ -38,9 +39,9 @@ import numpy as np
 
 from experiments.learning_suite.contestants import LearnerSpec, build_contestant, label_id
 from experiments.worlds import make_world
-from experiments.worlds.world import Batch
+from experiments.worlds.world import Batch, World
 
-__all__ = ["SuiteCell", "batch_values", "capture", "run_suite_cell"]
+__all__ = ["BatchWatch", "SuiteCell", "batch_values", "capture", "run_suite_cell"]
 
 
 @dataclass(frozen=True)
@@ -84,8 +85,15 @@ def batch_values(batch: Batch, played: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return chosen, random, oracle
 
 
-def run_suite_cell(cell: SuiteCell) -> dict[str, Any]:
-    """Run one cell and return its record (see the module docstring)."""
+#: Called with the world, each batch and the actions the world will play for it, before it
+#: plays them (the world's state is still the batch's): what a diagnosis of a cell reads
+#: beside the record (``benchmarks/capped_channels.py``).
+BatchWatch = Callable[[World, Batch, np.ndarray], None]
+
+
+def run_suite_cell(cell: SuiteCell, watch: BatchWatch | None = None) -> dict[str, Any]:
+    """Run one cell and return its record (see the module docstring); ``watch`` sees each
+    batch as it is played."""
     start = time.perf_counter()
     world = make_world(cell.world, cell.seed, cell.horizon, cell.quick)
     h = world.horizon
@@ -100,6 +108,8 @@ def run_suite_cell(cell: SuiteCell) -> dict[str, Any]:
             picks, _ = contestant.act(b)
             played = world.served(picks, b.eligible)
             overrides += int((played != picks).sum())
+            if watch is not None:
+                watch(world, b, played)
             chosen[b.refs], random[b.refs], oracle[b.refs] = batch_values(b, played)
             matured = world.play(picks)
             realised[matured.refs] = matured.rewards
