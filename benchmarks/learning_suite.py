@@ -61,6 +61,7 @@ from experiments.learning_suite.suite_table import (
     markdown,
     paired_difference,
     same_cells,
+    seeds_for,
     summarise,
     wide,
     worst_ratios,
@@ -123,6 +124,10 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--digits", type=int, default=2, choices=range(1, 6),
                    help="decimals of the paired differences (--paired, --before; "
                    "default 2)")
+    p.add_argument("--half-width", type=float, default=0.0,
+                   help="with --paired, also print each difference's standard deviation over "
+                   "the seeds and how many seeds a 95 %% interval of this half-width would "
+                   "take (what 'not separated' needs to become a verdict)")
     p.add_argument("--table-only", action="store_true",
                    help="rebuild the table from the folder, run nothing")
     p.add_argument("--take", action="append", default=[], metavar="FOLDER",
@@ -133,6 +138,10 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if args.renamed and not args.take:
         p.error("--renamed: expected --take FOLDER too")
+    if args.half_width and not args.paired:
+        p.error("--half-width: expected --paired LABEL too (the differences it reads)")
+    if args.half_width < 0:
+        p.error(f"--half-width: expected a number above 0, got {args.half_width!r}")
     if args.confirm and not args.paired:
         p.error("--confirm: expected --paired LABEL too (the learner judged)")
     if args.bests and not args.confirm:
@@ -253,6 +262,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.paired:
         _print_paired(recs, shown, [lab for lab in labels if lab != args.paired], args.paired,
                       args.metric, args.digits)
+        if args.half_width:
+            _print_seeds_for(recs, shown, [lab for lab in labels if lab != args.paired],
+                             args.paired, args.metric, args.half_width)
         _print_ratios(table, shown, args.paired)
     if args.before:
         _print_before(recs, Path(args.before), shown, labels, seeds, args)
@@ -278,6 +290,22 @@ def _print_paired(recs: list[dict[str, Any]], worlds: list[str], labels: list[st
             mean, lo, hi, n = paired_difference(recs, w, lab, ref, metric)
             d = digits
             cells.append(f"{mean:+.{d}f} [{lo:+.{d}f}, {hi:+.{d}f}] ({n})" if n else "")
+        print(f"| {w} | " + " | ".join(cells) + " |")
+
+
+def _print_seeds_for(recs: list[dict[str, Any]], worlds: list[str], labels: list[str],
+                     ref: str, metric: str, half_width: float) -> None:
+    """Per world and learner, the paired differences' standard deviation and the seeds a 95 %%
+    interval of half-width ``half_width`` would take at it (:func:`seeds_for`)."""
+    print(f"\n{metric}: learner - {ref}, the standard deviation of a pair's difference; seeds "
+          f"for a 95 % interval of half-width {half_width:g}")
+    print("| world | " + " | ".join(labels) + " |")
+    print("| --- |" + " --- |" * len(labels))
+    for w in worlds:
+        cells = []
+        for lab in labels:
+            sd, n = seeds_for(recs, w, lab, ref, half_width, metric)
+            cells.append(f"{sd:.3f}; {n}" if n else "")
         print(f"| {w} | " + " | ".join(cells) + " |")
 
 

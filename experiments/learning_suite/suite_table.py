@@ -21,6 +21,8 @@ Example:
     [0.05, -0.07, 0.17, 3]
     >>> bar_reading(-0.07, 0.17, 0.5)
     'not separated'
+    >>> seeds_for(recs, "w", "a", "b", half_width=0.05)[1]  # every pair differs by 0.4
+    1
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ import pandas as pd
 from experiments.metrics import mean_ci, t95
 
 __all__ = ["MIN_BEST", "against_bar", "bar_reading", "bests", "markdown", "paired_difference",
-           "summarise", "wide", "worst_ratios"]
+           "seeds_for", "summarise", "wide", "worst_ratios"]
 
 #: Worlds whose best learner captures less than this are left out of the ratios.
 MIN_BEST = 0.05
@@ -92,6 +94,34 @@ def against_bar(records: Iterable[Mapping[str, Any]], world: str, a: str, best: 
         return mean, -math.inf, math.inf, 1
     half = t95(d.size - 1) * float(d.std(ddof=1)) / math.sqrt(d.size)
     return mean, mean - half, mean + half, int(d.size)
+
+
+def seeds_for(records: Iterable[Mapping[str, Any]], world: str, a: str, b: str,
+              half_width: float, metric: str = "capture") -> tuple[float, int]:
+    """The standard deviation of ``a - b`` over the seeds both ran in ``world``, and how many
+    pairs its 95 % interval would need for a half-width of ``half_width`` at that deviation
+    (``(1.96 sd / half_width) ** 2``, at least 1; NaN and 0 with fewer than two pairs): what
+    "not separated" would take to become a verdict either way, for a difference that large.
+
+    Example:
+        >>> recs = [{"world": "w", "learner": l, "seed": s, "capture": c} for l, cs in
+        ...         (("a", (0.5, 0.7, 0.6, 0.8)), ("b", (0.5, 0.5, 0.5, 0.5))) for s, c in
+        ...         enumerate(cs)]
+        >>> sd, n = seeds_for(recs, "w", "a", "b", half_width=0.05)
+        >>> round(sd, 3), n
+        (0.129, 26)
+    """
+    if not half_width > 0:
+        raise ValueError(f"half_width: expected a number above 0, got {half_width!r}")
+    df = pd.DataFrame(list(records))
+    df = df[df["world"] == world]
+    pa = df[df["learner"] == a].set_index("seed")[metric]
+    pb = df[df["learner"] == b].set_index("seed")[metric]
+    d = (pa - pb).dropna().to_numpy()
+    if d.size < 2:
+        return math.nan, 0
+    sd = float(d.std(ddof=1))
+    return sd, max(1, math.ceil((1.96 * sd / half_width) ** 2))
 
 
 #: What :func:`same_cells` compares: the tail's capture, the tail's mean expected reward of the

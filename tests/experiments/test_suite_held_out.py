@@ -213,3 +213,30 @@ def test_the_metric_chosen_pairs_the_value_delivered_where_capture_disagrees(tmp
     # the default's own reference is the lower: it left its later rows less to choose from
     assert learning_suite.main([*argv, "--metric", "oracle"]) == 0
     assert "+0.10 [+0.10, +0.10] (4)" in capsys.readouterr().out
+
+
+def test_half_width_prints_the_paired_spread_and_the_seeds_it_would_take(tmp_path, capsys):
+    """``--half-width`` reads the spread of the differences paired by seed, not of either
+    learner's own cells: here LinUCB's cells vary by 0.3 across seeds and the default's with
+    them, so the pairs differ by 0.02 or 0.06 (a standard deviation of 0.0231) and a half-width
+    of 0.01 takes 21 seeds. An unpaired spread (0.13 each) would ask for hundreds; a rule without
+    the square would ask for 5."""
+    recs = []
+    for seed in range(4):
+        base = 0.1 * seed
+        recs += [_rec("capacity", DEFAULT, seed, 0.30 + base),
+                 _rec("capacity", LINUCB, seed, 0.32 + base + 0.04 * (seed % 2))]
+    _write(tmp_path / "out", recs)
+    argv = ["--quick", "--worlds", "capacity", "--learners", f"{DEFAULT},{LINUCB}",
+            "--seeds", "0,1,2,3", "--paired", DEFAULT, "--out", str(tmp_path / "out"),
+            "--table-only"]
+    assert learning_suite.main([*argv, "--half-width", "0.01"]) == 0
+    out = capsys.readouterr().out
+    assert "seeds for a 95 % interval of half-width 0.01" in out
+    assert "| capacity | 0.023; 21 |" in out
+    assert learning_suite.main(argv) == 0
+    assert "seeds for a 95 %" not in capsys.readouterr().out
+    unpaired = [a for a in argv if a not in ("--paired", DEFAULT)]
+    with pytest.raises(SystemExit):
+        learning_suite.main([*unpaired, "--half-width", "0.01"])
+    assert "--half-width: expected --paired" in capsys.readouterr().err
