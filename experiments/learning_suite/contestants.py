@@ -471,6 +471,9 @@ ENGINE_VARIANTS += tuple(
     LearnerSpec("engine", f"engine default+regcbloop{f' trial {share:g}' if share else ''}", {
         "extra_candidates": (_LOOP_CANDIDATE,),
         **({"selection": {"trial_share": share}} if share else {})}) for share in (0, 0.2, 0.3))
+#: Served alone it decides as ``vw regcb-opt costs declared engine features`` does on the same
+#: stream, every probability equal (stop 54, tests/experiments/test_engine_as_the_loop.py):
+#: what separates the two on a seed is the draws.
 ENGINE_VARIANTS += (LearnerSpec("engine", "engine regcbloop alone", {
     "candidates": (_LOOP_CANDIDATE,)}),)
 #: Stop 37: the same learner on the engine's reward scale (``scale_rewards`` on), and what
