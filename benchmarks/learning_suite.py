@@ -50,10 +50,9 @@ from experiments.learning_suite.contestants import (
     ENGINE_VARIANTS,
     FULL_LEARNERS,
     QUICK_LEARNERS,
-    label_id,
     learner,
 )
-from experiments.learning_suite.suite_cell import SuiteCell, run_suite_cell
+from experiments.learning_suite.suite_cell import SuiteCell, cell_id, run_suite_cell
 from experiments.learning_suite.suite_table import (
     against_bar,
     bar_reading,
@@ -68,6 +67,7 @@ from experiments.learning_suite.suite_table import (
 )
 from experiments.ray_runner import run_tasks
 from experiments.worlds import HORIZONS, WORLDS
+from simulator.batch_env import DRAWS
 
 QUICK_WORLDS = ("wine", "per_action_linear", "thresholds", "marketing54", "example_catalog")
 
@@ -80,12 +80,16 @@ def read_cells(path: Path) -> list[dict[str, Any]]:
 
 
 def _cell_id(rec: dict[str, Any]) -> str:
-    return f"{rec['world']}__{label_id(rec['learner'])}__seed{rec['seed']}"
+    return cell_id(rec["world"], rec["learner"], rec["seed"], rec.get("draws", "sequence"))
 
 
-def _current(rec: dict[str, Any], quick: bool, horizon: int | None) -> bool:
-    """Whether a recorded cell ran at the horizon this run asks for (a cell of another horizon
-    is kept in the file but neither shown nor counted as done)."""
+def _current(rec: dict[str, Any], quick: bool, horizon: int | None,
+             draws: str = "sequence") -> bool:
+    """Whether a recorded cell ran at the horizon and with the draws this run asks for (a cell
+    of another horizon or other draws is kept in the file but neither shown nor counted as
+    done; a cell recorded before stop 54 drew in sequence)."""
+    if rec.get("draws", "sequence") != draws:
+        return False
     want = horizon or HORIZONS[rec["world"]][1 if quick else 0]
     return want is None or rec["horizon"] == want
 
@@ -124,6 +128,12 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--digits", type=int, default=2, choices=range(1, 6),
                    help="decimals of the paired differences (--paired, --before; "
                    "default 2)")
+    p.add_argument("--draws", choices=DRAWS, default="sequence",
+                   help="the simulator worlds' draws: 'sequence' (every draw in turn from one "
+                   "generator, as every cell before stop 54) or 'common' (each learner of a "
+                   "seed meets the same customers with the same dice until its actions change "
+                   "them: common random numbers, narrower paired intervals); its cells are "
+                   "kept apart from the other's")
     p.add_argument("--half-width", type=float, default=0.0,
                    help="with --paired, also print each difference's standard deviation over "
                    "the seeds and how many seeds a 95 %% interval of this half-width would "
@@ -221,8 +231,9 @@ def main(argv: list[str] | None = None) -> int:
     log = out / "cells.jsonl"
     _take(log, [Path(f) for f in args.take],
           _label_pairs(args.renamed, "--renamed", "old=new"))
-    have = {_cell_id(r) for r in read_cells(log) if _current(r, args.quick, args.horizon)}
-    cells = [SuiteCell(w, s, seed, quick=args.quick, horizon=args.horizon)
+    have = {_cell_id(r) for r in read_cells(log)
+            if _current(r, args.quick, args.horizon, args.draws)}
+    cells = [SuiteCell(w, s, seed, quick=args.quick, horizon=args.horizon, draws=args.draws)
              for w in worlds for s in specs for seed in dict.fromkeys(seeds + confirm)]
     todo = [c for c in cells if c.cell_id not in have]
     failed = []
@@ -236,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
         failed = [k for k, o in ran.items() if o.status == "failed"]
     labels = [s.label for s in specs]
     recs = [r for r in read_cells(log) if r["world"] in worlds and r["learner"] in labels
-            and r["seed"] in seeds and _current(r, args.quick, args.horizon)]
+            and r["seed"] in seeds and _current(r, args.quick, args.horizon, args.draws)]
     if not recs:
         print("no finished cells yet", file=sys.stderr)
         return 1
@@ -270,7 +281,7 @@ def main(argv: list[str] | None = None) -> int:
         _print_before(recs, Path(args.before), shown, labels, seeds, args)
     if confirm:
         held = [r for r in read_cells(log) if r["world"] in worlds and r["learner"] in labels
-                and r["seed"] in confirm and _current(r, args.quick, args.horizon)]
+                and r["seed"] in confirm and _current(r, args.quick, args.horizon, args.draws)]
         named = _label_pairs(args.bests, "--bests", "world=label")
         _print_confirmed(held, shown, bests(recs, args.metric) | named, bool(named), args)
     if failed:
@@ -363,7 +374,7 @@ def _print_before(recs: list[dict[str, Any]], before: Path, worlds: list[str],
     """Each learner here minus the same learner's cells in the folder ``before``."""
     then = [dict(r, learner=f"{r['learner']} (before)") for r in read_cells(before / "cells.jsonl")
             if r["learner"] in labels and r["seed"] in seeds
-            and _current(r, args.quick, args.horizon)]
+            and _current(r, args.quick, args.horizon, args.draws)]
     if not then:
         print(f"\n{before}: no cells of {', '.join(labels)} at these seeds", file=sys.stderr)
         return

@@ -55,7 +55,10 @@ from simulator.response import BatchState, Physics, chosen_probabilities, expect
 from simulator.row_threads import default_threads
 from simulator.scenario import Scenario, load_scenario
 
-__all__ = ["CustomerBatchEnv"]
+__all__ = ["DRAWS", "CustomerBatchEnv"]
+
+#: How the world orders its random draws (:class:`CustomerBatchEnv`'s ``draws``).
+DRAWS = ("sequence", "common")
 
 _PRESSURE_SCALE = 5.0  # contact pressure is shown to the policy as min(pressure / 5, 1)
 
@@ -103,6 +106,14 @@ class CustomerBatchEnv:
         mode: ``"stream"`` or ``"campaign"`` (see the module docstring); in campaign mode
             ``batch_size`` defaults to one day of decisions and may not exceed it.
         daily_budget: campaign mode: the most channel cost spent per day (None: no budget).
+        draws: ``"sequence"`` (the default: every draw from the one generator in turn) or
+            ``"common"`` (common random numbers): the draws whose number follows the actions
+            played (which rows get a channel's last room of the day, the newcomers who replace
+            churned customers) come from generators of their own, so every step takes the
+            same draws from the main one whatever was played. Two policies run on one seed
+            then meet the same customers at the same moments with the same dice for each row
+            until their own actions change the customers' state, so their difference on that
+            seed varies less. The same seed gives other worlds in the two modes.
 
     Observation: (N, d) float64, columns :attr:`context_names`, all within [-1, 1].
     Action: (N,) int indices into :attr:`catalog` actions; each must be eligible.
@@ -114,7 +125,8 @@ class CustomerBatchEnv:
     def __init__(self, scenario: Scenario | str, batch_size: int | None = None,
                  seed: int | None = None, *, ineligible: Literal["raise", "no_contact"] = "raise",
                  max_steps: int | None = None, mode: Literal["stream", "campaign"] = "stream",
-                 daily_budget: float | None = None) -> None:
+                 daily_budget: float | None = None,
+                 draws: Literal["sequence", "common"] = "sequence") -> None:
         sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
         # rounded up: a step of at least 24 h starts a new day (and its caps) every time
         day = max(1, min(sc.n_customers, math.ceil(24 * sc.decisions_per_hour)))
@@ -140,6 +152,9 @@ class CustomerBatchEnv:
         self.ineligible = ineligible
         self.max_steps = max_steps
         self.mode = mode
+        if draws not in DRAWS:
+            raise ScenarioError(f"draws must be one of {', '.join(DRAWS)}, got {draws!r}")
+        self.draws = draws
         self.daily_budget = math.inf if daily_budget is None else float(daily_budget)
         self._physics = Physics.build(sc, self.catalog)
         self._rng = np.random.default_rng(seed)  # the first reset draws from it unless reseeded
@@ -176,6 +191,7 @@ class CustomerBatchEnv:
         elif seed is not None:
             self._rng = np.random.default_rng(seed)
         sc, rng = self.scenario, self._rng
+        self._room_rng, self._fresh_rng = self._side_generators()
         self._pop = Population.draw(rng, sc.n_customers, self.catalog, sc)
         self._table = self._context_table(self._pop)
         # a contiguous copy of the two last-active columns: reading them out of the (N, d)
@@ -260,7 +276,8 @@ class CustomerBatchEnv:
             room = ch.daily_cap - int(self._sent_today[j])
             if ch.daily_cap and room < len(slots):
                 allowed = np.zeros(len(slots), dtype=bool)
-                allowed[self._rng.choice(len(slots), size=max(room, 0), replace=False)] = True
+                allowed[self._room_rng.choice(len(slots), size=max(room, 0),
+                                              replace=False)] = True
                 ok[:, j] &= allowed
         return ok
 
@@ -412,6 +429,15 @@ class CustomerBatchEnv:
         self._require_started()
         return self._ledger.flush()
 
+    def _side_generators(self) -> tuple[np.random.Generator, np.random.Generator]:
+        """The generators of the room's and the newcomers' draws: the main one in
+        ``"sequence"``, two of their own seeded from it in ``"common"`` (two draws at reset,
+        the same for every policy)."""
+        if self.draws == "sequence":
+            return self._rng, self._rng
+        room, fresh = self._rng.integers(0, 2**63, size=2)
+        return np.random.default_rng(int(room)), np.random.default_rng(int(fresh))
+
     def _require_started(self) -> None:
         if not self._started:
             raise EpisodeNotStartedError("call reset() before step(), expected_rewards() or "
@@ -533,7 +559,7 @@ class CustomerBatchEnv:
     def _replace(self, gone: np.ndarray) -> None:
         """New customers (new ids, no history) in the population slots ``gone``: from the new
         acquisition mix once it has arrived."""
-        fresh = Population.draw(self._rng, gone.size, self.catalog, self.scenario,
+        fresh = Population.draw(self._fresh_rng, gone.size, self.catalog, self.scenario,
                                 newcomers=True, new_mix=self._mixed)
         self._pop.overwrite(gone, fresh)
         self._table[gone, : self._n_static] = fresh.static_context

@@ -41,7 +41,7 @@ from experiments.learning_suite.contestants import LearnerSpec, build_contestant
 from experiments.worlds import make_world
 from experiments.worlds.world import Batch, World
 
-__all__ = ["BatchWatch", "SuiteCell", "batch_values", "capture", "run_suite_cell"]
+__all__ = ["BatchWatch", "SuiteCell", "batch_values", "capture", "cell_id", "run_suite_cell"]
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,9 @@ class SuiteCell:
         seed: seeds the world and the learner.
         quick: the world's quick horizon.
         horizon: decisions, overriding the world's own (None: its default).
+        draws: the world's ``draws`` (:func:`experiments.worlds.make_world`): ``"common"``
+            gives every learner of a seed the simulator's customers and dice in the same order
+            (common random numbers), and names its cell apart.
     """
 
     world: str
@@ -61,11 +64,24 @@ class SuiteCell:
     seed: int
     quick: bool = False
     horizon: int | None = None
+    draws: str = "sequence"
 
     @property
     def cell_id(self) -> str:
-        """``world__learner__seedN`` (spaces in labels become ``_``)."""
-        return f"{self.world}__{label_id(self.learner.label)}__seed{self.seed}"
+        """``world__learner__seedN`` (spaces in labels become ``_``), ``__common`` after it
+        for common draws."""
+        return cell_id(self.world, self.learner.label, self.seed, self.draws)
+
+
+def cell_id(world: str, label: str, seed: int, draws: str = "sequence") -> str:
+    """The name of a cell (and of its record: :func:`run_suite_cell`'s ``draws`` field).
+
+    Example:
+        >>> cell_id("capacity", "engine default", 3), cell_id("capacity", "x", 3, "common")
+        ('capacity__engine_default__seed3', 'capacity__x__seed3__common')
+    """
+    tail = "" if draws == "sequence" else f"__{draws}"
+    return f"{world}__{label_id(label)}__seed{seed}{tail}"
 
 
 def capture(chosen: np.ndarray, random: np.ndarray, oracle: np.ndarray) -> float:
@@ -95,7 +111,7 @@ def run_suite_cell(cell: SuiteCell, watch: BatchWatch | None = None) -> dict[str
     """Run one cell and return its record (see the module docstring); ``watch`` sees each
     batch as it is played."""
     start = time.perf_counter()
-    world = make_world(cell.world, cell.seed, cell.horizon, cell.quick)
+    world = make_world(cell.world, cell.seed, cell.horizon, cell.quick, cell.draws)
     h = world.horizon
     chosen, oracle, random = np.zeros(h), np.zeros(h), np.zeros(h)
     realised = np.zeros(h)
@@ -122,7 +138,7 @@ def run_suite_cell(cell: SuiteCell, watch: BatchWatch | None = None) -> dict[str
     early = slice(0, max(1, h // 10))
     return {
         "world": cell.world, "learner": cell.learner.label, "kind": cell.learner.kind,
-        "seed": cell.seed, "horizon": h, "n_tail": tail.stop - tail.start,
+        "seed": cell.seed, "horizon": h, "draws": cell.draws, "n_tail": tail.stop - tail.start,
         "capture": capture(chosen[tail], random[tail], oracle[tail]),
         "reward": float(realised[tail].mean()), "chosen": float(chosen[tail].mean()),
         "random": float(random[tail].mean()), "oracle": float(oracle[tail].mean()),

@@ -77,7 +77,8 @@ def _batch_size(name: str) -> int:
     return {"sparse_categories": 50, "multiclass60": 20}.get(name, 10)
 
 
-def make_world(name: str, seed: int, horizon: int | None = None, quick: bool = False) -> World:
+def make_world(name: str, seed: int, horizon: int | None = None, quick: bool = False,
+               draws: str = "sequence") -> World:
     """Build world ``name`` for one seed.
 
     Args:
@@ -85,21 +86,30 @@ def make_world(name: str, seed: int, horizon: int | None = None, quick: bool = F
         seed: seeds every draw of the world.
         horizon: decisions (default: the world's full or quick horizon, :data:`HORIZONS`).
         quick: use the quick horizon when ``horizon`` is None.
+        draws: ``"sequence"`` or ``"common"``, for the simulator's worlds
+            (:class:`SimulatorWorld`). The other worlds take the same draws a batch whatever
+            is played (their rows' contexts and rewards are drawn before the actions are
+            known), so their draws are common already and the same either way.
 
     Raises:
-        SpecError: an unknown name or a horizon that is not a multiple of the batch size.
+        SpecError: an unknown name or ``draws``, or a horizon that is not a multiple of the
+            batch size.
     """
     if name not in WORLDS:
         raise SpecError(f"world: expected one of {', '.join(WORLDS)}; got {name!r}")
+    from simulator.batch_env import DRAWS
+
+    if draws not in DRAWS:
+        raise SpecError(f"draws: expected one of {', '.join(DRAWS)}, got {draws!r}")
     n = horizon or HORIZONS[name][1 if quick else 0]
     batch = _batch_size(name)
     if name in DATASETS:
         return Classification(name, seed=seed, batch_size=batch, horizon=n)
     if name in SCENARIOS:
-        return SimulatorWorld(name, horizon=n, batch_size=batch, seed=seed)
+        return SimulatorWorld(name, horizon=n, batch_size=batch, seed=seed, draws=draws)
     if name in HIDING:
         scenario, hidden = HIDING[name]
         return SimulatorWorld(scenario, horizon=n, batch_size=batch, seed=seed, hidden=hidden,
-                              name=name)
+                              name=name, draws=draws)
     builder: Callable[..., World] = _TABULAR[name]
     return builder(horizon=n, batch_size=batch, seed=seed)

@@ -57,22 +57,30 @@ class SimulatorWorld(World):
         seed: seeds the world.
         hidden: context columns no learner sees.
         name: the world's name (default: the scenario's).
+        draws: the simulator's ``draws`` (:data:`simulator.batch_env.DRAWS`): ``"common"``
+            gives every learner of a seed the same customers and dice until its actions change
+            their state.
     """
 
     tail_fraction = 0.25
 
     def __init__(self, scenario: str, horizon: int, batch_size: int, seed: int,
-                 hidden: tuple[str, ...] = (), name: str | None = None) -> None:
+                 hidden: tuple[str, ...] = (), name: str | None = None,
+                 draws: str = "sequence") -> None:
         from experiments.engine_policy import T0
         from experiments.sim_problem import problem_from_catalog
         from simulator import CustomerBatchEnv, load_scenario
+        from simulator.batch_env import DRAWS
 
+        if draws not in DRAWS:
+            raise SpecError(f"draws: expected one of {', '.join(DRAWS)}, got {draws!r}")
         if horizon < 1 or horizon % batch_size:
             raise SpecError(f"horizon: expected a positive multiple of batch_size={batch_size}, "
                             f"got {horizon}")
         self.name, self.horizon, self.batch_size = name or scenario, horizon, batch_size
         self._env = CustomerBatchEnv(_changing_midway(load_scenario(scenario), horizon),
-                                     batch_size=batch_size, seed=seed)
+                                     batch_size=batch_size, seed=seed,
+                                     draws=draws)  # type: ignore[arg-type]
         names = self._env.context_names
         if unknown := sorted(set(hidden) - set(names)):
             raise SpecError(f"hidden: expected context columns of {scenario!r}, got {unknown}")

@@ -240,3 +240,25 @@ def test_half_width_prints_the_paired_spread_and_the_seeds_it_would_take(tmp_pat
     with pytest.raises(SystemExit):
         learning_suite.main([*unpaired, "--half-width", "0.01"])
     assert "--half-width: expected --paired" in capsys.readouterr().err
+
+
+def test_common_draws_cells_are_named_and_read_apart_from_the_sequence_ones(tmp_path, capsys):
+    """A cell of common draws is another cell: its own id, never shown with (or counted as
+    done for) a run in sequence, and the other way round. Catches ``--draws`` that mixes the
+    two (the means below would be 0.25) or a record of common draws read as one in
+    sequence. Records written before stop 54 have no ``draws``: they drew in sequence."""
+    from experiments.learning_suite.contestants import learner
+    from experiments.learning_suite.suite_cell import SuiteCell
+
+    recs = [_rec("capacity", LINUCB, s, 0.10) for s in range(3)]  # no draws: sequence
+    recs += [dict(_rec("capacity", LINUCB, s, 0.40), draws="common") for s in range(3)]
+    _write(tmp_path / "out", recs)
+    argv = ["--quick", "--worlds", "capacity", "--learners", LINUCB, "--seeds", "0,1,2",
+            "--out", str(tmp_path / "out"), "--table-only"]
+    assert learning_suite.main(argv) == 0
+    assert f"| {LINUCB} | 0.10±0.00* |" in capsys.readouterr().out
+    assert learning_suite.main([*argv, "--draws", "common"]) == 0
+    assert f"| {LINUCB} | 0.40±0.00* |" in capsys.readouterr().out
+    a = SuiteCell("capacity", learner(LINUCB), 0, quick=True)
+    b = SuiteCell("capacity", learner(LINUCB), 0, quick=True, draws="common")
+    assert a.cell_id == "capacity__linucb__seed0" and b.cell_id == a.cell_id + "__common"

@@ -470,3 +470,47 @@ def test_unsubscribes_remove_consent_and_churn_brings_new_customers():
         saw_new |= bool(set(info["customer_ids"].tolist()) - first_ids)
         assert np.array_equal(obs[:, col] == 1, info["eligible"][:, sms_actions[0]])
     assert saw_unsub and saw_new
+
+
+def _customers_met(draws: str, policy_seed: int, steps: int = 30) -> list[tuple]:
+    """Each step's customers and moments on ``capacity`` under a uniform-random policy."""
+    env = CustomerBatchEnv("capacity", batch_size=100, seed=4, draws=draws)
+    rng = np.random.default_rng(policy_seed)
+    _, info = env.reset(seed=4)
+    met = []
+    for _ in range(steps):
+        met.append((info["customer_ids"].copy(), info["clock_hours"]))
+        _, _, _, _, info = env.step(uniform_random_actions(info["eligible"], rng))
+    return met
+
+
+def test_common_draws_give_two_policies_the_same_customers_and_sequence_draws_do_not():
+    """Catches a room or a newcomer drawn from the main generator in ``"common"``: on
+    ``capacity`` (60 SMS a day, 100 rows a step) which rows get the day's last SMS room takes
+    as many draws as there is room left, which follows what was sent, so from then on the two
+    policies would meet other customers. In ``"sequence"`` they do, within a few steps."""
+    a, b = _customers_met("common", 1), _customers_met("common", 2)
+    assert all(np.array_equal(x[0], y[0]) and x[1] == y[1] for x, y in zip(a, b, strict=True))
+    s1, s2 = _customers_met("sequence", 1), _customers_met("sequence", 2)
+    assert not all(np.array_equal(x[0], y[0]) for x, y in zip(s1, s2, strict=True))
+    # the same seed, a world of its own in each mode; reproducible in both
+    assert _customers_met("common", 1, steps=3)[2][0].tolist() == a[2][0].tolist()
+    with pytest.raises(ScenarioError, match="draws must be one of sequence, common"):
+        CustomerBatchEnv("capacity", batch_size=100, seed=4, draws="keyed")
+
+
+def test_common_draws_take_the_same_main_draws_a_step_whatever_churns():
+    """Catches newcomers (who replace churned customers) drawn from the main generator in
+    ``"common"``: with SMS churning one customer in four, two random policies churn different
+    numbers, and the main generator would stand elsewhere after the first such step."""
+    sc = load_scenario("capacity", channel_overrides={"sms": {"churn_logit": -1.0}})
+    envs = [CustomerBatchEnv(sc, batch_size=100, seed=4, draws="common") for _ in range(2)]
+    rngs = [np.random.default_rng(s) for s in (1, 2)]
+    infos = [env.reset(seed=4)[1] for env in envs]
+    churned = [0, 0]
+    for _ in range(10):
+        for i, env in enumerate(envs):
+            infos[i] = env.step(uniform_random_actions(infos[i]["eligible"], rngs[i]))[4]
+            churned[i] += int(infos[i]["churned"].sum())
+        assert envs[0]._rng.bit_generator.state == envs[1]._rng.bit_generator.state
+    assert churned[0] != churned[1] and min(churned) > 0
