@@ -29,7 +29,11 @@ world=label,...``) and measured on the ``--confirm`` seeds, where ``LABEL - 0.9 
 overstates it). ``--take FOLDER`` copies another folder's cells into this one first (a cell
 already here is kept), ``--renamed "old=new,..."`` relabelling them on the way: a label such as
 ``engine default`` names another configuration once the default changes, and the cells of a run
-made before are still the same code's. Writes ``<out>/table.md`` (the wide table),
+made before are still the same code's. ``--half-width H`` (with ``--paired``) adds each
+difference's standard deviation over the seeds and the seeds a 95 % interval of half-width
+``H`` would take; ``--draws common`` runs the simulator's worlds with common random numbers
+(cells named and read apart; ``benchmarks/pooled_bar.py`` pools both kinds of worlds for the
+bar). Writes ``<out>/table.md`` (the wide table),
 ``<out>/table.csv`` (one row per world and learner, with intervals and ratios).
 
 Run: ``python benchmarks/learning_suite.py --quick`` (a few minutes on 2 cores) or without
