@@ -136,8 +136,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
                    help="the simulator worlds' draws: 'sequence' (every draw in turn from one "
                    "generator, as every cell before stop 54) or 'common' (each learner of a "
                    "seed meets the same customers with the same dice until its actions change "
-                   "them: common random numbers, narrower paired intervals); its cells are "
-                   "kept apart from the other's")
+                   "them: common random numbers; on capacity they did not narrow the paired "
+                   "intervals, stop 54); its cells are kept apart from the other's")
     p.add_argument("--half-width", type=float, default=0.0,
                    help="with --paired, also print each difference's standard deviation over "
                    "the seeds and how many seeds a 95 %% interval of this half-width would "
