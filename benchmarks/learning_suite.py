@@ -45,6 +45,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -294,34 +295,37 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _print_paired(recs: list[dict[str, Any]], worlds: list[str], labels: list[str], ref: str,
-                  metric: str, digits: int = 2) -> None:
-    print(f"\n{metric}: learner - {ref}, paired by seed, mean [95 % interval] (pairs)")
+def _print_grid(title: str, worlds: list[str], labels: list[str],
+                cell: Callable[[str, str], str]) -> None:
+    """A markdown table under ``title``: a row per world, a column per learner."""
+    print(f"\n{title}")
     print("| world | " + " | ".join(labels) + " |")
     print("| --- |" + " --- |" * len(labels))
     for w in worlds:
-        cells = []
-        for lab in labels:
-            mean, lo, hi, n = paired_difference(recs, w, lab, ref, metric)
-            d = digits
-            cells.append(f"{mean:+.{d}f} [{lo:+.{d}f}, {hi:+.{d}f}] ({n})" if n else "")
-        print(f"| {w} | " + " | ".join(cells) + " |")
+        print(f"| {w} | " + " | ".join(cell(w, lab) for lab in labels) + " |")
+
+
+def _print_paired(recs: list[dict[str, Any]], worlds: list[str], labels: list[str], ref: str,
+                  metric: str, digits: int = 2) -> None:
+    def cell(w: str, lab: str) -> str:
+        mean, lo, hi, n = paired_difference(recs, w, lab, ref, metric)
+        d = digits
+        return f"{mean:+.{d}f} [{lo:+.{d}f}, {hi:+.{d}f}] ({n})" if n else ""
+
+    _print_grid(f"{metric}: learner - {ref}, paired by seed, mean [95 % interval] (pairs)",
+                worlds, labels, cell)
 
 
 def _print_seeds_for(recs: list[dict[str, Any]], worlds: list[str], labels: list[str],
                      ref: str, metric: str, half_width: float) -> None:
-    """Per world and learner, the paired differences' standard deviation and the seeds a 95 %%
+    """Per world and learner, the paired differences' standard deviation and the seeds a 95 %
     interval of half-width ``half_width`` would take at it (:func:`seeds_for`)."""
-    print(f"\n{metric}: learner - {ref}, the standard deviation of a pair's difference; seeds "
-          f"for a 95 % interval of half-width {half_width:g}")
-    print("| world | " + " | ".join(labels) + " |")
-    print("| --- |" + " --- |" * len(labels))
-    for w in worlds:
-        cells = []
-        for lab in labels:
-            sd, n = seeds_for(recs, w, lab, ref, half_width, metric)
-            cells.append(f"{sd:.3f}; {n}" if n else "")
-        print(f"| {w} | " + " | ".join(cells) + " |")
+    def cell(w: str, lab: str) -> str:
+        sd, n = seeds_for(recs, w, lab, ref, half_width, metric)
+        return f"{sd:.3f}; {n}" if n else ""
+
+    _print_grid(f"{metric}: learner - {ref}, the standard deviation of a pair's difference; "
+                f"seeds for a 95 % interval of half-width {half_width:g}", worlds, labels, cell)
 
 
 def _print_ratios(table: pd.DataFrame, worlds: list[str], ref: str) -> None:

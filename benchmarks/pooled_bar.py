@@ -31,7 +31,7 @@ def pooled_records(folders: list[str], world: str, labels: tuple[str, ...]
     """The cells of ``world`` and ``labels`` in ``folders`` (``path`` or ``path:draws``), each
     ``seed`` replaced by ``"<seed> <draws>"`` so that a seed in sequence and the same seed with
     common draws are two pairs. A cell found twice (the same seed, draws and learner) counts
-    once."""
+    once; cells at more than one horizon are refused."""
     seen: dict[tuple[Any, ...], dict[str, Any]] = {}
     for spec in folders:
         path, _, only = spec.partition(":")
@@ -47,6 +47,10 @@ def pooled_records(folders: list[str], world: str, labels: tuple[str, ...]
                 continue
             key = (rec["learner"], rec["seed"], draws)
             seen.setdefault(key, {**rec, "seed": f"{rec['seed']} {draws}"})
+    horizons = sorted({r["horizon"] for r in seen.values()})
+    if len(horizons) > 1:  # a quick cell and a full one are not two worlds of one kind
+        raise SystemExit(f"--folder: cells of {world!r} at several horizons {horizons}; give "
+                         f"folders of one horizon")
     return list(seen.values())
 
 

@@ -112,8 +112,10 @@ class CustomerBatchEnv:
             churned customers) come from generators of their own, so every step takes the
             same draws from the main one whatever was played. Two policies run on one seed
             then meet the same customers at the same moments with the same dice for each row
-            until their own actions change the customers' state, so their difference on that
-            seed varies less. The same seed gives other worlds in the two modes.
+            until their own actions change the customers' state. That narrows a paired
+            difference only where the world's dice make its spread; on ``capacity`` the
+            learners' own paths did, and it did not (docs/engine.md, stop 54). The same seed
+            gives other worlds in the two modes.
 
     Observation: (N, d) float64, columns :attr:`context_names`, all within [-1, 1].
     Action: (N,) int indices into :attr:`catalog` actions; each must be eligible.

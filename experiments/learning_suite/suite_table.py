@@ -65,6 +65,16 @@ def worst_ratios(table: pd.DataFrame) -> pd.Series:
     return table.dropna(subset=["ratio"]).groupby("learner", sort=False)["ratio"].min()
 
 
+def _paired(records: Iterable[Mapping[str, Any]], world: str, a: str, b: str, bar: float,
+            metric: str) -> np.ndarray:
+    """``a - bar * b`` of ``metric`` on each seed both ran in ``world``."""
+    df = pd.DataFrame(list(records))
+    df = df[df["world"] == world]
+    pa = df[df["learner"] == a].set_index("seed")[metric]
+    pb = df[df["learner"] == b].set_index("seed")[metric]
+    return (pa - bar * pb).dropna().to_numpy()
+
+
 def paired_difference(records: Iterable[Mapping[str, Any]], world: str, a: str, b: str,
                       metric: str = "capture") -> tuple[float, float, float, int]:
     """Mean of ``a - b`` over the seeds both ran in ``world`` (the same world draws: paired),
@@ -82,11 +92,7 @@ def against_bar(records: Iterable[Mapping[str, Any]], world: str, a: str, best: 
     seeds' noise in: above 0, met, separated; below 0, missed, separated. A ratio of two noisy
     means has no interval of its own that is as simple; this difference, paired by seed, has.
     """
-    df = pd.DataFrame(list(records))
-    df = df[df["world"] == world]
-    pa = df[df["learner"] == a].set_index("seed")[metric]
-    pb = df[df["learner"] == best].set_index("seed")[metric]
-    d = (pa - bar * pb).dropna().to_numpy()
+    d = _paired(records, world, a, best, bar, metric)
     if d.size == 0:
         return math.nan, math.nan, math.nan, 0
     mean = float(d.mean())
@@ -113,11 +119,7 @@ def seeds_for(records: Iterable[Mapping[str, Any]], world: str, a: str, b: str,
     """
     if not half_width > 0:
         raise ValueError(f"half_width: expected a number above 0, got {half_width!r}")
-    df = pd.DataFrame(list(records))
-    df = df[df["world"] == world]
-    pa = df[df["learner"] == a].set_index("seed")[metric]
-    pb = df[df["learner"] == b].set_index("seed")[metric]
-    d = (pa - pb).dropna().to_numpy()
+    d = _paired(records, world, a, b, 1.0, metric)
     if d.size < 2:
         return math.nan, 0
     sd = float(d.std(ddof=1))

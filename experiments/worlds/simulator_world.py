@@ -70,10 +70,7 @@ class SimulatorWorld(World):
         from experiments.engine_policy import T0
         from experiments.sim_problem import problem_from_catalog
         from simulator import CustomerBatchEnv, load_scenario
-        from simulator.batch_env import DRAWS
 
-        if draws not in DRAWS:
-            raise SpecError(f"draws: expected one of {', '.join(DRAWS)}, got {draws!r}")
         if horizon < 1 or horizon % batch_size:
             raise SpecError(f"horizon: expected a positive multiple of batch_size={batch_size}, "
                             f"got {horizon}")

@@ -12,13 +12,13 @@ from benchmarks import pooled_bar
 A, B = "engine default", "vw regcb-opt costs declared"
 
 
-def _folder(path, draws, values):
+def _folder(path, draws, values, horizon=6000):
     path.mkdir()
     recs = []
     for seed, (a, b) in enumerate(values):
         for label, v in ((A, a), (B, b)):
             rec = {"world": "capacity", "learner": label, "seed": seed, "chosen": v,
-                   "capture": v, "horizon": 6000}
+                   "capture": v, "horizon": horizon}
             if draws != "sequence":
                 rec["draws"] = draws
             recs.append(rec)
@@ -41,5 +41,8 @@ def test_a_seed_of_each_draws_is_a_pair_of_its_own_and_a_repeated_cell_counts_on
     assert "chosen: -0.010 [-0.010, -0.010] (3)" in capsys.readouterr().out
     with pytest.raises(SystemExit, match="draws one of sequence, common"):
         pooled_bar.main([*argv, "--folder", f"{seq}:keyed"])
+    full = _folder(tmp_path / "full", "common", [(0.05, 0.1)] * 3, horizon=40000)
+    with pytest.raises(SystemExit, match="several horizons"):
+        pooled_bar.main([*argv, "--folder", seq, "--folder", full])
     with pytest.raises(SystemExit, match=r"no cells\.jsonl"):
         pooled_bar.main([*argv, "--folder", str(tmp_path / "none")])
