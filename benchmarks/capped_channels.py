@@ -2,7 +2,9 @@
 suite cells on a simulator world with daily caps (``capacity``: 60 SMS and 300 emails a day),
 per channel, the sends per seed, the exact expected reward per send, and the share of the
 tail's batches that met the channel with room left, beside the tail's value delivered
-(``chosen``) and the mean of each row's best eligible action (``oracle``).
+(``chosen``) and the mean of each row's best eligible action (``oracle``). A second table splits
+the tail's regret against that best action by the channel of the best action and of the one
+played (stop 55): where a learner's choice of channel loses what it loses.
 
 A learner that fills a cap early in the day leaves the later customers without that channel:
 their best eligible action, the oracle that capture divides by, is lower for it than for a
@@ -34,6 +36,7 @@ from experiments.learning_suite.suite_cell import (  # noqa: E402
 from experiments.worlds import make_world  # noqa: E402
 from experiments.worlds.simulator_world import SimulatorWorld  # noqa: E402
 from experiments.worlds.world import Batch, World  # noqa: E402
+from simulator.batch_env import DRAWS  # noqa: E402
 
 
 class _TailSpend:
@@ -42,13 +45,17 @@ class _TailSpend:
 
     def __init__(self) -> None:
         self.sends = self.value = self.roomy = np.zeros(0)
-        self.batches = 0
+        self.batches = self.rows = 0
+        #: [best's channel + 1, played channel + 1] (0: no contact): the tail's summed regret
+        #: against each row's best eligible action, and its rows.
+        self.regret = self.pairs = np.zeros((0, 0))
 
     def __call__(self, world: World, b: Batch, played: np.ndarray) -> None:
         assert isinstance(world, SimulatorWorld)  # main refused any other world
         c = len(world.channels)
         if not self.sends.size:
             self.sends, self.value, self.roomy = np.zeros(c), np.zeros(c), np.zeros(c)
+            self.regret, self.pairs = np.zeros((c + 1, c + 1)), np.zeros((c + 1, c + 1))
         if b.refs[0] < world.horizon - round(world.horizon * world.tail_fraction):
             return
         worth = batch_values(b, played)[0]
@@ -57,19 +64,26 @@ class _TailSpend:
         self.value += np.bincount(ch[ch >= 0], weights=worth[ch >= 0], minlength=c)
         self.roomy += world.room_left() > 0
         self.batches += 1
+        best = np.where(b.eligible, b.expected, -np.inf).argmax(axis=1)
+        cell = (world.channel_of(best) + 1) * (c + 1) + ch + 1
+        lost = b.expected[np.arange(played.size), best] - worth
+        self.regret += np.bincount(cell, weights=lost, minlength=(c + 1) ** 2).reshape(c + 1, -1)
+        self.pairs += np.bincount(cell, minlength=(c + 1) ** 2).reshape(c + 1, -1)
+        self.rows += played.size
 
 
-def spend(world_name: str, label: str, seed: int, horizon: int | None = None
-          ) -> dict[str, np.ndarray | float]:
+def spend(world_name: str, label: str, seed: int, horizon: int | None = None,
+          draws: str = "sequence") -> dict[str, np.ndarray | float]:
     """One quick suite cell (:func:`run_suite_cell`: its record's tail ``chosen`` and
     ``oracle``) and its tail's spend per channel (``sends``, ``value``, ``roomy``, over
-    ``batches``)."""
+    ``batches``), and its regret by channel (``regret`` and ``pairs``, over ``rows``)."""
     tail = _TailSpend()
     record = run_suite_cell(SuiteCell(world_name, learner(label), seed, quick=True,
-                                      horizon=horizon), tail)
+                                      horizon=horizon, draws=draws), tail)
     return {"sends": tail.sends, "value": tail.value, "roomy": tail.roomy,
             "batches": float(tail.batches), "chosen": record["chosen"],
-            "oracle": record["oracle"]}
+            "oracle": record["oracle"], "regret": tail.regret, "pairs": tail.pairs,
+            "rows": float(tail.rows)}
 
 
 def _report(label: str, channels: tuple[str, ...], cells: list[dict]) -> None:
@@ -83,6 +97,23 @@ def _report(label: str, channels: tuple[str, ...], cells: list[dict]) -> None:
     for j, name in enumerate(channels):
         per = value[j] / sends[j] if sends[j] else float("nan")
         print(f"| {name} | {sends[j] / len(cells):.1f} | {per:.3f} | {roomy[j]:.3f} |")
+    _report_regret(channels, cells)
+
+
+def _report_regret(channels: tuple[str, ...], cells: list[dict]) -> None:
+    """Regret a decision against the best eligible action, and the share of the rows, by the
+    best action's channel (rows) and the played one's (columns)."""
+    rows = sum(x["rows"] for x in cells)
+    regret = np.sum([x["regret"] for x in cells], axis=0) / rows
+    share = np.sum([x["pairs"] for x in cells], axis=0) / rows
+    names = ("none", *channels)
+    print(f"\nregret a decision {regret.sum():.4f}, by the best action's channel (rows) and "
+          "the played one's (columns): regret a decision (share of the rows)")
+    print("| best \\ played | " + " | ".join(names) + " |")
+    print("| --- " * (len(names) + 1) + "|")
+    for i, name in enumerate(names):
+        print(f"| {name} | " + " | ".join(f"{regret[i, j]:.4f} ({share[i, j]:.3f})"
+                                          for j in range(len(names))) + " |")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -91,6 +122,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seeds", default="10,11,13,15")
     p.add_argument("--learners", default="engine default,vw regcb-opt costs declared")
     p.add_argument("--horizon", type=int, default=None, help="decisions (default: quick)")
+    p.add_argument("--draws", choices=DRAWS, default="sequence",
+                   help="the simulator's draws (the learning suite's --draws)")
     args = p.parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",")]
     labels = [lab.strip() for lab in args.learners.split(",") if lab.strip()]
@@ -104,9 +137,10 @@ def main(argv: list[str] | None = None) -> int:
     with tqdm(total=len(labels) * len(seeds), desc="capped channels", unit="cell") as bar:
         for lab in labels:
             for seed in seeds:
-                cells[lab].append(spend(args.world, lab, seed, args.horizon))
+                cells[lab].append(spend(args.world, lab, seed, args.horizon, args.draws))
                 bar.update()
-    print(f"{args.world}, tail of the quick horizon, seeds {args.seeds}")
+    print(f"{args.world}, tail of {first.horizon} decisions, seeds {args.seeds}, draws "
+          f"{args.draws}")
     for lab in labels:
         _report(lab, first.channels, cells[lab])
     return 0

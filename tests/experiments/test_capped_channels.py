@@ -38,3 +38,16 @@ def test_the_benchmark_counts_the_tail_sends_and_refuses_a_world_without_channel
     assert 0 < out["sends"].sum() <= 100
     with pytest.raises(SystemExit, match="expected a simulator world"):
         capped_channels.main(["--world", "iris", "--seeds", "0"])
+
+
+def test_the_regret_by_channel_adds_up_to_the_tail_and_its_columns_are_the_sends():
+    """Catches a regret table that does not sum to the tail's oracle minus its value (a row
+    counted twice, or a regret taken against another action than the row's best), and one
+    whose axes are swapped (the played channel's counts in the rows)."""
+    out = capped_channels.spend("capacity", "epsilon greedy", 1, horizon=400)
+    regret, pairs = out["regret"], out["pairs"]
+    assert regret.shape == pairs.shape == (5, 5) and out["rows"] == 100 == pairs.sum()
+    assert regret.sum() / out["rows"] == pytest.approx(out["oracle"] - out["chosen"])
+    assert (regret >= -1e-12).all() and regret.sum() > 0
+    assert pairs[:, 1:].sum(axis=0).tolist() == out["sends"].tolist()
+    assert regret[0, 0] == 0  # one no-contact action: played where it is best, it loses nothing
