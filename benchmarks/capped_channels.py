@@ -58,7 +58,7 @@ class _TailSpend:
             self.regret, self.pairs = np.zeros((c + 1, c + 1)), np.zeros((c + 1, c + 1))
         if b.refs[0] < world.horizon - round(world.horizon * world.tail_fraction):
             return
-        worth = batch_values(b, played)[0]
+        worth, _, oracle = batch_values(b, played)
         ch = world.channel_of(played)
         self.sends += np.bincount(ch[ch >= 0], minlength=c)
         self.value += np.bincount(ch[ch >= 0], weights=worth[ch >= 0], minlength=c)
@@ -66,7 +66,7 @@ class _TailSpend:
         self.batches += 1
         best = np.where(b.eligible, b.expected, -np.inf).argmax(axis=1)
         cell = (world.channel_of(best) + 1) * (c + 1) + ch + 1
-        lost = b.expected[np.arange(played.size), best] - worth
+        lost = oracle - worth
         self.regret += np.bincount(cell, weights=lost, minlength=(c + 1) ** 2).reshape(c + 1, -1)
         self.pairs += np.bincount(cell, minlength=(c + 1) ** 2).reshape(c + 1, -1)
         self.rows += played.size
@@ -139,8 +139,8 @@ def main(argv: list[str] | None = None) -> int:
             for seed in seeds:
                 cells[lab].append(spend(args.world, lab, seed, args.horizon, args.draws))
                 bar.update()
-    print(f"{args.world}, tail of {first.horizon} decisions, seeds {args.seeds}, draws "
-          f"{args.draws}")
+    print(f"{args.world}, the tail of runs of {first.horizon} decisions, seeds {args.seeds}, "
+          f"draws {args.draws}")
     for lab in labels:
         _report(lab, first.channels, cells[lab])
     return 0

@@ -7,6 +7,8 @@ import numpy as np
 import pytest
 
 from benchmarks import capped_channels
+from experiments.learning_suite.contestants import learner
+from experiments.learning_suite.suite_cell import SuiteCell, run_suite_cell
 from experiments.worlds import make_world
 
 
@@ -42,8 +44,8 @@ def test_the_benchmark_counts_the_tail_sends_and_refuses_a_world_without_channel
 
 def test_the_regret_by_channel_adds_up_to_the_tail_and_its_columns_are_the_sends():
     """Catches a regret table that does not sum to the tail's oracle minus its value (a row
-    counted twice, or a regret taken against another action than the row's best), and one
-    whose axes are swapped (the played channel's counts in the rows)."""
+    counted twice or left out), and one whose axes are swapped (the played channel's counts
+    in the rows)."""
     out = capped_channels.spend("capacity", "epsilon greedy", 1, horizon=400)
     regret, pairs = out["regret"], out["pairs"]
     assert regret.shape == pairs.shape == (5, 5) and out["rows"] == 100 == pairs.sum()
@@ -51,3 +53,21 @@ def test_the_regret_by_channel_adds_up_to_the_tail_and_its_columns_are_the_sends
     assert (regret >= -1e-12).all() and regret.sum() > 0
     assert pairs[:, 1:].sum(axis=0).tolist() == out["sends"].tolist()
     assert regret[0, 0] == 0  # one no-contact action: played where it is best, it loses nothing
+
+
+def test_the_regret_tables_rows_are_the_channel_of_each_rows_best_eligible_action():
+    """Catches rows taken from the best action over all actions (eligible or not), or from
+    the played one: each row of the tail is counted again here, one at a time."""
+    tail, best_channels = capped_channels._TailSpend(), []
+
+    def both(world, b, played):
+        tail(world, b, played)
+        if b.refs[0] >= world.horizon - round(world.horizon * world.tail_fraction):
+            for eligible, expected in zip(b.eligible, b.expected, strict=True):
+                best = max(np.flatnonzero(eligible), key=lambda a: expected[a])
+                best_channels.append(int(world.channel_of(np.array([best]))[0]) + 1)
+
+    run_suite_cell(SuiteCell("capacity", learner("epsilon greedy"), 1, quick=True, horizon=400),
+                   both)
+    assert len(best_channels) == 100
+    assert tail.pairs.sum(axis=1).tolist() == np.bincount(best_channels, minlength=5).tolist()
