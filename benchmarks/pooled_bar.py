@@ -30,8 +30,9 @@ def pooled_records(folders: list[str], world: str, labels: tuple[str, ...]
                    ) -> list[dict[str, Any]]:
     """The cells of ``world`` and ``labels`` in ``folders`` (``path`` or ``path:draws``), each
     ``seed`` replaced by ``"<seed> <draws>"`` so that a seed in sequence and the same seed with
-    common draws are two pairs. A cell found twice (the same seed, draws and learner) counts
-    once; cells at more than one horizon are refused."""
+    common draws are two pairs (``draws`` filled in where a cell made before stop 54 lacks
+    it). A cell found twice (the same seed, draws and learner) counts once; cells at more
+    than one horizon are refused."""
     seen: dict[tuple[Any, ...], dict[str, Any]] = {}
     for spec in folders:
         path, _, only = spec.partition(":")
@@ -46,7 +47,7 @@ def pooled_records(folders: list[str], world: str, labels: tuple[str, ...]
             if rec["world"] != world or rec["learner"] not in labels or only not in ("", draws):
                 continue
             key = (rec["learner"], rec["seed"], draws)
-            seen.setdefault(key, {**rec, "seed": f"{rec['seed']} {draws}"})
+            seen.setdefault(key, {**rec, "seed": f"{rec['seed']} {draws}", "draws": draws})
     horizons = sorted({r["horizon"] for r in seen.values()})
     if len(horizons) > 1:  # a quick cell and a full one are not two worlds of one kind
         raise SystemExit(f"--folder: cells of {world!r} at several horizons {horizons}; give "
@@ -66,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="a results folder, or folder:draws to read only those (repeatable)")
     args = p.parse_args(argv)
     recs = pooled_records(args.folder, args.world, (args.learner, args.best))
-    kinds = sorted({r["seed"].split(" ")[1] for r in recs})
+    kinds = sorted({r["draws"] for r in recs})
     print(f"{args.world}: {args.learner} - {args.bar:g} x {args.best}, paired by seed and "
           f"draws ({', '.join(kinds) or 'none'}), mean [95 % interval] (pairs)")
     worst = 0
