@@ -29,7 +29,7 @@ def _folder(path, draws, values, horizon=6000):
 def test_a_seed_of_each_draws_is_a_pair_of_its_own_and_a_repeated_cell_counts_once(
         tmp_path, capsys):
     """Catches pairs keyed by the seed alone: the common cells of seeds 0-2 would overwrite the
-    sequence ones (3 pairs, mean -0.04, not -0.01 over 6)."""
+    sequence ones (3 pairs, mean -0.04, not -0.025 over 6)."""
     seq = _folder(tmp_path / "seq", "sequence", [(0.08, 0.1), (0.08, 0.1), (0.08, 0.1)])
     com = _folder(tmp_path / "com", "common", [(0.05, 0.1), (0.05, 0.1), (0.05, 0.1)])
     argv = ["--world", "capacity", "--learner", A, "--best", B, "--metrics", "chosen"]
