@@ -50,9 +50,8 @@ def test_the_regret_by_channel_adds_up_to_the_tail_and_its_columns_are_the_sends
     regret, pairs = out["regret"], out["pairs"]
     assert regret.shape == pairs.shape == (5, 5) and out["rows"] == 100 == pairs.sum()
     assert regret.sum() / out["rows"] == pytest.approx(out["oracle"] - out["chosen"])
-    assert (regret >= -1e-12).all() and regret.sum() > 0
+    assert regret.sum() > 0  # epsilon greedy loses something over a tail of 100 rows
     assert pairs[:, 1:].sum(axis=0).tolist() == out["sends"].tolist()
-    assert regret[0, 0] == 0  # one no-contact action: played where it is best, it loses nothing
 
 
 def test_the_regret_tables_rows_are_the_channel_of_each_rows_best_eligible_action():
